@@ -1,0 +1,35 @@
+# Two commands for a fresh machine: `make run` and `make test`. Both create the venv themselves.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+EXAMPLE ?= workloads/ci_build.yaml
+
+.PHONY: run test lint golden bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/serialscale analyze $(EXAMPLE)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+	$(BIN)/ruff check serialscale tests benchmarks
+
+lint: $(STAMP)
+	$(BIN)/ruff check serialscale tests benchmarks
+	$(BIN)/ruff format --check serialscale tests benchmarks
+
+# Rewrite the golden files of the renderers after an intended change of their output.
+golden: $(STAMP)
+	SERIALSCALE_UPDATE_GOLDEN=1 $(BIN)/python -m pytest tests/test_render.py
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

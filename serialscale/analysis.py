@@ -1,0 +1,94 @@
+"""``analyze()``: workload in, :class:`~serialscale.report.Report` out. Pure; no I/O."""
+
+from __future__ import annotations
+
+from .classify import classify, recommend
+from .errors import UsageError
+from .graph import Cost
+from .metrics import compute_metrics
+from .model import Workload
+from .report import Report
+from .schedule import burdened_depth, ratio, speedup_table
+
+DEFAULT_PROCESSORS = 8
+NEAR_CRITICAL = 10
+
+
+def analyze_workload(
+    workload: Workload,
+    *,
+    processors: int = DEFAULT_PROCESSORS,
+    overhead: Cost = 0,
+    detail: bool = False,
+) -> Report:
+    """Analyze ``workload`` for a target of ``processors`` processors.
+
+    ``overhead`` is the per-step scheduling cost of the burdened span; ``detail`` adds the
+    per-step ``{id, cost, start, finish, slack}`` records.
+    """
+    if processors < 1:
+        raise UsageError(f"processors must be at least 1, got {processors}")
+    if not overhead >= 0 or overhead != overhead or overhead == float("inf"):
+        raise UsageError(f"overhead must be a finite number >= 0, got {overhead}")
+    graph = workload.graph
+    m = compute_metrics(graph)
+    ids = graph.ids
+    ceiling = ratio(m.work, m.depth)
+    rows = speedup_table(graph, m, processors, overhead)
+    classification = classify(ceiling, rows, processors)
+    recommendation = recommend(
+        classification,
+        ceiling,
+        rows,
+        [(ids[i], graph.costs[i]) for i in m.critical_path],
+        m.depth,
+        workload.unit,
+    )
+    near = sorted((i for i in range(graph.n) if m.slack[i] > 0), key=lambda i: (m.slack[i], i))
+    b_depth = burdened_depth(graph, overhead) if overhead else m.depth
+    return Report(
+        workload=workload.name,
+        source=workload.source,
+        steps=graph.n,
+        dependencies=graph.m,
+        work=m.work,
+        depth=m.depth,
+        depth_steps=len(m.critical_path),
+        width=m.width,
+        speedup_ceiling=ceiling,
+        serial_fraction=ratio(m.depth, m.work),
+        critical_path=[ids[i] for i in m.critical_path],
+        near_critical=[{"id": ids[i], "slack": m.slack[i]} for i in near[:NEAR_CRITICAL]],
+        speedup=[
+            {
+                "processors": r.processors,
+                "upper": r.upper,
+                "guaranteed": r.guaranteed,
+                "simulated": r.simulated,
+                "simulated_burdened": r.simulated_burdened,
+            }
+            for r in rows
+        ],
+        profile=[{"start": s.start, "end": s.end, "running": s.running} for s in m.profile],
+        classification=classification,
+        recommendation=recommendation,
+        processors=processors,
+        overhead=overhead,
+        burdened_depth=b_depth,
+        burdened_speedup_ceiling=ratio(m.work, b_depth),
+        description=workload.description,
+        unit=workload.unit,
+        detail=[
+            {
+                "id": ids[i],
+                "cost": graph.costs[i],
+                "start": m.start[i],
+                "finish": m.finish[i],
+                "slack": m.slack[i],
+            }
+            for i in range(graph.n)
+        ]
+        if detail
+        else None,
+        extra=dict(workload.extra),
+    )

@@ -1,0 +1,150 @@
+"""Classification bands and the recommendation.
+
+Both are deterministic functions of the numbers in the report and of the *target* processor
+count ``P`` (``--processors``, default 8; never the machine's own core count, so the same input
+gives the same answer everywhere).
+
+Classification bands, checked in this order:
+
+- ``serial``: ``speedup_ceiling < 2`` (or every cost is 0): no number of processors can even
+  halve the running time; at least half of the work lies on the critical path.
+- ``parallel``: the simulated speedup on ``P`` processors is at least ``P / 2``: the target
+  machine would be kept at least half busy.
+- ``mixed``: everything else: real parallelism exists, but the critical path or the shape of
+  the graph keeps ``P`` processors less than half busy.
+
+Recommendation:
+
+- ``strategy``: ``serial-leaning`` for ``serial``; ``parallel-leaning`` for ``parallel``; for
+  ``mixed``, ``parallel-leaning`` when the recommended processor count reaches a simulated
+  speedup of at least 2, else ``serial-leaning``.
+- ``processors``: the knee of the simulated speedup curve: the smallest P in the speedup table
+  whose simulated speedup reaches 90% of the best in the table (the table always reaches
+  ``width``, where the simulation meets the ceiling).
+- ``reason``: one sentence. Serial-leaning advice names the costliest steps on the critical path
+  (``focus``): making them faster shortens the run; more workers do not. Parallel-leaning advice
+  names the processor count and the speedup to expect (``expected_speedup``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .graph import Cost
+from .schedule import SpeedupRow
+
+SERIAL_CEILING = 2.0
+PARALLEL_EFFICIENCY = 0.5
+KNEE_FRACTION = 0.9
+FOCUS_STEPS = 3
+
+CLASSES = ("serial", "mixed", "parallel")
+
+
+def classify(
+    speedup_ceiling: float | None, speedup: list[SpeedupRow], processors: int
+) -> str:
+    """``classification``: ``serial``, ``mixed`` or ``parallel`` (bands in the module docstring)."""
+    if speedup_ceiling is None or speedup_ceiling < SERIAL_CEILING:
+        return "serial"
+    at_target = _row(speedup, processors).simulated
+    if at_target is not None and at_target >= PARALLEL_EFFICIENCY * processors:
+        return "parallel"
+    return "mixed"
+
+
+def knee(speedup: list[SpeedupRow]) -> int:
+    """The smallest P whose simulated speedup reaches ``KNEE_FRACTION`` of the table's best."""
+    best = max((r.simulated for r in speedup if r.simulated is not None), default=None)
+    if best is None:
+        return 1
+    return next(
+        r.processors
+        for r in speedup
+        if r.simulated is not None and r.simulated >= KNEE_FRACTION * best
+    )
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """What to do about it: see the module docstring for each field."""
+
+    strategy: str
+    processors: int
+    reason: str
+    expected_speedup: float | None = None
+    focus: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form; ``strategy``, ``processors`` and ``reason`` are the stable keys."""
+        return {
+            "strategy": self.strategy,
+            "processors": self.processors,
+            "reason": self.reason,
+            "expected_speedup": self.expected_speedup,
+            "focus": list(self.focus),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Recommendation:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            strategy=str(data["strategy"]),
+            processors=int(data["processors"]),  # type: ignore[call-overload]
+            reason=str(data["reason"]),
+            expected_speedup=data.get("expected_speedup"),  # type: ignore[arg-type]
+            focus=list(data.get("focus") or []),  # type: ignore[call-overload]
+        )
+
+
+def recommend(
+    classification: str,
+    speedup_ceiling: float | None,
+    speedup: list[SpeedupRow],
+    critical_costs: list[tuple[str, Cost]],
+    depth: Cost,
+    unit: str | None,
+) -> Recommendation:
+    """Build the recommendation from the classification, the speedup table and the critical
+    path (``(id, cost)`` pairs in path order). Rules are in the module docstring.
+    """
+    procs = knee(speedup)
+    expected = _row(speedup, procs).simulated
+    if classification == "parallel":
+        strategy = "parallel-leaning"
+    elif classification == "serial":
+        strategy = "serial-leaning"
+    else:
+        strategy = "parallel-leaning" if expected is not None and expected >= 2 else "serial-leaning"
+
+    if strategy == "parallel-leaning":
+        assert expected is not None
+        reason = (
+            f"Use about {procs} processors for a speedup of about {expected:.2f}x "
+            f"(the ceiling is {speedup_ceiling:.2f}x); more add little."
+        )
+        return Recommendation(strategy, procs, reason, expected_speedup=expected)
+
+    ranked = sorted(critical_costs, key=lambda pair: -pair[1])
+    focus = [step_id for step_id, cost in ranked[:FOCUS_STEPS] if cost > 0]
+    label = f" {unit}" if unit else ""
+    if not focus:
+        reason = "Nothing costs anything: there is no work to speed up."
+    else:
+        share = sum(c for _, c in ranked[:FOCUS_STEPS] if c > 0)
+        pct = f" ({100 * share / depth:.0f}% of the critical path)" if depth else ""
+        names = ", ".join(f"'{s}'" for s in focus)
+        ceiling = "no" if speedup_ceiling is None else f"at most {speedup_ceiling:.2f}x"
+        reason = (
+            f"Processors give {ceiling} speedup; shorten the critical path instead, starting "
+            f"with {names}{pct}, a total of {_fmt(share)}{label} of {_fmt(depth)}{label}."
+        )
+    return Recommendation(strategy, procs, reason, expected_speedup=expected, focus=focus)
+
+
+def _row(speedup: list[SpeedupRow], processors: int) -> SpeedupRow:
+    return next(r for r in speedup if r.processors == processors)
+
+
+def _fmt(value: Cost) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)

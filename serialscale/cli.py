@@ -1,0 +1,108 @@
+"""The command line: parse arguments, call the library, render, write, exit. No analysis here."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from . import __version__
+from .analysis import DEFAULT_PROCESSORS, analyze_workload
+from .errors import ExitCode, UsageError, WorkloadError
+from .output import write_atomically
+from .render import OutputFormat, render
+from .sources import load_workload
+
+app = typer.Typer(
+    name="serialscale",
+    help="How serial is a workload? Work, depth, width, speedup ceiling and a recommendation.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"serialscale {__version__}")
+        raise typer.Exit(ExitCode.OK)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", callback=_version,
+                     is_eager=True),
+    ] = False,
+) -> None:
+    """How serial is a workload?"""
+
+
+def _fail(message: str, code: ExitCode = ExitCode.INPUT) -> NoReturn:
+    print(message, file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        write_atomically(output, text)
+    except OSError as exc:
+        _fail(f"{output}: error: cannot write the output: {exc.strerror or exc}")
+
+
+def _console_width() -> int:
+    return shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
+
+
+@app.command()
+def analyze(
+    file: Annotated[str, typer.Argument(help="Workload file (YAML or JSON); - reads stdin.")],
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.table,
+    processors: Annotated[
+        int,
+        typer.Option("--processors", "-p", min=1,
+                     help="Target processor count for the classification."),
+    ] = DEFAULT_PROCESSORS,
+    overhead: Annotated[
+        float,
+        typer.Option("--overhead", min=0.0,
+                     help="Per-step scheduling cost when steps run in parallel."),
+    ] = 0.0,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
+    ] = None,
+    detail: Annotated[
+        bool, typer.Option("--detail", help="Add per-step start, finish and slack records.")
+    ] = False,
+) -> None:
+    """Analyze a workload: work, depth, width, speedup, classification, recommendation."""
+    try:
+        workload = load_workload(file)
+        report = analyze_workload(
+            workload,
+            processors=processors,
+            overhead=int(overhead) if float(overhead).is_integer() else overhead,
+            detail=detail,
+        )
+    except WorkloadError as exc:
+        _fail(str(exc))
+    except UsageError as exc:
+        _fail(f"error: {exc}")
+    color = output is None and fmt is OutputFormat.table and sys.stdout.isatty()
+    _emit(render(report, fmt, width=_console_width(), color=color), output)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

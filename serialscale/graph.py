@@ -1,0 +1,146 @@
+"""The compact step graph every algorithm runs on.
+
+Steps are integers ``0..n-1`` in input order. Dependencies are stored twice, as predecessor and
+successor lists in compressed-sparse-row form (one flat list of indices plus an offset list), and
+a topological order is computed once. All functions here are iterative: a 1,000,000-step chain
+does not touch the recursion limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+Cost = float | int
+
+
+class CycleError(ValueError):
+    """The dependencies contain a cycle; :attr:`cycle` lists it in dependency order.
+
+    ``cycle[0]`` is needed by ``cycle[1]``, and so on; the last entry repeats the first.
+    """
+
+    def __init__(self, cycle: list[int]) -> None:
+        super().__init__(f"dependency cycle through {len(cycle) - 1} steps")
+        self.cycle = cycle
+
+
+@dataclass(frozen=True, eq=False)
+class Graph:
+    """An immutable DAG of weighted steps.
+
+    Attributes:
+        ids: step ids, index ``i`` names step ``i``.
+        costs: step costs (finite, >= 0), same indexing.
+        pred_ptr, pred_idx: step ``i`` needs ``pred_idx[pred_ptr[i]:pred_ptr[i+1]]``.
+        succ_ptr, succ_idx: step ``i`` is needed by ``succ_idx[succ_ptr[i]:succ_ptr[i+1]]``.
+        order: a topological order (every step after all the steps it needs).
+    """
+
+    ids: list[str]
+    costs: list[Cost]
+    pred_ptr: list[int]
+    pred_idx: list[int]
+    succ_ptr: list[int]
+    succ_idx: list[int]
+    order: list[int]
+
+    @property
+    def n(self) -> int:
+        """Number of steps."""
+        return len(self.ids)
+
+    @property
+    def m(self) -> int:
+        """Number of dependencies (edges)."""
+        return len(self.pred_idx)
+
+    def preds(self, i: int) -> list[int]:
+        """The steps that step ``i`` needs."""
+        return self.pred_idx[self.pred_ptr[i] : self.pred_ptr[i + 1]]
+
+    def succs(self, i: int) -> list[int]:
+        """The steps that need step ``i``."""
+        return self.succ_idx[self.succ_ptr[i] : self.succ_ptr[i + 1]]
+
+    @classmethod
+    def from_lists(
+        cls, ids: Sequence[str], costs: Sequence[Cost], needs: Sequence[Sequence[int]]
+    ) -> Graph:
+        """Build a graph from per-step need lists (indices). Raises :class:`CycleError`.
+
+        Duplicate needs of one step are kept once, in first-seen order.
+        """
+        n = len(ids)
+        pred_ptr = [0] * (n + 1)
+        pred_idx: list[int] = []
+        indeg = [0] * n
+        outdeg = [0] * n
+        for i, row in enumerate(needs):
+            if len(row) > 1 and len(set(row)) != len(row):
+                row = list(dict.fromkeys(row))
+            pred_idx.extend(row)
+            pred_ptr[i + 1] = len(pred_idx)
+            indeg[i] = len(row)
+            for j in row:
+                outdeg[j] += 1
+        succ_ptr = [0] * (n + 1)
+        acc = 0
+        for i in range(n):
+            acc += outdeg[i]
+            succ_ptr[i + 1] = acc
+        fill = succ_ptr[:-1]
+        succ_idx = [0] * len(pred_idx)
+        # Iterating steps in order keeps each successor list sorted by index.
+        for i in range(n):
+            for j in pred_idx[pred_ptr[i] : pred_ptr[i + 1]]:
+                succ_idx[fill[j]] = i
+                fill[j] += 1
+        order = _topological_order(n, indeg, succ_ptr, succ_idx)
+        if len(order) < n:
+            raise CycleError(_find_cycle(n, order, pred_ptr, pred_idx))
+        return cls(list(ids), list(costs), pred_ptr, pred_idx, succ_ptr, succ_idx, order)
+
+
+def _topological_order(
+    n: int, indeg: list[int], succ_ptr: list[int], succ_idx: list[int]
+) -> list[int]:
+    """Kahn's algorithm with a FIFO queue seeded in input order (deterministic)."""
+    remaining = indeg[:]
+    order = [i for i in range(n) if remaining[i] == 0]
+    head = 0
+    while head < len(order):
+        v = order[head]
+        head += 1
+        for w in succ_idx[succ_ptr[v] : succ_ptr[v + 1]]:
+            remaining[w] -= 1
+            if remaining[w] == 0:
+                order.append(w)
+    return order
+
+
+def _find_cycle(n: int, done: list[int], pred_ptr: list[int], pred_idx: list[int]) -> list[int]:
+    """One cycle among the steps Kahn's algorithm could not order, in dependency order.
+
+    Every unordered step has an unordered predecessor, so walking predecessors from the first
+    unordered step (in input order) must revisit a step. The cycle is rotated to start at its
+    step that comes first in the input, so the message is the same however it was found.
+    """
+    ordered = bytearray(n)
+    for v in done:
+        ordered[v] = 1
+    start = next(i for i in range(n) if not ordered[i])
+    seen: dict[int, int] = {}
+    walk: list[int] = []
+    v = start
+    while v not in seen:
+        seen[v] = len(walk)
+        walk.append(v)
+        v = next(
+            u for u in pred_idx[pred_ptr[v] : pred_ptr[v + 1]] if not ordered[u]
+        )
+    loop = walk[seen[v] :]  # each entry needs the next one
+    loop.reverse()  # now each entry is needed by the next one
+    first = loop.index(min(loop))
+    loop = loop[first:] + loop[:first]
+    return [*loop, loop[0]]

@@ -1,0 +1,183 @@
+"""Work, depth, critical path, slack, width and the parallelism profile.
+
+Every number here is defined on the *as-soon-as-possible schedule on unlimited processors*:
+``start(s)`` is the largest ``finish`` of the steps ``s`` needs (0 if none) and
+``finish(s) = start(s) + cost(s)``. Costs sit on steps, not on edges.
+
+Each public function defines one user-visible number in its docstring; the report and the
+renderers only copy these values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .graph import Cost, Graph
+
+#: Slack closer to zero than this fraction of the depth is float rounding, reported as 0.
+SLACK_TOLERANCE = 1e-9
+
+
+def work(graph: Graph) -> Cost:
+    """``work``: the sum of all step costs (added in input order, so it is reproducible)."""
+    return sum(graph.costs)
+
+
+def asap_schedule(graph: Graph, extra: Cost = 0) -> tuple[list[Cost], list[Cost]]:
+    """``start`` and ``finish`` of every step in the as-soon-as-possible schedule.
+
+    ``start(s) = max(finish(p) for p in needs(s))`` (0 if none) and
+    ``finish(s) = start(s) + cost(s) + extra``. ``extra`` is a per-step overhead used for the
+    burdened span (see :func:`serialscale.schedule.burdened_depth`); it is 0 for the plain one.
+    """
+    n = graph.n
+    costs, pred_ptr, pred_idx = graph.costs, graph.pred_ptr, graph.pred_idx
+    start: list[Cost] = [0] * n
+    finish: list[Cost] = [0] * n
+    fget = finish.__getitem__
+    for v in graph.order:
+        lo, hi = pred_ptr[v], pred_ptr[v + 1]
+        s = max(map(fget, pred_idx[lo:hi])) if hi > lo else 0
+        start[v] = s
+        finish[v] = s + costs[v] + extra if extra else s + costs[v]
+    return start, finish
+
+
+def depth(finish: Sequence[Cost]) -> Cost:
+    """``depth``: the largest ``finish``, the cost of the critical path (the span).
+
+    Zero for an empty graph or when every cost is 0.
+    """
+    return max(finish, default=0)
+
+
+def bottom_levels(graph: Graph) -> list[Cost]:
+    """``bottom_level(s)``: the cost of the costliest path that starts with ``s`` (``s`` included).
+
+    ``bottom_level(s) = cost(s) + max(bottom_level(t) for t needing s)``. It is the priority of
+    the critical-path-first list schedule and gives the latest start: ``depth - bottom_level``.
+    """
+    n = graph.n
+    costs, succ_ptr, succ_idx = graph.costs, graph.succ_ptr, graph.succ_idx
+    level: list[Cost] = [0] * n
+    lget = level.__getitem__
+    for v in reversed(graph.order):
+        lo, hi = succ_ptr[v], succ_ptr[v + 1]
+        level[v] = costs[v] + (max(map(lget, succ_idx[lo:hi])) if hi > lo else 0)
+    return level
+
+
+def slack(start: Sequence[Cost], levels: Sequence[Cost], total_depth: Cost) -> list[Cost]:
+    """``slack(s)``: how much later ``s`` could start without making ``depth`` longer.
+
+    ``slack(s) = (depth - bottom_level(s)) - start(s)``: latest start minus earliest start.
+    Critical steps have slack 0. With float costs, a slack within ``SLACK_TOLERANCE * depth`` of
+    zero is rounding noise and is reported as exactly 0.
+    """
+    tol = SLACK_TOLERANCE * total_depth if isinstance(total_depth, float) else 0
+    out: list[Cost] = []
+    append = out.append
+    for s, lv in zip(start, levels):
+        x = total_depth - lv - s
+        append(0 if x <= tol else x)
+    return out
+
+
+def critical_path(graph: Graph, start: Sequence[Cost], finish: Sequence[Cost]) -> list[int]:
+    """``critical_path``: one chain of steps whose costs add up to ``depth``.
+
+    It runs from a step with no needs to a step finishing at ``depth``. Where several qualify,
+    the choice is deterministic: the last step is the first in input order that finishes at
+    ``depth``; walking back, each step's predecessor is the lowest-indexed step it needs whose
+    ``finish`` equals its ``start``. ``depth_steps`` is the length of this list.
+    """
+    if graph.n == 0:
+        return []
+    total = depth(finish)
+    v = next(i for i, f in enumerate(finish) if f == total)
+    path = [v]
+    pred_ptr, pred_idx = graph.pred_ptr, graph.pred_idx
+    while pred_ptr[v + 1] > pred_ptr[v]:
+        s = start[v]
+        v = min(u for u in pred_idx[pred_ptr[v] : pred_ptr[v + 1]] if finish[u] == s)
+        path.append(v)
+    path.reverse()
+    return path
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch ``[start, end)`` of the ASAP schedule during which ``running`` steps run."""
+
+    start: Cost
+    end: Cost
+    running: int
+
+
+def profile(graph: Graph, start: Sequence[Cost], finish: Sequence[Cost]) -> list[Segment]:
+    """The parallelism profile: how many steps run at each instant of the ASAP schedule.
+
+    A step with cost > 0 runs over ``[start, finish)``: one ending at ``t`` and one starting at
+    ``t`` do not overlap. Zero-cost steps take no time and never count. The result is a list of
+    maximal segments with a constant count, covering ``[0, depth)`` in order.
+    """
+    delta: dict[Cost, int] = {}
+    costs = graph.costs
+    for i in range(graph.n):
+        if costs[i] > 0:
+            s, f = start[i], finish[i]
+            delta[s] = delta.get(s, 0) + 1
+            delta[f] = delta.get(f, 0) - 1
+    times = sorted(delta)
+    segments: list[Segment] = []
+    running = 0
+    for k in range(len(times) - 1):
+        running += delta[times[k]]
+        if segments and segments[-1].running == running:
+            last = segments[-1]
+            segments[-1] = Segment(last.start, times[k + 1], running)
+        else:
+            segments.append(Segment(times[k], times[k + 1], running))
+    return segments
+
+
+def width(segments: Sequence[Segment]) -> int:
+    """``width``: the largest number of steps with cost > 0 running at one instant of the ASAP
+    schedule (the peak of :func:`profile`); 0 when every cost is 0.
+    """
+    return max((seg.running for seg in segments), default=0)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """All per-graph numbers of one analysis (see the functions above for each definition)."""
+
+    work: Cost
+    depth: Cost
+    start: list[Cost]
+    finish: list[Cost]
+    bottom_level: list[Cost]
+    slack: list[Cost]
+    critical_path: list[int]
+    profile: list[Segment]
+    width: int
+
+
+def compute_metrics(graph: Graph) -> Metrics:
+    """Run every pass over ``graph`` once and bundle the results."""
+    start, finish = asap_schedule(graph)
+    total = depth(finish)
+    levels = bottom_levels(graph)
+    segments = profile(graph, start, finish)
+    return Metrics(
+        work=work(graph),
+        depth=total,
+        start=start,
+        finish=finish,
+        bottom_level=levels,
+        slack=slack(start, levels, total),
+        critical_path=critical_path(graph, start, finish),
+        profile=segments,
+        width=width(segments),
+    )

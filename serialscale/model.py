@@ -1,0 +1,28 @@
+"""The workload model every source produces: metadata plus the compact step graph."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .graph import Graph
+
+
+@dataclass(frozen=True, eq=False)
+class Workload:
+    """A named set of steps with costs and dependencies, ready to analyze.
+
+    Attributes:
+        name: the workload's name (defaults to the file name without its extension).
+        graph: the steps and their dependencies.
+        source: where it came from (a path, ``-`` for standard input, or a target).
+        description: free text from the file.
+        unit: label for costs (``minutes``, ``ops``), shown in reports.
+        extra: source-specific facts added to the report (``params``, ``target``...).
+    """
+
+    name: str
+    graph: Graph
+    source: str | None = None
+    description: str | None = None
+    unit: str | None = None
+    extra: dict[str, object] = field(default_factory=dict)

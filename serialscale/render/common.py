@@ -1,0 +1,58 @@
+"""Formatting helpers shared by the human-readable renderers (presentation only)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+BLOCKS = " ▁▂▃▄▅▆▇█"
+PATH_HEAD = 6
+PATH_TAIL = 4
+
+
+def num(value: Any, digits: int = 4) -> str:
+    """A number for people: integers as they are, floats to ``digits`` significant digits."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:.{digits}g}"
+
+
+def times(value: float | None) -> str:
+    """A speedup such as ``3.2x``."""
+    return "—" if value is None else f"{value:.2f}x"
+
+
+def short_path(path: Sequence[str]) -> list[str]:
+    """The critical path, shortened to its head and tail with an ellipsis marker between."""
+    if len(path) <= PATH_HEAD + PATH_TAIL + 1:
+        return list(path)
+    hidden = len(path) - PATH_HEAD - PATH_TAIL
+    return [*path[:PATH_HEAD], f"… {hidden:,} more …", *path[-PATH_TAIL:]]
+
+
+def sparkline(profile: Sequence[dict[str, Any]], columns: int) -> str:
+    """The parallelism profile as a bar of block characters, one per equal slice of time.
+
+    Each column shows the largest count running during its slice, scaled to the peak.
+    """
+    if not profile or columns <= 0:
+        return ""
+    t0, t1 = profile[0]["start"], profile[-1]["end"]
+    span = t1 - t0
+    peak = max(seg["running"] for seg in profile)
+    if span <= 0 or peak <= 0:
+        return ""
+    cols = [0] * columns
+    for seg in profile:
+        a = int((seg["start"] - t0) / span * columns)
+        b = max(a + 1, int((seg["end"] - t0) / span * columns + 0.999999))
+        for c in range(a, min(b, columns)):
+            cols[c] = max(cols[c], seg["running"])
+    top = len(BLOCKS) - 1
+    return "".join(BLOCKS[max(1, round(v / peak * top))] if v else " " for v in cols)

@@ -1,0 +1,112 @@
+"""The console summary (``--format table``), drawn with rich at a given width."""
+
+from __future__ import annotations
+
+import io
+
+from rich import box
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ..report import Report
+from .common import num, short_path, sparkline, times
+
+CLASS_STYLE = {"serial": "bold red", "mixed": "bold yellow", "parallel": "bold green"}
+
+
+def render_table(report: Report, width: int = 100, color: bool = False) -> str:
+    """Render ``report`` as the human summary, ``width`` columns wide, with or without colour."""
+    out = io.StringIO()
+    console = Console(
+        file=out,
+        width=width,
+        color_system="standard" if color else None,
+        force_terminal=color,
+        no_color=not color,
+        highlight=False,
+        emoji=False,
+        legacy_windows=False,
+    )
+    unit = f" {report.unit}" if report.unit else ""
+    title = Text.assemble(("serialscale", "bold"), " · ", (report.workload, "bold cyan"))
+    if report.source:
+        title.append(f"  ({report.source})", style="dim")
+    console.print(title)
+    if report.description:
+        console.print(Text(report.description.strip(), style="dim"))
+    console.print()
+
+    headline = Table(box=box.SIMPLE_HEAD, show_header=False, pad_edge=False)
+    headline.add_column("metric", style="bold")
+    headline.add_column("value", justify="right")
+    headline.add_column("meaning", style="dim")
+    headline.add_row("steps", num(report.steps), f"{num(report.dependencies)} dependencies")
+    headline.add_row("work", num(report.work) + unit, "total cost")
+    headline.add_row(
+        "depth", num(report.depth) + unit, f"critical path, {num(report.depth_steps)} steps"
+    )
+    headline.add_row("width", num(report.width), "peak steps running at once")
+    headline.add_row("speedup ceiling", times(report.speedup_ceiling), "work / depth")
+    headline.add_row("serial fraction", num(report.serial_fraction, 3), "depth / work")
+    if report.overhead:
+        headline.add_row(
+            "burdened depth",
+            num(report.burdened_depth) + unit,
+            f"with {num(report.overhead)}{unit} overhead per step; ceiling "
+            f"{times(report.burdened_speedup_ceiling)}",
+        )
+    console.print(headline)
+
+    rec = report.recommendation
+    verdict = Text.assemble(
+        ("classification: ", "bold"),
+        (report.classification, CLASS_STYLE.get(report.classification, "bold")),
+        f" (for {report.processors} processors)   ",
+        ("strategy: ", "bold"),
+        rec.strategy,
+        f", {rec.processors} processors",
+    )
+    console.print(Panel(Group(verdict, Text(rec.reason)), box=box.ROUNDED, expand=True))
+
+    console.print(Text("Speedup by processor count", style="bold"))
+    speed = Table(box=box.SIMPLE_HEAD)
+    speed.add_column("processors", justify="right")
+    speed.add_column("upper", justify="right")
+    speed.add_column("guaranteed", justify="right")
+    speed.add_column("simulated", justify="right")
+    if report.overhead:
+        speed.add_column("with overhead", justify="right")
+    for row in report.speedup:
+        cells = [
+            str(row["processors"]),
+            times(row["upper"]),
+            times(row["guaranteed"]),
+            times(row["simulated"]),
+        ]
+        if report.overhead:
+            cells.append(times(row["simulated_burdened"]))
+        speed.add_row(*cells, style="bold" if row["processors"] == report.processors else None)
+    console.print(speed)
+
+    console.print(Text("Critical path", style="bold"))
+    console.print(Text(" → ".join(short_path(report.critical_path))), overflow="fold")
+    console.print()
+
+    if report.near_critical:
+        console.print(Text("Near-critical steps (least slack)", style="bold"))
+        near = Table(box=box.SIMPLE_HEAD)
+        near.add_column("step")
+        near.add_column("slack", justify="right")
+        for item in report.near_critical:
+            near.add_row(item["id"], num(item["slack"]) + unit)
+        console.print(near)
+
+    line = sparkline(report.profile, max(10, min(60, width - 20)))
+    if line:
+        console.print(Text("Parallelism profile (steps running over time)", style="bold"))
+        console.print(Text(f"{num(report.width):>6} ┤") + Text(line, style="cyan"))
+        console.print(Text(f"{0:>6} └" + "─" * len(line)))
+        console.print(Text(f"{'':>8}0{num(report.depth) + unit:>{len(line) - 1}}", style="dim"))
+    return out.getvalue()

@@ -1,0 +1,151 @@
+"""Speedup on P processors: the work/span bounds, Brent's guarantee and a simulated schedule.
+
+Definitions (``W`` = work, ``D`` = depth, ``P`` = processors):
+
+- ``speedup_ceiling = W / D``: no number of processors can beat it (the span law).
+  ``serial_fraction = D / W``. Amdahl's law with serial fraction ``f = D / W`` gives
+  ``1 / (f + (1 - f) / P) = W / ((W - D) / P + D)``, which is exactly Brent's guarantee below:
+  the two views of "how serial" agree.
+- ``upper(P) = min(P, W / D)``: the work law and the span law together.
+- ``guaranteed(P) = W / ((W - D) / P + D)``: what *any* greedy scheduler achieves (Brent).
+- ``simulated(P) = W / makespan`` of the critical-path-first list schedule on ``P`` processors
+  (:func:`list_schedule_makespan`). It satisfies ``guaranteed <= simulated <= upper`` and equals
+  the ceiling once ``P >= width``.
+- With a per-step overhead ``C`` (``--overhead``), every step run in parallel costs ``cost + C``:
+  ``burdened_depth`` is the depth under those costs, ``burdened_speedup_ceiling = W /
+  burdened_depth``, and ``simulated_burdened(P) = W / makespan`` of the same list schedule with
+  those costs (on one processor no scheduling is needed, so ``simulated_burdened(1) = 1``).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .graph import Cost, Graph
+from .metrics import Metrics, asap_schedule
+
+
+def ratio(numerator: Cost, denominator: Cost) -> float | None:
+    """``numerator / denominator`` as a float, or ``None`` when the denominator is 0."""
+    return None if denominator == 0 else numerator / denominator
+
+
+def processor_counts(width: int, processors: int) -> list[int]:
+    """The P values of the speedup table: 1, 2, 4, ... up to the first power of two at or above
+    both ``width`` and ``processors``, plus ``processors`` itself when it is not a power of two.
+    """
+    top = max(width, processors, 1)
+    counts = [1]
+    while counts[-1] < top:
+        counts.append(counts[-1] * 2)
+    if processors not in counts:
+        counts.append(processors)
+        counts.sort()
+    return counts
+
+
+def list_schedule_makespan(
+    graph: Graph, processors: int, priority: Sequence[Cost], extra: Cost = 0
+) -> Cost:
+    """Makespan of a greedy list schedule on ``processors`` identical processors.
+
+    Policy: whenever a processor is free, start the ready step with the highest ``priority``
+    (the critical-path-first policy uses bottom levels), ties to the lower index. A step is
+    ready when every step it needs has finished. A step runs ``cost + extra``; a step of
+    duration 0 completes the moment it is picked and holds no processor. Steps finishing at
+    the same instant all complete before anything new starts.
+    """
+    n = graph.n
+    costs, succ_ptr, succ_idx = graph.costs, graph.succ_ptr, graph.succ_idx
+    waiting = [graph.pred_ptr[i + 1] - graph.pred_ptr[i] for i in range(n)]
+    ready = [(-priority[i], i) for i in range(n) if waiting[i] == 0]
+    heapq.heapify(ready)
+    running: list[tuple[Cost, int]] = []
+    free = processors
+    now: Cost = 0
+    push, pop = heapq.heappush, heapq.heappop
+
+    def release(v: int) -> None:
+        for w in succ_idx[succ_ptr[v] : succ_ptr[v + 1]]:
+            waiting[w] -= 1
+            if waiting[w] == 0:
+                push(ready, (-priority[w], w))
+
+    while True:
+        while ready and free:
+            _, v = pop(ready)
+            duration = costs[v] + extra
+            if duration == 0:
+                release(v)
+            else:
+                push(running, (now + duration, v))
+                free -= 1
+        if not running:
+            return now
+        now = running[0][0]
+        while running and running[0][0] == now:
+            _, v = pop(running)
+            free += 1
+            release(v)
+
+
+@dataclass(frozen=True)
+class SpeedupRow:
+    """One row of the speedup table (see the module docstring for each column)."""
+
+    processors: int
+    upper: float | None
+    guaranteed: float | None
+    simulated: float | None
+    simulated_burdened: float | None
+
+
+def burdened_depth(graph: Graph, overhead: Cost) -> Cost:
+    """``burdened_depth``: the depth when every step costs ``cost + overhead`` (a burdened span,
+    as Cilkscale reports it): the span a real scheduler pays for running steps in parallel.
+    """
+    if overhead == 0:
+        return max(asap_schedule(graph)[1], default=0)
+    return max(asap_schedule(graph, overhead)[1], default=0)
+
+
+def speedup_table(
+    graph: Graph, metrics: Metrics, processors: int, overhead: Cost = 0
+) -> list[SpeedupRow]:
+    """The speedup table for :func:`processor_counts` (columns defined in the module docstring).
+
+    Two rows are exact without simulating: on one processor a greedy schedule never idles
+    (makespan = work), and once ``P >= width`` it reproduces the ASAP schedule (makespan =
+    depth), because no more than ``width`` steps ever want to run at once. Tests check both
+    facts against the simulation itself.
+    """
+    w, d = metrics.work, metrics.depth
+    rows: list[SpeedupRow] = []
+    for p in processor_counts(metrics.width, processors):
+        if d == 0:
+            rows.append(SpeedupRow(p, None, None, None, None))
+            continue
+        if p == 1:
+            makespan: Cost = w
+        elif p >= metrics.width:
+            makespan = d
+        else:
+            makespan = list_schedule_makespan(graph, p, metrics.bottom_level)
+        if overhead == 0:
+            burdened = w / makespan
+        elif p == 1:
+            burdened = 1.0
+        else:
+            burdened = w / list_schedule_makespan(graph, p, metrics.bottom_level, overhead)
+        rows.append(
+            SpeedupRow(
+                processors=p,
+                upper=min(p, w / d),
+                guaranteed=w / ((w - d) / p + d),
+                simulated=w / makespan,
+                simulated_burdened=burdened,
+            )
+        )
+    return rows

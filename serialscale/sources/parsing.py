@@ -1,0 +1,204 @@
+"""Reading YAML and JSON documents safely, and finding where a node sits in the text.
+
+The fast path parses with libyaml (``CSafeLoader``) or :mod:`json` and keeps no positions.
+Only when something is wrong does :class:`Locator` parse the text again, keeping marks, to turn
+a path such as ``("steps", 3, "needs", 1)`` into a line and column. Valid input pays nothing
+for located errors.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+
+from ..errors import Location, WorkloadError
+
+_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+#: Largest sequence an alias may point at; bigger shared structures are rejected, so a small
+#: file cannot expand into a huge one ("billion laughs").
+ALIAS_LIMIT = 10_000
+
+
+class _FastLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """libyaml's safe loader, refusing duplicate keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        mapping = super().construct_mapping(node, deep)
+        if len(mapping) != len(node.value):
+            _raise_duplicate_key(self, node)
+        return mapping
+
+
+class _CheckedLoader(_FastLoader):
+    """Used only for text that has anchors: also refuses aliases to nested structures."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        if node in self.constructed_objects and _is_large(node):
+            raise _AliasError(node)
+        return super().construct_object(node, deep)
+
+
+class _AliasError(Exception):
+    def __init__(self, node: yaml.Node) -> None:
+        self.node = node
+
+
+def _is_large(node: yaml.Node) -> bool:
+    if isinstance(node, yaml.MappingNode):
+        return True
+    if isinstance(node, yaml.SequenceNode):
+        return len(node.value) > ALIAS_LIMIT or any(
+            not isinstance(child, yaml.ScalarNode) for child in node.value
+        )
+    return False
+
+
+def _raise_duplicate_key(loader: Any, node: yaml.MappingNode) -> None:
+    seen: dict[Any, yaml.Node] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            first = seen[key].start_mark.line + 1
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"duplicate key '{key}' in one mapping (first at line {first})",
+                key_node.start_mark,
+            )
+        seen[key] = key_node
+    # Lengths differ without a repeated key only when a merge key (<<) overrode one.
+
+
+def decode(data: bytes, source: str) -> str:
+    """UTF-8 text of ``data`` (a BOM is dropped), or a located error for binary or bad bytes."""
+    nul = data.find(b"\0")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise WorkloadError(
+            "this is a binary file (NUL byte found); expected YAML or JSON text",
+            Location(source, line),
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise WorkloadError(
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
+            Location(source, line, column),
+        ) from None
+
+
+def parse_document(text: str, source: str, is_json: bool) -> Any:
+    """Parse ``text`` as JSON or YAML into plain Python data; syntax errors are located."""
+    if is_json:
+        return _parse_json(text, source)
+    loader = _CheckedLoader if "&" in text else _FastLoader
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - both loaders are safe loaders
+    except _AliasError as exc:
+        mark = exc.node.start_mark
+        raise WorkloadError(
+            "an alias (*name) points at a nested or large structure; only aliases of scalars "
+            f"and short flat lists (up to {ALIAS_LIMIT} items) are allowed",
+            Location(source, mark.line + 1, mark.column + 1),
+        ) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or "invalid YAML"
+        if exc.context and "nesting depth" not in problem:
+            problem = f"{exc.context}: {problem}"
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise WorkloadError(f"YAML syntax error: {problem}", Location(source, line, column)) from None
+    except yaml.YAMLError as exc:
+        raise WorkloadError(f"YAML error: {exc}", Location(source)) from None
+    except RecursionError:
+        raise WorkloadError("input is nested too deeply", Location(source)) from None
+
+
+def _parse_json(text: str, source: str) -> Any:
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result = dict(pairs)
+        if len(result) != len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    raise _DuplicateJsonKey(key)
+                seen.add(key)
+        return result
+
+    try:
+        return json.loads(text, object_pairs_hook=no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise WorkloadError(
+            f"JSON syntax error: {exc.msg}", Location(source, exc.lineno, exc.colno)
+        ) from None
+    except _DuplicateJsonKey as exc:
+        raise WorkloadError(
+            f"duplicate key '{exc.key}' in one object", Location(source, _json_key_line(text, exc.key))
+        ) from None
+    except RecursionError:
+        raise WorkloadError("input is nested too deeply", Location(source)) from None
+
+
+class _DuplicateJsonKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _json_key_line(text: str, key: str) -> int | None:
+    """Line of the second occurrence of ``"key":`` in an object (best effort)."""
+    needle = json.dumps(key)
+    first = text.find(needle)
+    second = text.find(needle, first + 1) if first >= 0 else -1
+    return text.count("\n", 0, second) + 1 if second >= 0 else None
+
+
+class Locator:
+    """Finds the line and column of a path into the document, parsing again only when asked."""
+
+    def __init__(self, text: str, source: str) -> None:
+        self._text = text
+        self._source = source
+        self._root: yaml.Node | None = None
+        self._tried = False
+
+    def _node(self, path: Sequence[str | int], key: bool) -> yaml.Node | None:
+        if not self._tried:
+            self._tried = True
+            try:
+                self._root = yaml.compose(self._text, Loader=_BaseLoader)
+            except (yaml.YAMLError, RecursionError):
+                self._root = None
+        node = self._root
+        for depth, part in enumerate(path):
+            last = depth == len(path) - 1
+            if isinstance(node, yaml.MappingNode):
+                found = None
+                for k, v in node.value:
+                    if isinstance(k, yaml.ScalarNode) and k.value == str(part):
+                        found = k if (last and key) else v
+                        break
+                node = found
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+                node = node.value[part] if 0 <= part < len(node.value) else None
+            else:
+                return node
+            if node is None:
+                return None
+        return node
+
+    def at(self, path: Sequence[str | int], step_id: str | None = None, key: bool = False) -> Location:
+        """Location of the value at ``path`` (of its key when ``key``); as near as it finds."""
+        node = self._node(path, key)
+        while node is None and path:
+            path = path[:-1]
+            node = self._node(path, False)
+        if node is None:
+            return Location(self._source, step_id=step_id)
+        mark = node.start_mark
+        return Location(self._source, mark.line + 1, mark.column + 1, step_id)

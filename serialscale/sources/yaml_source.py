@@ -1,0 +1,236 @@
+"""Workload files: YAML (or JSON of the same structure) to a :class:`Workload`.
+
+The format::
+
+    name: nightly-model-refresh   # optional; defaults to the file name without its extension
+    description: free text        # optional
+    unit: minutes                 # optional label for costs
+    steps:                        # required, non-empty list, in any order
+      - id: fetch                 # required, unique; a string (an integer is taken as its string)
+        cost: 12                  # optional finite number >= 0; default 1
+        needs: [other, ids]       # optional list of ids of steps this step depends on
+
+Unknown keys are errors, with a suggestion where one is close.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import Location, WorkloadError, suggest
+from ..graph import CycleError, Graph
+from ..model import Workload
+from .parsing import Locator, decode, parse_document
+
+TOP_KEYS = ("name", "description", "unit", "steps")
+STEP_KEYS = ("id", "cost", "needs")
+STEP_KEYS_SET = frozenset(STEP_KEYS)
+DEFAULT_COST = 1
+
+
+def load_workload(path: str | Path) -> Workload:
+    """Read a workload file (``-`` reads standard input as YAML). Raises :class:`WorkloadError`."""
+    source = str(path)
+    if source == "-":
+        data = sys.stdin.buffer.read()
+        return parse_workload(data, "<stdin>", name="stdin")
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise WorkloadError("no such file", Location(source)) from None
+    except IsADirectoryError:
+        raise WorkloadError("is a directory, expected a workload file", Location(source)) from None
+    except PermissionError:
+        raise WorkloadError("permission denied: cannot read the file", Location(source)) from None
+    except OSError as exc:
+        raise WorkloadError(f"cannot read the file: {exc.strerror}", Location(source)) from None
+    return parse_workload(data, source, name=p.stem, is_json=p.suffix.lower() == ".json")
+
+
+def parse_workload(
+    data: bytes | str, source: str, *, name: str | None = None, is_json: bool = False
+) -> Workload:
+    """Parse workload text (YAML, or JSON when ``is_json``) into a :class:`Workload`."""
+    text = decode(data, source) if isinstance(data, bytes) else data
+    doc = parse_document(text, source, is_json)
+    return _Validator(text, source).workload(doc, name or "workload")
+
+
+class _Validator:
+    """Checks the plain document and builds the graph; locates errors only when they happen."""
+
+    def __init__(self, text: str, source: str) -> None:
+        self.source = source
+        self.locator = Locator(text, source)
+
+    def fail(
+        self, message: str, path: tuple[str | int, ...] = (), step_id: str | None = None,
+        key: bool = False,
+    ) -> WorkloadError:
+        return WorkloadError(message, self.locator.at(path, step_id, key))
+
+    def workload(self, doc: Any, default_name: str) -> Workload:
+        if not isinstance(doc, dict):
+            got = "an empty document" if doc is None else f"a {_kind(doc)}"
+            raise self.fail(f"the top level must be a mapping with a 'steps' list, got {got}")
+        for key in doc:
+            if key not in TOP_KEYS:
+                raise self.fail(
+                    f"unknown key '{key}' at the top level{suggest(str(key), TOP_KEYS)}; "
+                    f"expected one of: {', '.join(TOP_KEYS)}",
+                    (key,),
+                    key=True,
+                )
+        name = self.text_field(doc, "name") or default_name
+        steps = doc.get("steps")
+        if "steps" not in doc:
+            raise self.fail("missing 'steps': expected a non-empty list of steps")
+        if not isinstance(steps, list):
+            raise self.fail(f"'steps' must be a list of steps, got a {_kind(steps)}", ("steps",))
+        if not steps:
+            raise self.fail("'steps' is empty: expected at least one step", ("steps",))
+        ids, costs, raw_needs = self.steps(steps)
+        needs = self.resolve(ids, raw_needs)
+        try:
+            graph = Graph.from_lists(ids, costs, needs)
+        except CycleError as exc:
+            names = " → ".join(ids[i] for i in exc.cycle)
+            raise self.fail(
+                f"dependency cycle: {names}; a workload must be acyclic",
+                ("steps", exc.cycle[0]),
+                ids[exc.cycle[0]],
+            ) from None
+        return Workload(
+            name=name,
+            graph=graph,
+            source=self.source,
+            description=self.text_field(doc, "description"),
+            unit=self.text_field(doc, "unit"),
+        )
+
+    def text_field(self, doc: dict[str, Any], key: str) -> str | None:
+        value = doc.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise self.fail(f"'{key}' must be text, got a {_kind(value)}", (key,))
+        return str(value)
+
+    def steps(self, steps: list[Any]) -> tuple[list[str], list[Any], list[list[Any]]]:
+        ids: list[str] = []
+        costs: list[Any] = []
+        needs: list[list[Any]] = []
+        for i, step in enumerate(steps):
+            if not isinstance(step, dict):
+                raise self.fail(
+                    f"step {i + 1} must be a mapping with an 'id', got a {_kind(step)}",
+                    ("steps", i),
+                )
+            if "id" not in step:
+                raise self.fail(f"step {i + 1} has no 'id'", ("steps", i))
+            step_id = self.step_id(step["id"], ("steps", i, "id"))
+            if len(step) > 1 and not step.keys() <= STEP_KEYS_SET:
+                bad = next(k for k in step if k not in STEP_KEYS_SET)
+                raise self.fail(
+                    f"unknown key '{bad}' in a step{suggest(str(bad), STEP_KEYS)}; "
+                    f"expected: {', '.join(STEP_KEYS)}",
+                    ("steps", i, bad),
+                    step_id,
+                    key=True,
+                )
+            cost = step.get("cost", DEFAULT_COST)
+            if not _valid_cost(cost):
+                raise self.fail(_cost_problem(cost), ("steps", i, "cost"), step_id)
+            need = step.get("needs")
+            if need is None:
+                need = []
+            elif not isinstance(need, list):
+                raise self.fail(
+                    f"'needs' must be a list of step ids, got a {_kind(need)}",
+                    ("steps", i, "needs"),
+                    step_id,
+                )
+            ids.append(step_id)
+            costs.append(cost)
+            needs.append(need)
+        return ids, costs, needs
+
+    def step_id(self, value: Any, path: tuple[str | int, ...]) -> str:
+        if isinstance(value, str):
+            if value:
+                return value
+            raise self.fail("a step id must not be empty", path)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        raise self.fail(f"a step id must be a string or an integer, got a {_kind(value)}", path)
+
+    def resolve(self, ids: list[str], raw_needs: list[list[Any]]) -> list[list[int]]:
+        index: dict[str, int] = {}
+        for i, step_id in enumerate(ids):
+            j = index.setdefault(step_id, i)
+            if j != i:
+                first = self.locator.at(("steps", j)).line
+                where = f" (first defined at line {first})" if first else ""
+                raise self.fail(f"duplicate step id '{step_id}'{where}", ("steps", i, "id"), step_id)
+        needs: list[list[int]] = []
+        get = index.get
+        for i, row in enumerate(raw_needs):
+            resolved = [get(x) if type(x) is str else None for x in row]
+            if None in resolved or i in resolved:
+                resolved = self.resolve_slowly(ids, index, i, row)
+            needs.append(resolved)  # type: ignore[arg-type]
+        return needs
+
+    def resolve_slowly(
+        self, ids: list[str], index: dict[str, int], i: int, row: list[Any]
+    ) -> list[int]:
+        """Resolve one need list item by item: integer ids, and the located errors."""
+        out: list[int] = []
+        for k, raw in enumerate(row):
+            path = ("steps", i, "needs", k)
+            name = self.step_id(raw, path)
+            j = index.get(name)
+            if j is None:
+                raise self.fail(
+                    f"'needs' names an unknown step '{name}'{suggest(name, index)}", path, ids[i]
+                )
+            if j == i:
+                raise self.fail(f"step '{name}' needs itself", path, ids[i])
+            out.append(j)
+        return out
+
+
+
+def _valid_cost(cost: Any) -> bool:
+    kind = type(cost)
+    return (kind is int and cost >= 0) or (kind is float and 0 <= cost < math.inf)
+
+
+def _cost_problem(cost: Any) -> str:
+    if isinstance(cost, bool) or not isinstance(cost, (int, float)):
+        return f"'cost' must be a number >= 0, got {_kind(cost)} {cost!r}"
+    if cost != cost:
+        return "'cost' must be a finite number >= 0, got NaN"
+    if cost in (float("inf"), float("-inf")):
+        return f"'cost' must be a finite number >= 0, got {cost}"
+    return f"'cost' must be >= 0, got {cost}"
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (int, float)):
+        return "number"
+    return type(value).__name__
