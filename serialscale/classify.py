@@ -41,9 +41,7 @@ FOCUS_STEPS = 3
 CLASSES = ("serial", "mixed", "parallel")
 
 
-def classify(
-    speedup_ceiling: float | None, speedup: list[SpeedupRow], processors: int
-) -> str:
+def classify(speedup_ceiling: float | None, speedup: list[SpeedupRow], processors: int) -> str:
     """``classification``: ``serial``, ``mixed`` or ``parallel`` (bands in the module docstring)."""
     if speedup_ceiling is None or speedup_ceiling < SERIAL_CEILING:
         return "serial"
@@ -115,7 +113,9 @@ def recommend(
     elif classification == "serial":
         strategy = "serial-leaning"
     else:
-        strategy = "parallel-leaning" if expected is not None and expected >= 2 else "serial-leaning"
+        strategy = (
+            "parallel-leaning" if expected is not None and expected >= 2 else "serial-leaning"
+        )
 
     if strategy == "parallel-leaning":
         assert expected is not None

@@ -36,8 +36,9 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[
         bool,
-        typer.Option("--version", help="Print the version and exit.", callback=_version,
-                     is_eager=True),
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_version, is_eager=True
+        ),
     ] = False,
 ) -> None:
     """How serial is a workload?"""
@@ -71,13 +72,15 @@ def analyze(
     ] = OutputFormat.table,
     processors: Annotated[
         int,
-        typer.Option("--processors", "-p", min=1,
-                     help="Target processor count for the classification."),
+        typer.Option(
+            "--processors", "-p", min=1, help="Target processor count for the classification."
+        ),
     ] = DEFAULT_PROCESSORS,
     overhead: Annotated[
         float,
-        typer.Option("--overhead", min=0.0,
-                     help="Per-step scheduling cost when steps run in parallel."),
+        typer.Option(
+            "--overhead", min=0.0, help="Per-step scheduling cost when steps run in parallel."
+        ),
     ] = 0.0,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the result to this file.")

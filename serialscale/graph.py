@@ -136,9 +136,7 @@ def _find_cycle(n: int, done: list[int], pred_ptr: list[int], pred_idx: list[int
     while v not in seen:
         seen[v] = len(walk)
         walk.append(v)
-        v = next(
-            u for u in pred_idx[pred_ptr[v] : pred_ptr[v + 1]] if not ordered[u]
-        )
+        v = next(u for u in pred_idx[pred_ptr[v] : pred_ptr[v + 1]] if not ordered[u])
     loop = walk[seen[v] :]  # each entry needs the next one
     loop.reverse()  # now each entry is needed by the next one
     first = loop.index(min(loop))

@@ -78,7 +78,7 @@ def slack(start: Sequence[Cost], levels: Sequence[Cost], total_depth: Cost) -> l
     tol = SLACK_TOLERANCE * total_depth if isinstance(total_depth, float) else 0
     out: list[Cost] = []
     append = out.append
-    for s, lv in zip(start, levels):
+    for s, lv in zip(start, levels, strict=True):
         x = total_depth - lv - s
         append(0 if x <= tol else x)
     return out

@@ -99,7 +99,7 @@ def parse_document(text: str, source: str, is_json: bool) -> Any:
         return _parse_json(text, source)
     loader = _CheckedLoader if "&" in text else _FastLoader
     try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 - both loaders are safe loaders
+        return yaml.load(text, Loader=loader)
     except _AliasError as exc:
         mark = exc.node.start_mark
         raise WorkloadError(
@@ -113,7 +113,9 @@ def parse_document(text: str, source: str, is_json: bool) -> Any:
         if exc.context and "nesting depth" not in problem:
             problem = f"{exc.context}: {problem}"
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        raise WorkloadError(f"YAML syntax error: {problem}", Location(source, line, column)) from None
+        raise WorkloadError(
+            f"YAML syntax error: {problem}", Location(source, line, column)
+        ) from None
     except yaml.YAMLError as exc:
         raise WorkloadError(f"YAML error: {exc}", Location(source)) from None
     except RecursionError:
@@ -139,7 +141,8 @@ def _parse_json(text: str, source: str) -> Any:
         ) from None
     except _DuplicateJsonKey as exc:
         raise WorkloadError(
-            f"duplicate key '{exc.key}' in one object", Location(source, _json_key_line(text, exc.key))
+            f"duplicate key '{exc.key}' in one object",
+            Location(source, _json_key_line(text, exc.key)),
         ) from None
     except RecursionError:
         raise WorkloadError("input is nested too deeply", Location(source)) from None
@@ -192,7 +195,9 @@ class Locator:
                 return None
         return node
 
-    def at(self, path: Sequence[str | int], step_id: str | None = None, key: bool = False) -> Location:
+    def at(
+        self, path: Sequence[str | int], step_id: str | None = None, key: bool = False
+    ) -> Location:
         """Location of the value at ``path`` (of its key when ``key``); as near as it finds."""
         node = self._node(path, key)
         while node is None and path:

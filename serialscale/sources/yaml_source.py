@@ -68,7 +68,10 @@ class _Validator:
         self.locator = Locator(text, source)
 
     def fail(
-        self, message: str, path: tuple[str | int, ...] = (), step_id: str | None = None,
+        self,
+        message: str,
+        path: tuple[str | int, ...] = (),
+        step_id: str | None = None,
         key: bool = False,
     ) -> WorkloadError:
         return WorkloadError(message, self.locator.at(path, step_id, key))
@@ -175,7 +178,9 @@ class _Validator:
             if j != i:
                 first = self.locator.at(("steps", j)).line
                 where = f" (first defined at line {first})" if first else ""
-                raise self.fail(f"duplicate step id '{step_id}'{where}", ("steps", i, "id"), step_id)
+                raise self.fail(
+                    f"duplicate step id '{step_id}'{where}", ("steps", i, "id"), step_id
+                )
         needs: list[list[int]] = []
         get = index.get
         for i, row in enumerate(raw_needs):
@@ -202,7 +207,6 @@ class _Validator:
                 raise self.fail(f"step '{name}' needs itself", path, ids[i])
             out.append(j)
         return out
-
 
 
 def _valid_cost(cost: Any) -> bool:
