@@ -8,8 +8,11 @@ does not touch the recursion limit.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
+from operator import lt
 
 Cost = float | int
 
@@ -74,29 +77,25 @@ class Graph:
         n = len(ids)
         pred_ptr = [0] * (n + 1)
         pred_idx: list[int] = []
-        indeg = [0] * n
-        outdeg = [0] * n
+        extend = pred_idx.extend
         for i, row in enumerate(needs):
             if len(row) > 1 and len(set(row)) != len(row):
                 row = list(dict.fromkeys(row))
-            pred_idx.extend(row)
+            extend(row)
             pred_ptr[i + 1] = len(pred_idx)
-            indeg[i] = len(row)
-            for j in row:
-                outdeg[j] += 1
-        succ_ptr = [0] * (n + 1)
-        acc = 0
-        for i in range(n):
-            acc += outdeg[i]
-            succ_ptr[i + 1] = acc
-        fill = succ_ptr[:-1]
-        succ_idx = [0] * len(pred_idx)
-        # Iterating steps in order keeps each successor list sorted by index.
-        for i in range(n):
-            for j in pred_idx[pred_ptr[i] : pred_ptr[i + 1]]:
-                succ_idx[fill[j]] = i
-                fill[j] += 1
-        order = _topological_order(n, indeg, succ_ptr, succ_idx)
+        # owner[e] is the step that edge e points into; edges are grouped by owner.
+        owner = [i for i in range(n) for _ in range(pred_ptr[i + 1] - pred_ptr[i])]
+        indeg = [pred_ptr[i + 1] - pred_ptr[i] for i in range(n)]
+        outdeg = Counter(pred_idx)
+        succ_ptr = [0, *accumulate(outdeg.get(i, 0) for i in range(n))]
+        # A stable sort of the edges by their source keeps each successor list in index order.
+        by_source = sorted(range(len(pred_idx)), key=pred_idx.__getitem__)
+        succ_idx = [owner[e] for e in by_source]
+        if all(map(lt, pred_idx, owner)):
+            # Input order is already topological (the common case): no need to sort.
+            order = list(range(n))
+        else:
+            order = _topological_order(n, indeg, succ_ptr, succ_idx)
         if len(order) < n:
             raise CycleError(_find_cycle(n, order, pred_ptr, pred_idx))
         return cls(list(ids), list(costs), pred_ptr, pred_idx, succ_ptr, succ_idx, order)

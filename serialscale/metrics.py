@@ -10,8 +10,10 @@ renderers only copy these values.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import compress
 
 from .graph import Cost, Graph
 
@@ -95,12 +97,19 @@ def critical_path(graph: Graph, start: Sequence[Cost], finish: Sequence[Cost]) -
     if graph.n == 0:
         return []
     total = depth(finish)
-    v = next(i for i, f in enumerate(finish) if f == total)
+    succ_ptr = graph.succ_ptr
+    v = next(i for i, f in enumerate(finish) if f == total and succ_ptr[i] == succ_ptr[i + 1])
     path = [v]
     pred_ptr, pred_idx = graph.pred_ptr, graph.pred_idx
-    while pred_ptr[v + 1] > pred_ptr[v]:
-        s = start[v]
-        v = min(u for u in pred_idx[pred_ptr[v] : pred_ptr[v + 1]] if finish[u] == s)
+    while True:
+        lo, hi = pred_ptr[v], pred_ptr[v + 1]
+        if lo == hi:
+            break
+        if hi == lo + 1:
+            v = pred_idx[lo]
+        else:
+            s = start[v]
+            v = min(u for u in pred_idx[lo:hi] if finish[u] == s)
         path.append(v)
     path.reverse()
     return path
@@ -122,23 +131,22 @@ def profile(graph: Graph, start: Sequence[Cost], finish: Sequence[Cost]) -> list
     ``t`` do not overlap. Zero-cost steps take no time and never count. The result is a list of
     maximal segments with a constant count, covering ``[0, depth)`` in order.
     """
-    delta: dict[Cost, int] = {}
-    costs = graph.costs
-    for i in range(graph.n):
-        if costs[i] > 0:
-            s, f = start[i], finish[i]
-            delta[s] = delta.get(s, 0) + 1
-            delta[f] = delta.get(f, 0) - 1
+    positive = [c > 0 for c in graph.costs]
+    delta = Counter(compress(start, positive))
+    delta.subtract(Counter(compress(finish, positive)))
     times = sorted(delta)
     segments: list[Segment] = []
     running = 0
+    seg_start: Cost = 0
+    seg_running = -1
     for k in range(len(times) - 1):
         running += delta[times[k]]
-        if segments and segments[-1].running == running:
-            last = segments[-1]
-            segments[-1] = Segment(last.start, times[k + 1], running)
-        else:
-            segments.append(Segment(times[k], times[k + 1], running))
+        if running != seg_running:
+            if seg_running >= 0:
+                segments.append(Segment(seg_start, times[k], seg_running))
+            seg_start, seg_running = times[k], running
+    if seg_running >= 0:
+        segments.append(Segment(seg_start, times[-1], seg_running))
     return segments
 
 

@@ -103,8 +103,8 @@ def parse_document(text: str, source: str, is_json: bool) -> Any:
     except _AliasError as exc:
         mark = exc.node.start_mark
         raise WorkloadError(
-            "an alias (*name) points at a nested or large structure; only aliases of scalars "
-            f"and short flat lists (up to {ALIAS_LIMIT} items) are allowed",
+            "this anchored structure is reused through an alias (*name), but it is nested or "
+            f"large; only scalars and flat lists of up to {ALIAS_LIMIT} items may be reused",
             Location(source, mark.line + 1, mark.column + 1),
         ) from None
     except yaml.MarkedYAMLError as exc:

@@ -1,0 +1,87 @@
+"""Shared helpers: random DAG strategies, graph builders and a CLI runner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from serialscale.cli import app
+from serialscale.graph import Graph
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKLOADS = ROOT / "workloads"
+
+
+@dataclass
+class Dag:
+    """A random DAG in input order: ``needs[i]`` are indices, ``costs[i]`` step costs."""
+
+    costs: list
+    needs: list[list[int]]
+
+    @property
+    def ids(self) -> list[str]:
+        return [f"s{i}" for i in range(len(self.costs))]
+
+    def graph(self) -> Graph:
+        return Graph.from_lists(self.ids, self.costs, self.needs)
+
+    def nx(self) -> nx.DiGraph:
+        g = nx.DiGraph()
+        for i, c in enumerate(self.costs):
+            g.add_node(i, cost=c)
+        for i, row in enumerate(self.needs):
+            for j in row:
+                g.add_edge(j, i)
+        return g
+
+
+costs_int = st.integers(min_value=0, max_value=9)
+costs_float = st.floats(min_value=0, max_value=100, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def dags(draw, max_steps: int = 14, costs=costs_int, min_steps: int = 1) -> Dag:
+    """A random DAG whose input order is a random permutation of a topological order."""
+    n = draw(st.integers(min_value=min_steps, max_value=max_steps))
+    cost = draw(st.lists(costs, min_size=n, max_size=n))
+    density = draw(st.floats(min_value=0.0, max_value=0.6))
+    rnd = draw(st.randoms(use_true_random=False))
+    edges = [[j for j in range(i) if rnd.random() < density] for i in range(n)]
+    perm = list(range(n))
+    rnd.shuffle(perm)  # perm[k] = position in input of topological node k
+    needs: list[list[int]] = [[] for _ in range(n)]
+    costs_in: list = [0] * n
+    for k in range(n):
+        needs[perm[k]] = [perm[j] for j in edges[k]]
+        costs_in[perm[k]] = cost[k]
+    return Dag(costs_in, needs)
+
+
+def chain(n: int, cost=1) -> Graph:
+    return Graph.from_lists(
+        [f"s{i}" for i in range(n)], [cost] * n, [[i - 1] if i else [] for i in range(n)]
+    )
+
+
+def fan(k: int, cost=1) -> Graph:
+    """One step fanning out to ``k`` equal steps and back into one."""
+    ids = ["src"] + [f"w{i}" for i in range(k)] + ["sink"]
+    needs = [[]] + [[0] for _ in range(k)] + [list(range(1, k + 1))]
+    return Graph.from_lists(ids, [cost] * (k + 2), needs)
+
+
+@pytest.fixture
+def run_cli():
+    """Run the CLI in-process; returns the click Result (stdout and stderr kept apart)."""
+    runner = CliRunner()
+
+    def run(*args: str, input: str | bytes | None = None):
+        return runner.invoke(app, list(args), input=input)
+
+    return run

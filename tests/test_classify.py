@@ -1,0 +1,73 @@
+"""Classification bands and recommendations."""
+
+from __future__ import annotations
+
+from serialscale import Workload, analyze_workload
+from serialscale.graph import Graph
+
+from .conftest import WORKLOADS, chain, fan
+
+
+def wl(graph: Graph, unit: str | None = None) -> Workload:
+    return Workload(name="w", graph=graph, unit=unit)
+
+
+def test_hundred_step_chain_is_serial() -> None:
+    r = analyze_workload(wl(chain(100)))
+    assert r.classification == "serial"
+    assert r.recommendation.strategy == "serial-leaning"
+    assert r.recommendation.processors == 1
+    assert r.recommendation.focus  # points at critical-path steps
+
+
+def test_fan_out_of_64_is_parallel() -> None:
+    r = analyze_workload(wl(fan(64)))
+    assert r.classification == "parallel"
+    rec = r.recommendation
+    assert rec.strategy == "parallel-leaning"
+    # 90% of the best simulated speedup (66/3 = 22) is first reached at P = 64.
+    assert rec.processors == 64
+    assert rec.expected_speedup == 22
+    assert "64 processors" in rec.reason
+
+
+def test_focus_names_the_costliest_critical_steps() -> None:
+    g = Graph.from_lists(["a", "b", "c", "d"], [1, 9, 2, 5], [[], [0], [1], [2]])
+    r = analyze_workload(wl(g, "s"))
+    assert r.recommendation.focus == ["b", "d", "c"]
+    assert "'b', 'd', 'c'" in r.recommendation.reason
+
+
+def test_mixed_band() -> None:
+    # ceiling 3 (>= 2) but 8 processors cannot be kept half busy
+    g = Graph.from_lists(["a", "b", "c"], [3, 3, 3], [[], [], []])
+    r = analyze_workload(wl(g))
+    assert r.speedup_ceiling == 3
+    assert r.classification == "mixed"
+    assert r.recommendation.strategy == "parallel-leaning"
+    assert r.recommendation.processors == 4  # first power of two at or above width 3
+
+
+def test_target_processors_change_the_band() -> None:
+    g = Graph.from_lists(["a", "b", "c"], [3, 3, 3], [[], [], []])
+    assert analyze_workload(wl(g), processors=2).classification == "parallel"
+    assert analyze_workload(wl(g), processors=32).classification == "mixed"
+
+
+def test_all_zero_costs_are_serial_with_null_ratios() -> None:
+    r = analyze_workload(wl(chain(4, cost=0)))
+    assert r.speedup_ceiling is None and r.serial_fraction is None
+    assert r.classification == "serial"
+
+
+def test_bundled_examples_classify_as_their_comments_say() -> None:
+    from serialscale import analyze
+
+    expected = {
+        "mapreduce.yaml": "parallel",
+        "reasoning_chain.yaml": "serial",
+        "ml_training.yaml": "serial",
+        "ci_build.yaml": "mixed",
+    }
+    for name, cls in expected.items():
+        assert analyze(WORKLOADS / name).classification == cls, name

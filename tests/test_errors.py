@@ -1,0 +1,205 @@
+"""Every kind of bad input: a located message on stderr, exit code 2, nothing on stdout."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+GOOD = "steps:\n  - id: a\n  - id: b\n    needs: [a]\n"
+
+CASES = {
+    # name: (file text, expected fragments of the message, expected "file:line" prefix or None)
+    "yaml-syntax": ("steps:\n  - id: a\n    needs: [a\n", ["YAML syntax error"], 4),
+    "top-not-mapping": ("- id: a\n", ["top level must be a mapping", "got a list"], None),
+    "empty-document": ("", ["got an empty document"], None),
+    "steps-missing": ("name: x\n", ["missing 'steps'"], None),
+    "steps-not-list": ("steps: 3\n", ["'steps' must be a list", "number"], 1),
+    "steps-empty": ("steps: []\n", ["'steps' is empty"], 1),
+    "unknown-top-key": ("stepz:\n  - id: a\n", ["unknown key 'stepz'", "did you mean 'steps'?"], 1),
+    "unknown-step-key": (
+        "steps:\n  - id: a\n  - id: b\n    need: [a]\n",
+        ["unknown key 'need'", "did you mean 'needs'?", "step 'b'"],
+        4,
+    ),
+    "step-not-mapping": ("steps:\n  - a\n", ["step 1 must be a mapping"], 2),
+    "step-without-id": ("steps:\n  - id: a\n  - cost: 3\n", ["step 2 has no 'id'"], 3),
+    "id-wrong-type": ("steps:\n  - id: [1, 2]\n", ["must be a string or an integer"], 2),
+    "id-boolean": ("steps:\n  - id: true\n", ["must be a string or an integer", "boolean"], 2),
+    "duplicate-ids": (
+        "steps:\n  - id: a\n  - id: b\n  - id: a\n",
+        ["duplicate step id 'a'", "first defined at line 2"],
+        4,
+    ),
+    "cost-not-number": ("steps:\n  - id: a\n    cost: fast\n", ["'cost' must be a number"], 3),
+    "cost-negative": ("steps:\n  - id: a\n    cost: -1\n", ["must be >= 0, got -1"], 3),
+    "cost-nan": ("steps:\n  - id: a\n    cost: .nan\n", ["finite", "NaN"], 3),
+    "cost-inf": ("steps:\n  - id: a\n    cost: .inf\n", ["finite", "inf"], 3),
+    "cost-boolean": ("steps:\n  - id: a\n    cost: yes\n", ["'cost' must be a number"], 3),
+    "needs-not-list": (
+        "steps:\n  - id: a\n  - id: b\n    needs: a\n",
+        ["'needs' must be a list"],
+        4,
+    ),
+    "unknown-need": (
+        "steps:\n  - id: fetch\n  - id: b\n    needs: [fecth]\n",
+        ["unknown step 'fecth'", "did you mean 'fetch'?", "step 'b'"],
+        4,
+    ),
+    "self-need": ("steps:\n  - id: a\n    needs: [a]\n", ["'a' needs itself"], 3),
+    "cycle": (
+        "steps:\n"
+        "  - {id: fetch, needs: [publish]}\n"
+        "  - {id: build, needs: [fetch]}\n"
+        "  - {id: test, needs: [build]}\n"
+        "  - {id: publish, needs: [test]}\n",
+        ["dependency cycle: fetch → build → test → publish → fetch"],
+        2,
+    ),
+    "duplicate-keys": (
+        "steps:\n  - id: a\n    cost: 1\n    cost: 2\n",
+        ["duplicate key 'cost'", "first at line 3"],
+        4,
+    ),
+    "alias-bomb": (
+        'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+        "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+        "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+        "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+        "steps: [*d]\n",
+        ["reused through an alias"],
+        2,
+    ),
+    "deep-nesting": ("steps: " + "[" * 20000 + "]" * 20000 + "\n", ["nesting depth"], 1),
+    "deep-block-nesting": ("steps:\n  " + "- " * 20000 + "x\n", ["nesting depth"], 2),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_yaml_is_a_located_error(case: str, tmp_path: Path, run_cli) -> None:
+    text, fragments, line = CASES[case]
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = run_cli("analyze", str(path), "--format", "json")
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    err = result.stderr
+    assert "Traceback" not in err
+    assert err.startswith(str(path)), err
+    if line is not None:
+        assert err.startswith(f"{path}:{line}:"), err
+    for fragment in fragments:
+        assert fragment in err, err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_aliases_of_short_flat_lists_are_allowed(tmp_path: Path, run_cli) -> None:
+    path = tmp_path / "ok.yaml"
+    path.write_text(
+        "steps:\n  - {id: a}\n  - {id: b}\n  - {id: c, needs: &both [a, b]}\n"
+        "  - {id: d, needs: *both}\n"
+    )
+    result = run_cli("analyze", str(path), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_missing_file(run_cli, tmp_path: Path) -> None:
+    result = run_cli("analyze", str(tmp_path / "nope.yaml"))
+    assert result.exit_code == 2
+    assert "no such file" in result.stderr and result.stdout == ""
+
+
+def test_directory_is_not_a_file(run_cli, tmp_path: Path) -> None:
+    result = run_cli("analyze", str(tmp_path))
+    assert result.exit_code == 2
+    assert "directory" in result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_unreadable_file(run_cli, tmp_path: Path) -> None:
+    path = tmp_path / "secret.yaml"
+    path.write_text(GOOD)
+    path.chmod(0)
+    result = run_cli("analyze", str(path))
+    assert result.exit_code == 2 and "permission denied" in result.stderr
+
+
+def test_unreadable_file_as_root_too(run_cli, tmp_path: Path, monkeypatch) -> None:
+    """Root can read anything, so simulate the permission error where the file is read."""
+
+    def deny(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", deny)
+    path = tmp_path / "secret.yaml"
+    result = run_cli("analyze", str(path))
+    assert result.exit_code == 2 and "permission denied" in result.stderr
+
+
+def test_non_utf8(run_cli, tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("steps:\n  - id: caf\xe9\n".encode("latin-1"))
+    result = run_cli("analyze", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{path}:2:12:")
+    assert "not valid UTF-8" in result.stderr
+
+
+def test_binary_garbage(run_cli, tmp_path: Path) -> None:
+    path = tmp_path / "garbage.yaml"
+    path.write_bytes(bytes(range(256)) * 4)
+    result = run_cli("analyze", str(path))
+    assert result.exit_code == 2
+    assert "binary file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_binary_garbage_without_nul(run_cli, tmp_path: Path) -> None:
+    path = tmp_path / "garbage.yaml"
+    path.write_bytes(bytes(range(1, 256)) * 4)
+    result = run_cli("analyze", str(path))
+    assert result.exit_code == 2
+    assert "UTF-8" in result.stderr
+
+
+JSON_CASES = {
+    "syntax": ('{"steps": [{"id": "a"},]}', ["JSON syntax error"], 1),
+    "duplicate-key": ('{"steps": [\n {"id": "a", "id": "b"}\n]}', ["duplicate key 'id'"], 2),
+    "unknown-need": (
+        '{"steps": [\n {"id": "a"},\n {"id": "b", "needs": ["c"]}\n]}',
+        ["unknown step 'c'"],
+        3,
+    ),
+    "deep": ('{"steps": ' + "[" * 100000 + "]" * 100000 + "}", ["nested too deeply"], None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(JSON_CASES))
+def test_bad_json_is_a_located_error(case: str, tmp_path: Path, run_cli) -> None:
+    text, fragments, line = JSON_CASES[case]
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    result = run_cli("analyze", str(path))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "Traceback" not in result.stderr
+    if line is not None:
+        assert result.stderr.startswith(f"{path}:{line}"), result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--processors", "0"],
+        ["--overhead", "-1"],
+        ["--overhead", "inf"],
+        ["--format", "xml"],
+    ],
+)
+def test_bad_flags_exit_2(args: list[str], tmp_path: Path, run_cli) -> None:
+    path = tmp_path / "ok.yaml"
+    path.write_text(GOOD)
+    result = run_cli("analyze", str(path), *args)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""

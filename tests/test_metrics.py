@@ -1,0 +1,173 @@
+"""Metrics against independent oracles: networkx, path enumeration and closed forms."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import networkx as nx
+import pytest
+from hypothesis import given, settings
+
+from serialscale.graph import Graph
+from serialscale.metrics import compute_metrics
+
+from .conftest import Dag, chain, costs_float, dags, fan
+
+
+def nx_depth(dag: Dag) -> float:
+    """networkx weights edges, we weight steps: put each step's cost on its edge to a sink."""
+    g = dag.nx()
+    sink = "sink"
+    g.add_node(sink)
+    for v, _data in list(g.nodes(data=True)):
+        if v != sink:
+            g.add_edge(v, sink)
+    for u, v in g.edges:
+        g.edges[u, v]["w"] = g.nodes[u]["cost"]
+    return nx.dag_longest_path_length(g, weight="w", default_weight=0)
+
+
+def all_paths(dag: Dag) -> list[list[int]]:
+    """Every maximal source-to-sink path, by brute force (small graphs only)."""
+    g = dag.nx()
+    sources = [v for v in g if g.in_degree(v) == 0]
+    sinks = [v for v in g if g.out_degree(v) == 0]
+    paths = [[v] for v in sources if v in sinks]
+    for s in sources:
+        for t in sinks:
+            if s != t:
+                paths.extend(nx.all_simple_paths(g, s, t))
+    return paths
+
+
+def close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+
+
+@given(dags(max_steps=40))
+def test_work_and_depth_match_networkx(dag: Dag) -> None:
+    m = compute_metrics(dag.graph())
+    assert m.work == sum(dag.costs)
+    assert m.depth == nx_depth(dag)
+
+
+@given(dags(max_steps=25, costs=costs_float))
+def test_depth_matches_networkx_with_float_costs(dag: Dag) -> None:
+    m = compute_metrics(dag.graph())
+    assert close(m.depth, nx_depth(dag))
+    assert m.depth <= m.work * (1 + 1e-12)
+
+
+@given(dags(max_steps=40))
+def test_critical_path_is_a_full_path_costing_depth(dag: Dag) -> None:
+    g = dag.graph()
+    m = compute_metrics(g)
+    path = m.critical_path
+    assert path, "a non-empty graph has a critical path"
+    assert g.preds(path[0]) == []
+    for a, b in itertools.pairwise(path):
+        assert a in g.preds(b)
+    assert sum(dag.costs[v] for v in path) == m.depth
+    assert m.finish[path[-1]] == m.depth
+
+
+@settings(max_examples=60)
+@given(dags(max_steps=10))
+def test_slack_against_path_enumeration(dag: Dag) -> None:
+    """slack(v) = depth - (cost of the costliest source-to-sink path through v)."""
+    m = compute_metrics(dag.graph())
+    through = dict.fromkeys(range(len(dag.costs)), -1)
+    for path in all_paths(dag):
+        cost = sum(dag.costs[v] for v in path)
+        for v in path:
+            through[v] = max(through[v], cost)
+    for v, best in through.items():
+        assert m.slack[v] == m.depth - best
+    for v in m.critical_path:
+        assert m.slack[v] == 0
+
+
+@settings(max_examples=60)
+@given(dags(max_steps=10, costs=costs_float))
+def test_slack_is_exactly_zero_on_float_critical_paths(dag: Dag) -> None:
+    m = compute_metrics(dag.graph())
+    assert all(m.slack[v] == 0 for v in m.critical_path)
+    assert all(s >= 0 for s in m.slack)
+
+
+def oracle_starts(dag: Dag) -> list[float]:
+    """start(v) = costliest path into v, excluding v: enumerate ancestors with networkx."""
+    g = dag.nx()
+    starts = []
+    for v in range(len(dag.costs)):
+        sub = g.subgraph(nx.ancestors(g, v) | {v}).copy()
+        for a, b in sub.edges:
+            sub.edges[a, b]["w"] = dag.costs[a]
+        starts.append(nx.dag_longest_path_length(sub, weight="w", default_weight=0))
+    return starts
+
+
+@settings(max_examples=60)
+@given(dags(max_steps=14))
+def test_width_and_profile_against_brute_force(dag: Dag) -> None:
+    m = compute_metrics(dag.graph())
+    starts = oracle_starts(dag)
+    assert m.start == starts
+    intervals = [(s, s + c) for s, c in zip(starts, dag.costs, strict=True) if c > 0]
+    # The peak of a set of half-open intervals is reached at some interval's start.
+    peak = max((sum(a <= t < b for a, b in intervals) for t, _ in intervals), default=0)
+    assert m.width == peak
+    for seg in m.profile:
+        mid = (seg.start + seg.end) / 2
+        assert seg.running == sum(a <= mid < b for a, b in intervals)
+    if m.profile:
+        assert m.profile[0].start == 0 and m.profile[-1].end == m.depth
+        for a, b in zip(m.profile, m.profile[1:], strict=False):
+            assert a.end == b.start and a.running != b.running
+    assert m.width <= len(dag.costs)
+    assert m.depth <= m.work
+
+
+def test_diamond_by_hand() -> None:
+    #   a(2) -> b(3) -> d(1);  a -> c(5) -> d
+    g = Graph.from_lists(["a", "b", "c", "d"], [2, 3, 5, 1], [[], [0], [0], [1, 2]])
+    m = compute_metrics(g)
+    assert (m.work, m.depth, m.width) == (11, 8, 2)
+    assert m.critical_path == [0, 2, 3]
+    assert m.slack == [0, 2, 0, 0]
+    assert [(s.start, s.end, s.running) for s in m.profile] == [(0, 2, 1), (2, 5, 2), (5, 8, 1)]
+
+
+@pytest.mark.parametrize("n", [1, 2, 17, 100])
+def test_chain_closed_form(n: int) -> None:
+    m = compute_metrics(chain(n, cost=3))
+    assert (m.work, m.depth, m.width) == (3 * n, 3 * n, 1)
+    assert m.critical_path == list(range(n))
+    assert all(s == 0 for s in m.slack)
+
+
+@pytest.mark.parametrize("k", [1, 2, 64])
+def test_fan_out_closed_form(k: int) -> None:
+    m = compute_metrics(fan(k, cost=2))
+    assert (m.work, m.depth, m.width) == (2 * (k + 2), 6, k)
+    assert m.critical_path == [0, 1, k + 1]
+
+
+def test_all_zero_costs() -> None:
+    m = compute_metrics(chain(5, cost=0))
+    assert (m.work, m.depth, m.width) == (0, 0, 0)
+    assert m.profile == []
+    assert len(m.critical_path) == 5
+
+
+def test_zero_cost_steps_do_not_count_toward_width() -> None:
+    g = Graph.from_lists(["a", "b", "c"], [0, 0, 4], [[], [], []])
+    m = compute_metrics(g)
+    assert m.width == 1 and m.depth == 4
+
+
+def test_million_step_chain() -> None:
+    m = compute_metrics(chain(1_000_000))
+    assert m.depth == 1_000_000 and m.width == 1
+    assert len(m.critical_path) == 1_000_000

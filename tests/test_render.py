@@ -1,0 +1,77 @@
+"""Renderers: golden files for the table and Markdown, JSON stability and round trips."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from serialscale import Report, analyze
+from serialscale.render import RENDERERS, OutputFormat, render
+
+from .conftest import WORKLOADS
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("SERIALSCALE_UPDATE_GOLDEN") == "1"
+EXAMPLES = ["ci_build", "ml_training", "rule110_small"]
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"missing golden file {path}; run `make golden`"
+    assert text == path.read_text(encoding="utf-8")
+
+
+def example(name: str, **kwargs: object) -> Report:
+    report = analyze(WORKLOADS / f"{name}.yaml", **kwargs)  # type: ignore[arg-type]
+    # The golden files should not depend on where the checkout lives.
+    data = report.to_dict()
+    data["source"] = f"workloads/{name}.yaml"
+    return Report.from_dict(data)
+
+
+def test_every_format_has_a_renderer() -> None:
+    assert set(RENDERERS) == set(OutputFormat)
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_table_golden(name: str) -> None:
+    check_golden(f"{name}.table.txt", render(example(name), OutputFormat.table, width=100))
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_markdown_golden(name: str) -> None:
+    check_golden(f"{name}.md", render(example(name), OutputFormat.markdown))
+
+
+def test_table_with_overhead_golden() -> None:
+    report = example("mapreduce", overhead=2)
+    check_golden("mapreduce.overhead.table.txt", render(report, OutputFormat.table, width=100))
+
+
+def test_narrow_table_still_renders() -> None:
+    text = render(example("ci_build"), OutputFormat.table, width=40)
+    assert "depth" in text and "Critical path" in text
+    assert max(len(line) for line in text.splitlines()) <= 40
+
+
+def test_color_only_adds_escape_codes() -> None:
+    report = example("ci_build")
+    colored = render(report, OutputFormat.table, width=100, color=True)
+    assert "\x1b[" in colored
+    assert "\x1b[" not in render(report, OutputFormat.table, width=100, color=False)
+
+
+@pytest.mark.parametrize("name", [*EXAMPLES, "mapreduce", "etl_job", "reasoning_chain"])
+def test_json_round_trip(name: str) -> None:
+    report = analyze(WORKLOADS / f"{name}.yaml", detail=True)
+    text = render(report, OutputFormat.json)
+    again = Report.from_dict(json.loads(text))
+    assert again == report
+    assert render(again, OutputFormat.json) == text
+    for fmt in (OutputFormat.table, OutputFormat.markdown):
+        assert render(again, fmt) == render(report, fmt)
