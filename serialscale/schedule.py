@@ -59,36 +59,38 @@ def list_schedule_makespan(
     """
     n = graph.n
     costs, succ_ptr, succ_idx = graph.costs, graph.succ_ptr, graph.succ_idx
-    waiting = [graph.pred_ptr[i + 1] - graph.pred_ptr[i] for i in range(n)]
-    ready = [(-priority[i], i) for i in range(n) if waiting[i] == 0]
+    pred_ptr = graph.pred_ptr
+    waiting = [pred_ptr[i + 1] - pred_ptr[i] for i in range(n)]
+    key = [-p for p in priority]
+    ready = [(key[i], i) for i in range(n) if waiting[i] == 0]
     heapq.heapify(ready)
     running: list[tuple[Cost, int]] = []
     free = processors
     now: Cost = 0
     push, pop = heapq.heappush, heapq.heappop
 
-    def release(v: int) -> None:
-        for w in succ_idx[succ_ptr[v] : succ_ptr[v + 1]]:
-            waiting[w] -= 1
-            if waiting[w] == 0:
-                push(ready, (-priority[w], w))
-
     while True:
         while ready and free:
-            _, v = pop(ready)
+            v = pop(ready)[1]
             duration = costs[v] + extra
-            if duration == 0:
-                release(v)
-            else:
+            if duration:
                 push(running, (now + duration, v))
                 free -= 1
+            else:  # completes at once: its successors may be ready right now
+                for w in succ_idx[succ_ptr[v] : succ_ptr[v + 1]]:
+                    waiting[w] -= 1
+                    if not waiting[w]:
+                        push(ready, (key[w], w))
         if not running:
             return now
         now = running[0][0]
         while running and running[0][0] == now:
-            _, v = pop(running)
+            v = pop(running)[1]
             free += 1
-            release(v)
+            for w in succ_idx[succ_ptr[v] : succ_ptr[v + 1]]:
+                waiting[w] -= 1
+                if not waiting[w]:
+                    push(ready, (key[w], w))
 
 
 @dataclass(frozen=True)
