@@ -18,10 +18,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
-	$(BIN)/ruff check serialscale tests benchmarks
+	$(BIN)/ruff check serialscale tests benchmarks workloads
 
 lint: $(STAMP)
-	$(BIN)/ruff check serialscale tests benchmarks
+	$(BIN)/ruff check serialscale tests benchmarks workloads
 	$(BIN)/ruff format --check serialscale tests benchmarks
 
 # Rewrite the golden files of the renderers after an intended change of their output.

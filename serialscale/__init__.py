@@ -9,14 +9,17 @@ Library use::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .analysis import DEFAULT_PROCESSORS, analyze_workload
 from .errors import ExitCode, Location, UsageError, WorkloadError
 from .graph import CycleError, Graph
 from .model import Workload
 from .report import SCHEMA_VERSION, Report
-from .sources import load_workload, parse_workload
+from .sources import load_target, load_workload, parse_workload, trace_function
+from .trace import Traced, input, inputs, op, task
 
 __version__ = "0.1.0"
 
@@ -33,6 +36,14 @@ def analyze(
     return analyze_workload(workload, processors=processors, overhead=overhead, detail=detail)
 
 
+def analyze_function(fn: Callable[..., Any], /, **params: Any) -> Report:
+    """Run ``fn(**params)`` once with tracing on and analyze what it recorded (the same report
+    the CLI renders for ``serialscale analyze file.py:fn``). For ``--control strict`` or other
+    processor counts, use :func:`trace_function` and :func:`analyze_workload`.
+    """
+    return analyze_workload(trace_function(fn, params))
+
+
 __all__ = [
     "SCHEMA_VERSION",
     "CycleError",
@@ -40,12 +51,20 @@ __all__ = [
     "Graph",
     "Location",
     "Report",
+    "Traced",
     "UsageError",
     "Workload",
     "WorkloadError",
     "__version__",
     "analyze",
+    "analyze_function",
     "analyze_workload",
+    "input",
+    "inputs",
+    "load_target",
     "load_workload",
+    "op",
     "parse_workload",
+    "task",
+    "trace_function",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -14,7 +15,7 @@ from .analysis import DEFAULT_PROCESSORS, analyze_workload
 from .errors import ExitCode, UsageError, WorkloadError
 from .output import write_atomically
 from .render import OutputFormat, render
-from .sources import load_workload
+from .sources import load_target
 
 app = typer.Typer(
     name="serialscale",
@@ -60,13 +61,37 @@ def _emit(text: str, output: Path | None) -> None:
         _fail(f"{output}: error: cannot write the output: {exc.strerror or exc}")
 
 
+class ControlMode(str, Enum):
+    """``--control``: how branches on traced values count."""
+
+    dataflow = "dataflow"
+    strict = "strict"
+
+
+def parse_params(items: list[str]) -> dict[str, str]:
+    """``["n=8", "x=1.5"]`` to ``{"n": "8", "x": "1.5"}``; a malformed item is a usage error."""
+    params: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            _fail(f"error: --param expects NAME=VALUE, got {item!r}")
+        params[name.strip()] = value
+    return params
+
+
 def _console_width() -> int:
     return shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
 
 
 @app.command()
 def analyze(
-    file: Annotated[str, typer.Argument(help="Workload file (YAML or JSON); - reads stdin.")],
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="Workload file (YAML or JSON; - reads stdin) or a function: file.py:func, "
+            "package.module:func."
+        ),
+    ],
     fmt: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Output format.")
     ] = OutputFormat.table,
@@ -88,10 +113,22 @@ def analyze(
     detail: Annotated[
         bool, typer.Option("--detail", help="Add per-step start, finish and slack records.")
     ] = False,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="NAME=VALUE argument of a traced function (repeatable)."),
+    ] = None,
+    control: Annotated[
+        ControlMode,
+        typer.Option(
+            "--control",
+            help="Traced functions: dataflow ignores branches; strict "
+            "makes later steps need the latest branch.",
+        ),
+    ] = ControlMode.dataflow,
 ) -> None:
     """Analyze a workload: work, depth, width, speedup, classification, recommendation."""
     try:
-        workload = load_workload(file)
+        workload = load_target(file, parse_params(param or []), control.value)
         report = analyze_workload(
             workload,
             processors=processors,

@@ -19,6 +19,7 @@ def render_markdown(report: Report) -> str:
         "",
         f"**{rec.strategy}**, {rec.processors} processors: {rec.reason}",
         "",
+        *[f"> note: {note}\n" for note in report.extra.get("notes") or []],
         "| metric | value |",
         "|---|---:|",
         f"| steps | {num(report.steps)} |",

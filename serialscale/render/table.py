@@ -32,7 +32,8 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
     unit = f" {report.unit}" if report.unit else ""
     title = Text.assemble(("serialscale", "bold"), " · ", (report.workload, "bold cyan"))
     if report.source:
-        title.append(f"  ({report.source})", style="dim")
+        params = ", ".join(f"{k}={v}" for k, v in (report.extra.get("params") or {}).items())
+        title.append(f"  ({report.source}{', ' + params if params else ''})", style="dim")
     console.print(title)
     if report.description:
         console.print(Text(report.description.strip(), style="dim"))
@@ -69,6 +70,8 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
         f", {rec.processors} processors",
     )
     console.print(Panel(Group(verdict, Text(rec.reason)), box=box.ROUNDED, expand=True))
+    for note in report.extra.get("notes") or []:
+        console.print(Text(f"note: {note}", style="yellow"))
 
     console.print(Text("Speedup by processor count", style="bold"))
     speed = Table(box=box.SIMPLE_HEAD)

@@ -3,6 +3,34 @@
 They own every input error and its location; nothing downstream re-validates input.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..errors import Location, WorkloadError
+from ..model import Workload
+from .python_source import is_python_target, trace_function, trace_workload
 from .yaml_source import load_workload, parse_workload
 
-__all__ = ["load_workload", "parse_workload"]
+
+def load_target(
+    target: str, params: Mapping[str, str] | None = None, control: str = "dataflow"
+) -> Workload:
+    """A workload file (YAML/JSON, ``-`` for stdin) or a function target (``file.py:f``)."""
+    if is_python_target(target):
+        return trace_workload(target, params, control)
+    if params:
+        raise WorkloadError(
+            "--param applies to traced functions (file.py:function) only", Location(target)
+        )
+    return load_workload(target)
+
+
+__all__ = [
+    "is_python_target",
+    "load_target",
+    "load_workload",
+    "parse_workload",
+    "trace_function",
+    "trace_workload",
+]

@@ -1,0 +1,173 @@
+"""Traced values: a concrete value plus the step that produced it.
+
+Every arithmetic, comparison, bitwise or unary operation with at least one traced operand is
+recorded as one step of cost 1 and returns a new traced value. Branching on a traced value
+(``bool()``) counts a control decision; converting it to a plain ``int``/``float``/index counts
+an escape (the dependency is lost there).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .recorder import NO_STEP, Recorder
+
+_active: list[Recorder] = []
+
+
+def current() -> Recorder | None:
+    """The recorder of the innermost traced run, or ``None`` outside one."""
+    return _active[-1] if _active else None
+
+
+class Traced:
+    """A value whose operations are recorded. Behaves like the value it carries."""
+
+    __slots__ = ("node", "value")
+
+    def __init__(self, value: Any, node: int = NO_STEP) -> None:
+        self.value = value
+        self.node = node
+
+    def __repr__(self) -> str:
+        return f"Traced({self.value!r})"
+
+    def __bool__(self) -> bool:
+        rec = current()
+        if rec is not None and not rec.paused:
+            rec.decide(self.node)
+        return bool(self.value)
+
+    def _escape(self) -> None:
+        rec = current()
+        if rec is not None and not rec.paused:
+            rec.escapes += 1
+
+    def __int__(self) -> int:
+        self._escape()
+        return int(self.value)
+
+    def __float__(self) -> float:
+        self._escape()
+        return float(self.value)
+
+    def __complex__(self) -> complex:
+        self._escape()
+        return complex(self.value)
+
+    def __index__(self) -> int:
+        self._escape()
+        return operator.index(self.value)
+
+    def __hash__(self) -> int:
+        self._escape()
+        return hash(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    # Containers: indexing or iterating a traced value gives values from the same step.
+    def __getitem__(self, key: Any) -> Traced:
+        return Traced(self.value[key], self.node)
+
+    def __iter__(self) -> Iterator[Traced]:
+        node = self.node
+        return (Traced(item, node) for item in self.value)
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.value, name)
+
+
+def _binary(name: str, fn: Callable[[Any, Any], Any]) -> tuple[Callable, Callable]:
+    def forward(self: Traced, other: Any) -> Any:
+        rec = _active[-1] if _active else None
+        if type(other) is Traced:
+            value = fn(self.value, other.value)
+            if rec is None or rec.paused:
+                return value
+            return Traced(value, rec.binary(name, self.node, other.node))
+        value = fn(self.value, other)
+        if rec is None or rec.paused:
+            return value
+        return Traced(value, rec.binary(name, self.node, NO_STEP))
+
+    def reflected(self: Traced, other: Any) -> Any:
+        rec = _active[-1] if _active else None
+        value = fn(other, self.value)
+        if rec is None or rec.paused:
+            return value
+        return Traced(value, rec.binary(name, self.node, NO_STEP))
+
+    return forward, reflected
+
+
+def _unary(name: str, fn: Callable[[Any], Any]) -> Callable:
+    def method(self: Traced) -> Any:
+        rec = _active[-1] if _active else None
+        value = fn(self.value)
+        if rec is None or rec.paused:
+            return value
+        return Traced(value, rec.binary(name, self.node, NO_STEP))
+
+    return method
+
+
+_BINARY = {
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul,
+    "truediv": operator.truediv, "floordiv": operator.floordiv, "mod": operator.mod,
+    "pow": operator.pow, "and": operator.and_, "or": operator.or_, "xor": operator.xor,
+    "lshift": operator.lshift, "rshift": operator.rshift, "matmul": operator.matmul,
+}  # fmt: skip
+for _name, _fn in _BINARY.items():
+    _fwd, _ref = _binary(_name, _fn)
+    setattr(Traced, f"__{_name}__", _fwd)
+    setattr(Traced, f"__r{_name}__", _ref)
+
+for _name, _fn in {"lt": operator.lt, "le": operator.le, "gt": operator.gt,
+                   "ge": operator.ge, "eq": operator.eq, "ne": operator.ne}.items():  # fmt: skip
+    setattr(Traced, f"__{_name}__", _binary(_name, _fn)[0])
+
+for _name, _fn in {"neg": operator.neg, "pos": operator.pos, "abs": abs,
+                   "invert": operator.invert, "floor": math.floor, "ceil": math.ceil,
+                   "trunc": math.trunc}.items():  # fmt: skip
+    setattr(Traced, f"__{_name}__", _unary(_name, _fn))
+
+
+def _divmod(self: Traced, other: Any) -> Any:
+    rec = current()
+    other_value, other_node = (other.value, other.node) if type(other) is Traced else (other, -1)
+    q, r = divmod(self.value, other_value)
+    if rec is None or rec.paused:
+        return q, r
+    step = rec.binary("divmod", self.node, other_node)
+    return Traced(q, step), Traced(r, step)
+
+
+def _rdivmod(self: Traced, other: Any) -> Any:
+    rec = current()
+    q, r = divmod(other, self.value)
+    if rec is None or rec.paused:
+        return q, r
+    step = rec.binary("divmod", self.node, NO_STEP)
+    return Traced(q, step), Traced(r, step)
+
+
+def _round(self: Traced, ndigits: Any = None) -> Any:
+    rec = current()
+    value = round(self.value) if ndigits is None else round(self.value, ndigits)
+    if rec is None or rec.paused:
+        return value
+    return Traced(value, rec.binary("round", self.node, NO_STEP))
+
+
+Traced.__divmod__ = _divmod  # type: ignore[attr-defined]
+Traced.__rdivmod__ = _rdivmod  # type: ignore[attr-defined]
+Traced.__round__ = _round  # type: ignore[attr-defined]
