@@ -1,0 +1,66 @@
+"""Tracing overhead: recorded operations per second and bytes per operation.
+
+Usage: ``python benchmarks/trace_bench.py [--ops N]``. Times a loop of additions on plain
+floats and the same loop on traced values, in this process, and prints the ratio, the rate
+and the memory the recorder keeps per operation (tracemalloc). Prints only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+import tracemalloc
+
+import serialscale as ss
+from serialscale.trace import run_traced
+
+
+def plain_loop(ops: int) -> float:
+    x, y = 1.0, 0.5
+    for _ in range(ops):
+        x = x + y
+    return x
+
+
+def traced_loop(ops: int):
+    x, y = ss.inputs([1.0, 0.5])
+    for _ in range(ops):
+        x = x + y
+    return x
+
+
+def best_of(repeat: int, fn, *args) -> float:
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        t = time.perf_counter()
+        fn(*args)
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--ops", type=int, default=1_000_000)
+    parser.add_argument("--big", type=int, default=0, help="also trace this many ops once")
+    args = parser.parse_args()
+    n = args.ops
+    plain = best_of(3, plain_loop, n)
+    traced = best_of(3, lambda: run_traced(traced_loop, {"ops": n}))
+    tracemalloc.start()
+    trace = run_traced(traced_loop, {"ops": n})
+    retained, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert len(trace.recorder) == n
+    print(f"plain float loop     {n / plain / 1e6:8.2f} M ops/s")
+    print(f"traced loop          {n / traced / 1e6:8.2f} M ops/s   ({traced / plain:.1f}x plain)")
+    print(f"retained per op      {retained / n:8.1f} bytes")
+    if args.big:
+        t = time.perf_counter()
+        big = run_traced(traced_loop, {"ops": args.big})
+        print(f"{args.big:,} ops traced in {time.perf_counter() - t:.1f} s ({len(big.recorder):,})")
+
+
+if __name__ == "__main__":
+    main()
