@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +25,38 @@ from ..errors import Location, WorkloadError, suggest
 from ..graph import CycleError, Graph
 from ..model import Workload
 from .parsing import Locator, decode, parse_document
+from .templates import (
+    DEFAULT_MAX_STEPS,
+    Expansion,
+    OptionalNeed,
+    TemplateFailure,
+    describe,
+    expand,
+    is_templated,
+    resolve_params,
+)
 
-TOP_KEYS = ("name", "description", "unit", "steps")
+TOP_KEYS = ("name", "description", "unit", "params", "steps")
 STEP_KEYS = ("id", "cost", "needs")
 STEP_KEYS_SET = frozenset(STEP_KEYS)
 DEFAULT_COST = 1
 
 
-def load_workload(path: str | Path) -> Workload:
-    """Read a workload file (``-`` reads standard input as YAML). Raises :class:`WorkloadError`."""
+def load_workload(
+    path: str | Path,
+    params: Mapping[str, str] | None = None,
+    max_steps: int = DEFAULT_MAX_STEPS,
+) -> Workload:
+    """Read a workload file (``-`` reads standard input as YAML). Raises :class:`WorkloadError`.
+
+    ``params`` override a templated workload's ``params`` (values as strings, as typed on the
+    command line); ``max_steps`` bounds a template's expansion.
+    """
     source = str(path)
+    options = {"params": params, "max_steps": max_steps}
     if source == "-":
         data = sys.stdin.buffer.read()
-        return parse_workload(data, "<stdin>", name="stdin")
+        return parse_workload(data, "<stdin>", name="stdin", **options)  # type: ignore[arg-type]
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -48,24 +68,37 @@ def load_workload(path: str | Path) -> Workload:
         raise WorkloadError("permission denied: cannot read the file", Location(source)) from None
     except OSError as exc:
         raise WorkloadError(f"cannot read the file: {exc.strerror}", Location(source)) from None
-    return parse_workload(data, source, name=p.stem, is_json=p.suffix.lower() == ".json")
+    is_json = p.suffix.lower() == ".json"
+    return parse_workload(data, source, name=p.stem, is_json=is_json, **options)  # type: ignore[arg-type]
 
 
 def parse_workload(
-    data: bytes | str, source: str, *, name: str | None = None, is_json: bool = False
+    data: bytes | str,
+    source: str,
+    *,
+    name: str | None = None,
+    is_json: bool = False,
+    params: Mapping[str, str] | None = None,
+    max_steps: int = DEFAULT_MAX_STEPS,
 ) -> Workload:
     """Parse workload text (YAML, or JSON when ``is_json``) into a :class:`Workload`."""
     text = decode(data, source) if isinstance(data, bytes) else data
     doc = parse_document(text, source, is_json)
-    return _Validator(text, source).workload(doc, name or "workload")
+    validator = _Validator(text, source, params, max_steps)
+    return validator.workload(doc, name or "workload")
 
 
 class _Validator:
     """Checks the plain document and builds the graph; locates errors only when they happen."""
 
-    def __init__(self, text: str, source: str) -> None:
+    def __init__(
+        self, text: str, source: str, params: Mapping[str, str] | None, max_steps: int
+    ) -> None:
         self.source = source
         self.locator = Locator(text, source)
+        self.overrides = params
+        self.max_steps = max_steps
+        self.expansion: Expansion | None = None
 
     def fail(
         self,
@@ -96,15 +129,31 @@ class _Validator:
             raise self.fail(f"'steps' must be a list of steps, got a {_kind(steps)}", ("steps",))
         if not steps:
             raise self.fail("'steps' is empty: expected at least one step", ("steps",))
-        ids, costs, raw_needs = self.steps(steps)
+        extra: dict[str, Any] = {}
+        if is_templated(doc):
+            try:
+                params = resolve_params(doc.get("params"), self.overrides)
+                self.expansion = expand(steps, params, self.max_steps)
+            except TemplateFailure as exc:
+                raise self.fail(exc.message, exc.path) from None
+            ids, costs, raw_needs = self.expansion.ids, self.expansion.costs, self.expansion.needs
+            extra["params"] = params
+        else:
+            if self.overrides:
+                raise self.fail(
+                    "--param needs a templated workload (one with 'params') or a traced "
+                    "function (file.py:function)"
+                )
+            ids, costs, raw_needs = self.steps(steps)
         needs = self.resolve(ids, raw_needs)
         try:
             graph = Graph.from_lists(ids, costs, needs)
         except CycleError as exc:
             names = " → ".join(ids[i] for i in exc.cycle)
+            path, origin = self.step_where(exc.cycle[0])
             raise self.fail(
-                f"dependency cycle: {names}; a workload must be acyclic",
-                ("steps", exc.cycle[0]),
+                f"dependency cycle: {names}; a workload must be acyclic{origin}",
+                path,
                 ids[exc.cycle[0]],
             ) from None
         return Workload(
@@ -113,7 +162,27 @@ class _Validator:
             source=self.source,
             description=self.text_field(doc, "description"),
             unit=self.text_field(doc, "unit"),
+            extra=extra,
         )
+
+    def step_where(self, i: int) -> tuple[tuple[str | int, ...], str]:
+        """Document path of step ``i`` and, for templates, which template and loop values."""
+        if self.expansion is None:
+            return ("steps", i), ""
+        k, values = self.expansion.origin(i)
+        template = self.expansion.templates[k].id.text
+        at = f" with {describe(values)}" if values else ""
+        return ("steps", k), f" (made by step template {template!r}{at})"
+
+    def need_where(self, i: int, k: int) -> tuple[tuple[str | int, ...], str]:
+        """Document path of need ``k`` of step ``i``, with its template origin."""
+        if self.expansion is None:
+            return ("steps", i, "needs", k), ""
+        path, text = self.expansion.need_origin(i, k)
+        t, values = self.expansion.origin(i)
+        template = self.expansion.templates[t].id.text
+        at = f" with {describe(values)}" if values else ""
+        return path, f" (from need {text!r} of step template {template!r}{at})"
 
     def text_field(self, doc: dict[str, Any], key: str) -> str | None:
         value = doc.get(key)
@@ -196,15 +265,23 @@ class _Validator:
         """Resolve one need list item by item: integer ids, and the located errors."""
         out: list[int] = []
         for k, raw in enumerate(row):
-            path = ("steps", i, "needs", k)
-            name = self.step_id(raw, path)
-            j = index.get(name)
-            if j is None:
-                raise self.fail(
-                    f"'needs' names an unknown step '{name}'{suggest(name, index)}", path, ids[i]
-                )
+            if isinstance(raw, OptionalNeed):
+                j = index.get(str(raw))
+                if j is None:
+                    continue  # an optional need that names no step is dropped
+            else:
+                path, origin = self.need_where(i, k)
+                name = self.step_id(raw, path)
+                j = index.get(name)
+                if j is None:
+                    raise self.fail(
+                        f"'needs' names an unknown step '{name}'{suggest(name, index)}{origin}",
+                        path,
+                        ids[i],
+                    )
             if j == i:
-                raise self.fail(f"step '{name}' needs itself", path, ids[i])
+                path, origin = self.need_where(i, k)
+                raise self.fail(f"step '{ids[i]}' needs itself{origin}", path, ids[i])
             out.append(j)
         return out
 

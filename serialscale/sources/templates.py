@@ -1,0 +1,365 @@
+"""Expanding templated workloads: ``params``, ``foreach`` loops, ``{expr}`` ids, optional needs.
+
+A workload file is templated when it has a top-level ``params`` mapping or a step with a
+``foreach``. Each step template then expands into one step per combination of its loop
+variables (nested, first outermost; later ranges may use earlier variables)::
+
+    params: {width: 32, steps: 16}
+    steps:
+      - id: "c{t}_{i}"
+        foreach: {t: "range(1, steps + 1)", i: "range(width)"}
+        cost: "1 + i % 2"
+        needs: ["c{t-1}_{i-1}?", "c{t-1}_{i}"]          # a trailing ? makes a need optional
+      - id: sink
+        needs:
+          - {id: "c{steps}_{j}", foreach: {j: "range(width)"}}
+
+Expansion is bounded by ``max_steps``: a runaway expansion stops with a clear message before
+memory runs out.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import suggest
+from .expressions import Compiled, ExpressionError, Template, compile_expression
+
+DEFAULT_MAX_STEPS = 5_000_000
+TEMPLATE_KEYS = ("id", "cost", "needs", "foreach")
+
+
+class OptionalNeed(str):
+    """A need written with a trailing ``?``: dropped when no step has that id."""
+
+    __slots__ = ()
+
+
+class TemplateFailure(Exception):
+    """An expansion problem: ``message`` and a ``path`` into the document to locate it."""
+
+    def __init__(self, message: str, path: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+
+@dataclass
+class _NeedTemplate:
+    template: Template
+    optional: bool
+    loops: list[tuple[str, Compiled]]
+
+
+@dataclass
+class _StepTemplate:
+    index: int
+    id: Template
+    cost: Compiled | float | int
+    cost_text: str | None
+    loops: list[tuple[str, Compiled]]
+    needs: list[_NeedTemplate]
+
+
+@dataclass
+class Expansion:
+    """Expanded steps, plus where each came from (template index and iteration number)."""
+
+    ids: list[str]
+    costs: list[Any]
+    needs: list[list[str]]
+    template_of: array  # step -> template index
+    first_step: list[int]  # template index -> its first step
+    templates: list[_StepTemplate]
+    params: dict[str, Any]
+
+    def origin(self, step: int) -> tuple[int, dict[str, Any]]:
+        """Template index and loop values that produced ``step`` (re-expands one template)."""
+        k = self.template_of[step]
+        wanted = step - self.first_step[k]
+        for count, env in enumerate(_iterate(self.templates[k].loops, dict(self.params))):
+            if count == wanted:
+                return k, {name: env[name] for name, _ in self.templates[k].loops}
+        return k, {}
+
+    def need_origin(self, step: int, need: int) -> tuple[tuple[str | int, ...], str]:
+        """Document path of the need template behind ``needs[step][need]`` and its text."""
+        k, values = self.origin(step)
+        env = dict(self.params) | values
+        count = 0
+        for j, nt in enumerate(self.templates[k].needs):
+            for _ in _iterate(nt.loops, env):
+                if count == need:
+                    return ("steps", k, "needs", j), nt.template.text
+                count += 1
+        return ("steps", k, "needs"), ""
+
+
+def describe(values: Mapping[str, Any]) -> str:
+    """``t=3, i=4`` for an error message."""
+    return ", ".join(f"{k}={v}" for k, v in values.items())
+
+
+def is_templated(doc: Mapping[str, Any]) -> bool:
+    """Whether a workload document uses templates (``params`` or any ``foreach``)."""
+    steps = doc.get("steps")
+    return "params" in doc or (
+        isinstance(steps, list) and any(isinstance(s, dict) and "foreach" in s for s in steps)
+    )
+
+
+def resolve_params(declared: Any, overrides: Mapping[str, str] | None) -> dict[str, int | float]:
+    """The file's ``params`` defaults with command-line overrides (numbers only)."""
+    if declared is None:
+        declared = {}
+    if not isinstance(declared, dict):
+        raise TemplateFailure("'params' must be a mapping of names to numbers", ("params",))
+    params: dict[str, int | float] = {}
+    for name, value in declared.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise TemplateFailure(f"param name {name!r} is not a valid name", ("params", name))
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TemplateFailure(
+                f"param '{name}' must be a number, got {value!r}", ("params", name)
+            )
+        params[name] = value
+    for name, text in (overrides or {}).items():
+        if name not in params:
+            known = ", ".join(params) or "none"
+            raise TemplateFailure(
+                f"unknown parameter '{name}'{suggest(name, params)}; this workload's params: "
+                f"{known}",
+                ("params",),
+            )
+        params[name] = parse_number(name, text)
+    return params
+
+
+def parse_number(name: str, text: str) -> int | float:
+    """A command-line value as an int when it is one, else a finite float."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        raise TemplateFailure(f"parameter '{name}' expects a number, got {text!r}", ()) from None
+    if not math.isfinite(value):
+        raise TemplateFailure(f"parameter '{name}' expects a finite number, got {text!r}", ())
+    return value
+
+
+def expand(
+    steps: list[Any],
+    params: dict[str, Any],
+    max_steps: int = DEFAULT_MAX_STEPS,
+) -> Expansion:
+    """Expand every step template; raises :class:`TemplateFailure` with a document path."""
+    templates = [_compile_step(k, raw, params) for k, raw in enumerate(steps)]
+    ids: list[str] = []
+    costs: list[Any] = []
+    needs: list[list[str]] = []
+    template_of = array("i")
+    first_step: list[int] = []
+    for st in templates:
+        first_step.append(len(ids))
+        path = ("steps", st.index)
+        env: dict[str, Any] = dict(params)
+        try:
+            for _ in _iterate(st.loops, env, max_steps - len(ids)):  # fills env in place
+                if len(ids) >= max_steps:
+                    raise TemplateFailure(
+                        f"the expansion passes --max-steps ({max_steps:,} steps); raise the "
+                        "limit or use smaller params",
+                        path,
+                    )
+                ids.append(st.id.render(env))
+                costs.append(_cost(st, env))
+                needs.append(_needs(st, env))
+                template_of.append(st.index)
+        except ExpressionError as exc:
+            values = {name: env[name] for name, _ in st.loops if name in env}
+            at = f" with {describe(values)}" if values else ""
+            raise TemplateFailure(f"in step template {st.id.text!r}{at}: {exc}", path) from None
+    return Expansion(ids, costs, needs, template_of, first_step, templates, params)
+
+
+def _iterate(
+    loops: list[tuple[str, Compiled]], env: dict[str, Any], budget: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every combination of the loop variables, innermost fastest; yields the same dict."""
+    if not loops:
+        yield env
+        return
+    stack = [_loop_range(loops[0], env, budget)]
+    while stack:
+        try:
+            value = next(stack[-1])
+        except StopIteration:
+            stack.pop()
+            continue
+        env[loops[len(stack) - 1][0]] = value
+        if len(stack) == len(loops):
+            yield env
+        else:
+            stack.append(_loop_range(loops[len(stack)], env, budget))
+
+
+def _loop_range(loop: tuple[str, Compiled], env: dict[str, Any], budget: int | None) -> Iterator:
+    name, make = loop
+    values = make(env)
+    if budget is not None and len(values) > max(budget, 0):
+        raise ExpressionError(
+            f"range of '{name}' has {len(values):,} values, more than the --max-steps limit allows"
+        )
+    return iter(values)
+
+
+def _cost(st: _StepTemplate, env: dict[str, Any]) -> Any:
+    if not callable(st.cost):
+        return st.cost
+    value = st.cost(env)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ExpressionError(f"cost {st.cost_text!r} gave {value!r}, not a number")
+    if not 0 <= value < math.inf:
+        raise ExpressionError(f"cost {st.cost_text!r} gave {value}; expected a finite number >= 0")
+    return value
+
+
+def _needs(st: _StepTemplate, env: dict[str, Any]) -> list[str]:
+    row: list[str] = []
+    for nt in st.needs:
+        if nt.loops:
+            for inner in _iterate(nt.loops, dict(env)):
+                row.append(_need_name(nt, inner))
+        else:
+            row.append(_need_name(nt, env))
+    return row
+
+
+def _need_name(nt: _NeedTemplate, env: Mapping[str, Any]) -> str:
+    name = nt.template.render(env)
+    return OptionalNeed(name) if nt.optional else name
+
+
+def _compile_step(k: int, raw: Any, params: Mapping[str, Any]) -> _StepTemplate:
+    path: tuple[str | int, ...] = ("steps", k)
+    if not isinstance(raw, dict):
+        raise TemplateFailure(f"step {k + 1} must be a mapping with an 'id'", path)
+    for key in raw:
+        if key not in TEMPLATE_KEYS:
+            raise TemplateFailure(
+                f"unknown key '{key}' in a step{suggest(str(key), TEMPLATE_KEYS)}; expected: "
+                f"{', '.join(TEMPLATE_KEYS)}",
+                (*path, key),
+            )
+    if "id" not in raw:
+        raise TemplateFailure(f"step {k + 1} has no 'id'", path)
+    loops = _compile_loops(raw.get("foreach"), (*path, "foreach"), params)
+    raw_id = raw["id"]
+    if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)) or raw_id == "":
+        raise TemplateFailure("a step id must be a non-empty string or an integer", (*path, "id"))
+    step_id = _template(str(raw_id), (*path, "id"))
+    if len(loops) and step_id.constant:
+        raise TemplateFailure(
+            f"step id {raw_id!r} has a foreach but no {{variable}}: every step would have the "
+            "same id",
+            (*path, "id"),
+        )
+    cost_raw = raw.get("cost", 1)
+    cost: Compiled | float | int
+    cost_text = None
+    if isinstance(cost_raw, str):
+        cost_text = cost_raw
+        try:
+            cost = compile_expression(cost_raw)
+        except ExpressionError as exc:
+            raise TemplateFailure(f"cost {cost_raw!r}: {exc}", (*path, "cost")) from None
+    elif isinstance(cost_raw, bool) or not isinstance(cost_raw, (int, float)):
+        raise TemplateFailure(
+            f"'cost' must be a number >= 0 or an expression string, got {cost_raw!r}",
+            (*path, "cost"),
+        )
+    elif not 0 <= cost_raw < math.inf:
+        raise TemplateFailure(
+            f"'cost' must be a finite number >= 0, got {cost_raw}", (*path, "cost")
+        )
+    else:
+        cost = cost_raw
+    raw_needs = raw.get("needs") or []
+    if not isinstance(raw_needs, list):
+        raise TemplateFailure("'needs' must be a list of step ids", (*path, "needs"))
+    needs = [_compile_need(item, (*path, "needs", j), params) for j, item in enumerate(raw_needs)]
+    return _StepTemplate(k, step_id, cost, cost_text, loops, needs)
+
+
+def _compile_need(
+    item: Any, path: tuple[str | int, ...], params: Mapping[str, Any]
+) -> _NeedTemplate:
+    loops: list[tuple[str, Compiled]] = []
+    if isinstance(item, dict):
+        for key in item:
+            if key not in ("id", "foreach"):
+                raise TemplateFailure(
+                    f"unknown key '{key}' in a need{suggest(str(key), ('id', 'foreach'))}; "
+                    "expected: id, foreach",
+                    (*path, key),
+                )
+        if "id" not in item:
+            raise TemplateFailure("a need mapping must have an 'id'", path)
+        loops = _compile_loops(item.get("foreach"), (*path, "foreach"), params)
+        item = item["id"]
+    if isinstance(item, bool) or not isinstance(item, (str, int)):
+        raise TemplateFailure(f"a need must be a step id, got {item!r}", path)
+    text = str(item)
+    optional = text.endswith("?")
+    return _NeedTemplate(_template(text[:-1] if optional else text, path), optional, loops)
+
+
+def _compile_loops(
+    raw: Any, path: tuple[str | int, ...], params: Mapping[str, Any]
+) -> list[tuple[str, Compiled]]:
+    if raw is None:
+        return []
+    if not isinstance(raw, dict) or not raw:
+        raise TemplateFailure(
+            "'foreach' must map loop variables to ranges, e.g. {i: \"range(n)\"}", path
+        )
+    loops: list[tuple[str, Compiled]] = []
+    for name, spec in raw.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise TemplateFailure(f"loop variable {name!r} is not a valid name", path)
+        if name in params:
+            raise TemplateFailure(f"loop variable '{name}' hides the param of the same name", path)
+        if isinstance(spec, int) and not isinstance(spec, bool):
+            spec = f"range({spec})"
+        if not isinstance(spec, str):
+            raise TemplateFailure(f"the range of '{name}' must be a string like \"range(n)\"", path)
+        try:
+            make = compile_expression(spec, allow_range=True)
+        except ExpressionError as exc:
+            raise TemplateFailure(f"foreach {name}: {exc}", (*path, name)) from None
+        loops.append((name, _as_range(name, spec, make)))
+    return loops
+
+
+def _as_range(name: str, spec: str, make: Compiled) -> Compiled:
+    def values(env: Mapping[str, Any]) -> range:
+        result = make(env)
+        if not isinstance(result, range):
+            raise ExpressionError(f"foreach {name}: {spec!r} must be a range(...)")
+        return result
+
+    return values
+
+
+def _template(text: str, path: tuple[str | int, ...]) -> Template:
+    try:
+        return Template(text)
+    except ExpressionError as exc:
+        raise TemplateFailure(str(exc), path) from None
