@@ -15,7 +15,11 @@ from .analysis import DEFAULT_PROCESSORS, analyze_workload
 from .errors import ExitCode, UsageError, WorkloadError
 from .output import write_atomically
 from .render import OutputFormat, render
+from .render.scale import render_scale_json, render_scale_markdown, render_scale_table
+from .scaling import parse_sweep
 from .sources import load_target
+from .sources.templates import DEFAULT_MAX_STEPS
+from .sweep import run_sweep
 
 app = typer.Typer(
     name="serialscale",
@@ -125,10 +129,13 @@ def analyze(
             "makes later steps need the latest branch.",
         ),
     ] = ControlMode.dataflow,
+    max_steps: Annotated[
+        int, typer.Option("--max-steps", min=1, help="Largest expansion of a template.")
+    ] = DEFAULT_MAX_STEPS,
 ) -> None:
     """Analyze a workload: work, depth, width, speedup, classification, recommendation."""
     try:
-        workload = load_target(file, parse_params(param or []), control.value)
+        workload = load_target(file, parse_params(param or []), control.value, max_steps)
         report = analyze_workload(
             workload,
             processors=processors,
@@ -141,6 +148,70 @@ def analyze(
         _fail(f"error: {exc}")
     color = output is None and fmt is OutputFormat.table and sys.stdout.isatty()
     _emit(render(report, fmt, width=_console_width(), color=color), output)
+
+
+@app.command()
+def scale(
+    target: Annotated[
+        str, typer.Argument(help="Templated workload file (with params) or file.py:function.")
+    ],
+    sweep: Annotated[
+        str,
+        typer.Option("--sweep", help="NAME=V1,V2,... or NAME=LOW..HIGH (powers of two)."),
+    ],
+    param: Annotated[
+        list[str] | None, typer.Option("--param", help="Other NAME=VALUE parameters.")
+    ] = None,
+    predict: Annotated[
+        str | None,
+        typer.Option("--predict", help="NAME=VALUE: extrapolate to a size too large to run."),
+    ] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.table,
+    processors: Annotated[
+        int, typer.Option("--processors", "-p", min=1, help="Target processor count.")
+    ] = DEFAULT_PROCESSORS,
+    control: Annotated[
+        ControlMode, typer.Option("--control", help="Traced functions: dataflow or strict.")
+    ] = ControlMode.dataflow,
+    max_steps: Annotated[
+        int, typer.Option("--max-steps", min=1, help="Largest expansion of a template.")
+    ] = DEFAULT_MAX_STEPS,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
+    ] = None,
+) -> None:
+    """Sweep a size parameter: does depth grow like a constant, a log, or a polynomial?"""
+    try:
+        name, values = parse_sweep(sweep)
+    except ValueError as exc:
+        _fail(f"error: {exc}")
+    at = None
+    if predict is not None:
+        pname, sep, pvalue = predict.partition("=")
+        try:
+            at = float(pvalue)
+        except ValueError:
+            at = None
+        if not sep or pname.strip() != name or at is None or not at > 0:
+            _fail(f"error: --predict expects {name}=VALUE (a positive number), got {predict!r}")
+    try:
+        result = run_sweep(
+            target, name, values, params=parse_params(param or []), control=control.value,
+            max_steps=max_steps, processors=processors, predict=at,
+        )  # fmt: skip
+    except WorkloadError as exc:
+        _fail(str(exc))
+    except UsageError as exc:
+        _fail(f"error: {exc}")
+    color = output is None and fmt is OutputFormat.table and sys.stdout.isatty()
+    renderers = {
+        OutputFormat.table: lambda: render_scale_table(result, _console_width(), color),
+        OutputFormat.json: lambda: render_scale_json(result),
+        OutputFormat.markdown: lambda: render_scale_markdown(result),
+    }
+    _emit(renderers[fmt](), output)
 
 
 def main() -> None:

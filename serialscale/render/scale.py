@@ -1,0 +1,127 @@
+"""Rendering sweep results (``serialscale scale``): table with a log-log chart, Markdown, JSON."""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..sweep import ScaleReport
+from .common import num, times
+from .json_report import dumps
+
+CHART_ROWS = 10
+
+
+def render_scale_json(report: ScaleReport) -> str:
+    """The sweep as one JSON object."""
+    return dumps(report.to_dict())
+
+
+def _growth_line(report: ScaleReport, key: str) -> str:
+    g = report.growth[key]
+    exp = f", exponent {g.exponent:g}" if g.exponent is not None else ""
+    return f"{g.cls}{exp}  ({g.describe(report.parameter)})"
+
+
+def loglog_chart(points: list[dict[str, Any]], columns: int) -> list[str]:
+    """Depth (``d``) and work (``w``) against the parameter, both axes on log scales."""
+    xs = [p["value"] for p in points]
+    series = [("w", [p["work"] for p in points]), ("d", [p["depth"] for p in points])]
+    positive = [v for _, ys in series for v in ys if v > 0]
+    if not positive or min(xs) <= 0:
+        return []
+    lo, hi = math.log(min(positive)), math.log(max(positive))
+    x0, x1 = math.log(min(xs)), math.log(max(xs))
+    grid = [[" "] * columns for _ in range(CHART_ROWS)]
+    for mark, ys in series:
+        for x, y in zip(xs, ys, strict=True):
+            if y <= 0:
+                continue
+            col = round((math.log(x) - x0) / ((x1 - x0) or 1) * (columns - 1))
+            row = round((math.log(y) - lo) / ((hi - lo) or 1) * (CHART_ROWS - 1))
+            cell = grid[CHART_ROWS - 1 - row]
+            cell[col] = "*" if cell[col] not in (" ", mark) else mark
+    top, bottom = num(max(positive)), num(min(positive))
+    label = max(len(top), len(bottom))
+    lines = []
+    for r, cells in enumerate(grid):
+        tag = top if r == 0 else bottom if r == CHART_ROWS - 1 else ""
+        lines.append(f"{tag:>{label}} ┤" + "".join(cells))
+    lines.append(" " * label + " └" + "─" * columns)
+    left, right = num(min(xs)), num(max(xs))
+    lines.append(" " * (label + 2) + left + right.rjust(columns - len(left)))
+    return lines
+
+
+def render_scale_table(report: ScaleReport, width: int = 100, color: bool = False) -> str:
+    """The sweep for people: points, growth classes, verdict and a log-log chart."""
+    out = io.StringIO()
+    console = Console(file=out, width=width, color_system="standard" if color else None,
+                      force_terminal=color, no_color=not color, highlight=False, emoji=False)  # fmt: skip
+    title = Text.assemble(("serialscale scale", "bold"), " · ", (report.workload, "bold cyan"))
+    console.print(title, Text(f"  ({report.source}, sweeping {report.parameter})", style="dim"))
+    console.print()
+    table = Table(box=box.SIMPLE_HEAD)
+    for column in (report.parameter, "step count", "work", "depth", "width", "ceiling"):
+        table.add_column(column, justify="right")
+    for p in report.points:
+        table.add_row(num(p["value"]), num(p["steps"]), num(p["work"]), num(p["depth"]),
+                      num(p["width"]), times(p["speedup_ceiling"]))  # fmt: skip
+    console.print(table)
+    for key in ("depth", "work", "width"):
+        console.print(Text.assemble((f"{key:>6} grows ", "bold"), _growth_line(report, key)))
+    console.print()
+    style = "bold green" if report.verdict == "parallelizable" else "bold red"
+    console.print(Text.assemble(("verdict: ", "bold"), (report.verdict, style),
+                                f"  ({report.complexity})"))  # fmt: skip
+    console.print(Text(report.explanation))
+    if report.prediction:
+        pr = report.prediction
+        console.print(
+            Text(
+                f"predicted at {report.parameter}={num(pr['value'])}: work ≈ {num(pr['work'])}, "
+                f"depth ≈ {num(pr['depth'])}, speedup ceiling ≈ {times(pr['speedup_ceiling'])}"
+            )
+        )
+    chart = loglog_chart(report.points, max(20, min(60, width - 16)))
+    if chart:
+        console.print()
+        console.print(Text("work (w) and depth (d), log-log", style="bold"))
+        for line in chart:
+            console.print(Text(line))
+    return out.getvalue()
+
+
+def render_scale_markdown(report: ScaleReport) -> str:
+    """The sweep as Markdown for a pull-request comment."""
+    p = report.parameter
+    lines = [
+        f"### serialscale scale: `{report.workload}` is **{report.verdict}** ({report.complexity})",
+        "",
+        report.explanation,
+        "",
+        f"| {p} | step count | work | depth | width | ceiling |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for pt in report.points:
+        lines.append(
+            f"| {num(pt['value'])} | {num(pt['steps'])} | {num(pt['work'])} | "
+            f"{num(pt['depth'])} | {num(pt['width'])} | {times(pt['speedup_ceiling'])} |"
+        )
+    lines += ["", "| quantity | growth |", "|---|---|"]
+    for key in ("depth", "work", "width"):
+        lines.append(f"| {key} | {_growth_line(report, key)} |")
+    if report.prediction:
+        pr = report.prediction
+        lines += [
+            "",
+            f"Predicted at {p}={num(pr['value'])}: work ≈ {num(pr['work'])}, depth ≈ "
+            f"{num(pr['depth'])}, speedup ceiling ≈ {times(pr['speedup_ceiling'])}.",
+        ]
+    return "\n".join(lines) + "\n"
