@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
+
+from rich.console import Console
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 PATH_HEAD = 6
@@ -56,3 +58,17 @@ def sparkline(profile: Sequence[dict[str, Any]], columns: int) -> str:
             cols[c] = max(cols[c], seg["running"])
     top = len(BLOCKS) - 1
     return "".join(BLOCKS[max(1, round(v / peak * top))] if v else " " for v in cols)
+
+
+def make_console(out: TextIO, width: int, color: bool) -> Console:
+    """A rich console writing to ``out`` at a fixed width; ANSI colour only when asked."""
+    return Console(
+        file=out,
+        width=width,
+        color_system="standard" if color else None,
+        force_terminal=color,
+        no_color=not color,
+        highlight=False,
+        emoji=False,
+        legacy_windows=False,
+    )

@@ -7,12 +7,11 @@ import math
 from typing import Any
 
 from rich import box
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from ..sweep import ScaleReport
-from .common import num, times
+from .common import make_console, num, times
 from .json_report import dumps
 
 CHART_ROWS = 10
@@ -62,8 +61,7 @@ def loglog_chart(points: list[dict[str, Any]], columns: int) -> list[str]:
 def render_scale_table(report: ScaleReport, width: int = 100, color: bool = False) -> str:
     """The sweep for people: points, growth classes, verdict and a log-log chart."""
     out = io.StringIO()
-    console = Console(file=out, width=width, color_system="standard" if color else None,
-                      force_terminal=color, no_color=not color, highlight=False, emoji=False)  # fmt: skip
+    console = make_console(out, width, color)
     title = Text.assemble(("serialscale scale", "bold"), " · ", (report.workload, "bold cyan"))
     console.print(title, Text(f"  ({report.source}, sweeping {report.parameter})", style="dim"))
     console.print()

@@ -5,13 +5,13 @@ from __future__ import annotations
 import io
 
 from rich import box
-from rich.console import Console, Group
+from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from ..report import Report
-from .common import num, short_path, sparkline, times
+from .common import make_console, num, short_path, sparkline, times
 
 CLASS_STYLE = {"serial": "bold red", "mixed": "bold yellow", "parallel": "bold green"}
 
@@ -19,16 +19,7 @@ CLASS_STYLE = {"serial": "bold red", "mixed": "bold yellow", "parallel": "bold g
 def render_table(report: Report, width: int = 100, color: bool = False) -> str:
     """Render ``report`` as the human summary, ``width`` columns wide, with or without colour."""
     out = io.StringIO()
-    console = Console(
-        file=out,
-        width=width,
-        color_system="standard" if color else None,
-        force_terminal=color,
-        no_color=not color,
-        highlight=False,
-        emoji=False,
-        legacy_windows=False,
-    )
+    console = make_console(out, width, color)
     unit = f" {report.unit}" if report.unit else ""
     title = Text.assemble(("serialscale", "bold"), " · ", (report.workload, "bold cyan"))
     if report.source:
