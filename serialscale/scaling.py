@@ -12,7 +12,7 @@ Growth classes and their models (``L = log2(x)``), from simplest to richest:
 - ``polynomial``: ``y = a + b·x^p`` with ``p`` between 0.05 and 4 (``exponent`` = p, the
   log-log slope).
 
-Each model is fitted by least squares (``k`` and ``p`` by a grid search in steps of 0.01, with
+Each model is fitted by least squares on relative residuals (weights 1/y²; ``k`` and ``p`` by a grid search in steps of 0.01, with
 linear ``a, b``); its error is the root mean square of the relative residuals. The constant
 model fits one number, the logarithmic two, the other two three; between the last two the lower
 error wins. Then the model with the fewest numbers whose error is at most ``ERROR_SLACK`` times
@@ -65,12 +65,12 @@ class Growth:
         """The fitted model's value at size ``x``."""
         return _basis(self.cls, self.exponent)(x) * self.b + self.a
 
-    def to_dict(self) -> dict[str, object]:
-        """``{class, exponent, model, error}`` for JSON."""
+    def to_dict(self, name: str = "n") -> dict[str, object]:
+        """``{class, exponent, model, error}`` for JSON (``name`` is the swept parameter)."""
         return {
             "class": self.cls,
             "exponent": self.exponent,
-            "model": self.describe(),
+            "model": self.describe(name),
             "error": self.error,
         }
 
@@ -85,10 +85,9 @@ class Growth:
         }[self.cls]
         if not term:
             return f"{a}"
-        if self.a == 0:
+        if a == 0:
             return term
-        sign = "-" if self.a < 0 else "+"
-        return f"{term} {sign} {abs(a)}" if isinstance(a, (int, float)) else term
+        return f"{term} {'-' if a < 0 else '+'} {abs(a)}"
 
 
 def _round(x: float) -> float | int:
@@ -108,14 +107,21 @@ def _basis(cls: str, exponent: float | None) -> Callable[[float], float]:
     return lambda x: x**p
 
 
-def _linear(us: Sequence[float], ys: Sequence[float]) -> tuple[float, float]:
-    """Least squares ``y = a + b·u``; ``b = 0`` when ``u`` does not vary."""
-    n = len(us)
-    mu, my = sum(us) / n, sum(ys) / n
-    suu = sum((u - mu) ** 2 for u in us)
-    if suu == 0:
+def _weights(ys: Sequence[float]) -> list[float]:
+    """Least-squares weights ``1/y²``, so the fit minimizes the relative residuals."""
+    scale = max(abs(y) for y in ys) or 1.0
+    return [1.0 / max(abs(y), 1e-12 * scale, 1e-300) ** 2 for y in ys]
+
+
+def _linear(us: Sequence[float], ys: Sequence[float], ws: Sequence[float]) -> tuple[float, float]:
+    """Weighted least squares ``y = a + b·u``; ``b = 0`` when ``u`` does not vary."""
+    total = sum(ws)
+    mu = sum(w * u for w, u in zip(ws, us, strict=True)) / total
+    my = sum(w * y for w, y in zip(ws, ys, strict=True)) / total
+    suu = sum(w * (u - mu) ** 2 for w, u in zip(ws, us, strict=True))
+    if suu <= 1e-300:
         return my, 0.0
-    b = sum((u - mu) * (y - my) for u, y in zip(us, ys, strict=True)) / suu
+    b = sum(w * (u - mu) * (y - my) for w, u, y in zip(ws, us, ys, strict=True)) / suu
     return my - b * mu, b
 
 
@@ -130,10 +136,11 @@ def _error(pred: Sequence[float], ys: Sequence[float]) -> float:
 def _fit(cls: str, xs: Sequence[float], ys: Sequence[float], exponent: float | None) -> Growth:
     basis = _basis(cls, exponent)
     us = [basis(x) for x in xs]
+    ws = _weights(ys)
     if cls == "constant":
-        a, b = sum(ys) / len(ys), 0.0
+        a, b = sum(w * y for w, y in zip(ws, ys, strict=True)) / sum(ws), 0.0
     else:
-        a, b = _linear(us, ys)
+        a, b = _linear(us, ys, ws)
     err = _error([a + b * u for u in us], ys)
     return Growth(cls, exponent, a, b, err)
 

@@ -56,7 +56,7 @@ class ScaleReport:
             "params": dict(self.params),
             "processors": self.processors,
             "points": [dict(p) for p in self.points],
-            "growth": {k: g.to_dict() for k, g in self.growth.items()},
+            "growth": {k: g.to_dict(self.parameter) for k, g in self.growth.items()},
             "verdict": self.verdict,
             "complexity": self.complexity,
             "explanation": self.explanation,

@@ -172,7 +172,7 @@ class _Validator:
         k, values = self.expansion.origin(i)
         template = self.expansion.templates[k].id.text
         at = f" with {describe(values)}" if values else ""
-        return ("steps", k), f" (made by step template {template!r}{at})"
+        return ("steps", k), f", made by step template {template!r}{at}"
 
     def need_where(self, i: int, k: int) -> tuple[tuple[str | int, ...], str]:
         """Document path of need ``k`` of step ``i``, with its template origin."""
@@ -245,10 +245,12 @@ class _Validator:
         for i, step_id in enumerate(ids):
             j = index.setdefault(step_id, i)
             if j != i:
-                first = self.locator.at(("steps", j)).line
-                where = f" (first defined at line {first})" if first else ""
+                first_path, first_origin = self.step_where(j)
+                first = self.locator.at(first_path).line
+                where = f" (first defined at line {first}{first_origin})" if first else ""
+                path, origin = self.step_where(i)
                 raise self.fail(
-                    f"duplicate step id '{step_id}'{where}", ("steps", i, "id"), step_id
+                    f"duplicate step id '{step_id}'{where}{origin}", (*path, "id"), step_id
                 )
         needs: list[list[int]] = []
         get = index.get

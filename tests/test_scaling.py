@@ -1,0 +1,175 @@
+"""Growth classification and `serialscale scale`."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+
+import pytest
+
+from serialscale.scaling import fit_growth, parse_sweep
+from serialscale.sweep import run_sweep
+
+from .conftest import WORKLOADS
+
+SWEEPS = WORKLOADS / "sweeps"
+ALGOS = str(WORKLOADS / "algorithms.py")
+SIZES = {
+    "four": [8, 16, 32, 64],
+    "five-from-4": [4, 8, 16, 32, 64],
+    "wide": [2**k for k in range(3, 13)],
+    "not-powers": [10, 30, 100, 300, 1000],
+}
+EXACT = {
+    "n - 1": (lambda n: n - 1, "polynomial", 1.0),
+    "3n": (lambda n: 3 * n, "polynomial", 1.0),
+    "n^2": (lambda n: n * n, "polynomial", 2.0),
+    "n^2 + n": (lambda n: n * n + n, "polynomial", None),
+    "log2 n": (lambda n: math.log2(n), "logarithmic", None),
+    "2 log2 n - 1": (lambda n: 2 * math.log2(n) - 1, "logarithmic", None),
+    "2": (lambda n: 2, "constant", None),
+    "0": (lambda n: 0, "constant", None),
+    "log2^2 n": (lambda n: math.log2(n) ** 2, "polylogarithmic", 2.0),
+}
+
+
+@pytest.mark.parametrize("sizes", sorted(SIZES))
+@pytest.mark.parametrize("series", sorted(EXACT))
+def test_exact_series(series: str, sizes: str) -> None:
+    f, cls, exponent = EXACT[series]
+    xs = SIZES[sizes]
+    g = fit_growth(xs, [f(x) for x in xs])
+    assert g.cls == cls
+    if exponent is not None:
+        assert g.exponent == pytest.approx(exponent, abs=0.011)
+    for x in xs:
+        assert g.predict(x) == pytest.approx(f(x), rel=0.05, abs=0.05)
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize(
+    ("f", "cls"),
+    [
+        (lambda n: n, "polynomial"),
+        (lambda n: 5 * math.log2(n), "logarithmic"),
+        (lambda n: 7, "constant"),
+        (lambda n: n**1.5, "polynomial"),
+    ],
+)
+def test_noisy_series(f, cls: str, seed: int) -> None:
+    rnd = random.Random(seed)
+    xs = SIZES["wide"]
+    assert fit_growth(xs, [f(x) * (1 + rnd.uniform(-0.02, 0.02)) for x in xs]).cls == cls
+
+
+def test_bitonic_depth_is_polylogarithmic() -> None:
+    xs = SIZES["wide"]
+    g = fit_growth(xs, [math.log2(x) * (math.log2(x) + 1) / 2 for x in xs])
+    assert g.cls == "polylogarithmic" and 1.5 <= g.exponent <= 2.2
+
+
+def test_ties_prefer_the_simpler_model() -> None:
+    # A flat series with one wobble: constant, not a fitted curve through noise.
+    assert fit_growth([8, 16, 32, 64], [10, 10, 10.01, 10]).cls == "constant"
+    # Three points exactly on a line in log2 n: logarithmic, though a power law fits too.
+    assert fit_growth([2, 4, 8], [1, 2, 3]).cls == "logarithmic"
+
+
+def test_too_few_points() -> None:
+    with pytest.raises(ValueError, match="at least 3"):
+        fit_growth([8, 16], [1, 2])
+    with pytest.raises(ValueError, match="at least 3"):
+        fit_growth([8, 8, 16], [1, 1, 2])
+
+
+def test_parse_sweep() -> None:
+    assert parse_sweep("n=8..64") == ("n", [8, 16, 32, 64])
+    assert parse_sweep("n=5..40") == ("n", [8, 16, 32])
+    assert parse_sweep("steps=1,2,3.5") == ("steps", [1, 2, 3.5])
+    for bad in ("n", "n=8..4", "n=a..b", "n=1,x,3", "n=8,16", "9=1,2,3", "n=0..8"):
+        with pytest.raises(ValueError):
+            parse_sweep(bad)
+
+
+EXPECTED = [
+    ("rule110.yaml", "steps=8..128", "polynomial", "inherently serial"),
+    ("rule110.yaml", "width=8..128", "constant", "parallelizable"),
+    ("tree_reduction.yaml", "n=8..1024", "logarithmic", "parallelizable"),
+    ("scan_sequential.yaml", "n=8..256", "polynomial", "inherently serial"),
+    ("scan_blelloch.yaml", "n=8..256", "logarithmic", "parallelizable"),
+    ("value_iteration.yaml", "sweeps=4..64", "polynomial", "inherently serial"),
+    ("nbody.yaml", "steps=4..64", "polynomial", "inherently serial"),
+    ("edit_distance.yaml", "n=4..64", "polynomial", "inherently serial"),
+    ("bitonic.yaml", "n=4..256", "polylogarithmic", "parallelizable"),
+]
+
+
+@pytest.mark.parametrize(("name", "sweep", "cls", "verdict"), EXPECTED)
+def test_example_sweeps(name: str, sweep: str, cls: str, verdict: str) -> None:
+    parameter, values = parse_sweep(sweep)
+    report = run_sweep(str(SWEEPS / name), parameter, values)
+    assert report.growth["depth"].cls == cls
+    assert report.verdict == verdict
+
+
+def test_blelloch_depth_closed_form() -> None:
+    report = run_sweep(str(SWEEPS / "scan_blelloch.yaml"), "n", [8, 16, 32, 64])
+    assert [p["depth"] for p in report.points] == [2 * k for k in (3, 4, 5, 6)]
+    # n - 1 adds going up; coming down, the right children: n/2 + n/4 + ... + 1 = n - 1.
+    assert [p["work"] for p in report.points] == [2 * (n - 1) for n in (8, 16, 32, 64)]
+
+
+def test_edit_distance_depth_is_n_plus_m_plus_1() -> None:
+    report = run_sweep(str(SWEEPS / "edit_distance.yaml"), "n", [3, 5, 9], params={"m": "4"})
+    assert [p["depth"] for p in report.points] == [3 + 4 + 1, 5 + 4 + 1, 9 + 4 + 1]
+
+
+def test_scale_json_contract_and_predict(run_cli) -> None:
+    result = run_cli("scale", f"{ALGOS}:pairwise_sum", "--sweep", "n=8..256", "--predict",
+                     "n=1048576", "-f", "json")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    for key in ("schema_version", "workload", "parameter", "points", "growth", "verdict"):
+        assert key in data
+    assert data["parameter"] == "n"
+    assert [p["value"] for p in data["points"]] == [8, 16, 32, 64, 128, 256]
+    assert set(data["points"][0]) >= {"value", "work", "depth", "width", "speedup_ceiling"}
+    assert data["growth"]["depth"]["class"] == "logarithmic"
+    assert data["growth"]["work"] == {**data["growth"]["work"], "class": "polynomial"}
+    assert data["verdict"] == "parallelizable" and data["complexity"] == "NC-like"
+    assert data["prediction"]["depth"] == pytest.approx(20)
+    assert data["prediction"]["work"] == pytest.approx(2**20 - 1)
+
+
+def test_scale_table_and_markdown(run_cli) -> None:
+    table = run_cli("scale", str(SWEEPS / "rule110.yaml"), "--sweep", "steps=4,8,16,32")
+    assert table.exit_code == 0
+    assert "inherently serial" in table.stdout and "log-log" in table.stdout
+    md = run_cli("scale", str(SWEEPS / "rule110.yaml"), "--sweep", "steps=4,8,16", "-f",
+                 "markdown")  # fmt: skip
+    assert md.stdout.startswith("### serialscale scale")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--sweep", "n=8"], "at least 3"),
+        (["--sweep", "n=8..64", "--predict", "m=3"], "--predict expects n=VALUE"),
+        (["--sweep", "n=8..64", "--param", "n=3"], "do not also pass it"),
+        (["--sweep", "q=8..64"], "unknown parameter 'q'"),
+    ],
+)
+def test_scale_errors(args: list[str], fragment: str, run_cli) -> None:
+    result = run_cli("scale", str(SWEEPS / "tree_reduction.yaml"), *args)
+    assert result.exit_code == 2, result.output
+    assert fragment in result.stderr and result.stdout == ""
+
+
+def test_scale_point_error_names_the_value(run_cli, tmp_path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        'params: {n: 4}\nsteps:\n  - {id: "a{i}", foreach: {i: "range(8 // (n - 16))"}}\n'
+    )
+    result = run_cli("scale", str(path), "--sweep", "n=4..32")
+    assert result.exit_code == 2 and "at n=16" in result.stderr
