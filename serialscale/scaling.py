@@ -12,8 +12,9 @@ Growth classes and their models (``L = log2(x)``), from simplest to richest:
 - ``polynomial``: ``y = a + b·x^p`` with ``p`` between 0.05 and 4 (``exponent`` = p, the
   log-log slope).
 
-Each model is fitted by least squares on relative residuals (weights 1/y²; ``k`` and ``p`` by a grid search in steps of 0.01, with
-linear ``a, b``); its error is the root mean square of the relative residuals. The constant
+Each model is fitted by least squares on the relative residuals (weights 1/y²; ``k`` and ``p``
+by a grid search in steps of 0.01, with linear ``a, b``); its error is the root mean square of
+the relative residuals. The constant
 model fits one number, the logarithmic two, the other two three; between the last two the lower
 error wins. Then the model with the fewest numbers whose error is at most ``ERROR_SLACK`` times
 the best error plus ``ERROR_FLOOR`` is chosen: exact series (``depth = n − 1``, ``log2 n``,
