@@ -4,22 +4,47 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from rich.console import Console
 
 from . import __version__
-from .analysis import DEFAULT_PROCESSORS, analyze_workload
+from .analysis import DEFAULT_PROCESSORS
+from .batch import (
+    BatchResult,
+    Options,
+    analyze_batch,
+    analyze_one,
+    collect_targets,
+    is_batch,
+    located,
+)
 from .errors import ExitCode, UsageError, WorkloadError
+from .gates import Comparison, Thresholds, check, check_baseline, compare, load_reports
 from .output import write_atomically
-from .render import OutputFormat, render
+from .render import BatchFormat, OutputFormat, render
+from .render.batch import (
+    render_batch_csv,
+    render_batch_json,
+    render_batch_jsonl,
+    render_batch_markdown,
+    render_batch_table,
+    render_github,
+)
+from .render.json_report import dumps
 from .render.scale import render_scale_json, render_scale_markdown, render_scale_table
+from .report import Report
 from .scaling import parse_sweep
-from .sources import load_target
+from .schema import SCHEMAS
 from .sources.templates import DEFAULT_MAX_STEPS
 from .sweep import run_sweep
+
+PROGRESS_MIN = 10
 
 app = typer.Typer(
     name="serialscale",
@@ -87,18 +112,63 @@ def _console_width() -> int:
     return shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
 
 
+class FailOn(str, Enum):
+    """``--fail-on``: the class at or below which a workload fails the gate."""
+
+    serial = "serial"
+    mixed = "mixed"
+
+
+class GateFormat(str, Enum):
+    """``serialscale gate --format``."""
+
+    text = "text"
+    github = "github"
+
+
+FailOnOption = Annotated[
+    FailOn | None,
+    typer.Option("--fail-on", help="Fail (exit 1) when a workload is classified at or below "
+                 "this class.", rich_help_panel="Gates"),
+]  # fmt: skip
+MinSpeedupOption = Annotated[
+    float | None,
+    typer.Option("--min-speedup", help="Fail when the speedup ceiling is below X.",
+                 rich_help_panel="Gates"),
+]  # fmt: skip
+MaxDepthOption = Annotated[
+    float | None,
+    typer.Option("--max-depth", help="Fail when depth is above X.", rich_help_panel="Gates"),
+]
+MaxSerialOption = Annotated[
+    float | None,
+    typer.Option("--max-serial-fraction", help="Fail when the serial fraction is above X.",
+                 rich_help_panel="Gates"),
+]  # fmt: skip
+BaselineOption = Annotated[
+    Path | None,
+    typer.Option("--baseline", help="A saved JSON report to compare with, by source path.",
+                 rich_help_panel="Gates"),
+]  # fmt: skip
+MaxIncreaseOption = Annotated[
+    float | None,
+    typer.Option("--max-depth-increase", help="With --baseline: fail when depth grew by more "
+                 "than PCT percent.", rich_help_panel="Gates"),
+]  # fmt: skip
+
+
 @app.command()
 def analyze(
-    file: Annotated[
-        str,
+    files: Annotated[
+        list[str],
         typer.Argument(
-            help="Workload file (YAML or JSON; - reads stdin) or a function: file.py:func, "
-            "package.module:func."
+            help="Workload files (YAML or JSON; - reads stdin), directories (every *.yaml, "
+            "*.yml and *.json under them) or functions: file.py:func, package.module:func."
         ),
     ],
     fmt: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.table,
+        BatchFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = BatchFormat.table,
     processors: Annotated[
         int,
         typer.Option(
@@ -119,7 +189,9 @@ def analyze(
     ] = False,
     param: Annotated[
         list[str] | None,
-        typer.Option("--param", help="NAME=VALUE argument of a traced function (repeatable)."),
+        typer.Option(
+            "--param", help="NAME=VALUE for a traced function or a templated workload (repeatable)."
+        ),
     ] = None,
     control: Annotated[
         ControlMode,
@@ -132,22 +204,218 @@ def analyze(
     max_steps: Annotated[
         int, typer.Option("--max-steps", min=1, help="Largest expansion of a template.")
     ] = DEFAULT_MAX_STEPS,
+    include: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--include",
+            help="Only targets matching this glob (repeatable).",
+            rich_help_panel="Batch",
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude",
+            help="Skip targets matching this glob (repeatable).",
+            rich_help_panel="Batch",
+        ),
+    ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option("--jobs", "-j", min=1, help="Worker processes.", rich_help_panel="Batch"),
+    ] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            envvar="DASK_SCHEDULER_ADDRESS",
+            help="Run the batch on this Dask scheduler (pip install 'serialscale[dask]').",
+            rich_help_panel="Batch",
+        ),
+    ] = None,
+    fail_on: FailOnOption = None,
+    min_speedup: MinSpeedupOption = None,
+    max_depth: MaxDepthOption = None,
+    max_serial_fraction: MaxSerialOption = None,
+    baseline: BaselineOption = None,
+    max_depth_increase: MaxIncreaseOption = None,
 ) -> None:
-    """Analyze a workload: work, depth, width, speedup, classification, recommendation."""
-    try:
-        workload = load_target(file, parse_params(param or []), control.value, max_steps)
-        report = analyze_workload(
-            workload,
-            processors=processors,
-            overhead=int(overhead) if float(overhead).is_integer() else overhead,
-            detail=detail,
+    """Analyze workloads: work, depth, width, speedup, classification, recommendation."""
+    thresholds = _thresholds(
+        fail_on, min_speedup, max_depth, max_serial_fraction, baseline, max_depth_increase
+    )
+    options = Options(
+        processors=processors,
+        overhead=int(overhead) if float(overhead).is_integer() else overhead,
+        detail=detail,
+        params=tuple(parse_params(param or []).items()),
+        control=control.value,
+        max_steps=max_steps,
+    )
+    targets = collect_targets(files, include or [], exclude or [])
+    if not targets:
+        _fail("error: no workloads found (directories are searched for *.yaml, *.yml, *.json)")
+    color = output is None and fmt is BatchFormat.table and sys.stdout.isatty()
+    single = not is_batch(files) and fmt.value in OutputFormat.__members__
+    if overhead == float("inf"):
+        _fail(f"error: --overhead must be a finite number >= 0, got {overhead}")
+    if single:
+        status, data = analyze_one(targets[0], options)
+        if status == "error":
+            _fail(str(located([data])[0]))
+        report = Report.from_dict(data)
+        result = BatchResult(results=[report])
+        text: str | None = render(
+            report, OutputFormat(fmt.value), width=_console_width(), color=color
         )
+    else:
+        try:
+            with _progress(len(targets)) as advance:
+                result = analyze_batch(
+                    targets, options, jobs=jobs, scheduler=scheduler, progress=advance
+                )
+        except UsageError as exc:
+            _fail(f"error: {exc}")
+        text = None
+    _finish(result, thresholds, fmt, text, output, color)
+
+
+def _thresholds(
+    fail_on: FailOn | None,
+    min_speedup: float | None,
+    max_depth: float | None,
+    max_serial_fraction: float | None,
+    baseline: Path | None,
+    max_depth_increase: float | None,
+) -> tuple[Thresholds, Path | None]:
+    if max_depth_increase is not None and baseline is None:
+        _fail("error: --max-depth-increase needs --baseline")
+    for name, value in (("--min-speedup", min_speedup), ("--max-depth", max_depth),
+                        ("--max-serial-fraction", max_serial_fraction),
+                        ("--max-depth-increase", max_depth_increase)):  # fmt: skip
+        if value is not None and not 0 <= value < float("inf"):
+            _fail(f"error: {name} must be a finite number >= 0, got {value}")
+    gates = Thresholds(
+        fail_on=fail_on.value if fail_on else None,
+        min_speedup=min_speedup,
+        max_depth=max_depth,
+        max_serial_fraction=max_serial_fraction,
+        max_depth_increase=max_depth_increase,
+    )
+    return gates, baseline
+
+
+def _finish(
+    result: BatchResult,
+    thresholds: tuple[Thresholds, Path | None],
+    fmt: BatchFormat,
+    text: str | None,
+    output: Path | None,
+    color: bool,
+) -> None:
+    """Gate, render (unless ``text`` is given), write, and exit: 2 if any input failed, else 1
+    if a gate failed, else 0.
+    """
+    gates, baseline_path = thresholds
+    violations = check(result.results, gates)
+    comparison = None
+    if baseline_path is not None:
+        try:
+            old, _ = load_reports(baseline_path)
+        except WorkloadError as exc:
+            _fail(str(exc))
+        comparison = compare(result.results, old)
+        violations += check_baseline(comparison, gates.max_depth_increase)
+    if text is None:
+        renderers = {
+            BatchFormat.table: lambda: render_batch_table(result, _console_width(), color),
+            BatchFormat.json: lambda: render_batch_json(result),
+            BatchFormat.jsonl: lambda: render_batch_jsonl(result),
+            BatchFormat.csv: lambda: render_batch_csv(result),
+            BatchFormat.markdown: lambda: render_batch_markdown(result),
+            BatchFormat.github: lambda: render_github(result.errors, violations, comparison),
+        }
+        text = renderers[fmt]()
+    _emit(text, output)
+    for error in located(result.errors):
+        print(str(error), file=sys.stderr)
+    if comparison is not None:
+        _print_comparison(comparison)
+    for v in violations:
+        print(f"{v.source}: gate failed: {v.gate}: {v.workload}: {v.message}", file=sys.stderr)
+    if result.errors:
+        raise typer.Exit(ExitCode.INPUT)
+    if violations:
+        raise typer.Exit(ExitCode.GATE_FAILED)
+
+
+def _print_comparison(comparison: Comparison) -> None:
+    for c in comparison.changes:
+        if c.before != c.after:
+            print(f"{c.source}: changed: {c.describe()}", file=sys.stderr)
+    for src in comparison.new:
+        print(f"{src}: new workload (not in the baseline)", file=sys.stderr)
+    for src in comparison.removed:
+        print(f"{src}: removed (in the baseline only)", file=sys.stderr)
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr when it is a terminal and the batch is long enough."""
+    if total < PROGRESS_MIN or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("analyzing", total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+@app.command()
+def gate(
+    report: Annotated[Path, typer.Argument(help="A saved JSON report (single or batch).")],
+    fail_on: FailOnOption = None,
+    min_speedup: MinSpeedupOption = None,
+    max_depth: MaxDepthOption = None,
+    max_serial_fraction: MaxSerialOption = None,
+    baseline: BaselineOption = None,
+    max_depth_increase: MaxIncreaseOption = None,
+    fmt: Annotated[
+        GateFormat, typer.Option("--format", "-f", help="text, or github annotations.")
+    ] = GateFormat.text,
+) -> None:
+    """Gate a saved report without analyzing again (exit 1 when a gate fails)."""
+    thresholds = _thresholds(
+        fail_on, min_speedup, max_depth, max_serial_fraction, baseline, max_depth_increase
+    )
+    try:
+        reports, errors = load_reports(report)
     except WorkloadError as exc:
         _fail(str(exc))
-    except UsageError as exc:
-        _fail(f"error: {exc}")
-    color = output is None and fmt is OutputFormat.table and sys.stdout.isatty()
-    _emit(render(report, fmt, width=_console_width(), color=color), output)
+    result = BatchResult(results=reports, errors=errors)
+    if fmt is GateFormat.github:
+        _finish(result, thresholds, BatchFormat.github, None, None, False)
+    else:  # text: everything goes to stderr, as for analyze
+        _finish(result, thresholds, BatchFormat.table, "", None, False)
+
+
+class SchemaName(str, Enum):
+    """``serialscale schema`` choices."""
+
+    report = "report"
+    batch = "batch"
+    jsonl = "jsonl"
+    scale = "scale"
+    workload = "workload"
+
+
+@app.command()
+def schema(
+    name: Annotated[SchemaName, typer.Argument(help="Which JSON Schema to print.")],
+) -> None:
+    """Print a JSON Schema (draft 2020-12): report, batch, jsonl, scale or workload."""
+    sys.stdout.write(dumps(SCHEMAS[name.value]()))
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,10 @@ from typer.testing import CliRunner
 
 from serialscale.cli import app
 from serialscale.graph import Graph
+
+# Every JSON document the suite makes, in this process or in subprocesses, is validated
+# against the published JSON Schemas (see serialscale.render.json_report.check).
+os.environ["SERIALSCALE_VALIDATE_JSON"] = "1"
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOADS = ROOT / "workloads"

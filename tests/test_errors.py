@@ -110,10 +110,10 @@ def test_missing_file(run_cli, tmp_path: Path) -> None:
     assert "no such file" in result.stderr and result.stdout == ""
 
 
-def test_directory_is_not_a_file(run_cli, tmp_path: Path) -> None:
+def test_empty_directory_has_no_workloads(run_cli, tmp_path: Path) -> None:
     result = run_cli("analyze", str(tmp_path))
     assert result.exit_code == 2
-    assert "directory" in result.stderr
+    assert "no workloads found" in result.stderr
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")

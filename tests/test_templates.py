@@ -166,7 +166,7 @@ BAD = {
         3,
     ),
     "runaway": (
-        'params: {n: 3000}\nsteps:\n'
+        "params: {n: 3000}\nsteps:\n"
         '  - {id: "a{i}_{j}", foreach: {i: "range(n)", j: "range(n)"}}\n',
         ["--max-steps"],
         3,

@@ -28,9 +28,30 @@ RENDERERS: dict[OutputFormat, Renderer] = {
 }
 
 
+class BatchFormat(str, Enum):
+    """The ``--format`` choices of ``serialscale analyze`` (the first three also for one
+    workload; the rest always render a batch).
+    """
+
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    jsonl = "jsonl"
+    csv = "csv"
+    github = "github"
+
+
 def render(report: Report, fmt: OutputFormat, width: int = 100, color: bool = False) -> str:
     """Render ``report`` in format ``fmt`` (``width`` and ``color`` only affect the table)."""
     return RENDERERS[fmt](report, width, color)
 
 
-__all__ = ["RENDERERS", "OutputFormat", "render", "render_json", "render_markdown", "render_table"]
+__all__ = [
+    "RENDERERS",
+    "BatchFormat",
+    "OutputFormat",
+    "render",
+    "render_json",
+    "render_markdown",
+    "render_table",
+]

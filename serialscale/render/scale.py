@@ -19,7 +19,7 @@ CHART_ROWS = 10
 
 def render_scale_json(report: ScaleReport) -> str:
     """The sweep as one JSON object."""
-    return dumps(report.to_dict())
+    return dumps(report.to_dict(), "scale")
 
 
 def _growth_line(report: ScaleReport, key: str) -> str:

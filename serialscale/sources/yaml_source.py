@@ -268,14 +268,15 @@ class _Validator:
         out: list[int] = []
         for k, raw in enumerate(row):
             if isinstance(raw, OptionalNeed):
-                j = index.get(str(raw))
+                j = index.get(raw)
                 if j is None:
                     continue  # an optional need that names no step is dropped
             else:
-                path, origin = self.need_where(i, k)
-                name = self.step_id(raw, path)
+                # Locating is slow for templates: only done when there is an error to report.
+                name = raw if type(raw) is str else self.step_id(raw, self.need_where(i, k)[0])
                 j = index.get(name)
                 if j is None:
+                    path, origin = self.need_where(i, k)
                     raise self.fail(
                         f"'needs' names an unknown step '{name}'{suggest(name, index)}{origin}",
                         path,

@@ -1,0 +1,243 @@
+"""Analyzing many workloads: collecting targets, worker processes, Dask, and batch results.
+
+Results always come back in target order, so the output is byte-identical whatever the number
+of workers. One bad file, an exception or a crashed worker becomes an error entry for that
+target; the rest is analyzed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .analysis import DEFAULT_PROCESSORS, analyze_workload
+from .errors import Location, UsageError, WorkloadError
+from .report import SCHEMA_VERSION, Report
+from .sources import load_target
+from .sources.templates import DEFAULT_MAX_STEPS
+
+WORKLOAD_SUFFIXES = (".yaml", ".yml", ".json")
+
+Progress = Callable[[int], None]
+DASK_CONNECT_TIMEOUT = "5s"
+
+
+@dataclass(frozen=True)
+class Options:
+    """How each target is analyzed (the same for every target of a batch)."""
+
+    processors: int = DEFAULT_PROCESSORS
+    overhead: float = 0
+    detail: bool = False
+    params: tuple[tuple[str, str], ...] = ()
+    control: str = "dataflow"
+    max_steps: int = DEFAULT_MAX_STEPS
+
+
+@dataclass
+class BatchResult:
+    """Reports and errors of a batch, each in target order."""
+
+    results: list[Report] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts: workloads analyzed, errors, and workloads per classification."""
+        counts = {c: 0 for c in ("serial", "mixed", "parallel")}
+        for r in self.results:
+            counts[r.classification] = counts.get(r.classification, 0) + 1
+        return {"analyzed": len(self.results), "errors": len(self.errors), **counts}
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{schema_version, results, errors, summary}``."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "results": [r.to_dict() for r in self.results],
+            "errors": [dict(e) for e in self.errors],
+            "summary": self.summary(),
+        }
+
+
+def collect_targets(
+    arguments: Sequence[str], include: Sequence[str] = (), exclude: Sequence[str] = ()
+) -> list[str]:
+    """Expand directories into their ``*.yaml``, ``*.yml`` and ``*.json`` files, recursively, in
+    sorted path order; keep other arguments as given. ``include`` / ``exclude`` are glob
+    patterns (see :func:`_selected`).
+    """
+    targets: list[str] = []
+    for arg in arguments:
+        path = Path(arg)
+        if arg != "-" and path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*") if p.suffix.lower() in WORKLOAD_SUFFIXES and p.is_file()
+            )
+            targets.extend(
+                str(p) for p in found if _selected(str(p), p.relative_to(path).as_posix(),
+                                                   include, exclude)
+            )  # fmt: skip
+        elif _selected(arg, arg, include, exclude):
+            targets.append(arg)
+    return targets
+
+
+def _selected(target: str, relative: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    """Whether a pattern list selects ``target``: matched against the path as given, the path
+    below the directory it was found in, and the file name.
+    """
+
+    def hit(patterns: Sequence[str]) -> bool:
+        names = (target, relative, os.path.basename(target))
+        return any(fnmatch.fnmatch(n, p) for n in names for p in patterns)
+
+    if include and not hit(include):
+        return False
+    return not (exclude and hit(exclude))
+
+
+def analyze_one(target: str, options: Options) -> tuple[str, dict[str, Any]]:
+    """Analyze one target; ``("ok", report dict)`` or ``("error", error dict)``. Never raises
+    for a problem of the target itself, so a batch can go on.
+    """
+    try:
+        workload = load_target(target, dict(options.params), options.control, options.max_steps)
+        report = analyze_workload(
+            workload,
+            processors=options.processors,
+            overhead=options.overhead,
+            detail=options.detail,
+        )
+        return "ok", report.to_dict()
+    except WorkloadError as exc:
+        record = exc.to_dict()
+        record["source"] = target
+        if exc.location.source not in (None, target):
+            record["file"] = exc.location.source
+        return "error", record
+    except UsageError:
+        raise
+    except MemoryError:
+        return "error", {"source": target, "message": "ran out of memory"}
+    except Exception as exc:  # a bug or an unexpected failure: report it, keep going
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return "error", {"source": target, "message": f"internal error: {detail}"}
+
+
+def analyze_batch(
+    targets: Sequence[str],
+    options: Options,
+    *,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> BatchResult:
+    """Analyze every target, locally (``jobs`` processes) or on a Dask cluster."""
+    if scheduler:
+        outcomes = _run_dask(targets, options, scheduler)
+    elif jobs <= 1 or len(targets) <= 1:
+        outcomes = []
+        for t in targets:
+            outcomes.append(analyze_one(t, options))
+            if progress:
+                progress(1)
+    else:
+        outcomes = _run_processes(targets, options, jobs, progress)
+    result = BatchResult()
+    for status, data in outcomes:
+        if status == "ok":
+            result.results.append(Report.from_dict(data))
+        else:
+            result.errors.append(data)
+    return result
+
+
+def _crash(target: str, detail: str) -> tuple[str, dict[str, Any]]:
+    return "error", {"source": target, "message": f"the worker analyzing it crashed ({detail})"}
+
+
+def _run_processes(
+    targets: Sequence[str], options: Options, jobs: int, progress: Progress | None
+) -> list[tuple[str, dict[str, Any]]]:
+    """A process pool; when a worker dies, the targets it took down are retried one per fresh
+    process, so the crash is pinned on the target that caused it.
+    """
+    outcomes: list[tuple[str, dict[str, Any]] | None] = [None] * len(targets)
+    broken: list[int] = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(analyze_one, t, options) for t in targets]
+        for i, future in enumerate(futures):
+            try:
+                outcomes[i] = future.result()
+                if progress:
+                    progress(1)
+            except BrokenProcessPool:
+                broken.append(i)
+    for i in broken:
+        with ProcessPoolExecutor(max_workers=1) as pool:
+            try:
+                outcomes[i] = pool.submit(analyze_one, targets[i], options).result()
+            except BrokenProcessPool:
+                outcomes[i] = _crash(targets[i], "it was killed or exited")
+        if progress:
+            progress(1)
+    return [o for o in outcomes if o is not None]
+
+
+def _run_dask(
+    targets: Sequence[str], options: Options, address: str
+) -> list[tuple[str, dict[str, Any]]]:
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError("--scheduler needs Dask: pip install 'serialscale[dask]'") from None
+    try:
+        client = Client(address, timeout=DASK_CONNECT_TIMEOUT, set_as_default=False)
+    except OSError as exc:
+        raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    try:
+        futures = client.map(analyze_one, list(targets), options=options, pure=False, retries=0)
+        outcomes = []
+        for target, future in zip(targets, futures, strict=True):
+            try:
+                outcomes.append(future.result())
+            except Exception as exc:  # KilledWorker and friends: this target's worker died
+                outcomes.append(_crash(target, type(exc).__name__))
+        return outcomes
+    finally:
+        client.close()
+
+
+def is_batch(arguments: Sequence[str]) -> bool:
+    """A batch: several targets, or any directory. One file keeps the single-report output."""
+    return len(arguments) != 1 or (arguments[0] != "-" and Path(arguments[0]).is_dir())
+
+
+def located(entries: Iterable[dict[str, Any]]) -> list[WorkloadError]:
+    """Batch error entries as located errors, for printing."""
+    return [
+        WorkloadError(
+            str(e["message"]),
+            Location(
+                str(e.get("file") or e["source"]), e.get("line"), e.get("column"), e.get("step")
+            ),
+        )
+        for e in entries
+    ]
+
+
+__all__ = [
+    "BatchResult",
+    "Options",
+    "analyze_batch",
+    "analyze_one",
+    "collect_targets",
+    "is_batch",
+    "located",
+]

@@ -1,0 +1,179 @@
+"""Rendering batches: table, JSON, JSON lines, CSV, Markdown, and GitHub annotations."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from ..batch import BatchResult
+from ..gates import Comparison, Violation
+from .common import make_console, num, times
+from .json_report import check, dumps
+
+#: The CSV columns, in this fixed order (documented in the README).
+CSV_COLUMNS = (
+    "source",
+    "workload",
+    "steps",
+    "dependencies",
+    "work",
+    "depth",
+    "depth_steps",
+    "width",
+    "speedup_ceiling",
+    "serial_fraction",
+    "classification",
+    "strategy",
+    "recommended_processors",
+    "error",
+)
+
+
+def render_batch_json(result: BatchResult) -> str:
+    """``{schema_version, results, errors, summary}``."""
+    return dumps(result.to_dict(), "batch")
+
+
+def render_batch_jsonl(result: BatchResult) -> str:
+    """One compact JSON object per line: reports, then errors (with an ``error`` key)."""
+    records = [r.to_dict() for r in result.results]
+    for e in result.errors:
+        record = {"source": e["source"], "error": e["message"]}
+        record |= {k: v for k, v in e.items() if k not in ("source", "message")}
+        records.append(record)
+    lines = []
+    for record in records:
+        check(record, "jsonl")
+        lines.append(json.dumps(record, ensure_ascii=False, allow_nan=False))
+    return "".join(line + "\n" for line in lines)
+
+
+def _csv_value(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def render_batch_csv(result: BatchResult) -> str:
+    """One row per workload (errors as rows with only ``source`` and ``error``)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in result.results:
+        writer.writerow(
+            [
+                _csv_value(v)
+                for v in (
+                    r.source,
+                    r.workload,
+                    r.steps,
+                    r.dependencies,
+                    r.work,
+                    r.depth,
+                    r.depth_steps,
+                    r.width,
+                    r.speedup_ceiling,
+                    r.serial_fraction,
+                    r.classification,
+                    r.recommendation.strategy,
+                    r.recommendation.processors,
+                    None,
+                )
+            ]
+        )
+    for e in result.errors:
+        row = [""] * len(CSV_COLUMNS)
+        row[0], row[-1] = e["source"], e["message"]
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def render_batch_table(result: BatchResult, width: int = 100, color: bool = False) -> str:
+    """A row per workload, then the errors."""
+    out = io.StringIO()
+    console = make_console(out, width, color)
+    table = Table(box=box.SIMPLE_HEAD)
+    for column, justify in (
+        ("workload", "left"), ("path", "left"), ("steps", "right"), ("work", "right"),
+        ("depth", "right"), ("width", "right"), ("ceiling", "right"), ("class", "left"),
+        ("strategy", "left"),
+    ):  # fmt: skip
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for r in result.results:
+        table.add_row(r.workload, r.source or "", num(r.steps), num(r.work), num(r.depth),
+                      num(r.width), times(r.speedup_ceiling), r.classification,
+                      r.recommendation.strategy)  # fmt: skip
+    console.print(table)
+    s = result.summary()
+    console.print(
+        Text(
+            f"{s['analyzed']} analyzed ({s['serial']} serial, {s['mixed']} mixed, "
+            f"{s['parallel']} parallel), {s['errors']} errors"
+        )
+    )
+    for e in result.errors:
+        line = f":{e['line']}" if "line" in e else ""
+        console.print(Text(f"error: {e.get('file', e['source'])}{line}: {e['message']}",
+                           style="red"))  # fmt: skip
+    return out.getvalue()
+
+
+def render_batch_markdown(result: BatchResult) -> str:
+    """A Markdown table for a pull-request comment."""
+    lines = [
+        "| workload | path | steps | work | depth | width | ceiling | class | strategy |",
+        "|---|---|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for r in result.results:
+        lines.append(
+            f"| `{r.workload}` | `{r.source}` | {num(r.steps)} | {num(r.work)} | "
+            f"{num(r.depth)} | {num(r.width)} | {times(r.speedup_ceiling)} | "
+            f"**{r.classification}** | {r.recommendation.strategy} |"
+        )
+    if result.errors:
+        lines += ["", "**Errors**", ""]
+        for e in result.errors:
+            line = f":{e['line']}" if "line" in e else ""
+            lines.append(f"- `{e['source']}{line}`: {e['message'].splitlines()[0]}")
+    return "\n".join(lines) + "\n"
+
+
+def _escape(text: str) -> str:
+    """GitHub workflow-command escaping of a message."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(
+    errors: Sequence[dict[str, Any]],
+    violations: Sequence[Violation],
+    comparison: Comparison | None = None,
+) -> str:
+    """GitHub Actions annotations: ``::error`` for errors and failed gates, ``::notice`` for
+    baseline changes.
+    """
+    lines = []
+    for e in errors:
+        props = f"file={_escape_property(str(e.get('file') or e['source']))}"
+        if "line" in e:
+            props += f",line={e['line']}"
+        lines.append(f"::error {props},title=serialscale::{_escape(str(e['message']))}")
+    for v in violations:
+        lines.append(
+            f"::error file={_escape_property(v.source)},title=serialscale {v.gate}::"
+            f"{_escape(v.workload + ': ' + v.message)}"
+        )
+    if comparison is not None:
+        for c in comparison.changes:
+            if c.before != c.after:
+                lines.append(f"::notice file={_escape_property(c.source)},title=serialscale::"
+                             f"{_escape(c.describe())}")  # fmt: skip
+    return "".join(line + "\n" for line in lines)
