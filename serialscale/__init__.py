@@ -5,43 +5,63 @@ Library use::
     import serialscale
     report = serialscale.analyze("workloads/ci_build.yaml", processors=8)
     print(report.depth, report.speedup_ceiling, report.classification)
+
+Public names are imported on first use, so ``serialscale --version`` starts fast.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
-
-from .analysis import DEFAULT_PROCESSORS, analyze_workload
-from .errors import ExitCode, Location, UsageError, WorkloadError
-from .graph import CycleError, Graph
-from .model import Workload
-from .report import SCHEMA_VERSION, Report
-from .sources import load_target, load_workload, parse_workload, trace_function
-from .trace import Traced, input, inputs, op, task
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+_LAZY = {
+    "analyze": "api",
+    "analyze_function": "api",
+    "analyze_workload": "analysis",
+    "CycleError": "graph",
+    "ExitCode": "errors",
+    "Graph": "graph",
+    "input": "trace",
+    "inputs": "trace",
+    "load_target": "sources",
+    "load_workload": "sources",
+    "Location": "errors",
+    "op": "trace",
+    "parse_workload": "sources",
+    "Report": "report",
+    "SCHEMA_VERSION": "report",
+    "task": "trace",
+    "trace_function": "sources",
+    "Traced": "trace",
+    "UsageError": "errors",
+    "Workload": "model",
+    "WorkloadError": "errors",
+}
 
-def analyze(
-    target: Workload | str | Path,
-    *,
-    processors: int = DEFAULT_PROCESSORS,
-    overhead: float = 0,
-    detail: bool = False,
-) -> Report:
-    """Analyze a workload object or a workload file; see :func:`analyze_workload`."""
-    workload = target if isinstance(target, Workload) else load_workload(target)
-    return analyze_workload(workload, processors=processors, overhead=overhead, detail=detail)
+if TYPE_CHECKING:
+    from .analysis import analyze_workload
+    from .api import analyze, analyze_function
+    from .errors import ExitCode, Location, UsageError, WorkloadError
+    from .graph import CycleError, Graph
+    from .model import Workload
+    from .report import SCHEMA_VERSION, Report
+    from .sources import load_target, load_workload, parse_workload, trace_function
+    from .trace import Traced, input, inputs, op, task
 
 
-def analyze_function(fn: Callable[..., Any], /, **params: Any) -> Report:
-    """Run ``fn(**params)`` once with tracing on and analyze what it recorded (the same report
-    the CLI renders for ``serialscale analyze file.py:fn``). For ``--control strict`` or other
-    processor counts, use :func:`trace_function` and :func:`analyze_workload`.
-    """
-    return analyze_workload(trace_function(fn, params))
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'serialscale' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
 
 
 __all__ = [

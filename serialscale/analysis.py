@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .classify import classify, recommend
+from .defaults import DEFAULT_PROCESSORS
 from .errors import UsageError
 from .graph import Cost
 from .metrics import compute_metrics
@@ -10,7 +11,6 @@ from .model import Workload
 from .report import Report
 from .schedule import burdened_depth, ratio, speedup_table
 
-DEFAULT_PROCESSORS = 8
 NEAR_CRITICAL = 10
 
 

@@ -11,17 +11,15 @@ import fnmatch
 import os
 import traceback
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .analysis import DEFAULT_PROCESSORS, analyze_workload
+from .analysis import analyze_workload
+from .defaults import DEFAULT_MAX_STEPS, DEFAULT_PROCESSORS
 from .errors import Location, UsageError, WorkloadError
 from .report import SCHEMA_VERSION, Report
 from .sources import load_target
-from .sources.templates import DEFAULT_MAX_STEPS
 
 WORKLOAD_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -168,6 +166,9 @@ def _run_processes(
     """A process pool; when a worker dies, the targets it took down are retried one per fresh
     process, so the crash is pinned on the target that caused it.
     """
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     outcomes: list[tuple[str, dict[str, Any]] | None] = [None] * len(targets)
     broken: list[int] = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:

@@ -8,41 +8,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.console import Console
 
 from . import __version__
-from .analysis import DEFAULT_PROCESSORS
-from .batch import (
-    BatchResult,
-    Options,
-    analyze_batch,
-    analyze_one,
-    collect_targets,
-    is_batch,
-    located,
-)
+from .defaults import DEFAULT_MAX_STEPS, DEFAULT_PROCESSORS
 from .errors import ExitCode, UsageError, WorkloadError
-from .gates import Comparison, Thresholds, check, check_baseline, compare, load_reports
-from .output import write_atomically
-from .render import BatchFormat, OutputFormat, render
-from .render.batch import (
-    render_batch_csv,
-    render_batch_json,
-    render_batch_jsonl,
-    render_batch_markdown,
-    render_batch_table,
-    render_github,
-)
-from .render.json_report import dumps
-from .render.scale import render_scale_json, render_scale_markdown, render_scale_table
-from .report import Report
-from .scaling import parse_sweep
-from .schema import SCHEMAS
-from .sources.templates import DEFAULT_MAX_STEPS
-from .sweep import run_sweep
+from .formats import BatchFormat, OutputFormat
+
+if TYPE_CHECKING:
+    from .batch import BatchResult
+    from .gates import Comparison, Thresholds
+
+# The engine, the renderers and rich are imported inside the commands that use them, so that
+# `serialscale --version` and small analyses start fast.
 
 PROGRESS_MIN = 10
 
@@ -80,6 +60,8 @@ def _fail(message: str, code: ExitCode = ExitCode.INPUT) -> NoReturn:
 
 
 def _emit(text: str, output: Path | None) -> None:
+    from .output import write_atomically
+
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -241,6 +223,18 @@ def analyze(
     max_depth_increase: MaxIncreaseOption = None,
 ) -> None:
     """Analyze workloads: work, depth, width, speedup, classification, recommendation."""
+    from .batch import (
+        BatchResult,
+        Options,
+        analyze_batch,
+        analyze_one,
+        collect_targets,
+        is_batch,
+        located,
+    )
+    from .render import render
+    from .report import Report
+
     thresholds = _thresholds(
         fail_on, min_speedup, max_depth, max_serial_fraction, baseline, max_depth_increase
     )
@@ -288,6 +282,8 @@ def _thresholds(
     baseline: Path | None,
     max_depth_increase: float | None,
 ) -> tuple[Thresholds, Path | None]:
+    from .gates import Thresholds
+
     if max_depth_increase is not None and baseline is None:
         _fail("error: --max-depth-increase needs --baseline")
     for name, value in (("--min-speedup", min_speedup), ("--max-depth", max_depth),
@@ -316,9 +312,15 @@ def _finish(
     """Gate, render (unless ``text`` is given), write, and exit: 2 if any input failed, else 1
     if a gate failed, else 0.
     """
+    from .batch import located
+
     gates, baseline_path = thresholds
-    violations = check(result.results, gates)
+    violations = []
     comparison = None
+    if gates.active or baseline_path is not None:
+        from .gates import check, check_baseline, compare, load_reports
+
+        violations = check(result.results, gates)
     if baseline_path is not None:
         try:
             old, _ = load_reports(baseline_path)
@@ -327,15 +329,14 @@ def _finish(
         comparison = compare(result.results, old)
         violations += check_baseline(comparison, gates.max_depth_increase)
     if text is None:
-        renderers = {
-            BatchFormat.table: lambda: render_batch_table(result, _console_width(), color),
-            BatchFormat.json: lambda: render_batch_json(result),
-            BatchFormat.jsonl: lambda: render_batch_jsonl(result),
-            BatchFormat.csv: lambda: render_batch_csv(result),
-            BatchFormat.markdown: lambda: render_batch_markdown(result),
-            BatchFormat.github: lambda: render_github(result.errors, violations, comparison),
-        }
-        text = renderers[fmt]()
+        from .render import batch as renderers
+
+        if fmt is BatchFormat.table:
+            text = renderers.render_batch_table(result, _console_width(), color)
+        elif fmt is BatchFormat.github:
+            text = renderers.render_github(result.errors, violations, comparison)
+        else:
+            text = getattr(renderers, f"render_batch_{fmt.value}")(result)
     _emit(text, output)
     for error in located(result.errors):
         print(str(error), file=sys.stderr)
@@ -365,6 +366,7 @@ def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
     if total < PROGRESS_MIN or not sys.stderr.isatty():
         yield None
         return
+    from rich.console import Console
     from rich.progress import Progress
 
     with Progress(console=Console(stderr=True), transient=True) as bar:
@@ -386,6 +388,9 @@ def gate(
     ] = GateFormat.text,
 ) -> None:
     """Gate a saved report without analyzing again (exit 1 when a gate fails)."""
+    from .batch import BatchResult
+    from .gates import load_reports
+
     thresholds = _thresholds(
         fail_on, min_speedup, max_depth, max_serial_fraction, baseline, max_depth_increase
     )
@@ -415,6 +420,9 @@ def schema(
     name: Annotated[SchemaName, typer.Argument(help="Which JSON Schema to print.")],
 ) -> None:
     """Print a JSON Schema (draft 2020-12): report, batch, jsonl, scale or workload."""
+    from .render.json_report import dumps
+    from .schema import SCHEMAS
+
     sys.stdout.write(dumps(SCHEMAS[name.value]()))
 
 
@@ -451,6 +459,10 @@ def scale(
     ] = None,
 ) -> None:
     """Sweep a size parameter: does depth grow like a constant, a log, or a polynomial?"""
+    from .render.scale import render_scale_json, render_scale_markdown, render_scale_table
+    from .scaling import parse_sweep
+    from .sweep import run_sweep
+
     try:
         name, values = parse_sweep(sweep)
     except ValueError as exc:

@@ -6,12 +6,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .analysis import DEFAULT_PROCESSORS, analyze_workload
+from .analysis import analyze_workload
+from .defaults import DEFAULT_MAX_STEPS, DEFAULT_PROCESSORS
 from .errors import UsageError, WorkloadError
 from .report import SCHEMA_VERSION
 from .scaling import EXPLANATIONS, VERDICTS, Growth, fit_growth
 from .sources import load_target
-from .sources.templates import DEFAULT_MAX_STEPS
 
 
 @dataclass(frozen=True)

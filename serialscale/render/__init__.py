@@ -1,57 +1,31 @@
-"""Renderers: a report and presentation settings in, text out. They compute nothing."""
+"""Renderers: a report and presentation settings in, text out. They compute nothing.
+
+Each format's module is imported only when that format is rendered (the table pulls in rich).
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
-from enum import Enum
 
+from ..formats import BatchFormat, OutputFormat
 from ..report import Report
-from .json_report import render_json
-from .markdown import render_markdown
-from .table import render_table
-
-
-class OutputFormat(str, Enum):
-    """The ``--format`` choices of ``serialscale analyze``."""
-
-    table = "table"
-    json = "json"
-    markdown = "markdown"
-
 
 Renderer = Callable[[Report, int, bool], str]
 
-RENDERERS: dict[OutputFormat, Renderer] = {
-    OutputFormat.table: lambda report, width, color: render_table(report, width, color),
-    OutputFormat.json: lambda report, width, color: render_json(report),
-    OutputFormat.markdown: lambda report, width, color: render_markdown(report),
+#: Format -> (module, function); the function takes (report, width, color) or just (report).
+RENDERERS: dict[OutputFormat, tuple[str, str]] = {
+    OutputFormat.table: ("table", "render_table"),
+    OutputFormat.json: ("json_report", "render_json"),
+    OutputFormat.markdown: ("markdown", "render_markdown"),
 }
-
-
-class BatchFormat(str, Enum):
-    """The ``--format`` choices of ``serialscale analyze`` (the first three also for one
-    workload; the rest always render a batch).
-    """
-
-    table = "table"
-    json = "json"
-    markdown = "markdown"
-    jsonl = "jsonl"
-    csv = "csv"
-    github = "github"
 
 
 def render(report: Report, fmt: OutputFormat, width: int = 100, color: bool = False) -> str:
     """Render ``report`` in format ``fmt`` (``width`` and ``color`` only affect the table)."""
-    return RENDERERS[fmt](report, width, color)
+    module, name = RENDERERS[fmt]
+    fn = getattr(importlib.import_module(f".{module}", __name__), name)
+    return fn(report, width, color) if fmt is OutputFormat.table else fn(report)
 
 
-__all__ = [
-    "RENDERERS",
-    "BatchFormat",
-    "OutputFormat",
-    "render",
-    "render_json",
-    "render_markdown",
-    "render_table",
-]
+__all__ = ["RENDERERS", "BatchFormat", "OutputFormat", "render"]

@@ -7,10 +7,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..defaults import DEFAULT_MAX_STEPS
 from ..model import Workload
-from .python_source import is_python_target, trace_function, trace_workload
-from .templates import DEFAULT_MAX_STEPS
 from .yaml_source import load_workload, parse_workload
+
+_PYTHON_NAMES = ("is_python_target", "trace_function", "trace_workload")
+
+
+def __getattr__(name: str) -> object:
+    # The tracer is imported only for function targets: YAML users never pay for it.
+    if name in _PYTHON_NAMES:
+        from . import python_source
+
+        return getattr(python_source, name)
+    raise AttributeError(name)
+
+
+def looks_like_function(text: str) -> bool:
+    """Whether ``text`` names a function (``x.py:f``, ``pkg.mod:f``) rather than a file."""
+    if text == "-" or (":" not in text and not text.endswith(".py")):
+        return False
+    from .python_source import is_python_target
+
+    return is_python_target(text)
 
 
 def load_target(
@@ -23,7 +42,9 @@ def load_target(
 
     ``params`` go to a traced function's arguments or a templated workload's ``params``.
     """
-    if is_python_target(target):
+    if looks_like_function(target):
+        from .python_source import trace_workload
+
         return trace_workload(target, params, control)
     return load_workload(target, params, max_steps)
 
@@ -32,6 +53,7 @@ __all__ = [
     "is_python_target",
     "load_target",
     "load_workload",
+    "looks_like_function",
     "parse_workload",
     "trace_function",
     "trace_workload",

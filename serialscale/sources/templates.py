@@ -26,17 +26,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..defaults import DEFAULT_MAX_STEPS
 from ..errors import suggest
 from .expressions import Compiled, ExpressionError, Template, compile_expression
+from .optional import OptionalNeed
 
-DEFAULT_MAX_STEPS = 5_000_000
 TEMPLATE_KEYS = ("id", "cost", "needs", "foreach")
-
-
-class OptionalNeed(str):
-    """A need written with a trailing ``?``: dropped when no step has that id."""
-
-    __slots__ = ()
 
 
 class TemplateFailure(Exception):
@@ -102,14 +97,6 @@ class Expansion:
 def describe(values: Mapping[str, Any]) -> str:
     """``t=3, i=4`` for an error message."""
     return ", ".join(f"{k}={v}" for k, v in values.items())
-
-
-def is_templated(doc: Mapping[str, Any]) -> bool:
-    """Whether a workload document uses templates (``params`` or any ``foreach``)."""
-    steps = doc.get("steps")
-    return "params" in doc or (
-        isinstance(steps, list) and any(isinstance(s, dict) and "foreach" in s for s in steps)
-    )
 
 
 def resolve_params(declared: Any, overrides: Mapping[str, str] | None) -> dict[str, int | float]:

@@ -19,22 +19,17 @@ import math
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..defaults import DEFAULT_MAX_STEPS
 from ..errors import Location, WorkloadError, suggest
 from ..graph import CycleError, Graph
 from ..model import Workload
+from .optional import OptionalNeed
 from .parsing import Locator, decode, parse_document
-from .templates import (
-    DEFAULT_MAX_STEPS,
-    Expansion,
-    OptionalNeed,
-    TemplateFailure,
-    describe,
-    expand,
-    is_templated,
-    resolve_params,
-)
+
+if TYPE_CHECKING:
+    from .templates import Expansion
 
 TOP_KEYS = ("name", "description", "unit", "params", "steps")
 STEP_KEYS = ("id", "cost", "needs")
@@ -98,7 +93,7 @@ class _Validator:
         self.locator = Locator(text, source)
         self.overrides = params
         self.max_steps = max_steps
-        self.expansion: Expansion | None = None
+        self.expansion: Expansion | None = None  # set for templated workloads
 
     def fail(
         self,
@@ -130,7 +125,9 @@ class _Validator:
         if not steps:
             raise self.fail("'steps' is empty: expected at least one step", ("steps",))
         extra: dict[str, Any] = {}
-        if is_templated(doc):
+        if _is_templated(doc):
+            from .templates import TemplateFailure, expand, resolve_params
+
             try:
                 params = resolve_params(doc.get("params"), self.overrides)
                 self.expansion = expand(steps, params, self.max_steps)
@@ -169,6 +166,8 @@ class _Validator:
         """Document path of step ``i`` and, for templates, which template and loop values."""
         if self.expansion is None:
             return ("steps", i), ""
+        from .templates import describe
+
         k, values = self.expansion.origin(i)
         template = self.expansion.templates[k].id.text
         at = f" with {describe(values)}" if values else ""
@@ -178,6 +177,8 @@ class _Validator:
         """Document path of need ``k`` of step ``i``, with its template origin."""
         if self.expansion is None:
             return ("steps", i, "needs", k), ""
+        from .templates import describe
+
         path, text = self.expansion.need_origin(i, k)
         t, values = self.expansion.origin(i)
         template = self.expansion.templates[t].id.text
@@ -287,6 +288,14 @@ class _Validator:
                 raise self.fail(f"step '{ids[i]}' needs itself{origin}", path, ids[i])
             out.append(j)
         return out
+
+
+def _is_templated(doc: dict[str, Any]) -> bool:
+    """A workload uses templates when it has ``params`` or a step with ``foreach``."""
+    steps = doc.get("steps")
+    return "params" in doc or (
+        isinstance(steps, list) and any(isinstance(s, dict) and "foreach" in s for s in steps)
+    )
 
 
 def _valid_cost(cost: Any) -> bool:
