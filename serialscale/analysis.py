@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
+from itertools import compress
+
 from .classify import classify, recommend
 from .defaults import DEFAULT_PROCESSORS
 from .errors import UsageError
@@ -20,21 +23,23 @@ def analyze_workload(
     processors: int = DEFAULT_PROCESSORS,
     overhead: Cost = 0,
     detail: bool = False,
+    accelerated: bool | None = None,
 ) -> Report:
     """Analyze ``workload`` for a target of ``processors`` processors.
 
     ``overhead`` is the per-step scheduling cost of the burdened span; ``detail`` adds the
-    per-step ``{id, cost, start, finish, slack}`` records.
+    per-step ``{id, cost, start, finish, slack}`` records; ``accelerated`` picks the compiled
+    kernels or the pure-Python passes (the report is the same).
     """
     if processors < 1:
         raise UsageError(f"processors must be at least 1, got {processors}")
     if not overhead >= 0 or overhead != overhead or overhead == float("inf"):
         raise UsageError(f"overhead must be a finite number >= 0, got {overhead}")
     graph = workload.graph
-    m = compute_metrics(graph)
+    m = compute_metrics(graph, accelerated)
     ids = graph.ids
     ceiling = ratio(m.work, m.depth)
-    rows = speedup_table(graph, m, processors, overhead)
+    rows = speedup_table(graph, m, processors, overhead, accelerated)
     classification = classify(ceiling, rows, processors)
     recommendation = recommend(
         classification,
@@ -44,8 +49,12 @@ def analyze_workload(
         m.depth,
         workload.unit,
     )
-    near = sorted((i for i in range(graph.n) if m.slack[i] > 0), key=lambda i: (m.slack[i], i))
-    b_depth = burdened_depth(graph, overhead) if overhead else m.depth
+    # Steps with slack > 0 (slack is never negative), the least slack first, ties by index.
+    slack_of = m.slack.__getitem__
+    near = heapq.nsmallest(
+        NEAR_CRITICAL, compress(range(graph.n), m.slack), key=lambda i: (slack_of(i), i)
+    )
+    b_depth = burdened_depth(graph, overhead, accelerated) if overhead else m.depth
     return Report(
         workload=workload.name,
         source=workload.source,
@@ -58,7 +67,7 @@ def analyze_workload(
         speedup_ceiling=ceiling,
         serial_fraction=ratio(m.depth, m.work),
         critical_path=[ids[i] for i in m.critical_path],
-        near_critical=[{"id": ids[i], "slack": m.slack[i]} for i in near[:NEAR_CRITICAL]],
+        near_critical=[{"id": ids[i], "slack": m.number(m.slack[i])} for i in near],
         speedup=[
             {
                 "processors": r.processors,
@@ -82,9 +91,9 @@ def analyze_workload(
             {
                 "id": ids[i],
                 "cost": graph.costs[i],
-                "start": m.start[i],
-                "finish": m.finish[i],
-                "slack": m.slack[i],
+                "start": m.number(m.start[i]),
+                "finish": m.number(m.finish[i]),
+                "slack": m.number(m.slack[i]),
             }
             for i in range(graph.n)
         ]

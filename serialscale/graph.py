@@ -8,11 +8,15 @@ does not touch the recursion limit.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import accumulate
 from operator import lt
+
+from . import kernels
 
 Cost = float | int
 
@@ -34,19 +38,38 @@ class Graph:
 
     Attributes:
         ids: step ids, index ``i`` names step ``i``.
-        costs: step costs (finite, >= 0), same indexing.
+        costs: step costs (finite, >= 0), same indexing: ``array('q')`` when every cost is an
+            integer, else ``array('d')`` (one mixed float makes every cost a float, so numbers
+            have one type throughout a report).
         pred_ptr, pred_idx: step ``i`` needs ``pred_idx[pred_ptr[i]:pred_ptr[i+1]]``.
         succ_ptr, succ_idx: step ``i`` is needed by ``succ_idx[succ_ptr[i]:succ_ptr[i+1]]``.
         order: a topological order (every step after all the steps it needs).
+
+    Index arrays are ``array('q')``: 8 bytes an entry, no Python object per step or edge.
     """
 
     ids: list[str]
-    costs: list[Cost]
-    pred_ptr: list[int]
-    pred_idx: list[int]
-    succ_ptr: list[int]
-    succ_idx: list[int]
-    order: list[int]
+    costs: array
+    pred_ptr: array
+    pred_idx: array
+    succ_ptr: array
+    succ_idx: array
+    order: array
+
+    @property
+    def integral(self) -> bool:
+        """Whether every cost is an integer (reports then carry integers)."""
+        return self.costs.typecode == "q"
+
+    @property
+    def zero(self) -> Cost:
+        """0 in the type of this graph's costs."""
+        return 0 if self.integral else 0.0
+
+    @cached_property
+    def costs_f64(self) -> array:
+        """The costs as doubles, for the compiled kernels."""
+        return self.costs if not self.integral else array("d", self.costs)
 
     @property
     def n(self) -> int:
@@ -60,49 +83,82 @@ class Graph:
 
     def preds(self, i: int) -> list[int]:
         """The steps that step ``i`` needs."""
-        return self.pred_idx[self.pred_ptr[i] : self.pred_ptr[i + 1]]
+        return self.pred_idx[self.pred_ptr[i] : self.pred_ptr[i + 1]].tolist()
 
     def succs(self, i: int) -> list[int]:
         """The steps that need step ``i``."""
-        return self.succ_idx[self.succ_ptr[i] : self.succ_ptr[i + 1]]
+        return self.succ_idx[self.succ_ptr[i] : self.succ_ptr[i + 1]].tolist()
 
     @classmethod
     def from_lists(
-        cls, ids: Sequence[str], costs: Sequence[Cost], needs: Sequence[Sequence[int]]
+        cls,
+        ids: Sequence[str],
+        costs: Sequence[Cost],
+        needs: Sequence[Sequence[int]],
+        *,
+        accelerated: bool | None = None,
     ) -> Graph:
         """Build a graph from per-step need lists (indices). Raises :class:`CycleError`.
 
-        Duplicate needs of one step are kept once, in first-seen order.
+        Duplicate needs of one step are kept once, in first-seen order. ``accelerated`` picks
+        the implementation (see :func:`serialscale.kernels.select`).
         """
         n = len(ids)
-        pred_ptr = [0] * (n + 1)
-        pred_idx: list[int] = []
+        pred_ptr = array("q", bytes(8 * (n + 1)))
+        pred_idx = array("q")
         extend = pred_idx.extend
         for i, row in enumerate(needs):
             if len(row) > 1 and len(set(row)) != len(row):
                 row = list(dict.fromkeys(row))
             extend(row)
             pred_ptr[i + 1] = len(pred_idx)
-        # owner[e] is the step that edge e points into; edges are grouped by owner.
-        owner = [i for i in range(n) for _ in range(pred_ptr[i + 1] - pred_ptr[i])]
-        indeg = [pred_ptr[i + 1] - pred_ptr[i] for i in range(n)]
-        outdeg = Counter(pred_idx)
-        succ_ptr = [0, *accumulate(outdeg.get(i, 0) for i in range(n))]
-        # A stable sort of the edges by their source keeps each successor list in index order.
-        by_source = sorted(range(len(pred_idx)), key=pred_idx.__getitem__)
-        succ_idx = [owner[e] for e in by_source]
-        if all(map(lt, pred_idx, owner)):
-            # Input order is already topological (the common case): no need to sort.
-            order = list(range(n))
+        cost_array = _cost_array(costs)
+        fast = kernels.select(accelerated)
+        if fast is not None:
+            succ_ptr = array("q", bytes(8 * (n + 1)))
+            succ_idx = array("q", bytes(8 * len(pred_idx)))
+            fast.successors(pred_ptr, pred_idx, succ_ptr, succ_idx)
+            order = array("q", bytes(8 * n))
+            count = fast.topological_order(pred_ptr, succ_ptr, succ_idx, order)
+            if count < n:
+                raise CycleError(_find_cycle(n, order[:count].tolist(), pred_ptr, pred_idx))
         else:
-            order = _topological_order(n, indeg, succ_ptr, succ_idx)
-        if len(order) < n:
-            raise CycleError(_find_cycle(n, order, pred_ptr, pred_idx))
-        return cls(list(ids), list(costs), pred_ptr, pred_idx, succ_ptr, succ_idx, order)
+            succ_ptr, succ_idx, order = _successors_and_order(n, pred_ptr, pred_idx)
+        return cls(list(ids), cost_array, pred_ptr, pred_idx, succ_ptr, succ_idx, order)
+
+
+def _cost_array(costs: Sequence[Cost]) -> array:
+    """``array('q')`` when every cost is an int that fits, else ``array('d')`` of floats."""
+    if all(type(c) is int for c in costs):
+        try:
+            return array("q", costs)
+        except OverflowError:
+            pass
+    return array("d", map(float, costs))
+
+
+def _successors_and_order(n: int, pred_ptr: array, pred_idx: array) -> tuple[array, array, array]:
+    """Pure-Python successor lists (each in index order) and a topological order."""
+    # owner[e] is the step that edge e points into; edges are grouped by owner.
+    owner = [i for i in range(n) for _ in range(pred_ptr[i + 1] - pred_ptr[i])]
+    indeg = [pred_ptr[i + 1] - pred_ptr[i] for i in range(n)]
+    outdeg = Counter(pred_idx)
+    succ_ptr = array("q", [0, *accumulate(outdeg.get(i, 0) for i in range(n))])
+    # A stable sort of the edges by their source keeps each successor list in index order.
+    by_source = sorted(range(len(pred_idx)), key=pred_idx.__getitem__)
+    succ_idx = array("q", [owner[e] for e in by_source])
+    if all(map(lt, pred_idx, owner)):
+        # Input order is already topological (the common case): no need to sort.
+        order = list(range(n))
+    else:
+        order = _topological_order(n, indeg, succ_ptr, succ_idx)
+    if len(order) < n:
+        raise CycleError(_find_cycle(n, order, pred_ptr, pred_idx))
+    return succ_ptr, succ_idx, array("q", order)
 
 
 def _topological_order(
-    n: int, indeg: list[int], succ_ptr: list[int], succ_idx: list[int]
+    n: int, indeg: list[int], succ_ptr: Sequence[int], succ_idx: Sequence[int]
 ) -> list[int]:
     """Kahn's algorithm with a FIFO queue seeded in input order (deterministic)."""
     remaining = indeg[:]
@@ -118,7 +174,9 @@ def _topological_order(
     return order
 
 
-def _find_cycle(n: int, done: list[int], pred_ptr: list[int], pred_idx: list[int]) -> list[int]:
+def _find_cycle(
+    n: int, done: list[int], pred_ptr: Sequence[int], pred_idx: Sequence[int]
+) -> list[int]:
     """One cycle among the steps Kahn's algorithm could not order, in dependency order.
 
     Every unordered step has an unordered predecessor, so walking predecessors from the first

@@ -10,11 +10,14 @@ renderers only copy these values.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import compress
+from types import ModuleType
 
+from . import kernels
 from .graph import Cost, Graph
 
 #: Slack closer to zero than this fraction of the depth is float rounding, reported as 0.
@@ -35,12 +38,13 @@ def asap_schedule(graph: Graph, extra: Cost = 0) -> tuple[list[Cost], list[Cost]
     """
     n = graph.n
     costs, pred_ptr, pred_idx = graph.costs, graph.pred_ptr, graph.pred_idx
-    start: list[Cost] = [0] * n
-    finish: list[Cost] = [0] * n
+    zero = graph.zero
+    start: list[Cost] = [zero] * n
+    finish: list[Cost] = [zero] * n
     fget = finish.__getitem__
     for v in graph.order:
         lo, hi = pred_ptr[v], pred_ptr[v + 1]
-        s = max(map(fget, pred_idx[lo:hi])) if hi > lo else 0
+        s = max(map(fget, pred_idx[lo:hi])) if hi > lo else zero
         start[v] = s
         finish[v] = s + costs[v] + extra if extra else s + costs[v]
     return start, finish
@@ -51,7 +55,7 @@ def depth(finish: Sequence[Cost]) -> Cost:
 
     Zero for an empty graph or when every cost is 0.
     """
-    return max(finish, default=0)
+    return max(finish, default=0)  # an empty graph; otherwise the type of the costs
 
 
 def bottom_levels(graph: Graph) -> list[Cost]:
@@ -62,11 +66,12 @@ def bottom_levels(graph: Graph) -> list[Cost]:
     """
     n = graph.n
     costs, succ_ptr, succ_idx = graph.costs, graph.succ_ptr, graph.succ_idx
-    level: list[Cost] = [0] * n
+    zero = graph.zero
+    level: list[Cost] = [zero] * n
     lget = level.__getitem__
     for v in reversed(graph.order):
         lo, hi = succ_ptr[v], succ_ptr[v + 1]
-        level[v] = costs[v] + (max(map(lget, succ_idx[lo:hi])) if hi > lo else 0)
+        level[v] = costs[v] + (max(map(lget, succ_idx[lo:hi])) if hi > lo else zero)
     return level
 
 
@@ -77,12 +82,14 @@ def slack(start: Sequence[Cost], levels: Sequence[Cost], total_depth: Cost) -> l
     Critical steps have slack 0. With float costs, a slack within ``SLACK_TOLERANCE * depth`` of
     zero is rounding noise and is reported as exactly 0.
     """
-    tol = SLACK_TOLERANCE * total_depth if isinstance(total_depth, float) else 0
+    is_float = isinstance(total_depth, float)
+    tol = SLACK_TOLERANCE * total_depth if is_float else 0
+    zero = 0.0 if is_float else 0
     out: list[Cost] = []
     append = out.append
     for s, lv in zip(start, levels, strict=True):
         x = total_depth - lv - s
-        append(0 if x <= tol else x)
+        append(zero if x <= tol else x)
     return out
 
 
@@ -159,27 +166,46 @@ def width(segments: Sequence[Segment]) -> int:
 
 @dataclass(frozen=True)
 class Metrics:
-    """All per-graph numbers of one analysis (see the functions above for each definition)."""
+    """All per-graph numbers of one analysis (see the functions above for each definition).
+
+    Per-step sequences are lists (pure-Python passes) or ``array('d')`` (compiled kernels).
+    When the costs are integers but the kernels computed in doubles, ``doubles_for_ints`` is
+    set and :meth:`number` turns a per-step value back into the integer it stands for.
+    """
 
     work: Cost
     depth: Cost
-    start: list[Cost]
-    finish: list[Cost]
-    bottom_level: list[Cost]
-    slack: list[Cost]
+    start: Sequence[Cost]
+    finish: Sequence[Cost]
+    bottom_level: Sequence[Cost]
+    slack: Sequence[Cost]
     critical_path: list[int]
     profile: list[Segment]
     width: int
+    doubles_for_ints: bool = False
+
+    def number(self, value: Cost) -> Cost:
+        """A per-step value as reported: an int when the costs are ints."""
+        return int(value) if self.doubles_for_ints else value
 
 
-def compute_metrics(graph: Graph) -> Metrics:
-    """Run every pass over ``graph`` once and bundle the results."""
+def compute_metrics(graph: Graph, accelerated: bool | None = None) -> Metrics:
+    """Run every pass over ``graph`` once and bundle the results.
+
+    ``accelerated`` picks the compiled kernels or the pure-Python passes (see
+    :func:`serialscale.kernels.select`); both give the same numbers. Integer costs whose sum
+    reaches 2**53 always take the pure-Python passes, which stay exact.
+    """
+    total_work = work(graph)
+    fast = kernels.select(accelerated)
+    if fast is not None and (not graph.integral or total_work < kernels.EXACT_INT):
+        return _compiled_metrics(graph, fast, total_work)
     start, finish = asap_schedule(graph)
     total = depth(finish)
     levels = bottom_levels(graph)
     segments = profile(graph, start, finish)
     return Metrics(
-        work=work(graph),
+        work=total_work,
         depth=total,
         start=start,
         finish=finish,
@@ -188,4 +214,32 @@ def compute_metrics(graph: Graph) -> Metrics:
         critical_path=critical_path(graph, start, finish),
         profile=segments,
         width=width(segments),
+    )
+
+
+def _compiled_metrics(graph: Graph, fast: ModuleType, total_work: Cost) -> Metrics:
+    """The same passes as :func:`compute_metrics`, in the compiled kernels (doubles)."""
+    n = graph.n
+    costs = graph.costs_f64
+    start, finish, levels, slacks = (array("d", bytes(8 * n)) for _ in range(4))
+    fast.asap(graph.order, graph.pred_ptr, graph.pred_idx, costs, 0.0, start, finish)
+    total = max(finish, default=0.0)
+    fast.bottom_levels(graph.order, graph.succ_ptr, graph.succ_idx, costs, levels)
+    as_cost = int if graph.integral else float
+    fast.slack(start, levels, total, 0.0 if graph.integral else SLACK_TOLERANCE * total, slacks)
+    path = fast.critical_path(graph.pred_ptr, graph.pred_idx, graph.succ_ptr, start, finish, total)
+    segments = [
+        Segment(as_cost(a), as_cost(b), r) for a, b, r in fast.profile(start, finish, costs)
+    ]
+    return Metrics(
+        work=total_work,
+        depth=as_cost(total) if n else 0,
+        start=start,
+        finish=finish,
+        bottom_level=levels,
+        slack=slacks,
+        critical_path=path,
+        profile=segments,
+        width=width(segments),
+        doubles_for_ints=graph.integral,
     )

@@ -20,11 +20,17 @@ Definitions (``W`` = work, ``D`` = depth, ``P`` = processors):
 from __future__ import annotations
 
 import heapq
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import ModuleType
 
+from . import kernels
 from .graph import Cost, Graph
 from .metrics import Metrics, asap_schedule
+
+#: Graphs at least this large simulate their processor counts on several threads at once.
+THREADED_STEPS = 20_000
 
 
 def ratio(numerator: Cost, denominator: Cost) -> float | None:
@@ -104,17 +110,28 @@ class SpeedupRow:
     simulated_burdened: float | None
 
 
-def burdened_depth(graph: Graph, overhead: Cost) -> Cost:
+def burdened_depth(graph: Graph, overhead: Cost, accelerated: bool | None = None) -> Cost:
     """``burdened_depth``: the depth when every step costs ``cost + overhead`` (a burdened span,
     as Cilkscale reports it): the span a real scheduler pays for running steps in parallel.
     """
-    if overhead == 0:
-        return max(asap_schedule(graph)[1], default=0)
-    return max(asap_schedule(graph, overhead)[1], default=0)
+    fast = kernels.select(accelerated)
+    exact = isinstance(overhead, int) and graph.integral
+    if fast is None or (exact and sum(graph.costs) + graph.n * overhead >= kernels.EXACT_INT):
+        return max(asap_schedule(graph, overhead)[1], default=0)
+    n = graph.n
+    start, finish = array("d", bytes(8 * n)), array("d", bytes(8 * n))
+    fast.asap(graph.order, graph.pred_ptr, graph.pred_idx, graph.costs_f64, float(overhead),
+              start, finish)  # fmt: skip
+    total = max(finish, default=0.0)
+    return int(total) if exact else total
 
 
 def speedup_table(
-    graph: Graph, metrics: Metrics, processors: int, overhead: Cost = 0
+    graph: Graph,
+    metrics: Metrics,
+    processors: int,
+    overhead: Cost = 0,
+    accelerated: bool | None = None,
 ) -> list[SpeedupRow]:
     """The speedup table for :func:`processor_counts` (columns defined in the module docstring).
 
@@ -124,8 +141,14 @@ def speedup_table(
     facts against the simulation itself.
     """
     w, d = metrics.work, metrics.depth
+    counts = processor_counts(metrics.width, processors)
+    # Every (P, overhead) pair that needs a simulation, run at once (threads for the kernels).
+    wanted = [(p, 0) for p in counts if 1 < p < metrics.width]
+    if overhead:
+        wanted += [(p, overhead) for p in counts if p > 1]
+    simulated = _simulate(graph, metrics, wanted, kernels.select(accelerated)) if d else {}
     rows: list[SpeedupRow] = []
-    for p in processor_counts(metrics.width, processors):
+    for p in counts:
         if d == 0:
             rows.append(SpeedupRow(p, None, None, None, None))
             continue
@@ -134,13 +157,13 @@ def speedup_table(
         elif p >= metrics.width:
             makespan = d
         else:
-            makespan = list_schedule_makespan(graph, p, metrics.bottom_level)
+            makespan = simulated[p, 0]
         if overhead == 0:
             burdened = w / makespan
         elif p == 1:
             burdened = 1.0
         else:
-            burdened = w / list_schedule_makespan(graph, p, metrics.bottom_level, overhead)
+            burdened = w / simulated[p, overhead]
         rows.append(
             SpeedupRow(
                 processors=p,
@@ -151,3 +174,35 @@ def speedup_table(
             )
         )
     return rows
+
+
+def _simulate(
+    graph: Graph,
+    metrics: Metrics,
+    wanted: list[tuple[int, Cost]],
+    fast: ModuleType | None,
+) -> dict[tuple[int, Cost], Cost]:
+    """Makespans of the list schedule for each ``(processors, overhead)`` pair."""
+    if fast is None:
+        return {
+            (p, c): list_schedule_makespan(graph, p, metrics.bottom_level, c) for p, c in wanted
+        }
+    priority = metrics.bottom_level
+    if not isinstance(priority, array) or priority.typecode != "d":
+        priority = array("d", priority)
+    args = (graph.costs_f64, graph.pred_ptr, graph.succ_ptr, graph.succ_idx)
+
+    def one(job: tuple[int, Cost]) -> Cost:
+        p, c = job
+        span = fast.makespan(p, priority, args[0], float(c), *args[1:])
+        # Integer costs and overhead: the double is an exact integer; report it as one.
+        return int(span) if graph.integral and isinstance(c, int) else span
+
+    if graph.n < THREADED_STEPS or len(wanted) < 2:
+        return {job: one(job) for job in wanted}
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    # The kernel releases the GIL, so the processor counts run side by side.
+    with ThreadPoolExecutor(max_workers=min(len(wanted), os.cpu_count() or 1)) as pool:
+        return dict(zip(wanted, pool.map(one, wanted), strict=True))

@@ -1,0 +1,470 @@
+/* Compiled kernels for the hot passes of serialscale.
+ *
+ * Each function mirrors a pure-Python reference in metrics.py or schedule.py operation for
+ * operation (the same float additions in the same order), so both give identical results;
+ * the test suite checks that on random graphs. Arrays arrive through the buffer protocol:
+ * int64 ('q') for indices, double ('d') for costs and times. Nothing here recurses.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    Py_buffer view;
+    int ok;
+} Buf;
+
+static int get_buf(PyObject *obj, Buf *b, char kind, Py_ssize_t min_len, const char *name) {
+    b->ok = 0;
+    if (PyObject_GetBuffer(obj, &b->view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) {
+        PyErr_Clear();
+        if (PyObject_GetBuffer(obj, &b->view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+            return -1;
+    }
+    b->ok = 1;
+    const char *fmt = b->view.format ? b->view.format : "B";
+    if (fmt[0] == '@' || fmt[0] == '=' || fmt[0] == '<') fmt++;
+    int good = (kind == 'q') ? ((fmt[0] == 'q' || fmt[0] == 'l') && b->view.itemsize == 8)
+                             : (fmt[0] == 'd' && b->view.itemsize == 8);
+    if (!good) {
+        PyErr_Format(PyExc_TypeError, "%s: expected an array of type '%c'", name, kind);
+        return -1;
+    }
+    if (b->view.len / 8 < min_len) {
+        PyErr_Format(PyExc_ValueError, "%s: too short", name);
+        return -1;
+    }
+    return 0;
+}
+
+static void release(Buf *bufs, int count) {
+    for (int i = 0; i < count; i++)
+        if (bufs[i].ok) PyBuffer_Release(&bufs[i].view);
+}
+
+#define I64(b) ((int64_t *)(b).view.buf)
+#define F64(b) ((double *)(b).view.buf)
+#define LEN(b) ((Py_ssize_t)((b).view.len / 8))
+
+/* asap(order, pred_ptr, pred_idx, costs, extra, start_out, finish_out) */
+static PyObject *k_asap(PyObject *self, PyObject *args) {
+    PyObject *o[6];
+    double extra;
+    if (!PyArg_ParseTuple(args, "OOOOdOO", &o[0], &o[1], &o[2], &o[3], &extra, &o[4], &o[5]))
+        return NULL;
+    Buf b[6] = {0};
+    if (get_buf(o[0], &b[0], 'q', 0, "order") < 0) goto fail;
+    Py_ssize_t n = LEN(b[0]);
+    if (get_buf(o[1], &b[1], 'q', n + 1, "pred_ptr") < 0) goto fail;
+    if (get_buf(o[2], &b[2], 'q', 0, "pred_idx") < 0) goto fail;
+    if (get_buf(o[3], &b[3], 'd', n, "costs") < 0) goto fail;
+    if (get_buf(o[4], &b[4], 'd', n, "start") < 0) goto fail;
+    if (get_buf(o[5], &b[5], 'd', n, "finish") < 0) goto fail;
+    {
+        int64_t *order = I64(b[0]), *ptr = I64(b[1]), *idx = I64(b[2]);
+        double *cost = F64(b[3]), *start = F64(b[4]), *finish = F64(b[5]);
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t k = 0; k < n; k++) {
+            int64_t v = order[k];
+            double s = 0.0;
+            int first = 1;
+            for (int64_t e = ptr[v]; e < ptr[v + 1]; e++) {
+                double f = finish[idx[e]];
+                if (first || f > s) { s = f; first = 0; }
+            }
+            start[v] = s;
+            finish[v] = extra != 0.0 ? s + cost[v] + extra : s + cost[v];
+        }
+        Py_END_ALLOW_THREADS
+    }
+    release(b, 6);
+    Py_RETURN_NONE;
+fail:
+    release(b, 6);
+    return NULL;
+}
+
+/* bottom_levels(order, succ_ptr, succ_idx, costs, out) */
+static PyObject *k_bottom_levels(PyObject *self, PyObject *args) {
+    PyObject *o[5];
+    if (!PyArg_ParseTuple(args, "OOOOO", &o[0], &o[1], &o[2], &o[3], &o[4])) return NULL;
+    Buf b[5] = {0};
+    if (get_buf(o[0], &b[0], 'q', 0, "order") < 0) goto fail;
+    Py_ssize_t n = LEN(b[0]);
+    if (get_buf(o[1], &b[1], 'q', n + 1, "succ_ptr") < 0) goto fail;
+    if (get_buf(o[2], &b[2], 'q', 0, "succ_idx") < 0) goto fail;
+    if (get_buf(o[3], &b[3], 'd', n, "costs") < 0) goto fail;
+    if (get_buf(o[4], &b[4], 'd', n, "out") < 0) goto fail;
+    {
+        int64_t *order = I64(b[0]), *ptr = I64(b[1]), *idx = I64(b[2]);
+        double *cost = F64(b[3]), *level = F64(b[4]);
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t k = n - 1; k >= 0; k--) {
+            int64_t v = order[k];
+            double best = 0.0;
+            int first = 1;
+            for (int64_t e = ptr[v]; e < ptr[v + 1]; e++) {
+                double l = level[idx[e]];
+                if (first || l > best) { best = l; first = 0; }
+            }
+            level[v] = cost[v] + best;
+        }
+        Py_END_ALLOW_THREADS
+    }
+    release(b, 5);
+    Py_RETURN_NONE;
+fail:
+    release(b, 5);
+    return NULL;
+}
+
+/* A binary min-heap of (key, index) pairs, ordered by key then index. */
+typedef struct {
+    double *key;
+    int64_t *idx;
+    Py_ssize_t size;
+} Heap;
+
+static inline int less(const Heap *h, Py_ssize_t a, Py_ssize_t b) {
+    return h->key[a] < h->key[b] || (h->key[a] == h->key[b] && h->idx[a] < h->idx[b]);
+}
+
+static inline void swap(Heap *h, Py_ssize_t a, Py_ssize_t b) {
+    double k = h->key[a]; h->key[a] = h->key[b]; h->key[b] = k;
+    int64_t i = h->idx[a]; h->idx[a] = h->idx[b]; h->idx[b] = i;
+}
+
+static inline void heap_push(Heap *h, double key, int64_t idx) {
+    Py_ssize_t i = h->size++;
+    h->key[i] = key;
+    h->idx[i] = idx;
+    while (i > 0) {
+        Py_ssize_t p = (i - 1) / 2;
+        if (!less(h, i, p)) break;
+        swap(h, i, p);
+        i = p;
+    }
+}
+
+static inline void heap_pop(Heap *h, double *key, int64_t *idx) {
+    *key = h->key[0];
+    *idx = h->idx[0];
+    h->size--;
+    if (h->size == 0) return;
+    h->key[0] = h->key[h->size];
+    h->idx[0] = h->idx[h->size];
+    Py_ssize_t i = 0;
+    for (;;) {
+        Py_ssize_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < h->size && less(h, l, m)) m = l;
+        if (r < h->size && less(h, r, m)) m = r;
+        if (m == i) break;
+        swap(h, i, m);
+        i = m;
+    }
+}
+
+/* makespan(processors, priority, costs, extra, pred_ptr, succ_ptr, succ_idx) -> float
+ * The critical-path-first list schedule of schedule.list_schedule_makespan. */
+static PyObject *k_makespan(PyObject *self, PyObject *args) {
+    Py_ssize_t processors;
+    double extra;
+    PyObject *o[5];
+    if (!PyArg_ParseTuple(args, "nOOdOOO", &processors, &o[0], &o[1], &extra, &o[2], &o[3], &o[4]))
+        return NULL;
+    Buf b[5] = {0};
+    double now = 0.0;
+    int oom = 0;
+    if (get_buf(o[0], &b[0], 'd', 0, "priority") < 0) goto fail;
+    Py_ssize_t n = LEN(b[0]);
+    if (get_buf(o[1], &b[1], 'd', n, "costs") < 0) goto fail;
+    if (get_buf(o[2], &b[2], 'q', n + 1, "pred_ptr") < 0) goto fail;
+    if (get_buf(o[3], &b[3], 'q', n + 1, "succ_ptr") < 0) goto fail;
+    if (get_buf(o[4], &b[4], 'q', 0, "succ_idx") < 0) goto fail;
+    {
+        double *prio = F64(b[0]), *cost = F64(b[1]);
+        int64_t *pptr = I64(b[2]), *sptr = I64(b[3]), *sidx = I64(b[4]);
+        Py_ssize_t cap = n > 0 ? n : 1;
+        int64_t *waiting = malloc(sizeof(int64_t) * cap);
+        Heap ready = {malloc(sizeof(double) * cap), malloc(sizeof(int64_t) * cap), 0};
+        Heap running = {malloc(sizeof(double) * cap), malloc(sizeof(int64_t) * cap), 0};
+        if (!waiting || !ready.key || !ready.idx || !running.key || !running.idx) {
+            oom = 1;
+        } else {
+            Py_BEGIN_ALLOW_THREADS
+            for (Py_ssize_t i = 0; i < n; i++) {
+                waiting[i] = pptr[i + 1] - pptr[i];
+                if (waiting[i] == 0) heap_push(&ready, -prio[i], i);
+            }
+            Py_ssize_t free_procs = processors;
+            for (;;) {
+                while (ready.size > 0 && free_procs > 0) {
+                    double key;
+                    int64_t v;
+                    heap_pop(&ready, &key, &v);
+                    double duration = cost[v] + extra;
+                    if (duration != 0.0) {
+                        heap_push(&running, now + duration, v);
+                        free_procs--;
+                    } else {
+                        for (int64_t e = sptr[v]; e < sptr[v + 1]; e++) {
+                            int64_t w = sidx[e];
+                            if (--waiting[w] == 0) heap_push(&ready, -prio[w], w);
+                        }
+                    }
+                }
+                if (running.size == 0) break;
+                now = running.key[0];
+                while (running.size > 0 && running.key[0] == now) {
+                    double t;
+                    int64_t v;
+                    heap_pop(&running, &t, &v);
+                    free_procs++;
+                    for (int64_t e = sptr[v]; e < sptr[v + 1]; e++) {
+                        int64_t w = sidx[e];
+                        if (--waiting[w] == 0) heap_push(&ready, -prio[w], w);
+                    }
+                }
+            }
+            Py_END_ALLOW_THREADS
+        }
+        free(waiting);
+        free(ready.key); free(ready.idx);
+        free(running.key); free(running.idx);
+    }
+    release(b, 5);
+    if (oom) return PyErr_NoMemory();
+    return PyFloat_FromDouble(now);
+fail:
+    release(b, 5);
+    return NULL;
+}
+
+typedef struct {
+    double t;
+    int64_t d;
+} Event;
+
+static int cmp_event(const void *a, const void *b) {
+    double x = ((const Event *)a)->t, y = ((const Event *)b)->t;
+    return (x > y) - (x < y);
+}
+
+/* profile(start, finish, costs) -> list of (start, end, running), as metrics.profile */
+static PyObject *k_profile(PyObject *self, PyObject *args) {
+    PyObject *o[3];
+    if (!PyArg_ParseTuple(args, "OOO", &o[0], &o[1], &o[2])) return NULL;
+    Buf b[3] = {0};
+    PyObject *out = NULL;
+    if (get_buf(o[0], &b[0], 'd', 0, "start") < 0) goto done;
+    Py_ssize_t n = LEN(b[0]);
+    if (get_buf(o[1], &b[1], 'd', n, "finish") < 0) goto done;
+    if (get_buf(o[2], &b[2], 'd', n, "costs") < 0) goto done;
+    {
+        double *start = F64(b[0]), *finish = F64(b[1]), *cost = F64(b[2]);
+        Event *ev = malloc(sizeof(Event) * (2 * n + 1));
+        if (!ev) { PyErr_NoMemory(); goto done; }
+        Py_ssize_t m = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (cost[i] > 0) {
+                ev[m].t = start[i]; ev[m].d = 1; m++;
+                ev[m].t = finish[i]; ev[m].d = -1; m++;
+            }
+        }
+        qsort(ev, m, sizeof(Event), cmp_event);
+        /* merge equal times into net deltas */
+        Py_ssize_t u = 0;
+        for (Py_ssize_t i = 0; i < m; i++) {
+            if (u > 0 && ev[u - 1].t == ev[i].t) ev[u - 1].d += ev[i].d;
+            else ev[u++] = ev[i];
+        }
+        out = PyList_New(0);
+        if (!out) { free(ev); goto done; }
+        int64_t running = 0, seg_running = -1;
+        double seg_start = 0.0;
+        for (Py_ssize_t k = 0; k + 1 < u; k++) {
+            running += ev[k].d;
+            if (running != seg_running) {
+                if (seg_running >= 0) {
+                    PyObject *seg = Py_BuildValue("(ddL)", seg_start, ev[k].t, (long long)seg_running);
+                    if (!seg || PyList_Append(out, seg) < 0) { Py_XDECREF(seg); Py_CLEAR(out); break; }
+                    Py_DECREF(seg);
+                }
+                seg_start = ev[k].t;
+                seg_running = running;
+            }
+        }
+        if (out && seg_running >= 0) {
+            PyObject *seg = Py_BuildValue("(ddL)", seg_start, ev[u - 1].t, (long long)seg_running);
+            if (!seg || PyList_Append(out, seg) < 0) { Py_CLEAR(out); }
+            Py_XDECREF(seg);
+        }
+        free(ev);
+    }
+done:
+    release(b, 3);
+    return out;
+}
+
+/* critical_path(pred_ptr, pred_idx, succ_ptr, start, finish, depth) -> list of indices */
+static PyObject *k_critical_path(PyObject *self, PyObject *args) {
+    PyObject *o[5];
+    double depth;
+    if (!PyArg_ParseTuple(args, "OOOOOd", &o[0], &o[1], &o[2], &o[3], &o[4], &depth)) return NULL;
+    Buf b[5] = {0};
+    PyObject *out = NULL;
+    if (get_buf(o[3], &b[3], 'd', 0, "start") < 0) goto done;
+    Py_ssize_t n = LEN(b[3]);
+    if (get_buf(o[0], &b[0], 'q', n + 1, "pred_ptr") < 0) goto done;
+    if (get_buf(o[1], &b[1], 'q', 0, "pred_idx") < 0) goto done;
+    if (get_buf(o[2], &b[2], 'q', n + 1, "succ_ptr") < 0) goto done;
+    if (get_buf(o[4], &b[4], 'd', n, "finish") < 0) goto done;
+    {
+        int64_t *pptr = I64(b[0]), *pidx = I64(b[1]), *sptr = I64(b[2]);
+        double *start = F64(b[3]), *finish = F64(b[4]);
+        out = PyList_New(0);
+        if (!out || n == 0) goto done;
+        int64_t v = -1;
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (finish[i] == depth && sptr[i] == sptr[i + 1]) { v = i; break; }
+        if (v < 0) goto done;
+        int64_t *path = malloc(sizeof(int64_t) * (n + 1));
+        if (!path) { Py_CLEAR(out); PyErr_NoMemory(); goto done; }
+        Py_ssize_t len = 0;
+        path[len++] = v;
+        while (pptr[v + 1] > pptr[v]) {
+            double s = start[v];
+            int64_t best = -1;
+            for (int64_t e = pptr[v]; e < pptr[v + 1]; e++) {
+                int64_t u = pidx[e];
+                if (finish[u] == s && (best < 0 || u < best)) best = u;
+            }
+            v = best;
+            path[len++] = v;
+        }
+        for (Py_ssize_t k = len - 1; k >= 0; k--) {
+            PyObject *x = PyLong_FromLongLong(path[k]);
+            if (!x || PyList_Append(out, x) < 0) { Py_XDECREF(x); Py_CLEAR(out); break; }
+            Py_DECREF(x);
+        }
+        free(path);
+    }
+done:
+    release(b, 5);
+    return out;
+}
+
+/* slack(start, levels, depth, tol, out): out = depth - level - start, or 0 when <= tol */
+static PyObject *k_slack(PyObject *self, PyObject *args) {
+    PyObject *o[3];
+    double depth, tol;
+    if (!PyArg_ParseTuple(args, "OOddO", &o[0], &o[1], &depth, &tol, &o[2])) return NULL;
+    Buf b[3] = {0};
+    if (get_buf(o[0], &b[0], 'd', 0, "start") < 0) goto fail;
+    Py_ssize_t n = LEN(b[0]);
+    if (get_buf(o[1], &b[1], 'd', n, "levels") < 0) goto fail;
+    if (get_buf(o[2], &b[2], 'd', n, "out") < 0) goto fail;
+    {
+        double *start = F64(b[0]), *level = F64(b[1]), *out = F64(b[2]);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double x = depth - level[i] - start[i];
+            out[i] = x <= tol ? 0.0 : x;
+        }
+    }
+    release(b, 3);
+    Py_RETURN_NONE;
+fail:
+    release(b, 3);
+    return NULL;
+}
+
+/* successors(pred_ptr, pred_idx, succ_ptr_out, succ_idx_out): CSR transpose, successor lists
+ * in increasing index order (as the Python construction gives them). */
+static PyObject *k_successors(PyObject *self, PyObject *args) {
+    PyObject *o[4];
+    if (!PyArg_ParseTuple(args, "OOOO", &o[0], &o[1], &o[2], &o[3])) return NULL;
+    Buf b[4] = {0};
+    if (get_buf(o[0], &b[0], 'q', 1, "pred_ptr") < 0) goto fail;
+    Py_ssize_t n = LEN(b[0]) - 1;
+    if (get_buf(o[1], &b[1], 'q', 0, "pred_idx") < 0) goto fail;
+    Py_ssize_t m = LEN(b[1]);
+    if (get_buf(o[2], &b[2], 'q', n + 1, "succ_ptr") < 0) goto fail;
+    if (get_buf(o[3], &b[3], 'q', m, "succ_idx") < 0) goto fail;
+    {
+        int64_t *pptr = I64(b[0]), *pidx = I64(b[1]), *sptr = I64(b[2]), *sidx = I64(b[3]);
+        for (Py_ssize_t i = 0; i <= n; i++) sptr[i] = 0;
+        for (Py_ssize_t e = 0; e < m; e++) {
+            if (pidx[e] < 0 || pidx[e] >= n) {
+                PyErr_SetString(PyExc_ValueError, "pred_idx out of range");
+                goto fail;
+            }
+            sptr[pidx[e] + 1]++;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) sptr[i + 1] += sptr[i];
+        int64_t *fill = malloc(sizeof(int64_t) * (n + 1));
+        if (!fill) { PyErr_NoMemory(); goto fail; }
+        memcpy(fill, sptr, sizeof(int64_t) * (n + 1));
+        for (Py_ssize_t i = 0; i < n; i++)
+            for (int64_t e = pptr[i]; e < pptr[i + 1]; e++) sidx[fill[pidx[e]]++] = i;
+        free(fill);
+    }
+    release(b, 4);
+    Py_RETURN_NONE;
+fail:
+    release(b, 4);
+    return NULL;
+}
+
+/* topological_order(pred_ptr, succ_ptr, succ_idx, order_out) -> count (< n on a cycle).
+ * Kahn's algorithm with a FIFO queue seeded in input order, as graph._topological_order. */
+static PyObject *k_topological_order(PyObject *self, PyObject *args) {
+    PyObject *o[4];
+    if (!PyArg_ParseTuple(args, "OOOO", &o[0], &o[1], &o[2], &o[3])) return NULL;
+    Buf b[4] = {0};
+    Py_ssize_t count = 0;
+    if (get_buf(o[0], &b[0], 'q', 1, "pred_ptr") < 0) goto fail;
+    Py_ssize_t n = LEN(b[0]) - 1;
+    if (get_buf(o[1], &b[1], 'q', n + 1, "succ_ptr") < 0) goto fail;
+    if (get_buf(o[2], &b[2], 'q', 0, "succ_idx") < 0) goto fail;
+    if (get_buf(o[3], &b[3], 'q', n, "order") < 0) goto fail;
+    {
+        int64_t *pptr = I64(b[0]), *sptr = I64(b[1]), *sidx = I64(b[2]), *order = I64(b[3]);
+        int64_t *rem = malloc(sizeof(int64_t) * (n > 0 ? n : 1));
+        if (!rem) { PyErr_NoMemory(); goto fail; }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            rem[i] = pptr[i + 1] - pptr[i];
+            if (rem[i] == 0) order[count++] = i;
+        }
+        for (Py_ssize_t head = 0; head < count; head++) {
+            int64_t v = order[head];
+            for (int64_t e = sptr[v]; e < sptr[v + 1]; e++)
+                if (--rem[sidx[e]] == 0) order[count++] = sidx[e];
+        }
+        free(rem);
+    }
+    release(b, 4);
+    return PyLong_FromSsize_t(count);
+fail:
+    release(b, 4);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"asap", k_asap, METH_VARARGS, "ASAP start and finish times (see metrics.asap_schedule)."},
+    {"bottom_levels", k_bottom_levels, METH_VARARGS, "Bottom levels (see metrics.bottom_levels)."},
+    {"makespan", k_makespan, METH_VARARGS, "List-schedule makespan (see schedule.list_schedule_makespan)."},
+    {"profile", k_profile, METH_VARARGS, "Parallelism profile segments (see metrics.profile)."},
+    {"critical_path", k_critical_path, METH_VARARGS, "Critical path (see metrics.critical_path)."},
+    {"slack", k_slack, METH_VARARGS, "Slack (see metrics.slack)."},
+    {"successors", k_successors, METH_VARARGS, "Successor CSR from predecessor CSR."},
+    {"topological_order", k_topological_order, METH_VARARGS, "Kahn's topological order."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_kernels", "Compiled kernels of serialscale.", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }

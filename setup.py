@@ -1,0 +1,14 @@
+"""Build the optional compiled kernels; without a C compiler serialscale runs in pure Python."""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "serialscale._kernels",
+            sources=["serialscale/_kernels.c"],
+            optional=True,  # a failed build falls back to the pure-Python passes
+            extra_compile_args=["-O2"],
+        )
+    ]
+)

@@ -1,0 +1,85 @@
+"""The compiled kernels give exactly the reports of the straightforward pure-Python passes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from serialscale import Workload, analyze_workload, kernels
+from serialscale.graph import CycleError, Graph
+from serialscale.render.json_report import render_json
+
+from .conftest import Dag, costs_float, dags
+
+pytestmark = pytest.mark.skipif(not kernels.available(), reason="kernels not built")
+
+small_ints = st.integers(min_value=0, max_value=3)  # many ties in the critical path
+
+
+def both(dag: Dag, **options) -> tuple[str, str]:
+    reports = []
+    for fast in (False, True):
+        graph = Graph.from_lists(dag.ids, dag.costs, dag.needs, accelerated=fast)
+        report = analyze_workload(Workload("w", graph), detail=True, accelerated=fast, **options)
+        reports.append(render_json(report))
+    return reports[0], reports[1]
+
+
+@settings(max_examples=150)
+@given(dags(max_steps=40, costs=small_ints), st.sampled_from([0, 1, 2.5]), st.integers(1, 16))
+def test_same_report_with_integer_costs(dag: Dag, overhead, processors: int) -> None:
+    slow, fast = both(dag, overhead=overhead, processors=processors)
+    assert slow == fast
+
+
+@settings(max_examples=150)
+@given(dags(max_steps=40, costs=costs_float), st.sampled_from([0, 0.25, 3]))
+def test_same_report_with_float_costs(dag: Dag, overhead) -> None:
+    slow, fast = both(dag, overhead=overhead)
+    assert slow == fast
+
+
+@given(dags(max_steps=30, costs=st.one_of(small_ints, costs_float)))
+def test_same_report_with_mixed_costs(dag: Dag) -> None:
+    slow, fast = both(dag)
+    assert slow == fast
+    data = json.loads(slow)
+    if any(isinstance(c, float) for c in dag.costs):
+        assert all(isinstance(r["start"], float) for r in data["detail"])
+
+
+@given(dags(max_steps=30))
+def test_same_graph_arrays(dag: Dag) -> None:
+    a = Graph.from_lists(dag.ids, dag.costs, dag.needs, accelerated=False)
+    b = Graph.from_lists(dag.ids, dag.costs, dag.needs, accelerated=True)
+    assert (a.pred_ptr, a.pred_idx, a.succ_ptr, a.succ_idx) == (
+        b.pred_ptr, b.pred_idx, b.succ_ptr, b.succ_idx,
+    )  # fmt: skip
+    assert sorted(a.order) == sorted(b.order)
+
+
+def test_same_cycle() -> None:
+    needs = [[3], [0], [1], [2], []]
+    cycles = []
+    for fast in (False, True):
+        with pytest.raises(CycleError) as info:
+            Graph.from_lists(["a", "b", "c", "d", "e"], [1] * 5, needs, accelerated=fast)
+        cycles.append(info.value.cycle)
+    assert cycles[0] == cycles[1] == [0, 1, 2, 3, 0]
+
+
+def test_huge_integer_costs_stay_exact() -> None:
+    big = 2**60
+    dag = Dag([big, big + 1, 3], [[], [0], [1]])
+    slow, fast = both(dag)
+    assert slow == fast
+    assert json.loads(fast)["depth"] == 2 * big + 4
+
+
+def test_pure_python_can_be_forced(monkeypatch) -> None:
+    monkeypatch.setenv(kernels.PURE_ENV, "1")
+    assert kernels.select() is None
+    assert kernels.select(True) is not None
