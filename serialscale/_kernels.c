@@ -451,7 +451,44 @@ fail:
     return NULL;
 }
 
+/* count_duplicates(pred_ptr, pred_idx) -> how many needs repeat one of the same step's */
+static PyObject *k_count_duplicates(PyObject *self, PyObject *args) {
+    PyObject *o[2];
+    if (!PyArg_ParseTuple(args, "OO", &o[0], &o[1])) return NULL;
+    Buf b[2] = {0};
+    Py_ssize_t dups = 0;
+    if (get_buf(o[0], &b[0], 'q', 1, "pred_ptr") < 0) goto fail;
+    Py_ssize_t n = LEN(b[0]) - 1;
+    if (get_buf(o[1], &b[1], 'q', 0, "pred_idx") < 0) goto fail;
+    {
+        int64_t *ptr = I64(b[0]), *idx = I64(b[1]);
+        Py_ssize_t m = LEN(b[1]);
+        int64_t *mark = malloc(sizeof(int64_t) * (n > 0 ? n : 1));
+        if (!mark) { PyErr_NoMemory(); goto fail; }
+        for (Py_ssize_t i = 0; i < n; i++) mark[i] = -1;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            for (int64_t e = ptr[i]; e < ptr[i + 1]; e++) {
+                int64_t v = idx[e];
+                if (e >= m || v < 0 || v >= n) {
+                    free(mark);
+                    PyErr_SetString(PyExc_ValueError, "pred_idx out of range");
+                    goto fail;
+                }
+                if (mark[v] == i) dups++;
+                else mark[v] = i;
+            }
+        }
+        free(mark);
+    }
+    release(b, 2);
+    return PyLong_FromSsize_t(dups);
+fail:
+    release(b, 2);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
+    {"count_duplicates", k_count_duplicates, METH_VARARGS, "Repeated needs within rows."},
     {"asap", k_asap, METH_VARARGS, "ASAP start and finish times (see metrics.asap_schedule)."},
     {"bottom_levels", k_bottom_levels, METH_VARARGS, "Bottom levels (see metrics.bottom_levels)."},
     {"makespan", k_makespan, METH_VARARGS, "List-schedule makespan (see schedule.list_schedule_makespan)."},

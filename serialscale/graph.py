@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import accumulate
+from itertools import accumulate, chain
 from operator import lt
 
 from . import kernels
@@ -103,18 +103,31 @@ class Graph:
         Duplicate needs of one step are kept once, in first-seen order. ``accelerated`` picks
         the implementation (see :func:`serialscale.kernels.select`).
         """
+        pred_ptr = array("q", [0])
+        pred_ptr.extend(accumulate(map(len, needs)))
+        pred_idx = array("q", chain.from_iterable(needs))
+        return cls.from_csr(ids, costs, pred_ptr, pred_idx, accelerated=accelerated)
+
+    @classmethod
+    def from_csr(
+        cls,
+        ids: Sequence[str],
+        costs: Sequence[Cost],
+        pred_ptr: array,
+        pred_idx: array,
+        *,
+        accelerated: bool | None = None,
+    ) -> Graph:
+        """Build a graph from predecessor lists in CSR form: step ``i`` needs
+        ``pred_idx[pred_ptr[i]:pred_ptr[i+1]]``. Raises :class:`CycleError` (a step that
+        needs itself is a cycle of one). Duplicate needs of one step are kept once.
+        """
         n = len(ids)
-        pred_ptr = array("q", bytes(8 * (n + 1)))
-        pred_idx = array("q")
-        extend = pred_idx.extend
-        for i, row in enumerate(needs):
-            if len(row) > 1 and len(set(row)) != len(row):
-                row = list(dict.fromkeys(row))
-            extend(row)
-            pred_ptr[i + 1] = len(pred_idx)
         cost_array = _cost_array(costs)
         fast = kernels.select(accelerated)
         if fast is not None:
+            if fast.count_duplicates(pred_ptr, pred_idx):
+                pred_ptr, pred_idx = _dedupe(n, pred_ptr, pred_idx)
             succ_ptr = array("q", bytes(8 * (n + 1)))
             succ_idx = array("q", bytes(8 * len(pred_idx)))
             fast.successors(pred_ptr, pred_idx, succ_ptr, succ_idx)
@@ -123,8 +136,20 @@ class Graph:
             if count < n:
                 raise CycleError(_find_cycle(n, order[:count].tolist(), pred_ptr, pred_idx))
         else:
+            pred_ptr, pred_idx = _dedupe(n, pred_ptr, pred_idx)
             succ_ptr, succ_idx, order = _successors_and_order(n, pred_ptr, pred_idx)
         return cls(list(ids), cost_array, pred_ptr, pred_idx, succ_ptr, succ_idx, order)
+
+
+def _dedupe(n: int, pred_ptr: array, pred_idx: array) -> tuple[array, array]:
+    """Drop repeated needs within each step's list, keeping the first (pure Python)."""
+    rows = [pred_idx[pred_ptr[i] : pred_ptr[i + 1]] for i in range(n)]
+    if all(len(set(r)) == len(r) for r in rows):
+        return pred_ptr, pred_idx
+    rows = [list(dict.fromkeys(r)) for r in rows]
+    ptr = array("q", [0])
+    ptr.extend(accumulate(map(len, rows)))
+    return ptr, array("q", chain.from_iterable(rows))
 
 
 def _cost_array(costs: Sequence[Cost]) -> array:

@@ -15,9 +15,13 @@ Unknown keys are errors, with a suggestion where one is close.
 
 from __future__ import annotations
 
+import gc
 import math
+import operator
 import sys
-from collections.abc import Mapping
+from array import array
+from collections.abc import Iterable, Mapping
+from itertools import accumulate, chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +39,9 @@ TOP_KEYS = ("name", "description", "unit", "params", "steps")
 STEP_KEYS = ("id", "cost", "needs")
 STEP_KEYS_SET = frozenset(STEP_KEYS)
 DEFAULT_COST = 1
+_GET_ID = operator.methodcaller("get", "id")
+_GET_COST = operator.methodcaller("get", "cost", DEFAULT_COST)
+_GET_NEEDS = operator.methodcaller("get", "needs")
 
 
 def load_workload(
@@ -78,9 +85,17 @@ def parse_workload(
 ) -> Workload:
     """Parse workload text (YAML, or JSON when ``is_json``) into a :class:`Workload`."""
     text = decode(data, source) if isinstance(data, bytes) else data
-    doc = parse_document(text, source, is_json)
-    validator = _Validator(text, source, params, max_steps)
-    return validator.workload(doc, name or "workload")
+    # Parsing builds millions of small containers and frees none of them: the cyclic garbage
+    # collector would only rescan them again and again (several times slower on big files).
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        doc = parse_document(text, source, is_json)
+        validator = _Validator(text, source, params, max_steps)
+        return validator.workload(doc, name or "workload")
+    finally:
+        if paused:
+            gc.enable()
 
 
 class _Validator:
@@ -142,10 +157,15 @@ class _Validator:
                     "function (file.py:function)"
                 )
             ids, costs, raw_needs = self.steps(steps)
-        needs = self.resolve(ids, raw_needs)
+        pred_ptr, pred_idx = self.resolve(ids, raw_needs)
         try:
-            graph = Graph.from_lists(ids, costs, needs)
+            graph = Graph.from_csr(ids, costs, pred_ptr, pred_idx)
         except CycleError as exc:
+            if len(exc.cycle) == 2:  # a step that needs itself
+                i = exc.cycle[0]
+                k = next(k for k, x in enumerate(raw_needs[i]) if str(x) == ids[i])
+                path, origin = self.need_where(i, k)
+                raise self.fail(f"step '{ids[i]}' needs itself{origin}", path, ids[i]) from None
             names = " → ".join(ids[i] for i in exc.cycle)
             path, origin = self.step_where(exc.cycle[0])
             raise self.fail(
@@ -194,6 +214,41 @@ class _Validator:
         return str(value)
 
     def steps(self, steps: list[Any]) -> tuple[list[str], list[Any], list[list[Any]]]:
+        """Ids, costs and raw need lists of every step.
+
+        Valid input is checked with whole-list operations that run in C; only when one of them
+        finds a problem does :meth:`steps_one_by_one` walk the steps to locate it.
+        """
+        if set(map(type, steps)) != {dict}:
+            return self.steps_one_by_one(steps)
+        if not set().union(*map(dict.keys, steps)) <= STEP_KEYS_SET:
+            return self.steps_one_by_one(steps)
+        ids = list(map(_GET_ID, steps))
+        id_types = set(map(type, ids))
+        costs = list(map(_GET_COST, steps))
+        cost_types = set(map(type, costs))
+        needs = list(map(_GET_NEEDS, steps))
+        need_types = set(map(type, needs))
+        if (
+            not id_types <= {str, int}
+            or not cost_types <= {int, float}
+            or not need_types <= {list, type(None)}
+            or (costs and min(costs) < 0)
+            or (float in cost_types and not _all_finite(costs))
+        ):
+            return self.steps_one_by_one(steps)
+        if int in id_types:
+            ids = list(map(str, ids))
+        if "" in ids:
+            return self.steps_one_by_one(steps)
+        if type(None) in need_types:
+            needs = [row if row is not None else [] for row in needs]
+        return ids, costs, needs
+
+    def steps_one_by_one(self, steps: list[Any]) -> tuple[list[str], list[Any], list[list[Any]]]:
+        """The same as :meth:`steps`, a step at a time, raising a located error at the first
+        problem.
+        """
         ids: list[str] = []
         costs: list[Any] = []
         needs: list[list[Any]] = []
@@ -241,10 +296,34 @@ class _Validator:
             return str(value)
         raise self.fail(f"a step id must be a string or an integer, got a {_kind(value)}", path)
 
-    def resolve(self, ids: list[str], raw_needs: list[list[Any]]) -> list[list[int]]:
-        index: dict[str, int] = {}
+    def resolve(self, ids: list[str], raw_needs: list[list[Any]]) -> tuple[array, array]:
+        """Need names to step indices, as CSR arrays ``(pred_ptr, pred_idx)``.
+
+        The common case runs as whole-list operations in C; a row with an integer id, an
+        optional need or an error is resolved item by item.
+        """
+        index = dict(zip(ids, range(len(ids)), strict=True))
+        if len(index) != len(ids):
+            self.duplicate_id(ids)
+        resolved = list(map(index.get, chain.from_iterable(raw_needs)))
+        lengths: Iterable[int] = map(len, raw_needs)
+        if None in resolved:
+            rows = [
+                [index[x] for x in row] if all(type(x) is str and x in index for x in row)
+                else self.resolve_slowly(ids, index, i, row)
+                for i, row in enumerate(raw_needs)
+            ]  # fmt: skip
+            resolved = list(chain.from_iterable(rows))
+            lengths = map(len, rows)
+        pred_ptr = array("q", [0])
+        pred_ptr.extend(accumulate(lengths))
+        return pred_ptr, array("q", resolved)
+
+    def duplicate_id(self, ids: list[str]) -> None:
+        """Raise the located error for the first repeated id."""
+        seen: dict[str, int] = {}
         for i, step_id in enumerate(ids):
-            j = index.setdefault(step_id, i)
+            j = seen.setdefault(step_id, i)
             if j != i:
                 first_path, first_origin = self.step_where(j)
                 first = self.locator.at(first_path).line
@@ -253,14 +332,6 @@ class _Validator:
                 raise self.fail(
                     f"duplicate step id '{step_id}'{where}{origin}", (*path, "id"), step_id
                 )
-        needs: list[list[int]] = []
-        get = index.get
-        for i, row in enumerate(raw_needs):
-            resolved = [get(x) if type(x) is str else None for x in row]
-            if None in resolved or i in resolved:
-                resolved = self.resolve_slowly(ids, index, i, row)
-            needs.append(resolved)  # type: ignore[arg-type]
-        return needs
 
     def resolve_slowly(
         self, ids: list[str], index: dict[str, int], i: int, row: list[Any]
@@ -296,6 +367,10 @@ def _is_templated(doc: dict[str, Any]) -> bool:
     return "params" in doc or (
         isinstance(steps, list) and any(isinstance(s, dict) and "foreach" in s for s in steps)
     )
+
+
+def _all_finite(costs: list[Any]) -> bool:
+    return not any(map(math.isnan, costs)) and max(costs) < math.inf
 
 
 def _valid_cost(cost: Any) -> bool:
