@@ -120,50 +120,52 @@ fail:
     return NULL;
 }
 
-/* A binary min-heap of (key, index) pairs, ordered by key then index. */
+/* A 4-ary min-heap of (key, index) pairs, ordered by key then index. Entries are stored
+ * together, so a comparison touches one cache line; four children per node halve the depth. */
 typedef struct {
-    double *key;
-    int64_t *idx;
+    double key;
+    int64_t idx;
+} Entry;
+
+typedef struct {
+    Entry *e;
     Py_ssize_t size;
 } Heap;
 
-static inline int less(const Heap *h, Py_ssize_t a, Py_ssize_t b) {
-    return h->key[a] < h->key[b] || (h->key[a] == h->key[b] && h->idx[a] < h->idx[b]);
-}
-
-static inline void swap(Heap *h, Py_ssize_t a, Py_ssize_t b) {
-    double k = h->key[a]; h->key[a] = h->key[b]; h->key[b] = k;
-    int64_t i = h->idx[a]; h->idx[a] = h->idx[b]; h->idx[b] = i;
+static inline int less(Entry a, Entry b) {
+    return a.key < b.key || (a.key == b.key && a.idx < b.idx);
 }
 
 static inline void heap_push(Heap *h, double key, int64_t idx) {
     Py_ssize_t i = h->size++;
-    h->key[i] = key;
-    h->idx[i] = idx;
+    Entry x = {key, idx};
     while (i > 0) {
-        Py_ssize_t p = (i - 1) / 2;
-        if (!less(h, i, p)) break;
-        swap(h, i, p);
+        Py_ssize_t p = (i - 1) / 4;
+        if (!less(x, h->e[p])) break;
+        h->e[i] = h->e[p];
         i = p;
     }
+    h->e[i] = x;
 }
 
-static inline void heap_pop(Heap *h, double *key, int64_t *idx) {
-    *key = h->key[0];
-    *idx = h->idx[0];
-    h->size--;
-    if (h->size == 0) return;
-    h->key[0] = h->key[h->size];
-    h->idx[0] = h->idx[h->size];
+static inline Entry heap_pop(Heap *h) {
+    Entry top = h->e[0];
+    Py_ssize_t n = --h->size;
+    if (n == 0) return top;
+    Entry x = h->e[n];
     Py_ssize_t i = 0;
     for (;;) {
-        Py_ssize_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < h->size && less(h, l, m)) m = l;
-        if (r < h->size && less(h, r, m)) m = r;
-        if (m == i) break;
-        swap(h, i, m);
-        i = m;
+        Py_ssize_t c = 4 * i + 1;
+        if (c >= n) break;
+        Py_ssize_t best = c, end = c + 4 < n ? c + 4 : n;
+        for (Py_ssize_t j = c + 1; j < end; j++)
+            if (less(h->e[j], h->e[best])) best = j;
+        if (!less(h->e[best], x)) break;
+        h->e[i] = h->e[best];
+        i = best;
     }
+    h->e[i] = x;
+    return top;
 }
 
 /* makespan(processors, priority, costs, extra, pred_ptr, succ_ptr, succ_idx) -> float
@@ -188,9 +190,9 @@ static PyObject *k_makespan(PyObject *self, PyObject *args) {
         int64_t *pptr = I64(b[2]), *sptr = I64(b[3]), *sidx = I64(b[4]);
         Py_ssize_t cap = n > 0 ? n : 1;
         int64_t *waiting = malloc(sizeof(int64_t) * cap);
-        Heap ready = {malloc(sizeof(double) * cap), malloc(sizeof(int64_t) * cap), 0};
-        Heap running = {malloc(sizeof(double) * cap), malloc(sizeof(int64_t) * cap), 0};
-        if (!waiting || !ready.key || !ready.idx || !running.key || !running.idx) {
+        Heap ready = {malloc(sizeof(Entry) * cap), 0};
+        Heap running = {malloc(sizeof(Entry) * cap), 0};
+        if (!waiting || !ready.e || !running.e) {
             oom = 1;
         } else {
             Py_BEGIN_ALLOW_THREADS
@@ -201,9 +203,7 @@ static PyObject *k_makespan(PyObject *self, PyObject *args) {
             Py_ssize_t free_procs = processors;
             for (;;) {
                 while (ready.size > 0 && free_procs > 0) {
-                    double key;
-                    int64_t v;
-                    heap_pop(&ready, &key, &v);
+                    int64_t v = heap_pop(&ready).idx;
                     double duration = cost[v] + extra;
                     if (duration != 0.0) {
                         heap_push(&running, now + duration, v);
@@ -216,11 +216,9 @@ static PyObject *k_makespan(PyObject *self, PyObject *args) {
                     }
                 }
                 if (running.size == 0) break;
-                now = running.key[0];
-                while (running.size > 0 && running.key[0] == now) {
-                    double t;
-                    int64_t v;
-                    heap_pop(&running, &t, &v);
+                now = running.e[0].key;
+                while (running.size > 0 && running.e[0].key == now) {
+                    int64_t v = heap_pop(&running).idx;
                     free_procs++;
                     for (int64_t e = sptr[v]; e < sptr[v + 1]; e++) {
                         int64_t w = sidx[e];
@@ -231,8 +229,8 @@ static PyObject *k_makespan(PyObject *self, PyObject *args) {
             Py_END_ALLOW_THREADS
         }
         free(waiting);
-        free(ready.key); free(ready.idx);
-        free(running.key); free(running.idx);
+        free(ready.e);
+        free(running.e);
     }
     release(b, 5);
     if (oom) return PyErr_NoMemory();
