@@ -29,6 +29,7 @@ golden: $(STAMP)
 	SERIALSCALE_UPDATE_GOLDEN=1 $(BIN)/python -m pytest tests/test_render.py
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/run.py
 
 clean:

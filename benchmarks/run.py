@@ -1,15 +1,17 @@
-"""Benchmarks: serialscale against baselines run in the same invocation.
+"""Benchmarks: serialscale against baselines run in the same invocation (``make bench``).
 
-Usage: ``python benchmarks/run.py [--quick] [--repeat N]`` (``make bench``). Generates inputs
-under ``benchmarks/data/`` (git-ignored), runs every measurement in a fresh process ``N``
-times, and prints medians, peak memory (max RSS) and ratios against the baselines. Prints
-only; asserts nothing.
+Generates its inputs under ``benchmarks/data/`` (git-ignored): random DAGs of 100,000 and
+1,000,000 steps with about 3 dependencies each, chains and fan-outs of 1,000,000 and
+2,000,000 steps, as JSON and YAML. Runs every measurement in a fresh process ``--repeat``
+times and prints medians, peak memory (max RSS) and ratios, each against a baseline measured
+in the same run. Prints only; asserts nothing. ``--quick`` runs the 100,000-step cases only.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import platform
 import random
 import statistics
 import subprocess
@@ -20,9 +22,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 PY = sys.executable
+CLI = [PY, "-m", "serialscale"]
 
 
-def random_dag(n: int, degree: int, seed: int = 1) -> dict[str, object]:
+def random_dag(n: int, degree: int = 3, seed: int = 1) -> dict[str, object]:
     """``n`` steps, each needing up to ``degree`` random earlier steps; integer costs 1..10."""
     rnd = random.Random(seed)
     steps = []
@@ -53,34 +56,25 @@ def write_yaml(doc: dict[str, object], path: Path) -> None:
             f.write("  - " + json.dumps(step, separators=(", ", ": ")) + "\n")
 
 
-def inputs(quick: bool) -> dict[str, Path]:
+def make_input(name: str, ext: str) -> Path:
+    """``benchmarks/data/NAME.EXT``, generated on first use."""
+    path = DATA / f"{name}.{ext}"
+    if path.exists():
+        return path
     DATA.mkdir(exist_ok=True)
-    sizes = {"random-100k": (random_dag, 100_000)}
-    if not quick:
-        sizes |= {
-            "random-1m": (random_dag, 1_000_000),
-            "chain-1m": (chain, 1_000_000),
-            "fan-1m": (fan_out, 1_000_000),
-        }
-    files: dict[str, Path] = {}
-    for name, (make, n) in sizes.items():
-        doc = None
-        for ext in ("json", "yaml"):
-            path = DATA / f"{name}.{ext}"
-            files[f"{name}.{ext}"] = path
-            if path.exists():
-                continue
-            doc = doc or (make(n, 3) if make is random_dag else make(n))  # type: ignore[operator]
-            if ext == "json":
-                path.write_text(json.dumps(doc))
-            else:
-                write_yaml(doc, path)
-    return files
+    kind, size = name.rsplit("-", 1)
+    n = int(size.replace("k", "000").replace("m", "000000"))
+    doc = {"random": random_dag, "chain": chain, "fan": fan_out}[kind](n)
+    if ext == "json":
+        path.write_text(json.dumps(doc))
+    else:
+        write_yaml(doc, path)
+    return path
 
 
-NX_PIPELINE = """
+NX = """
 import json, sys, networkx as nx
-doc = json.load(open(sys.argv[1]))
+doc = LOAD
 g = nx.DiGraph()
 cost = {s["id"]: s.get("cost", 1) for s in doc["steps"]}
 g.add_node("__sink__")
@@ -90,63 +84,124 @@ for s in doc["steps"]:
         g.add_edge(d, s["id"], w=cost[d])
 print(nx.dag_longest_path_length(g, weight="w"))
 """
-
-YAML_NX_PIPELINE = NX_PIPELINE.replace(
-    "doc = json.load(open(sys.argv[1]))",
-    "import yaml\ndoc = yaml.load(open(sys.argv[1]), Loader=yaml.CSafeLoader)",
+RX = """
+import json, sys, rustworkx as rx
+doc = LOAD
+steps = doc["steps"]
+index = {s["id"]: i for i, s in enumerate(steps)}
+cost = [s.get("cost", 1) for s in steps]
+g = rx.PyDiGraph()
+g.add_nodes_from(cost)
+sink = g.add_node(0)
+edges = [(i, sink, cost[i]) for i in range(len(steps))]
+edges += [(index[d], i, cost[index[d]]) for i, s in enumerate(steps) for d in s.get("needs", [])]
+g.add_edges_from(edges)
+print(rx.dag_weighted_longest_path_length(g, lambda a, b, w: float(w)))
+"""
+JSON_LOAD = "json.load(open(sys.argv[1]))"
+YAML_LOAD = "__import__('yaml').safe_load(open(sys.argv[1]))"
+BARE_YAML = (
+    "import gc, sys, yaml\ngc.disable()\nyaml.load(open(sys.argv[1]), Loader=yaml.CSafeLoader)"
 )
 
-BARE_YAML = """
-import gc, sys, yaml
-gc.disable()
-yaml.load(open(sys.argv[1]), Loader=yaml.CSafeLoader)
-"""
+WRAPPER = (
+    "import resource, subprocess, sys, time\n"
+    "t = time.perf_counter()\n"
+    "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
+    "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
 
 
 def measure(cmd: list[str], repeat: int) -> tuple[float, float]:
     """Median wall seconds and peak RSS (MiB) of ``cmd`` over ``repeat`` fresh processes."""
     times, peaks = [], []
-    wrapper = [
-        PY, "-c",
-        "import resource, subprocess, sys, time\n"
-        "t = time.perf_counter(); subprocess.run(sys.argv[1:], check=True, "
-        "stdout=subprocess.DEVNULL)\n"
-        "print(time.perf_counter() - t, "
-        "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)",
-    ]  # fmt: skip
     for _ in range(repeat):
-        out = subprocess.run([*wrapper, *cmd], capture_output=True, text=True, check=True)
-        seconds, peak = out.stdout.split()
+        out = subprocess.run([PY, "-c", WRAPPER, *cmd], capture_output=True, text=True, check=True)
+        seconds, peak_kib = out.stdout.split()
         times.append(float(seconds))
-        peaks.append(float(peak))
+        peaks.append(float(peak_kib) / 1024)
     return statistics.median(times), max(peaks)
+
+
+class Table:
+    """Prints rows as they are measured: label, median, peak memory, comment."""
+
+    def __init__(self, repeat: int) -> None:
+        self.repeat = repeat
+        print(f"{'measurement':<52} {'median s':>9} {'peak MiB':>9}  comparison")
+
+    def row(self, label: str, cmd: list[str], note: str = "") -> tuple[float, float]:
+        t, mem = measure(cmd, self.repeat)
+        print(f"{label:<52} {t:9.3f} {mem:9.0f}  {note}", flush=True)
+        return t, mem
+
+    def compare(self, label: str, cmd: list[str], base: tuple[float, float], name: str) -> tuple:
+        t, mem = measure(cmd, self.repeat)
+        note = f"{base[0] / t:5.2f}x faster than {name}, memory {mem / base[1]:.2f}x"
+        print(f"{label:<52} {t:9.3f} {mem:9.0f}  {note}", flush=True)
+        return t, mem
+
+
+def has(module: str) -> bool:
+    return subprocess.run([PY, "-c", f"import {module}"], capture_output=True).returncode == 0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="only the 100k-step inputs")
+    parser.add_argument("--quick", action="store_true", help="only the 100,000-step cases")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    files = inputs(args.quick)
-    cli = [PY, "-m", "serialscale", "analyze", "--format", "json"]
-    print(f"{'measurement':<42} {'median s':>9} {'peak MiB':>9} {'ratio':>8}")
+    print(f"serialscale benchmarks, {time.strftime('%Y-%m-%d')}, Python "
+          f"{platform.python_version()}, {platform.machine()}, repeat {args.repeat}")  # fmt: skip
+    table = Table(args.repeat)
+    analyze = [*CLI, "analyze", "--format", "json"]
 
-    def row(label: str, cmd: list[str], base: tuple[float, float] | None = None) -> tuple:
-        t, mem = measure(cmd, args.repeat)
-        ratio = f"{base[0] / t:7.2f}x" if base else ""
-        print(f"{label:<42} {t:9.3f} {mem:9.0f} {ratio:>8}", flush=True)
-        return t, mem
+    print("\n1. JSON workloads end to end (every default metric) against graph libraries")
+    for size in ["100k"] + ([] if args.quick else ["1m"]):
+        path = str(make_input(f"random-{size}", "json"))
+        nx_base = table.row(f"networkx pipeline random-{size}.json", [PY, "-c", NX.replace(
+            "LOAD", JSON_LOAD), path])  # fmt: skip
+        rx_base = None
+        if has("rustworkx"):
+            rx_base = table.row(f"rustworkx pipeline random-{size}.json", [PY, "-c", RX.replace(
+                "LOAD", JSON_LOAD), path])  # fmt: skip
+        ours = table.compare(f"serialscale analyze random-{size}.json", [*analyze, path],
+                             nx_base, "networkx")  # fmt: skip
+        if rx_base:
+            print(f"{'':<52} {'':>9} {'':>9}  {rx_base[0] / ours[0]:5.2f}x the speed of rustworkx")
 
-    for name in sorted(files):
-        path = str(files[name])
-        if name.endswith(".json"):
-            base = row(f"networkx pipeline {name}", [PY, "-c", NX_PIPELINE, path])
-        else:
-            base = row(f"yaml.safe_load + networkx {name}", [PY, "-c", YAML_NX_PIPELINE, path])
-            row(f"bare CSafeLoader, gc paused {name}", [PY, "-c", BARE_YAML, path])
-        row(f"serialscale analyze {name}", [*cli, path], base)
-    print("ratio = baseline time / serialscale time (above 1: serialscale is faster)")
-    print(f"measured {time.strftime('%Y-%m-%d')} with Python {sys.version.split()[0]}")
+    print("\n2. YAML workloads end to end")
+    path = str(make_input("random-100k", "yaml"))
+    base = table.row("yaml.safe_load + networkx random-100k.yaml", [PY, "-c", NX.replace(
+        "LOAD", YAML_LOAD), path])  # fmt: skip
+    bare = table.row("bare CSafeLoader, gc paused random-100k.yaml", [PY, "-c", BARE_YAML, path])
+    ours = table.compare("serialscale analyze random-100k.yaml", [*analyze, path], base,
+                         "safe_load + networkx")  # fmt: skip
+    print(f"{'':<52} {'':>9} {'':>9}  {ours[0] / bare[0]:5.2f}x the time of the bare parse")
+
+    print("\n3. Start-up")
+    small = str(HERE.parent / "workloads" / "reasoning_chain.yaml")
+    typer_base = table.row("python -c 'import typer'", [PY, "-c", "import typer"])
+    script = str(Path(PY).parent / "serialscale")  # the console script people run
+    for label, cmd in (
+        ("serialscale --version", [script, "--version"]),
+        ("serialscale analyze (14-step file, json)", [script, "analyze", "-f", "json", small]),
+    ):
+        t, _ = measure(cmd, max(args.repeat, 5))
+        print(f"{label:<52} {t:9.3f} {'':>9}  {t / typer_base[0]:.2f}x the time of import typer")
+
+    if not args.quick:
+        print("\n4. Linear scaling: 2,000,000 steps against 1,000,000")
+        for kind in ("chain", "fan"):
+            one = table.row(f"serialscale analyze {kind}-1m.json",
+                            [*analyze, str(make_input(f"{kind}-1m", "json"))])  # fmt: skip
+            two = table.row(f"serialscale analyze {kind}-2m.json",
+                            [*analyze, str(make_input(f"{kind}-2m", "json"))])  # fmt: skip
+            print(f"{'':<52} {'':>9} {'':>9}  2m / 1m = {two[0] / one[0]:.2f}x")
+
+    print("\n5. Tracing (benchmarks/trace_bench.py)")
+    big = [] if args.quick else ["--big", "10000000"]
+    subprocess.run([PY, str(HERE / "trace_bench.py"), *big], check=True)
 
 
 if __name__ == "__main__":

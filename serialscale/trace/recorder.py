@@ -11,21 +11,32 @@ import os
 import sys
 from array import array
 from collections.abc import Iterable
-from types import CodeType
+from types import CodeType, FrameType
 
 from ..graph import Cost, Graph
 
 _getframe = sys._getframe
 
 NO_STEP = -1
+FLUSH_STEPS = 65_536
 
 
 class Recorder:
     """Collects steps while a traced function runs.
 
+    :meth:`binary` is the hot path of tracing (one call per recorded operation): it is kept
+    flat, with slotted attributes, one dictionary lookup to identify the call site, and three
+    appends to typed arrays.
+
     ``control`` is ``"dataflow"`` (branches add no dependency) or ``"strict"`` (every step
     recorded after a branch on a traced value also needs the step that produced that value).
     """
+
+    __slots__ = (
+        "_codes", "_labels", "a", "b", "control", "control_decisions", "costs", "count",
+        "decision", "escapes", "more", "paused", "pending", "site", "site_names", "sites",
+        "strict",
+    )  # fmt: skip
 
     def __init__(self, control: str = "dataflow") -> None:
         if control not in ("dataflow", "strict"):
@@ -35,9 +46,17 @@ class Recorder:
         self.site = array("i")  # site index of each step
         self.a = array("q")  # first predecessor or NO_STEP
         self.b = array("q")  # second predecessor or NO_STEP
+        # Recent steps as flat (site, a, b) triples: list appends are cheaper than array
+        # appends, and :meth:`flush` moves them into the arrays every FLUSH_STEPS steps.
+        self.pending: list[int] = []
+        self.count = 0  # steps recorded
         self.more: dict[int, list[int]] = {}  # predecessors beyond two
         self.costs: dict[int, Cost] = {}  # costs other than 1
-        self._sites: dict[tuple[str, CodeType | str, int], int] = {}
+        # (operation, id(code), instruction offset) -> label index. The instruction offset is
+        # cheap to read, unlike the line number, which is looked up once per new site.
+        self.sites: dict[tuple[str, int, int], int] = {}
+        self._codes: list[CodeType] = []  # keeps every code object seen alive: ids stay unique
+        self._labels: dict[tuple[str, str, int], int] = {}
         self.site_names: list[tuple[str, str, int]] = []  # (operation, file, line)
         self.paused = 0  # > 0 inside a task's body
         self.decision = NO_STEP  # the step behind the most recent branch (strict mode)
@@ -45,43 +64,68 @@ class Recorder:
         self.escapes = 0
 
     def __len__(self) -> int:
-        return len(self.site)
+        return self.count
 
-    def _site(self, op: str, depth: int) -> int:
-        frame = _getframe(depth)
-        code = frame.f_code
-        key = (op, code, frame.f_lineno)
-        index = self._sites.get(key)
-        if index is None:
-            index = len(self.site_names)
-            self._sites[key] = index
-            self.site_names.append((op, os.path.basename(code.co_filename), frame.f_lineno))
-        return index
+    def flush(self) -> None:
+        """Move the pending triples into the arrays."""
+        pending = self.pending
+        if pending:
+            self.site.extend(pending[0::3])
+            self.a.extend(pending[1::3])
+            self.b.extend(pending[2::3])
+            pending.clear()
 
-    def binary(self, op: str, x: int, y: int) -> int:
-        """Record one operation on the values made by steps ``x`` and ``y``; its step number."""
-        step = len(self.site)
-        self.site.append(self._site(op, 3))
+    def binary(self, op: str, x: int, y: int, frame: FrameType | None = None) -> int:
+        """Record one operation on the values made by steps ``x`` and ``y``; its step number.
+
+        ``frame`` is the user's frame (the call site that names the step); by default, the
+        caller of the operator method that called this one. Traced values' arithmetic
+        operators inline the common case of this method (see ``values._binary``).
+        """
+        if frame is None:
+            frame = _getframe(2)
+        key = (op, id(frame.f_code), frame.f_lasti)
+        site = self.sites.get(key)
+        if site is None:
+            site = self._new_site(key, frame)
+        step = self.count
+        self.count = step + 1
         if self.decision >= 0:
+            self.flush()
+            self.site.append(site)
             self._add_needs(step, [x, y])
             return step
         if x < 0:
             x, y = y, NO_STEP
         elif x == y:
             y = NO_STEP
-        self.a.append(x)
-        self.b.append(y)
+        self.pending += (site, x, y)
+        if len(self.pending) >= FLUSH_STEPS * 3:
+            self.flush()
         return step
+
+    def _new_site(self, key: tuple[str, int, int], frame: FrameType) -> int:
+        """The label index of a call site seen for the first time (one per op, file, line)."""
+        code = frame.f_code
+        self._codes.append(code)
+        label = (key[0], os.path.basename(code.co_filename), frame.f_lineno)
+        index = self._labels.get(label)
+        if index is None:
+            index = self._labels[label] = len(self.site_names)
+            self.site_names.append(label)
+        self.sites[key] = index
+        return index
 
     def named(self, name: str, needs: Iterable[int], cost: Cost = 1) -> int:
         """Record one coarse step (a task or an op call) with any number of needs."""
-        step = len(self.site)
-        key = (name, name, 0)
-        index = self._sites.get(key)
+        self.flush()
+        step = self.count
+        self.count = step + 1
+        label = (name, "", 0)
+        index = self._labels.get(label)
         if index is None:
-            index = len(self.site_names)
-            self._sites[key] = index
-            self.site_names.append((name, "", 0))
+            index = self._labels[label] = len(self.site_names)
+            self.site_names.append(label)
         self.site.append(index)
         self._add_needs(step, list(needs))
         if cost != 1:
@@ -105,6 +149,7 @@ class Recorder:
 
     def step_ids(self) -> list[str]:
         """Readable unique ids: ``add@algos.py:12#3`` for operations, ``fetch#2`` for tasks."""
+        self.flush()
         counts = [0] * len(self.site_names)
         labels = [f"{op}@{file}:{line}" if file else op for op, file, line in self.site_names]
         ids = []
@@ -115,6 +160,7 @@ class Recorder:
 
     def graph(self) -> Graph:
         """The recorded steps as a :class:`Graph` (input order is already topological)."""
+        self.flush()
         n = len(self.site)
         a, b, more = self.a, self.b, self.more
         needs: list[list[int]] = []

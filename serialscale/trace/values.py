@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 import operator
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .recorder import NO_STEP, Recorder
+from .recorder import FLUSH_STEPS, NO_STEP, Recorder
 
 _active: list[Recorder] = []
 
@@ -86,36 +87,68 @@ class Traced:
         return getattr(self.value, name)
 
 
+_new = object.__new__
+_getframe = sys._getframe
+
+
 def _binary(name: str, fn: Callable[[Any, Any], Any]) -> tuple[Callable, Callable]:
+    # The hot path of tracing. The common case of Recorder.binary is inlined here (a known
+    # call site, no control dependence): one dictionary lookup and one list extend per
+    # operation; the result is built with object.__new__ instead of calling Traced.__init__.
     def forward(self: Traced, other: Any) -> Any:
-        rec = _active[-1] if _active else None
         if type(other) is Traced:
             value = fn(self.value, other.value)
-            if rec is None or rec.paused:
-                return value
-            return Traced(value, rec.binary(name, self.node, other.node))
-        value = fn(self.value, other)
-        if rec is None or rec.paused:
+            y = other.node
+        else:
+            value = fn(self.value, other)
+            y = NO_STEP
+        if not _active:
             return value
-        return Traced(value, rec.binary(name, self.node, NO_STEP))
+        rec = _active[-1]
+        if rec.paused:
+            return value
+        frame = _getframe(1)
+        site = rec.sites.get((name, id(frame.f_code), frame.f_lasti))
+        x = self.node
+        if site is None or rec.decision >= 0:
+            step = rec.binary(name, x, y, frame)
+        else:
+            if x < 0:
+                x, y = y, NO_STEP
+            elif x == y:
+                y = NO_STEP
+            pending = rec.pending
+            pending += (site, x, y)
+            step = rec.count
+            rec.count = step + 1
+            if len(pending) >= FLUSH_STEPS * 3:
+                rec.flush()
+        out = _new(Traced)
+        out.value = value
+        out.node = step
+        return out
 
     def reflected(self: Traced, other: Any) -> Any:
-        rec = _active[-1] if _active else None
         value = fn(other, self.value)
-        if rec is None or rec.paused:
+        if not _active or _active[-1].paused:
             return value
-        return Traced(value, rec.binary(name, self.node, NO_STEP))
+        out = _new(Traced)
+        out.value = value
+        out.node = _active[-1].binary(name, self.node, NO_STEP)
+        return out
 
     return forward, reflected
 
 
 def _unary(name: str, fn: Callable[[Any], Any]) -> Callable:
     def method(self: Traced) -> Any:
-        rec = _active[-1] if _active else None
         value = fn(self.value)
-        if rec is None or rec.paused:
+        if not _active or _active[-1].paused:
             return value
-        return Traced(value, rec.binary(name, self.node, NO_STEP))
+        out = _new(Traced)
+        out.value = value
+        out.node = _active[-1].binary(name, self.node, NO_STEP)
+        return out
 
     return method
 
