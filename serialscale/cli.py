@@ -108,6 +108,29 @@ class GateFormat(str, Enum):
     github = "github"
 
 
+ProcessorsOption = Annotated[
+    int,
+    typer.Option("--processors", "-p", min=1,
+                 help="Target processor count for the classification (default 8)."),
+]  # fmt: skip
+ControlOption = Annotated[
+    ControlMode,
+    typer.Option("--control", help="Traced functions: dataflow ignores branches; strict makes "
+                 "later steps need the latest branch."),
+]  # fmt: skip
+MaxStepsOption = Annotated[
+    int, typer.Option("--max-steps", min=1, help="Largest expansion of a template.")
+]
+ParamOption = Annotated[
+    list[str] | None,
+    typer.Option("--param", help="NAME=VALUE for a traced function or a templated workload "
+                 "(repeatable)."),
+]  # fmt: skip
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the result to this file, whole.")
+]
+
+
 FailOnOption = Annotated[
     FailOn | None,
     typer.Option("--fail-on", help="Fail (exit 1) when a workload is classified at or below "
@@ -151,41 +174,20 @@ def analyze(
     fmt: Annotated[
         BatchFormat, typer.Option("--format", "-f", help="Output format.")
     ] = BatchFormat.table,
-    processors: Annotated[
-        int,
-        typer.Option(
-            "--processors", "-p", min=1, help="Target processor count for the classification."
-        ),
-    ] = DEFAULT_PROCESSORS,
+    processors: ProcessorsOption = DEFAULT_PROCESSORS,
     overhead: Annotated[
         float,
         typer.Option(
             "--overhead", min=0.0, help="Per-step scheduling cost when steps run in parallel."
         ),
     ] = 0.0,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
-    ] = None,
+    output: OutputOption = None,
     detail: Annotated[
         bool, typer.Option("--detail", help="Add per-step start, finish and slack records.")
     ] = False,
-    param: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--param", help="NAME=VALUE for a traced function or a templated workload (repeatable)."
-        ),
-    ] = None,
-    control: Annotated[
-        ControlMode,
-        typer.Option(
-            "--control",
-            help="Traced functions: dataflow ignores branches; strict "
-            "makes later steps need the latest branch.",
-        ),
-    ] = ControlMode.dataflow,
-    max_steps: Annotated[
-        int, typer.Option("--max-steps", min=1, help="Largest expansion of a template.")
-    ] = DEFAULT_MAX_STEPS,
+    param: ParamOption = None,
+    control: ControlOption = ControlMode.dataflow,
+    max_steps: MaxStepsOption = DEFAULT_MAX_STEPS,
     include: Annotated[
         list[str] | None,
         typer.Option(
@@ -435,9 +437,7 @@ def scale(
         str,
         typer.Option("--sweep", help="NAME=V1,V2,... or NAME=LOW..HIGH (powers of two)."),
     ],
-    param: Annotated[
-        list[str] | None, typer.Option("--param", help="Other NAME=VALUE parameters.")
-    ] = None,
+    param: ParamOption = None,
     predict: Annotated[
         str | None,
         typer.Option("--predict", help="NAME=VALUE: extrapolate to a size too large to run."),
@@ -445,18 +445,10 @@ def scale(
     fmt: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Output format.")
     ] = OutputFormat.table,
-    processors: Annotated[
-        int, typer.Option("--processors", "-p", min=1, help="Target processor count.")
-    ] = DEFAULT_PROCESSORS,
-    control: Annotated[
-        ControlMode, typer.Option("--control", help="Traced functions: dataflow or strict.")
-    ] = ControlMode.dataflow,
-    max_steps: Annotated[
-        int, typer.Option("--max-steps", min=1, help="Largest expansion of a template.")
-    ] = DEFAULT_MAX_STEPS,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
-    ] = None,
+    processors: ProcessorsOption = DEFAULT_PROCESSORS,
+    control: ControlOption = ControlMode.dataflow,
+    max_steps: MaxStepsOption = DEFAULT_MAX_STEPS,
+    output: OutputOption = None,
 ) -> None:
     """Sweep a size parameter: does depth grow like a constant, a log, or a polynomial?"""
     from .render.scale import render_scale_json, render_scale_markdown, render_scale_table

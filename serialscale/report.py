@@ -20,6 +20,20 @@ from .graph import Cost
 
 SCHEMA_VERSION = 1
 
+#: The top-level keys of the stable JSON contract, in output order (others may follow).
+CONTRACT_KEYS = (
+    "schema_version", "workload", "source", "steps", "dependencies", "work", "depth",
+    "depth_steps", "width", "speedup_ceiling", "serial_fraction", "critical_path",
+    "near_critical", "speedup", "profile", "classification", "recommendation",
+)  # fmt: skip
+
+#: Every key :class:`Report` writes itself; any other key of a saved report is kept in
+#: ``extra`` (``params``, ``target`` and the like).
+REPORT_KEYS = frozenset(
+    (*CONTRACT_KEYS, "description", "unit", "processors", "overhead", "burdened_depth",
+     "burdened_speedup_ceiling", "detail")
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Report:
@@ -91,13 +105,6 @@ class Report:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
         """Load a report saved by :meth:`to_dict` (keys it does not know go to ``extra``)."""
-        known = {
-            "schema_version", "workload", "source", "steps", "dependencies", "work", "depth",
-            "depth_steps", "width", "speedup_ceiling", "serial_fraction", "critical_path",
-            "near_critical", "speedup", "profile", "classification", "recommendation",
-            "description", "unit", "processors", "overhead", "burdened_depth",
-            "burdened_speedup_ceiling", "detail",
-        }  # fmt: skip
         return cls(
             schema_version=data["schema_version"],
             workload=data["workload"],
@@ -123,5 +130,5 @@ class Report:
             burdened_depth=data.get("burdened_depth", data["depth"]),
             burdened_speedup_ceiling=data.get("burdened_speedup_ceiling"),
             detail=data.get("detail"),
-            extra={k: v for k, v in data.items() if k not in known},
+            extra={k: v for k, v in data.items() if k not in REPORT_KEYS},
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .classify import CLASSES
+from .report import CONTRACT_KEYS
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 NUMBER = {"type": "number"}
@@ -32,25 +33,7 @@ def _report() -> dict[str, Any]:
     }
     return {
         "type": "object",
-        "required": [
-            "schema_version",
-            "workload",
-            "source",
-            "steps",
-            "dependencies",
-            "work",
-            "depth",
-            "depth_steps",
-            "width",
-            "speedup_ceiling",
-            "serial_fraction",
-            "critical_path",
-            "near_critical",
-            "speedup",
-            "profile",
-            "classification",
-            "recommendation",
-        ],
+        "required": list(CONTRACT_KEYS),
         "properties": {
             "schema_version": {"const": 1},
             "workload": {"type": "string"},

@@ -12,6 +12,7 @@ from serialscale import SCHEMA_VERSION, __version__
 
 from .conftest import ROOT, WORKLOADS
 
+# Written out again on purpose: the contract named in the issue, not the code's own list.
 CONTRACT = [
     "schema_version", "workload", "source", "steps", "dependencies", "work", "depth",
     "depth_steps", "width", "speedup_ceiling", "serial_fraction", "critical_path",
