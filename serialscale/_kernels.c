@@ -485,7 +485,79 @@ fail:
     return NULL;
 }
 
+/* json_duplicate_key(data) -> byte offset of the first key repeated within one JSON object,
+ * -1 when there is none, -2 when the scan gives up (an object with more than MAX_KEYS keys,
+ * or text that is not JSON: the caller then takes the slow, fully checked path). Keys are
+ * compared as raw bytes, escapes included. */
+#define MAX_KEYS 64
+#define MAX_DEPTH 1000
+typedef struct {
+    int is_object;
+    int expect_key;
+    Py_ssize_t nkeys;
+    Py_ssize_t key_start[MAX_KEYS];
+    Py_ssize_t key_len[MAX_KEYS];
+} Frame;
+
+static PyObject *k_json_duplicate_key(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "y*", &view)) return NULL;
+    const char *p = view.buf;
+    Py_ssize_t n = view.len, result = -1;
+    Py_ssize_t cap = 64, depth = 0;
+    Frame *stack = malloc(sizeof(Frame) * cap);
+    if (!stack) { PyBuffer_Release(&view); return PyErr_NoMemory(); }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n && result == -1; i++) {
+        char c = p[i];
+        if (c == '{' || c == '[') {
+            if (depth == MAX_DEPTH) { result = -2; break; }
+            if (depth == cap) {
+                Frame *bigger = realloc(stack, sizeof(Frame) * cap * 2);
+                if (!bigger) { result = -2; break; }
+                stack = bigger;
+                cap *= 2;
+            }
+            stack[depth].is_object = (c == '{');
+            stack[depth].expect_key = (c == '{');
+            stack[depth].nkeys = 0;
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (depth == 0) { result = -2; break; }
+            depth--;
+        } else if (c == ',') {
+            if (depth > 0 && stack[depth - 1].is_object) stack[depth - 1].expect_key = 1;
+        } else if (c == '"') {
+            Py_ssize_t start = i + 1, j = start;
+            while (j < n && p[j] != '"') j += (p[j] == '\\') ? 2 : 1;
+            if (j >= n) { result = -2; break; }
+            if (depth > 0 && stack[depth - 1].is_object && stack[depth - 1].expect_key) {
+                Frame *f = &stack[depth - 1];
+                Py_ssize_t len = j - start;
+                for (Py_ssize_t k = 0; k < f->nkeys; k++) {
+                    if (f->key_len[k] == len && memcmp(p + f->key_start[k], p + start, len) == 0) {
+                        result = i;
+                        break;
+                    }
+                }
+                if (result != -1) break;
+                if (f->nkeys == MAX_KEYS) { result = -2; break; }
+                f->key_start[f->nkeys] = start;
+                f->key_len[f->nkeys] = len;
+                f->nkeys++;
+                f->expect_key = 0;
+            }
+            i = j;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    free(stack);
+    PyBuffer_Release(&view);
+    return PyLong_FromSsize_t(result);
+}
+
 static PyMethodDef methods[] = {
+    {"json_duplicate_key", k_json_duplicate_key, METH_VARARGS, "First repeated JSON key."},
     {"count_duplicates", k_count_duplicates, METH_VARARGS, "Repeated needs within rows."},
     {"asap", k_asap, METH_VARARGS, "ASAP start and finish times (see metrics.asap_schedule)."},
     {"bottom_levels", k_bottom_levels, METH_VARARGS, "Bottom levels (see metrics.bottom_levels)."},

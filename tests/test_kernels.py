@@ -83,3 +83,61 @@ def test_pure_python_can_be_forced(monkeypatch) -> None:
     monkeypatch.setenv(kernels.PURE_ENV, "1")
     assert kernels.select() is None
     assert kernels.select(True) is not None
+
+
+@settings(max_examples=60)
+@given(dags(max_steps=30, costs=st.one_of(small_ints, costs_float)), st.booleans())
+def test_fast_json_path_gives_the_checked_paths_workload(dag: Dag, int_ids: bool) -> None:
+    from serialscale.sources import yaml_source
+
+    ids = list(range(len(dag.costs))) if int_ids else dag.ids
+    steps = []
+    for i, cost in enumerate(dag.costs):
+        step = {"id": ids[i], "cost": cost}
+        if dag.needs[i]:
+            step["needs"] = [ids[j] for j in dag.needs[i]]
+        steps.append(step)
+    doc = {"name": "w", "unit": "s", "steps": steps}
+    data = json.dumps(doc).encode()
+    assert yaml_source.json_columns(data) is not None  # the fast path takes it
+    fast = yaml_source.parse_workload(data, "w.json", is_json=True)
+    original = yaml_source.json_columns
+    yaml_source.json_columns = lambda data: None
+    try:
+        checked = yaml_source.parse_workload(data, "w.json", is_json=True)
+    finally:
+        yaml_source.json_columns = original
+    assert render_json(analyze_workload(fast, detail=True)) == render_json(
+        analyze_workload(checked, detail=True)
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (b'{"a": 1, "b": {"a": 2}, "a": 3}', len(b'{"a": 1, "b": {"a": 2}, ')),
+        (b'{"x": "\\"a\\":", "a": 1}', -1),
+        (b'{"a": [{"a": 1, "b": ["a", "a"]}]}', -1),
+        (
+            b'{"steps": [{"id": "a", "cost": 1}, {"id": "b", "id": "c"}]}',
+            len(b'{"steps": [{"id": "a", "cost": 1}, {"id": "b", '),
+        ),
+        (b"[" * 5000, -2),
+        (b'{"a": "unterminated', -2),
+    ],
+)
+def test_json_duplicate_key_scan(text: bytes, expected: int) -> None:
+    from serialscale import _kernels
+
+    assert _kernels.json_duplicate_key(text) == expected
+
+
+def test_fast_json_path_falls_back_for_anything_unusual() -> None:
+    from serialscale.sources.json_fast import json_columns
+
+    assert json_columns(b'{"steps": [{"id": "a", "cost": -1}]}') is None
+    assert json_columns(b'{"steps": [{"id": "a", "id": "b"}]}') is None
+    assert json_columns(b'{"params": {"n": 2}, "steps": [{"id": "a"}]}') is None
+    assert json_columns(b'{"steps": []}') is None
+    assert json_columns(b'{"steps": [{"id": ""}]}') is None
+    assert json_columns(b'{"steps": [{"id": "a"}]}') is not None

@@ -164,8 +164,8 @@ def _json_key_line(text: str, key: str) -> int | None:
 class Locator:
     """Finds the line and column of a path into the document, parsing again only when asked."""
 
-    def __init__(self, text: str, source: str) -> None:
-        self._text = text
+    def __init__(self, text: str | bytes, source: str) -> None:
+        self._text = text  # bytes are decoded only if an error has to be located
         self._source = source
         self._root: yaml.Node | None = None
         self._tried = False
@@ -174,7 +174,10 @@ class Locator:
         if not self._tried:
             self._tried = True
             try:
-                self._root = yaml.compose(self._text, Loader=_BaseLoader)
+                text = self._text
+                if isinstance(text, bytes):
+                    text = text.decode("utf-8-sig", errors="replace")
+                self._root = yaml.compose(text, Loader=_BaseLoader)
             except (yaml.YAMLError, RecursionError):
                 self._root = None
         node = self._root

@@ -29,6 +29,7 @@ from ..defaults import DEFAULT_MAX_STEPS
 from ..errors import Location, WorkloadError, suggest
 from ..graph import CycleError, Graph
 from ..model import Workload
+from .json_fast import json_columns
 from .optional import OptionalNeed
 from .parsing import Locator, decode, parse_document
 
@@ -84,6 +85,14 @@ def parse_workload(
     max_steps: int = DEFAULT_MAX_STEPS,
 ) -> Workload:
     """Parse workload text (YAML, or JSON when ``is_json``) into a :class:`Workload`."""
+    if is_json and isinstance(data, bytes) and not params:
+        columns = json_columns(data)
+        if columns is not None:  # valid JSON, checked in C; the rest as for any workload
+            validator = _Validator(data, source, params, max_steps)
+            return validator.build(
+                columns.name or name or "workload", columns.description, columns.unit,
+                columns.ids, columns.costs, columns.needs, {},
+            )  # fmt: skip
     text = decode(data, source) if isinstance(data, bytes) else data
     # Parsing builds millions of small containers and frees none of them: the cyclic garbage
     # collector would only rescan them again and again (several times slower on big files).
@@ -102,7 +111,7 @@ class _Validator:
     """Checks the plain document and builds the graph; locates errors only when they happen."""
 
     def __init__(
-        self, text: str, source: str, params: Mapping[str, str] | None, max_steps: int
+        self, text: str | bytes, source: str, params: Mapping[str, str] | None, max_steps: int
     ) -> None:
         self.source = source
         self.locator = Locator(text, source)
@@ -132,6 +141,7 @@ class _Validator:
                     key=True,
                 )
         name = self.text_field(doc, "name") or default_name
+        description, unit = self.text_field(doc, "description"), self.text_field(doc, "unit")
         steps = doc.get("steps")
         if "steps" not in doc:
             raise self.fail("missing 'steps': expected a non-empty list of steps")
@@ -157,6 +167,21 @@ class _Validator:
                     "function (file.py:function)"
                 )
             ids, costs, raw_needs = self.steps(steps)
+        return self.build(name, description, unit, ids, costs, raw_needs, extra)
+
+    def build(
+        self,
+        name: str,
+        description: str | None,
+        unit: str | None,
+        ids: list[str],
+        costs: list[Any],
+        raw_needs: list[list[Any]],
+        extra: dict[str, Any],
+    ) -> Workload:
+        """Resolve the needs and build the graph from checked columns (the step ids, costs
+        and need lists), raising located errors for unknown needs, duplicates and cycles.
+        """
         pred_ptr, pred_idx = self.resolve(ids, raw_needs)
         try:
             graph = Graph.from_csr(ids, costs, pred_ptr, pred_idx)
@@ -177,8 +202,8 @@ class _Validator:
             name=name,
             graph=graph,
             source=self.source,
-            description=self.text_field(doc, "description"),
-            unit=self.text_field(doc, "unit"),
+            description=description,
+            unit=unit,
             extra=extra,
         )
 
