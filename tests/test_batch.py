@@ -255,3 +255,21 @@ def test_every_bundled_workload_matches_the_workload_schema() -> None:
     assert len(files) >= 13
     for path in files:
         validator.validate(yaml.safe_load(path.read_text()))
+
+
+def test_progress_bar_only_on_a_terminal_for_long_batches(monkeypatch) -> None:
+    import io
+    import sys
+
+    from serialscale import cli
+
+    with cli._progress(100) as advance:
+        assert advance is None  # stderr is not a terminal under pytest
+    fake = io.StringIO()
+    fake.isatty = lambda: True  # type: ignore[method-assign]
+    monkeypatch.setattr(sys, "stderr", fake)
+    with cli._progress(3) as advance:
+        assert advance is None  # too short to need one
+    with cli._progress(100) as advance:
+        assert callable(advance)
+        advance(100)
