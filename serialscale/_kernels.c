@@ -556,7 +556,90 @@ static PyObject *k_json_duplicate_key(PyObject *self, PyObject *args) {
     return PyLong_FromSsize_t(result);
 }
 
+/* resolve_names(ids, needs, pred_ptr_out, pred_idx_out) -> status
+ * Step ids (a list of str) and per-step need lists (a list of lists of str) to CSR index
+ * arrays, through an open-addressing table of (hash, index). Status 0: done. Status 1: the
+ * caller must take its own, checked path (a repeated id, an unknown need, a need that is
+ * not a str, a row that is not a list), which then reports the problem with its location. */
+typedef struct {
+    Py_hash_t hash;
+    int64_t index;
+} Slot;
+
+static PyObject *k_resolve_names(PyObject *self, PyObject *args) {
+    PyObject *ids, *needs, *o[2];
+    if (!PyArg_ParseTuple(args, "O!O!OO", &PyList_Type, &ids, &PyList_Type, &needs, &o[0], &o[1]))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(ids);
+    if (PyList_GET_SIZE(needs) != n) {
+        PyErr_SetString(PyExc_ValueError, "ids and needs differ in length");
+        return NULL;
+    }
+    Buf b[2] = {0};
+    Slot *table = NULL;
+    long status = 0;
+    if (get_buf(o[0], &b[0], 'q', n + 1, "pred_ptr") < 0) goto fail;
+    if (get_buf(o[1], &b[1], 'q', 0, "pred_idx") < 0) goto fail;
+    {
+        int64_t *ptr = I64(b[0]), *idx = I64(b[1]);
+        Py_ssize_t m = LEN(b[1]);
+        size_t cap = 16;
+        while (cap < (size_t)n * 2) cap <<= 1;
+        size_t mask = cap - 1;
+        table = malloc(sizeof(Slot) * cap);
+        if (!table) { PyErr_NoMemory(); goto fail; }
+        for (size_t k = 0; k < cap; k++) table[k].index = -1;
+        for (Py_ssize_t i = 0; i < n && status == 0; i++) {
+            PyObject *key = PyList_GET_ITEM(ids, i);
+            if (!PyUnicode_CheckExact(key)) { status = 1; break; }
+            Py_hash_t h = PyObject_Hash(key);
+            if (h == -1) goto fail;
+            for (size_t k = (size_t)h & mask;; k = (k + 1) & mask) {
+                if (table[k].index < 0) { table[k].hash = h; table[k].index = i; break; }
+                if (table[k].hash == h) {
+                    int eq = PyUnicode_Compare(PyList_GET_ITEM(ids, table[k].index), key);
+                    if (eq == -1 && PyErr_Occurred()) goto fail;
+                    if (eq == 0) { status = 1; break; }  /* a repeated id */
+                }
+            }
+        }
+        Py_ssize_t e = 0;
+        ptr[0] = 0;
+        for (Py_ssize_t i = 0; i < n && status == 0; i++) {
+            PyObject *row = PyList_GET_ITEM(needs, i);
+            if (!PyList_CheckExact(row)) { status = 1; break; }
+            Py_ssize_t len = PyList_GET_SIZE(row);
+            for (Py_ssize_t j = 0; j < len; j++) {
+                PyObject *key = PyList_GET_ITEM(row, j);
+                if (!PyUnicode_CheckExact(key) || e >= m) { status = 1; break; }
+                Py_hash_t h = PyObject_Hash(key);
+                if (h == -1) goto fail;
+                int64_t found = -1;
+                for (size_t k = (size_t)h & mask; table[k].index >= 0; k = (k + 1) & mask) {
+                    if (table[k].hash != h) continue;
+                    PyObject *id = PyList_GET_ITEM(ids, table[k].index);
+                    int eq = id == key ? 0 : PyUnicode_Compare(id, key);
+                    if (eq == -1 && PyErr_Occurred()) goto fail;
+                    if (eq == 0) { found = table[k].index; break; }
+                }
+                if (found < 0) { status = 1; break; }
+                idx[e++] = found;
+            }
+            ptr[i + 1] = e;
+        }
+        if (status == 0 && e != m) status = 1;
+    }
+    free(table);
+    release(b, 2);
+    return PyLong_FromLong(status);
+fail:
+    free(table);
+    release(b, 2);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
+    {"resolve_names", k_resolve_names, METH_VARARGS, "Need names to CSR indices."},
     {"json_duplicate_key", k_json_duplicate_key, METH_VARARGS, "First repeated JSON key."},
     {"count_duplicates", k_count_duplicates, METH_VARARGS, "Repeated needs within rows."},
     {"asap", k_asap, METH_VARARGS, "ASAP start and finish times (see metrics.asap_schedule)."},

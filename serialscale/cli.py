@@ -487,5 +487,10 @@ def scale(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point. A bug never shows users a traceback: one line, exit 2."""
+    try:
+        app(standalone_mode=True)
+    except Exception as exc:  # typer.Exit and click's own errors never get here
+        name = type(exc).__name__
+        print(f"serialscale: internal error: {name}: {exc} (please report it)", file=sys.stderr)
+        sys.exit(ExitCode.INPUT)

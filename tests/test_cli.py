@@ -141,3 +141,20 @@ def test_real_subprocess_error_has_no_traceback(tmp_path: Path) -> None:
         out.stderr == f"{bad}:2:5: error: dependency cycle: a → b → a; a workload must be "
         "acyclic (step 'a')\n"
     )
+
+
+def test_an_internal_bug_is_one_line_not_a_traceback(monkeypatch, capsys) -> None:
+    import pytest
+
+    from serialscale import batch, cli
+
+    def broken(target, options):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(batch, "analyze_one", broken)
+    monkeypatch.setattr(sys, "argv", ["serialscale", "analyze", str(WORKLOADS / "ci_build.yaml")])
+    with pytest.raises(SystemExit) as info:
+        cli.main()
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err == "serialscale: internal error: RuntimeError: simulated bug (please report it)\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from hypothesis import given, settings
@@ -15,6 +16,9 @@ from serialscale.render.json_report import render_json
 from .conftest import Dag, costs_float, dags
 
 pytestmark = pytest.mark.skipif(not kernels.available(), reason="kernels not built")
+uses_default_selection = pytest.mark.skipif(
+    os.environ.get(kernels.PURE_ENV) == "1", reason="pure Python forced: no fast JSON path"
+)
 
 small_ints = st.integers(min_value=0, max_value=3)  # many ties in the critical path
 
@@ -85,6 +89,7 @@ def test_pure_python_can_be_forced(monkeypatch) -> None:
     assert kernels.select(True) is not None
 
 
+@uses_default_selection
 @settings(max_examples=60)
 @given(dags(max_steps=30, costs=st.one_of(small_ints, costs_float)), st.booleans())
 def test_fast_json_path_gives_the_checked_paths_workload(dag: Dag, int_ids: bool) -> None:
@@ -132,6 +137,7 @@ def test_json_duplicate_key_scan(text: bytes, expected: int) -> None:
     assert _kernels.json_duplicate_key(text) == expected
 
 
+@uses_default_selection
 def test_fast_json_path_falls_back_for_anything_unusual() -> None:
     from serialscale.sources.json_fast import json_columns
 

@@ -25,6 +25,7 @@ from itertools import accumulate, chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import kernels
 from ..defaults import DEFAULT_MAX_STEPS
 from ..errors import Location, WorkloadError, suggest
 from ..graph import CycleError, Graph
@@ -327,6 +328,13 @@ class _Validator:
         The common case runs as whole-list operations in C; a row with an integer id, an
         optional need or an error is resolved item by item.
         """
+        fast = kernels.select()
+        if fast is not None and self.expansion is None:
+            # The common case in C; anything unusual (status 1) takes the checked path below.
+            pred_ptr = array("q", bytes(8 * (len(ids) + 1)))
+            pred_idx = array("q", bytes(8 * sum(map(len, raw_needs))))
+            if fast.resolve_names(ids, raw_needs, pred_ptr, pred_idx) == 0:
+                return pred_ptr, pred_idx
         index = dict(zip(ids, range(len(ids)), strict=True))
         if len(index) != len(ids):
             self.duplicate_id(ids)
