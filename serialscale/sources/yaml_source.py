@@ -57,10 +57,9 @@ def load_workload(
     command line); ``max_steps`` bounds a template's expansion.
     """
     source = str(path)
-    options = {"params": params, "max_steps": max_steps}
     if source == "-":
         data = sys.stdin.buffer.read()
-        return parse_workload(data, "<stdin>", name="stdin", **options)  # type: ignore[arg-type]
+        return parse_workload(data, "<stdin>", name="stdin", params=params, max_steps=max_steps)
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -73,7 +72,9 @@ def load_workload(
     except OSError as exc:
         raise WorkloadError(f"cannot read the file: {exc.strerror}", Location(source)) from None
     is_json = p.suffix.lower() == ".json"
-    return parse_workload(data, source, name=p.stem, is_json=is_json, **options)  # type: ignore[arg-type]
+    return parse_workload(
+        data, source, name=p.stem, is_json=is_json, params=params, max_steps=max_steps
+    )
 
 
 def parse_workload(
@@ -86,23 +87,21 @@ def parse_workload(
     max_steps: int = DEFAULT_MAX_STEPS,
 ) -> Workload:
     """Parse workload text (YAML, or JSON when ``is_json``) into a :class:`Workload`."""
-    if is_json and isinstance(data, bytes) and not params:
-        columns = json_columns(data)
-        if columns is not None:  # valid JSON, checked in C; the rest as for any workload
-            validator = _Validator(data, source, params, max_steps)
-            return validator.build(
-                columns.name or name or "workload", columns.description, columns.unit,
-                columns.ids, columns.costs, columns.needs, {},
-            )  # fmt: skip
-    text = decode(data, source) if isinstance(data, bytes) else data
     # Parsing builds millions of small containers and frees none of them: the cyclic garbage
     # collector would only rescan them again and again (several times slower on big files).
     paused = gc.isenabled()
     gc.disable()
     try:
+        if is_json and isinstance(data, bytes) and not params:
+            columns = json_columns(data)
+            if columns is not None:  # valid JSON, checked in C; the rest as for any workload
+                return _Validator(data, source, params, max_steps).build(
+                    columns.name or name or "workload", columns.description, columns.unit,
+                    columns.ids, columns.costs, columns.needs, {},
+                )  # fmt: skip
+        text = decode(data, source) if isinstance(data, bytes) else data
         doc = parse_document(text, source, is_json)
-        validator = _Validator(text, source, params, max_steps)
-        return validator.workload(doc, name or "workload")
+        return _Validator(text, source, params, max_steps).workload(doc, name or "workload")
     finally:
         if paused:
             gc.enable()
