@@ -11,6 +11,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# An editable install is not byte-compiled; a wheel install is. Compile, so start-up is
+	# what users get even where PYTHONDONTWRITEBYTECODE is set.
+	$(BIN)/python -m compileall -q serialscale
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -30,6 +33,7 @@ golden: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m compileall -q serialscale
 	$(BIN)/python benchmarks/run.py
 
 clean:

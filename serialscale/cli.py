@@ -283,9 +283,8 @@ def _thresholds(
     max_serial_fraction: float | None,
     baseline: Path | None,
     max_depth_increase: float | None,
-) -> tuple[Thresholds, Path | None]:
-    from .gates import Thresholds
-
+) -> tuple[Thresholds | None, Path | None]:
+    """Check the gate flags; ``None`` when no gate is asked for (gates are then not loaded)."""
     if max_depth_increase is not None and baseline is None:
         _fail("error: --max-depth-increase needs --baseline")
     for name, value in (("--min-speedup", min_speedup), ("--max-depth", max_depth),
@@ -293,6 +292,14 @@ def _thresholds(
                         ("--max-depth-increase", max_depth_increase)):  # fmt: skip
         if value is not None and not 0 <= value < float("inf"):
             _fail(f"error: {name} must be a finite number >= 0, got {value}")
+    if (
+        fail_on is None
+        and baseline is None
+        and all(v is None for v in (min_speedup, max_depth, max_serial_fraction))
+    ):
+        return None, None
+    from .gates import Thresholds
+
     gates = Thresholds(
         fail_on=fail_on.value if fail_on else None,
         min_speedup=min_speedup,
@@ -305,7 +312,7 @@ def _thresholds(
 
 def _finish(
     result: BatchResult,
-    thresholds: tuple[Thresholds, Path | None],
+    thresholds: tuple[Thresholds | None, Path | None],
     fmt: BatchFormat,
     text: str | None,
     output: Path | None,
@@ -319,17 +326,17 @@ def _finish(
     gates, baseline_path = thresholds
     violations = []
     comparison = None
-    if gates.active or baseline_path is not None:
+    if gates is not None:  # some gate or a baseline was asked for
         from .gates import check, check_baseline, compare, load_reports
 
         violations = check(result.results, gates)
-    if baseline_path is not None:
-        try:
-            old, _ = load_reports(baseline_path)
-        except WorkloadError as exc:
-            _fail(str(exc))
-        comparison = compare(result.results, old)
-        violations += check_baseline(comparison, gates.max_depth_increase)
+        if baseline_path is not None:
+            try:
+                old, _ = load_reports(baseline_path)
+            except WorkloadError as exc:
+                _fail(str(exc))
+            comparison = compare(result.results, old)
+            violations += check_baseline(comparison, gates.max_depth_increase)
     if text is None:
         from .render import batch as renderers
 

@@ -30,7 +30,6 @@ from ..defaults import DEFAULT_MAX_STEPS
 from ..errors import Location, WorkloadError, suggest
 from ..graph import CycleError, Graph
 from ..model import Workload
-from .json_fast import json_columns
 from .optional import OptionalNeed
 from .parsing import Locator, decode, parse_document
 
@@ -93,6 +92,8 @@ def parse_workload(
     gc.disable()
     try:
         if is_json and isinstance(data, bytes) and not params:
+            from .json_fast import json_columns
+
             columns = json_columns(data)
             if columns is not None:  # valid JSON, checked in C; the rest as for any workload
                 return _Validator(data, source, params, max_steps).build(
