@@ -93,7 +93,7 @@ def test_pure_python_can_be_forced(monkeypatch) -> None:
 @settings(max_examples=60)
 @given(dags(max_steps=30, costs=st.one_of(small_ints, costs_float)), st.booleans())
 def test_fast_json_path_gives_the_checked_paths_workload(dag: Dag, int_ids: bool) -> None:
-    from serialscale.sources import json_fast, yaml_source
+    from serialscale.sources import json_fast, workload_file
 
     ids = list(range(len(dag.costs))) if int_ids else dag.ids
     steps = []
@@ -105,11 +105,11 @@ def test_fast_json_path_gives_the_checked_paths_workload(dag: Dag, int_ids: bool
     doc = {"name": "w", "unit": "s", "steps": steps}
     data = json.dumps(doc).encode()
     assert json_fast.json_columns(data) is not None  # the fast path takes it
-    fast = yaml_source.parse_workload(data, "w.json", is_json=True)
+    fast = workload_file.parse_workload(data, "w.json", is_json=True)
     original = json_fast.json_columns
     json_fast.json_columns = lambda data: None
     try:
-        checked = yaml_source.parse_workload(data, "w.json", is_json=True)
+        checked = workload_file.parse_workload(data, "w.json", is_json=True)
     finally:
         json_fast.json_columns = original
     assert render_json(analyze_workload(fast, detail=True)) == render_json(

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from ..defaults import DEFAULT_MAX_STEPS
 from ..model import Workload
-from .yaml_source import load_workload, parse_workload
+from .workload_file import load_workload, parse_workload
 
 _PYTHON_NAMES = ("is_python_target", "trace_function", "trace_workload")
 
