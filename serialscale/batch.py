@@ -100,19 +100,24 @@ def _selected(target: str, relative: str, include: Sequence[str], exclude: Seque
     return not (exclude and hit(exclude))
 
 
+def analyze_target(target: str, options: Options) -> Report:
+    """Load and analyze one target; input problems raise :class:`WorkloadError`."""
+    workload = load_target(target, dict(options.params), options.control, options.max_steps)
+    return analyze_workload(
+        workload,
+        processors=options.processors,
+        overhead=options.overhead,
+        detail=options.detail,
+    )
+
+
 def analyze_one(target: str, options: Options) -> tuple[str, dict[str, Any]]:
-    """Analyze one target; ``("ok", report dict)`` or ``("error", error dict)``. Never raises
-    for a problem of the target itself, so a batch can go on.
+    """Analyze one target for a batch: ``("ok", report dict)`` or ``("error", error dict)``,
+    plain data that crosses process boundaries. Never raises for a problem of the target
+    itself, so a batch can go on.
     """
     try:
-        workload = load_target(target, dict(options.params), options.control, options.max_steps)
-        report = analyze_workload(
-            workload,
-            processors=options.processors,
-            overhead=options.overhead,
-            detail=options.detail,
-        )
-        return "ok", report.to_dict()
+        return "ok", analyze_target(target, options).to_dict()
     except WorkloadError as exc:
         record = exc.to_dict()
         record["source"] = target
@@ -238,6 +243,7 @@ __all__ = [
     "Options",
     "analyze_batch",
     "analyze_one",
+    "analyze_target",
     "collect_targets",
     "is_batch",
     "located",

@@ -229,13 +229,11 @@ def analyze(
         BatchResult,
         Options,
         analyze_batch,
-        analyze_one,
+        analyze_target,
         collect_targets,
         is_batch,
-        located,
     )
     from .render import render
-    from .report import Report
 
     thresholds = _thresholds(
         fail_on, min_speedup, max_depth, max_serial_fraction, baseline, max_depth_increase
@@ -256,10 +254,12 @@ def analyze(
     if overhead == float("inf"):
         _fail(f"error: --overhead must be a finite number >= 0, got {overhead}")
     if single:
-        status, data = analyze_one(targets[0], options)
-        if status == "error":
-            _fail(str(located([data])[0]))
-        report = Report.from_dict(data)
+        try:  # one target: no worker, no round trip through a dict
+            report = analyze_target(targets[0], options)
+        except WorkloadError as exc:
+            _fail(str(exc))
+        except UsageError as exc:
+            _fail(f"error: {exc}")
         result = BatchResult(results=[report])
         text: str | None = render(
             report, OutputFormat(fmt.value), width=_console_width(), color=color

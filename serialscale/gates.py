@@ -37,11 +37,6 @@ class Thresholds:
     max_serial_fraction: float | None = None
     max_depth_increase: float | None = None
 
-    @property
-    def active(self) -> bool:
-        """Whether any gate is on."""
-        return any(v is not None for v in vars(self).values())
-
 
 @dataclass(frozen=True)
 class Violation:

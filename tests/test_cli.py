@@ -151,7 +151,7 @@ def test_an_internal_bug_is_one_line_not_a_traceback(monkeypatch, capsys) -> Non
     def broken(target, options):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(batch, "analyze_one", broken)
+    monkeypatch.setattr(batch, "analyze_target", broken)
     monkeypatch.setattr(sys, "argv", ["serialscale", "analyze", str(WORKLOADS / "ci_build.yaml")])
     with pytest.raises(SystemExit) as info:
         cli.main()
