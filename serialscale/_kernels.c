@@ -168,86 +168,260 @@ static inline Entry heap_pop(Heap *h) {
     return top;
 }
 
-/* makespan(processors, priority, costs, extra, pred_ptr, succ_ptr, succ_idx) -> float
- * The critical-path-first list schedule of schedule.list_schedule_makespan. */
-static PyObject *k_makespan(PyObject *self, PyObject *args) {
-    Py_ssize_t processors;
-    double extra;
-    PyObject *o[5];
-    if (!PyArg_ParseTuple(args, "nOOdOOO", &processors, &o[0], &o[1], &extra, &o[2], &o[3], &o[4]))
-        return NULL;
-    Buf b[5] = {0};
-    double now = 0.0;
-    int oom = 0;
-    if (get_buf(o[0], &b[0], 'd', 0, "priority") < 0) goto fail;
-    Py_ssize_t n = LEN(b[0]);
-    if (get_buf(o[1], &b[1], 'd', n, "costs") < 0) goto fail;
-    if (get_buf(o[2], &b[2], 'q', n + 1, "pred_ptr") < 0) goto fail;
-    if (get_buf(o[3], &b[3], 'q', n + 1, "succ_ptr") < 0) goto fail;
-    if (get_buf(o[4], &b[4], 'q', 0, "succ_idx") < 0) goto fail;
-    {
-        double *prio = F64(b[0]), *cost = F64(b[1]);
-        int64_t *pptr = I64(b[2]), *sptr = I64(b[3]), *sidx = I64(b[4]);
-        Py_ssize_t cap = n > 0 ? n : 1;
-        int64_t *waiting = malloc(sizeof(int64_t) * cap);
-        Heap ready = {malloc(sizeof(Entry) * cap), 0};
-        Heap running = {malloc(sizeof(Entry) * cap), 0};
-        if (!waiting || !ready.e || !running.e) {
-            oom = 1;
-        } else {
-            Py_BEGIN_ALLOW_THREADS
-            for (Py_ssize_t i = 0; i < n; i++) {
-                waiting[i] = pptr[i + 1] - pptr[i];
-                if (waiting[i] == 0) heap_push(&ready, -prio[i], i);
-            }
-            Py_ssize_t free_procs = processors;
-            for (;;) {
-                while (ready.size > 0 && free_procs > 0) {
-                    int64_t v = heap_pop(&ready).idx;
-                    double duration = cost[v] + extra;
-                    if (duration != 0.0) {
-                        heap_push(&running, now + duration, v);
-                        free_procs--;
-                    } else {
-                        for (int64_t e = sptr[v]; e < sptr[v + 1]; e++) {
-                            int64_t w = sidx[e];
-                            if (--waiting[w] == 0) heap_push(&ready, -prio[w], w);
-                        }
-                    }
-                }
-                if (running.size == 0) break;
-                now = running.e[0].key;
-                while (running.size > 0 && running.e[0].key == now) {
-                    int64_t v = heap_pop(&running).idx;
-                    free_procs++;
-                    for (int64_t e = sptr[v]; e < sptr[v + 1]; e++) {
-                        int64_t w = sidx[e];
-                        if (--waiting[w] == 0) heap_push(&ready, -prio[w], w);
-                    }
-                }
-            }
-            Py_END_ALLOW_THREADS
-        }
-        free(waiting);
-        free(ready.e);
-        free(running.e);
-    }
-    release(b, 5);
-    if (oom) return PyErr_NoMemory();
-    return PyFloat_FromDouble(now);
-fail:
-    release(b, 5);
-    return NULL;
+/* The list schedule runs in "rank" numbering: steps sorted by (priority descending, index
+ * ascending), so "the ready step with the highest priority, ties to the lower index" is simply
+ * the ready step of lowest rank. A plan (built once, shared by every processor count) holds
+ * the graph renumbered that way; the schedule then keeps its ready steps in a bitset with a
+ * summary level per 64 words, whose minimum is a handful of count-trailing-zeros away, and
+ * visits steps almost in rank order, which keeps memory access close to sequential. */
+typedef struct {
+    Py_ssize_t n;
+    double *duration;  /* cost of the step of each rank */
+    int64_t *succ_ptr; /* successor CSR in rank numbering */
+    int32_t *succ_idx;
+    int32_t *indegree;
+} Plan;
+
+static const char *PLAN = "serialscale.schedule_plan";
+
+static void plan_free(PyObject *capsule) {
+    Plan *p = PyCapsule_GetPointer(capsule, PLAN);
+    if (!p) return;
+    free(p->duration);
+    free(p->succ_ptr);
+    free(p->succ_idx);
+    free(p->indegree);
+    free(p);
 }
 
 typedef struct {
-    double t;
-    int64_t d;
-} Event;
+    double key;
+    int32_t idx;
+} Ranked;
 
-static int cmp_event(const void *a, const void *b) {
-    double x = ((const Event *)a)->t, y = ((const Event *)b)->t;
-    return (x > y) - (x < y);
+static int cmp_ranked(const void *a, const void *b) {
+    const Ranked *x = a, *y = b;
+    if (x->key != y->key) return x->key > y->key ? -1 : 1; /* higher priority first */
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* schedule_plan(priority, costs, pred_ptr, succ_ptr, succ_idx) -> plan (a capsule) */
+static PyObject *k_schedule_plan(PyObject *self, PyObject *args) {
+    PyObject *o[5];
+    if (!PyArg_ParseTuple(args, "OOOOO", &o[0], &o[1], &o[2], &o[3], &o[4])) return NULL;
+    Buf b[5] = {0};
+    Plan *plan = NULL;
+    Ranked *sorted = NULL;
+    int32_t *rank = NULL;
+    PyObject *capsule = NULL;
+    if (get_buf(o[0], &b[0], 'd', 0, "priority") < 0) goto done;
+    Py_ssize_t n = LEN(b[0]);
+    if (get_buf(o[1], &b[1], 'd', n, "costs") < 0) goto done;
+    if (get_buf(o[2], &b[2], 'q', n + 1, "pred_ptr") < 0) goto done;
+    if (get_buf(o[3], &b[3], 'q', n + 1, "succ_ptr") < 0) goto done;
+    if (get_buf(o[4], &b[4], 'q', 0, "succ_idx") < 0) goto done;
+    if (n >= INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "too many steps for a schedule plan");
+        goto done;
+    }
+    {
+        double *prio = F64(b[0]), *cost = F64(b[1]);
+        int64_t *pptr = I64(b[2]), *sptr = I64(b[3]), *sidx = I64(b[4]);
+        Py_ssize_t m = sptr[n], cap = n > 0 ? n : 1;
+        plan = calloc(1, sizeof(Plan));
+        sorted = malloc(sizeof(Ranked) * cap);
+        rank = malloc(sizeof(int32_t) * cap);
+        if (plan) {
+            plan->n = n;
+            plan->duration = malloc(sizeof(double) * cap);
+            plan->succ_ptr = malloc(sizeof(int64_t) * (n + 1));
+            plan->succ_idx = malloc(sizeof(int32_t) * (m > 0 ? m : 1));
+            plan->indegree = malloc(sizeof(int32_t) * cap);
+        }
+        if (!plan || !sorted || !rank || !plan->duration || !plan->succ_ptr || !plan->succ_idx ||
+            !plan->indegree) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < n; i++) {
+            sorted[i].key = prio[i];
+            sorted[i].idx = (int32_t)i;
+        }
+        qsort(sorted, n, sizeof(Ranked), cmp_ranked);
+        for (Py_ssize_t r = 0; r < n; r++) rank[sorted[r].idx] = (int32_t)r;
+        int64_t e = 0;
+        for (Py_ssize_t r = 0; r < n; r++) {
+            int64_t v = sorted[r].idx;
+            plan->duration[r] = cost[v];
+            plan->indegree[r] = (int32_t)(pptr[v + 1] - pptr[v]);
+            plan->succ_ptr[r] = e;
+            for (int64_t k = sptr[v]; k < sptr[v + 1]; k++) plan->succ_idx[e++] = rank[sidx[k]];
+        }
+        plan->succ_ptr[n] = e;
+        Py_END_ALLOW_THREADS
+        capsule = PyCapsule_New(plan, PLAN, plan_free);
+        if (capsule) plan = NULL; /* the capsule owns it now */
+    }
+done:
+    if (plan) {
+        free(plan->duration);
+        free(plan->succ_ptr);
+        free(plan->succ_idx);
+        free(plan->indegree);
+        free(plan);
+    }
+    free(sorted);
+    free(rank);
+    release(b, 5);
+    return capsule;
+}
+
+/* A set of ranks 0..n-1: level 0 has one bit per rank, each level above one bit per word of
+ * the level below (set when that word is not empty), up to a single top word. */
+#define MAX_LEVELS 8
+typedef struct {
+    uint64_t *word[MAX_LEVELS];
+    int levels;
+} Bits;
+
+static inline int lowest_bit(uint64_t w) {
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctzll(w);
+#else
+    int k = 0;
+    while (!(w & 1)) { w >>= 1; k++; }
+    return k;
+#endif
+}
+
+static uint64_t *bits_init(Bits *b, Py_ssize_t n) {
+    Py_ssize_t size[MAX_LEVELS], total = 0, count = n;
+    b->levels = 0;
+    do {
+        count = (count + 63) / 64;
+        size[b->levels++] = count;
+        total += count;
+    } while (count > 1);
+    uint64_t *all = calloc(total, sizeof(uint64_t));
+    if (!all) return NULL;
+    Py_ssize_t off = 0;
+    for (int l = 0; l < b->levels; off += size[l], l++) b->word[l] = all + off;
+    return all;
+}
+
+static inline void bits_add(Bits *b, int64_t r) {
+    for (int l = 0; l < b->levels; l++, r >>= 6) {
+        uint64_t *w = &b->word[l][r >> 6], old = *w;
+        *w = old | (1ULL << (r & 63));
+        if (old) return;
+    }
+}
+
+static inline int bits_empty(const Bits *b) { return b->word[b->levels - 1][0] == 0; }
+
+static inline int64_t bits_pop_min(Bits *b) {
+    int64_t r = 0;
+    for (int l = b->levels - 1; l >= 0; l--) r = (r << 6) | lowest_bit(b->word[l][r]);
+    /* r is the lowest set bit of its word on every level: clearing it is w & (w - 1) */
+    int64_t x = r;
+    for (int l = 0; l < b->levels; l++, x >>= 6) {
+        uint64_t *w = &b->word[l][x >> 6];
+        *w &= *w - 1;
+        if (*w) break;
+    }
+    return r;
+}
+
+/* makespan(plan, processors, extra) -> float
+ * The critical-path-first list schedule of schedule.list_schedule_makespan. */
+static PyObject *k_makespan(PyObject *self, PyObject *args) {
+    PyObject *capsule;
+    Py_ssize_t processors;
+    double extra;
+    if (!PyArg_ParseTuple(args, "Ond", &capsule, &processors, &extra)) return NULL;
+    Plan *plan = PyCapsule_GetPointer(capsule, PLAN);
+    if (!plan) return NULL;
+    Py_ssize_t n = plan->n;
+    if (n == 0) return PyFloat_FromDouble(0.0);
+    double now = 0.0, *duration = plan->duration;
+    int64_t *sptr = plan->succ_ptr;
+    int32_t *sidx = plan->succ_idx;
+    Py_ssize_t cap = processors < n ? (processors > 0 ? processors : 1) : n;
+    int32_t *waiting = malloc(sizeof(int32_t) * n);
+    Heap running = {malloc(sizeof(Entry) * cap), 0};
+    Bits ready;
+    uint64_t *bits = bits_init(&ready, n);
+    if (!waiting || !running.e || !bits) {
+        free(waiting);
+        free(running.e);
+        free(bits);
+        return PyErr_NoMemory();
+    }
+    Py_BEGIN_ALLOW_THREADS
+    memcpy(waiting, plan->indegree, sizeof(int32_t) * n);
+    for (Py_ssize_t r = 0; r < n; r++)
+        if (waiting[r] == 0) bits_add(&ready, r);
+    Py_ssize_t free_procs = processors;
+    for (;;) {
+        while (free_procs > 0 && !bits_empty(&ready)) {
+            int64_t v = bits_pop_min(&ready);
+            double d = duration[v] + extra;
+            if (d != 0.0) {
+                heap_push(&running, now + d, v);
+                free_procs--;
+            } else { /* completes at once: its successors may be ready right now */
+                for (int64_t e = sptr[v]; e < sptr[v + 1]; e++)
+                    if (--waiting[sidx[e]] == 0) bits_add(&ready, sidx[e]);
+            }
+        }
+        if (running.size == 0) break;
+        now = running.e[0].key;
+        while (running.size > 0 && running.e[0].key == now) {
+            int64_t v = heap_pop(&running).idx;
+            free_procs++;
+            for (int64_t e = sptr[v]; e < sptr[v + 1]; e++)
+                if (--waiting[sidx[e]] == 0) bits_add(&ready, sidx[e]);
+        }
+    }
+    Py_END_ALLOW_THREADS
+    free(waiting);
+    free(running.e);
+    free(bits);
+    return PyFloat_FromDouble(now);
+}
+
+/* Sort n times (finite, >= 0) in place, through their bit patterns: for non-negative doubles
+ * the order of the patterns is the order of the numbers. LSD radix sort, 16 bits a pass;
+ * passes where every key has the same digit are skipped (the high bits of small times). */
+static int sort_times(double *a, Py_ssize_t n) {
+    uint64_t *key = malloc(sizeof(uint64_t) * (n > 0 ? n : 1));
+    uint64_t *tmp = malloc(sizeof(uint64_t) * (n > 0 ? n : 1));
+    Py_ssize_t *count = malloc(sizeof(Py_ssize_t) * 65536);
+    if (!key || !tmp || !count) {
+        free(key); free(tmp); free(count);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double x = a[i] + 0.0; /* -0.0 becomes +0.0 */
+        memcpy(&key[i], &x, sizeof x);
+    }
+    for (int shift = 0; shift < 64; shift += 16) {
+        memset(count, 0, sizeof(Py_ssize_t) * 65536);
+        for (Py_ssize_t i = 0; i < n; i++) count[(key[i] >> shift) & 0xFFFF]++;
+        if (n == 0 || count[(key[0] >> shift) & 0xFFFF] == n) continue;
+        Py_ssize_t sum = 0;
+        for (int d = 0; d < 65536; d++) {
+            Py_ssize_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) tmp[count[(key[i] >> shift) & 0xFFFF]++] = key[i];
+        uint64_t *t = key; key = tmp; tmp = t;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) memcpy(&a[i], &key[i], sizeof(double));
+    free(key); free(tmp); free(count);
+    return 0;
 }
 
 /* profile(start, finish, costs) -> list of (start, end, running), as metrics.profile */
@@ -262,44 +436,58 @@ static PyObject *k_profile(PyObject *self, PyObject *args) {
     if (get_buf(o[2], &b[2], 'd', n, "costs") < 0) goto done;
     {
         double *start = F64(b[0]), *finish = F64(b[1]), *cost = F64(b[2]);
-        Event *ev = malloc(sizeof(Event) * (2 * n + 1));
-        if (!ev) { PyErr_NoMemory(); goto done; }
-        Py_ssize_t m = 0;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            if (cost[i] > 0) {
-                ev[m].t = start[i]; ev[m].d = 1; m++;
-                ev[m].t = finish[i]; ev[m].d = -1; m++;
+        double *up = malloc(sizeof(double) * (n + 1)), *down = malloc(sizeof(double) * (n + 1));
+        double *t = malloc(sizeof(double) * (2 * n + 1));
+        int64_t *d = malloc(sizeof(int64_t) * (2 * n + 1));
+        int bad = !up || !down || !t || !d;
+        Py_ssize_t m = 0, u = 0;
+        if (!bad) {
+            for (Py_ssize_t i = 0; i < n; i++) {
+                if (cost[i] > 0) {
+                    up[m] = start[i];
+                    down[m++] = finish[i];
+                }
             }
+            bad = sort_times(up, m) < 0 || sort_times(down, m) < 0;
         }
-        qsort(ev, m, sizeof(Event), cmp_event);
-        /* merge equal times into net deltas */
-        Py_ssize_t u = 0;
-        for (Py_ssize_t i = 0; i < m; i++) {
-            if (u > 0 && ev[u - 1].t == ev[i].t) ev[u - 1].d += ev[i].d;
-            else ev[u++] = ev[i];
+        if (bad) {
+            free(up); free(down); free(t); free(d);
+            PyErr_NoMemory();
+            goto done;
         }
+        /* merge the sorted starts (+1) and finishes (-1) into net deltas at distinct times */
+        for (Py_ssize_t i = 0, j = 0; i < m || j < m;) {
+            double x;
+            int64_t delta;
+            if (j >= m || (i < m && up[i] <= down[j])) { x = up[i++]; delta = 1; }
+            else { x = down[j++]; delta = -1; }
+            if (u > 0 && t[u - 1] == x) d[u - 1] += delta;
+            else { t[u] = x; d[u] = delta; u++; }
+        }
+        free(up);
+        free(down);
         out = PyList_New(0);
-        if (!out) { free(ev); goto done; }
         int64_t running = 0, seg_running = -1;
         double seg_start = 0.0;
-        for (Py_ssize_t k = 0; k + 1 < u; k++) {
-            running += ev[k].d;
+        for (Py_ssize_t k = 0; out && k + 1 < u; k++) {
+            running += d[k];
             if (running != seg_running) {
                 if (seg_running >= 0) {
-                    PyObject *seg = Py_BuildValue("(ddL)", seg_start, ev[k].t, (long long)seg_running);
-                    if (!seg || PyList_Append(out, seg) < 0) { Py_XDECREF(seg); Py_CLEAR(out); break; }
-                    Py_DECREF(seg);
+                    PyObject *seg = Py_BuildValue("(ddL)", seg_start, t[k], (long long)seg_running);
+                    if (!seg || PyList_Append(out, seg) < 0) Py_CLEAR(out);
+                    Py_XDECREF(seg);
                 }
-                seg_start = ev[k].t;
+                seg_start = t[k];
                 seg_running = running;
             }
         }
         if (out && seg_running >= 0) {
-            PyObject *seg = Py_BuildValue("(ddL)", seg_start, ev[u - 1].t, (long long)seg_running);
-            if (!seg || PyList_Append(out, seg) < 0) { Py_CLEAR(out); }
+            PyObject *seg = Py_BuildValue("(ddL)", seg_start, t[u - 1], (long long)seg_running);
+            if (!seg || PyList_Append(out, seg) < 0) Py_CLEAR(out);
             Py_XDECREF(seg);
         }
-        free(ev);
+        free(t);
+        free(d);
     }
 done:
     release(b, 3);
@@ -644,6 +832,7 @@ static PyMethodDef methods[] = {
     {"count_duplicates", k_count_duplicates, METH_VARARGS, "Repeated needs within rows."},
     {"asap", k_asap, METH_VARARGS, "ASAP start and finish times (see metrics.asap_schedule)."},
     {"bottom_levels", k_bottom_levels, METH_VARARGS, "Bottom levels (see metrics.bottom_levels)."},
+    {"schedule_plan", k_schedule_plan, METH_VARARGS, "Steps renumbered by priority for makespan()."},
     {"makespan", k_makespan, METH_VARARGS, "List-schedule makespan (see schedule.list_schedule_makespan)."},
     {"profile", k_profile, METH_VARARGS, "Parallelism profile segments (see metrics.profile)."},
     {"critical_path", k_critical_path, METH_VARARGS, "Critical path (see metrics.critical_path)."},

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import heapq
-from itertools import compress
+import operator
+from collections.abc import Sequence
+from itertools import compress, repeat
 
 from .classify import classify, recommend
 from .defaults import DEFAULT_PROCESSORS
@@ -15,6 +17,22 @@ from .report import Report
 from .schedule import burdened_depth, ratio, speedup_table
 
 NEAR_CRITICAL = 10
+
+
+def near_critical(slack: Sequence[Cost], count: int) -> list[int]:
+    """The ``count`` steps with the least positive slack (slack is never negative), the least
+    first, ties by index: the steps that turn critical first when they grow.
+    """
+    # The bound first (the count-th smallest positive slack, in C-level passes), then only the
+    # few steps at or under it are ranked: no Python call per step.
+    smallest = heapq.nsmallest(count, filter(None, slack))
+    if not smallest:
+        return []
+    within = compress(range(len(slack)), map(operator.le, slack, repeat(smallest[-1])))
+    slack_of = slack.__getitem__
+    return heapq.nsmallest(
+        count, (i for i in within if slack_of(i)), key=lambda i: (slack_of(i), i)
+    )
 
 
 def analyze_workload(
@@ -49,11 +67,7 @@ def analyze_workload(
         m.depth,
         workload.unit,
     )
-    # Steps with slack > 0 (slack is never negative), the least slack first, ties by index.
-    slack_of = m.slack.__getitem__
-    near = heapq.nsmallest(
-        NEAR_CRITICAL, compress(range(graph.n), m.slack), key=lambda i: (slack_of(i), i)
-    )
+    near = near_critical(m.slack, NEAR_CRITICAL)
     b_depth = burdened_depth(graph, overhead, accelerated) if overhead else m.depth
     return Report(
         workload=workload.name,

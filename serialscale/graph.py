@@ -154,7 +154,7 @@ def _dedupe(n: int, pred_ptr: array, pred_idx: array) -> tuple[array, array]:
 
 def _cost_array(costs: Sequence[Cost]) -> array:
     """``array('q')`` when every cost is an int that fits, else ``array('d')`` of floats."""
-    if all(type(c) is int for c in costs):
+    if set(map(type, costs)) <= {int}:  # exact ints only: bool and int subclasses are not
         try:
             return array("q", costs)
         except OverflowError:

@@ -190,11 +190,14 @@ def _simulate(
     priority = metrics.bottom_level
     if not isinstance(priority, array) or priority.typecode != "d":
         priority = array("d", priority)
-    args = (graph.costs_f64, graph.pred_ptr, graph.succ_ptr, graph.succ_idx)
+    # The steps renumbered by priority, once for every processor count (see _kernels.c).
+    plan = fast.schedule_plan(
+        priority, graph.costs_f64, graph.pred_ptr, graph.succ_ptr, graph.succ_idx
+    )
 
     def one(job: tuple[int, Cost]) -> Cost:
         p, c = job
-        span = fast.makespan(p, priority, args[0], float(c), *args[1:])
+        span = fast.makespan(plan, p, float(c))
         # Integer costs and overhead: the double is an exact integer; report it as one.
         return int(span) if graph.integral and isinstance(c, int) else span
 

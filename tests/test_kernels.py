@@ -147,3 +147,51 @@ def test_fast_json_path_falls_back_for_anything_unusual() -> None:
     assert json_columns(b'{"steps": []}') is None
     assert json_columns(b'{"steps": [{"id": ""}]}') is None
     assert json_columns(b'{"steps": [{"id": "a"}]}') is not None
+
+
+def random_graph(n: int, seed: int, costs: list) -> Graph:
+    """A random DAG of ``n`` steps, up to 3 random earlier needs each, input order shuffled."""
+    import random
+
+    rnd = random.Random(seed)
+    perm = list(range(n))
+    rnd.shuffle(perm)
+    needs: list[list[int]] = [[] for _ in range(n)]
+    for k in range(1, n):
+        needs[perm[k]] = [perm[rnd.randrange(k)] for _ in range(rnd.randint(0, 3))]
+    return Graph.from_lists([f"s{i}" for i in range(n)], [rnd.choice(costs) for _ in range(n)],
+                            needs)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("n", "costs"),
+    [
+        (5000, [0, 1, 2, 3]),  # many ties and zero-cost steps; 3 bitset levels
+        (270_000, [1, 2, 5, 10]),  # 4 bitset levels: 270,000 ranks > 64**3
+        (3000, [0.5, 0.25, 1.75, 3.0]),
+    ],
+)
+def test_compiled_schedule_matches_the_reference_on_large_graphs(n: int, costs: list) -> None:
+    from serialscale.metrics import compute_metrics
+    from serialscale.schedule import _simulate, list_schedule_makespan
+
+    graph = random_graph(n, seed=n, costs=costs)
+    m = compute_metrics(graph, accelerated=True)
+    wanted = [(2, 0), (7, 0), (64, 0), (1000, 0), (5, 1)]
+    if n > 100_000:
+        wanted = [(4096, 0)]  # the reference is slow at this size
+    fast = _simulate(graph, m, wanted, kernels.select(True))
+    levels = list(m.bottom_level)
+    for p, c in wanted:
+        assert fast[p, c] == list_schedule_makespan(graph, p, levels, c), (p, c)
+
+
+@pytest.mark.parametrize("costs", [[0, 1, 2, 3], [0.5, 0.25, 1.75, 3.0, 0.1]])
+def test_compiled_profile_matches_the_reference_on_a_large_graph(costs: list) -> None:
+    from serialscale.metrics import asap_schedule, compute_metrics, profile
+
+    graph = random_graph(20_000, seed=7, costs=costs)
+    start, finish = asap_schedule(graph)
+    expected = [(s.start, s.end, s.running) for s in profile(graph, start, finish)]
+    got = compute_metrics(graph, accelerated=True).profile
+    assert [(s.start, s.end, s.running) for s in got] == expected

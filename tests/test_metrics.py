@@ -8,6 +8,7 @@ import math
 import networkx as nx
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from serialscale.graph import Graph
 from serialscale.metrics import compute_metrics
@@ -171,3 +172,12 @@ def test_million_step_chain() -> None:
     m = compute_metrics(chain(1_000_000))
     assert m.depth == 1_000_000 and m.width == 1
     assert len(m.critical_path) == 1_000_000
+
+
+@given(st.lists(st.one_of(st.integers(0, 4), st.sampled_from([0.0, 0.5, 2.5])), max_size=60),
+       st.integers(1, 12))  # fmt: skip
+def test_near_critical_against_a_full_sort(slack: list, count: int) -> None:
+    from serialscale.analysis import near_critical
+
+    expected = sorted((s, i) for i, s in enumerate(slack) if s > 0)[:count]
+    assert near_critical(slack, count) == [i for _, i in expected]
