@@ -1,4 +1,5 @@
-"""Build the optional compiled kernels; without a C compiler serialscale runs in pure Python."""
+"""Build the optional compiled kernels and tracing hot path; without a C compiler serialscale
+runs in pure Python."""
 
 from setuptools import Extension, setup
 
@@ -10,6 +11,12 @@ setup(
             optional=True,  # a failed build falls back to the pure-Python passes
             # No fused multiply-adds: the kernels must round exactly like the Python passes.
             extra_compile_args=["-O2", "-ffp-contract=off"],
-        )
+        ),
+        Extension(
+            "serialscale.trace._tape",
+            sources=["serialscale/trace/_tape.c"],
+            optional=True,  # without it, tracing runs the pure-Python operators
+            extra_compile_args=["-O2"],
+        ),
     ]
 )

@@ -343,3 +343,35 @@ def test_param_with_a_yaml_file_is_an_error(run_cli) -> None:
 def test_malformed_param(run_cli) -> None:
     result = run_cli("analyze", f"{ALGOS}:affine", "--param", "n")
     assert result.exit_code == 2 and "NAME=VALUE" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("target", "control"),
+    [(t, c) for t in ("operators", "branches", "tasks_and_ops", "algorithms.py:bitonic_sort")
+     for c in ("dataflow", "strict")] + [("long_loop", "dataflow")],
+)  # fmt: skip
+def test_compiled_and_pure_tracing_record_the_same_steps(target: str, control: str) -> None:
+    """The compiled hot path (``_tape``) and the pure-Python operators give the same report,
+    step by step (``--detail`` lists every step's id, cost, start and finish)."""
+    import os
+    import subprocess
+
+    from serialscale.trace.recorder import COMPILED
+
+    if not COMPILED:
+        pytest.skip("the compiled tracer was not built (or pure Python is forced)")
+    if target.startswith("algorithms"):
+        path = str(WORKLOADS / target)
+    else:
+        path = f"{Path(__file__).parent / 'data' / 'trace_targets.py'}:{target}"
+    cmd = [sys.executable, "-m", "serialscale", "analyze", path, "--format", "json", "--detail",
+           "--control", control]  # fmt: skip
+    outputs = []
+    for pure in ("0", "1"):
+        env = {**os.environ, "SERIALSCALE_PURE_PYTHON": pure}
+        env.pop("SERIALSCALE_VALIDATE_JSON", None)  # schema checks of 70,000 records: slow
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]
+    assert json.loads(outputs[0])["steps"] >= 20

@@ -3,6 +3,10 @@
 Each recorded step stores a site index (4 bytes: which operation at which source line) and up
 to two predecessor step numbers (8 bytes each); costs other than 1 and needs beyond two live in
 small side tables. Traced values themselves are not kept: only these integers are.
+
+The hot state (step counter, pause and decision, the steps not yet moved into the arrays)
+lives in a base class: the compiled ``_tape.Tape`` when it was built, else :class:`PyTape`.
+Both record the same steps; ``SERIALSCALE_PURE_PYTHON=1`` forces the pure-Python one.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ import sys
 from array import array
 from collections.abc import Iterable
 from types import CodeType, FrameType
+from typing import TYPE_CHECKING
 
 from ..graph import Cost, Graph
+from ..kernels import PURE_ENV
 
 _getframe = sys._getframe
 
@@ -21,35 +27,78 @@ NO_STEP = -1
 FLUSH_STEPS = 65_536
 
 
-class Recorder:
+class PyTape:
+    """The pure-Python twin of the compiled ``_tape.Tape``: the recorder's hot state.
+
+    ``pending`` holds recent steps as flat (site, a, b) triples: list appends are cheaper
+    than array appends, and the recorder's ``flush`` moves them into its arrays.
+    """
+
+    __slots__ = ("count", "decision", "paused", "pending")
+
+    def __init__(self) -> None:
+        self.count = 0  # steps recorded
+        self.paused = 0  # > 0 inside a task's body
+        self.decision = NO_STEP  # the step behind the most recent branch (strict mode)
+        self.pending: list[int] = []
+
+    def push(self, site: int, a: int, b: int) -> int:
+        """Append one step (``a`` and ``b`` already normalised); its step number."""
+        step = self.count
+        self.count = step + 1
+        self.pending += (site, a, b)
+        if len(self.pending) >= FLUSH_STEPS * 3:
+            self.flush()  # the recorder's: moves the steps into its arrays
+        return step
+
+    def take_pending(self) -> tuple[bytes, bytes, bytes]:
+        """The pending steps as machine int32 sites and int64 predecessors; cleared."""
+        pending = self.pending
+        out = (array("i", pending[0::3]).tobytes(), array("q", pending[1::3]).tobytes(),
+               array("q", pending[2::3]).tobytes())  # fmt: skip
+        pending.clear()
+        return out
+
+
+if TYPE_CHECKING:
+    TapeBase = PyTape
+else:
+    try:
+        from ._tape import Tape as TapeBase
+    except ImportError:  # no compiler at install time
+        TapeBase = PyTape
+    if os.environ.get(PURE_ENV) == "1":
+        TapeBase = PyTape
+
+#: Whether tracing runs the compiled hot path (values.py picks its operators to match).
+COMPILED = TapeBase is not PyTape
+
+
+class Recorder(TapeBase):
     """Collects steps while a traced function runs.
 
-    :meth:`binary` is the hot path of tracing (one call per recorded operation): it is kept
-    flat, with slotted attributes, one dictionary lookup to identify the call site, and three
-    appends to typed arrays.
+    Traced values' operators record their steps through the tape base (compiled or
+    :class:`PyTape`); :meth:`binary` is the general path they fall back to (a new call site,
+    a strict-mode decision in force, reflected and unary operators).
 
     ``control`` is ``"dataflow"`` (branches add no dependency) or ``"strict"`` (every step
     recorded after a branch on a traced value also needs the step that produced that value).
     """
 
     __slots__ = (
-        "_codes", "_labels", "a", "b", "control", "control_decisions", "costs", "count",
-        "decision", "escapes", "more", "paused", "pending", "site", "site_names", "sites",
-        "strict",
+        "_codes", "_labels", "a", "b", "control", "control_decisions", "costs", "escapes",
+        "more", "site", "site_names", "sites", "strict",
     )  # fmt: skip
 
     def __init__(self, control: str = "dataflow") -> None:
         if control not in ("dataflow", "strict"):
             raise ValueError(f"control must be 'dataflow' or 'strict', got {control!r}")
+        super().__init__()
         self.strict = control == "strict"
         self.control = control
         self.site = array("i")  # site index of each step
         self.a = array("q")  # first predecessor or NO_STEP
         self.b = array("q")  # second predecessor or NO_STEP
-        # Recent steps as flat (site, a, b) triples: list appends are cheaper than array
-        # appends, and :meth:`flush` moves them into the arrays every FLUSH_STEPS steps.
-        self.pending: list[int] = []
-        self.count = 0  # steps recorded
         self.more: dict[int, list[int]] = {}  # predecessors beyond two
         self.costs: dict[int, Cost] = {}  # costs other than 1
         # (operation, id(code), instruction offset) -> label index. The instruction offset is
@@ -58,8 +107,6 @@ class Recorder:
         self._codes: list[CodeType] = []  # keeps every code object seen alive: ids stay unique
         self._labels: dict[tuple[str, str, int], int] = {}
         self.site_names: list[tuple[str, str, int]] = []  # (operation, file, line)
-        self.paused = 0  # > 0 inside a task's body
-        self.decision = NO_STEP  # the step behind the most recent branch (strict mode)
         self.control_decisions = 0
         self.escapes = 0
 
@@ -67,31 +114,26 @@ class Recorder:
         return self.count
 
     def flush(self) -> None:
-        """Move the pending triples into the arrays."""
-        pending = self.pending
-        if pending:
-            self.site.extend(pending[0::3])
-            self.a.extend(pending[1::3])
-            self.b.extend(pending[2::3])
-            pending.clear()
+        """Move the pending steps into the arrays."""
+        site, a, b = self.take_pending()
+        if site:
+            self.site.frombytes(site)
+            self.a.frombytes(a)
+            self.b.frombytes(b)
 
     def binary(self, op: str, x: int, y: int, frame: FrameType | None = None) -> int:
         """Record one operation on the values made by steps ``x`` and ``y``; its step number.
 
         ``frame`` is the user's frame (the call site that names the step); by default, the
-        caller of the operator method that called this one. Traced values' arithmetic
-        operators inline the common case of this method (see ``values._binary``).
+        caller of the operator method that called this one.
         """
         if frame is None:
             frame = _getframe(2)
-        key = (op, id(frame.f_code), frame.f_lasti)
-        site = self.sites.get(key)
-        if site is None:
-            site = self._new_site(key, frame)
-        step = self.count
-        self.count = step + 1
+        site = self.site_index(op, frame)
         if self.decision >= 0:
             self.flush()
+            step = self.count
+            self.count = step + 1
             self.site.append(site)
             self._add_needs(step, [x, y])
             return step
@@ -99,10 +141,13 @@ class Recorder:
             x, y = y, NO_STEP
         elif x == y:
             y = NO_STEP
-        self.pending += (site, x, y)
-        if len(self.pending) >= FLUSH_STEPS * 3:
-            self.flush()
-        return step
+        return self.push(site, x, y)
+
+    def site_index(self, op: str, frame: FrameType) -> int:
+        """The label index of operation ``op`` at the current instruction of ``frame``."""
+        key = (op, id(frame.f_code), frame.f_lasti)
+        site = self.sites.get(key)
+        return self._new_site(key, frame) if site is None else site
 
     def _new_site(self, key: tuple[str, int, int], frame: FrameType) -> int:
         """The label index of a call site seen for the first time (one per op, file, line)."""

@@ -4,6 +4,9 @@ Every arithmetic, comparison, bitwise or unary operation with at least one trace
 recorded as one step of cost 1 and returns a new traced value. Branching on a traced value
 (``bool()``) counts a control decision; converting it to a plain ``int``/``float``/index counts
 an escape (the dependency is lost there).
+
+The binary operators and comparisons, the hot path of tracing, live in a base class: the
+compiled ``_tape.Value`` when it was built, else :class:`PyValue`; they record the same steps.
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ import math
 import operator
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .recorder import FLUSH_STEPS, NO_STEP, Recorder
+from .recorder import COMPILED, FLUSH_STEPS, NO_STEP, Recorder
 
 _active: list[Recorder] = []
 
@@ -24,10 +27,26 @@ def current() -> Recorder | None:
     return _active[-1] if _active else None
 
 
-class Traced:
-    """A value whose operations are recorded. Behaves like the value it carries."""
+class PyValue:
+    """The pure-Python base of :class:`Traced`: its value, its step and (set up below) the
+    binary operators and comparisons, as the compiled ``_tape.Value`` has them.
+    """
 
     __slots__ = ("node", "value")
+
+
+if TYPE_CHECKING:
+    ValueBase = PyValue
+elif COMPILED:
+    from ._tape import Value as ValueBase
+else:
+    ValueBase = PyValue
+
+
+class Traced(ValueBase):
+    """A value whose operations are recorded. Behaves like the value it carries."""
+
+    __slots__ = ()
 
     def __init__(self, value: Any, node: int = NO_STEP) -> None:
         self.value = value
@@ -87,7 +106,7 @@ class Traced:
         return getattr(self.value, name)
 
 
-_new = object.__new__
+_new = Traced.__new__  # object.__new__, or the compiled base's: no __init__ call
 _getframe = sys._getframe
 
 
@@ -159,14 +178,21 @@ _BINARY = {
     "pow": operator.pow, "and": operator.and_, "or": operator.or_, "xor": operator.xor,
     "lshift": operator.lshift, "rshift": operator.rshift, "matmul": operator.matmul,
 }  # fmt: skip
-for _name, _fn in _BINARY.items():
-    _fwd, _ref = _binary(_name, _fn)
-    setattr(Traced, f"__{_name}__", _fwd)
-    setattr(Traced, f"__r{_name}__", _ref)
+_COMPARE = {
+    "lt": operator.lt, "le": operator.le, "gt": operator.gt,
+    "ge": operator.ge, "eq": operator.eq, "ne": operator.ne,
+}  # fmt: skip
+if COMPILED:
+    from ._tape import setup
 
-for _name, _fn in {"lt": operator.lt, "le": operator.le, "gt": operator.gt,
-                   "ge": operator.ge, "eq": operator.eq, "ne": operator.ne}.items():  # fmt: skip
-    setattr(Traced, f"__{_name}__", _binary(_name, _fn)[0])
+    setup(Traced, _active)  # where the compiled operators put results and find recorders
+else:
+    for _name, _fn in _BINARY.items():
+        _fwd, _ref = _binary(_name, _fn)
+        setattr(PyValue, f"__{_name}__", _fwd)
+        setattr(PyValue, f"__r{_name}__", _ref)
+    for _name, _fn in _COMPARE.items():
+        setattr(PyValue, f"__{_name}__", _binary(_name, _fn)[0])
 
 for _name, _fn in {"neg": operator.neg, "pos": operator.pos, "abs": abs,
                    "invert": operator.invert, "floor": math.floor, "ceil": math.ceil,

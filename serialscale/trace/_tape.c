@@ -1,0 +1,442 @@
+/* The hot path of tracing, compiled: traced values' binary operators and comparisons, and the
+ * recorder's pending steps.
+ *
+ * `Value` is the base of trace.values.Traced: it holds `value` and `node` and implements the
+ * arithmetic, bitwise and comparison operators in C (the rest of Traced stays in Python).
+ * `Tape` is the base of trace.recorder.Recorder: it holds the step counter, the pause and
+ * decision state, a buffer of pending (site, a, b) triples and a cache of call sites.
+ *
+ * An operation does what values._PyValue's operator methods do: compute the value, find the
+ * call site (operation, code object, instruction offset) of the user's frame, append one
+ * triple, return a new Traced. Whatever is not the common case (a site seen for the first
+ * time, a strict-mode decision in force) goes to the Python recorder's own methods, so both
+ * implementations record exactly the same steps; the tests compare them.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <frameobject.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "structmember.h"
+
+#define NO_STEP (-1)
+
+/* ---- Tape ------------------------------------------------------------------------------ */
+
+typedef struct {
+    int op;
+    void *code;
+    int lasti;
+    int32_t site; /* -1: empty slot */
+} SiteSlot;
+
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t count;    /* steps recorded */
+    int paused;          /* > 0 inside a task's body */
+    Py_ssize_t decision; /* the step behind the latest branch (strict mode), or NO_STEP */
+    Py_ssize_t flush_steps;
+    int32_t *p_site;
+    int64_t *p_a, *p_b;
+    Py_ssize_t p_len;
+    SiteSlot *cache;
+    size_t cache_cap, cache_len;
+} Tape;
+
+static int Tape_init(Tape *self, PyObject *args, PyObject *kwds) {
+    /* Arguments belong to the Python subclass; the buffers are set up once, in tp_new. */
+    return 0;
+}
+
+static PyObject *Tape_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    Tape *self = (Tape *)type->tp_alloc(type, 0);
+    if (!self) return NULL;
+    self->decision = NO_STEP;
+    self->flush_steps = 65536;
+    self->p_site = PyMem_Malloc(sizeof(int32_t) * self->flush_steps);
+    self->p_a = PyMem_Malloc(sizeof(int64_t) * self->flush_steps);
+    self->p_b = PyMem_Malloc(sizeof(int64_t) * self->flush_steps);
+    self->cache_cap = 64;
+    self->cache = PyMem_Malloc(sizeof(SiteSlot) * self->cache_cap);
+    if (!self->p_site || !self->p_a || !self->p_b || !self->cache) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    for (size_t k = 0; k < self->cache_cap; k++) self->cache[k].site = -1;
+    return (PyObject *)self;
+}
+
+static void Tape_dealloc(Tape *self) {
+    PyMem_Free(self->p_site);
+    PyMem_Free(self->p_a);
+    PyMem_Free(self->p_b);
+    PyMem_Free(self->cache);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static inline size_t site_hash(int op, void *code, int lasti) {
+    uint64_t h = (uint64_t)(uintptr_t)code * 0x9E3779B97F4A7C15ULL;
+    h ^= (uint64_t)(uint32_t)lasti * 0xC2B2AE3D27D4EB4FULL + (uint64_t)op;
+    return (size_t)(h ^ (h >> 29));
+}
+
+static inline int32_t cache_get(Tape *t, int op, void *code, int lasti) {
+    size_t mask = t->cache_cap - 1;
+    for (size_t k = site_hash(op, code, lasti) & mask;; k = (k + 1) & mask) {
+        SiteSlot *s = &t->cache[k];
+        if (s->site < 0) return -1;
+        if (s->code == code && s->lasti == lasti && s->op == op) return s->site;
+    }
+}
+
+static int cache_put(Tape *t, int op, void *code, int lasti, int32_t site) {
+    if ((t->cache_len + 1) * 2 > t->cache_cap) {
+        size_t cap = t->cache_cap * 2;
+        SiteSlot *fresh = PyMem_Malloc(sizeof(SiteSlot) * cap);
+        if (!fresh) { PyErr_NoMemory(); return -1; }
+        for (size_t k = 0; k < cap; k++) fresh[k].site = -1;
+        for (size_t j = 0; j < t->cache_cap; j++) {
+            SiteSlot s = t->cache[j];
+            if (s.site < 0) continue;
+            size_t k = site_hash(s.op, s.code, s.lasti) & (cap - 1);
+            while (fresh[k].site >= 0) k = (k + 1) & (cap - 1);
+            fresh[k] = s;
+        }
+        PyMem_Free(t->cache);
+        t->cache = fresh;
+        t->cache_cap = cap;
+    }
+    size_t mask = t->cache_cap - 1;
+    size_t k = site_hash(op, code, lasti) & mask;
+    while (t->cache[k].site >= 0) k = (k + 1) & mask;
+    t->cache[k].op = op;
+    t->cache[k].code = code;
+    t->cache[k].lasti = lasti;
+    t->cache[k].site = site;
+    t->cache_len++;
+    return 0;
+}
+
+/* push(site, a, b) -> step: append one pending triple (the caller normalised a and b). */
+static Py_ssize_t tape_push(Tape *t, int32_t site, int64_t a, int64_t b) {
+    Py_ssize_t step = t->count++;
+    t->p_site[t->p_len] = site;
+    t->p_a[t->p_len] = a;
+    t->p_b[t->p_len] = b;
+    if (++t->p_len >= t->flush_steps) {
+        PyObject *r = PyObject_CallMethod((PyObject *)t, "flush", NULL);
+        if (!r) return -1;
+        Py_DECREF(r);
+    }
+    return step;
+}
+
+static PyObject *Tape_push(Tape *self, PyObject *args) {
+    int site;
+    long long a, b;
+    if (!PyArg_ParseTuple(args, "iLL", &site, &a, &b)) return NULL;
+    Py_ssize_t step = tape_push(self, (int32_t)site, a, b);
+    if (step < 0) return NULL;
+    return PyLong_FromSsize_t(step);
+}
+
+/* take_pending() -> (site bytes, a bytes, b bytes): the pending triples, as the machine's
+ * int32 and int64 arrays (array('i') and array('q') frombytes), and forget them. */
+static PyObject *Tape_take_pending(Tape *self, PyObject *unused) {
+    Py_ssize_t n = self->p_len;
+    PyObject *out = Py_BuildValue("(y#y#y#)", (const char *)self->p_site, n * 4,
+                                  (const char *)self->p_a, n * 8, (const char *)self->p_b, n * 8);
+    if (out) self->p_len = 0;
+    return out;
+}
+
+static PyMethodDef Tape_methods[] = {
+    {"push", (PyCFunction)Tape_push, METH_VARARGS, "Append one step (site, a, b); its number."},
+    {"take_pending", (PyCFunction)Tape_take_pending, METH_NOARGS,
+     "The pending triples as bytes (int32 sites, int64 a, int64 b), cleared."},
+    {NULL},
+};
+
+static PyMemberDef Tape_members[] = {
+    {"count", T_PYSSIZET, offsetof(Tape, count), 0, "Steps recorded."},
+    {"paused", T_INT, offsetof(Tape, paused), 0, "> 0 inside a task's body."},
+    {"decision", T_PYSSIZET, offsetof(Tape, decision), 0, "Step behind the latest branch."},
+    {NULL},
+};
+
+static PyTypeObject TapeType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "serialscale.trace._tape.Tape",
+    .tp_basicsize = sizeof(Tape),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "Compiled base of the recorder: step counter and pending steps.",
+    .tp_new = Tape_new,
+    .tp_init = (initproc)Tape_init,
+    .tp_dealloc = (destructor)Tape_dealloc,
+    .tp_methods = Tape_methods,
+    .tp_members = Tape_members,
+};
+
+/* ---- Value ----------------------------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *value;
+    Py_ssize_t node;
+} Value;
+
+static PyTypeObject ValueType;
+static PyTypeObject *traced_type; /* trace.values.Traced, set by setup() */
+static PyObject *active;          /* trace.values._active, the stack of recorders */
+
+enum {
+    OP_ADD, OP_SUB, OP_MUL, OP_TRUEDIV, OP_FLOORDIV, OP_MOD, OP_POW, OP_AND, OP_OR, OP_XOR,
+    OP_LSHIFT, OP_RSHIFT, OP_MATMUL, OP_LT, OP_LE, OP_EQ, OP_NE, OP_GT, OP_GE, OP_COUNT
+};
+static const char *op_names[OP_COUNT] = {
+    "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "and", "or", "xor",
+    "lshift", "rshift", "matmul", "lt", "le", "eq", "ne", "gt", "ge",
+};
+static PyObject *op_strings[OP_COUNT];
+
+static int Value_traverse(Value *self, visitproc visit, void *arg) {
+    Py_VISIT(self->value);
+    return 0;
+}
+
+static int Value_clear(Value *self) {
+    Py_CLEAR(self->value);
+    return 0;
+}
+
+static void Value_dealloc(Value *self) {
+    PyObject_GC_UnTrack(self);
+    Py_CLEAR(self->value);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *Value_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    Value *self = (Value *)type->tp_alloc(type, 0);
+    if (!self) return NULL;
+    self->node = NO_STEP;
+    return (PyObject *)self;
+}
+
+static PyMemberDef Value_members[] = {
+    {"value", T_OBJECT, offsetof(Value, value), 0, "The value carried."},
+    {"node", T_PYSSIZET, offsetof(Value, node), 0, "The step that made it, or -1."},
+    {NULL},
+};
+
+static inline int lasti_of(PyFrameObject *frame) {
+#if PY_VERSION_HEX >= 0x030B0000
+    return PyFrame_GetLasti(frame);
+#else
+    return frame->f_lasti * 2; /* what frame.f_lasti shows in Python 3.10 */
+#endif
+}
+
+/* Wrap `value` (a new reference, stolen) as the result of operation `op` on steps x and y. */
+static PyObject *record(PyObject *value, int op, Py_ssize_t x, Py_ssize_t y) {
+    if (!active || !traced_type) return value; /* setup() not called: nothing records */
+    Py_ssize_t depth = PyList_GET_SIZE(active);
+    if (depth == 0) return value;
+    PyObject *rec = PyList_GET_ITEM(active, depth - 1);
+    if (!PyObject_TypeCheck(rec, &TapeType)) return value; /* cannot happen: checked at setup */
+    Tape *tape = (Tape *)rec;
+    if (tape->paused) return value;
+    PyFrameObject *frame = PyEval_GetFrame(); /* the user's frame: C slots push none */
+    Py_ssize_t step;
+    int32_t site = -1;
+    PyCodeObject *code = NULL;
+    int lasti = 0;
+    if (frame) {
+        code = PyFrame_GetCode(frame);
+        Py_DECREF(code); /* kept alive by the frame, and by the recorder once it has a site */
+        lasti = lasti_of(frame);
+        site = cache_get(tape, op, code, lasti);
+        if (site < 0 && tape->decision < 0) {
+            /* first time here: the recorder names the site (and keeps the code alive) */
+            PyObject *index = PyObject_CallMethod(rec, "site_index", "OO", op_strings[op], frame);
+            if (!index) goto fail;
+            long s = PyLong_AsLong(index);
+            Py_DECREF(index);
+            if (s == -1 && PyErr_Occurred()) goto fail;
+            if (cache_put(tape, op, code, lasti, (int32_t)s) < 0) goto fail;
+            site = (int32_t)s;
+        }
+    }
+    if (site < 0 || tape->decision >= 0) {
+        PyObject *r = PyObject_CallMethod(rec, "binary", "OnnO", op_strings[op], x, y,
+                                          frame ? (PyObject *)frame : Py_None);
+        if (!r) goto fail;
+        step = PyLong_AsSsize_t(r);
+        Py_DECREF(r);
+        if (step == -1 && PyErr_Occurred()) goto fail;
+    } else {
+        if (x < 0) {
+            x = y;
+            y = NO_STEP;
+        } else if (x == y) {
+            y = NO_STEP;
+        }
+        step = tape_push(tape, site, x, y);
+        if (step < 0) goto fail;
+    }
+    Value *out = (Value *)traced_type->tp_alloc(traced_type, 0);
+    if (!out) goto fail;
+    out->value = value;
+    out->node = step;
+    return (PyObject *)out;
+fail:
+    Py_DECREF(value);
+    return NULL;
+}
+
+static inline int is_value(PyObject *o) { return PyObject_TypeCheck(o, &ValueType); }
+
+static PyObject *binary(PyObject *a, PyObject *b, int op) {
+    int ta = is_value(a), tb = is_value(b);
+    PyObject *va = ta ? ((Value *)a)->value : a, *vb = tb ? ((Value *)b)->value : b;
+    Py_ssize_t x, y;
+    if (ta) {
+        x = ((Value *)a)->node;
+        y = tb ? ((Value *)b)->node : NO_STEP;
+    } else { /* reflected: only b is traced */
+        x = ((Value *)b)->node;
+        y = NO_STEP;
+    }
+    if (!va || !vb) {
+        PyErr_SetString(PyExc_ValueError, "traced value without a value");
+        return NULL;
+    }
+    PyObject *value;
+    switch (op) {
+    case OP_ADD: value = PyNumber_Add(va, vb); break;
+    case OP_SUB: value = PyNumber_Subtract(va, vb); break;
+    case OP_MUL: value = PyNumber_Multiply(va, vb); break;
+    case OP_TRUEDIV: value = PyNumber_TrueDivide(va, vb); break;
+    case OP_FLOORDIV: value = PyNumber_FloorDivide(va, vb); break;
+    case OP_MOD: value = PyNumber_Remainder(va, vb); break;
+    case OP_POW: value = PyNumber_Power(va, vb, Py_None); break;
+    case OP_AND: value = PyNumber_And(va, vb); break;
+    case OP_OR: value = PyNumber_Or(va, vb); break;
+    case OP_XOR: value = PyNumber_Xor(va, vb); break;
+    case OP_LSHIFT: value = PyNumber_Lshift(va, vb); break;
+    case OP_RSHIFT: value = PyNumber_Rshift(va, vb); break;
+    case OP_MATMUL: value = PyNumber_MatrixMultiply(va, vb); break;
+    default: PyErr_SetString(PyExc_SystemError, "unknown operation"); return NULL;
+    }
+    if (!value) return NULL;
+    return record(value, op, x, y);
+}
+
+#define BINARY(fn, op) \
+    static PyObject *fn(PyObject *a, PyObject *b) { return binary(a, b, op); }
+BINARY(v_add, OP_ADD)
+BINARY(v_sub, OP_SUB)
+BINARY(v_mul, OP_MUL)
+BINARY(v_truediv, OP_TRUEDIV)
+BINARY(v_floordiv, OP_FLOORDIV)
+BINARY(v_mod, OP_MOD)
+BINARY(v_and, OP_AND)
+BINARY(v_or, OP_OR)
+BINARY(v_xor, OP_XOR)
+BINARY(v_lshift, OP_LSHIFT)
+BINARY(v_rshift, OP_RSHIFT)
+BINARY(v_matmul, OP_MATMUL)
+
+static PyObject *v_pow(PyObject *a, PyObject *b, PyObject *mod) {
+    if (mod != Py_None) Py_RETURN_NOTIMPLEMENTED; /* three-argument pow is not traced */
+    return binary(a, b, OP_POW);
+}
+
+static PyObject *v_richcompare(PyObject *a, PyObject *b, int cmp) {
+    static const int ops[] = {OP_LT, OP_LE, OP_EQ, OP_NE, OP_GT, OP_GE}; /* Py_LT .. Py_GE */
+    int tb = is_value(b);
+    PyObject *va = ((Value *)a)->value, *vb = tb ? ((Value *)b)->value : b;
+    if (!va || !vb) {
+        PyErr_SetString(PyExc_ValueError, "traced value without a value");
+        return NULL;
+    }
+    PyObject *value = PyObject_RichCompare(va, vb, cmp);
+    if (!value) return NULL;
+    return record(value, ops[cmp], ((Value *)a)->node, tb ? ((Value *)b)->node : NO_STEP);
+}
+
+static PyNumberMethods Value_as_number = {
+    .nb_add = v_add,
+    .nb_subtract = v_sub,
+    .nb_multiply = v_mul,
+    .nb_remainder = v_mod,
+    .nb_power = v_pow,
+    .nb_lshift = v_lshift,
+    .nb_rshift = v_rshift,
+    .nb_and = v_and,
+    .nb_xor = v_xor,
+    .nb_or = v_or,
+    .nb_floor_divide = v_floordiv,
+    .nb_true_divide = v_truediv,
+    .nb_matrix_multiply = v_matmul,
+};
+
+static PyTypeObject ValueType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "serialscale.trace._tape.Value",
+    .tp_basicsize = sizeof(Value),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "Compiled base of Traced: a value, its step, and the traced operators.",
+    .tp_new = Value_new,
+    .tp_dealloc = (destructor)Value_dealloc,
+    .tp_traverse = (traverseproc)Value_traverse,
+    .tp_clear = (inquiry)Value_clear,
+    .tp_members = Value_members,
+    .tp_as_number = &Value_as_number,
+    .tp_richcompare = v_richcompare,
+    .tp_hash = PyObject_HashNotImplemented, /* Traced defines its own */
+};
+
+/* ---- module ---------------------------------------------------------------------------- */
+
+/* setup(traced_type, active): where results go and where the recorders are. */
+static PyObject *setup(PyObject *self, PyObject *args) {
+    PyObject *type, *stack;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyType_Type, &type, &PyList_Type, &stack)) return NULL;
+    if (!PyType_IsSubtype((PyTypeObject *)type, &ValueType)) {
+        PyErr_SetString(PyExc_TypeError, "setup: the traced type must derive from Value");
+        return NULL;
+    }
+    Py_INCREF(type);
+    Py_XSETREF(traced_type, (PyTypeObject *)type);
+    Py_INCREF(stack);
+    Py_XSETREF(active, stack);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"setup", setup, METH_VARARGS, "Register the Traced class and the stack of recorders."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_tape", "Compiled hot path of tracing.", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__tape(void) {
+    if (PyType_Ready(&TapeType) < 0 || PyType_Ready(&ValueType) < 0) return NULL;
+    for (int i = 0; i < OP_COUNT; i++) {
+        op_strings[i] = PyUnicode_InternFromString(op_names[i]);
+        if (!op_strings[i]) return NULL;
+    }
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    Py_INCREF(&TapeType);
+    Py_INCREF(&ValueType);
+    if (PyModule_AddObject(m, "Tape", (PyObject *)&TapeType) < 0 ||
+        PyModule_AddObject(m, "Value", (PyObject *)&ValueType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,58 @@
+"""Traced functions that exercise every path of the tracing hot path (compiled and pure)."""
+# ruff: noqa: SIM300, SIM105  (reflected comparisons and a caught error are the point here)
+
+import serialscale as ss
+
+
+def operators(n: int = 3):
+    """Every binary operator and comparison, forward, reflected, on the same value twice."""
+    a, b = ss.inputs([7, 3])
+    out = []
+    for _ in range(n):
+        out += [a + b, a - b, a * b, a / b, a // b, a % b, a**b, a & b, a | b, a ^ b,
+                a << b, a >> b, a < b, a <= b, a == b, a != b, a > b, a >= b]  # fmt: skip
+        out += [2 + a, 2 - a, 2 * a, 2 / a, 2 // a, 2 % a, 2**b, 2 & a, 2 | a, 2 ^ a,
+                2 << b, 64 >> b, 2 < a, 2 <= a, 2 == a, 2 != a, 2 > a, 2 >= a]  # fmt: skip
+        out += [a + a, b * b, -a, abs(b), ~a, +a, round(a / b, 2)]
+        q, r = divmod(a, b)
+        a = q + r + sum([a, b, q])  # sum() calls the operators from C
+        b = b + 1
+    return out
+
+
+def long_loop(ops: int = 70_000):
+    """More steps than one pending buffer holds (65,536): exercises the flush."""
+    x, y = ss.inputs([1.0, 0.5])
+    for _ in range(ops):
+        x = x + y
+    return x
+
+
+def branches(n: int = 40):
+    """Branches on traced values: strict mode turns them into dependencies."""
+    best = ss.input(0)
+    values = ss.inputs(range(n))
+    for v in values:
+        if v * 3 % 7 > best:
+            best = v * 3 % 7
+        try:
+            best = best + 1 / (v - v)
+        except ZeroDivisionError:
+            pass
+    return best
+
+
+@ss.task(cost=5)
+def heavy(x, y):
+    return x * y + 1
+
+
+def tasks_and_ops(n: int = 6):
+    """Tasks, op() calls and plain operators mixed."""
+    import math
+
+    xs = ss.inputs(range(1, n + 1))
+    acc = xs[0]
+    for x in xs[1:]:
+        acc = heavy(acc, x) + ss.op(math.sqrt, x * x)
+    return acc
