@@ -2,18 +2,24 @@
 
 Usage: ``python benchmarks/trace_bench.py [--ops N]``. Times a loop of additions on plain
 floats and the same loop on traced values, in this process, and prints the ratio, the rate
-and the memory the recorder keeps per operation (tracemalloc). Prints only.
+and the memory the recorder keeps per operation (tracemalloc). When the compiled tracer is
+in use, it also runs itself once with ``SERIALSCALE_PURE_PYTHON=1`` to show the fallback's
+rate. Prints only.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
+import subprocess
+import sys
 import time
 import tracemalloc
 
 import serialscale as ss
 from serialscale.trace import run_traced
+from serialscale.trace.recorder import COMPILED
 
 
 def plain_loop(ops: int) -> float:
@@ -53,9 +59,14 @@ def main() -> None:
     retained, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert len(trace.recorder) == n
+    kind = "compiled" if COMPILED else "pure Python"
     print(f"plain float loop     {n / plain / 1e6:8.2f} M ops/s")
-    print(f"traced loop          {n / traced / 1e6:8.2f} M ops/s   ({traced / plain:.1f}x plain)")
+    print(f"traced loop          {n / traced / 1e6:8.2f} M ops/s   ({traced / plain:.1f}x plain, "
+          f"{kind} operators)")  # fmt: skip
     print(f"retained per op      {retained / n:8.1f} bytes")
+    if COMPILED:
+        env = {**os.environ, "SERIALSCALE_PURE_PYTHON": "1"}
+        subprocess.run([sys.executable, __file__, "--ops", str(n)], env=env, check=True)
     if args.big:
         t = time.perf_counter()
         big = run_traced(traced_loop, {"ops": args.big})

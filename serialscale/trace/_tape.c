@@ -118,18 +118,23 @@ static int cache_put(Tape *t, int op, void *code, int lasti, int32_t site) {
     return 0;
 }
 
-/* push(site, a, b) -> step: append one pending triple (the caller normalised a and b). */
+/* Append one pending triple (the caller normalised a and b); its step number, or -1 with an
+ * exception set. A full buffer is handed to the recorder's flush() first. */
 static Py_ssize_t tape_push(Tape *t, int32_t site, int64_t a, int64_t b) {
-    Py_ssize_t step = t->count++;
-    t->p_site[t->p_len] = site;
-    t->p_a[t->p_len] = a;
-    t->p_b[t->p_len] = b;
-    if (++t->p_len >= t->flush_steps) {
+    if (t->p_len >= t->flush_steps) {
         PyObject *r = PyObject_CallMethod((PyObject *)t, "flush", NULL);
         if (!r) return -1;
         Py_DECREF(r);
+        if (t->p_len >= t->flush_steps) {
+            PyErr_SetString(PyExc_RuntimeError, "flush() left the pending steps in place");
+            return -1;
+        }
     }
-    return step;
+    t->p_site[t->p_len] = site;
+    t->p_a[t->p_len] = a;
+    t->p_b[t->p_len] = b;
+    t->p_len++;
+    return t->count++;
 }
 
 static PyObject *Tape_push(Tape *self, PyObject *args) {
