@@ -158,3 +158,22 @@ def test_an_internal_bug_is_one_line_not_a_traceback(monkeypatch, capsys) -> Non
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert err == "serialscale: internal error: RuntimeError: simulated bug (please report it)\n"
+
+
+def test_the_command_exits_at_once_with_its_output_whole_and_its_status(tmp_path: Path) -> None:
+    """`serialscale` (cli.run) skips the interpreter's teardown: the output must still arrive
+    complete (here about 400 kB through a pipe) and the exit status must be kept."""
+    steps = [{"id": f"s{i}", "cost": 1 + i % 5, "needs": [f"s{i // 2}"] if i else []}
+             for i in range(3000)]  # fmt: skip
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({"steps": steps}))
+    base = [sys.executable, "-m", "serialscale", "analyze", str(big)]
+    out = subprocess.run([*base, "--format", "json", "--detail"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert len(json.loads(out.stdout)["detail"]) == 3000
+    gate = subprocess.run([*base, "--min-speedup", "1e9"], capture_output=True, text=True)
+    assert gate.returncode == 1
+    written = tmp_path / "report.json"
+    done = subprocess.run([*base, "-f", "json", "-o", str(written)], capture_output=True)
+    assert done.returncode == 0
+    assert json.loads(written.read_text())["steps"] == 3000
