@@ -175,23 +175,33 @@ static inline Entry heap_pop(Heap *h) {
  * summary level per 64 words, whose minimum is a handful of count-trailing-zeros away, and
  * visits steps almost in rank order, which keeps memory access close to sequential. */
 typedef struct {
+    double duration; /* the step's cost */
+    uint32_t first;  /* its successors: succ_idx[first .. first + count) */
+    uint32_t count;
+} Node; /* what the schedule reads of a step when it starts and ends: one cache line */
+
+typedef struct {
     Py_ssize_t n;
-    double *duration;  /* cost of the step of each rank */
-    int64_t *succ_ptr; /* successor CSR in rank numbering */
-    int32_t *succ_idx;
-    int32_t *indegree;
+    Node *node;        /* per rank */
+    int32_t *succ_idx; /* successor ranks */
+    int32_t *indegree; /* per rank */
+    int32_t max_indegree;
+    double max_cost;
+    int integral; /* every cost a whole number */
 } Plan;
 
 static const char *PLAN = "serialscale.schedule_plan";
 
-static void plan_free(PyObject *capsule) {
-    Plan *p = PyCapsule_GetPointer(capsule, PLAN);
+static void plan_release(Plan *p) {
     if (!p) return;
-    free(p->duration);
-    free(p->succ_ptr);
+    free(p->node);
     free(p->succ_idx);
     free(p->indegree);
     free(p);
+}
+
+static void plan_free(PyObject *capsule) {
+    plan_release(PyCapsule_GetPointer(capsule, PLAN));
 }
 
 typedef struct {
@@ -220,26 +230,24 @@ static PyObject *k_schedule_plan(PyObject *self, PyObject *args) {
     if (get_buf(o[2], &b[2], 'q', n + 1, "pred_ptr") < 0) goto done;
     if (get_buf(o[3], &b[3], 'q', n + 1, "succ_ptr") < 0) goto done;
     if (get_buf(o[4], &b[4], 'q', 0, "succ_idx") < 0) goto done;
-    if (n >= INT32_MAX) {
-        PyErr_SetString(PyExc_OverflowError, "too many steps for a schedule plan");
-        goto done;
-    }
     {
         double *prio = F64(b[0]), *cost = F64(b[1]);
         int64_t *pptr = I64(b[2]), *sptr = I64(b[3]), *sidx = I64(b[4]);
         Py_ssize_t m = sptr[n], cap = n > 0 ? n : 1;
+        if (n >= INT32_MAX || m >= INT32_MAX) {
+            PyErr_SetString(PyExc_OverflowError, "too many steps for a schedule plan");
+            goto done;
+        }
         plan = calloc(1, sizeof(Plan));
         sorted = malloc(sizeof(Ranked) * cap);
         rank = malloc(sizeof(int32_t) * cap);
         if (plan) {
             plan->n = n;
-            plan->duration = malloc(sizeof(double) * cap);
-            plan->succ_ptr = malloc(sizeof(int64_t) * (n + 1));
+            plan->node = malloc(sizeof(Node) * cap);
             plan->succ_idx = malloc(sizeof(int32_t) * (m > 0 ? m : 1));
             plan->indegree = malloc(sizeof(int32_t) * cap);
         }
-        if (!plan || !sorted || !rank || !plan->duration || !plan->succ_ptr || !plan->succ_idx ||
-            !plan->indegree) {
+        if (!plan || !sorted || !rank || !plan->node || !plan->succ_idx || !plan->indegree) {
             PyErr_NoMemory();
             goto done;
         }
@@ -251,26 +259,30 @@ static PyObject *k_schedule_plan(PyObject *self, PyObject *args) {
         qsort(sorted, n, sizeof(Ranked), cmp_ranked);
         for (Py_ssize_t r = 0; r < n; r++) rank[sorted[r].idx] = (int32_t)r;
         int64_t e = 0;
+        int32_t top = 0;
+        double max_cost = 0.0;
+        int integral = 1;
         for (Py_ssize_t r = 0; r < n; r++) {
             int64_t v = sorted[r].idx;
-            plan->duration[r] = cost[v];
-            plan->indegree[r] = (int32_t)(pptr[v + 1] - pptr[v]);
-            plan->succ_ptr[r] = e;
+            int32_t in = (int32_t)(pptr[v + 1] - pptr[v]);
+            plan->indegree[r] = in;
+            if (in > top) top = in;
+            plan->node[r].duration = cost[v];
+            if (cost[v] > max_cost) max_cost = cost[v];
+            if (cost[v] != (double)(int64_t)cost[v]) integral = 0;
+            plan->node[r].first = (uint32_t)e;
+            plan->node[r].count = (uint32_t)(sptr[v + 1] - sptr[v]);
             for (int64_t k = sptr[v]; k < sptr[v + 1]; k++) plan->succ_idx[e++] = rank[sidx[k]];
         }
-        plan->succ_ptr[n] = e;
+        plan->max_indegree = top;
+        plan->max_cost = max_cost;
+        plan->integral = integral;
         Py_END_ALLOW_THREADS
         capsule = PyCapsule_New(plan, PLAN, plan_free);
         if (capsule) plan = NULL; /* the capsule owns it now */
     }
 done:
-    if (plan) {
-        free(plan->duration);
-        free(plan->succ_ptr);
-        free(plan->succ_idx);
-        free(plan->indegree);
-        free(plan);
-    }
+    plan_release(plan);
     free(sorted);
     free(rank);
     release(b, 5);
@@ -333,6 +345,92 @@ static inline int64_t bits_pop_min(Bits *b) {
     return r;
 }
 
+/* The set of running steps, keyed by finish time. Two implementations with the same
+ * operations: a heap for any durations, and, when every duration is a whole number below
+ * RING_MAX, a ring of buckets: finish times then all lie in (now, now + ring size), so each
+ * bucket holds a single time and the next event is the next non-empty bucket. The order in
+ * which steps finishing at the same time are taken does not matter: all complete before
+ * anything new starts. */
+#define RING_MAX 65536
+
+static inline void heap_run_push(Heap *h, double t, int64_t v) { heap_push(h, t, v); }
+static inline int heap_run_empty(const Heap *h) { return h->size == 0; }
+static inline double heap_run_next(const Heap *h, double now) { return h->e[0].key; }
+static inline int64_t heap_run_take(Heap *h, double now) {
+    return h->size > 0 && h->e[0].key == now ? heap_pop(h).idx : -1;
+}
+
+typedef struct {
+    int32_t *head, *next; /* bucket lists: head per bucket, next per step */
+    uint64_t *bits;       /* non-empty buckets */
+    int64_t mask;         /* buckets - 1 (a power of two, at least 64) */
+    Py_ssize_t count;
+} Ring;
+
+static inline void ring_run_push(Ring *r, double t, int64_t v) {
+    int64_t slot = (int64_t)t & r->mask;
+    r->next[v] = r->head[slot];
+    r->head[slot] = (int32_t)v;
+    r->bits[slot >> 6] |= 1ULL << (slot & 63);
+    r->count++;
+}
+static inline int ring_run_empty(const Ring *r) { return r->count == 0; }
+static inline double ring_run_next(const Ring *r, double now) {
+    int64_t t = (int64_t)now, start = (t + 1) & r->mask, words = (r->mask + 1) >> 6;
+    int64_t w = start >> 6;
+    uint64_t word = r->bits[w] & (~0ULL << (start & 63));
+    while (!word) { /* terminates: count > 0; the start word comes round again, unmasked */
+        w = (w + 1) & (words - 1);
+        word = r->bits[w];
+    }
+    int64_t slot = (w << 6) | lowest_bit(word);
+    return (double)(t + ((slot - t) & r->mask));
+}
+static inline int64_t ring_run_take(Ring *r, double now) {
+    int64_t slot = (int64_t)now & r->mask;
+    int32_t v = r->head[slot];
+    if (v < 0) return -1;
+    r->head[slot] = r->next[v];
+    if (r->head[slot] < 0) r->bits[slot >> 6] &= ~(1ULL << (slot & 63));
+    r->count--;
+    return v;
+}
+
+/* The list schedule itself, for a waiting-count type WT (one byte when no step needs more
+ * than 255 others: the counts are read at random, so smaller is faster) and a running set
+ * RUN of kind KIND (heap_run or ring_run). */
+#define SCHEDULE(WT, KIND, RUN)                                                                  \
+    do {                                                                                    \
+        WT *waiting = (WT *)counts;                                                         \
+        for (Py_ssize_t r = 0; r < n; r++) {                                                \
+            waiting[r] = (WT)plan->indegree[r];                                             \
+            if (waiting[r] == 0) bits_add(&ready, r);                                       \
+        }                                                                                   \
+        Py_ssize_t free_procs = processors;                                                 \
+        for (;;) {                                                                          \
+            while (free_procs > 0 && !bits_empty(&ready)) {                                 \
+                int64_t v = bits_pop_min(&ready);                                           \
+                double d = node[v].duration + extra;                                        \
+                if (d != 0.0) {                                                             \
+                    KIND##_push(RUN, now + d, v);                                           \
+                    free_procs--;                                                           \
+                } else { /* completes at once: its successors may be ready right now */     \
+                    const int32_t *s = sidx + node[v].first, *end = s + node[v].count;      \
+                    for (; s < end; s++)                                                    \
+                        if (--waiting[*s] == 0) bits_add(&ready, *s);                       \
+                }                                                                           \
+            }                                                                               \
+            if (KIND##_empty(RUN)) break;                                                   \
+            now = KIND##_next(RUN, now);                                                    \
+            for (int64_t v; (v = KIND##_take(RUN, now)) >= 0;) {                            \
+                free_procs++;                                                               \
+                const int32_t *s = sidx + node[v].first, *end = s + node[v].count;          \
+                for (; s < end; s++)                                                        \
+                    if (--waiting[*s] == 0) bits_add(&ready, *s);                           \
+            }                                                                               \
+        }                                                                                   \
+    } while (0)
+
 /* makespan(plan, processors, extra) -> float
  * The critical-path-first list schedule of schedule.list_schedule_makespan. */
 static PyObject *k_makespan(PyObject *self, PyObject *args) {
@@ -344,50 +442,42 @@ static PyObject *k_makespan(PyObject *self, PyObject *args) {
     if (!plan) return NULL;
     Py_ssize_t n = plan->n;
     if (n == 0) return PyFloat_FromDouble(0.0);
-    double now = 0.0, *duration = plan->duration;
-    int64_t *sptr = plan->succ_ptr;
-    int32_t *sidx = plan->succ_idx;
+    double now = 0.0;
+    const Node *node = plan->node;
+    const int32_t *sidx = plan->succ_idx;
+    int narrow = plan->max_indegree <= 255;
+    double longest = plan->max_cost + extra;
+    int ring = plan->integral && extra == (double)(int64_t)extra && longest < RING_MAX;
+    int64_t buckets = 64;
+    while (ring && buckets <= (int64_t)longest) buckets <<= 1;
     Py_ssize_t cap = processors < n ? (processors > 0 ? processors : 1) : n;
-    int32_t *waiting = malloc(sizeof(int32_t) * n);
-    Heap running = {malloc(sizeof(Entry) * cap), 0};
+    void *counts = malloc((narrow ? sizeof(uint8_t) : sizeof(int32_t)) * n);
+    Heap heap = {ring ? NULL : malloc(sizeof(Entry) * cap), 0};
+    Ring rng = {NULL, NULL, NULL, buckets - 1, 0};
+    if (ring) {
+        rng.head = malloc(sizeof(int32_t) * buckets);
+        rng.next = malloc(sizeof(int32_t) * n);
+        rng.bits = calloc(buckets / 64, sizeof(uint64_t));
+        if (rng.head) memset(rng.head, 0xff, sizeof(int32_t) * buckets); /* all -1 */
+    }
     Bits ready;
     uint64_t *bits = bits_init(&ready, n);
-    if (!waiting || !running.e || !bits) {
-        free(waiting);
-        free(running.e);
-        free(bits);
-        return PyErr_NoMemory();
+    int oom = !counts || !bits || (ring ? !rng.head || !rng.next || !rng.bits : !heap.e);
+    if (!oom) {
+        Py_BEGIN_ALLOW_THREADS
+        if (ring && narrow) SCHEDULE(uint8_t, ring_run, &rng);
+        else if (ring) SCHEDULE(int32_t, ring_run, &rng);
+        else if (narrow) SCHEDULE(uint8_t, heap_run, &heap);
+        else SCHEDULE(int32_t, heap_run, &heap);
+        Py_END_ALLOW_THREADS
     }
-    Py_BEGIN_ALLOW_THREADS
-    memcpy(waiting, plan->indegree, sizeof(int32_t) * n);
-    for (Py_ssize_t r = 0; r < n; r++)
-        if (waiting[r] == 0) bits_add(&ready, r);
-    Py_ssize_t free_procs = processors;
-    for (;;) {
-        while (free_procs > 0 && !bits_empty(&ready)) {
-            int64_t v = bits_pop_min(&ready);
-            double d = duration[v] + extra;
-            if (d != 0.0) {
-                heap_push(&running, now + d, v);
-                free_procs--;
-            } else { /* completes at once: its successors may be ready right now */
-                for (int64_t e = sptr[v]; e < sptr[v + 1]; e++)
-                    if (--waiting[sidx[e]] == 0) bits_add(&ready, sidx[e]);
-            }
-        }
-        if (running.size == 0) break;
-        now = running.e[0].key;
-        while (running.size > 0 && running.e[0].key == now) {
-            int64_t v = heap_pop(&running).idx;
-            free_procs++;
-            for (int64_t e = sptr[v]; e < sptr[v + 1]; e++)
-                if (--waiting[sidx[e]] == 0) bits_add(&ready, sidx[e]);
-        }
-    }
-    Py_END_ALLOW_THREADS
-    free(waiting);
-    free(running.e);
+    free(counts);
+    free(heap.e);
+    free(rng.head);
+    free(rng.next);
+    free(rng.bits);
     free(bits);
+    if (oom) return PyErr_NoMemory();
     return PyFloat_FromDouble(now);
 }
 
@@ -751,8 +841,22 @@ static PyObject *k_json_duplicate_key(PyObject *self, PyObject *args) {
  * not a str, a row that is not a list), which then reports the problem with its location. */
 typedef struct {
     Py_hash_t hash;
+    PyObject *key; /* borrowed from ids: the id string itself, so a probe needs no list access */
     int64_t index;
 } Slot;
+
+/* 1 if equal, 0 if not, -1 on error. Compact ASCII strings (nearly all ids) compare their
+ * bytes directly; anything else goes through PyUnicode_Compare. */
+static inline int same_str(PyObject *a, PyObject *b) {
+    if (a == b) return 1;
+    if (PyUnicode_IS_COMPACT_ASCII(a) && PyUnicode_IS_COMPACT_ASCII(b)) {
+        Py_ssize_t n = PyUnicode_GET_LENGTH(a);
+        return n == PyUnicode_GET_LENGTH(b) && memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), n) == 0;
+    }
+    int c = PyUnicode_Compare(a, b);
+    if (c == -1 && PyErr_Occurred()) return -1;
+    return c == 0;
+}
 
 static PyObject *k_resolve_names(PyObject *self, PyObject *args) {
     PyObject *ids, *needs, *o[2];
@@ -783,11 +887,16 @@ static PyObject *k_resolve_names(PyObject *self, PyObject *args) {
             Py_hash_t h = PyObject_Hash(key);
             if (h == -1) goto fail;
             for (size_t k = (size_t)h & mask;; k = (k + 1) & mask) {
-                if (table[k].index < 0) { table[k].hash = h; table[k].index = i; break; }
+                if (table[k].index < 0) {
+                    table[k].hash = h;
+                    table[k].key = key;
+                    table[k].index = i;
+                    break;
+                }
                 if (table[k].hash == h) {
-                    int eq = PyUnicode_Compare(PyList_GET_ITEM(ids, table[k].index), key);
-                    if (eq == -1 && PyErr_Occurred()) goto fail;
-                    if (eq == 0) { status = 1; break; }  /* a repeated id */
+                    int eq = same_str(table[k].key, key);
+                    if (eq < 0) goto fail;
+                    if (eq) { status = 1; break; }  /* a repeated id */
                 }
             }
         }
@@ -805,10 +914,9 @@ static PyObject *k_resolve_names(PyObject *self, PyObject *args) {
                 int64_t found = -1;
                 for (size_t k = (size_t)h & mask; table[k].index >= 0; k = (k + 1) & mask) {
                     if (table[k].hash != h) continue;
-                    PyObject *id = PyList_GET_ITEM(ids, table[k].index);
-                    int eq = id == key ? 0 : PyUnicode_Compare(id, key);
-                    if (eq == -1 && PyErr_Occurred()) goto fail;
-                    if (eq == 0) { found = table[k].index; break; }
+                    int eq = same_str(table[k].key, key);
+                    if (eq < 0) goto fail;
+                    if (eq) { found = table[k].index; break; }
                 }
                 if (found < 0) { status = 1; break; }
                 idx[e++] = found;

@@ -149,8 +149,9 @@ def test_fast_json_path_falls_back_for_anything_unusual() -> None:
     assert json_columns(b'{"steps": [{"id": "a"}]}') is not None
 
 
-def random_graph(n: int, seed: int, costs: list) -> Graph:
-    """A random DAG of ``n`` steps, up to 3 random earlier needs each, input order shuffled."""
+def random_graph(n: int, seed: int, costs: list, fan_in: int = 0) -> Graph:
+    """A random DAG of ``n`` steps, up to 3 random earlier needs each, input order shuffled;
+    with ``fan_in``, one last step needs ``fan_in`` of the others."""
     import random
 
     rnd = random.Random(seed)
@@ -159,27 +160,35 @@ def random_graph(n: int, seed: int, costs: list) -> Graph:
     needs: list[list[int]] = [[] for _ in range(n)]
     for k in range(1, n):
         needs[perm[k]] = [perm[rnd.randrange(k)] for _ in range(rnd.randint(0, 3))]
-    return Graph.from_lists([f"s{i}" for i in range(n)], [rnd.choice(costs) for _ in range(n)],
-                            needs)  # fmt: skip
+    if fan_in:
+        needs.append(rnd.sample(range(n), fan_in))
+    ids = [f"s{i}" for i in range(len(needs))]
+    return Graph.from_lists(ids, [rnd.choice(costs) for _ in ids], needs)
 
 
+# The compiled schedule picks its data structures by the graph: a ring of buckets for whole
+# durations under 65,536 (else a heap), one-byte waiting counts when no step needs more than
+# 255 others (else four bytes), and a bitset of 3 or 4 levels. Each case against the reference.
 @pytest.mark.parametrize(
-    ("n", "costs"),
+    ("n", "costs", "fan_in", "overheads"),
     [
-        (5000, [0, 1, 2, 3]),  # many ties and zero-cost steps; 3 bitset levels
-        (270_000, [1, 2, 5, 10]),  # 4 bitset levels: 270,000 ranks > 64**3
-        (3000, [0.5, 0.25, 1.75, 3.0]),
+        (5000, [0, 1, 2, 3], 0, [0, 1]),  # ring; many ties and zero-cost steps; 3 levels
+        (5000, [1, 63, 64], 300, [0, 1]),  # ring of 128 buckets exactly at the edge; wide counts
+        (4000, [0, 1, 70_000], 0, [0]),  # whole costs too long for the ring: heap
+        (4000, [0, 1, 65_535], 0, [0, 1]),  # longest 65,535 (ring), then 65,536 (heap)
+        (3000, [0.5, 0.25, 1.75, 3.0], 300, [0, 2]),  # heap with wide counts
+        (3000, [1, 2, 3], 0, [0.5]),  # whole costs, fractional overhead: heap
+        (270_000, [1, 2, 5, 10], 0, [0]),  # 4 bitset levels: 270,000 ranks > 64**3
     ],
 )
-def test_compiled_schedule_matches_the_reference_on_large_graphs(n: int, costs: list) -> None:
+def test_compiled_schedule_matches_the_reference(n: int, costs: list, fan_in: int, overheads):
     from serialscale.metrics import compute_metrics
     from serialscale.schedule import _simulate, list_schedule_makespan
 
-    graph = random_graph(n, seed=n, costs=costs)
+    graph = random_graph(n, seed=n + fan_in, costs=costs, fan_in=fan_in)
     m = compute_metrics(graph, accelerated=True)
-    wanted = [(2, 0), (7, 0), (64, 0), (1000, 0), (5, 1)]
-    if n > 100_000:
-        wanted = [(4096, 0)]  # the reference is slow at this size
+    counts = [4096] if n > 100_000 else [2, 7, 64, 1000]  # the reference is slow at 270,000
+    wanted = [(p, c) for p in counts for c in overheads]
     fast = _simulate(graph, m, wanted, kernels.select(True))
     levels = list(m.bottom_level)
     for p, c in wanted:
@@ -195,3 +204,16 @@ def test_compiled_profile_matches_the_reference_on_a_large_graph(costs: list) ->
     expected = [(s.start, s.end, s.running) for s in profile(graph, start, finish)]
     got = compute_metrics(graph, accelerated=True).profile
     assert [(s.start, s.end, s.running) for s in got] == expected
+
+
+@uses_default_selection
+def test_fast_json_path_resolves_non_ascii_ids() -> None:
+    """Ids that are not plain ASCII take the general string comparison of resolve_names."""
+    from serialscale.sources import workload_file
+
+    ids = ["α", "Ωmega", "naïve", "日本", "a", "é" * 40]
+    steps = [{"id": ids[0]}] + [{"id": ids[i], "needs": ids[:i]} for i in range(1, len(ids))]
+    data = json.dumps({"steps": steps}, ensure_ascii=False).encode()
+    graph = workload_file.parse_workload(data, "w.json", is_json=True).graph
+    assert graph.ids == ids
+    assert [graph.preds(i) for i in range(len(ids))] == [list(range(i)) for i in range(len(ids))]
