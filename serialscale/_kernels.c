@@ -168,6 +168,57 @@ static inline Entry heap_pop(Heap *h) {
     return top;
 }
 
+/* The bit pattern of a time or priority (finite, >= 0): for non-negative doubles the order
+ * of the patterns is the order of the numbers. */
+static inline uint64_t time_bits(double x) {
+    x += 0.0; /* -0.0 becomes +0.0 */
+    uint64_t k;
+    memcpy(&k, &x, sizeof k);
+    return k;
+}
+
+/* Stable sort of n keys, ascending, carrying val[] along (val may be NULL). LSD radix sort,
+ * 16 bits a pass; a pass where every key has the same digit is skipped (the high bits of
+ * small numbers). -1 when out of memory. */
+static int radix_sort(uint64_t *key, int32_t *val, Py_ssize_t n) {
+    Py_ssize_t size = n > 0 ? n : 1;
+    uint64_t *key2 = malloc(sizeof(uint64_t) * size);
+    int32_t *val2 = val ? malloc(sizeof(int32_t) * size) : NULL;
+    Py_ssize_t *count = malloc(sizeof(Py_ssize_t) * 65536);
+    if (!key2 || (val && !val2) || !count) {
+        free(key2); free(val2); free(count);
+        return -1;
+    }
+    uint64_t *k = key, *k2 = key2;
+    int32_t *v = val, *v2 = val2;
+    for (int shift = 0; shift < 64; shift += 16) {
+        memset(count, 0, sizeof(Py_ssize_t) * 65536);
+        for (Py_ssize_t i = 0; i < n; i++) count[(k[i] >> shift) & 0xFFFF]++;
+        if (n == 0 || count[(k[0] >> shift) & 0xFFFF] == n) continue;
+        Py_ssize_t sum = 0;
+        for (int d = 0; d < 65536; d++) {
+            Py_ssize_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_ssize_t at = count[(k[i] >> shift) & 0xFFFF]++;
+            k2[at] = k[i];
+            if (v) v2[at] = v[i];
+        }
+        uint64_t *tk = k; k = k2; k2 = tk;
+        int32_t *tv = v; v = v2; v2 = tv;
+    }
+    if (k != key) { /* an odd number of passes: the result is in the scratch arrays */
+        memcpy(key, k, sizeof(uint64_t) * n);
+        if (val) memcpy(val, v, sizeof(int32_t) * n);
+    }
+    free(k == key ? key2 : k);
+    if (val) free(v == val ? val2 : v);
+    free(count);
+    return 0;
+}
+
 /* The list schedule runs in "rank" numbering: steps sorted by (priority descending, index
  * ascending), so "the ready step with the highest priority, ties to the lower index" is simply
  * the ready step of lowest rank. A plan (built once, shared by every processor count) holds
@@ -204,25 +255,14 @@ static void plan_free(PyObject *capsule) {
     plan_release(PyCapsule_GetPointer(capsule, PLAN));
 }
 
-typedef struct {
-    double key;
-    int32_t idx;
-} Ranked;
-
-static int cmp_ranked(const void *a, const void *b) {
-    const Ranked *x = a, *y = b;
-    if (x->key != y->key) return x->key > y->key ? -1 : 1; /* higher priority first */
-    return (x->idx > y->idx) - (x->idx < y->idx);
-}
-
 /* schedule_plan(priority, costs, pred_ptr, succ_ptr, succ_idx) -> plan (a capsule) */
 static PyObject *k_schedule_plan(PyObject *self, PyObject *args) {
     PyObject *o[5];
     if (!PyArg_ParseTuple(args, "OOOOO", &o[0], &o[1], &o[2], &o[3], &o[4])) return NULL;
     Buf b[5] = {0};
     Plan *plan = NULL;
-    Ranked *sorted = NULL;
-    int32_t *rank = NULL;
+    uint64_t *sort_key = NULL;
+    int32_t *sorted = NULL, *rank = NULL;
     PyObject *capsule = NULL;
     if (get_buf(o[0], &b[0], 'd', 0, "priority") < 0) goto done;
     Py_ssize_t n = LEN(b[0]);
@@ -239,7 +279,8 @@ static PyObject *k_schedule_plan(PyObject *self, PyObject *args) {
             goto done;
         }
         plan = calloc(1, sizeof(Plan));
-        sorted = malloc(sizeof(Ranked) * cap);
+        sort_key = malloc(sizeof(uint64_t) * cap);
+        sorted = malloc(sizeof(int32_t) * cap);
         rank = malloc(sizeof(int32_t) * cap);
         if (plan) {
             plan->n = n;
@@ -247,23 +288,29 @@ static PyObject *k_schedule_plan(PyObject *self, PyObject *args) {
             plan->succ_idx = malloc(sizeof(int32_t) * (m > 0 ? m : 1));
             plan->indegree = malloc(sizeof(int32_t) * cap);
         }
-        if (!plan || !sorted || !rank || !plan->node || !plan->succ_idx || !plan->indegree) {
+        if (!plan || !sort_key || !sorted || !rank || !plan->node || !plan->succ_idx ||
+            !plan->indegree) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        /* ranks: priority descending (the inverted bit patterns ascending), ties by index
+         * (the sort is stable and starts in index order) */
+        for (Py_ssize_t i = 0; i < n; i++) {
+            sort_key[i] = ~time_bits(prio[i]);
+            sorted[i] = (int32_t)i;
+        }
+        if (radix_sort(sort_key, sorted, n) < 0) {
             PyErr_NoMemory();
             goto done;
         }
         Py_BEGIN_ALLOW_THREADS
-        for (Py_ssize_t i = 0; i < n; i++) {
-            sorted[i].key = prio[i];
-            sorted[i].idx = (int32_t)i;
-        }
-        qsort(sorted, n, sizeof(Ranked), cmp_ranked);
-        for (Py_ssize_t r = 0; r < n; r++) rank[sorted[r].idx] = (int32_t)r;
+        for (Py_ssize_t r = 0; r < n; r++) rank[sorted[r]] = (int32_t)r;
         int64_t e = 0;
         int32_t top = 0;
         double max_cost = 0.0;
         int integral = 1;
         for (Py_ssize_t r = 0; r < n; r++) {
-            int64_t v = sorted[r].idx;
+            int64_t v = sorted[r];
             int32_t in = (int32_t)(pptr[v + 1] - pptr[v]);
             plan->indegree[r] = in;
             if (in > top) top = in;
@@ -283,6 +330,7 @@ static PyObject *k_schedule_plan(PyObject *self, PyObject *args) {
     }
 done:
     plan_release(plan);
+    free(sort_key);
     free(sorted);
     free(rank);
     release(b, 5);
@@ -481,36 +529,17 @@ static PyObject *k_makespan(PyObject *self, PyObject *args) {
     return PyFloat_FromDouble(now);
 }
 
-/* Sort n times (finite, >= 0) in place, through their bit patterns: for non-negative doubles
- * the order of the patterns is the order of the numbers. LSD radix sort, 16 bits a pass;
- * passes where every key has the same digit are skipped (the high bits of small times). */
+/* Sort n times (finite, >= 0) in place. */
 static int sort_times(double *a, Py_ssize_t n) {
     uint64_t *key = malloc(sizeof(uint64_t) * (n > 0 ? n : 1));
-    uint64_t *tmp = malloc(sizeof(uint64_t) * (n > 0 ? n : 1));
-    Py_ssize_t *count = malloc(sizeof(Py_ssize_t) * 65536);
-    if (!key || !tmp || !count) {
-        free(key); free(tmp); free(count);
+    if (!key) return -1;
+    for (Py_ssize_t i = 0; i < n; i++) key[i] = time_bits(a[i]);
+    if (radix_sort(key, NULL, n) < 0) {
+        free(key);
         return -1;
     }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        double x = a[i] + 0.0; /* -0.0 becomes +0.0 */
-        memcpy(&key[i], &x, sizeof x);
-    }
-    for (int shift = 0; shift < 64; shift += 16) {
-        memset(count, 0, sizeof(Py_ssize_t) * 65536);
-        for (Py_ssize_t i = 0; i < n; i++) count[(key[i] >> shift) & 0xFFFF]++;
-        if (n == 0 || count[(key[0] >> shift) & 0xFFFF] == n) continue;
-        Py_ssize_t sum = 0;
-        for (int d = 0; d < 65536; d++) {
-            Py_ssize_t c = count[d];
-            count[d] = sum;
-            sum += c;
-        }
-        for (Py_ssize_t i = 0; i < n; i++) tmp[count[(key[i] >> shift) & 0xFFFF]++] = key[i];
-        uint64_t *t = key; key = tmp; tmp = t;
-    }
     for (Py_ssize_t i = 0; i < n; i++) memcpy(&a[i], &key[i], sizeof(double));
-    free(key); free(tmp); free(count);
+    free(key);
     return 0;
 }
 
@@ -839,21 +868,25 @@ static PyObject *k_json_duplicate_key(PyObject *self, PyObject *args) {
  * arrays, through an open-addressing table of (hash, index). Status 0: done. Status 1: the
  * caller must take its own, checked path (a repeated id, an unknown need, a need that is
  * not a str, a row that is not a list), which then reports the problem with its location. */
+#define INLINE_ID 16
+
 typedef struct {
     Py_hash_t hash;
-    PyObject *key; /* borrowed from ids: the id string itself, so a probe needs no list access */
-    int64_t index;
+    int32_t index;        /* -1: an empty slot */
+    int32_t length;       /* of an ASCII id held inline, else -1 */
+    char text[INLINE_ID]; /* the id itself when it is ASCII and this short */
 } Slot;
 
-/* 1 if equal, 0 if not, -1 on error. Compact ASCII strings (nearly all ids) compare their
- * bytes directly; anything else goes through PyUnicode_Compare. */
-static inline int same_str(PyObject *a, PyObject *b) {
-    if (a == b) return 1;
-    if (PyUnicode_IS_COMPACT_ASCII(a) && PyUnicode_IS_COMPACT_ASCII(b)) {
-        Py_ssize_t n = PyUnicode_GET_LENGTH(a);
-        return n == PyUnicode_GET_LENGTH(b) && memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), n) == 0;
+/* Whether `key` (a str) is the id in slot `s`: short ASCII ids are compared within the slot,
+ * without touching the id object; others through the list. 1, 0, or -1 on error. */
+static inline int slot_holds(const Slot *s, PyObject *key, PyObject *ids) {
+    if (s->length >= 0) {
+        return PyUnicode_IS_COMPACT_ASCII(key) && PyUnicode_GET_LENGTH(key) == s->length &&
+               memcmp(PyUnicode_DATA(key), s->text, s->length) == 0;
     }
-    int c = PyUnicode_Compare(a, b);
+    PyObject *id = PyList_GET_ITEM(ids, s->index);
+    if (id == key) return 1;
+    int c = PyUnicode_Compare(id, key);
     if (c == -1 && PyErr_Occurred()) return -1;
     return c == 0;
 }
@@ -867,8 +900,14 @@ static PyObject *k_resolve_names(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "ids and needs differ in length");
         return NULL;
     }
+    if (n >= INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "too many steps");
+        return NULL;
+    }
     Buf b[2] = {0};
     Slot *table = NULL;
+    Py_hash_t *hashes = NULL;
+    PyObject **keys = NULL;
     long status = 0;
     if (get_buf(o[0], &b[0], 'q', n + 1, "pred_ptr") < 0) goto fail;
     if (get_buf(o[1], &b[1], 'q', 0, "pred_idx") < 0) goto fail;
@@ -879,7 +918,9 @@ static PyObject *k_resolve_names(PyObject *self, PyObject *args) {
         while (cap < (size_t)n * 2) cap <<= 1;
         size_t mask = cap - 1;
         table = malloc(sizeof(Slot) * cap);
-        if (!table) { PyErr_NoMemory(); goto fail; }
+        hashes = malloc(sizeof(Py_hash_t) * (m > 0 ? m : 1));
+        keys = malloc(sizeof(PyObject *) * (m > 0 ? m : 1));
+        if (!table || !hashes || !keys) { PyErr_NoMemory(); goto fail; }
         for (size_t k = 0; k < cap; k++) table[k].index = -1;
         for (Py_ssize_t i = 0; i < n && status == 0; i++) {
             PyObject *key = PyList_GET_ITEM(ids, i);
@@ -887,19 +928,27 @@ static PyObject *k_resolve_names(PyObject *self, PyObject *args) {
             Py_hash_t h = PyObject_Hash(key);
             if (h == -1) goto fail;
             for (size_t k = (size_t)h & mask;; k = (k + 1) & mask) {
-                if (table[k].index < 0) {
-                    table[k].hash = h;
-                    table[k].key = key;
-                    table[k].index = i;
+                Slot *s = &table[k];
+                if (s->index < 0) {
+                    Py_ssize_t len = PyUnicode_GET_LENGTH(key);
+                    s->hash = h;
+                    s->index = (int32_t)i;
+                    s->length = -1;
+                    if (PyUnicode_IS_COMPACT_ASCII(key) && len <= INLINE_ID) {
+                        s->length = (int32_t)len;
+                        memcpy(s->text, PyUnicode_DATA(key), len);
+                    }
                     break;
                 }
-                if (table[k].hash == h) {
-                    int eq = same_str(table[k].key, key);
+                if (s->hash == h) {
+                    int eq = slot_holds(s, key, ids);
                     if (eq < 0) goto fail;
                     if (eq) { status = 1; break; }  /* a repeated id */
                 }
             }
         }
+        /* The needs, flattened, with their hashes: the hashing walks the freshly parsed
+         * strings in the order they were made; the lookups below can then prefetch. */
         Py_ssize_t e = 0;
         ptr[0] = 0;
         for (Py_ssize_t i = 0; i < n && status == 0; i++) {
@@ -911,25 +960,38 @@ static PyObject *k_resolve_names(PyObject *self, PyObject *args) {
                 if (!PyUnicode_CheckExact(key) || e >= m) { status = 1; break; }
                 Py_hash_t h = PyObject_Hash(key);
                 if (h == -1) goto fail;
-                int64_t found = -1;
-                for (size_t k = (size_t)h & mask; table[k].index >= 0; k = (k + 1) & mask) {
-                    if (table[k].hash != h) continue;
-                    int eq = same_str(table[k].key, key);
-                    if (eq < 0) goto fail;
-                    if (eq) { found = table[k].index; break; }
-                }
-                if (found < 0) { status = 1; break; }
-                idx[e++] = found;
+                keys[e] = key;
+                hashes[e++] = h;
             }
             ptr[i + 1] = e;
         }
         if (status == 0 && e != m) status = 1;
+        const Py_ssize_t ahead = 8;
+        for (Py_ssize_t k = 0; k < m && status == 0; k++) {
+#if defined(__GNUC__) || defined(__clang__)
+            if (k + ahead < m) __builtin_prefetch(&table[(size_t)hashes[k + ahead] & mask]);
+#endif
+            Py_hash_t h = hashes[k];
+            int64_t found = -1;
+            for (size_t t = (size_t)h & mask; table[t].index >= 0; t = (t + 1) & mask) {
+                if (table[t].hash != h) continue;
+                int eq = slot_holds(&table[t], keys[k], ids);
+                if (eq < 0) goto fail;
+                if (eq) { found = table[t].index; break; }
+            }
+            if (found < 0) { status = 1; break; }
+            idx[k] = found;
+        }
     }
     free(table);
+    free(hashes);
+    free(keys);
     release(b, 2);
     return PyLong_FromLong(status);
 fail:
     free(table);
+    free(hashes);
+    free(keys);
     release(b, 2);
     return NULL;
 }

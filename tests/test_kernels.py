@@ -207,13 +207,39 @@ def test_compiled_profile_matches_the_reference_on_a_large_graph(costs: list) ->
 
 
 @uses_default_selection
-def test_fast_json_path_resolves_non_ascii_ids() -> None:
-    """Ids that are not plain ASCII take the general string comparison of resolve_names."""
+def test_fast_json_path_resolves_long_and_non_ascii_ids() -> None:
+    """resolve_names compares short ASCII ids inside its table and any other id through the
+    id object: ids on both sides of the 16-character line, sharing prefixes, not ASCII."""
     from serialscale.sources import workload_file
 
-    ids = ["α", "Ωmega", "naïve", "日本", "a", "é" * 40]
+    ids = ["α", "Ωmega", "naïve", "日本", "a", "é" * 40, "x" * 15, "x" * 16, "x" * 17,
+           "x" * 16 + "y", "x" * 40, "x" * 39 + "y"]  # fmt: skip
     steps = [{"id": ids[0]}] + [{"id": ids[i], "needs": ids[:i]} for i in range(1, len(ids))]
     data = json.dumps({"steps": steps}, ensure_ascii=False).encode()
     graph = workload_file.parse_workload(data, "w.json", is_json=True).graph
     assert graph.ids == ids
     assert [graph.preds(i) for i in range(len(ids))] == [list(range(i)) for i in range(len(ids))]
+
+
+@pytest.mark.parametrize(
+    ("ids", "needs", "status"),
+    [
+        (["ab", "cd"], [[], ["ab"]], 0),
+        (["ab", "ab"], [[], []], 1),  # a repeated short id
+        (["y" * 20, "y" * 20], [[], []], 1),  # a repeated long id
+        (["é", "é"], [[], []], 1),  # a repeated non-ASCII id
+        (["ab", "cd"], [[], ["zz"]], 1),  # an unknown need
+        (["y" * 20, "y" * 19 + "z"], [[], ["y" * 19 + "q"]], 1),  # unknown, a shared prefix
+        (["ab", "cd"], [[], [3]], 1),  # a need that is not a str
+    ],
+)
+def test_resolve_names_hands_every_problem_to_the_checked_path(ids, needs, status) -> None:
+    from array import array
+
+    from serialscale import _kernels
+
+    m = sum(map(len, needs))
+    ptr, idx = array("q", bytes(8 * (len(ids) + 1))), array("q", bytes(8 * m))
+    assert _kernels.resolve_names(ids, needs, ptr, idx) == status
+    if status == 0:
+        assert list(ptr) == [0, 0, 1] and list(idx) == [0]
