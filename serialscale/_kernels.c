@@ -891,6 +891,32 @@ static inline int slot_holds(const Slot *s, PyObject *key, PyObject *ids) {
     return c == 0;
 }
 
+/* Needs are hashed, then looked up, CHUNK at a time. */
+#define CHUNK 8192
+
+/* Look up `count` needs (keys and their hashes); write their indices to out. 0, or -1 on
+ * error; *status = 1 when a need is not an id. */
+static int lookup(const Slot *table, size_t mask, PyObject *ids, const Py_hash_t *hashes,
+                  PyObject *const *keys, Py_ssize_t count, int64_t *out, long *status) {
+    const Py_ssize_t ahead = 8;
+    for (Py_ssize_t k = 0; k < count; k++) {
+#if defined(__GNUC__) || defined(__clang__)
+        if (k + ahead < count) __builtin_prefetch(&table[(size_t)hashes[k + ahead] & mask]);
+#endif
+        Py_hash_t h = hashes[k];
+        int64_t found = -1;
+        for (size_t t = (size_t)h & mask; table[t].index >= 0; t = (t + 1) & mask) {
+            if (table[t].hash != h) continue;
+            int eq = slot_holds(&table[t], keys[k], ids);
+            if (eq < 0) return -1;
+            if (eq) { found = table[t].index; break; }
+        }
+        if (found < 0) { *status = 1; return 0; }
+        out[k] = found;
+    }
+    return 0;
+}
+
 static PyObject *k_resolve_names(PyObject *self, PyObject *args) {
     PyObject *ids, *needs, *o[2];
     if (!PyArg_ParseTuple(args, "O!O!OO", &PyList_Type, &ids, &PyList_Type, &needs, &o[0], &o[1]))
@@ -918,8 +944,8 @@ static PyObject *k_resolve_names(PyObject *self, PyObject *args) {
         while (cap < (size_t)n * 2) cap <<= 1;
         size_t mask = cap - 1;
         table = malloc(sizeof(Slot) * cap);
-        hashes = malloc(sizeof(Py_hash_t) * (m > 0 ? m : 1));
-        keys = malloc(sizeof(PyObject *) * (m > 0 ? m : 1));
+        hashes = malloc(sizeof(Py_hash_t) * CHUNK);
+        keys = malloc(sizeof(PyObject *) * CHUNK);
         if (!table || !hashes || !keys) { PyErr_NoMemory(); goto fail; }
         for (size_t k = 0; k < cap; k++) table[k].index = -1;
         for (Py_ssize_t i = 0; i < n && status == 0; i++) {
@@ -947,41 +973,32 @@ static PyObject *k_resolve_names(PyObject *self, PyObject *args) {
                 }
             }
         }
-        /* The needs, flattened, with their hashes: the hashing walks the freshly parsed
-         * strings in the order they were made; the lookups below can then prefetch. */
-        Py_ssize_t e = 0;
+        /* The needs go in chunks: hash a chunk (walking the freshly parsed strings in the
+         * order they were made), then look it up, prefetching the table a few entries ahead. */
+        Py_ssize_t e = 0, done = 0;
         ptr[0] = 0;
         for (Py_ssize_t i = 0; i < n && status == 0; i++) {
             PyObject *row = PyList_GET_ITEM(needs, i);
             if (!PyList_CheckExact(row)) { status = 1; break; }
             Py_ssize_t len = PyList_GET_SIZE(row);
-            for (Py_ssize_t j = 0; j < len; j++) {
+            for (Py_ssize_t j = 0; j < len && status == 0; j++) {
                 PyObject *key = PyList_GET_ITEM(row, j);
                 if (!PyUnicode_CheckExact(key) || e >= m) { status = 1; break; }
                 Py_hash_t h = PyObject_Hash(key);
                 if (h == -1) goto fail;
-                keys[e] = key;
-                hashes[e++] = h;
+                keys[e - done] = key;
+                hashes[e - done] = h;
+                if (++e - done == CHUNK) {
+                    if (lookup(table, mask, ids, hashes, keys, CHUNK, idx + done, &status) < 0)
+                        goto fail;
+                    done = e;
+                }
             }
             ptr[i + 1] = e;
         }
+        if (status == 0 && lookup(table, mask, ids, hashes, keys, e - done, idx + done, &status) < 0)
+            goto fail;
         if (status == 0 && e != m) status = 1;
-        const Py_ssize_t ahead = 8;
-        for (Py_ssize_t k = 0; k < m && status == 0; k++) {
-#if defined(__GNUC__) || defined(__clang__)
-            if (k + ahead < m) __builtin_prefetch(&table[(size_t)hashes[k + ahead] & mask]);
-#endif
-            Py_hash_t h = hashes[k];
-            int64_t found = -1;
-            for (size_t t = (size_t)h & mask; table[t].index >= 0; t = (t + 1) & mask) {
-                if (table[t].hash != h) continue;
-                int eq = slot_holds(&table[t], keys[k], ids);
-                if (eq < 0) goto fail;
-                if (eq) { found = table[t].index; break; }
-            }
-            if (found < 0) { status = 1; break; }
-            idx[k] = found;
-        }
     }
     free(table);
     free(hashes);

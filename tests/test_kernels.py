@@ -243,3 +243,18 @@ def test_resolve_names_hands_every_problem_to_the_checked_path(ids, needs, statu
     assert _kernels.resolve_names(ids, needs, ptr, idx) == status
     if status == 0:
         assert list(ptr) == [0, 0, 1] and list(idx) == [0]
+
+
+@uses_default_selection
+def test_fast_json_path_resolves_needs_across_its_lookup_chunks() -> None:
+    """Needs are looked up 8,192 at a time: rows that cross chunks, and one longer than one."""
+    from serialscale.sources import workload_file
+
+    n = 10_000
+    steps = [{"id": f"s{i}", "needs": [f"s{j}" for j in range(max(0, i - 3), i)]}
+             for i in range(n)]  # fmt: skip
+    steps.append({"id": "all", "needs": [f"s{j}" for j in reversed(range(n))]})
+    data = json.dumps({"steps": steps}).encode()
+    graph = workload_file.parse_workload(data, "w.json", is_json=True).graph
+    assert all(graph.preds(i) == list(range(max(0, i - 3), i)) for i in range(n))
+    assert graph.preds(n) == list(reversed(range(n)))
