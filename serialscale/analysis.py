@@ -56,6 +56,7 @@ def analyze_workload(
     graph = workload.graph
     m = compute_metrics(graph, accelerated)
     ids = graph.ids
+    path_ids = list(map(ids.__getitem__, m.critical_path))
     ceiling = ratio(m.work, m.depth)
     rows = speedup_table(graph, m, processors, overhead, accelerated)
     classification = classify(ceiling, rows, processors)
@@ -63,7 +64,7 @@ def analyze_workload(
         classification,
         ceiling,
         rows,
-        [(ids[i], graph.costs[i]) for i in m.critical_path],
+        zip(path_ids, map(graph.costs.__getitem__, m.critical_path)),
         m.depth,
         workload.unit,
     )
@@ -80,7 +81,7 @@ def analyze_workload(
         width=m.width,
         speedup_ceiling=ceiling,
         serial_fraction=ratio(m.depth, m.work),
-        critical_path=[ids[i] for i in m.critical_path],
+        critical_path=path_ids,
         near_critical=[{"id": ids[i], "slack": m.number(m.slack[i])} for i in near],
         speedup=[
             {

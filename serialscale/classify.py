@@ -28,7 +28,10 @@ Recommendation:
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from .graph import Cost
 from .schedule import SpeedupRow
@@ -99,7 +102,7 @@ def recommend(
     classification: str,
     speedup_ceiling: float | None,
     speedup: list[SpeedupRow],
-    critical_costs: list[tuple[str, Cost]],
+    critical_costs: Iterable[tuple[str, Cost]],
     depth: Cost,
     unit: str | None,
 ) -> Recommendation:
@@ -125,13 +128,14 @@ def recommend(
         )
         return Recommendation(strategy, procs, reason, expected_speedup=expected)
 
-    ranked = sorted(critical_costs, key=lambda pair: -pair[1])
-    focus = [step_id for step_id, cost in ranked[:FOCUS_STEPS] if cost > 0]
+    # The costliest steps, ties in path order (nlargest is a stable sort, cut short).
+    ranked = heapq.nlargest(FOCUS_STEPS, critical_costs, key=itemgetter(1))
+    focus = [step_id for step_id, cost in ranked if cost > 0]
     label = f" {unit}" if unit else ""
     if not focus:
         reason = "Nothing costs anything: there is no work to speed up."
     else:
-        share = sum(c for _, c in ranked[:FOCUS_STEPS] if c > 0)
+        share = sum(c for _, c in ranked if c > 0)
         pct = f" ({100 * share / depth:.0f}% of the critical path)" if depth else ""
         names = ", ".join(f"'{s}'" for s in focus)
         ceiling = "no" if speedup_ceiling is None else f"at most {speedup_ceiling:.2f}x"

@@ -38,6 +38,17 @@ def test_focus_names_the_costliest_critical_steps() -> None:
     assert "'b', 'd', 'c'" in r.recommendation.reason
 
 
+def test_focus_ties_keep_path_order_and_zero_costs_are_left_out() -> None:
+    costs = [0, 4, 1, 4, 0, 4, 2]
+    ids = [f"s{i}" for i in range(len(costs))]
+    g = Graph.from_lists(ids, costs, [[i - 1] if i else [] for i in range(len(costs))])
+    r = analyze_workload(wl(g))
+    expected = [ids[i] for i in sorted(range(len(costs)), key=lambda i: -costs[i])[:3]]
+    assert r.recommendation.focus == expected == ["s1", "s3", "s5"]
+    only_zero = Graph.from_lists(["a", "b"], [0, 0], [[], [0]])
+    assert analyze_workload(wl(only_zero)).recommendation.focus == []
+
+
 def test_mixed_band() -> None:
     # ceiling 3 (>= 2) but 8 processors cannot be kept half busy
     g = Graph.from_lists(["a", "b", "c"], [3, 3, 3], [[], [], []])
