@@ -64,7 +64,7 @@ def analyze_workload(
         classification,
         ceiling,
         rows,
-        zip(path_ids, map(graph.costs.__getitem__, m.critical_path)),
+        zip(path_ids, map(graph.costs.__getitem__, m.critical_path), strict=True),
         m.depth,
         workload.unit,
     )
