@@ -375,3 +375,15 @@ def test_compiled_and_pure_tracing_record_the_same_steps(target: str, control: s
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1]
     assert json.loads(outputs[0])["steps"] >= 20
+
+
+def test_traced_values_pickle_and_copy_with_their_step() -> None:
+    import copy
+    import pickle
+
+    from serialscale.trace import Traced
+
+    t = Traced([1, 2], 5)
+    for twin in (pickle.loads(pickle.dumps(t)), copy.copy(t), copy.deepcopy(t)):
+        assert type(twin) is Traced
+        assert (twin.value, twin.node) == ([1, 2], 5)

@@ -55,6 +55,10 @@ class Traced(ValueBase):
     def __repr__(self) -> str:
         return f"Traced({self.value!r})"
 
+    def __reduce__(self) -> tuple[type[Traced], tuple[Any, int]]:
+        # Spelled out: pickle and copy cannot see the compiled base's fields by themselves.
+        return Traced, (self.value, self.node)
+
     def __bool__(self) -> bool:
         rec = current()
         if rec is not None and not rec.paused:
