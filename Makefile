@@ -7,7 +7,7 @@ EXAMPLE ?= workloads/ci_build.yaml
 
 .PHONY: run test lint golden bench clean
 
-$(STAMP): pyproject.toml setup.py serialscale/_kernels.c serialscale/trace/_tape.c
+$(STAMP): pyproject.toml setup.py $(wildcard serialscale/csrc/*.c serialscale/csrc/*.h)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'

@@ -7,14 +7,18 @@ setup(
     ext_modules=[
         Extension(
             "serialscale._kernels",
-            sources=["serialscale/_kernels.c"],
+            sources=[
+                f"serialscale/csrc/{name}.c"
+                for name in ("module", "common", "loading", "graph", "metrics", "schedule")
+            ],
+            depends=["serialscale/csrc/kernels.h"],
             optional=True,  # a failed build falls back to the pure-Python passes
             # No fused multiply-adds: the kernels must round exactly like the Python passes.
             extra_compile_args=["-O2", "-ffp-contract=off"],
         ),
         Extension(
             "serialscale.trace._tape",
-            sources=["serialscale/trace/_tape.c"],
+            sources=["serialscale/csrc/tape.c"],
             optional=True,  # without it, tracing runs the pure-Python operators
             extra_compile_args=["-O2"],
         ),

@@ -1,6 +1,6 @@
 """Which implementation runs the hot passes: the compiled kernels or the pure-Python ones.
 
-The compiled module ``serialscale._kernels`` is optional (built from ``_kernels.c`` at install
+The compiled module ``serialscale._kernels`` is optional (built from ``csrc/*.c`` at install
 time when a C compiler is present). Every kernel mirrors a pure-Python function operation for
 operation, so both give identical reports; the tests check this on random graphs. Set
 ``SERIALSCALE_PURE_PYTHON=1`` to force the pure-Python passes.

@@ -190,7 +190,7 @@ def _simulate(
     priority = metrics.bottom_level
     if not isinstance(priority, array) or priority.typecode != "d":
         priority = array("d", priority)
-    # The steps renumbered by priority, once for every processor count (see _kernels.c).
+    # The steps renumbered by priority, once for every processor count (see csrc/schedule.c).
     plan = fast.schedule_plan(
         priority, graph.costs_f64, graph.pred_ptr, graph.succ_ptr, graph.succ_idx
     )

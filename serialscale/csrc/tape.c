@@ -6,7 +6,7 @@
  * `Tape` is the base of trace.recorder.Recorder: it holds the step counter, the pause and
  * decision state, a buffer of pending (site, a, b) triples and a cache of call sites.
  *
- * An operation does what values._PyValue's operator methods do: compute the value, find the
+ * An operation does what values.PyValue's operator methods do: compute the value, find the
  * call site (operation, code object, instruction offset) of the user's frame, append one
  * triple, return a new Traced. Whatever is not the common case (a site seen for the first
  * time, a strict-mode decision in force) goes to the Python recorder's own methods, so both

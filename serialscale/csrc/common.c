@@ -1,0 +1,72 @@
+/* Buffer access and the radix sort shared by the kernels. */
+#include "kernels.h"
+
+int get_buf(PyObject *obj, Buf *b, char kind, Py_ssize_t min_len, const char *name) {
+    b->ok = 0;
+    if (PyObject_GetBuffer(obj, &b->view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) {
+        PyErr_Clear();
+        if (PyObject_GetBuffer(obj, &b->view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+            return -1;
+    }
+    b->ok = 1;
+    const char *fmt = b->view.format ? b->view.format : "B";
+    if (fmt[0] == '@' || fmt[0] == '=' || fmt[0] == '<') fmt++;
+    int good = (kind == 'q') ? ((fmt[0] == 'q' || fmt[0] == 'l') && b->view.itemsize == 8)
+                             : (fmt[0] == 'd' && b->view.itemsize == 8);
+    if (!good) {
+        PyErr_Format(PyExc_TypeError, "%s: expected an array of type '%c'", name, kind);
+        return -1;
+    }
+    if (b->view.len / 8 < min_len) {
+        PyErr_Format(PyExc_ValueError, "%s: too short", name);
+        return -1;
+    }
+    return 0;
+}
+
+void release(Buf *bufs, int count) {
+    for (int i = 0; i < count; i++)
+        if (bufs[i].ok) PyBuffer_Release(&bufs[i].view);
+}
+
+/* Stable sort of n keys, ascending, carrying val[] along (val may be NULL). LSD radix sort,
+ * 16 bits a pass; a pass where every key has the same digit is skipped (the high bits of
+ * small numbers). -1 when out of memory. */
+int radix_sort(uint64_t *key, int32_t *val, Py_ssize_t n) {
+    Py_ssize_t size = n > 0 ? n : 1;
+    uint64_t *key2 = malloc(sizeof(uint64_t) * size);
+    int32_t *val2 = val ? malloc(sizeof(int32_t) * size) : NULL;
+    Py_ssize_t *count = malloc(sizeof(Py_ssize_t) * 65536);
+    if (!key2 || (val && !val2) || !count) {
+        free(key2); free(val2); free(count);
+        return -1;
+    }
+    uint64_t *k = key, *k2 = key2;
+    int32_t *v = val, *v2 = val2;
+    for (int shift = 0; shift < 64; shift += 16) {
+        memset(count, 0, sizeof(Py_ssize_t) * 65536);
+        for (Py_ssize_t i = 0; i < n; i++) count[(k[i] >> shift) & 0xFFFF]++;
+        if (n == 0 || count[(k[0] >> shift) & 0xFFFF] == n) continue;
+        Py_ssize_t sum = 0;
+        for (int d = 0; d < 65536; d++) {
+            Py_ssize_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_ssize_t at = count[(k[i] >> shift) & 0xFFFF]++;
+            k2[at] = k[i];
+            if (v) v2[at] = v[i];
+        }
+        uint64_t *tk = k; k = k2; k2 = tk;
+        int32_t *tv = v; v = v2; v2 = tv;
+    }
+    if (k != key) { /* an odd number of passes: the result is in the scratch arrays */
+        memcpy(key, k, sizeof(uint64_t) * n);
+        if (val) memcpy(val, v, sizeof(int32_t) * n);
+    }
+    free(k == key ? key2 : k);
+    if (val) free(v == val ? val2 : v);
+    free(count);
+    return 0;
+}

@@ -1,0 +1,63 @@
+/* Shared by the compiled kernels (serialscale._kernels): buffer access, the sort of times
+ * and priorities, and every kernel's entry point (the module table is in module.c).
+ *
+ * Each kernel mirrors a pure-Python reference in metrics.py, schedule.py, graph.py or
+ * sources/ operation for operation (the same float additions in the same order), so both
+ * give identical results; the test suite checks that on random graphs. Arrays arrive through
+ * the buffer protocol: int64 ('q') for indices, double ('d') for costs and times. Nothing
+ * here recurses.
+ */
+#ifndef SERIALSCALE_KERNELS_H
+#define SERIALSCALE_KERNELS_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    Py_buffer view;
+    int ok;
+} Buf;
+
+/* Borrow obj's buffer as an array of kind 'q' (int64) or 'd' (double) of at least min_len
+ * items; 0, or -1 with an exception naming `name`. */
+int get_buf(PyObject *obj, Buf *b, char kind, Py_ssize_t min_len, const char *name);
+void release(Buf *bufs, int count);
+
+#define I64(b) ((int64_t *)(b).view.buf)
+#define F64(b) ((double *)(b).view.buf)
+#define LEN(b) ((Py_ssize_t)((b).view.len / 8))
+
+/* The bit pattern of a time or priority (finite, >= 0): for non-negative doubles the order
+ * of the patterns is the order of the numbers. */
+static inline uint64_t time_bits(double x) {
+    x += 0.0; /* -0.0 becomes +0.0 */
+    uint64_t k;
+    memcpy(&k, &x, sizeof k);
+    return k;
+}
+
+/* Stable sort of n keys, ascending, carrying val[] along (val may be NULL); -1 when out of
+ * memory. */
+int radix_sort(uint64_t *key, int32_t *val, Py_ssize_t n);
+
+/* metrics.c */
+PyObject *k_asap(PyObject *self, PyObject *args);
+PyObject *k_bottom_levels(PyObject *self, PyObject *args);
+PyObject *k_slack(PyObject *self, PyObject *args);
+PyObject *k_critical_path(PyObject *self, PyObject *args);
+PyObject *k_profile(PyObject *self, PyObject *args);
+/* schedule.c */
+PyObject *k_schedule_plan(PyObject *self, PyObject *args);
+PyObject *k_makespan(PyObject *self, PyObject *args);
+/* graph.c */
+PyObject *k_successors(PyObject *self, PyObject *args);
+PyObject *k_topological_order(PyObject *self, PyObject *args);
+PyObject *k_count_duplicates(PyObject *self, PyObject *args);
+/* loading.c */
+PyObject *k_json_duplicate_key(PyObject *self, PyObject *args);
+PyObject *k_resolve_names(PyObject *self, PyObject *args);
+
+#endif

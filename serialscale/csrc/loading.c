@@ -1,0 +1,224 @@
+/* Loading JSON workloads fast: the repeated-key scan and need-name resolution
+ * (sources/json_fast.py and sources/workload_file.py). */
+#include "kernels.h"
+
+/* json_duplicate_key(data) -> byte offset of the first key repeated within one JSON object,
+ * -1 when there is none, -2 when the scan gives up (an object with more than MAX_KEYS keys,
+ * or text that is not JSON: the caller then takes the slow, fully checked path). Keys are
+ * compared as raw bytes, escapes included. */
+#define MAX_KEYS 64
+#define MAX_DEPTH 1000
+typedef struct {
+    int is_object;
+    int expect_key;
+    Py_ssize_t nkeys;
+    Py_ssize_t key_start[MAX_KEYS];
+    Py_ssize_t key_len[MAX_KEYS];
+} Frame;
+
+PyObject *k_json_duplicate_key(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "y*", &view)) return NULL;
+    const char *p = view.buf;
+    Py_ssize_t n = view.len, result = -1;
+    Py_ssize_t cap = 64, depth = 0;
+    Frame *stack = malloc(sizeof(Frame) * cap);
+    if (!stack) { PyBuffer_Release(&view); return PyErr_NoMemory(); }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n && result == -1; i++) {
+        char c = p[i];
+        if (c == '{' || c == '[') {
+            if (depth == MAX_DEPTH) { result = -2; break; }
+            if (depth == cap) {
+                Frame *bigger = realloc(stack, sizeof(Frame) * cap * 2);
+                if (!bigger) { result = -2; break; }
+                stack = bigger;
+                cap *= 2;
+            }
+            stack[depth].is_object = (c == '{');
+            stack[depth].expect_key = (c == '{');
+            stack[depth].nkeys = 0;
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (depth == 0) { result = -2; break; }
+            depth--;
+        } else if (c == ',') {
+            if (depth > 0 && stack[depth - 1].is_object) stack[depth - 1].expect_key = 1;
+        } else if (c == '"') {
+            Py_ssize_t start = i + 1, j = start;
+            while (j < n && p[j] != '"') j += (p[j] == '\\') ? 2 : 1;
+            if (j >= n) { result = -2; break; }
+            if (depth > 0 && stack[depth - 1].is_object && stack[depth - 1].expect_key) {
+                Frame *f = &stack[depth - 1];
+                Py_ssize_t len = j - start;
+                for (Py_ssize_t k = 0; k < f->nkeys; k++) {
+                    if (f->key_len[k] == len && memcmp(p + f->key_start[k], p + start, len) == 0) {
+                        result = i;
+                        break;
+                    }
+                }
+                if (result != -1) break;
+                if (f->nkeys == MAX_KEYS) { result = -2; break; }
+                f->key_start[f->nkeys] = start;
+                f->key_len[f->nkeys] = len;
+                f->nkeys++;
+                f->expect_key = 0;
+            }
+            i = j;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    free(stack);
+    PyBuffer_Release(&view);
+    return PyLong_FromSsize_t(result);
+}
+
+/* resolve_names(ids, needs, pred_ptr_out, pred_idx_out) -> status
+ * Step ids (a list of str) and per-step need lists (a list of lists of str) to CSR index
+ * arrays, through an open-addressing table of (hash, index). Status 0: done. Status 1: the
+ * caller must take its own, checked path (a repeated id, an unknown need, a need that is
+ * not a str, a row that is not a list), which then reports the problem with its location. */
+#define INLINE_ID 16
+
+typedef struct {
+    Py_hash_t hash;
+    int32_t index;        /* -1: an empty slot */
+    int32_t length;       /* of an ASCII id held inline, else -1 */
+    char text[INLINE_ID]; /* the id itself when it is ASCII and this short */
+} Slot;
+
+/* Whether `key` (a str) is the id in slot `s`: short ASCII ids are compared within the slot,
+ * without touching the id object; others through the list. 1, 0, or -1 on error. */
+static inline int slot_holds(const Slot *s, PyObject *key, PyObject *ids) {
+    if (s->length >= 0) {
+        return PyUnicode_IS_COMPACT_ASCII(key) && PyUnicode_GET_LENGTH(key) == s->length &&
+               memcmp(PyUnicode_DATA(key), s->text, s->length) == 0;
+    }
+    PyObject *id = PyList_GET_ITEM(ids, s->index);
+    if (id == key) return 1;
+    int c = PyUnicode_Compare(id, key);
+    if (c == -1 && PyErr_Occurred()) return -1;
+    return c == 0;
+}
+
+/* Needs are hashed, then looked up, CHUNK at a time. */
+#define CHUNK 8192
+
+/* Look up `count` needs (keys and their hashes); write their indices to out. 0, or -1 on
+ * error; *status = 1 when a need is not an id. */
+static int lookup(const Slot *table, size_t mask, PyObject *ids, const Py_hash_t *hashes,
+                  PyObject *const *keys, Py_ssize_t count, int64_t *out, long *status) {
+    const Py_ssize_t ahead = 8;
+    for (Py_ssize_t k = 0; k < count; k++) {
+#if defined(__GNUC__) || defined(__clang__)
+        if (k + ahead < count) __builtin_prefetch(&table[(size_t)hashes[k + ahead] & mask]);
+#endif
+        Py_hash_t h = hashes[k];
+        int64_t found = -1;
+        for (size_t t = (size_t)h & mask; table[t].index >= 0; t = (t + 1) & mask) {
+            if (table[t].hash != h) continue;
+            int eq = slot_holds(&table[t], keys[k], ids);
+            if (eq < 0) return -1;
+            if (eq) { found = table[t].index; break; }
+        }
+        if (found < 0) { *status = 1; return 0; }
+        out[k] = found;
+    }
+    return 0;
+}
+
+PyObject *k_resolve_names(PyObject *self, PyObject *args) {
+    PyObject *ids, *needs, *o[2];
+    if (!PyArg_ParseTuple(args, "O!O!OO", &PyList_Type, &ids, &PyList_Type, &needs, &o[0], &o[1]))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(ids);
+    if (PyList_GET_SIZE(needs) != n) {
+        PyErr_SetString(PyExc_ValueError, "ids and needs differ in length");
+        return NULL;
+    }
+    if (n >= INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "too many steps");
+        return NULL;
+    }
+    Buf b[2] = {0};
+    Slot *table = NULL;
+    Py_hash_t *hashes = NULL;
+    PyObject **keys = NULL;
+    long status = 0;
+    if (get_buf(o[0], &b[0], 'q', n + 1, "pred_ptr") < 0) goto fail;
+    if (get_buf(o[1], &b[1], 'q', 0, "pred_idx") < 0) goto fail;
+    {
+        int64_t *ptr = I64(b[0]), *idx = I64(b[1]);
+        Py_ssize_t m = LEN(b[1]);
+        size_t cap = 16;
+        while (cap < (size_t)n * 2) cap <<= 1;
+        size_t mask = cap - 1;
+        table = malloc(sizeof(Slot) * cap);
+        hashes = malloc(sizeof(Py_hash_t) * CHUNK);
+        keys = malloc(sizeof(PyObject *) * CHUNK);
+        if (!table || !hashes || !keys) { PyErr_NoMemory(); goto fail; }
+        for (size_t k = 0; k < cap; k++) table[k].index = -1;
+        for (Py_ssize_t i = 0; i < n && status == 0; i++) {
+            PyObject *key = PyList_GET_ITEM(ids, i);
+            if (!PyUnicode_CheckExact(key)) { status = 1; break; }
+            Py_hash_t h = PyObject_Hash(key);
+            if (h == -1) goto fail;
+            for (size_t k = (size_t)h & mask;; k = (k + 1) & mask) {
+                Slot *s = &table[k];
+                if (s->index < 0) {
+                    Py_ssize_t len = PyUnicode_GET_LENGTH(key);
+                    s->hash = h;
+                    s->index = (int32_t)i;
+                    s->length = -1;
+                    if (PyUnicode_IS_COMPACT_ASCII(key) && len <= INLINE_ID) {
+                        s->length = (int32_t)len;
+                        memcpy(s->text, PyUnicode_DATA(key), len);
+                    }
+                    break;
+                }
+                if (s->hash == h) {
+                    int eq = slot_holds(s, key, ids);
+                    if (eq < 0) goto fail;
+                    if (eq) { status = 1; break; }  /* a repeated id */
+                }
+            }
+        }
+        /* The needs go in chunks: hash a chunk (walking the freshly parsed strings in the
+         * order they were made), then look it up, prefetching the table a few entries ahead. */
+        Py_ssize_t e = 0, done = 0;
+        ptr[0] = 0;
+        for (Py_ssize_t i = 0; i < n && status == 0; i++) {
+            PyObject *row = PyList_GET_ITEM(needs, i);
+            if (!PyList_CheckExact(row)) { status = 1; break; }
+            Py_ssize_t len = PyList_GET_SIZE(row);
+            for (Py_ssize_t j = 0; j < len && status == 0; j++) {
+                PyObject *key = PyList_GET_ITEM(row, j);
+                if (!PyUnicode_CheckExact(key) || e >= m) { status = 1; break; }
+                Py_hash_t h = PyObject_Hash(key);
+                if (h == -1) goto fail;
+                keys[e - done] = key;
+                hashes[e - done] = h;
+                if (++e - done == CHUNK) {
+                    if (lookup(table, mask, ids, hashes, keys, CHUNK, idx + done, &status) < 0)
+                        goto fail;
+                    done = e;
+                }
+            }
+            ptr[i + 1] = e;
+        }
+        if (status == 0 && lookup(table, mask, ids, hashes, keys, e - done, idx + done, &status) < 0)
+            goto fail;
+        if (status == 0 && e != m) status = 1;
+    }
+    free(table);
+    free(hashes);
+    free(keys);
+    release(b, 2);
+    return PyLong_FromLong(status);
+fail:
+    free(table);
+    free(hashes);
+    free(keys);
+    release(b, 2);
+    return NULL;
+}

@@ -1,0 +1,230 @@
+/* The ASAP schedule, bottom levels, slack, critical path and profile (see metrics.py). */
+#include "kernels.h"
+
+/* asap(order, pred_ptr, pred_idx, costs, extra, start_out, finish_out) */
+PyObject *k_asap(PyObject *self, PyObject *args) {
+    PyObject *o[6];
+    double extra;
+    if (!PyArg_ParseTuple(args, "OOOOdOO", &o[0], &o[1], &o[2], &o[3], &extra, &o[4], &o[5]))
+        return NULL;
+    Buf b[6] = {0};
+    if (get_buf(o[0], &b[0], 'q', 0, "order") < 0) goto fail;
+    Py_ssize_t n = LEN(b[0]);
+    if (get_buf(o[1], &b[1], 'q', n + 1, "pred_ptr") < 0) goto fail;
+    if (get_buf(o[2], &b[2], 'q', 0, "pred_idx") < 0) goto fail;
+    if (get_buf(o[3], &b[3], 'd', n, "costs") < 0) goto fail;
+    if (get_buf(o[4], &b[4], 'd', n, "start") < 0) goto fail;
+    if (get_buf(o[5], &b[5], 'd', n, "finish") < 0) goto fail;
+    {
+        int64_t *order = I64(b[0]), *ptr = I64(b[1]), *idx = I64(b[2]);
+        double *cost = F64(b[3]), *start = F64(b[4]), *finish = F64(b[5]);
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t k = 0; k < n; k++) {
+            int64_t v = order[k];
+            double s = 0.0;
+            int first = 1;
+            for (int64_t e = ptr[v]; e < ptr[v + 1]; e++) {
+                double f = finish[idx[e]];
+                if (first || f > s) { s = f; first = 0; }
+            }
+            start[v] = s;
+            finish[v] = extra != 0.0 ? s + cost[v] + extra : s + cost[v];
+        }
+        Py_END_ALLOW_THREADS
+    }
+    release(b, 6);
+    Py_RETURN_NONE;
+fail:
+    release(b, 6);
+    return NULL;
+}
+
+/* bottom_levels(order, succ_ptr, succ_idx, costs, out) */
+PyObject *k_bottom_levels(PyObject *self, PyObject *args) {
+    PyObject *o[5];
+    if (!PyArg_ParseTuple(args, "OOOOO", &o[0], &o[1], &o[2], &o[3], &o[4])) return NULL;
+    Buf b[5] = {0};
+    if (get_buf(o[0], &b[0], 'q', 0, "order") < 0) goto fail;
+    Py_ssize_t n = LEN(b[0]);
+    if (get_buf(o[1], &b[1], 'q', n + 1, "succ_ptr") < 0) goto fail;
+    if (get_buf(o[2], &b[2], 'q', 0, "succ_idx") < 0) goto fail;
+    if (get_buf(o[3], &b[3], 'd', n, "costs") < 0) goto fail;
+    if (get_buf(o[4], &b[4], 'd', n, "out") < 0) goto fail;
+    {
+        int64_t *order = I64(b[0]), *ptr = I64(b[1]), *idx = I64(b[2]);
+        double *cost = F64(b[3]), *level = F64(b[4]);
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t k = n - 1; k >= 0; k--) {
+            int64_t v = order[k];
+            double best = 0.0;
+            int first = 1;
+            for (int64_t e = ptr[v]; e < ptr[v + 1]; e++) {
+                double l = level[idx[e]];
+                if (first || l > best) { best = l; first = 0; }
+            }
+            level[v] = cost[v] + best;
+        }
+        Py_END_ALLOW_THREADS
+    }
+    release(b, 5);
+    Py_RETURN_NONE;
+fail:
+    release(b, 5);
+    return NULL;
+}
+
+/* Sort n times (finite, >= 0) in place. */
+static int sort_times(double *a, Py_ssize_t n) {
+    uint64_t *key = malloc(sizeof(uint64_t) * (n > 0 ? n : 1));
+    if (!key) return -1;
+    for (Py_ssize_t i = 0; i < n; i++) key[i] = time_bits(a[i]);
+    if (radix_sort(key, NULL, n) < 0) {
+        free(key);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) memcpy(&a[i], &key[i], sizeof(double));
+    free(key);
+    return 0;
+}
+
+/* profile(start, finish, costs) -> list of (start, end, running), as metrics.profile */
+PyObject *k_profile(PyObject *self, PyObject *args) {
+    PyObject *o[3];
+    if (!PyArg_ParseTuple(args, "OOO", &o[0], &o[1], &o[2])) return NULL;
+    Buf b[3] = {0};
+    PyObject *out = NULL;
+    if (get_buf(o[0], &b[0], 'd', 0, "start") < 0) goto done;
+    Py_ssize_t n = LEN(b[0]);
+    if (get_buf(o[1], &b[1], 'd', n, "finish") < 0) goto done;
+    if (get_buf(o[2], &b[2], 'd', n, "costs") < 0) goto done;
+    {
+        double *start = F64(b[0]), *finish = F64(b[1]), *cost = F64(b[2]);
+        double *up = malloc(sizeof(double) * (n + 1)), *down = malloc(sizeof(double) * (n + 1));
+        double *t = malloc(sizeof(double) * (2 * n + 1));
+        int64_t *d = malloc(sizeof(int64_t) * (2 * n + 1));
+        int bad = !up || !down || !t || !d;
+        Py_ssize_t m = 0, u = 0;
+        if (!bad) {
+            for (Py_ssize_t i = 0; i < n; i++) {
+                if (cost[i] > 0) {
+                    up[m] = start[i];
+                    down[m++] = finish[i];
+                }
+            }
+            bad = sort_times(up, m) < 0 || sort_times(down, m) < 0;
+        }
+        if (bad) {
+            free(up); free(down); free(t); free(d);
+            PyErr_NoMemory();
+            goto done;
+        }
+        /* merge the sorted starts (+1) and finishes (-1) into net deltas at distinct times */
+        for (Py_ssize_t i = 0, j = 0; i < m || j < m;) {
+            double x;
+            int64_t delta;
+            if (j >= m || (i < m && up[i] <= down[j])) { x = up[i++]; delta = 1; }
+            else { x = down[j++]; delta = -1; }
+            if (u > 0 && t[u - 1] == x) d[u - 1] += delta;
+            else { t[u] = x; d[u] = delta; u++; }
+        }
+        free(up);
+        free(down);
+        out = PyList_New(0);
+        int64_t running = 0, seg_running = -1;
+        double seg_start = 0.0;
+        for (Py_ssize_t k = 0; out && k + 1 < u; k++) {
+            running += d[k];
+            if (running != seg_running) {
+                if (seg_running >= 0) {
+                    PyObject *seg = Py_BuildValue("(ddL)", seg_start, t[k], (long long)seg_running);
+                    if (!seg || PyList_Append(out, seg) < 0) Py_CLEAR(out);
+                    Py_XDECREF(seg);
+                }
+                seg_start = t[k];
+                seg_running = running;
+            }
+        }
+        if (out && seg_running >= 0) {
+            PyObject *seg = Py_BuildValue("(ddL)", seg_start, t[u - 1], (long long)seg_running);
+            if (!seg || PyList_Append(out, seg) < 0) Py_CLEAR(out);
+            Py_XDECREF(seg);
+        }
+        free(t);
+        free(d);
+    }
+done:
+    release(b, 3);
+    return out;
+}
+
+/* critical_path(pred_ptr, pred_idx, succ_ptr, start, finish, depth) -> list of indices */
+PyObject *k_critical_path(PyObject *self, PyObject *args) {
+    PyObject *o[5];
+    double depth;
+    if (!PyArg_ParseTuple(args, "OOOOOd", &o[0], &o[1], &o[2], &o[3], &o[4], &depth)) return NULL;
+    Buf b[5] = {0};
+    PyObject *out = NULL;
+    if (get_buf(o[3], &b[3], 'd', 0, "start") < 0) goto done;
+    Py_ssize_t n = LEN(b[3]);
+    if (get_buf(o[0], &b[0], 'q', n + 1, "pred_ptr") < 0) goto done;
+    if (get_buf(o[1], &b[1], 'q', 0, "pred_idx") < 0) goto done;
+    if (get_buf(o[2], &b[2], 'q', n + 1, "succ_ptr") < 0) goto done;
+    if (get_buf(o[4], &b[4], 'd', n, "finish") < 0) goto done;
+    {
+        int64_t *pptr = I64(b[0]), *pidx = I64(b[1]), *sptr = I64(b[2]);
+        double *start = F64(b[3]), *finish = F64(b[4]);
+        out = PyList_New(0);
+        if (!out || n == 0) goto done;
+        int64_t v = -1;
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (finish[i] == depth && sptr[i] == sptr[i + 1]) { v = i; break; }
+        if (v < 0) goto done;
+        int64_t *path = malloc(sizeof(int64_t) * (n + 1));
+        if (!path) { Py_CLEAR(out); PyErr_NoMemory(); goto done; }
+        Py_ssize_t len = 0;
+        path[len++] = v;
+        while (pptr[v + 1] > pptr[v]) {
+            double s = start[v];
+            int64_t best = -1;
+            for (int64_t e = pptr[v]; e < pptr[v + 1]; e++) {
+                int64_t u = pidx[e];
+                if (finish[u] == s && (best < 0 || u < best)) best = u;
+            }
+            v = best;
+            path[len++] = v;
+        }
+        for (Py_ssize_t k = len - 1; k >= 0; k--) {
+            PyObject *x = PyLong_FromLongLong(path[k]);
+            if (!x || PyList_Append(out, x) < 0) { Py_XDECREF(x); Py_CLEAR(out); break; }
+            Py_DECREF(x);
+        }
+        free(path);
+    }
+done:
+    release(b, 5);
+    return out;
+}
+
+/* slack(start, levels, depth, tol, out): out = depth - level - start, or 0 when <= tol */
+PyObject *k_slack(PyObject *self, PyObject *args) {
+    PyObject *o[3];
+    double depth, tol;
+    if (!PyArg_ParseTuple(args, "OOddO", &o[0], &o[1], &depth, &tol, &o[2])) return NULL;
+    Buf b[3] = {0};
+    if (get_buf(o[0], &b[0], 'd', 0, "start") < 0) goto fail;
+    Py_ssize_t n = LEN(b[0]);
+    if (get_buf(o[1], &b[1], 'd', n, "levels") < 0) goto fail;
+    if (get_buf(o[2], &b[2], 'd', n, "out") < 0) goto fail;
+    {
+        double *start = F64(b[0]), *level = F64(b[1]), *out = F64(b[2]);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double x = depth - level[i] - start[i];
+            out[i] = x <= tol ? 0.0 : x;
+        }
+    }
+    release(b, 3);
+    Py_RETURN_NONE;
+fail:
+    release(b, 3);
+    return NULL;
+}

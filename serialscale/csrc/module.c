@@ -1,0 +1,25 @@
+/* The module serialscale._kernels: its method table (the kernels are in the other files
+ * of this folder; kernels.h says which). */
+#include "kernels.h"
+
+static PyMethodDef methods[] = {
+    {"resolve_names", k_resolve_names, METH_VARARGS, "Need names to CSR indices."},
+    {"json_duplicate_key", k_json_duplicate_key, METH_VARARGS, "First repeated JSON key."},
+    {"count_duplicates", k_count_duplicates, METH_VARARGS, "Repeated needs within rows."},
+    {"asap", k_asap, METH_VARARGS, "ASAP start and finish times (see metrics.asap_schedule)."},
+    {"bottom_levels", k_bottom_levels, METH_VARARGS, "Bottom levels (see metrics.bottom_levels)."},
+    {"schedule_plan", k_schedule_plan, METH_VARARGS, "Steps renumbered by priority for makespan()."},
+    {"makespan", k_makespan, METH_VARARGS, "List-schedule makespan (see schedule.list_schedule_makespan)."},
+    {"profile", k_profile, METH_VARARGS, "Parallelism profile segments (see metrics.profile)."},
+    {"critical_path", k_critical_path, METH_VARARGS, "Critical path (see metrics.critical_path)."},
+    {"slack", k_slack, METH_VARARGS, "Slack (see metrics.slack)."},
+    {"successors", k_successors, METH_VARARGS, "Successor CSR from predecessor CSR."},
+    {"topological_order", k_topological_order, METH_VARARGS, "Kahn's topological order."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_kernels", "Compiled kernels of serialscale.", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }

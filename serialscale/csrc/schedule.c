@@ -1,0 +1,360 @@
+/* The speedup table's list-schedule simulation (see schedule.list_schedule_makespan). */
+#include "kernels.h"
+
+/* A 4-ary min-heap of (key, index) pairs, ordered by key then index. Entries are stored
+ * together, so a comparison touches one cache line; four children per node halve the depth. */
+typedef struct {
+    double key;
+    int64_t idx;
+} Entry;
+
+typedef struct {
+    Entry *e;
+    Py_ssize_t size;
+} Heap;
+
+static inline int less(Entry a, Entry b) {
+    return a.key < b.key || (a.key == b.key && a.idx < b.idx);
+}
+
+static inline void heap_push(Heap *h, double key, int64_t idx) {
+    Py_ssize_t i = h->size++;
+    Entry x = {key, idx};
+    while (i > 0) {
+        Py_ssize_t p = (i - 1) / 4;
+        if (!less(x, h->e[p])) break;
+        h->e[i] = h->e[p];
+        i = p;
+    }
+    h->e[i] = x;
+}
+
+static inline Entry heap_pop(Heap *h) {
+    Entry top = h->e[0];
+    Py_ssize_t n = --h->size;
+    if (n == 0) return top;
+    Entry x = h->e[n];
+    Py_ssize_t i = 0;
+    for (;;) {
+        Py_ssize_t c = 4 * i + 1;
+        if (c >= n) break;
+        Py_ssize_t best = c, end = c + 4 < n ? c + 4 : n;
+        for (Py_ssize_t j = c + 1; j < end; j++)
+            if (less(h->e[j], h->e[best])) best = j;
+        if (!less(h->e[best], x)) break;
+        h->e[i] = h->e[best];
+        i = best;
+    }
+    h->e[i] = x;
+    return top;
+}
+
+/* The list schedule runs in "rank" numbering: steps sorted by (priority descending, index
+ * ascending), so "the ready step with the highest priority, ties to the lower index" is simply
+ * the ready step of lowest rank. A plan (built once, shared by every processor count) holds
+ * the graph renumbered that way; the schedule then keeps its ready steps in a bitset with a
+ * summary level per 64 words, whose minimum is a handful of count-trailing-zeros away, and
+ * visits steps almost in rank order, which keeps memory access close to sequential. */
+typedef struct {
+    double duration; /* the step's cost */
+    uint32_t first;  /* its successors: succ_idx[first .. first + count) */
+    uint32_t count;
+} Node; /* what the schedule reads of a step when it starts and ends: one cache line */
+
+typedef struct {
+    Py_ssize_t n;
+    Node *node;        /* per rank */
+    int32_t *succ_idx; /* successor ranks */
+    int32_t *indegree; /* per rank */
+    int32_t max_indegree;
+    double max_cost;
+    int integral; /* every cost a whole number */
+} Plan;
+
+static const char *PLAN = "serialscale.schedule_plan";
+
+static void plan_release(Plan *p) {
+    if (!p) return;
+    free(p->node);
+    free(p->succ_idx);
+    free(p->indegree);
+    free(p);
+}
+
+static void plan_free(PyObject *capsule) {
+    plan_release(PyCapsule_GetPointer(capsule, PLAN));
+}
+
+/* schedule_plan(priority, costs, pred_ptr, succ_ptr, succ_idx) -> plan (a capsule) */
+PyObject *k_schedule_plan(PyObject *self, PyObject *args) {
+    PyObject *o[5];
+    if (!PyArg_ParseTuple(args, "OOOOO", &o[0], &o[1], &o[2], &o[3], &o[4])) return NULL;
+    Buf b[5] = {0};
+    Plan *plan = NULL;
+    uint64_t *sort_key = NULL;
+    int32_t *sorted = NULL, *rank = NULL;
+    PyObject *capsule = NULL;
+    if (get_buf(o[0], &b[0], 'd', 0, "priority") < 0) goto done;
+    Py_ssize_t n = LEN(b[0]);
+    if (get_buf(o[1], &b[1], 'd', n, "costs") < 0) goto done;
+    if (get_buf(o[2], &b[2], 'q', n + 1, "pred_ptr") < 0) goto done;
+    if (get_buf(o[3], &b[3], 'q', n + 1, "succ_ptr") < 0) goto done;
+    if (get_buf(o[4], &b[4], 'q', 0, "succ_idx") < 0) goto done;
+    {
+        double *prio = F64(b[0]), *cost = F64(b[1]);
+        int64_t *pptr = I64(b[2]), *sptr = I64(b[3]), *sidx = I64(b[4]);
+        Py_ssize_t m = sptr[n], cap = n > 0 ? n : 1;
+        if (n >= INT32_MAX || m >= INT32_MAX) {
+            PyErr_SetString(PyExc_OverflowError, "too many steps for a schedule plan");
+            goto done;
+        }
+        plan = calloc(1, sizeof(Plan));
+        sort_key = malloc(sizeof(uint64_t) * cap);
+        sorted = malloc(sizeof(int32_t) * cap);
+        rank = malloc(sizeof(int32_t) * cap);
+        if (plan) {
+            plan->n = n;
+            plan->node = malloc(sizeof(Node) * cap);
+            plan->succ_idx = malloc(sizeof(int32_t) * (m > 0 ? m : 1));
+            plan->indegree = malloc(sizeof(int32_t) * cap);
+        }
+        if (!plan || !sort_key || !sorted || !rank || !plan->node || !plan->succ_idx ||
+            !plan->indegree) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        /* ranks: priority descending (the inverted bit patterns ascending), ties by index
+         * (the sort is stable and starts in index order) */
+        for (Py_ssize_t i = 0; i < n; i++) {
+            sort_key[i] = ~time_bits(prio[i]);
+            sorted[i] = (int32_t)i;
+        }
+        if (radix_sort(sort_key, sorted, n) < 0) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t r = 0; r < n; r++) rank[sorted[r]] = (int32_t)r;
+        int64_t e = 0;
+        int32_t top = 0;
+        double max_cost = 0.0;
+        int integral = 1;
+        for (Py_ssize_t r = 0; r < n; r++) {
+            int64_t v = sorted[r];
+            int32_t in = (int32_t)(pptr[v + 1] - pptr[v]);
+            plan->indegree[r] = in;
+            if (in > top) top = in;
+            plan->node[r].duration = cost[v];
+            if (cost[v] > max_cost) max_cost = cost[v];
+            if (cost[v] != (double)(int64_t)cost[v]) integral = 0;
+            plan->node[r].first = (uint32_t)e;
+            plan->node[r].count = (uint32_t)(sptr[v + 1] - sptr[v]);
+            for (int64_t k = sptr[v]; k < sptr[v + 1]; k++) plan->succ_idx[e++] = rank[sidx[k]];
+        }
+        plan->max_indegree = top;
+        plan->max_cost = max_cost;
+        plan->integral = integral;
+        Py_END_ALLOW_THREADS
+        capsule = PyCapsule_New(plan, PLAN, plan_free);
+        if (capsule) plan = NULL; /* the capsule owns it now */
+    }
+done:
+    plan_release(plan);
+    free(sort_key);
+    free(sorted);
+    free(rank);
+    release(b, 5);
+    return capsule;
+}
+
+/* A set of ranks 0..n-1: level 0 has one bit per rank, each level above one bit per word of
+ * the level below (set when that word is not empty), up to a single top word. */
+#define MAX_LEVELS 8
+typedef struct {
+    uint64_t *word[MAX_LEVELS];
+    int levels;
+} Bits;
+
+static inline int lowest_bit(uint64_t w) {
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctzll(w);
+#else
+    int k = 0;
+    while (!(w & 1)) { w >>= 1; k++; }
+    return k;
+#endif
+}
+
+static uint64_t *bits_init(Bits *b, Py_ssize_t n) {
+    Py_ssize_t size[MAX_LEVELS], total = 0, count = n;
+    b->levels = 0;
+    do {
+        count = (count + 63) / 64;
+        size[b->levels++] = count;
+        total += count;
+    } while (count > 1);
+    uint64_t *all = calloc(total, sizeof(uint64_t));
+    if (!all) return NULL;
+    Py_ssize_t off = 0;
+    for (int l = 0; l < b->levels; off += size[l], l++) b->word[l] = all + off;
+    return all;
+}
+
+static inline void bits_add(Bits *b, int64_t r) {
+    for (int l = 0; l < b->levels; l++, r >>= 6) {
+        uint64_t *w = &b->word[l][r >> 6], old = *w;
+        *w = old | (1ULL << (r & 63));
+        if (old) return;
+    }
+}
+
+static inline int bits_empty(const Bits *b) { return b->word[b->levels - 1][0] == 0; }
+
+static inline int64_t bits_pop_min(Bits *b) {
+    int64_t r = 0;
+    for (int l = b->levels - 1; l >= 0; l--) r = (r << 6) | lowest_bit(b->word[l][r]);
+    /* r is the lowest set bit of its word on every level: clearing it is w & (w - 1) */
+    int64_t x = r;
+    for (int l = 0; l < b->levels; l++, x >>= 6) {
+        uint64_t *w = &b->word[l][x >> 6];
+        *w &= *w - 1;
+        if (*w) break;
+    }
+    return r;
+}
+
+/* The set of running steps, keyed by finish time. Two implementations with the same
+ * operations: a heap for any durations, and, when every duration is a whole number below
+ * RING_MAX, a ring of buckets: finish times then all lie in (now, now + ring size), so each
+ * bucket holds a single time and the next event is the next non-empty bucket. The order in
+ * which steps finishing at the same time are taken does not matter: all complete before
+ * anything new starts. */
+#define RING_MAX 65536
+
+static inline void heap_run_push(Heap *h, double t, int64_t v) { heap_push(h, t, v); }
+static inline int heap_run_empty(const Heap *h) { return h->size == 0; }
+static inline double heap_run_next(const Heap *h, double now) { return h->e[0].key; }
+static inline int64_t heap_run_take(Heap *h, double now) {
+    return h->size > 0 && h->e[0].key == now ? heap_pop(h).idx : -1;
+}
+
+typedef struct {
+    int32_t *head, *next; /* bucket lists: head per bucket, next per step */
+    uint64_t *bits;       /* non-empty buckets */
+    int64_t mask;         /* buckets - 1 (a power of two, at least 64) */
+    Py_ssize_t count;
+} Ring;
+
+static inline void ring_run_push(Ring *r, double t, int64_t v) {
+    int64_t slot = (int64_t)t & r->mask;
+    r->next[v] = r->head[slot];
+    r->head[slot] = (int32_t)v;
+    r->bits[slot >> 6] |= 1ULL << (slot & 63);
+    r->count++;
+}
+static inline int ring_run_empty(const Ring *r) { return r->count == 0; }
+static inline double ring_run_next(const Ring *r, double now) {
+    int64_t t = (int64_t)now, start = (t + 1) & r->mask, words = (r->mask + 1) >> 6;
+    int64_t w = start >> 6;
+    uint64_t word = r->bits[w] & (~0ULL << (start & 63));
+    while (!word) { /* terminates: count > 0; the start word comes round again, unmasked */
+        w = (w + 1) & (words - 1);
+        word = r->bits[w];
+    }
+    int64_t slot = (w << 6) | lowest_bit(word);
+    return (double)(t + ((slot - t) & r->mask));
+}
+static inline int64_t ring_run_take(Ring *r, double now) {
+    int64_t slot = (int64_t)now & r->mask;
+    int32_t v = r->head[slot];
+    if (v < 0) return -1;
+    r->head[slot] = r->next[v];
+    if (r->head[slot] < 0) r->bits[slot >> 6] &= ~(1ULL << (slot & 63));
+    r->count--;
+    return v;
+}
+
+/* The list schedule itself, for a waiting-count type WT (one byte when no step needs more
+ * than 255 others: the counts are read at random, so smaller is faster) and a running set
+ * RUN of kind KIND (heap_run or ring_run). */
+#define SCHEDULE(WT, KIND, RUN)                                                                  \
+    do {                                                                                    \
+        WT *waiting = (WT *)counts;                                                         \
+        for (Py_ssize_t r = 0; r < n; r++) {                                                \
+            waiting[r] = (WT)plan->indegree[r];                                             \
+            if (waiting[r] == 0) bits_add(&ready, r);                                       \
+        }                                                                                   \
+        Py_ssize_t free_procs = processors;                                                 \
+        for (;;) {                                                                          \
+            while (free_procs > 0 && !bits_empty(&ready)) {                                 \
+                int64_t v = bits_pop_min(&ready);                                           \
+                double d = node[v].duration + extra;                                        \
+                if (d != 0.0) {                                                             \
+                    KIND##_push(RUN, now + d, v);                                           \
+                    free_procs--;                                                           \
+                } else { /* completes at once: its successors may be ready right now */     \
+                    const int32_t *s = sidx + node[v].first, *end = s + node[v].count;      \
+                    for (; s < end; s++)                                                    \
+                        if (--waiting[*s] == 0) bits_add(&ready, *s);                       \
+                }                                                                           \
+            }                                                                               \
+            if (KIND##_empty(RUN)) break;                                                   \
+            now = KIND##_next(RUN, now);                                                    \
+            for (int64_t v; (v = KIND##_take(RUN, now)) >= 0;) {                            \
+                free_procs++;                                                               \
+                const int32_t *s = sidx + node[v].first, *end = s + node[v].count;          \
+                for (; s < end; s++)                                                        \
+                    if (--waiting[*s] == 0) bits_add(&ready, *s);                           \
+            }                                                                               \
+        }                                                                                   \
+    } while (0)
+
+/* makespan(plan, processors, extra) -> float
+ * The critical-path-first list schedule of schedule.list_schedule_makespan. */
+PyObject *k_makespan(PyObject *self, PyObject *args) {
+    PyObject *capsule;
+    Py_ssize_t processors;
+    double extra;
+    if (!PyArg_ParseTuple(args, "Ond", &capsule, &processors, &extra)) return NULL;
+    Plan *plan = PyCapsule_GetPointer(capsule, PLAN);
+    if (!plan) return NULL;
+    Py_ssize_t n = plan->n;
+    if (n == 0) return PyFloat_FromDouble(0.0);
+    double now = 0.0;
+    const Node *node = plan->node;
+    const int32_t *sidx = plan->succ_idx;
+    int narrow = plan->max_indegree <= 255;
+    double longest = plan->max_cost + extra;
+    int ring = plan->integral && extra == (double)(int64_t)extra && longest < RING_MAX;
+    int64_t buckets = 64;
+    while (ring && buckets <= (int64_t)longest) buckets <<= 1;
+    Py_ssize_t cap = processors < n ? (processors > 0 ? processors : 1) : n;
+    void *counts = malloc((narrow ? sizeof(uint8_t) : sizeof(int32_t)) * n);
+    Heap heap = {ring ? NULL : malloc(sizeof(Entry) * cap), 0};
+    Ring rng = {NULL, NULL, NULL, buckets - 1, 0};
+    if (ring) {
+        rng.head = malloc(sizeof(int32_t) * buckets);
+        rng.next = malloc(sizeof(int32_t) * n);
+        rng.bits = calloc(buckets / 64, sizeof(uint64_t));
+        if (rng.head) memset(rng.head, 0xff, sizeof(int32_t) * buckets); /* all -1 */
+    }
+    Bits ready;
+    uint64_t *bits = bits_init(&ready, n);
+    int oom = !counts || !bits || (ring ? !rng.head || !rng.next || !rng.bits : !heap.e);
+    if (!oom) {
+        Py_BEGIN_ALLOW_THREADS
+        if (ring && narrow) SCHEDULE(uint8_t, ring_run, &rng);
+        else if (ring) SCHEDULE(int32_t, ring_run, &rng);
+        else if (narrow) SCHEDULE(uint8_t, heap_run, &heap);
+        else SCHEDULE(int32_t, heap_run, &heap);
+        Py_END_ALLOW_THREADS
+    }
+    free(counts);
+    free(heap.e);
+    free(rng.head);
+    free(rng.next);
+    free(rng.bits);
+    free(bits);
+    if (oom) return PyErr_NoMemory();
+    return PyFloat_FromDouble(now);
+}
