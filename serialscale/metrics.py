@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import compress
 from types import ModuleType
+from typing import NamedTuple
 
 from . import kernels
 from .graph import Cost, Graph
@@ -122,9 +123,11 @@ def critical_path(graph: Graph, start: Sequence[Cost], finish: Sequence[Cost]) -
     return path
 
 
-@dataclass(frozen=True)
-class Segment:
-    """A stretch ``[start, end)`` of the ASAP schedule during which ``running`` steps run."""
+class Segment(NamedTuple):
+    """A stretch ``[start, end)`` of the ASAP schedule during which ``running`` steps run.
+
+    A named tuple: a profile can have two segments per step, built straight from tuples.
+    """
 
     start: Cost
     end: Cost
@@ -228,9 +231,8 @@ def _compiled_metrics(graph: Graph, fast: ModuleType, total_work: Cost) -> Metri
     as_cost = int if graph.integral else float
     fast.slack(start, levels, total, 0.0 if graph.integral else SLACK_TOLERANCE * total, slacks)
     path = fast.critical_path(graph.pred_ptr, graph.pred_idx, graph.succ_ptr, start, finish, total)
-    segments = [
-        Segment(as_cost(a), as_cost(b), r) for a, b, r in fast.profile(start, finish, costs)
-    ]
+    # The kernel gives (start, end, running) tuples, times as ints when the costs are.
+    segments = list(map(Segment._make, fast.profile(start, finish, costs, graph.integral)))
     return Metrics(
         work=total_work,
         depth=as_cost(total) if n else 0,

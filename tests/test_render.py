@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from serialscale import Report, analyze
 from serialscale.render import RENDERERS, OutputFormat, render
@@ -75,3 +77,44 @@ def test_json_round_trip(name: str) -> None:
     assert render(again, OutputFormat.json) == text
     for fmt in (OutputFormat.table, OutputFormat.markdown):
         assert render(again, fmt) == render(report, fmt)
+
+
+_json_scalars = (
+    st.none() | st.booleans() | st.integers() | st.text()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([-0.0, 1e-05, 1e16, 5e-324, 1.7976931348623157e308, 2**70])
+)  # fmt: skip
+_json_keys = st.text() | st.sampled_from(["id", "start", "é", "a\"b", "\n", "\u2028"])
+_json_documents = st.recursive(
+    _json_scalars,
+    lambda inner: st.lists(inner, max_size=5)
+    | st.tuples(inner, inner)
+    | st.dictionaries(_json_keys | st.integers() | st.floats(allow_nan=False, allow_infinity=False),
+                      inner, max_size=5)
+    | st.lists(st.dictionaries(_json_keys, _json_scalars, max_size=4), max_size=4),  # records
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300)
+@given(_json_documents)
+def test_json_text_is_exactly_what_json_dumps_writes(document) -> None:
+    import json
+
+    from serialscale.render.json_report import dumps
+
+    expected = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    assert dumps(document) == expected
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), [{"a": -float("inf")}], {"x": {1}}])
+def test_json_text_refuses_what_json_refuses(bad) -> None:
+    import json
+
+    from serialscale.render.json_report import dumps
+
+    with pytest.raises((ValueError, TypeError)) as ours:
+        dumps(bad)
+    with pytest.raises((ValueError, TypeError)) as theirs:
+        json.dumps(bad, indent=2, ensure_ascii=False, allow_nan=False)
+    assert type(ours.value) is type(theirs.value)

@@ -87,10 +87,13 @@ static int sort_times(double *a, Py_ssize_t n) {
     return 0;
 }
 
-/* profile(start, finish, costs) -> list of (start, end, running), as metrics.profile */
+/* profile(start, finish, costs, integral) -> list of (start, end, running), as
+ * metrics.profile; times are ints when `integral` (whole-number costs), else floats. */
 PyObject *k_profile(PyObject *self, PyObject *args) {
     PyObject *o[3];
-    if (!PyArg_ParseTuple(args, "OOO", &o[0], &o[1], &o[2])) return NULL;
+    int integral;
+    if (!PyArg_ParseTuple(args, "OOOp", &o[0], &o[1], &o[2], &integral)) return NULL;
+    const char *format = integral ? "(LLL)" : "(ddL)";
     Buf b[3] = {0};
     PyObject *out = NULL;
     if (get_buf(o[0], &b[0], 'd', 0, "start") < 0) goto done;
@@ -136,7 +139,9 @@ PyObject *k_profile(PyObject *self, PyObject *args) {
             running += d[k];
             if (running != seg_running) {
                 if (seg_running >= 0) {
-                    PyObject *seg = Py_BuildValue("(ddL)", seg_start, t[k], (long long)seg_running);
+                    PyObject *seg = integral
+                        ? Py_BuildValue(format, (long long)seg_start, (long long)t[k], (long long)seg_running)
+                        : Py_BuildValue(format, seg_start, t[k], (long long)seg_running);
                     if (!seg || PyList_Append(out, seg) < 0) Py_CLEAR(out);
                     Py_XDECREF(seg);
                 }
@@ -145,7 +150,9 @@ PyObject *k_profile(PyObject *self, PyObject *args) {
             }
         }
         if (out && seg_running >= 0) {
-            PyObject *seg = Py_BuildValue("(ddL)", seg_start, t[u - 1], (long long)seg_running);
+            PyObject *seg = integral
+                ? Py_BuildValue(format, (long long)seg_start, (long long)t[u - 1], (long long)seg_running)
+                : Py_BuildValue(format, seg_start, t[u - 1], (long long)seg_running);
             if (!seg || PyList_Append(out, seg) < 0) Py_CLEAR(out);
             Py_XDECREF(seg);
         }
