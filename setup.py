@@ -9,7 +9,7 @@ setup(
             "serialscale._kernels",
             sources=[
                 f"serialscale/csrc/{name}.c"
-                for name in ("module", "common", "loading", "graph", "metrics", "schedule")
+                for name in ("module", "common", "loading", "graph", "metrics", "schedule", "render")
             ],
             depends=["serialscale/csrc/kernels.h"],
             optional=True,  # a failed build falls back to the pure-Python passes

@@ -84,27 +84,48 @@ _json_scalars = (
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.sampled_from([-0.0, 1e-05, 1e16, 5e-324, 1.7976931348623157e308, 2**70])
 )  # fmt: skip
-_json_keys = st.text() | st.sampled_from(["id", "start", "é", "a\"b", "\n", "\u2028"])
+_json_keys = st.text() | st.sampled_from(["id", "start", "é", 'a"b', "\n", "\u2028"])
 _json_documents = st.recursive(
     _json_scalars,
-    lambda inner: st.lists(inner, max_size=5)
-    | st.tuples(inner, inner)
-    | st.dictionaries(_json_keys | st.integers() | st.floats(allow_nan=False, allow_infinity=False),
-                      inner, max_size=5)
-    | st.lists(st.dictionaries(_json_keys, _json_scalars, max_size=4), max_size=4),  # records
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.tuples(inner, inner)
+        | st.dictionaries(
+            _json_keys | st.integers() | st.floats(allow_nan=False, allow_infinity=False),
+            inner,
+            max_size=5,
+        )
+        | st.lists(st.dictionaries(_json_keys, _json_scalars, max_size=4), max_size=4)
+    ),  # records
     max_leaves=30,
 )
 
 
-@settings(max_examples=300)
-@given(_json_documents)
-def test_json_text_is_exactly_what_json_dumps_writes(document) -> None:
-    import json
-
+@settings(max_examples=400)
+@given(_json_documents, st.booleans())
+def test_json_text_is_exactly_what_json_dumps_writes(document, pure: bool) -> None:
+    """Both writers of records (compiled, and Python with SERIALSCALE_PURE_PYTHON=1)."""
+    from serialscale import kernels
     from serialscale.render.json_report import dumps
 
     expected = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    assert dumps(document) == expected
+    before = os.environ.get(kernels.PURE_ENV)
+    os.environ[kernels.PURE_ENV] = "1" if pure else "0"
+    try:
+        assert dumps(document) == expected
+    finally:
+        if before is None:
+            del os.environ[kernels.PURE_ENV]
+        else:
+            os.environ[kernels.PURE_ENV] = before
+
+
+def test_json_records_with_lone_surrogates_and_huge_ints_match_json() -> None:
+    from serialscale.render.json_report import dumps
+
+    records = [{"id": "a\ud800b", "n": 2**80, "x": -0.0, "f": False}, {"id": "é", "n": -(2**63)}]
+    expected = json.dumps(records, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    assert dumps(records) == expected
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), [{"a": -float("inf")}], {"x": {1}}])

@@ -56,6 +56,8 @@ PyObject *k_makespan(PyObject *self, PyObject *args);
 PyObject *k_successors(PyObject *self, PyObject *args);
 PyObject *k_topological_order(PyObject *self, PyObject *args);
 PyObject *k_count_duplicates(PyObject *self, PyObject *args);
+/* render.c */
+PyObject *k_records(PyObject *self, PyObject *args);
 /* loading.c */
 PyObject *k_json_duplicate_key(PyObject *self, PyObject *args);
 PyObject *k_resolve_names(PyObject *self, PyObject *args);

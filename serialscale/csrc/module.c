@@ -15,6 +15,7 @@ static PyMethodDef methods[] = {
     {"slack", k_slack, METH_VARARGS, "Slack (see metrics.slack)."},
     {"successors", k_successors, METH_VARARGS, "Successor CSR from predecessor CSR."},
     {"topological_order", k_topological_order, METH_VARARGS, "Kahn's topological order."},
+    {"records", k_records, METH_VARARGS, "JSON text of a list of flat records (json_report)."},
     {NULL, NULL, 0, NULL},
 };
 
