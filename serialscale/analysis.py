@@ -10,6 +10,7 @@ from itertools import compress, repeat
 from .classify import classify, recommend
 from .defaults import DEFAULT_PROCESSORS
 from .errors import UsageError
+from .gcpause import gc_paused
 from .graph import Cost
 from .metrics import compute_metrics
 from .model import Workload
@@ -53,6 +54,13 @@ def analyze_workload(
         raise UsageError(f"processors must be at least 1, got {processors}")
     if not overhead >= 0 or overhead != overhead or overhead == float("inf"):
         raise UsageError(f"overhead must be a finite number >= 0, got {overhead}")
+    with gc_paused():  # the report's per-step and per-segment records: no cycles among them
+        return _analyze(workload, processors, overhead, detail, accelerated)
+
+
+def _analyze(
+    workload: Workload, processors: int, overhead: Cost, detail: bool, accelerated: bool | None
+) -> Report:
     graph = workload.graph
     m = compute_metrics(graph, accelerated)
     ids = graph.ids

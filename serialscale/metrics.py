@@ -14,7 +14,7 @@ from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import compress
+from itertools import compress, repeat
 from types import ModuleType
 from typing import NamedTuple
 
@@ -232,7 +232,9 @@ def _compiled_metrics(graph: Graph, fast: ModuleType, total_work: Cost) -> Metri
     fast.slack(start, levels, total, 0.0 if graph.integral else SLACK_TOLERANCE * total, slacks)
     path = fast.critical_path(graph.pred_ptr, graph.pred_idx, graph.succ_ptr, start, finish, total)
     # The kernel gives (start, end, running) tuples, times as ints when the costs are.
-    segments = list(map(Segment._make, fast.profile(start, finish, costs, graph.integral)))
+    # tuple.__new__ straight, not Segment._make: no Python call per segment.
+    rows = fast.profile(start, finish, costs, graph.integral)
+    segments: list[Segment] = list(map(tuple.__new__, repeat(Segment), rows))
     return Metrics(
         work=total_work,
         depth=as_cost(total) if n else 0,

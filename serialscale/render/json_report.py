@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from .. import kernels
+from ..gcpause import gc_paused
 from ..report import Report
 
 #: When this environment variable is 1 (the test suite sets it), every JSON document written
@@ -136,4 +137,5 @@ def check(data: Any, schema: str | None) -> None:
 
 def render_json(report: Report) -> str:
     """The report as the JSON object documented in the README."""
-    return dumps(report.to_dict(), "report")
+    with gc_paused():  # a big report is millions of fresh, acyclic containers
+        return dumps(report.to_dict(), "report")

@@ -15,7 +15,6 @@ Unknown keys are errors, with a suggestion where one is close.
 
 from __future__ import annotations
 
-import gc
 import math
 import operator
 import sys
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from .. import kernels
 from ..defaults import DEFAULT_MAX_STEPS
 from ..errors import Location, WorkloadError, suggest
+from ..gcpause import gc_paused
 from ..graph import CycleError, Graph
 from ..model import Workload
 from .optional import OptionalNeed
@@ -86,11 +86,7 @@ def parse_workload(
     max_steps: int = DEFAULT_MAX_STEPS,
 ) -> Workload:
     """Parse workload text (YAML, or JSON when ``is_json``) into a :class:`Workload`."""
-    # Parsing builds millions of small containers and frees none of them: the cyclic garbage
-    # collector would only rescan them again and again (several times slower on big files).
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         if is_json and isinstance(data, bytes) and not params:
             from .json_fast import json_columns
 
@@ -103,9 +99,6 @@ def parse_workload(
         text = decode(data, source) if isinstance(data, bytes) else data
         doc = parse_document(text, source, is_json)
         return _Validator(text, source, params, max_steps).workload(doc, name or "workload")
-    finally:
-        if paused:
-            gc.enable()
 
 
 class _Validator:
