@@ -1,7 +1,8 @@
 """Benchmarks: serialscale against baselines run in the same invocation (``make bench``).
 
 Generates its inputs under ``benchmarks/data/`` (git-ignored): random DAGs of 100,000 and
-1,000,000 steps with about 3 dependencies each, chains and fan-outs of 1,000,000 and
+1,000,000 steps with about 3 dependencies each (integer costs; and 1,000,000 steps with
+fractional costs, ``floats-1m``), chains and fan-outs of 1,000,000 and
 2,000,000 steps, as JSON and YAML. Runs every measurement in a fresh process ``--repeat``
 times and prints medians, peak memory (max RSS) and ratios, each against a baseline measured
 in the same run. Prints only; asserts nothing. ``--quick`` runs the 100,000-step cases only.
@@ -25,13 +26,16 @@ PY = sys.executable
 CLI = [PY, "-m", "serialscale"]
 
 
-def random_dag(n: int, degree: int = 3, seed: int = 1) -> dict[str, object]:
-    """``n`` steps, each needing up to ``degree`` random earlier steps; integer costs 1..10."""
+def random_dag(n: int, degree: int = 3, seed: int = 1, floats: bool = False) -> dict[str, object]:
+    """``n`` steps, each needing up to ``degree`` random earlier steps; integer costs 1..10,
+    or with ``floats`` costs from 0.5 to 10 with three decimals (times then rarely coincide,
+    so the profile has a segment for nearly every start and finish)."""
     rnd = random.Random(seed)
     steps = []
     for i in range(n):
         needs = sorted({f"s{rnd.randrange(i)}" for _ in range(degree)}) if i else []
-        step: dict[str, object] = {"id": f"s{i}", "cost": rnd.randint(1, 10)}
+        cost = round(rnd.uniform(0.5, 10), 3) if floats else rnd.randint(1, 10)
+        step: dict[str, object] = {"id": f"s{i}", "cost": cost}
         if needs:
             step["needs"] = needs
         steps.append(step)
@@ -64,7 +68,9 @@ def make_input(name: str, ext: str) -> Path:
     DATA.mkdir(exist_ok=True)
     kind, size = name.rsplit("-", 1)
     n = int(size.replace("k", "000").replace("m", "000000"))
-    doc = {"random": random_dag, "chain": chain, "fan": fan_out}[kind](n)
+    make = {"random": random_dag, "chain": chain, "fan": fan_out,
+            "floats": lambda n: random_dag(n, floats=True)}[kind]  # fmt: skip
+    doc = make(n)
     if ext == "json":
         path.write_text(json.dumps(doc))
     else:
@@ -157,15 +163,15 @@ def main() -> None:
     analyze = [*CLI, "analyze", "--format", "json"]
 
     print("\n1. JSON workloads end to end (every default metric) against graph libraries")
-    for size in ["100k"] + ([] if args.quick else ["1m"]):
-        path = str(make_input(f"random-{size}", "json"))
-        nx_base = table.row(f"networkx pipeline random-{size}.json", [PY, "-c", NX.replace(
+    for name in ["random-100k"] + ([] if args.quick else ["random-1m", "floats-1m"]):
+        path = str(make_input(name, "json"))
+        nx_base = table.row(f"networkx pipeline {name}.json", [PY, "-c", NX.replace(
             "LOAD", JSON_LOAD), path])  # fmt: skip
         rx_base = None
         if has("rustworkx"):
-            rx_base = table.row(f"rustworkx pipeline random-{size}.json", [PY, "-c", RX.replace(
+            rx_base = table.row(f"rustworkx pipeline {name}.json", [PY, "-c", RX.replace(
                 "LOAD", JSON_LOAD), path])  # fmt: skip
-        ours = table.compare(f"serialscale analyze random-{size}.json", [*analyze, path],
+        ours = table.compare(f"serialscale analyze {name}.json", [*analyze, path],
                              nx_base, "networkx")  # fmt: skip
         if rx_base:
             print(f"{'':<52} {'':>9} {'':>9}  {rx_base[0] / ours[0]:5.2f}x the speed of rustworkx")
