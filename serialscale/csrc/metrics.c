@@ -87,13 +87,22 @@ static int sort_times(double *a, Py_ssize_t n) {
     return 0;
 }
 
+/* Append the segment (start, end, running) to `out`, times as ints when `integral`. */
+static int append_segment(PyObject *out, int integral, double start, double end, int64_t running) {
+    PyObject *seg = integral
+        ? Py_BuildValue("(LLL)", (long long)start, (long long)end, (long long)running)
+        : Py_BuildValue("(ddL)", start, end, (long long)running);
+    int r = seg ? PyList_Append(out, seg) : -1;
+    Py_XDECREF(seg);
+    return r;
+}
+
 /* profile(start, finish, costs, integral) -> list of (start, end, running), as
  * metrics.profile; times are ints when `integral` (whole-number costs), else floats. */
 PyObject *k_profile(PyObject *self, PyObject *args) {
     PyObject *o[3];
     int integral;
     if (!PyArg_ParseTuple(args, "OOOp", &o[0], &o[1], &o[2], &integral)) return NULL;
-    const char *format = integral ? "(LLL)" : "(ddL)";
     Buf b[3] = {0};
     PyObject *out = NULL;
     if (get_buf(o[0], &b[0], 'd', 0, "start") < 0) goto done;
@@ -138,24 +147,14 @@ PyObject *k_profile(PyObject *self, PyObject *args) {
         for (Py_ssize_t k = 0; out && k + 1 < u; k++) {
             running += d[k];
             if (running != seg_running) {
-                if (seg_running >= 0) {
-                    PyObject *seg = integral
-                        ? Py_BuildValue(format, (long long)seg_start, (long long)t[k], (long long)seg_running)
-                        : Py_BuildValue(format, seg_start, t[k], (long long)seg_running);
-                    if (!seg || PyList_Append(out, seg) < 0) Py_CLEAR(out);
-                    Py_XDECREF(seg);
-                }
+                if (seg_running >= 0 && append_segment(out, integral, seg_start, t[k], seg_running) < 0)
+                    Py_CLEAR(out);
                 seg_start = t[k];
                 seg_running = running;
             }
         }
-        if (out && seg_running >= 0) {
-            PyObject *seg = integral
-                ? Py_BuildValue(format, (long long)seg_start, (long long)t[u - 1], (long long)seg_running)
-                : Py_BuildValue(format, seg_start, t[u - 1], (long long)seg_running);
-            if (!seg || PyList_Append(out, seg) < 0) Py_CLEAR(out);
-            Py_XDECREF(seg);
-        }
+        if (out && seg_running >= 0 && append_segment(out, integral, seg_start, t[u - 1], seg_running) < 0)
+            Py_CLEAR(out);
         free(t);
         free(d);
     }

@@ -152,26 +152,26 @@ def _binary(name: str, fn: Callable[[Any, Any], Any]) -> tuple[Callable, Callabl
         return out
 
     def reflected(self: Traced, other: Any) -> Any:
-        value = fn(other, self.value)
-        if not _active or _active[-1].paused:
-            return value
-        out = _new(Traced)
-        out.value = value
-        out.node = _active[-1].binary(name, self.node, NO_STEP)
-        return out
+        return _one_step(name, fn(other, self.value), self.node)
 
     return forward, reflected
 
 
+def _one_step(name: str, value: Any, node: int) -> Any:
+    """``value`` as made by operation ``name`` on the value of step ``node`` (the only traced
+    operand): a new step when a recorder is on, else ``value`` itself."""
+    if not _active or _active[-1].paused:
+        return value
+    out = _new(Traced)
+    out.value = value
+    # the user's frame: 0 is this function, 1 the operator method that called it
+    out.node = _active[-1].binary(name, node, NO_STEP, _getframe(2))
+    return out
+
+
 def _unary(name: str, fn: Callable[[Any], Any]) -> Callable:
     def method(self: Traced) -> Any:
-        value = fn(self.value)
-        if not _active or _active[-1].paused:
-            return value
-        out = _new(Traced)
-        out.value = value
-        out.node = _active[-1].binary(name, self.node, NO_STEP)
-        return out
+        return _one_step(name, fn(self.value), self.node)
 
     return method
 
