@@ -21,6 +21,8 @@
 #include "structmember.h"
 
 #define NO_STEP (-1)
+/* Pending steps move into the recorder's arrays this many at a time (recorder.FLUSH_STEPS). */
+#define FLUSH_STEPS 65536
 
 /* ---- Tape ------------------------------------------------------------------------------ */
 
@@ -36,7 +38,6 @@ typedef struct {
     Py_ssize_t count;    /* steps recorded */
     int paused;          /* > 0 inside a task's body */
     Py_ssize_t decision; /* the step behind the latest branch (strict mode), or NO_STEP */
-    Py_ssize_t flush_steps;
     int32_t *p_site;
     int64_t *p_a, *p_b;
     Py_ssize_t p_len;
@@ -53,10 +54,9 @@ static PyObject *Tape_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     Tape *self = (Tape *)type->tp_alloc(type, 0);
     if (!self) return NULL;
     self->decision = NO_STEP;
-    self->flush_steps = 65536;
-    self->p_site = PyMem_Malloc(sizeof(int32_t) * self->flush_steps);
-    self->p_a = PyMem_Malloc(sizeof(int64_t) * self->flush_steps);
-    self->p_b = PyMem_Malloc(sizeof(int64_t) * self->flush_steps);
+    self->p_site = PyMem_Malloc(sizeof(int32_t) * FLUSH_STEPS);
+    self->p_a = PyMem_Malloc(sizeof(int64_t) * FLUSH_STEPS);
+    self->p_b = PyMem_Malloc(sizeof(int64_t) * FLUSH_STEPS);
     self->cache_cap = 64;
     self->cache = PyMem_Malloc(sizeof(SiteSlot) * self->cache_cap);
     if (!self->p_site || !self->p_a || !self->p_b || !self->cache) {
@@ -121,11 +121,11 @@ static int cache_put(Tape *t, int op, void *code, int lasti, int32_t site) {
 /* Append one pending triple (the caller normalised a and b); its step number, or -1 with an
  * exception set. A full buffer is handed to the recorder's flush() first. */
 static Py_ssize_t tape_push(Tape *t, int32_t site, int64_t a, int64_t b) {
-    if (t->p_len >= t->flush_steps) {
+    if (t->p_len >= FLUSH_STEPS) {
         PyObject *r = PyObject_CallMethod((PyObject *)t, "flush", NULL);
         if (!r) return -1;
         Py_DECREF(r);
-        if (t->p_len >= t->flush_steps) {
+        if (t->p_len >= FLUSH_STEPS) {
             PyErr_SetString(PyExc_RuntimeError, "flush() left the pending steps in place");
             return -1;
         }
