@@ -5,19 +5,19 @@ from __future__ import annotations
 import heapq
 import operator
 from collections.abc import Sequence
-from itertools import compress, repeat
+from itertools import compress, repeat, starmap
+
+from msgspec import UNSET
 
 from .classify import classify, recommend
 from .defaults import DEFAULT_PROCESSORS
 from .errors import UsageError
 from .gcpause import gc_paused
-from .graph import Cost
-from .metrics import compute_metrics
+from .graph import Cost, Graph
+from .metrics import Metrics, compute_metrics
 from .model import Workload
-from .report import Report
+from .report import NEAR_CRITICAL, NearCritical, Report, Segment, StepDetail
 from .schedule import burdened_depth, ratio, speedup_table
-
-NEAR_CRITICAL = 10
 
 
 def near_critical(slack: Sequence[Cost], count: int) -> list[int]:
@@ -42,31 +42,27 @@ def analyze_workload(
     processors: int = DEFAULT_PROCESSORS,
     overhead: Cost = 0,
     detail: bool = False,
-    accelerated: bool | None = None,
 ) -> Report:
     """Analyze ``workload`` for a target of ``processors`` processors.
 
     ``overhead`` is the per-step scheduling cost of the burdened span; ``detail`` adds the
-    per-step ``{id, cost, start, finish, slack}`` records; ``accelerated`` picks the compiled
-    kernels or the pure-Python passes (the report is the same).
+    per-step ``{id, cost, start, finish, slack}`` records.
     """
     if processors < 1:
         raise UsageError(f"processors must be at least 1, got {processors}")
     if not overhead >= 0 or overhead != overhead or overhead == float("inf"):
         raise UsageError(f"overhead must be a finite number >= 0, got {overhead}")
     with gc_paused():  # the report's per-step and per-segment records: no cycles among them
-        return _analyze(workload, processors, overhead, detail, accelerated)
+        return _analyze(workload, processors, overhead, detail)
 
 
-def _analyze(
-    workload: Workload, processors: int, overhead: Cost, detail: bool, accelerated: bool | None
-) -> Report:
+def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) -> Report:
     graph = workload.graph
-    m = compute_metrics(graph, accelerated)
+    m = compute_metrics(graph)
     ids = graph.ids
     path_ids = list(map(ids.__getitem__, m.critical_path))
     ceiling = ratio(m.work, m.depth)
-    rows = speedup_table(graph, m, processors, overhead, accelerated)
+    rows = speedup_table(graph, m, processors, overhead)
     classification = classify(ceiling, rows, processors)
     recommendation = recommend(
         classification,
@@ -77,7 +73,8 @@ def _analyze(
         workload.unit,
     )
     near = near_critical(m.slack, NEAR_CRITICAL)
-    b_depth = burdened_depth(graph, overhead, accelerated) if overhead else m.depth
+    b_depth = burdened_depth(graph, overhead) if overhead else m.depth
+    number = m.number
     return Report(
         workload=workload.name,
         source=workload.source,
@@ -90,18 +87,10 @@ def _analyze(
         speedup_ceiling=ceiling,
         serial_fraction=ratio(m.depth, m.work),
         critical_path=path_ids,
-        near_critical=[{"id": ids[i], "slack": m.number(m.slack[i])} for i in near],
-        speedup=[
-            {
-                "processors": r.processors,
-                "upper": r.upper,
-                "guaranteed": r.guaranteed,
-                "simulated": r.simulated,
-                "simulated_burdened": r.simulated_burdened,
-            }
-            for r in rows
-        ],
-        profile=[{"start": s.start, "end": s.end, "running": s.running} for s in m.profile],
+        near_critical=[NearCritical(ids[i], number(m.slack[i])) for i in near],
+        speedup=rows,
+        # The kernels' segments are tuples in field order: one C-level call each.
+        profile=list(starmap(Segment, m.profile)),
         classification=classification,
         recommendation=recommendation,
         processors=processors,
@@ -110,17 +99,16 @@ def _analyze(
         burdened_speedup_ceiling=ratio(m.work, b_depth),
         description=workload.description,
         unit=workload.unit,
-        detail=[
-            {
-                "id": ids[i],
-                "cost": graph.costs[i],
-                "start": m.number(m.start[i]),
-                "finish": m.number(m.finish[i]),
-                "slack": m.number(m.slack[i]),
-            }
-            for i in range(graph.n)
-        ]
-        if detail
-        else None,
-        extra=dict(workload.extra),
+        detail=_detail(graph, m) if detail else UNSET,
+        **workload.extra,
     )
+
+
+def _detail(graph: Graph, m: Metrics) -> list[StepDetail]:
+    """``--detail``: every step's ``{id, cost, start, finish, slack}``, in input order."""
+    number = m.number
+    costs = graph.costs
+    return [
+        StepDetail(step_id, costs[i], number(m.start[i]), number(m.finish[i]), number(m.slack[i]))
+        for i, step_id in enumerate(graph.ids)
+    ]

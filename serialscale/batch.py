@@ -10,15 +10,17 @@ from __future__ import annotations
 import fnmatch
 import os
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Literal
+
+from msgspec import UNSET
 
 from .analysis import analyze_workload
 from .defaults import DEFAULT_MAX_STEPS, DEFAULT_PROCESSORS
-from .errors import Location, UsageError, WorkloadError
-from .report import SCHEMA_VERSION, Report
+from .errors import UsageError, WorkloadError
+from .report import CLASSES, BatchReport, ErrorEntry, Report, Summary
 from .sources import load_target
 
 WORKLOAD_SUFFIXES = (".yaml", ".yml", ".json")
@@ -44,23 +46,36 @@ class BatchResult:
     """Reports and errors of a batch, each in target order."""
 
     results: list[Report] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[ErrorEntry] = field(default_factory=list)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Summary:
         """Counts: workloads analyzed, errors, and workloads per classification."""
-        counts = {c: 0 for c in ("serial", "mixed", "parallel")}
+        counts = dict.fromkeys(CLASSES, 0)
         for r in self.results:
-            counts[r.classification] = counts.get(r.classification, 0) + 1
-        return {"analyzed": len(self.results), "errors": len(self.errors), **counts}
+            counts[r.classification] += 1
+        return Summary(analyzed=len(self.results), errors=len(self.errors), **counts)
 
-    def to_dict(self) -> dict[str, Any]:
-        """``{schema_version, results, errors, summary}``."""
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "results": [r.to_dict() for r in self.results],
-            "errors": [dict(e) for e in self.errors],
-            "summary": self.summary(),
-        }
+    def document(self) -> BatchReport:
+        """The batch as its JSON document."""
+        return BatchReport(results=self.results, errors=self.errors, summary=self.summary())
+
+
+#: What one target gives a batch: a report, or an error entry (plain data that crosses
+#: process boundaries: msgspec records pickle).
+Outcome = tuple[Literal["ok"], Report] | tuple[Literal["error"], ErrorEntry]
+
+
+def error_entry(target: str, exc: WorkloadError) -> ErrorEntry:
+    """The batch error entry of ``exc``, raised while analyzing ``target``."""
+    loc = exc.location
+    return ErrorEntry(
+        source=target,
+        message=exc.message,
+        line=loc.line if loc.line is not None else UNSET,
+        column=loc.column if loc.column is not None else UNSET,
+        step=loc.step_id if loc.step_id is not None else UNSET,
+        file=loc.source if loc.source not in (None, target) else UNSET,
+    )
 
 
 def collect_targets(
@@ -111,26 +126,21 @@ def analyze_target(target: str, options: Options) -> Report:
     )
 
 
-def analyze_one(target: str, options: Options) -> tuple[str, dict[str, Any]]:
-    """Analyze one target for a batch: ``("ok", report dict)`` or ``("error", error dict)``,
-    plain data that crosses process boundaries. Never raises for a problem of the target
-    itself, so a batch can go on.
+def analyze_one(target: str, options: Options) -> Outcome:
+    """Analyze one target for a batch: ``("ok", report)`` or ``("error", entry)``. Never
+    raises for a problem of the target itself, so a batch can go on.
     """
     try:
-        return "ok", analyze_target(target, options).to_dict()
+        return "ok", analyze_target(target, options)
     except WorkloadError as exc:
-        record = exc.to_dict()
-        record["source"] = target
-        if exc.location.source not in (None, target):
-            record["file"] = exc.location.source
-        return "error", record
+        return "error", error_entry(target, exc)
     except UsageError:
         raise
     except MemoryError:
-        return "error", {"source": target, "message": "ran out of memory"}
+        return "error", ErrorEntry(source=target, message="ran out of memory")
     except Exception as exc:  # a bug or an unexpected failure: report it, keep going
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        return "error", {"source": target, "message": f"internal error: {detail}"}
+        return "error", ErrorEntry(source=target, message=f"internal error: {detail}")
 
 
 def analyze_batch(
@@ -153,28 +163,29 @@ def analyze_batch(
     else:
         outcomes = _run_processes(targets, options, jobs, progress)
     result = BatchResult()
-    for status, data in outcomes:
-        if status == "ok":
-            result.results.append(Report.from_dict(data))
+    for outcome in outcomes:
+        if outcome[0] == "ok":
+            result.results.append(outcome[1])
         else:
-            result.errors.append(data)
+            result.errors.append(outcome[1])
     return result
 
 
-def _crash(target: str, detail: str) -> tuple[str, dict[str, Any]]:
-    return "error", {"source": target, "message": f"the worker analyzing it crashed ({detail})"}
+def _crash(target: str, detail: str) -> Outcome:
+    message = f"the worker analyzing it crashed ({detail})"
+    return "error", ErrorEntry(source=target, message=message)
 
 
 def _run_processes(
     targets: Sequence[str], options: Options, jobs: int, progress: Progress | None
-) -> list[tuple[str, dict[str, Any]]]:
+) -> list[Outcome]:
     """A process pool; when a worker dies, the targets it took down are retried one per fresh
     process, so the crash is pinned on the target that caused it.
     """
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    outcomes: list[tuple[str, dict[str, Any]] | None] = [None] * len(targets)
+    outcomes: list[Outcome | None] = [None] * len(targets)
     broken: list[int] = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(analyze_one, t, options) for t in targets]
@@ -198,7 +209,7 @@ def _run_processes(
 
 def _run_dask(
     targets: Sequence[str], options: Options, address: str
-) -> list[tuple[str, dict[str, Any]]]:
+) -> list[Outcome]:
     try:
         from distributed import Client
     except ImportError:
@@ -225,19 +236,6 @@ def is_batch(arguments: Sequence[str]) -> bool:
     return len(arguments) != 1 or (arguments[0] != "-" and Path(arguments[0]).is_dir())
 
 
-def located(entries: Iterable[dict[str, Any]]) -> list[WorkloadError]:
-    """Batch error entries as located errors, for printing."""
-    return [
-        WorkloadError(
-            str(e["message"]),
-            Location(
-                str(e.get("file") or e["source"]), e.get("line"), e.get("column"), e.get("step")
-            ),
-        )
-        for e in entries
-    ]
-
-
 __all__ = [
     "BatchResult",
     "Options",
@@ -245,6 +243,6 @@ __all__ = [
     "analyze_one",
     "analyze_target",
     "collect_targets",
+    "error_entry",
     "is_batch",
-    "located",
 ]

@@ -30,18 +30,16 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from operator import itemgetter
 
 from .graph import Cost
-from .schedule import SpeedupRow
+from .report import Recommendation, SpeedupRow
 
 SERIAL_CEILING = 2.0
 PARALLEL_EFFICIENCY = 0.5
 KNEE_FRACTION = 0.9
 FOCUS_STEPS = 3
 
-CLASSES = ("serial", "mixed", "parallel")
 
 
 def classify(speedup_ceiling: float | None, speedup: list[SpeedupRow], processors: int) -> str:
@@ -64,38 +62,6 @@ def knee(speedup: list[SpeedupRow]) -> int:
         for r in speedup
         if r.simulated is not None and r.simulated >= KNEE_FRACTION * best
     )
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    """What to do about it: see the module docstring for each field."""
-
-    strategy: str
-    processors: int
-    reason: str
-    expected_speedup: float | None = None
-    focus: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-ready form; ``strategy``, ``processors`` and ``reason`` are the stable keys."""
-        return {
-            "strategy": self.strategy,
-            "processors": self.processors,
-            "reason": self.reason,
-            "expected_speedup": self.expected_speedup,
-            "focus": list(self.focus),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, object]) -> Recommendation:
-        """Inverse of :meth:`to_dict`."""
-        return cls(
-            strategy=str(data["strategy"]),
-            processors=int(data["processors"]),  # type: ignore[call-overload]
-            reason=str(data["reason"]),
-            expected_speedup=data.get("expected_speedup"),  # type: ignore[arg-type]
-            focus=list(data.get("focus") or []),  # type: ignore[call-overload]
-        )
 
 
 def recommend(
@@ -126,7 +92,9 @@ def recommend(
             f"Use about {procs} processors for a speedup of about {expected:.2f}x "
             f"(the ceiling is {speedup_ceiling:.2f}x); more add little."
         )
-        return Recommendation(strategy, procs, reason, expected_speedup=expected)
+        return Recommendation(
+            strategy=strategy, processors=procs, reason=reason, expected_speedup=expected
+        )
 
     # The costliest steps, ties in path order (nlargest is a stable sort, cut short).
     ranked = heapq.nlargest(FOCUS_STEPS, critical_costs, key=itemgetter(1))
@@ -143,7 +111,9 @@ def recommend(
             f"Processors give {ceiling} speedup; shorten the critical path instead, starting "
             f"with {names}{pct}, a total of {_fmt(share)}{label} of {_fmt(depth)}{label}."
         )
-    return Recommendation(strategy, procs, reason, expected_speedup=expected, focus=focus)
+    return Recommendation(
+        strategy=strategy, processors=procs, reason=reason, expected_speedup=expected, focus=focus
+    )
 
 
 def _row(speedup: list[SpeedupRow], processors: int) -> SpeedupRow:

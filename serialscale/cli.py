@@ -1,30 +1,22 @@
-"""The command line: parse arguments, call the library, render, write, exit. No analysis here."""
+"""The command line: declares commands and options; :mod:`serialscale.commands` runs them."""
 
 # No `from __future__ import annotations`: typer reads the parameter annotations at every run,
 # and string annotations would cost an eval each (about 10 ms of start-up).
-import shutil
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 
-from . import __version__
+from . import __version__, commands
 from .defaults import DEFAULT_MAX_STEPS, DEFAULT_PROCESSORS
-from .errors import ExitCode, UsageError, WorkloadError
-from .formats import BatchFormat, OutputFormat
+from .errors import ExitCode
+from .formats import BatchFormat, GateFormat, ScaleFormat
 
-if TYPE_CHECKING:
-    from .batch import BatchResult
-    from .gates import Comparison, Thresholds
-
-# The engine, the renderers and rich are imported inside the commands that use them, so that
-# `serialscale --version` and small analyses start fast.
-
-PROGRESS_MIN = 10
+# What each command does is in commands.py; the engine, the renderers and rich are imported
+# there, inside the commands that use them, so that `serialscale --version` starts fast.
 
 app = typer.Typer(
     name="serialscale",
@@ -54,24 +46,6 @@ def _root(
     """How serial is a workload?"""
 
 
-def _fail(message: str, code: ExitCode = ExitCode.INPUT) -> NoReturn:
-    print(message, file=sys.stderr)
-    raise typer.Exit(code)
-
-
-def _emit(text: str, output: Path | None) -> None:
-    from .output import write_atomically
-
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    try:
-        write_atomically(output, text)
-    except OSError as exc:
-        _fail(f"{output}: error: cannot write the output: {exc.strerror or exc}")
-
-
 class ControlMode(str, Enum):
     """``--control``: how branches on traced values count."""
 
@@ -79,33 +53,11 @@ class ControlMode(str, Enum):
     strict = "strict"
 
 
-def parse_params(items: list[str]) -> dict[str, str]:
-    """``["n=8", "x=1.5"]`` to ``{"n": "8", "x": "1.5"}``; a malformed item is a usage error."""
-    params: dict[str, str] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            _fail(f"error: --param expects NAME=VALUE, got {item!r}")
-        params[name.strip()] = value
-    return params
-
-
-def _console_width() -> int:
-    return shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
-
-
 class FailOn(str, Enum):
     """``--fail-on``: the class at or below which a workload fails the gate."""
 
     serial = "serial"
     mixed = "mixed"
-
-
-class GateFormat(str, Enum):
-    """``serialscale gate --format``."""
-
-    text = "text"
-    github = "github"
 
 
 ProcessorsOption = Annotated[
@@ -225,162 +177,24 @@ def analyze(
     max_depth_increase: MaxIncreaseOption = None,
 ) -> None:
     """Analyze workloads: work, depth, width, speedup, classification, recommendation."""
-    from .batch import (
-        BatchResult,
-        Options,
-        analyze_batch,
-        analyze_target,
-        collect_targets,
-        is_batch,
-    )
-    from .render import render
+    from .batch import Options
 
-    thresholds = _thresholds(
-        fail_on, min_speedup, max_depth, max_serial_fraction, baseline, max_depth_increase
-    )
-    options = Options(
-        processors=processors,
-        overhead=int(overhead) if float(overhead).is_integer() else overhead,
-        detail=detail,
-        params=tuple(parse_params(param or []).items()),
-        control=control.value,
-        max_steps=max_steps,
-    )
-    targets = collect_targets(files, include or [], exclude or [])
-    if not targets:
-        _fail("error: no workloads found (directories are searched for *.yaml, *.yml, *.json)")
-    color = output is None and fmt is BatchFormat.table and sys.stdout.isatty()
-    single = not is_batch(files) and fmt.value in OutputFormat.__members__
-    if overhead == float("inf"):
-        _fail(f"error: --overhead must be a finite number >= 0, got {overhead}")
-    if single:
-        try:  # one target: no worker, no round trip through a dict
-            report = analyze_target(targets[0], options)
-        except WorkloadError as exc:
-            _fail(str(exc))
-        except UsageError as exc:
-            _fail(f"error: {exc}")
-        result = BatchResult(results=[report])
-        text: str | None = render(
-            report, OutputFormat(fmt.value), width=_console_width(), color=color
+    def run() -> ExitCode:
+        gates = commands.make_gates(_value(fail_on), min_speedup, max_depth,
+                                    max_serial_fraction, baseline, max_depth_increase)  # fmt: skip
+        options = Options(
+            processors=processors,
+            overhead=commands.finite_overhead(overhead),
+            detail=detail,
+            params=tuple(commands.parse_params(param or []).items()),
+            control=control.value,
+            max_steps=max_steps,
         )
-    else:
-        try:
-            with _progress(len(targets)) as advance:
-                result = analyze_batch(
-                    targets, options, jobs=jobs, scheduler=scheduler, progress=advance
-                )
-        except UsageError as exc:
-            _fail(f"error: {exc}")
-        text = None
-    _finish(result, thresholds, fmt, text, output, color)
+        return commands.analyze(files, options, fmt, include=include or [],
+                                exclude=exclude or [], jobs=jobs, scheduler=scheduler,
+                                gates=gates, output=output)  # fmt: skip
 
-
-def _thresholds(
-    fail_on: FailOn | None,
-    min_speedup: float | None,
-    max_depth: float | None,
-    max_serial_fraction: float | None,
-    baseline: Path | None,
-    max_depth_increase: float | None,
-) -> "tuple[Thresholds | None, Path | None]":
-    """Check the gate flags; ``None`` when no gate is asked for (gates are then not loaded)."""
-    if max_depth_increase is not None and baseline is None:
-        _fail("error: --max-depth-increase needs --baseline")
-    for name, value in (("--min-speedup", min_speedup), ("--max-depth", max_depth),
-                        ("--max-serial-fraction", max_serial_fraction),
-                        ("--max-depth-increase", max_depth_increase)):  # fmt: skip
-        if value is not None and not 0 <= value < float("inf"):
-            _fail(f"error: {name} must be a finite number >= 0, got {value}")
-    if (
-        fail_on is None
-        and baseline is None
-        and all(v is None for v in (min_speedup, max_depth, max_serial_fraction))
-    ):
-        return None, None
-    from .gates import Thresholds
-
-    gates = Thresholds(
-        fail_on=fail_on.value if fail_on else None,
-        min_speedup=min_speedup,
-        max_depth=max_depth,
-        max_serial_fraction=max_serial_fraction,
-        max_depth_increase=max_depth_increase,
-    )
-    return gates, baseline
-
-
-def _finish(
-    result: "BatchResult",
-    thresholds: "tuple[Thresholds | None, Path | None]",
-    fmt: BatchFormat,
-    text: str | None,
-    output: Path | None,
-    color: bool,
-) -> None:
-    """Gate, render (unless ``text`` is given), write, and exit: 2 if any input failed, else 1
-    if a gate failed, else 0.
-    """
-    from .batch import located
-
-    gates, baseline_path = thresholds
-    violations = []
-    comparison = None
-    if gates is not None:  # some gate or a baseline was asked for
-        from .gates import check, check_baseline, compare, load_reports
-
-        violations = check(result.results, gates)
-        if baseline_path is not None:
-            try:
-                old, _ = load_reports(baseline_path)
-            except WorkloadError as exc:
-                _fail(str(exc))
-            comparison = compare(result.results, old)
-            violations += check_baseline(comparison, gates.max_depth_increase)
-    if text is None:
-        from .render import batch as renderers
-
-        if fmt is BatchFormat.table:
-            text = renderers.render_batch_table(result, _console_width(), color)
-        elif fmt is BatchFormat.github:
-            text = renderers.render_github(result.errors, violations, comparison)
-        else:
-            text = getattr(renderers, f"render_batch_{fmt.value}")(result)
-    _emit(text, output)
-    for error in located(result.errors):
-        print(str(error), file=sys.stderr)
-    if comparison is not None:
-        _print_comparison(comparison)
-    for v in violations:
-        print(f"{v.source}: gate failed: {v.gate}: {v.workload}: {v.message}", file=sys.stderr)
-    if result.errors:
-        raise typer.Exit(ExitCode.INPUT)
-    if violations:
-        raise typer.Exit(ExitCode.GATE_FAILED)
-
-
-def _print_comparison(comparison: "Comparison") -> None:
-    for c in comparison.changes:
-        if c.before != c.after:
-            print(f"{c.source}: changed: {c.describe()}", file=sys.stderr)
-    for src in comparison.new:
-        print(f"{src}: new workload (not in the baseline)", file=sys.stderr)
-    for src in comparison.removed:
-        print(f"{src}: removed (in the baseline only)", file=sys.stderr)
-
-
-@contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr when it is a terminal and the batch is long enough."""
-    if total < PROGRESS_MIN or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import Progress
-
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("analyzing", total=total)
-        yield lambda n: bar.advance(task, n)
+    _exit(run)
 
 
 @app.command()
@@ -397,21 +211,9 @@ def gate(
     ] = GateFormat.text,
 ) -> None:
     """Gate a saved report without analyzing again (exit 1 when a gate fails)."""
-    from .batch import BatchResult
-    from .gates import load_reports
-
-    thresholds = _thresholds(
-        fail_on, min_speedup, max_depth, max_serial_fraction, baseline, max_depth_increase
-    )
-    try:
-        reports, errors = load_reports(report)
-    except WorkloadError as exc:
-        _fail(str(exc))
-    result = BatchResult(results=reports, errors=errors)
-    if fmt is GateFormat.github:
-        _finish(result, thresholds, BatchFormat.github, None, None, False)
-    else:  # text: everything goes to stderr, as for analyze
-        _finish(result, thresholds, BatchFormat.table, "", None, False)
+    _exit(lambda: commands.gate(report, commands.make_gates(
+        _value(fail_on), min_speedup, max_depth, max_serial_fraction, baseline,
+        max_depth_increase), fmt))  # fmt: skip
 
 
 class SchemaName(str, Enum):
@@ -429,10 +231,7 @@ def schema(
     name: Annotated[SchemaName, typer.Argument(help="Which JSON Schema to print.")],
 ) -> None:
     """Print a JSON Schema (draft 2020-12): report, batch, jsonl, scale or workload."""
-    from .render.json_report import dumps
-    from .schema import SCHEMAS
-
-    sys.stdout.write(dumps(SCHEMAS[name.value]()))
+    _exit(lambda: commands.schema(name.value))
 
 
 @app.command()
@@ -450,47 +249,32 @@ def scale(
         typer.Option("--predict", help="NAME=VALUE: extrapolate to a size too large to run."),
     ] = None,
     fmt: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.table,
+        ScaleFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ScaleFormat.table,
     processors: ProcessorsOption = DEFAULT_PROCESSORS,
     control: ControlOption = ControlMode.dataflow,
     max_steps: MaxStepsOption = DEFAULT_MAX_STEPS,
     output: OutputOption = None,
 ) -> None:
     """Sweep a size parameter: does depth grow like a constant, a log, or a polynomial?"""
-    from .render.scale import render_scale_json, render_scale_markdown, render_scale_table
-    from .scaling import parse_sweep
-    from .sweep import run_sweep
+    _exit(lambda: commands.scale(
+        target, sweep, params=param or [], predict=predict, fmt=fmt, processors=processors,
+        control=control.value, max_steps=max_steps, output=output))  # fmt: skip
 
+
+def _value(choice: Enum | None) -> str | None:
+    return None if choice is None else str(choice.value)
+
+
+def _exit(command: Callable[[], ExitCode]) -> NoReturn:
+    """Run a command of :mod:`serialscale.commands`; its :class:`CommandError` is one line on
+    stderr and exit code 2."""
     try:
-        name, values = parse_sweep(sweep)
-    except ValueError as exc:
-        _fail(f"error: {exc}")
-    at = None
-    if predict is not None:
-        pname, sep, pvalue = predict.partition("=")
-        try:
-            at = float(pvalue)
-        except ValueError:
-            at = None
-        if not sep or pname.strip() != name or at is None or not at > 0:
-            _fail(f"error: --predict expects {name}=VALUE (a positive number), got {predict!r}")
-    try:
-        result = run_sweep(
-            target, name, values, params=parse_params(param or []), control=control.value,
-            max_steps=max_steps, processors=processors, predict=at,
-        )  # fmt: skip
-    except WorkloadError as exc:
-        _fail(str(exc))
-    except UsageError as exc:
-        _fail(f"error: {exc}")
-    color = output is None and fmt is OutputFormat.table and sys.stdout.isatty()
-    renderers = {
-        OutputFormat.table: lambda: render_scale_table(result, _console_width(), color),
-        OutputFormat.json: lambda: render_scale_json(result),
-        OutputFormat.markdown: lambda: render_scale_markdown(result),
-    }
-    _emit(renderers[fmt](), output)
+        code = command()
+    except commands.CommandError as exc:
+        print(str(exc), file=sys.stderr)
+        code = ExitCode.INPUT
+    raise typer.Exit(code)
 
 
 def main() -> None:

@@ -1,4 +1,7 @@
-"""The names of the output formats (kept apart from the renderers, which import rich)."""
+"""The names of the output formats (kept apart from the renderers, which import rich).
+
+Every enum here is a key of :data:`serialscale.render.REGISTRY`; a test walks every member.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from enum import Enum
 
 
 class OutputFormat(str, Enum):
-    """Formats of one report or one sweep: ``--format`` of ``scale``."""
+    """Formats of one report: ``--format`` of ``analyze`` with a single target."""
 
     table = "table"
     json = "json"
@@ -23,4 +26,19 @@ class BatchFormat(str, Enum):
     markdown = "markdown"
     jsonl = "jsonl"
     csv = "csv"
+    github = "github"
+
+
+class ScaleFormat(str, Enum):
+    """``serialscale scale --format``."""
+
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+class GateFormat(str, Enum):
+    """``serialscale gate --format``: ``text`` writes only the messages on stderr."""
+
+    text = "text"
     github = "github"

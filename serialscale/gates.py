@@ -6,15 +6,11 @@ A gate never re-analyzes anything, so a saved JSON report can be gated later
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from .classify import CLASSES
-from .errors import Location, WorkloadError
-from .report import Report
+from .report import CLASSES, Report
 
 
 @dataclass(frozen=True)
@@ -100,7 +96,7 @@ def check(reports: Sequence[Report], thresholds: Thresholds) -> list[Violation]:
     """Every violation of the absolute gates, in report order."""
     out: list[Violation] = []
     for r in reports:
-        src = r.source or r.workload
+        src = r.key
 
         def fail(gate: str, message: str, r: Report = r, src: str = src) -> None:
             out.append(Violation(src, r.workload, gate, message))
@@ -121,8 +117,8 @@ def check(reports: Sequence[Report], thresholds: Thresholds) -> list[Violation]:
 
 def compare(reports: Sequence[Report], baseline: Sequence[Report]) -> Comparison:
     """Match reports to the baseline by source path: changes, new and removed workloads."""
-    before = {(r.source or r.workload): r for r in baseline}
-    now = {(r.source or r.workload): r for r in reports}
+    before = {r.key: r for r in baseline}
+    now = {r.key: r for r in reports}
     changes = [
         Change(src, r.workload, _numbers(before[src]), _numbers(r))
         for src, r in now.items()
@@ -151,31 +147,3 @@ def check_baseline(comparison: Comparison, max_depth_increase: float | None) -> 
 def _numbers(r: Report) -> dict[str, Any]:
     return {"depth": r.depth, "work": r.work, "width": r.width,
             "classification": r.classification}  # fmt: skip
-
-
-def load_reports(path: str | Path) -> tuple[list[Report], list[dict[str, Any]]]:
-    """Reports and error entries of a saved JSON report (single or batch)."""
-    where = Location(str(path))
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise WorkloadError("no such file", where) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WorkloadError(f"cannot read the report: {exc}", where) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise WorkloadError(
-            f"not a JSON report: {exc.msg}", Location(str(path), exc.lineno, exc.colno)
-        ) from None
-    try:
-        if isinstance(data, dict) and "results" in data:
-            return [Report.from_dict(d) for d in data["results"]], list(data.get("errors", []))
-        if isinstance(data, dict) and "depth" in data:
-            return [Report.from_dict(data)], []
-    except (KeyError, TypeError, ValueError) as exc:
-        raise WorkloadError(f"not a serialscale report: missing or bad {exc}", where) from None
-    raise WorkloadError(
-        "not a serialscale report: expected the JSON of 'serialscale analyze --format json'",
-        where,
-    )

@@ -8,13 +8,14 @@ does not touch the recursion limit.
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import accumulate, chain
-from operator import lt
+from itertools import accumulate, chain, islice
+from operator import le, lt
 
 from . import kernels
 
@@ -32,34 +33,87 @@ class CycleError(ValueError):
         self.cycle = cycle
 
 
-@dataclass(frozen=True, eq=False)
+class GraphError(ValueError):
+    """Arrays handed to :class:`Graph` do not describe a graph of ``len(ids)`` steps."""
+
+
+def _readonly(values: array) -> memoryview:
+    """A read-only view of ``values``: the kernels can read it; nobody can write it."""
+    return memoryview(values).toreadonly()
+
+
+@dataclass(frozen=True, eq=False, init=False)
 class Graph:
-    """An immutable DAG of weighted steps.
+    """An immutable DAG of weighted steps, validated when it is built.
 
     Attributes:
         ids: step ids, index ``i`` names step ``i``.
-        costs: step costs (finite, >= 0), same indexing: ``array('q')`` when every cost is an
-            integer, else ``array('d')`` (one mixed float makes every cost a float, so numbers
-            have one type throughout a report).
+        costs: step costs (finite, >= 0), same indexing: 64-bit integers (format ``q``) when
+            every cost is an integer, else doubles (``d``; one mixed float makes every cost a
+            float, so numbers have one type throughout a report).
         pred_ptr, pred_idx: step ``i`` needs ``pred_idx[pred_ptr[i]:pred_ptr[i+1]]``.
         succ_ptr, succ_idx: step ``i`` is needed by ``succ_idx[succ_ptr[i]:succ_ptr[i+1]]``.
         order: a topological order (every step after all the steps it needs).
 
-    Index arrays are ``array('q')``: 8 bytes an entry, no Python object per step or edge.
+    Every array is a read-only ``memoryview`` of 8-byte items (no Python object per step or
+    edge). The constructor checks the predecessor arrays (offsets start at 0, never
+    decrease and end at the number of indices; every index names a step) and derives the
+    rest itself, so the compiled kernels only ever see consistent, in-range arrays.
     """
 
-    ids: list[str]
-    costs: array
-    pred_ptr: array
-    pred_idx: array
-    succ_ptr: array
-    succ_idx: array
-    order: array
+    ids: tuple[str, ...]
+    costs: memoryview
+    pred_ptr: memoryview
+    pred_idx: memoryview
+    succ_ptr: memoryview
+    succ_idx: memoryview
+    order: memoryview
+
+    def __init__(
+        self,
+        ids: Sequence[str],
+        costs: Sequence[Cost],
+        pred_ptr: Sequence[int],
+        pred_idx: Sequence[int],
+    ) -> None:
+        """Build a graph from predecessor lists in CSR form. Raises :class:`GraphError` for
+        inconsistent arrays and :class:`CycleError` for a cycle (a step that needs itself is
+        a cycle of one). Duplicate needs of one step are kept once, in first-seen order.
+        """
+        n = len(ids)
+        cost_array = _cost_array(costs)
+        if len(cost_array) != n:
+            raise GraphError(f"{len(cost_array)} costs for {n} steps")
+        finite = cost_array.typecode == "q" or all(map(math.isfinite, cost_array))
+        if not finite or (n and min(cost_array) < 0):
+            raise GraphError("every cost must be a finite number >= 0")
+        ptr, idx = _index_array(pred_ptr, "pred_ptr"), _index_array(pred_idx, "pred_idx")
+        _check_csr(n, ptr, idx)
+        fast = kernels.select()
+        if fast is not None:
+            if fast.count_duplicates(ptr, idx):
+                ptr, idx = _dedupe(n, ptr, idx)
+            succ_ptr = array("q", bytes(8 * (n + 1)))
+            succ_idx = array("q", bytes(8 * len(idx)))
+            fast.successors(ptr, idx, succ_ptr, succ_idx)
+            order = array("q", bytes(8 * n))
+            count = fast.topological_order(ptr, succ_ptr, succ_idx, order)
+            if count < n:
+                raise CycleError(_find_cycle(n, order[:count].tolist(), ptr, idx))
+        else:
+            ptr, idx = _dedupe(n, ptr, idx)
+            succ_ptr, succ_idx, order = _successors_and_order(n, ptr, idx)
+        setter = object.__setattr__
+        setter(self, "ids", tuple(ids))
+        setter(self, "costs", _readonly(cost_array))
+        for name, values in (("pred_ptr", ptr), ("pred_idx", idx), ("succ_ptr", succ_ptr),
+                             ("succ_idx", succ_idx), ("order", order)):  # fmt: skip
+            setter(self, name, _readonly(values))
 
     @property
     def integral(self) -> bool:
         """Whether every cost is an integer (reports then carry integers)."""
-        return self.costs.typecode == "q"
+        return self.costs.format == "q"
 
     @property
     def zero(self) -> Cost:
@@ -67,9 +121,9 @@ class Graph:
         return 0 if self.integral else 0.0
 
     @cached_property
-    def costs_f64(self) -> array:
+    def costs_f64(self) -> memoryview:
         """The costs as doubles, for the compiled kernels."""
-        return self.costs if not self.integral else array("d", self.costs)
+        return self.costs if not self.integral else _readonly(array("d", self.costs))
 
     @property
     def n(self) -> int:
@@ -91,54 +145,49 @@ class Graph:
 
     @classmethod
     def from_lists(
-        cls,
-        ids: Sequence[str],
-        costs: Sequence[Cost],
-        needs: Sequence[Sequence[int]],
-        *,
-        accelerated: bool | None = None,
+        cls, ids: Sequence[str], costs: Sequence[Cost], needs: Sequence[Sequence[int]]
     ) -> Graph:
         """Build a graph from per-step need lists (indices). Raises :class:`CycleError`.
 
-        Duplicate needs of one step are kept once, in first-seen order. ``accelerated`` picks
-        the implementation (see :func:`serialscale.kernels.select`).
+        Duplicate needs of one step are kept once, in first-seen order.
         """
+        if len(needs) != len(ids):
+            raise GraphError(f"{len(needs)} need lists for {len(ids)} steps")
         pred_ptr = array("q", [0])
         pred_ptr.extend(accumulate(map(len, needs)))
         pred_idx = array("q", chain.from_iterable(needs))
-        return cls.from_csr(ids, costs, pred_ptr, pred_idx, accelerated=accelerated)
+        return cls(ids, costs, pred_ptr, pred_idx)
 
     @classmethod
     def from_csr(
-        cls,
-        ids: Sequence[str],
-        costs: Sequence[Cost],
-        pred_ptr: array,
-        pred_idx: array,
-        *,
-        accelerated: bool | None = None,
-    ) -> Graph:
+        cls, ids: Sequence[str], costs: Sequence[Cost], pred_ptr: Sequence[int],
+        pred_idx: Sequence[int],
+    ) -> Graph:  # fmt: skip
         """Build a graph from predecessor lists in CSR form: step ``i`` needs
-        ``pred_idx[pred_ptr[i]:pred_ptr[i+1]]``. Raises :class:`CycleError` (a step that
-        needs itself is a cycle of one). Duplicate needs of one step are kept once.
+        ``pred_idx[pred_ptr[i]:pred_ptr[i+1]]`` (the same as calling :class:`Graph`).
         """
-        n = len(ids)
-        cost_array = _cost_array(costs)
-        fast = kernels.select(accelerated)
-        if fast is not None:
-            if fast.count_duplicates(pred_ptr, pred_idx):
-                pred_ptr, pred_idx = _dedupe(n, pred_ptr, pred_idx)
-            succ_ptr = array("q", bytes(8 * (n + 1)))
-            succ_idx = array("q", bytes(8 * len(pred_idx)))
-            fast.successors(pred_ptr, pred_idx, succ_ptr, succ_idx)
-            order = array("q", bytes(8 * n))
-            count = fast.topological_order(pred_ptr, succ_ptr, succ_idx, order)
-            if count < n:
-                raise CycleError(_find_cycle(n, order[:count].tolist(), pred_ptr, pred_idx))
-        else:
-            pred_ptr, pred_idx = _dedupe(n, pred_ptr, pred_idx)
-            succ_ptr, succ_idx, order = _successors_and_order(n, pred_ptr, pred_idx)
-        return cls(list(ids), cost_array, pred_ptr, pred_idx, succ_ptr, succ_idx, order)
+        return cls(ids, costs, pred_ptr, pred_idx)
+
+
+def _index_array(values: Sequence[int], name: str) -> array:
+    """``values`` as ``array('q')`` (copied unless it already is one, so later writes by the
+    caller cannot reach the graph: the graph wraps its own copy)."""
+    try:
+        return array("q", values)
+    except (TypeError, OverflowError) as exc:
+        raise GraphError(f"{name}: expected integers that fit in 64 bits ({exc})") from None
+
+
+def _check_csr(n: int, ptr: array, idx: array) -> None:
+    """Offsets start at 0, never decrease and end at ``len(idx)``; indices lie in ``[0, n)``."""
+    if len(ptr) != n + 1:
+        raise GraphError(f"pred_ptr has {len(ptr)} offsets; {n} steps need {n + 1}")
+    if ptr[0] != 0 or ptr[n] != len(idx):
+        raise GraphError(f"pred_ptr must run from 0 to {len(idx)} (the number of needs)")
+    if not all(map(le, ptr, islice(ptr, 1, None))):
+        raise GraphError("pred_ptr must never decrease")
+    if idx and (min(idx) < 0 or max(idx) >= n):
+        raise GraphError(f"pred_idx: every index must name a step, 0 to {n - 1}")
 
 
 def _dedupe(n: int, pred_ptr: array, pred_idx: array) -> tuple[array, array]:

@@ -3,12 +3,15 @@
 The compiled module ``serialscale._kernels`` is optional (built from ``csrc/*.c`` at install
 time when a C compiler is present). Every kernel mirrors a pure-Python function operation for
 operation, so both give identical reports; the tests check this on random graphs. Set
-``SERIALSCALE_PURE_PYTHON=1`` to force the pure-Python passes.
+``SERIALSCALE_PURE_PYTHON=1`` (or call :func:`set_accelerated`) to force the pure-Python
+passes. There is no per-call switch: one setting for the whole process.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 
 try:
@@ -27,18 +30,38 @@ def available() -> bool:
     return _compiled is not None
 
 
-def select(accelerated: bool | None = None) -> ModuleType | None:
+#: The module-level switch: ``None`` lets the environment decide (see :func:`select`).
+_setting: bool | None = None
+
+
+def set_accelerated(value: bool | None) -> None:
+    """Use the compiled kernels (``True``; an error when they were not built), never
+    (``False``), or as the environment says (``None``, the default)."""
+    global _setting
+    if value and _compiled is None:
+        raise RuntimeError("serialscale._kernels was not built (no C compiler at install)")
+    _setting = value
+
+
+@contextmanager
+def accelerated(value: bool | None) -> Iterator[None]:
+    """:func:`set_accelerated` for the duration of a ``with`` block (tests, comparisons)."""
+    before = _setting
+    set_accelerated(value)
+    try:
+        yield
+    finally:
+        set_accelerated(before)
+
+
+def select() -> ModuleType | None:
     """The compiled kernels, or ``None`` for the pure-Python passes.
 
-    ``accelerated``: ``None`` uses the kernels when built (unless ``SERIALSCALE_PURE_PYTHON=1``),
-    ``False`` never does, ``True`` insists (an error when they were not built).
+    The kernels run when they were built, unless :func:`set_accelerated` said no, or it was
+    not called and ``SERIALSCALE_PURE_PYTHON=1``.
     """
-    if accelerated is False:
+    if _compiled is None or _setting is False:
         return None
-    if _compiled is None:
-        if accelerated:
-            raise RuntimeError("serialscale._kernels was not built (no C compiler at install)")
-        return None
-    if accelerated is None and os.environ.get(PURE_ENV) == "1":
+    if _setting is None and os.environ.get(PURE_ENV) == "1":
         return None
     return _compiled

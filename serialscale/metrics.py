@@ -192,15 +192,15 @@ class Metrics:
         return int(value) if self.doubles_for_ints else value
 
 
-def compute_metrics(graph: Graph, accelerated: bool | None = None) -> Metrics:
+def compute_metrics(graph: Graph) -> Metrics:
     """Run every pass over ``graph`` once and bundle the results.
 
-    ``accelerated`` picks the compiled kernels or the pure-Python passes (see
-    :func:`serialscale.kernels.select`); both give the same numbers. Integer costs whose sum
+    The compiled kernels run when :func:`serialscale.kernels.select` gives them; both
+    implementations give the same numbers. Integer costs whose sum
     reaches 2**53 always take the pure-Python passes, which stay exact.
     """
     total_work = work(graph)
-    fast = kernels.select(accelerated)
+    fast = kernels.select()
     if fast is not None and (not graph.integral or total_work < kernels.EXACT_INT):
         return _compiled_metrics(graph, fast, total_work)
     start, finish = asap_schedule(graph)

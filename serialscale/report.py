@@ -1,134 +1,376 @@
-"""The analysis report: a plain, serialisable record that renderers and gates read.
+"""Everything serialscale writes as JSON, declared once.
 
-``SCHEMA_VERSION`` changes only when a key changes meaning or disappears; adding keys does not
-change it. History:
+Each document and row is a frozen :class:`msgspec.Struct`. From these declarations come:
+
+- the JSON text (:func:`to_builtins` feeds the writer in :mod:`serialscale.render.json_report`;
+  field order is declaration order; fields set to ``UNSET`` are left out);
+- the JSON Schemas that ``serialscale schema`` prints (:mod:`serialscale.schema`);
+- the validating reader of saved reports (:func:`read_reports`), which ``gate`` and
+  ``--baseline`` use: a wrong type, a missing key, an unknown ``schema_version`` or a number
+  JSON cannot hold is one located error naming the field.
+
+Renderers and gates read these fields; nothing downstream looks up string keys.
+
+``SCHEMA_VERSION`` (reports and batches) changes only when a key changes meaning or
+disappears; adding keys does not change it. History:
 
 - 1: first version (``schema_version``, ``workload``, ``source``, ``steps``, ``dependencies``,
   ``work``, ``depth``, ``depth_steps``, ``width``, ``speedup_ceiling``, ``serial_fraction``,
   ``critical_path``, ``near_critical``, ``speedup``, ``profile``, ``classification``,
   ``recommendation``; plus ``description``, ``unit``, ``processors``, ``overhead``,
-  ``burdened_depth``, ``burdened_speedup_ceiling`` and, with ``--detail``, ``detail``).
+  ``burdened_depth``, ``burdened_speedup_ceiling``; traced functions add ``target``,
+  ``params``, ``control``, ``control_decisions``, ``escapes``, ``notes``; templates add
+  ``params``; and, with ``--detail``, ``detail``). Since the declared model, the same keys
+  and order, read back with validation.
+
+``SCALE_SCHEMA_VERSION`` (``serialscale scale``) history:
+
+- 1: first version (``schema_version``, ``workload``, ``source``, ``parameter``, ``params``,
+  ``processors``, ``points``, ``growth``, ``verdict``, ``complexity``, ``explanation`` and,
+  with ``--predict``, ``prediction``).
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: msgspec reads these annotations at run time.
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
 
-from dataclasses import dataclass, field
-from typing import Any
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType, field
 
-from .classify import Recommendation
-from .graph import Cost
+from .errors import Location, WorkloadError
 
 SCHEMA_VERSION = 1
+SCALE_SCHEMA_VERSION = 1
 
-#: The top-level keys of the stable JSON contract, in output order (others may follow).
-CONTRACT_KEYS = (
-    "schema_version", "workload", "source", "steps", "dependencies", "work", "depth",
-    "depth_steps", "width", "speedup_ceiling", "serial_fraction", "critical_path",
-    "near_critical", "speedup", "profile", "classification", "recommendation",
-)  # fmt: skip
+Classification = Literal["serial", "mixed", "parallel"]
+#: The classes, from the most serial up (gates compare by this order).
+CLASSES: tuple[str, ...] = get_args(Classification)
+Strategy = Literal["serial-leaning", "parallel-leaning"]
+Control = Literal["dataflow", "strict"]
 
-#: Every key :class:`Report` writes itself; any other key of a saved report is kept in
-#: ``extra`` (``params``, ``target`` and the like).
-REPORT_KEYS = frozenset(
-    (*CONTRACT_KEYS, "description", "unit", "processors", "overhead", "burdened_depth",
-     "burdened_speedup_ceiling", "detail")
-)  # fmt: skip
+Count = Annotated[int, Meta(ge=0)]
+ProcessorCount = Annotated[int, Meta(ge=1)]
+#: A finite amount >= 0 in the workload's unit; an int when every cost is an int.
+Amount = Annotated[int, Meta(ge=0)] | Annotated[float, Meta(ge=0)]
+#: A ratio >= 0, or null where it is undefined (every cost 0).
+Ratio = Annotated[int, Meta(ge=0)] | Annotated[float, Meta(ge=0)] | None
+
+#: The most near-critical steps a report lists.
+NEAR_CRITICAL = 10
 
 
-@dataclass(frozen=True)
-class Report:
-    """Everything one analysis found; see :mod:`serialscale.metrics` and
-    :mod:`serialscale.schedule` for the definition of each number.
+class NearCritical(Struct, frozen=True, gc=False):
+    """A step that turns critical first when it grows: ``slack`` > 0, the least first."""
 
-    ``speedup`` rows and ``profile`` segments are kept as plain dicts, exactly as they appear
-    in JSON, so a saved report loads back into an equal object.
+    id: str
+    slack: Amount
+
+
+class SpeedupRow(Struct, frozen=True, gc=False):
+    """One row of the speedup table (see :mod:`serialscale.schedule` for each column)."""
+
+    processors: ProcessorCount
+    upper: Ratio
+    guaranteed: Ratio
+    simulated: Ratio
+    simulated_burdened: Ratio
+
+
+class Segment(Struct, frozen=True, gc=False):
+    """A stretch ``[start, end)`` of the ASAP schedule during which ``running`` steps run."""
+
+    start: Amount
+    end: Amount
+    running: Count
+
+
+class StepDetail(Struct, frozen=True, gc=False):
+    """One step of the ASAP schedule (``--detail``): when it starts, ends, and its slack."""
+
+    id: str
+    cost: Amount
+    start: Amount
+    finish: Amount
+    slack: Amount
+
+
+class Recommendation(Struct, frozen=True, kw_only=True):
+    """What to do about it (rules in :mod:`serialscale.classify`)."""
+
+    strategy: Strategy
+    processors: ProcessorCount
+    reason: str
+    expected_speedup: Ratio = None
+    focus: list[str] = []
+
+
+class Report(Struct, frozen=True, kw_only=True):
+    """Everything one analysis found; :mod:`serialscale.metrics` and
+    :mod:`serialscale.schedule` define each number.
     """
 
+    schema_version: Literal[1] = SCHEMA_VERSION
     workload: str
     source: str | None
-    steps: int
-    dependencies: int
-    work: Cost
-    depth: Cost
-    depth_steps: int
-    width: int
-    speedup_ceiling: float | None
-    serial_fraction: float | None
+    steps: Count
+    dependencies: Count
+    work: Amount
+    depth: Amount
+    depth_steps: Count
+    width: Count
+    speedup_ceiling: Ratio
+    serial_fraction: Ratio
     critical_path: list[str]
-    near_critical: list[dict[str, Any]]
-    speedup: list[dict[str, Any]]
-    profile: list[dict[str, Any]]
-    classification: str
+    near_critical: Annotated[list[NearCritical], Meta(max_length=NEAR_CRITICAL)]
+    speedup: list[SpeedupRow]
+    profile: list[Segment]
+    classification: Classification
     recommendation: Recommendation
-    processors: int
-    overhead: Cost = 0
-    burdened_depth: Cost = 0
-    burdened_speedup_ceiling: float | None = None
     description: str | None = None
     unit: str | None = None
-    detail: list[dict[str, Any]] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    schema_version: int = SCHEMA_VERSION
+    processors: ProcessorCount
+    overhead: Amount = 0
+    burdened_depth: Amount
+    burdened_speedup_ceiling: Ratio = None
+    # Traced functions and templates (left out of the JSON when unset):
+    target: str | UnsetType = UNSET
+    params: dict[str, Any] | UnsetType = UNSET
+    control: Control | UnsetType = UNSET
+    control_decisions: Count | UnsetType = UNSET
+    escapes: Count | UnsetType = UNSET
+    notes: list[str] | UnsetType = UNSET
+    detail: list[StepDetail] | UnsetType = UNSET
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object, keys in a fixed order (the stable contract comes first)."""
-        data: dict[str, Any] = {
-            "schema_version": self.schema_version,
-            "workload": self.workload,
-            "source": self.source,
-            "steps": self.steps,
-            "dependencies": self.dependencies,
-            "work": self.work,
-            "depth": self.depth,
-            "depth_steps": self.depth_steps,
-            "width": self.width,
-            "speedup_ceiling": self.speedup_ceiling,
-            "serial_fraction": self.serial_fraction,
-            "critical_path": list(self.critical_path),
-            "near_critical": [dict(x) for x in self.near_critical],
-            "speedup": [dict(x) for x in self.speedup],
-            "profile": [dict(x) for x in self.profile],
-            "classification": self.classification,
-            "recommendation": self.recommendation.to_dict(),
-            "description": self.description,
-            "unit": self.unit,
-            "processors": self.processors,
-            "overhead": self.overhead,
-            "burdened_depth": self.burdened_depth,
-            "burdened_speedup_ceiling": self.burdened_speedup_ceiling,
-        }
-        data.update(self.extra)
-        if self.detail is not None:
-            data["detail"] = [dict(x) for x in self.detail]
-        return data
+    @property
+    def key(self) -> str:
+        """What a baseline matches this report by: its source, else its workload name."""
+        return self.source or self.workload
+
+
+class ErrorEntry(Struct, frozen=True, kw_only=True):
+    """A target that could not be analyzed: where, and what was expected."""
+
+    source: str
+    message: str
+    line: Annotated[int, Meta(ge=1)] | UnsetType = UNSET
+    column: Annotated[int, Meta(ge=1)] | UnsetType = UNSET
+    step: str | UnsetType = UNSET
+    #: The file the error is in, when it is not ``source`` itself (an imported module).
+    file: str | UnsetType = UNSET
+
+    @property
+    def location(self) -> Location:
+        """Where the error is, for printing."""
+        return Location(
+            self.file or self.source, self.line or None, self.column or None, self.step or None
+        )
+
+    def __str__(self) -> str:
+        return str(WorkloadError(self.message, self.location))
+
+
+class ErrorLine(Struct, frozen=True, kw_only=True):
+    """An error as one line of ``--format jsonl`` (the message under ``error``)."""
+
+    source: str
+    error: str
+    line: Annotated[int, Meta(ge=1)] | UnsetType = UNSET
+    column: Annotated[int, Meta(ge=1)] | UnsetType = UNSET
+    step: str | UnsetType = UNSET
+    file: str | UnsetType = UNSET
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Report:
-        """Load a report saved by :meth:`to_dict` (keys it does not know go to ``extra``)."""
-        return cls(
-            schema_version=data["schema_version"],
-            workload=data["workload"],
-            source=data.get("source"),
-            steps=data["steps"],
-            dependencies=data["dependencies"],
-            work=data["work"],
-            depth=data["depth"],
-            depth_steps=data["depth_steps"],
-            width=data["width"],
-            speedup_ceiling=data["speedup_ceiling"],
-            serial_fraction=data["serial_fraction"],
-            critical_path=list(data["critical_path"]),
-            near_critical=list(data["near_critical"]),
-            speedup=list(data["speedup"]),
-            profile=list(data["profile"]),
-            classification=data["classification"],
-            recommendation=Recommendation.from_dict(data["recommendation"]),
-            description=data.get("description"),
-            unit=data.get("unit"),
-            processors=data["processors"],
-            overhead=data.get("overhead", 0),
-            burdened_depth=data.get("burdened_depth", data["depth"]),
-            burdened_speedup_ceiling=data.get("burdened_speedup_ceiling"),
-            detail=data.get("detail"),
-            extra={k: v for k, v in data.items() if k not in REPORT_KEYS},
+    def of(cls, entry: ErrorEntry) -> "ErrorLine":
+        """The jsonl form of ``entry``."""
+        return cls(source=entry.source, error=entry.message, line=entry.line,
+                   column=entry.column, step=entry.step, file=entry.file)  # fmt: skip
+
+
+class Summary(Struct, frozen=True, kw_only=True):
+    """Counts of a batch: workloads analyzed, errors, and workloads per classification."""
+
+    analyzed: Count
+    errors: Count
+    serial: Count
+    mixed: Count
+    parallel: Count
+
+
+class BatchReport(Struct, frozen=True, kw_only=True):
+    """``serialscale analyze DIR ... --format json``: reports and errors in target order."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    results: list[Report]
+    errors: list[ErrorEntry]
+    summary: Summary
+
+
+class ScalePoint(Struct, frozen=True, gc=False):
+    """One size of a sweep and what the analysis found there."""
+
+    value: int | float
+    steps: Count
+    work: Amount
+    depth: Amount
+    width: Count
+    speedup_ceiling: Ratio
+
+
+GrowthClass = Literal["constant", "logarithmic", "polylogarithmic", "polynomial"]
+
+
+class GrowthEntry(Struct, frozen=True, kw_only=True):
+    """How one quantity grows (fitting rules in :mod:`serialscale.scaling`)."""
+
+    cls: GrowthClass = field(name="class")
+    exponent: float | None
+    model: str
+    error: Annotated[float, Meta(ge=0)]
+
+
+class GrowthSet(Struct, frozen=True, kw_only=True):
+    """The growth of depth, work and width."""
+
+    depth: GrowthEntry
+    work: GrowthEntry
+    width: GrowthEntry
+
+
+class Prediction(Struct, frozen=True, kw_only=True):
+    """The fitted models evaluated at a size too large to run (``--predict``)."""
+
+    value: float
+    work: float
+    depth: float
+    width: float
+    speedup_ceiling: float | None
+
+
+class ScaleReport(Struct, frozen=True, kw_only=True):
+    """``serialscale scale``: points, growth classes, verdict and an optional prediction."""
+
+    schema_version: Literal[1] = SCALE_SCHEMA_VERSION
+    workload: str
+    source: str | None
+    parameter: str
+    params: dict[str, Any]
+    processors: ProcessorCount
+    points: Annotated[list[ScalePoint], Meta(min_length=3)]
+    growth: GrowthSet
+    verdict: Literal["parallelizable", "inherently serial"]
+    complexity: Literal["TC0-like", "NC-like", "P-like (serial)"]
+    explanation: str
+    prediction: Prediction | UnsetType = UNSET
+
+
+def to_builtins(document: Struct) -> Any:
+    """``document`` as plain dicts and lists in declaration order, ``UNSET`` fields left out."""
+    return msgspec.to_builtins(document)
+
+
+def read_reports(path: str | Path) -> tuple[list[Report], list[ErrorEntry]]:
+    """The reports and error entries of a saved JSON report (single or batch), validated.
+
+    Every problem is a :class:`WorkloadError` naming the file, and the line and column or the
+    field (``$.results[0].depth``) where it is.
+    """
+    where = Location(str(path))
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise WorkloadError("no such file", where) from None
+    except IsADirectoryError:
+        raise WorkloadError("is a directory, expected a saved JSON report", where) from None
+    except OSError as exc:
+        raise WorkloadError(f"cannot read the report: {exc.strerror or exc}", where) from None
+    return parse_reports(data, str(path))
+
+
+def parse_reports(data: bytes, source: str) -> tuple[list[Report], list[ErrorEntry]]:
+    """:func:`read_reports` on bytes already read; ``source`` names them in errors."""
+    try:
+        raw = msgspec.json.decode(data)
+    except msgspec.DecodeError as exc:
+        raise _syntax_error(exc, data, source) from None
+    kind: type[Report] | type[BatchReport]
+    if isinstance(raw, dict) and "results" in raw:
+        kind = BatchReport
+    elif isinstance(raw, dict) and "depth" in raw:
+        kind = Report
+    else:
+        raise WorkloadError(
+            "not a serialscale report: expected the JSON of 'serialscale analyze --format json'",
+            Location(source),
         )
+    version = raw.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise WorkloadError(
+            f"$.schema_version: unsupported report version {version!r}; this serialscale "
+            f"reads version {SCHEMA_VERSION} (re-create the report with this version)",
+            Location(source),
+        )
+    try:
+        document = msgspec.convert(raw, kind)
+    except msgspec.ValidationError as exc:
+        message = f"not a valid serialscale report: {_validation_message(str(exc))}"
+        raise WorkloadError(message, Location(source)) from None
+    if isinstance(document, BatchReport):
+        return list(document.results), list(document.errors)
+    return [document], []
+
+
+def _syntax_error(exc: msgspec.DecodeError, data: bytes, source: str) -> WorkloadError:
+    """A located error for JSON that does not parse (msgspec reports a byte offset)."""
+    text = str(exc).replace("JSON is malformed: ", "")
+    line = column = None
+    marker = " (byte "
+    if marker in text:
+        text, _, rest = text.rpartition(marker)
+        offset = int(rest.rstrip(")")) if rest.rstrip(")").isdigit() else -1
+        if 0 <= offset <= len(data):
+            line = data.count(b"\n", 0, offset) + 1
+            column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+            if data[offset : offset + 9].startswith((b"NaN", b"Infinity", b"-Infinity")):
+                text = "NaN and infinities are not JSON numbers; expected a finite number"
+    if text.startswith("Number out of range"):
+        text = "a number too large for a double; expected a finite number" + text[19:]
+    if " - at " in text:  # a number out of range: msgspec names where
+        text = _validation_message(text)
+    text = text.replace("`", "'")
+    return WorkloadError(f"not a JSON report: {text}", Location(source, line, column))
+
+
+def _validation_message(text: str) -> str:
+    """msgspec's ``Expected `int`, got `str` - at `$.steps``` as ``$.steps: expected 'int',
+    got 'str'`` (the field first, as a path into the document)."""
+    message, sep, at = text.rpartition(" - at ")
+    if not sep:
+        message, at = text, "`$`"
+    message = message.replace("`", "'")
+    return f"{at.strip('`')}: {message[:1].lower()}{message[1:]}"
+
+
+__all__ = [
+    "CLASSES",
+    "NEAR_CRITICAL",
+    "SCALE_SCHEMA_VERSION",
+    "SCHEMA_VERSION",
+    "BatchReport",
+    "ErrorEntry",
+    "ErrorLine",
+    "GrowthEntry",
+    "GrowthSet",
+    "NearCritical",
+    "Prediction",
+    "Recommendation",
+    "Report",
+    "ScalePoint",
+    "ScaleReport",
+    "Segment",
+    "SpeedupRow",
+    "StepDetail",
+    "Summary",
+    "parse_reports",
+    "read_reports",
+    "to_builtins",
+]

@@ -27,6 +27,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .report import GrowthEntry
+
 CLASSES = ("constant", "logarithmic", "polylogarithmic", "polynomial")
 ERROR_SLACK = 1.5
 ERROR_FLOOR = 0.01
@@ -66,14 +68,14 @@ class Growth:
         """The fitted model's value at size ``x``."""
         return _basis(self.cls, self.exponent)(x) * self.b + self.a
 
-    def to_dict(self, name: str = "n") -> dict[str, object]:
-        """``{class, exponent, model, error}`` for JSON (``name`` is the swept parameter)."""
-        return {
-            "class": self.cls,
-            "exponent": self.exponent,
-            "model": self.describe(name),
-            "error": self.error,
-        }
+    def entry(self, name: str = "n") -> GrowthEntry:
+        """The report's record of this fit (``name`` is the swept parameter)."""
+        return GrowthEntry(
+            cls=self.cls,  # type: ignore[arg-type]
+            exponent=self.exponent,
+            model=self.describe(name),
+            error=self.error,
+        )
 
     def describe(self, name: str = "n") -> str:
         """The model as a formula, e.g. ``1·n^1 − 1``."""

@@ -22,12 +22,12 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass
 from types import ModuleType
 
 from . import kernels
 from .graph import Cost, Graph
 from .metrics import Metrics, asap_schedule
+from .report import SpeedupRow
 
 #: Graphs at least this large simulate their processor counts on several threads at once.
 THREADED_STEPS = 20_000
@@ -99,22 +99,11 @@ def list_schedule_makespan(
                     push(ready, (key[w], w))
 
 
-@dataclass(frozen=True)
-class SpeedupRow:
-    """One row of the speedup table (see the module docstring for each column)."""
-
-    processors: int
-    upper: float | None
-    guaranteed: float | None
-    simulated: float | None
-    simulated_burdened: float | None
-
-
-def burdened_depth(graph: Graph, overhead: Cost, accelerated: bool | None = None) -> Cost:
+def burdened_depth(graph: Graph, overhead: Cost) -> Cost:
     """``burdened_depth``: the depth when every step costs ``cost + overhead`` (a burdened span,
     as Cilkscale reports it): the span a real scheduler pays for running steps in parallel.
     """
-    fast = kernels.select(accelerated)
+    fast = kernels.select()
     exact = isinstance(overhead, int) and graph.integral
     if fast is None or (exact and sum(graph.costs) + graph.n * overhead >= kernels.EXACT_INT):
         return max(asap_schedule(graph, overhead)[1], default=0)
@@ -131,7 +120,6 @@ def speedup_table(
     metrics: Metrics,
     processors: int,
     overhead: Cost = 0,
-    accelerated: bool | None = None,
 ) -> list[SpeedupRow]:
     """The speedup table for :func:`processor_counts` (columns defined in the module docstring).
 
@@ -146,7 +134,11 @@ def speedup_table(
     wanted = [(p, 0) for p in counts if 1 < p < metrics.width]
     if overhead:
         wanted += [(p, overhead) for p in counts if p > 1]
-    simulated = _simulate(graph, metrics, wanted, kernels.select(accelerated)) if d else {}
+    fast = kernels.select()
+    if graph.integral and isinstance(overhead, int) and w + graph.n * overhead >= kernels.EXACT_INT:
+        # Integer costs past 2**53 are not exact in doubles: simulate in Python integers.
+        fast = None
+    simulated = _simulate(graph, metrics, wanted, fast) if d else {}
     rows: list[SpeedupRow] = []
     for p in counts:
         if d == 0:
@@ -189,7 +181,7 @@ def _simulate(
         }
     priority = metrics.bottom_level
     if not isinstance(priority, array) or priority.typecode != "d":
-        priority = array("d", priority)
+        priority = array("d", priority)  # integer levels from the pure-Python passes
     # The steps renumbered by priority, once for every processor count (see csrc/schedule.c).
     plan = fast.schedule_plan(
         priority, graph.costs_f64, graph.pred_ptr, graph.succ_ptr, graph.succ_idx

@@ -261,15 +261,15 @@ def test_progress_bar_only_on_a_terminal_for_long_batches(monkeypatch) -> None:
     import io
     import sys
 
-    from serialscale import cli
+    from serialscale import commands
 
-    with cli._progress(100) as advance:
+    with commands._progress(100) as advance:
         assert advance is None  # stderr is not a terminal under pytest
     fake = io.StringIO()
     fake.isatty = lambda: True  # type: ignore[method-assign]
     monkeypatch.setattr(sys, "stderr", fake)
-    with cli._progress(3) as advance:
+    with commands._progress(3) as advance:
         assert advance is None  # too short to need one
-    with cli._progress(100) as advance:
+    with commands._progress(100) as advance:
         assert callable(advance)
         advance(100)

@@ -61,3 +61,52 @@ def test_million_step_chain_needs_no_recursion() -> None:
     g = chain(1_000_000)
     assert g.order[:3].tolist() == [0, 1, 2]
     assert g.order[-1] == 999_999
+
+
+# --- The Graph validates what it is given and cannot be changed afterwards. ---
+
+from array import array  # noqa: E402
+
+from serialscale import kernels  # noqa: E402
+from serialscale.graph import GraphError  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("ptr", "idx", "message"),
+    [
+        ([0, 2, 1], [0], "never decrease"),  # offsets go backwards
+        ([0, 0, 2], [0], "run from 0 to 1"),  # ends past the indices
+        ([1, 1, 1], [0], "run from 0"),  # does not start at 0
+        ([0, 0], [], "offsets"),  # too few offsets
+        ([0, 0, 1], [5], "name a step"),  # index out of range
+        ([0, 0, 1], [-1], "name a step"),
+        ([0, 0, 1], [2**63], "64 bits"),
+    ],
+)
+@pytest.mark.parametrize("fast", [False, True])
+def test_inconsistent_csr_arrays_are_refused(ptr, idx, message: str, fast: bool) -> None:
+    if fast and not kernels.available():
+        pytest.skip("kernels not built")
+    with kernels.accelerated(fast), pytest.raises(GraphError, match=message):
+        Graph.from_csr(["a", "b"], [1, 1], ptr, idx)
+
+
+@pytest.mark.parametrize("costs", [[1], [1, 2, 3], [-1, 1], [float("nan"), 1], [1, float("inf")]])
+def test_bad_costs_are_refused(costs) -> None:
+    with pytest.raises(GraphError):
+        Graph.from_lists(["a", "b"], costs, [[], [0]])
+
+
+def test_graph_arrays_are_read_only_and_copied() -> None:
+    ptr, idx = array("q", [0, 0, 1]), array("q", [0])
+    graph = Graph.from_csr(["a", "b"], [1, 2], ptr, idx)
+    idx[0] = 99  # the caller's array is not the graph's
+    assert graph.preds(1) == [0]
+    for name in ("costs", "pred_ptr", "pred_idx", "succ_ptr", "succ_idx", "order"):
+        view = getattr(graph, name)
+        assert view.readonly, name
+        with pytest.raises(TypeError):
+            view[0] = 5
+    with pytest.raises(AttributeError):
+        graph.pred_idx = array("q", [7])  # type: ignore[misc]
+    assert isinstance(graph.ids, tuple)

@@ -26,9 +26,10 @@ small_ints = st.integers(min_value=0, max_value=3)  # many ties in the critical 
 def both(dag: Dag, **options) -> tuple[str, str]:
     reports = []
     for fast in (False, True):
-        graph = Graph.from_lists(dag.ids, dag.costs, dag.needs, accelerated=fast)
-        report = analyze_workload(Workload("w", graph), detail=True, accelerated=fast, **options)
-        reports.append(render_json(report))
+        with kernels.accelerated(fast):
+            graph = Graph.from_lists(dag.ids, dag.costs, dag.needs)
+            report = analyze_workload(Workload("w", graph), detail=True, **options)
+            reports.append(render_json(report))
     return reports[0], reports[1]
 
 
@@ -57,8 +58,10 @@ def test_same_report_with_mixed_costs(dag: Dag) -> None:
 
 @given(dags(max_steps=30))
 def test_same_graph_arrays(dag: Dag) -> None:
-    a = Graph.from_lists(dag.ids, dag.costs, dag.needs, accelerated=False)
-    b = Graph.from_lists(dag.ids, dag.costs, dag.needs, accelerated=True)
+    with kernels.accelerated(False):
+        a = Graph.from_lists(dag.ids, dag.costs, dag.needs)
+    with kernels.accelerated(True):
+        b = Graph.from_lists(dag.ids, dag.costs, dag.needs)
     assert (a.pred_ptr, a.pred_idx, a.succ_ptr, a.succ_idx) == (
         b.pred_ptr, b.pred_idx, b.succ_ptr, b.succ_idx,
     )  # fmt: skip
@@ -69,8 +72,8 @@ def test_same_cycle() -> None:
     needs = [[3], [0], [1], [2], []]
     cycles = []
     for fast in (False, True):
-        with pytest.raises(CycleError) as info:
-            Graph.from_lists(["a", "b", "c", "d", "e"], [1] * 5, needs, accelerated=fast)
+        with pytest.raises(CycleError) as info, kernels.accelerated(fast):
+            Graph.from_lists(["a", "b", "c", "d", "e"], [1] * 5, needs)
         cycles.append(info.value.cycle)
     assert cycles[0] == cycles[1] == [0, 1, 2, 3, 0]
 
@@ -86,7 +89,9 @@ def test_huge_integer_costs_stay_exact() -> None:
 def test_pure_python_can_be_forced(monkeypatch) -> None:
     monkeypatch.setenv(kernels.PURE_ENV, "1")
     assert kernels.select() is None
-    assert kernels.select(True) is not None
+    with kernels.accelerated(True):  # the module-level setting wins over the environment
+        assert kernels.select() is not None
+    assert kernels.select() is None
 
 
 @uses_default_selection
@@ -186,10 +191,11 @@ def test_compiled_schedule_matches_the_reference(n: int, costs: list, fan_in: in
     from serialscale.schedule import _simulate, list_schedule_makespan
 
     graph = random_graph(n, seed=n + fan_in, costs=costs, fan_in=fan_in)
-    m = compute_metrics(graph, accelerated=True)
+    with kernels.accelerated(True):
+        m = compute_metrics(graph)
     counts = [4096] if n > 100_000 else [2, 7, 64, 1000]  # the reference is slow at 270,000
     wanted = [(p, c) for p in counts for c in overheads]
-    fast = _simulate(graph, m, wanted, kernels.select(True))
+    fast = _simulate(graph, m, wanted, kernels._compiled)
     levels = list(m.bottom_level)
     for p, c in wanted:
         assert fast[p, c] == list_schedule_makespan(graph, p, levels, c), (p, c)
@@ -202,7 +208,8 @@ def test_compiled_profile_matches_the_reference_on_a_large_graph(costs: list) ->
     graph = random_graph(20_000, seed=7, costs=costs)
     start, finish = asap_schedule(graph)
     expected = [(s.start, s.end, s.running) for s in profile(graph, start, finish)]
-    got = compute_metrics(graph, accelerated=True).profile
+    with kernels.accelerated(True):
+        got = compute_metrics(graph).profile
     assert [(s.start, s.end, s.running) for s in got] == expected
 
 
@@ -217,7 +224,7 @@ def test_fast_json_path_resolves_long_and_non_ascii_ids() -> None:
     steps = [{"id": ids[0]}] + [{"id": ids[i], "needs": ids[:i]} for i in range(1, len(ids))]
     data = json.dumps({"steps": steps}, ensure_ascii=False).encode()
     graph = workload_file.parse_workload(data, "w.json", is_json=True).graph
-    assert graph.ids == ids
+    assert list(graph.ids) == ids
     assert [graph.preds(i) for i in range(len(ids))] == [list(range(i)) for i in range(len(ids))]
 
 
@@ -258,3 +265,106 @@ def test_fast_json_path_resolves_needs_across_its_lookup_chunks() -> None:
     graph = workload_file.parse_workload(data, "w.json", is_json=True).graph
     assert all(graph.preds(i) == list(range(max(0, i - 3), i)) for i in range(n))
     assert graph.preds(n) == list(reversed(range(n)))
+
+
+# --- The kernels refuse what would make them read or write out of bounds. ---
+
+
+def _arrays():
+    from array import array
+
+    return array, array("q", [0, 1]), array("q", [0, 0, 1]), array("q", [0])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        # output buffers that are read-only or of the wrong type
+        lambda k, a, order, ptr, idx: k.asap(
+            order, ptr, idx, a("d", [1, 1]), 0.0, bytes(16), a("d", [0, 0])
+        ),
+        lambda k, a, order, ptr, idx: k.asap(
+            order,
+            ptr,
+            idx,
+            a("d", [1, 1]),
+            0.0,
+            memoryview(a("d", [0, 0])).toreadonly(),
+            a("d", [0, 0]),
+        ),
+        lambda k, a, order, ptr, idx: k.asap(
+            order, ptr, idx, a("d", [1, 1]), 0.0, a("q", [0, 0]), a("d", [0, 0])
+        ),
+        lambda k, a, order, ptr, idx: k.slack(a("d", [0, 0]), a("d", [0, 0]), 1.0, 0.0, b"\0" * 16),
+        lambda k, a, order, ptr, idx: k.successors(ptr, idx, bytes(24), a("q", [0])),
+        lambda k, a, order, ptr, idx: k.topological_order(
+            ptr, a("q", [0, 1, 1]), a("q", [1]), memoryview(a("q", [0, 0])).toreadonly()
+        ),
+        # indices out of range, offsets that decrease or overrun
+        lambda k, a, order, ptr, idx: k.asap(
+            a("q", [0, 7]), ptr, idx, a("d", [1, 1]), 0.0, a("d", [0, 0]), a("d", [0, 0])
+        ),
+        lambda k, a, order, ptr, idx: k.asap(
+            order, ptr, a("q", [5]), a("d", [1, 1]), 0.0, a("d", [0, 0]), a("d", [0, 0])
+        ),
+        lambda k, a, order, ptr, idx: k.asap(
+            order, a("q", [0, 1, 0]), idx, a("d", [1, 1]), 0.0, a("d", [0, 0]), a("d", [0, 0])
+        ),
+        lambda k, a, order, ptr, idx: k.asap(
+            order, a("q", [0, 0, 9]), idx, a("d", [1, 1]), 0.0, a("d", [0, 0]), a("d", [0, 0])
+        ),
+        lambda k, a, order, ptr, idx: k.bottom_levels(
+            order, a("q", [0, 1, 1]), a("q", [-3]), a("d", [1, 1]), a("d", [0, 0])
+        ),
+        lambda k, a, order, ptr, idx: k.count_duplicates(a("q", [0, 2, 1]), a("q", [0, 0])),
+        lambda k, a, order, ptr, idx: k.successors(
+            a("q", [0, 0, 3]), idx, a("q", [0, 0, 0]), a("q", [0])
+        ),
+        lambda k, a, order, ptr, idx: k.critical_path(
+            ptr, a("q", [3]), a("q", [0, 1, 1]), a("d", [0, 1]), a("d", [1, 2]), 2.0
+        ),
+        lambda k, a, order, ptr, idx: k.schedule_plan(
+            a("d", [1, 1]), a("d", [1, 1]), ptr, a("q", [0, 1, 1]), a("q", [4])
+        ),
+        lambda k, a, order, ptr, idx: k.schedule_plan(
+            a("d", [1, 1]), a("d", [-1, 1]), ptr, a("q", [0, 1, 1]), a("q", [1])
+        ),
+        lambda k, a, order, ptr, idx: k.makespan(
+            k.schedule_plan(a("d", [2, 1]), a("d", [1, 1]), ptr, a("q", [0, 1, 1]), a("q", [1])),
+            0,
+            0.0,
+        ),
+        # start and finish that are not an ASAP schedule: no walk off the path
+        lambda k, a, order, ptr, idx: k.critical_path(
+            ptr, idx, a("q", [0, 1, 1]), a("d", [0, 5]), a("d", [1, 6]), 6.0
+        ),
+    ],
+)
+def test_kernels_refuse_bad_buffers_with_an_exception(call) -> None:
+    array, order, ptr, idx = _arrays()
+    with pytest.raises((TypeError, ValueError)):
+        call(kernels._compiled, array, order, ptr, idx)
+
+
+def test_kernels_never_write_into_read_only_inputs() -> None:
+    from array import array
+
+    graph = Graph.from_lists(["a", "b", "c"], [1, 2, 3], [[], [0], [0, 1]])
+    before = [bytes(getattr(graph, n)) for n in ("pred_ptr", "pred_idx", "succ_ptr", "order")]
+    start, finish = array("d", [0] * 3), array("d", [0] * 3)
+    kernels._compiled.asap(graph.order, graph.pred_ptr, graph.pred_idx, graph.costs_f64, 0.0,
+                           start, finish)  # fmt: skip
+    assert list(finish) == [1, 3, 6]
+    after = [bytes(getattr(graph, n)) for n in ("pred_ptr", "pred_idx", "succ_ptr", "order")]
+    assert before == after
+
+
+def test_integer_costs_past_two_to_the_53_simulate_exactly() -> None:
+    """Past 2**53 the compiled simulation would round; the schedule then runs in Python ints,
+    and every row keeps guaranteed <= simulated <= upper on both implementations."""
+    big = 2**53 + 1
+    dag = Dag([big, 1, 1, big, 3], [[], [], [], [1, 2], [0, 3]])
+    slow, fast = both(dag, processors=2)
+    assert slow == fast
+    for row in json.loads(fast)["speedup"]:
+        assert row["guaranteed"] <= row["simulated"] <= row["upper"]

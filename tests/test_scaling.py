@@ -109,20 +109,20 @@ EXPECTED = [
 def test_example_sweeps(name: str, sweep: str, cls: str, verdict: str) -> None:
     parameter, values = parse_sweep(sweep)
     report = run_sweep(str(SWEEPS / name), parameter, values)
-    assert report.growth["depth"].cls == cls
+    assert report.growth.depth.cls == cls
     assert report.verdict == verdict
 
 
 def test_blelloch_depth_closed_form() -> None:
     report = run_sweep(str(SWEEPS / "scan_blelloch.yaml"), "n", [8, 16, 32, 64])
-    assert [p["depth"] for p in report.points] == [2 * k for k in (3, 4, 5, 6)]
+    assert [p.depth for p in report.points] == [2 * k for k in (3, 4, 5, 6)]
     # n - 1 adds going up; coming down, the right children: n/2 + n/4 + ... + 1 = n - 1.
-    assert [p["work"] for p in report.points] == [2 * (n - 1) for n in (8, 16, 32, 64)]
+    assert [p.work for p in report.points] == [2 * (n - 1) for n in (8, 16, 32, 64)]
 
 
 def test_edit_distance_depth_is_n_plus_m_plus_1() -> None:
     report = run_sweep(str(SWEEPS / "edit_distance.yaml"), "n", [3, 5, 9], params={"m": "4"})
-    assert [p["depth"] for p in report.points] == [3 + 4 + 1, 5 + 4 + 1, 9 + 4 + 1]
+    assert [p.depth for p in report.points] == [3 + 4 + 1, 5 + 4 + 1, 9 + 4 + 1]
 
 
 def test_scale_json_contract_and_predict(run_cli) -> None:

@@ -73,7 +73,7 @@ steps:
     needs: [{id: "a{i}_{j}", foreach: {i: "range(n)", j: "range(i)"}}]
 """
     wl = parse_workload(text, "t.yaml")
-    assert wl.graph.ids == ["a1_0", "a2_0", "a2_1", "all"]
+    assert list(wl.graph.ids) == ["a1_0", "a2_0", "a2_1", "all"]
     assert edges(wl) == {("a1_0", "all"), ("a2_0", "all"), ("a2_1", "all")}
 
 

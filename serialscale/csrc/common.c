@@ -1,19 +1,22 @@
 /* Buffer access and the radix sort shared by the kernels. */
 #include "kernels.h"
 
-int get_buf(PyObject *obj, Buf *b, char kind, Py_ssize_t min_len, const char *name) {
+static int borrow(PyObject *obj, Buf *b, char kind, Py_ssize_t min_len, const char *name,
+                  int writable) {
     b->ok = 0;
-    if (PyObject_GetBuffer(obj, &b->view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) {
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, &b->view, flags) < 0) {
+        if (!writable) return -1;
         PyErr_Clear();
-        if (PyObject_GetBuffer(obj, &b->view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
-            return -1;
+        PyErr_Format(PyExc_TypeError, "%s: expected a writable array of type '%c'", name, kind);
+        return -1;
     }
     b->ok = 1;
     const char *fmt = b->view.format ? b->view.format : "B";
     if (fmt[0] == '@' || fmt[0] == '=' || fmt[0] == '<') fmt++;
     int good = (kind == 'q') ? ((fmt[0] == 'q' || fmt[0] == 'l') && b->view.itemsize == 8)
                              : (fmt[0] == 'd' && b->view.itemsize == 8);
-    if (!good) {
+    if (!good || fmt[1] != '\0' || b->view.ndim > 1) {
         PyErr_Format(PyExc_TypeError, "%s: expected an array of type '%c'", name, kind);
         return -1;
     }
@@ -22,6 +25,47 @@ int get_buf(PyObject *obj, Buf *b, char kind, Py_ssize_t min_len, const char *na
         return -1;
     }
     return 0;
+}
+
+int get_buf(PyObject *obj, Buf *b, char kind, Py_ssize_t min_len, const char *name) {
+    return borrow(obj, b, kind, min_len, name, 0);
+}
+
+int get_out(PyObject *obj, Buf *b, char kind, Py_ssize_t min_len, const char *name) {
+    return borrow(obj, b, kind, min_len, name, 1);
+}
+
+int check_ptr(const Buf *ptr, Py_ssize_t n, Py_ssize_t m, const char *name) {
+    const int64_t *p = I64(*ptr);
+    if (p[0] != 0 || p[n] > m) {
+        PyErr_Format(PyExc_ValueError, "%s: offsets must run from 0 to at most %zd", name, m);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (p[i + 1] < p[i]) {
+            PyErr_Format(PyExc_ValueError, "%s: offsets must never decrease", name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int check_index(const Buf *idx, Py_ssize_t count, Py_ssize_t n, const char *name) {
+    const int64_t *x = I64(*idx);
+    for (Py_ssize_t e = 0; e < count; e++) {
+        if (x[e] < 0 || x[e] >= n) {
+            PyErr_Format(PyExc_ValueError, "%s: index %lld out of range 0..%zd", name,
+                         (long long)x[e], n - 1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int check_csr(const Buf *ptr, const Buf *idx, Py_ssize_t n, const char *ptr_name,
+              const char *idx_name) {
+    if (check_ptr(ptr, n, LEN(*idx), ptr_name) < 0) return -1;
+    return check_index(idx, I64(*ptr)[n], n, idx_name);
 }
 
 void release(Buf *bufs, int count) {

@@ -11,8 +11,13 @@ PyObject *k_successors(PyObject *self, PyObject *args) {
     Py_ssize_t n = LEN(b[0]) - 1;
     if (get_buf(o[1], &b[1], 'q', 0, "pred_idx") < 0) goto fail;
     Py_ssize_t m = LEN(b[1]);
-    if (get_buf(o[2], &b[2], 'q', n + 1, "succ_ptr") < 0) goto fail;
-    if (get_buf(o[3], &b[3], 'q', m, "succ_idx") < 0) goto fail;
+    if (get_out(o[2], &b[2], 'q', n + 1, "succ_ptr") < 0) goto fail;
+    if (get_out(o[3], &b[3], 'q', m, "succ_idx") < 0) goto fail;
+    if (LEN(b[0]) < 1 || check_ptr(&b[0], n, m, "pred_ptr") < 0 || I64(b[0])[n] != m) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "pred_ptr: the last offset must be len(pred_idx)");
+        goto fail;
+    }
     {
         int64_t *pptr = I64(b[0]), *pidx = I64(b[1]), *sptr = I64(b[2]), *sidx = I64(b[3]);
         for (Py_ssize_t i = 0; i <= n; i++) sptr[i] = 0;
@@ -49,7 +54,9 @@ PyObject *k_topological_order(PyObject *self, PyObject *args) {
     Py_ssize_t n = LEN(b[0]) - 1;
     if (get_buf(o[1], &b[1], 'q', n + 1, "succ_ptr") < 0) goto fail;
     if (get_buf(o[2], &b[2], 'q', 0, "succ_idx") < 0) goto fail;
-    if (get_buf(o[3], &b[3], 'q', n, "order") < 0) goto fail;
+    if (get_out(o[3], &b[3], 'q', n, "order") < 0) goto fail;
+    if (check_ptr(&b[0], n, INT64_MAX, "pred_ptr") < 0) goto fail;
+    if (check_csr(&b[1], &b[2], n, "succ_ptr", "succ_idx") < 0) goto fail;
     {
         int64_t *pptr = I64(b[0]), *sptr = I64(b[1]), *sidx = I64(b[2]), *order = I64(b[3]);
         int64_t *rem = malloc(sizeof(int64_t) * (n > 0 ? n : 1));
@@ -81,6 +88,7 @@ PyObject *k_count_duplicates(PyObject *self, PyObject *args) {
     if (get_buf(o[0], &b[0], 'q', 1, "pred_ptr") < 0) goto fail;
     Py_ssize_t n = LEN(b[0]) - 1;
     if (get_buf(o[1], &b[1], 'q', 0, "pred_idx") < 0) goto fail;
+    if (check_csr(&b[0], &b[1], n, "pred_ptr", "pred_idx") < 0) goto fail;
     {
         int64_t *ptr = I64(b[0]), *idx = I64(b[1]);
         Py_ssize_t m = LEN(b[1]);

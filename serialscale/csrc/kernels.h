@@ -21,9 +21,21 @@ typedef struct {
     int ok;
 } Buf;
 
-/* Borrow obj's buffer as an array of kind 'q' (int64) or 'd' (double) of at least min_len
- * items; 0, or -1 with an exception naming `name`. */
+/* Borrow obj's buffer, read-only, as a flat array of kind 'q' (int64) or 'd' (double) of at
+ * least min_len items; 0, or -1 with an exception naming `name`. */
 int get_buf(PyObject *obj, Buf *b, char kind, Py_ssize_t min_len, const char *name);
+/* The same for an output: a read-only buffer (a bytes object, a read-only memoryview) is
+ * refused with TypeError, never written. */
+int get_out(PyObject *obj, Buf *b, char kind, Py_ssize_t min_len, const char *name);
+/* Offsets of n rows: start at 0, never decrease, end at most at m. 0, or -1 with ValueError. */
+int check_ptr(const Buf *ptr, Py_ssize_t n, Py_ssize_t m, const char *name);
+/* The first `count` entries of idx lie in [0, n). 0, or -1 with ValueError. */
+int check_index(const Buf *idx, Py_ssize_t count, Py_ssize_t n, const char *name);
+/* check_ptr on ptr (against idx's length), then check_index on the indices it covers. Every
+ * kernel checks the arrays it indexes with, so no input can make it read or write out of
+ * bounds, whoever calls it. */
+int check_csr(const Buf *ptr, const Buf *idx, Py_ssize_t n, const char *ptr_name,
+              const char *idx_name);
 void release(Buf *bufs, int count);
 
 #define I64(b) ((int64_t *)(b).view.buf)

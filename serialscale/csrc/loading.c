@@ -145,8 +145,8 @@ PyObject *k_resolve_names(PyObject *self, PyObject *args) {
     Py_hash_t *hashes = NULL;
     PyObject **keys = NULL;
     long status = 0;
-    if (get_buf(o[0], &b[0], 'q', n + 1, "pred_ptr") < 0) goto fail;
-    if (get_buf(o[1], &b[1], 'q', 0, "pred_idx") < 0) goto fail;
+    if (get_out(o[0], &b[0], 'q', n + 1, "pred_ptr") < 0) goto fail;
+    if (get_out(o[1], &b[1], 'q', 0, "pred_idx") < 0) goto fail;
     {
         int64_t *ptr = I64(b[0]), *idx = I64(b[1]);
         Py_ssize_t m = LEN(b[1]);

@@ -13,8 +13,10 @@ PyObject *k_asap(PyObject *self, PyObject *args) {
     if (get_buf(o[1], &b[1], 'q', n + 1, "pred_ptr") < 0) goto fail;
     if (get_buf(o[2], &b[2], 'q', 0, "pred_idx") < 0) goto fail;
     if (get_buf(o[3], &b[3], 'd', n, "costs") < 0) goto fail;
-    if (get_buf(o[4], &b[4], 'd', n, "start") < 0) goto fail;
-    if (get_buf(o[5], &b[5], 'd', n, "finish") < 0) goto fail;
+    if (get_out(o[4], &b[4], 'd', n, "start") < 0) goto fail;
+    if (get_out(o[5], &b[5], 'd', n, "finish") < 0) goto fail;
+    if (check_index(&b[0], n, n, "order") < 0) goto fail;
+    if (check_csr(&b[1], &b[2], n, "pred_ptr", "pred_idx") < 0) goto fail;
     {
         int64_t *order = I64(b[0]), *ptr = I64(b[1]), *idx = I64(b[2]);
         double *cost = F64(b[3]), *start = F64(b[4]), *finish = F64(b[5]);
@@ -49,7 +51,9 @@ PyObject *k_bottom_levels(PyObject *self, PyObject *args) {
     if (get_buf(o[1], &b[1], 'q', n + 1, "succ_ptr") < 0) goto fail;
     if (get_buf(o[2], &b[2], 'q', 0, "succ_idx") < 0) goto fail;
     if (get_buf(o[3], &b[3], 'd', n, "costs") < 0) goto fail;
-    if (get_buf(o[4], &b[4], 'd', n, "out") < 0) goto fail;
+    if (get_out(o[4], &b[4], 'd', n, "out") < 0) goto fail;
+    if (check_index(&b[0], n, n, "order") < 0) goto fail;
+    if (check_csr(&b[1], &b[2], n, "succ_ptr", "succ_idx") < 0) goto fail;
     {
         int64_t *order = I64(b[0]), *ptr = I64(b[1]), *idx = I64(b[2]);
         double *cost = F64(b[3]), *level = F64(b[4]);
@@ -89,9 +93,17 @@ static int sort_times(double *a, Py_ssize_t n) {
 
 /* Append the segment (start, end, running) to `out`, times as ints when `integral`. */
 static int append_segment(PyObject *out, int integral, double start, double end, int64_t running) {
-    PyObject *seg = integral
-        ? Py_BuildValue("(LLL)", (long long)start, (long long)end, (long long)running)
-        : Py_BuildValue("(ddL)", start, end, (long long)running);
+    PyObject *seg;
+    if (integral) { /* PyLong_FromDouble: exact for any whole double, an error for NaN */
+        PyObject *a = PyLong_FromDouble(start), *z = a ? PyLong_FromDouble(end) : NULL;
+        if (!z) {
+            Py_XDECREF(a);
+            return -1;
+        }
+        seg = Py_BuildValue("(NNL)", a, z, (long long)running);
+    } else {
+        seg = Py_BuildValue("(ddL)", start, end, (long long)running);
+    }
     int r = seg ? PyList_Append(out, seg) : -1;
     Py_XDECREF(seg);
     return r;
@@ -176,6 +188,8 @@ PyObject *k_critical_path(PyObject *self, PyObject *args) {
     if (get_buf(o[1], &b[1], 'q', 0, "pred_idx") < 0) goto done;
     if (get_buf(o[2], &b[2], 'q', n + 1, "succ_ptr") < 0) goto done;
     if (get_buf(o[4], &b[4], 'd', n, "finish") < 0) goto done;
+    if (check_csr(&b[0], &b[1], n, "pred_ptr", "pred_idx") < 0) goto done;
+    if (check_ptr(&b[2], n, INT64_MAX, "succ_ptr") < 0) goto done;
     {
         int64_t *pptr = I64(b[0]), *pidx = I64(b[1]), *sptr = I64(b[2]);
         double *start = F64(b[3]), *finish = F64(b[4]);
@@ -195,6 +209,13 @@ PyObject *k_critical_path(PyObject *self, PyObject *args) {
             for (int64_t e = pptr[v]; e < pptr[v + 1]; e++) {
                 int64_t u = pidx[e];
                 if (finish[u] == s && (best < 0 || u < best)) best = u;
+            }
+            if (best < 0 || len >= n) { /* start and finish do not come from one schedule */
+                free(path);
+                Py_CLEAR(out);
+                PyErr_SetString(PyExc_ValueError, "critical_path: start and finish are not an "
+                                                  "ASAP schedule of this graph");
+                goto done;
             }
             v = best;
             path[len++] = v;
@@ -220,7 +241,7 @@ PyObject *k_slack(PyObject *self, PyObject *args) {
     if (get_buf(o[0], &b[0], 'd', 0, "start") < 0) goto fail;
     Py_ssize_t n = LEN(b[0]);
     if (get_buf(o[1], &b[1], 'd', n, "levels") < 0) goto fail;
-    if (get_buf(o[2], &b[2], 'd', n, "out") < 0) goto fail;
+    if (get_out(o[2], &b[2], 'd', n, "out") < 0) goto fail;
     {
         double *start = F64(b[0]), *level = F64(b[1]), *out = F64(b[2]);
         for (Py_ssize_t i = 0; i < n; i++) {

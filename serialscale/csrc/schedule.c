@@ -1,6 +1,8 @@
 /* The speedup table's list-schedule simulation (see schedule.list_schedule_makespan). */
 #include "kernels.h"
 
+#include <math.h>
+
 /* A 4-ary min-heap of (key, index) pairs, ordered by key then index. Entries are stored
  * together, so a comparison touches one cache line; four children per node halve the depth. */
 typedef struct {
@@ -100,10 +102,19 @@ PyObject *k_schedule_plan(PyObject *self, PyObject *args) {
     if (get_buf(o[2], &b[2], 'q', n + 1, "pred_ptr") < 0) goto done;
     if (get_buf(o[3], &b[3], 'q', n + 1, "succ_ptr") < 0) goto done;
     if (get_buf(o[4], &b[4], 'q', 0, "succ_idx") < 0) goto done;
+    if (check_ptr(&b[2], n, INT64_MAX, "pred_ptr") < 0) goto done;
+    if (check_csr(&b[3], &b[4], n, "succ_ptr", "succ_idx") < 0) goto done;
     {
         double *prio = F64(b[0]), *cost = F64(b[1]);
         int64_t *pptr = I64(b[2]), *sptr = I64(b[3]), *sidx = I64(b[4]);
         Py_ssize_t m = sptr[n], cap = n > 0 ? n : 1;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (!(cost[i] >= 0.0 && cost[i] < HUGE_VAL) || !(prio[i] >= 0.0 && prio[i] < HUGE_VAL)) {
+                PyErr_SetString(PyExc_ValueError,
+                                "schedule_plan: costs and priorities must be finite and >= 0");
+                goto done;
+            }
+        }
         if (n >= INT32_MAX || m >= INT32_MAX) {
             PyErr_SetString(PyExc_OverflowError, "too many steps for a schedule plan");
             goto done;
@@ -146,7 +157,9 @@ PyObject *k_schedule_plan(PyObject *self, PyObject *args) {
             if (in > top) top = in;
             plan->node[r].duration = cost[v];
             if (cost[v] > max_cost) max_cost = cost[v];
-            if (cost[v] != (double)(int64_t)cost[v]) integral = 0;
+            /* whole numbers below 2**53 only (a larger double's cast would overflow) */
+            if (!(cost[v] < 9007199254740992.0) || cost[v] != (double)(int64_t)cost[v])
+                integral = 0;
             plan->node[r].first = (uint32_t)e;
             plan->node[r].count = (uint32_t)(sptr[v + 1] - sptr[v]);
             for (int64_t k = sptr[v]; k < sptr[v + 1]; k++) plan->succ_idx[e++] = rank[sidx[k]];
@@ -318,6 +331,11 @@ PyObject *k_makespan(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "Ond", &capsule, &processors, &extra)) return NULL;
     Plan *plan = PyCapsule_GetPointer(capsule, PLAN);
     if (!plan) return NULL;
+    if (processors < 1 || !(extra >= 0.0 && extra < HUGE_VAL)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "makespan: processors must be >= 1 and extra finite and >= 0");
+        return NULL;
+    }
     Py_ssize_t n = plan->n;
     if (n == 0) return PyFloat_FromDouble(0.0);
     double now = 0.0;
@@ -325,7 +343,7 @@ PyObject *k_makespan(PyObject *self, PyObject *args) {
     const int32_t *sidx = plan->succ_idx;
     int narrow = plan->max_indegree <= 255;
     double longest = plan->max_cost + extra;
-    int ring = plan->integral && extra == (double)(int64_t)extra && longest < RING_MAX;
+    int ring = plan->integral && longest < RING_MAX && extra == (double)(int64_t)extra;
     int64_t buckets = 64;
     while (ring && buckets <= (int64_t)longest) buckets <<= 1;
     Py_ssize_t cap = processors < n ? (processors > 0 ? processors : 1) : n;

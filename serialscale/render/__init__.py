@@ -1,31 +1,177 @@
-"""Renderers: a report and presentation settings in, text out. They compute nothing.
+"""Renderers: a document and presentation settings in, text out. They compute nothing.
 
+:data:`REGISTRY` maps every member of every format enum to its renderer; a renderer takes a
+:class:`Rendering` (the document, the gate outcome where there is one, width and colour).
 Each format's module is imported only when that format is rendered (the table pulls in rich).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any
 
-from ..formats import BatchFormat, OutputFormat
-from ..report import Report
+from ..formats import BatchFormat, GateFormat, OutputFormat, ScaleFormat
 
-Renderer = Callable[[Report, int, bool], str]
+if TYPE_CHECKING:
+    from ..batch import BatchResult
+    from ..gates import Comparison, Violation
+    from ..report import Report, ScaleReport
 
-#: Format -> (module, function); the function takes (report, width, color) or just (report).
-RENDERERS: dict[OutputFormat, tuple[str, str]] = {
-    OutputFormat.table: ("table", "render_table"),
-    OutputFormat.json: ("json_report", "render_json"),
-    OutputFormat.markdown: ("markdown", "render_markdown"),
+
+@dataclass(frozen=True)
+class Rendering:
+    """What a renderer gets: one document (a report, a batch or a sweep), the gate outcome
+    (batch formats), and the presentation settings (console width, ANSI colour)."""
+
+    document: Any
+    width: int = 100
+    color: bool = False
+    violations: list[Violation] = field(default_factory=list)
+    comparison: Comparison | None = None
+
+
+Renderer = Callable[[Rendering], str]
+
+
+def _report(r: Rendering) -> Report:
+    return r.document  # type: ignore[no-any-return]
+
+
+def _batch(r: Rendering) -> BatchResult:
+    return r.document  # type: ignore[no-any-return]
+
+
+def _sweep(r: Rendering) -> ScaleReport:
+    return r.document  # type: ignore[no-any-return]
+
+
+def _single_table(r: Rendering) -> str:
+    from .table import render_table
+
+    return render_table(_report(r), r.width, r.color)
+
+
+def _single_json(r: Rendering) -> str:
+    from .json_report import render_json
+
+    return render_json(_report(r))
+
+
+def _single_markdown(r: Rendering) -> str:
+    from .markdown import render_markdown
+
+    return render_markdown(_report(r))
+
+
+def _batch_table(r: Rendering) -> str:
+    from .batch import render_batch_table
+
+    return render_batch_table(_batch(r), r.width, r.color)
+
+
+def _batch_json(r: Rendering) -> str:
+    from .batch import render_batch_json
+
+    return render_batch_json(_batch(r))
+
+
+def _batch_markdown(r: Rendering) -> str:
+    from .batch import render_batch_markdown
+
+    return render_batch_markdown(_batch(r))
+
+
+def _batch_jsonl(r: Rendering) -> str:
+    from .batch import render_batch_jsonl
+
+    return render_batch_jsonl(_batch(r))
+
+
+def _batch_csv(r: Rendering) -> str:
+    from .batch import render_batch_csv
+
+    return render_batch_csv(_batch(r))
+
+
+def _github(r: Rendering) -> str:
+    from .batch import render_github
+
+    return render_github(_batch(r).errors, r.violations, r.comparison)
+
+
+def _nothing(r: Rendering) -> str:
+    return ""  # gate --format text: the messages on stderr are the whole output
+
+
+def _scale_table(r: Rendering) -> str:
+    from .scale import render_scale_table
+
+    return render_scale_table(_sweep(r), r.width, r.color)
+
+
+def _scale_json(r: Rendering) -> str:
+    from .scale import render_scale_json
+
+    return render_scale_json(_sweep(r))
+
+
+def _scale_markdown(r: Rendering) -> str:
+    from .scale import render_scale_markdown
+
+    return render_scale_markdown(_sweep(r))
+
+
+#: Every output format of every command, to its renderer: one table per enum (the enums are
+#: ``str`` enums, so ``OutputFormat.json == BatchFormat.json``: one flat dict would merge them).
+REGISTRY: dict[type[Enum], dict[Any, Renderer]] = {
+    OutputFormat: {
+        OutputFormat.table: _single_table,
+        OutputFormat.json: _single_json,
+        OutputFormat.markdown: _single_markdown,
+    },
+    BatchFormat: {
+        BatchFormat.table: _batch_table,
+        BatchFormat.json: _batch_json,
+        BatchFormat.markdown: _batch_markdown,
+        BatchFormat.jsonl: _batch_jsonl,
+        BatchFormat.csv: _batch_csv,
+        BatchFormat.github: _github,
+    },
+    ScaleFormat: {
+        ScaleFormat.table: _scale_table,
+        ScaleFormat.json: _scale_json,
+        ScaleFormat.markdown: _scale_markdown,
+    },
+    GateFormat: {
+        GateFormat.text: _nothing,
+        GateFormat.github: _github,
+    },
 }
+
+#: The enums the registry covers (the tests check it covers every member of each).
+FORMAT_ENUMS: tuple[type[Enum], ...] = tuple(REGISTRY)
+
+
+def render_as(fmt: Enum, rendering: Rendering) -> str:
+    """Render ``rendering`` in format ``fmt`` (any member of :data:`FORMAT_ENUMS`)."""
+    return REGISTRY[type(fmt)][fmt](rendering)
 
 
 def render(report: Report, fmt: OutputFormat, width: int = 100, color: bool = False) -> str:
-    """Render ``report`` in format ``fmt`` (``width`` and ``color`` only affect the table)."""
-    module, name = RENDERERS[fmt]
-    fn = getattr(importlib.import_module(f".{module}", __name__), name)
-    return fn(report, width, color) if fmt is OutputFormat.table else fn(report)
+    """Render one report in format ``fmt`` (``width`` and ``color`` only affect the table)."""
+    return render_as(fmt, Rendering(report, width, color))
 
 
-__all__ = ["RENDERERS", "BatchFormat", "OutputFormat", "render"]
+__all__ = [
+    "FORMAT_ENUMS",
+    "REGISTRY",
+    "BatchFormat",
+    "GateFormat",
+    "OutputFormat",
+    "Rendering",
+    "ScaleFormat",
+    "render",
+    "render_as",
+]

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from ..batch import BatchResult
 from ..gates import Comparison, Violation
+from ..report import ErrorEntry, ErrorLine, to_builtins
 from .common import make_console, num, times
 from .json_report import check, dumps
 
@@ -38,16 +39,13 @@ CSV_COLUMNS = (
 
 def render_batch_json(result: BatchResult) -> str:
     """``{schema_version, results, errors, summary}``."""
-    return dumps(result.to_dict(), "batch")
+    return dumps(to_builtins(result.document()), "batch")
 
 
 def render_batch_jsonl(result: BatchResult) -> str:
     """One compact JSON object per line: reports, then errors (with an ``error`` key)."""
-    records = [r.to_dict() for r in result.results]
-    for e in result.errors:
-        record = {"source": e["source"], "error": e["message"]}
-        record |= {k: v for k, v in e.items() if k not in ("source", "message")}
-        records.append(record)
+    records = [to_builtins(r) for r in result.results]
+    records += [to_builtins(ErrorLine.of(e)) for e in result.errors]
     lines = []
     for record in records:
         check(record, "jsonl")
@@ -88,7 +86,7 @@ def render_batch_csv(result: BatchResult) -> str:
         )
     for e in result.errors:
         row = [""] * len(CSV_COLUMNS)
-        row[0], row[-1] = e["source"], e["message"]
+        row[0], row[-1] = e.source, e.message
         writer.writerow(row)
     return out.getvalue()
 
@@ -112,14 +110,13 @@ def render_batch_table(result: BatchResult, width: int = 100, color: bool = Fals
     s = result.summary()
     console.print(
         Text(
-            f"{s['analyzed']} analyzed ({s['serial']} serial, {s['mixed']} mixed, "
-            f"{s['parallel']} parallel), {s['errors']} errors"
+            f"{s.analyzed} analyzed ({s.serial} serial, {s.mixed} mixed, "
+            f"{s.parallel} parallel), {s.errors} errors"
         )
     )
     for e in result.errors:
-        line = f":{e['line']}" if "line" in e else ""
-        console.print(Text(f"error: {e.get('file', e['source'])}{line}: {e['message']}",
-                           style="red"))  # fmt: skip
+        line = f":{e.line}" if e.line else ""
+        console.print(Text(f"error: {e.file or e.source}{line}: {e.message}", style="red"))
     return out.getvalue()
 
 
@@ -138,8 +135,8 @@ def render_batch_markdown(result: BatchResult) -> str:
     if result.errors:
         lines += ["", "**Errors**", ""]
         for e in result.errors:
-            line = f":{e['line']}" if "line" in e else ""
-            lines.append(f"- `{e['source']}{line}`: {e['message'].splitlines()[0]}")
+            line = f":{e.line}" if e.line else ""
+            lines.append(f"- `{e.source}{line}`: {e.message.splitlines()[0]}")
     return "\n".join(lines) + "\n"
 
 
@@ -153,7 +150,7 @@ def _escape_property(text: str) -> str:
 
 
 def render_github(
-    errors: Sequence[dict[str, Any]],
+    errors: Sequence[ErrorEntry],
     violations: Sequence[Violation],
     comparison: Comparison | None = None,
 ) -> str:
@@ -162,10 +159,10 @@ def render_github(
     """
     lines = []
     for e in errors:
-        props = f"file={_escape_property(str(e.get('file') or e['source']))}"
-        if "line" in e:
-            props += f",line={e['line']}"
-        lines.append(f"::error {props},title=serialscale::{_escape(str(e['message']))}")
+        props = f"file={_escape_property(e.file or e.source)}"
+        if e.line:
+            props += f",line={e.line}"
+        lines.append(f"::error {props},title=serialscale::{_escape(e.message)}")
     for v in violations:
         lines.append(
             f"::error file={_escape_property(v.source)},title=serialscale {v.gate}::"

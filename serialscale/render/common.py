@@ -7,6 +7,8 @@ from typing import Any, TextIO
 
 from rich.console import Console
 
+from ..report import Segment
+
 BLOCKS = " ▁▂▃▄▅▆▇█"
 PATH_HEAD = 6
 PATH_TAIL = 4
@@ -38,24 +40,24 @@ def short_path(path: Sequence[str]) -> list[str]:
     return [*path[:PATH_HEAD], f"… {hidden:,} more …", *path[-PATH_TAIL:]]
 
 
-def sparkline(profile: Sequence[dict[str, Any]], columns: int) -> str:
+def sparkline(profile: Sequence[Segment], columns: int) -> str:
     """The parallelism profile as a bar of block characters, one per equal slice of time.
 
     Each column shows the largest count running during its slice, scaled to the peak.
     """
     if not profile or columns <= 0:
         return ""
-    t0, t1 = profile[0]["start"], profile[-1]["end"]
+    t0, t1 = profile[0].start, profile[-1].end
     span = t1 - t0
-    peak = max(seg["running"] for seg in profile)
+    peak = max(seg.running for seg in profile)
     if span <= 0 or peak <= 0:
         return ""
     cols = [0] * columns
     for seg in profile:
-        a = int((seg["start"] - t0) / span * columns)
-        b = max(a + 1, int((seg["end"] - t0) / span * columns + 0.999999))
+        a = int((seg.start - t0) / span * columns)
+        b = max(a + 1, int((seg.end - t0) / span * columns + 0.999999))
         for c in range(a, min(b, columns)):
-            cols[c] = max(cols[c], seg["running"])
+            cols[c] = max(cols[c], seg.running)
     top = len(BLOCKS) - 1
     return "".join(BLOCKS[max(1, round(v / peak * top))] if v else " " for v in cols)
 

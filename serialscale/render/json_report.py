@@ -9,7 +9,7 @@ from typing import Any
 
 from .. import kernels
 from ..gcpause import gc_paused
-from ..report import Report
+from ..report import Report, to_builtins
 
 #: When this environment variable is 1 (the test suite sets it), every JSON document written
 #: is first validated against its published schema, so the schemas cannot drift.
@@ -115,4 +115,4 @@ def check(data: Any, schema: str | None) -> None:
 def render_json(report: Report) -> str:
     """The report as the JSON object documented in the README."""
     with gc_paused():  # a big report is millions of fresh, acyclic containers
-        return dumps(report.to_dict(), "report")
+        return dumps(to_builtins(report), "report")

@@ -19,7 +19,7 @@ def render_markdown(report: Report) -> str:
         "",
         f"**{rec.strategy}**, {rec.processors} processors: {rec.reason}",
         "",
-        *[f"> note: {note}\n" for note in report.extra.get("notes") or []],
+        *[f"> note: {note}\n" for note in report.notes or []],
         "| metric | value |",
         "|---|---:|",
         f"| steps | {num(report.steps)} |",
@@ -44,15 +44,15 @@ def render_markdown(report: Report) -> str:
     ]
     for row in report.speedup:
         lines.append(
-            f"| {row['processors']} | {times(row['upper'])} | {times(row['guaranteed'])} "
-            f"| {times(row['simulated'])} |"
+            f"| {row.processors} | {times(row.upper)} | {times(row.guaranteed)} "
+            f"| {times(row.simulated)} |"
         )
     path = " → ".join(f"`{_cell(s)}`" for s in short_path(report.critical_path))
     lines += ["", f"**Critical path:** {path}"]
     if report.near_critical:
         lines += ["", "| near-critical step | slack |", "|---|---:|"]
         for item in report.near_critical:
-            lines.append(f"| `{_cell(item['id'])}` | {num(item['slack'])}{unit} |")
+            lines.append(f"| `{_cell(item.id)}` | {num(item.slack)}{unit} |")
     line = sparkline(report.profile, 40)
     if line:
         lines += ["", f"Parallelism profile (peak {num(report.width)}): `{line}`"]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import io
 import math
-from typing import Any
 
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from ..sweep import ScaleReport
+from ..report import ScalePoint, ScaleReport, to_builtins
 from .common import make_console, num, times
 from .json_report import dumps
 
@@ -19,19 +18,19 @@ CHART_ROWS = 10
 
 def render_scale_json(report: ScaleReport) -> str:
     """The sweep as one JSON object."""
-    return dumps(report.to_dict(), "scale")
+    return dumps(to_builtins(report), "scale")
 
 
 def _growth_line(report: ScaleReport, key: str) -> str:
-    g = report.growth[key]
+    g = getattr(report.growth, key)
     exp = f", exponent {g.exponent:g}" if g.exponent is not None else ""
-    return f"{g.cls}{exp}  ({g.describe(report.parameter)})"
+    return f"{g.cls}{exp}  ({g.model})"
 
 
-def loglog_chart(points: list[dict[str, Any]], columns: int) -> list[str]:
+def loglog_chart(points: list[ScalePoint], columns: int) -> list[str]:
     """Depth (``d``) and work (``w``) against the parameter, both axes on log scales."""
-    xs = [p["value"] for p in points]
-    series = [("w", [p["work"] for p in points]), ("d", [p["depth"] for p in points])]
+    xs = [p.value for p in points]
+    series = [("w", [p.work for p in points]), ("d", [p.depth for p in points])]
     positive = [v for _, ys in series for v in ys if v > 0]
     if not positive or min(xs) <= 0:
         return []
@@ -69,8 +68,8 @@ def render_scale_table(report: ScaleReport, width: int = 100, color: bool = Fals
     for column in (report.parameter, "step count", "work", "depth", "width", "ceiling"):
         table.add_column(column, justify="right")
     for p in report.points:
-        table.add_row(num(p["value"]), num(p["steps"]), num(p["work"]), num(p["depth"]),
-                      num(p["width"]), times(p["speedup_ceiling"]))  # fmt: skip
+        table.add_row(num(p.value), num(p.steps), num(p.work), num(p.depth),
+                      num(p.width), times(p.speedup_ceiling))  # fmt: skip
     console.print(table)
     for key in ("depth", "work", "width"):
         console.print(Text.assemble((f"{key:>6} grows ", "bold"), _growth_line(report, key)))
@@ -83,8 +82,8 @@ def render_scale_table(report: ScaleReport, width: int = 100, color: bool = Fals
         pr = report.prediction
         console.print(
             Text(
-                f"predicted at {report.parameter}={num(pr['value'])}: work ≈ {num(pr['work'])}, "
-                f"depth ≈ {num(pr['depth'])}, speedup ceiling ≈ {times(pr['speedup_ceiling'])}"
+                f"predicted at {report.parameter}={num(pr.value)}: work ≈ {num(pr.work)}, "
+                f"depth ≈ {num(pr.depth)}, speedup ceiling ≈ {times(pr.speedup_ceiling)}"
             )
         )
     chart = loglog_chart(report.points, max(20, min(60, width - 16)))
@@ -109,8 +108,8 @@ def render_scale_markdown(report: ScaleReport) -> str:
     ]
     for pt in report.points:
         lines.append(
-            f"| {num(pt['value'])} | {num(pt['steps'])} | {num(pt['work'])} | "
-            f"{num(pt['depth'])} | {num(pt['width'])} | {times(pt['speedup_ceiling'])} |"
+            f"| {num(pt.value)} | {num(pt.steps)} | {num(pt.work)} | "
+            f"{num(pt.depth)} | {num(pt.width)} | {times(pt.speedup_ceiling)} |"
         )
     lines += ["", "| quantity | growth |", "|---|---|"]
     for key in ("depth", "work", "width"):
@@ -119,7 +118,7 @@ def render_scale_markdown(report: ScaleReport) -> str:
         pr = report.prediction
         lines += [
             "",
-            f"Predicted at {p}={num(pr['value'])}: work ≈ {num(pr['work'])}, depth ≈ "
-            f"{num(pr['depth'])}, speedup ceiling ≈ {times(pr['speedup_ceiling'])}.",
+            f"Predicted at {p}={num(pr.value)}: work ≈ {num(pr.work)}, depth ≈ "
+            f"{num(pr.depth)}, speedup ceiling ≈ {times(pr.speedup_ceiling)}.",
         ]
     return "\n".join(lines) + "\n"

@@ -23,7 +23,7 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
     unit = f" {report.unit}" if report.unit else ""
     title = Text.assemble(("serialscale", "bold"), " · ", (report.workload, "bold cyan"))
     if report.source:
-        params = ", ".join(f"{k}={v}" for k, v in (report.extra.get("params") or {}).items())
+        params = ", ".join(f"{k}={v}" for k, v in (report.params or {}).items())
         title.append(f"  ({report.source}{', ' + params if params else ''})", style="dim")
     console.print(title)
     if report.description:
@@ -61,7 +61,7 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
         f", {rec.processors} processors",
     )
     console.print(Panel(Group(verdict, Text(rec.reason)), box=box.ROUNDED, expand=True))
-    for note in report.extra.get("notes") or []:
+    for note in report.notes or []:
         console.print(Text(f"note: {note}", style="yellow"))
 
     console.print(Text("Speedup by processor count", style="bold"))
@@ -74,14 +74,14 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
         speed.add_column("with overhead", justify="right")
     for row in report.speedup:
         cells = [
-            str(row["processors"]),
-            times(row["upper"]),
-            times(row["guaranteed"]),
-            times(row["simulated"]),
+            str(row.processors),
+            times(row.upper),
+            times(row.guaranteed),
+            times(row.simulated),
         ]
         if report.overhead:
-            cells.append(times(row["simulated_burdened"]))
-        speed.add_row(*cells, style="bold" if row["processors"] == report.processors else None)
+            cells.append(times(row.simulated_burdened))
+        speed.add_row(*cells, style="bold" if row.processors == report.processors else None)
     console.print(speed)
 
     console.print(Text("Critical path", style="bold"))
@@ -94,7 +94,7 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
         near.add_column("step")
         near.add_column("slack", justify="right")
         for item in report.near_critical:
-            near.add_row(item["id"], num(item["slack"]) + unit)
+            near.add_row(item.id, num(item.slack) + unit)
         console.print(near)
 
     line = sparkline(report.profile, max(10, min(60, width - 20)))

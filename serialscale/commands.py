@@ -1,0 +1,302 @@
+"""What each command does, from parsed options to an exit code; the CLI only declares options.
+
+One place decides single versus batch, runs the gates and the baseline comparison, prints the
+messages on stderr, renders through :data:`serialscale.render.REGISTRY`, writes the result
+whole, and picks the exit code: 2 when any input could not be analyzed or the command was
+used wrongly, else 1 when a gate failed, else 0.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import ExitCode, UsageError, WorkloadError
+from .formats import BatchFormat, GateFormat, OutputFormat, ScaleFormat
+
+if TYPE_CHECKING:
+    from .batch import BatchResult, Options
+    from .gates import Comparison, Thresholds, Violation
+
+# The engine, the renderers and rich are imported inside the functions that use them, so
+# that `serialscale --version` and small analyses start fast.
+
+#: Batches at least this long show a progress bar (on a terminal's stderr).
+PROGRESS_MIN = 10
+#: Console width when standard output is not a terminal.
+PIPE_WIDTH = 100
+
+
+class CommandError(Exception):
+    """The command cannot go on: the message is printed as it is, and the exit code is 2."""
+
+
+def fail(message: str) -> CommandError:
+    """A :class:`CommandError` for a misused flag or an impossible combination."""
+    return CommandError(f"error: {message}")
+
+
+@dataclass(frozen=True)
+class Gates:
+    """The gate flags of ``analyze`` and ``gate``, checked: ``thresholds`` is ``None`` when no
+    gate and no baseline is asked for (gates are then not even imported)."""
+
+    thresholds: Thresholds | None = None
+    baseline: Path | None = None
+
+
+def parse_params(items: Sequence[str]) -> dict[str, str]:
+    """``["n=8", "x=1.5"]`` to ``{"n": "8", "x": "1.5"}``; a malformed item is a usage error."""
+    params: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise fail(f"--param expects NAME=VALUE, got {item!r}")
+        params[name.strip()] = value
+    return params
+
+
+def finite_overhead(overhead: float) -> float | int:
+    """``--overhead``: finite and >= 0; an int when it is whole (reports keep integer costs)."""
+    if not 0 <= overhead < math.inf:
+        raise fail(f"--overhead must be a finite number >= 0, got {overhead}")
+    return int(overhead) if float(overhead).is_integer() else overhead
+
+
+def make_gates(
+    fail_on: str | None,
+    min_speedup: float | None,
+    max_depth: float | None,
+    max_serial_fraction: float | None,
+    baseline: Path | None,
+    max_depth_increase: float | None,
+) -> Gates:
+    """Check the gate flags and bundle them."""
+    if max_depth_increase is not None and baseline is None:
+        raise fail("--max-depth-increase needs --baseline")
+    for name, value in (("--min-speedup", min_speedup), ("--max-depth", max_depth),
+                        ("--max-serial-fraction", max_serial_fraction),
+                        ("--max-depth-increase", max_depth_increase)):  # fmt: skip
+        if value is not None and not 0 <= value < math.inf:
+            raise fail(f"{name} must be a finite number >= 0, got {value}")
+    if fail_on is None and baseline is None and (min_speedup, max_depth, max_serial_fraction) == (
+        None, None, None
+    ):  # fmt: skip
+        return Gates()
+    from .gates import Thresholds
+
+    thresholds = Thresholds(
+        fail_on=fail_on,
+        min_speedup=min_speedup,
+        max_depth=max_depth,
+        max_serial_fraction=max_serial_fraction,
+        max_depth_increase=max_depth_increase,
+    )
+    return Gates(thresholds, baseline)
+
+
+def console_width() -> int:
+    """The terminal's width when standard output is one, else :data:`PIPE_WIDTH`."""
+    return shutil.get_terminal_size((PIPE_WIDTH, 24)).columns if sys.stdout.isatty() else PIPE_WIDTH
+
+
+def wants_color(fmt: Enum, output: Path | None) -> bool:
+    """ANSI colour only for a table written to a terminal."""
+    return output is None and fmt.value == "table" and sys.stdout.isatty()
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Write the result to standard output, or to ``output`` whole (or not at all)."""
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from .output import write_atomically
+
+    try:
+        write_atomically(output, text)
+    except OSError as exc:
+        raise CommandError(
+            f"{output}: error: cannot write the output: {exc.strerror or exc}"
+        ) from None
+
+
+def analyze(
+    files: Sequence[str],
+    options: Options,
+    fmt: BatchFormat,
+    *,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    jobs: int = 1,
+    scheduler: str | None = None,
+    gates: Gates = Gates(),
+    output: Path | None = None,
+) -> ExitCode:
+    """``serialscale analyze``: one target gives one report (table, json, markdown); several
+    targets, a directory or a batch-only format give a batch."""
+    from .batch import BatchResult, analyze_batch, analyze_target, collect_targets, is_batch
+
+    targets = collect_targets(files, include, exclude)
+    if not targets:
+        raise fail("no workloads found (directories are searched for *.yaml, *.yml, *.json)")
+    color = wants_color(fmt, output)
+    if not is_batch(files) and fmt.value in OutputFormat.__members__:
+        try:  # one target: no worker, no round trip
+            report = analyze_target(targets[0], options)
+        except WorkloadError as exc:
+            raise CommandError(str(exc)) from None
+        except UsageError as exc:
+            raise fail(str(exc)) from None
+        return finish(BatchResult(results=[report]), gates, OutputFormat(fmt.value), output, color)
+    try:
+        with _progress(len(targets)) as advance:
+            result = analyze_batch(
+                targets, options, jobs=jobs, scheduler=scheduler, progress=advance
+            )
+    except UsageError as exc:
+        raise fail(str(exc)) from None
+    return finish(result, gates, fmt, output, color)
+
+
+def gate(path: Path, gates: Gates, fmt: GateFormat) -> ExitCode:
+    """``serialscale gate``: gate a saved report (validated as it is read) without analyzing."""
+    from .batch import BatchResult
+    from .report import read_reports
+
+    try:
+        reports, errors = read_reports(path)
+    except WorkloadError as exc:
+        raise CommandError(str(exc)) from None
+    return finish(BatchResult(results=reports, errors=errors), gates, fmt, None, False)
+
+
+def finish(
+    result: BatchResult, gates: Gates, fmt: Enum, output: Path | None, color: bool
+) -> ExitCode:
+    """Gate, render, write, report on stderr, and pick the exit code."""
+    from .render import Rendering, render_as
+
+    violations, comparison = _run_gates(result, gates)
+    document = result.results[0] if isinstance(fmt, OutputFormat) else result
+    rendering = Rendering(document, console_width(), color, violations, comparison)
+    emit(render_as(fmt, rendering), output)
+    for error in result.errors:
+        print(str(error), file=sys.stderr)
+    if comparison is not None:
+        _print_comparison(comparison)
+    for v in violations:
+        print(f"{v.source}: gate failed: {v.gate}: {v.workload}: {v.message}", file=sys.stderr)
+    if result.errors:
+        return ExitCode.INPUT
+    return ExitCode.GATE_FAILED if violations else ExitCode.OK
+
+
+def _run_gates(
+    result: BatchResult, gates: Gates
+) -> tuple[list[Violation], Comparison | None]:
+    if gates.thresholds is None:
+        return [], None
+    from .gates import check, check_baseline, compare
+    from .report import read_reports
+
+    violations = check(result.results, gates.thresholds)
+    if gates.baseline is None:
+        return violations, None
+    try:
+        old, _ = read_reports(gates.baseline)
+    except WorkloadError as exc:
+        raise CommandError(str(exc)) from None
+    comparison = compare(result.results, old)
+    violations += check_baseline(comparison, gates.thresholds.max_depth_increase)
+    return violations, comparison
+
+
+def _print_comparison(comparison: Comparison) -> None:
+    for c in comparison.changes:
+        if c.before != c.after:
+            print(f"{c.source}: changed: {c.describe()}", file=sys.stderr)
+    for src in comparison.new:
+        print(f"{src}: new workload (not in the baseline)", file=sys.stderr)
+    for src in comparison.removed:
+        print(f"{src}: removed (in the baseline only)", file=sys.stderr)
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr when it is a terminal and the batch is long enough."""
+    if total < PROGRESS_MIN or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("analyzing", total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def parse_predict(predict: str | None, parameter: str) -> float | None:
+    """``--predict NAME=VALUE`` for the swept ``parameter``: a finite positive size."""
+    if predict is None:
+        return None
+    name, sep, text = predict.partition("=")
+    try:
+        at = float(text)
+    except ValueError:
+        at = math.nan
+    if not sep or name.strip() != parameter or not 0 < at < math.inf:
+        raise fail(f"--predict expects {parameter}=VALUE (a positive number), got {predict!r}")
+    return at
+
+
+def scale(
+    target: str,
+    sweep: str,
+    *,
+    params: Sequence[str] = (),
+    predict: str | None = None,
+    fmt: ScaleFormat = ScaleFormat.table,
+    processors: int,
+    control: str,
+    max_steps: int,
+    output: Path | None = None,
+) -> ExitCode:
+    """``serialscale scale``: sweep a size parameter and fit how the graph grows."""
+    from .render import Rendering, render_as
+    from .scaling import parse_sweep
+    from .sweep import run_sweep
+
+    try:
+        name, values = parse_sweep(sweep)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    at = parse_predict(predict, name)
+    try:
+        result = run_sweep(
+            target, name, values, params=parse_params(params), control=control,
+            max_steps=max_steps, processors=processors, predict=at,
+        )  # fmt: skip
+    except WorkloadError as exc:
+        raise CommandError(str(exc)) from None
+    except UsageError as exc:
+        raise fail(str(exc)) from None
+    rendering = Rendering(result, console_width(), wants_color(fmt, output))
+    emit(render_as(fmt, rendering), output)
+    return ExitCode.OK
+
+
+def schema(name: str) -> ExitCode:
+    """``serialscale schema NAME``: print a JSON Schema."""
+    from .render.json_report import dumps
+    from .schema import SCHEMAS
+
+    emit(dumps(SCHEMAS[name]()), None)
+    return ExitCode.OK

@@ -1,0 +1,182 @@
+"""The declared report model: JSON, schemas and the validating reader all come from it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import msgspec
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from serialscale import analyze
+from serialscale.batch import BatchResult
+from serialscale.errors import WorkloadError
+from serialscale.render import OutputFormat, render
+from serialscale.render.batch import render_batch_json
+from serialscale.report import (
+    BatchReport,
+    ErrorEntry,
+    Report,
+    ScaleReport,
+    parse_reports,
+    read_reports,
+    to_builtins,
+)
+from serialscale.schema import SCHEMAS
+
+from .conftest import WORKLOADS, Dag, dags
+
+
+def saved(name: str = "mapreduce", **options: object) -> dict:
+    report = analyze(WORKLOADS / f"{name}.yaml", **options)  # type: ignore[arg-type]
+    return json.loads(render(report, OutputFormat.json))
+
+
+def test_json_keys_follow_the_declaration_order() -> None:
+    data = saved(detail=True)
+    fields = [f for f in Report.__struct_fields__ if f in data]
+    assert list(data) == fields
+    assert list(data)[:3] == ["schema_version", "workload", "source"]
+    assert "target" not in data and "detail" in data  # unset fields are left out
+
+
+def test_schemas_are_generated_from_the_declarations() -> None:
+    report = SCHEMAS["report"]()
+    definition = report["$defs"]["Report"]
+    assert set(definition["properties"]) == set(Report.__struct_fields__)
+    assert set(definition["properties"]["classification"]["enum"]) == {"serial", "mixed",
+                                                                        "parallel"}  # fmt: skip
+    assert set(SCHEMAS["batch"]()["$defs"]["BatchReport"]["properties"]) == set(
+        BatchReport.__struct_fields__
+    )
+    assert "class" in SCHEMAS["scale"]()["$defs"]["GrowthEntry"]["properties"]
+    assert set(SCHEMAS["scale"]()["$defs"]["ScaleReport"]["properties"]) == set(
+        ScaleReport.__struct_encode_fields__
+    )
+    for build in SCHEMAS.values():
+        jsonschema.Draft202012Validator.check_schema(build())
+
+
+def test_schema_rejects_what_the_reader_rejects() -> None:
+    validator = jsonschema.Draft202012Validator(SCHEMAS["report"]())
+    data = saved()
+    validator.validate(data)
+    for key, value in (("depth", "12"), ("classification", "sequential"), ("steps", -1)):
+        with pytest.raises(jsonschema.ValidationError):
+            validator.validate({**data, key: value})
+
+
+@settings(max_examples=40, deadline=None)
+@given(dags(max_steps=20), st.booleans(), st.sampled_from([0, 1, 0.5]))
+def test_reports_round_trip_through_their_json(dag: Dag, detail: bool, overhead) -> None:
+    from serialscale import Workload, analyze_workload
+
+    report = analyze_workload(Workload("w", dag.graph(), source="w.yaml"), detail=detail,
+                              overhead=overhead)  # fmt: skip
+    text = render(report, OutputFormat.json)
+    [again], errors = parse_reports(text.encode(), "saved.json")
+    assert again == report and errors == []
+    assert render(again, OutputFormat.json) == text
+
+
+def test_batch_documents_round_trip_with_their_errors() -> None:
+    reports = [analyze(WORKLOADS / "ci_build.yaml"), analyze(WORKLOADS / "etl_job.yaml")]
+    errors = [ErrorEntry(source="x.yaml", message="bad", line=2, column=5, step="a"),
+              ErrorEntry(source="y.py:f", message="boom", file="y.py")]  # fmt: skip
+    text = render_batch_json(BatchResult(reports, errors))
+    again, again_errors = parse_reports(text.encode(), "batch.json")
+    assert again == reports and again_errors == errors
+    assert str(again_errors[0]) == "x.yaml:2:5: error: bad (step 'a')"
+    assert str(again_errors[1]) == "y.py: error: boom"
+
+
+def _error(data: object, tmp_path: Path) -> str:
+    path = tmp_path / "saved.json"
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    with pytest.raises(WorkloadError) as info:
+        read_reports(path)
+    return str(info.value)
+
+
+def _without(data: dict, key: str) -> dict:
+    return {k: v for k, v in data.items() if k != key}
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda d: _without(d, "work"), "$: object missing required field 'work'"),
+        (lambda d: {**d, "depth": "57"}, "$.depth: expected 'int | float', got 'str'"),
+        (lambda d: {**d, "depth": None}, "$.depth: expected 'int | float', got 'null'"),
+        (lambda d: {**d, "depth": -1}, "$.depth"),
+        (lambda d: {**d, "classification": "sequential"}, "$.classification: invalid enum"),
+        (lambda d: {**d, "classification": ["serial"]}, "$.classification: expected 'str'"),
+        (lambda d: {**d, "critical_path": "a"}, "$.critical_path: expected 'array'"),
+        (lambda d: {**d, "schema_version": 2}, "unsupported report version 2"),
+        (lambda d: _without(d, "schema_version"), "unsupported report version None"),
+        (lambda d: {**d, "speedup": [{"processors": 0}]}, "$.speedup[0]"),
+        (lambda d: {**d, "recommendation": {"strategy": "x"}}, "$.recommendation"),
+        (
+            lambda d: {
+                "results": [d],
+                "errors": [{"source": 1}],
+                "summary": {},
+                "schema_version": 1,
+            },
+            "$.errors[0].source",
+        ),
+        (
+            lambda d: {"results": [{**d, "width": 1.5}], "errors": [], "schema_version": 1},
+            "$.results[0].width: expected 'int'",
+        ),
+        (lambda d: [d], "not a serialscale report"),
+    ],
+)
+def test_a_bad_saved_report_is_one_located_error(change, expected: str, tmp_path: Path) -> None:
+    message = _error(change(saved()), tmp_path)
+    assert message.startswith(str(tmp_path / "saved.json") + ":"), message
+    assert expected in message, message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "expected"),
+    [
+        ('{\n  "depth": NaN\n}', ":2:12:", "NaN and infinities are not JSON numbers"),
+        ('{"depth": Infinity}', ":1:11:", "NaN and infinities"),
+        ('{"depth": 1e400}', ":", "too large"),
+        ('{"depth": 1,\n\n  oops}', ":3:3:", "not a JSON report"),
+        ("", ":", "not a JSON report"),
+    ],
+)
+def test_json_that_does_not_parse_is_located(text: str, where: str, expected: str,
+                                             tmp_path: Path) -> None:  # fmt: skip
+    message = _error(text, tmp_path)
+    assert f"saved.json{where}" in message and expected in message, message
+
+
+def test_gate_and_baseline_reject_a_bad_report_on_one_line(tmp_path: Path, run_cli) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**saved(), "depth": "deep"}))
+    analyze_args = ["analyze", str(WORKLOADS / "ci_build.yaml"), "--baseline", str(bad)]
+    for args in (["gate", str(bad)], analyze_args):
+        result = run_cli(*args)
+        assert result.exit_code == 2
+        assert result.stdout == ""
+        assert result.stderr.count("\n") == 1 and "$.depth" in result.stderr
+        assert "internal error" not in result.stderr
+
+
+def test_batch_output_is_identical_whatever_the_jobs(tmp_path: Path, run_cli) -> None:
+    files = [str(WORKLOADS / n) for n in ("ci_build.yaml", "mapreduce.yaml", "etl_job.yaml")]
+    one = run_cli("analyze", *files, "-f", "json", "--jobs", "1")
+    two = run_cli("analyze", *files, "-f", "json", "--jobs", "2")
+    assert one.exit_code == two.exit_code == 0
+    assert one.stdout == two.stdout
+    batch = msgspec.json.decode(one.stdout, type=BatchReport)
+    classes = [r.classification for r in batch.results]
+    assert to_builtins(batch.summary) == {"analyzed": 3, "errors": 0, **{
+        c: classes.count(c) for c in ("serial", "mixed", "parallel")}}  # fmt: skip
