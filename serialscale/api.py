@@ -10,7 +10,7 @@ from .analysis import analyze_workload
 from .defaults import DEFAULT_PROCESSORS
 from .model import Workload
 from .report import Report
-from .sources import load_workload, trace_function
+from .sources import load_workload
 
 
 def analyze(
@@ -30,4 +30,6 @@ def analyze_function(fn: Callable[..., Any], /, **params: Any) -> Report:
     the CLI renders for ``serialscale analyze file.py:fn``). For ``--control strict`` or other
     processor counts, use :func:`trace_function` and :func:`analyze_workload`.
     """
+    from .sources.python_source import trace_function  # the tracer only when it is used
+
     return analyze_workload(trace_function(fn, params))

@@ -207,9 +207,7 @@ def _run_processes(
     return [o for o in outcomes if o is not None]
 
 
-def _run_dask(
-    targets: Sequence[str], options: Options, address: str
-) -> list[Outcome]:
+def _run_dask(targets: Sequence[str], options: Options, address: str) -> list[Outcome]:
     try:
         from distributed import Client
     except ImportError:

@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from operator import itemgetter
 
 from .graph import Cost
-from .report import Recommendation, SpeedupRow
+from .report import Classification, Recommendation, SpeedupRow, Strategy
 
 SERIAL_CEILING = 2.0
 PARALLEL_EFFICIENCY = 0.5
@@ -41,8 +41,9 @@ KNEE_FRACTION = 0.9
 FOCUS_STEPS = 3
 
 
-
-def classify(speedup_ceiling: float | None, speedup: list[SpeedupRow], processors: int) -> str:
+def classify(
+    speedup_ceiling: float | None, speedup: list[SpeedupRow], processors: int
+) -> Classification:
     """``classification``: ``serial``, ``mixed`` or ``parallel`` (bands in the module docstring)."""
     if speedup_ceiling is None or speedup_ceiling < SERIAL_CEILING:
         return "serial"
@@ -65,7 +66,7 @@ def knee(speedup: list[SpeedupRow]) -> int:
 
 
 def recommend(
-    classification: str,
+    classification: Classification,
     speedup_ceiling: float | None,
     speedup: list[SpeedupRow],
     critical_costs: Iterable[tuple[str, Cost]],
@@ -77,6 +78,7 @@ def recommend(
     """
     procs = knee(speedup)
     expected = _row(speedup, procs).simulated
+    strategy: Strategy
     if classification == "parallel":
         strategy = "parallel-leaning"
     elif classification == "serial":

@@ -199,9 +199,7 @@ def finish(
     return ExitCode.GATE_FAILED if violations else ExitCode.OK
 
 
-def _run_gates(
-    result: BatchResult, gates: Gates
-) -> tuple[list[Violation], Comparison | None]:
+def _run_gates(result: BatchResult, gates: Gates) -> tuple[list[Violation], Comparison | None]:
     if gates.thresholds is None:
         return [], None
     from .gates import check, check_baseline, compare

@@ -192,10 +192,10 @@ def _check_csr(n: int, ptr: array, idx: array) -> None:
 
 def _dedupe(n: int, pred_ptr: array, pred_idx: array) -> tuple[array, array]:
     """Drop repeated needs within each step's list, keeping the first (pure Python)."""
-    rows = [pred_idx[pred_ptr[i] : pred_ptr[i + 1]] for i in range(n)]
-    if all(len(set(r)) == len(r) for r in rows):
+    slices = [pred_idx[pred_ptr[i] : pred_ptr[i + 1]] for i in range(n)]
+    if all(len(set(r)) == len(r) for r in slices):
         return pred_ptr, pred_idx
-    rows = [list(dict.fromkeys(r)) for r in rows]
+    rows = [list(dict.fromkeys(r)) for r in slices]
     ptr = array("q", [0])
     ptr.extend(accumulate(map(len, rows)))
     return ptr, array("q", chain.from_iterable(rows))

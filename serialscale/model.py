@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .graph import Graph
 
@@ -17,7 +18,8 @@ class Workload:
         source: where it came from (a path, ``-`` for standard input, or a target).
         description: free text from the file.
         unit: label for costs (``minutes``, ``ops``), shown in reports.
-        extra: source-specific facts added to the report (``params``, ``target``...).
+        extra: source-specific facts added to the report: keyword arguments of
+            :class:`~serialscale.report.Report` (``params``, ``target``, ``notes``...).
     """
 
     name: str
@@ -25,4 +27,4 @@ class Workload:
     source: str | None = None
     description: str | None = None
     unit: str | None = None
-    extra: dict[str, object] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)

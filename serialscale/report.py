@@ -32,15 +32,15 @@ disappears; adding keys does not change it. History:
 
 # No ``from __future__ import annotations``: msgspec reads these annotations at run time.
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Final, Literal, get_args
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType, field
 
 from .errors import Location, WorkloadError
 
-SCHEMA_VERSION = 1
-SCALE_SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
+SCALE_SCHEMA_VERSION: Final = 1
 
 Classification = Literal["serial", "mixed", "parallel"]
 #: The classes, from the most serial up (gates compare by this order).

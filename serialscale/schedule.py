@@ -131,7 +131,7 @@ def speedup_table(
     w, d = metrics.work, metrics.depth
     counts = processor_counts(metrics.width, processors)
     # Every (P, overhead) pair that needs a simulation, run at once (threads for the kernels).
-    wanted = [(p, 0) for p in counts if 1 < p < metrics.width]
+    wanted: list[tuple[int, Cost]] = [(p, 0) for p in counts if 1 < p < metrics.width]
     if overhead:
         wanted += [(p, overhead) for p in counts if p > 1]
     fast = kernels.select()

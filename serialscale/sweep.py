@@ -30,7 +30,8 @@ def run_sweep(
     if parameter in others:
         raise UsageError(f"'{parameter}' is swept; do not also pass it with --param")
     points: list[ScalePoint] = []
-    name, source = target, target
+    name: str = target
+    source: str | None = target
     for value in sorted(set(values)):
         try:
             workload = load_target(target, {**others, parameter: str(value)}, control, max_steps)

@@ -387,3 +387,37 @@ def test_traced_values_pickle_and_copy_with_their_step() -> None:
     for twin in (pickle.loads(pickle.dumps(t)), copy.copy(t), copy.deepcopy(t)):
         assert type(twin) is Traced
         assert (twin.value, twin.node) == ([1, 2], 5)
+
+
+def test_traces_in_two_threads_do_not_cross() -> None:
+    """The active recorder is a ContextVar: each thread records only its own operations."""
+    import threading
+
+    import serialscale as ss
+
+    def chain(n: int = 1):
+        x = ss.input(1)
+        for _ in range(n):
+            x = x + 1
+        return x
+
+    barrier = threading.Barrier(2)
+    results: dict[int, int] = {}
+
+    def worker(n: int) -> None:
+        def f(n: int = n):
+            x = ss.input(0)
+            barrier.wait()  # both traces are active at once from here on
+            for _ in range(n):
+                x = x + 1
+            return x
+
+        results[n] = ss.analyze_function(f).steps
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in (300, 700)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == {300: 300, 700: 700}
+    assert chain(5) == 6  # outside a trace: plain values

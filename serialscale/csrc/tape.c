@@ -193,7 +193,7 @@ typedef struct {
 
 static PyTypeObject ValueType;
 static PyTypeObject *traced_type; /* trace.values.Traced, set by setup() */
-static PyObject *active;          /* trace.values._active, the stack of recorders */
+static PyObject *active;          /* trace.values._active, a ContextVar: the recorder or None */
 
 enum {
     OP_ADD, OP_SUB, OP_MUL, OP_TRUEDIV, OP_FLOORDIV, OP_MOD, OP_POW, OP_AND, OP_OR, OP_XOR,
@@ -245,10 +245,11 @@ static inline int lasti_of(PyFrameObject *frame) {
 /* Wrap `value` (a new reference, stolen) as the result of operation `op` on steps x and y. */
 static PyObject *record(PyObject *value, int op, Py_ssize_t x, Py_ssize_t y) {
     if (!active || !traced_type) return value; /* setup() not called: nothing records */
-    Py_ssize_t depth = PyList_GET_SIZE(active);
-    if (depth == 0) return value;
-    PyObject *rec = PyList_GET_ITEM(active, depth - 1);
-    if (!PyObject_TypeCheck(rec, &TapeType)) return value; /* cannot happen: checked at setup */
+    PyObject *rec;
+    if (PyContextVar_Get(active, Py_None, &rec) < 0) goto fail;
+    /* a borrowed view is enough: the context holding the recorder outlives this call */
+    Py_DECREF(rec);
+    if (rec == Py_None || !PyObject_TypeCheck(rec, &TapeType)) return value;
     Tape *tape = (Tape *)rec;
     if (tape->paused) return value;
     PyFrameObject *frame = PyEval_GetFrame(); /* the user's frame: C slots push none */
@@ -407,7 +408,8 @@ static PyTypeObject ValueType = {
 /* setup(traced_type, active): where results go and where the recorders are. */
 static PyObject *setup(PyObject *self, PyObject *args) {
     PyObject *type, *stack;
-    if (!PyArg_ParseTuple(args, "O!O!", &PyType_Type, &type, &PyList_Type, &stack)) return NULL;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyType_Type, &type, &PyContextVar_Type, &stack))
+        return NULL;
     if (!PyType_IsSubtype((PyTypeObject *)type, &ValueType)) {
         PyErr_SetString(PyExc_TypeError, "setup: the traced type must derive from Value");
         return NULL;
@@ -420,7 +422,7 @@ static PyObject *setup(PyObject *self, PyObject *args) {
 }
 
 static PyMethodDef methods[] = {
-    {"setup", setup, METH_VARARGS, "Register the Traced class and the stack of recorders."},
+    {"setup", setup, METH_VARARGS, "Register the Traced class and the ContextVar of the active recorder."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -23,7 +23,7 @@ _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 ALIAS_LIMIT = 10_000
 
 
-class _FastLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _FastLoader(_BaseLoader):
     """libyaml's safe loader, refusing duplicate keys."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:

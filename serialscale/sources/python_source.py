@@ -54,7 +54,7 @@ def load_function(target: str) -> Callable[..., Any]:
         obj = getattr(obj, part)
     if not callable(obj):
         raise WorkloadError(f"'{func_path}' is a {type(obj).__name__}, not a function", where)
-    return obj  # type: ignore[no-any-return]
+    return obj
 
 
 def _import_file(path: Path, target: str) -> Any:

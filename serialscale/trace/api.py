@@ -111,9 +111,9 @@ class Trace:
 def run_traced(fn: Callable[..., Any], params: dict[str, Any], control: str = "dataflow") -> Trace:
     """Call ``fn(**params)`` once with a fresh recorder active; exceptions propagate."""
     recorder = Recorder(control)
-    _active.append(recorder)
+    token = _active.set(recorder)
     try:
         result = fn(**params)
     finally:
-        _active.pop()
+        _active.reset(token)
     return Trace(recorder, result)

@@ -51,6 +51,10 @@ class PyTape:
             self.flush()  # the recorder's: moves the steps into its arrays
         return step
 
+    def flush(self) -> None:
+        """Move the pending steps into the recorder's arrays (the recorder overrides it)."""
+        raise NotImplementedError
+
     def take_pending(self) -> tuple[bytes, bytes, bytes]:
         """The pending steps as machine int32 sites and int64 predecessors; cleared."""
         pending = self.pending

@@ -15,16 +15,19 @@ import math
 import operator
 import sys
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from .recorder import COMPILED, FLUSH_STEPS, NO_STEP, Recorder
 
-_active: list[Recorder] = []
+#: The recorder of the innermost traced run in this thread or task (``None`` outside one): a
+#: ContextVar, so traces in two threads (or two asyncio tasks) never record into each other.
+_active: ContextVar[Recorder | None] = ContextVar("serialscale_recorder", default=None)
 
 
 def current() -> Recorder | None:
     """The recorder of the innermost traced run, or ``None`` outside one."""
-    return _active[-1] if _active else None
+    return _active.get()
 
 
 class PyValue:
@@ -125,10 +128,8 @@ def _binary(name: str, fn: Callable[[Any, Any], Any]) -> tuple[Callable, Callabl
         else:
             value = fn(self.value, other)
             y = NO_STEP
-        if not _active:
-            return value
-        rec = _active[-1]
-        if rec.paused:
+        rec = current()
+        if rec is None or rec.paused:
             return value
         frame = _getframe(1)
         site = rec.sites.get((name, id(frame.f_code), frame.f_lasti))
@@ -160,12 +161,13 @@ def _binary(name: str, fn: Callable[[Any, Any], Any]) -> tuple[Callable, Callabl
 def _one_step(name: str, value: Any, node: int) -> Any:
     """``value`` as made by operation ``name`` on the value of step ``node`` (the only traced
     operand): a new step when a recorder is on, else ``value`` itself."""
-    if not _active or _active[-1].paused:
+    rec = current()
+    if rec is None or rec.paused:
         return value
     out = _new(Traced)
     out.value = value
     # the user's frame: 0 is this function, 1 the operator method that called it
-    out.node = _active[-1].binary(name, node, NO_STEP, _getframe(2))
+    out.node = rec.binary(name, node, NO_STEP, _getframe(2))
     return out
 
 
@@ -198,10 +200,12 @@ else:
     for _name, _fn in _COMPARE.items():
         setattr(PyValue, f"__{_name}__", _binary(_name, _fn)[0])
 
-for _name, _fn in {"neg": operator.neg, "pos": operator.pos, "abs": abs,
-                   "invert": operator.invert, "floor": math.floor, "ceil": math.ceil,
-                   "trunc": math.trunc}.items():  # fmt: skip
-    setattr(Traced, f"__{_name}__", _unary(_name, _fn))
+_UNARY: dict[str, Callable[[Any], Any]] = {
+    "neg": operator.neg, "pos": operator.pos, "abs": abs, "invert": operator.invert,
+    "floor": math.floor, "ceil": math.ceil, "trunc": math.trunc,
+}  # fmt: skip
+for _name, _one in _UNARY.items():
+    setattr(Traced, f"__{_name}__", _unary(_name, _one))
 
 
 def _divmod(self: Traced, other: Any) -> Any:
@@ -231,6 +235,6 @@ def _round(self: Traced, ndigits: Any = None) -> Any:
     return Traced(value, rec.binary("round", self.node, NO_STEP))
 
 
-Traced.__divmod__ = _divmod  # type: ignore[attr-defined]
-Traced.__rdivmod__ = _rdivmod  # type: ignore[attr-defined]
-Traced.__round__ = _round  # type: ignore[attr-defined]
+setattr(Traced, "__divmod__", _divmod)  # noqa: B010 (set after the class, like the rest)
+setattr(Traced, "__rdivmod__", _rdivmod)  # noqa: B010
+setattr(Traced, "__round__", _round)  # noqa: B010
