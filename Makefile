@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 EXAMPLE ?= workloads/ci_build.yaml
 
-.PHONY: run test lint golden bench clean
+.PHONY: run test lint golden bench sanitize clean
 
 $(STAMP): pyproject.toml setup.py $(wildcard serialscale/csrc/*.c serialscale/csrc/*.h)
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,25 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m compileall -q serialscale
 	$(BIN)/python benchmarks/run.py
+
+# The test suite against the C kernels and tracer built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (any report aborts the run). The build goes into a copy of the
+# tracked files under build/sanitize, so the venv's own kernels are left alone; the copy's
+# folder comes first on sys.path, so its sanitized extensions are the ones the tests load.
+# PYTHONMALLOC=malloc: Python objects and buffers get their own malloc blocks, which ASan
+# guards (pymalloc arenas would hide overruns).
+SAN_DIR := build/sanitize
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
+sanitize: $(STAMP)
+	$(BIN)/python -m pip install --quiet "setuptools>=77"
+	rm -rf $(SAN_DIR) && mkdir -p $(SAN_DIR)
+	git ls-files -z | xargs -0 cp --parents -t $(SAN_DIR)
+	cd $(SAN_DIR) && CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
+		$(CURDIR)/$(BIN)/python setup.py -q build_ext --inplace 2>&1 | grep -v "^running\|warning: " || true
+	test -n "$$(ls $(SAN_DIR)/serialscale/_kernels*.so)" && test -n "$$(ls $(SAN_DIR)/serialscale/trace/_tape*.so)"
+	cd $(SAN_DIR) && LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
+		PYTHONMALLOC=malloc ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		SERIALSCALE_EXPECT_SANITIZED=1 $(CURDIR)/$(BIN)/python -m pytest -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

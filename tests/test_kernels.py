@@ -368,3 +368,14 @@ def test_integer_costs_past_two_to_the_53_simulate_exactly() -> None:
     assert slow == fast
     for row in json.loads(fast)["speedup"]:
         assert row["guaranteed"] <= row["simulated"] <= row["upper"]
+
+
+@pytest.mark.skipif(os.environ.get("SERIALSCALE_EXPECT_SANITIZED") != "1", reason="make sanitize")
+def test_make_sanitize_loads_the_sanitized_build() -> None:
+    """Under ``make sanitize`` the kernels the suite loads are the sanitized copies."""
+    from pathlib import Path
+
+    from serialscale.trace import recorder
+
+    assert "build/sanitize" in Path(kernels._compiled.__file__).as_posix()
+    assert recorder.COMPILED

@@ -4,8 +4,8 @@
 
 /* json_duplicate_key(data) -> byte offset of the first key repeated within one JSON object,
  * -1 when there is none, -2 when the scan gives up (an object with more than MAX_KEYS keys,
- * or text that is not JSON: the caller then takes the slow, fully checked path). Keys are
- * compared as raw bytes, escapes included. */
+ * a key written with escapes, or text that is not JSON: the caller then takes the slow,
+ * fully checked path). Keys are compared as raw bytes. */
 #define MAX_KEYS 64
 #define MAX_DEPTH 1000
 typedef struct {
@@ -46,9 +46,20 @@ PyObject *k_json_duplicate_key(PyObject *self, PyObject *args) {
             if (depth > 0 && stack[depth - 1].is_object) stack[depth - 1].expect_key = 1;
         } else if (c == '"') {
             Py_ssize_t start = i + 1, j = start;
-            while (j < n && p[j] != '"') j += (p[j] == '\\') ? 2 : 1;
+            int escaped = 0;
+            while (j < n && p[j] != '"') {
+                if (p[j] == '\\') {
+                    escaped = 1;
+                    j += 2;
+                } else {
+                    j++;
+                }
+            }
             if (j >= n) { result = -2; break; }
             if (depth > 0 && stack[depth - 1].is_object && stack[depth - 1].expect_key) {
+                /* a key written with escapes ("\u0069d" is "id"): raw bytes cannot tell, so
+                 * give up and let the checked path compare decoded keys */
+                if (escaped) { result = -2; break; }
                 Frame *f = &stack[depth - 1];
                 Py_ssize_t len = j - start;
                 for (Py_ssize_t k = 0; k < f->nkeys; k++) {

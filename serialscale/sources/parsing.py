@@ -9,7 +9,9 @@ for located errors.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
+from json.decoder import scanstring  # type: ignore[attr-defined]  # (untyped in typeshed)
 from typing import Any
 
 import yaml
@@ -140,9 +142,16 @@ def _parse_json(text: str, source: str) -> Any:
             f"JSON syntax error: {exc.msg}", Location(source, exc.lineno, exc.colno)
         ) from None
     except _DuplicateJsonKey as exc:
+        found = _repeated_json_key(text)
+        if found is None:  # cannot happen: json saw the repeat
+            message = f"duplicate key '{exc.key}' in one object"
+            raise WorkloadError(message, Location(source)) from None
+        second, first = found
+        line, column = _line_column(text, second)
         raise WorkloadError(
-            f"duplicate key '{exc.key}' in one object",
-            Location(source, _json_key_line(text, exc.key)),
+            f"duplicate key '{exc.key}' in one object (first at line "
+            f"{_line_column(text, first)[0]})",
+            Location(source, line, column),
         ) from None
     except RecursionError:
         raise WorkloadError("input is nested too deeply", Location(source)) from None
@@ -153,12 +162,45 @@ class _DuplicateJsonKey(Exception):
         self.key = key
 
 
-def _json_key_line(text: str, key: str) -> int | None:
-    """Line of the second occurrence of ``"key":`` in an object (best effort)."""
-    needle = json.dumps(key)
-    first = text.find(needle)
-    second = text.find(needle, first + 1) if first >= 0 else -1
-    return text.count("\n", 0, second) + 1 if second >= 0 else None
+_JSON_STRUCTURE = re.compile(r'[{}\[\],"]')
+
+
+def _repeated_json_key(text: str) -> tuple[int, int] | None:
+    """Offsets of the first key repeated within one object, and of its first occurrence.
+
+    Keys are compared decoded (``"\\u0069d"`` is ``"id"``), in the object they belong to.
+    Runs only on the error path, on text that already parsed.
+    """
+    keys: list[dict[str, int] | None] = []  # per open container: an object's keys, or None
+    expect_key: list[bool] = []
+    match = _JSON_STRUCTURE.search(text)
+    while match:
+        i = match.start()
+        c = text[i]
+        end = i + 1
+        if c in "{[":
+            keys.append({} if c == "{" else None)
+            expect_key.append(c == "{")
+        elif c in "}]":
+            keys.pop()
+            expect_key.pop()
+        elif c == ",":
+            expect_key[-1] = keys[-1] is not None
+        else:  # a string: a key when an object expects one
+            value, end = scanstring(text, i + 1)
+            seen = keys[-1] if keys else None
+            if seen is not None and expect_key[-1]:
+                if value in seen:
+                    return i, seen[value]
+                seen[value] = i
+                expect_key[-1] = False
+        match = _JSON_STRUCTURE.search(text, end)
+    return None
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 class Locator:

@@ -40,6 +40,7 @@ TOP_KEYS = ("name", "description", "unit", "params", "steps")
 STEP_KEYS = ("id", "cost", "needs")
 STEP_KEYS_SET = frozenset(STEP_KEYS)
 DEFAULT_COST = 1
+_NAME_TYPES = frozenset((str, OptionalNeed))
 _GET_ID = operator.methodcaller("get", "id")
 _GET_COST = operator.methodcaller("get", "cost", DEFAULT_COST)
 _GET_NEEDS = operator.methodcaller("get", "needs")
@@ -331,7 +332,12 @@ class _Validator:
         index = dict(zip(ids, range(len(ids)), strict=True))
         if len(index) != len(ids):
             self.duplicate_id(ids)
-        resolved = list(map(index.get, chain.from_iterable(raw_needs)))
+        flat = list(chain.from_iterable(raw_needs))
+        # Only names can be looked up in bulk (a list or a mapping is not even hashable); any
+        # other need sends the rows to the step-by-step path, which says what is wrong.
+        resolved: list[int | None] = (
+            list(map(index.get, flat)) if set(map(type, flat)) <= _NAME_TYPES else [None]
+        )
         lengths: Iterable[int] = map(len, raw_needs)
         if None in resolved:
             rows = [
