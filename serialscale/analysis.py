@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import math
 import operator
 from collections.abc import Sequence
 from itertools import compress, repeat, starmap
@@ -11,7 +12,7 @@ from msgspec import UNSET
 
 from .classify import classify, recommend
 from .defaults import DEFAULT_PROCESSORS
-from .errors import UsageError
+from .errors import Location, UsageError, WorkloadError
 from .gcpause import gc_paused
 from .graph import Cost, Graph
 from .metrics import Metrics, compute_metrics
@@ -36,6 +37,14 @@ def near_critical(slack: Sequence[Cost], count: int) -> list[int]:
     )
 
 
+def _finite_total(costs: Sequence[Cost], extra: float) -> bool:
+    """Whether ``sum(costs) + extra`` is a finite float (``fsum`` raises on overflow)."""
+    try:
+        return math.isfinite(math.fsum((math.fsum(costs), extra)))
+    except OverflowError:
+        return False
+
+
 def analyze_workload(
     workload: Workload,
     *,
@@ -52,6 +61,16 @@ def analyze_workload(
         raise UsageError(f"processors must be at least 1, got {processors}")
     if not overhead >= 0 or overhead != overhead or overhead == float("inf"):
         raise UsageError(f"overhead must be a finite number >= 0, got {overhead}")
+    graph = workload.graph
+    # Every time in the report is at most work + steps * overhead: when that is finite, no
+    # sum of floats can overflow to infinity (integers are exact and never overflow).
+    exact = graph.integral and isinstance(overhead, int)
+    if not exact and not _finite_total(graph.costs, graph.n * float(overhead)):
+        what = "the costs" if not overhead else "the costs and --overhead"
+        raise WorkloadError(
+            f"{what} add up to more than the largest float (about 1.8e308); use smaller units",
+            Location(workload.source),
+        )
     with gc_paused():  # the report's per-step and per-segment records: no cycles among them
         return _analyze(workload, processors, overhead, detail)
 

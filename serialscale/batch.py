@@ -18,10 +18,11 @@ from typing import Literal
 from msgspec import UNSET
 
 from .analysis import analyze_workload
-from .defaults import DEFAULT_MAX_STEPS, DEFAULT_PROCESSORS
+from .defaults import DEFAULT_PROCESSORS
 from .errors import UsageError, WorkloadError
+from .limits import DEFAULT_LIMITS, Limits
 from .report import CLASSES, BatchReport, ErrorEntry, Report, Summary
-from .sources import load_target
+from .sources import load_target, looks_like_function
 
 WORKLOAD_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -38,7 +39,10 @@ class Options:
     detail: bool = False
     params: tuple[tuple[str, str], ...] = ()
     control: str = "dataflow"
-    max_steps: int = DEFAULT_MAX_STEPS
+    limits: Limits = DEFAULT_LIMITS
+    #: Run traced functions in a child process (the command line does; see
+    #: :mod:`serialscale.sources.isolation`).
+    isolate: bool = False
 
 
 @dataclass
@@ -116,8 +120,20 @@ def _selected(target: str, relative: str, include: Sequence[str], exclude: Seque
 
 
 def analyze_target(target: str, options: Options) -> Report:
-    """Load and analyze one target; input problems raise :class:`WorkloadError`."""
-    workload = load_target(target, dict(options.params), options.control, options.max_steps)
+    """Load and analyze one target; input problems raise :class:`WorkloadError`.
+
+    With ``options.isolate``, a traced function runs in a child process: whatever it does
+    (exit, print, crash, run past ``--timeout``) ends as a :class:`WorkloadError`.
+    """
+    if options.isolate and looks_like_function(target):
+        from .sources.isolation import run_isolated
+
+        return run_isolated(lambda: _analyze_here(target, options), target, options.limits.timeout)
+    return _analyze_here(target, options)
+
+
+def _analyze_here(target: str, options: Options) -> Report:
+    workload = load_target(target, dict(options.params), options.control, options.limits)
     return analyze_workload(
         workload,
         processors=options.processors,

@@ -9,9 +9,15 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+import typer.exceptions
 
 from . import __version__, commands
-from .defaults import DEFAULT_MAX_STEPS, DEFAULT_PROCESSORS
+from .defaults import (
+    DEFAULT_MAX_DEPENDENCIES,
+    DEFAULT_MAX_OPS,
+    DEFAULT_MAX_STEPS,
+    DEFAULT_PROCESSORS,
+)
 from .errors import ExitCode
 from .formats import BatchFormat, GateFormat, ScaleFormat
 
@@ -70,8 +76,23 @@ ControlOption = Annotated[
     typer.Option("--control", help="Traced functions: dataflow ignores branches; strict makes "
                  "later steps need the latest branch."),
 ]  # fmt: skip
-MaxStepsOption = Annotated[
-    int, typer.Option("--max-steps", min=1, help="Largest expansion of a template.")
+MaxStepsOption = Annotated[int, typer.Option(
+    "--max-steps", help="Most steps a workload may have (templates included).",
+    rich_help_panel="Limits")]  # fmt: skip
+MaxDepsOption = Annotated[int, typer.Option(
+    "--max-dependencies", help="Most dependencies a workload may have (after expansion).",
+    rich_help_panel="Limits")]  # fmt: skip
+MaxInputOption = Annotated[str, typer.Option(
+    "--max-input-size", help="Largest input read: bytes, or with K, M, G (default 1G).",
+    rich_help_panel="Limits")]  # fmt: skip
+MaxOpsOption = Annotated[int, typer.Option(
+    "--max-ops", help="Most operations a traced function may record.",
+    rich_help_panel="Limits")]  # fmt: skip
+TimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout", help="Stop a traced function after SECONDS.", rich_help_panel="Limits"
+    ),
 ]
 ParamOption = Annotated[
     list[str] | None,
@@ -140,6 +161,10 @@ def analyze(
     param: ParamOption = None,
     control: ControlOption = ControlMode.dataflow,
     max_steps: MaxStepsOption = DEFAULT_MAX_STEPS,
+    max_dependencies: MaxDepsOption = DEFAULT_MAX_DEPENDENCIES,
+    max_input_size: MaxInputOption = "1G",
+    max_ops: MaxOpsOption = DEFAULT_MAX_OPS,
+    timeout: TimeoutOption = None,
     include: Annotated[
         list[str] | None,
         typer.Option(
@@ -158,7 +183,7 @@ def analyze(
     ] = None,
     jobs: Annotated[
         int,
-        typer.Option("--jobs", "-j", min=1, help="Worker processes.", rich_help_panel="Batch"),
+        typer.Option("--jobs", "-j", help="Worker processes.", rich_help_panel="Batch"),
     ] = 1,
     scheduler: Annotated[
         str | None,
@@ -182,13 +207,16 @@ def analyze(
     def run() -> ExitCode:
         gates = commands.make_gates(_value(fail_on), min_speedup, max_depth,
                                     max_serial_fraction, baseline, max_depth_increase)  # fmt: skip
+        limits = commands.make_limits(max_steps, max_dependencies, max_input_size, max_ops,
+                                      timeout)  # fmt: skip
         options = Options(
             processors=processors,
             overhead=commands.finite_overhead(overhead),
             detail=detail,
             params=tuple(commands.parse_params(param or []).items()),
             control=control.value,
-            max_steps=max_steps,
+            limits=limits,
+            isolate=True,
         )
         return commands.analyze(files, options, fmt, include=include or [],
                                 exclude=exclude or [], jobs=jobs, scheduler=scheduler,
@@ -254,12 +282,17 @@ def scale(
     processors: ProcessorsOption = DEFAULT_PROCESSORS,
     control: ControlOption = ControlMode.dataflow,
     max_steps: MaxStepsOption = DEFAULT_MAX_STEPS,
+    max_dependencies: MaxDepsOption = DEFAULT_MAX_DEPENDENCIES,
+    max_input_size: MaxInputOption = "1G",
+    max_ops: MaxOpsOption = DEFAULT_MAX_OPS,
+    timeout: TimeoutOption = None,
     output: OutputOption = None,
 ) -> None:
     """Sweep a size parameter: does depth grow like a constant, a log, or a polynomial?"""
     _exit(lambda: commands.scale(
         target, sweep, params=param or [], predict=predict, fmt=fmt, processors=processors,
-        control=control.value, max_steps=max_steps, output=output))  # fmt: skip
+        control=control.value, output=output, limits=commands.make_limits(
+            max_steps, max_dependencies, max_input_size, max_ops, timeout)))  # fmt: skip
 
 
 def _value(choice: Enum | None) -> str | None:
@@ -278,13 +311,21 @@ def _exit(command: Callable[[], ExitCode]) -> NoReturn:
 
 
 def main() -> None:
-    """Run the command line. A bug never shows users a traceback: one line, exit 2."""
+    """Run the command line. A bug never shows users a traceback: one line, exit 2. Ctrl-C
+    ends it with exit code 130, as shells expect."""
     try:
-        app(standalone_mode=True)
-    except Exception as exc:  # typer.Exit and click's own errors never get here
+        code = app(standalone_mode=False)
+    except typer.exceptions.TyperException as exc:  # a usage error: click's message, exit 2
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(getattr(exc, "exit_code", ExitCode.INPUT))
+    except (typer.Abort, KeyboardInterrupt):
+        print("serialscale: interrupted", file=sys.stderr)
+        sys.exit(ExitCode.INTERRUPTED)
+    except Exception as exc:
         name = type(exc).__name__
         print(f"serialscale: internal error: {name}: {exc} (please report it)", file=sys.stderr)
         sys.exit(ExitCode.INPUT)
+    sys.exit(code if isinstance(code, int) else ExitCode.OK)
 
 
 def run() -> NoReturn:
@@ -306,9 +347,10 @@ def run() -> NoReturn:
         print(code, file=sys.stderr)
         code = 1
     status = code if isinstance(code, int) else 0
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except OSError:  # e.g. a closed pipe: the interpreter would also report failure
-        status = status or 120
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # a closed pipe: the result did not arrive
+            status = status or ExitCode.INPUT
     os._exit(status)

@@ -8,7 +8,9 @@ used wrongly, else 1 when a gate failed, else 0.
 
 from __future__ import annotations
 
+import errno
 import math
+import os
 import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -16,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from .errors import ExitCode, UsageError, WorkloadError
 from .formats import BatchFormat, GateFormat, OutputFormat, ScaleFormat
@@ -24,6 +26,7 @@ from .formats import BatchFormat, GateFormat, OutputFormat, ScaleFormat
 if TYPE_CHECKING:
     from .batch import BatchResult, Options
     from .gates import Comparison, Thresholds, Violation
+    from .limits import Limits
 
 # The engine, the renderers and rich are imported inside the functions that use them, so
 # that `serialscale --version` and small analyses start fast.
@@ -61,6 +64,41 @@ def parse_params(items: Sequence[str]) -> dict[str, str]:
             raise fail(f"--param expects NAME=VALUE, got {item!r}")
         params[name.strip()] = value
     return params
+
+
+#: ``--jobs`` above this is surely a typo (and would ask the system for that many processes).
+MAX_JOBS = 1024
+_SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(text: str) -> int:
+    """``--max-input-size``: bytes, or a number with K, M, G or T (powers of 1024)."""
+    raw = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = raw[-1:] if raw[-1:] in _SIZE_UNITS else ""
+    number = raw[: len(raw) - len(unit)]
+    try:
+        value = float(number) * _SIZE_UNITS[unit]
+    except ValueError:
+        value = math.nan
+    if not 1 <= value < 2**62:
+        raise fail(f"--max-input-size expects a size such as 1G, 500M or 1000000, got {text!r}")
+    return int(value)
+
+
+def make_limits(
+    max_steps: int, max_dependencies: int, max_input_size: str, max_ops: int,
+    timeout: float | None,
+) -> Limits:  # fmt: skip
+    """Check the limit flags and bundle them."""
+    from .limits import Limits
+
+    for name, value in (("--max-steps", max_steps), ("--max-dependencies", max_dependencies),
+                        ("--max-ops", max_ops)):  # fmt: skip
+        if not 1 <= value < 2**62:
+            raise fail(f"{name} must be a positive integer, got {value}")
+    if timeout is not None and not 0 < timeout < math.inf:
+        raise fail(f"--timeout must be a positive number of seconds, got {timeout}")
+    return Limits(max_steps, max_dependencies, parse_size(max_input_size), max_ops, timeout)
 
 
 def finite_overhead(overhead: float) -> float | int:
@@ -104,19 +142,35 @@ def make_gates(
 
 def console_width() -> int:
     """The terminal's width when standard output is one, else :data:`PIPE_WIDTH`."""
-    return shutil.get_terminal_size((PIPE_WIDTH, 24)).columns if sys.stdout.isatty() else PIPE_WIDTH
+    return shutil.get_terminal_size((PIPE_WIDTH, 24)).columns if _tty(sys.stdout) else PIPE_WIDTH
 
 
 def wants_color(fmt: Enum, output: Path | None) -> bool:
     """ANSI colour only for a table written to a terminal."""
-    return output is None and fmt.value == "table" and sys.stdout.isatty()
+    return output is None and fmt.value == "table" and _tty(sys.stdout)
+
+
+def _tty(stream: TextIO | None) -> bool:
+    """Whether ``stream`` is an open terminal (a closed standard stream is ``None``)."""
+    try:
+        return stream is not None and stream.isatty()
+    except (OSError, ValueError):
+        return False
 
 
 def emit(text: str, output: Path | None) -> None:
     """Write the result to standard output, or to ``output`` whole (or not at all)."""
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    if output is None or str(output) == "-":
+        try:
+            if sys.stdout is None:  # started with standard output closed
+                raise OSError(errno.EBADF, "standard output is closed")
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except (OSError, ValueError) as exc:
+            _silence_stdout()
+            reason = getattr(exc, "strerror", None) or str(exc)
+            message = f"error: cannot write the result to standard output: {reason}"
+            raise CommandError(message) from None
         return
     from .output import write_atomically
 
@@ -126,6 +180,17 @@ def emit(text: str, output: Path | None) -> None:
         raise CommandError(
             f"{output}: error: cannot write the output: {exc.strerror or exc}"
         ) from None
+
+
+def _silence_stdout() -> None:
+    """After a failed write to stdout (a closed pipe), send what is left to /dev/null, so the
+    interpreter's last flush does not fail again with a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    except OSError:
+        pass
 
 
 def analyze(
@@ -144,6 +209,8 @@ def analyze(
     targets, a directory or a batch-only format give a batch."""
     from .batch import BatchResult, analyze_batch, analyze_target, collect_targets, is_batch
 
+    if not 1 <= jobs <= MAX_JOBS:
+        raise fail(f"--jobs must be between 1 and {MAX_JOBS}, got {jobs}")
     targets = collect_targets(files, include, exclude)
     if not targets:
         raise fail("no workloads found (directories are searched for *.yaml, *.yml, *.json)")
@@ -230,7 +297,7 @@ def _print_comparison(comparison: Comparison) -> None:
 @contextmanager
 def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
     """A progress bar on stderr when it is a terminal and the batch is long enough."""
-    if total < PROGRESS_MIN or not sys.stderr.isatty():
+    if total < PROGRESS_MIN or not _tty(sys.stderr):
         yield None
         return
     from rich.console import Console
@@ -264,7 +331,7 @@ def scale(
     fmt: ScaleFormat = ScaleFormat.table,
     processors: int,
     control: str,
-    max_steps: int,
+    limits: Limits,
     output: Path | None = None,
 ) -> ExitCode:
     """``serialscale scale``: sweep a size parameter and fit how the graph grows."""
@@ -280,7 +347,7 @@ def scale(
     try:
         result = run_sweep(
             target, name, values, params=parse_params(params), control=control,
-            max_steps=max_steps, processors=processors, predict=at,
+            limits=limits, processors=processors, predict=at, isolate=True,
         )  # fmt: skip
     except WorkloadError as exc:
         raise CommandError(str(exc)) from None

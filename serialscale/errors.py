@@ -16,7 +16,8 @@ class ExitCode(IntEnum):
 
     OK = 0
     GATE_FAILED = 1  # reserved for CI gates
-    INPUT = 2  # any input or usage error
+    INPUT = 2  # any input or usage error, and output that could not be written
+    INTERRUPTED = 130  # serialscale itself was interrupted (Ctrl-C), as shells report it
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ class WorkloadError(Exception):
         super().__init__(message)
         self.message = message
         self.location = location or Location()
+
+    def __reduce__(self) -> tuple[type[WorkloadError], tuple[str, Location]]:
+        # The location travels too when an error crosses a process boundary.
+        return (type(self), (self.message, self.location))
 
     def __str__(self) -> str:
         loc = self.location

@@ -6,12 +6,12 @@ from collections.abc import Mapping, Sequence
 
 from msgspec import UNSET
 
-from .analysis import analyze_workload
-from .defaults import DEFAULT_MAX_STEPS, DEFAULT_PROCESSORS
+from .batch import Options, analyze_target
+from .defaults import DEFAULT_PROCESSORS
 from .errors import UsageError, WorkloadError
+from .limits import DEFAULT_LIMITS, Limits
 from .report import GrowthSet, Prediction, ScalePoint, ScaleReport
 from .scaling import EXPLANATIONS, VERDICTS, fit_growth
-from .sources import load_target
 
 
 def run_sweep(
@@ -21,9 +21,10 @@ def run_sweep(
     *,
     params: Mapping[str, str] | None = None,
     control: str = "dataflow",
-    max_steps: int = DEFAULT_MAX_STEPS,
+    limits: Limits = DEFAULT_LIMITS,
     processors: int = DEFAULT_PROCESSORS,
     predict: float | None = None,
+    isolate: bool = False,
 ) -> ScaleReport:
     """Analyze ``target`` with ``parameter`` set to each of ``values`` and fit the growth."""
     others = dict(params or {})
@@ -34,11 +35,13 @@ def run_sweep(
     source: str | None = target
     for value in sorted(set(values)):
         try:
-            workload = load_target(target, {**others, parameter: str(value)}, control, max_steps)
+            report = analyze_target(target, Options(
+                processors=processors, params=tuple({**others, parameter: str(value)}.items()),
+                control=control, limits=limits, isolate=isolate,
+            ))  # fmt: skip
         except WorkloadError as exc:
             exc.message = f"at {parameter}={value}: {exc.message}"
             raise
-        report = analyze_workload(workload, processors=processors)
         name, source = report.workload, report.source
         points.append(ScalePoint(value, report.steps, report.work, report.depth, report.width,
                                  report.speedup_ceiling))  # fmt: skip

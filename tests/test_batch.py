@@ -218,7 +218,7 @@ def test_a_killed_worker_becomes_an_error_entry(tree: Path, run_cli) -> None:
     assert result.exit_code == 2
     data = json.loads(result.stdout)
     assert [r["workload"] for r in data["results"]] == ["chain", "fan"]
-    assert len(data["errors"]) == 1 and "crashed" in data["errors"][0]["message"]
+    assert len(data["errors"]) == 1 and "killed by SIGKILL" in data["errors"][0]["message"]
 
 
 def test_dask_local_cluster_matches_a_local_run(tree: Path, run_cli) -> None:

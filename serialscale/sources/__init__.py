@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..defaults import DEFAULT_MAX_STEPS
+from ..limits import DEFAULT_LIMITS, Limits
 from ..model import Workload
 from .workload_file import load_workload, parse_workload
 
@@ -36,7 +36,7 @@ def load_target(
     target: str,
     params: Mapping[str, str] | None = None,
     control: str = "dataflow",
-    max_steps: int = DEFAULT_MAX_STEPS,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Workload:
     """A workload file (YAML/JSON, ``-`` for stdin) or a function target (``file.py:f``).
 
@@ -45,8 +45,8 @@ def load_target(
     if looks_like_function(target):
         from .python_source import trace_workload
 
-        return trace_workload(target, params, control)
-    return load_workload(target, params, max_steps)
+        return trace_workload(target, params, control, limits)
+    return load_workload(target, params, limits)
 
 
 __all__ = [

@@ -24,18 +24,60 @@ Compiled = Callable[[Env], Any]
 
 #: Largest magnitude a ``**`` may produce, so ``10**10**10`` fails fast instead of hanging.
 POWER_LIMIT = 10**18
+#: Longest expression accepted, in characters (the parser's memory grows with it).
+MAX_LENGTH = 10_000
+#: Deepest nesting accepted (parentheses, unary signs, calls), well inside the recursion limit.
+MAX_DEPTH = 100
+
+#: What evaluating an expression on hostile values can raise, besides ExpressionError: an
+#: overflow (``floor(1e308 * 10)``), ``0 ** -1``, a NaN where an integer is needed, an integer
+#: too long to write as text, a range too large for a machine integer.
+EVALUATION_ERRORS: tuple[type[BaseException], ...] = (
+    ArithmeticError, ValueError, TypeError, RecursionError, MemoryError,
+)  # fmt: skip
 
 
 class ExpressionError(ValueError):
     """An expression is malformed or cannot be evaluated; the message says why."""
 
 
+def explain(exc: BaseException) -> str:
+    """A failure of evaluation as a message for people."""
+    if isinstance(exc, ExpressionError):
+        return str(exc)
+    if isinstance(exc, ZeroDivisionError):
+        return f"division by zero ({exc})"
+    if isinstance(exc, OverflowError):
+        return f"a number too large ({exc})"
+    if isinstance(exc, RecursionError):
+        return "the expression is nested too deeply"
+    if isinstance(exc, MemoryError):
+        return "the expression is too large to evaluate"
+    if isinstance(exc, ValueError) and "digits" in str(exc):
+        return "an integer too long to write out (more than 4,300 digits)"
+    return f"cannot be evaluated ({exc})"
+
+
+def _integral(name: str, x: Any) -> int:
+    if isinstance(x, float) and not math.isfinite(x):
+        raise ExpressionError(f"{name} of {x}: needs a finite number")
+    return math.floor(x) if name == "floor" else math.ceil(x)
+
+
 def _floor(x: Any) -> int:
-    return math.floor(x)
+    return _integral("floor", x)
 
 
 def _ceil(x: Any) -> int:
-    return math.ceil(x)
+    return _integral("ceil", x)
+
+
+def _min(*args: Any) -> Any:
+    return min(args)
+
+
+def _max(*args: Any) -> Any:
+    return max(args)
 
 
 def _log2(x: Any) -> float:
@@ -51,7 +93,7 @@ def _sqrt(x: Any) -> float:
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "min": min, "max": max, "abs": abs, "floor": _floor, "ceil": _ceil, "log2": _log2,
+    "min": _min, "max": _max, "abs": abs, "floor": _floor, "ceil": _ceil, "log2": _log2,
     "sqrt": _sqrt,
 }  # fmt: skip
 ARITY = {"min": (1, 99), "max": (1, 99), "abs": (1, 1), "floor": (1, 1), "ceil": (1, 1),
@@ -61,20 +103,27 @@ ARITY = {"min": (1, 99), "max": (1, 99), "abs": (1, 1), "floor": (1, 1), "ceil":
 def _pow(a: Any, b: Any) -> Any:
     big = isinstance(a, int) and isinstance(b, int) and b > 0 and abs(a) > 1
     if big and b * math.log2(abs(a)) > math.log2(POWER_LIMIT):
-        raise ExpressionError(f"{a} ** {b} is too large")
+        raise ExpressionError(f"{_number(a)} ** {_number(b)} is too large")
     try:
         result = a**b
     except OverflowError:
-        raise ExpressionError(f"{a} ** {b} is too large") from None
+        raise ExpressionError(f"{_number(a)} ** {_number(b)} is too large") from None
     if isinstance(result, complex):
         raise ExpressionError(f"{a} ** {b} is not a real number")
     return result
 
 
+def _number(x: Any) -> str:
+    """A number for a message: huge integers by their size (they may not even be writable)."""
+    if isinstance(x, int) and x.bit_length() > 200:
+        return f"(an integer of about {int(x.bit_length() * 0.30103):,} digits)"
+    return repr(x)
+
+
 def _div(fn: Callable[[Any, Any], Any], symbol: str) -> Callable[[Any, Any], Any]:
     def divide(a: Any, b: Any) -> Any:
         if b == 0:
-            raise ExpressionError(f"division by zero ({a} {symbol} 0)")
+            raise ExpressionError(f"division by zero ({_number(a)} {symbol} 0)")
         return fn(a, b)
 
     return divide
@@ -88,12 +137,49 @@ BINARY: dict[type, Callable[[Any, Any], Any]] = {
 
 
 def compile_expression(text: str, *, allow_range: bool = False) -> Compiled:
-    """Compile ``text`` into a function of the variables; raises :class:`ExpressionError`."""
+    """Compile ``text`` into a function of the variables; raises :class:`ExpressionError`.
+
+    The function raises only :class:`ExpressionError`, whatever values it meets.
+    """
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"the expression is longer than {MAX_LENGTH:,} characters")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(f"cannot parse {text!r}: {exc.msg}") from None
-    return _compile(tree.body, allow_range)
+        raise ExpressionError(f"cannot parse {_show(text)}: {exc.msg}") from None
+    except (*EVALUATION_ERRORS,) as exc:  # too deep or too long for the parser itself
+        raise ExpressionError(f"cannot parse {_show(text)}: {explain(exc)}") from None
+    if _depth(tree.body) > MAX_DEPTH:
+        raise ExpressionError(f"the expression is nested more than {MAX_DEPTH} levels deep")
+    inner = _compile(tree.body, allow_range)
+
+    def evaluate(env: Env) -> Any:
+        try:
+            return inner(env)
+        except ExpressionError:
+            raise
+        except EVALUATION_ERRORS as exc:
+            raise ExpressionError(f"{_show(text)}: {explain(exc)}") from None
+
+    return evaluate
+
+
+def _show(text: str) -> str:
+    """``text`` quoted for a message, shortened when it is long."""
+    return repr(text) if len(text) <= 80 else repr(text[:60] + "…") + f" ({len(text):,} chars)"
+
+
+def _depth(node: ast.AST) -> int:
+    """How deeply ``node`` nests (iteratively: the tree may be deeper than the stack)."""
+    deepest = 0
+    stack = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(current))
+    return deepest
 
 
 def _compile(node: ast.AST, allow_range: bool) -> Compiled:
@@ -153,7 +239,7 @@ def _range(values: list[Any]) -> range:
         if isinstance(v, float) and v.is_integer():
             v = int(v)
         if not isinstance(v, int) or isinstance(v, bool):
-            raise ExpressionError(f"range needs integers, got {v!r}")
+            raise ExpressionError(f"range needs integers, got {_number(v)}")
         ints.append(v)
     if len(ints) == 3 and ints[2] == 0:
         raise ExpressionError("range step must not be zero")
@@ -216,7 +302,10 @@ class Template:
                     value = int(value)
                 else:
                     raise ExpressionError(
-                        f"a value inside an id must be an integer, got {value!r} in {self.text!r}"
+                        f"a value inside an id must be an integer, got {_number(value)} in "
+                        f"{self.text!r}"
                     )
+            if value.bit_length() > 200:  # ids of hundreds of digits help nobody
+                raise ExpressionError(f"{_number(value)} inside an id is too large")
             out.append(str(value))
         return "".join(out)

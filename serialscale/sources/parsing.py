@@ -97,6 +97,25 @@ def decode(data: bytes, source: str) -> str:
 
 def parse_document(text: str, source: str, is_json: bool) -> Any:
     """Parse ``text`` as JSON or YAML into plain Python data; syntax errors are located."""
+    try:
+        return _parse(text, source, is_json)
+    except ValueError as exc:  # an integer literal too long for Python to convert
+        if "digits" not in str(exc):
+            raise
+        found = _LONG_NUMBER.search(text)
+        line, column = _line_column(text, found.start()) if found else (None, None)
+        raise WorkloadError(
+            "a number with more than 4,300 digits; expected a number of sensible size",
+            Location(source, line, column),
+        ) from None
+    except MemoryError:
+        raise WorkloadError("the input is too large to parse in memory", Location(source)) from None
+
+
+_LONG_NUMBER = re.compile(r"\d{4300,}")
+
+
+def _parse(text: str, source: str, is_json: bool) -> Any:
     if is_json:
         return _parse_json(text, source)
     loader = _CheckedLoader if "&" in text else _FastLoader
@@ -219,8 +238,8 @@ class Locator:
                 text = self._text
                 if isinstance(text, bytes):
                     text = text.decode("utf-8-sig", errors="replace")
-                self._root = yaml.compose(text, Loader=_BaseLoader)
-            except (yaml.YAMLError, RecursionError):
+                self._root = self._compose(text)
+            except (yaml.YAMLError, RecursionError, ValueError):
                 self._root = None
         node = self._root
         for depth, part in enumerate(path):
@@ -239,6 +258,17 @@ class Locator:
             if node is None:
                 return None
         return node
+
+    @staticmethod
+    def _compose(text: str) -> yaml.Node | None:
+        try:
+            return yaml.compose(text, Loader=_BaseLoader)
+        except yaml.YAMLError:
+            # libyaml refuses some escapes that are valid JSON (a lone "\ud800"), which the
+            # pure-Python loader reads: locating an error in such a file is worth its time.
+            if _BaseLoader is yaml.SafeLoader:
+                raise
+            return yaml.compose(text, Loader=yaml.SafeLoader)
 
     def at(
         self, path: Sequence[str | int], step_id: str | None = None, key: bool = False

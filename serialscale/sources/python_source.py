@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import inspect
@@ -14,10 +15,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..defaults import DEFAULT_MAX_OPS
 from ..errors import Location, WorkloadError, suggest
 from ..graph import CycleError, Graph
+from ..limits import DEFAULT_LIMITS, Limits
 from ..model import Workload
 from ..trace.api import run_traced
+from ..trace.recorder import TooManyOperations
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 _TARGET = re.compile(r"(?P<where>.+):(?P<func>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
@@ -60,7 +64,10 @@ def load_function(target: str) -> Callable[..., Any]:
 def _import_file(path: Path, target: str) -> Any:
     if not path.is_file():
         raise WorkloadError(f"no such file: {path}", Location(target))
-    name = f"_serialscale_target_{abs(hash(str(path.resolve())))}"
+    # A name from the path's digest, not hash(): the same on every run (hash() of a str is
+    # randomised per process), so messages that name the module are deterministic.
+    digest = hashlib.sha256(str(path.resolve()).encode("utf-8", "surrogatepass")).hexdigest()
+    name = f"_serialscale_target_{digest[:16]}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise WorkloadError(f"cannot import {path}", Location(target))
@@ -177,12 +184,19 @@ def _convert(name: str, text: str, kind: Any, where: Location) -> Any:
 
 
 def trace_workload(
-    target: str, raw_params: Mapping[str, str] | None = None, control: str = "dataflow"
+    target: str,
+    raw_params: Mapping[str, str] | None = None,
+    control: str = "dataflow",
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Workload:
-    """Import the function ``target`` names, run it once traced, and return its workload."""
+    """Import the function ``target`` names, run it once traced, and return its workload.
+
+    This runs the code in this process; the command line isolates it in a child process
+    (:mod:`serialscale.sources.isolation`).
+    """
     fn = load_function(target)
     params = convert_params(fn, raw_params or {}, target)
-    return trace_function(fn, params, control=control, target=target)
+    return trace_function(fn, params, control=control, target=target, max_ops=limits.max_ops)
 
 
 def trace_function(
@@ -191,8 +205,13 @@ def trace_function(
     *,
     control: str = "dataflow",
     target: str | None = None,
+    max_ops: int = DEFAULT_MAX_OPS,
 ) -> Workload:
-    """Run ``fn(**params)`` once with tracing on and turn what it did into a workload."""
+    """Run ``fn(**params)`` once with tracing on and turn what it did into a workload.
+
+    A function that records more than ``max_ops`` operations is stopped; one that calls
+    ``sys.exit`` is reported, not obeyed (``KeyboardInterrupt`` still propagates).
+    """
     if control not in CONTROL_MODES:
         raise WorkloadError(
             f"control must be one of {', '.join(CONTROL_MODES)}, got {control!r}",
@@ -200,10 +219,21 @@ def trace_function(
         )
     label = target or f"{fn.__module__}:{fn.__qualname__}"
     try:
-        trace = run_traced(fn, dict(params), control)
+        trace = run_traced(fn, dict(params), control, max_ops)
+    except TooManyOperations as exc:
+        raise WorkloadError(
+            f"the function recorded more than --max-ops ({exc.limit:,}) operations and was "
+            "stopped (it may never end); raise --max-ops or use a smaller size",
+            Location(label),
+        ) from None
+    except SystemExit as exc:
+        code = "" if exc.code is None else repr(exc.code)
+        raise WorkloadError(
+            f"the function called sys.exit({code}) before returning a result", Location(label)
+        ) from None
+    except KeyboardInterrupt:
+        raise
     except BaseException as exc:
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-            raise
         raise _user_error(f"{label} raised an exception", exc, label) from None
     rec = trace.recorder
     extra: dict[str, Any] = {"target": label, "params": _plain(params)}

@@ -14,8 +14,10 @@ variables (nested, first outermost; later ranges may use earlier variables)::
         needs:
           - {id: "c{steps}_{j}", foreach: {j: "range(width)"}}
 
-Expansion is bounded by ``max_steps``: a runaway expansion stops with a clear message before
-memory runs out.
+Expansion is bounded by ``--max-steps`` and ``--max-dependencies`` (need-level ``foreach``
+loops count too): a runaway expansion stops with a clear message before memory runs out. Any
+arithmetic failure of an expression (an overflow, a NaN, a number too long to write) is a
+located error naming the template and its loop values.
 """
 
 from __future__ import annotations
@@ -26,9 +28,17 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..defaults import DEFAULT_MAX_STEPS
 from ..errors import suggest
-from .expressions import Compiled, ExpressionError, Template, compile_expression
+from ..limits import DEFAULT_LIMITS, Limits
+from .expressions import (
+    EVALUATION_ERRORS,
+    Compiled,
+    ExpressionError,
+    Template,
+    _show,
+    compile_expression,
+    explain,
+)
 from .optional import OptionalNeed
 
 TEMPLATE_KEYS = ("id", "cost", "needs", "foreach")
@@ -141,12 +151,30 @@ def parse_number(name: str, text: str) -> int | float:
     return value
 
 
+class _Budget:
+    """What the expansion may still make: steps and dependencies (need entries)."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.dependencies = limits.max_dependencies
+
+    def spend_dependencies(self, count: int) -> None:
+        self.dependencies -= count
+        if self.dependencies < 0:
+            raise ExpressionError(
+                f"the expansion passes --max-dependencies ({self.limits.max_dependencies:,} "
+                "dependencies); raise the limit or use smaller params"
+            )
+
+
 def expand(
     steps: list[Any],
     params: dict[str, Any],
-    max_steps: int = DEFAULT_MAX_STEPS,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Expansion:
     """Expand every step template; raises :class:`TemplateFailure` with a document path."""
+    max_steps = limits.max_steps
+    budget = _Budget(limits)
     templates = [_compile_step(k, raw, params) for k, raw in enumerate(steps)]
     ids: list[str] = []
     costs: list[Any] = []
@@ -167,12 +195,16 @@ def expand(
                     )
                 ids.append(st.id.render(env))
                 costs.append(_cost(st, env))
-                needs.append(_needs(st, env))
+                row = _needs(st, env, budget)
+                budget.spend_dependencies(len(row))
+                needs.append(row)
                 template_of.append(st.index)
-        except ExpressionError as exc:
+        except (ExpressionError, *EVALUATION_ERRORS) as exc:  # type: ignore[misc]
             values = {name: env[name] for name, _ in st.loops if name in env}
             at = f" with {describe(values)}" if values else ""
-            raise TemplateFailure(f"in step template {st.id.text!r}{at}: {exc}", path) from None
+            raise TemplateFailure(
+                f"in step template {st.id.text!r}{at}: {explain(exc)}", path
+            ) from None
     return Expansion(ids, costs, needs, template_of, first_step, templates, params)
 
 
@@ -202,7 +234,8 @@ def _loop_range(loop: tuple[str, Compiled], env: dict[str, Any], budget: int | N
     values = make(env)
     if budget is not None and len(values) > max(budget, 0):
         raise ExpressionError(
-            f"range of '{name}' has {len(values):,} values, more than the --max-steps limit allows"
+            f"range of '{name}' has {len(values):,} values, more than the --max-steps and "
+            "--max-dependencies limits allow"
         )
     return iter(values)
 
@@ -218,12 +251,14 @@ def _cost(st: _StepTemplate, env: dict[str, Any]) -> Any:
     return value
 
 
-def _needs(st: _StepTemplate, env: dict[str, Any]) -> list[str]:
+def _needs(st: _StepTemplate, env: dict[str, Any], budget: _Budget) -> list[str]:
     row: list[str] = []
     for nt in st.needs:
         if nt.loops:
-            for inner in _iterate(nt.loops, dict(env)):
+            for inner in _iterate(nt.loops, dict(env), budget.dependencies - len(row)):
                 row.append(_need_name(nt, inner))
+                if len(row) > budget.dependencies:  # nested loops: their product counts
+                    budget.spend_dependencies(len(row))
         else:
             row.append(_need_name(nt, env))
     return row
@@ -266,7 +301,7 @@ def _compile_step(k: int, raw: Any, params: Mapping[str, Any]) -> _StepTemplate:
         try:
             cost = compile_expression(cost_raw)
         except ExpressionError as exc:
-            raise TemplateFailure(f"cost {cost_raw!r}: {exc}", (*path, "cost")) from None
+            raise TemplateFailure(f"cost {_show(cost_raw)}: {exc}", (*path, "cost")) from None
     elif isinstance(cost_raw, bool) or not isinstance(cost_raw, (int, float)):
         raise TemplateFailure(
             f"'cost' must be a number >= 0 or an expression string, got {cost_raw!r}",

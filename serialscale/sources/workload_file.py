@@ -17,18 +17,20 @@ from __future__ import annotations
 
 import math
 import operator
+import os
+import stat
 import sys
 from array import array
 from collections.abc import Iterable, Mapping
 from itertools import accumulate, chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .. import kernels
-from ..defaults import DEFAULT_MAX_STEPS
 from ..errors import Location, WorkloadError, suggest
 from ..gcpause import gc_paused
 from ..graph import CycleError, Graph
+from ..limits import DEFAULT_LIMITS, Limits
 from ..model import Workload
 from .optional import OptionalNeed
 from .parsing import Locator, decode, parse_document
@@ -49,31 +51,63 @@ _GET_NEEDS = operator.methodcaller("get", "needs")
 def load_workload(
     path: str | Path,
     params: Mapping[str, str] | None = None,
-    max_steps: int = DEFAULT_MAX_STEPS,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Workload:
     """Read a workload file (``-`` reads standard input as YAML). Raises :class:`WorkloadError`.
 
     ``params`` override a templated workload's ``params`` (values as strings, as typed on the
-    command line); ``max_steps`` bounds a template's expansion.
+    command line); ``limits`` bound the input's size and what it expands to.
     """
     source = str(path)
     if source == "-":
-        data = sys.stdin.buffer.read()
-        return parse_workload(data, "<stdin>", name="stdin", params=params, max_steps=max_steps)
+        data = read_input(sys.stdin.buffer, "<stdin>", limits.max_input_bytes)
+        return parse_workload(data, "<stdin>", name="stdin", params=params, limits=limits)
     p = Path(path)
+    data = read_file(p, limits.max_input_bytes)
+    is_json = p.suffix.lower() == ".json"
+    return parse_workload(data, source, name=p.stem, is_json=is_json, params=params, limits=limits)
+
+
+def read_file(path: Path, max_bytes: int) -> bytes:
+    """The bytes of ``path``, at most ``max_bytes`` of them; every problem a located error.
+
+    Regular files are checked by size before they are read; anything else (a FIFO, a device
+    such as ``/dev/zero``) is read up to the limit, so it cannot run forever or fill memory.
+    """
+    source = str(path)
     try:
-        data = p.read_bytes()
+        with open(path, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError
+            if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
+                raise _too_large(source, max_bytes)
+            return read_input(handle, source, max_bytes)
     except FileNotFoundError:
-        raise WorkloadError("no such file", Location(source)) from None
+        message = "no such file" if not path.is_symlink() else "a symlink to a missing file"
+        raise WorkloadError(message, Location(source)) from None
     except IsADirectoryError:
         raise WorkloadError("is a directory, expected a workload file", Location(source)) from None
     except PermissionError:
         raise WorkloadError("permission denied: cannot read the file", Location(source)) from None
     except OSError as exc:
-        raise WorkloadError(f"cannot read the file: {exc.strerror}", Location(source)) from None
-    is_json = p.suffix.lower() == ".json"
-    return parse_workload(
-        data, source, name=p.stem, is_json=is_json, params=params, max_steps=max_steps
+        message = f"cannot read the file: {exc.strerror or exc}"
+        raise WorkloadError(message, Location(source)) from None
+
+
+def read_input(handle: BinaryIO, source: str, max_bytes: int) -> bytes:
+    """Read ``handle`` to its end, refusing more than ``max_bytes``."""
+    data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise _too_large(source, max_bytes)
+    return data
+
+
+def _too_large(source: str, max_bytes: int) -> WorkloadError:
+    return WorkloadError(
+        f"the input is larger than --max-input-size ({max_bytes:,} bytes); raise the limit "
+        "to read it",
+        Location(source),
     )
 
 
@@ -84,7 +118,7 @@ def parse_workload(
     name: str | None = None,
     is_json: bool = False,
     params: Mapping[str, str] | None = None,
-    max_steps: int = DEFAULT_MAX_STEPS,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Workload:
     """Parse workload text (YAML, or JSON when ``is_json``) into a :class:`Workload`."""
     with gc_paused():
@@ -93,25 +127,25 @@ def parse_workload(
 
             columns = json_columns(data)
             if columns is not None:  # valid JSON, checked in C; the rest as for any workload
-                return _Validator(data, source, params, max_steps).build(
+                return _Validator(data, source, params, limits).build(
                     columns.name or name or "workload", columns.description, columns.unit,
                     columns.ids, columns.costs, columns.needs, {},
                 )  # fmt: skip
         text = decode(data, source) if isinstance(data, bytes) else data
         doc = parse_document(text, source, is_json)
-        return _Validator(text, source, params, max_steps).workload(doc, name or "workload")
+        return _Validator(text, source, params, limits).workload(doc, name or "workload")
 
 
 class _Validator:
     """Checks the plain document and builds the graph; locates errors only when they happen."""
 
     def __init__(
-        self, text: str | bytes, source: str, params: Mapping[str, str] | None, max_steps: int
+        self, text: str | bytes, source: str, params: Mapping[str, str] | None, limits: Limits
     ) -> None:
         self.source = source
         self.locator = Locator(text, source)
         self.overrides = params
-        self.max_steps = max_steps
+        self.limits = limits
         self.expansion: Expansion | None = None  # set for templated workloads
 
     def fail(
@@ -150,7 +184,7 @@ class _Validator:
 
             try:
                 params = resolve_params(doc.get("params"), self.overrides)
-                self.expansion = expand(steps, params, self.max_steps)
+                self.expansion = expand(steps, params, self.limits)
             except TemplateFailure as exc:
                 raise self.fail(exc.message, exc.path) from None
             ids, costs, raw_needs = self.expansion.ids, self.expansion.costs, self.expansion.needs
@@ -177,6 +211,13 @@ class _Validator:
         """Resolve the needs and build the graph from checked columns (the step ids, costs
         and need lists), raising located errors for unknown needs, duplicates and cycles.
         """
+        self.check_size(ids, raw_needs)
+        if float in set(map(type, costs)) and not _finite_sum(costs):
+            raise self.fail(
+                "the costs add up to more than the largest float (about 1.8e308); a workload's "
+                "total cost must be finite: use smaller units"
+            )
+        self.check_text(name, description, unit, ids)
         pred_ptr, pred_idx = self.resolve(ids, raw_needs)
         try:
             graph = Graph.from_csr(ids, costs, pred_ptr, pred_idx)
@@ -201,6 +242,43 @@ class _Validator:
             unit=unit,
             extra=extra,
         )
+
+    def check_size(self, ids: list[str], raw_needs: list[list[Any]]) -> None:
+        """``--max-steps`` and ``--max-dependencies``, for every kind of workload (YAML
+        aliases can make a small file name a shared need list millions of times)."""
+        limits = self.limits
+        if len(ids) > limits.max_steps:
+            raise self.fail(
+                f"the workload has {len(ids):,} steps, more than --max-steps "
+                f"({limits.max_steps:,}); raise the limit to analyze it"
+            )
+        dependencies = sum(map(len, raw_needs))
+        if dependencies > limits.max_dependencies:
+            raise self.fail(
+                f"the workload has {dependencies:,} dependencies, more than --max-dependencies "
+                f"({limits.max_dependencies:,}); raise the limit to analyze it"
+            )
+
+    def check_text(self, *texts: str | list[str] | None) -> None:
+        """Every text must be writable as UTF-8: a lone surrogate (``"\\ud800"`` in JSON)
+        is refused here, where it can be located, not when a report is written."""
+        for text in texts:
+            joined = "".join(text) if isinstance(text, list) else text or ""
+            try:
+                joined.encode("utf-8")
+            except UnicodeEncodeError:
+                if isinstance(text, list):
+                    i = next(i for i, x in enumerate(text) if not _encodable(x))
+                    path, origin = self.step_where(i)
+                    raise self.fail(
+                        f"step id {text[i]!r} contains a lone surrogate (an unpaired \\ud800-"
+                        f"\\udfff escape), which no UTF-8 text can hold{origin}",
+                        (*path, "id"),
+                    ) from None
+                raise self.fail(
+                    f"{text!r} contains a lone surrogate (an unpaired \\ud800-\\udfff "
+                    "escape), which no UTF-8 text can hold"
+                ) from None
 
     def step_where(self, i: int) -> tuple[tuple[str | int, ...], str]:
         """Document path of step ``i`` and, for templates, which template and loop values."""
@@ -391,6 +469,21 @@ class _Validator:
                 raise self.fail(f"step '{ids[i]}' needs itself{origin}", path, ids[i])
             out.append(j)
         return out
+
+
+def _finite_sum(costs: list[Any]) -> bool:
+    try:
+        return math.isfinite(math.fsum(costs))
+    except OverflowError:  # fsum's intermediate sums overflowed
+        return False
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _is_templated(doc: dict[str, Any]) -> bool:

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, overload
 
+from ..defaults import DEFAULT_MAX_OPS
 from ..graph import Cost
 from .recorder import NO_STEP, Recorder
 from .values import Traced, _active, current
@@ -108,9 +109,15 @@ class Trace:
         self.result = result
 
 
-def run_traced(fn: Callable[..., Any], params: dict[str, Any], control: str = "dataflow") -> Trace:
-    """Call ``fn(**params)`` once with a fresh recorder active; exceptions propagate."""
-    recorder = Recorder(control)
+def run_traced(
+    fn: Callable[..., Any],
+    params: dict[str, Any],
+    control: str = "dataflow",
+    max_ops: int = DEFAULT_MAX_OPS,
+) -> Trace:
+    """Call ``fn(**params)`` once with a fresh recorder active; exceptions propagate (past
+    ``max_ops`` recorded operations: :class:`~serialscale.trace.recorder.TooManyOperations`)."""
+    recorder = Recorder(control, max_ops)
     token = _active.set(recorder)
     try:
         result = fn(**params)

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from types import CodeType, FrameType
 from typing import TYPE_CHECKING
 
+from ..defaults import DEFAULT_MAX_OPS
 from ..graph import Cost, Graph
 from ..kernels import PURE_ENV
 
@@ -25,6 +26,15 @@ _getframe = sys._getframe
 
 NO_STEP = -1
 FLUSH_STEPS = 65_536
+
+
+class TooManyOperations(BaseException):
+    """The traced run passed its ``max_ops`` limit. A ``BaseException``, so that the traced
+    code's own ``except Exception`` blocks do not swallow it."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
 
 
 class PyTape:
@@ -91,13 +101,14 @@ class Recorder(TapeBase):
 
     __slots__ = (
         "_codes", "_labels", "a", "b", "control", "control_decisions", "costs", "escapes",
-        "more", "site", "site_names", "sites", "strict",
+        "max_ops", "more", "site", "site_names", "sites", "strict",
     )  # fmt: skip
 
-    def __init__(self, control: str = "dataflow") -> None:
+    def __init__(self, control: str = "dataflow", max_ops: int = DEFAULT_MAX_OPS) -> None:
         if control not in ("dataflow", "strict"):
             raise ValueError(f"control must be 'dataflow' or 'strict', got {control!r}")
         super().__init__()
+        self.max_ops = max_ops
         self.strict = control == "strict"
         self.control = control
         self.site = array("i")  # site index of each step
@@ -118,7 +129,10 @@ class Recorder(TapeBase):
         return self.count
 
     def flush(self) -> None:
-        """Move the pending steps into the arrays."""
+        """Move the pending steps into the arrays (every FLUSH_STEPS steps at least), and
+        stop the run once it has recorded more than ``max_ops`` operations."""
+        if self.count > self.max_ops:
+            raise TooManyOperations(self.max_ops)
         site, a, b = self.take_pending()
         if site:
             self.site.frombytes(site)
