@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -82,27 +83,78 @@ def error_entry(target: str, exc: WorkloadError) -> ErrorEntry:
     )
 
 
+@dataclass
+class Collected:
+    """What the arguments name: targets in order, paths that could not be read (as error
+    entries), and notes on what was skipped."""
+
+    targets: list[str] = field(default_factory=list)
+    errors: list[ErrorEntry] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
 def collect_targets(
     arguments: Sequence[str], include: Sequence[str] = (), exclude: Sequence[str] = ()
-) -> list[str]:
+) -> Collected:
     """Expand directories into their ``*.yaml``, ``*.yml`` and ``*.json`` files, recursively, in
     sorted path order; keep other arguments as given. ``include`` / ``exclude`` are glob
     patterns (see :func:`_selected`).
+
+    Nothing is skipped silently: a directory that cannot be listed is an error entry, a
+    workload file that cannot be read (or a symlink to a missing file) becomes a target whose
+    loading reports why, and a FIFO or device among the files is skipped with a note (only
+    what is named explicitly is read from such files). A directory whose name ends in
+    ``.yaml``, ``.yml`` or ``.json`` named explicitly is a target, reported as a directory.
     """
-    targets: list[str] = []
+    found = Collected()
     for arg in arguments:
         path = Path(arg)
-        if arg != "-" and path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*") if p.suffix.lower() in WORKLOAD_SUFFIXES and p.is_file()
-            )
-            targets.extend(
-                str(p) for p in found if _selected(str(p), p.relative_to(path).as_posix(),
-                                                   include, exclude)
-            )  # fmt: skip
+        if arg != "-" and path.is_dir() and path.suffix.lower() not in WORKLOAD_SUFFIXES:
+            for p in _walk(path, found):
+                if _selected(str(p), p.relative_to(path).as_posix(), include, exclude):
+                    found.targets.append(str(p))
         elif _selected(arg, arg, include, exclude):
-            targets.append(arg)
-    return targets
+            found.targets.append(arg)
+    return found
+
+
+def _walk(root: Path, found: Collected) -> list[Path]:
+    """Workload files under ``root``, sorted; problems go to ``found``. Iterative."""
+    files: list[Path] = []
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                listed = list(entries)
+        except OSError as exc:
+            found.errors.append(ErrorEntry(
+                source=str(folder), message=f"cannot read the directory: {exc.strerror or exc}"
+            ))  # fmt: skip
+            continue
+        for entry in listed:
+            p = Path(entry.path)
+            try:
+                if entry.is_dir():  # follows symlinks, like the rest of the scan
+                    stack.append(p)
+                    continue
+            except OSError:
+                pass
+            if p.suffix.lower() not in WORKLOAD_SUFFIXES:
+                continue
+            try:
+                mode = os.stat(p).st_mode
+            except OSError:  # a dangling symlink, or unreadable: loading it says which
+                files.append(p)
+                continue
+            if stat.S_ISREG(mode):
+                files.append(p)
+            else:
+                found.notes.append(f"{p}: skipped: not a regular file (a FIFO or a device)")
+    files.sort()
+    found.errors.sort(key=lambda e: e.source)
+    found.notes.sort()
+    return files
 
 
 def _selected(target: str, relative: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
@@ -230,8 +282,10 @@ def _run_dask(targets: Sequence[str], options: Options, address: str) -> list[Ou
         raise UsageError("--scheduler needs Dask: pip install 'serialscale[dask]'") from None
     try:
         client = Client(address, timeout=DASK_CONNECT_TIMEOUT, set_as_default=False)
-    except OSError as exc:
-        raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    except (OSError, ValueError, TypeError) as exc:  # unreachable, or not an address at all
+        raise UsageError(
+            f"--scheduler: cannot reach a Dask scheduler at {address!r}: {exc}"
+        ) from None
     try:
         futures = client.map(analyze_one, list(targets), options=options, pure=False, retries=0)
         outcomes = []
@@ -247,11 +301,15 @@ def _run_dask(targets: Sequence[str], options: Options, address: str) -> list[Ou
 
 def is_batch(arguments: Sequence[str]) -> bool:
     """A batch: several targets, or any directory. One file keeps the single-report output."""
-    return len(arguments) != 1 or (arguments[0] != "-" and Path(arguments[0]).is_dir())
+    if len(arguments) != 1:
+        return True
+    path = Path(arguments[0])
+    return arguments[0] != "-" and path.is_dir() and path.suffix.lower() not in WORKLOAD_SUFFIXES
 
 
 __all__ = [
     "BatchResult",
+    "Collected",
     "Options",
     "analyze_batch",
     "analyze_one",

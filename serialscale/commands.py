@@ -211,8 +211,11 @@ def analyze(
 
     if not 1 <= jobs <= MAX_JOBS:
         raise fail(f"--jobs must be between 1 and {MAX_JOBS}, got {jobs}")
-    targets = collect_targets(files, include, exclude)
-    if not targets:
+    found = collect_targets(files, include, exclude)
+    for note in found.notes:
+        print(f"note: {note}", file=sys.stderr)
+    targets = found.targets
+    if not targets and not found.errors:
         raise fail("no workloads found (directories are searched for *.yaml, *.yml, *.json)")
     color = wants_color(fmt, output)
     if not is_batch(files) and fmt.value in OutputFormat.__members__:
@@ -230,6 +233,8 @@ def analyze(
             )
     except UsageError as exc:
         raise fail(str(exc)) from None
+    if found.errors:  # directories that could not be listed, in path order with the rest
+        result.errors = sorted([*found.errors, *result.errors], key=lambda e: e.source)
     return finish(result, gates, fmt, output, color)
 
 

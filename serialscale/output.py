@@ -1,25 +1,103 @@
-"""Writing results: whole or not at all."""
+"""Writing results: whole or not at all, and never replacing what is not ours.
+
+- A regular file (or a new one) is written to a temporary file in the same folder and renamed
+  over it, so readers never see half a file and a failure leaves the old file untouched. A
+  new file gets the mode the umask gives; an existing one keeps its mode.
+- A symlink is followed: its target is replaced the same way, the link itself stays.
+- Anything else that exists (a device such as ``/dev/null``, a FIFO) is written directly,
+  never replaced by a regular file.
+- ``-`` means standard output.
+- SIGINT and SIGTERM during the write remove the temporary file before the process ends.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 
 def write_atomically(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename, so
-    readers never see a half-written file and a failure leaves any old file untouched.
-    """
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    """Write ``text`` (UTF-8) to ``path`` whole or not at all; see the module docstring."""
+    data = text.encode("utf-8")
+    target = Path(os.path.realpath(path))  # through symlinks, to the file they name
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        info = os.stat(target)
+    except FileNotFoundError:
+        info = None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(21, "is a directory", str(path))
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        _write_directly(target, data)  # a device or a FIFO: ours to write to, not to replace
+        return
+    mode = stat.S_IMODE(info.st_mode) if info is not None else _umask_mode()
+    folder = target.parent
+    with _removed_on_signal() as pending:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        pending.append(tmp)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, mode)  # mkstemp makes 0600
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        finally:
+            pending.clear()
+
+
+def _write_directly(target: Path, data: bytes) -> None:
+    fd = os.open(target, os.O_WRONLY)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+def _umask_mode() -> int:
+    """The mode a new file gets here: 0666 less the umask (read without changing it for
+    long: ``os.umask`` can only be read by setting it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextlib.contextmanager
+def _removed_on_signal() -> Iterator[list[str]]:
+    """While active, SIGINT and SIGTERM first remove the files listed in the yielded list,
+    then act as they would have (the previous handler, or the default: end the process)."""
+    pending: list[str] = []
+    previous: dict[int, object] = {}
+
+    def handler(number: int, frame: FrameType | None) -> None:
+        for name in pending:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+        pending.clear()
+        old = previous.get(number)
+        if callable(old):
+            old(number, frame)
+        else:
+            signal.signal(number, signal.SIG_DFL)
+            os.kill(os.getpid(), number)
+
+    try:
+        for number in (signal.SIGINT, signal.SIGTERM):
+            previous[number] = signal.signal(number, handler)
+    except ValueError:  # not the main thread: signals cannot be handled here
+        pass
+    try:
+        yield pending
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)  # type: ignore[arg-type]

@@ -232,9 +232,13 @@ def _iterate(
 def _loop_range(loop: tuple[str, Compiled], env: dict[str, Any], budget: int | None) -> Iterator:
     name, make = loop
     values = make(env)
-    if budget is not None and len(values) > max(budget, 0):
+    try:
+        count = len(values)
+    except OverflowError:  # more values than a machine integer counts
+        raise ExpressionError(f"range of '{name}' has more than 2**63 values") from None
+    if budget is not None and count > max(budget, 0):
         raise ExpressionError(
-            f"range of '{name}' has {len(values):,} values, more than the --max-steps and "
+            f"range of '{name}' has {count:,} values, more than the --max-steps and "
             "--max-dependencies limits allow"
         )
     return iter(values)
