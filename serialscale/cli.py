@@ -321,6 +321,9 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         print("serialscale: interrupted", file=sys.stderr)
         sys.exit(ExitCode.INTERRUPTED)
+    except MemoryError:
+        print("serialscale: error: ran out of memory", file=sys.stderr)
+        sys.exit(ExitCode.INPUT)
     except Exception as exc:
         name = type(exc).__name__
         print(f"serialscale: internal error: {name}: {exc} (please report it)", file=sys.stderr)

@@ -223,6 +223,8 @@ def analyze(
             report = analyze_target(targets[0], options)
         except WorkloadError as exc:
             raise CommandError(str(exc)) from None
+        except MemoryError:
+            raise CommandError(f"{targets[0]}: error: ran out of memory analyzing it") from None
         except UsageError as exc:
             raise fail(str(exc)) from None
         return finish(BatchResult(results=[report]), gates, OutputFormat(fmt.value), output, color)

@@ -460,3 +460,45 @@ def test_a_lone_surrogate_fails_only_its_own_file(tmp_path: Path, run_cli) -> No
     assert result.exit_code == 2
     data = json.loads(result.stdout)
     assert data["summary"]["analyzed"] == 1 and "lone surrogate" in data["errors"][0]["message"]
+
+
+def test_a_memory_limit_ends_in_an_error_not_a_crash(tmp_path: Path) -> None:
+    """Under ``ulimit -v``, msgspec's decoder crashes (SIGSEGV) when an allocation fails; the
+    fast path steps aside when the headroom is short, and what runs out of memory says so."""
+    import random
+    import resource
+
+    rnd = random.Random(5)
+    steps = [
+        {"id": f"s{i}", "cost": rnd.randint(1, 9),
+         "needs": [f"s{rnd.randrange(i)}" for _ in range(min(i, 3))]}
+        for i in range(300_000)
+    ]  # fmt: skip
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"steps": steps}))
+    outcomes = set()
+    for megabytes in range(120, 330, 20):
+        limit = megabytes << 20
+
+        def cap(limit: int = limit) -> None:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+        result = subprocess.run(
+            [sys.executable, "-m", "serialscale", "analyze", str(path), "-f", "json"],
+            capture_output=True, text=True, timeout=120, preexec_fn=cap,
+        )  # fmt: skip
+        assert result.returncode in (0, 2), (megabytes, result.returncode, result.stderr[-300:])
+        if result.returncode == 2:
+            assert "memory" in result.stderr and "internal error" not in result.stderr
+        outcomes.add(result.returncode)
+    assert 2 in outcomes  # the smallest limits are too small for this file
+
+
+def test_the_fast_path_steps_aside_when_memory_is_short(monkeypatch) -> None:
+    import resource
+
+    from serialscale.sources import json_fast
+
+    assert json_fast._room_to_decode(10)  # no limit in the test process (or plenty)
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (64 << 20, 64 << 20))
+    assert not json_fast._room_to_decode(10 << 20)

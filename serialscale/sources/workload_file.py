@@ -80,8 +80,13 @@ def read_file(path: Path, max_bytes: int) -> bytes:
             info = os.fstat(handle.fileno())
             if stat.S_ISDIR(info.st_mode):
                 raise IsADirectoryError
-            if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
-                raise _too_large(source, max_bytes)
+            if stat.S_ISREG(info.st_mode):
+                if info.st_size > max_bytes:
+                    raise _too_large(source, max_bytes)
+                data = handle.read()  # one allocation of the file's size
+                if len(data) > max_bytes:  # it grew while we read it
+                    raise _too_large(source, max_bytes)
+                return data
             return read_input(handle, source, max_bytes)
     except FileNotFoundError:
         message = "no such file" if not path.is_symlink() else "a symlink to a missing file"
@@ -95,12 +100,21 @@ def read_file(path: Path, max_bytes: int) -> bytes:
         raise WorkloadError(message, Location(source)) from None
 
 
+#: Bytes read at a time from a stream of unknown length.
+READ_CHUNK = 1 << 20
+
+
 def read_input(handle: BinaryIO, source: str, max_bytes: int) -> bytes:
-    """Read ``handle`` to its end, refusing more than ``max_bytes``."""
-    data = handle.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise _too_large(source, max_bytes)
-    return data
+    """Read ``handle`` to its end, refusing more than ``max_bytes`` (read in chunks: asking
+    for ``max_bytes`` at once would reserve that much memory for every small file)."""
+    chunks: list[bytes] = []
+    total = 0
+    while chunk := handle.read(min(READ_CHUNK, max_bytes + 1 - total)):
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > max_bytes:
+            raise _too_large(source, max_bytes)
+    return b"".join(chunks) if len(chunks) != 1 else chunks[0]
 
 
 def _too_large(source: str, max_bytes: int) -> WorkloadError:
