@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 EXAMPLE ?= workloads/ci_build.yaml
 
-.PHONY: run test lint golden bench sanitize clean
+.PHONY: run test lint golden bench sanitize fuzz clean
 
 $(STAMP): pyproject.toml setup.py $(wildcard serialscale/csrc/*.c serialscale/csrc/*.h)
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,16 @@ sanitize: $(STAMP)
 	cd $(SAN_DIR) && LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 		PYTHONMALLOC=malloc ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		SERIALSCALE_EXPECT_SANITIZED=1 $(CURDIR)/$(BIN)/python -m pytest -p no:cacheprovider
+
+# Coverage-guided fuzzing of the loaders and the report reader (atheris; not part of CI).
+# FUZZ_TIME seconds; findings land in build/fuzz/ as crash-* files: turn each into a case of
+# tests/test_fuzz_findings.py.
+FUZZ_TIME ?= 600
+fuzz: $(STAMP)
+	$(BIN)/python -m pip install --quiet atheris
+	mkdir -p build/fuzz/corpus && cp fuzz/seeds/* build/fuzz/corpus/
+	$(BIN)/python fuzz/fuzz_loaders.py -max_total_time=$(FUZZ_TIME) -rss_limit_mb=4000 \
+		-artifact_prefix=build/fuzz/ build/fuzz/corpus
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

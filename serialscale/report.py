@@ -292,6 +292,8 @@ def parse_reports(data: bytes, source: str) -> tuple[list[Report], list[ErrorEnt
         raw = msgspec.json.decode(data)
     except msgspec.DecodeError as exc:
         raise _syntax_error(exc, data, source) from None
+    except UnicodeDecodeError:  # msgspec's error for bytes that are not UTF-8 (its offset
+        raise _utf8_error(data, source) from None  # is within one string: find the byte)
     kind: type[Report] | type[BatchReport]
     if isinstance(raw, dict) and "results" in raw:
         kind = BatchReport
@@ -317,6 +319,20 @@ def parse_reports(data: bytes, source: str) -> tuple[list[Report], list[ErrorEnt
     if isinstance(document, BatchReport):
         return list(document.results), list(document.errors)
     return [document], []
+
+
+def _utf8_error(data: bytes, source: str) -> WorkloadError:
+    """A located error at the first byte of ``data`` that is not UTF-8."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return WorkloadError(
+            f"not a JSON report: not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+            Location(source, line, column),
+        )
+    return WorkloadError("not a JSON report: not valid UTF-8", Location(source))
 
 
 def _syntax_error(exc: msgspec.DecodeError, data: bytes, source: str) -> WorkloadError:

@@ -88,8 +88,8 @@ def json_columns(data: bytes) -> Columns | None:
         return None  # the checked path fails cleanly with a MemoryError where msgspec crashes
     try:
         doc = decoder.decode(data)
-    except decode_error:
-        return None
+    except (decode_error, ValueError):  # ValueError: msgspec's UnicodeDecodeError for bad
+        return None  # UTF-8 in some places; the checked path locates every problem
     steps = doc.steps
     if not steps or fast.json_duplicate_key(data) != -1:
         return None
