@@ -21,12 +21,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
-	$(BIN)/ruff check serialscale tests benchmarks workloads
+	$(BIN)/ruff check serialscale tests benchmarks workloads fuzz
 	$(BIN)/mypy
 
 lint: $(STAMP)
-	$(BIN)/ruff check serialscale tests benchmarks workloads
-	$(BIN)/ruff format --check serialscale tests benchmarks
+	$(BIN)/ruff check serialscale tests benchmarks workloads fuzz
+	$(BIN)/ruff format --check serialscale tests benchmarks fuzz
 	$(BIN)/mypy
 
 # Rewrite the golden files of the renderers after an intended change of their output.

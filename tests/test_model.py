@@ -180,3 +180,71 @@ def test_batch_output_is_identical_whatever_the_jobs(tmp_path: Path, run_cli) ->
     classes = [r.classification for r in batch.results]
     assert to_builtins(batch.summary) == {"analyzed": 3, "errors": 0, **{
         c: classes.count(c) for c in ("serial", "mixed", "parallel")}}  # fmt: skip
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                max_size=3),
+    max_leaves=8,
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_any_mutation_of_a_saved_report_is_read_or_refused_with_a_located_error(data) -> None:
+    """Replace, drop or add one field anywhere in a saved report (single or batch): the reader
+    gives reports or one WorkloadError, never another exception."""
+    document: object = saved("ci_build")
+    if data.draw(st.booleans()):
+        document = {"schema_version": 1, "results": [document], "errors": [],
+                    "summary": {"analyzed": 1, "errors": 0, "serial": 0, "mixed": 1,
+                                "parallel": 0}}  # fmt: skip
+    # walk to a random container and change one thing in it
+    node = document
+    for _ in range(data.draw(st.integers(0, 4))):
+        children = list(node.values()) if isinstance(node, dict) else node
+        containers = [c for c in children if isinstance(c, (dict, list)) and c]
+        if not containers:
+            break
+        node = data.draw(st.sampled_from(containers))
+    action = data.draw(st.sampled_from(["replace", "drop", "add"]))
+    if isinstance(node, dict) and node:
+        key = data.draw(st.sampled_from(sorted(node)))
+        if action == "drop":
+            del node[key]
+        elif action == "replace":
+            node[key] = data.draw(_json_values)
+        else:
+            node[data.draw(st.text(max_size=6))] = data.draw(_json_values)
+    elif isinstance(node, list) and node:
+        index = data.draw(st.integers(0, len(node) - 1))
+        if action == "drop":
+            del node[index]
+        else:
+            node[index] = data.draw(_json_values)
+    text = json.dumps(document).encode()
+    try:
+        reports, errors = parse_reports(text, "saved.json")
+    except WorkloadError as exc:
+        assert str(exc).startswith("saved.json") and "\n" not in str(exc)
+    else:
+        assert all(isinstance(r, Report) for r in reports)
+        assert all(isinstance(e, ErrorEntry) for e in errors)
+
+
+@pytest.mark.parametrize(
+    ("key", "literal"),
+    [("speedup_ceiling", "NaN"), ("serial_fraction", "Infinity"), ("depth", "1e999"),
+     ("work", "-Infinity")],
+)  # fmt: skip
+def test_gates_refuse_non_finite_numbers(key: str, literal: str, tmp_path: Path,
+                                         run_cli) -> None:  # fmt: skip
+    text = json.dumps(saved()).replace(f'"{key}": ', f'"{key}": {literal}, "_was": ', 1)
+    bad = tmp_path / "bad.json"
+    bad.write_text(text)
+    gate = run_cli("gate", str(bad), "--min-speedup", "1", "--max-serial-fraction", "0.9")
+    assert gate.exit_code == 2 and gate.stdout == "" and "bad.json:" in gate.stderr
+    baseline = run_cli("analyze", str(WORKLOADS / "mapreduce.yaml"), "--baseline", str(bad),
+                       "--max-depth-increase", "10")  # fmt: skip
+    assert baseline.exit_code == 2 and "nan" not in baseline.stderr.lower().replace("nan and", "")
