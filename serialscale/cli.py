@@ -6,20 +6,16 @@ import sys
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 import typer.exceptions
 
 from . import __version__, commands
-from .defaults import (
-    DEFAULT_MAX_DEPENDENCIES,
-    DEFAULT_MAX_OPS,
-    DEFAULT_MAX_STEPS,
-    DEFAULT_PROCESSORS,
-)
+from .defaults import DEFAULT_MAX_DEPENDENCIES, DEFAULT_MAX_OPS, DEFAULT_MAX_STEPS
+from .defaults import DEFAULT_PROCESSORS as PROCESSORS
 from .errors import ExitCode
-from .formats import BatchFormat, GateFormat, ScaleFormat
+from .formats import BatchFormat, ControlMode, FailOn, GateFormat, ScaleFormat, SchemaName
 
 # What each command does is in commands.py; the engine, the renderers and rich are imported
 # there, inside the commands that use them, so that `serialscale --version` starts fast.
@@ -34,6 +30,11 @@ app = typer.Typer(
 )
 
 
+def _opt(*names: str, help: str, panel: str | None = None, **kwargs: Any) -> Any:
+    """``typer.Option`` in one line: names, help text, and the help panel it is listed in."""
+    return typer.Option(*names, help=help, rich_help_panel=panel, **kwargs)
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"serialscale {__version__}")
@@ -42,173 +43,97 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", help="Print the version and exit.", callback=_version, is_eager=True
-        ),
-    ] = False,
-) -> None:
+    version: Annotated[bool, _opt("--version", help="Print the version and exit.",
+                                  callback=_version, is_eager=True)] = False,
+) -> None:  # fmt: skip
     """How serial is a workload?"""
 
 
-class ControlMode(str, Enum):
-    """``--control``: how branches on traced values count."""
-
-    dataflow = "dataflow"
-    strict = "strict"
-
-
-class FailOn(str, Enum):
-    """``--fail-on``: the class at or below which a workload fails the gate."""
-
-    serial = "serial"
-    mixed = "mixed"
-
-
-ProcessorsOption = Annotated[
-    int,
-    typer.Option("--processors", "-p", min=1,
-                 help="Target processor count for the classification (default 8)."),
-]  # fmt: skip
-ControlOption = Annotated[
-    ControlMode,
-    typer.Option("--control", help="Traced functions: dataflow ignores branches; strict makes "
-                 "later steps need the latest branch."),
-]  # fmt: skip
-MaxStepsOption = Annotated[int, typer.Option(
-    "--max-steps", help="Most steps a workload may have (templates included).",
-    rich_help_panel="Limits")]  # fmt: skip
-MaxDepsOption = Annotated[int, typer.Option(
-    "--max-dependencies", help="Most dependencies a workload may have (after expansion).",
-    rich_help_panel="Limits")]  # fmt: skip
-MaxInputOption = Annotated[str, typer.Option(
-    "--max-input-size", help="Largest input read: bytes, or with K, M, G (default 1G).",
-    rich_help_panel="Limits")]  # fmt: skip
-MaxOpsOption = Annotated[int, typer.Option(
-    "--max-ops", help="Most operations a traced function may record.",
-    rich_help_panel="Limits")]  # fmt: skip
-TimeoutOption = Annotated[
-    float | None,
-    typer.Option(
-        "--timeout", help="Stop a traced function after SECONDS.", rich_help_panel="Limits"
-    ),
-]
-ParamOption = Annotated[
-    list[str] | None,
-    typer.Option("--param", help="NAME=VALUE for a traced function or a templated workload "
-                 "(repeatable)."),
-]  # fmt: skip
-OutputOption = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write the result to this file, whole.")
-]
-
-
-FailOnOption = Annotated[
-    FailOn | None,
-    typer.Option("--fail-on", help="Fail (exit 1) when a workload is classified at or below "
-                 "this class.", rich_help_panel="Gates"),
-]  # fmt: skip
-MinSpeedupOption = Annotated[
-    float | None,
-    typer.Option("--min-speedup", help="Fail when the speedup ceiling is below X.",
-                 rich_help_panel="Gates"),
-]  # fmt: skip
-MaxDepthOption = Annotated[
-    float | None,
-    typer.Option("--max-depth", help="Fail when depth is above X.", rich_help_panel="Gates"),
-]
-MaxSerialOption = Annotated[
-    float | None,
-    typer.Option("--max-serial-fraction", help="Fail when the serial fraction is above X.",
-                 rich_help_panel="Gates"),
-]  # fmt: skip
-BaselineOption = Annotated[
-    Path | None,
-    typer.Option("--baseline", help="A saved JSON report to compare with, by source path.",
-                 rich_help_panel="Gates"),
-]  # fmt: skip
-MaxIncreaseOption = Annotated[
-    float | None,
-    typer.Option("--max-depth-increase", help="With --baseline: fail when depth grew by more "
-                 "than PCT percent.", rich_help_panel="Gates"),
-]  # fmt: skip
+# fmt: off
+# Options shared by several commands.
+Processors = Annotated[int, _opt("--processors", "-p", min=1,
+                                 help="Target processor count for the classification.")]
+Control = Annotated[ControlMode, _opt("--control", help="Traced functions: dataflow ignores "
+                                      "branches; strict makes later steps need the latest one.")]
+Params = Annotated[list[str] | None, _opt("--param", help="NAME=VALUE for a traced function or "
+                                          "a templated workload (repeatable).")]
+Output = Annotated[Path | None, _opt("--output", "-o", help="Write the result to this file, "
+                                     "whole ('-': standard output).")]
+# Limits (see serialscale/limits.py).
+MaxSteps = Annotated[int, _opt("--max-steps", panel="Limits",
+                               help="Most steps a workload may have (templates included).")]
+MaxDeps = Annotated[int, _opt("--max-dependencies", panel="Limits",
+                              help="Most dependencies a workload may have (after expansion).")]
+MaxInput = Annotated[str, _opt("--max-input-size", panel="Limits",
+                               help="Largest input read: bytes, or with K, M, G, T.")]
+MaxOps = Annotated[int, _opt("--max-ops", panel="Limits",
+                             help="Most operations a traced function may record.")]
+Timeout = Annotated[float | None, _opt("--timeout", panel="Limits",
+                                       help="Stop a traced function after SECONDS.")]
+# Gates.
+FailOnOpt = Annotated[FailOn | None, _opt("--fail-on", panel="Gates", help="Fail (exit 1) when "
+                                          "a workload is classified at or below this class.")]
+MinSpeedup = Annotated[float | None, _opt("--min-speedup", panel="Gates",
+                                          help="Fail when the speedup ceiling is below X.")]
+MaxDepth = Annotated[float | None, _opt("--max-depth", panel="Gates",
+                                        help="Fail when depth is above X.")]
+MaxSerial = Annotated[float | None, _opt("--max-serial-fraction", panel="Gates",
+                                         help="Fail when the serial fraction is above X.")]
+Baseline = Annotated[Path | None, _opt("--baseline", panel="Gates", help="A saved JSON report "
+                                       "to compare with, by source path.")]
+MaxIncrease = Annotated[float | None, _opt("--max-depth-increase", panel="Gates",
+                                           help="With --baseline: fail when depth grew by more "
+                                           "than PCT percent.")]
+# fmt: on
 
 
 @app.command()
 def analyze(
-    files: Annotated[
-        list[str],
-        typer.Argument(
-            help="Workload files (YAML or JSON; - reads stdin), directories (every *.yaml, "
-            "*.yml and *.json under them) or functions: file.py:func, package.module:func."
-        ),
-    ],
-    fmt: Annotated[
-        BatchFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = BatchFormat.table,
-    processors: ProcessorsOption = DEFAULT_PROCESSORS,
-    overhead: Annotated[
-        float,
-        typer.Option(
-            "--overhead", min=0.0, help="Per-step scheduling cost when steps run in parallel."
-        ),
-    ] = 0.0,
-    output: OutputOption = None,
-    detail: Annotated[
-        bool, typer.Option("--detail", help="Add per-step start, finish and slack records.")
-    ] = False,
-    param: ParamOption = None,
-    control: ControlOption = ControlMode.dataflow,
-    max_steps: MaxStepsOption = DEFAULT_MAX_STEPS,
-    max_dependencies: MaxDepsOption = DEFAULT_MAX_DEPENDENCIES,
-    max_input_size: MaxInputOption = "1G",
-    max_ops: MaxOpsOption = DEFAULT_MAX_OPS,
-    timeout: TimeoutOption = None,
-    include: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--include",
-            help="Only targets matching this glob (repeatable).",
-            rich_help_panel="Batch",
-        ),
-    ] = None,
-    exclude: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--exclude",
-            help="Skip targets matching this glob (repeatable).",
-            rich_help_panel="Batch",
-        ),
-    ] = None,
-    jobs: Annotated[
-        int,
-        typer.Option("--jobs", "-j", help="Worker processes.", rich_help_panel="Batch"),
-    ] = 1,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler",
-            envvar="DASK_SCHEDULER_ADDRESS",
-            help="Run the batch on this Dask scheduler (pip install 'serialscale[dask]').",
-            rich_help_panel="Batch",
-        ),
-    ] = None,
-    fail_on: FailOnOption = None,
-    min_speedup: MinSpeedupOption = None,
-    max_depth: MaxDepthOption = None,
-    max_serial_fraction: MaxSerialOption = None,
-    baseline: BaselineOption = None,
-    max_depth_increase: MaxIncreaseOption = None,
-) -> None:
+    files: Annotated[list[str], typer.Argument(
+        help="Workload files (YAML or JSON; - reads stdin), directories (every *.yaml, *.yml "
+        "and *.json under them) or functions: file.py:func, package.module:func.")],
+    fmt: Annotated[BatchFormat, _opt("--format", "-f", help="Output format.")] = BatchFormat.table,
+    processors: Processors = PROCESSORS,
+    overhead: Annotated[float, _opt("--overhead", min=0.0, help="Per-step scheduling cost "
+                                    "when steps run in parallel.")] = 0.0,
+    output: Output = None,
+    detail: Annotated[bool, _opt("--detail", help="Add per-step start, finish and slack "
+                                 "records.")] = False,
+    param: Params = None,
+    control: Control = ControlMode.dataflow,
+    max_steps: MaxSteps = DEFAULT_MAX_STEPS,
+    max_dependencies: MaxDeps = DEFAULT_MAX_DEPENDENCIES,
+    max_input_size: MaxInput = "1G",
+    max_ops: MaxOps = DEFAULT_MAX_OPS,
+    timeout: Timeout = None,
+    include: Annotated[list[str] | None, _opt("--include", panel="Batch", help="Only targets "
+                                              "matching this glob (repeatable).")] = None,
+    exclude: Annotated[list[str] | None, _opt("--exclude", panel="Batch", help="Skip targets "
+                                              "matching this glob (repeatable).")] = None,
+    jobs: Annotated[int, _opt("--jobs", "-j", panel="Batch", help="Worker processes.")] = 1,
+    scheduler: Annotated[str | None, _opt(
+        "--scheduler", envvar="DASK_SCHEDULER_ADDRESS", panel="Batch",
+        help="Run the batch on this Dask scheduler (pip install 'serialscale[dask]').")] = None,
+    fail_on: FailOnOpt = None,
+    min_speedup: MinSpeedup = None,
+    max_depth: MaxDepth = None,
+    max_serial_fraction: MaxSerial = None,
+    baseline: Baseline = None,
+    max_depth_increase: MaxIncrease = None,
+) -> None:  # fmt: skip
     """Analyze workloads: work, depth, width, speedup, classification, recommendation."""
     from .batch import Options
 
     def run() -> ExitCode:
-        gates = commands.make_gates(_value(fail_on), min_speedup, max_depth,
-                                    max_serial_fraction, baseline, max_depth_increase)  # fmt: skip
-        limits = commands.make_limits(max_steps, max_dependencies, max_input_size, max_ops,
-                                      timeout)  # fmt: skip
+        gates = commands.make_gates(
+            _value(fail_on),
+            min_speedup,
+            max_depth,
+            max_serial_fraction,
+            baseline,
+            max_depth_increase,
+        )
+        limits = commands.make_limits(max_steps, max_dependencies, max_input_size, max_ops, timeout)
         options = Options(
             processors=processors,
             overhead=commands.finite_overhead(overhead),
@@ -228,30 +153,19 @@ def analyze(
 @app.command()
 def gate(
     report: Annotated[Path, typer.Argument(help="A saved JSON report (single or batch).")],
-    fail_on: FailOnOption = None,
-    min_speedup: MinSpeedupOption = None,
-    max_depth: MaxDepthOption = None,
-    max_serial_fraction: MaxSerialOption = None,
-    baseline: BaselineOption = None,
-    max_depth_increase: MaxIncreaseOption = None,
-    fmt: Annotated[
-        GateFormat, typer.Option("--format", "-f", help="text, or github annotations.")
-    ] = GateFormat.text,
-) -> None:
+    fail_on: FailOnOpt = None,
+    min_speedup: MinSpeedup = None,
+    max_depth: MaxDepth = None,
+    max_serial_fraction: MaxSerial = None,
+    baseline: Baseline = None,
+    max_depth_increase: MaxIncrease = None,
+    fmt: Annotated[GateFormat, _opt("--format", "-f", help="text, or github annotations.")] = (
+        GateFormat.text),
+) -> None:  # fmt: skip
     """Gate a saved report without analyzing again (exit 1 when a gate fails)."""
     _exit(lambda: commands.gate(report, commands.make_gates(
         _value(fail_on), min_speedup, max_depth, max_serial_fraction, baseline,
         max_depth_increase), fmt))  # fmt: skip
-
-
-class SchemaName(str, Enum):
-    """``serialscale schema`` choices."""
-
-    report = "report"
-    batch = "batch"
-    jsonl = "jsonl"
-    scale = "scale"
-    workload = "workload"
 
 
 @app.command()
@@ -264,30 +178,23 @@ def schema(
 
 @app.command()
 def scale(
-    target: Annotated[
-        str, typer.Argument(help="Templated workload file (with params) or file.py:function.")
-    ],
-    sweep: Annotated[
-        str,
-        typer.Option("--sweep", help="NAME=V1,V2,... or NAME=LOW..HIGH (powers of two)."),
-    ],
-    param: ParamOption = None,
-    predict: Annotated[
-        str | None,
-        typer.Option("--predict", help="NAME=VALUE: extrapolate to a size too large to run."),
-    ] = None,
-    fmt: Annotated[
-        ScaleFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = ScaleFormat.table,
-    processors: ProcessorsOption = DEFAULT_PROCESSORS,
-    control: ControlOption = ControlMode.dataflow,
-    max_steps: MaxStepsOption = DEFAULT_MAX_STEPS,
-    max_dependencies: MaxDepsOption = DEFAULT_MAX_DEPENDENCIES,
-    max_input_size: MaxInputOption = "1G",
-    max_ops: MaxOpsOption = DEFAULT_MAX_OPS,
-    timeout: TimeoutOption = None,
-    output: OutputOption = None,
-) -> None:
+    target: Annotated[str, typer.Argument(help="Templated workload file (with params) or "
+                                          "file.py:function.")],
+    sweep: Annotated[str, _opt("--sweep", help="NAME=V1,V2,... or NAME=LOW..HIGH (powers of "
+                               "two).")],
+    param: Params = None,
+    predict: Annotated[str | None, _opt("--predict", help="NAME=VALUE: extrapolate to a size "
+                                        "too large to run.")] = None,
+    fmt: Annotated[ScaleFormat, _opt("--format", "-f", help="Output format.")] = ScaleFormat.table,
+    processors: Processors = PROCESSORS,
+    control: Control = ControlMode.dataflow,
+    max_steps: MaxSteps = DEFAULT_MAX_STEPS,
+    max_dependencies: MaxDeps = DEFAULT_MAX_DEPENDENCIES,
+    max_input_size: MaxInput = "1G",
+    max_ops: MaxOps = DEFAULT_MAX_OPS,
+    timeout: Timeout = None,
+    output: Output = None,
+) -> None:  # fmt: skip
     """Sweep a size parameter: does depth grow like a constant, a log, or a polynomial?"""
     _exit(lambda: commands.scale(
         target, sweep, params=param or [], predict=predict, fmt=fmt, processors=processors,

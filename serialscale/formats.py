@@ -1,6 +1,7 @@
-"""The names of the output formats (kept apart from the renderers, which import rich).
+"""The choices of the command line: output formats and other enums (kept apart from the
+renderers, which import rich).
 
-Every enum here is a key of :data:`serialscale.render.REGISTRY`; a test walks every member.
+Every format enum is a key of :data:`serialscale.render.REGISTRY`; a test walks every member.
 """
 
 from __future__ import annotations
@@ -42,3 +43,27 @@ class GateFormat(str, Enum):
 
     text = "text"
     github = "github"
+
+
+class ControlMode(str, Enum):
+    """``--control``: how branches on traced values count."""
+
+    dataflow = "dataflow"
+    strict = "strict"
+
+
+class FailOn(str, Enum):
+    """``--fail-on``: the class at or below which a workload fails the gate."""
+
+    serial = "serial"
+    mixed = "mixed"
+
+
+class SchemaName(str, Enum):
+    """``serialscale schema`` choices."""
+
+    report = "report"
+    batch = "batch"
+    jsonl = "jsonl"
+    scale = "scale"
+    workload = "workload"
