@@ -20,7 +20,7 @@ from msgspec import UNSET
 
 from .analysis import analyze_workload
 from .defaults import DEFAULT_PROCESSORS
-from .errors import UsageError, WorkloadError
+from .errors import Location, UsageError, WorkloadError
 from .limits import DEFAULT_LIMITS, Limits
 from .report import CLASSES, BatchReport, ErrorEntry, Report, Summary
 from .sources import load_target, looks_like_function
@@ -44,6 +44,8 @@ class Options:
     #: Run traced functions in a child process (the command line does; see
     #: :mod:`serialscale.sources.isolation`).
     isolate: bool = False
+    #: Runs per target; the median cost of each step is analyzed (``scale --repeat``).
+    repeat: int = 1
 
 
 @dataclass
@@ -182,6 +184,53 @@ def analyze_target(target: str, options: Options) -> Report:
 
         return run_isolated(lambda: _analyze_here(target, options), target, options.limits.timeout)
     return _analyze_here(target, options)
+
+
+def analyze_point(target: str, options: Options) -> tuple[Report, float | None]:
+    """:func:`analyze_target` for a sweep: with ``options.repeat`` > 1, the target is loaded
+    that many times and the median cost of each step analyzed; the second value is the spread
+    of the depth over the runs, ``(largest - smallest) / median`` (``None`` for one run)."""
+    if options.isolate and looks_like_function(target):
+        from .sources.isolation import run_isolated
+
+        return run_isolated(lambda: _repeated(target, options), target, options.limits.timeout)
+    return _repeated(target, options)
+
+
+def _repeated(target: str, options: Options) -> tuple[Report, float | None]:
+    if options.repeat <= 1:
+        return _analyze_here(target, options), None
+    import statistics
+
+    from .graph import Graph
+    from .metrics import compute_metrics
+    from .model import Workload
+
+    runs = [load_target(target, dict(options.params), options.control, options.limits)
+            for _ in range(options.repeat)]  # fmt: skip
+    first = runs[0].graph
+    for run in runs[1:]:
+        g = run.graph
+        if (
+            g.ids != first.ids
+            or bytes(g.pred_ptr) != bytes(first.pred_ptr)
+            or bytes(g.pred_idx) != bytes(first.pred_idx)
+        ):
+            raise WorkloadError(
+                "the runs made different graphs: --repeat needs the same steps and "
+                "dependencies in every run (only costs may vary)",
+                Location(target),
+            )
+    columns = zip(*(r.graph.costs for r in runs), strict=True)
+    costs = [statistics.median(column) for column in columns]
+    median = Workload(runs[0].name, Graph(first.ids, costs, first.pred_ptr, first.pred_idx),
+                      runs[0].source, runs[0].description, runs[0].unit, runs[0].extra)  # fmt: skip
+    depths = [compute_metrics(r.graph).depth for r in runs]
+    middle = statistics.median(depths)
+    spread = (max(depths) - min(depths)) / middle if middle > 0 else 0.0
+    report = analyze_workload(median, processors=options.processors, overhead=options.overhead,
+                              detail=options.detail)  # fmt: skip
+    return report, float(spread)
 
 
 def _analyze_here(target: str, options: Options) -> Report:

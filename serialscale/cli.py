@@ -186,6 +186,8 @@ def scale(
     predict: Annotated[str | None, _opt("--predict", help="NAME=VALUE: extrapolate to a size "
                                         "too large to run.")] = None,
     fmt: Annotated[ScaleFormat, _opt("--format", "-f", help="Output format.")] = ScaleFormat.table,
+    repeat: Annotated[int, _opt("--repeat", help="Run each size N times and use the median "
+                                "cost of each step (for measured costs).")] = 1,
     processors: Processors = PROCESSORS,
     control: Control = ControlMode.dataflow,
     max_steps: MaxSteps = DEFAULT_MAX_STEPS,
@@ -198,6 +200,7 @@ def scale(
     """Sweep a size parameter: does depth grow like a constant, a log, or a polynomial?"""
     _exit(lambda: commands.scale(
         target, sweep, params=param or [], predict=predict, fmt=fmt, processors=processors,
+        repeat=repeat,
         control=control.value, output=output, limits=commands.make_limits(
             max_steps, max_dependencies, max_input_size, max_ops, timeout)))  # fmt: skip
 

@@ -66,6 +66,8 @@ def parse_params(items: Sequence[str]) -> dict[str, str]:
     return params
 
 
+#: ``--repeat`` above this is surely a typo.
+MAX_REPEAT = 1000
 #: ``--jobs`` above this is surely a typo (and would ask the system for that many processes).
 MAX_JOBS = 1024
 _SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
@@ -340,6 +342,7 @@ def scale(
     control: str,
     limits: Limits,
     output: Path | None = None,
+    repeat: int = 1,
 ) -> ExitCode:
     """``serialscale scale``: sweep a size parameter and fit how the graph grows."""
     from .render import Rendering, render_as
@@ -351,10 +354,12 @@ def scale(
     except ValueError as exc:
         raise fail(str(exc)) from None
     at = parse_predict(predict, name)
+    if not 1 <= repeat <= MAX_REPEAT:
+        raise fail(f"--repeat must be between 1 and {MAX_REPEAT}, got {repeat}")
     try:
         result = run_sweep(
             target, name, values, params=parse_params(params), control=control,
-            limits=limits, processors=processors, predict=at, isolate=True,
+            limits=limits, processors=processors, predict=at, isolate=True, repeat=repeat,
         )  # fmt: skip
     except WorkloadError as exc:
         raise CommandError(str(exc)) from None

@@ -28,6 +28,13 @@ disappears; adding keys does not change it. History:
 - 1: first version (``schema_version``, ``workload``, ``source``, ``parameter``, ``params``,
   ``processors``, ``points``, ``growth``, ``verdict``, ``complexity``, ``explanation`` and,
   with ``--predict``, ``prediction``).
+- 2: ``verdict`` is ``parallelizable``, ``serial`` or ``inconclusive`` (was
+  ``parallelizable`` or ``inherently serial``); ``complexity`` names depth classes
+  (``constant depth (NC⁰-like)``, ``polylogarithmic depth (NC-like)``, ``polynomial depth``,
+  ``exponential depth``, ``falling depth``; was ``TC0-like``, ``NC-like``,
+  ``P-like (serial)``); growth classes add ``exponential`` and ``decreasing``; new keys
+  ``warnings`` (a list, possibly empty), ``notes``, ``repeat``, growth ``runner_up``, and per
+  point ``control_decisions``, ``escapes`` (traced functions) and ``spread`` (``--repeat``).
 """
 
 # No ``from __future__ import annotations``: msgspec reads these annotations at run time.
@@ -40,7 +47,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType, field
 from .errors import Location, WorkloadError
 
 SCHEMA_VERSION: Final = 1
-SCALE_SCHEMA_VERSION: Final = 1
+SCALE_SCHEMA_VERSION: Final = 2
 
 Classification = Literal["serial", "mixed", "parallel"]
 #: The classes, from the most serial up (gates compare by this order).
@@ -205,7 +212,7 @@ class BatchReport(Struct, frozen=True, kw_only=True):
     summary: Summary
 
 
-class ScalePoint(Struct, frozen=True, gc=False):
+class ScalePoint(Struct, frozen=True, kw_only=True):
     """One size of a sweep and what the analysis found there."""
 
     value: int | float
@@ -214,9 +221,25 @@ class ScalePoint(Struct, frozen=True, gc=False):
     depth: Amount
     width: Count
     speedup_ceiling: Ratio
+    #: Traced functions: branches on traced values and conversions to plain values here.
+    control_decisions: Count | UnsetType = UNSET
+    escapes: Count | UnsetType = UNSET
+    #: With ``--repeat``: (largest - smallest) / median of the depth over the runs.
+    spread: Annotated[float, Meta(ge=0)] | UnsetType = UNSET
 
 
-GrowthClass = Literal["constant", "logarithmic", "polylogarithmic", "polynomial"]
+GrowthClass = Literal[
+    "constant", "logarithmic", "polylogarithmic", "polynomial", "exponential", "decreasing"
+]
+
+
+class RunnerUp(Struct, frozen=True, kw_only=True):
+    """The best model of another class, and how well it fits."""
+
+    cls: GrowthClass = field(name="class")
+    exponent: float | None
+    model: str
+    error: float
 
 
 class GrowthEntry(Struct, frozen=True, kw_only=True):
@@ -226,6 +249,7 @@ class GrowthEntry(Struct, frozen=True, kw_only=True):
     exponent: float | None
     model: str
     error: Annotated[float, Meta(ge=0)]
+    runner_up: RunnerUp | None = None
 
 
 class GrowthSet(Struct, frozen=True, kw_only=True):
@@ -249,7 +273,7 @@ class Prediction(Struct, frozen=True, kw_only=True):
 class ScaleReport(Struct, frozen=True, kw_only=True):
     """``serialscale scale``: points, growth classes, verdict and an optional prediction."""
 
-    schema_version: Literal[1] = SCALE_SCHEMA_VERSION
+    schema_version: Literal[2] = SCALE_SCHEMA_VERSION
     workload: str
     source: str | None
     parameter: str
@@ -257,10 +281,17 @@ class ScaleReport(Struct, frozen=True, kw_only=True):
     processors: ProcessorCount
     points: Annotated[list[ScalePoint], Meta(min_length=3)]
     growth: GrowthSet
-    verdict: Literal["parallelizable", "inherently serial"]
-    complexity: Literal["TC0-like", "NC-like", "P-like (serial)"]
+    verdict: Literal["parallelizable", "serial", "inconclusive"]
+    complexity: str
     explanation: str
+    #: What keeps the verdict from being confident, and what would settle it.
+    warnings: list[str]
     prediction: Prediction | UnsetType = UNSET
+    #: Traced functions: the caveats ``analyze`` reports, at the largest size (each point
+    #: has its own ``control_decisions`` and ``escapes``).
+    notes: list[str] | UnsetType = UNSET
+    #: ``--repeat``: runs per size (the median cost of each step is used).
+    repeat: Annotated[int, Meta(ge=1)] | UnsetType = UNSET
 
 
 def to_builtins(document: Struct) -> Any:
@@ -380,6 +411,7 @@ __all__ = [
     "Prediction",
     "Recommendation",
     "Report",
+    "RunnerUp",
     "ScalePoint",
     "ScaleReport",
     "Segment",

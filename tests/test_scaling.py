@@ -93,14 +93,14 @@ def test_parse_sweep() -> None:
 
 
 EXPECTED = [
-    ("rule110.yaml", "steps=8..128", "polynomial", "inherently serial"),
+    ("rule110.yaml", "steps=8..128", "polynomial", "serial"),
     ("rule110.yaml", "width=8..128", "constant", "parallelizable"),
     ("tree_reduction.yaml", "n=8..1024", "logarithmic", "parallelizable"),
-    ("scan_sequential.yaml", "n=8..256", "polynomial", "inherently serial"),
+    ("scan_sequential.yaml", "n=8..256", "polynomial", "serial"),
     ("scan_blelloch.yaml", "n=8..256", "logarithmic", "parallelizable"),
-    ("value_iteration.yaml", "sweeps=4..64", "polynomial", "inherently serial"),
-    ("nbody.yaml", "steps=4..64", "polynomial", "inherently serial"),
-    ("edit_distance.yaml", "n=4..64", "polynomial", "inherently serial"),
+    ("value_iteration.yaml", "sweeps=4..64", "polynomial", "serial"),
+    ("nbody.yaml", "steps=4..64", "polynomial", "serial"),
+    ("edit_distance.yaml", "n=4..64", "polynomial", "serial"),
     ("bitonic.yaml", "n=4..256", "polylogarithmic", "parallelizable"),
 ]
 
@@ -137,7 +137,8 @@ def test_scale_json_contract_and_predict(run_cli) -> None:
     assert set(data["points"][0]) >= {"value", "work", "depth", "width", "speedup_ceiling"}
     assert data["growth"]["depth"]["class"] == "logarithmic"
     assert data["growth"]["work"] == {**data["growth"]["work"], "class": "polynomial"}
-    assert data["verdict"] == "parallelizable" and data["complexity"] == "NC-like"
+    assert data["verdict"] == "parallelizable"
+    assert data["complexity"] == "polylogarithmic depth (NC-like)"
     assert data["prediction"]["depth"] == pytest.approx(20)
     assert data["prediction"]["work"] == pytest.approx(2**20 - 1)
 
@@ -145,7 +146,8 @@ def test_scale_json_contract_and_predict(run_cli) -> None:
 def test_scale_table_and_markdown(run_cli) -> None:
     table = run_cli("scale", str(SWEEPS / "rule110.yaml"), "--sweep", "steps=4,8,16,32")
     assert table.exit_code == 0
-    assert "inherently serial" in table.stdout and "log-log" in table.stdout
+    assert "verdict: inconclusive" in table.stdout and "only 4 sizes" in table.stdout
+    assert "log-log" in table.stdout
     md = run_cli("scale", str(SWEEPS / "rule110.yaml"), "--sweep", "steps=4,8,16", "-f",
                  "markdown")  # fmt: skip
     assert md.stdout.startswith("### serialscale scale")
@@ -173,3 +175,62 @@ def test_scale_point_error_names_the_value(run_cli, tmp_path) -> None:
     )
     result = run_cli("scale", str(path), "--sweep", "n=4..32")
     assert result.exit_code == 2 and "at n=16" in result.stderr
+
+
+def test_traced_sweeps_carry_their_caveats(run_cli) -> None:
+    result = run_cli("scale", f"{ALGOS}:running_max", "--sweep", "n=8..128", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["schema_version"] == 2 and isinstance(data["warnings"], list)
+    # a running max branches n - 1 times on traced values at every size
+    assert [p["control_decisions"] for p in data["points"]] == [n - 1 for n in (8, 16, 32, 64, 128)]
+    assert all(p["escapes"] == 0 for p in data["points"])
+    assert len(data["notes"]) == 1 and "branches on traced values" in data["notes"][0]
+    table = run_cli("scale", f"{ALGOS}:running_max", "--sweep", "n=8..128")
+    assert "note: " in table.stdout and "branches on traced values" in table.stdout
+
+
+def test_templated_sweeps_have_no_traced_keys(run_cli) -> None:
+    result = run_cli("scale", str(SWEEPS / "tree_reduction.yaml"), "--sweep", "n=8..128",
+                     "-f", "json")  # fmt: skip
+    data = json.loads(result.stdout)
+    assert "notes" not in data and "control_decisions" not in data["points"][0]
+    assert data["growth"]["depth"]["runner_up"]["class"] != "logarithmic"
+
+
+def test_repeat_uses_the_median_cost_of_each_step(tmp_path, run_cli) -> None:
+    counter = tmp_path / "count.txt"
+    counter.write_text("0")
+    module = tmp_path / "jitter.py"
+    module.write_text(f"""
+import serialscale as ss
+from pathlib import Path
+
+COUNTER = Path({str(counter)!r})
+
+def chain(n: int = 4):
+    run = int(COUNTER.read_text())
+    COUNTER.write_text(str(run + 1))
+    # costs of the runs: 1, 3, 2 (repeating): the median is 2 whatever the order
+    cost = (1, 3, 2)[run % 3]
+
+    @ss.task(cost=cost)
+    def step(x):
+        return x
+
+    x = ss.input(0)
+    for _ in range(n):
+        x = step(x)
+    return x
+""")
+    result = run_cli("scale", f"{module}:chain", "--sweep", "n=8..128", "--repeat", "3",
+                     "-f", "json")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["repeat"] == 3
+    assert [p["depth"] for p in data["points"]] == [2 * n for n in (8, 16, 32, 64, 128)]
+    # depths of the three runs: n, 3n, 2n: (3n - n) / 2n = 1
+    assert all(p["spread"] == pytest.approx(1.0) for p in data["points"])
+    table = run_cli("scale", f"{module}:chain", "--sweep", "n=8..128", "--repeat", "3")
+    assert "depth spread" in table.stdout and "100.0%" in table.stdout
+    assert run_cli("scale", f"{module}:chain", "--sweep", "n=8..64", "--repeat", "0").exit_code == 2

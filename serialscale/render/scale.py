@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 
+from msgspec import UNSET
 from rich import box
 from rich.table import Table
 from rich.text import Text
@@ -22,9 +23,16 @@ def render_scale_json(report: ScaleReport) -> str:
 
 
 def _growth_line(report: ScaleReport, key: str) -> str:
+    """``polynomial, exponent 1  (1·n^1 - 1; error 0.002; runner-up logarithmic, error 0.3)``."""
     g = getattr(report.growth, key)
     exp = f", exponent {g.exponent:g}" if g.exponent is not None else ""
-    return f"{g.cls}{exp}  ({g.model})"
+    runner = g.runner_up
+    other = f"; runner-up {runner.cls}, error {runner.error:.2g}" if runner is not None else ""
+    return f"{g.cls}{exp}  ({g.model}; error {g.error:.2g}{other})"
+
+
+VERDICT_STYLE = {"parallelizable": "bold green", "serial": "bold red",
+                 "inconclusive": "bold yellow"}  # fmt: skip
 
 
 def loglog_chart(points: list[ScalePoint], columns: int) -> list[str]:
@@ -65,19 +73,28 @@ def render_scale_table(report: ScaleReport, width: int = 100, color: bool = Fals
     console.print(title, Text(f"  ({report.source}, sweeping {report.parameter})", style="dim"))
     console.print()
     table = Table(box=box.SIMPLE_HEAD)
-    for column in (report.parameter, "step count", "work", "depth", "width", "ceiling"):
+    repeated = bool(report.repeat)
+    columns = [report.parameter, "step count", "work", "depth", "width", "ceiling"]
+    for column in columns + (["depth spread"] if repeated else []):
         table.add_column(column, justify="right")
     for p in report.points:
-        table.add_row(num(p.value), num(p.steps), num(p.work), num(p.depth),
-                      num(p.width), times(p.speedup_ceiling))  # fmt: skip
+        cells = [num(p.value), num(p.steps), num(p.work), num(p.depth), num(p.width),
+                 times(p.speedup_ceiling)]  # fmt: skip
+        if repeated:
+            cells.append(f"{p.spread:.1%}" if p.spread is not UNSET else "—")
+        table.add_row(*cells)
     console.print(table)
     for key in ("depth", "work", "width"):
         console.print(Text.assemble((f"{key:>6} grows ", "bold"), _growth_line(report, key)))
     console.print()
-    style = "bold green" if report.verdict == "parallelizable" else "bold red"
+    style = VERDICT_STYLE.get(report.verdict, "bold")
     console.print(Text.assemble(("verdict: ", "bold"), (report.verdict, style),
                                 f"  ({report.complexity})"))  # fmt: skip
     console.print(Text(report.explanation))
+    for warning in report.warnings:
+        console.print(Text(f"warning: {warning}", style="yellow"))
+    for note in report.notes or []:
+        console.print(Text(f"note: {note}", style="yellow"))
     if report.prediction:
         pr = report.prediction
         console.print(
@@ -103,6 +120,8 @@ def render_scale_markdown(report: ScaleReport) -> str:
         "",
         report.explanation,
         "",
+        *[f"> warning: {w}\n" for w in report.warnings],
+        *[f"> note: {n}\n" for n in report.notes or []],
         f"| {p} | step count | work | depth | width | ceiling |",
         "|---:|---:|---:|---:|---:|---:|",
     ]
