@@ -91,7 +91,14 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
         m.depth,
         workload.unit,
     )
-    near = near_critical(m.slack, NEAR_CRITICAL)
+    connectors = set(workload.extra.get("connectors") or ())
+    slack = m.slack
+    if connectors:  # an importer's zero-cost joins are never worth a look
+        slack = list(slack)
+        for i, step_id in enumerate(ids):
+            if step_id in connectors:
+                slack[i] = 0
+    near = near_critical(slack, NEAR_CRITICAL)
     b_depth = burdened_depth(graph, overhead) if overhead else m.depth
     number = m.number
     return Report(
@@ -118,6 +125,7 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
         burdened_speedup_ceiling=ratio(m.work, b_depth),
         description=workload.description,
         unit=workload.unit,
+        format=workload.format,
         detail=_detail(graph, m) if detail else UNSET,
         **workload.extra,
     )

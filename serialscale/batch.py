@@ -24,6 +24,7 @@ from .errors import Location, UsageError, WorkloadError
 from .limits import DEFAULT_LIMITS, Limits
 from .report import CLASSES, BatchReport, ErrorEntry, Report, Summary
 from .sources import load_target, looks_like_function
+from .sources.readers import DEFAULT_READ, ReadOptions
 
 WORKLOAD_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -46,6 +47,8 @@ class Options:
     isolate: bool = False
     #: Runs per target; the median cost of each step is analyzed (``scale --repeat``).
     repeat: int = 1
+    #: How files are read: ``--from``, ``--durations``, ``--reverse-edges``.
+    read: ReadOptions = DEFAULT_READ
 
 
 @dataclass
@@ -96,7 +99,10 @@ class Collected:
 
 
 def collect_targets(
-    arguments: Sequence[str], include: Sequence[str] = (), exclude: Sequence[str] = ()
+    arguments: Sequence[str],
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    foreign: bool = False,
 ) -> Collected:
     """Expand directories into their ``*.yaml``, ``*.yml`` and ``*.json`` files, recursively, in
     sorted path order; keep other arguments as given. ``include`` / ``exclude`` are glob
@@ -107,21 +113,54 @@ def collect_targets(
     loading reports why, and a FIFO or device among the files is skipped with a note (only
     what is named explicitly is read from such files). A directory whose name ends in
     ``.yaml``, ``.yml`` or ``.json`` named explicitly is a target, reported as a directory.
+
+    Scans skip hidden files and folders (``.github``, ``.git``), virtual environments (a
+    folder holding ``pyvenv.cfg``) and ``node_modules``. Files of another tool's format
+    (CI workflows, ninja, DOT) are taken only when asked: ``foreign`` (``--from``) or an
+    ``--include`` pattern that matches them; else they are skipped with a note.
     """
     found = Collected()
     for arg in arguments:
         path = Path(arg)
-        if arg != "-" and path.is_dir() and path.suffix.lower() not in WORKLOAD_SUFFIXES:
-            for p in _walk(path, found):
-                if _selected(str(p), p.relative_to(path).as_posix(), include, exclude):
-                    found.targets.append(str(p))
+        if _scanned(arg):
+            for p in _walk(path, found, bool(include)):
+                relative = p.relative_to(path).as_posix()
+                if not _selected(str(p), relative, include, exclude):
+                    continue
+                if not (foreign or include) and _foreign(p):
+                    found.notes.append(f"{p}: skipped: a {_foreign(p)} file (--include or "
+                                       "--from to analyze it)")  # fmt: skip
+                    continue
+                found.targets.append(str(p))
         elif _selected(arg, arg, include, exclude):
             found.targets.append(arg)
     return found
 
 
-def _walk(root: Path, found: Collected) -> list[Path]:
-    """Workload files under ``root``, sorted; problems go to ``found``. Iterative."""
+def _foreign(path: Path) -> str | None:
+    """The foreign format a scanned file is in, or ``None`` for serialscale's own."""
+    from .sources.readers import detect
+
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(65536)
+    except OSError:
+        return None  # loading it will say why it cannot be read
+    name = detect(path, head)
+    return None if name == "serialscale" else name
+
+
+def _skipped_folder(entry: os.DirEntry[str]) -> bool:
+    return (
+        entry.name.startswith(".")
+        or entry.name == "node_modules"
+        or os.path.exists(os.path.join(entry.path, "pyvenv.cfg"))
+    )
+
+
+def _walk(root: Path, found: Collected, any_suffix: bool = False) -> list[Path]:
+    """Workload files under ``root`` (any file when ``any_suffix``: ``--include`` picks),
+    sorted; problems go to ``found``. Iterative."""
     files: list[Path] = []
     stack = [root]
     while stack:
@@ -138,11 +177,14 @@ def _walk(root: Path, found: Collected) -> list[Path]:
             p = Path(entry.path)
             try:
                 if entry.is_dir():  # follows symlinks, like the rest of the scan
-                    stack.append(p)
+                    if not _skipped_folder(entry):
+                        stack.append(p)
                     continue
             except OSError:
                 pass
-            if p.suffix.lower() not in WORKLOAD_SUFFIXES:
+            if entry.name.startswith("."):
+                continue
+            if p.suffix.lower() not in WORKLOAD_SUFFIXES and not any_suffix:
                 continue
             try:
                 mode = os.stat(p).st_mode
@@ -206,7 +248,8 @@ def _repeated(target: str, options: Options) -> tuple[Report, float | None]:
     from .metrics import compute_metrics
     from .model import Workload
 
-    runs = [load_target(target, dict(options.params), options.control, options.limits)
+    runs = [load_target(target, dict(options.params), options.control, options.limits,
+                        options.read)
             for _ in range(options.repeat)]  # fmt: skip
     first = runs[0].graph
     for run in runs[1:]:
@@ -224,7 +267,8 @@ def _repeated(target: str, options: Options) -> tuple[Report, float | None]:
     columns = zip(*(r.graph.costs for r in runs), strict=True)
     costs = [statistics.median(column) for column in columns]
     median = Workload(runs[0].name, Graph(first.ids, costs, first.pred_ptr, first.pred_idx),
-                      runs[0].source, runs[0].description, runs[0].unit, runs[0].extra)  # fmt: skip
+                      runs[0].source, runs[0].description, runs[0].unit, runs[0].format,
+                      runs[0].extra)  # fmt: skip
     depths = [compute_metrics(r.graph).depth for r in runs]
     middle = statistics.median(depths)
     spread = (max(depths) - min(depths)) / middle if middle > 0 else 0.0
@@ -234,7 +278,9 @@ def _repeated(target: str, options: Options) -> tuple[Report, float | None]:
 
 
 def _analyze_here(target: str, options: Options) -> Report:
-    workload = load_target(target, dict(options.params), options.control, options.limits)
+    workload = load_target(
+        target, dict(options.params), options.control, options.limits, options.read
+    )
     return analyze_workload(
         workload,
         processors=options.processors,
@@ -350,10 +396,19 @@ def _run_dask(targets: Sequence[str], options: Options, address: str) -> list[Ou
 
 def is_batch(arguments: Sequence[str]) -> bool:
     """A batch: several targets, or any directory. One file keeps the single-report output."""
-    if len(arguments) != 1:
-        return True
-    path = Path(arguments[0])
-    return arguments[0] != "-" and path.is_dir() and path.suffix.lower() not in WORKLOAD_SUFFIXES
+    return len(arguments) != 1 or _scanned(arguments[0])
+
+
+def _scanned(arg: str) -> bool:
+    """Whether ``arg`` is a folder to scan for workloads: not ``-``, not a folder named like a
+    workload file (an error to report), not a ninja build folder (one target)."""
+    path = Path(arg)
+    return (
+        arg != "-"
+        and path.is_dir()
+        and path.suffix.lower() not in WORKLOAD_SUFFIXES
+        and not (path / "build.ninja").is_file()
+    )
 
 
 __all__ = [

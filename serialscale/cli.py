@@ -84,6 +84,13 @@ Baseline = Annotated[Path | None, _opt("--baseline", panel="Gates", help="A save
 MaxIncrease = Annotated[float | None, _opt("--max-depth-increase", panel="Gates",
                                            help="With --baseline: fail when depth grew by more "
                                            "than PCT percent.")]
+# Input formats (see serialscale/sources/readers.py).
+FromOpt = Annotated[str | None, _opt("--from", panel="Input", help="Read the files in this "
+                                     "format (see 'serialscale formats'); default: detect.")]
+DurationsOpt = Annotated[str | None, _opt("--durations", panel="Input", help="GitHub Actions: "
+                                          "job times of a run (gh run view RUN --json jobs).")]
+ReverseOpt = Annotated[bool, _opt("--reverse-edges", panel="Input", help="DOT: an edge a -> b "
+                                  "means a needs b (bazel, cmake, terraform).")]
 # fmt: on
 
 
@@ -106,6 +113,9 @@ def analyze(
     max_input_size: MaxInput = "1G",
     max_ops: MaxOps = DEFAULT_MAX_OPS,
     timeout: Timeout = None,
+    from_: FromOpt = None,
+    durations: DurationsOpt = None,
+    reverse_edges: ReverseOpt = False,
     include: Annotated[list[str] | None, _opt("--include", panel="Batch", help="Only targets "
                                               "matching this glob (repeatable).")] = None,
     exclude: Annotated[list[str] | None, _opt("--exclude", panel="Batch", help="Skip targets "
@@ -142,6 +152,7 @@ def analyze(
             control=control.value,
             limits=limits,
             isolate=True,
+            read=commands.make_read(from_, durations, reverse_edges),
         )
         return commands.analyze(files, options, fmt, include=include or [],
                                 exclude=exclude or [], jobs=jobs, scheduler=scheduler,
@@ -203,6 +214,12 @@ def scale(
         repeat=repeat,
         control=control.value, output=output, limits=commands.make_limits(
             max_steps, max_dependencies, max_input_size, max_ops, timeout)))  # fmt: skip
+
+
+@app.command()
+def formats() -> None:
+    """List the input formats serialscale reads and how each is recognised."""
+    _exit(commands.formats)
 
 
 def _value(choice: Enum | None) -> str | None:

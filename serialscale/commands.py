@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .batch import BatchResult, Options
     from .gates import Comparison, Thresholds, Violation
     from .limits import Limits
+    from .sources.readers import ReadOptions
 
 # The engine, the renderers and rich are imported inside the functions that use them, so
 # that `serialscale --version` and small analyses start fast.
@@ -213,7 +214,7 @@ def analyze(
 
     if not 1 <= jobs <= MAX_JOBS:
         raise fail(f"--jobs must be between 1 and {MAX_JOBS}, got {jobs}")
-    found = collect_targets(files, include, exclude)
+    found = collect_targets(files, include, exclude, foreign=options.read.fmt is not None)
     for note in found.notes:
         print(f"note: {note}", file=sys.stderr)
     targets = found.targets
@@ -367,6 +368,32 @@ def scale(
         raise fail(str(exc)) from None
     rendering = Rendering(result, console_width(), wants_color(fmt, output))
     emit(render_as(fmt, rendering), output)
+    return ExitCode.OK
+
+
+def make_read(fmt: str | None, durations: str | None, reverse_edges: bool) -> ReadOptions:
+    """Check ``--from`` (a known format) and bundle the input flags."""
+    from .sources.readers import READERS, ReadOptions
+
+    if fmt is not None and fmt not in READERS:
+        from .errors import suggest
+
+        raise fail(f"--from: unknown format '{fmt}'{suggest(fmt, READERS)}; known: "
+                   f"{', '.join(READERS)}")  # fmt: skip
+    return ReadOptions(fmt, durations, reverse_edges)
+
+
+def formats() -> ExitCode:
+    """``serialscale formats``: the input formats and how each is recognised."""
+    from .sources.readers import READERS
+
+    lines = []
+    for reader in READERS.values():
+        lines.append(f"{reader.name}\n  {reader.description}\n  recognised: {reader.recognised}")
+    lines.append("python\n  traced functions (file.py:function, package.module:function); a "
+                 "function may return a networkx.DiGraph, a dask collection or an Airflow-style "
+                 "DAG\n  recognised: TARGET:FUNCTION")  # fmt: skip
+    emit("\n\n".join(lines) + "\n", None)
     return ExitCode.OK
 
 

@@ -18,8 +18,10 @@ class Workload:
         source: where it came from (a path, ``-`` for standard input, or a target).
         description: free text from the file.
         unit: label for costs (``minutes``, ``ops``), shown in reports.
+        format: the input format it was read from (``serialscale``, ``github-actions``...).
         extra: source-specific facts added to the report: keyword arguments of
-            :class:`~serialscale.report.Report` (``params``, ``target``, ``notes``...).
+            :class:`~serialscale.report.Report` (``params``, ``target``, ``notes``,
+            ``connectors``...).
     """
 
     name: str
@@ -27,4 +29,5 @@ class Workload:
     source: str | None = None
     description: str | None = None
     unit: str | None = None
+    format: str = "serialscale"
     extra: dict[str, Any] = field(default_factory=dict)

@@ -21,7 +21,8 @@ disappears; adding keys does not change it. History:
   ``burdened_depth``, ``burdened_speedup_ceiling``; traced functions add ``target``,
   ``params``, ``control``, ``control_decisions``, ``escapes``, ``notes``; templates add
   ``params``; and, with ``--detail``, ``detail``). Since the declared model, the same keys
-  and order, read back with validation.
+  and order, read back with validation. Since the importers: ``format`` (always) and
+  ``connectors`` (imported graphs with added steps).
 
 ``SCALE_SCHEMA_VERSION`` (``serialscale scale``) history:
 
@@ -139,6 +140,12 @@ class Report(Struct, frozen=True, kw_only=True):
     overhead: Amount = 0
     burdened_depth: Amount
     burdened_speedup_ceiling: Ratio = None
+    #: The input format (``serialscale``, ``github-actions``, ``gitlab-ci``, ``ninja``,
+    #: ``dot``, ``python``).
+    format: str = "serialscale"
+    #: Zero-cost steps an importer added (matrix joins, reusable-workflow entries and exits,
+    #: phony edges): never near-critical, marked on the critical path.
+    connectors: list[str] | UnsetType = UNSET
     # Traced functions and templates (left out of the JSON when unset):
     target: str | UnsetType = UNSET
     params: dict[str, Any] | UnsetType = UNSET

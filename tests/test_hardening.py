@@ -462,6 +462,10 @@ def test_a_lone_surrogate_fails_only_its_own_file(tmp_path: Path, run_cli) -> No
     assert data["summary"]["analyzed"] == 1 and "lone surrogate" in data["errors"][0]["message"]
 
 
+@pytest.mark.skipif(
+    os.environ.get("SERIALSCALE_EXPECT_SANITIZED") == "1",
+    reason="AddressSanitizer reserves terabytes of shadow memory: no run fits under ulimit -v",
+)
 def test_a_memory_limit_ends_in_an_error_not_a_crash(tmp_path: Path) -> None:
     """Under ``ulimit -v``, msgspec's decoder crashes (SIGSEGV) when an allocation fails; the
     fast path steps aside when the headroom is short, and what runs out of memory says so."""

@@ -85,7 +85,12 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
     console.print(speed)
 
     console.print(Text("Critical path", style="bold"))
-    console.print(Text(" → ".join(short_path(report.critical_path))), overflow="fold")
+    added = set(report.connectors or ())
+    path = [f"[{s}]" if s in added else s for s in report.critical_path]
+    console.print(Text(" → ".join(short_path(path))), overflow="fold")
+    if added & set(report.critical_path):
+        console.print(Text("[…]: a zero-cost step the importer added (a join or an entry)",
+                           style="dim"))  # fmt: skip
     console.print()
 
     if report.near_critical:

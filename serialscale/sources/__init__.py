@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import Workload
+from .readers import DEFAULT_READ, ReadOptions
 from .workload_file import load_workload, parse_workload
 
 _PYTHON_NAMES = ("is_python_target", "trace_function", "trace_workload")
@@ -37,6 +38,7 @@ def load_target(
     params: Mapping[str, str] | None = None,
     control: str = "dataflow",
     limits: Limits = DEFAULT_LIMITS,
+    read: ReadOptions = DEFAULT_READ,
 ) -> Workload:
     """A workload file (YAML/JSON, ``-`` for stdin) or a function target (``file.py:f``).
 
@@ -46,7 +48,7 @@ def load_target(
         from .python_source import trace_workload
 
         return trace_workload(target, params, control, limits)
-    return load_workload(target, params, limits)
+    return load_workload(target, params, limits, read)
 
 
 __all__ = [

@@ -240,7 +240,17 @@ def trace_function(
     name = getattr(fn, "__name__", "function")
     if _is_digraph(trace.result):
         graph = _graph_from_networkx(trace.result, label)
-        return Workload(name=name, graph=graph, source=label, extra=extra)
+        return Workload(name=name, graph=graph, source=label, format="python", extra=extra)
+    if hasattr(trace.result, "__dask_graph__"):
+        from .foreign import plan_from_dask
+
+        plan = plan_from_dask(trace.result, label)
+        return plan.workload(name, label, "python", "tasks", extra)
+    if _is_airflow_dag(trace.result):
+        from .foreign import plan_from_airflow
+
+        plan = plan_from_airflow(trace.result, label)
+        return plan.workload(name, label, "python", "tasks", extra)
     if len(rec) == 0:
         raise WorkloadError(
             "the function recorded no steps: wrap its inputs with serialscale.inputs(...) or "
@@ -264,7 +274,9 @@ def trace_function(
         "escapes": rec.escapes,
         "notes": notes,
     }
-    return Workload(name=name, graph=rec.graph(), source=label, unit="ops", extra=extra)
+    return Workload(
+        name=name, graph=rec.graph(), source=label, unit="ops", format="python", extra=extra
+    )
 
 
 def _plain(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -280,6 +292,17 @@ def _plain(params: Mapping[str, Any]) -> dict[str, Any]:
 def _is_digraph(obj: Any) -> bool:
     nx = sys.modules.get("networkx")
     return nx is not None and isinstance(obj, nx.DiGraph)
+
+
+def _is_airflow_dag(value: Any) -> bool:
+    """An Airflow DAG, or anything shaped like one: ``.tasks`` whose items have ``task_id``
+    and ``upstream_task_ids`` (no Airflow import needed)."""
+    tasks = getattr(value, "tasks", None)
+    return (
+        isinstance(tasks, (list, tuple))
+        and bool(tasks)
+        and all(hasattr(t, "task_id") and hasattr(t, "upstream_task_ids") for t in tasks)
+    )
 
 
 def _graph_from_networkx(g: Any, label: str) -> Graph:

@@ -34,6 +34,7 @@ from ..limits import DEFAULT_LIMITS, Limits
 from ..model import Workload
 from .optional import OptionalNeed
 from .parsing import Locator, decode, parse_document
+from .readers import DEFAULT_READ, ReadOptions
 
 if TYPE_CHECKING:
     from .templates import Expansion
@@ -52,20 +53,28 @@ def load_workload(
     path: str | Path,
     params: Mapping[str, str] | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    read: ReadOptions = DEFAULT_READ,
 ) -> Workload:
-    """Read a workload file (``-`` reads standard input as YAML). Raises :class:`WorkloadError`.
+    """Read a workload file (``-`` reads standard input as YAML, or as ``read.fmt``), in
+    serialscale's format or a foreign one (see :mod:`serialscale.sources.readers`). Raises
+    :class:`WorkloadError`.
 
     ``params`` override a templated workload's ``params`` (values as strings, as typed on the
     command line); ``limits`` bound the input's size and what it expands to.
     """
+    from .readers import read_path
+
     source = str(path)
     if source == "-":
         data = read_input(sys.stdin.buffer, "<stdin>", limits.max_input_bytes)
+        if read.fmt and read.fmt != "serialscale":
+            return read_path(Path("<stdin>"), data, params, limits, read)
         return parse_workload(data, "<stdin>", name="stdin", params=params, limits=limits)
     p = Path(path)
+    if p.is_dir() and (p / "build.ninja").is_file():  # a ninja build folder
+        p = p / "build.ninja"
     data = read_file(p, limits.max_input_bytes)
-    is_json = p.suffix.lower() == ".json"
-    return parse_workload(data, source, name=p.stem, is_json=is_json, params=params, limits=limits)
+    return read_path(p, data, params, limits, read)
 
 
 def read_file(path: Path, max_bytes: int) -> bytes:

@@ -1,0 +1,174 @@
+"""Which reader reads a file: serialscale's own workloads, or a step graph in another format.
+
+Each input format is one reader: a name (``--from NAME``), how it is recognised, and a
+function from a path and its bytes to a :class:`Workload`. Detection looks at the file name
+first, then at the content; ``--from`` overrides it. ``serialscale formats`` prints
+:data:`READERS`. A file recognised as a foreign format that is broken gets that format's
+located error; serialscale's own YAML stays strict (unknown keys are errors).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import Location, UsageError, WorkloadError, suggest
+from ..limits import DEFAULT_LIMITS, Limits
+from ..model import Workload
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How files are read: the format (``--from``; ``None`` detects it), the job durations of
+    a CI run (``--durations``), and whether DOT edges point from a step to what it needs
+    (``--reverse-edges``, as ``bazel query``, ``cmake --graphviz`` and ``terraform graph``
+    draw them)."""
+
+    fmt: str | None = None
+    durations: str | None = None
+    reverse_edges: bool = False
+
+
+DEFAULT_READ = ReadOptions()
+
+Read = Callable[[Path, bytes, Mapping[str, str] | None, Limits, ReadOptions], Workload]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One input format."""
+
+    name: str
+    description: str
+    recognised: str
+    read: Read
+
+
+def _read_serialscale(path: Path, data: bytes, params: Mapping[str, str] | None,
+                      limits: Limits, options: ReadOptions) -> Workload:  # fmt: skip
+    from .workload_file import parse_workload
+
+    is_json = path.suffix.lower() == ".json"
+    return parse_workload(data, str(path), name=path.stem, is_json=is_json, params=params,
+                          limits=limits)  # fmt: skip
+
+
+def _read_github(path: Path, data: bytes, params: Mapping[str, str] | None, limits: Limits,
+                 options: ReadOptions) -> Workload:  # fmt: skip
+    from .github_actions import read_workflow
+
+    _no_params(params, path)
+    plan, notes, unit = read_workflow(path, data, options.durations)
+    return plan.workload(path.stem, str(path), "github-actions", unit, {"notes": notes})
+
+
+def _read_gitlab(path: Path, data: bytes, params: Mapping[str, str] | None, limits: Limits,
+                 options: ReadOptions) -> Workload:  # fmt: skip
+    from .gitlab_ci import read_pipeline
+
+    _no_params(params, path)
+    plan, notes = read_pipeline(path, data)
+    return plan.workload(path.stem.lstrip(".") or "gitlab-ci", str(path), "gitlab-ci", "jobs",
+                         {"notes": notes})  # fmt: skip
+
+
+def _read_ninja(path: Path, data: bytes, params: Mapping[str, str] | None, limits: Limits,
+                options: ReadOptions) -> Workload:  # fmt: skip
+    from .ninja import read_build
+
+    _no_params(params, path)
+    plan, notes, unit, source = read_build(path, data)
+    return plan.workload(source.parent.name or "build", str(source), "ninja", unit,
+                         {"notes": notes})  # fmt: skip
+
+
+def _read_dot(path: Path, data: bytes, params: Mapping[str, str] | None, limits: Limits,
+              options: ReadOptions) -> Workload:  # fmt: skip
+    from .dot import read_dot
+
+    _no_params(params, path)
+    plan, name, notes = read_dot(path, data, options.reverse_edges)
+    return plan.workload(name or path.stem, str(path), "dot", None,
+                         {"notes": notes} if notes else None)  # fmt: skip
+
+
+READERS: dict[str, Reader] = {
+    r.name: r
+    for r in (
+        Reader("serialscale", "serialscale's own workload files (plain or templated)",
+               "*.yaml, *.yml, *.json with 'steps'; '-' (standard input)", _read_serialscale),
+        Reader("github-actions", "GitHub Actions workflows: one step per job (and matrix "
+               "combination)", ".github/workflows/*.yml|yaml, or YAML with 'on:' and 'jobs:'",
+               _read_github),
+        Reader("gitlab-ci", "GitLab CI pipelines: jobs, stages, needs, parallel:matrix, "
+               "extends", ".gitlab-ci.yml, or YAML with 'stages:' or jobs with 'script:'",
+               _read_gitlab),
+        Reader("ninja", "ninja builds: one step per build edge, durations from .ninja_log",
+               "build.ninja, *.ninja, .ninja_log, or a folder holding build.ninja",
+               _read_ninja),
+        Reader("dot", "Graphviz DOT graphs: one step per node, edges as needs",
+               "*.dot, *.gv, or text starting with 'digraph' / 'graph'", _read_dot),
+    )
+}  # fmt: skip
+
+_DOT_START = re.compile(rb"^\s*(?:(?://|#)[^\n]*\n\s*|/\*.*?\*/\s*)*(?:strict\s+)?(?:di)?graph\b",
+                        re.I | re.S)  # fmt: skip
+_GITHUB = re.compile(rb"^(?:on|\"on\"|'on'|true)\s*:", re.M)
+_JOBS = re.compile(rb"^jobs\s*:", re.M)
+_STEPS = re.compile(rb"^steps\s*:", re.M)
+_GITLAB = re.compile(rb"^(?:stages\s*:|[^\s#][^\n]*:\s*\n(?:[ \t]+[^\n]*\n)*?[ \t]+script\s*:)",
+                     re.M)  # fmt: skip
+
+
+def detect(path: Path, head: bytes) -> str:
+    """The name of the reader for ``path`` whose first bytes are ``head``."""
+    name = path.name.lower()
+    suffix = path.suffix.lower()
+    if name in ("build.ninja", ".ninja_log") or suffix == ".ninja":
+        return "ninja"
+    if suffix in (".dot", ".gv"):
+        return "dot"
+    if name in (".gitlab-ci.yml", ".gitlab-ci.yaml"):
+        return "gitlab-ci"
+    if suffix in (".yml", ".yaml"):
+        parts = path.resolve().parts
+        if ".github" in parts and "workflows" in parts:
+            return "github-actions"
+        if not _STEPS.search(head) and _JOBS.search(head) and _GITHUB.search(head):
+            return "github-actions"
+        if not _STEPS.search(head) and _GITLAB.search(head):
+            return "gitlab-ci"
+    if suffix not in (".json", ".yaml", ".yml") and _DOT_START.match(head):
+        return "dot"
+    return "serialscale"
+
+
+def reader(name: str) -> Reader:
+    """The reader called ``name`` (``--from``); an unknown name is a usage error."""
+    try:
+        return READERS[name]
+    except KeyError:
+        known = ", ".join(READERS)
+        raise UsageError(f"--from: unknown format '{name}'{suggest(name, READERS)}; "
+                         f"known: {known}") from None  # fmt: skip
+
+
+def read_path(
+    path: Path,
+    data: bytes,
+    params: Mapping[str, str] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    options: ReadOptions = DEFAULT_READ,
+) -> Workload:
+    """Read ``data`` (the bytes of ``path``) with the reader ``--from`` names or detection
+    picks."""
+    chosen = reader(options.fmt) if options.fmt else READERS[detect(path, data[:65536])]
+    return chosen.read(path, data, params, limits, options)
+
+
+def _no_params(params: Mapping[str, str] | None, path: Path) -> None:
+    if params:
+        raise WorkloadError("--param applies to templated workloads and traced functions, not "
+                            "to imported graphs", Location(str(path)))  # fmt: skip
