@@ -234,3 +234,38 @@ def chain(n: int = 4):
     table = run_cli("scale", f"{module}:chain", "--sweep", "n=8..128", "--repeat", "3")
     assert "depth spread" in table.stdout and "100.0%" in table.stdout
     assert run_cli("scale", f"{module}:chain", "--sweep", "n=8..64", "--repeat", "0").exit_code == 2
+
+
+def _networkx_depth_and_work(workload) -> tuple[float, float]:
+    """Depth (costs on nodes, moved onto edges) and work by networkx, independently."""
+    import networkx as nx
+
+    g, h = workload.graph, nx.DiGraph()
+    for i in range(g.n):
+        h.add_edge(("in", i), ("out", i), weight=g.costs[i])
+        for j in g.preds(i):
+            h.add_edge(("out", j), ("in", i), weight=0)
+    return nx.dag_longest_path_length(h), sum(g.costs)
+
+
+@pytest.mark.parametrize(
+    ("name", "param", "sizes", "depth", "work"),
+    [
+        ("tree_reduction.yaml", "n", [8, 64, 512], lambda n: math.log2(n), lambda n: n - 1),
+        ("scan_blelloch.yaml", "n", [8, 64, 256], lambda n: 2 * math.log2(n),
+         lambda n: 2 * (n - 1)),
+        ("scan_sequential.yaml", "n", [8, 64, 256], lambda n: n, lambda n: n),
+    ],
+)  # fmt: skip
+def test_canonical_families_have_their_closed_forms(name, param, sizes, depth, work) -> None:
+    """The sweep's exact work and depth at several sizes: closed forms, and networkx on the
+    same graphs."""
+    from serialscale.sources import load_workload
+
+    report = run_sweep(str(SWEEPS / name), param, sizes)
+    for size, point in zip(sizes, report.points, strict=True):
+        nx_depth, nx_work = _networkx_depth_and_work(
+            load_workload(SWEEPS / name, params={param: str(size)})
+        )
+        assert point.depth == nx_depth == depth(size)
+        assert point.work == nx_work == work(size)
