@@ -82,14 +82,19 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
     path_ids = list(map(ids.__getitem__, m.critical_path))
     ceiling = ratio(m.work, m.depth)
     rows = speedup_table(graph, m, processors, overhead)
-    classification = classify(ceiling, rows, processors)
+    b_depth = burdened_depth(graph, overhead) if overhead else m.depth
+    # With a per-step overhead, the advice follows what a real scheduler pays for (the
+    # burdened span and simulation), not the free-scheduling ideal.
+    advised_ceiling = ratio(m.work, b_depth) if overhead else ceiling
+    classification = classify(advised_ceiling, rows, processors, burdened=bool(overhead))
     recommendation = recommend(
         classification,
-        ceiling,
+        advised_ceiling,
         rows,
         zip(path_ids, map(graph.costs.__getitem__, m.critical_path), strict=True),
         m.depth,
         workload.unit,
+        overhead,
     )
     connectors = set(workload.extra.get("connectors") or ())
     slack = m.slack
@@ -99,7 +104,6 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
             if step_id in connectors:
                 slack[i] = 0
     near = near_critical(slack, NEAR_CRITICAL)
-    b_depth = burdened_depth(graph, overhead) if overhead else m.depth
     number = m.number
     return Report(
         workload=workload.name,

@@ -22,7 +22,7 @@ from .analysis import analyze_workload
 from .defaults import DEFAULT_PROCESSORS
 from .errors import Location, UsageError, WorkloadError
 from .limits import DEFAULT_LIMITS, Limits
-from .report import CLASSES, BatchReport, ErrorEntry, Report, Summary
+from .report import CLASSES, BatchReport, ErrorEntry, FailedGate, Report, Summary
 from .sources import load_target, looks_like_function
 from .sources.readers import DEFAULT_READ, ReadOptions
 
@@ -65,9 +65,12 @@ class BatchResult:
             counts[r.classification] += 1
         return Summary(analyzed=len(self.results), errors=len(self.errors), **counts)
 
-    def document(self) -> BatchReport:
-        """The batch as its JSON document."""
-        return BatchReport(results=self.results, errors=self.errors, summary=self.summary())
+    def document(self, failed_gates: list[FailedGate] | None = None) -> BatchReport:
+        """The batch as its JSON document (``failed_gates`` when gates were run)."""
+        failed = UNSET if failed_gates is None else failed_gates
+        return BatchReport(
+            results=self.results, errors=self.errors, summary=self.summary(), failed_gates=failed
+        )
 
 
 #: What one target gives a batch: a report, or an error entry (plain data that crosses

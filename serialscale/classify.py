@@ -34,6 +34,7 @@ from operator import itemgetter
 
 from .graph import Cost
 from .report import Classification, Recommendation, SpeedupRow, Strategy
+from .words import unit_for
 
 SERIAL_CEILING = 2.0
 PARALLEL_EFFICIENCY = 0.5
@@ -41,28 +42,35 @@ KNEE_FRACTION = 0.9
 FOCUS_STEPS = 3
 
 
+def _simulated(row: SpeedupRow, burdened: bool) -> float | None:
+    """The simulated speedup the advice follows: with a per-step overhead (``--overhead``),
+    the burdened one, since that is what a real scheduler would achieve."""
+    return row.simulated_burdened if burdened else row.simulated
+
+
 def classify(
-    speedup_ceiling: float | None, speedup: list[SpeedupRow], processors: int
+    speedup_ceiling: float | None,
+    speedup: list[SpeedupRow],
+    processors: int,
+    burdened: bool = False,
 ) -> Classification:
-    """``classification``: ``serial``, ``mixed`` or ``parallel`` (bands in the module docstring)."""
+    """``classification``: ``serial``, ``mixed`` or ``parallel`` (bands in the module docstring;
+    with ``burdened``, the ceiling and the simulation are the burdened ones)."""
     if speedup_ceiling is None or speedup_ceiling < SERIAL_CEILING:
         return "serial"
-    at_target = _row(speedup, processors).simulated
+    at_target = _simulated(_row(speedup, processors), burdened)
     if at_target is not None and at_target >= PARALLEL_EFFICIENCY * processors:
         return "parallel"
     return "mixed"
 
 
-def knee(speedup: list[SpeedupRow]) -> int:
+def knee(speedup: list[SpeedupRow], burdened: bool = False) -> int:
     """The smallest P whose simulated speedup reaches ``KNEE_FRACTION`` of the table's best."""
-    best = max((r.simulated for r in speedup if r.simulated is not None), default=None)
+    values = [(r.processors, _simulated(r, burdened)) for r in speedup]
+    best = max((v for _, v in values if v is not None), default=None)
     if best is None:
         return 1
-    return next(
-        r.processors
-        for r in speedup
-        if r.simulated is not None and r.simulated >= KNEE_FRACTION * best
-    )
+    return next(p for p, v in values if v is not None and v >= KNEE_FRACTION * best)
 
 
 def recommend(
@@ -72,12 +80,17 @@ def recommend(
     critical_costs: Iterable[tuple[str, Cost]],
     depth: Cost,
     unit: str | None,
+    overhead: Cost = 0,
 ) -> Recommendation:
     """Build the recommendation from the classification, the speedup table and the critical
-    path (``(id, cost)`` pairs in path order). Rules are in the module docstring.
+    path (``(id, cost)`` pairs in path order). Rules are in the module docstring; with an
+    ``overhead``, the burdened simulation and ceiling, and the reason says so.
     """
-    procs = knee(speedup)
-    expected = _row(speedup, procs).simulated
+    burdened = bool(overhead)
+    procs = knee(speedup, burdened)
+    expected = _simulated(_row(speedup, procs), burdened)
+    per_step = f"{_fmt(overhead)} {unit_for(overhead, unit)}".rstrip()
+    burden = f", counting {per_step} of overhead per step" if burdened else ""
     strategy: Strategy
     if classification == "parallel":
         strategy = "parallel-leaning"
@@ -92,7 +105,7 @@ def recommend(
         assert expected is not None
         reason = (
             f"Use about {procs} processors for a speedup of about {expected:.2f}x "
-            f"(the ceiling is {speedup_ceiling:.2f}x); more add little."
+            f"(the ceiling is {speedup_ceiling:.2f}x{burden}); more add little."
         )
         return Recommendation(
             strategy=strategy, processors=procs, reason=reason, expected_speedup=expected
@@ -101,7 +114,6 @@ def recommend(
     # The costliest steps, ties in path order (nlargest is a stable sort, cut short).
     ranked = heapq.nlargest(FOCUS_STEPS, critical_costs, key=itemgetter(1))
     focus = [step_id for step_id, cost in ranked if cost > 0]
-    label = f" {unit}" if unit else ""
     if not focus:
         reason = "Nothing costs anything: there is no work to speed up."
     else:
@@ -110,12 +122,18 @@ def recommend(
         names = ", ".join(f"'{s}'" for s in focus)
         ceiling = "no" if speedup_ceiling is None else f"at most {speedup_ceiling:.2f}x"
         reason = (
-            f"Processors give {ceiling} speedup; shorten the critical path instead, starting "
-            f"with {names}{pct}, a total of {_fmt(share)}{label} of {_fmt(depth)}{label}."
+            f"Processors give {ceiling} speedup{burden}; shorten the critical path instead, "
+            "starting "
+            f"with {names}{pct}, a total of {_fmt(share)}{_unit(share, unit)} of "
+            f"{_fmt(depth)}{_unit(depth, unit)}."
         )
     return Recommendation(
         strategy=strategy, processors=procs, reason=reason, expected_speedup=expected, focus=focus
     )
+
+
+def _unit(value: Cost, unit: str | None) -> str:
+    return f" {unit_for(value, unit)}" if unit else ""
 
 
 def _row(speedup: list[SpeedupRow], processors: int) -> SpeedupRow:

@@ -15,7 +15,15 @@ from . import __version__, commands
 from .defaults import DEFAULT_MAX_DEPENDENCIES, DEFAULT_MAX_OPS, DEFAULT_MAX_STEPS
 from .defaults import DEFAULT_PROCESSORS as PROCESSORS
 from .errors import ExitCode
-from .formats import BatchFormat, ControlMode, FailOn, GateFormat, ScaleFormat, SchemaName
+from .formats import (
+    BatchFormat,
+    ColorMode,
+    ControlMode,
+    FailOn,
+    GateFormat,
+    ScaleFormat,
+    SchemaName,
+)
 
 # What each command does is in commands.py; the engine, the renderers and rich are imported
 # there, inside the commands that use them, so that `serialscale --version` starts fast.
@@ -23,6 +31,10 @@ from .formats import BatchFormat, ControlMode, FailOn, GateFormat, ScaleFormat, 
 app = typer.Typer(
     name="serialscale",
     help="How serial is a workload? Work, depth, width, speedup ceiling and a recommendation.",
+    epilog="Examples: serialscale analyze workloads/ci_build.yaml | serialscale analyze "
+    "pipelines/ --fail-on serial --format github | serialscale scale "
+    "workloads/sweeps/rule110.yaml --sweep steps=8..128 | serialscale formats",
+    context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -84,6 +96,8 @@ Baseline = Annotated[Path | None, _opt("--baseline", panel="Gates", help="A save
 MaxIncrease = Annotated[float | None, _opt("--max-depth-increase", panel="Gates",
                                            help="With --baseline: fail when depth grew by more "
                                            "than PCT percent.")]
+Color = Annotated[ColorMode, _opt("--color", help="ANSI colour in tables: auto follows the "
+                                  "terminal, NO_COLOR, FORCE_COLOR and TERM=dumb.")]
 # Input formats (see serialscale/sources/readers.py).
 FromOpt = Annotated[str | None, _opt("--from", panel="Input", help="Read the files in this "
                                      "format (see 'serialscale formats'); default: detect.")]
@@ -100,6 +114,9 @@ def analyze(
         help="Workload files (YAML or JSON; - reads stdin), directories (every *.yaml, *.yml "
         "and *.json under them) or functions: file.py:func, package.module:func.")],
     fmt: Annotated[BatchFormat, _opt("--format", "-f", help="Output format.")] = BatchFormat.table,
+    color: Color = ColorMode.auto,
+    batch: Annotated[bool, _opt("--batch", help="The batch output shape even for one target "
+                                "(as when more files are staged).")] = False,
     processors: Processors = PROCESSORS,
     overhead: Annotated[float, _opt("--overhead", min=0.0, help="Per-step scheduling cost "
                                     "when steps run in parallel.")] = 0.0,
@@ -156,7 +173,8 @@ def analyze(
         )
         return commands.analyze(files, options, fmt, include=include or [],
                                 exclude=exclude or [], jobs=jobs, scheduler=scheduler,
-                                gates=gates, output=output)  # fmt: skip
+                                gates=gates, output=output, color=color.value,
+                                batch=batch)  # fmt: skip
 
     _exit(run)
 
@@ -197,6 +215,7 @@ def scale(
     predict: Annotated[str | None, _opt("--predict", help="NAME=VALUE: extrapolate to a size "
                                         "too large to run.")] = None,
     fmt: Annotated[ScaleFormat, _opt("--format", "-f", help="Output format.")] = ScaleFormat.table,
+    color: Color = ColorMode.auto,
     repeat: Annotated[int, _opt("--repeat", help="Run each size N times and use the median "
                                 "cost of each step (for measured costs).")] = 1,
     processors: Processors = PROCESSORS,
@@ -211,7 +230,7 @@ def scale(
     """Sweep a size parameter: does depth grow like a constant, a log, or a polynomial?"""
     _exit(lambda: commands.scale(
         target, sweep, params=param or [], predict=predict, fmt=fmt, processors=processors,
-        repeat=repeat,
+        repeat=repeat, color=color.value,
         control=control.value, output=output, limits=commands.make_limits(
             max_steps, max_dependencies, max_input_size, max_ops, timeout)))  # fmt: skip
 

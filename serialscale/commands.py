@@ -144,13 +144,33 @@ def make_gates(
 
 
 def console_width() -> int:
-    """The terminal's width when standard output is one, else :data:`PIPE_WIDTH`."""
-    return shutil.get_terminal_size((PIPE_WIDTH, 24)).columns if _tty(sys.stdout) else PIPE_WIDTH
+    """The terminal's width when standard output is one; else ``COLUMNS`` when it is set (as
+    CI systems and ``COLUMNS=80 cmd | less`` do), else :data:`PIPE_WIDTH`."""
+    if _tty(sys.stdout):
+        return shutil.get_terminal_size((PIPE_WIDTH, 24)).columns
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        return PIPE_WIDTH
+    return columns if 20 <= columns <= 1000 else PIPE_WIDTH
 
 
-def wants_color(fmt: Enum, output: Path | None) -> bool:
-    """ANSI colour only for a table written to a terminal."""
-    return output is None and fmt.value == "table" and _tty(sys.stdout)
+def wants_color(fmt: Enum, output: Path | None, mode: str = "auto") -> bool:
+    """ANSI colour, for tables only. ``--color always`` or ``never`` decide; ``auto`` follows
+    the conventions (https://no-color.org, force-color.org): ``NO_COLOR`` set turns colour
+    off, ``FORCE_COLOR`` set (not ``0``) turns it on, ``TERM=dumb`` off; else colour when
+    standard output is a terminal and no ``--output`` file is written."""
+    if fmt.value != "table" or mode == "never":
+        return False
+    if mode == "always":
+        return True
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "0") not in ("", "0"):
+        return True
+    if os.environ.get("TERM") == "dumb":
+        return False
+    return (output is None or str(output) == "-") and _tty(sys.stdout)
 
 
 def _tty(stream: TextIO | None) -> bool:
@@ -207,9 +227,11 @@ def analyze(
     scheduler: str | None = None,
     gates: Gates = Gates(),
     output: Path | None = None,
+    color: str = "auto",
+    batch: bool = False,
 ) -> ExitCode:
     """``serialscale analyze``: one target gives one report (table, json, markdown); several
-    targets, a directory or a batch-only format give a batch."""
+    targets, a directory, a batch-only format or ``batch`` give a batch."""
     from .batch import BatchResult, analyze_batch, analyze_target, collect_targets, is_batch
 
     if not 1 <= jobs <= MAX_JOBS:
@@ -220,8 +242,8 @@ def analyze(
     targets = found.targets
     if not targets and not found.errors:
         raise fail("no workloads found (directories are searched for *.yaml, *.yml, *.json)")
-    color = wants_color(fmt, output)
-    if not is_batch(files) and fmt.value in OutputFormat.__members__:
+    colored = wants_color(fmt, output, color)
+    if not batch and not is_batch(files) and fmt.value in OutputFormat.__members__:
         try:  # one target: no worker, no round trip
             report = analyze_target(targets[0], options)
         except WorkloadError as exc:
@@ -230,7 +252,8 @@ def analyze(
             raise CommandError(f"{targets[0]}: error: ran out of memory analyzing it") from None
         except UsageError as exc:
             raise fail(str(exc)) from None
-        return finish(BatchResult(results=[report]), gates, OutputFormat(fmt.value), output, color)
+        return finish(BatchResult(results=[report]), gates, OutputFormat(fmt.value), output,
+                      colored)  # fmt: skip
     try:
         with _progress(len(targets)) as advance:
             result = analyze_batch(
@@ -240,7 +263,7 @@ def analyze(
         raise fail(str(exc)) from None
     if found.errors:  # directories that could not be listed, in path order with the rest
         result.errors = sorted([*found.errors, *result.errors], key=lambda e: e.source)
-    return finish(result, gates, fmt, output, color)
+    return finish(result, gates, fmt, output, colored)
 
 
 def gate(path: Path, gates: Gates, fmt: GateFormat) -> ExitCode:
@@ -263,7 +286,8 @@ def finish(
 
     violations, comparison = _run_gates(result, gates)
     document = result.results[0] if isinstance(fmt, OutputFormat) else result
-    rendering = Rendering(document, console_width(), color, violations, comparison)
+    gated = gates.thresholds is not None
+    rendering = Rendering(document, console_width(), color, violations, comparison, gated)
     emit(render_as(fmt, rendering), output)
     for error in result.errors:
         print(str(error), file=sys.stderr)
@@ -344,6 +368,7 @@ def scale(
     limits: Limits,
     output: Path | None = None,
     repeat: int = 1,
+    color: str = "auto",
 ) -> ExitCode:
     """``serialscale scale``: sweep a size parameter and fit how the graph grows."""
     from .render import Rendering, render_as
@@ -366,7 +391,7 @@ def scale(
         raise CommandError(str(exc)) from None
     except UsageError as exc:
         raise fail(str(exc)) from None
-    rendering = Rendering(result, console_width(), wants_color(fmt, output))
+    rendering = Rendering(result, console_width(), wants_color(fmt, output, color))
     emit(render_as(fmt, rendering), output)
     return ExitCode.OK
 

@@ -67,3 +67,11 @@ class SchemaName(str, Enum):
     jsonl = "jsonl"
     scale = "scale"
     workload = "workload"
+
+
+class ColorMode(str, Enum):
+    """``--color``: ANSI colour in tables."""
+
+    auto = "auto"
+    always = "always"
+    never = "never"

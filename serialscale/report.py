@@ -210,6 +210,15 @@ class Summary(Struct, frozen=True, kw_only=True):
     parallel: Count
 
 
+class FailedGate(Struct, frozen=True, kw_only=True):
+    """One gate a workload failed (``--fail-on``, ``--min-speedup``...)."""
+
+    source: str
+    workload: str
+    gate: str
+    message: str
+
+
 class BatchReport(Struct, frozen=True, kw_only=True):
     """``serialscale analyze DIR ... --format json``: reports and errors in target order."""
 
@@ -217,6 +226,8 @@ class BatchReport(Struct, frozen=True, kw_only=True):
     results: list[Report]
     errors: list[ErrorEntry]
     summary: Summary
+    #: When gates were asked for: the ones that failed (empty when all passed).
+    failed_gates: list[FailedGate] | UnsetType = UNSET
 
 
 class ScalePoint(Struct, frozen=True, kw_only=True):
@@ -412,6 +423,7 @@ __all__ = [
     "BatchReport",
     "ErrorEntry",
     "ErrorLine",
+    "FailedGate",
     "GrowthEntry",
     "GrowthSet",
     "NearCritical",

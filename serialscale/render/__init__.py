@@ -30,6 +30,7 @@ class Rendering:
     color: bool = False
     violations: list[Violation] = field(default_factory=list)
     comparison: Comparison | None = None
+    gated: bool = False  # whether gates ran (the JSON batch then lists failed_gates)
 
 
 Renderer = Callable[[Rendering], str]
@@ -77,13 +78,13 @@ def _batch_table(r: Rendering) -> str:
 def _batch_json(r: Rendering) -> str:
     from .batch import render_batch_json
 
-    return render_batch_json(_batch(r))
+    return render_batch_json(_batch(r), r.violations if r.gated else None)
 
 
 def _batch_markdown(r: Rendering) -> str:
     from .batch import render_batch_markdown
 
-    return render_batch_markdown(_batch(r))
+    return render_batch_markdown(_batch(r), r.violations, r.comparison)
 
 
 def _batch_jsonl(r: Rendering) -> str:

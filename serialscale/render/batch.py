@@ -14,8 +14,8 @@ from rich.text import Text
 
 from ..batch import BatchResult
 from ..gates import Comparison, Violation
-from ..report import ErrorEntry, ErrorLine, to_builtins
-from .common import make_console, num, times
+from ..report import ErrorEntry, ErrorLine, FailedGate, to_builtins
+from .common import counted, make_console, md_code, md_text, num, times
 from .json_report import check, dumps
 
 #: The CSV columns, in this fixed order (documented in the README).
@@ -37,9 +37,13 @@ CSV_COLUMNS = (
 )
 
 
-def render_batch_json(result: BatchResult) -> str:
-    """``{schema_version, results, errors, summary}``."""
-    return dumps(to_builtins(result.document()), "batch")
+def render_batch_json(result: BatchResult, violations: Sequence[Violation] | None = None) -> str:
+    """``{schema_version, results, errors, summary}``, and ``failed_gates`` when gates ran."""
+    failed = None if violations is None else [
+        FailedGate(source=v.source, workload=v.workload, gate=v.gate, message=v.message)
+        for v in violations
+    ]  # fmt: skip
+    return dumps(to_builtins(result.document(failed)), "batch")
 
 
 def render_batch_jsonl(result: BatchResult) -> str:
@@ -120,23 +124,47 @@ def render_batch_table(result: BatchResult, width: int = 100, color: bool = Fals
     return out.getvalue()
 
 
-def render_batch_markdown(result: BatchResult) -> str:
-    """A Markdown table for a pull-request comment."""
+def render_batch_markdown(
+    result: BatchResult,
+    violations: Sequence[Violation] = (),
+    comparison: Comparison | None = None,
+) -> str:
+    """A complete pull-request comment: heading, summary, the table, changes against the
+    baseline, failed gates and errors. Every user text is escaped (no raw HTML, no column
+    breaks, code spans that survive backticks)."""
+    s = result.summary()
     lines = [
+        "### serialscale",
+        "",
+        f"{counted(s.analyzed, 'workloads')} analyzed: {s.serial} serial, {s.mixed} mixed, "
+        f"{s.parallel} parallel; {counted(s.errors, 'errors')}"
+        + (f"; **{counted(len(violations), 'failed gates')}**." if violations else "."),
+        "",
         "| workload | path | steps | work | depth | width | ceiling | class | strategy |",
         "|---|---|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in result.results:
         lines.append(
-            f"| `{r.workload}` | `{r.source}` | {num(r.steps)} | {num(r.work)} | "
-            f"{num(r.depth)} | {num(r.width)} | {times(r.speedup_ceiling)} | "
+            f"| {md_code(r.workload)} | {md_code(r.source or '')} | {num(r.steps)} | "
+            f"{num(r.work)} | {num(r.depth)} | {num(r.width)} | {times(r.speedup_ceiling)} | "
             f"**{r.classification}** | {r.recommendation.strategy} |"
         )
+    if comparison is not None:
+        changed = [c for c in comparison.changes if c.before != c.after]
+        if changed or comparison.new or comparison.removed:
+            lines += ["", "**Changes against the baseline**", ""]
+            lines += [f"- {md_code(c.source)}: {md_text(c.describe())}" for c in changed]
+            lines += [f"- {md_code(src)}: new" for src in comparison.new]
+            lines += [f"- {md_code(src)}: removed" for src in comparison.removed]
+    if violations:
+        lines += ["", "**Failed gates**", ""]
+        lines += [f"- {md_code(v.source)}: `{v.gate}`: {md_text(v.message)}" for v in violations]
     if result.errors:
         lines += ["", "**Errors**", ""]
         for e in result.errors:
             line = f":{e.line}" if e.line else ""
-            lines.append(f"- `{e.source}{line}`: {e.message.splitlines()[0]}")
+            first = (e.message.splitlines() or [""])[0]
+            lines.append(f"- {md_code(f'{e.file or e.source}{line}')}: {md_text(first)}")
     return "\n".join(lines) + "\n"
 
 

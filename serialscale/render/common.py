@@ -8,6 +8,7 @@ from typing import Any, TextIO
 from rich.console import Console
 
 from ..report import Segment
+from ..words import unit_for
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 PATH_HEAD = 6
@@ -25,6 +26,45 @@ def num(value: Any, digits: int = 4) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return f"{int(value):,}"
     return f"{value:.{digits}g}"
+
+
+def amount(value: Any, unit: str | None, digits: int = 4) -> str:
+    """A number with its unit, singular for exactly 1 (``1 minute``, ``12 minutes``)."""
+    text = num(value, digits)
+    return f"{text} {unit_for(value, unit)}" if unit else text
+
+
+def counted(count: int, noun: str) -> str:
+    """``1 step``, ``3 steps``: a count and its noun (given in the plural)."""
+    return f"{num(count)} {unit_for(count, noun)}"
+
+
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|~#!"})
+
+
+def md_text(text: str) -> str:
+    """User text for Markdown prose or a table cell: no raw HTML (``<img>`` is shown, not
+    rendered), no emphasis or links, no column breaks (``|``), one line."""
+    flat = " ".join(str(text).split())
+    return (
+        flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").translate(_MD_SPECIAL)
+    )
+
+
+def md_code(text: str) -> str:
+    """User text as an inline code span that survives backticks and table pipes."""
+    flat = " ".join(str(text).split()).replace("|", "\\|")
+    ticks = "`" * (_longest_run(flat, "`") + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") or not flat else ""
+    return f"{ticks}{pad}{flat}{pad}{ticks}"
+
+
+def _longest_run(text: str, char: str) -> int:
+    best = run = 0
+    for c in text:
+        run = run + 1 if c == char else 0
+        best = max(best, run)
+    return best
 
 
 def times(value: float | None) -> str:

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..report import Report
-from .common import make_console, num, short_path, sparkline, times
+from .common import amount, counted, make_console, num, short_path, sparkline, times
 
 CLASS_STYLE = {"serial": "bold red", "mixed": "bold yellow", "parallel": "bold green"}
 
@@ -20,7 +20,7 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
     """Render ``report`` as the human summary, ``width`` columns wide, with or without colour."""
     out = io.StringIO()
     console = make_console(out, width, color)
-    unit = f" {report.unit}" if report.unit else ""
+    u = report.unit
     title = Text.assemble(("serialscale", "bold"), " · ", (report.workload, "bold cyan"))
     if report.source:
         params = ", ".join(f"{k}={v}" for k, v in (report.params or {}).items())
@@ -34,10 +34,10 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
     headline.add_column("metric", style="bold")
     headline.add_column("value", justify="right")
     headline.add_column("meaning", style="dim")
-    headline.add_row("steps", num(report.steps), f"{num(report.dependencies)} dependencies")
-    headline.add_row("work", num(report.work) + unit, "total cost")
+    headline.add_row("steps", num(report.steps), counted(report.dependencies, "dependencies"))
+    headline.add_row("work", amount(report.work, u), "total cost")
     headline.add_row(
-        "depth", num(report.depth) + unit, f"critical path, {num(report.depth_steps)} steps"
+        "depth", amount(report.depth, u), f"critical path, {counted(report.depth_steps, 'steps')}"
     )
     headline.add_row("width", num(report.width), "peak steps running at once")
     headline.add_row("speedup ceiling", times(report.speedup_ceiling), "work / depth")
@@ -45,8 +45,8 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
     if report.overhead:
         headline.add_row(
             "burdened depth",
-            num(report.burdened_depth) + unit,
-            f"with {num(report.overhead)}{unit} overhead per step; ceiling "
+            amount(report.burdened_depth, u),
+            f"with {amount(report.overhead, u)} overhead per step; ceiling "
             f"{times(report.burdened_speedup_ceiling)}",
         )
     console.print(headline)
@@ -55,10 +55,10 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
     verdict = Text.assemble(
         ("classification: ", "bold"),
         (report.classification, CLASS_STYLE.get(report.classification, "bold")),
-        f" (for {report.processors} processors)   ",
+        f" (for {counted(report.processors, 'processors')})   ",
         ("strategy: ", "bold"),
         rec.strategy,
-        f", {rec.processors} processors",
+        f", {counted(rec.processors, 'processors')}",
     )
     console.print(Panel(Group(verdict, Text(rec.reason)), box=box.ROUNDED, expand=True))
     for note in report.notes or []:
@@ -99,7 +99,7 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
         near.add_column("step")
         near.add_column("slack", justify="right")
         for item in report.near_critical:
-            near.add_row(item.id, num(item.slack) + unit)
+            near.add_row(item.id, amount(item.slack, u))
         console.print(near)
 
     line = sparkline(report.profile, max(10, min(60, width - 20)))
@@ -107,5 +107,5 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
         console.print(Text("Parallelism profile (steps running over time)", style="bold"))
         console.print(Text(f"{num(report.width):>6} ┤") + Text(line, style="cyan"))
         console.print(Text(f"{0:>6} └" + "─" * len(line)))
-        console.print(Text(f"{'':>8}0{num(report.depth) + unit:>{len(line) - 1}}", style="dim"))
+        console.print(Text(f"{'':>8}0{amount(report.depth, u):>{len(line) - 1}}", style="dim"))
     return out.getvalue()
