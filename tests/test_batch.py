@@ -106,7 +106,8 @@ def test_formats(tree: Path, run_cli) -> None:
     )
 
     md = run_cli("analyze", str(tree), "-f", "markdown").stdout
-    assert md.startswith("| workload | path |") and "**Errors**" in md
+    assert md.startswith("### serialscale\n") and "| workload | path |" in md
+    assert "**Errors**" in md and "3 workloads analyzed" in md
 
     table = run_cli("analyze", str(tree)).stdout
     assert "3 analyzed (2 serial, 0 mixed, 1 parallel), 2 errors" in table
