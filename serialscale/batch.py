@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from msgspec import UNSET
 
@@ -106,6 +106,7 @@ def collect_targets(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     foreign: bool = False,
+    respect_ignores: bool = True,
 ) -> Collected:
     """Expand directories into their ``*.yaml``, ``*.yml`` and ``*.json`` files, recursively, in
     sorted path order; keep other arguments as given. ``include`` / ``exclude`` are glob
@@ -118,7 +119,9 @@ def collect_targets(
     ``.yaml``, ``.yml`` or ``.json`` named explicitly is a target, reported as a directory.
 
     Scans skip hidden files and folders (``.github``, ``.git``), virtual environments (a
-    folder holding ``pyvenv.cfg``) and ``node_modules``. Files of another tool's format
+    folder holding ``pyvenv.cfg``), ``node_modules`` and what ``.gitignore`` files ignore,
+    unless ``respect_ignores`` is false (``--no-ignore``); an ``exclude`` pattern that names a
+    folder (``.venv``, ``build/*``) leaves the whole folder out. Files of another tool's format
     (CI workflows, ninja, DOT) are taken only when asked: ``foreign`` (``--from``) or an
     ``--include`` pattern that matches them; else they are skipped with a note.
     """
@@ -126,7 +129,7 @@ def collect_targets(
     for arg in arguments:
         path = Path(arg)
         if _scanned(arg):
-            for p in _walk(path, found, bool(include)):
+            for p in _walk(path, found, bool(include), exclude, respect_ignores):
                 relative = p.relative_to(path).as_posix()
                 if not _selected(str(p), relative, include, exclude):
                     continue
@@ -153,21 +156,23 @@ def _foreign(path: Path) -> str | None:
     return None if name == "serialscale" else name
 
 
-def _skipped_folder(entry: os.DirEntry[str]) -> bool:
-    return (
-        entry.name.startswith(".")
-        or entry.name == "node_modules"
-        or os.path.exists(os.path.join(entry.path, "pyvenv.cfg"))
-    )
-
-
-def _walk(root: Path, found: Collected, any_suffix: bool = False) -> list[Path]:
+def _walk(
+    root: Path,
+    found: Collected,
+    any_suffix: bool = False,
+    exclude: Sequence[str] = (),
+    respect_ignores: bool = True,
+) -> list[Path]:
     """Workload files under ``root`` (any file when ``any_suffix``: ``--include`` picks),
-    sorted; problems go to ``found``. Iterative."""
+    sorted; problems go to ``found``. Folders an ``exclude`` pattern names are not entered;
+    with ``respect_ignores``, neither are hidden ones, virtual environments and what
+    ``.gitignore`` files ignore (see :mod:`serialscale.ignore`). Iterative."""
+    from .ignore import ignored, read_rules, skipped_folder
+
     files: list[Path] = []
-    stack = [root]
+    stack: list[tuple[Path, list[Any]]] = [(root, read_rules(root) if respect_ignores else [])]
     while stack:
-        folder = stack.pop()
+        folder, rules = stack.pop()
         try:
             with os.scandir(folder) as entries:
                 listed = list(entries)
@@ -180,12 +185,17 @@ def _walk(root: Path, found: Collected, any_suffix: bool = False) -> list[Path]:
             p = Path(entry.path)
             try:
                 if entry.is_dir():  # follows symlinks, like the rest of the scan
-                    if not _skipped_folder(entry):
-                        stack.append(p)
+                    relative = p.relative_to(root).as_posix()
+                    if any(fnmatch.fnmatch(n, pat) for n in (entry.name, relative)
+                           for pat in exclude):  # fmt: skip
+                        continue  # --exclude .venv: the folder
+                    if respect_ignores and (skipped_folder(entry) or ignored(p, True, rules)):
+                        continue
+                    stack.append((p, rules + read_rules(p) if respect_ignores else []))
                     continue
             except OSError:
                 pass
-            if entry.name.startswith("."):
+            if respect_ignores and (entry.name.startswith(".") or ignored(p, False, rules)):
                 continue
             if p.suffix.lower() not in WORKLOAD_SUFFIXES and not any_suffix:
                 continue

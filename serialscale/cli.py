@@ -49,7 +49,9 @@ def _opt(*names: str, help: str, panel: str | None = None, **kwargs: Any) -> Any
 
 def _version(value: bool) -> None:
     if value:
-        print(f"serialscale {__version__}")
+        from .kernels import status
+
+        print(f"serialscale {__version__} ({status()}; Python {sys.version.split()[0]})")
         raise typer.Exit(ExitCode.OK)
 
 
@@ -138,6 +140,8 @@ def analyze(
     exclude: Annotated[list[str] | None, _opt("--exclude", panel="Batch", help="Skip targets "
                                               "matching this glob (repeatable).")] = None,
     jobs: Annotated[int, _opt("--jobs", "-j", panel="Batch", help="Worker processes.")] = 1,
+    no_ignore: Annotated[bool, _opt("--no-ignore", panel="Batch", help="Scan hidden folders, "
+                                    "virtual environments and .gitignored files too.")] = False,
     scheduler: Annotated[str | None, _opt(
         "--scheduler", envvar="DASK_SCHEDULER_ADDRESS", panel="Batch",
         help="Run the batch on this Dask scheduler (pip install 'serialscale[dask]').")] = None,
@@ -174,7 +178,7 @@ def analyze(
         return commands.analyze(files, options, fmt, include=include or [],
                                 exclude=exclude or [], jobs=jobs, scheduler=scheduler,
                                 gates=gates, output=output, color=color.value,
-                                batch=batch)  # fmt: skip
+                                batch=batch, no_ignore=no_ignore)  # fmt: skip
 
     _exit(run)
 

@@ -229,6 +229,7 @@ def analyze(
     output: Path | None = None,
     color: str = "auto",
     batch: bool = False,
+    no_ignore: bool = False,
 ) -> ExitCode:
     """``serialscale analyze``: one target gives one report (table, json, markdown); several
     targets, a directory, a batch-only format or ``batch`` give a batch."""
@@ -236,7 +237,8 @@ def analyze(
 
     if not 1 <= jobs <= MAX_JOBS:
         raise fail(f"--jobs must be between 1 and {MAX_JOBS}, got {jobs}")
-    found = collect_targets(files, include, exclude, foreign=options.read.fmt is not None)
+    found = collect_targets(files, include, exclude, foreign=options.read.fmt is not None,
+                            respect_ignores=not no_ignore)  # fmt: skip
     for note in found.notes:
         print(f"note: {note}", file=sys.stderr)
     targets = found.targets
@@ -269,10 +271,13 @@ def analyze(
 def gate(path: Path, gates: Gates, fmt: GateFormat) -> ExitCode:
     """``serialscale gate``: gate a saved report (validated as it is read) without analyzing."""
     from .batch import BatchResult
-    from .report import read_reports
+    from .report import parse_reports, read_reports
 
     try:
-        reports, errors = read_reports(path)
+        if str(path) == "-":  # a report piped from serialscale analyze
+            reports, errors = parse_reports(sys.stdin.buffer.read(), "<stdin>")
+        else:
+            reports, errors = read_reports(path)
     except WorkloadError as exc:
         raise CommandError(str(exc)) from None
     return finish(BatchResult(results=reports, errors=errors), gates, fmt, None, False)

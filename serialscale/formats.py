@@ -28,6 +28,7 @@ class BatchFormat(str, Enum):
     jsonl = "jsonl"
     csv = "csv"
     github = "github"
+    concise = "concise"
 
 
 class ScaleFormat(str, Enum):

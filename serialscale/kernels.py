@@ -30,6 +30,21 @@ def available() -> bool:
     return _compiled is not None
 
 
+def status() -> str:
+    """Which compiled parts are in use, for ``serialscale --version``."""
+    import importlib.util
+
+    pure = os.environ.get(PURE_ENV) == "1"
+
+    def state(built: bool) -> str:
+        if not built:
+            return "not built"
+        return f"built, not used ({PURE_ENV}=1)" if pure else "in use"
+
+    tracer = importlib.util.find_spec("serialscale.trace._tape") is not None
+    return f"compiled kernels {state(available())}; compiled tracer {state(tracer)}"
+
+
 #: The module-level switch: ``None`` lets the environment decide (see :func:`select`).
 _setting: bool | None = None
 

@@ -336,10 +336,14 @@ def read_reports(path: str | Path) -> tuple[list[Report], list[ErrorEntry]]:
 
 
 def parse_reports(data: bytes, source: str) -> tuple[list[Report], list[ErrorEntry]]:
-    """:func:`read_reports` on bytes already read; ``source`` names them in errors."""
+    """:func:`read_reports` on bytes already read; ``source`` names them in errors. JSON lines
+    (``--format jsonl``: one report or error line per line) are read too."""
     try:
         raw = msgspec.json.decode(data)
     except msgspec.DecodeError as exc:
+        lines = [line for line in data.splitlines() if line.strip()]
+        if len(lines) > 1 and lines[0].lstrip().startswith(b"{"):
+            return _parse_jsonl(data, source)
         raise _syntax_error(exc, data, source) from None
     except UnicodeDecodeError:  # msgspec's error for bytes that are not UTF-8 (its offset
         raise _utf8_error(data, source) from None  # is within one string: find the byte)
@@ -368,6 +372,41 @@ def parse_reports(data: bytes, source: str) -> tuple[list[Report], list[ErrorEnt
     if isinstance(document, BatchReport):
         return list(document.results), list(document.errors)
     return [document], []
+
+
+def _parse_jsonl(data: bytes, source: str) -> tuple[list[Report], list[ErrorEntry]]:
+    """The reports and errors of ``--format jsonl`` output, each line validated."""
+    reports: list[Report] = []
+    errors: list[ErrorEntry] = []
+    for number, line in enumerate(data.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            raw = msgspec.json.decode(line)
+        except msgspec.DecodeError as exc:
+            error = _syntax_error(exc, line, source)
+            error.location = Location(source, number, error.location.column)
+            raise error from None
+        except UnicodeDecodeError:
+            raise WorkloadError("not a JSON report: not valid UTF-8",
+                                Location(source, number)) from None  # fmt: skip
+        try:
+            if isinstance(raw, dict) and "error" in raw and "depth" not in raw:
+                entry = msgspec.convert(raw, ErrorLine)
+                errors.append(ErrorEntry(source=entry.source, message=entry.error,
+                                         line=entry.line, column=entry.column, step=entry.step,
+                                         file=entry.file))  # fmt: skip
+            elif isinstance(raw, dict) and raw.get("schema_version") == SCHEMA_VERSION:
+                reports.append(msgspec.convert(raw, Report))
+            else:
+                raise WorkloadError(
+                    "not a line of 'serialscale analyze --format jsonl' (a report of "
+                    f"schema_version {SCHEMA_VERSION}, or an error line)", Location(source, number)
+                )  # fmt: skip
+        except msgspec.ValidationError as exc:
+            message = f"not a valid serialscale report: {_validation_message(str(exc))}"
+            raise WorkloadError(message, Location(source, number)) from None
+    return reports, errors
 
 
 def _utf8_error(data: bytes, source: str) -> WorkloadError:

@@ -119,3 +119,117 @@ def test_singular_units_and_counts(tmp_path: Path, run_cli) -> None:
     text = run_cli("analyze", str(path), "-p", "1").stdout
     assert "1 minute " in text and "1 minutes" not in text
     assert "(for 1 processor)" in text and "0 dependencies" in text
+
+
+def test_batch_tables_never_cut_names() -> None:
+    for columns in ("60", "80", "100"):
+        result = _cli("analyze", str(WORKLOADS), env={"COLUMNS": columns})
+        text = result.stdout
+        assert "…" not in text
+        for name in ("monorepo-ci", "wordcount-mapreduce", "nightly-model-refresh"):
+            assert name in text
+        assert "workloads/mapreduce.yaml" in text.replace("\n", "")
+        assert max(len(line) for line in text.splitlines()) <= int(columns)
+
+
+def test_the_shipped_hook_only_sees_workloads(tmp_path: Path) -> None:
+    """The hook's `files` pattern (as pre-commit applies it, re.search on the path) passes a
+    repository whose YAML and JSON are unrelated, and takes workload files."""
+    import re
+
+    import yaml
+
+    hooks = yaml.safe_load((Path(__file__).parent.parent / ".pre-commit-hooks.yaml").read_text())
+    (hook,) = hooks
+    pattern = re.compile(hook["files"])
+    unrelated = [".pre-commit-config.yaml", "package.json", ".github/workflows/ci.yml",
+                 "docs/mkdocs.yml", "config/settings.json", "tsconfig.json"]  # fmt: skip
+    workloads = ["workloads/nightly.yaml", "infra/workloads/etl.json", "build.workload.yml",
+                 "pipelines/train.workload.yaml"]  # fmt: skip
+    assert not [p for p in unrelated if pattern.search(p)]
+    assert all(pattern.search(p) for p in workloads)
+    # the hook's command on a broken and a serial workload: one line each, exit 2
+    (tmp_path / "workloads").mkdir()
+    broken = tmp_path / "workloads" / "broken.yaml"
+    broken.write_text("steps: [{id: a, needs: [zz]}]\n")
+    chain = tmp_path / "workloads" / "chain.yaml"
+    chain.write_text("steps:\n  - {id: a}\n  - {id: b, needs: [a]}\n")
+    entry = hook["entry"].split()[1:] + hook["args"]
+    result = _cli(*entry, str(chain), str(broken))
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and "unknown step 'zz'" in lines[0] and "gate failed" in lines[1]
+    passing = tmp_path / "workloads" / "wide.yaml"
+    passing.write_text("steps:\n" + "".join(f"  - {{id: s{i}}}\n" for i in range(8)))
+    ok = _cli(*entry, str(passing))
+    assert ok.returncode == 0 and ok.stdout == "" and ok.stderr == ""
+
+
+def test_scans_skip_what_git_ignores_unless_asked(tmp_path: Path, run_cli) -> None:
+    for folder in ("a", "build", ".venv", "env"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "a" / "w.yaml").write_text("steps: [{id: a}]\n")
+    (tmp_path / "a" / "x.tmp.yaml").write_text("steps: [{id: a}]\n")
+    (tmp_path / "build" / "gen.yaml").write_text("steps: [{id: a}]\n")
+    (tmp_path / ".venv" / "site.json").write_text('{"x": 1}')
+    (tmp_path / "env" / "pyvenv.cfg").write_text("home = /usr\n")
+    (tmp_path / "env" / "lib.json").write_text("[]")
+    (tmp_path / ".gitignore").write_text("# generated\nbuild/\n*.tmp.yaml\n!keep.tmp.yaml\n")
+    (tmp_path / "a" / "keep.tmp.yaml").write_text("steps: [{id: a}]\n")
+
+    def names(*flags: str) -> list[str]:
+        out = run_cli("analyze", str(tmp_path), "-f", "csv", *flags).stdout.splitlines()[1:]
+        return [str(Path(line.split(",")[0]).relative_to(tmp_path)) for line in out]
+
+    assert names() == ["a/keep.tmp.yaml", "a/w.yaml"]
+    assert "build/gen.yaml" in names("--no-ignore", "--exclude", ".venv", "--exclude", "env")
+    assert not any(n.startswith(".venv") for n in names("--no-ignore", "--exclude", ".venv"))
+
+
+def test_gate_reads_stdin_and_jsonl(tmp_path: Path) -> None:
+    lines = _cli("analyze", str(WORKLOADS), "-f", "jsonl").stdout
+    path = tmp_path / "all.jsonl"
+    path.write_text(lines)
+    gated = _cli("gate", str(path), "--fail-on", "serial")
+    assert gated.returncode == 1 and gated.stderr.count("gate failed") == lines.count(
+        '"classification": "serial"'
+    )
+    piped = subprocess.run(
+        [sys.executable, "-m", "serialscale", "gate", "-", "--max-depth", "10"],
+        input=_cli("analyze", CI, "-f", "json").stdout, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert piped.returncode == 1 and "depth 34 is above 10" in piped.stderr
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(lines.splitlines()[0] + "\n{oops\n")
+    refused = _cli("gate", str(bad))
+    assert refused.returncode == 2 and f"{bad}:2:" in refused.stderr
+
+
+def test_detail_shows_every_step_in_the_table(run_cli) -> None:
+    text = run_cli("analyze", str(WORKLOADS / "etl_job.yaml"), "--detail").stdout
+    assert "Steps (ASAP schedule)" in text and "extract-customers" in text
+
+
+def test_measured_tasks_are_labelled_seconds(run_cli) -> None:
+    data = json.loads(run_cli("analyze", f"{WORKLOADS / 'pipeline.py'}:measured_pipeline",
+                              "--param", "size=2000", "-f", "json").stdout)  # fmt: skip
+    assert data["unit"] == "seconds"
+
+
+def test_version_says_which_compiled_parts_run() -> None:
+    out = _cli("--version").stdout
+    assert out.startswith("serialscale ") and "compiled kernels" in out
+    assert "compiled tracer" in out and "Python" in out
+    pure = _cli("--version", env={"SERIALSCALE_PURE_PYTHON": "1"}).stdout
+    assert "not used" in pure or "not built" in pure
+
+
+def test_the_package_ships_its_license_and_its_tests() -> None:
+    root = Path(__file__).parent.parent
+    assert "MIT License" in (root / "LICENSE").read_text()
+    manifest = (root / "MANIFEST.in").read_text()
+    assert "graft tests" in manifest and "include LICENSE" in manifest
+    pyproject = (root / "pyproject.toml").read_text()
+    assert 'license-files = ["LICENSE"]' in pyproject and "[project.urls]" in pyproject
+    assert "classifiers" in pyproject

@@ -106,7 +106,9 @@ def _github(r: Rendering) -> str:
 
 
 def _nothing(r: Rendering) -> str:
-    return ""  # gate --format text: the messages on stderr are the whole output
+    # gate --format text and analyze --format concise: the one-line messages on stderr
+    # (located errors, failed gates) are the whole output, as ruff's concise format
+    return ""
 
 
 def _scale_table(r: Rendering) -> str:
@@ -142,6 +144,7 @@ REGISTRY: dict[type[Enum], dict[Any, Renderer]] = {
         BatchFormat.jsonl: _batch_jsonl,
         BatchFormat.csv: _batch_csv,
         BatchFormat.github: _github,
+        BatchFormat.concise: _nothing,
     },
     ScaleFormat: {
         ScaleFormat.table: _scale_table,

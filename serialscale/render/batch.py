@@ -95,22 +95,40 @@ def render_batch_csv(result: BatchResult) -> str:
     return out.getvalue()
 
 
+BATCH_COLUMNS = (
+    ("workload", "left"), ("path", "left"), ("steps", "right"), ("work", "right"),
+    ("depth", "right"), ("width", "right"), ("ceiling", "right"), ("class", "left"),
+    ("strategy", "left"),
+)  # fmt: skip
+
+
 def render_batch_table(result: BatchResult, width: int = 100, color: bool = False) -> str:
-    """A row per workload, then the errors."""
+    """A row per workload, then the errors. Names and paths are never cut: when the table
+    does not fit the width, each workload gets a block of its own instead."""
     out = io.StringIO()
     console = make_console(out, width, color)
-    table = Table(box=box.SIMPLE_HEAD)
-    for column, justify in (
-        ("workload", "left"), ("path", "left"), ("steps", "right"), ("work", "right"),
-        ("depth", "right"), ("width", "right"), ("ceiling", "right"), ("class", "left"),
-        ("strategy", "left"),
-    ):  # fmt: skip
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    for r in result.results:
-        table.add_row(r.workload, r.source or "", num(r.steps), num(r.work), num(r.depth),
-                      num(r.width), times(r.speedup_ceiling), r.classification,
-                      r.recommendation.strategy)  # fmt: skip
-    console.print(table)
+    rows = [
+        (r.workload, r.source or "", num(r.steps), num(r.work), num(r.depth), num(r.width),
+         times(r.speedup_ceiling), r.classification, r.recommendation.strategy)
+        for r in result.results
+    ]  # fmt: skip
+    widths = [max([len(name), *(len(row[k]) for row in rows)])
+              for k, (name, _) in enumerate(BATCH_COLUMNS)]  # fmt: skip
+    if sum(widths) + 2 * len(widths) <= width:  # every cell fits on one line
+        table = Table(box=box.SIMPLE_HEAD)
+        for column, justify in BATCH_COLUMNS:
+            table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    else:  # one block per workload, wrapped (folded), never cut
+        for r, row in zip(result.results, rows, strict=True):
+            console.print(Text(f"{r.workload}  ({r.source or '-'})", style="bold"),
+                          overflow="fold")  # fmt: skip
+            console.print(Text(f"  steps {row[2]}, work {row[3]}, depth {row[4]}, width "
+                               f"{row[5]}, ceiling {row[6]}: {row[7]}, {row[8]}"),
+                          overflow="fold")  # fmt: skip
+        console.print()
     s = result.summary()
     console.print(
         Text(
@@ -120,7 +138,8 @@ def render_batch_table(result: BatchResult, width: int = 100, color: bool = Fals
     )
     for e in result.errors:
         line = f":{e.line}" if e.line else ""
-        console.print(Text(f"error: {e.file or e.source}{line}: {e.message}", style="red"))
+        console.print(Text(f"error: {e.file or e.source}{line}: {e.message}", style="red"),
+                      overflow="fold")  # fmt: skip
     return out.getvalue()
 
 

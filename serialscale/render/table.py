@@ -102,6 +102,16 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
             near.add_row(item.id, amount(item.slack, u))
         console.print(near)
 
+    if report.detail:  # --detail: every step of the ASAP schedule
+        console.print(Text("Steps (ASAP schedule)", style="bold"))
+        steps = Table(box=box.SIMPLE_HEAD)
+        for column, justify in (("step", "left"), ("cost", "right"), ("start", "right"),
+                                ("finish", "right"), ("slack", "right")):  # fmt: skip
+            steps.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+        for d in report.detail:
+            steps.add_row(d.id, num(d.cost), num(d.start), num(d.finish), num(d.slack))
+        console.print(steps)
+
     line = sparkline(report.profile, max(10, min(60, width - 20)))
     if line:
         console.print(Text("Parallelism profile (steps running over time)", style="bold"))

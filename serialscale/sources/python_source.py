@@ -274,8 +274,16 @@ def trace_function(
         "escapes": rec.escapes,
         "notes": notes,
     }
+    unit = "ops"
+    if rec.measured:  # measured tasks cost seconds; elementary operations cost 1
+        unit = "seconds"
+        if rec.measured < len(rec):
+            notes.append(
+                f"{len(rec) - rec.measured} of the {len(rec)} steps are not measured tasks and "
+                "cost 1 each; the unit 'seconds' holds for the measured ones"
+            )
     return Workload(
-        name=name, graph=rec.graph(), source=label, unit="ops", format="python", extra=extra
+        name=name, graph=rec.graph(), source=label, unit=unit, format="python", extra=extra
     )
 
 

@@ -55,6 +55,8 @@ def _call(name: str, fn: Callable[..., Any], args: tuple, kwargs: dict, cost: An
         elapsed = time.perf_counter() - started
         rec.paused -= 1
     step_cost: Cost = elapsed if cost == "measured" else cost
+    if cost == "measured":
+        rec.measured += 1
     return Traced(result, rec.named(name, nodes, step_cost))
 
 

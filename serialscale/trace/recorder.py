@@ -101,7 +101,7 @@ class Recorder(TapeBase):
 
     __slots__ = (
         "_codes", "_labels", "a", "b", "control", "control_decisions", "costs", "escapes",
-        "max_ops", "more", "site", "site_names", "sites", "strict",
+        "max_ops", "measured", "more", "site", "site_names", "sites", "strict",
     )  # fmt: skip
 
     def __init__(self, control: str = "dataflow", max_ops: int = DEFAULT_MAX_OPS) -> None:
@@ -124,6 +124,7 @@ class Recorder(TapeBase):
         self.site_names: list[tuple[str, str, int]] = []  # (operation, file, line)
         self.control_decisions = 0
         self.escapes = 0
+        self.measured = 0  # steps whose cost is measured seconds (@task(cost="measured"))
 
     def __len__(self) -> int:
         return self.count
