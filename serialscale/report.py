@@ -341,8 +341,7 @@ def parse_reports(data: bytes, source: str) -> tuple[list[Report], list[ErrorEnt
     try:
         raw = msgspec.json.decode(data)
     except msgspec.DecodeError as exc:
-        lines = [line for line in data.splitlines() if line.strip()]
-        if len(lines) > 1 and lines[0].lstrip().startswith(b"{"):
+        if _looks_like_jsonl(data):
             return _parse_jsonl(data, source)
         raise _syntax_error(exc, data, source) from None
     except UnicodeDecodeError:  # msgspec's error for bytes that are not UTF-8 (its offset
@@ -372,6 +371,17 @@ def parse_reports(data: bytes, source: str) -> tuple[list[Report], list[ErrorEnt
     if isinstance(document, BatchReport):
         return list(document.results), list(document.errors)
     return [document], []
+
+
+def _looks_like_jsonl(data: bytes) -> bool:
+    """Several lines, the first a whole JSON object on its own (not indented JSON)."""
+    lines = [line for line in data.splitlines() if line.strip()]
+    if len(lines) < 2:
+        return False
+    try:
+        return isinstance(msgspec.json.decode(lines[0]), dict)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return False
 
 
 def _parse_jsonl(data: bytes, source: str) -> tuple[list[Report], list[ErrorEntry]]:
