@@ -23,7 +23,7 @@ CONTRACT = [
 def test_version(run_cli) -> None:
     result = run_cli("--version")
     assert result.exit_code == 0
-    assert result.stdout.strip() == f"serialscale {__version__}"
+    assert result.stdout.startswith(f"serialscale {__version__} (compiled kernels ")
 
 
 def test_python_dash_m() -> None:
