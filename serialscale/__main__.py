@@ -1,6 +1,6 @@
 """``python -m serialscale``."""
 
-from .cli import run
+from ._command import run
 
 if __name__ == "__main__":
     run()

@@ -9,9 +9,9 @@ used wrongly, else 1 when a gate failed, else 0.
 from __future__ import annotations
 
 import errno
+import gc
 import math
 import os
-import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -147,7 +147,10 @@ def console_width() -> int:
     """The terminal's width when standard output is one; else ``COLUMNS`` when it is set (as
     CI systems and ``COLUMNS=80 cmd | less`` do), else :data:`PIPE_WIDTH`."""
     if _tty(sys.stdout):
-        return shutil.get_terminal_size((PIPE_WIDTH, 24)).columns
+        try:
+            return os.get_terminal_size(sys.stdout.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            return PIPE_WIDTH
     try:
         columns = int(os.environ.get("COLUMNS", ""))
     except ValueError:
@@ -256,6 +259,7 @@ def analyze(
             raise fail(str(exc)) from None
         return finish(BatchResult(results=[report]), gates, OutputFormat(fmt.value), output,
                       colored)  # fmt: skip
+    gc.enable()  # a batch runs long: collect cycles again (the command starts without)
     try:
         with _progress(len(targets)) as advance:
             result = analyze_batch(
@@ -380,6 +384,7 @@ def scale(
     from .scaling import parse_sweep
     from .sweep import run_sweep
 
+    gc.enable()  # a sweep runs long: collect cycles again (the command starts without)
     try:
         name, values = parse_sweep(sweep)
     except ValueError as exc:

@@ -21,6 +21,7 @@ Where ``os.fork`` does not exist (Windows), the work runs in this process.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import select
@@ -84,6 +85,7 @@ def _child(work: Callable[[], object], label: str, out: int) -> None:
     """Run ``work`` with stdout sent to stderr; send back the outcome; end the process."""
     code = 0
     try:
+        gc.enable()  # the command starts with it off (serialscale._command); user code needs it
         os.dup2(2, 1)  # prints, from Python or from C, go to serialscale's stderr
         sys.stdout = sys.stderr
         try:

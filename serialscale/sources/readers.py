@@ -9,6 +9,7 @@ located error; serialscale's own YAML stays strict (unknown keys are errors).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -113,13 +114,20 @@ READERS: dict[str, Reader] = {
     )
 }  # fmt: skip
 
-_DOT_START = re.compile(rb"^\s*(?:(?://|#)[^\n]*\n\s*|/\*.*?\*/\s*)*(?:strict\s+)?(?:di)?graph\b",
-                        re.I | re.S)  # fmt: skip
-_GITHUB = re.compile(rb"^(?:on|\"on\"|'on'|true)\s*:", re.M)
-_JOBS = re.compile(rb"^jobs\s*:", re.M)
-_STEPS = re.compile(rb"^steps\s*:", re.M)
-_GITLAB = re.compile(rb"^(?:stages\s*:|[^\s#][^\n]*:\s*\n(?:[ \t]+[^\n]*\n)*?[ \t]+script\s*:)",
-                     re.M)  # fmt: skip
+
+@functools.cache
+def _patterns() -> dict[str, re.Pattern[bytes]]:
+    """The content signatures, compiled on first use (not at start-up)."""
+    return {
+        "dot": re.compile(rb"^\s*(?:(?://|#)[^\n]*\n\s*|/\*.*?\*/\s*)*(?:strict\s+)?(?:di)?graph\b",
+                          re.I | re.S),
+        "github": re.compile(rb"^(?:on|\"on\"|'on'|true)\s*:", re.M),
+        "jobs": re.compile(rb"^jobs\s*:", re.M),
+        "steps": re.compile(rb"^steps\s*:", re.M),
+        "gitlab": re.compile(
+            rb"^(?:stages\s*:|[^\s#][^\n]*:\s*\n(?:[ \t]+[^\n]*\n)*?[ \t]+script\s*:)", re.M
+        ),
+    }  # fmt: skip
 
 
 def detect(path: Path, head: bytes) -> str:
@@ -136,11 +144,14 @@ def detect(path: Path, head: bytes) -> str:
         parts = path.resolve().parts
         if ".github" in parts and "workflows" in parts:
             return "github-actions"
-        if not _STEPS.search(head) and _JOBS.search(head) and _GITHUB.search(head):
+        found = _patterns()
+        if found["steps"].search(head):  # serialscale's own, however else it looks
+            return "serialscale"
+        if found["jobs"].search(head) and found["github"].search(head):
             return "github-actions"
-        if not _STEPS.search(head) and _GITLAB.search(head):
+        if found["gitlab"].search(head):
             return "gitlab-ci"
-    if suffix not in (".json", ".yaml", ".yml") and _DOT_START.match(head):
+    if suffix not in (".json", ".yaml", ".yml") and _patterns()["dot"].match(head):
         return "dot"
     return "serialscale"
 
