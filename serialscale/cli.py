@@ -4,7 +4,6 @@
 # and string annotations would cost an eval each (about 10 ms of start-up).
 import sys
 from collections.abc import Callable
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -112,6 +111,7 @@ ReverseOpt = Annotated[bool, _opt("--reverse-edges", panel="Input", help="DOT: a
 
 @app.command()
 def analyze(
+    ctx: typer.Context,
     files: Annotated[list[str], typer.Argument(
         help="Workload files (YAML or JSON; - reads stdin), directories (every *.yaml, *.yml "
         "and *.json under them) or functions: file.py:func, package.module:func.")],
@@ -153,38 +153,13 @@ def analyze(
     max_depth_increase: MaxIncrease = None,
 ) -> None:  # fmt: skip
     """Analyze workloads: work, depth, width, speedup, classification, recommendation."""
-    from .batch import Options
-
-    def run() -> ExitCode:
-        gates = commands.make_gates(
-            _value(fail_on),
-            min_speedup,
-            max_depth,
-            max_serial_fraction,
-            baseline,
-            max_depth_increase,
-        )
-        limits = commands.make_limits(max_steps, max_dependencies, max_input_size, max_ops, timeout)
-        options = Options(
-            processors=processors,
-            overhead=commands.finite_overhead(overhead),
-            detail=detail,
-            params=tuple(commands.parse_params(param or []).items()),
-            control=control.value,
-            limits=limits,
-            isolate=True,
-            read=commands.make_read(from_, durations, reverse_edges),
-        )
-        return commands.analyze(files, options, fmt, include=include or [],
-                                exclude=exclude or [], jobs=jobs, scheduler=scheduler,
-                                gates=gates, output=output, color=color.value,
-                                batch=batch, no_ignore=no_ignore)  # fmt: skip
-
-    _exit(run)
+    given = dict(locals())
+    _exit(lambda: commands.run_analyze(commands.configured(ctx, "analyze", given)))
 
 
 @app.command()
 def gate(
+    ctx: typer.Context,
     report: Annotated[Path, typer.Argument(help="A saved JSON report (single or batch).")],
     fail_on: FailOnOpt = None,
     min_speedup: MinSpeedup = None,
@@ -196,9 +171,8 @@ def gate(
         GateFormat.text),
 ) -> None:  # fmt: skip
     """Gate a saved report without analyzing again (exit 1 when a gate fails)."""
-    _exit(lambda: commands.gate(report, commands.make_gates(
-        _value(fail_on), min_speedup, max_depth, max_serial_fraction, baseline,
-        max_depth_increase), fmt))  # fmt: skip
+    given = dict(locals())
+    _exit(lambda: commands.run_gate(commands.configured(ctx, "gate", given)))
 
 
 @app.command()
@@ -211,6 +185,7 @@ def schema(
 
 @app.command()
 def scale(
+    ctx: typer.Context,
     target: Annotated[str, typer.Argument(help="Templated workload file (with params) or "
                                           "file.py:function.")],
     sweep: Annotated[str, _opt("--sweep", help="NAME=V1,V2,... or NAME=LOW..HIGH (powers of "
@@ -232,21 +207,14 @@ def scale(
     output: Output = None,
 ) -> None:  # fmt: skip
     """Sweep a size parameter: does depth grow like a constant, a log, or a polynomial?"""
-    _exit(lambda: commands.scale(
-        target, sweep, params=param or [], predict=predict, fmt=fmt, processors=processors,
-        repeat=repeat, color=color.value,
-        control=control.value, output=output, limits=commands.make_limits(
-            max_steps, max_dependencies, max_input_size, max_ops, timeout)))  # fmt: skip
+    given = dict(locals())
+    _exit(lambda: commands.run_scale(commands.configured(ctx, "scale", given)))
 
 
 @app.command()
 def formats() -> None:
     """List the input formats serialscale reads and how each is recognised."""
     _exit(commands.formats)
-
-
-def _value(choice: Enum | None) -> str | None:
-    return None if choice is None else str(choice.value)
 
 
 def _exit(command: Callable[[], ExitCode]) -> NoReturn:

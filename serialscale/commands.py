@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .errors import ExitCode, UsageError, WorkloadError
 from .formats import BatchFormat, GateFormat, OutputFormat, ScaleFormat
@@ -54,6 +54,120 @@ class Gates:
 
     thresholds: Thresholds | None = None
     baseline: Path | None = None
+
+
+def run_analyze(v: dict[str, Any]) -> ExitCode:
+    """``serialscale analyze`` from its parameters (by name, after the configuration file)."""
+    from .batch import Options
+    from .formats import ColorMode, ControlMode
+
+    gates = make_gates(
+        _choice(v["fail_on"]),
+        v["min_speedup"],
+        v["max_depth"],
+        v["max_serial_fraction"],
+        v["baseline"],
+        v["max_depth_increase"],
+    )
+    options = Options(
+        processors=v["processors"], overhead=finite_overhead(v["overhead"]), detail=v["detail"],
+        params=tuple(parse_params(v["param"] or []).items()),
+        control=ControlMode(v["control"]).value, limits=_limits(v), isolate=True,
+        read=make_read(v["from_"], v["durations"], v["reverse_edges"]),
+    )  # fmt: skip
+    return analyze(v["files"], options, BatchFormat(v["fmt"]), include=v["include"] or [],
+                   exclude=v["exclude"] or [], jobs=v["jobs"], scheduler=v["scheduler"],
+                   gates=gates, output=v["output"], color=ColorMode(v["color"]).value,
+                   batch=v["batch"], no_ignore=v["no_ignore"])  # fmt: skip
+
+
+def run_gate(v: dict[str, Any]) -> ExitCode:
+    """``serialscale gate`` from its parameters."""
+    gates = make_gates(
+        _choice(v["fail_on"]),
+        v["min_speedup"],
+        v["max_depth"],
+        v["max_serial_fraction"],
+        v["baseline"],
+        v["max_depth_increase"],
+    )
+    return gate(v["report"], gates, GateFormat(v["fmt"]))
+
+
+def run_scale(v: dict[str, Any]) -> ExitCode:
+    """``serialscale scale`` from its parameters."""
+    from .formats import ColorMode, ControlMode
+
+    return scale(v["target"], v["sweep"], params=v["param"] or [], predict=v["predict"],
+                 fmt=ScaleFormat(v["fmt"]), processors=v["processors"], repeat=v["repeat"],
+                 color=ColorMode(v["color"]).value, control=ControlMode(v["control"]).value,
+                 output=v["output"], limits=_limits(v))  # fmt: skip
+
+
+def _limits(v: dict[str, Any]) -> Limits:
+    return make_limits(v["max_steps"], v["max_dependencies"], v["max_input_size"], v["max_ops"],
+                       v["timeout"])  # fmt: skip
+
+
+def _choice(choice: Any) -> str | None:
+    return None if choice is None else str(getattr(choice, "value", choice))
+
+
+def configured(ctx: Any, command: str, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` (the command's parameters by name) with the configuration file's settings
+    for the options not given on the command line (see :mod:`serialscale.config`)."""
+    from . import config
+
+    try:
+        cfg = config.load(command)
+        if cfg.path is None:
+            return values
+        params = {max(p.opts, key=len).lstrip("-"): p for p in ctx.command.params
+                  if getattr(p, "opts", None) and p.name not in ("help", "version")}  # fmt: skip
+        # a key of any command is known (one file serves analyze, gate and scale); the keys
+        # of other commands are left for them
+        everywhere = {
+            max(p.opts, key=len).lstrip("-")
+            for c in _commands(ctx)
+            for p in c.params
+            if getattr(p, "opts", None)
+        } - {"help", "version"}
+        config.check_keys(cfg, sorted(everywhere | set(params)))
+        out = dict(values)
+        for key, raw in cfg.values.items():
+            if key not in params:
+                continue
+            param = params[key]
+            source = ctx.get_parameter_source(param.name)
+            if source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP"):
+                continue  # the command line wins
+            try:
+                value = param.type_cast_value(ctx, raw)
+            except Exception as exc:  # click's BadParameter, and any conversion error
+                detail = getattr(exc, "message", None) or str(exc)
+                raise cfg.error(key, f"setting '{key}': {detail}") from None
+            current = values.get(param.name)
+            kind = _enum_types().get(param.name)
+            if kind is not None and value is not None:
+                value = (kind[command] if isinstance(kind, dict) else kind)(value)
+            elif isinstance(current, Enum):
+                value = type(current)(value)
+            out[param.name] = list(value) if isinstance(value, tuple) else value
+        return out
+    except WorkloadError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _commands(ctx: Any) -> list[Any]:
+    root = ctx.find_root().command
+    return list(getattr(root, "commands", {}).values()) or [ctx.command]
+
+
+def _enum_types() -> dict[str, Any]:
+    from .formats import ColorMode, ControlMode, FailOn
+
+    return {"fail_on": FailOn, "control": ControlMode, "color": ColorMode,
+            "fmt": {"analyze": BatchFormat, "scale": ScaleFormat, "gate": GateFormat}}  # fmt: skip
 
 
 def parse_params(items: Sequence[str]) -> dict[str, str]:

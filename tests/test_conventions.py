@@ -233,3 +233,50 @@ def test_the_package_ships_its_license_and_its_tests() -> None:
     pyproject = (root / "pyproject.toml").read_text()
     assert 'license-files = ["LICENSE"]' in pyproject and "[project.urls]" in pyproject
     assert "classifiers" in pyproject
+
+
+def _in(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "serialscale", *args], capture_output=True,
+                          text=True, timeout=60, cwd=folder)  # fmt: skip
+
+
+def test_settings_come_from_pyproject_and_flags_win(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.serialscale]\nprocessors = 16\nfail-on = "mixed"\n'
+        'exclude = ["drafts/*"]\nformat = "json"\n\n[tool.serialscale.scale]\nformat = "markdown"\n'
+    )
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / "drafts").mkdir()
+    (tmp_path / "w" / "ok.yaml").write_text(
+        "steps:\n" + "".join(f"  - {{id: s{i}}}\n" for i in range(4))
+    )
+    (tmp_path / "w" / "drafts" / "broken.yaml").write_text("steps: [{id: a, needs: [zz]}]\n")
+    sub = tmp_path / "w"  # the file is found from a folder below it
+    result = _in(sub, "analyze", ".")
+    data = json.loads(result.stdout)  # format from the file
+    assert [Path(r["source"]).name for r in data["results"]] == ["ok.yaml"]  # exclude
+    assert data["results"][0]["processors"] == 16
+    assert result.returncode == 1 and "--fail-on mixed" in result.stderr
+    flags = _in(sub, "analyze", ".", "-p", "2", "--fail-on", "serial", "-f", "csv")
+    assert flags.returncode == 0 and flags.stdout.startswith("source,")
+    sweep = _in(sub, "scale", str(WORKLOADS / "sweeps" / "tree_reduction.yaml"), "--sweep",
+                "n=8..128")  # fmt: skip
+    assert sweep.stdout.startswith("### serialscale scale")  # [tool.serialscale.scale]
+
+
+def test_serialscale_toml_and_located_mistakes(tmp_path: Path) -> None:
+    (tmp_path / "serialscale.toml").write_text("processors = 4\nprocesors = 3\n")
+    unknown = _in(tmp_path, "analyze", CI)
+    assert unknown.returncode == 2
+    where = f"{tmp_path / 'serialscale.toml'}:2: error: "
+    assert unknown.stderr.startswith(
+        where + "unknown setting 'procesors' (did you mean 'processors'?)"
+    )
+    (tmp_path / "serialscale.toml").write_text('processors = "many"\n')
+    wrong = _in(tmp_path, "analyze", CI)
+    assert wrong.returncode == 2 and "serialscale.toml:1: error: setting 'processors'" in (
+        wrong.stderr
+    )
+    (tmp_path / "serialscale.toml").write_text("processors = [\n")
+    broken = _in(tmp_path, "analyze", CI)
+    assert broken.returncode == 2 and "not valid TOML" in broken.stderr
