@@ -395,7 +395,8 @@ def _run_dask(targets: Sequence[str], options: Options, address: str) -> list[Ou
             f"--scheduler: cannot reach a Dask scheduler at {address!r}: {exc}"
         ) from None
     try:
-        futures = client.map(analyze_one, list(targets), options=options, pure=False, retries=0)
+        payloads = [_payload(t, options) for t in targets]
+        futures = client.map(analyze_shipped, payloads, options=options, pure=False, retries=0)
         outcomes = []
         for target, future in zip(targets, futures, strict=True):
             try:
@@ -405,6 +406,62 @@ def _run_dask(targets: Sequence[str], options: Options, address: str) -> list[Ou
         return outcomes
     finally:
         client.close()
+
+
+#: A target as sent to a Dask worker: its name, and the bytes of a file (``None`` for a
+#: function target, sent as an absolute path, which the workers must be able to import).
+Payload = tuple[str, bytes | None]
+
+
+def _payload(target: str, options: Options) -> Payload | Outcome:
+    """What a worker needs to analyze ``target`` exactly as here: the file's bytes (so
+    relative paths and standard input work on any worker), or a function target with its
+    file made absolute (for workers that share this file system)."""
+    from .sources.workload_file import read_file, read_input
+
+    if target == "-":
+        import sys
+
+        data = read_input(sys.stdin.buffer, "<stdin>", options.limits.max_input_bytes)
+        return target, data
+    if looks_like_function(target):
+        file, sep, func = target.rpartition(":")
+        if sep and file.endswith(".py"):
+            return str(Path(file).resolve()) + ":" + func, None
+        return target, None
+    try:
+        path = Path(target)
+        if path.is_dir() and (path / "build.ninja").is_file():
+            return target, None  # a ninja build reads files beside it: a shared file system
+        return target, read_file(path, options.limits.max_input_bytes)
+    except WorkloadError as exc:
+        return "error", error_entry(target, exc)
+
+
+def analyze_shipped(payload: Payload | Outcome, options: Options) -> Outcome:
+    """:func:`analyze_one` on a Dask worker, from what :func:`_payload` sent."""
+    if payload[0] == "error":
+        return payload  # type: ignore[return-value]
+    target, data = str(payload[0]), payload[1]
+    if not isinstance(data, bytes):
+        return analyze_one(target, options)
+    try:
+        from .sources.readers import read_path
+        from .sources.workload_file import parse_workload
+
+        params = dict(options.params)
+        if target == "-":
+            workload = parse_workload(
+                data, "<stdin>", name="stdin", params=params, limits=options.limits
+            )
+        else:
+            workload = read_path(Path(target), data, params, options.limits, options.read)
+        return "ok", analyze_workload(workload, processors=options.processors,
+                                      overhead=options.overhead, detail=options.detail)  # fmt: skip
+    except WorkloadError as exc:
+        return "error", error_entry(target, exc)
+    except MemoryError:
+        return "error", ErrorEntry(source=target, message="ran out of memory")
 
 
 def is_batch(arguments: Sequence[str]) -> bool:

@@ -274,3 +274,37 @@ def test_progress_bar_only_on_a_terminal_for_long_batches(monkeypatch) -> None:
     with commands._progress(100) as advance:
         assert callable(advance)
         advance(100)
+
+
+def test_dask_workers_get_the_files_not_their_paths(tree: Path, tmp_path: Path) -> None:
+    """Relative paths and standard input work on workers with another working directory:
+    the contents are sent (the local cluster's workers run in this process, in another
+    directory for the test)."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("distributed")
+    # the workers start in "/", then the client moves to the tree: "chain.yaml" exists only
+    # for the client
+    code = f"""
+import os, sys, distributed
+from serialscale.cli import main
+cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                   protocol="tcp", host="127.0.0.1", dashboard_address=None)
+os.chdir({str(tree)!r})
+sys.argv = ["serialscale", "analyze", "chain.yaml", "-", "-f", "json",
+            "--scheduler", cluster.scheduler_address]
+try:
+    main()
+finally:
+    cluster.close()
+"""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run([sys.executable, "-c", code], cwd="/", input=FAN,
+                            capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
+    local = subprocess.run([sys.executable, "-m", "serialscale", "analyze", "chain.yaml", "-",
+                            "-f", "json"], cwd=tree, input=FAN, capture_output=True, text=True,
+                           timeout=60)  # fmt: skip
+    assert result.returncode == local.returncode == 0, result.stderr[-500:]
+    assert result.stdout == local.stdout
