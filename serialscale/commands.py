@@ -520,6 +520,63 @@ def scale(
     return ExitCode.OK
 
 
+def render_saved(path: Path, fmt: str, output: Path | None, color: str = "auto") -> ExitCode:
+    """``serialscale render``: a saved report, batch or sweep (JSON or JSON lines) rendered
+    again in any format, without analyzing (as ``coverage report`` renders saved data)."""
+    import msgspec
+
+    from .batch import BatchResult
+    from .report import ScaleReport, parse_reports
+
+    data = sys.stdin.buffer.read() if str(path) == "-" else None
+    source = "<stdin>" if data is not None else str(path)
+    try:
+        if data is None:
+            data = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise CommandError(f"{path}: error: cannot read the report: {reason}") from None
+    try:
+        raw = msgspec.json.decode(data)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        raw = None
+    if isinstance(raw, dict) and "growth" in raw:  # a sweep
+        try:
+            sweep = msgspec.convert(raw, ScaleReport)
+        except msgspec.ValidationError as exc:
+            raise CommandError(f"{source}: error: not a valid serialscale sweep: {exc}") from None
+        if fmt not in ScaleFormat.__members__:
+            raise fail(f"--format {fmt}: a sweep renders as table, json or markdown")
+        scale_fmt = ScaleFormat(fmt)
+        from .render import Rendering, render_as
+
+        emit(
+            render_as(
+                scale_fmt, Rendering(sweep, console_width(), wants_color(scale_fmt, output, color))
+            ),
+            output,
+        )
+        return ExitCode.OK
+    try:
+        reports, errors = parse_reports(data, source)
+    except WorkloadError as exc:
+        raise CommandError(str(exc)) from None
+    batch = (isinstance(raw, dict) and "results" in raw) or len(reports) != 1 or bool(errors)
+    if not batch and fmt in OutputFormat.__members__:
+        chosen: Enum = OutputFormat(fmt)
+    else:
+        chosen = BatchFormat(fmt)
+    result = BatchResult(results=reports, errors=errors)
+    from .render import Rendering, render_as
+
+    document = result.results[0] if isinstance(chosen, OutputFormat) else result
+    emit(
+        render_as(chosen, Rendering(document, console_width(), wants_color(chosen, output, color))),
+        output,
+    )
+    return ExitCode.OK
+
+
 def make_read(fmt: str | None, durations: str | None, reverse_edges: bool) -> ReadOptions:
     """Check ``--from`` (a known format) and bundle the input flags."""
     from .sources.readers import READERS, ReadOptions

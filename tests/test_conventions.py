@@ -280,3 +280,22 @@ def test_serialscale_toml_and_located_mistakes(tmp_path: Path) -> None:
     (tmp_path / "serialscale.toml").write_text("processors = [\n")
     broken = _in(tmp_path, "analyze", CI)
     assert broken.returncode == 2 and "not valid TOML" in broken.stderr
+
+
+def test_render_a_saved_report_again(tmp_path: Path, run_cli) -> None:
+    """Analyze once, render many times: the same text as analyzing with that format."""
+    single, batch, sweep = tmp_path / "one.json", tmp_path / "all.json", tmp_path / "sweep.json"
+    run_cli("analyze", CI, "-f", "json", "-o", str(single))
+    run_cli("analyze", str(WORKLOADS), "-f", "json", "-o", str(batch))
+    run_cli("scale", str(WORKLOADS / "sweeps" / "tree_reduction.yaml"), "--sweep", "n=8..128",
+            "-f", "json", "-o", str(sweep))  # fmt: skip
+    for fmt in ("table", "markdown", "json"):
+        assert run_cli("render", str(single), "-f", fmt).stdout == run_cli(
+            "analyze", CI, "-f", fmt).stdout  # fmt: skip
+    for fmt in ("markdown", "csv", "jsonl", "table"):
+        assert run_cli("render", str(batch), "-f", fmt).stdout == run_cli(
+            "analyze", str(WORKLOADS), "-f", fmt).stdout  # fmt: skip
+    md = run_cli("render", str(sweep), "-f", "markdown").stdout
+    assert md.startswith("### serialscale scale") and "parallelizable" in md
+    bad = run_cli("render", str(tmp_path / "missing.json"))
+    assert bad.exit_code == 2 and "cannot read the report" in bad.stderr
