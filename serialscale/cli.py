@@ -109,7 +109,11 @@ ReverseOpt = Annotated[bool, _opt("--reverse-edges", panel="Input", help="DOT: a
 # fmt: on
 
 
-@app.command()
+@app.command(
+    epilog="Examples: serialscale analyze workloads/ci_build.yaml | serialscale "
+    "analyze pipelines/ --fail-on serial --format github | serialscale analyze "
+    "algos.py:scan --param n=1024 | serialscale analyze .github/workflows/ci.yml"
+)
 def analyze(
     ctx: typer.Context,
     files: Annotated[list[str], typer.Argument(
@@ -183,7 +187,11 @@ def schema(
     _exit(lambda: commands.schema(name.value))
 
 
-@app.command()
+@app.command(
+    epilog="Examples: serialscale scale workloads/sweeps/rule110.yaml --sweep "
+    "steps=8..128 | serialscale scale algos.py:pairwise_sum --sweep n=8..4096 "
+    "--predict n=1000000"
+)
 def scale(
     ctx: typer.Context,
     target: Annotated[str, typer.Argument(help="Templated workload file (with params) or "

@@ -54,7 +54,8 @@ def test_dash_h_is_help_everywhere(run_cli) -> None:
     for args in (["-h"], ["analyze", "-h"], ["scale", "-h"], ["gate", "-h"]):
         result = run_cli(*args)
         assert result.exit_code == 0 and "Usage:" in result.stdout
-    assert "Examples:" in run_cli("-h").stdout
+    assert "Examples:" in run_cli("-h").stdout and "Examples:" in run_cli("analyze", "-h").stdout
+    assert "Examples:" in run_cli("scale", "-h").stdout
 
 
 def test_batch_forces_the_batch_shape(run_cli) -> None:
