@@ -31,7 +31,7 @@ lint: $(STAMP)
 
 # Rewrite the golden files of the renderers after an intended change of their output.
 golden: $(STAMP)
-	SERIALSCALE_UPDATE_GOLDEN=1 $(BIN)/python -m pytest tests/test_render.py
+	SERIALSCALE_UPDATE_GOLDEN=1 $(BIN)/python -m pytest tests/test_render.py tests/test_export.py
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

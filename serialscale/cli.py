@@ -18,6 +18,7 @@ from .formats import (
     BatchFormat,
     ColorMode,
     ControlMode,
+    ExportFormat,
     FailOn,
     GateFormat,
     ScaleFormat,
@@ -230,6 +231,25 @@ def render(
     """Render a saved report again, in any format, without analyzing (analyze once in CI,
     render many times)."""
     _exit(lambda: commands.render_saved(report, fmt.value, output, color.value))
+
+
+@app.command()
+def export(
+    target: Annotated[str, typer.Argument(help="A workload file, another format, or "
+                                          "file.py:function.")],
+    to: Annotated[ExportFormat, _opt("--to", help="dot, mermaid, graphml, json (networkx "
+                                     "node-link) or trace (Chrome trace events).")],
+    output: Output = None,
+    processors: Processors = PROCESSORS,
+    max_nodes: Annotated[int, _opt("--max-nodes", help="DOT and Mermaid past this many steps: "
+                                   "the critical path, the rest one node per level.")] = 2000,
+    param: Params = None,
+    from_: FromOpt = None,
+) -> None:  # fmt: skip
+    """Export the step graph (critical path marked) or the simulated schedule."""
+    _exit(lambda: commands.export(target, to.value, processors=processors, max_nodes=max_nodes,
+                                  output=output, params=param or [],
+                                  read=commands.make_read(from_, None, False)))  # fmt: skip
 
 
 @app.command()

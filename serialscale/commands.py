@@ -577,6 +577,47 @@ def render_saved(path: Path, fmt: str, output: Path | None, color: str = "auto")
     return ExitCode.OK
 
 
+def export(
+    target: str,
+    fmt: str,
+    *,
+    processors: int,
+    max_nodes: int,
+    output: Path | None,
+    params: Sequence[str] = (),
+    control: str = "dataflow",
+    limits: Limits | None = None,
+    read: ReadOptions | None = None,
+) -> ExitCode:
+    """``serialscale export``: the step graph with its schedule, or the simulated schedule on
+    ``processors`` processors as Chrome trace events."""
+    from .analysis import analyze_workload
+    from .formats import ExportFormat
+    from .limits import DEFAULT_LIMITS
+    from .metrics import bottom_levels
+    from .render import Export, Rendering, render_as
+    from .schedule import list_schedule
+    from .sources import load_target
+    from .sources.readers import DEFAULT_READ
+
+    if processors < 1 or max_nodes < 1:
+        raise fail("--processors and --max-nodes must be at least 1")
+    try:
+        workload = load_target(target, parse_params(params), control, limits or DEFAULT_LIMITS,
+                               read or DEFAULT_READ)  # fmt: skip
+        report = analyze_workload(workload, processors=processors, detail=True)
+    except WorkloadError as exc:
+        raise CommandError(str(exc)) from None
+    kind = ExportFormat(fmt)
+    graph = workload.graph
+    schedule = None
+    if kind is ExportFormat.trace:
+        schedule = list_schedule(graph, processors, bottom_levels(graph), lanes=True)
+    document = Export(graph, report, schedule, processors, max_nodes)
+    emit(render_as(kind, Rendering(document)), output)
+    return ExitCode.OK
+
+
 def make_read(fmt: str | None, durations: str | None, reverse_edges: bool) -> ReadOptions:
     """Check ``--from`` (a known format) and bundle the input flags."""
     from .sources.readers import READERS, ReadOptions

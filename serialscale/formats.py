@@ -39,6 +39,16 @@ class ScaleFormat(str, Enum):
     markdown = "markdown"
 
 
+class ExportFormat(str, Enum):
+    """``serialscale export --to``: the step graph, or the simulated schedule (``trace``)."""
+
+    dot = "dot"
+    mermaid = "mermaid"
+    graphml = "graphml"
+    json = "json"
+    trace = "trace"
+
+
 class GateFormat(str, Enum):
     """``serialscale gate --format``: ``text`` writes only the messages on stderr."""
 

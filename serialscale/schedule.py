@@ -22,6 +22,7 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections.abc import Sequence
+from dataclasses import dataclass
 from types import ModuleType
 
 from . import kernels
@@ -63,6 +64,25 @@ def list_schedule_makespan(
     duration 0 completes the moment it is picked and holds no processor. Steps finishing at
     the same instant all complete before anything new starts.
     """
+    return list_schedule(graph, processors, priority, extra).makespan
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A list schedule: when each step starts and on which processor (``lane``, 0-based;
+    -1 for steps of duration 0, which hold none), and when the last one finishes."""
+
+    start: list[Cost]
+    lane: list[int]
+    makespan: Cost
+
+
+def list_schedule(
+    graph: Graph, processors: int, priority: Sequence[Cost], extra: Cost = 0,
+    lanes: bool = False,
+) -> Schedule:  # fmt: skip
+    """The schedule of :func:`list_schedule_makespan`; with ``lanes``, the start and the
+    processor of every step too (a processor that frees up is reused lowest-numbered first)."""
     n = graph.n
     costs, succ_ptr, succ_idx = graph.costs, graph.succ_ptr, graph.succ_idx
     pred_ptr = graph.pred_ptr
@@ -74,25 +94,34 @@ def list_schedule_makespan(
     free = processors
     now: Cost = 0
     push, pop = heapq.heappush, heapq.heappop
+    start: list[Cost] = [0] * n if lanes else []
+    lane: list[int] = [-1] * n if lanes else []
+    idle = list(range(processors)) if lanes else []
 
     while True:
         while ready and free:
             v = pop(ready)[1]
             duration = costs[v] + extra
+            if lanes:
+                start[v] = now
             if duration:
                 push(running, (now + duration, v))
                 free -= 1
+                if lanes:
+                    lane[v] = pop(idle)
             else:  # completes at once: its successors may be ready right now
                 for w in succ_idx[succ_ptr[v] : succ_ptr[v + 1]]:
                     waiting[w] -= 1
                     if not waiting[w]:
                         push(ready, (key[w], w))
         if not running:
-            return now
+            return Schedule(start, lane, now)
         now = running[0][0]
         while running and running[0][0] == now:
             v = pop(running)[1]
             free += 1
+            if lanes:
+                push(idle, lane[v])
             for w in succ_idx[succ_ptr[v] : succ_ptr[v + 1]]:
                 waiting[w] -= 1
                 if not waiting[w]:

@@ -10,14 +10,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from ..formats import BatchFormat, GateFormat, OutputFormat, ScaleFormat
+from ..formats import BatchFormat, ExportFormat, GateFormat, OutputFormat, ScaleFormat
 
 if TYPE_CHECKING:
     from ..batch import BatchResult
     from ..gates import Comparison, Violation
     from ..report import Report, ScaleReport
+
+
+@dataclass(frozen=True)
+class Export:
+    """What ``serialscale export`` renders: the graph, its report (with ``--detail``
+    records), the list schedule on ``processors`` (for ``trace``) and the node limit."""
+
+    graph: Any
+    report: Any
+    schedule: Any
+    processors: int
+    max_nodes: int
 
 
 @dataclass(frozen=True)
@@ -129,6 +142,21 @@ def _scale_markdown(r: Rendering) -> str:
     return render_scale_markdown(_sweep(r))
 
 
+def _export(r: Rendering, fmt: ExportFormat) -> str:
+    from . import export as ex
+
+    e: Export = r.document
+    if fmt is ExportFormat.dot:
+        return ex.to_dot(e.graph, e.report, e.max_nodes)
+    if fmt is ExportFormat.mermaid:
+        return ex.to_mermaid(e.graph, e.report, e.max_nodes)
+    if fmt is ExportFormat.graphml:
+        return ex.to_graphml(e.graph, e.report)
+    if fmt is ExportFormat.json:
+        return ex.to_node_link(e.graph, e.report)
+    return ex.to_trace(e.graph, e.report, e.schedule, e.processors)
+
+
 #: Every output format of every command, to its renderer: one table per enum (the enums are
 #: ``str`` enums, so ``OutputFormat.json == BatchFormat.json``: one flat dict would merge them).
 REGISTRY: dict[type[Enum], dict[Any, Renderer]] = {
@@ -155,6 +183,7 @@ REGISTRY: dict[type[Enum], dict[Any, Renderer]] = {
         GateFormat.text: _nothing,
         GateFormat.github: _github,
     },
+    ExportFormat: {member: partial(_export, fmt=member) for member in ExportFormat},
 }
 
 #: The enums the registry covers (the tests check it covers every member of each).
@@ -175,6 +204,8 @@ __all__ = [
     "FORMAT_ENUMS",
     "REGISTRY",
     "BatchFormat",
+    "Export",
+    "ExportFormat",
     "GateFormat",
     "OutputFormat",
     "Rendering",
