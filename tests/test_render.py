@@ -44,6 +44,18 @@ def _document_for(enum: type) -> object:
 
     if enum is OutputFormat:
         return example("ci_build")
+    from serialscale.formats import ExportFormat
+
+    if enum is ExportFormat:
+        from serialscale.metrics import bottom_levels
+        from serialscale.render import Export
+        from serialscale.schedule import list_schedule
+        from serialscale.sources import load_workload
+
+        graph = load_workload(WORKLOADS / "ci_build.yaml").graph
+        report = analyze(WORKLOADS / "ci_build.yaml", detail=True)
+        return Export(graph, report, list_schedule(graph, 4, bottom_levels(graph), lanes=True),
+                      4, 2000)  # fmt: skip
     if enum is ScaleFormat:
         return run_sweep(str(WORKLOADS / "sweeps" / "tree_reduction.yaml"), "n", [4, 8, 16, 32])
     error = ErrorEntry(source="bad.yaml", message="broken", line=3, column=1)
@@ -57,10 +69,10 @@ def _document_for(enum: type) -> object:
 )
 def test_every_member_of_every_format_enum_renders(fmt) -> None:
     """One registry covers every format of every command, and each renders its document."""
-    from serialscale.formats import BatchFormat, GateFormat, OutputFormat, ScaleFormat
+    from serialscale.formats import BatchFormat, ExportFormat, GateFormat, OutputFormat, ScaleFormat
     from serialscale.render import Rendering, render_as
 
-    assert set(FORMAT_ENUMS) == {OutputFormat, BatchFormat, ScaleFormat, GateFormat}
+    assert set(FORMAT_ENUMS) == {OutputFormat, BatchFormat, ScaleFormat, GateFormat, ExportFormat}
     assert set(REGISTRY[type(fmt)]) == set(type(fmt))
     text = render_as(fmt, Rendering(_document_for(type(fmt)), width=100))
     assert isinstance(text, str)
@@ -68,7 +80,8 @@ def test_every_member_of_every_format_enum_renders(fmt) -> None:
         assert text.strip(), fmt
     if fmt.value == "json":
         data = json.loads(text)
-        expected = {OutputFormat: "depth", BatchFormat: "summary", ScaleFormat: "growth"}
+        expected = {OutputFormat: "depth", BatchFormat: "summary", ScaleFormat: "growth",
+                    ExportFormat: "nodes"}  # fmt: skip
         assert expected[type(fmt)] in data
 
 
