@@ -98,6 +98,8 @@ Baseline = Annotated[Path | None, _opt("--baseline", panel="Gates", help="A save
 MaxIncrease = Annotated[float | None, _opt("--max-depth-increase", panel="Gates",
                                            help="With --baseline: fail when depth grew by more "
                                            "than PCT percent.")]
+Plot = Annotated[Path | None, _opt("--plot", help="Also draw it into FILE: .svg, .png or a "
+                                  "self-contained .html (pip install 'serialscale[plot]').")]
 Color = Annotated[ColorMode, _opt("--color", help="ANSI colour in tables: auto follows the "
                                   "terminal, NO_COLOR, FORCE_COLOR and TERM=dumb.")]
 # Input formats (see serialscale/sources/readers.py).
@@ -122,6 +124,7 @@ def analyze(
         "and *.json under them) or functions: file.py:func, package.module:func.")],
     fmt: Annotated[BatchFormat, _opt("--format", "-f", help="Output format.")] = BatchFormat.table,
     color: Color = ColorMode.auto,
+    plot: Plot = None,
     batch: Annotated[bool, _opt("--batch", help="The batch output shape even for one target "
                                 "(as when more files are staged).")] = False,
     processors: Processors = PROCESSORS,
@@ -204,6 +207,7 @@ def scale(
                                         "too large to run.")] = None,
     fmt: Annotated[ScaleFormat, _opt("--format", "-f", help="Output format.")] = ScaleFormat.table,
     color: Color = ColorMode.auto,
+    plot: Plot = None,
     repeat: Annotated[int, _opt("--repeat", help="Run each size N times and use the median "
                                 "cost of each step (for measured costs).")] = 1,
     processors: Processors = PROCESSORS,
@@ -224,13 +228,14 @@ def scale(
 def render(
     report: Annotated[Path, typer.Argument(help="A saved JSON report, batch, JSON lines or "
                                            "sweep ('-': standard input).")],
-    fmt: Annotated[BatchFormat, _opt("--format", "-f", help="Output format.")] = BatchFormat.table,
+    fmt: Annotated[str, _opt("--format", "-f", help="table, json, markdown, jsonl, csv, "
+                             "github, concise, or html (one report or a sweep).")] = "table",
     output: Output = None,
     color: Color = ColorMode.auto,
 ) -> None:  # fmt: skip
     """Render a saved report again, in any format, without analyzing (analyze once in CI,
     render many times)."""
-    _exit(lambda: commands.render_saved(report, fmt.value, output, color.value))
+    _exit(lambda: commands.render_saved(report, fmt, output, color.value))
 
 
 @app.command()

@@ -78,7 +78,7 @@ def run_analyze(v: dict[str, Any]) -> ExitCode:
     return analyze(v["files"], options, BatchFormat(v["fmt"]), include=v["include"] or [],
                    exclude=v["exclude"] or [], jobs=v["jobs"], scheduler=v["scheduler"],
                    gates=gates, output=v["output"], color=ColorMode(v["color"]).value,
-                   batch=v["batch"], no_ignore=v["no_ignore"])  # fmt: skip
+                   batch=v["batch"], no_ignore=v["no_ignore"], plot=v["plot"])  # fmt: skip
 
 
 def run_gate(v: dict[str, Any]) -> ExitCode:
@@ -101,7 +101,7 @@ def run_scale(v: dict[str, Any]) -> ExitCode:
     return scale(v["target"], v["sweep"], params=v["param"] or [], predict=v["predict"],
                  fmt=ScaleFormat(v["fmt"]), processors=v["processors"], repeat=v["repeat"],
                  color=ColorMode(v["color"]).value, control=ControlMode(v["control"]).value,
-                 output=v["output"], limits=_limits(v))  # fmt: skip
+                 output=v["output"], limits=_limits(v), plot=v["plot"])  # fmt: skip
 
 
 def _limits(v: dict[str, Any]) -> Limits:
@@ -347,6 +347,7 @@ def analyze(
     color: str = "auto",
     batch: bool = False,
     no_ignore: bool = False,
+    plot: Path | None = None,
 ) -> ExitCode:
     """``serialscale analyze``: one target gives one report (table, json, markdown); several
     targets, a directory, a batch-only format or ``batch`` give a batch."""
@@ -362,7 +363,12 @@ def analyze(
     if not targets and not found.errors:
         raise fail("no workloads found (directories are searched for *.yaml, *.yml, *.json)")
     colored = wants_color(fmt, output, color)
-    if not batch and not is_batch(files) and fmt.value in OutputFormat.__members__:
+    single = not batch and not is_batch(files) and fmt.value in OutputFormat.__members__
+    if plot is not None:
+        check_plot(plot)
+        if not single:
+            raise fail("--plot draws one report: give one target (without --batch)")
+    if single:
         try:  # one target: no worker, no round trip
             report = analyze_target(targets[0], options)
         except WorkloadError as exc:
@@ -371,6 +377,8 @@ def analyze(
             raise CommandError(f"{targets[0]}: error: ran out of memory analyzing it") from None
         except UsageError as exc:
             raise fail(str(exc)) from None
+        if plot is not None:
+            write_plot(report, plot)
         return finish(BatchResult(results=[report]), gates, OutputFormat(fmt.value), output,
                       colored)  # fmt: skip
     gc.enable()  # a batch runs long: collect cycles again (the command starts without)
@@ -492,6 +500,7 @@ def scale(
     output: Path | None = None,
     repeat: int = 1,
     color: str = "auto",
+    plot: Path | None = None,
 ) -> ExitCode:
     """``serialscale scale``: sweep a size parameter and fit how the graph grows."""
     from .render import Rendering, render_as
@@ -504,6 +513,8 @@ def scale(
     except ValueError as exc:
         raise fail(str(exc)) from None
     at = parse_predict(predict, name)
+    if plot is not None:
+        check_plot(plot)
     if not 1 <= repeat <= MAX_REPEAT:
         raise fail(f"--repeat must be between 1 and {MAX_REPEAT}, got {repeat}")
     try:
@@ -515,8 +526,53 @@ def scale(
         raise CommandError(str(exc)) from None
     except UsageError as exc:
         raise fail(str(exc)) from None
+    if plot is not None:
+        write_plot(result, plot)
     rendering = Rendering(result, console_width(), wants_color(fmt, output, color))
     emit(render_as(fmt, rendering), output)
+    return ExitCode.OK
+
+
+PLOT_SUFFIXES = (".svg", ".png", ".html")
+
+
+def check_plot(path: Path) -> None:
+    """``--plot FILE``: a known suffix, and matplotlib installed (the ``plot`` extra)."""
+    if path.suffix.lower() not in PLOT_SUFFIXES:
+        raise fail(f"--plot {path}: the file must end in .svg, .png or .html")
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        from .render.plots import EXTRA_MESSAGE
+
+        raise fail(EXTRA_MESSAGE.removeprefix("--plot "))
+
+
+def write_plot(document: Any, path: Path) -> None:
+    """Draw ``document`` (a report or a sweep) into ``path``, whole or not at all."""
+    from .output import write_atomically
+    from .render.plots import PlotUnavailable, plot
+
+    try:
+        data = plot(document, path.suffix.lower())
+    except PlotUnavailable as exc:
+        raise fail(str(exc).removeprefix("--plot ")) from None
+    try:
+        write_atomically(path, data)
+    except OSError as exc:
+        raise CommandError(f"{path}: error: cannot write the plot: {exc.strerror or exc}") from None
+
+
+def _render_html(document: Any, output: Path | None) -> ExitCode:
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        from .render.plots import EXTRA_MESSAGE
+
+        raise fail(EXTRA_MESSAGE.replace("--plot", "--format html"))
+    from .render.plots import plot
+
+    emit(plot(document, ".html").decode("utf-8"), output)
     return ExitCode.OK
 
 
@@ -528,6 +584,8 @@ def render_saved(path: Path, fmt: str, output: Path | None, color: str = "auto")
     from .batch import BatchResult
     from .report import ScaleReport, parse_reports
 
+    if fmt != "html" and fmt not in BatchFormat.__members__:
+        raise fail(f"--format {fmt}: expected one of {', '.join(BatchFormat.__members__)}, html")
     data = sys.stdin.buffer.read() if str(path) == "-" else None
     source = "<stdin>" if data is not None else str(path)
     try:
@@ -545,8 +603,10 @@ def render_saved(path: Path, fmt: str, output: Path | None, color: str = "auto")
             sweep = msgspec.convert(raw, ScaleReport)
         except msgspec.ValidationError as exc:
             raise CommandError(f"{source}: error: not a valid serialscale sweep: {exc}") from None
+        if fmt == "html":
+            return _render_html(sweep, output)
         if fmt not in ScaleFormat.__members__:
-            raise fail(f"--format {fmt}: a sweep renders as table, json or markdown")
+            raise fail(f"--format {fmt}: a sweep renders as table, json, markdown or html")
         scale_fmt = ScaleFormat(fmt)
         from .render import Rendering, render_as
 
@@ -562,6 +622,10 @@ def render_saved(path: Path, fmt: str, output: Path | None, color: str = "auto")
     except WorkloadError as exc:
         raise CommandError(str(exc)) from None
     batch = (isinstance(raw, dict) and "results" in raw) or len(reports) != 1 or bool(errors)
+    if fmt == "html":
+        if batch:
+            raise fail("--format html renders one report or a sweep, not a batch")
+        return _render_html(reports[0], output)
     if not batch and fmt in OutputFormat.__members__:
         chosen: Enum = OutputFormat(fmt)
     else:

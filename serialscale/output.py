@@ -22,9 +22,10 @@ from pathlib import Path
 from types import FrameType
 
 
-def write_atomically(path: str | Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` whole or not at all; see the module docstring."""
-    data = text.encode("utf-8")
+def write_atomically(path: str | Path, text: str | bytes) -> None:
+    """Write ``text`` (UTF-8, or bytes as they are) to ``path`` whole or not at all; see the
+    module docstring."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
     target = Path(os.path.realpath(path))  # through symlinks, to the file they name
     try:
         info = os.stat(target)

@@ -268,6 +268,8 @@ class GrowthEntry(Struct, frozen=True, kw_only=True):
     model: str
     error: Annotated[float, Meta(ge=0)]
     runner_up: RunnerUp | None = None
+    #: The fitted model sampled at sizes spread over the sweep (for plots): ``[x, y]`` pairs.
+    curve: list[list[float]] | UnsetType = UNSET
 
 
 class GrowthSet(Struct, frozen=True, kw_only=True):

@@ -48,6 +48,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from msgspec import UNSET, UnsetType
+
 from .report import GrowthEntry, RunnerUp
 
 ERROR_SLACK = 1.5
@@ -101,9 +103,16 @@ class Growth:
                 return math.inf
         return _basis(self.cls, self.exponent, self.form)(x) * self.b + self.a
 
-    def entry(self, name: str = "n") -> GrowthEntry:
-        """The report's record of this fit (``name`` is the swept parameter)."""
+    def entry(self, name: str = "n", sizes: Sequence[float] = ()) -> GrowthEntry:
+        """The report's record of this fit (``name`` is the swept parameter); with ``sizes``,
+        the model sampled at 25 sizes spread (geometrically) over their range."""
         runner = self.runner_up
+        curve: list[list[float]] | UnsetType = UNSET
+        if len(sizes) >= 2 and min(sizes) > 0:
+            lo, hi = min(sizes), max(sizes)
+            xs = [lo * (hi / lo) ** (i / 24) for i in range(25)]
+            points = [(x, self.predict(x)) for x in xs]
+            curve = [[x, y] for x, y in points if math.isfinite(y)]
         return GrowthEntry(
             cls=self.cls,  # type: ignore[arg-type]
             exponent=self.exponent,
@@ -117,6 +126,7 @@ class Growth:
                 model=runner.describe(name),
                 error=runner.error,
             ),
+            curve=curve,
         )
 
     def describe(self, name: str = "n") -> str:

@@ -72,7 +72,9 @@ def run_sweep(
         processors=processors,
         points=points,
         growth=GrowthSet(
-            depth=depth.entry(parameter), work=work.entry(parameter), width=width.entry(parameter)
+            depth=depth.entry(parameter, xs),
+            work=work.entry(parameter, xs),
+            width=width.entry(parameter, xs),
         ),
         verdict=judged.verdict,  # type: ignore[arg-type]
         complexity=judged.complexity,
