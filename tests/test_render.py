@@ -184,3 +184,13 @@ def test_json_text_refuses_what_json_refuses(bad) -> None:
     with pytest.raises((ValueError, TypeError)) as theirs:
         json.dumps(bad, indent=2, ensure_ascii=False, allow_nan=False)
     assert type(ours.value) is type(theirs.value)
+
+
+def test_scale_table_golden_at_a_fixed_width() -> None:
+    """The sweep table with its log-log chart, drawn at 100 columns."""
+    from serialscale.render.scale import render_scale_table
+    from serialscale.sweep import run_sweep
+
+    sweep = run_sweep(str(WORKLOADS / "sweeps" / "tree_reduction.yaml"), "n", [8, 16, 32, 64, 128])
+    sweep = msgspec.structs.replace(sweep, source="workloads/sweeps/tree_reduction.yaml")
+    check_golden("tree_reduction.scale.txt", render_scale_table(sweep, width=100))
