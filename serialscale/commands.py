@@ -61,14 +61,7 @@ def run_analyze(v: dict[str, Any]) -> ExitCode:
     from .batch import Options
     from .formats import ColorMode, ControlMode
 
-    gates = make_gates(
-        _choice(v["fail_on"]),
-        v["min_speedup"],
-        v["max_depth"],
-        v["max_serial_fraction"],
-        v["baseline"],
-        v["max_depth_increase"],
-    )
+    gates = _gates(v)
     options = Options(
         processors=v["processors"], overhead=finite_overhead(v["overhead"]), detail=v["detail"],
         params=tuple(parse_params(v["param"] or []).items()),
@@ -83,14 +76,7 @@ def run_analyze(v: dict[str, Any]) -> ExitCode:
 
 def run_gate(v: dict[str, Any]) -> ExitCode:
     """``serialscale gate`` from its parameters."""
-    gates = make_gates(
-        _choice(v["fail_on"]),
-        v["min_speedup"],
-        v["max_depth"],
-        v["max_serial_fraction"],
-        v["baseline"],
-        v["max_depth_increase"],
-    )
+    gates = _gates(v)
     return gate(v["report"], gates, GateFormat(v["fmt"]))
 
 
@@ -102,6 +88,11 @@ def run_scale(v: dict[str, Any]) -> ExitCode:
                  fmt=ScaleFormat(v["fmt"]), processors=v["processors"], repeat=v["repeat"],
                  color=ColorMode(v["color"]).value, control=ControlMode(v["control"]).value,
                  output=v["output"], limits=_limits(v), plot=v["plot"])  # fmt: skip
+
+
+def _gates(v: dict[str, Any]) -> Gates:
+    return make_gates(_choice(v["fail_on"]), v["min_speedup"], v["max_depth"],
+                      v["max_serial_fraction"], v["baseline"], v["max_depth_increase"])  # fmt: skip
 
 
 def _limits(v: dict[str, Any]) -> Limits:

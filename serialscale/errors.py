@@ -39,6 +39,12 @@ class Location:
         return ":".join(parts)
 
 
+def byte_location(source: str | None, data: bytes, offset: int) -> Location:
+    """The line and column (1-based) of byte ``offset`` of ``data``."""
+    line = data.count(b"\n", 0, offset) + 1
+    return Location(source, line, offset - (data.rfind(b"\n", 0, offset) + 1) + 1)
+
+
 class WorkloadError(Exception):
     """A workload could not be read: the message says what was expected, the location where."""
 

@@ -45,7 +45,7 @@ from typing import Annotated, Any, Final, Literal, get_args
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType, field
 
-from .errors import Location, WorkloadError
+from .errors import Location, WorkloadError, byte_location
 
 SCHEMA_VERSION: Final = 1
 SCALE_SCHEMA_VERSION: Final = 2
@@ -426,11 +426,9 @@ def _utf8_error(data: bytes, source: str) -> WorkloadError:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         return WorkloadError(
             f"not a JSON report: not valid UTF-8 (byte 0x{data[exc.start]:02x})",
-            Location(source, line, column),
+            byte_location(source, data, exc.start),
         )
     return WorkloadError("not a JSON report: not valid UTF-8", Location(source))
 
@@ -444,8 +442,8 @@ def _syntax_error(exc: msgspec.DecodeError, data: bytes, source: str) -> Workloa
         text, _, rest = text.rpartition(marker)
         offset = int(rest.rstrip(")")) if rest.rstrip(")").isdigit() else -1
         if 0 <= offset <= len(data):
-            line = data.count(b"\n", 0, offset) + 1
-            column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+            where = byte_location(source, data, offset)
+            line, column = where.line, where.column
             if data[offset : offset + 9].startswith((b"NaN", b"Infinity", b"-Infinity")):
                 text = "NaN and infinities are not JSON numbers; expected a finite number"
     if text.startswith("Number out of range"):

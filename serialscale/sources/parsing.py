@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import Location, WorkloadError
+from ..errors import Location, WorkloadError, byte_location
 
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -87,11 +87,9 @@ def decode(data: bytes, source: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise WorkloadError(
             f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
-            Location(source, line, column),
+            byte_location(source, data, exc.start),
         ) from None
 
 
