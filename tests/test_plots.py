@@ -3,6 +3,7 @@ Chromium where it is installed), and a clear message without the plot extra."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -69,6 +70,10 @@ def test_render_html_from_a_saved_report(tmp_path: Path, run_cli) -> None:
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="no chromium on this machine")
+@pytest.mark.skipif(
+    os.environ.get("SERIALSCALE_EXPECT_SANITIZED") == "1",
+    reason="make sanitize preloads ASan into every child process, the browser included",
+)
 def test_the_html_page_opens_in_a_headless_browser(tmp_path: Path, run_cli) -> None:
     page = tmp_path / "sweep.html"
     run_cli("scale", SWEEP, "--sweep", "n=8..256", "--plot", str(page))
