@@ -252,6 +252,14 @@ def trace_function(
         plan = plan_from_airflow(trace.result, label)
         return plan.workload(name, label, "python", "tasks", extra)
     if len(rec) == 0:
+        if rec.escapes:
+            raise WorkloadError(
+                f"the function recorded no steps: its traced values were converted to plain "
+                f"ones {rec.escapes} times ({rec.describe_escapes()}), so nothing depended on "
+                "them; compute with the traced values themselves (math.* and sum() are "
+                "recorded), or wrap the call in serialscale.op(fn, ...)",
+                Location(label),
+            )
         raise WorkloadError(
             "the function recorded no steps: wrap its inputs with serialscale.inputs(...) or "
             "serialscale.input(...), or mark steps with @serialscale.task",
@@ -265,7 +273,8 @@ def trace_function(
         )
     if rec.escapes:
         notes.append(
-            f"{rec.escapes} traced values were converted to plain ones (int(), float(), "
+            f"{rec.escapes} traced values were converted to plain ones "
+            f"({rec.describe_escapes()}; int(), float(), "
             "indexing, range()); dependencies through them are lost"
         )
     extra |= {

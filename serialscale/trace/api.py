@@ -119,10 +119,13 @@ def run_traced(
 ) -> Trace:
     """Call ``fn(**params)`` once with a fresh recorder active; exceptions propagate (past
     ``max_ops`` recorded operations: :class:`~serialscale.trace.recorder.TooManyOperations`)."""
+    from .mathlib import recording_math
+
     recorder = Recorder(control, max_ops)
     token = _active.set(recorder)
     try:
-        result = fn(**params)
+        with recording_math():
+            result = fn(**params)
     finally:
         _active.reset(token)
     return Trace(recorder, result)

@@ -100,8 +100,8 @@ class Recorder(TapeBase):
     """
 
     __slots__ = (
-        "_codes", "_labels", "a", "b", "control", "control_decisions", "costs", "escapes",
-        "max_ops", "measured", "more", "site", "site_names", "sites", "strict",
+        "_codes", "_labels", "a", "b", "control", "control_decisions", "costs", "escape_sites",
+        "escapes", "max_ops", "measured", "more", "site", "site_names", "sites", "strict",
     )  # fmt: skip
 
     def __init__(self, control: str = "dataflow", max_ops: int = DEFAULT_MAX_OPS) -> None:
@@ -125,6 +125,8 @@ class Recorder(TapeBase):
         self.control_decisions = 0
         self.escapes = 0
         self.measured = 0  # steps whose cost is measured seconds (@task(cost="measured"))
+        #: (conversion, file, line) -> how often: where traced values became plain ones
+        self.escape_sites: dict[tuple[str, str, int], int] = {}
 
     def __len__(self) -> int:
         return self.count
@@ -179,6 +181,22 @@ class Recorder(TapeBase):
             self.site_names.append(label)
         self.sites[key] = index
         return index
+
+    def escaped(self, kind: str, frame: FrameType | None) -> None:
+        """Note where a traced value was converted to a plain one (the first 50 places)."""
+        where = ("?", 0) if frame is None else (os.path.basename(frame.f_code.co_filename),
+                                                frame.f_lineno)  # fmt: skip
+        key = (kind, *where)
+        if key in self.escape_sites or len(self.escape_sites) < 50:
+            self.escape_sites[key] = self.escape_sites.get(key, 0) + 1
+
+    def describe_escapes(self, most: int = 3) -> str:
+        """``float() at algos.py:14 (10 times), int() at algos.py:20``: the main places."""
+        ranked = sorted(self.escape_sites.items(), key=lambda kv: (-kv[1], kv[0]))[:most]
+        parts = [f"{kind} at {file}:{line}" + (f" ({n} times)" if n > 1 else "")
+                 for (kind, file, line), n in ranked]  # fmt: skip
+        more = len(self.escape_sites) - len(ranked)
+        return ", ".join(parts) + (f" and {more} more places" if more > 0 else "")
 
     def named(self, name: str, needs: Iterable[int], cost: Cost = 1) -> int:
         """Record one coarse step (a task or an op call) with any number of needs."""

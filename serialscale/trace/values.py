@@ -68,29 +68,30 @@ class Traced(ValueBase):
             rec.decide(self.node)
         return bool(self.value)
 
-    def _escape(self) -> None:
+    def _escape(self, kind: str) -> None:
         rec = current()
         if rec is not None and not rec.paused:
             rec.escapes += 1
+            rec.escaped(kind, _getframe(2))
 
     def __int__(self) -> int:
-        self._escape()
+        self._escape("int()")
         return int(self.value)
 
     def __float__(self) -> float:
-        self._escape()
+        self._escape("float()")
         return float(self.value)
 
     def __complex__(self) -> complex:
-        self._escape()
+        self._escape("complex()")
         return complex(self.value)
 
     def __index__(self) -> int:
-        self._escape()
+        self._escape("use as an index or in range()")
         return operator.index(self.value)
 
     def __hash__(self) -> int:
-        self._escape()
+        self._escape("hashing")
         return hash(self.value)
 
     def __format__(self, spec: str) -> str:

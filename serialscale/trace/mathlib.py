@@ -1,0 +1,163 @@
+"""Math on traced values is recorded, not escaped (issue 13, in part).
+
+While a traced function runs, the functions of :mod:`math` (``sqrt``, ``exp``, ``log``,
+``sin``, ``cos``, ``hypot``, ``fsum``, ``prod``...), the builtin ``sum`` and
+``statistics.mean`` / ``fmean`` accept traced values: a function of traced numbers is one step
+needing the steps behind its arguments, and a reduction records what it really computes,
+one step per element after the first, in order (``sum`` of n values is n - 1 additions; its
+start value 0 is not an operation). Outside a traced run, and for plain values, they are the
+originals.
+
+They are patched on the modules for the duration of the run (:func:`recording_math`), so code
+that calls ``math.sqrt(x)`` or ``sum(xs)`` is covered; a name bound before the run
+(``from math import sqrt`` at import time) still holds the original, which converts traced
+values to floats: an escape, counted and named in the report's notes.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import math
+import statistics
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from .values import Traced, current
+
+#: The functions of ``math`` recorded as one step each when an argument is traced.
+SCALAR = ("sqrt", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan",
+          "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "hypot", "pow", "fabs",
+          "copysign", "erf", "erfc", "gamma", "lgamma", "isqrt", "dist", "cbrt")  # fmt: skip
+
+_ORIGINAL_SUM = builtins.sum
+
+
+def _traced(values: Iterable[Any]) -> bool:
+    return any(type(v) is Traced for v in values)
+
+
+def _scalar(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    def recorded(*args: Any) -> Any:
+        rec = current()
+        flat = [a for arg in args for a in (arg if isinstance(arg, (list, tuple)) else (arg,))]
+        if rec is None or rec.paused or not _traced(flat):
+            return original(*args)
+        plain = [_plain(a) for a in args]
+        nodes = [a.node for a in flat if type(a) is Traced]
+        return Traced(original(*plain), rec.named(name, nodes))
+
+    recorded.__name__ = name
+    recorded.__doc__ = original.__doc__
+    return recorded
+
+
+def _plain(value: Any) -> Any:
+    if type(value) is Traced:
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    return value
+
+
+def _chain(name: str, items: list[Any], combine: Callable[[Any, Any], Any],
+           final: Any = None) -> Any:  # fmt: skip
+    """A left-to-right reduction: one step per item after the first, each needing the
+    previous step and the item; the value is ``final`` when given (e.g. fsum's exact sum)."""
+    rec = current()
+    assert rec is not None
+    value = _plain(items[0])
+    node = items[0].node if type(items[0]) is Traced else -1
+    for item in items[1:]:
+        value = combine(value, _plain(item))
+        needs = [n for n in (node, item.node if type(item) is Traced else -1) if n >= 0]
+        node = rec.named(name, needs)
+    return Traced(final if final is not None else value, node)
+
+
+def recorded_sum(iterable: Iterable[Any], /, start: Any = 0) -> Any:
+    """``sum``: additions in order, streamed (nothing is materialized); an addition with a
+    traced operand is a step, one of plain values is not; the default start 0 is not an
+    operation."""
+    rec = current()
+    if rec is None or rec.paused:
+        return _ORIGINAL_SUM(iterable, start)
+    skip_start = type(start) is int and start == 0
+    value = _plain(start)
+    traced = type(start) is Traced  # whether the sum so far is a traced value
+    node = start.node if traced else -1
+    for item in iterable:
+        item_traced = type(item) is Traced
+        item_node = item.node if item_traced else -1
+        if skip_start:  # the first item is the sum so far
+            value, traced, node, skip_start = _plain(item), item_traced, item_node, False
+            continue
+        value = value + _plain(item)
+        if traced or item_traced:  # an addition with a traced operand: one step
+            node = rec.named("add", [n for n in (node, item_node) if n >= 0])
+            traced = True
+    return Traced(value, node) if traced else value
+
+
+def _fsum(original: Callable[..., Any]) -> Callable[..., Any]:
+    def fsum(iterable: Iterable[Any], /) -> Any:
+        rec = current()
+        items = list(iterable)
+        if rec is None or rec.paused or not _traced(items):
+            return original(items)
+        if len(items) == 1:
+            return items[0]
+        return _chain("fsum", items, lambda a, b: a + b, final=original(_plain(items)))
+
+    return fsum
+
+
+def _prod(original: Callable[..., Any]) -> Callable[..., Any]:
+    def prod(iterable: Iterable[Any], /, *, start: Any = 1) -> Any:
+        rec = current()
+        items = list(iterable)
+        if rec is None or rec.paused or not (_traced(items) or type(start) is Traced):
+            return original(items, start=start)
+        if not (start == 1 and type(start) is int):
+            items = [start, *items]
+        return _chain("mul", items, lambda a, b: a * b)
+
+    return prod
+
+
+def _mean(original: Callable[..., Any]) -> Callable[..., Any]:
+    def mean(data: Iterable[Any], *args: Any) -> Any:
+        rec = current()
+        items = list(data)
+        if rec is None or rec.paused or not _traced(items) or args:
+            return original(items, *args)
+        if not items:
+            return original(items)
+        return recorded_sum(items) / len(items)
+
+    mean.__name__ = original.__name__
+    return mean
+
+
+@contextlib.contextmanager
+def recording_math() -> Iterator[None]:
+    """Patch math, ``sum`` and ``statistics.mean``/``fmean`` for a traced run; restore after."""
+    saved: list[tuple[Any, str, Any]] = []
+
+    def patch(owner: Any, name: str, replacement: Any) -> None:
+        saved.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, replacement)
+
+    try:
+        for name in SCALAR:
+            if hasattr(math, name):
+                patch(math, name, _scalar(name, getattr(math, name)))
+        patch(math, "fsum", _fsum(math.fsum))
+        patch(math, "prod", _prod(math.prod))
+        patch(builtins, "sum", recorded_sum)
+        patch(statistics, "mean", _mean(statistics.mean))
+        patch(statistics, "fmean", _mean(statistics.fmean))
+        yield
+    finally:
+        for owner, name, original in reversed(saved):
+            setattr(owner, name, original)

@@ -1,0 +1,91 @@
+"""Math on traced values is recorded, not escaped; sum() records what it computes; a
+function that records nothing says where its values escaped (issue 13, in part)."""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import pytest
+
+import serialscale as ss
+from serialscale import kernels
+from serialscale.errors import WorkloadError
+from serialscale.sources.python_source import trace_function
+
+IMPLEMENTATIONS = [False, True] if kernels.available() else [False]
+
+
+def _steps(fn, **params):
+    w = trace_function(fn, params)
+    g = w.graph
+    return w, {g.ids[i]: [g.ids[j] for j in g.preds(i)] for i in range(g.n)}
+
+
+def _depth(w) -> int:
+    from serialscale import analyze_workload
+
+    return analyze_workload(w).depth
+
+
+@pytest.mark.parametrize("compiled", IMPLEMENTATIONS)
+def test_sum_is_a_chain_without_its_start_value(compiled: bool) -> None:
+    def total(n: int = 16):
+        return sum(ss.inputs(range(n)))
+
+    with kernels.accelerated(compiled):
+        w, steps = _steps(total, n=16)
+    assert w.graph.n == 15 and _depth(w) == 15  # n - 1 additions, one after the other
+    assert all(name.startswith("add") for name in steps)
+
+
+def test_sum_with_a_start_and_of_plain_values() -> None:
+    def mixed(n: int = 4):
+        xs = ss.inputs(range(n))
+        return sum(xs, 10) + sum([1, 2, 3])
+
+    w, _ = _steps(mixed, n=4)
+    assert w.graph.n == 4 + 1  # start + 4 items: 4 additions; the plain sum records nothing
+
+
+def test_math_functions_record_a_step_needing_their_arguments() -> None:
+    def norm(n: int = 8):
+        xs = ss.inputs(range(1, n + 1))
+        return math.sqrt(sum(x * x for x in xs))
+
+    w, steps = _steps(norm, n=8)
+    assert w.graph.n == 8 + 7 + 1 and _depth(w) == 1 + 7 + 1
+    (root,) = [s for s in steps if s.startswith("sqrt")]
+    assert steps[root] and steps[root][0].startswith("add")
+    assert w.extra["escapes"] == 0
+
+
+def test_reductions_of_math_and_statistics() -> None:
+    def stats(n: int = 8):
+        xs = ss.inputs(range(1, n + 1))
+        return statistics.fmean(xs) + math.fsum(xs) + math.hypot(xs[0], xs[1]) + math.prod(xs)
+
+    w, steps = _steps(stats, n=8)
+    kinds = sorted({s.split("#")[0].split("@")[0] for s in steps})
+    assert kinds == ["add", "fsum", "hypot", "mul", "truediv"]
+    assert w.extra["escapes"] == 0
+    assert trace_function(stats, {"n": 8}).graph.n == w.graph.n  # deterministic
+
+
+def test_outside_a_trace_the_functions_are_the_originals() -> None:
+    assert math.sqrt is math.sqrt and sum([1, 2, 3]) == 6
+    ss.analyze_function(lambda: sum(ss.inputs(range(3))))
+    assert sum.__module__ == "builtins" and math.fsum([0.1] * 10) == 1.0
+    assert statistics.mean([1, 2, 3]) == 2
+
+
+def test_no_steps_names_where_values_escaped() -> None:
+    def escapes(n: int = 4):
+        xs = ss.inputs(range(n))
+        return [float(x) for x in xs]
+
+    with pytest.raises(WorkloadError) as info:
+        trace_function(escapes, {"n": 4})
+    message = str(info.value)
+    assert "converted to plain ones 4 times" in message
+    assert "float() at test_trace_math.py:" in message and "(4 times)" in message
