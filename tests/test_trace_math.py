@@ -89,3 +89,51 @@ def test_no_steps_names_where_values_escaped() -> None:
     message = str(info.value)
     assert "converted to plain ones 4 times" in message
     assert "float() at test_trace_math.py:" in message and "(4 times)" in message
+
+
+@pytest.mark.parametrize("compiled", IMPLEMENTATIONS)
+def test_max_and_min_are_chains_of_comparisons(compiled: bool) -> None:
+    """The value chosen depends on the comparisons: max of n values, n - 1 in a chain."""
+
+    def biggest(n: int = 16):
+        xs = ss.inputs([3, 9, 1, 7, 5, 2, 8, 6])
+        return max(xs) + min(xs, key=lambda x: -x) + max(1, 2)
+
+    with kernels.accelerated(compiled):
+        w, steps = _steps(biggest)
+    gt = [s for s in steps if s.startswith("gt")]
+    lt = [s for s in steps if s.startswith("lt")]
+    assert len(gt) == 7 and len(lt) == 7  # each a chain over the 8 values
+    report = ss.analyze_workload(w)
+    # the key negations (1, side by side), the chain of 7 comparisons, then the two additions
+    assert report.depth == 1 + 7 + 2
+    assert w.extra["control_decisions"] == 0  # the builtins' own choices are not branches
+    # the result really is the max: the select steps carry the values
+    assert trace_function(biggest, {}).graph.n == w.graph.n
+
+
+@pytest.mark.parametrize("n", [8, 32, 128])
+def test_sorted_depends_on_its_comparisons_and_grows_like_its_merges(n: int) -> None:
+    def order(n: int = 8):
+        xs = ss.inputs(reversed(range(n)))
+        out = sorted(xs)
+        assert [x.value for x in out] == list(range(n))  # really sorted, stable
+        return out[0] + out[-1]
+
+    w, steps = _steps(order, n=n)
+    depth = ss.analyze_workload(w).depth
+    compares = sum(1 for s in steps if s.startswith("lt"))
+    assert compares == n // 2 * int(math.log2(n))  # reversed input: the minimum merges
+    # a merge is sequential as written: the depth grows linearly, not like log n
+    assert n / 2 <= depth <= 2 * n
+
+
+def test_sorted_with_a_key_and_plain_values() -> None:
+    def keyed(n: int = 6):
+        xs = ss.inputs([5, 3, 8, 1, 9, 2])
+        ranked = sorted(xs, key=lambda x: -x)
+        return ranked[0] + len(sorted([3, 1, 2]))
+
+    w, _ = _steps(keyed)
+    assert w.graph.n > 0
+    assert sorted([3, 1, 2]) == [1, 2, 3]  # outside a trace: the builtin
