@@ -293,31 +293,3 @@ def main() -> None:
         print(f"serialscale: internal error: {name}: {exc} (please report it)", file=sys.stderr)
         sys.exit(ExitCode.INPUT)
     sys.exit(code if isinstance(code, int) else ExitCode.OK)
-
-
-def run() -> NoReturn:
-    """The ``serialscale`` command: :func:`main`, then end the process at once.
-
-    The interpreter's usual teardown (freeing every module and object) takes 10-25 ms, a fifth
-    of a small analysis; nothing needs it here: by then every output file is written and
-    closed, and worker pools and Dask clients were shut down by the commands. Only standard
-    streams need flushing. In-process callers use :func:`main`, which exits normally.
-    """
-    import os
-
-    code: int | str | None = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code
-    if isinstance(code, str):  # sys.exit("message"), as the interpreter would print it
-        print(code, file=sys.stderr)
-        code = 1
-    status = code if isinstance(code, int) else 0
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            if stream is not None:
-                stream.flush()
-        except (OSError, ValueError):  # a closed pipe: the result did not arrive
-            status = status or ExitCode.INPUT
-    os._exit(status)

@@ -161,7 +161,7 @@ def test_an_internal_bug_is_one_line_not_a_traceback(monkeypatch, capsys) -> Non
 
 
 def test_the_command_exits_at_once_with_its_output_whole_and_its_status(tmp_path: Path) -> None:
-    """`serialscale` (cli.run) skips the interpreter's teardown: the output must still arrive
+    """`serialscale` (_command.run) skips the interpreter's teardown: the output must still arrive
     complete (here about 400 kB through a pipe) and the exit status must be kept."""
     steps = [{"id": f"s{i}", "cost": 1 + i % 5, "needs": [f"s{i // 2}"] if i else []}
              for i in range(3000)]  # fmt: skip
