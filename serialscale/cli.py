@@ -288,8 +288,19 @@ def main() -> None:
     except MemoryError:
         print("serialscale: error: ran out of memory", file=sys.stderr)
         sys.exit(ExitCode.INPUT)
-    except Exception as exc:
-        name = type(exc).__name__
-        print(f"serialscale: internal error: {name}: {exc} (please report it)", file=sys.stderr)
+    except RuntimeError as exc:
+        if "can't start new thread" not in str(exc):  # the interpreter's words, 3.10 to 3.13
+            _internal(exc)
+        print("serialscale: error: could not start a thread: out of memory or of processes",
+              file=sys.stderr)  # fmt: skip
         sys.exit(ExitCode.INPUT)
+    except Exception as exc:
+        _internal(exc)
     sys.exit(code if isinstance(code, int) else ExitCode.OK)
+
+
+def _internal(exc: Exception) -> NoReturn:
+    """A bug: one line naming it, exit 2, never a traceback."""
+    name = type(exc).__name__
+    print(f"serialscale: internal error: {name}: {exc} (please report it)", file=sys.stderr)
+    sys.exit(ExitCode.INPUT)

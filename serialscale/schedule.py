@@ -229,4 +229,10 @@ def _simulate(
 
     # The kernel releases the GIL, so the processor counts run side by side.
     with ThreadPoolExecutor(max_workers=min(len(wanted), os.cpu_count() or 1)) as pool:
-        return dict(zip(wanted, pool.map(one, wanted), strict=True))
+        try:
+            futures = [pool.submit(one, job) for job in wanted]
+        except RuntimeError:  # no thread could start (address space capped): one at a time
+            futures = []
+        if futures:
+            return {job: future.result() for job, future in zip(wanted, futures, strict=True)}
+    return {job: one(job) for job in wanted}

@@ -160,6 +160,24 @@ def test_an_internal_bug_is_one_line_not_a_traceback(monkeypatch, capsys) -> Non
     assert err == "serialscale: internal error: RuntimeError: simulated bug (please report it)\n"
 
 
+def test_no_thread_to_start_is_a_resource_error_not_a_bug(monkeypatch, capsys) -> None:
+    """Under a capped address space or process count, Python cannot start a thread."""
+    import pytest
+
+    from serialscale import batch, cli
+
+    def starved(target, options):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(batch, "analyze_target", starved)
+    monkeypatch.setattr(sys, "argv", ["serialscale", "analyze", str(WORKLOADS / "ci_build.yaml")])
+    with pytest.raises(SystemExit) as info:
+        cli.main()
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err == "serialscale: error: could not start a thread: out of memory or of processes\n"
+
+
 def test_the_command_exits_at_once_with_its_output_whole_and_its_status(tmp_path: Path) -> None:
     """`serialscale` (_command.run) skips the interpreter's teardown: the output must still arrive
     complete (here about 400 kB through a pipe) and the exit status must be kept."""

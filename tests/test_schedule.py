@@ -104,3 +104,30 @@ def test_all_zero_costs_give_null_speedups(overhead: float) -> None:
     m = compute_metrics(g)
     rows = speedup_table(g, m, 8, overhead)
     assert all(r.simulated is None and r.guaranteed is None for r in rows)
+
+
+def test_the_simulation_runs_on_when_no_thread_can_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under a capped address space, starting a thread fails (RuntimeError): the processor
+    counts are simulated one at a time instead, with the same makespans as the pure-Python
+    list schedule (found by a fresh-clone run of the ulimit test: "internal error")."""
+    import random
+    import threading
+
+    from serialscale.schedule import THREADED_STEPS
+
+    rnd = random.Random(3)
+    n = THREADED_STEPS + 500
+    needs = [[rnd.randrange(i)] if i else [] for i in range(n)]  # a random tree: wide
+    g = Graph.from_lists([f"s{i}" for i in range(n)], [rnd.randint(1, 9) for _ in range(n)], needs)
+    m = compute_metrics(g)
+    assert m.width > 8
+
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    rows = speedup_table(g, m, processors=8)
+    for r in rows:
+        assert r.simulated is not None and r.processors > 0
+        oracle = list_schedule_makespan(g, r.processors, m.bottom_level, 0)
+        assert math.isclose(m.work / oracle, r.simulated, rel_tol=1e-12)
