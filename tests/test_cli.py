@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from serialscale import SCHEMA_VERSION, __version__
 
 from .conftest import ROOT, WORKLOADS
@@ -143,13 +145,24 @@ def test_real_subprocess_error_has_no_traceback(tmp_path: Path) -> None:
     )
 
 
-def test_an_internal_bug_is_one_line_not_a_traceback(monkeypatch, capsys) -> None:
-    import pytest
-
+@pytest.mark.parametrize(
+    ("raised", "said"),
+    [
+        # a bug: one line naming it, never a traceback
+        ("simulated bug",
+         "serialscale: internal error: RuntimeError: simulated bug (please report it)"),
+        # a capped address space or process count: Python cannot start a thread
+        ("can't start new thread",
+         "serialscale: error: could not start a thread: out of memory or of processes"),
+    ],
+)  # fmt: skip
+def test_an_unexpected_error_is_one_line_not_a_traceback(
+    monkeypatch, capsys, raised: str, said: str
+) -> None:
     from serialscale import batch, cli
 
     def broken(target, options):
-        raise RuntimeError("simulated bug")
+        raise RuntimeError(raised)
 
     monkeypatch.setattr(batch, "analyze_target", broken)
     monkeypatch.setattr(sys, "argv", ["serialscale", "analyze", str(WORKLOADS / "ci_build.yaml")])
@@ -157,25 +170,7 @@ def test_an_internal_bug_is_one_line_not_a_traceback(monkeypatch, capsys) -> Non
         cli.main()
     assert info.value.code == 2
     err = capsys.readouterr().err
-    assert err == "serialscale: internal error: RuntimeError: simulated bug (please report it)\n"
-
-
-def test_no_thread_to_start_is_a_resource_error_not_a_bug(monkeypatch, capsys) -> None:
-    """Under a capped address space or process count, Python cannot start a thread."""
-    import pytest
-
-    from serialscale import batch, cli
-
-    def starved(target, options):
-        raise RuntimeError("can't start new thread")
-
-    monkeypatch.setattr(batch, "analyze_target", starved)
-    monkeypatch.setattr(sys, "argv", ["serialscale", "analyze", str(WORKLOADS / "ci_build.yaml")])
-    with pytest.raises(SystemExit) as info:
-        cli.main()
-    assert info.value.code == 2
-    err = capsys.readouterr().err
-    assert err == "serialscale: error: could not start a thread: out of memory or of processes\n"
+    assert err == said + "\n"
 
 
 def test_the_command_exits_at_once_with_its_output_whole_and_its_status(tmp_path: Path) -> None:

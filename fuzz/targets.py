@@ -1,0 +1,35 @@
+"""What the fuzzer feeds, shared with the regression tests of its findings
+(tests/test_fuzz_findings.py) so both read an input the same way. No atheris here."""
+
+from __future__ import annotations
+
+from serialscale import kernels
+from serialscale.limits import Limits
+from serialscale.report import parse_reports
+from serialscale.sources.workload_file import parse_workload
+
+LIMITS = Limits(max_steps=20_000, max_dependencies=100_000, max_ops=100_000)
+
+
+def read(data: bytes) -> None:
+    """Read ``data[1:]`` with the reader its first byte picks: 0 YAML workload, 1 JSON
+    workload, 2 templated workload (first line: the parameter's value), 3 saved report,
+    4 the compiled JSON repeated-key scan. Returns, or raises a located WorkloadError."""
+    if not data:
+        return
+    kind, body = data[0] % 5, data[1:]
+    if kind == 0:
+        parse_workload(body, "fuzz.yaml", limits=LIMITS)
+    elif kind == 1:
+        parse_workload(body, "fuzz.json", is_json=True, limits=LIMITS)
+    elif kind == 2:
+        split = body.find(b"\n")
+        value = body[:split].decode("utf-8", "replace") if split >= 0 else "3"
+        text = b"params: {n: 2, m: 1}\nsteps:\n" + body[split + 1 :]
+        parse_workload(text, "fuzz.yaml", params={"n": value}, limits=LIMITS)
+    elif kind == 3:
+        parse_reports(body, "fuzz-report.json")
+    else:
+        fast = kernels.select()
+        if fast is not None:
+            fast.json_duplicate_key(body)
