@@ -18,6 +18,7 @@ from itertools import accumulate, chain, islice
 from operator import le, lt
 
 from . import kernels
+from .step_ids import OccurrenceIds
 
 Cost = float | int
 
@@ -88,8 +89,14 @@ class Graph:
         if not finite or (n and min(cost_array) < 0):
             raise GraphError("every cost must be a finite number >= 0")
         ptr, idx = _index_array(pred_ptr, "pred_ptr"), _index_array(pred_idx, "pred_idx")
-        _check_csr(n, ptr, idx)
         fast = kernels.select()
+        if fast is not None and len(ptr) == n + 1:
+            try:
+                fast.check_graph_csr(ptr, idx)  # _check_csr in C, with the same messages
+            except ValueError as exc:
+                raise GraphError(str(exc)) from None
+        else:
+            _check_csr(n, ptr, idx)
         if fast is not None:
             if fast.count_duplicates(ptr, idx):
                 ptr, idx = _dedupe(n, ptr, idx)
@@ -104,7 +111,8 @@ class Graph:
             ptr, idx = _dedupe(n, ptr, idx)
             succ_ptr, succ_idx, order = _successors_and_order(n, ptr, idx)
         setter = object.__setattr__
-        setter(self, "ids", tuple(ids))
+        # Ids made on demand stay so (a traced run's); any other sequence becomes a tuple.
+        setter(self, "ids", ids if isinstance(ids, OccurrenceIds) else tuple(ids))
         setter(self, "costs", _readonly(cost_array))
         for name, values in (("pred_ptr", ptr), ("pred_idx", idx), ("succ_ptr", succ_ptr),
                              ("succ_idx", succ_idx), ("order", order)):  # fmt: skip
@@ -203,6 +211,8 @@ def _dedupe(n: int, pred_ptr: array, pred_idx: array) -> tuple[array, array]:
 
 def _cost_array(costs: Sequence[Cost]) -> array:
     """``array('q')`` when every cost is an int that fits, else ``array('d')`` of floats."""
+    if isinstance(costs, array) and costs.typecode in "qd":
+        return array(costs.typecode, costs)  # a copy: the caller keeps theirs
     if set(map(type, costs)) <= {int}:  # exact ints only: bool and int subclasses are not
         try:
             return array("q", costs)

@@ -115,3 +115,151 @@ fail:
     release(b, 2);
     return NULL;
 }
+
+/* check_graph_csr(pred_ptr, pred_idx): graph._check_csr in C, with its messages (the caller
+ * turns the ValueError into a GraphError). n = len(pred_ptr) - 1 steps. */
+PyObject *k_check_graph_csr(PyObject *self, PyObject *args) {
+    PyObject *o[2];
+    if (!PyArg_ParseTuple(args, "OO", &o[0], &o[1])) return NULL;
+    Buf b[2] = {0};
+    if (get_buf(o[0], &b[0], 'q', 1, "pred_ptr") < 0) goto fail;
+    if (get_buf(o[1], &b[1], 'q', 0, "pred_idx") < 0) goto fail;
+    {
+        Py_ssize_t n = LEN(b[0]) - 1, m = LEN(b[1]);
+        const int64_t *ptr = I64(b[0]), *idx = I64(b[1]);
+        if (ptr[0] != 0 || ptr[n] != m) {
+            PyErr_Format(PyExc_ValueError, "pred_ptr must run from 0 to %zd (the number of needs)",
+                         m);
+            goto fail;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (ptr[i + 1] < ptr[i]) {
+                PyErr_SetString(PyExc_ValueError, "pred_ptr must never decrease");
+                goto fail;
+            }
+        }
+        for (Py_ssize_t e = 0; e < m; e++) {
+            if (idx[e] < 0 || idx[e] >= n) {
+                PyErr_Format(PyExc_ValueError,
+                             "pred_idx: every index must name a step, 0 to %zd", n - 1);
+                goto fail;
+            }
+        }
+    }
+    release(b, 2);
+    Py_RETURN_NONE;
+fail:
+    release(b, 2);
+    return NULL;
+}
+
+/* tape_csr(a, b, more_steps, more_ptr, more_idx, pred_ptr_out, pred_idx_out) -> m
+ * A traced run's steps to predecessor CSR (trace.recorder.Recorder.graph): step i needs a[i]
+ * and then b[i] (-1: none), then, when i is more_steps[k], more_idx[more_ptr[k]:more_ptr[k+1]].
+ * Every need must name an earlier step (a tape records in order), more_steps must increase,
+ * and pred_idx_out must have room for every need: ValueError otherwise, nothing trusted. */
+PyObject *k_tape_csr(PyObject *self, PyObject *args) {
+    PyObject *o[7];
+    if (!PyArg_ParseTuple(args, "OOOOOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6]))
+        return NULL;
+    Buf b[7] = {0};
+    Py_ssize_t e = 0;
+    if (get_buf(o[0], &b[0], 'q', 0, "a") < 0) goto fail;
+    Py_ssize_t n = LEN(b[0]);
+    if (get_buf(o[1], &b[1], 'q', n, "b") < 0) goto fail;
+    if (get_buf(o[2], &b[2], 'q', 0, "more_steps") < 0) goto fail;
+    Py_ssize_t k_count = LEN(b[2]);
+    if (get_buf(o[3], &b[3], 'q', k_count + 1, "more_ptr") < 0) goto fail;
+    if (get_buf(o[4], &b[4], 'q', 0, "more_idx") < 0) goto fail;
+    if (get_out(o[5], &b[5], 'q', n + 1, "pred_ptr") < 0) goto fail;
+    if (get_out(o[6], &b[6], 'q', 0, "pred_idx") < 0) goto fail;
+    if (LEN(b[1]) != n) {
+        PyErr_SetString(PyExc_ValueError, "a and b differ in length");
+        goto fail;
+    }
+    if (check_ptr(&b[3], k_count, LEN(b[4]), "more_ptr") < 0) goto fail;
+    {
+        const int64_t *a = I64(b[0]), *bb = I64(b[1]), *ms = I64(b[2]), *mp = I64(b[3]);
+        const int64_t *mi = I64(b[4]);
+        int64_t *ptr = I64(b[5]), *idx = I64(b[6]);
+        Py_ssize_t cap = LEN(b[6]), k = 0;
+        for (Py_ssize_t k2 = 0; k2 < k_count; k2++) {
+            if (ms[k2] < 0 || ms[k2] >= n || (k2 > 0 && ms[k2] <= ms[k2 - 1])) {
+                PyErr_SetString(PyExc_ValueError, "more_steps must increase, within the steps");
+                goto fail;
+            }
+        }
+        ptr[0] = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            int64_t two[2] = {a[i], bb[i]};
+            for (int j = 0; j < 2; j++) {
+                if (two[j] == -1) continue;
+                if (two[j] < 0 || two[j] >= i || e >= cap) goto bad;
+                idx[e++] = two[j];
+            }
+            if (k < k_count && ms[k] == i) {
+                for (int64_t x = mp[k]; x < mp[k + 1]; x++) {
+                    if (mi[x] < 0 || mi[x] >= i || e >= cap) goto bad;
+                    idx[e++] = mi[x];
+                }
+                k++;
+            }
+            ptr[i + 1] = e;
+        }
+    }
+    release(b, 7);
+    return PyLong_FromSsize_t(e);
+bad:
+    PyErr_SetString(PyExc_ValueError,
+                    "a need that names no earlier step, or pred_idx too short for the needs");
+fail:
+    release(b, 7);
+    return NULL;
+}
+
+/* occurrences(site, out): out[i] = how many of site[0..i] equal site[i] (1 for the first).
+ * site holds int32 label numbers ('i'), each in [0, len(site)) or less; out is int64. Ids
+ * of traced steps are "label#occurrence" (trace.recorder). */
+PyObject *k_occurrences(PyObject *self, PyObject *args) {
+    PyObject *o[3];
+    Py_ssize_t labels;
+    if (!PyArg_ParseTuple(args, "OnO", &o[0], &labels, &o[1])) return NULL;
+    Py_buffer site = {0};
+    Buf b[1] = {0};
+    int have_site = 0;
+    int64_t *count = NULL;
+    if (PyObject_GetBuffer(o[0], &site, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto fail;
+    have_site = 1;
+    if (!site.format || strcmp(site.format, "i") != 0 || site.itemsize != 4 || site.ndim > 1) {
+        PyErr_SetString(PyExc_TypeError, "site: expected an array of type 'i'");
+        goto fail;
+    }
+    Py_ssize_t n = site.len / 4;
+    if (labels < 0) {
+        PyErr_SetString(PyExc_ValueError, "labels must be >= 0");
+        goto fail;
+    }
+    if (get_out(o[1], &b[0], 'q', n, "out") < 0) goto fail;
+    count = calloc(labels > 0 ? (size_t)labels : 1, sizeof(int64_t));
+    if (!count) { PyErr_NoMemory(); goto fail; }
+    {
+        const int32_t *s = site.buf;
+        int64_t *out = I64(b[0]);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (s[i] < 0 || s[i] >= labels) {
+                PyErr_Format(PyExc_ValueError, "site %d out of range 0..%zd", s[i], labels - 1);
+                goto fail;
+            }
+            out[i] = ++count[s[i]];
+        }
+    }
+    free(count);
+    release(b, 1);
+    PyBuffer_Release(&site);
+    Py_RETURN_NONE;
+fail:
+    free(count);
+    release(b, 1);
+    if (have_site) PyBuffer_Release(&site);
+    return NULL;
+}

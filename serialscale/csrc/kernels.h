@@ -68,6 +68,9 @@ PyObject *k_makespan(PyObject *self, PyObject *args);
 PyObject *k_successors(PyObject *self, PyObject *args);
 PyObject *k_topological_order(PyObject *self, PyObject *args);
 PyObject *k_count_duplicates(PyObject *self, PyObject *args);
+PyObject *k_check_graph_csr(PyObject *self, PyObject *args);
+PyObject *k_tape_csr(PyObject *self, PyObject *args);
+PyObject *k_occurrences(PyObject *self, PyObject *args);
 /* render.c */
 PyObject *k_records(PyObject *self, PyObject *args);
 /* loading.c */

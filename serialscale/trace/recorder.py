@@ -15,12 +15,16 @@ import os
 import sys
 from array import array
 from collections.abc import Iterable
+from itertools import accumulate, chain, repeat
+from operator import add, lt, ne
 from types import CodeType, FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from .. import kernels
 from ..defaults import DEFAULT_MAX_OPS
 from ..graph import Cost, Graph
 from ..kernels import PURE_ENV
+from ..step_ids import OccurrenceIds
 
 _getframe = sys._getframe
 
@@ -229,30 +233,69 @@ class Recorder(TapeBase):
         if self.strict and step >= 0:
             self.decision = step
 
-    def step_ids(self) -> list[str]:
-        """Readable unique ids: ``add@algos.py:12#3`` for operations, ``fetch#2`` for tasks."""
+    def step_ids(self) -> OccurrenceIds:
+        """Readable unique ids: ``add@algos.py:12#3`` for operations, ``fetch#2`` for tasks
+        (the third add at that line, the second call of the task), spelled out when read."""
         self.flush()
-        counts = [0] * len(self.site_names)
         labels = [f"{op}@{file}:{line}" if file else op for op, file, line in self.site_names]
-        ids = []
-        for s in self.site:
-            counts[s] += 1
-            ids.append(f"{labels[s]}#{counts[s]}")
-        return ids
+        return OccurrenceIds(labels, self.site)
 
     def graph(self) -> Graph:
         """The recorded steps as a :class:`Graph` (input order is already topological)."""
         self.flush()
         n = len(self.site)
-        a, b, more = self.a, self.b, self.more
-        needs: list[list[int]] = []
-        for i in range(n):
-            x, y = a[i], b[i]
-            row = [] if x < 0 else ([x] if y < 0 else [x, y])
-            if i in more:
-                row.extend(more[i])
-            needs.append(row)
-        costs: list[Cost] = [1] * n
-        for i, c in self.costs.items():
-            costs[i] = c
-        return Graph.from_lists(self.step_ids(), costs, needs)
+        more = sorted(self.more.items())
+        more_steps = array("q", [step for step, _ in more])
+        more_ptr = array("q", [0])
+        more_ptr.extend(accumulate(len(row) for _, row in more))
+        more_idx = array("q", chain.from_iterable(row for _, row in more))
+        m = 2 * n - self.a.count(NO_STEP) - self.b.count(NO_STEP) + len(more_idx)
+        pred_ptr = array("q", bytes(8 * (n + 1)))
+        pred_idx = array("q", bytes(8 * m))
+        fast = kernels.select()
+        if fast is not None:
+            fast.tape_csr(self.a, self.b, more_steps, more_ptr, more_idx, pred_ptr, pred_idx)
+        else:
+            tape_csr(self.a, self.b, dict(more), pred_ptr, pred_idx)
+        return Graph(self.step_ids(), self.cost_array(n), pred_ptr, pred_idx)
+
+    def cost_array(self, n: int) -> array[Any]:
+        """Every step's cost: 1, or what ``costs`` says; doubles when one is not an int
+        that fits in 64 bits (as :class:`Graph` types costs)."""
+        special = self.costs
+        if all(type(c) is int for c in special.values()):
+            costs = array("q", [1]) * n
+            try:
+                for i, c in special.items():
+                    costs[i] = int(c)
+                return costs
+            except OverflowError:
+                pass
+        floats = array("d", [1.0]) * n
+        for i, c in special.items():
+            floats[i] = float(c)
+        return floats
+
+
+def tape_csr(
+    a: array, b: array, more: dict[int, list[int]], pred_ptr: array, pred_idx: array
+) -> None:
+    """Pure-Python twin of the compiled ``tape_csr``: step ``i`` needs ``a[i]``, then
+    ``b[i]`` (``NO_STEP``: none), then ``more[i]``; written into ``pred_ptr``/``pred_idx``.
+    Every need must name an earlier step (``ValueError``)."""
+    if len(a) != len(b):
+        raise ValueError("a and b differ in length")
+    rows: Iterable[tuple[int, ...]] = zip(a, b, strict=True)
+    if more:
+        rows = ((*pair, *more[i]) if i in more else pair for i, pair in enumerate(rows))
+        kept = [[x for x in row if x != NO_STEP] for row in rows]
+        lengths = list(map(len, kept))
+        flat = array("q", chain.from_iterable(kept))
+    else:  # the common case, in bulk: two needs at most
+        lengths = list(map(add, map(ne, a, repeat(NO_STEP)), map(ne, b, repeat(NO_STEP))))
+        flat = array("q", [x for pair in rows for x in pair if x != NO_STEP])
+    owners = chain.from_iterable(map(repeat, range(len(a)), lengths))
+    if flat and (min(flat) < 0 or not all(map(lt, flat, owners))):
+        raise ValueError("a need that names no earlier step")
+    pred_ptr[1:] = array("q", accumulate(lengths))
+    pred_idx[:] = flat
