@@ -72,5 +72,3 @@ class OccurrenceIds(Sequence[str]):
 
     def __repr__(self) -> str:
         return f"OccurrenceIds({len(self)} steps, {len(self._labels)} labels)"
-
-

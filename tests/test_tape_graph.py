@@ -84,14 +84,28 @@ def test_tape_csr_twins_agree_with_the_tape_written_out(tape) -> None:
         lambda q: (q([NO_STEP, 0]), q([NO_STEP, 0]), q(), q([0]), q(), q([0, 0, 0]), q([0])),
         # a and b of different lengths; more_steps out of order or out of range
         lambda q: (q([NO_STEP]), q(), q(), q([0]), q(), q([0, 0]), q()),
-        lambda q: (q([NO_STEP] * 3), q([NO_STEP] * 3), q([2, 1]), q([0, 1, 2]), q([0, 0]),
-                   q([0] * 4), q([0] * 2)),
+        lambda q: (
+            q([NO_STEP] * 3),
+            q([NO_STEP] * 3),
+            q([2, 1]),
+            q([0, 1, 2]),
+            q([0, 0]),
+            q([0] * 4),
+            q([0] * 2),
+        ),
         lambda q: (q([NO_STEP]), q([NO_STEP]), q([7]), q([0, 1]), q([0]), q([0, 0]), q([0])),
         lambda q: (q([NO_STEP]), q([NO_STEP]), q([0]), q([0, 5]), q([0]), q([0, 0]), q([0])),
         # outputs that are read-only or of the wrong type
         lambda q: (q([NO_STEP]), q([NO_STEP]), q(), q([0]), q(), bytes(16), q()),
-        lambda q: (q([NO_STEP]), q([NO_STEP]), q(), q([0]), q(),
-                   memoryview(q([0, 0])).toreadonly(), q()),
+        lambda q: (
+            q([NO_STEP]),
+            q([NO_STEP]),
+            q(),
+            q([0]),
+            q(),
+            memoryview(q([0, 0])).toreadonly(),
+            q(),
+        ),
         lambda q: (array("d", [-1.0]), q([NO_STEP]), q(), q([0]), q(), q([0, 0]), q()),
     ],
 )
@@ -194,9 +208,12 @@ def test_traced_graph_matches_networkx_on_the_recorded_steps(fast: bool) -> None
     assert edges == set(oracle.edges)
     assert graph.costs[-1] == 3 and graph.costs[0] == 1
     cost = {s: (3 if s.startswith("gather") else 1) for s in ids}
-    expected = nx.dag_longest_path_length(
-        nx.DiGraph([(u, v, {"w": cost[v]}) for u, v in oracle.edges]), weight="w"
-    ) + cost[nx.dag_longest_path(oracle)[0]]
+    expected = (
+        nx.dag_longest_path_length(
+            nx.DiGraph([(u, v, {"w": cost[v]}) for u, v in oracle.edges]), weight="w"
+        )
+        + cost[nx.dag_longest_path(oracle)[0]]
+    )
     assert ss.analyze_workload(ss.Workload("t", graph)).depth == expected
 
 

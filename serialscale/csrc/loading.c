@@ -84,11 +84,13 @@ PyObject *k_json_duplicate_key(PyObject *self, PyObject *args) {
     return PyLong_FromSsize_t(result);
 }
 
-/* resolve_names(ids, needs, pred_ptr_out, pred_idx_out) -> status
+/* resolve_names(ids, needs, pred_ptr_out, pred_idx_out[, optional_type]) -> status
  * Step ids (a list of str) and per-step need lists (a list of lists of str) to CSR index
  * arrays, through an open-addressing table of (hash, index). Status 0: done. Status 1: the
  * caller must take its own, checked path (a repeated id, an unknown need, a need that is
- * not a str, a row that is not a list), which then reports the problem with its location. */
+ * not a str, a row that is not a list), which then reports the problem with its location.
+ * A need of exactly `optional_type` (a str subclass: templates' optional needs) that names no
+ * step is dropped; pred_ptr_out[n] then says how many of pred_idx_out's items hold needs. */
 #define INLINE_ID 16
 
 typedef struct {
@@ -101,10 +103,11 @@ typedef struct {
 /* Whether `key` (a str) is the id in slot `s`: short ASCII ids are compared within the slot,
  * without touching the id object; others through the list. 1, 0, or -1 on error. */
 static inline int slot_holds(const Slot *s, PyObject *key, PyObject *ids) {
-    if (s->length >= 0) {
-        return PyUnicode_IS_COMPACT_ASCII(key) && PyUnicode_GET_LENGTH(key) == s->length &&
+    if (s->length >= 0 && PyUnicode_IS_COMPACT_ASCII(key)) {
+        return PyUnicode_GET_LENGTH(key) == s->length &&
                memcmp(PyUnicode_DATA(key), s->text, s->length) == 0;
     }
+    /* A str subclass (an optional need) is never compact: compared through the id object. */
     PyObject *id = PyList_GET_ITEM(ids, s->index);
     if (id == key) return 1;
     int c = PyUnicode_Compare(id, key);
@@ -118,7 +121,8 @@ static inline int slot_holds(const Slot *s, PyObject *key, PyObject *ids) {
 /* Look up `count` needs (keys and their hashes); write their indices to out. 0, or -1 on
  * error; *status = 1 when a need is not an id. */
 static int lookup(const Slot *table, size_t mask, PyObject *ids, const Py_hash_t *hashes,
-                  PyObject *const *keys, Py_ssize_t count, int64_t *out, long *status) {
+                  PyObject *const *keys, const char *optional, Py_ssize_t count, int64_t *out,
+                  long *status, int *dropped) {
     const Py_ssize_t ahead = 8;
     for (Py_ssize_t k = 0; k < count; k++) {
 #if defined(__GNUC__) || defined(__clang__)
@@ -132,16 +136,26 @@ static int lookup(const Slot *table, size_t mask, PyObject *ids, const Py_hash_t
             if (eq < 0) return -1;
             if (eq) { found = table[t].index; break; }
         }
-        if (found < 0) { *status = 1; return 0; }
+        if (found < 0) {
+            if (!optional[k]) { *status = 1; return 0; }
+            *dropped = 1; /* an optional need that names no step: removed afterwards */
+        }
         out[k] = found;
     }
     return 0;
 }
 
 PyObject *k_resolve_names(PyObject *self, PyObject *args) {
-    PyObject *ids, *needs, *o[2];
-    if (!PyArg_ParseTuple(args, "O!O!OO", &PyList_Type, &ids, &PyList_Type, &needs, &o[0], &o[1]))
+    PyObject *ids, *needs, *o[2], *optional_type = NULL;
+    if (!PyArg_ParseTuple(args, "O!O!OO|O", &PyList_Type, &ids, &PyList_Type, &needs, &o[0],
+                          &o[1], &optional_type))
         return NULL;
+    if (optional_type == Py_None) optional_type = NULL;
+    if (optional_type && (!PyType_Check(optional_type) ||
+                          !PyType_IsSubtype((PyTypeObject *)optional_type, &PyUnicode_Type))) {
+        PyErr_SetString(PyExc_TypeError, "optional_type must be a subclass of str");
+        return NULL;
+    }
     Py_ssize_t n = PyList_GET_SIZE(ids);
     if (PyList_GET_SIZE(needs) != n) {
         PyErr_SetString(PyExc_ValueError, "ids and needs differ in length");
@@ -155,6 +169,8 @@ PyObject *k_resolve_names(PyObject *self, PyObject *args) {
     Slot *table = NULL;
     Py_hash_t *hashes = NULL;
     PyObject **keys = NULL;
+    char *optional = NULL;
+    int dropped = 0;
     long status = 0;
     if (get_out(o[0], &b[0], 'q', n + 1, "pred_ptr") < 0) goto fail;
     if (get_out(o[1], &b[1], 'q', 0, "pred_idx") < 0) goto fail;
@@ -167,7 +183,8 @@ PyObject *k_resolve_names(PyObject *self, PyObject *args) {
         table = malloc(sizeof(Slot) * cap);
         hashes = malloc(sizeof(Py_hash_t) * CHUNK);
         keys = malloc(sizeof(PyObject *) * CHUNK);
-        if (!table || !hashes || !keys) { PyErr_NoMemory(); goto fail; }
+        optional = malloc(CHUNK);
+        if (!table || !hashes || !keys || !optional) { PyErr_NoMemory(); goto fail; }
         for (size_t k = 0; k < cap; k++) table[k].index = -1;
         for (Py_ssize_t i = 0; i < n && status == 0; i++) {
             PyObject *key = PyList_GET_ITEM(ids, i);
@@ -204,32 +221,47 @@ PyObject *k_resolve_names(PyObject *self, PyObject *args) {
             Py_ssize_t len = PyList_GET_SIZE(row);
             for (Py_ssize_t j = 0; j < len && status == 0; j++) {
                 PyObject *key = PyList_GET_ITEM(row, j);
-                if (!PyUnicode_CheckExact(key) || e >= m) { status = 1; break; }
-                Py_hash_t h = PyObject_Hash(key);
+                int is_optional = optional_type && Py_TYPE(key) == (PyTypeObject *)optional_type;
+                if ((!PyUnicode_CheckExact(key) && !is_optional) || e >= m) { status = 1; break; }
+                /* str's own hash, as the id table's: a subclass cannot change it here */
+                Py_hash_t h = PyUnicode_Type.tp_hash(key);
                 if (h == -1) goto fail;
                 keys[e - done] = key;
                 hashes[e - done] = h;
+                optional[e - done] = (char)is_optional;
                 if (++e - done == CHUNK) {
-                    if (lookup(table, mask, ids, hashes, keys, CHUNK, idx + done, &status) < 0)
+                    if (lookup(table, mask, ids, hashes, keys, optional, CHUNK, idx + done,
+                               &status, &dropped) < 0)
                         goto fail;
                     done = e;
                 }
             }
             ptr[i + 1] = e;
         }
-        if (status == 0 && lookup(table, mask, ids, hashes, keys, e - done, idx + done, &status) < 0)
+        if (status == 0 && lookup(table, mask, ids, hashes, keys, optional, e - done, idx + done,
+                                  &status, &dropped) < 0)
             goto fail;
         if (status == 0 && e != m) status = 1;
+        if (status == 0 && dropped) { /* squeeze out the dropped optional needs */
+            Py_ssize_t w = 0, r = 0;
+            for (Py_ssize_t i = 0; i < n; i++) {
+                for (; r < ptr[i + 1]; r++)
+                    if (idx[r] >= 0) idx[w++] = idx[r];
+                ptr[i + 1] = w;
+            }
+        }
     }
     free(table);
     free(hashes);
     free(keys);
+    free(optional);
     release(b, 2);
     return PyLong_FromLong(status);
 fail:
     free(table);
     free(hashes);
     free(keys);
+    free(optional);
     release(b, 2);
     return NULL;
 }

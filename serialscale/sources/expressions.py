@@ -252,11 +252,12 @@ class Template:
     Values put into the string must be integers (or floats with an integral value).
     """
 
-    __slots__ = ("parts", "text")
+    __slots__ = ("holes", "parts", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.parts: list[str | Compiled] = []
+        self.holes: list[str] = []  # the text of each expression in parts, in order
         literal: list[str] = []
         i = 0
         while i < len(text):
@@ -275,6 +276,7 @@ class Template:
                     self.parts.append("".join(literal))
                     literal = []
                 self.parts.append(compile_expression(text[i + 1 : end]))
+                self.holes.append(text[i + 1 : end])
                 i = end + 1
             elif ch == "}":
                 raise ExpressionError(f"unmatched '}}' in {text!r} (write '}}}}' for a brace)")

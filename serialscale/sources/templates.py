@@ -26,7 +26,7 @@ import math
 from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import suggest
 from ..limits import DEFAULT_LIMITS, Limits
@@ -53,11 +53,19 @@ class TemplateFailure(Exception):
         self.path = path
 
 
+class Loop(NamedTuple):
+    """A ``foreach`` variable: its name, its compiled range and the range's text."""
+
+    name: str
+    make: Compiled
+    spec: str
+
+
 @dataclass
 class _NeedTemplate:
     template: Template
     optional: bool
-    loops: list[tuple[str, Compiled]]
+    loops: list[Loop]
 
 
 @dataclass
@@ -66,7 +74,7 @@ class _StepTemplate:
     id: Template
     cost: Compiled | float | int
     cost_text: str | None
-    loops: list[tuple[str, Compiled]]
+    loops: list[Loop]
     needs: list[_NeedTemplate]
 
 
@@ -88,7 +96,7 @@ class Expansion:
         wanted = step - self.first_step[k]
         for count, env in enumerate(_iterate(self.templates[k].loops, dict(self.params))):
             if count == wanted:
-                return k, {name: env[name] for name, _ in self.templates[k].loops}
+                return k, {name: env[name] for name, *_ in self.templates[k].loops}
         return k, {}
 
     def need_origin(self, step: int, need: int) -> tuple[tuple[str | int, ...], str]:
@@ -171,11 +179,24 @@ def expand(
     steps: list[Any],
     params: dict[str, Any],
     limits: Limits = DEFAULT_LIMITS,
+    *,
+    bulk: bool = True,
 ) -> Expansion:
-    """Expand every step template; raises :class:`TemplateFailure` with a document path."""
+    """Expand every step template; raises :class:`TemplateFailure` with a document path.
+
+    ``bulk`` runs generated code for each template first (:mod:`.template_codegen`), which
+    gives the same expansion faster; whatever it declines or fails on is expanded here, one
+    closure call at a time (``bulk=False`` always does: the reference the tests compare with).
+    """
     max_steps = limits.max_steps
     budget = _Budget(limits)
     templates = [_compile_step(k, raw, params) for k, raw in enumerate(steps)]
+    if bulk:
+        from .template_codegen import expand_bulk
+
+        made = expand_bulk(templates, params, max_steps, limits.max_dependencies)
+        if made is not None:
+            return Expansion(*made, templates, params)
     ids: list[str] = []
     costs: list[Any] = []
     needs: list[list[str]] = []
@@ -200,7 +221,7 @@ def expand(
                 needs.append(row)
                 template_of.append(st.index)
         except (ExpressionError, *EVALUATION_ERRORS) as exc:  # type: ignore[misc]
-            values = {name: env[name] for name, _ in st.loops if name in env}
+            values = {name: env[name] for name, *_ in st.loops if name in env}
             at = f" with {describe(values)}" if values else ""
             raise TemplateFailure(
                 f"in step template {st.id.text!r}{at}: {explain(exc)}", path
@@ -209,7 +230,7 @@ def expand(
 
 
 def _iterate(
-    loops: list[tuple[str, Compiled]], env: dict[str, Any], budget: int | None = None
+    loops: list[Loop], env: dict[str, Any], budget: int | None = None
 ) -> Iterator[dict[str, Any]]:
     """Every combination of the loop variables, innermost fastest; yields the same dict."""
     if not loops:
@@ -229,8 +250,8 @@ def _iterate(
             stack.append(_loop_range(loops[len(stack)], env, budget))
 
 
-def _loop_range(loop: tuple[str, Compiled], env: dict[str, Any], budget: int | None) -> Iterator:
-    name, make = loop
+def _loop_range(loop: Loop, env: dict[str, Any], budget: int | None) -> Iterator:
+    name, make, _ = loop
     values = make(env)
     try:
         count = len(values)
@@ -327,7 +348,7 @@ def _compile_step(k: int, raw: Any, params: Mapping[str, Any]) -> _StepTemplate:
 def _compile_need(
     item: Any, path: tuple[str | int, ...], params: Mapping[str, Any]
 ) -> _NeedTemplate:
-    loops: list[tuple[str, Compiled]] = []
+    loops: list[Loop] = []
     if isinstance(item, dict):
         for key in item:
             if key not in ("id", "foreach"):
@@ -347,16 +368,14 @@ def _compile_need(
     return _NeedTemplate(_template(text[:-1] if optional else text, path), optional, loops)
 
 
-def _compile_loops(
-    raw: Any, path: tuple[str | int, ...], params: Mapping[str, Any]
-) -> list[tuple[str, Compiled]]:
+def _compile_loops(raw: Any, path: tuple[str | int, ...], params: Mapping[str, Any]) -> list[Loop]:
     if raw is None:
         return []
     if not isinstance(raw, dict) or not raw:
         raise TemplateFailure(
             "'foreach' must map loop variables to ranges, e.g. {i: \"range(n)\"}", path
         )
-    loops: list[tuple[str, Compiled]] = []
+    loops: list[Loop] = []
     for name, spec in raw.items():
         if not isinstance(name, str) or not name.isidentifier():
             raise TemplateFailure(f"loop variable {name!r} is not a valid name", path)
@@ -370,7 +389,7 @@ def _compile_loops(
             make = compile_expression(spec, allow_range=True)
         except ExpressionError as exc:
             raise TemplateFailure(f"foreach {name}: {exc}", (*path, name)) from None
-        loops.append((name, _as_range(name, spec, make)))
+        loops.append(Loop(name, _as_range(name, spec, make), spec))
     return loops
 
 

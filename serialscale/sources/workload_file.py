@@ -424,11 +424,13 @@ class _Validator:
         optional need or an error is resolved item by item.
         """
         fast = kernels.select()
-        if fast is not None and self.expansion is None:
-            # The common case in C; anything unusual (status 1) takes the checked path below.
+        if fast is not None:
+            # The common case in C (optional needs that name no step dropped); anything
+            # unusual (status 1) takes the checked path below.
             pred_ptr = array("q", bytes(8 * (len(ids) + 1)))
             pred_idx = array("q", bytes(8 * sum(map(len, raw_needs))))
-            if fast.resolve_names(ids, raw_needs, pred_ptr, pred_idx) == 0:
+            if fast.resolve_names(ids, raw_needs, pred_ptr, pred_idx, OptionalNeed) == 0:
+                del pred_idx[pred_ptr[-1] :]
                 return pred_ptr, pred_idx
         index = dict(zip(ids, range(len(ids)), strict=True))
         if len(index) != len(ids):
