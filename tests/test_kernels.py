@@ -112,7 +112,7 @@ def test_fast_json_path_gives_the_checked_paths_workload(dag: Dag, int_ids: bool
     assert json_fast.json_columns(data) is not None  # the fast path takes it
     fast = workload_file.parse_workload(data, "w.json", is_json=True)
     original = json_fast.json_columns
-    json_fast.json_columns = lambda data: None
+    json_fast.json_columns = lambda data, *limits: None
     try:
         checked = workload_file.parse_workload(data, "w.json", is_json=True)
     finally:

@@ -76,5 +76,6 @@ PyObject *k_records(PyObject *self, PyObject *args);
 /* loading.c */
 PyObject *k_json_duplicate_key(PyObject *self, PyObject *args);
 PyObject *k_resolve_names(PyObject *self, PyObject *args);
+PyObject *k_json_needs(PyObject *self, PyObject *args);
 
 #endif

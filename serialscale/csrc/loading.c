@@ -265,3 +265,149 @@ fail:
     release(b, 2);
     return NULL;
 }
+
+/* json_needs(ids, raws, pred_ptr_out, pred_idx_out) -> m, or -1
+ * The JSON fast path's needs, resolved without a Python string per need: raws[i] is the
+ * undecoded JSON text of step i's `needs` (a msgspec.Raw, or any bytes-like object; already
+ * checked to be valid JSON by the decoder). Each must be an array of strings without
+ * escapes, each the UTF-8 text of one of `ids` (a list of str). Offsets go to
+ * pred_ptr_out; with pred_idx_out None, the needs are only counted (check the limits, then
+ * call again), else their indices go to pred_idx_out, which must hold exactly m. -1: anything
+ * else (an escape, a number, an unknown need, a repeated id), for the caller's checked path,
+ * which locates the problem. */
+typedef struct {
+    uint32_t hash;  /* the low bits of bytes_hash */
+    int32_t index;  /* into ids; -1: an empty slot */
+} ByteSlot;
+
+/* The UTF-8 text of ids[index] (cached by the str object itself; ASCII ids are their own). */
+static inline const char *id_text(PyObject *ids, int32_t index, Py_ssize_t *length) {
+    return PyUnicode_AsUTF8AndSize(PyList_GET_ITEM(ids, index), length);
+}
+
+static inline uint64_t bytes_hash(const char *s, Py_ssize_t n) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n;
+    Py_ssize_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
+        h ^= h >> 31;
+    }
+    uint64_t tail = 0;
+    memcpy(&tail, s + i, (size_t)(n - i));
+    h = (h ^ tail) * 0x94D049BB133111EBULL;
+    return h ^ (h >> 29);
+}
+
+/* The index of the id whose UTF-8 text is s[0:n], or -1. Every id in the table was already
+ * turned into UTF-8 when it went in, so id_text cannot fail here. */
+static int64_t byte_lookup(const ByteSlot *table, size_t mask, PyObject *ids, const char *s,
+                           Py_ssize_t n) {
+    uint64_t h = bytes_hash(s, n);
+    for (size_t k = (size_t)(h >> 32) & mask; table[k].index >= 0; k = (k + 1) & mask) {
+        const ByteSlot *t = &table[k];
+        if (t->hash != (uint32_t)h) continue;
+        Py_ssize_t len;
+        const char *text = id_text(ids, t->index, &len);
+        if (text && len == n && memcmp(text, s, (size_t)n) == 0) return t->index;
+    }
+    return -1;
+}
+
+static inline Py_ssize_t skip_space(const char *s, Py_ssize_t i, Py_ssize_t n) {
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
+    return i;
+}
+
+PyObject *k_json_needs(PyObject *self, PyObject *args) {
+    PyObject *ids, *raws, *o[2];
+    if (!PyArg_ParseTuple(args, "O!O!OO", &PyList_Type, &ids, &PyList_Type, &raws, &o[0], &o[1]))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(ids);
+    if (PyList_GET_SIZE(raws) != n) {
+        PyErr_SetString(PyExc_ValueError, "ids and raws differ in length");
+        return NULL;
+    }
+    if (n >= INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "too many steps");
+        return NULL;
+    }
+    Buf b[2] = {0};
+    ByteSlot *table = NULL;
+    int64_t result = -1;
+    int fill = o[1] != Py_None;
+    if (get_out(o[0], &b[0], 'q', n + 1, "pred_ptr") < 0) goto fail;
+    if (fill && get_out(o[1], &b[1], 'q', 0, "pred_idx") < 0) goto fail;
+    {
+        int64_t *ptr = I64(b[0]), *idx = fill ? I64(b[1]) : NULL;
+        Py_ssize_t cap = fill ? LEN(b[1]) : 0;
+        size_t mask = 0;
+        /* The counting call (pred_idx None) reads no ids; the filling call needs them. */
+        if (fill) {
+            size_t size = 16;
+            while (size < (size_t)n * 2) size <<= 1;
+            mask = size - 1;
+            table = malloc(sizeof(ByteSlot) * size);
+            if (!table) { PyErr_NoMemory(); goto fail; }
+            for (size_t k = 0; k < size; k++) table[k].index = -1;
+            for (Py_ssize_t i = 0; i < n; i++) {
+                PyObject *id = PyList_GET_ITEM(ids, i);
+                if (!PyUnicode_CheckExact(id)) goto done;
+                Py_ssize_t len;
+                const char *text = PyUnicode_AsUTF8AndSize(id, &len);
+                if (!text) { PyErr_Clear(); goto done; } /* a lone surrogate */
+                if (byte_lookup(table, mask, ids, text, len) >= 0) goto done; /* repeated */
+                uint64_t h = bytes_hash(text, len);
+                size_t k = (size_t)(h >> 32) & mask;
+                while (table[k].index >= 0) k = (k + 1) & mask;
+                table[k] = (ByteSlot){(uint32_t)h, (int32_t)i};
+            }
+        }
+        int64_t e = 0;
+        ptr[0] = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_buffer view;
+            if (PyObject_GetBuffer(PyList_GET_ITEM(raws, i), &view, PyBUF_SIMPLE) < 0) {
+                PyErr_Clear();
+                goto done;
+            }
+            const char *s = view.buf;
+            Py_ssize_t len = view.len, p = skip_space(s, 0, len);
+            int ok = p < len && s[p] == '[';
+            p = skip_space(s, p + 1, len);
+            if (ok && p < len && s[p] == ']') p++;
+            else {
+                while (ok) {
+                    if (p >= len || s[p] != '"') { ok = 0; break; }
+                    Py_ssize_t start = ++p;
+                    while (p < len && s[p] != '"' && s[p] != '\\') p++;
+                    if (p >= len || s[p] != '"') { ok = 0; break; } /* an escape */
+                    if (fill) {
+                        int64_t j = byte_lookup(table, mask, ids, s + start, p - start);
+                        if (j < 0 || e >= cap) { ok = 0; break; }
+                        idx[e] = j;
+                    }
+                    e++;
+                    p = skip_space(s, p + 1, len);
+                    if (p < len && s[p] == ',') { p = skip_space(s, p + 1, len); continue; }
+                    if (p < len && s[p] == ']') { p++; break; }
+                    ok = 0;
+                }
+            }
+            if (ok && skip_space(s, p, len) != len) ok = 0;
+            PyBuffer_Release(&view);
+            if (!ok) goto done;
+            ptr[i + 1] = e;
+        }
+        result = (fill && e != cap) ? -1 : e;
+    }
+done:
+    free(table);
+    release(b, 2);
+    return PyLong_FromLongLong(result);
+fail:
+    free(table);
+    release(b, 2);
+    return NULL;
+}

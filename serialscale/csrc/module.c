@@ -4,6 +4,7 @@
 
 static PyMethodDef methods[] = {
     {"resolve_names", k_resolve_names, METH_VARARGS, "Need names to CSR indices."},
+    {"json_needs", k_json_needs, METH_VARARGS, "Undecoded JSON need lists to CSR indices."},
     {"json_duplicate_key", k_json_duplicate_key, METH_VARARGS, "First repeated JSON key."},
     {"count_duplicates", k_count_duplicates, METH_VARARGS, "Repeated needs within rows."},
     {"asap", k_asap, METH_VARARGS, "ASAP start and finish times (see metrics.asap_schedule)."},

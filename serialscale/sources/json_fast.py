@@ -9,41 +9,57 @@ either way; the tests check that.
 
 # No ``from __future__ import annotations`` here: msgspec reads the annotations of the record
 # classes below at run time, inside the function that defines them.
+from array import array
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from .. import kernels
+from ..defaults import DEFAULT_MAX_DEPENDENCIES
 
 
 @dataclass(frozen=True)
 class Columns:
-    """A workload's fields, the steps as columns."""
+    """A workload's fields, the steps as columns.
+
+    ``needs`` holds each step's need names; or, when the compiled pass already resolved
+    them (``resolved``, CSR arrays ``(pred_ptr, pred_idx)``), only how many each step has.
+    """
 
     name: str | None
     description: str | None
     unit: str | None
     ids: list[str]
     costs: list[Any]
-    needs: list[list[Any]]
+    needs: list[list[Any]] | None
+    resolved: tuple[array, array] | None = None
 
 
 @cache
-def _decoder() -> Any:
+def _decoders() -> Any:
+    """Two decoders of the same document: needs left undecoded (``msgspec.Raw``, resolved
+    by the compiled ``json_needs``), and needs as lists of names (for what that declines)."""
     import msgspec
 
-    class Step(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-        id: str | int
-        cost: int | float = 1
-        needs: list[str | int] = []
+    def document(needs_type: Any, needs_default: Any) -> Any:
+        class Step(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+            id: str | int
+            cost: int | float = 1
+            needs: needs_type = needs_default
 
-    class Document(msgspec.Struct, forbid_unknown_fields=True):
-        steps: list[Step]
-        name: str | None = None
-        description: str | None = None
-        unit: str | None = None
+        class Document(msgspec.Struct, forbid_unknown_fields=True):
+            steps: list[Step]
+            name: str | None = None
+            description: str | None = None
+            unit: str | None = None
 
-    return msgspec.json.Decoder(Document), msgspec.DecodeError
+        return msgspec.json.Decoder(Document)
+
+    return (
+        document(msgspec.Raw, msgspec.Raw(b"[]")),
+        document(list[str | int], []),
+        msgspec.DecodeError,
+    )
 
 
 #: Address space the fast path may need, as a multiple of the file's size (measured: a
@@ -75,19 +91,19 @@ def _room_to_decode(size: int) -> bool:
     return min(finite) - used > MEMORY_FACTOR * size
 
 
-def json_columns(data: bytes) -> Columns | None:
+def json_columns(data: bytes, max_dependencies: int = DEFAULT_MAX_DEPENDENCIES) -> Columns | None:
     """The columns of a valid JSON workload, or ``None`` to take the checked path."""
     fast = kernels.select()
     if fast is None:
         return None
     try:
-        decoder, decode_error = _decoder()
+        raw_decoder, decoder, decode_error = _decoders()
     except ImportError:
         return None
     if not _room_to_decode(len(data)):
         return None  # the checked path fails cleanly with a MemoryError where msgspec crashes
     try:
-        doc = decoder.decode(data)
+        doc = raw_decoder.decode(data)
     except (decode_error, ValueError):  # ValueError: msgspec's UnicodeDecodeError for bad
         return None  # UTF-8 in some places; the checked path locates every problem
     steps = doc.steps
@@ -101,4 +117,36 @@ def json_columns(data: bytes) -> Columns | None:
         ids = list(map(str, ids))
     if "" in ids:
         return None
-    return Columns(doc.name, doc.description, doc.unit, ids, costs, [s.needs for s in steps])
+    name, description, unit = doc.name, doc.description, doc.unit
+    raws = [s.needs for s in steps]
+    del doc, steps  # the step records: their ids and costs are in the columns now
+    resolved = _resolve_raw(fast, ids, raws, max_dependencies)
+    if resolved is not None:
+        return Columns(name, description, unit, ids, costs, None, resolved)
+    del raws
+    # Needs the compiled pass declines (escapes, integer names, unknown names...): decoded as
+    # names, for the checked resolution, which locates any problem.
+    try:
+        steps = decoder.decode(data).steps
+    except (decode_error, ValueError):  # a need that is neither a name nor a number
+        return None
+    return Columns(name, description, unit, ids, costs, [s.needs for s in steps])
+
+
+def _resolve_raw(
+    fast: Any, ids: list[str], raws: list[Any], max_dependencies: int
+) -> tuple[array, array] | None:
+    """CSR arrays of the undecoded need lists, or ``None`` where the names must be decoded.
+
+    Counts first, so a file with more needs than ``max_dependencies`` allocates nothing
+    for them (the checked path then reports the limit).
+    """
+    n = len(ids)
+    pred_ptr = array("q", bytes(8 * (n + 1)))
+    m = fast.json_needs(ids, raws, pred_ptr, None)
+    if m < 0 or m > max_dependencies:
+        return None
+    pred_idx = array("q", bytes(8 * m))
+    if fast.json_needs(ids, raws, pred_ptr, pred_idx) != m:
+        return None  # also: a repeated id, found while filling
+    return pred_ptr, pred_idx

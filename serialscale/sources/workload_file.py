@@ -148,11 +148,11 @@ def parse_workload(
         if is_json and isinstance(data, bytes) and not params:
             from .json_fast import json_columns
 
-            columns = json_columns(data)
+            columns = json_columns(data, limits.max_dependencies)
             if columns is not None:  # valid JSON, checked in C; the rest as for any workload
                 return _Validator(data, source, params, limits).build(
                     columns.name or name or "workload", columns.description, columns.unit,
-                    columns.ids, columns.costs, columns.needs, {},
+                    columns.ids, columns.costs, columns.needs, {}, columns.resolved,
                 )  # fmt: skip
         text = decode(data, source) if isinstance(data, bytes) else data
         doc = parse_document(text, source, is_json)
@@ -228,26 +228,35 @@ class _Validator:
         unit: str | None,
         ids: list[str],
         costs: list[Any],
-        raw_needs: list[list[Any]],
+        raw_needs: list[list[Any]] | None,
         extra: dict[str, Any],
+        resolved: tuple[array, array] | None = None,
     ) -> Workload:
         """Resolve the needs and build the graph from checked columns (the step ids, costs
-        and need lists), raising located errors for unknown needs, duplicates and cycles.
+        and need lists, or needs ``resolved`` already as CSR arrays by the JSON fast path),
+        raising located errors for unknown needs, duplicates and cycles.
         """
-        self.check_size(ids, raw_needs)
+        dependencies = len(resolved[1]) if resolved else sum(map(len, raw_needs or []))
+        self.check_size(len(ids), dependencies)
         if float in set(map(type, costs)) and not _finite_sum(costs):
             raise self.fail(
                 "the costs add up to more than the largest float (about 1.8e308); a workload's "
                 "total cost must be finite: use smaller units"
             )
         self.check_text(name, description, unit, ids)
-        pred_ptr, pred_idx = self.resolve(ids, raw_needs)
+        if resolved is not None:
+            pred_ptr, pred_idx = resolved
+        else:
+            pred_ptr, pred_idx = self.resolve(ids, raw_needs or [])
         try:
-            graph = Graph.from_csr(ids, costs, pred_ptr, pred_idx)
+            graph = Graph(ids, costs, pred_ptr, pred_idx, owned=True)  # arrays made here
         except CycleError as exc:
             if len(exc.cycle) == 2:  # a step that needs itself
                 i = exc.cycle[0]
-                k = next(k for k, x in enumerate(raw_needs[i]) if str(x) == ids[i])
+                if raw_needs is not None:
+                    k = next(k for k, x in enumerate(raw_needs[i]) if str(x) == ids[i])
+                else:  # resolved in C, in the order written: the position of i in its row
+                    k = pred_idx[pred_ptr[i] : pred_ptr[i + 1]].tolist().index(i)
                 path, origin = self.need_where(i, k)
                 raise self.fail(f"step '{ids[i]}' needs itself{origin}", path, ids[i]) from None
             names = " → ".join(ids[i] for i in exc.cycle)
@@ -266,16 +275,15 @@ class _Validator:
             extra=extra,
         )
 
-    def check_size(self, ids: list[str], raw_needs: list[list[Any]]) -> None:
+    def check_size(self, steps: int, dependencies: int) -> None:
         """``--max-steps`` and ``--max-dependencies``, for every kind of workload (YAML
         aliases can make a small file name a shared need list millions of times)."""
         limits = self.limits
-        if len(ids) > limits.max_steps:
+        if steps > limits.max_steps:
             raise self.fail(
-                f"the workload has {len(ids):,} steps, more than --max-steps "
+                f"the workload has {steps:,} steps, more than --max-steps "
                 f"({limits.max_steps:,}); raise the limit to analyze it"
             )
-        dependencies = sum(map(len, raw_needs))
         if dependencies > limits.max_dependencies:
             raise self.fail(
                 f"the workload has {dependencies:,} dependencies, more than --max-dependencies "

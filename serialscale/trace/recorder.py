@@ -257,7 +257,7 @@ class Recorder(TapeBase):
             fast.tape_csr(self.a, self.b, more_steps, more_ptr, more_idx, pred_ptr, pred_idx)
         else:
             tape_csr(self.a, self.b, dict(more), pred_ptr, pred_idx)
-        return Graph(self.step_ids(), self.cost_array(n), pred_ptr, pred_idx)
+        return Graph(self.step_ids(), self.cost_array(n), pred_ptr, pred_idx, owned=True)
 
     def cost_array(self, n: int) -> array[Any]:
         """Every step's cost: 1, or what ``costs`` says; doubles when one is not an int
