@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from serialscale import kernels
+from serialscale.errors import WorkloadError
 from serialscale.limits import Limits
 from serialscale.report import parse_reports
 from serialscale.sources.workload_file import parse_workload
@@ -14,10 +15,11 @@ LIMITS = Limits(max_steps=20_000, max_dependencies=100_000, max_ops=100_000)
 def read(data: bytes) -> None:
     """Read ``data[1:]`` with the reader its first byte picks: 0 YAML workload, 1 JSON
     workload, 2 templated workload (first line: the parameter's value), 3 saved report,
-    4 the compiled JSON repeated-key scan. Returns, or raises a located WorkloadError."""
+    4 the compiled JSON repeated-key scan, 5 the plain-YAML fast reader against PyYAML
+    (AssertionError when they disagree). Returns, or raises a located WorkloadError."""
     if not data:
         return
-    kind, body = data[0] % 5, data[1:]
+    kind, body = data[0] % 6, data[1:]
     if kind == 0:
         parse_workload(body, "fuzz.yaml", limits=LIMITS)
     elif kind == 1:
@@ -29,7 +31,32 @@ def read(data: bytes) -> None:
         parse_workload(text, "fuzz.yaml", params={"n": value}, limits=LIMITS)
     elif kind == 3:
         parse_reports(body, "fuzz-report.json")
-    else:
+    elif kind == 4:
         fast = kernels.select()
         if fast is not None:
             fast.json_duplicate_key(body)
+    else:
+        yaml_paths_agree(body)
+
+
+def _outcome(body: bytes, fast: bool) -> object:
+    from serialscale.sources import yaml_fast
+
+    original = yaml_fast.yaml_columns
+    if not fast:
+        yaml_fast.yaml_columns = lambda text: None  # type: ignore[assignment]
+    try:
+        graph = parse_workload(body, "fuzz.yaml", limits=LIMITS).graph
+        return (list(graph.ids), graph.costs.tolist(), graph.pred_ptr.tolist(),
+                graph.pred_idx.tolist())  # fmt: skip
+    except WorkloadError as exc:
+        return str(exc)
+    finally:
+        yaml_fast.yaml_columns = original
+
+
+def yaml_paths_agree(body: bytes) -> None:
+    """The fast YAML reader and PyYAML give the same workload or the same error."""
+    fast, checked = _outcome(body, True), _outcome(body, False)
+    if fast != checked:
+        raise AssertionError(f"fast YAML reader: {fast!r}; PyYAML: {checked!r}")

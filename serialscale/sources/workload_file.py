@@ -155,6 +155,15 @@ def parse_workload(
                     columns.ids, columns.costs, columns.needs, {}, columns.resolved,
                 )  # fmt: skip
         text = decode(data, source) if isinstance(data, bytes) else data
+        if not is_json and not params:
+            from .yaml_fast import yaml_columns
+
+            columns = yaml_columns(text)
+            if columns is not None:  # the common subset of YAML, read line by line
+                return _Validator(text, source, params, limits).build(
+                    columns.name or name or "workload", columns.description, columns.unit,
+                    columns.ids, columns.costs, columns.needs, {},
+                )  # fmt: skip
         doc = parse_document(text, source, is_json)
         return _Validator(text, source, params, limits).workload(doc, name or "workload")
 
