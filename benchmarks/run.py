@@ -3,7 +3,8 @@
 Generates its inputs under ``benchmarks/data/`` (git-ignored): random DAGs of 100,000 and
 1,000,000 steps with about 3 dependencies each (integer costs; and 1,000,000 steps with
 fractional costs, ``floats-1m``), chains and fan-outs of 1,000,000 and
-2,000,000 steps, as JSON and YAML. Runs every measurement in a fresh process ``--repeat``
+2,000,000 steps, as JSON and YAML, and rule 110 on 1000 cells for 1000 generations as JSON,
+block-style and flow-style YAML (and through the bundled template). Runs every measurement in a fresh process ``--repeat``
 times and prints medians, peak memory (max RSS) and ratios, each against a baseline measured
 in the same run. Prints only; asserts nothing. ``--quick`` runs the 100,000-step cases only.
 """
@@ -52,6 +53,29 @@ def fan_out(n: int) -> dict[str, object]:
     return {"name": f"fan-{n}", "steps": steps}
 
 
+def rule110(width: int, generations: int) -> dict[str, object]:
+    """The expansion of workloads/sweeps/rule110.yaml: cell i of generation t needs cells
+    i-1, i, i+1 of generation t-1 (no wrap-around), then one sink."""
+    steps: list[dict[str, object]] = [{"id": f"c0_{i}", "cost": 0} for i in range(width)]
+    for t in range(1, generations + 1):
+        for i in range(width):
+            needs = [f"c{t - 1}_{j}" for j in (i - 1, i, i + 1) if 0 <= j < width]
+            steps.append({"id": f"c{t}_{i}", "cost": 1, "needs": needs})
+    last = [f"c{generations}_{j}" for j in range(width)]
+    steps.append({"id": "sink", "cost": 0, "needs": last})
+    return {"name": "rule-110", "steps": steps}
+
+
+def write_block_yaml(doc: dict[str, object], path: Path) -> None:
+    """Block-style YAML, one key a line (what people and most YAML emitters write)."""
+    with path.open("w") as f:
+        f.write(f"name: {doc['name']}\nsteps:\n")
+        for step in doc["steps"]:  # type: ignore[attr-defined]
+            f.write(f"  - id: {step['id']}\n    cost: {step['cost']}\n")
+            if step.get("needs"):
+                f.write(f"    needs: [{', '.join(step['needs'])}]\n")
+
+
 def write_yaml(doc: dict[str, object], path: Path) -> None:
     """Flow-style YAML, one step a line (what exporters of job graphs write)."""
     with path.open("w") as f:
@@ -69,10 +93,14 @@ def make_input(name: str, ext: str) -> Path:
     kind, size = name.rsplit("-", 1)
     n = int(size.replace("k", "000").replace("m", "000000"))
     make = {"random": random_dag, "chain": chain, "fan": fan_out,
-            "floats": lambda n: random_dag(n, floats=True)}[kind]  # fmt: skip
+            "floats": lambda n: random_dag(n, floats=True),
+            "rule110": lambda n: rule110(1000, n // 1000),
+            "rule110block": lambda n: rule110(1000, n // 1000)}[kind]  # fmt: skip
     doc = make(n)
     if ext == "json":
         path.write_text(json.dumps(doc))
+    elif kind == "rule110block":
+        write_block_yaml(doc, path)
     else:
         write_yaml(doc, path)
     return path
@@ -215,7 +243,30 @@ def main() -> None:
                             [*analyze, str(make_input(f"{kind}-2m", "json"))])  # fmt: skip
             print(f"{'':<52} {'':>9} {'':>9}  2m / 1m = {two[0] / one[0]:.2f}x")
 
-    print("\n5. Tracing (benchmarks/trace_bench.py)")
+    if not args.quick:
+        print("\n5. One graph given four ways: rule 110, 1000 cells x 1000 generations (1,001,001 "
+              "steps)")  # fmt: skip
+        path = str(make_input("rule110-1m", "json"))
+        nx_base = table.row("networkx pipeline rule110-1m.json", [PY, "-c", NX.replace(
+            "LOAD", JSON_LOAD), path])  # fmt: skip
+        if has("rustworkx"):
+            table.row("rustworkx pipeline rule110-1m.json", [PY, "-c", RX.replace(
+                "LOAD", JSON_LOAD), path])  # fmt: skip
+        json_path = table.compare("serialscale analyze rule110-1m.json", [*analyze, path],
+                                  nx_base, "networkx")  # fmt: skip
+        template = str(HERE.parent / "workloads" / "sweeps" / "rule110.yaml")
+        inputs = {
+            "templated YAML (sweeps/rule110.yaml)": [*analyze, template, "--param", "width=1000",
+                                                     "--param", "steps=1000"],
+            "plain YAML, block style": [*analyze, str(make_input("rule110block-1m", "yaml"))],
+            "plain YAML, flow style": [*analyze, str(make_input("rule110-1m", "yaml"))],
+        }  # fmt: skip
+        for label, cmd in inputs.items():
+            t, mem = table.row(f"serialscale analyze, {label}", cmd)
+            print(f"{'':<52} {'':>9} {'':>9}  {t / json_path[0]:5.2f}x the JSON path's time, "
+                  f"{mem / json_path[1]:.2f}x its memory")  # fmt: skip
+
+    print("\n6. Tracing (benchmarks/trace_bench.py)")
     big = [] if args.quick else ["--big", "10000000"]
     subprocess.run([PY, str(HERE / "trace_bench.py"), *big], check=True)
 

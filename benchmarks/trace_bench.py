@@ -67,6 +67,16 @@ def main() -> None:
     if COMPILED:
         env = {**os.environ, "SERIALSCALE_PURE_PYTHON": "1"}
         subprocess.run([sys.executable, __file__, "--ops", str(n)], env=env, check=True)
+    # End to end: record and build the graph (the step ids are spelled when read).
+    from serialscale.sources.python_source import trace_function
+
+    gc.collect()
+    t = time.perf_counter()
+    workload = trace_function(traced_loop, {"ops": 2 * n})
+    end_to_end = time.perf_counter() - t
+    assert workload.graph.n == 2 * n
+    print(f"trace_function       {2 * n / end_to_end / 1e6:8.2f} M ops/s   ({2 * n:,} additions: "
+          f"record and build the graph)")  # fmt: skip
     if args.big:
         t = time.perf_counter()
         big = run_traced(traced_loop, {"ops": args.big})

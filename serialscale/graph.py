@@ -91,14 +91,18 @@ class Graph:
         cost_array = _cost_array(costs)
         if len(cost_array) != n:
             raise GraphError(f"{len(cost_array)} costs for {n} steps")
-        finite = cost_array.typecode == "q" or all(map(math.isfinite, cost_array))
-        if not finite or (n and min(cost_array) < 0):
+        fast = kernels.select()
+        if fast is not None:
+            valid = fast.costs_ok(cost_array)
+        else:
+            finite = cost_array.typecode == "q" or all(map(math.isfinite, cost_array))
+            valid = finite and not (n and min(cost_array) < 0)
+        if not valid:
             raise GraphError("every cost must be a finite number >= 0")
         ptr, idx = (
             _index_array(pred_ptr, "pred_ptr", owned),
             _index_array(pred_idx, "pred_idx", owned),
         )
-        fast = kernels.select()
         if fast is not None and len(ptr) == n + 1:
             try:
                 fast.check_graph_csr(ptr, idx)  # _check_csr in C, with the same messages

@@ -24,8 +24,9 @@ class OccurrenceIds(Sequence[str]):
     def __init__(self, labels: Sequence[str], site: array) -> None:
         if site.typecode != "i":
             raise TypeError("site must be an array('i') of label numbers")
-        if len(site) and not 0 <= min(site) <= max(site) < len(labels):
-            raise ValueError("every site must number one of the labels")
+        # Each site must number a label: checked when the occurrences are first counted
+        # (ValueError), before any id is spelled; a traced run's millions of steps pay
+        # nothing for ids that nobody reads.
         self._labels = tuple(labels)
         self._site = memoryview(array("i", site)).toreadonly()  # our own copy
         self._occurrence: memoryview | None = None  # computed on first use
@@ -38,6 +39,8 @@ class OccurrenceIds(Sequence[str]):
             if fast is not None:
                 fast.occurrences(self._site, len(self._labels), out)
             else:
+                if n and not 0 <= min(self._site) <= max(self._site) < len(self._labels):
+                    raise ValueError("every site must number one of the labels")
                 count = [0] * len(self._labels)
                 for i, s in enumerate(self._site):
                     count[s] += 1
@@ -56,12 +59,13 @@ class OccurrenceIds(Sequence[str]):
     def __getitem__(self, i: int | slice) -> str | tuple[str, ...]:
         if isinstance(i, slice):
             return tuple(self[k] for k in range(*i.indices(len(self))))
-        return f"{self._labels[self._site[i]]}#{self._occurrences()[i]}"
+        occurrence = self._occurrences()[i]  # first: it checks every site
+        return f"{self._labels[self._site[i]]}#{occurrence}"
 
     def __iter__(self) -> Iterator[str]:
+        occurrences = self._occurrences()  # first: it checks every site
         labels = [label + "#" for label in self._labels]
-        return map(str.__add__, map(labels.__getitem__, self._site),
-                   map(str, self._occurrences()))  # fmt: skip
+        return map(str.__add__, map(labels.__getitem__, self._site), map(str, occurrences))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, (tuple, OccurrenceIds)) or len(other) != len(self):

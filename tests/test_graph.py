@@ -91,10 +91,26 @@ def test_inconsistent_csr_arrays_are_refused(ptr, idx, message: str, fast: bool)
         Graph.from_csr(["a", "b"], [1, 1], ptr, idx)
 
 
-@pytest.mark.parametrize("costs", [[1], [1, 2, 3], [-1, 1], [float("nan"), 1], [1, float("inf")]])
-def test_bad_costs_are_refused(costs) -> None:
-    with pytest.raises(GraphError):
+@pytest.mark.parametrize(
+    "costs",
+    [[1], [1, 2, 3], [-1, 1], [float("nan"), 1], [1, float("inf")], [0.5, -1e-300],
+     array("q", [3, -2]), array("d", [1.0, float("-inf")])],
+)  # fmt: skip
+@pytest.mark.parametrize("fast", [False, True])
+def test_bad_costs_are_refused(costs, fast: bool) -> None:
+    if fast and not kernels.available():
+        pytest.skip("kernels not built")
+    with kernels.accelerated(fast), pytest.raises(GraphError):
         Graph.from_lists(["a", "b"], costs, [[], [0]])
+
+
+@pytest.mark.parametrize("costs", [[0, 2**62], [0.0, -0.0], array("d", [0.5, 1e308])])
+@pytest.mark.parametrize("fast", [False, True])
+def test_good_costs_are_kept(costs, fast: bool) -> None:
+    if fast and not kernels.available():
+        pytest.skip("kernels not built")
+    with kernels.accelerated(fast):
+        assert Graph.from_lists(["a", "b"], costs, [[], [0]]).costs.tolist() == list(costs)
 
 
 def test_graph_arrays_are_read_only_and_copied() -> None:

@@ -153,11 +153,22 @@ def test_occurrence_ids_spell_label_and_count(fast: bool, labels_site) -> None:
             assert ids != tuple(expected[:-1])
 
 
-def test_occurrence_ids_refuse_sites_that_name_no_label() -> None:
-    with pytest.raises(ValueError):
-        OccurrenceIds(["a"], array("i", [0, 1]))
+@pytest.mark.parametrize("fast", [False, True])
+@pytest.mark.parametrize("site", [[0, 1], [0, -1]])
+def test_occurrence_ids_refuse_sites_that_name_no_label(fast: bool, site: list[int]) -> None:
+    if fast and not kernels.available():
+        pytest.skip("kernels not built")
+    with kernels.accelerated(fast):
+        ids = OccurrenceIds(["a"], array("i", site))  # checked when first read
+        with pytest.raises(ValueError):
+            ids[0]
+        with pytest.raises(ValueError):
+            list(ids)
+
+
+def test_occurrence_ids_want_int32_sites() -> None:
     with pytest.raises(TypeError):
-        OccurrenceIds(["a"], array("q", [0]))  # type: ignore[arg-type]
+        OccurrenceIds(["a"], array("q", [0]))
 
 
 @needs_compiled

@@ -1,5 +1,6 @@
 /* Graph construction: successor lists, topological order, repeated needs (graph.py). */
 #include "kernels.h"
+#include <math.h>
 
 /* successors(pred_ptr, pred_idx, succ_ptr_out, succ_idx_out): CSR transpose, successor lists
  * in increasing index order (as the Python construction gives them). */
@@ -262,4 +263,28 @@ fail:
     release(b, 1);
     if (have_site) PyBuffer_Release(&site);
     return NULL;
+}
+
+/* costs_ok(costs) -> bool: every cost finite and >= 0. costs: int64 ('q') or double ('d'). */
+PyObject *k_costs_ok(PyObject *self, PyObject *args) {
+    PyObject *o;
+    if (!PyArg_ParseTuple(args, "O", &o)) return NULL;
+    Buf b[1] = {0};
+    int ok = 1;
+    if (get_buf(o, &b[0], 'q', 0, "costs") == 0) {
+        const int64_t *c = I64(b[0]);
+        for (Py_ssize_t i = 0, n = LEN(b[0]); i < n && ok; i++) ok = c[i] >= 0;
+    } else {
+        release(b, 1);
+        PyErr_Clear();
+        if (get_buf(o, &b[0], 'd', 0, "costs") < 0) {
+            release(b, 1);
+            return NULL;
+        }
+        const double *c = F64(b[0]);
+        /* NaN fails both comparisons; infinity fails the second */
+        for (Py_ssize_t i = 0, n = LEN(b[0]); i < n && ok; i++) ok = c[i] >= 0 && c[i] < INFINITY;
+    }
+    release(b, 1);
+    return PyBool_FromLong(ok);
 }

@@ -17,6 +17,7 @@ static PyMethodDef methods[] = {
     {"successors", k_successors, METH_VARARGS, "Successor CSR from predecessor CSR."},
     {"topological_order", k_topological_order, METH_VARARGS, "Kahn's topological order."},
     {"check_graph_csr", k_check_graph_csr, METH_VARARGS, "Predecessor CSR checks (see graph._check_csr)."},
+    {"costs_ok", k_costs_ok, METH_VARARGS, "Every cost finite and >= 0 (see graph.Graph)."},
     {"tape_csr", k_tape_csr, METH_VARARGS, "A tape's needs as predecessor CSR (see trace.recorder)."},
     {"occurrences", k_occurrences, METH_VARARGS, "Occurrence numbers of labels (step ids of a trace)."},
     {"records", k_records, METH_VARARGS, "JSON text of a list of flat records (json_report)."},
