@@ -4,9 +4,10 @@ Generates its inputs under ``benchmarks/data/`` (git-ignored): random DAGs of 10
 1,000,000 steps with about 3 dependencies each (integer costs; and 1,000,000 steps with
 fractional costs, ``floats-1m``), chains and fan-outs of 1,000,000 and
 2,000,000 steps, as JSON and YAML, and rule 110 on 1000 cells for 1000 generations as JSON,
-block-style and flow-style YAML (and through the bundled template). Runs every measurement in a fresh process ``--repeat``
-times and prints medians, peak memory (max RSS) and ratios, each against a baseline measured
-in the same run. Prints only; asserts nothing. ``--quick`` runs the 100,000-step cases only.
+block-style and flow-style YAML (and through the bundled template). Runs every measurement
+in a fresh process ``--repeat`` times and prints medians, peak memory (max RSS) and ratios,
+each against a baseline measured in the same run. Prints only; asserts nothing. ``--quick``
+runs the 100,000-step cases only.
 """
 
 from __future__ import annotations
