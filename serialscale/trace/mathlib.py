@@ -1,4 +1,4 @@
-"""Math and selection on traced values are recorded, not escaped (issue 13, in part).
+"""Math on traced values is recorded, not escaped (issue 13, in part).
 
 While a traced function runs, the functions of :mod:`math` (``sqrt``, ``exp``, ``log``,
 ``sin``, ``cos``, ``hypot``, ``fsum``, ``prod``...), the builtin ``sum`` and
@@ -8,10 +8,8 @@ one step per element after the first, in order (``sum`` of n values is n - 1 add
 start value 0 is not an operation). Outside a traced run, and for plain values, they are the
 originals.
 
-``max``, ``min`` and ``sorted`` record their comparisons as they make them, and what they
-return depends on those comparisons: each chosen value passes through a zero-cost ``select``
-step that needs the comparison (a ``max`` of n values is a chain of n - 1 comparisons; a
-sorted list, a bottom-up merge sort's comparisons).
+Selection (``max``, ``min``, ``sorted``, ``heapq``, ``bisect``) is patched at the same time;
+it lives in :mod:`.selection`.
 
 They are patched on the modules for the duration of the run (:func:`recording_math`), so code
 that calls ``math.sqrt(x)`` or ``sum(xs)`` is covered; a name bound before the run
@@ -28,6 +26,8 @@ import statistics
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from . import selection
+from .selection import plain as _plain
 from .values import Traced, current
 
 #: The functions of ``math`` recorded as one step each when an argument is traced.
@@ -55,14 +55,6 @@ def _scalar(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
     recorded.__name__ = name
     recorded.__doc__ = original.__doc__
     return recorded
-
-
-def _plain(value: Any) -> Any:
-    if type(value) is Traced:
-        return value.value
-    if isinstance(value, (list, tuple)):
-        return type(value)(_plain(v) for v in value)
-    return value
 
 
 def _chain(name: str, items: list[Any], combine: Callable[[Any, Any], Any],
@@ -144,103 +136,10 @@ def _mean(original: Callable[..., Any]) -> Callable[..., Any]:
     return mean
 
 
-_ORIGINAL_MAX, _ORIGINAL_MIN, _ORIGINAL_SORTED = builtins.max, builtins.min, builtins.sorted
-_MISSING = object()
-
-
-def _compare(rec: Any, a: Any, b: Any, greater: bool, after: int = -1) -> tuple[bool, int]:
-    """``a > b`` (or ``a < b``): its truth (read without a control decision) and the step
-    that made it (-1 when neither side is traced). ``after`` is the comparison the algorithm
-    made just before, whose outcome chose these operands: the step needs it too (control
-    dependence inside the algorithm, as written)."""
-    plain_a, plain_b = _plain(a), _plain(b)
-    result = bool(plain_a > plain_b if greater else plain_a < plain_b)
-    if type(a) is not Traced and type(b) is not Traced:
-        return result, -1
-    nodes = [x.node for x in (a, b) if type(x) is Traced]
-    needs = [n for n in (*nodes, after) if n >= 0]
-    return result, rec.named("gt" if greater else "lt", needs)
-
-
-def _select(rec: Any, value: Any, comparison: int) -> Any:
-    """``value`` as chosen by a comparison: a zero-cost step needing the comparison and the
-    value's own step, so what comes after depends on how the choice was made."""
-    if comparison < 0:
-        return value
-    node = value.node if type(value) is Traced else -1
-    needs = [n for n in (comparison, node) if n >= 0]
-    return Traced(_plain(value), rec.named("select", needs, 0))
-
-
-def _extreme(original: Callable[..., Any], greater: bool) -> Callable[..., Any]:
-    def extreme(*args: Any, key: Any = None, default: Any = _MISSING) -> Any:
-        rec = current()
-        items = list(args[0]) if len(args) == 1 else list(args)
-        keys = [key(i) for i in items] if key is not None else items
-        if rec is None or rec.paused or not _traced([*items, *keys]):
-            if len(args) == 1 and default is not _MISSING:
-                return original(items, key=key, default=default)
-            return original(items, key=key) if key is not None else original(items)
-        if not items:
-            if default is _MISSING:
-                raise ValueError(f"{original.__name__}() iterable argument is empty")
-            return default
-        # A chain of n - 1 comparisons, as the builtin does them (the first extreme wins ties).
-        best, best_key = items[0], keys[0]
-        for item, item_key in zip(items[1:], keys[1:], strict=True):
-            better, comparison = _compare(rec, item_key, best_key, greater)
-            chosen, chosen_key = (item, item_key) if better else (best, best_key)
-            best = _select(rec, chosen, comparison)
-            best_key = best if key is None else _select(rec, chosen_key, comparison)
-        return best
-
-    extreme.__name__ = original.__name__
-    return extreme
-
-
-def recorded_sorted(iterable: Iterable[Any], /, *, key: Any = None, reverse: bool = False) -> Any:
-    """``sorted``: a stable merge sort whose every output element depends on the comparisons
-    that placed it (the builtin's comparisons would leave the values untouched)."""
-    rec = current()
-    items = list(iterable)
-    keys = [key(i) for i in items] if key is not None else items
-    if rec is None or rec.paused or not _traced([*items, *keys]):
-        return _ORIGINAL_SORTED(items, key=key, reverse=reverse)
-    runs = [[(k, i)] for k, i in zip(keys, items, strict=True)]  # (key, value); with no key
-    # function the key is the value itself (the same object)
-    while len(runs) > 1:  # bottom-up: merge neighbouring runs, pass after pass
-        merged = []
-        for a, b in zip(runs[0::2], runs[1::2], strict=False):
-            merged.append(_merge(rec, a, b, reverse))
-        if len(runs) % 2:
-            merged.append(runs[-1])
-        runs = merged
-    return [value for _, value in runs[0]] if runs else []
-
-
-def _merge(rec: Any, a: list[tuple[Any, Any]], b: list[tuple[Any, Any]],
-           reverse: bool) -> list[tuple[Any, Any]]:  # fmt: skip
-    out: list[tuple[Any, Any]] = []
-    i = j = 0
-    previous = -1  # the last comparison of this merge: it chose the heads compared next
-    while i < len(a) and j < len(b):
-        # stable: b's head goes first only if it is strictly before a's head
-        take_b, comparison = _compare(rec, b[j][0], a[i][0], reverse, previous)
-        previous = comparison
-        key, value = b[j] if take_b else a[i]
-        chosen = _select(rec, value, comparison)
-        # the key moves with its value: later comparisons depend on this one
-        out.append((chosen if key is value else _select(rec, key, comparison), chosen))
-        if take_b:
-            j += 1
-        else:
-            i += 1
-    return out + a[i:] + b[j:]
-
-
 @contextlib.contextmanager
 def recording_math() -> Iterator[None]:
-    """Patch math, ``sum`` and ``statistics.mean``/``fmean`` for a traced run; restore after."""
+    """Patch math, ``sum``, ``statistics.mean``/``fmean`` and the selecting functions of
+    :mod:`.selection` for a traced run; restore them after."""
     saved: list[tuple[Any, str, Any]] = []
 
     def patch(owner: Any, name: str, replacement: Any) -> None:
@@ -256,9 +155,8 @@ def recording_math() -> Iterator[None]:
         patch(builtins, "sum", recorded_sum)
         patch(statistics, "mean", _mean(statistics.mean))
         patch(statistics, "fmean", _mean(statistics.fmean))
-        patch(builtins, "max", _extreme(_ORIGINAL_MAX, greater=True))
-        patch(builtins, "min", _extreme(_ORIGINAL_MIN, greater=False))
-        patch(builtins, "sorted", recorded_sorted)
+        for owner, name, replacement in selection.replacements():
+            patch(owner, name, replacement)
         yield
     finally:
         for owner, name, original in reversed(saved):
