@@ -164,3 +164,45 @@ def test_sorting_by_heap_is_serial_as_written(n: int) -> None:
     values = list(range(n, 0, -1))
     report = analyze_workload(trace_function(heapsort, {"values": values}))
     assert report.depth >= n - 1  # not constant depth, as the unpatched heapq would give
+
+
+# --- numpy object arrays of traced values (issue 13, item 3) ---
+
+
+def test_numpy_ufuncs_on_object_arrays_record_one_step_per_element() -> None:
+    np = pytest.importorskip("numpy")
+    values = [1.0, 4.0, 9.0, 0.5]
+
+    def run():
+        xs = np.array(ss.inputs(values), dtype=object)
+        return np.sqrt(xs), np.arctan2(xs, xs + 1), np.log(xs).sum()
+
+    trace = run_traced(run, {})
+    roots, angles, total = trace.result
+    assert [r.value for r in roots] == list(np.sqrt(np.array(values)))
+    assert [a.value for a in angles] == pytest.approx(
+        list(np.arctan2(np.array(values), np.array(values) + 1)))  # fmt: skip
+    assert total.value == pytest.approx(float(np.log(np.array(values)).sum()))
+    ops = [trace.recorder.site_names[s][0] for s in trace.recorder.site]
+    assert ops.count("sqrt") == 4 and ops.count("atan2") == 4 and ops.count("log") == 4
+    assert trace.recorder.escapes == 0
+
+
+def test_a_float_array_built_from_traced_values_is_an_escape() -> None:
+    np = pytest.importorskip("numpy")
+
+    def run():
+        return np.array(ss.inputs([1.0, 2.0]), dtype=float).sum()
+
+    trace = run_traced(run, {})
+    assert trace.recorder.escapes == 2 and len(trace.recorder) == 0
+
+
+def test_a_values_own_method_of_a_numpy_name_still_runs() -> None:
+    from decimal import Decimal
+
+    def run():
+        return ss.input(Decimal(2)).sqrt()
+
+    result = run_traced(run, {}).result
+    assert isinstance(result.value, Decimal) and result.value == Decimal(2).sqrt()

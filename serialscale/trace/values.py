@@ -239,3 +239,38 @@ def _round(self: Traced, ndigits: Any = None) -> Any:
 setattr(Traced, "__divmod__", _divmod)  # noqa: B010 (set after the class, like the rest)
 setattr(Traced, "__rdivmod__", _rdivmod)  # noqa: B010
 setattr(Traced, "__round__", _round)  # noqa: B010
+
+#: numpy's ufuncs on arrays of dtype=object call the method of the ufunc's name on each
+#: element (``np.sqrt`` calls ``x.sqrt()``): these route to the recorded functions of
+#: :mod:`math` (patched during a traced run, see trace/mathlib.py), one step per element.
+NUMPY_METHODS = {
+    "sqrt": "sqrt", "exp": "exp", "exp2": "exp2", "expm1": "expm1", "log": "log",
+    "log2": "log2", "log10": "log10", "log1p": "log1p", "sin": "sin", "cos": "cos",
+    "tan": "tan", "arcsin": "asin", "arccos": "acos", "arctan": "atan", "sinh": "sinh",
+    "cosh": "cosh", "tanh": "tanh", "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh",
+    "cbrt": "cbrt", "arctan2": "atan2", "hypot": "hypot",
+}  # fmt: skip
+
+
+def _numpy_method(name: str, math_name: str) -> Callable[..., Any]:
+    def method(self: Traced, *others: Any) -> Any:
+        own = getattr(type(self.value), name, None)
+        if own is None:
+            return getattr(math, math_name)(self, *others)  # the recorded one while tracing
+        # The value's own method (Decimal.sqrt...), as before: one step.
+        plain = [o.value if type(o) is Traced else o for o in others]
+        result = own(self.value, *plain)
+        rec = current()
+        if rec is None or rec.paused:
+            return result
+        nodes = [self.node, *(o.node for o in others if type(o) is Traced)]
+        return Traced(result, rec.named(name, [n for n in nodes if n >= 0]))
+
+    method.__name__ = name
+    method.__doc__ = f"math.{math_name} of this value (what numpy's {name} calls on objects)."
+    return method
+
+
+for _name, _math_name in NUMPY_METHODS.items():
+    if hasattr(math, _math_name):
+        setattr(Traced, _name, _numpy_method(_name, _math_name))
