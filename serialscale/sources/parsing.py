@@ -11,37 +11,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from functools import cache
 from json.decoder import scanstring  # type: ignore[attr-defined]  # (untyped in typeshed)
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Location, WorkloadError, byte_location
 
-_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    import yaml
 
 #: Largest sequence an alias may point at; bigger shared structures are rejected, so a small
 #: file cannot expand into a huge one ("billion laughs").
 ALIAS_LIMIT = 10_000
-
-
-class _FastLoader(_BaseLoader):
-    """libyaml's safe loader, refusing duplicate keys."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        mapping = super().construct_mapping(node, deep)
-        if len(mapping) != len(node.value):
-            _raise_duplicate_key(self, node)
-        return mapping
-
-
-class _CheckedLoader(_FastLoader):
-    """Used only for text that has anchors: also refuses aliases to nested structures."""
-
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        if node in self.constructed_objects and _is_large(node):
-            raise _AliasError(node)
-        return super().construct_object(node, deep)
 
 
 class _AliasError(Exception):
@@ -49,7 +30,38 @@ class _AliasError(Exception):
         self.node = node
 
 
+@cache
+def _loaders() -> tuple[type, type, type]:
+    """(libyaml's safe loader or PyYAML's, the same refusing duplicate keys, and that one
+    also refusing aliases to nested structures). PyYAML is imported here, when a file needs
+    it: workloads the fast reader takes (yaml_fast) never load it."""
+    import yaml
+
+    base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class FastLoader(base):
+        """libyaml's safe loader, refusing duplicate keys."""
+
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+            mapping = super().construct_mapping(node, deep)
+            if len(mapping) != len(node.value):
+                _raise_duplicate_key(self, node)
+            return mapping
+
+    class CheckedLoader(FastLoader):
+        """Used only for text that has anchors: also refuses aliases to nested structures."""
+
+        def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+            if node in self.constructed_objects and _is_large(node):
+                raise _AliasError(node)
+            return super().construct_object(node, deep)
+
+    return base, FastLoader, CheckedLoader
+
+
 def _is_large(node: yaml.Node) -> bool:
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         return True
     if isinstance(node, yaml.SequenceNode):
@@ -60,6 +72,8 @@ def _is_large(node: yaml.Node) -> bool:
 
 
 def _raise_duplicate_key(loader: Any, node: yaml.MappingNode) -> None:
+    import yaml
+
     seen: dict[Any, yaml.Node] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)
@@ -116,7 +130,10 @@ _LONG_NUMBER = re.compile(r"\d{4300,}")
 def _parse(text: str, source: str, is_json: bool) -> Any:
     if is_json:
         return _parse_json(text, source)
-    loader = _CheckedLoader if "&" in text else _FastLoader
+    import yaml
+
+    _, fast_loader, checked_loader = _loaders()
+    loader = checked_loader if "&" in text else fast_loader
     try:
         return yaml.load(text, Loader=loader)
     except _AliasError as exc:
@@ -230,6 +247,8 @@ class Locator:
         self._tried = False
 
     def _node(self, path: Sequence[str | int], key: bool) -> yaml.Node | None:
+        import yaml
+
         if not self._tried:
             self._tried = True
             try:
@@ -259,12 +278,15 @@ class Locator:
 
     @staticmethod
     def _compose(text: str) -> yaml.Node | None:
+        import yaml
+
+        base = _loaders()[0]
         try:
-            return yaml.compose(text, Loader=_BaseLoader)
+            return yaml.compose(text, Loader=base)
         except yaml.YAMLError:
             # libyaml refuses some escapes that are valid JSON (a lone "\ud800"), which the
             # pure-Python loader reads: locating an error in such a file is worth its time.
-            if _BaseLoader is yaml.SafeLoader:
+            if base is yaml.SafeLoader:
                 raise
             return yaml.compose(text, Loader=yaml.SafeLoader)
 
