@@ -199,3 +199,19 @@ def test_resolve_names_refuses_an_optional_type_that_is_not_a_str() -> None:
         pytest.skip("not built")
     with pytest.raises(TypeError):
         _kernels.resolve_names(["a"], [[]], array("q", [0, 0]), array("q"), int)
+
+
+@pytest.mark.parametrize("big", [2**199 - 1, 2**199, 2**200 - 1, 2**200, -(2**200)])
+@pytest.mark.parametrize("expression", ["n", "n + i", "n * (i + 1)", "n // (i + 1)", "i % n"])
+def test_ids_at_the_edge_of_the_size_limit_agree(big: int, expression: str) -> None:
+    steps = [{"id": f"s{{{expression}}}", "foreach": {"i": "range(3)"}}]
+    params = {"n": big}
+    assert outcome(steps, params, True, Limits()) == outcome(steps, params, False, Limits())
+
+
+def test_ranges_with_huge_bounds_are_left_to_the_interpreted_path() -> None:
+    steps = [{"id": "s{i}", "foreach": {"i": "range(n, n + 2)"}}]
+    params = {"n": 2**70}
+    made = outcome(steps, params, True, Limits())
+    assert made == outcome(steps, params, False, Limits())
+    assert made[0] == [f"s{2**70}", f"s{2**70 + 1}"]

@@ -43,48 +43,53 @@ class Decline(Exception):
 
 
 class _Source:
-    """Python source for one checked expression, and whether its value is surely an int."""
+    """Python source for one checked expression, and a bound on its magnitude when its value
+    is surely an int (``None``: maybe not an int, or no bound known)."""
 
-    def __init__(self, names: Mapping[str, bool]) -> None:
-        self.names = names  # variable -> whether it always holds an int
+    def __init__(self, names: Mapping[str, int | None]) -> None:
+        self.names = names  # variable -> bound of the int it always holds, or None
 
-    def expression(self, text: str) -> tuple[str, bool]:
+    def expression(self, text: str) -> tuple[str, int | None]:
         try:
             tree = ast.parse(text.strip(), mode="eval")
         except (SyntaxError, *_ERRORS):
             raise Decline from None
         return self.node(tree.body)
 
-    def node(self, node: ast.AST) -> tuple[str, bool]:
+    def node(self, node: ast.AST) -> tuple[str, int | None]:
         if isinstance(node, ast.Constant):
             value = node.value
             if type(value) is int:
-                return repr(value), True
+                return repr(value), abs(value)
             if type(value) is float and math.isfinite(value):
-                return repr(value), False
+                return repr(value), None
             raise Decline
         if isinstance(node, ast.Name):
             if node.id not in self.names:
                 raise Decline  # unknown here: the interpreted path names it in its error
             return f"v_{node.id}", self.names[node.id]
         if isinstance(node, ast.BinOp):
-            left, left_int = self.node(node.left)
-            right, right_int = self.node(node.right)
-            both = left_int and right_int
+            left, a = self.node(node.left)
+            right, b = self.node(node.right)
+            both = a is not None and b is not None
             op = type(node.op)
-            if op in _INFIX:
-                return f"({left} {_INFIX[op]} {right})", both
+            if op is ast.Add or op is ast.Sub:
+                symbol = "+" if op is ast.Add else "-"
+                return f"({left} {symbol} {right})", (a + b if both else None)  # type: ignore[operator]
+            if op is ast.Mult:
+                return f"({left} * {right})", (a * b if both else None)  # type: ignore[operator]
             if op is ast.Div:
-                return f"({left} / {right})", False
-            if op in (ast.FloorDiv, ast.Mod):
-                symbol = "//" if op is ast.FloorDiv else "%"
-                return f"({left} {symbol} {right})", both
+                return f"({left} / {right})", None
+            if op is ast.FloorDiv:  # |a // b| <= |a| for an int b != 0 (0 raises)
+                return f"({left} // {right})", (a if both else None)
+            if op is ast.Mod:  # |a % b| < |b|
+                return f"({left} % {right})", (b if both else None)
             if op is ast.Pow:
-                return f"_pow({left}, {right})", False
+                return f"_pow({left}, {right})", None
             raise Decline
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            operand, is_int = self.node(node.operand)
-            return (f"(-{operand})" if isinstance(node.op, ast.USub) else operand), is_int
+            operand, size = self.node(node.operand)
+            return (f"(-{operand})" if isinstance(node.op, ast.USub) else operand), size
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
@@ -95,10 +100,11 @@ class _Source:
             args = [self.node(a) for a in node.args]
             if not args or (name not in ("min", "max") and len(args) != 1) or len(args) > 99:
                 raise Decline
-            is_int = name in ("floor", "ceil") or (
-                name in ("min", "max", "abs") and all(i for _, i in args)
-            )
-            return f"_f_{name}({', '.join(s for s, _ in args)})", is_int
+            bounds = [b for _, b in args]
+            bound: int | None = None
+            if name in ("min", "max", "abs", "floor", "ceil") and None not in bounds:
+                bound = max(b for b in bounds if b is not None)  # an int in, the same out
+            return f"_f_{name}({', '.join(s for s, _ in args)})", bound
         raise Decline
 
     def loop(self, spec: str, budget: str) -> str:
@@ -126,16 +132,15 @@ class _Source:
                 escaped = part.replace("{", "{{").replace("}", "}}")
                 out.append(json.dumps(escaped, ensure_ascii=True)[1:-1])
                 continue
-            source, is_int = self.expression(part)
-            if is_int:  # the common case: no call, a bounds check inline
-                out.append(f"{{_v if -_B < (_v := {source}) < _B else _too_big(_v)}}")
+            source, bound = self.expression(part)
+            if bound is not None and bound < _ID_BOUND:  # an int small enough: as it is
+                out.append(f"{{{source}}}")
             else:
                 out.append(f"{{_id_value({source})}}")
         return 'f"' + "".join(out) + '"'
 
 
 _ERRORS = (ValueError, RecursionError, MemoryError, OverflowError)
-_INFIX = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}
 
 
 def _template_text(template: Any) -> list[tuple[bool, str]]:
@@ -143,16 +148,16 @@ def _template_text(template: Any) -> list[tuple[bool, str]]:
     return [(False, p) if isinstance(p, str) else (True, next(holes)) for p in template.parts]
 
 
-def _need_source(nt: _NeedTemplate, names: dict[str, bool], params: Mapping[str, Any]) -> str:
+def _need_source(nt: _NeedTemplate, names: dict[str, int | None], params: Mapping[str, Any]) -> str:
     inner = dict(names)
     loops = []
     for loop in nt.loops:
         if loop.name in params:
             raise Decline
         loops.append(f"for v_{loop.name} in {_Source(inner).loop(loop.spec, 'D')}")
-        inner[loop.name] = True
+        inner[loop.name] = _LOOP_BOUND
     text = _Source(inner).text(_template_text(nt.template))
-    item = f"_Optional({text})" if nt.optional else text
+    item = f"_O({text})" if nt.optional else text
     if not loops:
         return item
     if len(loops) > 1:
@@ -161,33 +166,51 @@ def _need_source(nt: _NeedTemplate, names: dict[str, bool], params: Mapping[str,
 
 
 def _function_source(st: _StepTemplate, params: Mapping[str, Any]) -> str:
-    """``def expand_one(ids, costs, needs, M, D)`` for one step template; returns D left."""
-    names = {p: type(v) is int for p, v in params.items()}
+    """``def expand_one(ids, costs, needs, M, D)`` for one step template; returns D left.
+
+    Limits are checked where a range is entered (its length against the steps left; a
+    fixed number of needs a step, times that length, against the dependencies left), so
+    the innermost loop does nothing but make steps.
+    """
+    names: dict[str, int | None] = {
+        p: (abs(v) if type(v) is int else None) for p, v in params.items()
+    }
     lines = ["def expand_one(ids, costs, needs, M, D):"]
     lines += [f"    v_{p} = P[{p!r}]" for p in params if p.isidentifier()]
-    lines.append("    ids_append, needs_append = ids.append, needs.append")
-    lines.append("    costs_append = costs.append")
+    lines.append("    ids_append, needs_append, _O = ids.append, needs.append, _Optional")
+    lines.append("    costs_append, first = costs.append, len(ids)")
+    looped = any(nt.loops for nt in st.needs)
+    fixed = len(st.needs)  # needs a step, when no need has a loop
     indent = "    "
-    for loop in st.loops:
+    for k, loop in enumerate(st.loops):
         if loop.name in names:
             raise Decline
-        budget = "M - len(ids)"
-        lines.append(f"{indent}for v_{loop.name} in {_Source(names).loop(loop.spec, budget)}:")
-        names = {**names, loop.name: True}
+        values = _Source(names).loop(loop.spec, "M - len(ids)")
+        if k == len(st.loops) - 1 and not looped:
+            lines.append(f"{indent}_r = {values}")
+            lines.append(f"{indent}D -= {fixed} * len(_r)")
+            lines.append(f"{indent}if D < 0: raise _Limit")
+            values = "_r"
+        lines.append(f"{indent}for v_{loop.name} in {values}:")
+        names = {**names, loop.name: _LOOP_BOUND}
         indent += "    "
     source = _Source(names)
-    lines.append(f"{indent}if len(ids) >= M: raise _Limit")
+    if not st.loops:
+        lines.append(f"{indent}if len(ids) >= M: raise _Limit")
     lines.append(f"{indent}ids_append({source.text(_template_text(st.id))})")
     if callable(st.cost):
         cost_source, _ = source.expression(st.cost_text or "")
         lines.append(f"{indent}costs_append(_cost({cost_source}))")
-    else:
-        lines.append(f"{indent}costs_append(C)")
     row = ", ".join(_need_source(nt, names, params) for nt in st.needs)
-    lines.append(f"{indent}row = [{row}]")
-    lines.append(f"{indent}D -= len(row)")
-    lines.append(f"{indent}if D < 0: raise _Limit")
-    lines.append(f"{indent}needs_append(row)")
+    if looped or not st.loops:
+        lines.append(f"{indent}row = [{row}]")
+        lines.append(f"{indent}D -= len(row)")
+        lines.append(f"{indent}if D < 0: raise _Limit")
+        lines.append(f"{indent}needs_append(row)")
+    else:
+        lines.append(f"{indent}needs_append([{row}])")
+    if not callable(st.cost):
+        lines.append("    costs.extend([C] * (len(ids) - first))")
     lines.append("    return D")
     return "\n".join(lines) + "\n"
 
@@ -196,14 +219,18 @@ class _Limit(Exception):
     """A limit was passed: the interpreted path raises the located error."""
 
 
+#: Loop variables lie within this magnitude (``_loop`` checks), so ids made of them need no
+#: check of their size.
+_LOOP_BOUND = 2**62
+
+
 def _loop(values: range, budget: int) -> range:
-    if len(values) > max(budget, 0):
+    """A foreach range, if it fits what is left of a limit and its values are not huge."""
+    if len(values) > max(budget, 0) or not (
+        -_LOOP_BOUND <= values.start <= _LOOP_BOUND and -_LOOP_BOUND <= values.stop <= _LOOP_BOUND
+    ):
         raise _Limit
     return values
-
-
-def _too_big(value: int) -> int:
-    raise ExpressionError(f"{value.bit_length()}-bit value inside an id")
 
 
 def _id_value(value: Any) -> int:
@@ -224,8 +251,8 @@ def _cost(value: Any) -> Any:
 
 
 _HELPERS: dict[str, Any] = {
-    "_loop": _loop, "_range": _range, "_pow": _pow, "_too_big": _too_big,
-    "_id_value": _id_value, "_cost": _cost, "_Limit": _Limit, "_B": _ID_BOUND,
+    "_loop": _loop, "_range": _range, "_pow": _pow, "_id_value": _id_value, "_cost": _cost,
+    "_Limit": _Limit,
     "_Optional": OptionalNeed, **{f"_f_{name}": fn for name, fn in FUNCTIONS.items()},
 }  # fmt: skip
 
