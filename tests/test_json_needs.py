@@ -151,3 +151,22 @@ def test_a_step_that_needs_itself_is_located_on_the_resolved_path() -> None:
     with pytest.raises(WorkloadError, match="needs itself") as info:
         workload_file.parse_workload(data, "w.json", is_json=True)
     assert info.value.location.line == 1 and info.value.location.column is not None
+
+
+def test_json_needs_across_many_batches_with_short_long_and_non_ascii_ids() -> None:
+    import random
+
+    rnd = random.Random(7)
+    ids = [rnd.choice(["s{}", "a-much-longer-step-id-{}", "é{}", "日本{}"]).format(i)
+           for i in range(3000)]  # fmt: skip
+    steps = [{"id": ids[0]}] + [
+        {"id": ids[i], "needs": [ids[rnd.randrange(i)] for _ in range(rnd.randint(0, 5))]}
+        for i in range(1, len(ids))
+    ]
+    data = json.dumps({"steps": steps}, ensure_ascii=False).encode()
+    got = run_kernel(*raws_of(data))
+    where = {step_id: i for i, step_id in enumerate(ids)}
+    assert got == [[where[n] for n in s.get("needs", [])] for s in steps]
+    # one unknown name far into the file: declined, whatever batch it falls in
+    steps[2500]["needs"] = ["nobody"]
+    assert run_kernel(*raws_of(json.dumps({"steps": steps}).encode())) is None

@@ -274,16 +274,19 @@ fail:
  * pred_ptr_out; with pred_idx_out None, the needs are only counted (check the limits, then
  * call again), else their indices go to pred_idx_out, which must hold exactly m. -1: anything
  * else (an escape, a number, an unknown need, a repeated id), for the caller's checked path,
- * which locates the problem. */
+ * which locates the problem.
+ *
+ * The table holds ids of up to INLINE_TEXT bytes in the slot itself, so most lookups touch
+ * one cache line; needs are looked up BATCH at a time, their slots prefetched first. */
+#define INLINE_TEXT 15
+#define BATCH 64
+
 typedef struct {
     uint32_t hash;  /* the low bits of bytes_hash */
     int32_t index;  /* into ids; -1: an empty slot */
+    uint8_t length; /* of the id's UTF-8 text when it is held in `text`, else 255 */
+    char text[INLINE_TEXT];
 } ByteSlot;
-
-/* The UTF-8 text of ids[index] (cached by the str object itself; ASCII ids are their own). */
-static inline const char *id_text(PyObject *ids, int32_t index, Py_ssize_t *length) {
-    return PyUnicode_AsUTF8AndSize(PyList_GET_ITEM(ids, index), length);
-}
 
 static inline uint64_t bytes_hash(const char *s, Py_ssize_t n) {
     uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n;
@@ -300,16 +303,21 @@ static inline uint64_t bytes_hash(const char *s, Py_ssize_t n) {
     return h ^ (h >> 29);
 }
 
-/* The index of the id whose UTF-8 text is s[0:n], or -1. Every id in the table was already
- * turned into UTF-8 when it went in, so id_text cannot fail here. */
-static int64_t byte_lookup(const ByteSlot *table, size_t mask, PyObject *ids, const char *s,
-                           Py_ssize_t n) {
-    uint64_t h = bytes_hash(s, n);
+/* The index of the id whose UTF-8 text is s[0:n] (hash h), or -1. Ids too long for the slot
+ * are compared through the list: every id in the table was turned into UTF-8 when it went in
+ * (PyUnicode_AsUTF8AndSize caches it), so that cannot fail here. */
+static inline int64_t byte_lookup(const ByteSlot *table, size_t mask, PyObject *ids,
+                                  const char *s, Py_ssize_t n, uint64_t h) {
     for (size_t k = (size_t)(h >> 32) & mask; table[k].index >= 0; k = (k + 1) & mask) {
         const ByteSlot *t = &table[k];
         if (t->hash != (uint32_t)h) continue;
+        if (t->length != 255) {
+            if (t->length == n && memcmp(t->text, s, (size_t)n) == 0) return t->index;
+            continue;
+        }
+        if (n <= INLINE_TEXT) continue; /* a short need is never a long id */
         Py_ssize_t len;
-        const char *text = id_text(ids, t->index, &len);
+        const char *text = PyUnicode_AsUTF8AndSize(PyList_GET_ITEM(ids, t->index), &len);
         if (text && len == n && memcmp(text, s, (size_t)n) == 0) return t->index;
     }
     return -1;
@@ -318,6 +326,41 @@ static int64_t byte_lookup(const ByteSlot *table, size_t mask, PyObject *ids, co
 static inline Py_ssize_t skip_space(const char *s, Py_ssize_t i, Py_ssize_t n) {
     while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
     return i;
+}
+
+typedef struct {
+    const char *text[BATCH];
+    Py_ssize_t length[BATCH];
+    uint64_t hash[BATCH];
+    int64_t at[BATCH]; /* where its index goes in pred_idx */
+    int count;
+    Py_buffer views[BATCH]; /* the raws the texts point into, held until looked up */
+    int held;
+} Batch;
+
+static void release_views(Batch *b) {
+    if (!b) return;
+    for (int v = 0; v < b->held; v++) PyBuffer_Release(&b->views[v]);
+    b->count = b->held = 0;
+}
+
+/* Look the batch's needs up (slots prefetched first) and write their indices; then, when
+ * `release`, let go of the views their texts came from (never of the row being read). 0, or
+ * -1 when a need names no id. */
+static int flush(Batch *b, const ByteSlot *table, size_t mask, PyObject *ids, int64_t *idx,
+                 int release) {
+    int ok = 0;
+#if defined(__GNUC__) || defined(__clang__)
+    for (int k = 0; k < b->count; k++) __builtin_prefetch(&table[(size_t)(b->hash[k] >> 32) & mask]);
+#endif
+    for (int k = 0; k < b->count && ok == 0; k++) {
+        int64_t j = byte_lookup(table, mask, ids, b->text[k], b->length[k], b->hash[k]);
+        if (j < 0) ok = -1;
+        else idx[b->at[k]] = j;
+    }
+    b->count = 0;
+    if (release) release_views(b);
+    return ok;
 }
 
 PyObject *k_json_needs(PyObject *self, PyObject *args) {
@@ -335,10 +378,13 @@ PyObject *k_json_needs(PyObject *self, PyObject *args) {
     }
     Buf b[2] = {0};
     ByteSlot *table = NULL;
+    Batch *batch = NULL;
     int64_t result = -1;
     int fill = o[1] != Py_None;
     if (get_out(o[0], &b[0], 'q', n + 1, "pred_ptr") < 0) goto fail;
     if (fill && get_out(o[1], &b[1], 'q', 0, "pred_idx") < 0) goto fail;
+    batch = calloc(1, sizeof(Batch));
+    if (!batch) { PyErr_NoMemory(); goto fail; }
     {
         int64_t *ptr = I64(b[0]), *idx = fill ? I64(b[1]) : NULL;
         Py_ssize_t cap = fill ? LEN(b[1]) : 0;
@@ -357,23 +403,32 @@ PyObject *k_json_needs(PyObject *self, PyObject *args) {
                 Py_ssize_t len;
                 const char *text = PyUnicode_AsUTF8AndSize(id, &len);
                 if (!text) { PyErr_Clear(); goto done; } /* a lone surrogate */
-                if (byte_lookup(table, mask, ids, text, len) >= 0) goto done; /* repeated */
                 uint64_t h = bytes_hash(text, len);
+                if (byte_lookup(table, mask, ids, text, len, h) >= 0) goto done; /* repeated */
                 size_t k = (size_t)(h >> 32) & mask;
                 while (table[k].index >= 0) k = (k + 1) & mask;
-                table[k] = (ByteSlot){(uint32_t)h, (int32_t)i};
+                ByteSlot *slot = &table[k];
+                slot->hash = (uint32_t)h;
+                slot->index = (int32_t)i;
+                slot->length = 255;
+                if (len <= INLINE_TEXT) {
+                    slot->length = (uint8_t)len;
+                    memcpy(slot->text, text, (size_t)len);
+                }
             }
         }
         int64_t e = 0;
         ptr[0] = 0;
         for (Py_ssize_t i = 0; i < n; i++) {
-            Py_buffer view;
-            if (PyObject_GetBuffer(PyList_GET_ITEM(raws, i), &view, PyBUF_SIMPLE) < 0) {
+            if (batch->held == BATCH && flush(batch, table, mask, ids, idx, 1) < 0) goto done;
+            Py_buffer *view = &batch->views[batch->held];
+            if (PyObject_GetBuffer(PyList_GET_ITEM(raws, i), view, PyBUF_SIMPLE) < 0) {
                 PyErr_Clear();
                 goto done;
             }
-            const char *s = view.buf;
-            Py_ssize_t len = view.len, p = skip_space(s, 0, len);
+            batch->held++;
+            const char *s = view->buf;
+            Py_ssize_t len = view->len, p = skip_space(s, 0, len);
             int ok = p < len && s[p] == '[';
             p = skip_space(s, p + 1, len);
             if (ok && p < len && s[p] == ']') p++;
@@ -384,9 +439,17 @@ PyObject *k_json_needs(PyObject *self, PyObject *args) {
                     while (p < len && s[p] != '"' && s[p] != '\\') p++;
                     if (p >= len || s[p] != '"') { ok = 0; break; } /* an escape */
                     if (fill) {
-                        int64_t j = byte_lookup(table, mask, ids, s + start, p - start);
-                        if (j < 0 || e >= cap) { ok = 0; break; }
-                        idx[e] = j;
+                        if (e >= cap) { ok = 0; break; }
+                        if (batch->count == BATCH &&
+                            flush(batch, table, mask, ids, idx, 0) < 0) {
+                            ok = 0;
+                            break;
+                        }
+                        int c = batch->count++;
+                        batch->text[c] = s + start;
+                        batch->length[c] = p - start;
+                        batch->hash[c] = bytes_hash(s + start, p - start);
+                        batch->at[c] = e;
                     }
                     e++;
                     p = skip_space(s, p + 1, len);
@@ -396,17 +459,21 @@ PyObject *k_json_needs(PyObject *self, PyObject *args) {
                 }
             }
             if (ok && skip_space(s, p, len) != len) ok = 0;
-            PyBuffer_Release(&view);
             if (!ok) goto done;
             ptr[i + 1] = e;
         }
+        if (flush(batch, table, mask, ids, idx, 1) < 0) goto done;
         result = (fill && e != cap) ? -1 : e;
     }
 done:
+    release_views(batch);
+    free(batch);
     free(table);
     release(b, 2);
     return PyLong_FromLongLong(result);
 fail:
+    release_views(batch);
+    free(batch);
     free(table);
     release(b, 2);
     return NULL;
