@@ -56,3 +56,21 @@ def tasks_and_ops(n: int = 6):
     for x in xs[1:]:
         acc = heavy(acc, x) + ss.op(math.sqrt, x * x)
     return acc
+
+
+def selection(n: int = 24):
+    """max, sorted, heapq and bisect on traced values, with arithmetic between."""
+    import bisect
+    import heapq
+    import math
+
+    xs = ss.inputs([(i * 7919) % 101 for i in range(n)])
+    heap: list = []
+    for x in xs:
+        heapq.heappush(heap, (x * 2, "t"))
+    popped = [heapq.heappop(heap)[0] for _ in range(n // 2)]
+    ordered: list = []
+    for x in popped:
+        bisect.insort(ordered, x + 1)
+    where = bisect.bisect_left(ordered, xs[3])
+    return max(ordered) + sorted(xs)[-1] + math.sqrt(popped[0] + 1) + where
