@@ -60,6 +60,7 @@ class ControlMode(str, Enum):
     """``--control``: how branches on traced values count."""
 
     dataflow = "dataflow"
+    frame = "frame"
     strict = "strict"
 
 

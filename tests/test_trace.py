@@ -349,7 +349,7 @@ def test_malformed_param(run_cli) -> None:
     ("target", "control"),
     [(t, c) for t in ("operators", "branches", "tasks_and_ops", "selection",
                       "algorithms.py:bitonic_sort")
-     for c in ("dataflow", "strict")] + [("long_loop", "dataflow")],
+     for c in ("dataflow", "frame", "strict")] + [("long_loop", "dataflow")],
 )  # fmt: skip
 def test_compiled_and_pure_tracing_record_the_same_steps(target: str, control: str) -> None:
     """The compiled hot path (``_tape``) and the pure-Python operators give the same report,

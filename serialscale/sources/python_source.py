@@ -21,11 +21,10 @@ from ..graph import CycleError, Graph
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import Workload
 from ..trace.api import run_traced
-from ..trace.recorder import TooManyOperations
+from ..trace.recorder import CONTROL_MODES, TooManyOperations
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 _TARGET = re.compile(r"(?P<where>.+):(?P<func>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
-CONTROL_MODES = ("dataflow", "strict")
 
 
 def is_python_target(text: str) -> bool:
@@ -269,7 +268,7 @@ def trace_function(
     if rec.control_decisions and control == "dataflow":
         notes.append(
             f"{rec.control_decisions} branches on traced values; control dependence was "
-            "ignored (data-flow view, an optimistic bound); --control strict adds it"
+            "ignored (data-flow view, an optimistic bound); --control frame or strict adds it"
         )
     if rec.escapes:
         notes.append(

@@ -29,6 +29,19 @@ from ..step_ids import OccurrenceIds
 _getframe = sys._getframe
 
 NO_STEP = -1
+#: How branches on traced values count (see :class:`Recorder`), from optimistic to pessimistic.
+CONTROL_MODES = ("dataflow", "frame", "strict")
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _user_frame() -> FrameType:
+    """The innermost frame outside serialscale (the call a library step is made for)."""
+    frame = _getframe(2)
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE + os.sep):
+        frame = frame.f_back
+    return frame
+
+
 FLUSH_STEPS = 65_536
 
 
@@ -99,22 +112,30 @@ class Recorder(TapeBase):
     :class:`PyTape`); :meth:`binary` is the general path they fall back to (a new call site,
     a strict-mode decision in force, reflected and unary operators).
 
-    ``control`` is ``"dataflow"`` (branches add no dependency) or ``"strict"`` (every step
-    recorded after a branch on a traced value also needs the step that produced that value).
+    ``control`` is ``"dataflow"`` (branches add no dependency), ``"frame"`` (a step recorded
+    in a function call after a branch there on a traced value also needs the step behind that
+    value, until the call returns) or ``"strict"`` (every step recorded after a branch,
+    anywhere, needs the step behind the latest one).
     """
 
     __slots__ = (
-        "_codes", "_labels", "a", "b", "control", "control_decisions", "costs", "escape_sites",
-        "escapes", "max_ops", "measured", "more", "site", "site_names", "sites", "strict",
+        "_codes", "_labels", "_since_purge", "a", "b", "control", "control_decisions", "costs",
+        "escape_sites", "escapes", "frames", "max_ops", "measured", "more", "site", "site_names",
+        "sites", "strict",
     )  # fmt: skip
 
     def __init__(self, control: str = "dataflow", max_ops: int = DEFAULT_MAX_OPS) -> None:
-        if control not in ("dataflow", "strict"):
-            raise ValueError(f"control must be 'dataflow' or 'strict', got {control!r}")
+        if control not in CONTROL_MODES:
+            raise ValueError(f"control must be one of {', '.join(CONTROL_MODES)}, got {control!r}")
         super().__init__()
         self.max_ops = max_ops
         self.strict = control == "strict"
         self.control = control
+        #: frame mode: id(frame) -> (the frame, the step behind its latest branch). The frame
+        #: is held so that its id cannot be reused by another call while the entry lives;
+        #: entries of calls that have returned are dropped now and then (purge_frames).
+        self.frames: dict[int, tuple[FrameType, int]] = {}
+        self._since_purge = 0
         self.site = array("i")  # site index of each step
         self.a = array("q")  # first predecessor or NO_STEP
         self.b = array("q")  # second predecessor or NO_STEP
@@ -155,12 +176,15 @@ class Recorder(TapeBase):
         if frame is None:
             frame = _getframe(2)
         site = self.site_index(op, frame)
-        if self.decision >= 0:
+        if self.decision >= 0:  # a decision may be in force (strict or frame mode)
+            needs = [x, y]
+            if self.frames:
+                needs.append(self._frame_decision(frame))
             self.flush()
             step = self.count
             self.count = step + 1
             self.site.append(site)
-            self._add_needs(step, [x, y])
+            self._add_needs(step, needs)
             return step
         if x < 0:
             x, y = y, NO_STEP
@@ -204,6 +228,8 @@ class Recorder(TapeBase):
 
     def named(self, name: str, needs: Iterable[int], cost: Cost = 1) -> int:
         """Record one coarse step (a task or an op call) with any number of needs."""
+        if self.frames:  # frame mode: the decision of the user's call this step is made in
+            needs = [*needs, self._frame_decision(_user_frame())]
         self.flush()
         step = self.count
         self.count = step + 1
@@ -227,11 +253,42 @@ class Recorder(TapeBase):
         if len(unique) > 2:
             self.more[step] = unique[2:]
 
-    def decide(self, step: int) -> None:
-        """A branch was taken on the value made by ``step``."""
+    def decide(self, step: int, frame: FrameType | None = None) -> None:
+        """A branch was taken on the value made by ``step``, in ``frame`` (by default the
+        caller of the caller: user code, through ``Traced.__bool__``)."""
         self.control_decisions += 1
-        if self.strict and step >= 0:
+        if step < 0:
+            return
+        if self.strict:
             self.decision = step
+        elif self.control == "frame":
+            frame = frame if frame is not None else _getframe(2)
+            self.frames[id(frame)] = (frame, step)
+            self.decision = step  # sends every operation to binary(), which looks it up
+            if len(self.frames) > 256:
+                self.purge_frames()
+
+    def _frame_decision(self, frame: FrameType) -> int:
+        """The step behind the latest branch in ``frame``'s call, or ``NO_STEP``."""
+        self._since_purge += 1
+        if self._since_purge >= 4096:
+            self.purge_frames()
+        entry = self.frames.get(id(frame))
+        return entry[1] if entry is not None and entry[0] is frame else NO_STEP
+
+    def purge_frames(self) -> None:
+        """Forget the decisions of calls that have returned (frames no longer on the stack);
+        with none left, operations take the fast path again."""
+        self._since_purge = 0
+        live: set[int] = set()
+        frame: FrameType | None = _getframe(0)
+        while frame is not None:
+            live.add(id(frame))
+            frame = frame.f_back
+        for key in [k for k in self.frames if k not in live]:
+            del self.frames[key]
+        if not self.frames:
+            self.decision = NO_STEP
 
     def step_ids(self) -> OccurrenceIds:
         """Readable unique ids: ``add@algos.py:12#3`` for operations, ``fetch#2`` for tasks
