@@ -54,13 +54,21 @@ _COMMENT = r"(?:[ ]+\#[^\n]*)?[ ]*"
 _LINE = re.compile(
     rf"(?P<indent>[ ]*)(?P<dash>-[ ]+)?(?:"
     rf"(?P<key>[A-Za-z_]+):(?:[ ]+(?P<value>{_FLOW_SEQ}|{_SCALAR}|[A-Za-z_][^\n#]*?))?"
-    rf"|(?P<flow>{_FLOW_MAP})"
+    rf"|(?P<flow>\{{[^\n]*\}})"  # checked against _FLOW_MAP when one is met
     rf"|(?P<item>{_SCALAR})"
     rf"){_COMMENT}"
 )
 _BLANK = re.compile(r"[ ]*(?:\#[^\n]*)?")
 _SCALARS = re.compile(_SCALAR)
-_PAIRS = re.compile(rf"({_KEY}):[ ]+({_FLOW_SEQ}|{_SCALAR})")
+
+
+@cache
+def _flow_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A one-line flow mapping, and its key: value pairs (compiled when a file has one:
+    compiling costs a millisecond of every start-up otherwise)."""
+    return re.compile(_FLOW_MAP), re.compile(rf"({_KEY}):[ ]+({_FLOW_SEQ}|{_SCALAR})")
+
+
 _IS_INT = re.compile(_INT)
 _IS_FLOAT = re.compile(_FLOAT)
 
@@ -234,8 +242,11 @@ class _Reader:
         self.needs.append(fields.get("needs") or [])
 
     def flow_step(self, flow: str) -> None:
+        whole, pairs = _flow_patterns()
+        if not whole.fullmatch(flow):
+            raise _Decline
         fields: dict[str, Any] = {}
-        for key, value in _PAIRS.findall(flow):
+        for key, value in pairs.findall(flow):
             key = key.strip('"')
             if key in fields:
                 raise _Decline
