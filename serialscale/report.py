@@ -434,7 +434,13 @@ def _utf8_error(data: bytes, source: str) -> WorkloadError:
 
 
 def _syntax_error(exc: msgspec.DecodeError, data: bytes, source: str) -> WorkloadError:
-    """A located error for JSON that does not parse (msgspec reports a byte offset)."""
+    """A located error for JSON that does not parse (msgspec reports a byte offset). Bytes
+    that are not UTF-8 are located at the first bad byte, whichever error msgspec raised
+    for them (UnicodeDecodeError up to 0.22, DecodeError since 0.23)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _utf8_error(data, source)
     text = str(exc).replace("JSON is malformed: ", "")
     line = column = None
     marker = " (byte "
