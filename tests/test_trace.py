@@ -266,11 +266,15 @@ def test_cli_module_target(run_cli, monkeypatch) -> None:
     assert json.loads(result.stdout)["depth"] == 9
 
 
-def test_cli_strict_control(run_cli) -> None:
+@pytest.mark.parametrize(("control", "depth"), [("dataflow", 1), ("frame", 8), ("strict", 8)])
+def test_cli_control_modes(run_cli, control: str, depth: int) -> None:
+    # running_max: n - 1 comparisons in one call, each after the last decision
     result = run_cli(
-        "analyze", f"{ALGOS}:running_max", "--param", "n=9", "--control", "strict", "-f", "json"
+        "analyze", f"{ALGOS}:running_max", "--param", "n=9", "--control", control, "-f", "json"
     )
-    assert json.loads(result.stdout)["depth"] == 8
+    report = json.loads(result.stdout)
+    got = (report["depth"], report["control"], report["control_decisions"])
+    assert got == (depth, control, 8)
 
 
 def write(tmp_path: Path, text: str) -> str:
