@@ -25,7 +25,9 @@ import json
 import math
 from array import array
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from itertools import repeat
+from types import CodeType
 from typing import TYPE_CHECKING, Any
 
 from .expressions import FUNCTIONS, ExpressionError, _pow, _range
@@ -50,11 +52,7 @@ class _Source:
         self.names = names  # variable -> bound of the int it always holds, or None
 
     def expression(self, text: str) -> tuple[str, int | None]:
-        try:
-            tree = ast.parse(text.strip(), mode="eval")
-        except (SyntaxError, *_ERRORS):
-            raise Decline from None
-        return self.node(tree.body)
+        return self.node(_parsed(text))
 
     def node(self, node: ast.AST) -> tuple[str, int | None]:
         if isinstance(node, ast.Constant):
@@ -109,10 +107,7 @@ class _Source:
 
     def loop(self, spec: str, budget: str) -> str:
         """``_loop(_range([...]), budget)`` for a ``range(...)`` spec."""
-        try:
-            tree = ast.parse(spec.strip(), mode="eval").body
-        except (SyntaxError, *_ERRORS):
-            raise Decline from None
+        tree = _parsed(spec)
         if not (
             isinstance(tree, ast.Call)
             and isinstance(tree.func, ast.Name)
@@ -141,6 +136,17 @@ class _Source:
 
 
 _ERRORS = (ValueError, RecursionError, MemoryError, OverflowError)
+
+
+@lru_cache(maxsize=1024)
+def _parsed(text: str) -> ast.expr:
+    """The expression tree of ``text`` (already accepted by the template grammar; the same
+    few texts, ``{i}`` and ``range(n)``, recur in every template: parsed once). The trees
+    are only read, never changed."""
+    try:
+        return ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, *_ERRORS):
+        raise Decline from None
 
 
 def _template_text(template: Any) -> list[tuple[bool, str]]:
@@ -250,6 +256,13 @@ def _cost(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=256)
+def _compiled(source: str, index: int) -> CodeType:
+    """The code of a generated function. A sweep expands the same templates at every size,
+    and their source does not change with the params' values: compiled once."""
+    return compile(source, f"<step template {index}>", "exec")
+
+
 _HELPERS: dict[str, Any] = {
     "_loop": _loop, "_range": _range, "_pow": _pow, "_id_value": _id_value, "_cost": _cost,
     "_Limit": _Limit,
@@ -264,7 +277,7 @@ def compile_template(
     source = _function_source(st, params)
     scope = {**_HELPERS, "P": dict(params), "C": None if callable(st.cost) else st.cost}
     try:
-        code = compile(source, f"<step template {st.index}>", "exec")
+        code = _compiled(source, st.index)
     except (SyntaxError, *_ERRORS):
         raise Decline from None
     exec(code, scope)  # our own source, written from checked expression trees (see above)
