@@ -149,6 +149,11 @@ def test_bundled_workloads_take_the_fast_path(path) -> None:
         "steps:\n\t- id: a\n",
         "%YAML 1.1\n---\nsteps:\n  - id: a\n",
         "steps:\n  - id: a\n  - id: a\n",  # repeated ids: the checked path locates them
+        # found by hypothesis: an integer need is typed as YAML types it, so both paths meet
+        # the self-need before the unknown name
+        "steps:\n- id: 3\n  cost: 0\n  needs: [3]\n- id: a\n  needs: [b]\n",
+        "steps:\n  - id: 3\n    needs: [3]\n  - id: a\n    needs: [b]\n",
+        'steps:\n  - id: "3"\n    needs: ["3", 3]\n',
     ],
 )
 def test_constructs_whose_meaning_differs_are_declined_or_agree(text: str) -> None:

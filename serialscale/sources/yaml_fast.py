@@ -130,8 +130,14 @@ def _cost(token: str) -> int | float:
     raise _Decline  # text where a number belongs: the checked path says so
 
 
-def _needs(flow: str) -> list[str]:
-    return [_name(t) for t in _SCALARS.findall(flow[1:-1])]
+def _need(token: str) -> str | int:
+    """A need as YAML types it: a plain decimal is an int (the checked path turns it into
+    the id's text, with its own order of checks), anything else a name."""
+    return int(token) if _IS_INT.fullmatch(token) else _name(token)
+
+
+def _needs(flow: str) -> list[str | int]:
+    return [_need(t) for t in _SCALARS.findall(flow[1:-1])]
 
 
 class _Reader:
@@ -141,7 +147,7 @@ class _Reader:
         self.line_start = 0  # where the line last returned by next_line starts
         self.ids: list[str] = []
         self.costs: list[Any] = []
-        self.needs: list[list[str]] = []
+        self.needs: list[list[Any]] = []
 
     def next_line(self) -> re.Match[str] | None:
         """The next line that is not blank or a comment, parsed; ``None`` at the end."""
@@ -229,7 +235,10 @@ class _Reader:
         self.ids += [x[1:-1] if x[0] == '"' else x for x in ids]
         self.costs += [(float(c) if "." in c else int(c)) if c else 1 for _, c, _ in steps]
         rows = [n[1:-1].replace(" ", "").replace('"', "") for _, _, n in steps]
-        needs = [row.split(",") if row else [] for row in rows]
+        needs: list[list[Any]] = [row.split(",") if row else [] for row in rows]
+        if any(map(str.isdigit, chain.from_iterable(needs))):  # integer names: typed one
+            # by one (a quoted "3" is text, a plain 3 an int, as PyYAML reads them)
+            needs = [_needs(n) if n else [] for _, _, n in steps]
         if not _NOT_TEXT.isdisjoint(chain.from_iterable(needs)):
             raise _Decline
         self.needs += needs
@@ -275,9 +284,9 @@ class _Reader:
             raise _Decline
         return current
 
-    def block_needs(self, column: int) -> tuple[re.Match[str] | None, list[str]]:
+    def block_needs(self, column: int) -> tuple[re.Match[str] | None, list[str | int]]:
         """``needs:`` followed by ``- name`` lines indented at least to ``column``."""
-        names: list[str] = []
+        names: list[str | int] = []
         line = self.next_line()
         indent = None if line is None else line["indent"]
         while (
@@ -287,7 +296,7 @@ class _Reader:
             and line["indent"] == indent
             and len(line["indent"]) >= column
         ):
-            names.append(_name(line["item"]))
+            names.append(_need(line["item"]))
             line = self.next_line()
         if line is not None and len(line["indent"]) > column and line["dash"] is None:
             raise _Decline
