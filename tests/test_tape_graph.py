@@ -27,27 +27,26 @@ needs_compiled = pytest.mark.skipif(not kernels.available(), reason="kernels not
 
 @st.composite
 def tapes(draw):
-    """A tape: per step up to two earlier needs (a, b) and sometimes more."""
+    """A tape: per step up to three earlier needs (a, b, c) and sometimes more."""
     n = draw(st.integers(0, 40))
-    a, b, more = array("q"), array("q"), {}
+    a, b, c, more = array("q"), array("q"), array("q"), {}
     for i in range(n):
         earlier = st.integers(0, i - 1) if i else st.just(NO_STEP)
-        x = draw(st.one_of(st.just(NO_STEP), earlier))
-        y = draw(st.one_of(st.just(NO_STEP), earlier))
-        a.append(x)
-        b.append(y)
+        for column in (a, b, c):
+            column.append(draw(st.one_of(st.just(NO_STEP), earlier)))
         if i and draw(st.booleans()) and draw(st.booleans()):
             more[i] = draw(st.lists(st.integers(0, i - 1), min_size=1, max_size=4))
-    return a, b, more
+    return a, b, c, more
 
 
-def oracle_rows(a, b, more) -> list[list[int]]:
-    return [[x for x in (a[i], b[i], *more.get(i, [])) if x != NO_STEP] for i in range(len(a))]
+def oracle_rows(a, b, c, more) -> list[list[int]]:
+    return [[x for x in (a[i], b[i], c[i], *more.get(i, [])) if x != NO_STEP]
+            for i in range(len(a))]  # fmt: skip
 
 
-def run_tape_csr(a, b, more, compiled: bool) -> list[list[int]]:
+def run_tape_csr(a, b, c, more, compiled: bool) -> list[list[int]]:
     n = len(a)
-    m = sum(map(len, oracle_rows(a, b, more)))
+    m = sum(map(len, oracle_rows(a, b, c, more)))
     ptr, idx = array("q", bytes(8 * (n + 1))), array("q", bytes(8 * m))
     if compiled:
         steps = sorted(more)
@@ -55,21 +54,21 @@ def run_tape_csr(a, b, more, compiled: bool) -> list[list[int]]:
         for s in steps:
             more_ptr.append(more_ptr[-1] + len(more[s]))
         more_idx = array("q", [x for s in steps for x in more[s]])
-        assert kernels._compiled.tape_csr(a, b, array("q", steps), more_ptr, more_idx, ptr,
+        assert kernels._compiled.tape_csr(a, b, c, array("q", steps), more_ptr, more_idx, ptr,
                                           idx) == m  # fmt: skip
     else:
-        tape_csr(a, b, more, ptr, idx)
+        tape_csr(a, b, c, more, ptr, idx)
     return [idx[ptr[i] : ptr[i + 1]].tolist() for i in range(n)]
 
 
 @settings(max_examples=150, deadline=None)
 @given(tapes())
 def test_tape_csr_twins_agree_with_the_tape_written_out(tape) -> None:
-    a, b, more = tape
-    expected = oracle_rows(a, b, more)
-    assert run_tape_csr(a, b, more, compiled=False) == expected
+    a, b, c, more = tape
+    expected = oracle_rows(a, b, c, more)
+    assert run_tape_csr(a, b, c, more, compiled=False) == expected
     if kernels.available():
-        assert run_tape_csr(a, b, more, compiled=True) == expected
+        assert run_tape_csr(a, b, c, more, compiled=True) == expected
 
 
 @needs_compiled
@@ -113,14 +112,17 @@ def test_tape_csr_refuses_what_it_cannot_trust(args) -> None:
     def q(values=()):
         return array("q", values)
 
+    a, b, *rest = args(q)
+    c = q([NO_STEP] * len(b)) if isinstance(b, array) else b  # a third column like the second
     with pytest.raises((TypeError, ValueError)):
-        kernels._compiled.tape_csr(*args(q))
+        kernels._compiled.tape_csr(a, b, c, *rest)
 
 
 def test_pure_tape_csr_refuses_a_need_on_a_later_step() -> None:
     ptr, idx = array("q", [0, 0, 0]), array("q", [0])
     with pytest.raises(ValueError, match="earlier"):
-        tape_csr(array("q", [1, NO_STEP]), array("q", [NO_STEP, NO_STEP]), {}, ptr, idx)
+        tape_csr(array("q", [1, NO_STEP]), array("q", [NO_STEP, NO_STEP]),
+                 array("q", [NO_STEP, NO_STEP]), {}, ptr, idx)  # fmt: skip
 
 
 def counted_ids(labels: list[str], site: list[int]) -> list[str]:
@@ -211,7 +213,7 @@ def test_traced_graph_matches_networkx_on_the_recorded_steps(fast: bool) -> None
                       list(rec.site))  # fmt: skip
     oracle.add_nodes_from(ids)
     for i in range(len(rec.site)):
-        for x in (rec.a[i], rec.b[i], *rec.more.get(i, [])):
+        for x in (rec.a[i], rec.b[i], rec.c[i], *rec.more.get(i, [])):
             if x != NO_STEP:
                 oracle.add_edge(ids[x], ids[i])
     assert list(graph.ids) == ids

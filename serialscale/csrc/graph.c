@@ -154,36 +154,38 @@ fail:
     return NULL;
 }
 
-/* tape_csr(a, b, more_steps, more_ptr, more_idx, pred_ptr_out, pred_idx_out) -> m
- * A traced run's steps to predecessor CSR (trace.recorder.Recorder.graph): step i needs a[i]
- * and then b[i] (-1: none), then, when i is more_steps[k], more_idx[more_ptr[k]:more_ptr[k+1]].
+/* tape_csr(a, b, c, more_steps, more_ptr, more_idx, pred_ptr_out, pred_idx_out) -> m
+ * A traced run's steps to predecessor CSR (trace.recorder.Recorder.graph): step i needs a[i],
+ * b[i] and c[i] (-1: none), then, when i is more_steps[k], more_idx[more_ptr[k]:more_ptr[k+1]].
  * Every need must name an earlier step (a tape records in order), more_steps must increase,
  * and pred_idx_out must have room for every need: ValueError otherwise, nothing trusted. */
 PyObject *k_tape_csr(PyObject *self, PyObject *args) {
-    PyObject *o[7];
-    if (!PyArg_ParseTuple(args, "OOOOOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6]))
+    PyObject *o[8];
+    if (!PyArg_ParseTuple(args, "OOOOOOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6],
+                          &o[7]))
         return NULL;
-    Buf b[7] = {0};
+    Buf b[8] = {0};
     Py_ssize_t e = 0;
     if (get_buf(o[0], &b[0], 'q', 0, "a") < 0) goto fail;
     Py_ssize_t n = LEN(b[0]);
     if (get_buf(o[1], &b[1], 'q', n, "b") < 0) goto fail;
-    if (get_buf(o[2], &b[2], 'q', 0, "more_steps") < 0) goto fail;
-    Py_ssize_t k_count = LEN(b[2]);
-    if (get_buf(o[3], &b[3], 'q', k_count + 1, "more_ptr") < 0) goto fail;
-    if (get_buf(o[4], &b[4], 'q', 0, "more_idx") < 0) goto fail;
-    if (get_out(o[5], &b[5], 'q', n + 1, "pred_ptr") < 0) goto fail;
-    if (get_out(o[6], &b[6], 'q', 0, "pred_idx") < 0) goto fail;
-    if (LEN(b[1]) != n) {
-        PyErr_SetString(PyExc_ValueError, "a and b differ in length");
+    if (get_buf(o[2], &b[2], 'q', n, "c") < 0) goto fail;
+    if (get_buf(o[3], &b[3], 'q', 0, "more_steps") < 0) goto fail;
+    Py_ssize_t k_count = LEN(b[3]);
+    if (get_buf(o[4], &b[4], 'q', k_count + 1, "more_ptr") < 0) goto fail;
+    if (get_buf(o[5], &b[5], 'q', 0, "more_idx") < 0) goto fail;
+    if (get_out(o[6], &b[6], 'q', n + 1, "pred_ptr") < 0) goto fail;
+    if (get_out(o[7], &b[7], 'q', 0, "pred_idx") < 0) goto fail;
+    if (LEN(b[1]) != n || LEN(b[2]) != n) {
+        PyErr_SetString(PyExc_ValueError, "a, b and c differ in length");
         goto fail;
     }
-    if (check_ptr(&b[3], k_count, LEN(b[4]), "more_ptr") < 0) goto fail;
+    if (check_ptr(&b[4], k_count, LEN(b[5]), "more_ptr") < 0) goto fail;
     {
-        const int64_t *a = I64(b[0]), *bb = I64(b[1]), *ms = I64(b[2]), *mp = I64(b[3]);
-        const int64_t *mi = I64(b[4]);
-        int64_t *ptr = I64(b[5]), *idx = I64(b[6]);
-        Py_ssize_t cap = LEN(b[6]), k = 0;
+        const int64_t *cols[3] = {I64(b[0]), I64(b[1]), I64(b[2])};
+        const int64_t *ms = I64(b[3]), *mp = I64(b[4]), *mi = I64(b[5]);
+        int64_t *ptr = I64(b[6]), *idx = I64(b[7]);
+        Py_ssize_t cap = LEN(b[7]), k = 0;
         for (Py_ssize_t k2 = 0; k2 < k_count; k2++) {
             if (ms[k2] < 0 || ms[k2] >= n || (k2 > 0 && ms[k2] <= ms[k2 - 1])) {
                 PyErr_SetString(PyExc_ValueError, "more_steps must increase, within the steps");
@@ -192,11 +194,11 @@ PyObject *k_tape_csr(PyObject *self, PyObject *args) {
         }
         ptr[0] = 0;
         for (Py_ssize_t i = 0; i < n; i++) {
-            int64_t two[2] = {a[i], bb[i]};
-            for (int j = 0; j < 2; j++) {
-                if (two[j] == -1) continue;
-                if (two[j] < 0 || two[j] >= i || e >= cap) goto bad;
-                idx[e++] = two[j];
+            for (int j = 0; j < 3; j++) {
+                int64_t v = cols[j][i];
+                if (v == -1) continue;
+                if (v < 0 || v >= i || e >= cap) goto bad;
+                idx[e++] = v;
             }
             if (k < k_count && ms[k] == i) {
                 for (int64_t x = mp[k]; x < mp[k + 1]; x++) {
@@ -208,13 +210,13 @@ PyObject *k_tape_csr(PyObject *self, PyObject *args) {
             ptr[i + 1] = e;
         }
     }
-    release(b, 7);
+    release(b, 8);
     return PyLong_FromSsize_t(e);
 bad:
     PyErr_SetString(PyExc_ValueError,
                     "a need that names no earlier step, or pred_idx too short for the needs");
 fail:
-    release(b, 7);
+    release(b, 8);
     return NULL;
 }
 

@@ -37,9 +37,15 @@ typedef struct {
     PyObject_HEAD
     Py_ssize_t count;    /* steps recorded */
     int paused;          /* > 0 inside a task's body */
-    Py_ssize_t decision; /* the step behind the latest branch (strict mode), or NO_STEP */
+    Py_ssize_t decision; /* >= 0 while a decision may be in force (strict or frame mode) */
+    /* The control need an operation gets without calling into Python: ctl_step for every
+     * operation when ctl_any (strict mode), or for operations in the frame ctl_frame (frame
+     * mode: the recorder's last answer for that frame). Anything else asks the recorder. */
+    Py_ssize_t ctl_step;
+    PyObject *ctl_frame;
+    int ctl_any;
     int32_t *p_site;
-    int64_t *p_a, *p_b;
+    int64_t *p_a, *p_b, *p_c;
     Py_ssize_t p_len;
     SiteSlot *cache;
     size_t cache_cap, cache_len;
@@ -54,12 +60,14 @@ static PyObject *Tape_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     Tape *self = (Tape *)type->tp_alloc(type, 0);
     if (!self) return NULL;
     self->decision = NO_STEP;
+    self->ctl_step = NO_STEP;
     self->p_site = PyMem_Malloc(sizeof(int32_t) * FLUSH_STEPS);
     self->p_a = PyMem_Malloc(sizeof(int64_t) * FLUSH_STEPS);
     self->p_b = PyMem_Malloc(sizeof(int64_t) * FLUSH_STEPS);
+    self->p_c = PyMem_Malloc(sizeof(int64_t) * FLUSH_STEPS);
     self->cache_cap = 64;
     self->cache = PyMem_Malloc(sizeof(SiteSlot) * self->cache_cap);
-    if (!self->p_site || !self->p_a || !self->p_b || !self->cache) {
+    if (!self->p_site || !self->p_a || !self->p_b || !self->p_c || !self->cache) {
         Py_DECREF(self);
         return PyErr_NoMemory();
     }
@@ -71,7 +79,9 @@ static void Tape_dealloc(Tape *self) {
     PyMem_Free(self->p_site);
     PyMem_Free(self->p_a);
     PyMem_Free(self->p_b);
+    PyMem_Free(self->p_c);
     PyMem_Free(self->cache);
+    Py_CLEAR(self->ctl_frame);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -118,9 +128,10 @@ static int cache_put(Tape *t, int op, void *code, int lasti, int32_t site) {
     return 0;
 }
 
-/* Append one pending triple (the caller normalised a and b); its step number, or -1 with an
- * exception set. A full buffer is handed to the recorder's flush() first. */
-static Py_ssize_t tape_push(Tape *t, int32_t site, int64_t a, int64_t b) {
+/* Append one pending step (the caller normalised a, b and c: distinct needs first, then -1);
+ * its step number, or -1 with an exception set. A full buffer is handed to the recorder's
+ * flush() first. */
+static Py_ssize_t tape_push(Tape *t, int32_t site, int64_t a, int64_t b, int64_t c) {
     if (t->p_len >= FLUSH_STEPS) {
         PyObject *r = PyObject_CallMethod((PyObject *)t, "flush", NULL);
         if (!r) return -1;
@@ -133,40 +144,63 @@ static Py_ssize_t tape_push(Tape *t, int32_t site, int64_t a, int64_t b) {
     t->p_site[t->p_len] = site;
     t->p_a[t->p_len] = a;
     t->p_b[t->p_len] = b;
+    t->p_c[t->p_len] = c;
     t->p_len++;
     return t->count++;
 }
 
+/* The needs x, y, c as the tape keeps them: distinct steps first, in that order, then -1. */
+static inline void normalise(int64_t *x, int64_t *y, int64_t *c) {
+    int64_t in[3] = {*x, *y, *c}, out[3] = {NO_STEP, NO_STEP, NO_STEP};
+    int k = 0;
+    for (int i = 0; i < 3; i++) {
+        if (in[i] < 0) continue;
+        int seen = 0;
+        for (int j = 0; j < k; j++) seen |= out[j] == in[i];
+        if (!seen) out[k++] = in[i];
+    }
+    *x = out[0];
+    *y = out[1];
+    *c = out[2];
+}
+
 static PyObject *Tape_push(Tape *self, PyObject *args) {
     int site;
-    long long a, b;
-    if (!PyArg_ParseTuple(args, "iLL", &site, &a, &b)) return NULL;
-    Py_ssize_t step = tape_push(self, (int32_t)site, a, b);
+    long long a, b, c = NO_STEP;
+    if (!PyArg_ParseTuple(args, "iLL|L", &site, &a, &b, &c)) return NULL;
+    int64_t x = a, y = b, z = c;
+    normalise(&x, &y, &z);
+    Py_ssize_t step = tape_push(self, (int32_t)site, x, y, z);
     if (step < 0) return NULL;
     return PyLong_FromSsize_t(step);
 }
 
-/* take_pending() -> (site bytes, a bytes, b bytes): the pending triples, as the machine's
- * int32 and int64 arrays (array('i') and array('q') frombytes), and forget them. */
+/* take_pending() -> (site bytes, a bytes, b bytes, c bytes): the pending steps, as the
+ * machine's int32 and int64 arrays (array('i') and array('q') frombytes), and forget them. */
 static PyObject *Tape_take_pending(Tape *self, PyObject *unused) {
     Py_ssize_t n = self->p_len;
-    PyObject *out = Py_BuildValue("(y#y#y#)", (const char *)self->p_site, n * 4,
-                                  (const char *)self->p_a, n * 8, (const char *)self->p_b, n * 8);
+    PyObject *out = Py_BuildValue("(y#y#y#y#)", (const char *)self->p_site, n * 4,
+                                  (const char *)self->p_a, n * 8, (const char *)self->p_b, n * 8,
+                                  (const char *)self->p_c, n * 8);
     if (out) self->p_len = 0;
     return out;
 }
 
 static PyMethodDef Tape_methods[] = {
-    {"push", (PyCFunction)Tape_push, METH_VARARGS, "Append one step (site, a, b); its number."},
+    {"push", (PyCFunction)Tape_push, METH_VARARGS,
+     "Append one step (site, a, b[, c]), needs normalised; its number."},
     {"take_pending", (PyCFunction)Tape_take_pending, METH_NOARGS,
-     "The pending triples as bytes (int32 sites, int64 a, int64 b), cleared."},
+     "The pending steps as bytes (int32 sites, int64 a, b and c), cleared."},
     {NULL},
 };
 
 static PyMemberDef Tape_members[] = {
     {"count", T_PYSSIZET, offsetof(Tape, count), 0, "Steps recorded."},
     {"paused", T_INT, offsetof(Tape, paused), 0, "> 0 inside a task's body."},
-    {"decision", T_PYSSIZET, offsetof(Tape, decision), 0, "Step behind the latest branch."},
+    {"decision", T_PYSSIZET, offsetof(Tape, decision), 0, ">= 0 while a decision may apply."},
+    {"ctl_step", T_PYSSIZET, offsetof(Tape, ctl_step), 0, "The control need (see ctl_any)."},
+    {"ctl_any", T_INT, offsetof(Tape, ctl_any), 0, "ctl_step applies in every frame."},
+    {"ctl_frame", T_OBJECT, offsetof(Tape, ctl_frame), 0, "The frame ctl_step applies in."},
     {NULL},
 };
 
@@ -262,7 +296,7 @@ static PyObject *record(PyObject *value, int op, Py_ssize_t x, Py_ssize_t y) {
         Py_DECREF(code); /* kept alive by the frame, and by the recorder once it has a site */
         lasti = lasti_of(frame);
         site = cache_get(tape, op, code, lasti);
-        if (site < 0 && tape->decision < 0) {
+        if (site < 0) {
             /* first time here: the recorder names the site (and keeps the code alive) */
             PyObject *index = PyObject_CallMethod(rec, "site_index", "OO", op_strings[op], frame);
             if (!index) goto fail;
@@ -273,7 +307,15 @@ static PyObject *record(PyObject *value, int op, Py_ssize_t x, Py_ssize_t y) {
             site = (int32_t)s;
         }
     }
-    if (site < 0 || tape->decision >= 0) {
+    int64_t control = NO_STEP;
+    int slow = site < 0;
+    if (!slow && tape->decision >= 0) {
+        if (tape->ctl_any || (frame && tape->ctl_frame == (PyObject *)frame))
+            control = tape->ctl_step;
+        else
+            slow = 1; /* a frame the tape has no answer for: the recorder looks it up */
+    }
+    if (slow) {
         PyObject *r = PyObject_CallMethod(rec, "binary", "OnnO", op_strings[op], x, y,
                                           frame ? (PyObject *)frame : Py_None);
         if (!r) goto fail;
@@ -281,13 +323,9 @@ static PyObject *record(PyObject *value, int op, Py_ssize_t x, Py_ssize_t y) {
         Py_DECREF(r);
         if (step == -1 && PyErr_Occurred()) goto fail;
     } else {
-        if (x < 0) {
-            x = y;
-            y = NO_STEP;
-        } else if (x == y) {
-            y = NO_STEP;
-        }
-        step = tape_push(tape, site, x, y);
+        int64_t a = x, b = y;
+        normalise(&a, &b, &control);
+        step = tape_push(tape, site, a, b, control);
         if (step < 0) goto fail;
     }
     Value *out = (Value *)traced_type->tp_alloc(traced_type, 0);

@@ -128,4 +128,5 @@ def run_traced(
             result = fn(**params)
     finally:
         _active.reset(token)
+        recorder.release_frames()
     return Trace(recorder, result)

@@ -54,27 +54,40 @@ class TooManyOperations(BaseException):
         self.limit = limit
 
 
+def normalise(x: int, y: int, c: int = NO_STEP) -> tuple[int, int, int]:
+    """The needs x, y, c as the tape keeps them: distinct steps first, in that order, then
+    ``NO_STEP`` (the compiled tape's ``normalise``)."""
+    out = [n for n in dict.fromkeys((x, y, c)) if n >= 0]
+    out += [NO_STEP] * (3 - len(out))
+    return out[0], out[1], out[2]
+
+
 class PyTape:
     """The pure-Python twin of the compiled ``_tape.Tape``: the recorder's hot state.
 
-    ``pending`` holds recent steps as flat (site, a, b) triples: list appends are cheaper
-    than array appends, and the recorder's ``flush`` moves them into its arrays.
+    ``pending`` holds recent steps as flat (site, a, b, c) quadruples: list appends are
+    cheaper than array appends, and the recorder's ``flush`` moves them into its arrays.
+    ``c`` is an operation's control need (strict and frame modes): ``ctl_step`` for every
+    operation when ``ctl_any``, or for operations in ``ctl_frame``.
     """
 
-    __slots__ = ("count", "decision", "paused", "pending")
+    __slots__ = ("count", "ctl_any", "ctl_frame", "ctl_step", "decision", "paused", "pending")
 
     def __init__(self) -> None:
         self.count = 0  # steps recorded
         self.paused = 0  # > 0 inside a task's body
-        self.decision = NO_STEP  # the step behind the most recent branch (strict mode)
+        self.decision = NO_STEP  # >= 0 while a decision may be in force (strict, frame)
+        self.ctl_step = NO_STEP
+        self.ctl_any = 0
+        self.ctl_frame: FrameType | None = None
         self.pending: list[int] = []
 
-    def push(self, site: int, a: int, b: int) -> int:
-        """Append one step (``a`` and ``b`` already normalised); its step number."""
+    def push(self, site: int, a: int, b: int, c: int = NO_STEP) -> int:
+        """Append one step (its needs normalised here); its step number."""
         step = self.count
         self.count = step + 1
-        self.pending += (site, a, b)
-        if len(self.pending) >= FLUSH_STEPS * 3:
+        self.pending += (site, *normalise(a, b, c))
+        if len(self.pending) >= FLUSH_STEPS * 4:
             self.flush()  # the recorder's: moves the steps into its arrays
         return step
 
@@ -82,11 +95,12 @@ class PyTape:
         """Move the pending steps into the recorder's arrays (the recorder overrides it)."""
         raise NotImplementedError
 
-    def take_pending(self) -> tuple[bytes, bytes, bytes]:
-        """The pending steps as machine int32 sites and int64 predecessors; cleared."""
+    def take_pending(self) -> tuple[bytes, bytes, bytes, bytes]:
+        """The pending steps as machine int32 sites and int64 needs; cleared."""
         pending = self.pending
-        out = (array("i", pending[0::3]).tobytes(), array("q", pending[1::3]).tobytes(),
-               array("q", pending[2::3]).tobytes())  # fmt: skip
+        sites = array("i", pending[0::4]).tobytes()
+        a, b, c = (array("q", pending[k::4]).tobytes() for k in (1, 2, 3))
+        out = (sites, a, b, c)
         pending.clear()
         return out
 
@@ -119,7 +133,7 @@ class Recorder(TapeBase):
     """
 
     __slots__ = (
-        "_codes", "_labels", "_since_purge", "a", "b", "control", "control_decisions", "costs",
+        "_codes", "_labels", "_since_purge", "a", "b", "c", "control", "control_decisions", "costs",
         "escape_sites", "escapes", "frames", "max_ops", "measured", "more", "site", "site_names",
         "sites", "strict",
     )  # fmt: skip
@@ -139,7 +153,8 @@ class Recorder(TapeBase):
         self.site = array("i")  # site index of each step
         self.a = array("q")  # first predecessor or NO_STEP
         self.b = array("q")  # second predecessor or NO_STEP
-        self.more: dict[int, list[int]] = {}  # predecessors beyond two
+        self.c = array("q")  # third predecessor (an operation's control need) or NO_STEP
+        self.more: dict[int, list[int]] = {}  # predecessors beyond three
         self.costs: dict[int, Cost] = {}  # costs other than 1
         # (operation, id(code), instruction offset) -> label index. The instruction offset is
         # cheap to read, unlike the line number, which is looked up once per new site.
@@ -161,11 +176,12 @@ class Recorder(TapeBase):
         stop the run once it has recorded more than ``max_ops`` operations."""
         if self.count > self.max_ops:
             raise TooManyOperations(self.max_ops)
-        site, a, b = self.take_pending()
+        site, a, b, c = self.take_pending()
         if site:
             self.site.frombytes(site)
             self.a.frombytes(a)
             self.b.frombytes(b)
+            self.c.frombytes(c)
 
     def binary(self, op: str, x: int, y: int, frame: FrameType | None = None) -> int:
         """Record one operation on the values made by steps ``x`` and ``y``; its step number.
@@ -176,21 +192,15 @@ class Recorder(TapeBase):
         if frame is None:
             frame = _getframe(2)
         site = self.site_index(op, frame)
+        control = NO_STEP
         if self.decision >= 0:  # a decision may be in force (strict or frame mode)
-            needs = [x, y]
-            if self.frames:
-                needs.append(self._frame_decision(frame))
-            self.flush()
-            step = self.count
-            self.count = step + 1
-            self.site.append(site)
-            self._add_needs(step, needs)
-            return step
-        if x < 0:
-            x, y = y, NO_STEP
-        elif x == y:
-            y = NO_STEP
-        return self.push(site, x, y)
+            if self.strict:
+                control = self.decision
+            elif self.frames:
+                control = self._frame_decision(frame)
+                # the tapes' fast paths use this answer for this frame's next operations
+                self.ctl_frame, self.ctl_step = frame, control
+        return self.push(site, x, y, control)
 
     def site_index(self, op: str, frame: FrameType) -> int:
         """The label index of operation ``op`` at the current instruction of ``frame``."""
@@ -248,10 +258,12 @@ class Recorder(TapeBase):
         if self.strict and self.decision >= 0:
             needs.append(self.decision)
         unique = [n for n in dict.fromkeys(needs) if n >= 0]
-        self.a.append(unique[0] if unique else NO_STEP)
-        self.b.append(unique[1] if len(unique) > 1 else NO_STEP)
-        if len(unique) > 2:
-            self.more[step] = unique[2:]
+        unique += [NO_STEP] * (3 - len(unique))
+        self.a.append(unique[0])
+        self.b.append(unique[1])
+        self.c.append(unique[2])
+        if len(unique) > 3 and unique[3] >= 0:
+            self.more[step] = unique[3:]
 
     def decide(self, step: int, frame: FrameType | None = None) -> None:
         """A branch was taken on the value made by ``step``, in ``frame`` (by default the
@@ -260,11 +272,13 @@ class Recorder(TapeBase):
         if step < 0:
             return
         if self.strict:
-            self.decision = step
+            self.decision = self.ctl_step = step
+            self.ctl_any = 1
         elif self.control == "frame":
             frame = frame if frame is not None else _getframe(2)
             self.frames[id(frame)] = (frame, step)
-            self.decision = step  # sends every operation to binary(), which looks it up
+            self.decision = step  # operations in other frames ask binary(), which looks up
+            self.ctl_frame, self.ctl_step = frame, step
             if len(self.frames) > 256:
                 self.purge_frames()
 
@@ -287,8 +301,15 @@ class Recorder(TapeBase):
             frame = frame.f_back
         for key in [k for k in self.frames if k not in live]:
             del self.frames[key]
+        if self.ctl_frame is not None and id(self.ctl_frame) not in live:
+            self.ctl_frame, self.ctl_step = None, NO_STEP
         if not self.frames:
             self.decision = NO_STEP
+
+    def release_frames(self) -> None:
+        """Let go of every frame held for frame mode (the run is over)."""
+        self.frames.clear()
+        self.ctl_frame = None
 
     def step_ids(self) -> OccurrenceIds:
         """Readable unique ids: ``add@algos.py:12#3`` for operations, ``fetch#2`` for tasks
@@ -306,14 +327,15 @@ class Recorder(TapeBase):
         more_ptr = array("q", [0])
         more_ptr.extend(accumulate(len(row) for _, row in more))
         more_idx = array("q", chain.from_iterable(row for _, row in more))
-        m = 2 * n - self.a.count(NO_STEP) - self.b.count(NO_STEP) + len(more_idx)
+        columns = (self.a, self.b, self.c)
+        m = 3 * n - sum(column.count(NO_STEP) for column in columns) + len(more_idx)
         pred_ptr = array("q", bytes(8 * (n + 1)))
         pred_idx = array("q", bytes(8 * m))
         fast = kernels.select()
         if fast is not None:
-            fast.tape_csr(self.a, self.b, more_steps, more_ptr, more_idx, pred_ptr, pred_idx)
+            fast.tape_csr(*columns, more_steps, more_ptr, more_idx, pred_ptr, pred_idx)
         else:
-            tape_csr(self.a, self.b, dict(more), pred_ptr, pred_idx)
+            tape_csr(*columns, dict(more), pred_ptr, pred_idx)
         return Graph(self.step_ids(), self.cost_array(n), pred_ptr, pred_idx, owned=True)
 
     def cost_array(self, n: int) -> array[Any]:
@@ -335,22 +357,24 @@ class Recorder(TapeBase):
 
 
 def tape_csr(
-    a: array, b: array, more: dict[int, list[int]], pred_ptr: array, pred_idx: array
+    a: array, b: array, c: array, more: dict[int, list[int]], pred_ptr: array, pred_idx: array
 ) -> None:
-    """Pure-Python twin of the compiled ``tape_csr``: step ``i`` needs ``a[i]``, then
-    ``b[i]`` (``NO_STEP``: none), then ``more[i]``; written into ``pred_ptr``/``pred_idx``.
+    """Pure-Python twin of the compiled ``tape_csr``: step ``i`` needs ``a[i]``, ``b[i]``,
+    ``c[i]`` (``NO_STEP``: none), then ``more[i]``; written into ``pred_ptr``/``pred_idx``.
     Every need must name an earlier step (``ValueError``)."""
-    if len(a) != len(b):
-        raise ValueError("a and b differ in length")
-    rows: Iterable[tuple[int, ...]] = zip(a, b, strict=True)
+    if not len(a) == len(b) == len(c):
+        raise ValueError("a, b and c differ in length")
+    rows: Iterable[tuple[int, ...]] = zip(a, b, c, strict=True)
     if more:
-        rows = ((*pair, *more[i]) if i in more else pair for i, pair in enumerate(rows))
+        rows = ((*row, *more[i]) if i in more else row for i, row in enumerate(rows))
         kept = [[x for x in row if x != NO_STEP] for row in rows]
         lengths = list(map(len, kept))
         flat = array("q", chain.from_iterable(kept))
-    else:  # the common case, in bulk: two needs at most
-        lengths = list(map(add, map(ne, a, repeat(NO_STEP)), map(ne, b, repeat(NO_STEP))))
-        flat = array("q", [x for pair in rows for x in pair if x != NO_STEP])
+    else:  # the common case, in bulk: three needs at most
+        absent = repeat(NO_STEP)
+        lengths = list(map(add, map(add, map(ne, a, absent), map(ne, b, absent)),
+                           map(ne, c, absent)))  # fmt: skip
+        flat = array("q", [x for row in rows for x in row if x != NO_STEP])
     owners = chain.from_iterable(map(repeat, range(len(a)), lengths))
     if flat and (min(flat) < 0 or not all(map(lt, flat, owners))):
         raise ValueError("a need that names no earlier step")

@@ -135,18 +135,23 @@ def _binary(name: str, fn: Callable[[Any, Any], Any]) -> tuple[Callable, Callabl
         frame = _getframe(1)
         site = rec.sites.get((name, id(frame.f_code), frame.f_lasti))
         x = self.node
-        if site is None or rec.decision >= 0:
+        if site is None:
             step = rec.binary(name, x, y, frame)
+        elif rec.decision >= 0:  # a control need, as the compiled tape finds it
+            if rec.ctl_any or rec.ctl_frame is frame:
+                step = rec.push(site, x, y, rec.ctl_step)
+            else:
+                step = rec.binary(name, x, y, frame)
         else:
             if x < 0:
                 x, y = y, NO_STEP
             elif x == y:
                 y = NO_STEP
             pending = rec.pending
-            pending += (site, x, y)
+            pending += (site, x, y, NO_STEP)
             step = rec.count
             rec.count = step + 1
-            if len(pending) >= FLUSH_STEPS * 3:
+            if len(pending) >= FLUSH_STEPS * 4:
                 rec.flush()
         out = _new(Traced)
         out.value = value
