@@ -1,7 +1,8 @@
 """The recorder: the graph of a traced run, kept in compact arrays.
 
 Each recorded step stores a site index (4 bytes: which operation at which source line) and up
-to two predecessor step numbers (8 bytes each); costs other than 1 and needs beyond two live in
+to three predecessor step numbers (8 bytes each: an operation's operands and, in the frame and
+strict control modes, its control need); costs other than 1 and needs beyond three live in
 small side tables. Traced values themselves are not kept: only these integers are.
 
 The hot state (step counter, pause and decision, the steps not yet moved into the arrays)
