@@ -48,12 +48,15 @@ _FLOW_SEQ = rf"\[[ ]*(?:{_SCALAR}[ ]*(?:,[ ]*{_SCALAR}[ ]*)*)?\]"
 _KEY = r"(?:id|cost|needs|\"id\"|\"cost\"|\"needs\")"
 _FLOW_MAP = rf"\{{[ ]*{_KEY}:[ ]+(?:{_FLOW_SEQ}|{_SCALAR})[ ]*(?:,[ ]*{_KEY}:[ ]+(?:{_FLOW_SEQ}|{_SCALAR})[ ]*)*\}}"  # noqa: E501
 _COMMENT = r"(?:[ ]+\#[^\n]*)?[ ]*"
+#: Plain text: words separated by spaces (each space run followed by a word, so a long run of
+#: spaces can be matched one way only: no backtracking that grows with the line).
+_TEXT = r"[A-Za-z_][^\n #]*(?:[ ]+[^\n #]+)*"
 
 #: One line of a workload: indent, an optional sequence dash, then a ``key: value``, a
 #: ``key:`` that opens a block, a one-line flow mapping, or a bare scalar (a need list item).
 _LINE = re.compile(
     rf"(?P<indent>[ ]*)(?P<dash>-[ ]+)?(?:"
-    rf"(?P<key>[A-Za-z_]+):(?:[ ]+(?P<value>{_FLOW_SEQ}|{_SCALAR}|[A-Za-z_][^\n#]*?))?"
+    rf"(?P<key>[A-Za-z_]+):(?:[ ]+(?P<value>{_FLOW_SEQ}|{_SCALAR}|{_TEXT}))?"
     rf"|(?P<flow>\{{[^\n]*\}})"  # checked against _FLOW_MAP when one is met
     rf"|(?P<item>{_SCALAR})"
     rf"){_COMMENT}"
