@@ -10,29 +10,12 @@ either way; the tests check that.
 # No ``from __future__ import annotations`` here: msgspec reads the annotations of the record
 # classes below at run time, inside the function that defines them.
 from array import array
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from .. import kernels
 from ..defaults import DEFAULT_MAX_DEPENDENCIES
-
-
-@dataclass(frozen=True)
-class Columns:
-    """A workload's fields, the steps as columns.
-
-    ``needs`` holds each step's need names; or, when the compiled pass already resolved
-    them (``resolved``, CSR arrays ``(pred_ptr, pred_idx)``), only how many each step has.
-    """
-
-    name: str | None
-    description: str | None
-    unit: str | None
-    ids: list[str]
-    costs: list[Any]
-    needs: list[list[Any]] | None
-    resolved: tuple[array, array] | None = None
+from .columns import Columns
 
 
 @cache

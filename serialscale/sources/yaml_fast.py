@@ -25,7 +25,7 @@ from functools import cache
 from itertools import chain
 from typing import Any
 
-from .json_fast import Columns
+from .columns import Columns
 
 #: Text that makes the whole file take the PyYAML path: tab, anchors, aliases, tags, block
 #: scalars, directives, single quotes, escapes, backquotes, ``@``, non-printable characters
