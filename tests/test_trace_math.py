@@ -137,3 +137,23 @@ def test_sorted_with_a_key_and_plain_values() -> None:
     w, _ = _steps(keyed)
     assert w.graph.n > 0
     assert sorted([3, 1, 2]) == [1, 2, 3]  # outside a trace: the builtin
+
+
+def test_fractions_of_traced_numbers_are_one_step_each() -> None:
+    import fractions
+
+    before = fractions.Fraction.__dict__["__new__"]
+
+    def run(n: int = 1):
+        x, y = ss.inputs([3, 4])
+        exact = fractions.Fraction(x, y)  # one step needing both
+        mixed = fractions.Fraction(1, 3) + x  # Fraction's operators hand over: one add
+        return exact + mixed, fractions.Fraction(2, 5) * 2  # plain fractions stay plain
+
+    w, steps = _steps(run)
+    assert sorted(op.split("@")[0].split("#")[0] for op in steps) == ["Fraction", "add", "add"]
+    fraction_step = next(s for s in steps if s.startswith("Fraction"))
+    assert steps[fraction_step] == []  # its inputs are inputs, not steps
+    assert _depth(w) == 2  # Fraction, then the sum that needs it
+    assert fractions.Fraction.__dict__["__new__"] is before  # restored after the run
+    assert fractions.Fraction(1, 2) + 1 == fractions.Fraction(3, 2)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import fractions
 import math
 import statistics
 from collections.abc import Callable, Iterable, Iterator
@@ -138,8 +139,9 @@ def _mean(original: Callable[..., Any]) -> Callable[..., Any]:
 
 @contextlib.contextmanager
 def recording_math() -> Iterator[None]:
-    """Patch math, ``sum``, ``statistics.mean``/``fmean`` and the selecting functions of
-    :mod:`.selection` for a traced run; restore them after."""
+    """Patch math, ``sum``, ``statistics.mean``/``fmean``, ``fractions.Fraction``'s
+    constructor and the selecting functions of :mod:`.selection` for a traced run; restore
+    them after."""
     saved: list[tuple[Any, str, Any]] = []
 
     def patch(owner: Any, name: str, replacement: Any) -> None:
@@ -157,7 +159,26 @@ def recording_math() -> Iterator[None]:
         patch(statistics, "fmean", _mean(statistics.fmean))
         for owner, name, replacement in selection.replacements():
             patch(owner, name, replacement)
+        # Fraction's __new__ as the class holds it (a staticmethod), so that restoring it
+        # puts back exactly what was there
+        saved.append((fractions.Fraction, "__new__", fractions.Fraction.__dict__["__new__"]))
+        fractions.Fraction.__new__ = staticmethod(_fraction_new)  # type: ignore[method-assign]
         yield
     finally:
         for owner, name, original in reversed(saved):
             setattr(owner, name, original)
+
+
+_ORIGINAL_FRACTION_NEW = fractions.Fraction.__new__
+
+
+def _fraction_new(cls: type, *args: Any, **kwargs: Any) -> Any:
+    """``Fraction(x)``, ``Fraction(x, y)`` of traced numbers: the exact fraction, as one step
+    needing theirs (the constructor refuses anything that is not a number it knows, so a
+    traced int or float could not even be converted)."""
+    rec = current()
+    if rec is None or rec.paused or not any(type(a) is Traced for a in args):
+        return _ORIGINAL_FRACTION_NEW(cls, *args, **kwargs)
+    value: Any = _ORIGINAL_FRACTION_NEW(cls, *(_plain(a) for a in args), **kwargs)
+    nodes = [a.node for a in args if type(a) is Traced and a.node >= 0]
+    return Traced(value, rec.named("Fraction", nodes))
