@@ -298,16 +298,26 @@ class Template:
             if isinstance(part, str):
                 out.append(part)
                 continue
-            value = part(env)
-            if type(value) is not int:
-                if isinstance(value, float) and value.is_integer():
-                    value = int(value)
-                else:
-                    raise ExpressionError(
-                        f"a value inside an id must be an integer, got {_number(value)} in "
-                        f"{self.text!r}"
-                    )
-            if value.bit_length() > 200:  # ids of hundreds of digits help nobody
-                raise ExpressionError(f"{_number(value)} inside an id is too large")
-            out.append(str(value))
+            out.append(str(id_integer(part(env), self.text)))
         return "".join(out)
+
+
+#: Largest size, in bits, of an integer written into an id (ids of hundreds of digits help
+#: nobody).
+ID_BITS = 200
+
+
+def id_integer(value: Any, text: str = "") -> int:
+    """``value`` as the integer written into an id (an int, or a float with an integral
+    value, of at most ``ID_BITS`` bits); :class:`ExpressionError` otherwise. ``text`` is the
+    template, for the message."""
+    if type(value) is not int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise ExpressionError(
+                f"a value inside an id must be an integer, got {_number(value)} in {text!r}"
+            )
+    if value.bit_length() > ID_BITS:
+        raise ExpressionError(f"{_number(value)} inside an id is too large")
+    return value

@@ -30,14 +30,15 @@ from itertools import repeat
 from types import CodeType
 from typing import TYPE_CHECKING, Any
 
-from .expressions import FUNCTIONS, ExpressionError, _pow, _range
+from .expressions import FUNCTIONS, ID_BITS, Template, _pow, _range, id_integer
 from .optional import OptionalNeed
+from .templates import checked_cost
 
 if TYPE_CHECKING:
     from .templates import _NeedTemplate, _StepTemplate
 
-#: Values put into ids must have at most this many bits (as Template.render requires).
-_ID_BOUND = 2**200
+#: Ints below this magnitude fit in an id (``expressions.id_integer``) without a check.
+_ID_BOUND = 2**ID_BITS
 
 
 class Decline(Exception):
@@ -149,7 +150,7 @@ def _parsed(text: str) -> ast.expr:
         raise Decline from None
 
 
-def _template_text(template: Any) -> list[tuple[bool, str]]:
+def _template_text(template: Template) -> list[tuple[bool, str]]:
     holes = iter(template.holes)
     return [(False, p) if isinstance(p, str) else (True, next(holes)) for p in template.parts]
 
@@ -239,23 +240,6 @@ def _loop(values: range, budget: int) -> range:
     return values
 
 
-def _id_value(value: Any) -> int:
-    if type(value) is not int:
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise ExpressionError("a value inside an id must be an integer")
-    if value.bit_length() > 200:
-        raise ExpressionError("too large inside an id")
-    return value
-
-
-def _cost(value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
-        raise ExpressionError("not a finite number >= 0")
-    return value
-
-
 @lru_cache(maxsize=256)
 def _compiled(source: str, index: int) -> CodeType:
     """The code of a generated function. A sweep expands the same templates at every size,
@@ -264,7 +248,8 @@ def _compiled(source: str, index: int) -> CodeType:
 
 
 _HELPERS: dict[str, Any] = {
-    "_loop": _loop, "_range": _range, "_pow": _pow, "_id_value": _id_value, "_cost": _cost,
+    "_loop": _loop, "_range": _range, "_pow": _pow, "_id_value": id_integer,
+    "_cost": checked_cost,
     "_Limit": _Limit,
     "_Optional": OptionalNeed, **{f"_f_{name}": fn for name, fn in FUNCTIONS.items()},
 }  # fmt: skip

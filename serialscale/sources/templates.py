@@ -266,13 +266,16 @@ def _loop_range(loop: Loop, env: dict[str, Any], budget: int | None) -> Iterator
 
 
 def _cost(st: _StepTemplate, env: dict[str, Any]) -> Any:
-    if not callable(st.cost):
-        return st.cost
-    value = st.cost(env)
+    return st.cost if not callable(st.cost) else checked_cost(st.cost(env), st.cost_text)
+
+
+def checked_cost(value: Any, text: str | None = None) -> Any:
+    """``value``, the value of cost expression ``text``, if it is a finite number >= 0;
+    :class:`ExpressionError` otherwise."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ExpressionError(f"cost {st.cost_text!r} gave {value!r}, not a number")
+        raise ExpressionError(f"cost {text!r} gave {value!r}, not a number")
     if not 0 <= value < math.inf:
-        raise ExpressionError(f"cost {st.cost_text!r} gave {value}; expected a finite number >= 0")
+        raise ExpressionError(f"cost {text!r} gave {value}; expected a finite number >= 0")
     return value
 
 

@@ -37,6 +37,7 @@ from .parsing import Locator, decode, parse_document
 from .readers import DEFAULT_READ, ReadOptions
 
 if TYPE_CHECKING:
+    from .columns import Columns
     from .templates import Expansion
 
 TOP_KEYS = ("name", "description", "unit", "params", "steps")
@@ -144,28 +145,23 @@ def parse_workload(
     limits: Limits = DEFAULT_LIMITS,
 ) -> Workload:
     """Parse workload text (YAML, or JSON when ``is_json``) into a :class:`Workload`."""
+    default_name = name or "workload"
     with gc_paused():
         if is_json and isinstance(data, bytes) and not params:
             from .json_fast import json_columns
 
             columns = json_columns(data, limits.max_dependencies)
             if columns is not None:  # valid JSON, checked in C; the rest as for any workload
-                return _Validator(data, source, params, limits).build(
-                    columns.name or name or "workload", columns.description, columns.unit,
-                    columns.ids, columns.costs, columns.needs, {}, columns.resolved,
-                )  # fmt: skip
+                return _Validator(data, source, params, limits).from_columns(columns, default_name)
         text = decode(data, source) if isinstance(data, bytes) else data
         if not is_json and not params:
             from .yaml_fast import yaml_columns
 
             columns = yaml_columns(text)
             if columns is not None:  # the common subset of YAML, read line by line
-                return _Validator(text, source, params, limits).build(
-                    columns.name or name or "workload", columns.description, columns.unit,
-                    columns.ids, columns.costs, columns.needs, {},
-                )  # fmt: skip
+                return _Validator(text, source, params, limits).from_columns(columns, default_name)
         doc = parse_document(text, source, is_json)
-        return _Validator(text, source, params, limits).workload(doc, name or "workload")
+        return _Validator(text, source, params, limits).workload(doc, default_name)
 
 
 class _Validator:
@@ -230,6 +226,13 @@ class _Validator:
             ids, costs, raw_needs = self.steps(steps)
         return self.build(name, description, unit, ids, costs, raw_needs, extra)
 
+    def from_columns(self, columns: Columns, default_name: str) -> Workload:
+        """The workload of a fast reader's columns (their types already checked there)."""
+        return self.build(
+            columns.name or default_name, columns.description, columns.unit, columns.ids,
+            columns.costs, columns.needs, {}, columns.resolved,
+        )  # fmt: skip
+
     def build(
         self,
         name: str,
@@ -256,7 +259,7 @@ class _Validator:
         if resolved is not None:
             pred_ptr, pred_idx = resolved
         else:
-            pred_ptr, pred_idx = self.resolve(ids, raw_needs or [])
+            pred_ptr, pred_idx = self.resolve(ids, raw_needs or [], dependencies)
         try:
             graph = Graph(ids, costs, pred_ptr, pred_idx, owned=True)  # arrays made here
         except CycleError as exc:
@@ -434,8 +437,11 @@ class _Validator:
             return str(value)
         raise self.fail(f"a step id must be a string or an integer, got a {_kind(value)}", path)
 
-    def resolve(self, ids: list[str], raw_needs: list[list[Any]]) -> tuple[array, array]:
-        """Need names to step indices, as CSR arrays ``(pred_ptr, pred_idx)``.
+    def resolve(
+        self, ids: list[str], raw_needs: list[list[Any]], dependencies: int
+    ) -> tuple[array, array]:
+        """Need names to step indices, as CSR arrays ``(pred_ptr, pred_idx)``;
+        ``dependencies`` is how many names ``raw_needs`` holds in all.
 
         The common case runs as whole-list operations in C; a row with an integer id, an
         optional need or an error is resolved item by item.
@@ -445,7 +451,7 @@ class _Validator:
             # The common case in C (optional needs that name no step dropped); anything
             # unusual (status 1) takes the checked path below.
             pred_ptr = array("q", bytes(8 * (len(ids) + 1)))
-            pred_idx = array("q", bytes(8 * sum(map(len, raw_needs))))
+            pred_idx = array("q", bytes(8 * dependencies))
             if fast.resolve_names(ids, raw_needs, pred_ptr, pred_idx, OptionalNeed) == 0:
                 del pred_idx[pred_ptr[-1] :]
                 return pred_ptr, pred_idx

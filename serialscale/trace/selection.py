@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import builtins
+import functools
 import heapq
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -196,48 +197,67 @@ def _sift_up(rec: Any, heap: list[Any], pos: int) -> None:
     _sift_down(rec, heap, start, pos, after)
 
 
-def _heap_function(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
-    def recorded(heap: list[Any], *args: Any) -> Any:
-        rec = current()
-        # While tracing, always the recorded sift (plain values make no steps in it): a
-        # heap's traced values may sit anywhere, and looking for them costs O(n).
-        if rec is None or rec.paused:
-            return original(heap, *args)
-        if name == "heappush":
-            heap.append(args[0])
-            _sift_down(rec, heap, 0, len(heap) - 1, -1)
-            return None
-        if name == "heapify":
-            for i in reversed(range(len(heap) // 2)):
-                _sift_up(rec, heap, i)
-            return None
-        if name == "heappop":
-            last = heap.pop()
-            if not heap:
-                return last
-            top, heap[0] = heap[0], last
-            _sift_up(rec, heap, 0)
-            return top
-        if name == "heapreplace":
-            if not heap:
-                raise IndexError("index out of range")
-            top, heap[0] = heap[0], args[0]
-            _sift_up(rec, heap, 0)
-            return top
-        # heappushpop: push, then pop, faster than the two
-        item = args[0]
-        if heap:
-            smaller, comparison = _compare(rec, heap[0], item, False)
-            if smaller:
-                item, heap[0] = _select(rec, heap[0], comparison), _select(rec, item, comparison)
-                _sift_up(rec, heap, 0)
-            else:
-                item = _select(rec, item, comparison)
-        return item
+def _heappush(rec: Any, heap: list[Any], item: Any) -> None:
+    heap.append(item)
+    _sift_down(rec, heap, 0, len(heap) - 1, -1)
 
-    recorded.__name__ = name
-    recorded.__doc__ = original.__doc__
-    return recorded
+
+def _heappop(rec: Any, heap: list[Any]) -> Any:
+    last = heap.pop()
+    if not heap:
+        return last
+    top, heap[0] = heap[0], last
+    _sift_up(rec, heap, 0)
+    return top
+
+
+def _heapify(rec: Any, heap: list[Any]) -> None:
+    for i in reversed(range(len(heap) // 2)):
+        _sift_up(rec, heap, i)
+
+
+def _heapreplace(rec: Any, heap: list[Any], item: Any) -> Any:
+    if not heap:
+        raise IndexError("index out of range")
+    top, heap[0] = heap[0], item
+    _sift_up(rec, heap, 0)
+    return top
+
+
+def _heappushpop(rec: Any, heap: list[Any], item: Any) -> Any:
+    """Push, then pop, faster than the two (heapq's own shortcut)."""
+    if heap:
+        smaller, comparison = _compare(rec, heap[0], item, False)
+        if smaller:
+            item, heap[0] = _select(rec, heap[0], comparison), _select(rec, item, comparison)
+            _sift_up(rec, heap, 0)
+        else:
+            item = _select(rec, item, comparison)
+    return item
+
+
+#: heapq's functions that move items, by name: what runs instead while tracing.
+_HEAP: dict[str, Callable[..., Any]] = {
+    "heappush": _heappush, "heappop": _heappop, "heapify": _heapify,
+    "heapreplace": _heapreplace, "heappushpop": _heappushpop,
+}  # fmt: skip
+
+
+def _while_tracing(
+    original: Callable[..., Any], recorded: Callable[..., Any]
+) -> Callable[..., Any]:
+    """``original``, except inside a traced run, where ``recorded(recorder, ...)`` runs:
+    always then, even on plain values (they make no steps in it), since a heap's traced
+    values may sit anywhere and looking for them would cost O(n)."""
+
+    @functools.wraps(original)
+    def call(*args: Any) -> Any:
+        rec = current()
+        if rec is None or rec.paused:
+            return original(*args)
+        return recorded(rec, *args)
+
+    return call
 
 
 def _first(original: Callable[..., Any], reverse: bool) -> Callable[..., Any]:
@@ -260,13 +280,8 @@ def _heap_merge(*iterables: Iterable[Any], key: Any = None, reverse: bool = Fals
         return _ORIGINAL_MERGE(*iterables, key=key, reverse=reverse)
     pairs = [[(key(v) if key else v, v) for v in it] for it in iterables]
     if not _traced(k for run in pairs for pair in run for k in pair):
-        return (
-            iter([v for run in pairs for _, v in run])
-            if len(pairs) < 2
-            else iter(
-                _ORIGINAL_MERGE(*[[v for _, v in run] for run in pairs], key=key, reverse=reverse)
-            )
-        )
+        runs = ([v for _, v in run] for run in pairs)
+        return _ORIGINAL_MERGE(*runs, key=key, reverse=reverse)
     return iter(_merge_all(rec, [run for run in pairs if run], reverse))
 
 
@@ -326,8 +341,8 @@ def replacements() -> list[tuple[Any, str, Any]]:
         (heapq, "nlargest", _first(heapq.nlargest, reverse=True)),
         (heapq, "merge", _heap_merge),
     ]
-    for name in ("heappush", "heappop", "heapify", "heapreplace", "heappushpop"):
-        out.append((heapq, name, _heap_function(name, getattr(heapq, name))))
+    for name, recorded in _HEAP.items():
+        out.append((heapq, name, _while_tracing(getattr(heapq, name), recorded)))
     for name in ("bisect_left", "bisect_right", "insort_left", "insort_right"):
         function = _bisect_function(name, getattr(bisect, name))
         out.append((bisect, name, function))
