@@ -441,6 +441,86 @@ static PyTypeObject ValueType = {
     .tp_hash = PyObject_HashNotImplemented, /* Traced defines its own */
 };
 
+/* ---- native selection ------------------------------------------------------------------ */
+
+/* list.sort (and numpy's sort, max and min on object arrays) cannot be replaced: methods of
+ * builtin types. So while a traced run is on, a profile function tells the recorder when
+ * one of them starts and ends (trace/native_selection.py; the pure-Python twin is a
+ * sys.setprofile function). It looks at C calls only, and calls into Python only for the
+ * watched methods: every other event costs a few pointer compares. */
+#define MAX_WATCHED 8
+static PyCFunction watched[MAX_WATCHED]; /* the watched methods' C functions */
+static int n_watched;
+
+static int native_profile(PyObject *callback, PyFrameObject *frame, int what, PyObject *arg) {
+    int event;
+    if (what == PyTrace_C_CALL)
+        event = 0;
+    else if (what == PyTrace_C_RETURN)
+        event = 1;
+    else if (what == PyTrace_C_EXCEPTION)
+        event = 2;
+    else
+        return 0;
+    if (!arg || !PyCFunction_Check(arg)) return 0;
+    PyCFunction fn = PyCFunction_GET_FUNCTION(arg);
+    int which = 0;
+    while (which < n_watched && watched[which] != fn) which++;
+    if (which == n_watched) return 0;
+    PyObject *self = PyCFunction_GET_SELF(arg);
+    if (!self) return 0;
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb); /* set on C_EXCEPTION: the callback runs without it */
+    PyObject *r = PyObject_CallFunction(callback, "iiOO", event, which, self,
+                                        frame ? (PyObject *)frame : Py_None);
+    if (!r) {
+        /* The callback raised (the run's operation limit): that goes on in place of the
+         * call's own exception, if any. */
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        return -1;
+    }
+    Py_DECREF(r);
+    PyErr_Restore(type, value, tb);
+    return 0;
+}
+
+/* watch_methods(callback, methods): callback(event, index, self, frame) when one of
+ * `methods` (a tuple of bound builtin methods, any instance) starts (event 0), returns (1)
+ * or raises (2) in this thread; watch_methods(None, ()) stops. */
+static PyObject *watch_methods(PyObject *self, PyObject *args) {
+    PyObject *callback, *methods;
+    if (!PyArg_ParseTuple(args, "OO!", &callback, &PyTuple_Type, &methods)) return NULL;
+    if (callback == Py_None) {
+        PyEval_SetProfile(NULL, NULL);
+        n_watched = 0;
+        Py_RETURN_NONE;
+    }
+    if (!PyCallable_Check(callback)) {
+        PyErr_SetString(PyExc_TypeError, "watch_methods: callback must be callable or None");
+        return NULL;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(methods);
+    if (n > MAX_WATCHED) {
+        PyErr_Format(PyExc_ValueError, "watch_methods: at most %d methods", MAX_WATCHED);
+        return NULL;
+    }
+    PyCFunction found[MAX_WATCHED];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *m = PyTuple_GET_ITEM(methods, i);
+        if (!PyCFunction_Check(m)) {
+            PyErr_SetString(PyExc_TypeError, "watch_methods: methods must be builtin methods");
+            return NULL;
+        }
+        found[i] = PyCFunction_GET_FUNCTION(m);
+    }
+    memcpy(watched, found, sizeof(PyCFunction) * (size_t)n);
+    n_watched = (int)n;
+    PyEval_SetProfile(native_profile, callback);
+    Py_RETURN_NONE;
+}
+
 /* ---- module ---------------------------------------------------------------------------- */
 
 /* setup(traced_type, active): where results go and where the recorders are. */
@@ -461,6 +541,8 @@ static PyObject *setup(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"setup", setup, METH_VARARGS, "Register the Traced class and the ContextVar of the active recorder."},
+    {"watch_methods", watch_methods, METH_VARARGS,
+     "callback(event, index, self, frame) around calls of the given builtin methods."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -120,11 +120,12 @@ def run_traced(
     """Call ``fn(**params)`` once with a fresh recorder active; exceptions propagate (past
     ``max_ops`` recorded operations: :class:`~serialscale.trace.recorder.TooManyOperations`)."""
     from .mathlib import recording_math
+    from .native_selection import watching_native_selection
 
     recorder = Recorder(control, max_ops)
     token = _active.set(recorder)
     try:
-        with recording_math():
+        with recording_math(), watching_native_selection(recorder):
             result = fn(**params)
     finally:
         _active.reset(token)

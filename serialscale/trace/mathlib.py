@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from . import selection
+from .native_selection import numpy_replacements
 from .selection import plain as _plain
 from .values import Traced, current
 
@@ -157,7 +158,7 @@ def recording_math() -> Iterator[None]:
         patch(builtins, "sum", recorded_sum)
         patch(statistics, "mean", _mean(statistics.mean))
         patch(statistics, "fmean", _mean(statistics.fmean))
-        for owner, name, replacement in selection.replacements():
+        for owner, name, replacement in [*selection.replacements(), *numpy_replacements()]:
             patch(owner, name, replacement)
         # Fraction's __new__ as the class holds it (a staticmethod), so that restoring it
         # puts back exactly what was there

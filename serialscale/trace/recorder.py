@@ -136,7 +136,7 @@ class Recorder(TapeBase):
     __slots__ = (
         "_codes", "_labels", "_since_purge", "a", "b", "c", "control", "control_decisions", "costs",
         "escape_sites", "escapes", "frames", "max_ops", "measured", "more", "site", "site_names",
-        "sites", "strict",
+        "sites", "sorting", "strict",
     )  # fmt: skip
 
     def __init__(self, control: str = "dataflow", max_ops: int = DEFAULT_MAX_OPS) -> None:
@@ -151,6 +151,9 @@ class Recorder(TapeBase):
         #: entries of calls that have returned are dropped now and then (purge_frames).
         self.frames: dict[int, tuple[FrameType, int]] = {}
         self._since_purge = 0
+        #: the frames that called a list.sort now running (native_sort.py): in frame mode, its
+        #: comparisons' truth tests are the sort's own branches, not that call's
+        self.sorting: list[FrameType] = []
         self.site = array("i")  # site index of each step
         self.a = array("q")  # first predecessor or NO_STEP
         self.b = array("q")  # second predecessor or NO_STEP
@@ -277,6 +280,8 @@ class Recorder(TapeBase):
             self.ctl_any = 1
         elif self.control == "frame":
             frame = frame if frame is not None else _getframe(2)
+            if self.sorting and frame is self.sorting[-1]:
+                return
             self.frames[id(frame)] = (frame, step)
             self.decision = step  # operations in other frames ask binary(), which looks up
             self.ctl_frame, self.ctl_step = frame, step

@@ -19,9 +19,9 @@ through a zero-cost ``select`` step needing the comparison that placed it:
   insert the value as selected by that chain.
 
 Tuples compare element by element, as Python compares them; a tuple that holds traced values
-(``(priority, task)`` in a heap) is selected element by element. ``list.sort`` cannot be
-replaced (a method of the builtin type): its comparisons are recorded as branches, but the
-order it makes depends on nothing; use ``sorted``. Names bound before the run
+(``(priority, task)`` in a heap) is selected element by element. ``list.sort`` and numpy's
+``sort``/``max``/``min`` are methods of builtin types, which cannot be replaced: they are
+watched instead (:mod:`.native_selection`). Names bound before the run
 (``from heapq import heappush`` at import time) keep the originals.
 """
 

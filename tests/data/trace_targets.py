@@ -59,7 +59,8 @@ def tasks_and_ops(n: int = 6):
 
 
 def selection(n: int = 24):
-    """max, sorted, heapq and bisect on traced values, with arithmetic between."""
+    """max, sorted, heapq, bisect, list.sort and numpy's sort/max/min on traced values, with
+    arithmetic between."""
     import bisect
     import heapq
     import math
@@ -73,4 +74,11 @@ def selection(n: int = 24):
     for x in popped:
         bisect.insort(ordered, x + 1)
     where = bisect.bisect_left(ordered, xs[3])
-    return max(ordered) + sorted(xs)[-1] + math.sqrt(popped[0] + 1) + where
+    pairs = [(x - 1, i) for i, x in enumerate(xs)]
+    pairs.sort(key=lambda p: -p[0])  # list.sort and numpy: watched builtin methods
+    import numpy as np
+
+    grid = np.array(xs[:12], dtype=object).reshape(3, 4)
+    grid.sort(axis=1)
+    extremes = grid.max(axis=0).sum() + np.min(grid)
+    return max(ordered) + sorted(xs)[-1] + math.sqrt(popped[0] + 1) + where + pairs[0][0] + extremes

@@ -1,0 +1,273 @@
+"""Selection by builtin methods: ``list.sort``, and numpy's ``sort``, ``max`` and ``min`` on
+object arrays. What they choose depends on the comparisons they made (issue 13).
+
+These are methods of builtin types and cannot be replaced, unlike ``sorted`` or ``max``
+(see :mod:`.selection`). So while a traced run is on, a profile function (compiled: a C
+profile hook that calls into Python only for these methods; pure Python: ``sys.setprofile``)
+reports when one of them starts and ends, and the recorder does three things:
+
+1. At the start, every traced value in the list or array (inside tuples too) is replaced
+   by a copy made by a zero-cost ``sort-input`` step needing it. Inputs share no step, so
+   without this the comparisons could not tell the values they compared apart.
+2. The method runs natively. Its comparisons (timsort's, numpy's, as they are made) are
+   recorded as usual, at the line that called the method.
+3. At the end, each of those comparisons is made to need the comparison that last involved
+   either of its operands (or a value a key function derived from them), instead of only
+   the operands: what a sort or a running maximum compares next is chosen by what it
+   compared before, so the comparisons chain as the algorithm makes them (a merge of two
+   runs is one chain, a maximum of n values a chain of n - 1). Then every value chosen
+   passes through a zero-cost ``select`` step needing the last comparison that involved it
+   (a value no comparison involved, because a key function hid it, needs the last one): a
+   sort's values in place; for ``max``/``min`` the array gets its own values back and what
+   was returned becomes the selected value.
+
+``numpy.max``/``min``/``amax``/``amin`` of an object array are routed to the array's method
+during the run. Not watched: these methods while another profiler is installed
+(``cProfile``; ``sys.getprofile()`` is not ``None`` when the run starts), in threads the
+traced function starts, when called from C code, numpy's methods when numpy was not imported
+before the run started, ``np.maximum.reduce`` called directly, and ``argmax``/``argsort``
+(they return positions, not values).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from types import FrameType
+from typing import Any
+
+from .recorder import COMPILED, NO_STEP, Recorder, normalise
+from .selection import _nodes, _select
+from .values import Traced, current
+
+#: The events the profile functions report.
+STARTS, RETURNS, RAISES = 0, 1, 2
+_COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
+_PY_EVENTS = {"c_call": STARTS, "c_return": RETURNS, "c_exception": RAISES}
+
+
+class _Call:
+    """One watched call in progress: its container, where its steps begin, its caller's
+    frame, and the copies made for the container's values (with their positions)."""
+
+    __slots__ = ("container", "frame", "made", "originals", "positions", "sorts", "start")
+
+    def __init__(self, container: Any, sorts: bool, frame: FrameType) -> None:
+        self.container = container
+        self.sorts = sorts  # True: sorts in place; False: returns what it picks
+        self.frame = frame
+        self.positions: list[Any] = []
+        self.originals: list[Any] = []
+        self.made: list[Traced] = []
+        self.start = 0  # the first step after the sort-input steps
+
+
+class _Watched:
+    """A watched method: a bound sample (for the profile hook), the container type it works
+    on, and whether it sorts in place (else it returns what it picks)."""
+
+    def __init__(self, sample: Any, kind: Any, sorts: bool) -> None:
+        self.sample, self.kind, self.sorts = sample, kind, sorts
+
+
+def watched_methods() -> list[_Watched]:
+    """``list.sort``, and numpy's ``ndarray.sort``/``max``/``min`` if numpy is imported."""
+    out = [_Watched([].sort, list, True)]
+    np = sys.modules.get("numpy")
+    if np is not None and hasattr(np, "ndarray"):
+        probe = np.empty(0, dtype=object)
+        out += [_Watched(probe.sort, np.ndarray, True), _Watched(probe.max, np.ndarray, False),
+                _Watched(probe.min, np.ndarray, False)]  # fmt: skip
+    return out
+
+
+class NativeWatch:
+    """What the profile function calls: ``watch(event, which, self, the caller's frame)``."""
+
+    def __init__(self, recorder: Recorder, methods: list[_Watched]) -> None:
+        self.recorder = recorder
+        self.methods = methods
+        self.open: list[_Call | None] = []  # calls in progress, innermost last
+
+    def __call__(self, event: int, which: int, container: Any, frame: FrameType | None) -> None:
+        if event == STARTS:
+            call = self._started(self.methods[which], container, frame)
+            self.open.append(call)
+            if call is not None:
+                self.recorder.sorting.append(call.frame)
+            return
+        call = self.open.pop() if self.open else None
+        if call is None:
+            return
+        self.recorder.sorting.pop()
+        if call.container is not container:
+            return
+        if not call.sorts:  # the container gets its own values back, whatever happened
+            for position, original in zip(call.positions, call.originals, strict=True):
+                container[position] = original
+        if event == RETURNS:
+            self._finished(call)
+
+    def _started(self, method: _Watched, container: Any, frame: FrameType | None) -> _Call | None:
+        rec = self.recorder
+        if frame is None or current() is not rec or rec.paused:
+            return None
+        if type(container) is not method.kind:
+            return None
+        if method.kind is list:
+            positions: list[Any] = list(range(len(container)))
+        else:  # an ndarray: object arrays only
+            if container.dtype.kind != "O" or not container.flags.writeable:
+                return None
+            positions = [p for p in _ndindex(container.shape)]
+        values = [container[p] for p in positions]
+        if not any(_nodes(v) for v in values):
+            return None
+        call = _Call(container, method.sorts, frame)
+        call.positions, call.originals = positions, values
+        for position, value in zip(positions, values, strict=True):
+            container[position] = _enter(rec, value, call.made)
+        call.start = rec.count
+        return call
+
+    def _finished(self, call: _Call) -> None:
+        last_of, last = self._rechain(call)
+        if last == NO_STEP:
+            return  # nothing was compared: nothing was chosen
+        rec = self.recorder
+        if call.sorts:
+            container = call.container
+            for position in call.positions:
+                value = container[position]
+                placed = [last_of[n] for n in _nodes(value) if n in last_of]
+                container[position] = _select(rec, value, max(placed) if placed else last)
+            return
+        # max/min: the copies still referred to (by what was returned) become selected values;
+        # three references are ours (the list, the loop, getrefcount's argument)
+        for value in call.made:
+            if sys.getrefcount(value) > 3:
+                value.node = _select(rec, value, last_of.get(value.node, last)).node
+
+    def _rechain(self, call: _Call) -> tuple[dict[int, int], int]:
+        """Make each comparison of the call need the last one involving its operands; the
+        last comparison involving each sort-input step, and the call's last comparison."""
+        rec = self.recorder
+        rec.flush()  # the call's comparisons, into the arrays rewritten here
+        comparing = {i for i, (op, _, _) in enumerate(rec.site_names) if op in _COMPARISONS}
+        owner = {value.node: value.node for value in call.made}  # step -> its sort-input
+        last_of: dict[int, int] = {}  # sort-input -> the last comparison involving it
+        last = NO_STEP
+        a, b, c, site = rec.a, rec.b, rec.c, rec.site
+        for i in range(call.start, len(site)):
+            needs = (a[i], b[i], c[i])
+            origins = [owner[n] for n in needs if n in owner]
+            if not origins:
+                continue
+            if site[i] not in comparing:  # a key function's step: derived from its argument
+                owner[i] = origins[0]
+                continue
+            x, y = owner.get(needs[0]), owner.get(needs[1])
+            if x is None and y is None:
+                continue  # its control need came from a copy, its operands did not
+            new_a = last_of.get(x, needs[0]) if x is not None else needs[0]
+            new_b = last_of.get(y, needs[1]) if y is not None else needs[1]
+            a[i], b[i], c[i] = normalise(new_a, new_b, needs[2])
+            for origin in (x, y):
+                if origin is not None:
+                    last_of[origin] = i
+            last = i
+        return last_of, last
+
+
+def _ndindex(shape: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
+    """Every index of an array of this shape, in C order."""
+    if not shape:
+        yield ()
+        return
+    for i in range(shape[0]):
+        for rest in _ndindex(shape[1:]):
+            yield (i, *rest)
+
+
+def _enter(rec: Recorder, value: Any, made: list[Traced]) -> Any:
+    """``value`` with each traced value in it (inside tuples too) replaced by a copy made by
+    a new zero-cost ``sort-input`` step; the copies go into ``made``."""
+    if type(value) is tuple:
+        return tuple(_enter(rec, v, made) for v in value)
+    if type(value) is not Traced:
+        return value
+    copy = Traced(value.value, rec.named("sort-input", [value.node] if value.node >= 0 else [], 0))
+    made.append(copy)
+    return copy
+
+
+def numpy_replacements() -> list[tuple[Any, str, Any]]:
+    """(module, name, replacement): ``numpy.max``/``min``/``amax``/``amin`` of an object
+    array call the array's method (watched) instead of the ufunc reduction (not watched)."""
+    np = sys.modules.get("numpy")
+    if np is None or not hasattr(np, "ndarray"):
+        return []
+    out: list[tuple[Any, str, Any]] = []
+    for name, method in (("max", "max"), ("min", "min"), ("amax", "max"), ("amin", "min")):
+        original = getattr(np, name, None)
+        if original is not None:
+            out.append((np, name, _by_method(np, original, method)))
+    return out
+
+
+def _by_method(np: Any, original: Callable[..., Any], method: str) -> Callable[..., Any]:
+    def routed(a: Any, *args: Any, **kwargs: Any) -> Any:
+        if current() is not None and type(a) in (list, tuple, np.ndarray):
+            array = np.asarray(a) if type(a) is not np.ndarray else a
+            if array.dtype.kind == "O":
+                return getattr(array, method)(*args, **kwargs)
+        return original(a, *args, **kwargs)
+
+    routed.__name__ = original.__name__
+    routed.__doc__ = original.__doc__
+    return routed
+
+
+@contextlib.contextmanager
+def watching_native_selection(recorder: Recorder) -> Iterator[None]:
+    """Watch the selecting builtin methods in this thread for the duration of a traced run
+    (nothing, when another profiler is installed: it keeps its place)."""
+    if sys.getprofile() is not None:
+        yield
+        return
+    methods = watched_methods()
+    watch = NativeWatch(recorder, methods)
+    if COMPILED:
+        from ._tape import watch_methods
+
+        watch_methods(watch, tuple(m.sample for m in methods))
+        try:
+            yield
+        finally:
+            installed: object = sys.getprofile()
+            if installed is watch:  # the traced code may have installed its own
+                watch_methods(None, ())
+        return
+    names = {_qualname(m.sample): i for i, m in enumerate(methods)}
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        kind = _PY_EVENTS.get(event)
+        if kind is not None:
+            which = names.get(_qualname(arg))
+            if which is not None:
+                watch(kind, which, arg.__self__, frame)
+
+    sys.setprofile(profile)
+    try:
+        yield
+    finally:
+        if sys.getprofile() is profile:
+            sys.setprofile(None)
+
+
+def _qualname(method: Any) -> str | None:
+    """``list.sort``, ``ndarray.max``: a builtin method's own name and its type's."""
+    owner = getattr(method, "__self__", None)
+    name = getattr(method, "__name__", None)
+    return None if owner is None or name is None else f"{type(owner).__name__}.{name}"
