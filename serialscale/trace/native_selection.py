@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from array import array
 from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
@@ -158,25 +159,40 @@ class NativeWatch:
         owner = {value.node: value.node for value in call.made}  # step -> its sort-input
         last_of: dict[int, int] = {}  # sort-input -> the last comparison involving it
         last = NO_STEP
-        a, b, c, site = rec.a, rec.b, rec.c, rec.site
-        for i in range(call.start, len(site)):
-            needs = (a[i], b[i], c[i])
-            origins = [owner[n] for n in needs if n in owner]
-            if not origins:
-                continue
-            if site[i] not in comparing:  # a key function's step: derived from its argument
-                owner[i] = origins[0]
-                continue
-            x, y = owner.get(needs[0]), owner.get(needs[1])
-            if x is None and y is None:
-                continue  # its control need came from a copy, its operands did not
-            new_a = last_of.get(x, needs[0]) if x is not None else needs[0]
-            new_b = last_of.get(y, needs[1]) if y is not None else needs[1]
-            a[i], b[i], c[i] = normalise(new_a, new_b, needs[2])
-            for origin in (x, y):
+        start = call.start
+        # the region as lists: per-item array access is what a long sort's time went to
+        a, b, c = (column[start:].tolist() for column in (rec.a, rec.b, rec.c))
+        sites = rec.site[start:].tolist()
+        get = owner.get
+        for k, (x_need, y_need, c_need, site) in enumerate(zip(a, b, c, sites, strict=True)):
+            x, y = get(x_need), get(y_need)
+            if site not in comparing:  # a key function's step: derived from its argument
+                origin = x if x is not None else y if y is not None else get(c_need)
                 if origin is not None:
-                    last_of[origin] = i
-            last = i
+                    owner[start + k] = origin
+                continue
+            if x is None and y is None:
+                continue  # a comparison of values the call was not given
+            new_a = x_need if x is None else last_of.get(x, x_need)
+            new_b = y_need if y is None else last_of.get(y, y_need)
+            if c_need == NO_STEP:  # normalise(), inlined for the common case
+                if new_a == new_b or new_b < 0:
+                    a[k], b[k] = new_a, NO_STEP
+                elif new_a < 0:
+                    a[k], b[k] = new_b, NO_STEP
+                else:
+                    a[k], b[k] = new_a, new_b
+            else:
+                a[k], b[k], c[k] = normalise(new_a, new_b, c_need)
+            step = start + k
+            if x is not None:
+                last_of[x] = step
+            if y is not None:
+                last_of[y] = step
+            last = step
+        rec.a[start:] = array("q", a)
+        rec.b[start:] = array("q", b)
+        rec.c[start:] = array("q", c)
         return last_of, last
 
 
