@@ -30,6 +30,18 @@ def library_sort(xs: list[Any]) -> Any:
     return sorted(xs)
 
 
+def list_sort(xs: list[Any]) -> Any:
+    xs = list(xs)
+    xs.sort()
+    return xs
+
+
+def numpy_max(xs: list[Any]) -> Any:
+    import numpy as np
+
+    return np.array(xs, dtype=object).max()
+
+
 def heap_sort(xs: list[Any]) -> Any:
     heap: list[Any] = []
     for x in xs:
@@ -116,6 +128,9 @@ def _log(n: int) -> int:
 ALGORITHMS: dict[str, tuple[Callable[[list[Any]], Any], Callable[[int], float], str]] = {
     "max()": (running_max, lambda n: n - 1, "n - 1 comparisons in a chain"),
     "sorted() (merge sort)": (library_sort, lambda n: 2 * n, "Θ(n): the last merge is a chain"),
+    "list.sort() (timsort)": (list_sort, lambda n: 2 * n,
+                              "Θ(n): runs merged, the last merge a chain"),
+    "numpy object array .max()": (numpy_max, lambda n: n - 1, "n - 1 comparisons in a chain"),
     "heapq push/pop sort": (heap_sort, lambda n: 2 * n,
                             "Θ(n): each pop's root needs only the top of the last sift"),
     "bisect_left (after sorted)": (binary_search, lambda n: 2 * n + _log(n),

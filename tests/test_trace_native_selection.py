@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import cProfile
+import json
 import random
+import subprocess
 import sys
 from typing import ClassVar
 
@@ -289,3 +291,19 @@ def test_read_only_arrays_are_not_written() -> None:
     biggest, after = trace.result
     assert biggest.value == 3 and all(x.node == NO_STEP for x in after)
     assert not steps_named(trace.recorder, "sort-input", "select")
+
+
+def test_numpy_imported_during_the_run_is_watched_too(tmp_path) -> None:
+    pytest.importorskip("numpy")
+    target = tmp_path / "late.py"
+    target.write_text(
+        "import serialscale as ss\n"
+        "def late(n=20):\n"
+        "    import numpy as np  # first imported here, after the run started\n"
+        "    return np.array(ss.inputs(list(range(n))), dtype=object).max() + 0\n"
+    )
+    # a fresh interpreter: numpy is not imported before the run starts
+    cmd = [sys.executable, "-m", "serialscale", "analyze", f"{target}:late", "--format", "json"]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["depth"] == 20  # 19 comparisons in a chain, then + 0

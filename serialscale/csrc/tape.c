@@ -444,12 +444,13 @@ static PyTypeObject ValueType = {
 /* ---- native selection ------------------------------------------------------------------ */
 
 /* list.sort (and numpy's sort, max and min on object arrays) cannot be replaced: methods of
- * builtin types. So while a traced run is on, a profile function tells the recorder when
- * one of them starts and ends (trace/native_selection.py; the pure-Python twin is a
- * sys.setprofile function). It looks at C calls only, and calls into Python only for the
- * watched methods: every other event costs a few pointer compares. */
+ * builtin types. So while a traced run is on, a profile function tells the recorder when a
+ * builtin method of a watched name starts and ends (trace/native_selection.py decides by the
+ * instance's type whether it is one of them; the pure-Python twin is a sys.setprofile
+ * function). Names, not function pointers: numpy may be imported after the run starts.
+ * Every other event costs a type check and a few string compares. */
 #define MAX_WATCHED 8
-static PyCFunction watched[MAX_WATCHED]; /* the watched methods' C functions */
+static char watched[MAX_WATCHED][16]; /* the watched method names */
 static int n_watched;
 
 static int native_profile(PyObject *callback, PyFrameObject *frame, int what, PyObject *arg) {
@@ -463,12 +464,12 @@ static int native_profile(PyObject *callback, PyFrameObject *frame, int what, Py
     else
         return 0;
     if (!arg || !PyCFunction_Check(arg)) return 0;
-    PyCFunction fn = PyCFunction_GET_FUNCTION(arg);
-    int which = 0;
-    while (which < n_watched && watched[which] != fn) which++;
-    if (which == n_watched) return 0;
+    const char *name = ((PyCFunctionObject *)arg)->m_ml->ml_name;
     PyObject *self = PyCFunction_GET_SELF(arg);
-    if (!self) return 0;
+    if (!name || !self) return 0;
+    int which = 0;
+    while (which < n_watched && strcmp(watched[which], name) != 0) which++;
+    if (which == n_watched) return 0;
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb); /* set on C_EXCEPTION: the callback runs without it */
     PyObject *r = PyObject_CallFunction(callback, "iiOO", event, which, self,
@@ -486,12 +487,12 @@ static int native_profile(PyObject *callback, PyFrameObject *frame, int what, Py
     return 0;
 }
 
-/* watch_methods(callback, methods): callback(event, index, self, frame) when one of
- * `methods` (a tuple of bound builtin methods, any instance) starts (event 0), returns (1)
- * or raises (2) in this thread; watch_methods(None, ()) stops. */
+/* watch_methods(callback, names): callback(event, index in names, self, frame) when a
+ * builtin method of one of these names starts (event 0), returns (1) or raises (2) in this
+ * thread; watch_methods(None, ()) stops. */
 static PyObject *watch_methods(PyObject *self, PyObject *args) {
-    PyObject *callback, *methods;
-    if (!PyArg_ParseTuple(args, "OO!", &callback, &PyTuple_Type, &methods)) return NULL;
+    PyObject *callback, *names;
+    if (!PyArg_ParseTuple(args, "OO!", &callback, &PyTuple_Type, &names)) return NULL;
     if (callback == Py_None) {
         PyEval_SetProfile(NULL, NULL);
         n_watched = 0;
@@ -501,21 +502,28 @@ static PyObject *watch_methods(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_TypeError, "watch_methods: callback must be callable or None");
         return NULL;
     }
-    Py_ssize_t n = PyTuple_GET_SIZE(methods);
+    Py_ssize_t n = PyTuple_GET_SIZE(names);
     if (n > MAX_WATCHED) {
-        PyErr_Format(PyExc_ValueError, "watch_methods: at most %d methods", MAX_WATCHED);
+        PyErr_Format(PyExc_ValueError, "watch_methods: at most %d names", MAX_WATCHED);
         return NULL;
     }
-    PyCFunction found[MAX_WATCHED];
+    char found[MAX_WATCHED][16];
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *m = PyTuple_GET_ITEM(methods, i);
-        if (!PyCFunction_Check(m)) {
-            PyErr_SetString(PyExc_TypeError, "watch_methods: methods must be builtin methods");
+        PyObject *item = PyTuple_GET_ITEM(names, i);
+        Py_ssize_t len;
+        const char *text = PyUnicode_Check(item) ? PyUnicode_AsUTF8AndSize(item, &len) : NULL;
+        if (!text) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError, "watch_methods: names must be str");
             return NULL;
         }
-        found[i] = PyCFunction_GET_FUNCTION(m);
+        if (len < 1 || len >= 16 || (Py_ssize_t)strlen(text) != len) {
+            PyErr_SetString(PyExc_ValueError, "watch_methods: names must be 1 to 15 characters");
+            return NULL;
+        }
+        memcpy(found[i], text, (size_t)len + 1);
     }
-    memcpy(watched, found, sizeof(PyCFunction) * (size_t)n);
+    memcpy(watched, found, sizeof(found[0]) * (size_t)n);
     n_watched = (int)n;
     PyEval_SetProfile(native_profile, callback);
     Py_RETURN_NONE;
@@ -542,7 +550,7 @@ static PyObject *setup(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"setup", setup, METH_VARARGS, "Register the Traced class and the ContextVar of the active recorder."},
     {"watch_methods", watch_methods, METH_VARARGS,
-     "callback(event, index, self, frame) around calls of the given builtin methods."},
+     "callback(event, index, self, frame) around calls of builtin methods of the given names."},
     {NULL, NULL, 0, NULL},
 };
 

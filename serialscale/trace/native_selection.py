@@ -64,36 +64,32 @@ class _Call:
         self.start = 0  # the first step after the sort-input steps
 
 
-class _Watched:
-    """A watched method: a bound sample (for the profile hook), the container type it works
-    on, and whether it sorts in place (else it returns what it picks)."""
-
-    def __init__(self, sample: Any, kind: Any, sorts: bool) -> None:
-        self.sample, self.kind, self.sorts = sample, kind, sorts
+#: The names of the watched builtin methods; :func:`_sorts` says which are selecting ones.
+NAMES = ("sort", "max", "min")
 
 
-def watched_methods() -> list[_Watched]:
-    """``list.sort``, and numpy's ``ndarray.sort``/``max``/``min`` if numpy is imported."""
-    out = [_Watched([].sort, list, True)]
-    np = sys.modules.get("numpy")
-    if np is not None and hasattr(np, "ndarray"):
-        probe = np.empty(0, dtype=object)
-        out += [_Watched(probe.sort, np.ndarray, True), _Watched(probe.max, np.ndarray, False),
-                _Watched(probe.min, np.ndarray, False)]  # fmt: skip
-    return out
+def _sorts(name: str, container: Any) -> bool | None:
+    """Whether method ``name`` of ``container`` sorts in place (True), returns what it picks
+    (False), or is not one of the selecting methods (None)."""
+    kind = type(container)
+    if kind is list:
+        return True if name == "sort" else None
+    np = sys.modules.get("numpy")  # looked up each time: numpy may be imported during the run
+    if np is not None and kind is getattr(np, "ndarray", None):
+        return name == "sort"
+    return None
 
 
 class NativeWatch:
     """What the profile function calls: ``watch(event, which, self, the caller's frame)``."""
 
-    def __init__(self, recorder: Recorder, methods: list[_Watched]) -> None:
+    def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
-        self.methods = methods
         self.open: list[_Call | None] = []  # calls in progress, innermost last
 
     def __call__(self, event: int, which: int, container: Any, frame: FrameType | None) -> None:
         if event == STARTS:
-            call = self._started(self.methods[which], container, frame)
+            call = self._started(NAMES[which], container, frame)
             self.open.append(call)
             if call is not None:
                 self.recorder.sorting.append(call.frame)
@@ -110,22 +106,23 @@ class NativeWatch:
         if event == RETURNS:
             self._finished(call)
 
-    def _started(self, method: _Watched, container: Any, frame: FrameType | None) -> _Call | None:
+    def _started(self, name: str, container: Any, frame: FrameType | None) -> _Call | None:
         rec = self.recorder
         if frame is None or current() is not rec or rec.paused:
             return None
-        if type(container) is not method.kind:
+        sorts = _sorts(name, container)
+        if sorts is None:
             return None
-        if method.kind is list:
+        if type(container) is list:
             positions: list[Any] = list(range(len(container)))
         else:  # an ndarray: object arrays only
             if container.dtype.kind != "O" or not container.flags.writeable:
                 return None
-            positions = [p for p in _ndindex(container.shape)]
+            positions = list(_ndindex(container.shape))
         values = [container[p] for p in positions]
         if not any(_nodes(v) for v in values):
             return None
-        call = _Call(container, method.sorts, frame)
+        call = _Call(container, sorts, frame)
         call.positions, call.originals = positions, values
         for position, value in zip(positions, values, strict=True):
             container[position] = _enter(rec, value, call.made)
@@ -252,12 +249,11 @@ def watching_native_selection(recorder: Recorder) -> Iterator[None]:
     if sys.getprofile() is not None:
         yield
         return
-    methods = watched_methods()
-    watch = NativeWatch(recorder, methods)
+    watch = NativeWatch(recorder)
     if COMPILED:
         from ._tape import watch_methods
 
-        watch_methods(watch, tuple(m.sample for m in methods))
+        watch_methods(watch, NAMES)
         try:
             yield
         finally:
@@ -265,14 +261,15 @@ def watching_native_selection(recorder: Recorder) -> Iterator[None]:
             if installed is watch:  # the traced code may have installed its own
                 watch_methods(None, ())
         return
-    names = {_qualname(m.sample): i for i, m in enumerate(methods)}
+    names = {name: i for i, name in enumerate(NAMES)}
 
     def profile(frame: FrameType, event: str, arg: Any) -> None:
         kind = _PY_EVENTS.get(event)
         if kind is not None:
-            which = names.get(_qualname(arg))
-            if which is not None:
-                watch(kind, which, arg.__self__, frame)
+            which = names.get(getattr(arg, "__name__", None))  # type: ignore[arg-type]
+            owner = getattr(arg, "__self__", None)
+            if which is not None and owner is not None:
+                watch(kind, which, owner, frame)
 
     sys.setprofile(profile)
     try:
@@ -280,10 +277,3 @@ def watching_native_selection(recorder: Recorder) -> Iterator[None]:
     finally:
         if sys.getprofile() is profile:
             sys.setprofile(None)
-
-
-def _qualname(method: Any) -> str | None:
-    """``list.sort``, ``ndarray.max``: a builtin method's own name and its type's."""
-    owner = getattr(method, "__self__", None)
-    name = getattr(method, "__name__", None)
-    return None if owner is None or name is None else f"{type(owner).__name__}.{name}"
