@@ -307,3 +307,41 @@ def test_numpy_imported_during_the_run_is_watched_too(tmp_path) -> None:
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["depth"] == 20  # 19 comparisons in a chain, then + 0
+
+
+def test_the_operation_limit_stops_a_run_inside_a_sort() -> None:
+    from serialscale.trace.recorder import TooManyOperations
+
+    values = random.Random(3).sample(range(10_000), 2_000)
+    with pytest.raises(TooManyOperations):
+        run_traced(sort_in_place, {"values": values}, max_ops=500)
+    assert sys.getprofile() is None  # the watcher is gone with the run
+
+
+def test_the_compiled_watcher_checks_its_arguments() -> None:
+    from serialscale.trace.recorder import COMPILED
+
+    if not COMPILED:
+        pytest.skip("the compiled tracer was not built (or pure Python is forced)")
+    from serialscale.trace._tape import watch_methods
+
+    def callback(*args):
+        return None
+
+    bad = [
+        ((callback, ["sort"]), TypeError),  # not a tuple
+        ((callback, (b"sort",)), TypeError),
+        ((callback, ("",)), ValueError),
+        ((callback, ("x" * 16,)), ValueError),
+        ((callback, ("a\x00b",)), ValueError),
+        ((callback, ("m",) * 9), ValueError),
+        ((42, ("sort",)), TypeError),
+    ]
+    for args, error in bad:
+        with pytest.raises(error):
+            watch_methods(*args)
+        assert sys.getprofile() is None
+    watch_methods(callback, ("sort",))
+    assert sys.getprofile() is callback
+    watch_methods(None, ())
+    assert sys.getprofile() is None
