@@ -3,6 +3,7 @@ function that records nothing says where its values escaped (issue 13, in part).
 
 from __future__ import annotations
 
+import fractions
 import math
 import statistics
 
@@ -12,6 +13,7 @@ import serialscale as ss
 from serialscale import kernels
 from serialscale.errors import WorkloadError
 from serialscale.sources.python_source import trace_function
+from serialscale.trace import Traced, run_traced
 
 IMPLEMENTATIONS = [False, True] if kernels.available() else [False]
 
@@ -157,3 +159,22 @@ def test_fractions_of_traced_numbers_are_one_step_each() -> None:
     assert _depth(w) == 2  # Fraction, then the sum that needs it
     assert fractions.Fraction.__dict__["__new__"] is before  # restored after the run
     assert fractions.Fraction(1, 2) + 1 == fractions.Fraction(3, 2)
+
+
+def test_traced_values_are_numbers_but_not_reals() -> None:
+    """numbers.Number: code that checks for a number accepts a traced one (not Real or
+    Integral, whose protocols convert it); Fraction arithmetic still hands over to the
+    traced value's reflected operators, recorded, no escape."""
+    import numbers
+
+    def run():
+        x = ss.input(3)
+        kinds = (isinstance(x, numbers.Number), isinstance(x, numbers.Real),
+                 isinstance(x, numbers.Integral))  # fmt: skip
+        return kinds, fractions.Fraction(1, 2) * x + 0.5
+
+    trace = run_traced(run, {})
+    kinds, value = trace.result
+    assert kinds == (True, False, False)
+    assert type(value) is Traced and value.value == 2.0
+    assert trace.recorder.escapes == 0 and len(trace.recorder) == 2  # mul, then add

@@ -12,6 +12,7 @@ compiled ``_tape.Value`` when it was built, else :class:`PyValue`; they record t
 from __future__ import annotations
 
 import math
+import numbers
 import operator
 import sys
 from collections.abc import Callable, Iterator
@@ -279,3 +280,10 @@ def _numpy_method(name: str, math_name: str) -> Callable[..., Any]:
 for _name, _math_name in NUMPY_METHODS.items():
     if hasattr(math, _math_name):
         setattr(Traced, _name, _numpy_method(_name, _math_name))
+
+# A traced value is a numbers.Number: code that checks for a number accepts a traced one.
+# Not Real, Rational or Integral: code that sees those takes their protocols (float(),
+# numerator and denominator, __index__), which turn a traced value into a plain one (an
+# escape; Fraction(x) outside a traced run reads x.numerator), and a traced value may wrap
+# anything. Arithmetic with fractions records through the reflected operators.
+numbers.Number.register(Traced)
