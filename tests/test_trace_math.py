@@ -178,3 +178,47 @@ def test_traced_values_are_numbers_but_not_reals() -> None:
     assert kinds == (True, False, False)
     assert type(value) is Traced and value.value == 2.0
     assert trace.recorder.escapes == 0 and len(trace.recorder) == 2  # mul, then add
+
+
+@pytest.mark.parametrize(
+    ("name", "depth"),
+    [  # closed forms for n values: a sum is a chain of n - 1 additions
+        ("variance", lambda n: (n - 1) + 1 + 1 + 1 + (n - 1) + 1),  # mean, sub, mul, sum, div
+        ("pvariance", lambda n: 2 * n + 2),
+        ("stdev", lambda n: 2 * n + 3),  # and the square root
+        ("pstdev", lambda n: 2 * n + 3),
+        ("geometric_mean", lambda n: 1 + (n - 1) + 1 + 1),  # log, sum, divide, exp
+        ("harmonic_mean", lambda n: 1 + (n - 1) + 1),  # reciprocal, sum, divide
+    ],
+)
+def test_statistics_spreads_and_means_record_their_formula_and_keep_the_value(name, depth):
+    """The value is exactly what statistics computes on plain values (a float for floats:
+    the unpatched functions returned a traced Fraction built by calling type(x)), and the
+    steps are those of the formula."""
+    values = [1.0, 4.0, 2.0, 8.0, 5.0, 3.5, 9.25]
+    function = getattr(statistics, name)
+
+    def run():
+        return getattr(statistics, name)(ss.inputs(values))
+
+    trace = run_traced(run, {})
+    expected = function(values)
+    assert type(trace.result) is Traced and type(trace.result.value) is type(expected)
+    assert trace.result.value == expected and trace.recorder.escapes == 0
+    assert _depth(trace_function(run, {})) == depth(len(values))
+
+
+def test_variance_with_a_given_mean_and_too_few_values() -> None:
+    def given_mean():
+        xs = ss.inputs([1.0, 3.0])
+        return statistics.variance(xs, ss.input(2.0))
+
+    trace = run_traced(given_mean, {})
+    assert trace.result.value == statistics.variance([1.0, 3.0], 2.0)
+    assert _depth(trace_function(given_mean, {})) == 1 + 1 + 1 + 1  # sub, mul, add, div
+
+    def one_value():
+        return statistics.stdev(ss.inputs([1.0]))
+
+    with pytest.raises(statistics.StatisticsError):
+        run_traced(one_value, {})

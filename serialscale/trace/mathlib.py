@@ -5,8 +5,12 @@ While a traced function runs, the functions of :mod:`math` (``sqrt``, ``exp``, `
 ``statistics.mean`` / ``fmean`` accept traced values: a function of traced numbers is one step
 needing the steps behind its arguments, and a reduction records what it really computes,
 one step per element after the first, in order (``sum`` of n values is n - 1 additions; its
-start value 0 is not an operation). Outside a traced run, and for plain values, they are the
-originals.
+start value 0 is not an operation). ``statistics.variance``, ``pvariance``, ``stdev``,
+``pstdev``, ``geometric_mean`` and ``harmonic_mean`` return what the originals compute on the
+plain values (the unpatched ones built a traced Fraction for float data and recorded
+nothing) with the steps of their formula (mean, deviations, squares, sum, division, root).
+``median`` and ``quantiles`` go through the recorded ``sorted``; ``mode`` hashes its values
+(an escape). Outside a traced run, and for plain values, they are the originals.
 
 Selection (``max``, ``min``, ``sorted``, ``heapq``, ``bisect``) is patched at the same time;
 it lives in :mod:`.selection`.
@@ -138,6 +142,66 @@ def _mean(original: Callable[..., Any]) -> Callable[..., Any]:
     return mean
 
 
+def _node(value: Any) -> int:
+    return value.node if type(value) is Traced else -1
+
+
+def _step(rec: Any, name: str, *needs: int) -> int:
+    """One step needing the given steps (-1: a plain value, no need)."""
+    return rec.named(name, [n for n in needs if n >= 0])
+
+
+def _total(rec: Any, nodes: list[int]) -> int:
+    """The additions of a left-to-right sum of values made by these steps: the last one."""
+    node = nodes[0]
+    for other in nodes[1:]:
+        node = _step(rec, "add", node, other)
+    return node
+
+
+def _spread(original: Callable[..., Any], root: bool) -> Callable[..., Any]:
+    """variance, pvariance, stdev, pstdev: the value the original computes (exactly), with
+    the steps of the two-pass formula: the mean (unless given), each deviation and its
+    square, their sum, the division, and for the deviations the square root."""
+
+    def spread(data: Iterable[Any], centre: Any = None) -> Any:
+        rec = current()
+        items = list(data)
+        if rec is None or rec.paused or not _traced([*items, centre]):
+            return original(items, centre)
+        value = original(_plain(items), _plain(centre))  # its errors (n < 2) come first
+        if centre is None:
+            centre_node = _step(rec, "truediv", _total(rec, [_node(x) for x in items]))
+        else:
+            centre_node = _node(centre)
+        squares = [_step(rec, "mul", _step(rec, "sub", _node(x), centre_node)) for x in items]
+        node = _step(rec, "truediv", _total(rec, squares))
+        return Traced(value, _step(rec, "sqrt", node) if root else node)
+
+    spread.__name__ = original.__name__
+    spread.__doc__ = original.__doc__
+    return spread
+
+
+def _means_of(original: Callable[..., Any], each: str, then: str | None) -> Callable[..., Any]:
+    """geometric_mean (log each, sum, divide, exp) and harmonic_mean (reciprocal each, sum,
+    divide): the original's value, their steps."""
+
+    def mean(data: Iterable[Any], *args: Any, **kwargs: Any) -> Any:
+        rec = current()
+        items = list(data)
+        if rec is None or rec.paused or not _traced(items):
+            return original(items, *args, **kwargs)
+        value = original(_plain(items), *args, **kwargs)
+        total = _total(rec, [_step(rec, each, _node(x)) for x in items])
+        node = _step(rec, "truediv", total)
+        return Traced(value, _step(rec, then, node) if then else node)
+
+    mean.__name__ = original.__name__
+    mean.__doc__ = original.__doc__
+    return mean
+
+
 @contextlib.contextmanager
 def recording_math() -> Iterator[None]:
     """Patch math, ``sum``, ``statistics.mean``/``fmean``, ``fractions.Fraction``'s
@@ -158,6 +222,10 @@ def recording_math() -> Iterator[None]:
         patch(builtins, "sum", recorded_sum)
         patch(statistics, "mean", _mean(statistics.mean))
         patch(statistics, "fmean", _mean(statistics.fmean))
+        for name in ("variance", "pvariance", "stdev", "pstdev"):
+            patch(statistics, name, _spread(getattr(statistics, name), root="stdev" in name))
+        patch(statistics, "geometric_mean", _means_of(statistics.geometric_mean, "log", "exp"))
+        patch(statistics, "harmonic_mean", _means_of(statistics.harmonic_mean, "truediv", None))
         for owner, name, replacement in [*selection.replacements(), *numpy_replacements()]:
             patch(owner, name, replacement)
         # Fraction's __new__ as the class holds it (a staticmethod), so that restoring it
