@@ -206,14 +206,15 @@ def test_frame_mode_does_not_take_the_sorts_branches_as_the_callers() -> None:
 def test_another_profiler_keeps_its_place_and_the_originals_are_back() -> None:
     profiler = cProfile.Profile()
     profiler.enable()
+    other = sys.getprofile()  # cProfile's, up to Python 3.11; from 3.12 it uses sys.monitoring
     try:
         trace = run_traced(sort_in_place, {"values": [3, 1, 2]})
-        assert sys.getprofile() is not None
+        assert sys.getprofile() is other
     finally:
         profiler.disable()
-    # not watched under another profiler: sorted, but no sort steps
     assert [x.value for x in trace.result] == [1, 2, 3]
-    assert not steps_named(trace.recorder, "sort-input")
+    # watched unless that took the profile function's place
+    assert bool(steps_named(trace.recorder, "sort-input")) == (other is None)
     run_traced(sort_in_place, {"values": [3, 1, 2]})
     assert sys.getprofile() is None
 
