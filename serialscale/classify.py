@@ -32,6 +32,7 @@ import heapq
 from collections.abc import Iterable
 from operator import itemgetter
 
+from .addition import ordered_sum
 from .graph import Cost
 from .report import Classification, Recommendation, SpeedupRow, Strategy
 from .words import unit_for
@@ -117,7 +118,7 @@ def recommend(
     if not focus:
         reason = "Nothing costs anything: there is no work to speed up."
     else:
-        share = sum(c for _, c in ranked if c > 0)
+        share = ordered_sum(c for _, c in ranked if c > 0)
         pct = f" ({100 * share / depth:.0f}% of the critical path)" if depth else ""
         names = ", ".join(f"'{s}'" for s in focus)
         ceiling = "no" if speedup_ceiling is None else f"at most {speedup_ceiling:.2f}x"

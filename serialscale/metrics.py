@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import NamedTuple
 
 from . import kernels
+from .addition import ordered_sum
 from .graph import Cost, Graph
 
 #: Slack closer to zero than this fraction of the depth is float rounding, reported as 0.
@@ -26,8 +27,9 @@ SLACK_TOLERANCE = 1e-9
 
 
 def work(graph: Graph) -> Cost:
-    """``work``: the sum of all step costs (added in input order, so it is reproducible)."""
-    return sum(graph.costs)
+    """``work``: the sum of all step costs (added in input order, one rounding per addition,
+    so it is reproducible on every Python)."""
+    return sum(graph.costs) if graph.integral else ordered_sum(graph.costs)
 
 
 def asap_schedule(graph: Graph, extra: Cost = 0) -> tuple[list[Cost], list[Cost]]:

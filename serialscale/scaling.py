@@ -50,6 +50,7 @@ from itertools import pairwise
 
 from msgspec import UNSET, UnsetType
 
+from .addition import ordered_sum
 from .report import GrowthEntry, RunnerUp
 
 ERROR_SLACK = 1.5
@@ -181,13 +182,13 @@ def _weights(ys: Sequence[float]) -> list[float]:
 
 def _linear(us: Sequence[float], ys: Sequence[float], ws: Sequence[float]) -> tuple[float, float]:
     """Weighted least squares ``y = a + b·u``; ``b = 0`` when ``u`` does not vary."""
-    total = sum(ws)
-    mu = sum(w * u for w, u in zip(ws, us, strict=True)) / total
-    my = sum(w * y for w, y in zip(ws, ys, strict=True)) / total
-    suu = sum(w * (u - mu) ** 2 for w, u in zip(ws, us, strict=True))
+    total = ordered_sum(ws)
+    mu = ordered_sum(w * u for w, u in zip(ws, us, strict=True)) / total
+    my = ordered_sum(w * y for w, y in zip(ws, ys, strict=True)) / total
+    suu = ordered_sum(w * (u - mu) ** 2 for w, u in zip(ws, us, strict=True))
     if suu <= 1e-300:
         return my, 0.0
-    b = sum(w * (u - mu) * (y - my) for w, u, y in zip(ws, us, ys, strict=True)) / suu
+    b = ordered_sum(w * (u - mu) * (y - my) for w, u, y in zip(ws, us, ys, strict=True)) / suu
     return my - b * mu, b
 
 
@@ -211,7 +212,7 @@ def _fit(
         return Growth(cls, exponent, 0.0, 0.0, math.inf, form=form)
     ws = _weights(ys)
     if cls == "constant":
-        a, b = sum(w * y for w, y in zip(ws, ys, strict=True)) / sum(ws), 0.0
+        a, b = ordered_sum(w * y for w, y in zip(ws, ys, strict=True)) / ordered_sum(ws), 0.0
     else:
         a, b = _linear(us, ys, ws)
     err = _error([a + b * u for u in us], ys)
@@ -288,9 +289,9 @@ def slope_trend(xs: Sequence[float], ys: Sequence[float]) -> SlopeTrend | None:
     if m < 3:
         return SlopeTrend(a, math.inf, rising, 0)
     residuals = [s - (a + b * u) for s, u in zip(slopes, inv, strict=True)]
-    sigma2 = sum(r * r for r in residuals) / (m - 2)
-    mean_u = sum(inv) / m
-    suu = sum((u - mean_u) ** 2 for u in inv)
+    sigma2 = ordered_sum(r * r for r in residuals) / (m - 2)
+    mean_u = ordered_sum(inv) / m
+    suu = ordered_sum((u - mean_u) ** 2 for u in inv)
     if suu <= 1e-300:
         return SlopeTrend(statistics.fmean(slopes), math.inf, rising, 0)
     stderr = math.sqrt(sigma2 * (1 / m + mean_u**2 / suu))
