@@ -181,3 +181,18 @@ def test_near_critical_against_a_full_sort(slack: list, count: int) -> None:
 
     expected = sorted((s, i) for i, s in enumerate(slack) if s > 0)[:count]
     assert near_critical(slack, count) == [i for _, i in expected]
+
+
+def test_work_adds_float_costs_left_to_right_on_every_python() -> None:
+    """One rounding per addition, in input order: the same on every Python (from 3.12 the
+    builtin sum() compensates rounding and would give 1.0000000000000002e16 here)."""
+    from serialscale.addition import ordered_sum
+    from serialscale.metrics import work
+
+    costs = [1e16, 1.0, 1.0]
+    by_hand = 0.0
+    for c in costs:
+        by_hand = by_hand + c
+    assert by_hand == 1e16
+    graph = Graph.from_lists(["a", "b", "c"], costs, [[], [], []])
+    assert work(graph) == ordered_sum(costs) == by_hand
