@@ -190,17 +190,29 @@ def test_plain_lists_and_task_bodies_are_left_alone() -> None:
     assert not steps_named(trace.recorder, "sort-input", "select", *_COMPARISONS)
 
 
-def test_frame_mode_does_not_take_the_sorts_branches_as_the_callers() -> None:
+@pytest.mark.parametrize("control", ["dataflow", "frame", "strict"])
+def test_the_sorts_truth_tests_are_not_the_callers_branches(control: str) -> None:
+    """timsort tests its comparisons' truth in its caller's name: those are the sort's own
+    branches, followed by its chains, as sorted() (which makes none) is; a branch in a key
+    function is the user's."""
+
     def run():
         xs = ss.inputs([4, 2, 3, 1])
         xs.sort()
         a, b = ss.inputs([1, 2])
         return a + b  # after the sort, in the same call, but needing nothing of it
 
-    trace = run_traced(run, {}, control="frame")
+    trace = run_traced(run, {}, control=control)
     rec = trace.recorder
     assert needs(rec, trace.result.node) == set()
-    assert rec.control_decisions > 0  # timsort did test its comparisons' truth
+    assert rec.control_decisions == 0
+
+    def keyed():
+        xs = ss.inputs([4, 2, 3, 1])
+        xs.sort(key=lambda v: 0 if v > 2 else 1)  # a branch in user code: 4 of them
+        return xs
+
+    assert run_traced(keyed, {}, control=control).recorder.control_decisions == 4
 
 
 def test_another_profiler_keeps_its_place_and_the_originals_are_back() -> None:

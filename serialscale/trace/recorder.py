@@ -151,8 +151,8 @@ class Recorder(TapeBase):
         #: entries of calls that have returned are dropped now and then (purge_frames).
         self.frames: dict[int, tuple[FrameType, int]] = {}
         self._since_purge = 0
-        #: the frames that called a list.sort now running (native_sort.py): in frame mode, its
-        #: comparisons' truth tests are the sort's own branches, not that call's
+        #: the frames that called a watched list.sort or numpy method now running
+        #: (native_selection.py): its comparisons' truth tests there are not branches
         self.sorting: list[FrameType] = []
         self.site = array("i")  # site index of each step
         self.a = array("q")  # first predecessor or NO_STEP
@@ -271,7 +271,13 @@ class Recorder(TapeBase):
 
     def decide(self, step: int, frame: FrameType | None = None) -> None:
         """A branch was taken on the value made by ``step``, in ``frame`` (by default the
-        caller of the caller: user code, through ``Traced.__bool__``)."""
+        caller of the caller: user code, through ``Traced.__bool__``). A truth test that a
+        watched ``list.sort`` (or numpy method) makes in its caller's name is not a branch:
+        the method's own, already followed by its chains of comparisons (native_selection)."""
+        if self.sorting:
+            frame = frame if frame is not None else _getframe(2)
+            if frame is self.sorting[-1]:
+                return
         self.control_decisions += 1
         if step < 0:
             return
@@ -280,8 +286,6 @@ class Recorder(TapeBase):
             self.ctl_any = 1
         elif self.control == "frame":
             frame = frame if frame is not None else _getframe(2)
-            if self.sorting and frame is self.sorting[-1]:
-                return
             self.frames[id(frame)] = (frame, step)
             self.decision = step  # operations in other frames ask binary(), which looks up
             self.ctl_frame, self.ctl_step = frame, step
