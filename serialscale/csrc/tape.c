@@ -44,6 +44,12 @@ typedef struct {
     Py_ssize_t ctl_step;
     PyObject *ctl_frame;
     int ctl_any;
+    /* Branches (truth tests of traced values): counted here when bool_fast (data-flow mode:
+     * a branch adds no need), else the recorder's decide(); none in quiet_frame, the caller
+     * of a watched list.sort or numpy method now running (its own truth tests). */
+    Py_ssize_t control_decisions;
+    int bool_fast;
+    PyObject *quiet_frame;
     int32_t *p_site;
     int64_t *p_a, *p_b, *p_c;
     Py_ssize_t p_len;
@@ -82,6 +88,7 @@ static void Tape_dealloc(Tape *self) {
     PyMem_Free(self->p_c);
     PyMem_Free(self->cache);
     Py_CLEAR(self->ctl_frame);
+    Py_CLEAR(self->quiet_frame);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -201,6 +208,11 @@ static PyMemberDef Tape_members[] = {
     {"ctl_step", T_PYSSIZET, offsetof(Tape, ctl_step), 0, "The control need (see ctl_any)."},
     {"ctl_any", T_INT, offsetof(Tape, ctl_any), 0, "ctl_step applies in every frame."},
     {"ctl_frame", T_OBJECT, offsetof(Tape, ctl_frame), 0, "The frame ctl_step applies in."},
+    {"control_decisions", T_PYSSIZET, offsetof(Tape, control_decisions), 0,
+     "Branches on traced values counted."},
+    {"bool_fast", T_INT, offsetof(Tape, bool_fast), 0, "A branch only counts (data flow)."},
+    {"quiet_frame", T_OBJECT, offsetof(Tape, quiet_frame), 0,
+     "Truth tests in this frame are not branches (a watched sort's caller)."},
     {NULL},
 };
 
@@ -409,7 +421,36 @@ static PyObject *v_richcompare(PyObject *a, PyObject *b, int cmp) {
     return record(value, ops[cmp], ((Value *)a)->node, tb ? ((Value *)b)->node : NO_STEP);
 }
 
+/* bool(value): a branch on a traced value, as PyValue.__bool__ counts it. */
+static int v_bool(PyObject *o) {
+    Value *self = (Value *)o;
+    if (active && traced_type) {
+        PyObject *rec;
+        if (PyContextVar_Get(active, Py_None, &rec) < 0) return -1;
+        if (rec != Py_None && PyObject_TypeCheck(rec, &TapeType) && !((Tape *)rec)->paused) {
+            Tape *tape = (Tape *)rec;
+            PyFrameObject *frame = PyEval_GetFrame(); /* the user's: C slots push none */
+            if (tape->quiet_frame && (PyObject *)frame == tape->quiet_frame) {
+                /* a watched sort's own truth test: not a branch */
+            } else if (tape->bool_fast) {
+                tape->control_decisions++;
+            } else {
+                PyObject *r = PyObject_CallMethod(rec, "decide", "nO", self->node,
+                                                  frame ? (PyObject *)frame : Py_None);
+                if (!r) {
+                    Py_DECREF(rec);
+                    return -1;
+                }
+                Py_DECREF(r);
+            }
+        }
+        Py_DECREF(rec);
+    }
+    return PyObject_IsTrue(self->value);
+}
+
 static PyNumberMethods Value_as_number = {
+    .nb_bool = v_bool,
     .nb_add = v_add,
     .nb_subtract = v_sub,
     .nb_multiply = v_mul,

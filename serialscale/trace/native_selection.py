@@ -22,7 +22,7 @@ reports when one of them starts and ends, and the recorder does three things:
    was returned becomes the selected value.
 
 The truth tests the method makes on its comparisons, in its caller's name, are not the
-caller's branches (the recorder's ``sorting`` frames): they are the method's own, followed
+caller's branches (the recorder's ``enter_native``): they are the method's own, followed
 by the chains above, as ``sorted`` makes none.
 
 Methods are recognised by name (``sort``, ``max``, ``min``) and the instance's type, so
@@ -98,12 +98,12 @@ class NativeWatch:
             call = self._started(NAMES[which], container, frame)
             self.open.append(call)
             if call is not None:
-                self.recorder.sorting.append(call.frame)
+                self.recorder.enter_native(call.frame)
             return
         call = self.open.pop() if self.open else None
         if call is None:
             return
-        self.recorder.sorting.pop()
+        self.recorder.leave_native()
         if call.container is not container:
             return
         if not call.sorts:  # the container gets its own values back, whatever happened

@@ -72,10 +72,16 @@ class PyTape:
     operation when ``ctl_any``, or for operations in ``ctl_frame``.
     """
 
-    __slots__ = ("count", "ctl_any", "ctl_frame", "ctl_step", "decision", "paused", "pending")
+    __slots__ = (
+        "bool_fast", "control_decisions", "count", "ctl_any", "ctl_frame", "ctl_step", "decision",
+        "paused", "pending", "quiet_frame",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.count = 0  # steps recorded
+        self.control_decisions = 0  # branches on traced values
+        self.bool_fast = 0  # 1: a branch only counts (data-flow mode)
+        self.quiet_frame: FrameType | None = None  # truth tests here are not branches
         self.paused = 0  # > 0 inside a task's body
         self.decision = NO_STEP  # >= 0 while a decision may be in force (strict, frame)
         self.ctl_step = NO_STEP
@@ -134,7 +140,7 @@ class Recorder(TapeBase):
     """
 
     __slots__ = (
-        "_codes", "_labels", "_since_purge", "a", "b", "c", "control", "control_decisions", "costs",
+        "_codes", "_labels", "_since_purge", "a", "b", "c", "control", "costs",
         "escape_sites", "escapes", "frames", "max_ops", "measured", "more", "site", "site_names",
         "sites", "sorting", "strict",
     )  # fmt: skip
@@ -152,8 +158,10 @@ class Recorder(TapeBase):
         self.frames: dict[int, tuple[FrameType, int]] = {}
         self._since_purge = 0
         #: the frames that called a watched list.sort or numpy method now running
-        #: (native_selection.py): its comparisons' truth tests there are not branches
+        #: (native_selection.py): its comparisons' truth tests there are not branches; the
+        #: innermost one is the tape's quiet_frame
         self.sorting: list[FrameType] = []
+        self.bool_fast = int(control == "dataflow")
         self.site = array("i")  # site index of each step
         self.a = array("q")  # first predecessor or NO_STEP
         self.b = array("q")  # second predecessor or NO_STEP
@@ -166,7 +174,6 @@ class Recorder(TapeBase):
         self._codes: list[CodeType] = []  # keeps every code object seen alive: ids stay unique
         self._labels: dict[tuple[str, str, int], int] = {}
         self.site_names: list[tuple[str, str, int]] = []  # (operation, file, line)
-        self.control_decisions = 0
         self.escapes = 0
         self.measured = 0  # steps whose cost is measured seconds (@task(cost="measured"))
         #: (conversion, file, line) -> how often: where traced values became plain ones
@@ -271,13 +278,8 @@ class Recorder(TapeBase):
 
     def decide(self, step: int, frame: FrameType | None = None) -> None:
         """A branch was taken on the value made by ``step``, in ``frame`` (by default the
-        caller of the caller: user code, through ``Traced.__bool__``). A truth test that a
-        watched ``list.sort`` (or numpy method) makes in its caller's name is not a branch:
-        the method's own, already followed by its chains of comparisons (native_selection)."""
-        if self.sorting:
-            frame = frame if frame is not None else _getframe(2)
-            if frame is self.sorting[-1]:
-                return
+        caller of the caller). ``Traced.__bool__`` comes here only when a branch does more
+        than count (``bool_fast`` off) and is not a watched sort's own (``quiet_frame``)."""
         self.control_decisions += 1
         if step < 0:
             return
@@ -291,6 +293,18 @@ class Recorder(TapeBase):
             self.ctl_frame, self.ctl_step = frame, step
             if len(self.frames) > 256:
                 self.purge_frames()
+
+    def enter_native(self, frame: FrameType) -> None:
+        """A watched ``list.sort`` or numpy method called from ``frame`` starts: the truth
+        tests it makes there are its own, followed by its chains of comparisons, not the
+        caller's branches (native_selection.py)."""
+        self.sorting.append(frame)
+        self.quiet_frame = frame
+
+    def leave_native(self) -> None:
+        """The innermost watched call has returned or raised."""
+        self.sorting.pop()
+        self.quiet_frame = self.sorting[-1] if self.sorting else None
 
     def _frame_decision(self, frame: FrameType) -> int:
         """The step behind the latest branch in ``frame``'s call, or ``NO_STEP``."""
@@ -317,9 +331,11 @@ class Recorder(TapeBase):
             self.decision = NO_STEP
 
     def release_frames(self) -> None:
-        """Let go of every frame held for frame mode (the run is over)."""
+        """Let go of every frame held for frame mode or a watched call (the run is over)."""
         self.frames.clear()
         self.ctl_frame = None
+        self.sorting.clear()
+        self.quiet_frame = None
 
     def step_ids(self) -> OccurrenceIds:
         """Readable unique ids: ``add@algos.py:12#3`` for operations, ``fetch#2`` for tasks

@@ -32,11 +32,28 @@ def current() -> Recorder | None:
 
 
 class PyValue:
-    """The pure-Python base of :class:`Traced`: its value, its step and (set up below) the
-    binary operators and comparisons, as the compiled ``_tape.Value`` has them.
+    """The pure-Python base of :class:`Traced`: its value, its step, its truth and (set up
+    below) the binary operators and comparisons, as the compiled ``_tape.Value`` has them.
     """
 
     __slots__ = ("node", "value")
+    value: Any
+    node: int
+
+    def __bool__(self) -> bool:
+        """A branch on a traced value: counted, and in the frame and strict modes a need of
+        what follows (the recorder's ``decide``); not one when a watched sort tests its own
+        comparisons (``quiet_frame``)."""
+        rec = current()
+        if rec is not None and not rec.paused:
+            frame = _getframe(1)
+            if frame is rec.quiet_frame:
+                pass
+            elif rec.bool_fast:
+                rec.control_decisions += 1
+            else:
+                rec.decide(self.node, frame)
+        return bool(self.value)
 
 
 if TYPE_CHECKING:
@@ -62,12 +79,6 @@ class Traced(ValueBase):
     def __reduce__(self) -> tuple[type[Traced], tuple[Any, int]]:
         # Spelled out: pickle and copy cannot see the compiled base's fields by themselves.
         return Traced, (self.value, self.node)
-
-    def __bool__(self) -> bool:
-        rec = current()
-        if rec is not None and not rec.paused:
-            rec.decide(self.node)
-        return bool(self.value)
 
     def _escape(self, kind: str) -> None:
         rec = current()
