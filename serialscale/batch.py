@@ -363,23 +363,34 @@ def _run_processes(
 
     outcomes: list[Outcome | None] = [None] * len(targets)
     broken: list[int] = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(analyze_one, t, options) for t in targets]
-        for i, future in enumerate(futures):
-            try:
-                outcomes[i] = future.result()
+    try:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(analyze_one, t, options) for t in targets]
+            for i, future in enumerate(futures):
+                try:
+                    outcomes[i] = future.result()
+                    if progress:
+                        progress(1)
+                except BrokenProcessPool:
+                    broken.append(i)
+        for i in broken:
+            with ProcessPoolExecutor(max_workers=1) as pool:
+                try:
+                    outcomes[i] = pool.submit(analyze_one, targets[i], options).result()
+                except BrokenProcessPool:
+                    outcomes[i] = _crash(targets[i], "it was killed or exited")
+            if progress:
+                progress(1)
+    except (OSError, RuntimeError):
+        # No worker process or thread could start (a process limit, no memory left for a
+        # stack): what is left is analyzed here, one target after another, as --jobs 1 does
+        # (not a target whose worker died: that could take this process down too).
+        for i, outcome in enumerate(outcomes):
+            if outcome is None:
+                outcomes[i] = (_crash(targets[i], "it was killed or exited") if i in broken
+                               else analyze_one(targets[i], options))  # fmt: skip
                 if progress:
                     progress(1)
-            except BrokenProcessPool:
-                broken.append(i)
-    for i in broken:
-        with ProcessPoolExecutor(max_workers=1) as pool:
-            try:
-                outcomes[i] = pool.submit(analyze_one, targets[i], options).result()
-            except BrokenProcessPool:
-                outcomes[i] = _crash(targets[i], "it was killed or exited")
-        if progress:
-            progress(1)
     return [o for o in outcomes if o is not None]
 
 

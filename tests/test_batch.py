@@ -205,6 +205,28 @@ def test_jobs_give_identical_output(run_cli) -> None:
     assert one.stdout == two.stdout
 
 
+@pytest.mark.parametrize(
+    "failure",
+    [
+        RuntimeError("can't start new thread"),
+        BlockingIOError(11, "Resource temporarily unavailable"),
+    ],
+)
+def test_no_worker_can_start_so_the_batch_runs_here(run_cli, monkeypatch, failure) -> None:
+    """A process or thread limit: the pool cannot start a worker (fork fails with EAGAIN, a
+    thread cannot start); the batch is analyzed one target after another instead."""
+    import concurrent.futures
+
+    def refuse(self, *args, **kwargs):
+        raise failure
+
+    one = run_cli("analyze", str(WORKLOADS), "-f", "json", "--detail")
+    monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "submit", refuse)
+    two = run_cli("analyze", str(WORKLOADS), "-f", "json", "--detail", "--jobs", "2")
+    assert one.exit_code == two.exit_code == 0, two.stderr
+    assert one.stdout == two.stdout
+
+
 def test_a_killed_worker_becomes_an_error_entry(tree: Path, run_cli) -> None:
     killer = tree / "killer.py"
     killer.write_text(
