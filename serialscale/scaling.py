@@ -37,7 +37,9 @@ slopes that keep rising.
 fewer than ``MIN_CONFIDENT_POINTS`` sizes, a span (largest / smallest size) under
 ``MIN_SPAN``, a fit error above ``MAX_ERROR``, an uncertain boundary, an exponent at the edge
 of its grid, a falling depth, or a class on the upper half of the sizes that leads to another
-verdict than the whole sweep (the asymptotic regime is not reached yet).
+verdict than the whole sweep (the asymptotic regime is not reached yet); and, for traced
+functions in data-flow mode, a parallel-looking depth while the branches it left out grow
+with the size (that depth is then only a lower bound on the depth as written).
 """
 
 from __future__ import annotations
@@ -449,14 +451,29 @@ def verdict(
     work: Growth,
     upper_depth: Growth | None,
     name: str = "n",
+    ignored_branches: Sequence[int] = (),
 ) -> Verdict:
     """``parallelizable``, ``serial`` or ``inconclusive``, with the warnings behind it.
 
     ``upper_depth`` is the depth's class fitted on the upper half of the sizes (``None`` when
     there are too few): where it leads to another verdict, the asymptotic regime is not
     reached and the verdict is inconclusive.
+
+    ``ignored_branches`` are the branches on traced values that data-flow mode left out, per
+    size. When they grow with the size, that graph's depth is only a lower bound on the
+    depth as written (a sort written with ``if`` and swaps has depth 1): it can show that an
+    implementation is serial, never that it is parallel, so a parallel-looking depth is
+    inconclusive.
     """
     warnings = list(depth.warnings)
+    if (len(ignored_branches) >= 2 and ignored_branches[-1] > ignored_branches[0]
+            and depth.cls not in SERIAL_CLASSES):  # fmt: skip
+        warnings.append(
+            f"{ignored_branches[-1]:,} branches on traced values at the largest size, more as "
+            f"{name} grows, were left out (data-flow mode): this depth is a lower bound on the "
+            "depth as written, so it cannot show that the implementation is parallel; "
+            "--control strict gives the upper bound, frame a middle one"
+        )
     span = max(xs) / min(xs) if min(xs) > 0 else math.inf
     sizes = len(set(xs))
     if sizes < MIN_CONFIDENT_POINTS:
@@ -521,11 +538,17 @@ def upper_half(xs: Sequence[float], ys: Sequence[float]) -> Growth | None:
 
 
 def assess(
-    xs: Sequence[float], depths: Sequence[float], works: Sequence[float], name: str = "n"
+    xs: Sequence[float],
+    depths: Sequence[float],
+    works: Sequence[float],
+    name: str = "n",
+    ignored_branches: Sequence[int] = (),
 ) -> tuple[Growth, Growth, Verdict]:
-    """Fit depth and work over the sizes ``xs`` (sorted) and judge them: the steps of a sweep."""
+    """Fit depth and work over the sizes ``xs`` (sorted) and judge them: the steps of a sweep
+    (``ignored_branches``: see :func:`verdict`)."""
     depth, work = fit_growth(xs, depths), fit_growth(xs, works)
-    return depth, work, verdict(xs, depth, work, upper_half(xs, depths), name)
+    judged = verdict(xs, depth, work, upper_half(xs, depths), name, ignored_branches)
+    return depth, work, judged
 
 
 def _side(cls: str) -> str:

@@ -269,3 +269,30 @@ def test_canonical_families_have_their_closed_forms(name, param, sizes, depth, w
         )
         assert point.depth == nx_depth == depth(size)
         assert point.work == nx_work == work(size)
+
+
+def test_left_out_branches_that_grow_make_a_parallel_depth_inconclusive() -> None:
+    """Data-flow mode's depth is a lower bound when branches were left out: enough to call an
+    implementation serial, never to call it parallel."""
+    from serialscale.scaling import assess
+
+    xs = [8.0, 16.0, 32.0, 64.0, 128.0]
+    flat, linear = [1.0] * 5, [x - 1 for x in xs]
+    growing, fixed = [int(x) - 1 for x in xs], [3] * 5
+    _, _, judged = assess(xs, flat, xs, "n", growing)
+    assert judged.verdict == "inconclusive"
+    assert any("lower bound on the depth as written" in w for w in judged.warnings)
+    assert assess(xs, flat, xs, "n", fixed)[2].verdict == "parallelizable"  # adds O(1) at most
+    assert assess(xs, flat, xs, "n")[2].verdict == "parallelizable"
+    assert assess(xs, linear, xs, "n", growing)[2].verdict == "serial"
+
+
+def test_a_running_max_with_if_is_not_called_parallel_in_data_flow_mode(run_cli) -> None:
+    dataflow = run_cli("scale", f"{ALGOS}:running_max", "--sweep", "n=8..128", "-f", "json")
+    data = json.loads(dataflow.stdout)
+    assert data["growth"]["depth"]["class"] == "constant"  # the comparisons alone
+    assert data["verdict"] == "inconclusive"
+    assert any("--control strict" in w for w in data["warnings"])
+    strict = run_cli("scale", f"{ALGOS}:running_max", "--sweep", "n=8..128", "-f", "json",
+                     "--control", "strict")  # fmt: skip
+    assert json.loads(strict.stdout)["verdict"] == "serial"
