@@ -31,7 +31,9 @@ object array are routed to the array's method during the run when numpy was impo
 it started (a module-level import). Not watched: these methods while another profile
 function is installed (``sys.setprofile``; cProfile's, up to Python 3.11), in threads the
 traced function starts, when called from C code, ``np.maximum.reduce`` called directly, and
-``argmax``/``argsort`` (they return positions, not values). The pure-Python profile function
+``argmax``/``argsort`` (they return positions, not values), and traced values inside lists or
+other objects being sorted (only traced values and tuples of them are copied in: a list or a
+record is the user's own mutable object). The pure-Python profile function
 runs on every call and return: tracing in pure Python is about 6x slower with it.
 """
 
