@@ -171,7 +171,7 @@ def test_a_failing_sort_raises_as_it_would_and_the_run_goes_on() -> None:
 
     trace = run_traced(run, {})
     assert [y.value for y in trace.result] == [1, 2]
-    assert trace.recorder.sorting == []
+    assert trace.recorder.native_callers == []
 
 
 def test_plain_lists_and_task_bodies_are_left_alone() -> None:

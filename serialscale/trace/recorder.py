@@ -141,8 +141,8 @@ class Recorder(TapeBase):
 
     __slots__ = (
         "_codes", "_labels", "_since_purge", "a", "b", "c", "control", "costs",
-        "escape_sites", "escapes", "frames", "max_ops", "measured", "more", "site", "site_names",
-        "sites", "sorting", "strict",
+        "escape_sites", "escapes", "frames", "max_ops", "measured", "more", "native_callers",
+        "site", "site_names", "sites", "strict",
     )  # fmt: skip
 
     def __init__(self, control: str = "dataflow", max_ops: int = DEFAULT_MAX_OPS) -> None:
@@ -160,7 +160,7 @@ class Recorder(TapeBase):
         #: the frames that called a watched list.sort or numpy method now running
         #: (native_selection.py): its comparisons' truth tests there are not branches; the
         #: innermost one is the tape's quiet_frame
-        self.sorting: list[FrameType] = []
+        self.native_callers: list[FrameType] = []
         self.bool_fast = int(control == "dataflow")
         self.site = array("i")  # site index of each step
         self.a = array("q")  # first predecessor or NO_STEP
@@ -298,13 +298,13 @@ class Recorder(TapeBase):
         """A watched ``list.sort`` or numpy method called from ``frame`` starts: the truth
         tests it makes there are its own, followed by its chains of comparisons, not the
         caller's branches (native_selection.py)."""
-        self.sorting.append(frame)
+        self.native_callers.append(frame)
         self.quiet_frame = frame
 
     def leave_native(self) -> None:
         """The innermost watched call has returned or raised."""
-        self.sorting.pop()
-        self.quiet_frame = self.sorting[-1] if self.sorting else None
+        self.native_callers.pop()
+        self.quiet_frame = self.native_callers[-1] if self.native_callers else None
 
     def _frame_decision(self, frame: FrameType) -> int:
         """The step behind the latest branch in ``frame``'s call, or ``NO_STEP``."""
@@ -334,7 +334,7 @@ class Recorder(TapeBase):
         """Let go of every frame held for frame mode or a watched call (the run is over)."""
         self.frames.clear()
         self.ctl_frame = None
-        self.sorting.clear()
+        self.native_callers.clear()
         self.quiet_frame = None
 
     def step_ids(self) -> OccurrenceIds:

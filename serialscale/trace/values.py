@@ -47,12 +47,11 @@ class PyValue:
         rec = current()
         if rec is not None and not rec.paused:
             frame = _getframe(1)
-            if frame is rec.quiet_frame:
-                pass
-            elif rec.bool_fast:
-                rec.control_decisions += 1
-            else:
-                rec.decide(self.node, frame)
+            if frame is not rec.quiet_frame:  # else a watched sort's own truth test
+                if rec.bool_fast:
+                    rec.control_decisions += 1
+                else:
+                    rec.decide(self.node, frame)
         return bool(self.value)
 
 
