@@ -59,16 +59,10 @@ def run_sweep(
         notes = [f"at {parameter}={value}: {note}" for note in report.notes or []]
         points.append(_point(value, report, spread))
     xs = [float(p.value) for p in points]
-    # branches data-flow mode left out: its depth is then a lower bound (scaling.verdict)
-    ignored = [p.control_decisions if control == "dataflow" and isinstance(p.control_decisions,
-               int) else 0 for p in points]  # fmt: skip
-    depth, work, judged = assess(
-        xs,
-        [float(p.depth) for p in points],
-        [float(p.work) for p in points],
-        parameter,
-        ignored,
-    )
+    # the branches data-flow mode left out: its depth is then a lower bound (scaling.verdict)
+    ignored = [p.control_decisions or 0 for p in points] if control == "dataflow" else []
+    depths, works = [float(p.depth) for p in points], [float(p.work) for p in points]
+    depth, work, judged = assess(xs, depths, works, parameter, ignored)
     width = fit_growth(xs, [float(p.width) for p in points])
     prediction = UNSET if predict is None else _predict(predict, depth, work, width)
     return ScaleReport(

@@ -162,7 +162,7 @@ def _total(rec: Any, nodes: list[int]) -> int:
 def _spread(original: Callable[..., Any], root: bool) -> Callable[..., Any]:
     """variance, pvariance, stdev, pstdev: the value the original computes (exactly), with
     the steps of the two-pass formula: the mean (unless given), each deviation and its
-    square, their sum, the division, and for the deviations the square root."""
+    square, their sum, the division, and for the standard deviations the square root."""
 
     def spread(data: Iterable[Any], centre: Any = None) -> Any:
         rec = current()
