@@ -11,6 +11,7 @@ import json
 import random
 import subprocess
 import sys
+from array import array
 from typing import ClassVar
 
 import networkx as nx
@@ -19,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import serialscale as ss
-from serialscale import analyze_workload
+from serialscale import analyze_workload, kernels
 from serialscale.sources.python_source import trace_function
 from serialscale.trace import run_traced
 from serialscale.trace.recorder import NO_STEP
@@ -65,12 +66,22 @@ def sort_in_place(values: list, reverse: bool = False) -> list:
     return xs
 
 
-@settings(max_examples=80, deadline=None)
+IMPLEMENTATIONS = [
+    pytest.param(True, id="compiled"),
+    pytest.param(False, id="pure"),
+]
+
+
+@pytest.mark.parametrize("compiled", IMPLEMENTATIONS)
+@settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(-20, 20), max_size=70), st.booleans())
 def test_each_comparison_needs_the_last_ones_that_involved_its_operands(
-    values: list, reverse: bool
+    compiled: bool, values: list, reverse: bool
 ) -> None:
-    trace = run_traced(sort_in_place, {"values": values, "reverse": reverse})
+    if compiled and not kernels.available():
+        pytest.skip("the compiled kernels were not built")
+    with kernels.accelerated(compiled):  # the rechain kernel, or its pure-Python twin
+        trace = run_traced(sort_in_place, {"values": values, "reverse": reverse})
     rec = trace.recorder
     assert [x.value for x in trace.result] == sorted(values, reverse=reverse)
     entries = steps_named(rec, "sort-input")
@@ -358,3 +369,72 @@ def test_the_compiled_watcher_checks_its_arguments() -> None:
     assert sys.getprofile() is callback
     watch_methods(None, ())
     assert sys.getprofile() is None
+
+
+# --- the rechain kernel and its pure-Python twin ---
+
+
+def _region(draw_values: list[int], n: int, lo: int, start: int, labels: int):
+    """Needs, sites and owners of a random call region (the arguments of rechain)."""
+    rnd = random.Random(sum(draw_values) + n)
+    a, b, c = (array("q", [-1]) * n for _ in range(3))
+    for i in range(n):
+        row = [rnd.randrange(-1, i) if i else -1 for _ in range(3)]
+        a[i], b[i], c[i] = row[0], row[1], (row[2] if rnd.random() < 0.2 else -1)
+    site = array("i", [rnd.randrange(labels) for _ in range(n)])
+    comparing = array("q", [rnd.random() < 0.6 for _ in range(labels)])
+    owner = array("q", [-1]) * (n - lo)
+    for entry in range(lo, start):
+        owner[entry - lo] = entry
+    return a, b, c, site, comparing, owner, array("q", [-1]) * (n - lo)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(0, 1000), min_size=1, max_size=4), st.integers(1, 300),
+       st.integers(0, 40), st.integers(0, 40), st.integers(1, 6))  # fmt: skip
+def test_the_rechain_kernel_and_its_twin_agree(seed, n, before, entries, labels) -> None:
+    if not kernels.available():
+        pytest.skip("the compiled kernels were not built")
+    from serialscale.kernels import _compiled
+    from serialscale.trace.native_selection import rechain
+
+    lo = min(before, n)
+    start = min(lo + entries, n)
+    pure = _region(seed, n, lo, start, labels)
+    fast = tuple(array(x.typecode, x) for x in pure)
+    args = (lo, start)
+    last_pure = rechain(*pure[:5], *args, *pure[5:])
+    last_fast = _compiled.rechain(*fast[:5], *args, *fast[5:])
+    assert last_pure == last_fast
+    assert all(x == y for x, y in zip(pure, fast, strict=True))
+
+
+def test_the_rechain_kernel_checks_its_arrays() -> None:
+    if not kernels.available():
+        pytest.skip("the compiled kernels were not built")
+    from serialscale.kernels import _compiled
+    from serialscale.trace.native_selection import rechain
+
+    def good():
+        a = array("q", [-1, 0, 0])
+        b = array("q", [-1, 1, -1])
+        c = array("q", [-1, -1, -1])
+        return [a, b, c, array("i", [0, 0, 0]), array("q", [1]), 0, 2,
+                array("q", [0, 1, -1]), array("q", [-1, -1, -1])]  # fmt: skip
+
+    for implementation in (_compiled.rechain, rechain):
+        assert implementation(*good()) == 2
+        cases = [
+            (3, array("q", [0, 0, 0]), TypeError),  # site must be int32
+            (0, b"\x00" * 24, (TypeError, ValueError)),  # read-only: never written
+            (4, array("q", []), ValueError),  # site 0 names no label
+            (5, -1, ValueError),
+            (6, 4, ValueError),  # start past the end
+            (7, array("q", [9, 1, -1]), ValueError),  # an owner out of range
+            (8, array("q", [-1]), ValueError),  # too short
+        ]
+        for index, value, error in cases:
+            args = good()
+            args[index] = value
+            with pytest.raises(error):
+                implementation(*args)

@@ -290,3 +290,101 @@ PyObject *k_costs_ok(PyObject *self, PyObject *args) {
     release(b, 1);
     return PyBool_FromLong(ok);
 }
+
+/* rechain(a, b, c, site, comparing, lo, start, owner, last_of) -> last: the rewrite of a
+ * watched list.sort's or numpy method's comparisons (trace/native_selection.py, whose
+ * `rechain` is the pure-Python twin). Steps start..n-1 are the call's; a step whose site is
+ * not a comparison (comparing[site] == 0) and that needs a value derived from a sort-input
+ * step is derived from it too (owner); a comparison of derived values is made to need, per
+ * operand, the last comparison involving its sort-input (last_of) instead of the operand,
+ * its needs normalised (distinct steps first). a, b, c: int64 needs of all n steps (a, b, c
+ * rewritten); site: int32; comparing: int64 0/1 per label; owner, last_of: int64, one per
+ * step from lo on (owner: the sort-input a step derives from, or -1; last_of, indexed by
+ * sort-input: the last comparison involving it, or -1; both updated). */
+static inline void normalise3(int64_t *x, int64_t *y, int64_t *c) {
+    int64_t in[3] = {*x, *y, *c}, out[3] = {-1, -1, -1};
+    int k = 0;
+    for (int i = 0; i < 3; i++) {
+        if (in[i] < 0) continue;
+        int seen = 0;
+        for (int j = 0; j < k; j++) seen |= out[j] == in[i];
+        if (!seen) out[k++] = in[i];
+    }
+    *x = out[0], *y = out[1], *c = out[2];
+}
+
+PyObject *k_rechain(PyObject *self, PyObject *args) {
+    PyObject *o[7];
+    Py_ssize_t lo, start;
+    if (!PyArg_ParseTuple(args, "OOOOOnnOO", &o[0], &o[1], &o[2], &o[3], &o[4], &lo, &start,
+                          &o[5], &o[6]))
+        return NULL;
+    Buf b[7] = {{{0}}};
+    Py_buffer site = {0};
+    int have_site = 0;
+    int64_t last = -1;
+    if (PyObject_GetBuffer(o[3], &site, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto fail;
+    have_site = 1;
+    if (!site.format || strcmp(site.format, "i") != 0 || site.itemsize != 4 || site.ndim > 1) {
+        PyErr_SetString(PyExc_TypeError, "site: expected an array of type 'i'");
+        goto fail;
+    }
+    Py_ssize_t n = site.len / 4;
+    if (lo < 0 || start < lo || start > n) {
+        PyErr_Format(PyExc_ValueError, "need 0 <= lo <= start <= %zd", n);
+        goto fail;
+    }
+    if (get_out(o[0], &b[0], 'q', n, "a") < 0 || get_out(o[1], &b[1], 'q', n, "b") < 0 ||
+        get_out(o[2], &b[2], 'q', n, "c") < 0 || get_buf(o[4], &b[3], 'q', 0, "comparing") < 0 ||
+        get_out(o[5], &b[4], 'q', n - lo, "owner") < 0 ||
+        get_out(o[6], &b[5], 'q', n - lo, "last_of") < 0)
+        goto fail;
+    {
+        int64_t *a = I64(b[0]), *bb = I64(b[1]), *c = I64(b[2]);
+        const int64_t *comparing = I64(b[3]), labels = LEN(b[3]);
+        int64_t *owner = I64(b[4]), *last_of = I64(b[5]);
+        const int32_t *s = site.buf;
+        int64_t need[3], origin[3];
+        for (Py_ssize_t i = start; i < n; i++) {
+            if (s[i] < 0 || s[i] >= labels) {
+                PyErr_Format(PyExc_ValueError, "site %d out of range 0..%lld", s[i],
+                             (long long)labels - 1);
+                goto fail;
+            }
+            need[0] = a[i], need[1] = bb[i], need[2] = c[i];
+            for (int k = 0; k < 3; k++) {
+                origin[k] = -1;
+                if (need[k] >= lo && need[k] < n) {
+                    int64_t v = owner[need[k] - lo];
+                    if (v != -1 && (v < lo || v >= n)) {
+                        PyErr_Format(PyExc_ValueError, "owner: step %lld out of range %zd..%zd",
+                                     (long long)v, lo, n - 1);
+                        goto fail;
+                    }
+                    origin[k] = v;
+                }
+            }
+            if (!comparing[s[i]]) { /* a key function's step: derived from its argument */
+                int64_t from = origin[0] >= 0 ? origin[0] : origin[1] >= 0 ? origin[1] : origin[2];
+                if (from >= 0) owner[i - lo] = from;
+                continue;
+            }
+            if (origin[0] < 0 && origin[1] < 0) continue;
+            int64_t x = need[0], y = need[1], z = need[2];
+            if (origin[0] >= 0 && last_of[origin[0] - lo] >= 0) x = last_of[origin[0] - lo];
+            if (origin[1] >= 0 && last_of[origin[1] - lo] >= 0) y = last_of[origin[1] - lo];
+            normalise3(&x, &y, &z);
+            a[i] = x, bb[i] = y, c[i] = z;
+            if (origin[0] >= 0) last_of[origin[0] - lo] = i;
+            if (origin[1] >= 0) last_of[origin[1] - lo] = i;
+            last = i;
+        }
+    }
+    release(b, 7);
+    PyBuffer_Release(&site);
+    return PyLong_FromLongLong(last);
+fail:
+    release(b, 7);
+    if (have_site) PyBuffer_Release(&site);
+    return NULL;
+}

@@ -72,6 +72,7 @@ PyObject *k_check_graph_csr(PyObject *self, PyObject *args);
 PyObject *k_costs_ok(PyObject *self, PyObject *args);
 PyObject *k_tape_csr(PyObject *self, PyObject *args);
 PyObject *k_occurrences(PyObject *self, PyObject *args);
+PyObject *k_rechain(PyObject *self, PyObject *args);
 /* render.c */
 PyObject *k_records(PyObject *self, PyObject *args);
 /* loading.c */

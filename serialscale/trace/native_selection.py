@@ -46,6 +46,7 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
 
+from .. import kernels
 from .recorder import COMPILED, NO_STEP, Recorder, normalise
 from .selection import _nodes, _select
 from .values import Traced, current
@@ -157,49 +158,82 @@ class NativeWatch:
                 value.node = _select(rec, value, last_of.get(value.node, last)).node
 
     def _rechain(self, call: _Call) -> tuple[dict[int, int], int]:
-        """Make each comparison of the call need the last one involving its operands; the
-        last comparison involving each sort-input step, and the call's last comparison."""
+        """Make each comparison of the call need the last one involving its operands (the
+        ``rechain`` kernel, or its pure-Python twin below); the last comparison involving
+        each sort-input step, and the call's last comparison."""
         rec = self.recorder
         rec.flush()  # the call's comparisons, into the arrays rewritten here
-        comparing = {i for i, (op, _, _) in enumerate(rec.site_names) if op in _COMPARISONS}
-        owner = {value.node: value.node for value in call.made}  # step -> its sort-input
-        last_of: dict[int, int] = {}  # sort-input -> the last comparison involving it
-        last = NO_STEP
-        start = call.start
-        # the region as lists: per-item array access is what a long sort's time went to
-        a, b, c = (column[start:].tolist() for column in (rec.a, rec.b, rec.c))
-        sites = rec.site[start:].tolist()
-        get = owner.get
-        for k, (x_need, y_need, c_need, site) in enumerate(zip(a, b, c, sites, strict=True)):
-            x, y = get(x_need), get(y_need)
-            if site not in comparing:  # a key function's step: derived from its argument
-                origin = x if x is not None else y if y is not None else get(c_need)
-                if origin is not None:
-                    owner[start + k] = origin
-                continue
-            if x is None and y is None:
-                continue  # a comparison of values the call was not given
-            new_a = x_need if x is None else last_of.get(x, x_need)
-            new_b = y_need if y is None else last_of.get(y, y_need)
-            if c_need == NO_STEP:  # normalise(), inlined for the common case
-                if new_a == new_b or new_b < 0:
-                    a[k], b[k] = new_a, NO_STEP
-                elif new_a < 0:
-                    a[k], b[k] = new_b, NO_STEP
-                else:
-                    a[k], b[k] = new_a, new_b
-            else:
-                a[k], b[k], c[k] = normalise(new_a, new_b, c_need)
-            step = start + k
-            if x is not None:
-                last_of[x] = step
-            if y is not None:
-                last_of[y] = step
-            last = step
-        rec.a[start:] = array("q", a)
-        rec.b[start:] = array("q", b)
-        rec.c[start:] = array("q", c)
-        return last_of, last
+        comparing = array("q", [op in _COMPARISONS for op, _, _ in rec.site_names])
+        entries = [value.node for value in call.made]
+        lo, n = min(entries), len(rec.site)
+        owner = array("q", [-1]) * (n - lo)  # step -> the sort-input it derives from
+        for entry in entries:
+            owner[entry - lo] = entry
+        last_of = array("q", [-1]) * (n - lo)  # sort-input -> its last comparison
+        fast = kernels.select()
+        args = (rec.a, rec.b, rec.c, rec.site, comparing, lo, call.start, owner, last_of)
+        last = fast.rechain(*args) if fast is not None else rechain(*args)
+        placed = {entry: last_of[entry - lo] for entry in entries if last_of[entry - lo] >= 0}
+        return placed, last
+
+
+def rechain(a: array, b: array, c: array, site: array, comparing: array, lo: int, start: int,
+            owner: array, last_of: array) -> int:  # fmt: skip
+    """Pure-Python twin of the compiled ``rechain``: steps ``start`` on are a watched call's.
+    A step that is not a comparison (``comparing[site]`` false) and needs a value derived from
+    a sort-input step is derived from it too (``owner``, one entry per step from ``lo``); a
+    comparison of derived values is made to need, per operand, the last comparison involving
+    its sort-input (``last_of``, by sort-input) instead, its needs normalised. ``a``, ``b``,
+    ``c``, ``owner`` and ``last_of`` are updated; the call's last comparison, or -1."""
+    arrays = {"a": a, "b": b, "c": c, "site": site, "comparing": comparing, "owner": owner,
+              "last_of": last_of}  # fmt: skip
+    for name, given in arrays.items():
+        code = "i" if name == "site" else "q"
+        if getattr(given, "typecode", None) != code:
+            raise TypeError(f"{name}: expected an array of type '{code}'")
+    n = len(site)
+    if not 0 <= lo <= start <= n:
+        raise ValueError(f"need 0 <= lo <= start <= {n}")
+    if not len(a) == len(b) == len(c) == n or not len(owner) == len(last_of) == n - lo:
+        raise ValueError("a, b, c and site, and owner and last_of, differ in length")
+    # the region as lists: per-item array access is what a long sort's time went to
+    av, bv, cv = a[start:].tolist(), b[start:].tolist(), c[start:].tolist()
+    own, latest = owner.tolist(), last_of.tolist()
+    labels, last = len(comparing), NO_STEP
+
+    def origin(need: int) -> int:
+        if not lo <= need < n:
+            return -1
+        found = own[need - lo]
+        if found != -1 and not lo <= found < n:
+            raise ValueError(f"owner: step {found} out of range {lo}..{n - 1}")
+        return found
+
+    for k, (x_need, y_need, c_need, label) in enumerate(
+        zip(av, bv, cv, site[start:].tolist(), strict=True)
+    ):
+        if not 0 <= label < labels:
+            raise ValueError(f"site {label} out of range 0..{labels - 1}")
+        x, y = origin(x_need), origin(y_need)
+        if not comparing[label]:  # a key function's step: derived from its argument
+            derived = x if x >= 0 else y if y >= 0 else origin(c_need)
+            if derived >= 0:
+                own[start + k - lo] = derived
+            continue
+        if x < 0 and y < 0:
+            continue  # a comparison of values the call was not given
+        new_a = latest[x - lo] if x >= 0 and latest[x - lo] >= 0 else x_need
+        new_b = latest[y - lo] if y >= 0 and latest[y - lo] >= 0 else y_need
+        av[k], bv[k], cv[k] = normalise(new_a, new_b, c_need)
+        step = start + k
+        if x >= 0:
+            latest[x - lo] = step
+        if y >= 0:
+            latest[y - lo] = step
+        last = step
+    a[start:], b[start:], c[start:] = array("q", av), array("q", bv), array("q", cv)
+    owner[:], last_of[:] = array("q", own), array("q", latest)
+    return last
 
 
 def _ndindex(shape: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
