@@ -11,7 +11,7 @@ setup(
                 f"serialscale/csrc/{name}.c"
                 for name in ("module", "common", "loading", "graph", "metrics", "schedule", "render")
             ],
-            depends=["serialscale/csrc/kernels.h"],
+            depends=["serialscale/csrc/kernels.h", "serialscale/csrc/needs.h"],
             optional=True,  # a failed build falls back to the pure-Python passes
             # No fused multiply-adds: the kernels must round exactly like the Python passes.
             extra_compile_args=["-O2", "-ffp-contract=off"],
@@ -19,6 +19,7 @@ setup(
         Extension(
             "serialscale.trace._tape",
             sources=["serialscale/csrc/tape.c"],
+            depends=["serialscale/csrc/needs.h"],
             optional=True,  # without it, tracing runs the pure-Python operators
             extra_compile_args=["-O2"],
         ),

@@ -1,5 +1,6 @@
 /* Graph construction: successor lists, topological order, repeated needs (graph.py). */
 #include "kernels.h"
+#include "needs.h"
 #include <math.h>
 
 /* successors(pred_ptr, pred_idx, succ_ptr_out, succ_idx_out): CSR transpose, successor lists
@@ -301,18 +302,6 @@ PyObject *k_costs_ok(PyObject *self, PyObject *args) {
  * rewritten); site: int32; comparing: int64 0/1 per label; owner, last_of: int64, one per
  * step from lo on (owner: the sort-input a step derives from, or -1; last_of, indexed by
  * sort-input: the last comparison involving it, or -1; both updated). */
-static inline void normalise3(int64_t *x, int64_t *y, int64_t *c) {
-    int64_t in[3] = {*x, *y, *c}, out[3] = {-1, -1, -1};
-    int k = 0;
-    for (int i = 0; i < 3; i++) {
-        if (in[i] < 0) continue;
-        int seen = 0;
-        for (int j = 0; j < k; j++) seen |= out[j] == in[i];
-        if (!seen) out[k++] = in[i];
-    }
-    *x = out[0], *y = out[1], *c = out[2];
-}
-
 PyObject *k_rechain(PyObject *self, PyObject *args) {
     PyObject *o[7];
     Py_ssize_t lo, start;
@@ -373,7 +362,7 @@ PyObject *k_rechain(PyObject *self, PyObject *args) {
             int64_t x = need[0], y = need[1], z = need[2];
             if (origin[0] >= 0 && last_of[origin[0] - lo] >= 0) x = last_of[origin[0] - lo];
             if (origin[1] >= 0 && last_of[origin[1] - lo] >= 0) y = last_of[origin[1] - lo];
-            normalise3(&x, &y, &z);
+            normalise_needs(&x, &y, &z);
             a[i] = x, bb[i] = y, c[i] = z;
             if (origin[0] >= 0) last_of[origin[0] - lo] = i;
             if (origin[1] >= 0) last_of[origin[1] - lo] = i;

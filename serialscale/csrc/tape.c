@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "structmember.h"
+#include "needs.h"
 
 #define NO_STEP (-1)
 /* Pending steps move into the recorder's arrays this many at a time (recorder.FLUSH_STEPS). */
@@ -156,27 +157,12 @@ static Py_ssize_t tape_push(Tape *t, int32_t site, int64_t a, int64_t b, int64_t
     return t->count++;
 }
 
-/* The needs x, y, c as the tape keeps them: distinct steps first, in that order, then -1. */
-static inline void normalise(int64_t *x, int64_t *y, int64_t *c) {
-    int64_t in[3] = {*x, *y, *c}, out[3] = {NO_STEP, NO_STEP, NO_STEP};
-    int k = 0;
-    for (int i = 0; i < 3; i++) {
-        if (in[i] < 0) continue;
-        int seen = 0;
-        for (int j = 0; j < k; j++) seen |= out[j] == in[i];
-        if (!seen) out[k++] = in[i];
-    }
-    *x = out[0];
-    *y = out[1];
-    *c = out[2];
-}
-
 static PyObject *Tape_push(Tape *self, PyObject *args) {
     int site;
     long long a, b, c = NO_STEP;
     if (!PyArg_ParseTuple(args, "iLL|L", &site, &a, &b, &c)) return NULL;
     int64_t x = a, y = b, z = c;
-    normalise(&x, &y, &z);
+    normalise_needs(&x, &y, &z);
     Py_ssize_t step = tape_push(self, (int32_t)site, x, y, z);
     if (step < 0) return NULL;
     return PyLong_FromSsize_t(step);
@@ -336,7 +322,7 @@ static PyObject *record(PyObject *value, int op, Py_ssize_t x, Py_ssize_t y) {
         if (step == -1 && PyErr_Occurred()) goto fail;
     } else {
         int64_t a = x, b = y;
-        normalise(&a, &b, &control);
+        normalise_needs(&a, &b, &control);
         step = tape_push(tape, site, a, b, control);
         if (step < 0) goto fail;
     }
