@@ -35,6 +35,18 @@ int get_out(PyObject *obj, Buf *b, char kind, Py_ssize_t min_len, const char *na
     return borrow(obj, b, kind, min_len, name, 1);
 }
 
+int get_sites(PyObject *obj, Py_buffer *view, Py_ssize_t *n) {
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+    if (!view->format || strcmp(view->format, "i") != 0 || view->itemsize != 4 ||
+        view->ndim > 1) {
+        PyBuffer_Release(view);
+        PyErr_SetString(PyExc_TypeError, "site: expected an array of type 'i'");
+        return -1;
+    }
+    *n = view->len / 4;
+    return 0;
+}
+
 int check_ptr(const Buf *ptr, Py_ssize_t n, Py_ssize_t m, const char *name) {
     const int64_t *p = I64(*ptr);
     if (p[0] != 0 || p[n] > m) {

@@ -232,13 +232,9 @@ PyObject *k_occurrences(PyObject *self, PyObject *args) {
     Buf b[1] = {0};
     int have_site = 0;
     int64_t *count = NULL;
-    if (PyObject_GetBuffer(o[0], &site, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto fail;
+    Py_ssize_t n;
+    if (get_sites(o[0], &site, &n) < 0) goto fail;
     have_site = 1;
-    if (!site.format || strcmp(site.format, "i") != 0 || site.itemsize != 4 || site.ndim > 1) {
-        PyErr_SetString(PyExc_TypeError, "site: expected an array of type 'i'");
-        goto fail;
-    }
-    Py_ssize_t n = site.len / 4;
     if (labels < 0) {
         PyErr_SetString(PyExc_ValueError, "labels must be >= 0");
         goto fail;
@@ -312,13 +308,9 @@ PyObject *k_rechain(PyObject *self, PyObject *args) {
     Py_buffer site = {0};
     int have_site = 0;
     int64_t last = -1;
-    if (PyObject_GetBuffer(o[3], &site, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto fail;
+    Py_ssize_t n;
+    if (get_sites(o[3], &site, &n) < 0) goto fail;
     have_site = 1;
-    if (!site.format || strcmp(site.format, "i") != 0 || site.itemsize != 4 || site.ndim > 1) {
-        PyErr_SetString(PyExc_TypeError, "site: expected an array of type 'i'");
-        goto fail;
-    }
-    Py_ssize_t n = site.len / 4;
     if (lo < 0 || start < lo || start > n) {
         PyErr_Format(PyExc_ValueError, "need 0 <= lo <= start <= %zd", n);
         goto fail;

@@ -27,6 +27,9 @@ int get_buf(PyObject *obj, Buf *b, char kind, Py_ssize_t min_len, const char *na
 /* The same for an output: a read-only buffer (a bytes object, a read-only memoryview) is
  * refused with TypeError, never written. */
 int get_out(PyObject *obj, Buf *b, char kind, Py_ssize_t min_len, const char *name);
+/* Borrow obj's buffer, read-only, as a flat array of int32 ('i') site indices, its length in
+ * *n: 0, or -1 with TypeError (nothing then to release). */
+int get_sites(PyObject *obj, Py_buffer *view, Py_ssize_t *n);
 /* Offsets of n rows: start at 0, never decrease, end at most at m. 0, or -1 with ValueError. */
 int check_ptr(const Buf *ptr, Py_ssize_t n, Py_ssize_t m, const char *name);
 /* The first `count` entries of idx lie in [0, n). 0, or -1 with ValueError. */
