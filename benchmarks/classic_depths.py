@@ -15,11 +15,16 @@ import bisect
 import heapq
 import math
 import random
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import serialscale as ss
 from serialscale.sources.python_source import trace_function
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "workloads"))
+from algorithms import merge_with_if  # the bundled classic algorithms
 
 
 def running_max(xs: list[Any]) -> Any:
@@ -62,19 +67,11 @@ def insertion_by_bisect(xs: list[Any]) -> Any:
 
 
 def merge_sort_with_if(xs: list[Any]) -> Any:
-    """Top-down merge sort, the merge written with ``if``."""
+    """Top-down merge sort, the merge written with ``if`` (the bundled algorithms' own)."""
     if len(xs) <= 1:
         return xs
-    a, b = merge_sort_with_if(xs[: len(xs) // 2]), merge_sort_with_if(xs[len(xs) // 2 :])
-    out, i, j = [], 0, 0
-    while i < len(a) and j < len(b):
-        if a[i] <= b[j]:
-            out.append(a[i])
-            i += 1
-        else:
-            out.append(b[j])
-            j += 1
-    return out + a[i:] + b[j:]
+    half = len(xs) // 2
+    return merge_with_if(merge_sort_with_if(xs[:half]), merge_sort_with_if(xs[half:]))
 
 
 def prefix_sum(xs: list[Any]) -> Any:

@@ -4,12 +4,19 @@ and against the closed-form depth of a merge written with ``if``."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 import serialscale as ss
 from serialscale import analyze_workload
 from serialscale.sources.python_source import trace_function
 from serialscale.trace import run_traced
+
+from .conftest import WORKLOADS
+
+sys.path.insert(0, str(WORKLOADS))
+import algorithms  # the bundled classic algorithms
 
 
 def needs_of(workload) -> list[tuple[str, list[str]]]:
@@ -52,16 +59,7 @@ def test_each_mode_adds_the_control_needs_it_promises(control: str, expected: di
 def merge_with_if(n: int = 16):
     """One merge of two sorted halves written with ``if``: n - 1 comparisons at most."""
     xs = ss.inputs(range(n))
-    a, b = xs[0::2], xs[1::2]
-    out, i, j = [], 0, 0
-    while i < len(a) and j < len(b):
-        if a[i] <= b[j]:
-            out.append(a[i])
-            i += 1
-        else:
-            out.append(b[j])
-            j += 1
-    return out + a[i:] + b[j:]
+    return algorithms.merge_with_if(xs[0::2], xs[1::2])
 
 
 @pytest.mark.parametrize("n", [16, 64, 256])

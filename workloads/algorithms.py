@@ -148,6 +148,22 @@ def running_max(n: int = 16):
     return best
 
 
+def merge_with_if(a: list, b: list) -> list:
+    """One merge of two sorted lists written with ``if``: at most len(a) + len(b) - 1
+    comparisons, each choosing the heads the next one compares. That chain runs only through
+    control: depth 1 in the data-flow view; with ``--control frame`` the comparisons chain
+    (one merge of n values: depth n - 1 on interleaved halves)."""
+    out, i, j = [], 0, 0
+    while i < len(a) and j < len(b):
+        if a[i] <= b[j]:
+            out.append(a[i])
+            i += 1
+        else:
+            out.append(b[j])
+            j += 1
+    return out + a[i:] + b[j:]
+
+
 def _rule110(left: int, center: int, right: int) -> int:
     return (110 >> (left * 4 + center * 2 + right)) & 1
 
