@@ -63,6 +63,16 @@ def _scalar(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
     return recorded
 
 
+def _node(value: Any) -> int:
+    """The step behind a traced value; -1 for a plain one (or an input)."""
+    return value.node if type(value) is Traced else -1
+
+
+def _step(rec: Any, name: str, *needs: int) -> int:
+    """One step needing the given steps (-1: a plain value, no need)."""
+    return rec.named(name, [n for n in needs if n >= 0])
+
+
 def _chain(name: str, items: list[Any], combine: Callable[[Any, Any], Any],
            final: Any = None) -> Any:  # fmt: skip
     """A left-to-right reduction: one step per item after the first, each needing the
@@ -70,11 +80,10 @@ def _chain(name: str, items: list[Any], combine: Callable[[Any, Any], Any],
     rec = current()
     assert rec is not None
     value = _plain(items[0])
-    node = items[0].node if type(items[0]) is Traced else -1
+    node = _node(items[0])
     for item in items[1:]:
         value = combine(value, _plain(item))
-        needs = [n for n in (node, item.node if type(item) is Traced else -1) if n >= 0]
-        node = rec.named(name, needs)
+        node = _step(rec, name, node, _node(item))
     return Traced(final if final is not None else value, node)
 
 
@@ -97,7 +106,7 @@ def recorded_sum(iterable: Iterable[Any], /, start: Any = 0) -> Any:
             continue
         value = value + _plain(item)
         if traced or item_traced:  # an addition with a traced operand: one step
-            node = rec.named("add", [n for n in (node, item_node) if n >= 0])
+            node = _step(rec, "add", node, item_node)
             traced = True
     return Traced(value, node) if traced else value
 
@@ -140,15 +149,6 @@ def _mean(original: Callable[..., Any]) -> Callable[..., Any]:
 
     mean.__name__ = original.__name__
     return mean
-
-
-def _node(value: Any) -> int:
-    return value.node if type(value) is Traced else -1
-
-
-def _step(rec: Any, name: str, *needs: int) -> int:
-    """One step needing the given steps (-1: a plain value, no need)."""
-    return rec.named(name, [n for n in needs if n >= 0])
 
 
 def _total(rec: Any, nodes: list[int]) -> int:

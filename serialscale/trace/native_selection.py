@@ -49,11 +49,10 @@ from typing import Any
 from .. import kernels
 from .recorder import COMPILED, NO_STEP, Recorder, normalise
 from .selection import _nodes, _select
-from .values import Traced, current
+from .values import COMPARISONS, Traced, current
 
 #: The events the profile functions report.
 STARTS, RETURNS, RAISES = 0, 1, 2
-_COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
 _PY_EVENTS = {"c_call": STARTS, "c_return": RETURNS, "c_exception": RAISES}
 
 
@@ -63,12 +62,13 @@ class _Call:
 
     __slots__ = ("container", "frame", "made", "originals", "positions", "sorts", "start")
 
-    def __init__(self, container: Any, sorts: bool, frame: FrameType) -> None:
+    def __init__(self, container: Any, sorts: bool, frame: FrameType, positions: list[Any],
+                 originals: list[Any]) -> None:  # fmt: skip
         self.container = container
         self.sorts = sorts  # True: sorts in place; False: returns what it picks
         self.frame = frame
-        self.positions: list[Any] = []
-        self.originals: list[Any] = []
+        self.positions = positions
+        self.originals = originals  # the values at those positions when the call started
         self.made: list[Traced] = []
         self.start = 0  # the first step after the sort-input steps
 
@@ -131,8 +131,7 @@ class NativeWatch:
         values = [container[p] for p in positions]
         if not any(_nodes(v) for v in values):
             return None
-        call = _Call(container, sorts, frame)
-        call.positions, call.originals = positions, values
+        call = _Call(container, sorts, frame, positions, values)
         for position, value in zip(positions, values, strict=True):
             container[position] = _enter(rec, value, call.made)
         call.start = rec.count
@@ -163,7 +162,7 @@ class NativeWatch:
         each sort-input step, and the call's last comparison."""
         rec = self.recorder
         rec.flush()  # the call's comparisons, into the arrays rewritten here
-        comparing = array("q", [op in _COMPARISONS for op, _, _ in rec.site_names])
+        comparing = array("q", [op in COMPARISONS for op, _, _ in rec.site_names])
         entries = [value.node for value in call.made]
         lo, n = min(entries), len(rec.site)
         owner = array("q", [-1]) * (n - lo)  # step -> the sort-input it derives from

@@ -201,7 +201,8 @@ _BINARY = {
     "pow": operator.pow, "and": operator.and_, "or": operator.or_, "xor": operator.xor,
     "lshift": operator.lshift, "rshift": operator.rshift, "matmul": operator.matmul,
 }  # fmt: skip
-_COMPARE = {
+#: The comparisons, by the operation names their steps carry (``lt@file:line``).
+COMPARISONS = {
     "lt": operator.lt, "le": operator.le, "gt": operator.gt,
     "ge": operator.ge, "eq": operator.eq, "ne": operator.ne,
 }  # fmt: skip
@@ -214,7 +215,7 @@ else:
         _fwd, _ref = _binary(_name, _fn)
         setattr(PyValue, f"__{_name}__", _fwd)
         setattr(PyValue, f"__r{_name}__", _ref)
-    for _name, _fn in _COMPARE.items():
+    for _name, _fn in COMPARISONS.items():
         setattr(PyValue, f"__{_name}__", _binary(_name, _fn)[0])
 
 _UNARY: dict[str, Callable[[Any], Any]] = {
