@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Location, WorkloadError
+from ..limits import DEFAULT_LIMITS, Limits
 from .parsing import decode
 from .plan import StepPlan
 
@@ -48,7 +49,8 @@ def _cost(attributes: dict[str, Any], node: str, source: str) -> float | int:
     return 1
 
 
-def read_dot(path: Path, data: bytes, reverse: bool = False) -> tuple[StepPlan, str, list[str]]:
+def read_dot(path: Path, data: bytes, reverse: bool = False,
+             limits: Limits = DEFAULT_LIMITS) -> tuple[StepPlan, str, list[str]]:  # fmt: skip
     """The steps of the DOT graph in ``data``, the graph's name and notes."""
     try:
         with warnings.catch_warnings():  # pydot's grammar uses pyparsing's old names
@@ -100,7 +102,7 @@ def read_dot(path: Path, data: bytes, reverse: bool = False) -> tuple[StepPlan, 
             walk(sub)
 
     walk(graph)
-    plan = StepPlan()
+    plan = StepPlan(limits=limits, source=source)
     for name in costs:
         plan.add(name, costs[name], needs[name])
     return plan, _name(graph.get_name() or ""), notes

@@ -32,8 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Location, WorkloadError, suggest
+from ..limits import DEFAULT_LIMITS, Limits
 from .parsing import Locator, decode, parse_document
 from .plan import StepPlan
+from .secondary import MissingInput, SecondaryReads
 
 _EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.S)
 MAX_COMBINATIONS = 256  # GitHub's own limit per matrix
@@ -58,6 +60,7 @@ class _Reader:
     plan: StepPlan = field(default_factory=StepPlan)
     display: dict[str, str] = field(default_factory=dict)  # step id -> display name
     seen_files: tuple[str, ...] = ()
+    reads: SecondaryReads | None = None
 
     def fail(self, message: str, path: tuple[str | int, ...] = (), step: str | None = None,
              key: bool = False) -> WorkloadError:  # fmt: skip
@@ -190,19 +193,20 @@ class _Reader:
                 (*path, "uses"),
                 job_id,
             )
-        file = (self.root / target).resolve()
+        reads = self.reads or SecondaryReads.for_input(Path(self.source), self.plan.limits,
+                                                       self.root)  # fmt: skip
+        where = Locator(self.text, self.source).at((*path, "uses"), job_id)
+        file = reads.resolve(self.root / target, uses, where)
         if str(file) in self.seen_files:
             raise self.fail(f"job '{job_id}' uses {uses}, which calls itself", (*path, "uses"))
         try:
-            text = decode(file.read_bytes(), str(file))
-        except OSError as exc:
-            raise self.fail(
-                f"job '{job_id}' uses {uses}: cannot read {file}: {exc.strerror or exc}",
-                (*path, "uses"),
-                job_id,
-            ) from None
+            data = reads.read(file, uses, where)
+        except MissingInput:
+            raise self.fail(f"job '{job_id}' uses {uses}, which does not exist",
+                            (*path, "uses"), job_id) from None  # fmt: skip
+        text = decode(data, str(file))
         inner = _Reader(str(file), text, self.root, self.notes, self.plan, self.display,
-                        (*self.seen_files, str(file)))  # fmt: skip
+                        (*self.seen_files, str(file)), reads)  # fmt: skip
         doc = parse_document(text, str(file), False)
         if not isinstance(doc, dict) or not isinstance(doc.get("jobs"), dict):
             raise inner.fail("a reusable workflow must have 'jobs'", ())
@@ -237,32 +241,40 @@ def expand_matrix(matrix: Mapping[str, Any]) -> list[dict[str, Any]]:
     return combos
 
 
-def read_workflow(path: Path, data: bytes, durations: str | None = None) -> tuple[
-    StepPlan, list[str], str
-]:  # fmt: skip
-    """The steps of the workflow in ``path``, the notes, and the unit."""
+def read_workflow(path: Path, data: bytes, durations: str | None = None,
+                  limits: Limits = DEFAULT_LIMITS) -> tuple[StepPlan, list[str], str]:  # fmt: skip
+    """The steps of the workflow in ``path``, the notes, and the unit. Files the workflow
+    names are read through :class:`SecondaryReads` (inside the project, within ``limits``)."""
     text = decode(data, str(path))
     doc = parse_document(text, str(path), False)
-    reader = _Reader(str(path), text, _repository_root(path), seen_files=(str(path.resolve()),))
+    root = _repository_root(path)
+    reader = _Reader(str(path), text, root, seen_files=(str(path.resolve()),),
+                     plan=StepPlan(limits=limits, source=str(path)),
+                     reads=SecondaryReads.for_input(path, limits, root))  # fmt: skip
     if not looks_like_workflow(doc):
         raise WorkloadError("not a GitHub Actions workflow: expected 'on' and 'jobs'",
                             Location(str(path)))  # fmt: skip
     reader.workflow(doc)
     unit = "jobs"
     if durations is not None:
-        _apply_durations(reader, durations)
+        _apply_durations(reader, durations, limits)
         unit = "seconds"
     return reader.plan, reader.notes, unit
 
 
-def _apply_durations(reader: _Reader, path: str) -> None:
+def _apply_durations(reader: _Reader, path: str, limits: Limits) -> None:
     """Costs from ``gh run view RUN --json jobs``: seconds from startedAt to completedAt."""
+    from .workload_file import read_file
+
     where = Location(path)
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise WorkloadError(f"--durations: cannot read the file: {exc.strerror or exc}",
-                            where) from None  # fmt: skip
+        raw = read_file(Path(path), limits.max_input_bytes)
+    except WorkloadError as exc:
+        raise WorkloadError(f"--durations: {exc.message}", where) from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise WorkloadError("--durations: JSON nested too deeply", where) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise WorkloadError(f"--durations: not JSON: {exc}", where) from None
     jobs = data.get("jobs") if isinstance(data, dict) else data

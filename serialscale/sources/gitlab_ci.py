@@ -26,8 +26,10 @@ from typing import Any
 import yaml
 
 from ..errors import Location, WorkloadError, suggest
+from ..limits import DEFAULT_LIMITS, Limits
 from .parsing import Locator, decode
 from .plan import StepPlan
+from .secondary import MissingInput, SecondaryReads
 
 KEYWORDS = {"stages", "variables", "default", "include", "workflow", "image", "services",
             "before_script", "after_script", "cache", "types"}  # fmt: skip
@@ -73,8 +75,10 @@ def _merge(base: Any, over: Any) -> Any:
     return deepcopy(over)
 
 
-def read_pipeline(path: Path, data: bytes) -> tuple[StepPlan, list[str]]:
-    """The steps of the pipeline in ``path`` and the notes."""
+def read_pipeline(path: Path, data: bytes,
+                  limits: Limits = DEFAULT_LIMITS) -> tuple[StepPlan, list[str]]:  # fmt: skip
+    """The steps of the pipeline in ``path`` and the notes. Included files are read through
+    :class:`SecondaryReads` (inside the project, within ``limits``)."""
     source = str(path)
     text = decode(data, source)
     locator = Locator(text, source)
@@ -82,7 +86,8 @@ def read_pipeline(path: Path, data: bytes) -> tuple[StepPlan, list[str]]:
     if not isinstance(doc, dict):
         raise WorkloadError("a GitLab CI file must be a mapping of jobs", Location(source, 1))
     notes: list[str] = []
-    doc = _includes(doc, path.parent, source, notes, 0)
+    reads = SecondaryReads.for_input(path, limits, path.parent)
+    doc = _includes(doc, path.parent, source, notes, 0, reads, locator)
     stages = doc.get("stages", DEFAULT_STAGES)
     if not isinstance(stages, list) or not all(isinstance(s, str) for s in stages):
         raise WorkloadError("'stages' must be a list of names", locator.at(("stages",)))
@@ -100,7 +105,7 @@ def read_pipeline(path: Path, data: bytes) -> tuple[StepPlan, list[str]]:
     if not jobs:
         raise WorkloadError("no jobs found (hidden jobs, starting with '.', are templates)",
                             Location(source))  # fmt: skip
-    plan = StepPlan()
+    plan = StepPlan(limits=limits, source=source)
     instances = {name: _instances(name, job, locator) for name, job in jobs.items()}
     by_stage: dict[str, list[str]] = {}
     for name, job in jobs.items():
@@ -128,7 +133,7 @@ def read_pipeline(path: Path, data: bytes) -> tuple[StepPlan, list[str]]:
 
 
 def _includes(doc: dict[str, Any], folder: Path, source: str, notes: list[str],
-              depth: int) -> dict[str, Any]:  # fmt: skip
+              depth: int, reads: SecondaryReads, locator: Locator) -> dict[str, Any]:  # fmt: skip
     include = doc.get("include")
     if include is None:
         return doc
@@ -143,13 +148,15 @@ def _includes(doc: dict[str, Any], folder: Path, source: str, notes: list[str],
             continue
         file = folder / local.lstrip("/")
         try:
-            text = decode(file.read_bytes(), str(file))
-        except OSError:
+            data = reads.read(file, local, locator.at(("include",)))
+        except MissingInput:
             notes.append(f"included file {local} is missing; its jobs are not counted")
             continue
+        text = decode(data, str(file))
         inner = _load(text, str(file))
         if isinstance(inner, dict):
-            merged = _merge(merged, _includes(inner, folder, str(file), notes, depth + 1))
+            merged = _merge(merged, _includes(inner, folder, str(file), notes, depth + 1, reads,
+                                              Locator(text, str(file))))  # fmt: skip
     return _merge(merged, {k: v for k, v in doc.items() if k != "include"})
 
 

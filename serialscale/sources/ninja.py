@@ -20,8 +20,10 @@ import re
 from pathlib import Path
 
 from ..errors import Location, WorkloadError
+from ..limits import DEFAULT_LIMITS, Limits
 from .parsing import decode
 from .plan import StepPlan
+from .secondary import MissingInput, SecondaryReads
 
 _VARIABLE = re.compile(r"\$(\{[a-zA-Z0-9_.-]+\}|[a-zA-Z0-9_-]+|.)")
 MAX_INCLUDES = 100
@@ -37,8 +39,9 @@ class _Edge:
 
 
 class _Parser:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, reads: SecondaryReads) -> None:
         self.folder = folder
+        self.reads = reads
         self.edges: list[_Edge] = []
         self.variables: dict[str, str] = {}
         self.notes: list[str] = []
@@ -82,8 +85,8 @@ class _Parser:
     def _include(self, target: str, path: Path, number: int) -> None:
         file = (self.folder / target) if not Path(target).is_absolute() else Path(target)
         try:
-            data = file.read_bytes()
-        except OSError:
+            data = self.reads.read(file, target, Location(str(path), number))
+        except MissingInput:
             self.notes.append(f"{path}:{number}: included file {target} is missing; its edges "
                               "are not counted")  # fmt: skip
             return
@@ -196,26 +199,29 @@ def read_log(text: str) -> dict[str, float]:
     return {_normal(out): max(0, end - start) / 1000 for start, end, out in entries[last:]}
 
 
-def read_build(path: Path, data: bytes) -> tuple[StepPlan, list[str], str, Path]:
+def read_build(
+    path: Path, data: bytes, limits: Limits = DEFAULT_LIMITS
+) -> tuple[StepPlan, list[str], str, Path]:
     """The steps of a ninja build; ``path`` is ``build.ninja`` or ``.ninja_log`` (read with
-    the ``build.ninja`` beside it). Returns the plan, notes, unit and the build file read."""
+    the ``build.ninja`` beside it). Returns the plan, notes, unit and the build file read.
+    Other files (includes, the log beside the build file) are read through
+    :class:`SecondaryReads`: inside the project, within ``limits``."""
+    reads = SecondaryReads.for_input(path, limits, path.parent)
     log_text: str | None = None
     if path.name == ".ninja_log":
         log_text = decode(data, str(path))
         build = path.with_name("build.ninja")
         try:
-            data = build.read_bytes()
-        except OSError as exc:
-            raise WorkloadError(
-                f"a .ninja_log needs the build.ninja beside it: {exc.strerror or exc}",
-                Location(str(build)),
-            ) from None
+            data = reads.read(build, "build.ninja", Location(str(path)))
+        except MissingInput:
+            raise WorkloadError("a .ninja_log needs the build.ninja beside it",
+                                Location(str(build))) from None  # fmt: skip
         path = build
     else:
         log = path.with_name(".ninja_log")
-        if log.is_file():
-            log_text = decode(log.read_bytes(), str(log))
-    parser = _Parser(path.parent)
+        if reads.exists(log):
+            log_text = decode(reads.read(log, ".ninja_log", Location(str(path))), str(log))
+    parser = _Parser(path.parent, reads)
     parser.parse_file(path, decode(data, str(path)))
     made_by: dict[str, str] = {}
     for edge in parser.edges:
@@ -225,7 +231,7 @@ def read_build(path: Path, data: bytes) -> tuple[StepPlan, list[str], str, Path]
                                     Location(edge.source, edge.line, step_id=out))  # fmt: skip
             made_by[_normal(out)] = _normal(edge.outputs[0])
     durations = read_log(log_text) if log_text is not None else None
-    plan = StepPlan()
+    plan = StepPlan(limits=limits, source=str(path))
     for edge in parser.edges:
         step = _normal(edge.outputs[0])
         needs = [made_by[_normal(i)] for i in edge.inputs if _normal(i) in made_by]

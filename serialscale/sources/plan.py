@@ -15,29 +15,58 @@ from typing import Any
 
 from ..errors import Location, WorkloadError
 from ..graph import Cost, CycleError, Graph
+from ..limits import DEFAULT_LIMITS, Limits
 from ..model import Workload
 
 
 @dataclass
 class StepPlan:
-    """Steps by name, in the order they were added."""
+    """Steps by name, in the order they were added.
 
+    ``limits`` (``--max-steps``, ``--max-dependencies``) are checked as steps are added, so a
+    small file that expands to millions of steps stops early, located at ``source``.
+    """
+
+    limits: Limits = DEFAULT_LIMITS
+    source: str | None = None
     ids: list[str] = field(default_factory=list)
     costs: list[Cost] = field(default_factory=list)
     needs: list[list[str]] = field(default_factory=list)
     connectors: set[str] = field(default_factory=set)
     _index: dict[str, int] = field(default_factory=dict)
+    _dependencies: int = 0
 
     def add(self, step: str, cost: Cost, needs: Iterable[str], connector: bool = False) -> None:
         """Add a step (a repeated name is an error of the reader that adds it)."""
         if step in self._index:
             raise ValueError(f"step {step!r} added twice")
+        row = list(dict.fromkeys(needs))
+        self.check(len(self.ids) + 1, self._dependencies + len(row))
         self._index[step] = len(self.ids)
         self.ids.append(step)
         self.costs.append(cost)
-        self.needs.append(list(dict.fromkeys(needs)))
+        self.needs.append(row)
+        self._dependencies += len(row)
         if connector:
             self.connectors.add(step)
+
+    def check(self, steps: int, dependencies: int = 0) -> None:
+        """Raise the limit's located error if ``steps`` steps with ``dependencies`` needs
+        would pass ``--max-steps`` or ``--max-dependencies`` (readers call it before they
+        expand a matrix, with the count it will make)."""
+        limits = self.limits
+        if steps > limits.max_steps:
+            raise WorkloadError(
+                f"the graph has more than --max-steps ({limits.max_steps:,}) steps; raise the "
+                "limit to analyze it",
+                Location(self.source),
+            )
+        if dependencies > limits.max_dependencies:
+            raise WorkloadError(
+                f"the graph has more than --max-dependencies ({limits.max_dependencies:,}) "
+                "dependencies; raise the limit to analyze it",
+                Location(self.source),
+            )
 
     def __contains__(self, step: str) -> bool:
         return step in self._index

@@ -61,7 +61,7 @@ def _read_github(path: Path, data: bytes, params: Mapping[str, str] | None, limi
     from .github_actions import read_workflow
 
     _no_params(params, path)
-    plan, notes, unit = read_workflow(path, data, options.durations)
+    plan, notes, unit = read_workflow(path, data, options.durations, limits)
     return plan.workload(path.stem, str(path), "github-actions", unit, {"notes": notes})
 
 
@@ -70,7 +70,7 @@ def _read_gitlab(path: Path, data: bytes, params: Mapping[str, str] | None, limi
     from .gitlab_ci import read_pipeline
 
     _no_params(params, path)
-    plan, notes = read_pipeline(path, data)
+    plan, notes = read_pipeline(path, data, limits)
     return plan.workload(path.stem.lstrip(".") or "gitlab-ci", str(path), "gitlab-ci", "jobs",
                          {"notes": notes})  # fmt: skip
 
@@ -80,7 +80,7 @@ def _read_ninja(path: Path, data: bytes, params: Mapping[str, str] | None, limit
     from .ninja import read_build
 
     _no_params(params, path)
-    plan, notes, unit, source = read_build(path, data)
+    plan, notes, unit, source = read_build(path, data, limits)
     return plan.workload(source.parent.name or "build", str(source), "ninja", unit,
                          {"notes": notes})  # fmt: skip
 
@@ -90,7 +90,7 @@ def _read_dot(path: Path, data: bytes, params: Mapping[str, str] | None, limits:
     from .dot import read_dot
 
     _no_params(params, path)
-    plan, name, notes = read_dot(path, data, options.reverse_edges)
+    plan, name, notes = read_dot(path, data, options.reverse_edges, limits)
     return plan.workload(name or path.stem, str(path), "dot", None,
                          {"notes": notes} if notes else None)  # fmt: skip
 
