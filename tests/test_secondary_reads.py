@@ -171,3 +171,49 @@ def test_max_dependencies_holds_for_every_reader(project: Path, run_cli) -> None
     path = project / "g.dot"
     path.write_text(FOREIGN["g.dot"])
     _refused(run_cli("analyze", str(path), "--max-dependencies", "5"), "--max-dependencies (5)")
+
+
+# --- content detection is linear --------------------------------------------------------------
+
+
+def test_detection_of_an_ordinary_compose_file_is_linear() -> None:
+    """Lines indented by many spaces and no `script:`: the old GitLab regex tried every split
+    of every line's indentation (exponential); the scanner reads each line once."""
+    from serialscale.sources.readers import detect
+
+    compose = "services:\n  web:\n" + "".join(
+        f"{' ' * 12}key{i}: value {i}\n{' ' * 12}\n" for i in range(2000)
+    )
+    assert detect(Path("docker-compose.yml"), compose.encode()) == "serialscale"
+    gitlab = compose + "build:\n" + " " * 12 + "script: make\n"
+    assert detect(Path("ci.yml"), gitlab.encode()) == "gitlab-ci"
+
+
+@pytest.mark.parametrize(
+    "head",
+    [b"/**/" * 20000, b"/**/" * 20000 + b"x", b"/*" * 30000, b"// c\n" * 10000 + b"# x\n" * 9000],
+)
+def test_detection_of_comment_runs_in_dot_is_linear(head: bytes) -> None:
+    from serialscale.sources.readers import detect, looks_like_dot
+
+    assert detect(Path("graph.txt"), head) == "serialscale"
+    assert looks_like_dot(head + b" digraph g {}") == (not head.endswith((b"/*", b"x")))
+
+
+@pytest.mark.parametrize(
+    ("text", "dot"),
+    [
+        (b"digraph g { a -> b }", True),
+        (b"  strict digraph { }", True),
+        (b"/* header */\n// note\n# pre\nDiGraph x {}", True),
+        (b"graph{}", True),
+        (b"digraphs", False),
+        (b"graph_x {}", False),
+        (b"steps:\n  - id: a\n", False),
+        (b"", False),
+    ],
+)
+def test_dot_headers_are_recognised(text: bytes, dot: bool) -> None:
+    from serialscale.sources.readers import looks_like_dot
+
+    assert looks_like_dot(text) is dot

@@ -117,17 +117,68 @@ READERS: dict[str, Reader] = {
 
 @functools.cache
 def _patterns() -> dict[str, re.Pattern[bytes]]:
-    """The content signatures, compiled on first use (not at start-up)."""
+    """The one-line content signatures, compiled on first use (not at start-up). Each is
+    anchored at a line start and matches a literal word first, so a search is linear."""
     return {
-        "dot": re.compile(rb"^\s*(?:(?://|#)[^\n]*\n\s*|/\*.*?\*/\s*)*(?:strict\s+)?(?:di)?graph\b",
-                          re.I | re.S),
-        "github": re.compile(rb"^(?:on|\"on\"|'on'|true)\s*:", re.M),
-        "jobs": re.compile(rb"^jobs\s*:", re.M),
-        "steps": re.compile(rb"^steps\s*:", re.M),
-        "gitlab": re.compile(
-            rb"^(?:stages\s*:|[^\s#][^\n]*:\s*\n(?:[ \t]+[^\n]*\n)*?[ \t]+script\s*:)", re.M
-        ),
+        "github": re.compile(rb"^(?:on|\"on\"|'on'|true)[ \t]*:", re.M),
+        "jobs": re.compile(rb"^jobs[ \t]*:", re.M),
+        "steps": re.compile(rb"^steps[ \t]*:", re.M),
+        "stages": re.compile(rb"^stages[ \t]*:", re.M),
+        "script": re.compile(rb"^[ \t]+(?:- )?script[ \t]*:"),
     }  # fmt: skip
+
+
+def looks_like_dot(head: bytes) -> bool:
+    """Whether ``head`` starts, after blank space and comments, with ``[strict] [di]graph``.
+
+    A scanner, not a regular expression: each byte is looked at a bounded number of times,
+    whatever the comments hold (a regex with a lazy ``/* ... */`` inside a repeat backtracks
+    exponentially on a run of ``/**/``).
+    """
+    i, n = 0, len(head)
+    while i < n:
+        if head[i : i + 1].isspace():
+            i += 1
+        elif head.startswith((b"//", b"#"), i):
+            end = head.find(b"\n", i)
+            i = n if end < 0 else end + 1
+        elif head.startswith(b"/*", i):
+            end = head.find(b"*/", i + 2)
+            if end < 0:
+                return False
+            i = end + 2
+        else:
+            break
+    words = head[i : i + 64].split(None, 2)
+    if words and words[0].lower() == b"strict":
+        words = words[1:]
+    if not words:
+        return False
+    first = words[0].lower()
+    for keyword in (b"digraph", b"graph"):
+        if first.startswith(keyword):
+            rest = first[len(keyword) :]
+            return not rest or not (rest[:1].isalnum() or rest[:1] == b"_")
+    return False
+
+
+def looks_like_gitlab(head: bytes) -> bool:
+    """Whether ``head`` has a top-level ``stages:``, or a top-level key whose indented block
+    holds a ``script:`` key: one pass over the lines."""
+    found = _patterns()
+    if found["stages"].search(head):
+        return True
+    in_block = False
+    for line in head.split(b"\n"):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(b"#"):
+            continue
+        if line[:1] in (b" ", b"\t"):
+            if in_block and found["script"].match(line):
+                return True
+            continue
+        in_block = stripped.endswith(b":") or b": #" in stripped
+    return False
 
 
 def detect(path: Path, head: bytes) -> str:
@@ -149,9 +200,9 @@ def detect(path: Path, head: bytes) -> str:
             return "serialscale"
         if found["jobs"].search(head) and found["github"].search(head):
             return "github-actions"
-        if found["gitlab"].search(head):
+        if looks_like_gitlab(head):
             return "gitlab-ci"
-    if suffix not in (".json", ".yaml", ".yml") and _patterns()["dot"].match(head):
+    if suffix not in (".json", ".yaml", ".yml") and looks_like_dot(head):
         return "dot"
     return "serialscale"
 
