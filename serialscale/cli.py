@@ -250,12 +250,23 @@ def export(
     max_nodes: Annotated[int, _opt("--max-nodes", help="DOT and Mermaid past this many steps: "
                                    "the critical path, the rest one node per level.")] = 2000,
     param: Params = None,
+    control: Control = ControlMode.dataflow,
     from_: FromOpt = None,
+    durations: DurationsOpt = None,
+    reverse_edges: ReverseOpt = False,
+    max_steps: MaxSteps = DEFAULT_MAX_STEPS,
+    max_dependencies: MaxDeps = DEFAULT_MAX_DEPENDENCIES,
+    max_input_size: MaxInput = "1G",
+    max_ops: MaxOps = DEFAULT_MAX_OPS,
+    timeout: Timeout = None,
 ) -> None:  # fmt: skip
     """Export the step graph (critical path marked) or the simulated schedule."""
-    _exit(lambda: commands.export(target, to.value, processors=processors, max_nodes=max_nodes,
-                                  output=output, params=param or [],
-                                  read=commands.make_read(from_, None, False)))  # fmt: skip
+    _exit(lambda: commands.export(
+        target, to.value, processors=processors, max_nodes=max_nodes, output=output,
+        params=param or [], control=control.value,
+        limits=commands.make_limits(max_steps, max_dependencies, max_input_size, max_ops,
+                                    timeout),
+        read=commands.make_read(from_, durations, reverse_edges)))  # fmt: skip
 
 
 @app.command()
