@@ -215,3 +215,28 @@ def test_ranges_with_huge_bounds_are_left_to_the_interpreted_path() -> None:
     made = outcome(steps, params, True, Limits())
     assert made == outcome(steps, params, False, Limits())
     assert made[0] == [f"s{2**70}", f"s{2**70 + 1}"]
+
+
+def test_names_that_python_folds_together_stay_apart() -> None:
+    """Python reads identifiers in NFKC: a generated ``v_ｘ`` would be ``v_x`` (issue 30)."""
+    steps = [{"id": "s{x}-{i}", "foreach": {"i": "range(2)"}}]
+    params = {"x": 1, "ｘ": 2}
+    made = outcome(steps, params, True, Limits())
+    assert made[0] == ["s1-0", "s1-1"]  # the hole {x} names x; ｘ is another param
+    assert made == outcome(steps, params, False, Limits())
+    loops = [{"id": "t{ｘ}", "foreach": {"ｘ": "range(2)"}}, {"id": "u", "needs": ["t{x}"]}]
+    assert outcome(loops, {"x": 1}, True, Limits()) == outcome(loops, {"x": 1}, False, Limits())
+
+
+@pytest.mark.parametrize("text", ["🚀{i}", "a\U0001f600b{i}", "\u2028{i}\x7f", "\x00{i}"])
+def test_any_character_in_a_templated_id_takes_the_bulk_path(text: str, monkeypatch) -> None:
+    steps = [{"id": text, "foreach": {"i": "range(2)"}}]
+    declined = []
+    original = template_codegen.expand_bulk
+    monkeypatch.setattr(template_codegen, "expand_bulk",
+                        lambda *a: declined.append(r := original(*a)) or r)  # fmt: skip
+    made = outcome(steps, {}, True, Limits())
+    assert made == outcome(steps, {}, False, Limits())
+    if made[0] != "failure":
+        assert made[0] == [text.replace("{i}", "0"), text.replace("{i}", "1")]
+        assert declined and declined[0] is not None, "the bulk path declined"

@@ -7,9 +7,11 @@ run: the same expansion at several times the speed.
 
 The source is generated only from expressions that :mod:`.expressions` has already parsed
 and checked, node by node, through the same grammar (numbers, names, arithmetic, the allowed
-functions); nothing from the file is pasted in as code. Names become ``v_<name>`` locals,
-literal text is written as escaped string literals, and every value put into an id goes
-through the same checks as :meth:`Template.render` (an integer, at most 200 bits).
+functions); nothing from the file is pasted in as code. Literal text is written with
+``\\U`` escapes for any character outside printable ASCII; names become ASCII locals
+(``v_<name>``, or ``w_<hex of its UTF-8>`` for any other name: Python folds identifiers to
+NFKC, which would make ``x`` and fullwidth ``ｘ`` one variable); every value put into an id
+goes through the same checks as :meth:`Template.render` (an integer, at most 200 bits).
 
 This path only ever *succeeds* with exactly what the interpreted expansion gives. Anything
 it does not handle (a construct it cannot write, a name it does not know, nested need loops)
@@ -21,7 +23,6 @@ The tests compare both on random templates.
 from __future__ import annotations
 
 import ast
-import json
 import math
 from array import array
 from collections.abc import Callable, Mapping
@@ -66,7 +67,7 @@ class _Source:
         if isinstance(node, ast.Name):
             if node.id not in self.names:
                 raise Decline  # unknown here: the interpreted path names it in its error
-            return f"v_{node.id}", self.names[node.id]
+            return _var(node.id), self.names[node.id]
         if isinstance(node, ast.BinOp):
             left, a = self.node(node.left)
             right, b = self.node(node.right)
@@ -125,8 +126,7 @@ class _Source:
         out = []
         for is_hole, part in literal_and_holes:
             if not is_hole:
-                escaped = part.replace("{", "{{").replace("}", "}}")
-                out.append(json.dumps(escaped, ensure_ascii=True)[1:-1])
+                out.append(_literal(part))
                 continue
             source, bound = self.expression(part)
             if bound is not None and bound < _ID_BOUND:  # an int small enough: as it is
@@ -137,6 +137,30 @@ class _Source:
 
 
 _ERRORS = (ValueError, RecursionError, MemoryError, OverflowError)
+
+
+def _var(name: str) -> str:
+    """The generated local for the template name ``name``: ASCII, one per distinct name."""
+    if name.isascii():
+        return f"v_{name}"
+    return "w_" + name.encode("utf-8", "surrogatepass").hex()
+
+
+def _literal(text: str, braces: bool = True) -> str:
+    """``text`` as the inside of a double-quoted (f-)string literal, in printable ASCII:
+    every other character as a ``\\U`` escape (JSON's surrogate pairs would be two lone
+    surrogates in Python, not the emoji)."""
+    out = []
+    for char in text:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif braces and char in "{}":
+            out.append(char * 2)
+        elif " " <= char <= "~":
+            out.append(char)
+        else:
+            out.append(f"\\U{ord(char):08x}")
+    return "".join(out)
 
 
 @lru_cache(maxsize=1024)
@@ -161,7 +185,7 @@ def _need_source(nt: _NeedTemplate, names: dict[str, int | None], params: Mappin
     for loop in nt.loops:
         if loop.name in params:
             raise Decline
-        loops.append(f"for v_{loop.name} in {_Source(inner).loop(loop.spec, 'D')}")
+        loops.append(f"for {_var(loop.name)} in {_Source(inner).loop(loop.spec, 'D')}")
         inner[loop.name] = _LOOP_BOUND
     text = _Source(inner).text(_template_text(nt.template))
     item = f"_O({text})" if nt.optional else text
@@ -183,7 +207,7 @@ def _function_source(st: _StepTemplate, params: Mapping[str, Any]) -> str:
         p: (abs(v) if type(v) is int else None) for p, v in params.items()
     }
     lines = ["def expand_one(ids, costs, needs, M, D):"]
-    lines += [f"    v_{p} = P[{p!r}]" for p in params if p.isidentifier()]
+    lines += [f'    {_var(p)} = P["{_literal(p, False)}"]' for p in params if p.isidentifier()]
     lines.append("    ids_append, needs_append, _O = ids.append, needs.append, _Optional")
     lines.append("    costs_append, first = costs.append, len(ids)")
     looped = any(nt.loops for nt in st.needs)
@@ -198,7 +222,7 @@ def _function_source(st: _StepTemplate, params: Mapping[str, Any]) -> str:
             lines.append(f"{indent}D -= {fixed} * len(_r)")
             lines.append(f"{indent}if D < 0: raise _Limit")
             values = "_r"
-        lines.append(f"{indent}for v_{loop.name} in {values}:")
+        lines.append(f"{indent}for {_var(loop.name)} in {values}:")
         names = {**names, loop.name: _LOOP_BOUND}
         indent += "    "
     source = _Source(names)
