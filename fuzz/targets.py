@@ -7,6 +7,7 @@ from serialscale import kernels
 from serialscale.errors import WorkloadError
 from serialscale.limits import Limits
 from serialscale.report import parse_reports
+from serialscale.sources.readers import ReadOptions, read_path
 from serialscale.sources.workload_file import parse_workload
 
 LIMITS = Limits(max_steps=20_000, max_dependencies=100_000, max_ops=100_000)
@@ -16,10 +17,14 @@ def read(data: bytes) -> None:
     """Read ``data[1:]`` with the reader its first byte picks: 0 YAML workload, 1 JSON
     workload, 2 templated workload (first line: the parameter's value), 3 saved report,
     4 the compiled JSON repeated-key scan, 5 the plain-YAML fast reader against PyYAML
-    (AssertionError when they disagree). Returns, or raises a located WorkloadError."""
+    (AssertionError when they disagree), 6 a GitHub Actions workflow, 7 a GitLab CI
+    pipeline, 8 a ninja build, 9 a DOT graph. Returns, or raises a located WorkloadError."""
     if not data:
         return
-    kind, body = data[0] % 6, data[1:]
+    kind, body = data[0] % 10, data[1:]
+    if kind >= 6:
+        read_foreign(kind, body)
+        return
     if kind == 0:
         parse_workload(body, "fuzz.yaml", limits=LIMITS)
     elif kind == 1:
@@ -60,3 +65,21 @@ def yaml_paths_agree(body: bytes) -> None:
     fast, checked = _outcome(body, True), _outcome(body, False)
     if fast != checked:
         raise AssertionError(f"fast YAML reader: {fast!r}; PyYAML: {checked!r}")
+
+
+#: Where the foreign readers think their input lives: a folder that does not exist, so any
+#: file their input names is missing (secondary reads never leave the project anyway).
+FOREIGN = {
+    6: ("github-actions", "/nonexistent/fuzz/.github/workflows/fuzz.yml"),
+    7: ("gitlab-ci", "/nonexistent/fuzz/.gitlab-ci.yml"),
+    8: ("ninja", "/nonexistent/fuzz/build.ninja"),
+    9: ("dot", "/nonexistent/fuzz/graph.dot"),
+}
+
+
+def read_foreign(kind: int, body: bytes) -> None:
+    """Read ``body`` with the foreign reader ``kind`` names, limits set low."""
+    fmt, where = FOREIGN[kind]
+    from pathlib import Path
+
+    read_path(Path(where), body, limits=LIMITS, options=ReadOptions(fmt=fmt))
