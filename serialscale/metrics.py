@@ -108,18 +108,24 @@ def critical_path(graph: Graph, start: Sequence[Cost], finish: Sequence[Cost]) -
         return []
     total = depth(finish)
     succ_ptr = graph.succ_ptr
-    v = next(i for i, f in enumerate(finish) if f == total and succ_ptr[i] == succ_ptr[i + 1])
+    v = next((i for i, f in enumerate(finish) if f == total and succ_ptr[i] == succ_ptr[i + 1]),
+             -1)  # fmt: skip
+    if v < 0:  # the compiled twin raises the same
+        raise ValueError("critical_path: no step without successors finishes at depth")
     path = [v]
     pred_ptr, pred_idx = graph.pred_ptr, graph.pred_idx
     while True:
         lo, hi = pred_ptr[v], pred_ptr[v + 1]
         if lo == hi:
             break
+        s = start[v]
         if hi == lo + 1:
-            v = pred_idx[lo]
+            v = pred_idx[lo] if finish[pred_idx[lo]] == s else -1
         else:
-            s = start[v]
-            v = min(u for u in pred_idx[lo:hi] if finish[u] == s)
+            v = min((u for u in pred_idx[lo:hi] if finish[u] == s), default=-1)
+        if v < 0:
+            raise ValueError("critical_path: start and finish are not an ASAP schedule of "
+                             "this graph")  # fmt: skip
         path.append(v)
     path.reverse()
     return path

@@ -379,3 +379,43 @@ def test_make_sanitize_loads_the_sanitized_build() -> None:
 
     assert "build/sanitize" in Path(kernels._compiled.__file__).as_posix()
     assert recorder.COMPILED
+
+
+# --- issue 27's C points: twins agree on bad input; counts cannot wrap ------------------------
+
+
+@pytest.mark.skipif(not kernels.available(), reason="not built")
+@pytest.mark.parametrize(
+    "succ",
+    [
+        ([0, 2, 2], [1, 1]),  # step 1 named twice by step 0, but it needs one step
+        ([0, 0, 0], []),  # step 1 needs a step that names no successor
+        ([0, 1, 257], [1] + [0] * 256),  # 256 entries: a one-byte count wrapped to 0, forever
+    ],
+)
+def test_schedule_plan_refuses_counts_that_disagree_with_the_successors(succ) -> None:
+    from array import array
+
+    ptr, idx = succ
+    with pytest.raises(ValueError, match="do not match the successor lists"):
+        kernels._compiled.schedule_plan(array("d", [2, 1]), array("d", [1, 1]),
+                                        array("q", [0, 0, 1]), array("q", ptr),
+                                        array("q", idx))  # fmt: skip
+
+
+def test_critical_path_twins_refuse_a_depth_no_last_step_reaches() -> None:
+    from array import array
+
+    from serialscale import metrics
+
+    graph = Graph.from_lists(["a", "b"], [1, 1], [[], [0]])
+    start, finish = array("d", [0, 1]), array("d", [5, 2])  # the largest finish has a successor
+    with pytest.raises(ValueError, match="no step without successors finishes at depth"):
+        metrics.critical_path(graph, start, finish)
+    if kernels.available():
+        with pytest.raises(ValueError, match="no step without successors finishes at depth"):
+            kernels._compiled.critical_path(graph.pred_ptr, graph.pred_idx, graph.succ_ptr,
+                                            start, finish, 5.0)  # fmt: skip
+    bad = array("d", [0, 3])  # b starts when no need of it finishes
+    with pytest.raises(ValueError, match="not an ASAP schedule"):
+        metrics.critical_path(graph, bad, array("d", [1, 4]))

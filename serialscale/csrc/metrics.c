@@ -198,7 +198,12 @@ PyObject *k_critical_path(PyObject *self, PyObject *args) {
         int64_t v = -1;
         for (Py_ssize_t i = 0; i < n; i++)
             if (finish[i] == depth && sptr[i] == sptr[i + 1]) { v = i; break; }
-        if (v < 0) goto done;
+        if (v < 0) { /* as the Python twin: finish does not reach depth at a last step */
+            Py_CLEAR(out);
+            PyErr_SetString(PyExc_ValueError, "critical_path: no step without successors "
+                                              "finishes at depth");
+            goto done;
+        }
         int64_t *path = malloc(sizeof(int64_t) * (n + 1));
         if (!path) { Py_CLEAR(out); PyErr_NoMemory(); goto done; }
         Py_ssize_t len = 0;

@@ -119,10 +119,25 @@ PyObject *k_schedule_plan(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_OverflowError, "too many steps for a schedule plan");
             goto done;
         }
+        /* Each step's count of needs must be the number of successor entries naming it: the
+         * schedule counts those entries down to zero, so a step named more often than its
+         * count would be started twice (and a one-byte count wrap around, forever). */
+        rank = calloc(cap, sizeof(int32_t)); /* the counts first; the ranks later */
+        if (!rank) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (Py_ssize_t k = 0; k < m; k++) rank[sidx[k]]++;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (pptr[i + 1] - pptr[i] != (int64_t)rank[i]) {
+                PyErr_SetString(PyExc_ValueError, "schedule_plan: pred_ptr's counts of needs do "
+                                                  "not match the successor lists");
+                goto done;
+            }
+        }
         plan = calloc(1, sizeof(Plan));
         sort_key = malloc(sizeof(uint64_t) * cap);
         sorted = malloc(sizeof(int32_t) * cap);
-        rank = malloc(sizeof(int32_t) * cap);
         if (plan) {
             plan->n = n;
             plan->node = malloc(sizeof(Node) * cap);
