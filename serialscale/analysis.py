@@ -136,10 +136,15 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
 
 
 def _detail(graph: Graph, m: Metrics) -> list[StepDetail]:
-    """``--detail``: every step's ``{id, cost, start, finish, slack}``, in input order."""
+    """``--detail``: every step's ``{id, cost, start, finish, slack, drag}``, in input order."""
+    from .drag import drag
+
     number = m.number
     costs = graph.costs
+    drags = drag(graph, m.critical_path, m.finish, m.bottom_level, m.slack, m.depth)
+    start, finish, slack = m.start, m.finish, m.slack
     return [
-        StepDetail(step_id, costs[i], number(m.start[i]), number(m.finish[i]), number(m.slack[i]))
+        StepDetail(step_id, costs[i], number(start[i]), number(finish[i]), number(slack[i]),
+                   number(drags[i]))
         for i, step_id in enumerate(graph.ids)
-    ]
+    ]  # fmt: skip

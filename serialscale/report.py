@@ -22,7 +22,8 @@ disappears; adding keys does not change it. History:
   ``params``, ``control``, ``control_decisions``, ``escapes``, ``notes``; templates add
   ``params``; and, with ``--detail``, ``detail``). Since the declared model, the same keys
   and order, read back with validation. Since the importers: ``format`` (always) and
-  ``connectors`` (imported graphs with added steps).
+  ``connectors`` (imported graphs with added steps). Since the advice: ``detail`` records
+  ``drag``.
 
 ``SCALE_SCHEMA_VERSION`` (``serialscale scale``) history:
 
@@ -93,13 +94,15 @@ class Segment(Struct, frozen=True, gc=False):
 
 
 class StepDetail(Struct, frozen=True, gc=False):
-    """One step of the ASAP schedule (``--detail``): when it starts, ends, and its slack."""
+    """One step of the ASAP schedule (``--detail``): when it starts, ends, its slack, and its
+    drag (how much the depth drops if it took no time: :mod:`serialscale.drag`)."""
 
     id: str
     cost: Amount
     start: Amount
     finish: Amount
     slack: Amount
+    drag: Amount = 0
 
 
 class Recommendation(Struct, frozen=True, kw_only=True):

@@ -57,8 +57,10 @@ def test_detail_records(run_cli) -> None:
     data = json.loads(result.stdout)
     assert len(data["detail"]) == data["steps"]
     for rec in data["detail"]:
-        assert set(rec) == {"id", "cost", "start", "finish", "slack"}
+        assert set(rec) == {"id", "cost", "start", "finish", "slack", "drag"}
         assert rec["finish"] == rec["start"] + rec["cost"]
+        assert 0 <= rec["drag"] <= rec["cost"]
+        assert rec["drag"] == 0 or rec["id"] in data["critical_path"]
     critical = {r["id"] for r in data["detail"] if r["slack"] == 0}
     assert set(data["critical_path"]) <= critical
 

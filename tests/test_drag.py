@@ -1,0 +1,75 @@
+"""Drag (issue 25): depth minus the depth with one step's cost set to 0, checked against the
+depth networkx computes on the changed graph, for every step of random graphs."""
+
+from __future__ import annotations
+
+import networkx as nx
+from hypothesis import given, settings
+
+from serialscale.drag import drag
+from serialscale.graph import Graph
+from serialscale.metrics import asap_schedule, bottom_levels, critical_path, depth, slack
+
+from .conftest import Dag, costs_float, dags
+
+
+def _nx_depth(dag: Dag, costs: list) -> float:
+    """The costliest path, by networkx (costs on nodes: moved onto each node's out-edges)."""
+    g = dag.nx()
+    h = nx.DiGraph()
+    h.add_nodes_from(range(len(costs)))
+    h.add_node("end")
+    for u, v in g.edges:
+        h.add_edge(u, v, weight=costs[u])
+    for u in range(len(costs)):
+        h.add_edge(u, "end", weight=costs[u])
+    return nx.dag_longest_path_length(h, weight="weight", default_weight=0)
+
+
+def _drag_of(dag: Dag) -> tuple[list, object]:
+    graph = dag.graph()
+    return _drag(graph), depth(asap_schedule(graph)[1])
+
+
+def _drag(graph: Graph) -> list:
+    start, finish = asap_schedule(graph)
+    total = depth(finish)
+    path = critical_path(graph, start, finish)
+    levels = bottom_levels(graph)
+    return drag(graph, path, finish, levels, slack(start, levels, total), total)
+
+
+@settings(max_examples=400, deadline=None)
+@given(dags(max_steps=14))
+def test_drag_is_the_depth_saved_by_a_free_step(dag: Dag) -> None:
+    got, total = _drag_of(dag)
+    assert total == _nx_depth(dag, dag.costs)
+    for v in range(len(dag.costs)):
+        costs = list(dag.costs)
+        costs[v] = 0
+        assert got[v] == total - _nx_depth(dag, costs), (v, dag)
+
+
+@settings(max_examples=150, deadline=None)
+@given(dags(max_steps=10, costs=costs_float))
+def test_drag_with_float_costs_is_within_rounding(dag: Dag) -> None:
+    got, total = _drag_of(dag)
+    for v in range(len(dag.costs)):
+        costs = list(dag.costs)
+        costs[v] = 0
+        expected = total - _nx_depth(dag, costs)
+        assert abs(got[v] - expected) <= 1e-9 * max(total, 1)
+        assert 0 <= got[v] <= dag.costs[v]
+
+
+def test_a_chain_drags_by_every_cost_and_parallel_paths_by_their_slack() -> None:
+    chain = Graph.from_lists(["a", "b", "c"], [3, 5, 2], [[], [0], [1]])
+    assert _drag(chain) == [3, 5, 2]
+    # a(1) -> b(10) -> d(1), and a -> c(7) -> d: b can lose only 3 before c is critical
+    diamond = Graph.from_lists(["a", "b", "c", "d"], [1, 10, 7, 1], [[], [0], [0], [1, 2]])
+    assert _drag(diamond) == [1, 3, 0, 1]
+    # a dependency that bypasses b limits b's drag as a parallel step does
+    bypass = Graph.from_lists(["a", "b", "c"], [2, 4, 2], [[], [0], [0, 1]])
+    assert _drag(bypass) == [2, 4, 2]
+    twin = Graph.from_lists(["a", "b", "b2", "c"], [2, 4, 4, 2], [[], [0], [0], [1, 2]])
+    assert _drag(twin) == [2, 0, 0, 2]
