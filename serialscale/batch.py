@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from msgspec import UNSET
 
@@ -115,7 +115,8 @@ def collect_targets(
     Nothing is skipped silently: a directory that cannot be listed is an error entry, a
     workload file that cannot be read (or a symlink to a missing file) becomes a target whose
     loading reports why, and a FIFO or device among the files is skipped with a note (only
-    what is named explicitly is read from such files). A directory whose name ends in
+    what is named explicitly is read from such files). Symlinks are followed inside the
+    scanned folder, each folder and file once (see :func:`_walk`). A directory whose name ends in
     ``.yaml``, ``.yml`` or ``.json`` named explicitly is a target, reported as a directory.
 
     Scans skip hidden files and folders (``.github``, ``.git``), virtual environments (a
@@ -166,16 +167,45 @@ def _walk(
     """Workload files under ``root`` (any file when ``any_suffix``: ``--include`` picks),
     sorted; problems go to ``found``. Folders an ``exclude`` pattern names are not entered;
     with ``respect_ignores``, neither are hidden ones, virtual environments and what
-    ``.gitignore`` files ignore (see :mod:`serialscale.ignore`). Iterative."""
-    from .ignore import ignored, read_rules, skipped_folder
+    ``.gitignore`` files ignore (see :mod:`serialscale.ignore`). Iterative.
 
-    files: list[Path] = []
-    stack: list[tuple[Path, list[Any]]] = [(root, read_rules(root) if respect_ignores else [])]
-    while stack:
-        folder, rules = stack.pop()
+    Symlinks are followed while they stay inside ``root`` (one that leads out of it is
+    skipped with a note), and each folder and file is taken once, by its device and inode:
+    a symlink loop ends where it comes back, a folder or file reached again through a symlink
+    is skipped with a note. Which path stands for it does not depend on the order the system
+    lists folders in: folders are entered real paths first (not through a symlink), then in
+    sorted path order, and a file keeps its real path (or, reached only through symlinks, its
+    first path in sorted order).
+    """
+    import heapq
+
+    from .ignore import Rule, ignored, read_rules, skipped_folder
+
+    # (through a symlink, path, tie-breaker, folder, the rules of the folders above it)
+    queue: list[tuple[bool, str, int, Path, list[Rule]]] = [(False, str(root), 0, root, [])]
+    entered: dict[tuple[int, int], Path] = {}
+    candidates: list[tuple[Path, bool, tuple[int, int] | None]] = []
+    pushed = 1
+    inside = os.path.realpath(root)
+    while queue:
+        linked, _, _, folder, above = heapq.heappop(queue)
+        try:
+            info = os.stat(folder)
+        except OSError:
+            pass  # listing it says why it cannot be read
+        else:
+            key = (info.st_dev, info.st_ino)
+            if key in entered:
+                first = entered[key]
+                what = ("a symlink loop back to" if first in folder.parents
+                        else "the same folder as")  # fmt: skip
+                found.notes.append(f"{folder}: skipped: {what} {first}")
+                continue
+            entered[key] = folder
+        rules = above + read_rules(folder, found.notes) if respect_ignores else []
         try:
             with os.scandir(folder) as entries:
-                listed = list(entries)
+                listed = sorted(entries, key=lambda e: e.name)
         except OSError as exc:
             found.errors.append(ErrorEntry(
                 source=str(folder), message=f"cannot read the directory: {exc.strerror or exc}"
@@ -183,6 +213,7 @@ def _walk(
             continue
         for entry in listed:
             p = Path(entry.path)
+            through = linked or entry.is_symlink()
             try:
                 if entry.is_dir():  # follows symlinks, like the rest of the scan
                     relative = p.relative_to(root).as_posix()
@@ -191,7 +222,11 @@ def _walk(
                         continue  # --exclude .venv: the folder
                     if respect_ignores and (skipped_folder(entry) or ignored(p, True, rules)):
                         continue
-                    stack.append((p, rules + read_rules(p) if respect_ignores else []))
+                    if entry.is_symlink() and not _inside(p, inside):
+                        found.notes.append(f"{p}: skipped: {_OUTSIDE}")
+                        continue
+                    heapq.heappush(queue, (through, str(p), pushed, p, rules))
+                    pushed += 1
                     continue
             except OSError:
                 pass
@@ -199,18 +234,53 @@ def _walk(
                 continue
             if p.suffix.lower() not in WORKLOAD_SUFFIXES and not any_suffix:
                 continue
-            try:
-                mode = os.stat(p).st_mode
-            except OSError:  # a dangling symlink, or unreadable: loading it says which
-                files.append(p)
+            if entry.is_symlink() and not _inside(p, inside):
+                found.notes.append(f"{p}: skipped: {_OUTSIDE}")
                 continue
-            if stat.S_ISREG(mode):
-                files.append(p)
+            try:
+                info = os.stat(p)
+            except OSError:  # a dangling symlink, or unreadable: loading it says which
+                candidates.append((p, through, None))
+                continue
+            if stat.S_ISREG(info.st_mode):
+                candidates.append((p, through, (info.st_dev, info.st_ino)))
             else:
                 found.notes.append(f"{p}: skipped: not a regular file (a FIFO or a device)")
+    files = _once(candidates, found)
     files.sort()
     found.errors.sort(key=lambda e: e.source)
     found.notes.sort()
+    return files
+
+
+_OUTSIDE = "a symlink out of the scanned folder (name its target to analyze it)"
+
+
+def _inside(path: Path, folder: str) -> bool:
+    """Whether ``path``, symlinks resolved, is ``folder`` (a real path) or below it."""
+    real = os.path.realpath(path)
+    return real == folder or real.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _once(candidates: list[tuple[Path, bool, tuple[int, int] | None]], found: Collected
+          ) -> list[Path]:  # fmt: skip
+    """Each file once: of the paths to one file (device and inode), those not through a
+    symlink (hard links are files of their own), else the first in sorted order; the others
+    are skipped with a note."""
+    by_file: dict[tuple[int, int], list[tuple[bool, str, Path]]] = {}
+    files = []
+    for path, through, key in candidates:
+        if key is None:
+            files.append(path)
+        else:
+            by_file.setdefault(key, []).append((through, str(path), path))
+    for paths in by_file.values():
+        paths.sort()
+        kept = [p for through, _, p in paths if not through] or [paths[0][2]]
+        files.extend(kept)
+        for _, _, p in paths:
+            if p not in kept:
+                found.notes.append(f"{p}: skipped: the same file as {kept[0]} (a symlink)")
     return files
 
 

@@ -103,6 +103,11 @@ Plot = Annotated[Path | None, _opt("--plot", help="Also draw it into FILE: .svg,
                                   "self-contained .html (pip install 'serialscale[plot]').")]
 Color = Annotated[ColorMode, _opt("--color", help="ANSI colour in tables: auto follows the "
                                   "terminal, NO_COLOR, FORCE_COLOR and TERM=dumb.")]
+# Configuration (see serialscale/config.py).
+ConfigOpt = Annotated[Path | None, _opt("--config", panel="Configuration", help="Read the "
+                                        "settings from this TOML file (no search).")]
+IsolatedOpt = Annotated[bool, _opt("--isolated", panel="Configuration", help="Read no "
+                                   "configuration file.")]
 # Input formats (see serialscale/sources/readers.py).
 FromOpt = Annotated[str | None, _opt("--from", panel="Input", help="Read the files in this "
                                      "format (see 'serialscale formats'); default: detect.")]
@@ -160,6 +165,8 @@ def analyze(
     max_serial_fraction: MaxSerial = None,
     baseline: Baseline = None,
     max_depth_increase: MaxIncrease = None,
+    config: ConfigOpt = None,
+    isolated: IsolatedOpt = False,
 ) -> None:  # fmt: skip
     """Analyze workloads: work, depth, width, speedup, classification, recommendation."""
     given = dict(locals())
@@ -178,6 +185,8 @@ def gate(
     max_depth_increase: MaxIncrease = None,
     fmt: Annotated[GateFormat, _opt("--format", "-f", help="text, or github annotations.")] = (
         GateFormat.text),
+    config: ConfigOpt = None,
+    isolated: IsolatedOpt = False,
 ) -> None:  # fmt: skip
     """Gate a saved report without analyzing again (exit 1 when a gate fails)."""
     given = dict(locals())
@@ -219,6 +228,8 @@ def scale(
     max_ops: MaxOps = DEFAULT_MAX_OPS,
     timeout: Timeout = None,
     output: Output = None,
+    config: ConfigOpt = None,
+    isolated: IsolatedOpt = False,
 ) -> None:  # fmt: skip
     """Sweep a size parameter: does depth grow like a constant, a log, or a polynomial?"""
     given = dict(locals())

@@ -109,8 +109,11 @@ def configured(ctx: Any, command: str, values: dict[str, Any]) -> dict[str, Any]
     for the options not given on the command line (see :mod:`serialscale.config`)."""
     from . import config
 
+    explicit, isolated = values.get("config"), bool(values.get("isolated"))
+    if explicit is not None and isolated:
+        raise fail("--config and --isolated exclude each other (--isolated reads no file)")
     try:
-        cfg = config.load(command)
+        cfg = config.load(command, explicit=explicit, isolated=isolated)
         if cfg.path is None:
             return values
         params = {max(p.opts, key=len).lstrip("-"): p for p in ctx.command.params
@@ -125,6 +128,7 @@ def configured(ctx: Any, command: str, values: dict[str, Any]) -> dict[str, Any]
         } - {"help", "version"}
         config.check_keys(cfg, sorted(everywhere | set(params)))
         out = dict(values)
+        applied: dict[str, Any] = {}
         for key, raw in cfg.values.items():
             if key not in params:
                 continue
@@ -144,6 +148,9 @@ def configured(ctx: Any, command: str, values: dict[str, Any]) -> dict[str, Any]
             elif isinstance(current, Enum):
                 value = type(current)(value)
             out[param.name] = list(value) if isinstance(value, tuple) else value
+            applied[key] = value
+        for note in config.notes(cfg, applied, params):
+            print(note, file=sys.stderr)
         return out
     except WorkloadError as exc:
         raise CommandError(str(exc)) from None

@@ -246,6 +246,7 @@ def test_settings_come_from_pyproject_and_flags_win(tmp_path: Path) -> None:
         '[project]\nname = "x"\n\n[tool.serialscale]\nprocessors = 16\nfail-on = "mixed"\n'
         'exclude = ["drafts/*"]\nformat = "json"\n\n[tool.serialscale.scale]\nformat = "markdown"\n'
     )
+    (tmp_path / ".git").mkdir()  # the repository root: the search goes up to it
     (tmp_path / "w").mkdir()
     (tmp_path / "w" / "drafts").mkdir()
     (tmp_path / "w" / "ok.yaml").write_text(
