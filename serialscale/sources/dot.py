@@ -1,108 +1,122 @@
-"""Graphviz DOT graphs: one step per node, edges as needs, read with pydot.
+"""Graphviz DOT graphs: one step per node, edges as needs.
 
 An edge ``a -> b`` means ``a`` comes before ``b`` (``b`` needs ``a``), as ``airflow dags
 show`` and ``snakemake --dag`` draw them; tools that point from a target to what it depends
 on (``bazel query --output graph``, ``cmake --graphviz``, ``terraform graph``) need
-``--reverse-edges``. A node's ``cost`` attribute (else ``weight``) is its cost; else 1.
-Nodes of subgraphs and clusters count; the graph attributes ``node``, ``edge`` and ``graph``
-are not steps. An undirected graph has no order: it is refused.
+``--reverse-edges``. The DOT language is read as documented (:mod:`.dot_parser`):
 
-pydot is the parser: the one networkx itself reads DOT with (``networkx.nx_pydot``), pure
-Python, maintained, and it keeps quoted ids, HTML labels and comments right.
+- edge chains ``a -> b -> c`` and groups ``a -> {b c}``; a subgraph as an endpoint stands for
+  every node in it;
+- ports (``a:p``, ``a:p:n``) name node ``a``;
+- a node's ``cost`` attribute (else ``weight``) is its cost, else 1; ``node [cost=...]``
+  gives later nodes of its scope (the graph or subgraph) that default; an empty value is no
+  value;
+- a self-edge ``x -> x`` (``bazel query`` and ``cmake --graphviz`` write them) is not an
+  order: it is dropped with a note. A cycle of two or more nodes is a located error;
+- an undirected graph has no order: it is refused. Only the first graph of a file is read.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from pathlib import Path
-from typing import Any
 
 from ..errors import Location, WorkloadError
 from ..limits import DEFAULT_LIMITS, Limits
+from .dot_parser import DotGraph, line_column, parse_dot
 from .parsing import decode
 from .plan import StepPlan
 
-_RESERVED = {"node", "edge", "graph"}
 
-
-def _name(raw: str) -> str:
-    """A node id as written, without the quotes DOT needs around some ids."""
-    if len(raw) >= 2 and raw[0] == raw[-1] == '"':
-        return raw[1:-1].replace('\\"', '"')
-    return raw
-
-
-def _cost(attributes: dict[str, Any], node: str, source: str) -> float | int:
+def _cost(attributes: dict[str, str], node: str, source: str) -> float | int:
     for key in ("cost", "weight"):
-        if key in attributes:
-            raw = _name(str(attributes[key]))
-            try:
-                value = float(raw)
-            except ValueError:
-                raise WorkloadError(f"node '{node}': {key} {raw!r} is not a number",
-                                    Location(source, step_id=node)) from None  # fmt: skip
-            if not 0 <= value < math.inf:
-                raise WorkloadError(f"node '{node}': {key} must be a finite number >= 0, got "
-                                    f"{raw}", Location(source, step_id=node))  # fmt: skip
-            return int(value) if value.is_integer() and "." not in raw else value
+        raw = attributes.get(key, "").strip()
+        if not raw:
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            raise WorkloadError(f"node '{node}': {key} {_shown(raw)!r} is not a number",
+                                Location(source, step_id=node)) from None  # fmt: skip
+        if not 0 <= value < math.inf:
+            raise WorkloadError(f"node '{node}': {key} must be a finite number >= 0, got "
+                                f"{_shown(raw)}", Location(source, step_id=node))  # fmt: skip
+        return int(value) if value.is_integer() and "." not in raw and "e" not in raw.lower() \
+            else value  # fmt: skip
     return 1
+
+
+def _shown(raw: str) -> str:
+    return raw if len(raw) <= 40 else raw[:40] + "…"
 
 
 def read_dot(path: Path, data: bytes, reverse: bool = False,
              limits: Limits = DEFAULT_LIMITS) -> tuple[StepPlan, str, list[str]]:  # fmt: skip
     """The steps of the DOT graph in ``data``, the graph's name and notes."""
-    try:
-        with warnings.catch_warnings():  # pydot's grammar uses pyparsing's old names
-            warnings.simplefilter("ignore", DeprecationWarning)
-            import pydot
-    except ImportError:
-        raise WorkloadError("reading DOT needs pydot: pip install pydot",
-                            Location(str(path))) from None  # fmt: skip
     source = str(path)
     text = decode(data, source)
     try:
-        graphs = pydot.graph_from_dot_data(text)
-    except Exception as exc:  # pydot raises pyparsing's errors, and others, for bad input
-        line = getattr(exc, "lineno", None)
-        column = getattr(exc, "col", None)
-        message = str(getattr(exc, "msg", None) or exc).splitlines()[0]
-        raise WorkloadError(f"not a DOT graph: {message}",
-                            Location(source, line, column)) from None  # fmt: skip
-    if not graphs:
-        raise WorkloadError("not a DOT graph: expected 'digraph NAME { ... }'", Location(source))
-    graph = graphs[0]
-    notes = [f"the file holds {len(graphs)} graphs; only the first is read"] if len(graphs) > 1 \
-        else []  # fmt: skip
-    if graph.get_type() != "digraph":
-        raise WorkloadError("an undirected graph ('graph') has no order; expected 'digraph'",
-                            Location(source))  # fmt: skip
-    costs: dict[str, float | int] = {}
-    needs: dict[str, list[str]] = {}
+        graph = parse_dot(text, source, limits.max_steps, limits.max_dependencies)
+        return _plan(graph, text, source, reverse, limits)
+    except MemoryError:
+        graph = None  # free what was built before the handler allocates
+        raise WorkloadError("the graph is too large to read in memory",
+                            Location(source)) from None  # fmt: skip
 
-    def node(name: str, attributes: dict[str, Any] | None = None) -> None:
-        if name in _RESERVED:
-            return
-        if name not in costs:
-            costs[name] = 1
-            needs[name] = []
-        if attributes:
-            costs[name] = _cost(attributes, name, source)
 
-    def walk(g: Any) -> None:
-        for n in g.get_nodes():
-            node(_name(n.get_name()), n.get_attributes())
-        for e in g.get_edges():
-            a, b = _name(str(e.get_source())), _name(str(e.get_destination()))
-            node(a)
-            node(b)
-            before, after = (b, a) if reverse else (a, b)
-            needs[after].append(before)
-        for sub in g.get_subgraphs():
-            walk(sub)
-
-    walk(graph)
+def _plan(graph: DotGraph, text: str, source: str, reverse: bool,
+          limits: Limits) -> tuple[StepPlan, str, list[str]]:  # fmt: skip
+    notes: list[str] = []
+    if graph.more_graphs:
+        notes.append(f"the file holds {graph.more_graphs + 1} graphs; only the first is read")
+    if graph.self_edges:
+        what = "a self-edge" if graph.self_edges == 1 else f"{graph.self_edges} self-edges"
+        notes.append(f"{what} (x -> x, first on '{graph.first_self_edge}') dropped: a step "
+                     "does not wait for itself")  # fmt: skip
+    needs: dict[str, list[str]] = {name: [] for name in graph.nodes}
+    for tail, head in graph.edges:
+        before, after = (head, tail) if reverse else (tail, head)
+        needs[after].append(before)
+    _check_acyclic(graph, needs, text, source, reverse)
     plan = StepPlan(limits=limits, source=source)
-    for name in costs:
-        plan.add(name, costs[name], needs[name])
-    return plan, _name(graph.get_name() or ""), notes
+    for name, attributes in graph.nodes.items():
+        plan.add(name, _cost(attributes, name, source), needs[name])
+    return plan, graph.name, notes
+
+
+def _check_acyclic(graph: DotGraph, needs: dict[str, list[str]], text: str, source: str,
+                   reverse: bool) -> None:  # fmt: skip
+    """A cycle of two or more nodes, located at the edge statement that closes it."""
+    pending = {name: len(row) for name, row in needs.items()}
+    users: dict[str, list[str]] = {name: [] for name in needs}
+    for name, row in needs.items():
+        for before in row:
+            users[before].append(name)
+    ready = [name for name, count in pending.items() if count == 0]
+    done = 0
+    while ready:
+        name = ready.pop()
+        done += 1
+        for user in users[name]:
+            pending[user] -= 1
+            if pending[user] == 0:
+                ready.append(user)
+    if done == len(needs):
+        return
+    # Every node left waits for another node left: walk back until one repeats.
+    start = next(name for name, count in pending.items() if count > 0)
+    seen: dict[str, int] = {}
+    walk: list[str] = []
+    node = start
+    while node not in seen:
+        seen[node] = len(walk)
+        walk.append(node)
+        node = next(b for b in needs[node] if pending[b] > 0)
+    cycle = walk[seen[node] :][::-1]  # in order: each needs the one before it
+    cycle.append(cycle[0])
+    first, second = cycle[0], cycle[1]
+    edge = (second, first) if reverse else (first, second)
+    line, column = line_column(text, graph.edges[edge])
+    names = " → ".join(cycle)
+    raise WorkloadError(f"dependency cycle: {names}",
+                        Location(source, line, column, step_id=first))  # fmt: skip
