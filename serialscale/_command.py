@@ -13,7 +13,7 @@ import sys  # noqa: E402
 from typing import NoReturn  # noqa: E402
 
 from .cli import main  # noqa: E402
-from .errors import ExitCode  # noqa: E402
+from .errors import ExitCode, say  # noqa: E402
 
 __all__ = ["run"]
 
@@ -32,8 +32,14 @@ def run() -> NoReturn:
         main()
     except SystemExit as exc:
         code = exc.code
+    except MemoryError:  # even saying so ran out: the last resort, never a traceback
+        code = ExitCode.INPUT
+        try:  # noqa: SIM105 (no context manager to allocate here)
+            os.write(2, b"serialscale: error: ran out of memory\n")
+        except OSError:
+            pass
     if isinstance(code, str):  # sys.exit("message"), as the interpreter would print it
-        print(code, file=sys.stderr)
+        say(code)
         code = 1
     status = code if isinstance(code, int) else 0
     for stream in (sys.stdout, sys.stderr):

@@ -13,7 +13,7 @@ import typer.exceptions
 from . import __version__, commands
 from .defaults import DEFAULT_MAX_DEPENDENCIES, DEFAULT_MAX_OPS, DEFAULT_MAX_STEPS
 from .defaults import DEFAULT_PROCESSORS as PROCESSORS
-from .errors import ExitCode
+from .errors import ExitCode, display, say
 from .formats import (
     BatchFormat,
     ColorMode,
@@ -185,6 +185,7 @@ def gate(
     max_depth_increase: MaxIncrease = None,
     fmt: Annotated[GateFormat, _opt("--format", "-f", help="text, or github annotations.")] = (
         GateFormat.text),
+    max_input_size: MaxInput = "1G",
     config: ConfigOpt = None,
     isolated: IsolatedOpt = False,
 ) -> None:  # fmt: skip
@@ -244,10 +245,11 @@ def render(
                              "github, concise, or html (one report or a sweep).")] = "table",
     output: Output = None,
     color: Color = ColorMode.auto,
+    max_input_size: MaxInput = "1G",
 ) -> None:  # fmt: skip
     """Render a saved report again, in any format, without analyzing (analyze once in CI,
     render many times)."""
-    _exit(lambda: commands.render_saved(report, fmt, output, color.value))
+    _exit(lambda: commands.render_saved(report, fmt, output, color.value, max_input_size))
 
 
 @app.command()
@@ -292,25 +294,35 @@ def _exit(command: Callable[[], ExitCode]) -> NoReturn:
     try:
         code = command()
     except commands.CommandError as exc:
-        print(str(exc), file=sys.stderr)
+        say(exc)
         code = ExitCode.INPUT
     raise typer.Exit(code)
 
 
+#: The message for memory that ran out, made in advance: its handler must not need any.
+OUT_OF_MEMORY = b"serialscale: error: ran out of memory\n"
+
+
 def main() -> None:
     """Run the command line. A bug never shows users a traceback: one line, exit 2. Ctrl-C
-    ends it with exit code 130, as shells expect."""
+    ends it with exit code 130, as shells expect. Memory that ran out is exit 2 too."""
+    out_of_memory = False
     try:
         code = app(standalone_mode=False)
     except typer.exceptions.TyperException as exc:  # a usage error: click's message, exit 2
-        exc.show()  # type: ignore[attr-defined]
+        import io
+
+        shown = io.StringIO()  # click's message quotes what was typed: shown safely
+        exc.show(file=shown)  # type: ignore[attr-defined]
+        sys.stderr.write(display(shown.getvalue(), lines=True))
         sys.exit(getattr(exc, "exit_code", ExitCode.INPUT))
     except (typer.Abort, KeyboardInterrupt):
         print("serialscale: interrupted", file=sys.stderr)
         sys.exit(ExitCode.INTERRUPTED)
     except MemoryError:
-        print("serialscale: error: ran out of memory", file=sys.stderr)
-        sys.exit(ExitCode.INPUT)
+        # Handled below, once this block has let go of the exception: its traceback holds
+        # every frame of the work, and with them all that was built.
+        out_of_memory = True
     except RuntimeError as exc:
         if "can't start new thread" not in str(exc):  # the interpreter's words, 3.10 to 3.13
             _internal(exc)
@@ -319,11 +331,28 @@ def main() -> None:
         sys.exit(ExitCode.INPUT)
     except Exception as exc:
         _internal(exc)
+    if out_of_memory:
+        ran_out_of_memory()
     sys.exit(code if isinstance(code, int) else ExitCode.OK)
+
+
+def ran_out_of_memory() -> NoReturn:
+    """Say that memory ran out and exit 2, needing no memory to say it: what the work built
+    is freed first (the collector may be off), the message was made in advance and is
+    written straight to the descriptor."""
+    import gc
+    import os
+
+    gc.collect()
+    try:  # noqa: SIM105 (no context manager to allocate here)
+        os.write(2, OUT_OF_MEMORY)
+    except OSError:
+        pass
+    sys.exit(ExitCode.INPUT)
 
 
 def _internal(exc: Exception) -> NoReturn:
     """A bug: one line naming it, exit 2, never a traceback."""
     name = type(exc).__name__
-    print(f"serialscale: internal error: {name}: {exc} (please report it)", file=sys.stderr)
+    say(f"serialscale: internal error: {name}: {exc} (please report it)")
     sys.exit(ExitCode.INPUT)

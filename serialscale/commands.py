@@ -8,19 +8,19 @@ used wrongly, else 1 when a gate failed, else 0.
 
 from __future__ import annotations
 
-import errno
 import gc
 import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .errors import ExitCode, UsageError, WorkloadError
+from .defaults import DEFAULT_MAX_INPUT_BYTES
+from .errors import ExitCode, UsageError, WorkloadError, say
 from .formats import BatchFormat, GateFormat, OutputFormat, ScaleFormat
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ class Gates:
 
     thresholds: Thresholds | None = None
     baseline: Path | None = None
+    max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES  # of the baseline (--max-input-size)
 
 
 def run_analyze(v: dict[str, Any]) -> ExitCode:
@@ -77,7 +78,7 @@ def run_analyze(v: dict[str, Any]) -> ExitCode:
 def run_gate(v: dict[str, Any]) -> ExitCode:
     """``serialscale gate`` from its parameters."""
     gates = _gates(v)
-    return gate(v["report"], gates, GateFormat(v["fmt"]))
+    return gate(v["report"], gates, GateFormat(v["fmt"]), gates.max_input_bytes)
 
 
 def run_scale(v: dict[str, Any]) -> ExitCode:
@@ -91,8 +92,10 @@ def run_scale(v: dict[str, Any]) -> ExitCode:
 
 
 def _gates(v: dict[str, Any]) -> Gates:
-    return make_gates(_choice(v["fail_on"]), v["min_speedup"], v["max_depth"],
-                      v["max_serial_fraction"], v["baseline"], v["max_depth_increase"])  # fmt: skip
+    gates = make_gates(_choice(v["fail_on"]), v["min_speedup"], v["max_depth"],
+                       v["max_serial_fraction"], v["baseline"],
+                       v["max_depth_increase"])  # fmt: skip
+    return replace(gates, max_input_bytes=parse_size(v.get("max_input_size") or "1G"))
 
 
 def _limits(v: dict[str, Any]) -> Limits:
@@ -138,6 +141,8 @@ def configured(ctx: Any, command: str, values: dict[str, Any]) -> dict[str, Any]
                 continue  # the command line wins
             try:
                 value = param.type_cast_value(ctx, raw)
+                if value is not None and type(param.type).__name__.endswith("Path"):
+                    value = Path(value)  # as typer gives a Path option (plot, output, baseline)
             except Exception as exc:  # click's BadParameter, and any conversion error
                 detail = getattr(exc, "message", None) or str(exc)
                 raise cfg.error(key, f"setting '{key}': {detail}") from None
@@ -299,11 +304,10 @@ def _tty(stream: TextIO | None) -> bool:
 def emit(text: str, output: Path | None) -> None:
     """Write the result to standard output, or to ``output`` whole (or not at all)."""
     if output is None or str(output) == "-":
+        from .output import write_stdout
+
         try:
-            if sys.stdout is None:  # started with standard output closed
-                raise OSError(errno.EBADF, "standard output is closed")
-            sys.stdout.write(text)
-            sys.stdout.flush()
+            write_stdout(text)
         except (OSError, ValueError) as exc:
             _silence_stdout()
             reason = getattr(exc, "strerror", None) or str(exc)
@@ -356,7 +360,7 @@ def analyze(
     found = collect_targets(files, include, exclude, foreign=options.read.fmt is not None,
                             respect_ignores=not no_ignore)  # fmt: skip
     for note in found.notes:
-        print(f"note: {note}", file=sys.stderr)
+        say(f"note: {note}")
     targets = found.targets
     if not targets and not found.errors:
         raise fail("no workloads found (directories are searched for *.yaml, *.yml, *.json)")
@@ -367,14 +371,18 @@ def analyze(
         if not single:
             raise fail("--plot draws one report: give one target (without --batch)")
     if single:
+        out_of_memory = False
         try:  # one target: no worker, no round trip
             report = analyze_target(targets[0], options)
         except WorkloadError as exc:
             raise CommandError(str(exc)) from None
-        except MemoryError:
-            raise CommandError(f"{targets[0]}: error: ran out of memory analyzing it") from None
+        except MemoryError:  # said below, once the exception (and all it holds) is gone
+            out_of_memory = True
         except UsageError as exc:
             raise fail(str(exc)) from None
+        if out_of_memory:
+            gc.collect()
+            raise CommandError(f"{targets[0]}: error: ran out of memory analyzing it")
         if plot is not None:
             write_plot(report, plot)
         return finish(BatchResult(results=[report]), gates, OutputFormat(fmt.value), output,
@@ -392,16 +400,17 @@ def analyze(
     return finish(result, gates, fmt, output, colored)
 
 
-def gate(path: Path, gates: Gates, fmt: GateFormat) -> ExitCode:
-    """``serialscale gate``: gate a saved report (validated as it is read) without analyzing."""
+def gate(
+    path: Path, gates: Gates, fmt: GateFormat, max_bytes: int = DEFAULT_MAX_INPUT_BYTES
+) -> ExitCode:
+    """``serialscale gate``: gate a saved report (validated as it is read, at most
+    ``max_bytes`` of it) without analyzing; ``-`` is a report piped from ``analyze``."""
     from .batch import BatchResult
-    from .report import parse_reports, read_reports
+    from .report import parse_reports, read_report_bytes
 
     try:
-        if str(path) == "-":  # a report piped from serialscale analyze
-            reports, errors = parse_reports(sys.stdin.buffer.read(), "<stdin>")
-        else:
-            reports, errors = read_reports(path)
+        data = read_report_bytes(path, max_bytes)
+        reports, errors = parse_reports(data, "<stdin>" if str(path) == "-" else str(path))
     except WorkloadError as exc:
         raise CommandError(str(exc)) from None
     return finish(BatchResult(results=reports, errors=errors), gates, fmt, None, False)
@@ -419,11 +428,11 @@ def finish(
     rendering = Rendering(document, console_width(), color, violations, comparison, gated)
     emit(render_as(fmt, rendering), output)
     for error in result.errors:
-        print(str(error), file=sys.stderr)
+        say(error)
     if comparison is not None:
         _print_comparison(comparison)
     for v in violations:
-        print(f"{v.source}: gate failed: {v.gate}: {v.workload}: {v.message}", file=sys.stderr)
+        say(f"{v.source}: gate failed: {v.gate}: {v.workload}: {v.message}")
     if result.errors:
         return ExitCode.INPUT
     return ExitCode.GATE_FAILED if violations else ExitCode.OK
@@ -439,7 +448,7 @@ def _run_gates(result: BatchResult, gates: Gates) -> tuple[list[Violation], Comp
     if gates.baseline is None:
         return violations, None
     try:
-        old, _ = read_reports(gates.baseline)
+        old, _ = read_reports(gates.baseline, gates.max_input_bytes)
     except WorkloadError as exc:
         raise CommandError(str(exc)) from None
     comparison = compare(result.results, old)
@@ -450,11 +459,11 @@ def _run_gates(result: BatchResult, gates: Gates) -> tuple[list[Violation], Comp
 def _print_comparison(comparison: Comparison) -> None:
     for c in comparison.changes:
         if c.before != c.after:
-            print(f"{c.source}: changed: {c.describe()}", file=sys.stderr)
+            say(f"{c.source}: changed: {c.describe()}")
     for src in comparison.new:
-        print(f"{src}: new workload (not in the baseline)", file=sys.stderr)
+        say(f"{src}: new workload (not in the baseline)")
     for src in comparison.removed:
-        print(f"{src}: removed (in the baseline only)", file=sys.stderr)
+        say(f"{src}: removed (in the baseline only)")
 
 
 @contextmanager
@@ -574,26 +583,24 @@ def _render_html(document: Any, output: Path | None) -> ExitCode:
     return ExitCode.OK
 
 
-def render_saved(path: Path, fmt: str, output: Path | None, color: str = "auto") -> ExitCode:
+def render_saved(
+    path: Path, fmt: str, output: Path | None, color: str = "auto", max_input_size: str = "1G"
+) -> ExitCode:
     """``serialscale render``: a saved report, batch or sweep (JSON or JSON lines) rendered
     again in any format, without analyzing (as ``coverage report`` renders saved data)."""
     import msgspec
 
     from .batch import BatchResult
-    from .report import ScaleReport, parse_reports
+    from .report import ScaleReport, decode_json, parse_reports, read_report_bytes
 
     if fmt != "html" and fmt not in BatchFormat.__members__:
         raise fail(f"--format {fmt}: expected one of {', '.join(BatchFormat.__members__)}, html")
-    data = sys.stdin.buffer.read() if str(path) == "-" else None
-    source = "<stdin>" if data is not None else str(path)
+    source = "<stdin>" if str(path) == "-" else str(path)
     try:
-        if data is None:
-            data = path.read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or exc
-        raise CommandError(f"{path}: error: cannot read the report: {reason}") from None
-    try:
-        raw = msgspec.json.decode(data)
+        data = read_report_bytes(path, parse_size(max_input_size))
+        raw = decode_json(data, source)
+    except WorkloadError as exc:
+        raise CommandError(str(exc)) from None
     except (msgspec.DecodeError, UnicodeDecodeError):
         raw = None
     if isinstance(raw, dict) and "growth" in raw:  # a sweep
@@ -676,7 +683,11 @@ def export(
     if kind is ExportFormat.trace:
         schedule = list_schedule(graph, processors, bottom_levels(graph), lanes=True)
     document = Export(graph, report, schedule, processors, max_nodes)
-    emit(render_as(kind, Rendering(document)), output)
+    try:  # a graph the format cannot hold (a trace past 2**53 µs) is the input's problem
+        text = render_as(kind, Rendering(document))
+    except WorkloadError as exc:
+        raise CommandError(str(exc)) from None
+    emit(text, output)
     return ExitCode.OK
 
 

@@ -6,6 +6,8 @@ column, step id), so the CLI can print one located line and exit with :attr:`Exi
 
 from __future__ import annotations
 
+import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
@@ -85,3 +87,69 @@ def suggest(word: str, choices: Iterable[str]) -> str:
 
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+# --- Text for people and CI logs ---------------------------------------------------------------
+
+#: What :func:`display` shows by its escape: C0 and C1 control characters and DEL (a newline
+#: would start a line of its own, ESC drives the terminal, CR overwrites the line), the line
+#: and paragraph separators, and the bidirectional overrides and isolates (they reorder what
+#: is shown: "Trojan source").
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+#: A GitHub runner acts on a log line whose first non-blank characters are ``::``
+#: (``::error::``, ``::add-mask::``, ``::stop-commands::``) and, in its older syntax, on
+#: ``##[command]`` anywhere in a line.
+_COMMAND_START = re.compile(r"^([^\S\n]*):(?=:)", re.M)
+_LEGACY_COMMAND = "##["
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    char = match.group()
+    named = _NAMED.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def display(text: object, *, lines: bool = False) -> str:
+    """``text`` as one line that is safe to print where people and CI runners read it (error
+    lines, gate failures, notes, warnings, table cells and titles): every control character
+    is shown by its escape (a newline as ``\\n``, ESC as ``\\x1b``), and the line cannot
+    be a GitHub workflow command (a leading ``::`` becomes ``\\x3a:``, ``##[`` becomes
+    ``#\\x23[``). Printable text, including every other Unicode character, is kept as it is.
+    With ``lines``, newlines are kept and each line is made safe so (for multi-line text
+    such as a usage message).
+    """
+    if lines:
+        return "\n".join(display(part) for part in str(text).split("\n"))
+    return neutralize(escape_controls(str(text)))
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with each character :func:`display` shows by its escape so escaped (where a
+    format has its own escape for newlines, as GitHub's ``%0A``, apply that first)."""
+    return _UNSAFE.sub(_escape_char, text)
+
+
+def say(text: object) -> None:
+    """Print ``text`` on standard error as one safe line (:func:`display`). A standard error
+    that is closed or gone is not an error of its own: the exit code still says what
+    happened."""
+    try:
+        if sys.stderr is not None:
+            print(display(text), file=sys.stderr)
+    except (OSError, ValueError):
+        pass
+
+
+def neutralize(text: str) -> str:
+    """Rendered text (many lines, whose user parts went through :func:`display`) with no line
+    a GitHub runner would act on, however a table wrapped or folded its cells: only a
+    leading ``::`` and ``##[`` are rewritten; colour codes and layout are kept."""
+    if "::" in text:
+        text = _COMMAND_START.sub(r"\1\\x3a", text)
+    if _LEGACY_COMMAND in text:
+        text = text.replace(_LEGACY_COMMAND, "#\\x23[")
+    return text

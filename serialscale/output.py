@@ -6,16 +6,20 @@
 - A symlink is followed: its target is replaced the same way, the link itself stays.
 - Anything else that exists (a device such as ``/dev/null``, a FIFO) is written directly,
   never replaced by a regular file.
-- ``-`` means standard output.
+- ``-`` means standard output, written by :func:`write_stdout`: every byte or an error
+  (a reader that went away, ``| head -c 10``, is an error, not a silent success).
 - SIGINT and SIGTERM during the write remove the temporary file before the process ends.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import select
 import signal
 import stat
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,11 +62,47 @@ def write_atomically(path: str | Path, text: str | bytes) -> None:
 def _write_directly(target: Path, data: bytes) -> None:
     fd = os.open(target, os.O_WRONLY)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        _write_all(fd, data)
     finally:
         os.close(fd)
+
+
+def write_stdout(text: str) -> None:
+    """Write ``text`` to standard output, every byte of it, or raise :class:`OSError` (or
+    :class:`ValueError` for text its encoding cannot hold).
+
+    Python's buffered writer can give up after a short write to a pipe whose reader has gone
+    away without raising anything; here each ``write`` is checked, so ``serialscale ... |
+    head -c 10`` is seen to fail. A standard output that is not a file (a test's capture)
+    is written as a stream.
+    """
+    stream = sys.stdout
+    if stream is None:  # started with standard output closed
+        raise OSError(errno.EBADF, "standard output is closed")
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError):
+        stream.write(text)
+        stream.flush()
+        return
+    data = text.encode(stream.encoding or "utf-8", stream.errors or "strict")
+    stream.flush()  # anything already written to the stream goes first
+    _write_all(fd, data)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """``os.write`` until every byte of ``data`` is written (a short write is continued, a
+    descriptor left non-blocking by a parent is waited for); a failure raises."""
+    view = memoryview(data)
+    while view:
+        try:
+            written = os.write(fd, view)
+        except BlockingIOError:
+            select.select([], [fd], [])
+            continue
+        if written <= 0:
+            raise OSError(errno.EIO, "nothing could be written")
+        view = view[written:]
 
 
 def _umask_mode() -> int:

@@ -40,12 +40,14 @@ disappears; adding keys does not change it. History:
 """
 
 # No ``from __future__ import annotations``: msgspec reads these annotations at run time.
+import re
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, get_args
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType, field
 
+from .defaults import DEFAULT_MAX_INPUT_BYTES
 from .errors import Location, WorkloadError, byte_location
 
 SCHEMA_VERSION: Final = 1
@@ -322,29 +324,88 @@ def to_builtins(document: Struct) -> Any:
     return msgspec.to_builtins(document)
 
 
-def read_reports(path: str | Path) -> tuple[list[Report], list[ErrorEntry]]:
+def read_reports(
+    path: str | Path, max_bytes: int = DEFAULT_MAX_INPUT_BYTES
+) -> tuple[list[Report], list[ErrorEntry]]:
     """The reports and error entries of a saved JSON report (single or batch), validated.
 
     Every problem is a :class:`WorkloadError` naming the file, and the line and column or the
-    field (``$.results[0].depth``) where it is.
+    field (``$.results[0].depth``) where it is. At most ``max_bytes`` are read
+    (``--max-input-size``): ``/dev/zero`` or a FIFO is an error, not the end of memory.
     """
-    where = Location(str(path))
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise WorkloadError("no such file", where) from None
-    except IsADirectoryError:
-        raise WorkloadError("is a directory, expected a saved JSON report", where) from None
-    except OSError as exc:
-        raise WorkloadError(f"cannot read the report: {exc.strerror or exc}", where) from None
+    data = read_report_bytes(path, max_bytes)
     return parse_reports(data, str(path))
+
+
+def read_report_bytes(path: str | Path, max_bytes: int = DEFAULT_MAX_INPUT_BYTES) -> bytes:
+    """The bytes of a saved report, read as inputs are (at most ``max_bytes``, a located
+    error for anything that cannot be read); ``-`` is standard input."""
+    from .sources.workload_file import read_file, read_input
+
+    if str(path) == "-":
+        import sys
+
+        return read_input(sys.stdin.buffer, "<stdin>", max_bytes)
+    if Path(path).is_dir():
+        raise WorkloadError("is a directory, expected a saved JSON report", Location(str(path)))
+    return read_file(Path(path), max_bytes)
+
+
+#: How deep a saved document may nest. Reports nest a few levels; msgspec's decoder, like
+#: Python's, recurses once per level and stops at the interpreter's recursion limit.
+MAX_NESTING = 200
+
+
+def decode_json(data: bytes, source: str) -> Any:
+    """``data`` decoded by msgspec; JSON nested deeper than :data:`MAX_NESTING` is a located
+    error (the decoder would otherwise end in a RecursionError)."""
+    where = _too_deep(data)
+    if where is not None:
+        raise WorkloadError(
+            f"not a serialscale report: JSON nested more than {MAX_NESTING} levels deep",
+            byte_location(source, data, where),
+        )
+    try:
+        return msgspec.json.decode(data)
+    except RecursionError:  # nesting the scan did not see (it cannot be: kept as a guard)
+        raise WorkloadError("not a serialscale report: JSON nested too deeply",
+                            Location(source)) from None  # fmt: skip
+
+
+def _too_deep(data: bytes) -> int | None:
+    """The offset of the first ``[`` or ``{`` nested deeper than :data:`MAX_NESTING`
+    outside strings, or ``None``. Linear, and quick for ordinary reports: only the brackets
+    and quotes are visited."""
+    if data.count(b"[") + data.count(b"{") <= MAX_NESTING:
+        return None
+    depth = 0
+    in_string = False
+    for match in _STRUCTURE.finditer(data):
+        token = match.group()
+        if in_string:
+            if token == b'"':
+                in_string = False
+        elif token == b'"':
+            in_string = True
+        elif token in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_NESTING:
+                return match.start()
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return None
+
+
+#: What :func:`_too_deep` visits: an escape pair (skipped whole, so ``\"`` does not end a
+#: string), a quote, a bracket.
+_STRUCTURE = re.compile(rb'\\.|["\[\]{}]', re.S)
 
 
 def parse_reports(data: bytes, source: str) -> tuple[list[Report], list[ErrorEntry]]:
     """:func:`read_reports` on bytes already read; ``source`` names them in errors. JSON lines
     (``--format jsonl``: one report or error line per line) are read too."""
     try:
-        raw = msgspec.json.decode(data)
+        raw = decode_json(data, source)
     except msgspec.DecodeError as exc:
         if _looks_like_jsonl(data):
             return _parse_jsonl(data, source)
@@ -384,8 +445,8 @@ def _looks_like_jsonl(data: bytes) -> bool:
     if len(lines) < 2:
         return False
     try:
-        return isinstance(msgspec.json.decode(lines[0]), dict)
-    except (msgspec.DecodeError, UnicodeDecodeError):
+        return isinstance(decode_json(lines[0], ""), dict)
+    except (msgspec.DecodeError, UnicodeDecodeError, WorkloadError):
         return False
 
 
@@ -397,7 +458,10 @@ def _parse_jsonl(data: bytes, source: str) -> tuple[list[Report], list[ErrorEntr
         if not line.strip():
             continue
         try:
-            raw = msgspec.json.decode(line)
+            raw = decode_json(line, source)
+        except WorkloadError as exc:
+            exc.location = Location(source, number, exc.location.column)
+            raise exc from None
         except msgspec.DecodeError as exc:
             error = _syntax_error(exc, line, source)
             error.location = Location(source, number, error.location.column)
@@ -495,7 +559,9 @@ __all__ = [
     "SpeedupRow",
     "StepDetail",
     "Summary",
+    "decode_json",
     "parse_reports",
+    "read_report_bytes",
     "read_reports",
     "to_builtins",
 ]

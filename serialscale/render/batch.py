@@ -13,9 +13,10 @@ from rich.table import Table
 from rich.text import Text
 
 from ..batch import BatchResult
+from ..errors import display, escape_controls, neutralize
 from ..gates import Comparison, Violation
 from ..report import ErrorEntry, ErrorLine, FailedGate, to_builtins
-from .common import counted, make_console, md_code, md_text, num, times
+from .common import cell, cells, counted, make_console, md_code, md_text, num, times
 from .json_report import check, dumps
 
 #: The CSV columns, in this fixed order (documented in the README).
@@ -57,8 +58,21 @@ def render_batch_jsonl(result: BatchResult) -> str:
     return "".join(line + "\n" for line in lines)
 
 
+#: What a spreadsheet reads as the start of a formula (OWASP, "CSV injection"): a text cell
+#: starting with one of these is written with a leading ``'``, which spreadsheets show as
+#: text and do not display.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
 def _csv_value(value: Any) -> Any:
-    return "" if value is None else value
+    """A CSV cell: numbers as they are; text shown safely (:func:`display`: one line, no
+    control characters, no line a CI runner acts on) and never a formula."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return value
+    text = display(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def render_batch_csv(result: BatchResult) -> str:
@@ -90,7 +104,7 @@ def render_batch_csv(result: BatchResult) -> str:
         )
     for e in result.errors:
         row = [""] * len(CSV_COLUMNS)
-        row[0], row[-1] = e.source, e.message
+        row[0], row[-1] = _csv_value(e.source), _csv_value(e.message)
         writer.writerow(row)
     return out.getvalue()
 
@@ -108,8 +122,8 @@ def render_batch_table(result: BatchResult, width: int = 100, color: bool = Fals
     out = io.StringIO()
     console = make_console(out, width, color)
     rows = [
-        (r.workload, r.source or "", num(r.steps), num(r.work), num(r.depth), num(r.width),
-         times(r.speedup_ceiling), r.classification, r.recommendation.strategy)
+        (display(r.workload), display(r.source or ""), num(r.steps), num(r.work), num(r.depth),
+         num(r.width), times(r.speedup_ceiling), r.classification, r.recommendation.strategy)
         for r in result.results
     ]  # fmt: skip
     widths = [max([len(name), *(len(row[k]) for row in rows)])
@@ -119,13 +133,13 @@ def render_batch_table(result: BatchResult, width: int = 100, color: bool = Fals
         for column, justify in BATCH_COLUMNS:
             table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*cells(*row))
         console.print(table)
     else:  # one block per workload, wrapped (folded), never cut
-        for r, row in zip(result.results, rows, strict=True):
-            console.print(Text(f"{r.workload}  ({r.source or '-'})", style="bold"),
+        for row in rows:
+            console.print(Text(f"{row[0]}  ({row[1] or '-'})", style="bold"),
                           overflow="fold")  # fmt: skip
-            console.print(Text(f"  steps {row[2]}, work {row[3]}, depth {row[4]}, width "
+            console.print(cell(f"  steps {row[2]}, work {row[3]}, depth {row[4]}, width "
                                f"{row[5]}, ceiling {row[6]}: {row[7]}, {row[8]}"),
                           overflow="fold")  # fmt: skip
         console.print()
@@ -138,9 +152,9 @@ def render_batch_table(result: BatchResult, width: int = 100, color: bool = Fals
     )
     for e in result.errors:
         line = f":{e.line}" if e.line else ""
-        console.print(Text(f"error: {e.file or e.source}{line}: {e.message}", style="red"),
+        console.print(cell(f"error: {e.file or e.source}{line}: {e.message}", style="red"),
                       overflow="fold")  # fmt: skip
-    return out.getvalue()
+    return neutralize(out.getvalue())  # a folded cell may start a line
 
 
 def render_batch_markdown(
@@ -168,6 +182,7 @@ def render_batch_markdown(
             f"{num(r.work)} | {num(r.depth)} | {num(r.width)} | {times(r.speedup_ceiling)} | "
             f"**{r.classification}** | {r.recommendation.strategy} |"
         )
+    # md_code and md_text keep each text on its line; neutralize for a runner's log
     if comparison is not None:
         changed = [c for c in comparison.changes if c.before != c.after]
         if changed or comparison.new or comparison.removed:
@@ -184,12 +199,13 @@ def render_batch_markdown(
             line = f":{e.line}" if e.line else ""
             first = (e.message.splitlines() or [""])[0]
             lines.append(f"- {md_code(f'{e.file or e.source}{line}')}: {md_text(first)}")
-    return "\n".join(lines) + "\n"
+    return neutralize("\n".join(lines) + "\n")
 
 
 def _escape(text: str) -> str:
-    """GitHub workflow-command escaping of a message."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """GitHub workflow-command escaping of a message (the other control characters shown by
+    their escape, as :func:`display` does)."""
+    return escape_controls(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _escape_property(text: str) -> str:

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from rich.console import Console
+from rich.text import Text
 
+from ..errors import display, escape_controls
 from ..report import Segment
 from ..words import unit_for
 
@@ -44,16 +46,18 @@ _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|~#!"})
 
 def md_text(text: str) -> str:
     """User text for Markdown prose or a table cell: no raw HTML (``<img>`` is shown, not
-    rendered), no emphasis or links, no column breaks (``|``), one line."""
-    flat = " ".join(str(text).split())
+    rendered), no emphasis or links, no column breaks (``|``), one line, no control
+    characters (shown by their escape)."""
+    flat = escape_controls(" ".join(str(text).split()))
     return (
         flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").translate(_MD_SPECIAL)
     )
 
 
 def md_code(text: str) -> str:
-    """User text as an inline code span that survives backticks and table pipes."""
-    flat = " ".join(str(text).split()).replace("|", "\\|")
+    """User text as an inline code span that survives backticks and table pipes (one line,
+    control characters shown by their escape)."""
+    flat = escape_controls(" ".join(str(text).split())).replace("|", "\\|")
     ticks = "`" * (_longest_run(flat, "`") + 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") or not flat else ""
     return f"{ticks}{pad}{flat}{pad}{ticks}"
@@ -114,3 +118,15 @@ def make_console(out: TextIO, width: int, color: bool) -> Console:
         emoji=False,
         legacy_windows=False,
     )
+
+
+def cell(text: Any, style: str = "") -> Text:
+    """A table cell or a line for rich: never read as markup (``[/]``, ``[link=...]`` and a
+    matrix job's ``[linux, amd64]`` are shown as written) and shown safely (:func:`display`:
+    no control characters, no line a CI runner acts on)."""
+    return Text(display(text), style=style)
+
+
+def cells(*texts: Any) -> list[Text]:
+    """:func:`cell` of each text, for ``Table.add_row(*cells(...))``."""
+    return [cell(text) for text in texts]

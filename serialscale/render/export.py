@@ -10,9 +10,12 @@ into one summary node per ASAP level (the number of steps and their total cost),
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections import defaultdict
 from typing import Any
 
+from ..errors import Location, WorkloadError, display, escape_controls
 from ..graph import Graph
 from ..report import Report
 from ..schedule import Schedule
@@ -46,8 +49,14 @@ def _collapsed(graph: Graph, report: Report, max_nodes: int) -> tuple[list[int],
     return keep, {i: level[i] for i in range(graph.n) if graph.ids[i] not in on_path}
 
 
+_DOT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+
+
 def _dot_id(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A quoted DOT id: a quote or a backslash cannot end it early, and a line break is
+    DOT's ``\\n`` (so no line of the file starts with the rest of a hostile name); each
+    distinct text stays a distinct id."""
+    return '"' + text.translate(_DOT_ESCAPES) + '"'
 
 
 def to_dot(graph: Graph, report: Report, max_nodes: int = DEFAULT_MAX_NODES) -> str:
@@ -96,19 +105,28 @@ def _summaries(graph: Graph, levels: dict[int, int]) -> list[tuple[int, int, Any
     return [(level, count[level], cost[level]) for level in sorted(count)]
 
 
+#: Mermaid entity codes for what could end a quoted label or be read as markup inside it
+#: (labels are HTML: ``<`` would open a tag; a backtick starts a Markdown string; ``#`` an
+#: entity). Node names are ``s0``, ``s1``...: a label is only shown, so its control
+#: characters are shown by their escape.
+_MERMAID_ESCAPES = str.maketrans({c: f"#{ord(c)};" for c in '#"<>[]|`&{}'} | {'"': "#quot;"})
+
+
+def _label(*lines: str) -> str:
+    """A quoted Mermaid label: each line escaped, the lines joined by ``<br/>``."""
+    return '"' + "<br/>".join(escape_controls(t.translate(_MERMAID_ESCAPES)) for t in lines) + '"'
+
+
 def to_mermaid(graph: Graph, report: Report, max_nodes: int = DEFAULT_MAX_NODES) -> str:
     """A Mermaid ``flowchart``; critical steps have the class ``critical`` (red in GitHub)."""
     names = {s: f"s{i}" for i, s in enumerate(graph.ids)}
     critical = set(report.critical_path)
 
-    def label(text: str) -> str:
-        return '"' + text.replace('"', "#quot;") + '"'
-
     lines = ["flowchart LR"]
     if graph.n <= max_nodes:
         for step in _steps(graph, report):
-            text = f"{step['id']}<br/>cost {num(step['cost'])}, slack {num(step['slack'])}"
-            lines.append(f"  {names[step['id']]}[{label(text)}]")
+            text = _label(step["id"], f"cost {num(step['cost'])}, slack {num(step['slack'])}")
+            lines.append(f"  {names[step['id']]}[{text}]")
         for i in range(graph.n):
             for j in graph.preds(i):
                 lines.append(f"  {names[graph.ids[j]]} --> {names[graph.ids[i]]}")
@@ -116,12 +134,12 @@ def to_mermaid(graph: Graph, report: Report, max_nodes: int = DEFAULT_MAX_NODES)
         keep, levels = _collapsed(graph, report, max_nodes)
         lines.append(_collapsed_note("%%", graph.n, len(keep)))
         for i in keep:
-            lines.append(f"  {names[graph.ids[i]]}[{label(graph.ids[i])}]")
+            lines.append(f"  {names[graph.ids[i]]}[{_label(graph.ids[i])}]")
         for a, b in zip(report.critical_path, report.critical_path[1:], strict=False):
             lines.append(f"  {names[a]} --> {names[b]}")
         for level, count, cost in _summaries(graph, levels):
             lines.append(
-                f"  level{level}[{label(f'level {level}: {count} steps, cost {num(cost)}')}]"
+                f"  level{level}[{_label(f'level {level}: {count} steps, cost {num(cost)}')}]"
             )
     lines.append("  classDef critical fill:#fdd,stroke:#c00,stroke-width:2px")
     marked = [names[s] for s in report.critical_path if s in critical]
@@ -130,24 +148,51 @@ def to_mermaid(graph: Graph, report: Report, max_nodes: int = DEFAULT_MAX_NODES)
     return "\n".join(lines) + "\n"
 
 
-def _networkx(graph: Graph, report: Report) -> Any:
+def _networkx(graph: Graph, report: Report, text: Any = str) -> Any:
+    """The graph for networkx; ``text`` maps each step id and the name (for GraphML)."""
     import networkx as nx
 
     critical = set(report.critical_path)
-    g = nx.DiGraph(name=report.workload)
-    for step in _steps(graph, report):
-        g.add_node(step["id"], **step, critical=step["id"] in critical)
+    ids = [text(s) for s in graph.ids]
+    g = nx.DiGraph(name=text(report.workload))
+    for step, node in zip(_steps(graph, report), ids, strict=True):
+        g.add_node(node, **step, critical=step["id"] in critical)
     for i in range(graph.n):
         for j in graph.preds(i):
-            g.add_edge(graph.ids[j], graph.ids[i])
+            g.add_edge(ids[j], ids[i])
     return g
 
 
+#: What XML 1.0 cannot hold, not even as a character reference: C0 controls but tab, newline
+#: and carriage return; U+FFFE and U+FFFF (lone surrogates never reach a report).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    """``text`` as XML 1.0 can hold it: each character it cannot is shown by its escape
+    (``\\x1b``); the other control characters are escaped by the XML writer."""
+    return _NOT_XML.sub(lambda m: escape_controls(m.group()) if m.group() < "\x20" else
+                        f"\\u{ord(m.group()):04x}", text)  # fmt: skip
+
+
 def to_graphml(graph: Graph, report: Report) -> str:
-    """GraphML through networkx (node attributes: cost, start, finish, slack, critical)."""
+    """GraphML through networkx (node attributes: cost, start, finish, slack, critical).
+    Characters XML 1.0 cannot hold are shown by their escape; ids that become equal so are
+    an error (the graph would change)."""
     import networkx as nx
 
-    g = _networkx(graph, report)
+    g = _networkx(graph, report, _xml_text)
+    if g.number_of_nodes() != graph.n:
+        seen: dict[str, str] = {}
+        for step in graph.ids:
+            other = seen.setdefault(_xml_text(step), step)
+            if other != step:
+                raise WorkloadError(
+                    f"GraphML cannot tell step {other!r} from step {step!r} (XML 1.0 cannot "
+                    "hold their control characters); export them as json or dot",
+                    Location(report.source, step_id=display(step)),
+                )
+    g.graph["name"] = escape_controls(report.workload)  # text content: one line
     for _, data in g.nodes(data=True):
         data.pop("id", None)
     return "\n".join(nx.generate_graphml(g)) + "\n"
@@ -169,12 +214,29 @@ def to_node_link(graph: Graph, report: Report) -> str:
     return dumps(data)
 
 
+#: The largest time a Chrome trace holds exactly: trace viewers read ``ts`` as a double.
+MAX_TRACE_US = 2**53
+
+
 def to_trace(graph: Graph, report: Report, schedule: Schedule, processors: int) -> str:
     """Chrome trace events of the list schedule on ``processors`` processors: one complete
     event (``"ph": "X"``) per step with a duration, ``ts``/``dur`` in microseconds of the
     workload's unit (1 unit = 1,000,000 µs), one thread (lane) per processor. Perfetto and
     chrome://tracing open it."""
     scale = 1_000_000
+
+    def micro(value: Any, step: str) -> Any:
+        """``value`` units in microseconds, where a trace viewer reads it exactly."""
+        us = value * scale
+        if not math.isfinite(us) or us > MAX_TRACE_US:
+            raise WorkloadError(
+                f"a Chrome trace cannot hold this schedule: {value:g} {report.unit or 'units'} "
+                "is more than the 2**53 microseconds a trace holds exactly; export it as json "
+                "or dot, or give the costs in a larger unit",
+                Location(report.source, step_id=display(step)),
+            )
+        return us
+
     events: list[dict[str, Any]] = [
         {"name": "process_name", "ph": "M", "pid": 1, "args": {"name": report.workload}},
     ]
@@ -187,7 +249,7 @@ def to_trace(graph: Graph, report: Report, schedule: Schedule, processors: int) 
             continue  # a zero-cost step holds no processor
         events.append({
             "name": step_id, "ph": "X", "pid": 1, "tid": schedule.lane[i] + 1,
-            "ts": schedule.start[i] * scale, "dur": graph.costs[i] * scale,
+            "ts": micro(schedule.start[i], step_id), "dur": micro(graph.costs[i], step_id),
             "args": {"cost": graph.costs[i], "critical": step_id in critical},
         })  # fmt: skip
     text = json.dumps({"traceEvents": events, "displayTimeUnit": "ms",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..errors import neutralize
 from ..report import Report
 from .common import amount, counted, md_code, md_text, num, short_path, sparkline, times
 
@@ -52,4 +53,4 @@ def render_markdown(report: Report) -> str:
     line = sparkline(report.profile, 40)
     if line:
         lines += ["", f"Parallelism profile (peak {num(report.width)}): `{line}`"]
-    return "\n".join(lines) + "\n"
+    return neutralize("\n".join(lines) + "\n")

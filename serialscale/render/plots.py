@@ -41,6 +41,12 @@ def _pyplot() -> Any:
     return plt
 
 
+def _plain(text: str) -> str:
+    """User text for a matplotlib title, label or legend: ``$`` would start mathtext (a
+    formula, or an error for ``$\\undefined``), so each is escaped and shown as written."""
+    return text.replace("$", r"\$")
+
+
 def report_figure(report: Report) -> Any:
     """The two-panel figure of a report."""
     plt = _pyplot()
@@ -68,11 +74,11 @@ def report_figure(report: Report) -> Any:
                    color="tab:blue", label="steps running")  # fmt: skip
     right.axhline(report.processors, color="tab:red", linestyle="--",
                   label=f"target: {report.processors} processors")  # fmt: skip
-    right.set_xlabel(f"time ({report.unit})" if report.unit else "time")
+    right.set_xlabel(f"time ({_plain(report.unit)})" if report.unit else "time")
     right.set_ylabel("steps running")
     right.set_title("Parallelism profile")
     right.legend(fontsize=8)
-    fig.suptitle(f"{report.workload}: {report.classification}, ceiling "
+    fig.suptitle(f"{_plain(report.workload)}: {report.classification}, ceiling "
                  f"{times(report.speedup_ceiling)}")  # fmt: skip
     fig.tight_layout()
     return fig
@@ -89,15 +95,16 @@ def scale_figure(sweep: ScaleReport) -> Any:
         growth = getattr(sweep.growth, key)
         positive = [(x, y) for x, y in zip(xs, ys, strict=True) if x > 0 and y > 0]
         if positive:
-            ax.plot(*zip(*positive, strict=True), "o", color=color, label=f"{key}: {growth.cls}")
+            ax.plot(*zip(*positive, strict=True), "o", color=color,
+                    label=_plain(f"{key}: {growth.cls}"))  # fmt: skip
         curve = [(x, y) for x, y in growth.curve or [] if x > 0 and y > 0]
         if curve:
             ax.plot(*zip(*curve, strict=True), "-", color=color, alpha=0.6,
-                    label=f"{key} fit: {growth.model}")  # fmt: skip
+                    label=_plain(f"{key} fit: {growth.model}"))  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel(sweep.parameter)
-    ax.set_title(f"{sweep.workload}: {sweep.verdict} ({sweep.complexity})")
+    ax.set_xlabel(_plain(sweep.parameter))
+    ax.set_title(_plain(f"{sweep.workload}: {sweep.verdict} ({sweep.complexity})"))
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -10,8 +10,9 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from ..errors import display, neutralize
 from ..report import ScalePoint, ScaleReport, to_builtins
-from .common import make_console, num, times
+from .common import cell, make_console, md_code, md_text, num, times
 from .json_report import dumps
 
 CHART_ROWS = 10
@@ -69,36 +70,40 @@ def render_scale_table(report: ScaleReport, width: int = 100, color: bool = Fals
     """The sweep for people: points, growth classes, verdict and a log-log chart."""
     out = io.StringIO()
     console = make_console(out, width, color)
-    title = Text.assemble(("serialscale scale", "bold"), " · ", (report.workload, "bold cyan"))
-    console.print(title, Text(f"  ({report.source}, sweeping {report.parameter})", style="dim"))
+    # Every user text is a rich Text (never markup) that went through display().
+    title = Text.assemble(("serialscale scale", "bold"), " · ",
+                          (display(report.workload), "bold cyan"))  # fmt: skip
+    console.print(title, cell(f"  ({report.source}, sweeping {report.parameter})", style="dim"))
     console.print()
     table = Table(box=box.SIMPLE_HEAD)
     repeated = bool(report.repeat)
     columns = [report.parameter, "step count", "work", "depth", "width", "ceiling"]
     for column in columns + (["depth spread"] if repeated else []):
-        table.add_column(column, justify="right")
+        table.add_column(cell(column), justify="right")
     for p in report.points:
         cells = [num(p.value), num(p.steps), num(p.work), num(p.depth), num(p.width),
                  times(p.speedup_ceiling)]  # fmt: skip
         if repeated:
             cells.append(f"{p.spread:.1%}" if p.spread is not UNSET else "—")
-        table.add_row(*cells)
+        table.add_row(*map(Text, cells))
     console.print(table)
     for key in ("depth", "work", "width"):
-        console.print(Text.assemble((f"{key:>6} grows ", "bold"), _growth_line(report, key)))
+        console.print(
+            Text.assemble((f"{key:>6} grows ", "bold"), display(_growth_line(report, key)))
+        )
     console.print()
     style = VERDICT_STYLE.get(report.verdict, "bold")
-    console.print(Text.assemble(("verdict: ", "bold"), (report.verdict, style),
-                                f"  ({report.complexity})"))  # fmt: skip
-    console.print(Text(report.explanation))
+    console.print(Text.assemble(("verdict: ", "bold"), (display(report.verdict), style),
+                                display(f"  ({report.complexity})")))  # fmt: skip
+    console.print(cell(report.explanation))
     for warning in report.warnings:
-        console.print(Text(f"warning: {warning}", style="yellow"))
+        console.print(cell(f"warning: {warning}", style="yellow"))
     for note in report.notes or []:
-        console.print(Text(f"note: {note}", style="yellow"))
+        console.print(cell(f"note: {note}", style="yellow"))
     if report.prediction:
         pr = report.prediction
         console.print(
-            Text(
+            cell(
                 f"predicted at {report.parameter}={num(pr.value)}: work ≈ {num(pr.work)}, "
                 f"depth ≈ {num(pr.depth)}, speedup ceiling ≈ {times(pr.speedup_ceiling)}"
             )
@@ -109,19 +114,21 @@ def render_scale_table(report: ScaleReport, width: int = 100, color: bool = Fals
         console.print(Text("work (w) and depth (d), log-log", style="bold"))
         for line in chart:
             console.print(Text(line))
-    return out.getvalue()
+    return neutralize(out.getvalue())  # a folded cell may start a line
 
 
 def render_scale_markdown(report: ScaleReport) -> str:
-    """The sweep as Markdown for a pull-request comment."""
-    p = report.parameter
+    """The sweep as Markdown for a pull-request comment; every user text is escaped (as in
+    :func:`serialscale.render.markdown.render_markdown`)."""
+    p = md_text(report.parameter)
     lines = [
-        f"### serialscale scale: `{report.workload}` is **{report.verdict}** ({report.complexity})",
+        f"### serialscale scale: {md_code(report.workload)} is **{md_text(report.verdict)}** "
+        f"({md_text(report.complexity)})",
         "",
-        report.explanation,
+        md_text(report.explanation),
         "",
-        *[f"> warning: {w}\n" for w in report.warnings],
-        *[f"> note: {n}\n" for n in report.notes or []],
+        *[f"> warning: {md_text(w)}\n" for w in report.warnings],
+        *[f"> note: {md_text(n)}\n" for n in report.notes or []],
         f"| {p} | step count | work | depth | width | ceiling |",
         "|---:|---:|---:|---:|---:|---:|",
     ]
@@ -132,7 +139,7 @@ def render_scale_markdown(report: ScaleReport) -> str:
         )
     lines += ["", "| quantity | growth |", "|---|---|"]
     for key in ("depth", "work", "width"):
-        lines.append(f"| {key} | {_growth_line(report, key)} |")
+        lines.append(f"| {key} | {md_text(_growth_line(report, key))} |")
     if report.prediction:
         pr = report.prediction
         lines += [
@@ -140,4 +147,4 @@ def render_scale_markdown(report: ScaleReport) -> str:
             f"Predicted at {p}={num(pr.value)}: work ≈ {num(pr.work)}, depth ≈ "
             f"{num(pr.depth)}, speedup ceiling ≈ {times(pr.speedup_ceiling)}.",
         ]
-    return "\n".join(lines) + "\n"
+    return neutralize("\n".join(lines) + "\n")

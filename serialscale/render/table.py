@@ -10,8 +10,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ..errors import display, neutralize
 from ..report import Report
-from .common import amount, counted, make_console, num, short_path, sparkline, times
+from .common import amount, cell, cells, counted, make_console, num, short_path, sparkline, times
 
 CLASS_STYLE = {"serial": "bold red", "mixed": "bold yellow", "parallel": "bold green"}
 
@@ -21,34 +22,42 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
     out = io.StringIO()
     console = make_console(out, width, color)
     u = report.unit
-    title = Text.assemble(("serialscale", "bold"), " · ", (report.workload, "bold cyan"))
+    # Every user text is a rich Text (never markup) that went through display().
+    title = Text.assemble(("serialscale", "bold"), " · ", (display(report.workload), "bold cyan"))
     if report.source:
         params = ", ".join(f"{k}={v}" for k, v in (report.params or {}).items())
-        title.append(f"  ({report.source}{', ' + params if params else ''})", style="dim")
+        title.append(display(f"  ({report.source}{', ' + params if params else ''})"),
+                     style="dim")  # fmt: skip
     console.print(title)
     if report.description:
-        console.print(Text(report.description.strip(), style="dim"))
+        console.print(Text(display(report.description.strip(), lines=True), style="dim"))
     console.print()
 
     headline = Table(box=box.SIMPLE_HEAD, show_header=False, pad_edge=False)
     headline.add_column("metric", style="bold")
     headline.add_column("value", justify="right")
     headline.add_column("meaning", style="dim")
-    headline.add_row("steps", num(report.steps), counted(report.dependencies, "dependencies"))
-    headline.add_row("work", amount(report.work, u), "total cost")
-    headline.add_row(
-        "depth", amount(report.depth, u), f"critical path, {counted(report.depth_steps, 'steps')}"
-    )
-    headline.add_row("width", num(report.width), "peak steps running at once")
-    headline.add_row("speedup ceiling", times(report.speedup_ceiling), "work / depth")
-    headline.add_row("serial fraction", num(report.serial_fraction, 3), "depth / work")
+    rows = [
+        ("steps", num(report.steps), counted(report.dependencies, "dependencies")),
+        ("work", amount(report.work, u), "total cost"),
+        (
+            "depth",
+            amount(report.depth, u),
+            "critical path, " + counted(report.depth_steps, "steps"),
+        ),
+        ("width", num(report.width), "peak steps running at once"),
+        ("speedup ceiling", times(report.speedup_ceiling), "work / depth"),
+        ("serial fraction", num(report.serial_fraction, 3), "depth / work"),
+    ]
     if report.overhead:
-        headline.add_row(
+        rows.append((
             "burdened depth",
             amount(report.burdened_depth, u),
             f"with {amount(report.overhead, u)} overhead per step; ceiling "
             f"{times(report.burdened_speedup_ceiling)}",
-        )
+        ))  # fmt: skip
+    for metric in rows:  # the unit is the workload's own text
+        headline.add_row(*cells(*metric))
     console.print(headline)
 
     rec = report.recommendation
@@ -60,9 +69,9 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
         rec.strategy,
         f", {counted(rec.processors, 'processors')}",
     )
-    console.print(Panel(Group(verdict, Text(rec.reason)), box=box.ROUNDED, expand=True))
+    console.print(Panel(Group(verdict, cell(rec.reason)), box=box.ROUNDED, expand=True))
     for note in report.notes or []:
-        console.print(Text(f"note: {note}", style="yellow"))
+        console.print(cell(f"note: {note}", style="yellow"))
 
     console.print(Text("Speedup by processor count", style="bold"))
     speed = Table(box=box.SIMPLE_HEAD)
@@ -73,21 +82,22 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
     if report.overhead:
         speed.add_column("with overhead", justify="right")
     for row in report.speedup:
-        cells = [
+        numbers = [
             str(row.processors),
             times(row.upper),
             times(row.guaranteed),
             times(row.simulated),
         ]
         if report.overhead:
-            cells.append(times(row.simulated_burdened))
-        speed.add_row(*cells, style="bold" if row.processors == report.processors else None)
+            numbers.append(times(row.simulated_burdened))
+        speed.add_row(*map(Text, numbers),
+                      style="bold" if row.processors == report.processors else None)  # fmt: skip
     console.print(speed)
 
     console.print(Text("Critical path", style="bold"))
     added = set(report.connectors or ())
     path = [f"[{s}]" if s in added else s for s in report.critical_path]
-    console.print(Text(" → ".join(short_path(path))), overflow="fold")
+    console.print(Text(" → ".join(display(s) for s in short_path(path))), overflow="fold")
     if added & set(report.critical_path):
         console.print(Text("[…]: a zero-cost step the importer added (a join or an entry)",
                            style="dim"))  # fmt: skip
@@ -99,7 +109,7 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
         near.add_column("step")
         near.add_column("slack", justify="right")
         for item in report.near_critical:
-            near.add_row(item.id, amount(item.slack, u))
+            near.add_row(*cells(item.id, amount(item.slack, u)))
         console.print(near)
 
     if report.detail:  # --detail: every step of the ASAP schedule
@@ -109,7 +119,7 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
                                 ("finish", "right"), ("slack", "right")):  # fmt: skip
             steps.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
         for d in report.detail:
-            steps.add_row(d.id, num(d.cost), num(d.start), num(d.finish), num(d.slack))
+            steps.add_row(*cells(d.id, num(d.cost), num(d.start), num(d.finish), num(d.slack)))
         console.print(steps)
 
     line = sparkline(report.profile, max(10, min(60, width - 20)))
@@ -117,5 +127,5 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
         console.print(Text("Parallelism profile (steps running over time)", style="bold"))
         console.print(Text(f"{num(report.width):>6} ┤") + Text(line, style="cyan"))
         console.print(Text(f"{0:>6} └" + "─" * len(line)))
-        console.print(Text(f"{'':>8}0{amount(report.depth, u):>{len(line) - 1}}", style="dim"))
-    return out.getvalue()
+        console.print(cell(f"{'':>8}0{amount(report.depth, u):>{len(line) - 1}}", style="dim"))
+    return neutralize(out.getvalue())  # a folded cell may start a line
