@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from msgspec import UNSET
 
@@ -25,6 +25,10 @@ from .limits import DEFAULT_LIMITS, Limits
 from .report import CLASSES, BatchReport, ErrorEntry, FailedGate, Report, Summary
 from .sources import load_target, looks_like_function
 from .sources.readers import DEFAULT_READ, ReadOptions
+
+if TYPE_CHECKING:
+    from .model import Workload
+    from .whatif import Change
 
 WORKLOAD_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -49,6 +53,8 @@ class Options:
     repeat: int = 1
     #: How files are read: ``--from``, ``--durations``, ``--reverse-edges``.
     read: ReadOptions = DEFAULT_READ
+    #: ``--what-if`` changes (:mod:`serialscale.whatif`), applied before the analysis.
+    what_if: tuple[Change, ...] = ()
 
 
 @dataclass
@@ -364,12 +370,18 @@ def _analyze_here(target: str, options: Options) -> Report:
     workload = load_target(
         target, dict(options.params), options.control, options.limits, options.read
     )
-    return analyze_workload(
-        workload,
-        processors=options.processors,
-        overhead=options.overhead,
-        detail=options.detail,
-    )
+    return analyze_with(workload, options)
+
+
+def analyze_with(workload: Workload, options: Options) -> Report:
+    """The report of ``workload`` under ``options`` (``--what-if`` changes applied)."""
+    if options.what_if:
+        from .whatif import analyze_what_if
+
+        return analyze_what_if(workload, options.what_if, processors=options.processors,
+                               overhead=options.overhead, detail=options.detail)  # fmt: skip
+    return analyze_workload(workload, processors=options.processors, overhead=options.overhead,
+                            detail=options.detail)  # fmt: skip
 
 
 def analyze_one(target: str, options: Options) -> Outcome:
@@ -537,8 +549,7 @@ def analyze_shipped(payload: Payload | Outcome, options: Options) -> Outcome:
             )
         else:
             workload = read_path(Path(target), data, params, options.limits, options.read)
-        return "ok", analyze_workload(workload, processors=options.processors,
-                                      overhead=options.overhead, detail=options.detail)  # fmt: skip
+        return "ok", analyze_with(workload, options)
     except WorkloadError as exc:
         return "error", error_entry(target, exc)
     except MemoryError:

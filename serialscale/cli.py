@@ -159,6 +159,10 @@ def analyze(
     scheduler: Annotated[str | None, _opt(
         "--scheduler", envvar="DASK_SCHEDULER_ADDRESS", panel="Batch",
         help="Run the batch on this Dask scheduler (pip install 'serialscale[dask]').")] = None,
+    what_if: Annotated[list[str] | None, _opt(
+        "--what-if", panel="What if",
+        help="STEP=COST, STEP=xFACTOR or STEP=split:K (STEP may be a glob; repeatable): "
+        "analyze the changed graph, with before and after.")] = None,
     fail_on: FailOnOpt = None,
     min_speedup: MinSpeedup = None,
     max_depth: MaxDepth = None,

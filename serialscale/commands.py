@@ -68,11 +68,25 @@ def run_analyze(v: dict[str, Any]) -> ExitCode:
         params=tuple(parse_params(v["param"] or []).items()),
         control=ControlMode(v["control"]).value, limits=_limits(v), isolate=True,
         read=make_read(v["from_"], v["durations"], v["reverse_edges"]),
+        what_if=_what_if(v.get("what_if") or []),
     )  # fmt: skip
     return analyze(v["files"], options, BatchFormat(v["fmt"]), include=v["include"] or [],
                    exclude=v["exclude"] or [], jobs=v["jobs"], scheduler=v["scheduler"],
                    gates=gates, output=v["output"], color=ColorMode(v["color"]).value,
                    batch=v["batch"], no_ignore=v["no_ignore"], plot=v["plot"])  # fmt: skip
+
+
+def _what_if(specs: list[str]) -> tuple[Any, ...]:
+    """``--what-if`` specs parsed (a bad one is a usage error before anything is read)."""
+    if not specs:
+        return ()
+    from .errors import UsageError
+    from .whatif import parse_change
+
+    try:
+        return tuple(parse_change(spec) for spec in specs)
+    except UsageError as exc:
+        raise fail(str(exc)) from None
 
 
 def run_gate(v: dict[str, Any]) -> ExitCode:

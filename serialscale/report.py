@@ -23,7 +23,8 @@ disappears; adding keys does not change it. History:
   ``params``; and, with ``--detail``, ``detail``). Since the declared model, the same keys
   and order, read back with validation. Since the importers: ``format`` (always) and
   ``connectors`` (imported graphs with added steps). Since the advice: ``detail`` records
-  ``drag``.
+  ``drag``; ``speedup`` rows' ``makespan`` (the simulated wall time, in the workload's unit;
+  absent in reports saved before it); ``what_if`` (with ``--what-if``).
 
 ``SCALE_SCHEMA_VERSION`` (``serialscale scale``) history:
 
@@ -85,6 +86,7 @@ class SpeedupRow(Struct, frozen=True, gc=False):
     guaranteed: Ratio
     simulated: Ratio
     simulated_burdened: Ratio
+    makespan: Amount | UnsetType = UNSET
 
 
 class Segment(Struct, frozen=True, gc=False):
@@ -115,6 +117,31 @@ class Recommendation(Struct, frozen=True, kw_only=True):
     reason: str
     expected_speedup: Ratio = None
     focus: list[str] = []
+
+
+class WhatIfChange(Struct, frozen=True):
+    """One ``--what-if`` as given, and the steps it changed."""
+
+    change: str
+    steps: list[str]
+
+
+class WhatIfSide(Struct, frozen=True):
+    """The numbers a ``--what-if`` compares: depth, speedup ceiling, and the simulated wall
+    time (``makespan``) at the target processor count."""
+
+    depth: Amount
+    speedup_ceiling: Ratio
+    makespan: Amount | UnsetType = UNSET
+
+
+class WhatIf(Struct, frozen=True):
+    """``--what-if``: what was applied, and the numbers before and after (the report itself is
+    of the changed graph; :mod:`serialscale.whatif`)."""
+
+    changes: list[WhatIfChange]
+    before: WhatIfSide
+    after: WhatIfSide
 
 
 class Report(Struct, frozen=True, kw_only=True):
@@ -159,6 +186,7 @@ class Report(Struct, frozen=True, kw_only=True):
     escapes: Count | UnsetType = UNSET
     notes: list[str] | UnsetType = UNSET
     detail: list[StepDetail] | UnsetType = UNSET
+    what_if: WhatIf | UnsetType = UNSET
 
     @property
     def key(self) -> str:

@@ -11,6 +11,8 @@ Definitions (``W`` = work, ``D`` = depth, ``P`` = processors):
 - ``simulated(P) = W / makespan`` of the critical-path-first list schedule on ``P`` processors
   (:func:`list_schedule_makespan`). It satisfies ``guaranteed <= simulated <= upper`` and equals
   the ceiling once ``P >= width``.
+- ``makespan(P)``: that schedule's length, the simulated wall time in the workload's unit
+  (``W`` on one processor, ``D`` once ``P >= width``; 0 when every cost is 0).
 - With a per-step overhead ``C`` (``--overhead``), every step run in parallel costs ``cost + C``:
   ``burdened_depth`` is the depth under those costs, ``burdened_speedup_ceiling = W /
   burdened_depth``, and ``simulated_burdened(P) = W / makespan`` of the same list schedule with
@@ -171,7 +173,7 @@ def speedup_table(
     rows: list[SpeedupRow] = []
     for p in counts:
         if d == 0:
-            rows.append(SpeedupRow(p, None, None, None, None))
+            rows.append(SpeedupRow(p, None, None, None, None, d))
             continue
         if p == 1:
             makespan: Cost = w
@@ -192,6 +194,8 @@ def speedup_table(
                 guaranteed=w / ((w - d) / p + d),
                 simulated=w / makespan,
                 simulated_burdened=burdened,
+                # the kernels simulate integer costs in doubles (exact below 2**53)
+                makespan=int(makespan) if graph.integral else makespan,
             )
         )
     return rows

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -17,6 +18,13 @@ from serialscale.graph import Graph
 # Every JSON document the suite makes, in this process or in subprocesses, is validated
 # against the published JSON Schemas (see serialscale.render.json_report.check).
 os.environ["SERIALSCALE_VALIDATE_JSON"] = "1"
+
+# No clocks in tests (machines are noisy: a loaded CI runner or a busy laptop is not a bug):
+# hypothesis's per-example deadline and its "input generation is slow" check are timings.
+settings.register_profile(
+    "serialscale", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("serialscale")
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOADS = ROOT / "workloads"

@@ -36,6 +36,33 @@ def amount(value: Any, unit: str | None, digits: int = 4) -> str:
     return f"{text} {unit_for(value, unit)}" if unit else text
 
 
+#: Units whose amounts are times, in seconds per unit (the unit as the workload wrote it).
+TIME_UNITS = {
+    "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
+    "min": 60, "mins": 60, "minute": 60, "minutes": 60, "m": 60,
+    "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
+    "d": 86400, "day": 86400, "days": 86400,
+}  # fmt: skip
+
+
+def wall_time(value: Any, unit: str | None) -> str:
+    """A time as people read it (``12 min 24 s``, ``1 h 5 min``, ``0.25 s``) when ``unit`` is
+    a unit of time; otherwise the amount with its unit. Two largest parts, rounded down to
+    whole seconds past a minute."""
+    scale = TIME_UNITS.get((unit or "").strip().lower())
+    if scale is None or value is None or isinstance(value, bool):
+        return amount(value, unit)
+    seconds = float(value) * scale
+    if seconds < 60:
+        return f"{num(seconds, 3)} s"
+    whole = int(seconds)
+    parts = [(whole // 86400, "d"), (whole % 86400 // 3600, "h"), (whole % 3600 // 60, "min"),
+             (whole % 60, "s")]  # fmt: skip
+    while parts and parts[0][0] == 0:
+        parts.pop(0)
+    return " ".join(f"{n} {label}" for n, label in parts[:2] if n)
+
+
 def counted(count: int, noun: str) -> str:
     """``1 step``, ``3 steps``: a count and its noun (given in the plural)."""
     return f"{num(count)} {unit_for(count, noun)}"

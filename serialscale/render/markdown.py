@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from msgspec import UNSET
+
 from ..errors import neutralize
 from ..report import Report
-from .common import amount, counted, md_code, md_text, num, short_path, sparkline, times
+from .common import (
+    amount,
+    counted,
+    md_code,
+    md_text,
+    num,
+    short_path,
+    sparkline,
+    times,
+    wall_time,
+)
 
 
 def render_markdown(report: Report) -> str:
@@ -32,17 +44,31 @@ def render_markdown(report: Report) -> str:
             f"| burdened depth (overhead {amount(report.overhead, u)}/step) | "
             f"{amount(report.burdened_depth, u)} |"
         )
+    if report.what_if:
+        w = report.what_if
+        changes = "; ".join(f"{md_code(c.change)} ({counted(len(c.steps), 'steps')})"
+                            for c in w.changes)  # fmt: skip
+        text = (f"**What if** {changes}: depth {amount(w.before.depth, None)} → "
+                f"{amount(w.after.depth, u)}, ceiling {times(w.before.speedup_ceiling)} → "
+                f"{times(w.after.speedup_ceiling)}")  # fmt: skip
+        if w.before.makespan is not UNSET and w.after.makespan is not UNSET:
+            text += (f", wall time on {counted(report.processors, 'processors')} "
+                     f"{md_text(wall_time(w.before.makespan, u))} → "
+                     f"{md_text(wall_time(w.after.makespan, u))}")  # fmt: skip
+        lines += ["", text]
+    walls = all(r.makespan is not UNSET for r in report.speedup)
     lines += [
         "",
         f"Classified for {counted(report.processors, 'processors')}.",
         "",
-        "| processors | upper | guaranteed | simulated |",
-        "|---:|---:|---:|---:|",
+        "| processors | upper | guaranteed | simulated |" + (" wall time |" if walls else ""),
+        "|---:|---:|---:|---:|" + ("---:|" if walls else ""),
     ]
     for row in report.speedup:
+        wall = f" {md_text(wall_time(row.makespan, u))} |" if walls else ""
         lines.append(
             f"| {row.processors} | {times(row.upper)} | {times(row.guaranteed)} "
-            f"| {times(row.simulated)} |"
+            f"| {times(row.simulated)} |{wall}"
         )
     path = " → ".join(md_code(s) for s in short_path(report.critical_path))
     lines += ["", f"**Critical path:** {path}"]

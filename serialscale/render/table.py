@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+from msgspec import UNSET
 from rich import box
 from rich.console import Group
 from rich.panel import Panel
@@ -12,7 +13,18 @@ from rich.text import Text
 
 from ..errors import display, neutralize
 from ..report import Report
-from .common import amount, cell, cells, counted, make_console, num, short_path, sparkline, times
+from .common import (
+    amount,
+    cell,
+    cells,
+    counted,
+    make_console,
+    num,
+    short_path,
+    sparkline,
+    times,
+    wall_time,
+)
 
 CLASS_STYLE = {"serial": "bold red", "mixed": "bold yellow", "parallel": "bold green"}
 
@@ -72,6 +84,8 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
     console.print(Panel(Group(verdict, cell(rec.reason)), box=box.ROUNDED, expand=True))
     for note in report.notes or []:
         console.print(cell(f"note: {note}", style="yellow"))
+    if report.what_if:
+        console.print(what_if_text(report))
 
     console.print(Text("Speedup by processor count", style="bold"))
     speed = Table(box=box.SIMPLE_HEAD)
@@ -81,6 +95,9 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
     speed.add_column("simulated", justify="right")
     if report.overhead:
         speed.add_column("with overhead", justify="right")
+    walls = [r.makespan for r in report.speedup if r.makespan is not UNSET]
+    if walls:
+        speed.add_column("wall time", justify="right")
     for row in report.speedup:
         numbers = [
             str(row.processors),
@@ -90,6 +107,8 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
         ]
         if report.overhead:
             numbers.append(times(row.simulated_burdened))
+        if walls:
+            numbers.append(display(wall_time(row.makespan, u)))
         speed.add_row(*map(Text, numbers),
                       style="bold" if row.processors == report.processors else None)  # fmt: skip
     console.print(speed)
@@ -129,3 +148,18 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
         console.print(Text(f"{0:>6} └" + "─" * len(line)))
         console.print(cell(f"{'':>8}0{amount(report.depth, u):>{len(line) - 1}}", style="dim"))
     return neutralize(out.getvalue())  # a folded cell may start a line
+
+
+def what_if_text(report: Report) -> Text:
+    """``--what-if``: what changed, and depth, ceiling and wall time before → after."""
+    w = report.what_if
+    assert w
+    u = report.unit
+    changes = "; ".join(f"{c.change} ({counted(len(c.steps), 'steps')})" for c in w.changes)
+    before, after = w.before, w.after
+    line = (f"{changes}: depth {amount(before.depth, None)} → {amount(after.depth, u)}, ceiling "
+            f"{times(before.speedup_ceiling)} → {times(after.speedup_ceiling)}")  # fmt: skip
+    if before.makespan is not UNSET and after.makespan is not UNSET:
+        line += (f", wall time on {counted(report.processors, 'processors')} "
+                 f"{wall_time(before.makespan, u)} → {wall_time(after.makespan, u)}")  # fmt: skip
+    return Text.assemble(("What if", "bold"), " ", display(line))

@@ -1,0 +1,85 @@
+"""Each speedup row's makespan (issue 25): the simulated wall time in the workload's unit,
+checked against a list scheduler written here from its definition (networkx bottom levels)
+and against the work, span and Brent bounds."""
+
+from __future__ import annotations
+
+import heapq
+
+import networkx as nx
+from hypothesis import given, settings
+
+from serialscale.analysis import analyze_workload
+from serialscale.metrics import compute_metrics
+from serialscale.model import Workload
+from serialscale.schedule import speedup_table
+
+from .conftest import Dag, dags
+
+
+def _bottom_levels(dag: Dag) -> list:
+    g = dag.nx()
+    levels = [0] * len(dag.costs)
+    for v in reversed(list(nx.topological_sort(g))):
+        levels[v] = dag.costs[v] + max((levels[w] for w in g.successors(v)), default=0)
+    return levels
+
+
+def _list_schedule(dag: Dag, p: int) -> float:
+    """Whenever a processor is free, start the ready step with the largest bottom level
+    (ties: the first in input order); zero-cost steps finish at once."""
+    g, levels, n = dag.nx(), _bottom_levels(dag), len(dag.costs)
+    waiting = [g.in_degree(v) for v in range(n)]
+    ready = [(-levels[v], v) for v in range(n) if waiting[v] == 0]
+    heapq.heapify(ready)
+    running: list[tuple[float, int]] = []
+    now, done = 0, 0
+
+    def finish(v: int) -> None:
+        for w in g.successors(v):
+            waiting[w] -= 1
+            if waiting[w] == 0:
+                heapq.heappush(ready, (-levels[w], w))
+
+    while done < n:
+        while ready and len(running) < p:
+            _, v = heapq.heappop(ready)
+            if dag.costs[v] == 0:
+                done += 1
+                finish(v)
+            else:
+                heapq.heappush(running, (now + dag.costs[v], v))
+        if not running:
+            continue
+        now, v = heapq.heappop(running)
+        done += 1
+        finish(v)
+        while running and running[0][0] == now:
+            _, u = heapq.heappop(running)
+            done += 1
+            finish(u)
+    return now
+
+
+@settings(max_examples=200, deadline=None)
+@given(dags(max_steps=16))
+def test_makespan_is_the_list_schedule_and_within_the_bounds(dag: Dag) -> None:
+    g = dag.graph()
+    m = compute_metrics(g)
+    for row in speedup_table(g, m, processors=4):
+        p = row.processors
+        assert row.makespan == _list_schedule(dag, p)
+        assert type(row.makespan) is int  # integer costs: an integer time
+        if m.depth:
+            assert max(m.work / p, m.depth) <= row.makespan <= (m.work - m.depth) / p + m.depth
+            assert row.simulated == m.work / row.makespan
+
+
+def test_makespan_is_in_the_json_report(tmp_path) -> None:
+    from serialscale.graph import Graph
+
+    graph = Graph.from_lists(["a", "b", "c", "d"], [4, 3, 3, 2], [[], [0], [0], [1, 2]])
+    report = analyze_workload(Workload(name="w", graph=graph, source=None, unit="minutes"),
+                              processors=2)  # fmt: skip
+    rows = {r.processors: r.makespan for r in report.speedup}
+    assert rows == {1: 12, 2: 9}  # 4 + 3 + 3 + 2 on one; a, then b and c side by side, then d
