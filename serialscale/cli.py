@@ -18,6 +18,7 @@ from .formats import (
     BatchFormat,
     ColorMode,
     ControlMode,
+    DiffFormat,
     ExportFormat,
     FailOn,
     GateFormat,
@@ -284,6 +285,52 @@ def export(
         limits=commands.make_limits(max_steps, max_dependencies, max_input_size, max_ops,
                                     timeout),
         read=commands.make_read(from_, durations, reverse_edges)))  # fmt: skip
+
+
+@app.command(
+    epilog="Examples: serialscale diff old/ci.yaml ci.yaml | serialscale diff base.json "
+    ".github/workflows/ci.yml --format markdown --max-depth-increase 5"
+)
+def diff(
+    old: Annotated[str, typer.Argument(help="The workload before (any readable format) or a "
+                                       "saved JSON report.")],
+    new: Annotated[str, typer.Argument(help="The workload after, or a saved JSON report.")],
+    fmt: Annotated[DiffFormat, _opt("--format", "-f", help="Output format.")] = DiffFormat.table,
+    output: Output = None,
+    processors: Processors = PROCESSORS,
+    param: Params = None,
+    control: Control = ControlMode.dataflow,
+    from_: FromOpt = None,
+    durations: DurationsOpt = None,
+    reverse_edges: ReverseOpt = False,
+    fail_on: FailOnOpt = None,
+    min_speedup: MinSpeedup = None,
+    max_depth: MaxDepth = None,
+    max_serial_fraction: MaxSerial = None,
+    max_depth_increase: Annotated[float | None, _opt(
+        "--max-depth-increase", panel="Gates",
+        help="Fail when NEW's depth is more than PCT percent above OLD's.")] = None,
+    max_steps: MaxSteps = DEFAULT_MAX_STEPS,
+    max_dependencies: MaxDeps = DEFAULT_MAX_DEPENDENCIES,
+    max_input_size: MaxInput = "1G",
+    max_ops: MaxOps = DEFAULT_MAX_OPS,
+    timeout: Timeout = None,
+) -> None:  # fmt: skip
+    """What a change did to the depth: work, depth, width and ceiling before and after, the
+    critical paths, and each added, removed or re-costed step's own effect on depth."""
+
+    def run() -> ExitCode:
+        gates = commands.make_gates(fail_on.value if fail_on else None, min_speedup, max_depth,
+                                    max_serial_fraction, Path(old) if max_depth_increase
+                                    is not None else None, max_depth_increase)  # fmt: skip
+        return commands.diff(
+            old, new, fmt=fmt.value, processors=processors, output=output,
+            thresholds=gates.thresholds, params=param or [], control=control.value,
+            limits=commands.make_limits(max_steps, max_dependencies, max_input_size, max_ops,
+                                        timeout),
+            read=commands.make_read(from_, durations, reverse_edges))  # fmt: skip
+
+    _exit(run)
 
 
 @app.command()

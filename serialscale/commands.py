@@ -738,3 +738,55 @@ def schema(name: str) -> ExitCode:
 
     emit(dumps(SCHEMAS[name]()), None)
     return ExitCode.OK
+
+
+def diff(old: str, new: str, *, fmt: str, processors: int, output: Path | None,
+         thresholds: Thresholds | None, params: Sequence[str] = (), control: str = "dataflow",
+         limits: Limits | None = None, read: ReadOptions | None = None) -> ExitCode:  # fmt: skip
+    """``serialscale diff OLD NEW``: what changed between two workloads or saved reports, and
+    which changed steps moved the depth; gates on the new side and on the depth's growth."""
+    from . import diff as diffing
+    from .formats import DiffFormat
+    from .gates import Change, check
+    from .limits import DEFAULT_LIMITS
+    from .render.diff import render_diff_json, render_diff_markdown, render_diff_table
+    from .sources import load_target
+    from .sources.readers import DEFAULT_READ
+
+    lim = limits or DEFAULT_LIMITS
+    given = parse_params(params)
+
+    def load(target: str) -> Any:
+        return load_target(target, given, control, lim, read or DEFAULT_READ)
+
+    try:
+        before = diffing.load_side(old, load, processors, lim.max_input_bytes)
+        after = diffing.load_side(new, load, processors, lim.max_input_bytes)
+        document = diffing.diff(before, after)
+    except WorkloadError as exc:
+        raise CommandError(str(exc)) from None
+    unit = after.report.unit
+    kind = DiffFormat(fmt)
+    if kind is DiffFormat.json:
+        text = render_diff_json(document)
+    elif kind is DiffFormat.markdown:
+        text = render_diff_markdown(document, unit)
+    else:
+        text = render_diff_table(document, unit)
+    emit(text, output)
+    if thresholds is None:
+        return ExitCode.OK
+    failed = [f"{v.gate}: {v.message}" for v in check([after.report], thresholds)]
+    limit = thresholds.max_depth_increase
+    if limit is not None:
+        change = Change(new, after.report.workload,
+                        {"depth": before.report.depth, "work": before.report.work},
+                        {"depth": after.report.depth, "work": after.report.work})  # fmt: skip
+        grew = change.depth_increase
+        if grew is not None and grew > limit:
+            failed.append(f"max-depth-increase: {change.describe()}, more than {limit:g}%")
+    from .errors import display
+
+    for message in failed:
+        say(display(f"{new}: gate failed: {message}"))
+    return ExitCode.GATE_FAILED if failed else ExitCode.OK

@@ -39,6 +39,14 @@ class ScaleFormat(str, Enum):
     markdown = "markdown"
 
 
+class DiffFormat(str, Enum):
+    """``serialscale diff --format``."""
+
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
 class ExportFormat(str, Enum):
     """``serialscale export --to``: the step graph, or the simulated schedule (``trace``)."""
 
@@ -79,6 +87,7 @@ class SchemaName(str, Enum):
     jsonl = "jsonl"
     scale = "scale"
     workload = "workload"
+    diff = "diff"
 
 
 class ColorMode(str, Enum):

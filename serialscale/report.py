@@ -144,6 +144,48 @@ class WhatIf(Struct, frozen=True):
     after: WhatIfSide
 
 
+class DiffSide(Struct, frozen=True):
+    """One side of ``serialscale diff``: its headline numbers and critical path."""
+
+    workload: str
+    source: str | None
+    work: Amount
+    depth: Amount
+    width: Count
+    speedup_ceiling: Ratio
+    critical_path: list[str]
+
+
+class DiffDelta(Struct, frozen=True):
+    """New minus old (may be negative)."""
+
+    work: int | float
+    depth: int | float
+    width: int
+
+
+class StepChange(Struct, frozen=True):
+    """A step added, removed or with another cost, and that change's own effect on depth
+    (``null`` where a side is a saved report; :mod:`serialscale.diff`)."""
+
+    id: str
+    change: Literal["added", "removed", "cost"]
+    old_cost: Amount | None
+    new_cost: Amount | None
+    depth_effect: int | float | None
+
+
+class DiffReport(Struct, frozen=True, kw_only=True):
+    """``serialscale diff OLD NEW``."""
+
+    schema_version: Literal[1] = 1
+    old: DiffSide
+    new: DiffSide
+    delta: DiffDelta
+    changed: list[StepChange]
+    notes: list[str] | UnsetType = UNSET
+
+
 class Report(Struct, frozen=True, kw_only=True):
     """Everything one analysis found; :mod:`serialscale.metrics` and
     :mod:`serialscale.schedule` define each number.

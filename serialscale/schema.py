@@ -1,6 +1,6 @@
 """JSON Schemas (draft 2020-12) of everything serialscale reads or writes as JSON.
 
-``serialscale schema report|batch|jsonl|scale|workload`` prints them. The output schemas are
+``serialscale schema report|batch|jsonl|scale|workload|diff`` prints them. The output schemas are
 generated from the declarations in :mod:`serialscale.report` (msgspec derives them), so they
 cannot drift from the code; the test suite also validates every JSON document it produces
 against them.
@@ -45,6 +45,13 @@ def jsonl_line_schema() -> dict[str, Any]:
 def scale_schema() -> dict[str, Any]:
     """Schema of ``serialscale scale --format json``."""
     return _generated(ScaleReport, "serialscale sweep")
+
+
+def diff_schema() -> dict[str, Any]:
+    """Schema of ``serialscale diff OLD NEW --format json``."""
+    from .report import DiffReport
+
+    return _generated(DiffReport, "serialscale diff")
 
 
 def workload_schema() -> dict[str, Any]:
@@ -100,4 +107,5 @@ SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "jsonl": jsonl_line_schema,
     "scale": scale_schema,
     "workload": workload_schema,
+    "diff": diff_schema,
 }

@@ -1,0 +1,118 @@
+"""serialscale diff (issue 25) on hand-made pairs: deltas, changed steps and each change's own
+effect on depth, checked against networkx on the graphs with one change applied."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+OLD = """\
+unit: minutes
+steps:
+  - {id: checkout, cost: 1}
+  - {id: build, cost: 10, needs: [checkout]}
+  - {id: test-unit, cost: 12, needs: [build]}
+  - {id: test-e2e, cost: 20, needs: [build]}
+  - {id: lint, cost: 3, needs: [checkout]}
+  - {id: deploy, cost: 4, needs: [test-unit, test-e2e, lint]}
+"""
+NEW = """\
+unit: minutes
+steps:
+  - {id: checkout, cost: 1}
+  - {id: build, cost: 14, needs: [checkout]}
+  - {id: test-unit, cost: 12, needs: [build]}
+  - {id: test-e2e, cost: 15, needs: [build]}
+  - {id: typecheck, cost: 40, needs: [checkout]}
+  - {id: deploy, cost: 4, needs: [test-unit, test-e2e, typecheck]}
+"""
+
+
+def _depth(text: str, change: tuple[str, int | None] | None = None) -> int:
+    """The costliest path by networkx; ``change`` sets one step's cost (None: drops it)."""
+    import yaml
+
+    steps = yaml.safe_load(text)["steps"]
+    cost = {s["id"]: s["cost"] for s in steps}
+    if change:
+        cost[change[0]] = change[1] if change[1] is not None else 0
+    g = nx.DiGraph()
+    for s in steps:
+        g.add_edge(("in", s["id"]), ("out", s["id"]), weight=cost[s["id"]])
+        for need in s.get("needs", []):
+            g.add_edge(("out", need), ("in", s["id"]), weight=0)
+    return nx.dag_longest_path_length(g)
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> tuple[Path, Path]:
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(OLD)
+    new.write_text(NEW)
+    return old, new
+
+
+def test_diff_json_names_every_change_with_its_own_effect(pair, run_cli) -> None:
+    old, new = pair
+    result = run_cli("diff", str(old), str(new), "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    d = json.loads(result.stdout)
+    assert d["old"]["depth"] == _depth(OLD) == 35 and d["new"]["depth"] == _depth(NEW) == 45
+    assert d["delta"] == {"work": 86 - 50, "depth": 10, "width": 1}
+    assert d["old"]["critical_path"] == ["checkout", "build", "test-e2e", "deploy"]
+    assert d["new"]["critical_path"] == ["checkout", "typecheck", "deploy"]
+    effects = {c["id"]: (c["change"], c["depth_effect"]) for c in d["changed"]}
+    assert effects == {
+        "build": ("cost", _depth(OLD, ("build", 14)) - _depth(OLD)),  # +4
+        "test-e2e": ("cost", _depth(OLD, ("test-e2e", 15)) - _depth(OLD)),  # -5
+        "typecheck": ("added", _depth(NEW) - _depth(NEW, ("typecheck", None))),  # 45 - 34
+        "lint": ("removed", -(_depth(OLD) - _depth(OLD, ("lint", None)))),  # 0
+    }
+    assert [c["id"] for c in d["changed"]] == ["typecheck", "test-e2e", "build", "lint"]
+
+
+def test_diff_table_and_markdown(pair, run_cli) -> None:
+    old, new = pair
+    table = run_cli("diff", str(old), str(new))
+    assert table.exit_code == 0
+    assert "depth            35 → 45 minutes  +10" in table.stdout
+    assert "+11 minutes  typecheck: added (cost 40 minutes)" in table.stdout
+    md = run_cli("diff", str(old), str(new), "-f", "markdown").stdout
+    assert md.startswith("### serialscale diff: `old` → `new`")
+    assert "| `typecheck` | added (cost 40 minutes) | +11 minutes |" in md
+
+
+def test_diff_gates_exit_one(pair, run_cli) -> None:
+    old, new = pair
+    grew = run_cli("diff", str(old), str(new), "--max-depth-increase", "20")
+    assert grew.exit_code == 1 and "max-depth-increase: depth 35 → 45 (+28.6%)" in grew.stderr
+    assert run_cli("diff", str(old), str(new), "--max-depth-increase", "30").exit_code == 0
+    deep = run_cli("diff", str(old), str(new), "--max-depth", "40")
+    assert deep.exit_code == 1 and "max-depth" in deep.stderr
+
+
+def test_diff_against_a_saved_report(pair, tmp_path: Path, run_cli) -> None:
+    old, new = pair
+    saved = tmp_path / "base.json"
+    assert run_cli("analyze", str(old), "-f", "json", "--detail", "-o", str(saved)).exit_code == 0
+    d = json.loads(run_cli("diff", str(saved), str(new), "-f", "json").stdout)
+    assert d["delta"]["depth"] == 10
+    assert {c["id"]: c["depth_effect"] for c in d["changed"]} == {
+        "build": None, "test-e2e": None, "typecheck": None, "lint": None
+    }  # fmt: skip
+    assert "depth_effect needs both graphs" in d["notes"][0]
+    plain = tmp_path / "plain.json"
+    run_cli("analyze", str(old), "-f", "json", "-o", str(plain))
+    d = json.loads(run_cli("diff", str(plain), str(new), "-f", "json").stdout)
+    assert d["changed"] == [] and "saved without --detail" in d["notes"][0]
+
+
+def test_diff_of_unreadable_input_is_a_located_error(pair, tmp_path: Path, run_cli) -> None:
+    old, _ = pair
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("steps:\n  - id: a\n    needs: [zz]\n")
+    result = run_cli("diff", str(old), str(bad))
+    assert result.exit_code == 2 and "bad.yaml" in result.stderr and result.stdout == ""
