@@ -12,12 +12,21 @@ from msgspec import UNSET
 
 from .classify import classify, recommend
 from .defaults import DEFAULT_PROCESSORS
+from .drag import drag
 from .errors import Location, UsageError, WorkloadError
 from .gcpause import gc_paused
 from .graph import Cost, Graph
 from .metrics import Metrics, compute_metrics
 from .model import Workload
-from .report import NEAR_CRITICAL, NearCritical, Report, Segment, StepDetail
+from .report import (
+    NEAR_CRITICAL,
+    TOP_DRAG,
+    DragStep,
+    NearCritical,
+    Report,
+    Segment,
+    StepDetail,
+)
 from .schedule import burdened_depth, ratio, speedup_table
 
 
@@ -105,6 +114,7 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
                 slack[i] = 0
     near = near_critical(slack, NEAR_CRITICAL)
     number = m.number
+    drags = drag(graph, m.critical_path, m.finish, m.bottom_level, m.slack, m.depth)
     return Report(
         workload=workload.name,
         source=workload.source,
@@ -130,18 +140,36 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
         description=workload.description,
         unit=workload.unit,
         format=workload.format,
-        detail=_detail(graph, m) if detail else UNSET,
+        detail=_detail(graph, m, drags) if detail else UNSET,
+        top_drag=top_drag(graph, m, drags, connectors),
         **workload.extra,
     )
 
 
-def _detail(graph: Graph, m: Metrics) -> list[StepDetail]:
-    """``--detail``: every step's ``{id, cost, start, finish, slack, drag}``, in input order."""
-    from .drag import drag
+def top_drag(graph: Graph, m: Metrics, drags: Sequence[Cost], connectors: set[str]
+             ) -> list[DragStep]:  # fmt: skip
+    """``top_drag``: the (at most :data:`TOP_DRAG`) critical steps with the most drag, the most
+    first, ties in path order; connectors and steps with no drag are left out. Each says what
+    halving its cost would save: ``min(cost / 2, drag)`` (the paths that limit the drag limit
+    any shortening the same way)."""
+    ids, costs, number = graph.ids, graph.costs, m.number
+    # sorted() is stable: steps with equal drag stay in path order
+    ranked = sorted((i for i in m.critical_path if drags[i] and ids[i] not in connectors),
+                    key=lambda i: -drags[i])[:TOP_DRAG]  # fmt: skip
+    out = []
+    for i in ranked:
+        half = costs[i] / 2
+        if isinstance(costs[i], int) and costs[i] % 2 == 0:
+            half = costs[i] // 2
+        value = number(drags[i])
+        out.append(DragStep(ids[i], costs[i], value, half if half < value else value))
+    return out
 
+
+def _detail(graph: Graph, m: Metrics, drags: Sequence[Cost]) -> list[StepDetail]:
+    """``--detail``: every step's ``{id, cost, start, finish, slack, drag}``, in input order."""
     number = m.number
     costs = graph.costs
-    drags = drag(graph, m.critical_path, m.finish, m.bottom_level, m.slack, m.depth)
     start, finish, slack = m.start, m.finish, m.slack
     return [
         StepDetail(step_id, costs[i], number(start[i]), number(finish[i]), number(slack[i]),

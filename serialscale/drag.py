@@ -26,8 +26,12 @@ networkx for every step of random graphs.
 from __future__ import annotations
 
 import heapq
+import operator
+from array import array
 from collections.abc import Sequence
+from itertools import compress, repeat
 
+from . import kernels
 from .graph import Cost, Graph
 from .metrics import SLACK_TOLERANCE
 
@@ -59,49 +63,29 @@ def drag(
         position[v] = i
     costs = graph.costs
     pred_ptr, pred_idx = graph.pred_ptr, graph.pred_idx
-    succ_ptr, succ_idx = graph.succ_ptr, graph.succ_idx
-    alpha = [0] * n  # last path position at or before the step (0: none)
-    beta = [k + 1] * n  # first path position at or after the step (k + 1: none)
-    aget, bget = alpha.__getitem__, beta.__getitem__
-    order = graph.order
-    for v in order:
-        p = position[v]
-        if p:
-            alpha[v] = p
-        else:
-            lo, hi = pred_ptr[v], pred_ptr[v + 1]
-            if hi > lo:
-                alpha[v] = max(map(aget, pred_idx[lo:hi]))
-    for v in reversed(order):
-        p = position[v]
-        if p:
-            beta[v] = p
-        else:
-            lo, hi = succ_ptr[v], succ_ptr[v + 1]
-            if hi > lo:
-                beta[v] = min(map(bget, succ_idx[lo:hi]))
-    # Intervals (first, last, value) of positions i, each with the slack a path avoiding p_i
-    # keeps: a step beside the path, or a dependency a -> d that bypasses it.
+    alpha, below = _positions(graph, critical_path)
+    top = k + 1  # beta(y) = top - below[y]
     # Only a slack below the costliest step of the path can limit a drag; a dependency's
     # slack is at least the slack of either end, so only steps under that bound take part.
     bound = max(map(costs.__getitem__, critical_path))
+    tight = list(compress(range(n), map(operator.lt, slack, repeat(bound))))
+    # Intervals (first, last, value) of positions i, each with the slack a path avoiding p_i
+    # keeps: a step beside the path (off it, alpha < i < beta) ...
     intervals: list[tuple[int, int, Cost]] = []
-    tight = [v for v, x in enumerate(slack) if x < bound and not position[v]]
     for v in tight:
-        if alpha[v] + 1 <= beta[v] - 1:
-            intervals.append((alpha[v] + 1, beta[v] - 1, slack[v]))
-    # first position a dependency a -> d can bypass, and the last (by d)
-    first_of = [b + 1 if p else b for b, p in zip(beta, position, strict=True)]
-    last_of = [a - 1 if p else a for a, p in zip(alpha, position, strict=True)]
-    fget = first_of.__getitem__
-    for d, x in enumerate(slack):
+        if not position[v]:
+            first, last = int(alpha[v]) + 1, top - int(below[v]) - 1
+            if first <= last:
+                intervals.append((first, last, slack[v]))
+    # ... or a dependency a -> d with beta(a) <= i <= alpha(d), neither end p_i.
+    for d in tight:
         lo, hi = pred_ptr[d], pred_ptr[d + 1]
-        last = last_of[d]
-        if hi == lo or last < 1 or x >= bound:
+        last = int(alpha[d]) - (1 if position[d] else 0)
+        if hi == lo or last < 1:
             continue
         level = levels[d]
         for a in pred_idx[lo:hi]:
-            first = fget(a)
+            first = top - int(below[a]) + (1 if position[a] else 0)
             if first <= last:
                 value = total_depth - finish[a] - level
                 if value < bound:
@@ -121,3 +105,42 @@ def drag(
         best = costs[v] if not heap or costs[v] <= heap[0][0] else heap[0][0]
         out[v] = zero if best <= tol else best
     return out
+
+
+def _positions(
+    graph: Graph, critical_path: Sequence[int]
+) -> tuple[Sequence[float], Sequence[float]]:
+    """``alpha(y)``, the last critical-path position at or before ``y`` (0: none), and
+    ``below(y) = k + 1 - beta(y)``, where ``beta(y)`` is the first position at or after it
+    (``k + 1``: none), for every step (whole numbers; doubles from the kernels).
+
+    Positions rise along every path, so ``alpha`` is the ASAP finish with cost 1 on the
+    path's steps and 0 elsewhere (a path step's needs all lie before it, one of them its
+    predecessor on the path), and ``k + 1 - beta`` is the bottom level with those costs: the
+    same passes as the metrics, in the compiled kernels when they are there.
+    """
+    n = graph.n
+    fast = kernels.select()
+    if fast is not None:
+        marks = array("d", bytes(8 * n))
+        for v in critical_path:
+            marks[v] = 1.0
+        start, finish, levels = (array("d", bytes(8 * n)) for _ in range(3))
+        fast.asap(graph.order, graph.pred_ptr, graph.pred_idx, marks, 0.0, start, finish)
+        fast.bottom_levels(graph.order, graph.succ_ptr, graph.succ_idx, marks, levels)
+        return finish, levels
+    on_path = [0] * n
+    for v in critical_path:
+        on_path[v] = 1
+    pred_ptr, pred_idx = graph.pred_ptr, graph.pred_idx
+    succ_ptr, succ_idx = graph.succ_ptr, graph.succ_idx
+    alpha: list[float] = [0] * n
+    below: list[float] = [0] * n
+    aget, bget = alpha.__getitem__, below.__getitem__
+    for v in graph.order:
+        lo, hi = pred_ptr[v], pred_ptr[v + 1]
+        alpha[v] = on_path[v] + (max(map(aget, pred_idx[lo:hi])) if hi > lo else 0)
+    for v in reversed(graph.order):
+        lo, hi = succ_ptr[v], succ_ptr[v + 1]
+        below[v] = on_path[v] + (max(map(bget, succ_idx[lo:hi])) if hi > lo else 0)
+    return alpha, below

@@ -24,7 +24,7 @@ disappears; adding keys does not change it. History:
   and order, read back with validation. Since the importers: ``format`` (always) and
   ``connectors`` (imported graphs with added steps). Since the advice: ``detail`` records
   ``drag``; ``speedup`` rows' ``makespan`` (the simulated wall time, in the workload's unit;
-  absent in reports saved before it); ``what_if`` (with ``--what-if``).
+  absent in reports saved before it); ``what_if`` (with ``--what-if``); ``top_drag``.
 
 ``SCALE_SCHEMA_VERSION`` (``serialscale scale``) history:
 
@@ -107,6 +107,20 @@ class StepDetail(Struct, frozen=True, gc=False):
     finish: Amount
     slack: Amount
     drag: Amount = 0
+
+
+class DragStep(Struct, frozen=True, gc=False):
+    """A critical step worth shortening: its cost, its drag (how much the depth drops if it
+    took no time) and what halving its cost would save (``min(cost / 2, drag)``)."""
+
+    id: str
+    cost: Amount
+    drag: Amount
+    halving_saves: Amount
+
+
+#: The most steps ``top_drag`` lists.
+TOP_DRAG = 5
 
 
 class Recommendation(Struct, frozen=True, kw_only=True):
@@ -229,6 +243,8 @@ class Report(Struct, frozen=True, kw_only=True):
     notes: list[str] | UnsetType = UNSET
     detail: list[StepDetail] | UnsetType = UNSET
     what_if: WhatIf | UnsetType = UNSET
+    #: The critical steps with the most drag, the most first (absent in reports saved before).
+    top_drag: Annotated[list[DragStep], Meta(max_length=TOP_DRAG)] | UnsetType = UNSET
 
     @property
     def key(self) -> str:

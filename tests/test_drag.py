@@ -73,3 +73,26 @@ def test_a_chain_drags_by_every_cost_and_parallel_paths_by_their_slack() -> None
     assert _drag(bypass) == [2, 4, 2]
     twin = Graph.from_lists(["a", "b", "b2", "c"], [2, 4, 4, 2], [[], [0], [0], [1, 2]])
     assert _drag(twin) == [2, 0, 0, 2]
+
+
+@settings(max_examples=100, deadline=None)
+@given(dags(max_steps=12))
+def test_the_report_lists_the_steps_with_the_most_drag(dag: Dag) -> None:
+    from serialscale.analysis import analyze_workload
+    from serialscale.model import Workload
+
+    report = analyze_workload(Workload("w", dag.graph()), detail=True)
+    total = report.depth
+    oracle = {dag.ids[v]: total - _nx_depth(dag, [0 if i == v else c for i, c in
+                                                   enumerate(dag.costs)])
+              for v in range(len(dag.costs))}  # fmt: skip
+    assert {d.id: d.drag for d in report.detail} == oracle
+    listed = [(s.id, s.drag) for s in report.top_drag]
+    assert [d for _, d in listed] == sorted((d for _, d in listed), reverse=True)
+    assert len(listed) == min(5, sum(1 for v in oracle.values() if v))
+    if listed:  # no step left out has more drag than the last one listed
+        assert max((v for k, v in oracle.items() if k not in dict(listed)), default=0) <= \
+            listed[-1][1]  # fmt: skip
+    for s in report.top_drag:
+        cost = dag.costs[dag.ids.index(s.id)]
+        assert s.halving_saves == min(cost / 2, s.drag)

@@ -72,6 +72,12 @@ def render_markdown(report: Report) -> str:
         )
     path = " → ".join(md_code(s) for s in short_path(report.critical_path))
     lines += ["", f"**Critical path:** {path}"]
+    if report.top_drag:
+        lines += ["", "| step worth shortening | cost | drag | halving saves |",
+                  "|---|---:|---:|---:|"]  # fmt: skip
+        for step in report.top_drag:
+            lines.append(f"| {md_code(step.id)} | {amount(step.cost, u)} | "
+                         f"{amount(step.drag, u)} | {amount(step.halving_saves, u)} |")  # fmt: skip
     if report.near_critical:
         lines += ["", "| near-critical step | slack |", "|---|---:|"]
         for item in report.near_critical:

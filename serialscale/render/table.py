@@ -122,6 +122,18 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
                            style="dim"))  # fmt: skip
     console.print()
 
+    if report.top_drag:
+        console.print(Text("Steps worth shortening (drag: depth saved if it took no time)",
+                           style="bold"))  # fmt: skip
+        worth = Table(box=box.SIMPLE_HEAD)
+        worth.add_column("step")
+        for column in ("cost", "drag", "halving saves"):
+            worth.add_column(column, justify="right")
+        for item in report.top_drag:
+            worth.add_row(*cells(item.id, amount(item.cost, u), amount(item.drag, u),
+                                 amount(item.halving_saves, u)))  # fmt: skip
+        console.print(worth)
+
     if report.near_critical:
         console.print(Text("Near-critical steps (least slack)", style="bold"))
         near = Table(box=box.SIMPLE_HEAD)
