@@ -129,9 +129,9 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
         worth.add_column("step")
         for column in ("cost", "drag", "halving saves"):
             worth.add_column(column, justify="right")
-        for item in report.top_drag:
-            worth.add_row(*cells(item.id, amount(item.cost, u), amount(item.drag, u),
-                                 amount(item.halving_saves, u)))  # fmt: skip
+        for step in report.top_drag:
+            worth.add_row(*cells(step.id, amount(step.cost, u), amount(step.drag, u),
+                                 amount(step.halving_saves, u)))  # fmt: skip
         console.print(worth)
 
     if report.near_critical:
