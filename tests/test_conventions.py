@@ -73,7 +73,7 @@ def test_markdown_escapes_user_text(tmp_path: Path, run_cli) -> None:
         for line in text.splitlines():
             if line.startswith("|") and "\\|" in line:  # a row holding user text
                 # every table row has as many unescaped column breaks as the header
-                assert line.replace("\\|", "").count("|") in (3, 10), line
+                assert line.replace("\\|", "").count("|") in (3, 5, 10), line
     assert md_text("<img src=x> *a* | b") == "&lt;img src=x&gt; \\*a\\* \\| b"
     assert md_code("a`b") == "``a`b``" and md_code("`x`") == "`` `x` ``"
 

@@ -85,7 +85,7 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
     for note in report.notes or []:
         console.print(cell(f"note: {note}", style="yellow"))
     if report.what_if:
-        console.print(what_if_text(report))
+        console.print(what_if_text(report), overflow="fold")
 
     console.print(Text("Speedup by processor count", style="bold"))
     speed = Table(box=box.SIMPLE_HEAD)
