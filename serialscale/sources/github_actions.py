@@ -75,6 +75,9 @@ MAX_COMBINATIONS = 256
 MAX_PRODUCT = 65_536
 #: GitHub's limit on nested reusable workflows (the caller and nine levels below it).
 MAX_LEVELS = 10
+#: Calls of reusable workflows one input may expand in all (each combination of a calling
+#: matrix is one call): fan-out of nested matrices stops here, whatever the step limits.
+MAX_CALLS = 5_000
 #: GitHub truncates the display names it builds from matrix values to this many characters.
 MAX_NAME = 100
 
@@ -178,6 +181,7 @@ class _Reader:
         self.display: dict[str, str] = {}
         self.files: dict[str, tuple[str, Any]] = {}
         self.expanded: dict[tuple[str, str], _Fragment] = {}
+        self.calls = 0
         self.top = _Workflow(str(path), text, None, (str(path.resolve()),), "")
 
     def note(self, message: str) -> None:
@@ -405,6 +409,11 @@ class _Reader:
             return None, True, 0
         if not isinstance(strategy, dict):
             raise wf.fail(f"job '{job_id}': 'strategy' must be a mapping", where, job_id)
+        for word in strategy:
+            if word not in ("matrix", "fail-fast", "max-parallel"):
+                raise wf.fail(f"job '{job_id}': unknown strategy key {escape_id(repr(word))}; "
+                              "expected matrix, fail-fast or max-parallel", (*where, str(word)),
+                              job_id, key=True)  # fmt: skip
         fail_fast = strategy.get("fail-fast", True)
         max_parallel = strategy.get("max-parallel", 0)
         if not isinstance(max_parallel, int) or isinstance(max_parallel, bool):
@@ -495,6 +504,11 @@ class _Reader:
               called: tuple[str, str, Any], local: str, shown: str, needs: list[str],
               root: bool, contexts: dict[str, Any], path: Path_) -> None:  # fmt: skip
         key, text, doc = called
+        self.calls += 1
+        if self.calls > MAX_CALLS:
+            raise wf.fail(f"job '{job_id}': more than {MAX_CALLS:,} calls of reusable workflows "
+                          "in all (nested matrices multiply them)", (*path, "uses"),
+                          job_id)  # fmt: skip
         inputs = self._inputs(wf, job, job_id, doc, contexts, path)
         memo = (key, json.dumps(inputs, sort_keys=True, default=repr))
         inner = self.expanded.get(memo)
@@ -707,8 +721,8 @@ def build_matrix(matrix: Mapping[Any, Any], plan: StepPlan | None = None
         product *= len(values)
         if product > MAX_PRODUCT:
             raise _MatrixError(
-                f"the matrix's axes make more than {MAX_PRODUCT:,} combinations (GitHub runs "
-                f"at most {MAX_COMBINATIONS} jobs per matrix)"
+                f"the matrix makes more than GitHub's {MAX_COMBINATIONS} jobs: its axes alone "
+                f"make more than {MAX_PRODUCT:,} combinations"
             )
     if plan is not None:
         plan.check(min(product, MAX_COMBINATIONS) + len(includes))
