@@ -18,8 +18,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _corpus() -> Path | None:
-    candidates = [Path(os.environ.get("SERIALSCALE_CORPUS", "/work/shared/corpus")),
-                  ROOT.parent / "shared" / "corpus", ROOT.parent.parent / "shared" / "corpus"]  # fmt: skip
+    candidates = [
+        Path(os.environ.get("SERIALSCALE_CORPUS", "/work/shared/corpus")),
+        ROOT.parent / "shared" / "corpus",  # ../shared/corpus, beside the repository
+        ROOT.parent.parent / "shared" / "corpus",  # from a worktree under /work/wt
+    ]
     for folder in candidates:
         if (folder / "ENTRIES").is_file():
             return folder
