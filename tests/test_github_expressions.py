@@ -213,3 +213,9 @@ def test_equality_is_symmetric_and_follows_the_number_rule(a, b) -> None:
 def test_any_text_evaluates_or_is_an_expression_error(text: str) -> None:
     with contextlib.suppress(ExpressionError):
         ev(text, matrix={"a": [1, {"b": 2}]})
+
+
+def test_tojson_of_a_value_holding_run_time_values_is_opaque() -> None:
+    # a fuzzer finding: toJSON(matrix) with a run-time value inside was a TypeError
+    hidden = Opaque("needs.a.outputs.v")
+    assert ev("toJSON(matrix)", matrix={"v": [hidden]}) == hidden

@@ -583,8 +583,10 @@ def _format(fmt: Any, *args: Any) -> str:
     return "".join(out)
 
 
-def _to_json(value: Any) -> str:
-    _check_depth(value)
+def _to_json(value: Any) -> Any:
+    hidden = _check_depth(value)
+    if hidden is not None:
+        return hidden
     text = json.dumps(_plain(value), indent=2, ensure_ascii=False, allow_nan=True)
     return _bounded(text)
 
@@ -629,16 +631,21 @@ def _from_json(text: Any) -> Any:
         raise ExpressionError(f"fromJSON: not JSON ({str(exc)[:80]})") from None
 
 
-def _check_depth(value: Any) -> None:
+def _check_depth(value: Any) -> Opaque | None:
+    """Refuse values nested too deeply; the first run-time value inside, if any."""
+    hidden = None
     stack = [(value, 0)]
     while stack:
         item, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise ExpressionError(f"a value is nested more than {MAX_DEPTH} levels deep")
-        if isinstance(item, dict):
+        if isinstance(item, Opaque):
+            hidden = hidden or item
+        elif isinstance(item, dict):
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
+    return hidden
 
 
 def _contains(search: Any, item: Any) -> bool:
