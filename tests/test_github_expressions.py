@@ -16,6 +16,7 @@ from serialscale.sources.gha_expressions import (
     MAX_DEPTH,
     ExpressionError,
     Opaque,
+    budget,
     evaluate,
     interpolate,
     loose_equal,
@@ -219,3 +220,13 @@ def test_tojson_of_a_value_holding_run_time_values_is_opaque() -> None:
     # a fuzzer finding: toJSON(matrix) with a run-time value inside was a TypeError
     hidden = Opaque("needs.a.outputs.v")
     assert ev("toJSON(matrix)", matrix={"v": [hidden]}) == hidden
+
+
+def test_all_expressions_of_an_input_share_a_budget() -> None:
+    text = "format('" + "{0}" * 1000 + "', 'abcdefghij')"  # 10,000 characters each time
+    with budget(50_000):
+        for _ in range(5):
+            ev(text)
+        with pytest.raises(ExpressionError, match="in all"):
+            ev(text)
+    ev(text)  # outside a budget, only each value is bounded

@@ -521,6 +521,9 @@ def test_reusable_fan_out_is_bounded(tmp_path: Path) -> None:
         ("jobs:\n  t:\n    name: ${{ format('" + "{0}" * 3000 + "', format('" + "{0}" * 3000
          + "', 'x')) }}\n", "longer than"),
         ("jobs:\n  t:\n    name: ${{ nope.x }}\n", "unrecognized named-value"),
+        ("jobs:\n  t:\n    name: ${{ format('" + "{0}" * 1500 + "', '" + "x" * 100 + "') }}\n"
+         "    strategy: {matrix: {v: [" + ", ".join(map(str, range(200))) + "]}}\n",
+         "in all"),
         ("jobs:\n  t:\n    strategy: {matrix: {v: [1]}, size: 2}\n", "unknown strategy key"),
         ("jobs:\n  a: {needs: b}\n  b: {needs: a}\n", "cycle"),
     ],

@@ -56,6 +56,7 @@ from .gha_expressions import (
     MAX_DEPTH,
     ExpressionError,
     Opaque,
+    budget,
     evaluate,
     has_expression,
     interpolate,
@@ -787,7 +788,8 @@ def read_workflow(path: Path, data: bytes, durations: str | None = None,
     root = _repository_root(path)
     reader = _Reader(path, text, root, limits, SecondaryReads.for_input(path, limits, root))
     try:
-        fragment = reader.workflow(reader.top, doc)
+        with budget():
+            fragment = reader.workflow(reader.top, doc)
         reader.flatten(fragment)
     except RecursionError:
         raise WorkloadError("the workflow is nested too deeply", Location(str(path))) from None
