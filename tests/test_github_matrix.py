@@ -543,3 +543,22 @@ def test_step_ids_never_carry_raw_control_characters(tmp_path: Path) -> None:
     ids = list(load_workload(path).graph.ids)
     assert ids == ["t (a\\x0ab)", "t (\\x1b[31m)", "t (\\u2028)", "t"]
     assert not any(ch in i for i in ids for ch in "\n\r\x1b\u2028")
+
+
+def test_doc_matrix_with_a_remote_reusable_workflow(tmp_path: Path) -> None:
+    # "Using a matrix strategy with a reusable workflow" (Reusing workflows): "a reusable
+    # workflow ... run three times": a remote workflow counts as one job per combination
+    path = _workflow(tmp_path, """\
+        jobs:
+          ReuseableMatrixJobForDeployment:
+            strategy:
+              matrix:
+                target: [dev, stage, prod]
+            uses: octocat/octo-repo/.github/workflows/deployment.yml@main
+            with:
+              target: ${{ matrix.target }}
+    """)  # fmt: skip
+    w = load_workload(path)
+    job = "ReuseableMatrixJobForDeployment"
+    assert _costs(w) == {f"{job} (dev)": 1, f"{job} (stage)": 1, f"{job} (prod)": 1, job: 0}
+    assert any("remote workflow" in n for n in w.extra["notes"])
