@@ -5,9 +5,11 @@ by hand from the files (the comments say how)."""
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from pathlib import Path
 
+import networkx as nx
 import pytest
 
 from serialscale import analyze_workload
@@ -107,6 +109,100 @@ EXPECTED = {
     # 6 + 1 + 5 + 31 + 10 = 53, the 53 jobs of the recorded run (real2/gh/...).
     "real2/gha/multidict/.github/workflows/ci-cd.yml": 53,
 }
+
+
+# The graphs, written by hand from the files: job (runs, the jobs it needs); a reusable call's
+# inner job is written ``caller/inner``. Every run of a job needs every run of each need.
+_TOKIO_AFTER_BASICS = {
+    "test-tokio-full": 3, "test-workspace-all-features": 3,
+    "test-workspace-all-features-panic-abort": 3, "test-integration-tests-per-feature": 3,
+    "test-parking_lot": 1, "valgrind": 1, "test-unstable": 4, "test-sharded-blocking-queue": 1,
+    "test-unstable-taskdump": 1, "check-unstable-mt-counters": 1, "miri-lib": 1,
+    "miri-test": 1, "miri-doc": 1, "asan": 1, "semver": 1, "cross-check": 3,
+    "cross-check-tier3": 1, "cross-test-with-parking_lot": 5,
+    "cross-test-without-parking_lot": 5, "no-atomic-u64-test": 1, "no-atomic-u64-check": 1,
+    "features": 3, "minimal-versions": 1, "loom-compile": 1, "test-hyper": 3, "test-quinn": 3,
+    "x86_64-fortanix-unknown-sgx": 1, "check-redox": 1, "wasm32-unknown-unknown": 3,
+    "wasm32-wasip1": 2, "check-external-types": 2, "check-fuzzing": 1, "check-spelling": 1,
+    "freebsd-x86_64": 1, "freebsd-docs": 1, "freebsd-i686": 1,
+}  # fmt: skip
+GRAPHS: dict[str, dict[str, tuple[int, list[str]]]] = {
+    "real3/gha/tokio/.github/workflows/ci.yml": {
+        "clippy": (1, []), "fmt": (1, []), "docs": (2, []), "minrust": (1, []),
+        "check-readme": (1, []), "wasm32-wasip2": (1, []), "get-latest-kernel-version": (1, []),
+        "basics": (1, ["clippy", "fmt", "docs", "minrust"]),
+        **{job: (n, ["basics"]) for job, n in _TOKIO_AFTER_BASICS.items()},
+        "test-io-uring-on-specific-kernel-versions/build": (
+            2, ["get-latest-kernel-version", "basics"]),
+    },
+    "real3/gha/pytest/.github/workflows/test.yml": {
+        "package": (1, []), "build": (30, ["package"]), "check": (1, ["build"]),
+    },
+    "real3/gha/numpy/.github/workflows/linux_simd.yml": {
+        "baseline_only": (1, []), "old_gcc": (1, ["baseline_only"]),
+        "arm64_simd": (3, ["baseline_only"]), "specialize": (3, ["baseline_only"]),
+        "intel_sde_avx512": (1, ["baseline_only"]), "intel_sde_spr": (1, ["baseline_only"]),
+    },
+    "real3/gha/aiohttp/.github/workflows/ci-cd.yml": {
+        "pre-setup": (1, []), "gen-llhttp": (1, []), "lint-from-git": (1, []),
+        "build-pure-python-dists": (1, ["gen-llhttp"]),
+        "lint-from-sdist": (1, ["build-pure-python-dists"]),
+        "test": (22, ["build-pure-python-dists"]),
+        "test-mobile": (4, ["build-pure-python-dists"]),
+        "autobahn": (1, ["build-pure-python-dists"]),
+        "benchmark": (1, ["build-pure-python-dists", "pre-setup"]),
+        "cython-coverage": (2, ["gen-llhttp"]),
+        "check": (1, ["lint-from-sdist", "lint-from-git", "test", "test-mobile", "autobahn"]),
+        "pre-deploy": (1, ["check", "pre-setup"]),
+        "build-wheels/build-wheel": (17, ["build-pure-python-dists", "pre-deploy"]),
+        "deploy": (1, ["build-wheels/build-wheel", "pre-setup"]),
+    },
+}  # fmt: skip
+
+
+def _job_of(step: str) -> str:
+    """The job a step runs: its id without the matrix values of each part."""
+    return "/".join(re.sub(r" \(.*\)( #\d+)?$", "", part) for part in step.split("/"))
+
+
+def _hand_graph(jobs: dict[str, tuple[int, list[str]]]) -> nx.DiGraph:
+    g = nx.DiGraph()
+    for job, (runs, needs) in jobs.items():
+        for k in range(runs):
+            g.add_node((job, k))
+            for need in needs:
+                g.add_edges_from(((need, j), (job, k)) for j in range(jobs[need][0]))
+    return g
+
+
+def _job_pairs(g: nx.DiGraph, job_of) -> set[tuple[str, str]]:
+    """Which jobs run (transitively) before which."""
+    closure = nx.transitive_closure_dag(g)
+    return {(job_of(a), job_of(b)) for a, b in closure.edges
+            if job_of(a) is not None and job_of(b) is not None}  # fmt: skip
+
+
+@pytest.mark.parametrize("entry", sorted(GRAPHS))
+def test_the_graph_is_the_one_written_by_hand(entry: str) -> None:
+    assert CORPUS is not None
+    workload = load_workload(CORPUS / entry)
+    report = analyze_workload(workload)
+    expected = _hand_graph(GRAPHS[entry])
+    depth = nx.dag_longest_path_length(expected, weight=None) + 1  # every job costs 1
+    assert (report.work, report.depth) == (expected.number_of_nodes(), depth)
+    connectors = set(workload.extra.get("connectors", ()))
+    g = workload.graph
+    actual = nx.DiGraph()
+    actual.add_nodes_from(g.ids)
+    actual.add_edges_from((g.ids[j], g.ids[i]) for i in range(g.n) for j in g.preds(i))
+    runs: dict[str, int] = {}
+    for step in g.ids:
+        if step not in connectors:
+            runs[_job_of(step)] = runs.get(_job_of(step), 0) + 1
+    assert runs == {job: n for job, (n, _) in GRAPHS[entry].items()}
+    assert _job_pairs(actual, lambda s: None if s in connectors else _job_of(s)) == (
+        _job_pairs(expected, lambda node: node[0])
+    )
 
 
 @pytest.mark.parametrize(("entry", "options"), _entries(), ids=lambda v: str(v))

@@ -328,8 +328,8 @@ def test_durations_say_which_jobs_matched(tmp_path: Path) -> None:
     assert w.unit == "seconds"
     [note] = [n for n in w.extra["notes"] if n.startswith("--durations")]
     assert "2 of 3 jobs matched" in note and "1 cost 0 (no duration): 'c'" in note
-    assert "1 jobs of the run match no job of the workflow: 'gone'" in note
-    assert "1 jobs of the run have no start or end time" in note
+    assert "1 job of the run matches no job of the workflow: 'gone'" in note
+    assert "1 job of the run has no start or end time" in note
 
 
 def test_a_matrix_on_a_reusable_caller_calls_it_once_per_combination(tmp_path: Path) -> None:

@@ -859,10 +859,17 @@ def _apply_durations(reader: _Reader, path: str, limits: Limits) -> None:
     if missing:
         message += f"; {len(missing)} cost 0 (no duration): {_shown(missing)}"
     if unused:
-        message += f"; {len(unused)} jobs of the run match no job of the workflow: {_shown(unused)}"
+        message += (f"; {_count(len(unused), 'job')} of the run "
+                    f"{'matches' if len(unused) == 1 else 'match'} no job of the workflow: "
+                    f"{_shown(unused)}")  # fmt: skip
     if timeless:
-        message += f"; {timeless} jobs of the run have no start or end time"
+        message += (f"; {_count(timeless, 'job')} of the run "
+                    f"{'has' if timeless == 1 else 'have'} no start or end time")  # fmt: skip
     reader.note(message)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _shown(names: list[str]) -> str:
