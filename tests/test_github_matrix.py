@@ -321,15 +321,17 @@ def test_durations_say_which_jobs_matched(tmp_path: Path) -> None:
     path = _workflow(tmp_path, "jobs:\n  a: {}\n  b: {needs: a}\n  c: {needs: a}\n")
     timing = tmp_path / "rest.json"
     jobs = [_rest("a", 0, 60), _rest("b", 60, 210), _rest("gone", 60, 120),
-            {"name": "c", "started_at": None, "completed_at": None}]  # fmt: skip
-    timing.write_text(json.dumps({"total_count": 4, "jobs": jobs}))
+            {"name": "c", "started_at": None, "completed_at": None},
+            {"name": "c", "started_at": "0001-01-01T00:00:00Z",  # gh: Go's zero time
+             "completed_at": "2026-01-01T00:00:01Z"}]  # fmt: skip
+    timing.write_text(json.dumps({"total_count": 5, "jobs": jobs}))
     w = load_workload(path, read=ReadOptions(durations=str(timing)))
     assert _costs(w) == {"a": 60, "b": 150, "c": 0}
     assert w.unit == "seconds"
     [note] = [n for n in w.extra["notes"] if n.startswith("--durations")]
     assert "2 of 3 jobs matched" in note and "1 cost 0 (no duration): 'c'" in note
     assert "1 job of the run matches no job of the workflow: 'gone'" in note
-    assert "1 job of the run has no start or end time" in note
+    assert "2 jobs of the run have no start or end time" in note
 
 
 def test_a_matrix_on_a_reusable_caller_calls_it_once_per_combination(tmp_path: Path) -> None:

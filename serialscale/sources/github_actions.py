@@ -834,7 +834,11 @@ def _apply_durations(reader: _Reader, path: str, limits: Limits) -> None:
             timeless += 1
             continue
         try:
-            duration = max(0.0, (_time(end) - _time(start)).total_seconds())
+            began, ended = _time(start), _time(end)
+            if began.year < 1971 or ended.year < 1971:  # gh writes Go's zero time for "never"
+                timeless += 1
+                continue
+            duration = max(0.0, (ended - began).total_seconds())
         except (TypeError, ValueError, OverflowError):
             raise WorkloadError(f"--durations: job {k + 1} ({job['name'][:80]!r}) needs "
                                 "'startedAt' and 'completedAt' (or 'started_at' and "
