@@ -300,8 +300,8 @@ class _Reader:
         if isinstance(uses, str) and uses.startswith("./"):
             called = self._load(wf, uses, job_id, path)
         elif isinstance(uses, str):
-            self.note(f"{wf.job(job_id)} calls the remote workflow {escape_id(uses)}: counted "
-                      "as one job per run")  # fmt: skip
+            self.note(f"{wf.job(job_id)} calls the remote workflow {escape_id(uses)}: each "
+                      "run counted as one job")  # fmt: skip
         name = job.get("name")
         if name is not None and not isinstance(name, (str, int, float, bool)):
             raise wf.fail(f"job '{job_id}': 'name' must be a string", (*path, "name"), job_id)
