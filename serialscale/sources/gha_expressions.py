@@ -29,9 +29,11 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 #: Longest expression accepted (characters between ``${{`` and ``}}``).
 MAX_EXPRESSION = 20_000
@@ -39,6 +41,11 @@ MAX_EXPRESSION = 20_000
 MAX_DEPTH = 50
 #: Longest string (or JSON text) an expression may build.
 MAX_VALUE = 200_000
+#: Characters all the expressions of one input may build together (see :func:`budget`):
+#: an expression evaluated per combination and per call cannot multiply its cost unbounded.
+MAX_TOTAL = 20_000_000
+
+_REMAINING: ContextVar[list[int] | None] = ContextVar("gha_expression_budget", default=None)
 
 #: Contexts GitHub knows; those not given to :func:`evaluate` are opaque.
 CONTEXTS = frozenset(
@@ -534,9 +541,34 @@ def _star(node: Node) -> Node:
     return run
 
 
+@contextmanager
+def budget(total: int = MAX_TOTAL) -> Iterator[None]:
+    """Within this block, the expressions evaluated build at most ``total`` characters in
+    all (strings, JSON); beyond that, :class:`ExpressionError`."""
+    token = _REMAINING.set([total])
+    try:
+        yield
+    finally:
+        _REMAINING.reset(token)
+
+
+def _spend(size: int) -> None:
+    remaining = _REMAINING.get()
+    if remaining is not None:
+        remaining[0] -= size
+        if remaining[0] < 0:
+            raise ExpressionError(f"the expressions of this input build more than "
+                                  f"{MAX_TOTAL:,} characters in all")  # fmt: skip
+
+
+def _too_long() -> NoReturn:
+    raise ExpressionError(f"the expression builds a value longer than {MAX_VALUE:,} characters")
+
+
 def _bounded(text: str) -> str:
     if len(text) > MAX_VALUE:
-        raise ExpressionError(f"the expression builds a value longer than {MAX_VALUE:,} characters")
+        _too_long()
+    _spend(len(text))
     return text
 
 
@@ -579,12 +611,14 @@ def _format(fmt: Any, *args: Any) -> str:
             size += nxt - i
             i = nxt
         if size > MAX_VALUE:
-            _bounded("x" * (MAX_VALUE + 1))
-    return "".join(out)
+            _too_long()
+    return _bounded("".join(out))
 
 
-def _to_json(value: Any) -> str:
-    _check_depth(value)
+def _to_json(value: Any) -> Any:
+    hidden = _check_depth(value)
+    if hidden is not None:
+        return hidden
     text = json.dumps(_plain(value), indent=2, ensure_ascii=False, allow_nan=True)
     return _bounded(text)
 
@@ -629,16 +663,21 @@ def _from_json(text: Any) -> Any:
         raise ExpressionError(f"fromJSON: not JSON ({str(exc)[:80]})") from None
 
 
-def _check_depth(value: Any) -> None:
+def _check_depth(value: Any) -> Opaque | None:
+    """Refuse values nested too deeply; the first run-time value inside, if any."""
+    hidden = None
     stack = [(value, 0)]
     while stack:
         item, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise ExpressionError(f"a value is nested more than {MAX_DEPTH} levels deep")
-        if isinstance(item, dict):
+        if isinstance(item, Opaque):
+            hidden = hidden or item
+        elif isinstance(item, dict):
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
+    return hidden
 
 
 def _contains(search: Any, item: Any) -> bool:
@@ -667,8 +706,8 @@ def _join(items: Any, sep: Any = ",") -> str:
         parts = [to_string(x) if _kind(x) != "object" else "" for x in items]
         total = sum(len(p) for p in parts) + len(separator) * max(0, len(parts) - 1)
         if total > MAX_VALUE:
-            _bounded("x" * (MAX_VALUE + 1))
-        return separator.join(parts)
+            _too_long()
+        return _bounded(separator.join(parts))
     return to_string(items) if _kind(items) != "object" else ""
 
 

@@ -56,6 +56,7 @@ from .gha_expressions import (
     MAX_DEPTH,
     ExpressionError,
     Opaque,
+    budget,
     evaluate,
     has_expression,
     interpolate,
@@ -75,6 +76,9 @@ MAX_COMBINATIONS = 256
 MAX_PRODUCT = 65_536
 #: GitHub's limit on nested reusable workflows (the caller and nine levels below it).
 MAX_LEVELS = 10
+#: Calls of reusable workflows one input may expand in all (each combination of a calling
+#: matrix is one call): fan-out of nested matrices stops here, whatever the step limits.
+MAX_CALLS = 5_000
 #: GitHub truncates the display names it builds from matrix values to this many characters.
 MAX_NAME = 100
 
@@ -178,6 +182,7 @@ class _Reader:
         self.display: dict[str, str] = {}
         self.files: dict[str, tuple[str, Any]] = {}
         self.expanded: dict[tuple[str, str], _Fragment] = {}
+        self.calls = 0
         self.top = _Workflow(str(path), text, None, (str(path.resolve()),), "")
 
     def note(self, message: str) -> None:
@@ -295,8 +300,8 @@ class _Reader:
         if isinstance(uses, str) and uses.startswith("./"):
             called = self._load(wf, uses, job_id, path)
         elif isinstance(uses, str):
-            self.note(f"{wf.job(job_id)} calls the remote workflow {escape_id(uses)}: counted "
-                      "as one job per run")  # fmt: skip
+            self.note(f"{wf.job(job_id)} calls the remote workflow {escape_id(uses)}: each "
+                      "run counted as one job")  # fmt: skip
         name = job.get("name")
         if name is not None and not isinstance(name, (str, int, float, bool)):
             raise wf.fail(f"job '{job_id}': 'name' must be a string", (*path, "name"), job_id)
@@ -405,6 +410,11 @@ class _Reader:
             return None, True, 0
         if not isinstance(strategy, dict):
             raise wf.fail(f"job '{job_id}': 'strategy' must be a mapping", where, job_id)
+        for word in strategy:
+            if word not in ("matrix", "fail-fast", "max-parallel"):
+                raise wf.fail(f"job '{job_id}': unknown strategy key {escape_id(repr(word))}; "
+                              "expected matrix, fail-fast or max-parallel", (*where, str(word)),
+                              job_id, key=True)  # fmt: skip
         fail_fast = strategy.get("fail-fast", True)
         max_parallel = strategy.get("max-parallel", 0)
         if not isinstance(max_parallel, int) or isinstance(max_parallel, bool):
@@ -495,6 +505,11 @@ class _Reader:
               called: tuple[str, str, Any], local: str, shown: str, needs: list[str],
               root: bool, contexts: dict[str, Any], path: Path_) -> None:  # fmt: skip
         key, text, doc = called
+        self.calls += 1
+        if self.calls > MAX_CALLS:
+            raise wf.fail(f"job '{job_id}': more than {MAX_CALLS:,} calls of reusable workflows "
+                          "in all (nested matrices multiply them)", (*path, "uses"),
+                          job_id)  # fmt: skip
         inputs = self._inputs(wf, job, job_id, doc, contexts, path)
         memo = (key, json.dumps(inputs, sort_keys=True, default=repr))
         inner = self.expanded.get(memo)
@@ -707,8 +722,8 @@ def build_matrix(matrix: Mapping[Any, Any], plan: StepPlan | None = None
         product *= len(values)
         if product > MAX_PRODUCT:
             raise _MatrixError(
-                f"the matrix's axes make more than {MAX_PRODUCT:,} combinations (GitHub runs "
-                f"at most {MAX_COMBINATIONS} jobs per matrix)"
+                f"the matrix makes more than GitHub's {MAX_COMBINATIONS} jobs: its axes alone "
+                f"make more than {MAX_PRODUCT:,} combinations"
             )
     if plan is not None:
         plan.check(min(product, MAX_COMBINATIONS) + len(includes))
@@ -773,7 +788,8 @@ def read_workflow(path: Path, data: bytes, durations: str | None = None,
     root = _repository_root(path)
     reader = _Reader(path, text, root, limits, SecondaryReads.for_input(path, limits, root))
     try:
-        fragment = reader.workflow(reader.top, doc)
+        with budget():
+            fragment = reader.workflow(reader.top, doc)
         reader.flatten(fragment)
     except RecursionError:
         raise WorkloadError("the workflow is nested too deeply", Location(str(path))) from None
@@ -818,7 +834,11 @@ def _apply_durations(reader: _Reader, path: str, limits: Limits) -> None:
             timeless += 1
             continue
         try:
-            duration = max(0.0, (_time(end) - _time(start)).total_seconds())
+            began, ended = _time(start), _time(end)
+            if began.year < 1971 or ended.year < 1971:  # gh writes Go's zero time for "never"
+                timeless += 1
+                continue
+            duration = max(0.0, (ended - began).total_seconds())
         except (TypeError, ValueError, OverflowError):
             raise WorkloadError(f"--durations: job {k + 1} ({job['name'][:80]!r}) needs "
                                 "'startedAt' and 'completedAt' (or 'started_at' and "
@@ -843,10 +863,17 @@ def _apply_durations(reader: _Reader, path: str, limits: Limits) -> None:
     if missing:
         message += f"; {len(missing)} cost 0 (no duration): {_shown(missing)}"
     if unused:
-        message += f"; {len(unused)} jobs of the run match no job of the workflow: {_shown(unused)}"
+        message += (f"; {_count(len(unused), 'job')} of the run "
+                    f"{'matches' if len(unused) == 1 else 'match'} no job of the workflow: "
+                    f"{_shown(unused)}")  # fmt: skip
     if timeless:
-        message += f"; {timeless} jobs of the run have no start or end time"
+        message += (f"; {_count(timeless, 'job')} of the run "
+                    f"{'has' if timeless == 1 else 'have'} no start or end time")  # fmt: skip
     reader.note(message)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _shown(names: list[str]) -> str:
