@@ -146,6 +146,7 @@ class _Origin:
 
 @dataclass
 class _Context:
+    source: str
     root: Path
     reads: SecondaryReads
     notes: list[str]
@@ -164,7 +165,8 @@ def _merge(base: Any, over: Any, context: _Context | None = None) -> Any:
             context.merge_work += len(over)
             if context.merge_work > MAX_MERGE_WORK:
                 raise WorkloadError(f"merging the included files takes more than "
-                                    f"{MAX_MERGE_WORK:,} steps")  # fmt: skip
+                                    f"{MAX_MERGE_WORK:,} steps",
+                                    Location(context.source))  # fmt: skip
         out = dict(base)
         for k, v in over.items():
             out[k] = _merge(base[k], v, context) if k in base else v
@@ -179,8 +181,10 @@ def read_pipeline(path: Path, data: bytes,
     try:
         return _read(path, data, limits)
     except MemoryError:
-        pass  # raised below, once what was built is freed
-    raise WorkloadError("the pipeline is too large to read in memory", Location(str(path)))
+        message = "the pipeline is too large to read in memory"  # raised once it is freed
+    except RecursionError:
+        message = "the pipeline is nested too deeply"
+    raise WorkloadError(message, Location(str(path)))
 
 
 def _read(path: Path, data: bytes, limits: Limits) -> tuple[StepPlan, list[str]]:
@@ -191,7 +195,8 @@ def _read(path: Path, data: bytes, limits: Limits) -> tuple[StepPlan, list[str]]
     if not isinstance(doc, dict):
         raise WorkloadError("a GitLab CI file must be a mapping of jobs", Location(source, 1))
     notes: list[str] = []
-    context = _Context(path.parent, SecondaryReads.for_input(path, limits, path.parent), notes)
+    context = _Context(source, path.parent, SecondaryReads.for_input(path, limits, path.parent),
+                       notes)  # fmt: skip
     context.included.add(os.path.realpath(path))
     origins: dict[str, _Origin] = {}
     doc = _includes(doc, _Origin(source, locator), context, origins, 0)
