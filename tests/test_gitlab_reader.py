@@ -350,3 +350,13 @@ def test_a_spec_header_document_is_skipped(project: Path) -> None:
              "ci/c.yml": "spec:\n  inputs:\n    x: {default: 1}\n---\ncomp:\n"
                          "  script: x\n"}  # fmt: skip
     assert set(read(project, files).graph.ids) == {"main", "comp"}
+
+
+def test_a_wildcard_of_many_stars_is_matched_in_linear_time(project: Path) -> None:
+    """Repeated ``/**/`` (a backtracking regex takes exponential time on it): finishes."""
+    files = {f"ci/{'a/' * 30}f{i}.yml": f"j{i}:\n  script: x\n" for i in range(20)}
+    for stars, found in ((25, 20), (30, 20), (31, 0), (2000, 0)):  # each '**/' needs a '/'
+        files[".gitlab-ci.yml"] = f"include: '/ci/{'**/' * stars}*.yml'\nmain:\n  script: x\n"
+        assert read(project, files).graph.n == 1 + found
+    files[".gitlab-ci.yml"] = "include: '/ci/" + "*a/" * 2000 + "*.yml'\nmain:\n  script: x\n"
+    assert read(project, files).graph.n == 1
