@@ -281,3 +281,14 @@ def test_edge_groups_are_counted_before_they_are_made(tmp_path: Path) -> None:
         read(text, tmp_path, limits=Limits(max_dependencies=80_000))
     with pytest.raises(WorkloadError, match="--max-steps"):
         read(text, tmp_path, limits=Limits(max_steps=500))
+
+
+def test_running_out_of_memory_is_a_located_error(tmp_path: Path, monkeypatch) -> None:
+    import serialscale.sources.dot as dot
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(dot, "parse_dot", exhausted)
+    with pytest.raises(WorkloadError, match="too large to read in memory"):
+        read("digraph { a }", tmp_path)

@@ -360,3 +360,16 @@ def test_a_wildcard_of_many_stars_is_matched_in_linear_time(project: Path) -> No
         assert read(project, files).graph.n == 1 + found
     files[".gitlab-ci.yml"] = "include: '/ci/" + "*a/" * 2000 + "*.yml'\nmain:\n  script: x\n"
     assert read(project, files).graph.n == 1
+
+
+def test_running_out_of_memory_is_a_located_error(project: Path, monkeypatch) -> None:
+    import serialscale.sources.gitlab_ci as gitlab_ci
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(gitlab_ci, "_read", exhausted)
+    with pytest.raises(WorkloadError) as info:
+        read(project, {".gitlab-ci.yml": "a:\n  script: x\n"})
+    assert str(info.value).startswith(str(project / ".gitlab-ci.yml"))
+    assert "too large to read in memory" in str(info.value)

@@ -199,3 +199,14 @@ def test_a_long_continued_line_and_many_edges_finish(build: Path) -> None:
     with pytest.raises(WorkloadError, match="--max-steps"):
         read(build, {"build.ninja": RULE + f"build o0: r {inputs}\n" + edges},
              Limits(max_steps=100))  # fmt: skip
+
+
+def test_running_out_of_memory_is_a_located_error(build: Path, monkeypatch) -> None:
+    import serialscale.sources.ninja as ninja
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(ninja, "_read_build", exhausted)
+    with pytest.raises(WorkloadError, match="too large to read in memory"):
+        read(build, {"build.ninja": RULE + "build a: r\n"})
