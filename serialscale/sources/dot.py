@@ -59,9 +59,8 @@ def read_dot(path: Path, data: bytes, reverse: bool = False,
         graph = parse_dot(text, source, limits.max_steps, limits.max_dependencies)
         return _plan(graph, text, source, reverse, limits)
     except MemoryError:
-        graph = None  # free what was built before the handler allocates
-        raise WorkloadError("the graph is too large to read in memory",
-                            Location(source)) from None  # fmt: skip
+        pass  # raised below, once the frames holding what was built are gone
+    raise WorkloadError("the graph is too large to read in memory", Location(source))
 
 
 def _plan(graph: DotGraph, text: str, source: str, reverse: bool,

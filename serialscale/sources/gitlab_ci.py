@@ -46,6 +46,8 @@ MAX_INCLUDES = 150
 MAX_EXTENDS_DEPTH = 11
 MAX_REFERENCE_DEPTH = 10
 MAX_PARALLEL = 200
+#: Needs one job may list (GitLab's default is 50; self-managed instances may raise it).
+MAX_NEEDS = 10_000
 #: Nodes an anchored structure may add when its aliases are expanded (beyond the nodes
 #: written); a "billion laughs" document stops here instead of filling memory.
 MAX_ALIAS_EXPANSION = 1_000_000
@@ -144,6 +146,7 @@ class _Origin:
 
 @dataclass
 class _Context:
+    source: str
     root: Path
     reads: SecondaryReads
     notes: list[str]
@@ -162,7 +165,8 @@ def _merge(base: Any, over: Any, context: _Context | None = None) -> Any:
             context.merge_work += len(over)
             if context.merge_work > MAX_MERGE_WORK:
                 raise WorkloadError(f"merging the included files takes more than "
-                                    f"{MAX_MERGE_WORK:,} steps")  # fmt: skip
+                                    f"{MAX_MERGE_WORK:,} steps",
+                                    Location(context.source))  # fmt: skip
         out = dict(base)
         for k, v in over.items():
             out[k] = _merge(base[k], v, context) if k in base else v
@@ -177,8 +181,10 @@ def read_pipeline(path: Path, data: bytes,
     try:
         return _read(path, data, limits)
     except MemoryError:
-        pass  # raised below, once what was built is freed
-    raise WorkloadError("the pipeline is too large to read in memory", Location(str(path)))
+        message = "the pipeline is too large to read in memory"  # raised once it is freed
+    except RecursionError:
+        message = "the pipeline is nested too deeply"
+    raise WorkloadError(message, Location(str(path)))
 
 
 def _read(path: Path, data: bytes, limits: Limits) -> tuple[StepPlan, list[str]]:
@@ -189,7 +195,8 @@ def _read(path: Path, data: bytes, limits: Limits) -> tuple[StepPlan, list[str]]
     if not isinstance(doc, dict):
         raise WorkloadError("a GitLab CI file must be a mapping of jobs", Location(source, 1))
     notes: list[str] = []
-    context = _Context(path.parent, SecondaryReads.for_input(path, limits, path.parent), notes)
+    context = _Context(source, path.parent, SecondaryReads.for_input(path, limits, path.parent),
+                       notes)  # fmt: skip
     context.included.add(os.path.realpath(path))
     origins: dict[str, _Origin] = {}
     doc = _includes(doc, _Origin(source, locator), context, origins, 0)
@@ -207,6 +214,8 @@ def _read(path: Path, data: bytes, limits: Limits) -> tuple[StepPlan, list[str]]
         [s for s in DEFAULT_STAGES[-1:] if s not in stages]  # fmt: skip
     raw_jobs = {str(k): v for k, v in doc.items() if str(k) not in KEYWORDS}
     jobs = _Jobs(raw_jobs, origins, main, bool(context.unreadable))
+    if context.unreadable:
+        _missing_references(raw_jobs, jobs.missing)
     names = [n for n in raw_jobs if not n.startswith(".")]
     resolved: dict[str, dict[str, Any]] = {}
     for name in names:
@@ -524,8 +533,10 @@ class _Jobs:
         if memo in self._values:
             return self._values[memo]
         if memo in self._busy:
+            job = self.raw.get(name)
+            part = ("extends",) if isinstance(job, dict) and "extends" in job else (key,)
             raise WorkloadError(f"job '{name}': 'extends' or '!reference' loops back to "
-                                f"'{name}' ('{key}')", self.at(name, ()))  # fmt: skip
+                                f"'{name}' ('{key}')", self.at(name, part))  # fmt: skip
         if depth > MAX_EXTENDS_DEPTH:
             raise WorkloadError(f"job '{name}': 'extends' nests deeper than GitLab's "
                                 f"{MAX_EXTENDS_DEPTH} levels",
@@ -583,6 +594,21 @@ class _Jobs:
             raise WorkloadError(f"job '{job}': !reference {_short(path)} names nothing",
                                 self.at(job, ()))  # fmt: skip
         return target
+
+
+def _missing_references(raw: dict[str, Any], missing: set[str]) -> None:
+    """Add to ``missing`` the templates that ``!reference`` tags anywhere in the jobs name
+    and no file read defines (each shared structure visited once)."""
+    seen: set[int] = set()
+    stack: list[Any] = list(raw.values())
+    while stack:
+        value = stack.pop()
+        if isinstance(value, _Reference):
+            if value.path and isinstance(value.path[0], str) and value.path[0] not in raw:
+                missing.add(value.path[0])
+        elif isinstance(value, (dict, list)) and id(value) not in seen:
+            seen.add(id(value))
+            stack.extend(value.values() if isinstance(value, dict) else value)
 
 
 # --- instances and needs ---------------------------------------------------------------------
@@ -647,7 +673,10 @@ def _instances(name: str, parallel: Any, jobs: _Jobs) -> list[str]:
 
 
 def _flat(raw: list[Any], limit: int, name: str, jobs: _Jobs) -> list[Any]:
-    """``needs`` with nested lists (from ``!reference``) flattened, at most ``limit``."""
+    """``needs`` with nested lists (from ``!reference``) flattened, at most ``limit`` (and
+    :data:`MAX_NEEDS`): counted as they are made, so doubled references stop early."""
+    if limit > MAX_NEEDS:
+        limit = MAX_NEEDS
     out: list[Any] = []
     stack = [iter(raw)]
     while stack:
@@ -657,8 +686,9 @@ def _flat(raw: list[Any], limit: int, name: str, jobs: _Jobs) -> list[Any]:
                 break
             out.append(item)
             if len(out) > limit:
-                raise WorkloadError(f"job '{name}' has more than --max-dependencies ({limit:,})"
-                                    " needs", jobs.at(name, ("needs",)))  # fmt: skip
+                what = "--max-dependencies" if limit < MAX_NEEDS else "GitLab's limit"
+                raise WorkloadError(f"job '{name}' has more than {what} ({limit:,}) needs",
+                                    jobs.at(name, ("needs",)))  # fmt: skip
         else:
             stack.pop()
     return out
