@@ -226,3 +226,35 @@ def test_a_broken_pyproject_of_another_tool_is_skipped(tmp_path: Path) -> None:
         result = _run(sub, "analyze", "w.yaml", "-f", "json")
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["processors"] == 5
+
+
+@pytest.mark.parametrize("where", ["../outside.json", "ABS", "link.json", "folder/r.json"])
+def test_a_found_file_writes_only_below_its_folder(tmp_path: Path, where: str) -> None:
+    """``../x``, an absolute path elsewhere, a symlink committed in the repository that leads
+    out of it (writing replaces the link's target), a symlinked folder: located errors."""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    target = str(victim / "x.json") if where == "ABS" else where
+    sub = _tree(tmp_path, repo_settings=f'output = "{target}"\n')
+    (sub.parent / "link.json").symlink_to(victim / "bashrc")
+    (sub.parent / "folder").symlink_to(victim)
+    result = _run(sub, "analyze", "w.yaml")
+    assert result.returncode == 2
+    assert "pyproject.toml:2: error: setting 'output' writes outside" in result.stderr
+    assert list(victim.iterdir()) == [] and not (tmp_path / "outside.json").exists()
+    # named with --config, the same file may write there: the user chose it
+    named = _run(sub, "analyze", "w.yaml", "--config", str(sub.parent / "pyproject.toml"))
+    assert named.returncode == 0, named.stderr
+
+
+def test_a_removed_working_directory_reads_no_configuration(tmp_path: Path) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    (tmp_path / "w.yaml").write_text(WORKLOAD)
+    code = (f"import os, sys; os.chdir({str(gone)!r}); os.rmdir({str(gone)!r}); "
+            f"sys.argv = ['serialscale', 'analyze', {str(tmp_path / 'w.yaml')!r}, '-f', 'json']; "
+            "from serialscale.cli import main; main()")  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["depth"] == 5
