@@ -190,3 +190,23 @@ def test_isolation_in_process_calls(hostile) -> None:
         run_isolated(lambda: os._exit(3), "x")
     with pytest.raises(WorkloadError, match="is not part of a result"):
         run_isolated(lambda: Path("."), "x")  # only reports and errors come back
+
+
+def test_errors_come_back_past_reducers_registered_for_everyone() -> None:
+    """A library may register its own reducer for exceptions (``tblib.pickling_support``,
+    which distributed installs, does for every one): the target still sends serialscale's
+    error as serialscale's error, which the parent accepts."""
+    import copyreg
+
+    from serialscale.errors import Location, WorkloadError
+    from serialscale.sources.isolation import run_isolated
+
+    def fails():
+        raise WorkloadError("parameter 'n' expects int", Location("t.py:f"))
+
+    copyreg.pickle(WorkloadError, lambda e: (print, (str(e),)))
+    try:
+        with pytest.raises(WorkloadError, match="parameter 'n' expects int"):
+            run_isolated(fails, "t.py:f")
+    finally:
+        del copyreg.dispatch_table[WorkloadError]

@@ -76,7 +76,7 @@ FAILED = 70
 
 def available() -> bool:
     """Whether work can run in a child process here."""
-    return hasattr(os, "fork") and hasattr(os, "setsid")
+    return hasattr(os, "fork") and hasattr(os, "setsid") and hasattr(select, "poll")
 
 
 def run_isolated(work: Callable[[], T], label: str, timeout: float | None = None) -> T:
@@ -175,10 +175,10 @@ def _target(work: Callable[[], object], label: str, out: int, parent: int) -> No
             what = type(exc).__name__ + (f": {exc}" if str(exc) else "")
             outcome = ("error", WorkloadError(f"the function raised {what}", Location(label)))
         try:
-            data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+            data = _dumps(outcome)
         except Exception as exc:
             message = f"its result could not be sent back ({type(exc).__name__}: {exc})"
-            data = pickle.dumps(("error", WorkloadError(message, Location(label))))
+            data = _dumps(("error", WorkloadError(message, Location(label))))
         view = memoryview(RESULT + len(data).to_bytes(8, "big") + data)
         while view:
             view = view[os.write(out, view[:CHUNK]) :]
@@ -186,6 +186,17 @@ def _target(work: Callable[[], object], label: str, out: int, parent: int) -> No
         code = FAILED  # the sentinel reports how the target ended
     finally:
         os._exit(code)
+
+
+def _dumps(outcome: tuple[str, object]) -> bytes:
+    """``outcome`` pickled by the types' own ``__reduce__``, past any reducers a library
+    registered for everyone (``tblib.pickling_support``, which distributed installs, pickles
+    every exception through a function of its own): the parent accepts only its types."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {}
+    pickler.dump(outcome)
+    return buffer.getvalue()
 
 
 def _die_with_parent(parent: int) -> None:
@@ -232,7 +243,7 @@ def _collect(result: int, status: int, timeout: float | None) -> tuple[str, Any]
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-        ready, _, _ = select.select(open_fds, [], [], wait)
+        ready = _ready(open_fds, wait)
         if not ready:
             return "timeout", None
         if result in ready:
@@ -260,6 +271,16 @@ def _collect(result: int, status: int, timeout: float | None) -> tuple[str, Any]
             return "lost", None
 
 
+def _ready(fds: list[int], wait: float | None) -> list[int]:
+    """The descriptors of ``fds`` that can be read (or are at their end) within ``wait``
+    seconds (``None``: no limit). ``poll``, not ``select``: a descriptor past 1023 is fine."""
+    poller = select.poll()
+    for fd in fds:
+        poller.register(fd, select.POLLIN)
+    timeout = None if wait is None else max(0, int(wait * 1000 + 0.999))
+    return [fd for fd, _ in poller.poll(timeout)]
+
+
 def _whole(data: bytearray) -> bool:
     """Whether ``data`` holds a whole result frame."""
     if len(data) < HEADER:
@@ -270,7 +291,7 @@ def _whole(data: bytearray) -> bool:
 def _available(fd: int) -> bytes:
     """What can be read from ``fd`` now, without waiting."""
     chunks = []
-    while select.select([fd], [], [], 0)[0]:
+    while _ready([fd], 0):
         chunk = os.read(fd, CHUNK)
         if not chunk:
             break
