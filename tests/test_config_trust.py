@@ -1,8 +1,9 @@
 """Configuration trust (issue #30): which file is read, what it may set, and what it says.
 
 Each test builds a folder tree (a ``.git`` marking the repository root, a ``pyproject.toml``
-above or inside it) and runs the command in a subprocess from a folder of that tree, with
-``HOME`` pointing where the test decides.
+above or inside it) and runs the command from a folder of that tree, with ``HOME`` pointing
+where the test decides: in this process (fast), or in a subprocess where the process itself
+matters (Dask, a removed working directory).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,8 +24,35 @@ WORKLOAD = "steps:\n  - {id: a, cost: 2}\n  - {id: b, cost: 3, needs: [a]}\n"
 BOGUS_SCHEDULER = "nonsense:::"
 
 
-def _run(folder: Path, *args: str, home: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HOME": str(home or folder.anchor)}
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _run(folder: Path, *args: str, home: Path | None = None) -> Ran:
+    """The command run in this process from ``folder``, with ``HOME`` set (``/`` unless
+    given: no home to stop at)."""
+    from typer.testing import CliRunner
+
+    from serialscale.cli import app
+
+    saved = os.getcwd(), dict(os.environ)
+    os.chdir(folder)
+    os.environ["HOME"] = str(home or folder.anchor)
+    os.environ.pop("DASK_SCHEDULER_ADDRESS", None)
+    try:
+        result = CliRunner().invoke(app, list(args))
+    finally:
+        os.chdir(saved[0])
+        os.environ.clear()
+        os.environ.update(saved[1])
+    return Ran(result.exit_code, result.stdout, result.stderr)
+
+
+def _subprocess(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HOME": folder.anchor}
     env.pop("DASK_SCHEDULER_ADDRESS", None)
     return subprocess.run([sys.executable, "-m", "serialscale", *args], capture_output=True,
                           text=True, timeout=60, cwd=folder, env=env)  # fmt: skip
@@ -117,7 +146,7 @@ def test_a_named_file_may_set_the_scheduler(tmp_path: Path) -> None:
     sub = _tree(tmp_path)
     named = tmp_path / "cluster.toml"
     named.write_text(f'scheduler = "{BOGUS_SCHEDULER}"\n')
-    result = _run(sub, "analyze", ".", "--config", str(named))
+    result = _subprocess(sub, "analyze", ".", "--config", str(named))
     assert result.returncode == 2
     assert "--scheduler" in result.stderr and BOGUS_SCHEDULER in result.stderr  # it was taken
 
