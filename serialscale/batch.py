@@ -219,7 +219,7 @@ def _walk(
             continue
         for entry in listed:
             p = Path(entry.path)
-            through = linked or entry.is_symlink()
+            through = linked or _is_symlink(entry)
             try:
                 if entry.is_dir():  # follows symlinks, like the rest of the scan
                     relative = p.relative_to(root).as_posix()
@@ -228,7 +228,7 @@ def _walk(
                         continue  # --exclude .venv: the folder
                     if respect_ignores and (skipped_folder(entry) or ignored(p, True, rules)):
                         continue
-                    if entry.is_symlink() and not _inside(p, inside):
+                    if through and not _inside(p, inside):
                         found.notes.append(f"{p}: skipped: {_OUTSIDE}")
                         continue
                     heapq.heappush(queue, (through, str(p), pushed, p, rules))
@@ -240,7 +240,7 @@ def _walk(
                 continue
             if p.suffix.lower() not in WORKLOAD_SUFFIXES and not any_suffix:
                 continue
-            if entry.is_symlink() and not _inside(p, inside):
+            if through and not _inside(p, inside):
                 found.notes.append(f"{p}: skipped: {_OUTSIDE}")
                 continue
             try:
@@ -260,6 +260,13 @@ def _walk(
 
 
 _OUTSIDE = "a symlink out of the scanned folder (name its target to analyze it)"
+
+
+def _is_symlink(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:  # cannot tell: treat it as one (it is then checked to stay inside)
+        return True
 
 
 def _inside(path: Path, folder: str) -> bool:

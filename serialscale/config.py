@@ -16,10 +16,11 @@ of the wrong type, are located errors (``pyproject.toml:12: error: unknown setti
 'procesors' (did you mean 'processors'?)``).
 
 Trust: file names in the file (``output``, ``plot``, ``baseline``, ``durations``) are relative
-to the file's folder, not to where serialscale runs; settings that send data to another
-machine (``scheduler``) are taken only from a file named with ``--config`` (a file found by the
-search is ignored for them, with a note); and a file that sets where results are written
-(``output``, ``plot``) is named on standard error, so a checkout cannot write files unseen.
+to the file's folder, not to where serialscale runs; a file found by the search writes
+(``output``, ``plot``) only below its folder, symlinks resolved; settings that send data to
+another machine (``scheduler``) are taken only from a file named with ``--config`` (a file
+found by the search is ignored for them, with a note); and a file that sets where results are
+written is named on standard error, so a checkout cannot write files unseen.
 """
 
 from __future__ import annotations
@@ -92,7 +93,10 @@ def search_folders(start: Path | None = None) -> list[Path]:
     """The folders searched for a configuration file, nearest first: from ``start`` (default:
     the working directory) up to the repository root (the first folder holding ``.git``);
     without one, up to the home folder when ``start`` is below it, else ``start`` alone."""
-    folder = (start or Path.cwd()).resolve()
+    try:
+        folder = (start or Path.cwd()).resolve()
+    except OSError:  # the working directory was removed: there is nothing to search
+        return []
     chain = [folder, *folder.parents]
     for i, candidate in enumerate(chain):
         if _present(candidate / REPOSITORY_MARK):
@@ -178,6 +182,8 @@ def load(
     for key in PATH_SETTINGS:
         if key in values:
             values[key] = _path_setting(config, key, values[key])
+            if key in OUTPUT_SETTINGS and not config.explicit:
+                _check_inside(config, key, values[key])
     refused = () if config.explicit else tuple(k for k in REMOTE_SETTINGS if k in values)
     for key in refused:
         del values[key]
@@ -221,6 +227,24 @@ def _path_setting(config: Config, key: str, value: Any) -> Path:
         return Path(value)
     assert config.path is not None
     return config.path.resolve().parent / value  # an absolute value stays itself
+
+
+def _check_inside(config: Config, key: str, path: Path) -> None:
+    """A file found by the search writes only inside its own folder: ``../../.bashrc``, an
+    absolute path elsewhere, or a symlink committed in the repository that leads out of it
+    (the write would replace the link's target) are errors."""
+    if str(path) == "-":
+        return
+    assert config.path is not None
+    folder = os.path.realpath(config.path.parent)
+    real = os.path.realpath(path)
+    if real != folder and not real.startswith(folder.rstrip(os.sep) + os.sep):
+        raise config.error(
+            key,
+            f"setting '{key}' writes outside {_shown(folder)} ({_shown(real)}); a configuration "
+            f"file found by the search writes only below its folder (give --{key} or "
+            "--config FILE)",
+        )
 
 
 def notes(config: Config, applied: Mapping[str, Any], takes: Collection[str]) -> list[str]:

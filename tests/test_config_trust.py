@@ -1,8 +1,9 @@
 """Configuration trust (issue #30): which file is read, what it may set, and what it says.
 
 Each test builds a folder tree (a ``.git`` marking the repository root, a ``pyproject.toml``
-above or inside it) and runs the command in a subprocess from a folder of that tree, with
-``HOME`` pointing where the test decides.
+above or inside it) and runs the command from a folder of that tree, with ``HOME`` pointing
+where the test decides: in this process (fast), or in a subprocess where the process itself
+matters (Dask, a removed working directory).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,8 +24,35 @@ WORKLOAD = "steps:\n  - {id: a, cost: 2}\n  - {id: b, cost: 3, needs: [a]}\n"
 BOGUS_SCHEDULER = "nonsense:::"
 
 
-def _run(folder: Path, *args: str, home: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HOME": str(home or folder.anchor)}
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _run(folder: Path, *args: str, home: Path | None = None) -> Ran:
+    """The command run in this process from ``folder``, with ``HOME`` set (``/`` unless
+    given: no home to stop at)."""
+    from typer.testing import CliRunner
+
+    from serialscale.cli import app
+
+    saved = os.getcwd(), dict(os.environ)
+    os.chdir(folder)
+    os.environ["HOME"] = str(home or folder.anchor)
+    os.environ.pop("DASK_SCHEDULER_ADDRESS", None)
+    try:
+        result = CliRunner().invoke(app, list(args))
+    finally:
+        os.chdir(saved[0])
+        os.environ.clear()
+        os.environ.update(saved[1])
+    return Ran(result.exit_code, result.stdout, result.stderr)
+
+
+def _subprocess(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HOME": folder.anchor}
     env.pop("DASK_SCHEDULER_ADDRESS", None)
     return subprocess.run([sys.executable, "-m", "serialscale", *args], capture_output=True,
                           text=True, timeout=60, cwd=folder, env=env)  # fmt: skip
@@ -117,7 +146,7 @@ def test_a_named_file_may_set_the_scheduler(tmp_path: Path) -> None:
     sub = _tree(tmp_path)
     named = tmp_path / "cluster.toml"
     named.write_text(f'scheduler = "{BOGUS_SCHEDULER}"\n')
-    result = _run(sub, "analyze", ".", "--config", str(named))
+    result = _subprocess(sub, "analyze", ".", "--config", str(named))
     assert result.returncode == 2
     assert "--scheduler" in result.stderr and BOGUS_SCHEDULER in result.stderr  # it was taken
 
@@ -226,3 +255,35 @@ def test_a_broken_pyproject_of_another_tool_is_skipped(tmp_path: Path) -> None:
         result = _run(sub, "analyze", "w.yaml", "-f", "json")
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["processors"] == 5
+
+
+@pytest.mark.parametrize("where", ["../outside.json", "ABS", "link.json", "folder/r.json"])
+def test_a_found_file_writes_only_below_its_folder(tmp_path: Path, where: str) -> None:
+    """``../x``, an absolute path elsewhere, a symlink committed in the repository that leads
+    out of it (writing replaces the link's target), a symlinked folder: located errors."""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    target = str(victim / "x.json") if where == "ABS" else where
+    sub = _tree(tmp_path, repo_settings=f'output = "{target}"\n')
+    (sub.parent / "link.json").symlink_to(victim / "bashrc")
+    (sub.parent / "folder").symlink_to(victim)
+    result = _run(sub, "analyze", "w.yaml")
+    assert result.returncode == 2
+    assert "pyproject.toml:2: error: setting 'output' writes outside" in result.stderr
+    assert list(victim.iterdir()) == [] and not (tmp_path / "outside.json").exists()
+    # named with --config, the same file may write there: the user chose it
+    named = _run(sub, "analyze", "w.yaml", "--config", str(sub.parent / "pyproject.toml"))
+    assert named.returncode == 0, named.stderr
+
+
+def test_a_removed_working_directory_reads_no_configuration(tmp_path: Path) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    (tmp_path / "w.yaml").write_text(WORKLOAD)
+    code = (f"import os, sys; os.chdir({str(gone)!r}); os.rmdir({str(gone)!r}); "
+            f"sys.argv = ['serialscale', 'analyze', {str(tmp_path / 'w.yaml')!r}, '-f', 'json']; "
+            "from serialscale.cli import main; main()")  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["depth"] == 5

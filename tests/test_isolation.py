@@ -1,0 +1,212 @@
+"""Traced-target isolation (issue #30): a target two forks away, in its own session.
+
+Each case runs the real command in a subprocess with a generous ``timeout`` (a wait that does
+not end fails the test instead of hanging the suite); none asserts a duration.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import WORKLOADS
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="isolation needs fork")
+
+HOSTILE = r'''
+import os, pickle, signal, sys, time
+import serialscale as ss
+
+MARK = {mark!r}
+
+def _work(n):
+    xs = ss.inputs(range(n))
+    return sum(xs[1:], xs[0])
+
+def lingers(n: int = 4):
+    """A grandchild that holds every inherited descriptor (the result pipe too) for 60 s."""
+    child = os.fork()
+    if child == 0:
+        time.sleep(60)
+        os._exit(0)
+    with open(MARK, "w") as f:
+        f.write(str(child))
+    return _work(n)
+
+def kills_parent(n: int = 4):
+    os.kill(os.getppid(), signal.SIGKILL)
+    time.sleep(5)
+    return _work(n)
+
+def terms_parent(n: int = 4):
+    os.kill(os.getppid(), signal.SIGTERM)
+    time.sleep(5)
+    return _work(n)
+
+def kills_own_group(n: int = 4):
+    os.killpg(0, signal.SIGTERM)
+    return _work(n)
+
+def kills_parents_group(n: int = 4):
+    os.killpg(os.getpgid(os.getppid()), signal.SIGKILL)
+    return _work(n)
+
+def kills_group_zero(n: int = 4):
+    os.kill(0, signal.SIGKILL)
+    return _work(n)
+
+def writes_fd1(n: int = 4):
+    os.write(1, b"RAW ON FD 1\n")
+    print("PRINTED")
+    return _work(n)
+
+def writes_parents_stdout(n: int = 4):
+    with open(f"/proc/{{os.getppid()}}/fd/1", "w") as f:
+        f.write("VIA PROC\n")
+    return _work(n)
+
+def reads_stdin(n: int = 4):
+    return _work(len(sys.stdin.read()) + 2)
+
+class _Evil:
+    def __reduce__(self):
+        return (os.system, ("touch " + MARK,))
+
+def _pipes():
+    for fd in range(3, 256):
+        try:
+            if os.readlink(f"/proc/self/fd/{{fd}}").startswith("pipe:"):
+                yield fd
+        except OSError:
+            pass
+
+def forges_a_pickle(n: int = 4):
+    """Writes a pickle that runs a command when loaded, raw and framed, on every pipe."""
+    data = pickle.dumps(("ok", _Evil()))
+    for fd in _pipes():
+        try:
+            os.write(fd, data)
+            os.write(fd, b"R" + len(data).to_bytes(8, "big") + data)
+        except OSError:
+            pass
+    os._exit(0)
+'''
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> tuple[Path, Path]:
+    """The hostile module, and a file its functions write (a pid, or a marker)."""
+    mark = tmp_path / "mark"
+    path = tmp_path / "hostile.py"
+    path.write_text(HOSTILE.format(mark=str(mark)))
+    return path, mark
+
+
+def _cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """The command in a session of its own: were isolation broken, a target signalling its
+    process group would end serialscale, not the test run."""
+    return subprocess.run([sys.executable, "-m", "serialscale", *args], capture_output=True,
+                          text=True, timeout=30, input=stdin, start_new_session=True)  # fmt: skip
+
+
+def _gone(pid: int) -> bool:
+    """Whether ``pid`` has ended (a zombie nobody reaped has ended too)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+def test_a_lingering_grandchild_does_not_hold_serialscale(hostile) -> None:
+    path, mark = hostile
+    result = _cli("analyze", f"{path}:lingers", "-f", "json")  # 30 s, the grandchild 60 s
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["steps"] == 3  # n - 1 additions
+    assert _gone(int(mark.read_text()))  # and it is not left behind
+
+
+@pytest.mark.parametrize(
+    ("function", "signal_name"),
+    [
+        ("kills_parent", "SIGKILL"),
+        ("terms_parent", "SIGTERM"),
+        ("kills_own_group", "SIGTERM"),
+        ("kills_parents_group", "SIGKILL"),
+        ("kills_group_zero", "SIGKILL"),
+    ],
+)
+def test_a_target_signalling_its_parent_or_group_does_not_reach_serialscale(
+    hostile, function: str, signal_name: str
+) -> None:
+    path, _ = hostile
+    target = f"{path}:{function}"
+    result = _cli("analyze", target, str(WORKLOADS / "ci_build.yaml"), "-f", "json")
+    assert result.returncode == 2, result.stderr  # not killed: it reports, exit 2
+    data = json.loads(result.stdout)
+    assert data["summary"]["analyzed"] == 1 and [e["source"] for e in data["errors"]] == [target]
+    assert f"parent process was killed by {signal_name}" in data["errors"][0]["message"]
+
+
+def test_writes_to_fd_1_and_to_the_parents_stdout_go_to_stderr(hostile) -> None:
+    path, _ = hostile
+    for function, text in (("writes_fd1", "RAW ON FD 1"), ("writes_fd1", "PRINTED"),
+                           ("writes_parents_stdout", "VIA PROC")):  # fmt: skip
+        result = _cli("analyze", f"{path}:{function}", "-f", "json")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["steps"] == 3  # standard output is pure JSON
+        assert text not in result.stdout and text in result.stderr
+
+
+def test_a_target_does_not_read_serialscales_standard_input(hostile) -> None:
+    path, _ = hostile
+    result = _cli("analyze", f"{path}:reads_stdin", "-f", "json", stdin="a workload on stdin")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["steps"] == 1  # it read nothing: n = 0 + 2
+
+
+def test_a_forged_result_is_refused_not_run(hostile) -> None:
+    path, mark = hostile
+    result = _cli("analyze", f"{path}:forges_a_pickle", "-f", "json")
+    assert result.returncode == 2
+    assert not mark.exists()  # the command in the pickle never ran
+    assert result.stdout == ""
+    assert "not a result" in result.stderr or "ended its process" in result.stderr
+
+
+def test_isolation_in_process_calls(hostile) -> None:
+    """The library call the command uses (signals to the parent are tested through the
+    command, in a session of its own: here they would reach the test run)."""
+    from serialscale.errors import WorkloadError
+    from serialscale.sources.isolation import run_isolated
+
+    assert run_isolated(lambda: 6 * 7, "x") == 42
+    with pytest.raises(WorkloadError, match="exit code 3"):
+        run_isolated(lambda: os._exit(3), "x")
+    with pytest.raises(WorkloadError, match="is not part of a result"):
+        run_isolated(lambda: Path("."), "x")  # only reports and errors come back
+
+
+def test_errors_come_back_past_reducers_registered_for_everyone() -> None:
+    """A library may register its own reducer for exceptions (``tblib.pickling_support``,
+    which distributed installs, does for every one): the target still sends serialscale's
+    error as serialscale's error, which the parent accepts."""
+    import copyreg
+
+    from serialscale.errors import Location, WorkloadError
+    from serialscale.sources.isolation import run_isolated
+
+    def fails():
+        raise WorkloadError("parameter 'n' expects int", Location("t.py:f"))
+
+    copyreg.pickle(WorkloadError, lambda e: (print, (str(e),)))
+    try:
+        with pytest.raises(WorkloadError, match="parameter 'n' expects int"):
+            run_isolated(fails, "t.py:f")
+    finally:
+        del copyreg.dispatch_table[WorkloadError]
