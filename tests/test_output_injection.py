@@ -29,14 +29,17 @@ from .conftest import ROOT
 
 #: What must never reach a person's terminal or a runner's log raw (newline splits lines).
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-EVIL = "\n::error file=x::evil\r\n::add-mask::y \x1b]8;;https://evil\x07link\x1b[0m ##[error]z"
+EVIL = (
+    "\n::error file=x::evil\r\n::add-mask::y \x1b]8;;https://evil\x07link\x1b[0m ##[error]z"
+    " ##vso[task.setvariable variable=x]1"
+)
 
 
 def assert_safe(text: str) -> None:
     """No line a GitHub runner acts on, no raw control character."""
     for line in text.split("\n"):
         assert not line.lstrip().startswith("::"), repr(line)
-        assert "##[" not in line, repr(line)
+        assert "##[" not in line and "##vso[" not in line.lower(), repr(line)
         assert not UNSAFE.search(line), repr(line)
 
 
@@ -90,6 +93,7 @@ def test_display_shows_what_it_escaped() -> None:
     assert display("a\nb\x1bc\u202e") == "a\\nb\\x1bc\\u202e"
     assert display("  ::error::x") == "  \\x3a:error::x"
     assert display("x ##[error]y") == "x #\\x23[error]y"
+    assert display("x ##VSO[task]y ## z") == "x #\\x23VSO[task]y ## z"
     assert display("a\n::b", lines=True) == "a\n\\x3a:b"
     assert neutralize(" ::x\ny::z\n\x1b[1m::w") == " \\x3a:x\ny::z\n\x1b[1m::w"
 
