@@ -99,9 +99,11 @@ _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 #: A GitHub runner acts on a log line whose first non-blank characters are ``::``
 #: (``::error::``, ``::add-mask::``, ``::stop-commands::``) and, in its older syntax, on
-#: ``##[command]`` anywhere in a line.
+#: ``##[command]`` anywhere in a line; an Azure Pipelines agent on ``##vso[`` anywhere.
 _COMMAND_START = re.compile(r"^([^\S\n]*):(?=:)", re.M)
-_LEGACY_COMMAND = "##["
+#: The ``##`` of a runner's command that counts anywhere in a line (exports escape it their
+#: own way).
+RUNNER_COMMAND_ANYWHERE = re.compile(r"##(?=\[|vso\[)", re.I)
 
 
 def _escape_char(match: re.Match[str]) -> str:
@@ -117,10 +119,10 @@ def display(text: object, *, lines: bool = False) -> str:
     """``text`` as one line that is safe to print where people and CI runners read it (error
     lines, gate failures, notes, warnings, table cells and titles): every control character
     is shown by its escape (a newline as ``\\n``, ESC as ``\\x1b``), and the line cannot
-    be a GitHub workflow command (a leading ``::`` becomes ``\\x3a:``, ``##[`` becomes
-    ``#\\x23[``). Printable text, including every other Unicode character, is kept as it is.
-    With ``lines``, newlines are kept and each line is made safe so (for multi-line text
-    such as a usage message).
+    be a CI runner's command (a leading ``::`` becomes ``\\x3a:``; ``##[`` and ``##vso[``
+    become ``#\\x23[`` and ``#\\x23vso[``). Printable text, including every other Unicode
+    character, is kept as it is. With ``lines``, newlines are kept and each line is made
+    safe so (for multi-line text such as a usage message).
     """
     if lines:
         return "\n".join(display(part) for part in str(text).split("\n"))
@@ -147,9 +149,9 @@ def say(text: object) -> None:
 def neutralize(text: str) -> str:
     """Rendered text (many lines, whose user parts went through :func:`display`) with no line
     a GitHub runner would act on, however a table wrapped or folded its cells: only a
-    leading ``::`` and ``##[`` are rewritten; colour codes and layout are kept."""
+    leading ``::``, ``##[`` and ``##vso[`` are rewritten; colour codes and layout are kept."""
     if "::" in text:
         text = _COMMAND_START.sub(r"\1\\x3a", text)
-    if _LEGACY_COMMAND in text:
-        text = text.replace(_LEGACY_COMMAND, "#\\x23[")
+    if "##" in text:
+        text = RUNNER_COMMAND_ANYWHERE.sub(r"#\\x23", text)
     return text

@@ -1,4 +1,11 @@
-"""Pausing Python's cyclic garbage collector around the passes that allocate in bulk."""
+"""Pausing Python's cyclic garbage collector around the passes that allocate in bulk, and
+turning it on around code that is not ours.
+
+The ``serialscale`` command starts with the collector off (:mod:`serialscale._command`).
+serialscale's own passes make no reference cycles; third-party parsers do (pydot and
+pyparsing leave a cycle per parsed token: a 73 KB, 5,000-edge DOT chain held 1.1 GB with the
+collector off, 41 MB with it on). :func:`gc_collecting` runs those with the collector on.
+"""
 
 from __future__ import annotations
 
@@ -23,3 +30,18 @@ def gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+@contextmanager
+def gc_collecting() -> Iterator[None]:
+    """Run the block with the cyclic garbage collector on, collect what it left, and restore
+    the collector's state after: for third-party parsers (PyYAML, pydot/pyparsing), whose
+    reference cycles would otherwise stay until the process ends."""
+    enabled = gc.isenabled()
+    gc.enable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        if not enabled:
+            gc.disable()

@@ -434,7 +434,12 @@ def read_report_bytes(path: str | Path, max_bytes: int = DEFAULT_MAX_INPUT_BYTES
         return read_input(sys.stdin.buffer, "<stdin>", max_bytes)
     if Path(path).is_dir():
         raise WorkloadError("is a directory, expected a saved JSON report", Location(str(path)))
-    return read_file(Path(path), max_bytes)
+    try:
+        return read_file(Path(path), max_bytes)
+    except WorkloadError as exc:
+        if "--max-input-size" not in exc.message:  # 'no such file', 'permission denied'
+            exc.message = f"cannot read the report: {exc.message}"
+        raise
 
 
 #: How deep a saved document may nest. Reports nest a few levels; msgspec's decoder, like

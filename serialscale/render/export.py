@@ -15,7 +15,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from ..errors import Location, WorkloadError, display, escape_controls
+from ..errors import RUNNER_COMMAND_ANYWHERE, Location, WorkloadError, display, escape_controls
 from ..graph import Graph
 from ..report import Report
 from ..schedule import Schedule
@@ -53,10 +53,13 @@ _DOT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"
 
 
 def _dot_id(text: str) -> str:
-    """A quoted DOT id: a quote or a backslash cannot end it early, and a line break is
-    DOT's ``\\n`` (so no line of the file starts with the rest of a hostile name); each
-    distinct text stays a distinct id."""
-    return '"' + text.translate(_DOT_ESCAPES) + '"'
+    """A quoted DOT id: a quote or a backslash cannot end it early; a line break is DOT's
+    ``\\n`` and another control character its escape with one backslash (``\\x1b``), so
+    no line of the file starts with the rest of a hostile name and no terminal escape is
+    written; ``##[`` (a CI runner's command, as ``##vso[``) is written ``#\\#[``. A
+    backslash of the text is always doubled, so each distinct text stays a distinct id."""
+    quoted = RUNNER_COMMAND_ANYWHERE.sub(r"#\\#", escape_controls(text.translate(_DOT_ESCAPES)))
+    return '"' + quoted + '"'
 
 
 def to_dot(graph: Graph, report: Report, max_nodes: int = DEFAULT_MAX_NODES) -> str:
@@ -195,7 +198,8 @@ def to_graphml(graph: Graph, report: Report) -> str:
     g.graph["name"] = escape_controls(report.workload)  # text content: one line
     for _, data in g.nodes(data=True):
         data.pop("id", None)
-    return "\n".join(nx.generate_graphml(g)) + "\n"
+    # '#' as a character reference where a CI runner would read a command: XML reads it back
+    return RUNNER_COMMAND_ANYWHERE.sub("&#35;#", "\n".join(nx.generate_graphml(g))) + "\n"
 
 
 def to_node_link(graph: Graph, report: Report) -> str:

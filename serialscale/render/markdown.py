@@ -21,7 +21,7 @@ from .common import (
 
 def render_markdown(report: Report) -> str:
     """Render ``report`` as GitHub-flavoured Markdown."""
-    u = report.unit
+    u = md_text(report.unit) if report.unit else report.unit
     rec = report.recommendation
     lines = [
         f"### serialscale: {md_code(report.workload)} is **{report.classification}**",

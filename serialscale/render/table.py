@@ -150,7 +150,8 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
                                 ("finish", "right"), ("slack", "right")):  # fmt: skip
             steps.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
         for d in report.detail:
-            steps.add_row(*cells(d.id, num(d.cost), num(d.start), num(d.finish), num(d.slack)))
+            figures = [num(d.cost), num(d.start), num(d.finish), num(d.slack)]
+            steps.add_row(cell(d.id), *map(Text, figures))
         console.print(steps)
 
     line = sparkline(report.profile, max(10, min(60, width - 20)))

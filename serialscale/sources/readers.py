@@ -227,7 +227,17 @@ def read_path(
     """Read ``data`` (the bytes of ``path``) with the reader ``--from`` names or detection
     picks."""
     chosen = reader(options.fmt) if options.fmt else READERS[detect(path, data[:65536])]
+    if chosen.name in THIRD_PARTY_PARSERS:
+        from ..gcpause import gc_collecting
+
+        with gc_collecting():  # their parsers leave reference cycles (see gcpause)
+            return chosen.read(path, data, params, limits, options)
     return chosen.read(path, data, params, limits, options)
+
+
+#: The readers whose parsing is done by third-party code that leaves reference cycles
+#: (PyYAML for the CI formats, pydot and pyparsing for DOT): they run with the collector on.
+THIRD_PARTY_PARSERS = frozenset({"github-actions", "gitlab-ci", "dot"})
 
 
 def _no_params(params: Mapping[str, str] | None, path: Path) -> None:
