@@ -381,14 +381,42 @@ def _analyze_here(target: str, options: Options) -> Report:
 
 
 def analyze_with(workload: Workload, options: Options) -> Report:
-    """The report of ``workload`` under ``options`` (``--what-if`` changes applied)."""
+    """The report of ``workload`` under ``options`` (``--what-if`` changes applied), with the
+    file's path in the project (:func:`project_path`)."""
     if options.what_if:
         from .whatif import analyze_what_if
 
-        return analyze_what_if(workload, options.what_if, processors=options.processors,
-                               overhead=options.overhead, detail=options.detail)  # fmt: skip
-    return analyze_workload(workload, processors=options.processors, overhead=options.overhead,
-                            detail=options.detail)  # fmt: skip
+        report = analyze_what_if(workload, options.what_if, processors=options.processors,
+                                 overhead=options.overhead, detail=options.detail)  # fmt: skip
+    else:
+        report = analyze_workload(workload, processors=options.processors,
+                                  overhead=options.overhead, detail=options.detail)  # fmt: skip
+    where = project_path(workload.source)
+    if where is None:
+        return report
+    from msgspec import structs
+
+    return structs.replace(report, path=where)
+
+
+def project_path(source: str | None) -> str | None:
+    """``source``'s path relative to its project root, in '/' form: the nearest folder at or
+    above it holding ``.git``, else the current folder (then only when the file lies inside
+    it). ``None`` for standard input, traced functions and files outside the current folder
+    with no repository."""
+    if not source or source == "-" or source.startswith("<"):
+        return None
+    file = Path(source)
+    try:
+        if not file.is_file():
+            return None
+        real = file.resolve()
+        for folder in real.parents:
+            if (folder / ".git").exists():
+                return real.relative_to(folder).as_posix()
+        return real.relative_to(Path.cwd().resolve()).as_posix()
+    except (OSError, ValueError, RuntimeError):
+        return None
 
 
 def analyze_one(target: str, options: Options) -> Outcome:

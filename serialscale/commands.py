@@ -169,7 +169,7 @@ def configured(ctx: Any, command: str, values: dict[str, Any]) -> dict[str, Any]
             out[param.name] = list(value) if isinstance(value, tuple) else value
             applied[key] = value
         for note in config.notes(cfg, applied, params):
-            print(note, file=sys.stderr)
+            say(note)
         return out
     except WorkloadError as exc:
         raise CommandError(str(exc)) from None
@@ -465,7 +465,12 @@ def _run_gates(result: BatchResult, gates: Gates) -> tuple[list[Violation], Comp
         old, _ = read_reports(gates.baseline, gates.max_input_bytes)
     except WorkloadError as exc:
         raise CommandError(str(exc)) from None
-    comparison = compare(result.results, old)
+    from .gates import BaselineMismatch
+
+    try:
+        comparison = compare(result.results, old)
+    except BaselineMismatch as exc:
+        raise CommandError(f"{gates.baseline}: error: --baseline: {exc}") from None
     violations += check_baseline(comparison, gates.thresholds.max_depth_increase)
     return violations, comparison
 

@@ -116,17 +116,42 @@ def check(reports: Sequence[Report], thresholds: Thresholds) -> list[Violation]:
 
 
 def compare(reports: Sequence[Report], baseline: Sequence[Report]) -> Comparison:
-    """Match reports to the baseline by source path: changes, new and removed workloads."""
-    before = {r.key: r for r in baseline}
-    now = {r.key: r for r in reports}
-    changes = [
-        Change(src, r.workload, _numbers(before[src]), _numbers(r))
-        for src, r in now.items()
-        if src in before
-    ]
-    new = [src for src in now if src not in before]
-    removed = [src for src in before if src not in now]
+    """Match reports to the baseline: changes, new and removed workloads.
+
+    A report matches by its path in the project (``path``: the same wherever serialscale ran
+    from), else, for reports saved before ``path`` existed, by ``source`` as it was written,
+    else by workload name. Raises :class:`BaselineMismatch` when there are reports and
+    baseline entries but none matches (a baseline from another project, or one saved with
+    other paths, is an error, never a silent pass).
+    """
+    left = dict(enumerate(baseline))
+    matched: dict[int, Report] = {}  # report index -> its baseline entry
+    for fields in (("path",), ("source",), ("workload",)):
+        index: dict[str, int] = {}
+        for i, old in left.items():
+            value = getattr(old, fields[0])
+            if isinstance(value, str) and value not in index:
+                index[value] = i
+        for j, r in enumerate(reports):
+            value = getattr(r, fields[0])
+            if j in matched or not isinstance(value, str) or value not in index:
+                continue
+            i = index.pop(value)
+            matched[j] = left.pop(i)
+    changes = [Change(r.key, r.workload, _numbers(matched[j]), _numbers(r))
+               for j, r in enumerate(reports) if j in matched]  # fmt: skip
+    new = [r.key for j, r in enumerate(reports) if j not in matched]
+    removed = [old.key for old in left.values()]
+    if reports and baseline and not changes:
+        raise BaselineMismatch(
+            f"the baseline matches none of the {len(reports)} workloads analyzed (matched by "
+            f"path in the project, e.g. {new[0]!r}; the baseline has {removed[0]!r})"
+        )
     return Comparison(changes, new, removed)
+
+
+class BaselineMismatch(Exception):
+    """A baseline that matches none of the workloads: an error (exit 2), never a pass."""
 
 
 def check_baseline(comparison: Comparison, max_depth_increase: float | None) -> list[Violation]:

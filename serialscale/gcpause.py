@@ -2,9 +2,10 @@
 turning it on around code that is not ours.
 
 The ``serialscale`` command starts with the collector off (:mod:`serialscale._command`).
-serialscale's own passes make no reference cycles; third-party parsers do (pydot and
-pyparsing leave a cycle per parsed token: a 73 KB, 5,000-edge DOT chain held 1.1 GB with the
-collector off, 41 MB with it on). :func:`gc_collecting` runs those with the collector on.
+serialscale's own passes make no reference cycles; third-party parsers do (PyYAML's
+loaders; pydot, which read DOT before serialscale had its own parser, left a cycle per
+parsed token: a 73 KB, 5,000-edge DOT chain held 1.1 GB with the collector off, 41 MB with
+it on). :func:`gc_collecting` runs those with the collector on.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def gc_paused() -> Iterator[None]:
 @contextmanager
 def gc_collecting() -> Iterator[None]:
     """Run the block with the cyclic garbage collector on, collect what it left, and restore
-    the collector's state after: for third-party parsers (PyYAML, pydot/pyparsing), whose
+    the collector's state after: for third-party parsers (PyYAML), whose
     reference cycles would otherwise stay until the process ends."""
     enabled = gc.isenabled()
     gc.enable()

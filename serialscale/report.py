@@ -24,7 +24,8 @@ disappears; adding keys does not change it. History:
   and order, read back with validation. Since the importers: ``format`` (always) and
   ``connectors`` (imported graphs with added steps). Since the advice: ``detail`` records
   ``drag``; ``speedup`` rows' ``makespan`` (the simulated wall time, in the workload's unit;
-  absent in reports saved before it); ``what_if`` (with ``--what-if``); ``top_drag``.
+  absent in reports saved before it); ``what_if`` (with ``--what-if``); ``top_drag``;
+  ``path`` (the file's path in the project, which baselines match by).
 
 ``SCALE_SCHEMA_VERSION`` (``serialscale scale``) history:
 
@@ -243,12 +244,17 @@ class Report(Struct, frozen=True, kw_only=True):
     notes: list[str] | UnsetType = UNSET
     detail: list[StepDetail] | UnsetType = UNSET
     what_if: WhatIf | UnsetType = UNSET
+    #: The workload file's path relative to the project root (the nearest folder holding .git,
+    #: else the current folder), in '/' form: what --baseline matches reports by. Absent for
+    #: standard input and traced functions.
+    path: str | UnsetType = UNSET
     #: The critical steps with the most drag, the most first (absent in reports saved before).
     top_drag: Annotated[list[DragStep], Meta(max_length=TOP_DRAG)] | UnsetType = UNSET
 
     @property
     def key(self) -> str:
-        """What a baseline matches this report by: its source, else its workload name."""
+        """How messages name this report: its source, else its workload name (baselines
+        match by ``path`` first: :func:`serialscale.gates.compare`)."""
         return self.source or self.workload
 
 

@@ -300,4 +300,4 @@ def test_render_a_saved_report_again(tmp_path: Path, run_cli) -> None:
     md = run_cli("render", str(sweep), "-f", "markdown").stdout
     assert md.startswith("### serialscale scale") and "parallelizable" in md
     bad = run_cli("render", str(tmp_path / "missing.json"))
-    assert bad.exit_code == 2 and "missing.json: error: no such file" in bad.stderr
+    assert bad.exit_code == 2 and "cannot read the report" in bad.stderr

@@ -36,3 +36,28 @@ def test_fuzzer_findings_end_in_located_errors(encoded: str, expected: str) -> N
     if kind == 1:
         verdict, message = _same_everywhere(body)
         assert verdict == "error" and expected in message
+
+
+def test_a_control_character_in_a_gitlab_file_is_a_located_error(tmp_path) -> None:
+    """Found by tests/test_fuzz_readers.py (1,500 mutations): PyYAML's reader refuses the
+    character while the loader is made, before the parse that caught its errors."""
+    from pathlib import Path
+
+    from serialscale.sources.readers import ReadOptions, read_path
+
+    with pytest.raises(WorkloadError, match=r"\.gitlab-ci\.yml:3:3: error: not YAML: character "
+                                            r"#x0017 is not allowed"):  # fmt: skip
+        read_path(Path(".gitlab-ci.yml"), b"test:\n  script: y\n  \x17eeds: [a]\n",
+                  options=ReadOptions(fmt="gitlab-ci"))  # fmt: skip
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_an_integer_cost_past_the_largest_float_is_a_located_error(suffix: str) -> None:
+    """Found by tests/test_fuzz_readers.py: a 401-digit cost (under the 4,300-digit limit) was
+    an OverflowError where the graph turned it into a float."""
+    from serialscale.sources.workload_file import parse_workload
+
+    text = ('{"steps": [{"id": "a", "cost": ' + "9" * 401 + "}]}") if suffix == ".json" else \
+        "steps:\n  - id: a\n    cost: " + "9" * 401 + "\n"  # fmt: skip
+    with pytest.raises(WorkloadError, match=r"larger than the largest float.*\(step 'a'\)"):
+        parse_workload(text.encode(), "w" + suffix, is_json=suffix == ".json")

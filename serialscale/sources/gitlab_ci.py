@@ -100,7 +100,13 @@ def _expanded_size(root: yaml.Node) -> tuple[int, int]:
 
 def _load(text: str, source: str) -> Any:
     """The document in ``text`` (a ``spec:`` header document before ``---`` is skipped)."""
-    loader = _Loader(text)
+    try:  # the reader checks every character as the loader is made
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise WorkloadError(f"not YAML: character #x{exc.character:04x} is not allowed",
+                            Location(source, line, column)) from None  # fmt: skip
     try:
         docs = []
         while loader.check_node():

@@ -250,6 +250,10 @@ class _Validator:
         """
         dependencies = len(resolved[1]) if resolved else sum(map(len, raw_needs or []))
         self.check_size(len(ids), dependencies)
+        if costs and max(costs) > _LARGEST_FLOAT:  # an int past what any ratio can hold
+            i = next(i for i, c in enumerate(costs) if c > _LARGEST_FLOAT)
+            raise self.fail("'cost' is larger than the largest float (about 1.8e308); use "
+                            "smaller units", step_id=str(ids[i]))  # fmt: skip
         if float in set(map(type, costs)) and not _finite_sum(costs):
             raise self.fail(
                 "the costs add up to more than the largest float (about 1.8e308); a workload's "
@@ -540,6 +544,10 @@ def _is_templated(doc: dict[str, Any]) -> bool:
     return "params" in doc or (
         isinstance(steps, list) and any(isinstance(s, dict) and "foreach" in s for s in steps)
     )
+
+
+#: The largest finite float: an int cost above it could not be turned into a time or ratio.
+_LARGEST_FLOAT = sys.float_info.max
 
 
 def _all_finite(costs: list[Any]) -> bool:
