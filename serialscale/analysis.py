@@ -96,16 +96,19 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
     # burdened span and simulation), not the free-scheduling ideal.
     advised_ceiling = ratio(m.work, b_depth) if overhead else ceiling
     classification = classify(advised_ceiling, rows, processors, burdened=bool(overhead))
+    connectors = set(workload.extra.get("connectors") or ())
+    drags = drag(graph, m.critical_path, m.finish, m.bottom_level, m.slack, m.depth)
+    worth = top_drag(graph, m, drags, connectors)
     recommendation = recommend(
         classification,
         advised_ceiling,
         rows,
-        zip(path_ids, map(graph.costs.__getitem__, m.critical_path), strict=True),
+        processors,
+        [(step.id, step.drag) for step in worth],
         m.depth,
         workload.unit,
         overhead,
     )
-    connectors = set(workload.extra.get("connectors") or ())
     slack = m.slack
     if connectors:  # an importer's zero-cost joins are never worth a look
         slack = list(slack)
@@ -114,7 +117,6 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
                 slack[i] = 0
     near = near_critical(slack, NEAR_CRITICAL)
     number = m.number
-    drags = drag(graph, m.critical_path, m.finish, m.bottom_level, m.slack, m.depth)
     return Report(
         workload=workload.name,
         source=workload.source,
@@ -141,7 +143,7 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
         unit=workload.unit,
         format=workload.format,
         detail=_detail(graph, m, drags) if detail else UNSET,
-        top_drag=top_drag(graph, m, drags, connectors),
+        top_drag=worth,
         **workload.extra,
     )
 

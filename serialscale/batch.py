@@ -381,17 +381,20 @@ def _analyze_here(target: str, options: Options) -> Report:
 
 
 def analyze_with(workload: Workload, options: Options) -> Report:
-    """The report of ``workload`` under ``options`` (``--what-if`` changes applied), with the
-    file's path in the project (:func:`project_path`)."""
+    """The report of ``workload`` under ``options`` (``--what-if`` changes applied)."""
     if options.what_if:
         from .whatif import analyze_what_if
 
-        report = analyze_what_if(workload, options.what_if, processors=options.processors,
-                                 overhead=options.overhead, detail=options.detail)  # fmt: skip
-    else:
-        report = analyze_workload(workload, processors=options.processors,
-                                  overhead=options.overhead, detail=options.detail)  # fmt: skip
-    where = project_path(workload.source)
+        return analyze_what_if(workload, options.what_if, processors=options.processors,
+                               overhead=options.overhead, detail=options.detail)  # fmt: skip
+    return analyze_workload(workload, processors=options.processors, overhead=options.overhead,
+                            detail=options.detail)  # fmt: skip
+
+
+def with_path(report: Report) -> Report:
+    """``report`` with its file's path in the project (:func:`project_path`), found where the
+    batch was asked for (a Dask worker or a child process may run in another folder)."""
+    where = project_path(report.source)
     if where is None:
         return report
     from msgspec import structs
@@ -458,7 +461,7 @@ def analyze_batch(
     result = BatchResult()
     for outcome in outcomes:
         if outcome[0] == "ok":
-            result.results.append(outcome[1])
+            result.results.append(with_path(outcome[1]))
         else:
             result.errors.append(outcome[1])
     return result

@@ -13,26 +13,26 @@ Classification bands, checked in this order:
 - ``mixed``: everything else: real parallelism exists, but the critical path or the shape of
   the graph keeps ``P`` processors less than half busy.
 
-Recommendation:
+Recommendation (it answers for the target ``P``: what ``P`` processors give, and whether
+fewer do as well):
 
 - ``strategy``: ``serial-leaning`` for ``serial``; ``parallel-leaning`` for ``parallel``; for
-  ``mixed``, ``parallel-leaning`` when the recommended processor count reaches a simulated
-  speedup of at least 2, else ``serial-leaning``.
-- ``processors``: the knee of the simulated speedup curve: the smallest P in the speedup table
-  whose simulated speedup reaches 90% of the best in the table (the table always reaches
-  ``width``, where the simulation meets the ceiling).
-- ``reason``: one sentence. Serial-leaning advice names the costliest steps on the critical path
-  (``focus``): making them faster shortens the run; more workers do not. Parallel-leaning advice
-  names the processor count and the speedup to expect (``expected_speedup``).
+  ``mixed``, ``parallel-leaning`` when ``processors`` reach a simulated speedup of at least 2,
+  else ``serial-leaning``.
+- ``processors``: the fewest processors, at most ``P``, whose simulated speedup reaches 90% of
+  what ``P`` processors give (``P`` itself when no fewer do); ``expected_speedup`` is their
+  simulated speedup.
+- ``focus``: the (up to 3) critical steps with the most drag (:mod:`serialscale.drag`): the
+  steps whose shortening shortens the run, named whatever the strategy.
+- ``reason``: one sentence: the speedup and wall time on ``P`` processors, whether fewer do as
+  well (or more would help), and which steps to shorten. Serial-leaning advice says
+  processors give at most the ceiling and starts with the steps to shorten.
 """
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable
-from operator import itemgetter
 
-from .addition import ordered_sum
 from .graph import Cost
 from .report import Classification, Recommendation, SpeedupRow, Strategy
 from .words import unit_for
@@ -78,17 +78,20 @@ def recommend(
     classification: Classification,
     speedup_ceiling: float | None,
     speedup: list[SpeedupRow],
-    critical_costs: Iterable[tuple[str, Cost]],
+    target: int,
+    drags: Iterable[tuple[str, Cost]],
     depth: Cost,
     unit: str | None,
     overhead: Cost = 0,
 ) -> Recommendation:
-    """Build the recommendation from the classification, the speedup table and the critical
-    path (``(id, cost)`` pairs in path order). Rules are in the module docstring; with an
-    ``overhead``, the burdened simulation and ceiling, and the reason says so.
+    """Build the recommendation for ``target`` processors from the classification, the speedup
+    table and the critical steps' drag (``(id, drag)`` pairs, the most first). Rules are in
+    the module docstring; with an ``overhead``, the burdened simulation and ceiling, and the
+    reason says so.
     """
     burdened = bool(overhead)
-    procs = knee(speedup, burdened)
+    at_target = _simulated(_row(speedup, target), burdened)
+    procs = fewest(speedup, target, burdened)
     expected = _simulated(_row(speedup, procs), burdened)
     per_step = f"{_fmt(overhead)} {unit_for(overhead, unit)}".rstrip()
     burden = f", counting {per_step} of overhead per step" if burdened else ""
@@ -101,36 +104,55 @@ def recommend(
         strategy = (
             "parallel-leaning" if expected is not None and expected >= 2 else "serial-leaning"
         )
-
-    if strategy == "parallel-leaning":
-        assert expected is not None
-        reason = (
-            f"Use about {procs} processors for a speedup of about {expected:.2f}x "
-            f"(the ceiling is {speedup_ceiling:.2f}x{burden}); more add little."
-        )
-        return Recommendation(
-            strategy=strategy, processors=procs, reason=reason, expected_speedup=expected
-        )
-
-    # The costliest steps, ties in path order (nlargest is a stable sort, cut short).
-    ranked = heapq.nlargest(FOCUS_STEPS, critical_costs, key=itemgetter(1))
-    focus = [step_id for step_id, cost in ranked if cost > 0]
-    if not focus:
+    listed = [(step, d) for step, d in drags if d > 0][:FOCUS_STEPS]
+    focus = [step for step, _ in listed]
+    shorten = ""
+    if listed:
+        names = ", ".join(f"'{step}' (drag {_fmt(d)}{_unit(d, unit)})" for step, d in listed)
+        shorten = f"shorten the critical path starting with {names}"
+    if at_target is None or expected is None:
         reason = "Nothing costs anything: there is no work to speed up."
-    else:
-        share = ordered_sum(c for _, c in ranked if c > 0)
-        pct = f" ({100 * share / depth:.0f}% of the critical path)" if depth else ""
-        names = ", ".join(f"'{s}'" for s in focus)
-        ceiling = "no" if speedup_ceiling is None else f"at most {speedup_ceiling:.2f}x"
-        reason = (
-            f"Processors give {ceiling} speedup{burden}; shorten the critical path instead, "
-            "starting "
-            f"with {names}{pct}, a total of {_fmt(share)}{_unit(share, unit)} of "
-            f"{_fmt(depth)}{_unit(depth, unit)}."
-        )
-    return Recommendation(
-        strategy=strategy, processors=procs, reason=reason, expected_speedup=expected, focus=focus
-    )
+        return Recommendation(strategy=strategy, processors=procs, reason=reason, focus=focus)
+    ceiling = "no" if speedup_ceiling is None else f"at most {speedup_ceiling:.2f}x"
+    wall = _wall(speedup, target, unit)
+    if strategy == "serial-leaning":
+        first = f"Processors give {ceiling} speedup{burden} ({target}: {at_target:.2f}x{wall})"
+        reason = f"{first}; {shorten}." if shorten else (
+            f"{first}; no single step shortens the critical path (parallel paths are as long)."
+        )  # fmt: skip
+        return Recommendation(strategy=strategy, processors=procs, reason=reason,
+                              expected_speedup=expected, focus=focus)  # fmt: skip
+    head = (f"{target} processors give {at_target:.2f}x{wall} (the ceiling is "
+            f"{speedup_ceiling:.2f}x{burden})")  # fmt: skip
+    if procs < target:
+        head += f"; {procs} do as well ({expected:.2f}x)"
+    more = [r for r in speedup if r.processors > target
+            and (_simulated(r, burdened) or 0) >= at_target * (1 + (1 - KNEE_FRACTION))]
+    if more:
+        best = more[0]
+        head += (f"; more would help: {best.processors} give "
+                 f"{_simulated(best, burdened) or 0:.2f}x")  # fmt: skip
+    reason = f"{head}; then {shorten}." if shorten else f"{head}."
+    return Recommendation(strategy=strategy, processors=procs, reason=reason,
+                          expected_speedup=expected, focus=focus)  # fmt: skip
+
+
+def fewest(speedup: list[SpeedupRow], target: int, burdened: bool = False) -> int:
+    """The fewest processors in the table, at most ``target``, whose simulated speedup
+    reaches ``KNEE_FRACTION`` of what ``target`` processors give."""
+    goal = _simulated(_row(speedup, target), burdened)
+    if goal is None:
+        return 1
+    return next(r.processors for r in speedup if r.processors <= target
+                and (_simulated(r, burdened) or 0) >= KNEE_FRACTION * goal)  # fmt: skip
+
+
+def _wall(speedup: list[SpeedupRow], target: int, unit: str | None) -> str:
+    """``, 34 minutes instead of 93`` (the simulated wall time on ``target`` and on one)."""
+    row, one = _row(speedup, target), _row(speedup, 1)
+    if not isinstance(row.makespan, (int, float)) or not isinstance(one.makespan, (int, float)):
+        return ""
+    return f", {_fmt(row.makespan)}{_unit(row.makespan, unit)} instead of {_fmt(one.makespan)}"
 
 
 def _unit(value: Cost, unit: str | None) -> str:

@@ -367,7 +367,14 @@ def analyze(
 ) -> ExitCode:
     """``serialscale analyze``: one target gives one report (table, json, markdown); several
     targets, a directory, a batch-only format or ``batch`` give a batch."""
-    from .batch import BatchResult, analyze_batch, analyze_target, collect_targets, is_batch
+    from .batch import (
+        BatchResult,
+        analyze_batch,
+        analyze_target,
+        collect_targets,
+        is_batch,
+        with_path,
+    )
 
     if not 1 <= jobs <= MAX_JOBS:
         raise fail(f"--jobs must be between 1 and {MAX_JOBS}, got {jobs}")
@@ -387,7 +394,7 @@ def analyze(
     if single:
         out_of_memory = False
         try:  # one target: no worker, no round trip
-            report = analyze_target(targets[0], options)
+            report = with_path(analyze_target(targets[0], options))
         except WorkloadError as exc:
             raise CommandError(str(exc)) from None
         except MemoryError:  # said below, once the exception (and all it holds) is gone
