@@ -105,7 +105,7 @@ def test_small_powers_are_told_from_large_polylogs_by_their_slopes() -> None:
     assert abs(big_polylog.alpha) < 0.1
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.sampled_from(sorted(SHAPES)),
     st.sampled_from(["polylog", "poly"]),
