@@ -26,14 +26,17 @@ fitted exactly. A model's ``error`` is the root mean square of its relative resi
 
 1. *An exact fit wins exactly*: when a model with fewer parameters than sizes fits with an
    error under ``EXACT`` (float rounding), the exact model with the fewest parameters is the
-   class, decided. No error floor lets a simpler inexact model win over it (a fixed 40,000-step
-   warm-up plus n is linear, not constant).
+   class, decided. An exact parallel-side (non-constant) fit of integers decides only with
+   ``INTEGER_EXCESS`` sizes beyond its parameters: rounding can put a few integers exactly on
+   a slow curve (⌈20·n^0.1⌉ is 25, 27, 29, 31, 33 at n = 8..128). No error floor lets a
+   simpler inexact model win over an exact one (a fixed 40,000-step warm-up plus n is
+   linear, not constant).
 2. *Integer staircases*: integer depths such as ⌈log2 n⌉ at sizes that are not powers of two
-   fit no smooth model exactly. When the series is made of integers, rises by at least
-   ``STAIR_RISE`` of its own steps (the largest common divisor of its differences), and a
-   two-parameter model of the parallel side (``a + b·L``, ``a + b·L·log2 L``) passes within
-   one such step of every point, that model is the class, decided: no model of the serial
-   side has as few parameters.
+   fit no smooth model exactly. When the series is exactly ``a + b·T`` or ``a + b·T + c·T²``
+   (computed in fractions) in the number of levels ``T = ⌈log2 x⌉`` (or ``⌊log2 x⌋``) of
+   integer sizes, with ``b`` (or ``c``) > 0 and ``INTEGER_EXCESS`` sizes more than
+   coefficients, it is logarithmic (or polylogarithmic, exponent 2), decided: the staircase
+   of a tree.
 3. *Otherwise the measured precision decides*: the precision is the smallest error per degree
    of freedom, ``RSS / (m − parameters)``, over all models. A side (parallel: constant,
    logarithmic, polylogarithmic; serial: polynomial, exponential) is **rejected** when even
@@ -76,7 +79,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import reduce
+from fractions import Fraction
 from itertools import pairwise
 
 from msgspec import UNSET, UnsetType
@@ -98,10 +101,13 @@ POLY_MIN = 0.01
 POLY_MAX = 8.0
 #: The largest exponent of the polylogarithmic models.
 POLYLOG_MAX = 16.0
+#: Sizes beyond its parameters that an exact fit of integers needs (rounding can put a few
+#: integers exactly on the wrong kind of curve).
+INTEGER_EXCESS = 4
+#: Fewest degrees of freedom the richest model must keep for the precision to decide.
+MIN_DOF = 3
 #: The probability of the F quantile beyond which a side is rejected.
 CONFIDENCE = 0.99
-#: An integer staircase must rise by at least this many of its steps to be classified.
-STAIR_RISE = 8
 #: Relative change under which a series counts as flat (for ``decreasing``).
 FLAT = 0.05
 CLASSES = ("constant", "logarithmic", "polylogarithmic", "polynomial", "exponential",
@@ -527,7 +533,19 @@ def _choose(xs: Sequence[float], ys: Sequence[float], candidates: Sequence[Growt
     usable = [g for g in candidates if m > g.params and math.isfinite(g.rss)]
     exact = [g for g in usable if g.error <= EXACT]
     if exact:
-        return min(exact, key=lambda g: (g.params, g.error)), []
+        chosen = min(exact, key=lambda g: (g.params, g.error))
+        # Integers can fall on a slow curve by rounding alone (⌈20·n^0.1⌉ at n = 8..128 is
+        # 25, 27, 29, 31, 33, exactly logarithmic): such a fit decides only with
+        # INTEGER_EXCESS sizes beyond its parameters.
+        if (_side(chosen.cls) == "parallel" and chosen.cls != "constant"
+                and all(float(y).is_integer() for y in ys)
+                and m < chosen.params + INTEGER_EXCESS):  # fmt: skip
+            return chosen, [
+                f"only {m} sizes of integer depths: rounding alone can put that few integers "
+                f"exactly on a {chosen.cls} curve (⌈20·n^0.1⌉ is 25, 27, 29, 31, 33 at "
+                f"n = 8..128); sweep at least {chosen.params + INTEGER_EXCESS} sizes"
+            ]
+        return chosen, []
     stair = _staircase(xs, ys)
     if stair is not None:
         return stair, []
@@ -536,7 +554,10 @@ def _choose(xs: Sequence[float], ys: Sequence[float], candidates: Sequence[Growt
         return best, ["too few sizes to tell any two growth models apart"]
     per_dof = {id(g): _per_dof(g, m) for g in usable}
     best = min(usable, key=lambda g: (per_dof[id(g)], g.params))
-    precision, dof = per_dof[id(best)], m - best.params
+    # Integers carry their rounding (up to one unit each): no fit is more precise than that,
+    # however closely a flexible model of the wrong kind passes through the rounded points.
+    precision = max(per_dof[id(best)], _quantization(ys))
+    dof = m - best.params
 
     def side_best(side: str) -> Growth | None:
         fits = [g for g in usable if _side(g.cls) == side]
@@ -556,6 +577,11 @@ def _choose(xs: Sequence[float], ys: Sequence[float], candidates: Sequence[Growt
         return min(fits or usable, key=lambda g: (g.params, per_dof[id(g)]))
 
     parallel, serial = side_best("parallel"), side_best("serial")
+    if m - max(g.params for g in usable) < MIN_DOF:
+        return simplest(None), [
+            f"only {m} sizes: too few to tell polylogarithmic from polynomial growth at the "
+            f"measured precision (the three-parameter models need {MIN_DOF + 3}); sweep more sizes"
+        ]
     trend = slope_trend(xs, ys)
     shrinking = trend is not None and trend.shrinking
     if rejected(parallel) and serial is not None and not rejected(serial):
@@ -577,29 +603,70 @@ def _choose(xs: Sequence[float], ys: Sequence[float], candidates: Sequence[Growt
     ]
 
 
+def _quantization(ys: Sequence[float]) -> float:
+    """The relative error per point that rounding to integers alone can make (mean square of
+    one unit over y, as for ceilings); 0 for a series that is not all integers."""
+    if not all(float(y).is_integer() and y != 0 for y in ys):
+        return 0.0
+    return ordered_sum((1.0 / y) ** 2 for y in ys) / len(ys) / 3
+
+
+def _levels(x: float, up: bool) -> int | None:
+    """``⌈log2 x⌉`` (``up``) or ``⌊log2 x⌋`` of an integer size >= 1, exactly; else None."""
+    if not float(x).is_integer() or x < 1:
+        return None
+    n = int(x)
+    return (n - 1).bit_length() if up else n.bit_length() - 1
+
+
+def _exact_polynomial(ts: Sequence[int], ys: Sequence[int], degree: int) -> list[Fraction] | None:
+    """The coefficients ``c0 + c1·t + ... `` of the least-squares polynomial of ``degree`` in
+    ``t``, computed exactly (fractions), when it passes through every point; else None."""
+    size = degree + 1
+    rows = [[Fraction(sum(t ** (i + j) for t in ts)) for j in range(size)]
+            + [Fraction(sum(y * t**i for t, y in zip(ts, ys, strict=True)))]
+            for i in range(size)]  # fmt: skip
+    for col in range(size):  # Gauss-Jordan elimination, exact
+        pivot = next((r for r in range(col, size) if rows[r][col] != 0), None)
+        if pivot is None:
+            return None
+        rows[col], rows[pivot] = rows[pivot], rows[col]
+        for r in range(size):
+            if r != col and rows[r][col] != 0:
+                factor = rows[r][col] / rows[col][col]
+                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[col], strict=True)]
+    coefficients = [rows[i][size] / rows[i][i] for i in range(size)]
+    for t, y in zip(ts, ys, strict=True):
+        if sum(c * t**i for i, c in enumerate(coefficients)) != y:
+            return None
+    return coefficients
+
+
 def _staircase(xs: Sequence[float], ys: Sequence[float]) -> Growth | None:
-    """A two-parameter parallel-side model within one step of every point of an integer
-    staircase that rises by at least ``STAIR_RISE`` steps (module docstring), else ``None``."""
-    if not all(float(y).is_integer() for y in ys) or min(xs) <= 1:
+    """Integer depths that are exactly ``a + b·T`` or ``a + b·T + c·T²`` in the number of
+    levels ``T = ⌈log2 x⌉`` (or ``⌊log2 x⌋``) of integer sizes, with ``INTEGER_EXCESS`` sizes
+    more than the coefficients: a tree's staircase, decided (module docstring)."""
+    if not all(float(y).is_integer() for y in ys) or len(set(ys)) < 2:
         return None
     ints = [int(y) for y in ys]
-    step = reduce(math.gcd, (abs(y - ints[0]) for y in ints), 0)
-    if step == 0 or (max(ints) - min(ints)) < STAIR_RISE * step:
-        return None
-    best: Growth | None = None
-    for cls, form in (("logarithmic", ""), ("polylogarithmic", "loglog")):
-        if form == "loglog" and min(xs) <= 2:
+    for degree, params in ((1, 2), (2, 3)):
+        if len(xs) < params + INTEGER_EXCESS:
             continue
-        basis = _basis(cls, None, form)
-        us = [basis(x) for x in xs]
-        a, b = _linear(us, ys, [1.0] * len(ys))
-        pred = [a + b * u for u in us]
-        if b > 0 and all(abs(p - y) < step for p, y in zip(pred, ys, strict=True)):
-            rss = _rss(pred, ys)
-            g = Growth(cls, None, a, b, math.sqrt(rss / len(ys)), form=form, params=2, rss=rss)
-            if best is None or g.error < best.error:
-                best = g
-    return best
+        for up in (True, False):
+            levels = [_levels(x, up) for x in xs]
+            if any(t is None or t < 1 for t in levels):
+                continue
+            ts = [int(t) for t in levels if t is not None]
+            coefficients = _exact_polynomial(ts, ints, degree)
+            if coefficients is None or coefficients[-1] <= 0:
+                continue
+            if degree == 1:
+                fitted = _fit("logarithmic", xs, ys, None)
+            else:
+                fitted = _fit("polylogarithmic", xs, ys, 2.0)
+            return Growth(fitted.cls, fitted.exponent, fitted.a, fitted.b, fitted.error,
+                          params=params, rss=fitted.rss)  # fmt: skip
+    return None
 
 
 @dataclass(frozen=True)
@@ -744,12 +811,18 @@ def verdict(
     growth = f"{_growth_words(depth, name)} over {name} = {_range(xs)}"
     outcome = decide(side, recording.lower, recording.upper, bool(warnings))
     if outcome == "inconclusive":
-        return Verdict(
-            "inconclusive", complexity,
-            f"The sweep cannot say how the depth of this dependency graph grows (it fits "
-            f"{growth} best, but see the warnings).",
-            warnings,
-        )  # fmt: skip
+        missing = [w for w in warnings if w in (recording.no_lower, recording.no_upper)]
+        if missing and len(missing) == len(warnings):  # the growth is clear; the bound is not
+            which = {"lower": "only a lower bound on", "upper": "only an upper bound on",
+                     "none": "no bound on"}[recording.bound]  # fmt: skip
+            shows = "parallel" if side == "parallel" else "serial"
+            text = (f"The recorded depth grows like {growth}, but it is {which} the depth of "
+                    f"the computation as written: it cannot show that the implementation is "
+                    f"{shows} (see the warning).")  # fmt: skip
+        else:
+            text = (f"The sweep cannot say how the depth of this dependency graph grows (it "
+                    f"fits {growth} best, but see the warnings).")  # fmt: skip
+        return Verdict("inconclusive", complexity, text, warnings)
     if outcome == "serial":
         text = (
             f"The depth of this dependency graph grows like {growth}: as written it is serial, "

@@ -383,3 +383,28 @@ def test_polylogarithms_up_to_the_fourth_power_are_never_serial(shape, k, b, a) 
     xs = SHAPES[shape]
     ys = [a + b * math.log2(x) ** k for x in xs]
     assert assess(xs, ys, [x * y for x, y in zip(xs, ys, strict=True)])[2].verdict != "serial"
+
+
+def test_a_few_rounded_integers_on_a_log_line_are_not_called_parallel() -> None:
+    """⌈20·n^0.1⌉ at n = 8..128 is 25, 27, 29, 31, 33: exactly logarithmic by rounding alone.
+    Five integer sizes cannot decide that; six can (the staircase test below)."""
+    xs = [float(2**k) for k in range(3, 8)]
+    ys = [float(math.ceil(20 * x**0.1)) for x in xs]
+    assert ys == [25, 27, 29, 31, 33]
+    got = assess(xs, ys, [x * y for x, y in zip(xs, ys, strict=True)])[2]
+    assert got.verdict == "inconclusive" and any("rounding" in w for w in got.warnings)
+
+
+@pytest.mark.parametrize("shape", range(len(SHAPES)))
+def test_rounded_powers_are_never_parallel_and_rounded_polylogs_never_serial(shape) -> None:
+    xs = SHAPES[shape]
+    for c in (5.0, 20.0, 100.0):
+        for p in (0.15, 0.3, 0.5):
+            ys = [float(math.ceil(c * x**p)) for x in xs]
+            if len(set(ys)) > 1:  # a power that rounds to one value over the sweep is flat
+                got = assess(xs, ys, [x * y for x, y in zip(xs, ys, strict=True)])[2]
+                assert got.verdict != "parallelizable", (c, p, ys)
+        for k in (1.0, 2.0, 4.0):
+            ys = [float(math.ceil(c * math.log2(x) ** k)) for x in xs]
+            got = assess(xs, ys, [x * y for x, y in zip(xs, ys, strict=True)])[2]
+            assert got.verdict != "serial", (c, k, ys)
