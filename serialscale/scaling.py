@@ -33,7 +33,8 @@ fitted exactly. A model's ``error`` is the root mean square of its relative resi
    linear, not constant).
 2. *Integer staircases*: integer depths such as ⌈log2 n⌉ at sizes that are not powers of two
    fit no smooth model exactly. When the series is exactly ``a + b·T`` or ``a + b·T + c·T²``
-   (computed in fractions) in the number of levels ``T = ⌈log2 x⌉`` (or ``⌊log2 x⌋``) of
+   (computed in fractions) in the number of levels ``T = ⌈k·log2 x⌉`` (or ``⌊k·log2 x⌋``,
+   ``k`` in ``STAIR_TIMES``) of
    integer sizes, with ``b`` (or ``c``) > 0 and ``INTEGER_EXCESS`` sizes more than
    coefficients, it is logarithmic (or polylogarithmic, exponent 2), decided: the staircase
    of a tree.
@@ -104,6 +105,8 @@ POLYLOG_MAX = 16.0
 #: Sizes beyond its parameters that an exact fit of integers needs (rounding can put a few
 #: integers exactly on the wrong kind of curve).
 INTEGER_EXCESS = 4
+#: The staircases ⌈c·log2 n⌉ tried (a tree over n, n², n³, n⁴ leaves).
+STAIR_TIMES = (1, 2, 3, 4)
 #: Fewest degrees of freedom the richest model must keep for the precision to decide.
 MIN_DOF = 3
 #: The probability of the F quantile beyond which a side is rejected.
@@ -611,11 +614,12 @@ def _quantization(ys: Sequence[float]) -> float:
     return ordered_sum((1.0 / y) ** 2 for y in ys) / len(ys) / 3
 
 
-def _levels(x: float, up: bool) -> int | None:
-    """``⌈log2 x⌉`` (``up``) or ``⌊log2 x⌋`` of an integer size >= 1, exactly; else None."""
+def _levels(x: float, up: bool, times: int = 1) -> int | None:
+    """``⌈times·log2 x⌉`` (``up``) or ``⌊times·log2 x⌋`` of an integer size >= 1, exactly
+    (from the bit length of ``x**times``); else None."""
     if not float(x).is_integer() or x < 1:
         return None
-    n = int(x)
+    n = int(x) ** times
     return (n - 1).bit_length() if up else n.bit_length() - 1
 
 
@@ -644,7 +648,7 @@ def _exact_polynomial(ts: Sequence[int], ys: Sequence[int], degree: int) -> list
 
 def _staircase(xs: Sequence[float], ys: Sequence[float]) -> Growth | None:
     """Integer depths that are exactly ``a + b·T`` or ``a + b·T + c·T²`` in the number of
-    levels ``T = ⌈log2 x⌉`` (or ``⌊log2 x⌋``) of integer sizes, with ``INTEGER_EXCESS`` sizes
+    levels ``T = ⌈k·log2 x⌉`` (or ``⌊k·log2 x⌋``) of integer sizes, with ``INTEGER_EXCESS`` sizes
     more than the coefficients: a tree's staircase, decided (module docstring)."""
     if not all(float(y).is_integer() for y in ys) or len(set(ys)) < 2:
         return None
@@ -652,8 +656,8 @@ def _staircase(xs: Sequence[float], ys: Sequence[float]) -> Growth | None:
     for degree, params in ((1, 2), (2, 3)):
         if len(xs) < params + INTEGER_EXCESS:
             continue
-        for up in (True, False):
-            levels = [_levels(x, up) for x in xs]
+        for times, up in ((t, u) for t in STAIR_TIMES for u in (True, False)):
+            levels = [_levels(x, up, times) for x in xs]
             if any(t is None or t < 1 for t in levels):
                 continue
             ts = [int(t) for t in levels if t is not None]
