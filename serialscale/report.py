@@ -39,6 +39,10 @@ disappears; adding keys does not change it. History:
   ``P-like (serial)``); growth classes add ``exponential`` and ``decreasing``; new keys
   ``warnings`` (a list, possibly empty), ``notes``, ``repeat``, growth ``runner_up``, and per
   point ``control_decisions``, ``escapes`` (traced functions) and ``spread`` (``--repeat``).
+  Since the bound rule (same version, keys added): ``bound`` (``exact``, ``lower``,
+  ``upper``, ``none``), ``control`` (traced functions), per point ``fan_in``; complexity
+  ``constant depth with bounded fan-in (NC⁰-like)`` or ``constant depth with unbounded
+  fan-in (AC⁰/TC⁰-like)`` (was ``constant depth (NC⁰-like)``).
 """
 
 # No ``from __future__ import annotations``: msgspec reads these annotations at run time.
@@ -341,6 +345,9 @@ class ScalePoint(Struct, frozen=True, kw_only=True):
     escapes: Count | UnsetType = UNSET
     #: With ``--repeat``: (largest - smallest) / median of the depth over the runs.
     spread: Annotated[float, Meta(ge=0)] | UnsetType = UNSET
+    #: The most steps one step needs (left out with ``--repeat``): whether constant depth
+    #: hides unbounded fan-in.
+    fan_in: Count | UnsetType = UNSET
 
 
 GrowthClass = Literal[
@@ -409,6 +416,11 @@ class ScaleReport(Struct, frozen=True, kw_only=True):
     notes: list[str] | UnsetType = UNSET
     #: ``--repeat``: runs per size (the median cost of each step is used).
     repeat: Annotated[int, Meta(ge=1)] | UnsetType = UNSET
+    #: Traced functions: the ``--control`` mode of the sweep.
+    control: Control | UnsetType = UNSET
+    #: What the depths are with respect to the depth as written (the bound rule of
+    #: :mod:`serialscale.scaling`): ``exact``, ``lower``, ``upper`` or ``none``.
+    bound: Literal["exact", "lower", "upper", "none"] = "exact"
 
 
 def to_builtins(document: Struct) -> Any:

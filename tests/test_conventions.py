@@ -289,7 +289,7 @@ def test_render_a_saved_report_again(tmp_path: Path, run_cli) -> None:
     single, batch, sweep = tmp_path / "one.json", tmp_path / "all.json", tmp_path / "sweep.json"
     run_cli("analyze", CI, "-f", "json", "-o", str(single))
     run_cli("analyze", str(WORKLOADS), "-f", "json", "-o", str(batch))
-    run_cli("scale", str(WORKLOADS / "sweeps" / "tree_reduction.yaml"), "--sweep", "n=8..128",
+    run_cli("scale", str(WORKLOADS / "sweeps" / "tree_reduction.yaml"), "--sweep", "n=8..256",
             "-f", "json", "-o", str(sweep))  # fmt: skip
     for fmt in ("table", "markdown", "json"):
         assert run_cli("render", str(single), "-f", fmt).stdout == run_cli(

@@ -271,28 +271,46 @@ def test_canonical_families_have_their_closed_forms(name, param, sizes, depth, w
         assert point.work == nx_work == work(size)
 
 
-def test_left_out_branches_that_grow_make_a_parallel_depth_inconclusive() -> None:
-    """Data-flow mode's depth is a lower bound when branches were left out: enough to call an
+def test_left_out_branches_make_a_parallel_depth_inconclusive() -> None:
+    """Data-flow mode's depth is a lower bound when branches were left out (any number of
+    them: a decision can make plain values traced from then on): enough to call an
     implementation serial, never to call it parallel."""
+    from serialscale.report import ScalePoint
     from serialscale.scaling import assess
+    from serialscale.sweep import recording
 
     xs = [8.0, 16.0, 32.0, 64.0, 128.0]
     flat, linear = [1.0] * 5, [x - 1 for x in xs]
-    growing, fixed = [int(x) - 1 for x in xs], [3] * 5
-    _, _, judged = assess(xs, flat, xs, "n", growing)
+
+    def points(branches: list[int]) -> list[ScalePoint]:
+        return [ScalePoint(value=x, steps=1, work=1, depth=1, width=1, speedup_ceiling=1,
+                           control_decisions=b, escapes=0)
+                for x, b in zip(xs, branches, strict=True)]  # fmt: skip
+
+    growing = recording(points([int(x) - 1 for x in xs]), "dataflow")
+    fixed = recording(points([3] * 5), "dataflow")
+    none = recording(points([0] * 5), "dataflow")
+    assert (growing.bound, fixed.bound, none.bound) == ("lower", "lower", "exact")
+    judged = assess(xs, flat, xs, "n", growing)[2]
     assert judged.verdict == "inconclusive"
-    assert any("lower bound on the depth as written" in w for w in judged.warnings)
-    assert assess(xs, flat, xs, "n", fixed)[2].verdict == "parallelizable"  # adds O(1) at most
-    assert assess(xs, flat, xs, "n")[2].verdict == "parallelizable"
+    assert any("only a lower bound on the depth as written" in w and "--control strict" in w
+               for w in judged.warnings)  # fmt: skip
+    assert assess(xs, flat, xs, "n", fixed)[2].verdict == "inconclusive"
+    assert assess(xs, flat, xs, "n", none)[2].verdict == "parallelizable"
     assert assess(xs, linear, xs, "n", growing)[2].verdict == "serial"
 
 
-def test_a_running_max_with_if_is_not_called_parallel_in_data_flow_mode(run_cli) -> None:
+def test_a_running_max_with_if_is_never_called_parallel_nor_serial_from_one_bound(run_cli) -> None:
     dataflow = run_cli("scale", f"{ALGOS}:running_max", "--sweep", "n=8..128", "-f", "json")
     data = json.loads(dataflow.stdout)
     assert data["growth"]["depth"]["class"] == "constant"  # the comparisons alone
-    assert data["verdict"] == "inconclusive"
+    assert data["verdict"] == "inconclusive" and data["bound"] == "lower"
     assert any("--control strict" in w for w in data["warnings"])
     strict = run_cli("scale", f"{ALGOS}:running_max", "--sweep", "n=8..128", "-f", "json",
                      "--control", "strict")  # fmt: skip
-    assert json.loads(strict.stdout)["verdict"] == "serial"
+    upper = json.loads(strict.stdout)
+    # n - 1 as written, but strict over-approximates: an upper bound cannot show serial
+    assert upper["growth"]["depth"]["class"] == "polynomial"
+    assert upper["verdict"] == "inconclusive" and upper["bound"] == "upper"
+    assert upper["control"] == "strict"
+    assert any("only an upper bound" in w and "data-flow mode" in w for w in upper["warnings"])

@@ -23,13 +23,30 @@ def render_scale_json(report: ScaleReport) -> str:
     return dumps(to_builtins(report), "scale")
 
 
+def _sizes(report: ScaleReport) -> str:
+    """``n = 8..1024``: the sizes swept (exponents are local to them)."""
+    values = [p.value for p in report.points]
+    return f"{report.parameter} = {num(min(values))}..{num(max(values))}"
+
+
 def _growth_line(report: ScaleReport, key: str) -> str:
-    """``polynomial, exponent 1  (1·n^1 - 1; error 0.002; runner-up logarithmic, error 0.3)``."""
+    """``polynomial, exponent 1 over n = 8..64  (1·n^1 - 1; error 0.002; runner-up ...)``."""
     g = getattr(report.growth, key)
-    exp = f", exponent {g.exponent:g}" if g.exponent is not None else ""
+    exp = f", exponent {g.exponent:g} over {_sizes(report)}" if g.exponent is not None else ""
     runner = g.runner_up
     other = f"; runner-up {runner.cls}, error {runner.error:.2g}" if runner is not None else ""
     return f"{g.cls}{exp}  ({g.model}; error {g.error:.2g}{other})"
+
+
+def _prediction(report: ScaleReport) -> str:
+    """The ``--predict`` line: an extrapolation of the fits, from the sizes swept to one."""
+    pr = report.prediction
+    assert pr
+    return (
+        f"Extrapolating the fits over {_sizes(report)} to {report.parameter}={num(pr.value)} "
+        f"(a guess, not a measurement): work ≈ {num(pr.work)}, depth ≈ {num(pr.depth)}, "
+        f"speedup ceiling ≈ {times(pr.speedup_ceiling)}."
+    )
 
 
 VERDICT_STYLE = {"parallelizable": "bold green", "serial": "bold red",
@@ -101,13 +118,7 @@ def render_scale_table(report: ScaleReport, width: int = 100, color: bool = Fals
     for note in report.notes or []:
         console.print(cell(f"note: {note}", style="yellow"))
     if report.prediction:
-        pr = report.prediction
-        console.print(
-            cell(
-                f"predicted at {report.parameter}={num(pr.value)}: work ≈ {num(pr.work)}, "
-                f"depth ≈ {num(pr.depth)}, speedup ceiling ≈ {times(pr.speedup_ceiling)}"
-            )
-        )
+        console.print(cell(_prediction(report)))
     chart = loglog_chart(report.points, max(20, min(60, width - 16)))
     if chart:
         console.print()
@@ -141,10 +152,5 @@ def render_scale_markdown(report: ScaleReport) -> str:
     for key in ("depth", "work", "width"):
         lines.append(f"| {key} | {md_text(_growth_line(report, key))} |")
     if report.prediction:
-        pr = report.prediction
-        lines += [
-            "",
-            f"Predicted at {p}={num(pr.value)}: work ≈ {num(pr.work)}, depth ≈ "
-            f"{num(pr.depth)}, speedup ceiling ≈ {times(pr.speedup_ceiling)}.",
-        ]
+        lines += ["", md_text(_prediction(report))]
     return neutralize("\n".join(lines) + "\n")
