@@ -126,8 +126,12 @@ def recommend(
             f"{speedup_ceiling:.2f}x{burden})")  # fmt: skip
     if procs < target:
         head += f"; {procs} do as well ({expected:.2f}x)"
-    more = [r for r in speedup if r.processors > target
-            and (_simulated(r, burdened) or 0) >= at_target * (1 + (1 - KNEE_FRACTION))]
+    more = [
+        r
+        for r in speedup
+        if r.processors > target
+        and (_simulated(r, burdened) or 0) >= at_target * (1 + (1 - KNEE_FRACTION))
+    ]
     if more:
         best = more[0]
         head += (f"; more would help: {best.processors} give "
