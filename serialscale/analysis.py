@@ -60,11 +60,13 @@ def analyze_workload(
     processors: int = DEFAULT_PROCESSORS,
     overhead: Cost = 0,
     detail: bool = False,
+    target_depth: str | None = None,
 ) -> Report:
     """Analyze ``workload`` for a target of ``processors`` processors.
 
     ``overhead`` is the per-step scheduling cost of the burdened span; ``detail`` adds the
-    per-step ``{id, cost, start, finish, slack}`` records.
+    per-step ``{id, cost, start, finish, slack, drag}`` records; ``target_depth`` (a depth, or
+    a change such as ``-20%``) adds the ``compression_plan`` that reaches it.
     """
     if processors < 1:
         raise UsageError(f"processors must be at least 1, got {processors}")
@@ -81,7 +83,19 @@ def analyze_workload(
             Location(workload.source),
         )
     with gc_paused():  # the report's per-step and per-segment records: no cycles among them
-        return _analyze(workload, processors, overhead, detail)
+        report = _analyze(workload, processors, overhead, detail)
+    if target_depth is None:
+        return report
+    from msgspec import structs
+
+    from .compress import parse_target, plan
+
+    try:
+        target = parse_target(target_depth, report.depth)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    connectors = frozenset(workload.extra.get("connectors") or ())
+    return structs.replace(report, compression_plan=plan(graph, target, connectors))
 
 
 def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) -> Report:

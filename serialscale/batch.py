@@ -55,6 +55,8 @@ class Options:
     read: ReadOptions = DEFAULT_READ
     #: ``--what-if`` changes (:mod:`serialscale.whatif`), applied before the analysis.
     what_if: tuple[Change, ...] = ()
+    #: ``--target-depth``: a depth or a change (``-20%``) to plan shortenings for.
+    target_depth: str | None = None
 
 
 @dataclass
@@ -386,9 +388,10 @@ def analyze_with(workload: Workload, options: Options) -> Report:
         from .whatif import analyze_what_if
 
         return analyze_what_if(workload, options.what_if, processors=options.processors,
-                               overhead=options.overhead, detail=options.detail)  # fmt: skip
+                               overhead=options.overhead, detail=options.detail,
+                               target_depth=options.target_depth)  # fmt: skip
     return analyze_workload(workload, processors=options.processors, overhead=options.overhead,
-                            detail=options.detail)  # fmt: skip
+                            detail=options.detail, target_depth=options.target_depth)  # fmt: skip
 
 
 def with_path(report: Report) -> Report:

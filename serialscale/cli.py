@@ -160,6 +160,10 @@ def analyze(
     scheduler: Annotated[str | None, _opt(
         "--scheduler", envvar="DASK_SCHEDULER_ADDRESS", panel="Batch",
         help="Run the batch on this Dask scheduler (pip install 'serialscale[dask]').")] = None,
+    target_depth: Annotated[str | None, _opt(
+        "--target-depth", panel="What if",
+        help="A depth to reach, or a change such as -20%: which steps to shorten, by how "
+        "much (the fewest where they can be found).")] = None,
     what_if: Annotated[list[str] | None, _opt(
         "--what-if", panel="What if",
         help="STEP=COST, STEP=xFACTOR or STEP=split:K (STEP may be a glob; repeatable): "

@@ -69,11 +69,25 @@ def run_analyze(v: dict[str, Any]) -> ExitCode:
         control=ControlMode(v["control"]).value, limits=_limits(v), isolate=True,
         read=make_read(v["from_"], v["durations"], v["reverse_edges"]),
         what_if=_what_if(v.get("what_if") or []),
+        target_depth=_target_depth(v.get("target_depth")),
     )  # fmt: skip
     return analyze(v["files"], options, BatchFormat(v["fmt"]), include=v["include"] or [],
                    exclude=v["exclude"] or [], jobs=v["jobs"], scheduler=v["scheduler"],
                    gates=gates, output=v["output"], color=ColorMode(v["color"]).value,
                    batch=v["batch"], no_ignore=v["no_ignore"], plot=v["plot"])  # fmt: skip
+
+
+def _target_depth(text: str | None) -> str | None:
+    """``--target-depth``, checked before anything is read (its value needs the depth)."""
+    if text is None:
+        return None
+    from .compress import parse_target
+
+    try:
+        parse_target(text, 1)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    return text
 
 
 def _what_if(specs: list[str]) -> tuple[Any, ...]:

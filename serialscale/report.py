@@ -25,7 +25,8 @@ disappears; adding keys does not change it. History:
   ``connectors`` (imported graphs with added steps). Since the advice: ``detail`` records
   ``drag``; ``speedup`` rows' ``makespan`` (the simulated wall time, in the workload's unit;
   absent in reports saved before it); ``what_if`` (with ``--what-if``); ``top_drag``;
-  ``path`` (the file's path in the project, which baselines match by).
+  ``path`` (the file's path in the project, which baselines match by); ``compression_plan``
+  (with ``--target-depth``).
 
 ``SCALE_SCHEMA_VERSION`` (``serialscale scale``) history:
 
@@ -126,6 +127,28 @@ class DragStep(Struct, frozen=True, gc=False):
 
 #: The most steps ``top_drag`` lists.
 TOP_DRAG = 5
+
+
+class PlannedStep(Struct, frozen=True):
+    """One step of a compression plan: its cost now, the cost it must get, and the saving."""
+
+    id: str
+    cost: Amount
+    new_cost: Amount
+    shortened_by: Amount
+
+
+class CompressionPlan(Struct, frozen=True, kw_only=True):
+    """``--target-depth``: which steps to shorten, by how much, to reach ``target``
+    (:mod:`serialscale.compress`). ``fewest`` says the plan has the fewest steps possible
+    (found by trying every set); ``depth`` is the depth the plan gives."""
+
+    target: int | float
+    reached: bool
+    fewest: bool
+    depth: Amount
+    steps: list[PlannedStep]
+    reason: str | UnsetType = UNSET
 
 
 class Recommendation(Struct, frozen=True, kw_only=True):
@@ -254,6 +277,8 @@ class Report(Struct, frozen=True, kw_only=True):
     path: str | UnsetType = UNSET
     #: The critical steps with the most drag, the most first (absent in reports saved before).
     top_drag: Annotated[list[DragStep], Meta(max_length=TOP_DRAG)] | UnsetType = UNSET
+    #: With --target-depth: the steps to shorten to reach it.
+    compression_plan: CompressionPlan | UnsetType = UNSET
 
     @property
     def key(self) -> str:

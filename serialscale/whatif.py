@@ -149,7 +149,8 @@ def side(report: Report) -> WhatIfSide:
 
 
 def analyze_what_if(workload: Workload, changes: Sequence[Change], *, processors: int,
-                    overhead: Cost = 0, detail: bool = False) -> Report:  # fmt: skip
+                    overhead: Cost = 0, detail: bool = False,
+                    target_depth: str | None = None) -> Report:  # fmt: skip
     """The report of ``workload`` with ``changes`` applied, with its ``what_if`` block (the
     numbers of the unchanged workload beside the changed one's)."""
     from msgspec import structs
@@ -158,5 +159,6 @@ def analyze_what_if(workload: Workload, changes: Sequence[Change], *, processors
 
     changed, applied = apply_changes(workload, changes)
     before = analyze_workload(workload, processors=processors, overhead=overhead)
-    after = analyze_workload(changed, processors=processors, overhead=overhead, detail=detail)
+    after = analyze_workload(changed, processors=processors, overhead=overhead, detail=detail,
+                             target_depth=target_depth)  # fmt: skip
     return structs.replace(after, what_if=WhatIf(applied, side(before), side(after)))

@@ -78,6 +78,19 @@ def render_markdown(report: Report) -> str:
         for step in report.top_drag:
             lines.append(f"| {md_code(step.id)} | {amount(step.cost, u)} | "
                          f"{amount(step.drag, u)} | {amount(step.halving_saves, u)} |")  # fmt: skip
+    plan = report.compression_plan
+    if plan:
+        head = f"**To reach depth {amount(plan.target, u)}:**"
+        if not plan.reached:
+            lines += ["", f"{head} impossible ({md_text(plan.reason or '')})"]
+        elif not plan.steps:
+            lines += ["", f"{head} nothing to do."]
+        else:
+            fewest = "the fewest possible" if plan.fewest else "maybe not the fewest"
+            lines += ["", f"{head} shorten {counted(len(plan.steps), 'steps')} ({fewest}).", "",
+                      "| step | cost | new cost |", "|---|---:|---:|"]  # fmt: skip
+            lines += [f"| {md_code(s.id)} | {amount(s.cost, u)} | {amount(s.new_cost, u)} |"
+                      for s in plan.steps]  # fmt: skip
     if report.near_critical:
         lines += ["", "| near-critical step | slack |", "|---|---:|"]
         for item in report.near_critical:

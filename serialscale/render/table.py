@@ -134,6 +134,10 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
                                  amount(step.halving_saves, u)))  # fmt: skip
         console.print(worth)
 
+    if report.compression_plan:
+        console.print(plan_text(report), overflow="fold")
+        console.print()
+
     if report.near_critical:
         console.print(Text("Near-critical steps (least slack)", style="bold"))
         near = Table(box=box.SIMPLE_HEAD)
@@ -176,3 +180,20 @@ def what_if_text(report: Report) -> Text:
         line += (f", wall time on {counted(report.processors, 'processors')} "
                  f"{wall_time(before.makespan, u)} → {wall_time(after.makespan, u)}")  # fmt: skip
     return Text.assemble(("What if", "bold"), " ", display(line))
+
+
+def plan_text(report: Report) -> Text:
+    """``--target-depth``: the steps to shorten and by how much, in one paragraph."""
+    plan = report.compression_plan
+    assert plan
+    u = report.unit
+    head = f"To reach depth {amount(plan.target, u)}"
+    if not plan.reached:
+        return Text.assemble((head, "bold"), display(f": impossible ({plan.reason})"))
+    if not plan.steps:
+        return Text.assemble((head, "bold"), ": nothing to do (the depth is already there)")
+    changes = ", ".join(f"'{s.id}' {num(s.cost)} → {num(s.new_cost)}" for s in plan.steps)
+    count = counted(len(plan.steps), "steps")
+    fewest = "the fewest possible" if plan.fewest else "found step by step, maybe not the fewest"
+    line = f": shorten {changes} ({count}, {fewest}; depth then {amount(plan.depth, u)})"
+    return Text.assemble((head, "bold"), display(line))
