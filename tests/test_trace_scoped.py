@@ -257,3 +257,42 @@ def test_scoped_refuses_to_run_under_another_trace_function() -> None:
             run_traced(run, {}, control="scoped")
     finally:
         sys.settrace(None)
+
+
+def test_appends_in_a_scope_are_stores_and_flags_stay_plain() -> None:
+    def run(n: int = 6):
+        xs = ss.inputs([3, 5, 1, 4, 2, 0])
+        pivot = xs[0]
+        low = [x for x in xs[1:] if x < pivot]  # LIST_APPEND under each test
+        high: list = []
+        swapped = False
+        for x in xs[1:]:
+            if x >= pivot:
+                high.append(x)  # list.append under the test
+                swapped = True  # a flag: stays the singleton (code tests it with `is`)
+        return low, high, swapped is True
+
+    trace = run_traced(run, {"n": 6}, control="scoped")
+    (low, high, flag), rec = trace.result, trace.recorder
+    assert [v.value for v in low] == [1, 2, 0] and [v.value for v in high] == [5, 4]
+    assert flag is True
+    for v in low + high:  # each a select needing the comparison that let it in
+        assert label(rec, v.node) == "select"
+        (comparison,) = needs(rec, v.node)
+        assert label(rec, comparison) in ("lt", "ge")
+
+
+def test_a_flag_loop_tested_with_is_gives_the_plain_result() -> None:
+    def run(n: int = 8):  # TheAlgorithms' odd-even sort's shape: `while flag is False`
+        a = ss.inputs([(i * 3) % n for i in range(n)])
+        done = False
+        while done is False:
+            done = True
+            for i in range(n - 1):
+                if a[i] > a[i + 1]:
+                    a[i], a[i + 1] = a[i + 1], a[i]
+                    done = False
+        return a
+
+    result = run_traced(run, {"n": 8}, control="scoped").result
+    assert [v.value for v in result] == sorted((i * 3) % 8 for i in range(8))

@@ -11,7 +11,9 @@ While decisions are in force, in that call and in every call made meanwhile:
   is two stores) becomes a zero-cost ``select`` step needing the value's own step and the
   decisions in force: what ends up where was chosen by them. A plain number stored so
   becomes a traced one (``i += 1`` in a loop whose test is traced); other plain values
-  (lists, strings, None) are stored as they are.
+  (lists, strings, None, and True/False: code tests flags with ``is``) are stored as they
+  are. Appending counts as storing: ``LIST_APPEND``/``SET_ADD``/``MAP_ADD`` (comprehensions)
+  and calls of ``list.append``/``list.insert``/``set.add``/``deque.append``/``appendleft``.
 - values computed inside a scope and still on the stack where it ends (a conditional
   expression's value, ``a if c else b``) are selected by the decisions that end there.
 
@@ -32,6 +34,7 @@ and the pure-Python tracer (it is Python in both), so they record the same steps
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import dis
 import os
@@ -185,6 +188,10 @@ class _Stack:
         inner = ctypes.c_void_p.from_address(id(frame) + self.frame_at).value or 0
         return ctypes.c_int.from_address(inner + self.top_at).value
 
+    def address(self, frame: FrameType, k: int) -> int:
+        """The k-th value from the top as an address (0: NULL, as a call's stack may hold)."""
+        return ctypes.c_void_p.from_address(self._slot(frame, k)).value or 0
+
     def peek(self, frame: FrameType, k: int) -> Any:
         pointer = ctypes.c_void_p.from_address(self._slot(frame, k)).value or 0
         return ctypes.cast(pointer, ctypes.py_object).value
@@ -202,7 +209,13 @@ class _Stack:
 _OP = dis.opmap
 #: store instruction -> the position of the value stored, from the top of the stack
 _STORES = {_OP[name]: k for name, k in (("STORE_FAST", 1), ("STORE_DEREF", 1), ("STORE_NAME", 1),
-           ("STORE_GLOBAL", 1), ("STORE_ATTR", 2), ("STORE_SUBSCR", 3)) if name in _OP}  # fmt: skip
+           ("STORE_GLOBAL", 1), ("STORE_ATTR", 2), ("STORE_SUBSCR", 3), ("LIST_APPEND", 1),
+           ("SET_ADD", 1), ("MAP_ADD", 1)) if name in _OP}  # fmt: skip
+_CALL = _OP["CALL"]
+#: builtin methods that store their last argument (called as methods: ``xs.append(v)``)
+_STORING_METHODS = frozenset(id(m) for m in (list.append, list.insert, set.add,
+                                             collections.deque.append,
+                                             collections.deque.appendleft))  # fmt: skip
 _STORE_SUBSCR = _OP["STORE_SUBSCR"]
 _BINARY_SUBSCR = _OP["BINARY_SUBSCR"]
 _BINARY_SLICE = _OP.get("BINARY_SLICE", -1)  # 3.12: container, start, stop on the stack
@@ -306,9 +319,9 @@ class ScopeWatch:
         if type(value) in TRACED:
             own = [value.node] if value.node >= 0 else []
             return Traced(value.value, self.rec.named("select", [*own, *needs], 0))
-        if kind_of(value) is Traced and value is not None:
+        if type(value) is not bool and kind_of(value) is Traced:
             return Traced(value, self.rec.named("select", needs, 0))
-        return value
+        return value  # a bool stays the singleton it is (code tests flags with `is`)
 
     def local(self, frame: FrameType, event: str, arg: Any) -> Any:
         """The per-frame trace function: opcode events in watched frames."""
@@ -332,6 +345,10 @@ class ScopeWatch:
         if op in (_BINARY_SUBSCR, _BINARY_SLICE):
             self._index(frame, key, op)
         position = _STORES.get(op)
+        if op == _CALL and self.live:
+            count = frame.f_code.co_code[lasti + 1]  # the call's argument count
+            if count in (1, 2) and self.stack.address(frame, count + 2) in _STORING_METHODS:
+                position = 1  # xs.append(v), xs.insert(i, v): v is stored
         if position is not None and self.live:
             needs = self.in_force(frame)
             if op == _STORE_SUBSCR:
