@@ -351,7 +351,7 @@ def test_malformed_param(run_cli) -> None:
 
 @pytest.mark.parametrize(
     ("target", "control"),
-    [(t, c) for t in ("operators", "branches", "tasks_and_ops", "selection",
+    [(t, c) for t in ("operators", "branches", "tasks_and_ops", "selection", "faithful",
                       "algorithms.py:bitonic_sort")
      for c in ("dataflow", "scoped", "frame", "strict")] + [("long_loop", "dataflow")],
 )  # fmt: skip

@@ -169,6 +169,27 @@ def test_task_results_still_index_and_iterate() -> None:
     assert total.value == 3 and total.node == 1 and length == 2
 
 
+def test_attributes_of_a_task_result_are_traced_numbers_or_named_escapes() -> None:
+    @ss.task
+    def make(x):
+        return Fraction(x, 7)  # a number: the task's result is a traced number
+
+    @ss.task
+    def record(x):
+        return {"total": x * 2, "items": [x]}
+
+    def run(n: int = 1):
+        r = record(ss.input(3))
+        return r.get("total"), r.keys(), make(ss.input(2)).denominator
+
+    trace = run_traced(run, {})
+    (total, keys, denominator), rec = trace.result, trace.recorder
+    assert isinstance(total, Traced) and (total.value, total.node) == (6, 0)
+    assert list(keys) == ["total", "items"] and not isinstance(keys, Traced)
+    assert isinstance(denominator, Traced) and denominator.value == 7  # a number's: a step
+    assert rec.escapes == 1 and ".keys()" in {k for k, _, _ in rec.escape_sites}
+
+
 # --- pow(b, e, m) ---
 
 
@@ -367,7 +388,7 @@ def _suite_targets() -> list[tuple[str, Any, dict]]:
     assert spec is not None and spec.loader is not None
     targets = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(targets)
-    for name in ("operators", "branches", "tasks_and_ops", "selection"):
+    for name in ("operators", "branches", "tasks_and_ops", "selection", "faithful"):
         out.append((f"trace_targets:{name}", getattr(targets, name), {}))
     classic = Path(__file__).resolve().parent.parent / "benchmarks" / "classic_depths.py"
     spec = importlib.util.spec_from_file_location("classic_depths_differential", classic)

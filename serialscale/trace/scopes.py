@@ -34,6 +34,7 @@ and the pure-Python tracer (it is Python in both), so they record the same steps
 
 from __future__ import annotations
 
+import _ctypes
 import collections
 import ctypes
 import dis
@@ -157,11 +158,42 @@ _incref = ctypes.pythonapi.Py_IncRef
 _incref.argtypes = [ctypes.py_object]
 _decref = ctypes.pythonapi.Py_DecRef
 _decref.argtypes = [ctypes.c_void_p]
+_from_pointer = _ctypes.PyObj_FromPtr  # the object at an address (a borrowed view)
+
+
+class _View:
+    """The value stack of one running frame, read and written in place: valid while that
+    frame runs a trace callback (its stack pointer is saved then)."""
+
+    __slots__ = ("slots", "top")
+
+    def __init__(self, inner: int, top_at: int, base_at: int, size: int) -> None:
+        self.top = ctypes.c_int.from_address(inner + top_at)  # the stack's length
+        self.slots = (ctypes.c_void_p * size).from_address(inner + base_at)
+
+    def depth(self) -> int:
+        return self.top.value
+
+    def address(self, k: int) -> int:
+        """The k-th value from the top (1: the top) as an address; 0 for a call's NULL."""
+        return self.slots[self.top.value - k] or 0
+
+    def peek(self, k: int) -> Any:
+        """The k-th value from the top (never a NULL: callers check ``address`` first where
+        the stack may hold one)."""
+        return _from_pointer(self.slots[self.top.value - k] or 0)
+
+    def poke(self, k: int, value: Any) -> None:
+        index = self.top.value - k
+        old = self.slots[index]
+        _incref(value)
+        self.slots[index] = id(value)
+        _decref(old)
 
 
 class _Stack:
-    """The value stack of a frame that is running a trace callback (its stack pointer is
-    saved then), by the interpreter's frame layout, checked on a live frame first."""
+    """Views of the value stacks of running frames, by the interpreter's frame layout,
+    checked on a live frame first."""
 
     def __init__(self) -> None:
         offsets = _OFFSETS.get(sys.version_info[:2])
@@ -178,30 +210,12 @@ class _Stack:
         if code != id(frame.f_code) or owner != id(frame):
             raise ScopedUnavailable("--control scoped: this interpreter's frame layout differs")
 
-    def _slot(self, frame: FrameType, k: int) -> int:
-        """The address of the k-th value from the top (1: the top)."""
+    def view(self, frame: FrameType) -> _View:
+        """A view of ``frame``'s stack (locals, cells and the stack proper, in one array)."""
         inner = ctypes.c_void_p.from_address(id(frame) + self.frame_at).value or 0
-        top = ctypes.c_int.from_address(inner + self.top_at).value
-        return inner + self.base_at + 8 * (top - k)
-
-    def depth(self, frame: FrameType) -> int:
-        inner = ctypes.c_void_p.from_address(id(frame) + self.frame_at).value or 0
-        return ctypes.c_int.from_address(inner + self.top_at).value
-
-    def address(self, frame: FrameType, k: int) -> int:
-        """The k-th value from the top as an address (0: NULL, as a call's stack may hold)."""
-        return ctypes.c_void_p.from_address(self._slot(frame, k)).value or 0
-
-    def peek(self, frame: FrameType, k: int) -> Any:
-        pointer = ctypes.c_void_p.from_address(self._slot(frame, k)).value or 0
-        return ctypes.cast(pointer, ctypes.py_object).value
-
-    def poke(self, frame: FrameType, k: int, value: Any) -> None:
-        slot = ctypes.c_void_p.from_address(self._slot(frame, k))
-        old = slot.value
-        _incref(value)
-        slot.value = id(value)
-        _decref(old)
+        code = frame.f_code
+        size = len(code.co_varnames) + len(code.co_cellvars) + len(code.co_freevars)
+        return _View(inner, self.top_at, self.base_at, size + code.co_stacksize)
 
 
 # --- the watcher ---
@@ -216,9 +230,18 @@ _CALL = _OP["CALL"]
 _STORING_METHODS = frozenset(id(m) for m in (list.append, list.insert, set.add,
                                              collections.deque.append,
                                              collections.deque.appendleft))  # fmt: skip
+#: builtin methods that move values in a container without a store the watcher sees
+_MOVING_METHODS = frozenset(id(m) for m in (list.pop, list.remove, list.extend, list.reverse,
+                                            list.clear, dict.pop, dict.popitem, set.pop,
+                                            collections.deque.pop, collections.deque.popleft,
+                                            collections.deque.extend))  # fmt: skip
 _STORE_SUBSCR = _OP["STORE_SUBSCR"]
 _BINARY_SUBSCR = _OP["BINARY_SUBSCR"]
 _BINARY_SLICE = _OP.get("BINARY_SLICE", -1)  # 3.12: container, start, stop on the stack
+_READS = frozenset((_BINARY_SUBSCR, _BINARY_SLICE))
+_SLICED = -2  # marks the index steps of a slice read (no step has this number)
+#: the instructions the watcher looks at (the others pass at once)
+_WATCHED = frozenset((*_STORES, _CALL, *_READS))
 
 
 @dataclass
@@ -253,9 +276,12 @@ class ScopeWatch:
         self.stack = _Stack()
         self.scopes: dict[int, list[Scope]] = {}  # id(frame) -> scopes, innermost last
         self.live = 0  # scopes in force, in every call
-        self.reads: dict[int, list[int]] = {}  # id(frame) -> index steps of the read just made
+        #: id(frame) -> index steps of the read just made (first _SLICED for a slice)
+        self.reads: dict[int, list[int]] = {}
         self.own: dict[CodeType, bool] = {}  # code -> whether it is serialscale's own
         self.tracer = self.local  # one bound method: frames' f_trace is compared with it
+        self.views: dict[int, _View] = {}  # id(frame) -> its stack, while it runs
+        self.code_bytes: dict[CodeType, bytes] = {}  # code -> co_code (a new copy per read)
         self.on = False
 
     # the recorder's decide() in scoped mode
@@ -313,7 +339,8 @@ class ScopeWatch:
             f = f.f_back
         return out
 
-    def _select(self, value: Any, needs: list[int]) -> Any:
+    def _select(self, value: Any, needs: list[int], frame: FrameType,
+                what: str = "stored in a branch") -> Any:  # fmt: skip
         """``value`` as chosen by these steps: a zero-cost select step needing them and the
         value's own; a plain number becomes traced, other plain values stay as they are."""
         if type(value) in TRACED:
@@ -321,51 +348,88 @@ class ScopeWatch:
             return Traced(value.value, self.rec.named("select", [*own, *needs], 0))
         if type(value) is not bool and kind_of(value) is Traced:
             return Traced(value, self.rec.named("select", needs, 0))
-        return value  # a bool stays the singleton it is (code tests flags with `is`)
+        # A bool stays the singleton it is (code tests flags with `is`), a container or
+        # None stays what it is: what depended on the decisions is lost there, an escape.
+        self.rec.escapes += 1
+        self.rec.escaped(f"{type(value).__name__} {what} (kept plain)", frame)
+        return value
+
+    def _view(self, frame: FrameType) -> _View:
+        view = self.views.get(id(frame))
+        if view is None:
+            view = self.views[id(frame)] = self.stack.view(frame)
+        return view
 
     def local(self, frame: FrameType, event: str, arg: Any) -> Any:
         """The per-frame trace function: opcode events in watched frames."""
         if event != "opcode":
             if event in ("return", "exception"):  # the call's scopes end
-                entries = self.scopes.pop(id(frame), None)
+                key = id(frame)
+                entries = self.scopes.pop(key, None)
                 if entries:
                     self.live -= len(entries)
-                self.reads.pop(id(frame), None)
+                self.reads.pop(key, None)
+                if event == "return":
+                    self.views.pop(key, None)
             return self.tracer
         key = id(frame)
         if self.reads:
             index_steps = self.reads.pop(key, None)
             if index_steps:  # the item just read depends on the position chosen
-                self.stack.poke(frame, 1, self._select(self.stack.peek(frame, 1), index_steps))
-        lasti = frame.f_lasti
+                view = self._view(frame)
+                value = view.peek(1)
+                if index_steps[0] == _SLICED and type(value) in (list, tuple):
+                    # a slice is a new sequence: its items are selected one by one
+                    needs = index_steps[1:]
+                    items = [v if v is None or type(v) is bool or
+                             (type(v) not in TRACED and kind_of(v) is not Traced)
+                             else self._select(v, needs, frame) for v in value]  # fmt: skip
+                    view.poke(1, type(value)(items))
+                elif index_steps[0] != _SLICED:
+                    view.poke(1, self._select(value, index_steps, frame, "read at a traced index"))
         entries = self.scopes.get(key)
+        lasti = frame.f_lasti
         if entries:
             self._end_scopes(frame, entries, lasti)
-        op = frame.f_code.co_code[lasti]
-        if op in (_BINARY_SUBSCR, _BINARY_SLICE):
+        code = frame.f_code
+        ops = self.code_bytes.get(code)
+        if ops is None:
+            ops = self.code_bytes[code] = code.co_code
+        op = ops[lasti]
+        if op not in _WATCHED:
+            return self.tracer
+        if op in _READS:
             self._index(frame, key, op)
+            return self.tracer
+        if not self.live:
+            return self.tracer
         position = _STORES.get(op)
-        if op == _CALL and self.live:
-            count = frame.f_code.co_code[lasti + 1]  # the call's argument count
-            if count in (1, 2) and self.stack.address(frame, count + 2) in _STORING_METHODS:
+        if op == _CALL:
+            count = ops[lasti + 1]  # the call's argument count
+            method = self._view(frame).address(count + 2) if count <= 2 else 0
+            if count in (1, 2) and method in _STORING_METHODS:
                 position = 1  # xs.append(v), xs.insert(i, v): v is stored
-        if position is not None and self.live:
+            elif method in _MOVING_METHODS:  # values move without a store: not seen
+                self.rec.escapes += 1
+                self.rec.escaped("a list changed by pop/remove/extend in a branch", frame)
+        if position is not None:
             needs = self.in_force(frame)
+            view = self._view(frame)
             if op == _STORE_SUBSCR:
-                plain, steps = _plain_index(self.stack.peek(frame, 1))
+                plain, steps = _plain_index(view.peek(1))
                 if steps:
-                    self.stack.poke(frame, 1, plain)
+                    view.poke(1, plain)
                     needs = [*needs, *steps]
             if needs:
-                value = self.stack.peek(frame, position)
-                self.stack.poke(frame, position, self._select(value, needs))
+                view.poke(position, self._select(view.peek(position), needs, frame))
         return self.tracer
 
     def _end_scopes(self, frame: FrameType, entries: list[Scope], lasti: int) -> None:
-        depth = None
-        for entry in entries:
-            if entry.depth is None:  # the first instruction after the branch
-                entry.depth = depth = self.stack.depth(frame) if depth is None else depth
+        if entries[-1].depth is None:  # the first instruction after a branch
+            depth = self._view(frame).depth()
+            for entry in entries:
+                if entry.depth is None:
+                    entry.depth = depth
         for k, entry in enumerate(entries):
             if entry.end == lasti:
                 ended = entries[k:]
@@ -373,33 +437,36 @@ class ScopeWatch:
                 self.live -= len(ended)
                 # values made inside the scope and still on the stack where it ends (a
                 # conditional expression's) were chosen by its decisions
+                view = self._view(frame)
                 low = min(e.depth for e in ended if e.depth is not None)
-                count = self.stack.depth(frame) - low
                 needs = [e.step for e in ended if e.step >= 0]
                 if needs:
-                    for position in range(1, count + 1):
-                        value = self.stack.peek(frame, position)
-                        self.stack.poke(frame, position, self._select(value, needs))
+                    for position in range(1, view.depth() - low + 1):
+                        if view.address(position):  # not a call's NULL
+                            view.poke(position, self._select(view.peek(position), needs, frame))
                 return
 
     def _index(self, frame: FrameType, key: int, op: int) -> None:
         """A read ``a[i]`` or ``a[i:j]`` with traced numbers as the index: the index is used
         as its value, and the item read will need its step (next event)."""
+        view = self._view(frame)
         steps: list[int] = []
         if op == _BINARY_SUBSCR:
-            plain, steps = _plain_index(self.stack.peek(frame, 1))
-            if steps and type(self.stack.peek(frame, 2)) not in TRACED:
-                self.stack.poke(frame, 1, plain)
+            plain, steps = _plain_index(view.peek(1))
+            if steps and type(view.peek(2)) not in TRACED:
+                view.poke(1, plain)
             else:
                 steps = []
         else:  # BINARY_SLICE: container, start, stop
             for position in (1, 2):
-                plain, found = _plain_index(self.stack.peek(frame, position))
+                plain, found = _plain_index(view.peek(position))
                 if found:
-                    self.stack.poke(frame, position, plain)
+                    view.poke(position, plain)
                     steps += found
-        if steps:
-            self.reads[key] = [s for s in steps if s >= 0] or []
+        kept = [s for s in steps if s >= 0]
+        if kept:
+            sliced = type(plain) is slice or op == _BINARY_SLICE
+            self.reads[key] = [_SLICED, *kept] if sliced else kept
 
     def stop(self) -> None:
         if self.on:
@@ -407,6 +474,7 @@ class ScopeWatch:
             self.on = False
         self.scopes.clear()
         self.reads.clear()
+        self.views.clear()
         self.live = 0
 
 

@@ -153,18 +153,35 @@ class TracedItems(Traced):
         return len(self.value)
 
     def __getattr__(self, name: str) -> Any:
+        """An attribute that is a number is a traced value made by the same step (as an
+        item is); a method's number result too. Anything else is the plain value, an
+        escape (counted, named): a traced container handed to other libraries would break
+        them (``np.zeros(result.shape)``)."""
         if name.startswith("__"):
             raise AttributeError(name)
         attribute = getattr(self.value, name)
         node = self.node
         if not callable(attribute):
-            return Traced(attribute, node)
+            return _projected(name, attribute, node, _getframe(1))
 
         def method(*args: Any, **kwargs: Any) -> Any:
-            result = attribute(*args, **kwargs)
-            return None if result is None else Traced(result, node)
+            return _projected(f"{name}()", attribute(*args, **kwargs), node, _getframe(1))
 
         return method
+
+
+def _projected(name: str, value: Any, node: int, frame: Any) -> Any:
+    """``value`` read from a traced container made by step ``node``: a number is traced
+    with that step; None stays None; anything else is plain, an escape during a run."""
+    if value is None:
+        return None
+    if kind_of(value) is Traced:
+        return Traced(value, node)
+    rec = current()
+    if rec is not None and not rec.paused:
+        rec.escapes += 1
+        rec.escaped(f".{name}", frame)
+    return value
 
 
 #: Both classes of traced values (``type(x) in TRACED``: cheaper than isinstance).
