@@ -162,7 +162,9 @@ class Recorder(TapeBase):
     :class:`PyTape`); :meth:`binary` is the general path they fall back to (a new call site,
     a strict-mode decision in force, reflected and unary operators).
 
-    ``control`` is ``"dataflow"`` (branches add no dependency), ``"frame"`` (a step recorded
+    ``control`` is ``"dataflow"`` (branches add no dependency), ``"scoped"`` (values stored
+    while a branch is in force, until its immediate post-dominator, are selected by it:
+    trace/scopes.py), ``"frame"`` (a step recorded
     in a function call after a branch there on a traced value also needs the step behind that
     value, until the call returns) or ``"strict"`` (every step recorded after a branch,
     anywhere, needs the step behind the latest one).
