@@ -296,3 +296,17 @@ def test_a_flag_loop_tested_with_is_gives_the_plain_result() -> None:
 
     result = run_traced(run, {"n": 8}, control="scoped").result
     assert [v.value for v in result] == sorted((i * 3) % 8 for i in range(8))
+
+
+def test_scoped_refused_is_a_located_error_not_a_traceback() -> None:
+    from serialscale.errors import WorkloadError
+
+    def run(n: int = 1):
+        return ss.input(1) + 1
+
+    sys.settrace(lambda frame, event, arg: None)
+    try:
+        with pytest.raises(WorkloadError, match="cannot run under another trace function"):
+            trace_function(run, {}, control="scoped")
+    finally:
+        sys.settrace(None)
