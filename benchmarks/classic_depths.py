@@ -2,7 +2,7 @@
 
 Usage: ``python benchmarks/classic_depths.py``. Each algorithm is written the ordinary way
 (library calls, loops, ``if``) on traced inputs, traced at three sizes in each control mode
-(dataflow, frame, strict),
+(dataflow, scoped, frame, strict),
 and its depth printed beside the depth of the algorithm *as written* (the longest chain of
 dependent operations a textbook analysis gives; for a sequential program that is not its
 parallel complexity). The ratio shows where the tracer matches, and where it does not (the
@@ -24,7 +24,7 @@ import serialscale as ss
 from serialscale.sources.python_source import trace_function
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "workloads"))
-from algorithms import merge_with_if  # the bundled classic algorithms
+from algorithms import _sift_down, _swap, merge_with_if  # the bundled classic algorithms
 
 
 def running_max(xs: list[Any]) -> Any:
@@ -72,6 +72,35 @@ def merge_sort_with_if(xs: list[Any]) -> Any:
         return xs
     half = len(xs) // 2
     return merge_with_if(merge_sort_with_if(xs[:half]), merge_sort_with_if(xs[half:]))
+
+
+def odd_even_transposition(xs: list[Any]) -> Any:
+    """n rounds of neighbour compare-exchanges written with ``if`` and swaps."""
+    a, n = list(xs), len(xs)
+    for round_ in range(n):
+        for i in range(round_ % 2, n - 1, 2):
+            if a[i] > a[i + 1]:
+                a[i], a[i + 1] = a[i + 1], a[i]
+    return a
+
+
+def heap_sort_with_swaps(xs: list[Any]) -> Any:
+    """Heap sort with the swaps in a helper (the bundled algorithms' _sift_down, _swap)."""
+    a, n = list(xs), len(xs)
+    for start in range((n - 2) // 2, -1, -1):
+        _sift_down(a, start, n - 1)
+    for end in range(n - 1, 0, -1):
+        _swap(a, 0, end)
+        _sift_down(a, 0, end - 1)
+    return a
+
+
+def running_max_with_if(xs: list[Any]) -> Any:
+    best = xs[0]
+    for x in xs[1:]:
+        if x > best:
+            best = x
+    return best
 
 
 def prefix_sum(xs: list[Any]) -> Any:
@@ -136,6 +165,12 @@ ALGORITHMS: dict[str, tuple[Callable[[list[Any]], Any], Callable[[int], float], 
                               "at most n⌈log2 n⌉ (input-dependent; random input: far less)"),
     "merge sort, merge with if": (merge_sort_with_if, lambda n: 2 * n,
                                   "Θ(n): the last merge is a chain"),
+    "odd-even transposition, if": (odd_even_transposition, lambda n: n,
+                                    "n rounds; a round's exchanges are independent"),
+    "heap sort, swaps in helper": (heap_sort_with_swaps, lambda n: 2 * n,
+                                   "Θ(n): each sift waits for the last one's first levels"),
+    "running max with if": (running_max_with_if, lambda n: math.log(n) + 0.58,
+                            "a chain of the values taken: H(n) ~ ln n on random input"),
     "prefix sum loop": (prefix_sum, lambda n: n - 1, "n - 1 additions in a chain"),
     "edit distance, min()": (edit_distance, lambda n: n, "n/2 + n/2: the anti-diagonals"),
     "LCS, conditional expression": (lcs_with_if, lambda n: n, "n/2 + n/2: the anti-diagonals"),
@@ -155,7 +190,7 @@ def traced_depth(fn: Callable[[list[Any]], Any], n: int, control: str) -> int:
 
 def main() -> None:
     sizes = (16, 64, 256)
-    modes = ("dataflow", "frame", "strict")
+    modes = ("dataflow", "scoped", "frame", "strict")
     print(
         f"{'algorithm':<28} {'n':>4} {'textbook':>9}"
         + "".join(f" {m:>9} {'ratio':>6}" for m in modes)

@@ -36,6 +36,17 @@ def traced_loop(ops: int):
     return x
 
 
+def branchy_loop(ops: int):
+    """A loop with an ``if`` on traced values: what ``--control scoped`` watches."""
+    x, y = ss.inputs([1.0, 0.5])
+    for _ in range(ops):
+        if x > y:  # noqa: SIM108 (a statement, as loops are written)
+            x = x - y
+        else:
+            x = x + 2 * y
+    return x
+
+
 def best_of(repeat: int, fn, *args) -> float:
     times = []
     for _ in range(repeat):
@@ -77,6 +88,13 @@ def main() -> None:
     assert workload.graph.n == 2 * n
     print(f"trace_function       {2 * n / end_to_end / 1e6:8.2f} M ops/s   ({2 * n:,} additions: "
           f"record and build the graph)")  # fmt: skip
+    # Control modes on a loop with a branch (scoped watches opcode by opcode inside scopes).
+    if COMPILED:
+        loops = max(n // 20, 1)
+        for control in ("dataflow", "scoped", "frame"):
+            spent = best_of(1, lambda c=control: run_traced(branchy_loop, {"ops": loops},
+                                                            control=c))  # fmt: skip
+            print(f"branchy loop {control:<8}{loops / spent / 1e6:8.3f} M iterations/s")
     if args.big:
         t = time.perf_counter()
         big = run_traced(traced_loop, {"ops": args.big})

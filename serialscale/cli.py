@@ -69,8 +69,10 @@ def _root(
 Processors = Annotated[int, _opt("--processors", "-p", min=1,
                                  help="Target processor count for the classification.")]
 Control = Annotated[ControlMode, _opt("--control", help="Traced functions: dataflow ignores "
-                                      "branches; frame makes later steps of the same call need "
-                                      "its latest one; strict, every later step.")]
+                                      "branches; scoped makes values stored while a branch is "
+                                      "in force (until its post-dominator) need it; frame makes "
+                                      "later steps of the same call need its latest one; "
+                                      "strict, every later step.")]
 Params = Annotated[list[str] | None, _opt("--param", help="NAME=VALUE for a traced function or "
                                           "a templated workload (repeatable).")]
 Output = Annotated[Path | None, _opt("--output", "-o", help="Write the result to this file, "

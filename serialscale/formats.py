@@ -68,6 +68,7 @@ class ControlMode(str, Enum):
     """``--control``: how branches on traced values count."""
 
     dataflow = "dataflow"
+    scoped = "scoped"
     frame = "frame"
     strict = "strict"
 

@@ -64,7 +64,7 @@ Classification = Literal["serial", "mixed", "parallel"]
 #: The classes, from the most serial up (gates compare by this order).
 CLASSES: tuple[str, ...] = get_args(Classification)
 Strategy = Literal["serial-leaning", "parallel-leaning"]
-Control = Literal["dataflow", "frame", "strict"]
+Control = Literal["dataflow", "scoped", "frame", "strict"]
 
 Count = Annotated[int, Meta(ge=0)]
 ProcessorCount = Annotated[int, Meta(ge=1)]

@@ -351,9 +351,9 @@ def test_malformed_param(run_cli) -> None:
 
 @pytest.mark.parametrize(
     ("target", "control"),
-    [(t, c) for t in ("operators", "branches", "tasks_and_ops", "selection",
+    [(t, c) for t in ("operators", "branches", "tasks_and_ops", "selection", "faithful",
                       "algorithms.py:bitonic_sort")
-     for c in ("dataflow", "frame", "strict")] + [("long_loop", "dataflow")],
+     for c in ("dataflow", "scoped", "frame", "strict")] + [("long_loop", "dataflow")],
 )  # fmt: skip
 def test_compiled_and_pure_tracing_record_the_same_steps(target: str, control: str) -> None:
     """The compiled hot path (``_tape``) and the pure-Python operators give the same report,
@@ -388,10 +388,11 @@ def test_traced_values_pickle_and_copy_with_their_step() -> None:
 
     from serialscale.trace import Traced
 
-    t = Traced([1, 2], 5)
-    for twin in (pickle.loads(pickle.dumps(t)), copy.copy(t), copy.deepcopy(t)):
-        assert type(twin) is Traced
-        assert (twin.value, twin.node) == ([1, 2], 5)
+    for value in ([1, 2], 2.5):  # a value with items (TracedItems) and a number (Traced)
+        t = Traced(value, 5)
+        for twin in (pickle.loads(pickle.dumps(t)), copy.copy(t), copy.deepcopy(t)):
+            assert type(twin) is type(t) and isinstance(twin, Traced)
+            assert (twin.value, twin.node) == (value, 5)
 
 
 def test_traces_in_two_threads_do_not_cross() -> None:

@@ -148,6 +148,50 @@ def running_max(n: int = 16):
     return best
 
 
+def odd_even_transposition_sort(n: int = 16):
+    """Odd-even transposition sort: n rounds of compare-exchanges of neighbours, written
+    with ``if`` and swaps (a sorting network). Depth as written: at most n comparisons in a
+    chain, one per round (the exchanges of a round are independent); the data-flow view
+    sees 1 (a swap moves values, it computes nothing), ``--control scoped`` the rounds."""
+    a = ss.inputs((i * 7919) % 10007 for i in range(n))
+    for round_ in range(n):
+        for i in range(round_ % 2, n - 1, 2):
+            if a[i] > a[i + 1]:
+                a[i], a[i + 1] = a[i + 1], a[i]
+    return a
+
+
+def _swap(a: list, i: int, j: int) -> None:
+    a[i], a[j] = a[j], a[i]
+
+
+def _sift_down(a: list, root: int, end: int) -> None:
+    """Move a[root] down the max-heap a[:end + 1], swapping in a helper."""
+    while 2 * root + 1 <= end:
+        child = 2 * root + 1
+        if child + 1 <= end and a[child] < a[child + 1]:
+            child += 1
+        if a[root] < a[child]:
+            _swap(a, root, child)
+            root = child
+        else:
+            return
+
+
+def heap_sort_with_swaps(n: int = 16):
+    """Heap sort as textbooks write it: build a max-heap, then n - 1 times swap the root to
+    the end and sift the new root down, the swaps made in a helper function. Depth as
+    written Θ(n) (each sift's first step waits for the last sift's first steps; the index
+    arithmetic chosen by each comparison is part of the chain)."""
+    a = ss.inputs((i * 7919) % 10007 for i in range(n))
+    for start in range((n - 2) // 2, -1, -1):
+        _sift_down(a, start, n - 1)
+    for end in range(n - 1, 0, -1):
+        _swap(a, 0, end)
+        _sift_down(a, 0, end - 1)
+    return a
+
+
 def merge_with_if(a: list, b: list) -> list:
     """One merge of two sorted lists written with ``if``: at most len(a) + len(b) - 1
     comparisons, each choosing the heads the next one compares. That chain runs only through

@@ -225,12 +225,15 @@ typedef struct {
 
 static PyTypeObject ValueType;
 static PyTypeObject *traced_type; /* trace.values.Traced, set by setup() */
+static PyObject *kind_of;         /* trace.values.kind_of: the traced class for a value */
 static PyObject *active;          /* trace.values._active, a ContextVar: the recorder or None */
 
 enum {
     OP_ADD, OP_SUB, OP_MUL, OP_TRUEDIV, OP_FLOORDIV, OP_MOD, OP_POW, OP_AND, OP_OR, OP_XOR,
     OP_LSHIFT, OP_RSHIFT, OP_MATMUL, OP_LT, OP_LE, OP_EQ, OP_NE, OP_GT, OP_GE, OP_COUNT
 };
+/* Pseudo-operation keys in the site cache (not operations: never in op_names). */
+#define OP_TRUTH OP_COUNT /* a truth test at (code, lasti): site 1 = a branch, 0 = not */
 static const char *op_names[OP_COUNT] = {
     "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "and", "or", "xor",
     "lshift", "rshift", "matmul", "lt", "le", "eq", "ne", "gt", "ge",
@@ -326,7 +329,23 @@ static PyObject *record(PyObject *value, int op, Py_ssize_t x, Py_ssize_t y) {
         step = tape_push(tape, site, a, b, control);
         if (step < 0) goto fail;
     }
-    Value *out = (Value *)traced_type->tp_alloc(traced_type, 0);
+    /* A number (the common case, asked without Python) or a value with items: the class
+     * values.kind_of picks, a subclass of Value (checked by kind_of's contract in setup). */
+    PyTypeObject *kind = traced_type;
+    PyObject *chosen = NULL;
+    if (!PyFloat_CheckExact(value) && !PyLong_CheckExact(value) && !PyBool_Check(value) &&
+        kind_of) {
+        chosen = PyObject_CallOneArg(kind_of, value);
+        if (!chosen) goto fail;
+        if (!PyType_Check(chosen) || !PyType_IsSubtype((PyTypeObject *)chosen, &ValueType)) {
+            Py_DECREF(chosen);
+            PyErr_SetString(PyExc_TypeError, "kind_of must return a subclass of Value");
+            goto fail;
+        }
+        kind = (PyTypeObject *)chosen;
+    }
+    Value *out = (Value *)kind->tp_alloc(kind, 0);
+    Py_XDECREF(chosen);
     if (!out) goto fail;
     out->value = value;
     out->node = step;
@@ -407,6 +426,24 @@ static PyObject *v_richcompare(PyObject *a, PyObject *b, int cmp) {
     return record(value, ops[cmp], ((Value *)a)->node, tb ? ((Value *)b)->node : NO_STEP);
 }
 
+/* Whether a truth test now at `frame` is a branch the code there wrote (1), or one made
+ * inside a call (0), -1 on error: the recorder's is_branch, cached per instruction. */
+static int truth_is_branch(Tape *tape, PyObject *rec, PyFrameObject *frame) {
+    if (!frame) return 0;
+    PyCodeObject *code = PyFrame_GetCode(frame);
+    Py_DECREF(code); /* kept alive by the frame, and by the recorder once it has seen it */
+    int lasti = lasti_of(frame);
+    int32_t known = cache_get(tape, OP_TRUTH, code, lasti);
+    if (known >= 0) return known;
+    PyObject *r = PyObject_CallMethod(rec, "is_branch", "O", (PyObject *)frame);
+    if (!r) return -1;
+    int branch = PyObject_IsTrue(r);
+    Py_DECREF(r);
+    if (branch < 0) return -1;
+    if (cache_put(tape, OP_TRUTH, code, lasti, branch) < 0) return -1;
+    return branch;
+}
+
 /* bool(value): a branch on a traced value, as PyValue.__bool__ counts it. */
 static int v_bool(PyObject *o) {
     Value *self = (Value *)o;
@@ -416,13 +453,26 @@ static int v_bool(PyObject *o) {
         if (rec != Py_None && PyObject_TypeCheck(rec, &TapeType) && !((Tape *)rec)->paused) {
             Tape *tape = (Tape *)rec;
             PyFrameObject *frame = PyEval_GetFrame(); /* the user's: C slots push none */
+            PyObject *r = NULL;
+            int branch;
             if (tape->quiet_frame && (PyObject *)frame == tape->quiet_frame) {
                 /* a watched sort's own truth test: not a branch */
+            } else if ((branch = truth_is_branch(tape, rec, frame)) < 0) {
+                Py_DECREF(rec);
+                return -1;
+            } else if (!branch) {
+                r = PyObject_CallMethod(rec, "truth_escape", "O",
+                                        frame ? (PyObject *)frame : Py_None);
+                if (!r) {
+                    Py_DECREF(rec);
+                    return -1;
+                }
+                Py_DECREF(r);
             } else if (tape->bool_fast) {
                 tape->control_decisions++;
             } else {
-                PyObject *r = PyObject_CallMethod(rec, "decide", "nO", self->node,
-                                                  frame ? (PyObject *)frame : Py_None);
+                r = PyObject_CallMethod(rec, "decide", "nO", self->node,
+                                        frame ? (PyObject *)frame : Py_None);
                 if (!r) {
                     Py_DECREF(rec);
                     return -1;
@@ -558,24 +608,31 @@ static PyObject *watch_methods(PyObject *self, PyObject *args) {
 
 /* ---- module ---------------------------------------------------------------------------- */
 
-/* setup(traced_type, active): where results go and where the recorders are. */
+/* setup(traced_type, active, kind_of): where results go (kind_of(value) picks the class of
+ * a result that is not an int or float) and where the recorders are. */
 static PyObject *setup(PyObject *self, PyObject *args) {
-    PyObject *type, *stack;
-    if (!PyArg_ParseTuple(args, "O!O!", &PyType_Type, &type, &PyContextVar_Type, &stack))
+    PyObject *type, *stack, *kind;
+    if (!PyArg_ParseTuple(args, "O!O!O", &PyType_Type, &type, &PyContextVar_Type, &stack, &kind))
         return NULL;
     if (!PyType_IsSubtype((PyTypeObject *)type, &ValueType)) {
         PyErr_SetString(PyExc_TypeError, "setup: the traced type must derive from Value");
+        return NULL;
+    }
+    if (!PyCallable_Check(kind)) {
+        PyErr_SetString(PyExc_TypeError, "setup: kind_of must be callable");
         return NULL;
     }
     Py_INCREF(type);
     Py_XSETREF(traced_type, (PyTypeObject *)type);
     Py_INCREF(stack);
     Py_XSETREF(active, stack);
+    Py_INCREF(kind);
+    Py_XSETREF(kind_of, kind);
     Py_RETURN_NONE;
 }
 
 static PyMethodDef methods[] = {
-    {"setup", setup, METH_VARARGS, "Register the Traced class and the ContextVar of the active recorder."},
+    {"setup", setup, METH_VARARGS, "Register the Traced class, the ContextVar of the active recorder and kind_of."},
     {"watch_methods", watch_methods, METH_VARARGS,
      "callback(event, index, self, frame) around calls of builtin methods of the given names."},
     {NULL, NULL, 0, NULL},

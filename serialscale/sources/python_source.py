@@ -21,7 +21,7 @@ from ..graph import CycleError, Graph
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import Workload
 from ..trace.api import run_traced
-from ..trace.recorder import CONTROL_MODES, TooManyOperations
+from ..trace.recorder import CONTROL_MODES, ScopedUnavailable, TooManyOperations
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 _TARGET = re.compile(r"(?P<where>.+):(?P<func>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
@@ -219,6 +219,8 @@ def trace_function(
     label = target or f"{fn.__module__}:{fn.__qualname__}"
     try:
         trace = run_traced(fn, dict(params), control, max_ops)
+    except ScopedUnavailable as exc:
+        raise WorkloadError(str(exc), Location(label)) from None
     except TooManyOperations as exc:
         raise WorkloadError(
             f"the function recorded more than --max-ops ({exc.limit:,}) operations and was "
@@ -268,7 +270,8 @@ def trace_function(
     if rec.control_decisions and control == "dataflow":
         notes.append(
             f"{rec.control_decisions} branches on traced values; control dependence was "
-            "ignored (data-flow view, an optimistic bound); --control frame or strict adds it"
+            "ignored (data-flow view, an optimistic bound); --control scoped adds it as "
+            "written (frame or strict: more)"
         )
     if rec.escapes:
         notes.append(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import inspect
 import time
-from collections.abc import Callable, Iterable
+import types
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar, overload
 
 from ..defaults import DEFAULT_MAX_OPS
 from ..graph import Cost
 from .recorder import NO_STEP, Recorder
-from .values import Traced, _active, current
+from .values import TRACED, Traced, _active, current
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,7 +33,7 @@ def _collect(obj: Any, nodes: list[int]) -> Any:
     and sets) to ``nodes``, and return ``obj`` with traced values replaced by their values.
     """
     kind = type(obj)
-    if kind is Traced:
+    if kind in TRACED:
         nodes.append(obj.node)
         return obj.value
     if kind in (list, tuple, set, frozenset):
@@ -103,6 +106,123 @@ def op(fn: Callable[..., Any], *args: Any, cost: Cost = 1) -> Any:
     return _call(label, fn, args, {}, cost)
 
 
+#: How many functions :func:`swapping_bound_names` looks into at most (a module's own).
+_MOST_FUNCTIONS = 10_000
+
+
+def _own_functions(fn: Any) -> list[types.FunctionType]:
+    """The target and the functions it can reach by name in its own code: its module's
+    functions (and the methods of classes defined there), and functions in closures."""
+    start = inspect.unwrap(getattr(fn, "__func__", fn))
+    if not isinstance(start, types.FunctionType):
+        start = vars(type(fn)).get("__call__")  # a callable object: its method
+        start = getattr(start, "__func__", start)
+        if not isinstance(start, types.FunctionType):
+            return []
+    seen: dict[int, types.FunctionType] = {}
+    scanned: set[int] = set()  # the module namespaces looked through
+    todo = [start]
+    while todo and len(seen) < _MOST_FUNCTIONS:
+        f = todo.pop()
+        if id(f) in seen or f.__globals__.get("__name__", "").startswith("serialscale"):
+            continue  # serialscale's own modules hold the originals on purpose
+        seen[id(f)] = f
+        for cell in f.__closure__ or ():
+            with contextlib.suppress(ValueError):  # an empty cell
+                todo.extend(_functions_in(cell.cell_contents))
+        if id(f.__globals__) not in scanned:
+            scanned.add(id(f.__globals__))
+            for value in list(f.__globals__.values()):
+                todo.extend(g for g in _functions_in(value) if g.__globals__ is f.__globals__)
+    return list(seen.values())
+
+
+def _functions_in(value: Any) -> list[types.FunctionType]:
+    if isinstance(value, types.FunctionType):
+        return [value]
+    if isinstance(value, type):
+        found = []
+        for member in list(vars(value).values()):
+            member = getattr(member, "__func__", member)  # staticmethod, classmethod
+            if isinstance(member, types.FunctionType):
+                found.append(member)
+        return found
+    return []
+
+
+@contextlib.contextmanager
+def swapping_bound_names(fn: Any, swaps: dict[int, tuple[Any, Any]]) -> Iterator[None]:
+    """For the duration of a traced run, the recorded versions of the patched functions
+    (``swaps``: ``id(original) -> (original, replacement)``) wherever the target's code holds
+    the originals by a name bound before the run: its module's globals (``from heapq import
+    heappush``), closures and the defaults of its module's functions (``def f(func=max)``).
+    Restored after, also on an exception, where the run left the replacement in place."""
+    undo: list[Callable[[], None]] = []
+
+    def swapped(value: Any) -> Any:
+        found = swaps.get(id(value))
+        return found[1] if found is not None and found[0] is value else None
+
+    try:
+        namespaces: dict[int, dict[str, Any]] = {}
+        for f in _own_functions(fn):
+            namespaces[id(f.__globals__)] = f.__globals__
+            for cell in f.__closure__ or ():
+                with contextlib.suppress(ValueError):
+                    new = swapped(cell.cell_contents)
+                    if new is not None:
+                        old, cell.cell_contents = cell.cell_contents, new
+                        undo.append(functools.partial(_restore_cell, cell, old, new))
+            if f.__defaults__ and any(swapped(d) is not None for d in f.__defaults__):
+                old_defaults = f.__defaults__
+                f.__defaults__ = tuple(swapped(d) or d for d in old_defaults)
+                undo.append(functools.partial(_restore_defaults, f, old_defaults))
+            keywords = f.__kwdefaults__ or {}
+            for name, default in list(keywords.items()):
+                new = swapped(default)
+                if new is not None:
+                    keywords[name] = new
+                    undo.append(functools.partial(_restore_item, keywords, name, default, new))
+        for namespace in namespaces.values():
+            for name, value in list(namespace.items()):
+                new = swapped(value)
+                if new is not None:
+                    namespace[name] = new
+                    undo.append(functools.partial(_restore_item, namespace, name, value, new))
+        yield
+    finally:
+        for restore in reversed(undo):
+            restore()
+
+
+def _restore_item(mapping: dict[str, Any], name: str, original: Any, replacement: Any) -> None:
+    if mapping.get(name) is replacement:  # else the run rebound it: its own doing
+        mapping[name] = original
+
+
+def _restore_cell(cell: types.CellType, original: Any, replacement: Any) -> None:
+    with contextlib.suppress(ValueError):
+        if cell.cell_contents is replacement:
+            cell.cell_contents = original
+
+
+def _restore_defaults(f: types.FunctionType, original: tuple[Any, ...]) -> None:
+    f.__defaults__ = original
+
+
+@contextlib.contextmanager
+def _scoped(recorder: Recorder) -> Iterator[None]:
+    """The scope watcher of ``--control scoped`` for the run (nothing in other modes)."""
+    if recorder.control != "scoped":
+        yield
+        return
+    from .scopes import watching_scopes
+
+    with watching_scopes(recorder) as watch:
+        recorder.scopes = watch
+        yield
+
+
 class Trace:
     """What one traced run left: the recorder and the function's return value."""
 
@@ -125,9 +245,11 @@ def run_traced(
     recorder = Recorder(control, max_ops)
     token = _active.set(recorder)
     try:
-        with recording_math(), watching_native_selection(recorder):
+        with recording_math() as swaps, swapping_bound_names(fn, swaps), \
+                watching_native_selection(recorder), _scoped(recorder):  # fmt: skip
             result = fn(**params)
     finally:
         _active.reset(token)
         recorder.release_frames()
+        recorder.scopes = None
     return Trace(recorder, result)

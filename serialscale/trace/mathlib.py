@@ -16,9 +16,9 @@ Selection (``max``, ``min``, ``sorted``, ``heapq``, ``bisect``) is patched at th
 it lives in :mod:`.selection`.
 
 They are patched on the modules for the duration of the run (:func:`recording_math`), so code
-that calls ``math.sqrt(x)`` or ``sum(xs)`` is covered; a name bound before the run
-(``from math import sqrt`` at import time) still holds the original, which converts traced
-values to floats: an escape, counted and named in the report's notes.
+that calls ``math.sqrt(x)`` or ``sum(xs)`` is covered; names the target's code bound to the
+originals before the run (``from math import sqrt``) are swapped too
+(:func:`.api.swapping_bound_names`). ``pow(b, e, m)`` with a traced argument is one step.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from typing import Any
 from . import selection
 from .native_selection import numpy_replacements
 from .selection import plain as _plain
-from .values import Traced, current
+from .values import TRACED, Traced, current
 
 #: The functions of ``math`` recorded as one step each when an argument is traced.
 SCALAR = ("sqrt", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan",
@@ -45,7 +45,7 @@ _ORIGINAL_SUM = builtins.sum
 
 
 def _traced(values: Iterable[Any]) -> bool:
-    return any(type(v) is Traced for v in values)
+    return any(type(v) in TRACED for v in values)
 
 
 def _scalar(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
@@ -55,7 +55,7 @@ def _scalar(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
         if rec is None or rec.paused or not _traced(flat):
             return original(*args)
         plain = [_plain(a) for a in args]
-        nodes = [a.node for a in flat if type(a) is Traced]
+        nodes = [a.node for a in flat if type(a) in TRACED]
         return Traced(original(*plain), rec.named(name, nodes))
 
     recorded.__name__ = name
@@ -65,7 +65,7 @@ def _scalar(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
 
 def _node(value: Any) -> int:
     """The step behind a traced value; -1 for a plain one (or an input)."""
-    return value.node if type(value) is Traced else -1
+    return value.node if type(value) in TRACED else -1
 
 
 def _step(rec: Any, name: str, *needs: int) -> int:
@@ -96,10 +96,10 @@ def recorded_sum(iterable: Iterable[Any], /, start: Any = 0) -> Any:
         return _ORIGINAL_SUM(iterable, start)
     skip_start = type(start) is int and start == 0
     value = _plain(start)
-    traced = type(start) is Traced  # whether the sum so far is a traced value
+    traced = type(start) in TRACED  # whether the sum so far is a traced value
     node = start.node if traced else -1
     for item in iterable:
-        item_traced = type(item) is Traced
+        item_traced = type(item) in TRACED
         item_node = item.node if item_traced else -1
         if skip_start:  # the first item is the sum so far
             value, traced, node, skip_start = _plain(item), item_traced, item_node, False
@@ -128,7 +128,7 @@ def _prod(original: Callable[..., Any]) -> Callable[..., Any]:
     def prod(iterable: Iterable[Any], /, *, start: Any = 1) -> Any:
         rec = current()
         items = list(iterable)
-        if rec is None or rec.paused or not (_traced(items) or type(start) is Traced):
+        if rec is None or rec.paused or not (_traced(items) or type(start) in TRACED):
             return original(items, start=start)
         if not (start == 1 and type(start) is int):
             items = [start, *items]
@@ -138,17 +138,35 @@ def _prod(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _mean(original: Callable[..., Any]) -> Callable[..., Any]:
-    def mean(data: Iterable[Any], *args: Any) -> Any:
+    """mean and fmean: the value the original computes on the plain numbers (exactly: mean
+    sums fractions, fmean rounds once), with the steps of a left-to-right sum and one
+    division."""
+
+    def mean(data: Iterable[Any], *args: Any, **kwargs: Any) -> Any:
         rec = current()
         items = list(data)
-        if rec is None or rec.paused or not _traced(items) or args:
-            return original(items, *args)
-        if not items:
-            return original(items)
-        return recorded_sum(items) / len(items)
+        if rec is None or rec.paused or not _traced(items) or args or kwargs:
+            return original(items, *args, **kwargs)
+        value = original(_plain(items))  # its errors (no data) first
+        node = _step(rec, "truediv", _total(rec, [_node(x) for x in items]))
+        return Traced(value, node)
 
     mean.__name__ = original.__name__
+    mean.__doc__ = original.__doc__
     return mean
+
+
+_ORIGINAL_POW = builtins.pow
+
+
+def recorded_pow(base: Any, exp: Any, mod: Any = None) -> Any:
+    """``pow``: with a modulus and a traced argument, one step needing the traced
+    arguments' steps (the operators see two arguments only); else the original."""
+    rec = current()
+    if mod is None or rec is None or rec.paused or not _traced((base, exp, mod)):
+        return _ORIGINAL_POW(base, exp, mod)
+    value = _ORIGINAL_POW(_plain(base), _plain(exp), _plain(mod))
+    return Traced(value, _step(rec, "pow", _node(base), _node(exp), _node(mod)))
 
 
 def _total(rec: Any, nodes: list[int]) -> int:
@@ -203,14 +221,19 @@ def _means_of(original: Callable[..., Any], each: str, then: str | None) -> Call
 
 
 @contextlib.contextmanager
-def recording_math() -> Iterator[None]:
-    """Patch math, ``sum``, ``statistics.mean``/``fmean``, ``fractions.Fraction``'s
-    constructor and the selecting functions of :mod:`.selection` for a traced run; restore
-    them after."""
+def recording_math() -> Iterator[dict[int, tuple[Any, Any]]]:
+    """Patch math, ``sum``, ``pow``, ``statistics``' means and spreads,
+    ``fractions.Fraction``'s constructor and the selecting functions of :mod:`.selection`
+    for a traced run; restore them after. Yields ``id(original) -> (original, replacement)``
+    for every function replaced, so that names bound to the originals before the run can
+    be swapped too (:func:`.api.swapping_bound_names`)."""
     saved: list[tuple[Any, str, Any]] = []
+    swaps: dict[int, tuple[Any, Any]] = {}
 
     def patch(owner: Any, name: str, replacement: Any) -> None:
-        saved.append((owner, name, getattr(owner, name)))
+        original = getattr(owner, name)
+        saved.append((owner, name, original))
+        swaps[id(original)] = (original, replacement)
         setattr(owner, name, replacement)
 
     try:
@@ -220,6 +243,7 @@ def recording_math() -> Iterator[None]:
         patch(math, "fsum", _fsum(math.fsum))
         patch(math, "prod", _prod(math.prod))
         patch(builtins, "sum", recorded_sum)
+        patch(builtins, "pow", recorded_pow)
         patch(statistics, "mean", _mean(statistics.mean))
         patch(statistics, "fmean", _mean(statistics.fmean))
         for name in ("variance", "pvariance", "stdev", "pstdev"):
@@ -232,7 +256,7 @@ def recording_math() -> Iterator[None]:
         # puts back exactly what was there
         saved.append((fractions.Fraction, "__new__", fractions.Fraction.__dict__["__new__"]))
         fractions.Fraction.__new__ = staticmethod(_fraction_new)  # type: ignore[method-assign]
-        yield
+        yield swaps
     finally:
         for owner, name, original in reversed(saved):
             setattr(owner, name, original)
@@ -246,8 +270,8 @@ def _fraction_new(cls: type, *args: Any, **kwargs: Any) -> Any:
     needing theirs (the constructor refuses anything that is not a number it knows, so a
     traced int or float could not even be converted)."""
     rec = current()
-    if rec is None or rec.paused or not any(type(a) is Traced for a in args):
+    if rec is None or rec.paused or not any(type(a) in TRACED for a in args):
         return _ORIGINAL_FRACTION_NEW(cls, *args, **kwargs)
     value: Any = _ORIGINAL_FRACTION_NEW(cls, *(_plain(a) for a in args), **kwargs)
-    nodes = [a.node for a in args if type(a) is Traced and a.node >= 0]
+    nodes = [a.node for a in args if type(a) in TRACED and a.node >= 0]
     return Traced(value, rec.named("Fraction", nodes))

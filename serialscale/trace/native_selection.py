@@ -49,7 +49,7 @@ from typing import Any
 from .. import kernels
 from .recorder import COMPILED, NO_STEP, Recorder, normalise
 from .selection import _nodes, _select
-from .values import COMPARISONS, Traced, current
+from .values import COMPARISONS, TRACED, Traced, current
 
 #: The events the profile functions report.
 STARTS, RETURNS, RAISES = 0, 1, 2
@@ -250,7 +250,7 @@ def _enter(rec: Recorder, value: Any, made: list[Traced]) -> Any:
     a new zero-cost ``sort-input`` step; the copies go into ``made``."""
     if type(value) is tuple:
         return tuple(_enter(rec, v, made) for v in value)
-    if type(value) is not Traced:
+    if type(value) not in TRACED:
         return value
     copy = Traced(value.value, rec.named("sort-input", [value.node] if value.node >= 0 else [], 0))
     made.append(copy)

@@ -12,6 +12,7 @@ Both record the same steps; ``SERIALSCALE_PURE_PYTHON=1`` forces the pure-Python
 
 from __future__ import annotations
 
+import dis
 import os
 import sys
 from array import array
@@ -31,7 +32,7 @@ _getframe = sys._getframe
 
 NO_STEP = -1
 #: How branches on traced values count (see :class:`Recorder`), from optimistic to pessimistic.
-CONTROL_MODES = ("dataflow", "frame", "strict")
+CONTROL_MODES = ("dataflow", "scoped", "frame", "strict")
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -45,6 +46,29 @@ def _user_frame() -> FrameType:
 
 FLUSH_STEPS = 65_536
 
+#: The instructions whose truth test of a value is a branch of the code as written (``if``,
+#: ``while``, ``and``/``or``, conditional expressions, ``assert``), by this Python's names for
+#: them (3.13 tests truth in a ``TO_BOOL`` just before the jump). A truth test made anywhere
+#: else (``not x``, ``bool(x)``, inside a call: ``any()``, ``x in xs``, a C function) is not
+#: a branch of the caller: its outcome leaves as a plain bool, an escape.
+BRANCHES = frozenset((
+    "POP_JUMP_IF_FALSE", "POP_JUMP_IF_TRUE", "POP_JUMP_FORWARD_IF_FALSE",
+    "POP_JUMP_FORWARD_IF_TRUE", "POP_JUMP_BACKWARD_IF_FALSE", "POP_JUMP_BACKWARD_IF_TRUE",
+    "JUMP_IF_FALSE_OR_POP", "JUMP_IF_TRUE_OR_POP",
+))  # fmt: skip
+
+
+def branch_offsets(code: CodeType) -> frozenset[int]:
+    """The instruction offsets of ``code`` where a truth test is a branch (:data:`BRANCHES`,
+    or a ``TO_BOOL`` that feeds one)."""
+    instructions = list(dis.get_instructions(code))
+    out = set()
+    for k, ins in enumerate(instructions):
+        feeds_branch = k + 1 < len(instructions) and instructions[k + 1].opname in BRANCHES
+        if ins.opname in BRANCHES or (ins.opname == "TO_BOOL" and feeds_branch):
+            out.add(ins.offset)
+    return frozenset(out)
+
 
 class TooManyOperations(BaseException):
     """The traced run passed its ``max_ops`` limit. A ``BaseException``, so that the traced
@@ -53,6 +77,11 @@ class TooManyOperations(BaseException):
     def __init__(self, limit: int) -> None:
         super().__init__(limit)
         self.limit = limit
+
+
+class ScopedUnavailable(RuntimeError):
+    """``--control scoped`` cannot run here (another trace function, or an interpreter whose
+    frame layout trace/scopes.py does not know)."""
 
 
 def normalise(x: int, y: int, c: int = NO_STEP) -> tuple[int, int, int]:
@@ -133,16 +162,18 @@ class Recorder(TapeBase):
     :class:`PyTape`); :meth:`binary` is the general path they fall back to (a new call site,
     a strict-mode decision in force, reflected and unary operators).
 
-    ``control`` is ``"dataflow"`` (branches add no dependency), ``"frame"`` (a step recorded
+    ``control`` is ``"dataflow"`` (branches add no dependency), ``"scoped"`` (values stored
+    while a branch is in force, until its immediate post-dominator, are selected by it:
+    trace/scopes.py), ``"frame"`` (a step recorded
     in a function call after a branch there on a traced value also needs the step behind that
     value, until the call returns) or ``"strict"`` (every step recorded after a branch,
     anywhere, needs the step behind the latest one).
     """
 
     __slots__ = (
-        "_codes", "_labels", "_since_purge", "a", "b", "c", "control", "costs",
+        "_branches", "_codes", "_labels", "_since_purge", "a", "b", "c", "control", "costs",
         "escape_sites", "escapes", "frames", "max_ops", "measured", "more", "native_callers",
-        "site", "site_names", "sites", "strict",
+        "scopes", "site", "site_names", "sites", "strict",
     )  # fmt: skip
 
     def __init__(self, control: str = "dataflow", max_ops: int = DEFAULT_MAX_OPS) -> None:
@@ -162,6 +193,9 @@ class Recorder(TapeBase):
         #: innermost one is the tape's quiet_frame
         self.native_callers: list[FrameType] = []
         self.bool_fast = int(control == "dataflow")
+        #: scoped mode: the watcher of the decisions in force (trace/scopes.py), set by
+        #: run_traced for the duration of the run
+        self.scopes: Any = None
         self.site = array("i")  # site index of each step
         self.a = array("q")  # first predecessor or NO_STEP
         self.b = array("q")  # second predecessor or NO_STEP
@@ -172,6 +206,8 @@ class Recorder(TapeBase):
         # cheap to read, unlike the line number, which is looked up once per new site.
         self.sites: dict[tuple[str, int, int], int] = {}
         self._codes: list[CodeType] = []  # keeps every code object seen alive: ids stay unique
+        #: id(code) -> the offsets where a truth test is a branch (:func:`branch_offsets`)
+        self._branches: dict[int, frozenset[int]] = {}
         self._labels: dict[tuple[str, str, int], int] = {}
         self.site_names: list[tuple[str, str, int]] = []  # (operation, file, line)
         self.escapes = 0
@@ -239,6 +275,24 @@ class Recorder(TapeBase):
         if key in self.escape_sites or len(self.escape_sites) < 50:
             self.escape_sites[key] = self.escape_sites.get(key, 0) + 1
 
+    def is_branch(self, frame: FrameType | None) -> bool:
+        """Whether a truth test made now at ``frame``'s instruction is a branch the code
+        there wrote (:data:`BRANCHES`), not one made inside a call it makes."""
+        if frame is None:
+            return False
+        code = frame.f_code
+        found = self._branches.get(id(code))
+        if found is None:
+            self._codes.append(code)
+            found = self._branches[id(code)] = branch_offsets(code)
+        return frame.f_lasti in found
+
+    def truth_escape(self, frame: FrameType | None) -> None:
+        """A truth test made inside a call (``any()``, ``x in xs``, ``bool()``): not a
+        branch of the caller; its outcome leaves as a plain value, an escape."""
+        self.escapes += 1
+        self.escaped("truth test inside a call (bool(), any(), in...)", frame)
+
     def describe_escapes(self, most: int = 3) -> str:
         """``float() at algos.py:14 (10 times), int() at algos.py:20``: the main places."""
         ranked = sorted(self.escape_sites.items(), key=lambda kv: (-kv[1], kv[0]))[:most]
@@ -286,6 +340,8 @@ class Recorder(TapeBase):
         if self.strict:
             self.decision = self.ctl_step = step
             self.ctl_any = 1
+        elif self.scopes is not None:
+            self.scopes.decide(step, frame if frame is not None else _getframe(2))
         elif self.control == "frame":
             frame = frame if frame is not None else _getframe(2)
             self.frames[id(frame)] = (frame, step)

@@ -21,8 +21,9 @@ through a zero-cost ``select`` step needing the comparison that placed it:
 Tuples compare element by element, as Python compares them; a tuple that holds traced values
 (``(priority, task)`` in a heap) is selected element by element. ``list.sort`` and numpy's
 ``sort``/``max``/``min`` are methods of builtin types, which cannot be replaced: they are
-watched instead (:mod:`.native_selection`). Names bound before the run
-(``from heapq import heappush`` at import time) keep the originals.
+watched instead (:mod:`.native_selection`). Names the target's code bound before the run
+(``from heapq import heappush`` at import time) are swapped for the run
+(:func:`.api.swapping_bound_names`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import heapq
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from .values import Traced, current
+from .values import TRACED, Traced, current
 
 _ORIGINAL_MAX, _ORIGINAL_MIN, _ORIGINAL_SORTED = builtins.max, builtins.min, builtins.sorted
 _MISSING = object()
@@ -42,7 +43,7 @@ _MISSING = object()
 
 def plain(value: Any) -> Any:
     """``value`` with every traced value (inside lists and tuples too) replaced by its value."""
-    if type(value) is Traced:
+    if type(value) in TRACED:
         return value.value
     if isinstance(value, (list, tuple)):
         return type(value)(plain(v) for v in value)
@@ -52,7 +53,7 @@ def plain(value: Any) -> Any:
 def _nodes(value: Any) -> list[int]:
     """The steps behind the traced values in ``value`` (inside tuples too); an input, which
     no step made, counts as -1."""
-    if type(value) is Traced:
+    if type(value) in TRACED:
         return [value.node]
     if type(value) is tuple:
         return [n for v in value for n in _nodes(v)]
@@ -85,7 +86,7 @@ def _select(rec: Any, value: Any, comparison: int) -> Any:
         return value
     if type(value) is tuple:
         return tuple(_select(rec, v, comparison) for v in value)
-    if type(value) is not Traced:
+    if type(value) not in TRACED:
         return value
     needs = [n for n in (comparison, value.node) if n >= 0]
     return Traced(value.value, rec.named("select", needs, 0))

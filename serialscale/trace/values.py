@@ -43,12 +43,15 @@ class PyValue:
     def __bool__(self) -> bool:
         """A branch on a traced value: counted, and in the frame and strict modes a need of
         what follows (the recorder's ``decide``); not one when a watched sort tests its own
-        comparisons (``quiet_frame``)."""
+        comparisons (``quiet_frame``); an escape when made inside a call or by ``not`` /
+        ``bool()`` (the recorder's ``is_branch``)."""
         rec = current()
         if rec is not None and not rec.paused:
             frame = _getframe(1)
             if frame is not rec.quiet_frame:  # else a watched sort's own truth test
-                if rec.bool_fast:
+                if not rec.is_branch(frame):
+                    rec.truth_escape(frame)
+                elif rec.bool_fast:
                     rec.control_decisions += 1
                 else:
                     rec.decide(self.node, frame)
@@ -64,9 +67,18 @@ else:
 
 
 class Traced(ValueBase):
-    """A value whose operations are recorded. Behaves like the value it carries."""
+    """A value whose operations are recorded. Behaves like the value it carries.
+
+    A traced number has no container methods (``hasattr(x, "__iter__")``, ``len(x)`` and
+    ``isinstance(x, collections.abc.Iterable)`` answer as for the number); other values (a
+    task's result, a list) are :class:`TracedItems`, which index and iterate.
+    ``Traced(value, node)`` picks the class by the value.
+    """
 
     __slots__ = ()
+
+    def __new__(cls, value: Any = None, node: int = NO_STEP) -> Traced:
+        return _new(kind_of(value) if cls is Traced else cls)
 
     def __init__(self, value: Any, node: int = NO_STEP) -> None:
         self.value = value
@@ -108,7 +120,28 @@ class Traced(ValueBase):
     def __format__(self, spec: str) -> str:
         return format(self.value, spec)
 
-    # Containers: indexing or iterating a traced value gives values from the same step.
+    def __getattr__(self, name: str) -> Any:
+        """An attribute of the number (``real``, ``numerator``...) is one recorded step; a
+        method (``as_integer_ratio()``, ``bit_length()``) is one recorded step when it
+        returns numbers, an escape (counted, named) when it returns anything else
+        (``hex()``: a string)."""
+        if name.startswith("__"):
+            raise AttributeError(name)
+        attribute = getattr(self.value, name)
+        rec = current()
+        if rec is None or rec.paused:
+            return attribute
+        if callable(attribute):
+            return _recorded_method(name, attribute, self.node)
+        return _derived(rec, name, attribute, [self.node], _getframe(1))
+
+
+class TracedItems(Traced):
+    """A traced value that is not a number (a task's result, a list, a string): indexing,
+    iterating or reading an attribute of it gives traced values made by the same step."""
+
+    __slots__ = ()
+
     def __getitem__(self, key: Any) -> Traced:
         return Traced(self.value[key], self.node)
 
@@ -120,12 +153,93 @@ class Traced(ValueBase):
         return len(self.value)
 
     def __getattr__(self, name: str) -> Any:
+        """An attribute that is a number is a traced value made by the same step (as an
+        item is); a method's number result too. Anything else is the plain value, an
+        escape (counted, named): a traced container handed to other libraries would break
+        them (``np.zeros(result.shape)``)."""
         if name.startswith("__"):
             raise AttributeError(name)
-        return getattr(self.value, name)
+        attribute = getattr(self.value, name)
+        node = self.node
+        if not callable(attribute):
+            return _projected(name, attribute, node, _getframe(1))
+
+        def method(*args: Any, **kwargs: Any) -> Any:
+            return _projected(f"{name}()", attribute(*args, **kwargs), node, _getframe(1))
+
+        return method
 
 
-_new = Traced.__new__  # object.__new__, or the compiled base's: no __init__ call
+def _projected(name: str, value: Any, node: int, frame: Any) -> Any:
+    """``value`` read from a traced container made by step ``node``: a number is traced
+    with that step; None stays None; anything else is plain, an escape during a run."""
+    if value is None:
+        return None
+    if kind_of(value) is Traced:
+        return Traced(value, node)
+    rec = current()
+    if rec is not None and not rec.paused:
+        rec.escapes += 1
+        rec.escaped(f".{name}", frame)
+    return value
+
+
+#: Both classes of traced values (``type(x) in TRACED``: cheaper than isinstance).
+TRACED = frozenset((Traced, TracedItems))
+#: The types whose traced values are numbers without asking (the hot path's common case).
+_NUMBER_TYPES = frozenset((int, float, bool, complex))
+_KINDS: dict[type, type] = {}
+
+
+def kind_of(value: Any) -> type:
+    """The traced class for ``value``: :class:`Traced` for a number, else
+    :class:`TracedItems` (cached by type)."""
+    kind = type(value)
+    found = _KINDS.get(kind)
+    if found is None:
+        number = kind in _NUMBER_TYPES or isinstance(value, numbers.Number)
+        found = _KINDS[kind] = Traced if number else TracedItems
+    return found
+
+
+def _derived(rec: Recorder, name: str, result: Any, nodes: list[int], frame: Any) -> Any:
+    """``result`` of attribute or method ``name`` of traced values (made by ``nodes``): a
+    number, or a tuple of numbers, is one step needing theirs; anything else is an escape."""
+    parts = result if type(result) is tuple else (result,)
+    if not all(type(p) in _NUMBER_TYPES or isinstance(p, numbers.Number) for p in parts):
+        if result is not None:
+            rec.escapes += 1
+            rec.escaped(f".{name}", frame)
+        return result
+    needs = [n for n in dict.fromkeys(nodes) if n >= 0]
+    if len(needs) <= 2:
+        x, y = [*needs, NO_STEP, NO_STEP][:2]
+        step = rec.binary(name, x, y, frame)
+    else:
+        step = rec.named(name, needs)
+    if type(result) is tuple:
+        return tuple(Traced(p, step) for p in result)
+    return Traced(result, step)
+
+
+def _recorded_method(name: str, method: Callable[..., Any], node: int) -> Callable[..., Any]:
+    """A traced number's method: called on plain arguments, its result made by one step
+    (or an escape, see :func:`_derived`)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        plain = [a.value if type(a) in TRACED else a for a in args]
+        result = method(*plain, **kwargs)
+        rec = current()
+        if rec is None or rec.paused:
+            return result
+        nodes = [node, *(a.node for a in args if type(a) in TRACED)]
+        return _derived(rec, name, result, nodes, _getframe(1))
+
+    call.__name__ = name
+    return call
+
+
+_new = ValueBase.__new__  # object.__new__, or the compiled base's: no __init__ call
 _getframe = sys._getframe
 
 
@@ -134,7 +248,7 @@ def _binary(name: str, fn: Callable[[Any, Any], Any]) -> tuple[Callable, Callabl
     # call site, no control dependence): one dictionary lookup and one list extend per
     # operation; the result is built with object.__new__ instead of calling Traced.__init__.
     def forward(self: Traced, other: Any) -> Any:
-        if type(other) is Traced:
+        if type(other) in TRACED:
             value = fn(self.value, other.value)
             y = other.node
         else:
@@ -164,7 +278,7 @@ def _binary(name: str, fn: Callable[[Any, Any], Any]) -> tuple[Callable, Callabl
             rec.count = step + 1
             if len(pending) >= FLUSH_STEPS * 4:
                 rec.flush()
-        out = _new(Traced)
+        out: Traced = _new(Traced if type(value) in _NUMBER_TYPES else kind_of(value))
         out.value = value
         out.node = step
         return out
@@ -181,7 +295,7 @@ def _one_step(name: str, value: Any, node: int) -> Any:
     rec = current()
     if rec is None or rec.paused:
         return value
-    out = _new(Traced)
+    out: Traced = _new(kind_of(value))
     out.value = value
     # the user's frame: 0 is this function, 1 the operator method that called it
     out.node = rec.binary(name, node, NO_STEP, _getframe(2))
@@ -209,7 +323,9 @@ COMPARISONS = {
 if COMPILED:
     from ._tape import setup
 
-    setup(Traced, _active)  # where the compiled operators put results and find recorders
+    # where the compiled operators put results (kind_of: for values other than int and
+    # float) and find recorders
+    setup(Traced, _active, kind_of)
 else:
     for _name, _fn in _BINARY.items():
         _fwd, _ref = _binary(_name, _fn)
@@ -228,7 +344,7 @@ for _name, _one in _UNARY.items():
 
 def _divmod(self: Traced, other: Any) -> Any:
     rec = current()
-    other_value, other_node = (other.value, other.node) if type(other) is Traced else (other, -1)
+    other_value, other_node = (other.value, other.node) if type(other) in TRACED else (other, -1)
     q, r = divmod(self.value, other_value)
     if rec is None or rec.paused:
         return q, r
@@ -275,12 +391,12 @@ def _numpy_method(name: str, math_name: str) -> Callable[..., Any]:
         if own is None:
             return getattr(math, math_name)(self, *others)  # the recorded one while tracing
         # The value's own method (Decimal.sqrt...), as before: one step.
-        plain = [o.value if type(o) is Traced else o for o in others]
+        plain = [o.value if type(o) in TRACED else o for o in others]
         result = own(self.value, *plain)
         rec = current()
         if rec is None or rec.paused:
             return result
-        nodes = [self.node, *(o.node for o in others if type(o) is Traced)]
+        nodes = [self.node, *(o.node for o in others if type(o) in TRACED)]
         return Traced(result, rec.named(name, [n for n in nodes if n >= 0]))
 
     method.__name__ = name

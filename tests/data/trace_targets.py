@@ -82,3 +82,27 @@ def selection(n: int = 24):
     grid.sort(axis=1)
     extremes = grid.max(axis=0).sum() + np.min(grid)
     return max(ordered) + sorted(xs)[-1] + math.sqrt(popped[0] + 1) + where + pairs[0][0] + extremes
+
+
+def faithful(n: int = 6):
+    """Attributes and methods of traced numbers, pow with a modulus, truth tests inside
+    calls, a traced Fraction, and scoped stores (issue 23)."""
+    from fractions import Fraction
+
+    xs = ss.inputs([(i * 7) % 11 + 0.5 for i in range(n)])
+    out = []
+    for x in xs:
+        y = x * 2
+        num, den = y.as_integer_ratio()
+        out += [y.real, y.is_integer(), num + den, pow(int(y) * 1, 3, 7), y.hex()]
+        k = ss.input(5) + int(y)
+        out.append(k.bit_length() + pow(k, 2, 9))
+    out.append(any(x > 3 for x in xs))
+    out.append(xs[1] in xs)
+    f = Fraction(1, 3) + ss.input(2) * 1
+    best = xs[0]
+    for x in xs:
+        best = x if x > best else best
+        if x < best:
+            out.append(x)
+    return out, f.numerator, best
