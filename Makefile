@@ -20,7 +20,7 @@ run: $(STAMP)
 	$(BIN)/serialscale analyze $(EXAMPLE)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 	$(BIN)/ruff check serialscale tests benchmarks workloads fuzz
 	$(BIN)/mypy
 
