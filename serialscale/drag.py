@@ -68,17 +68,21 @@ def drag(
     # Only a slack below the costliest step of the path can limit a drag; a dependency's
     # slack is at least the slack of either end, so only steps under that bound take part.
     bound = max(map(costs.__getitem__, critical_path))
-    tight = list(compress(range(n), map(operator.lt, slack, repeat(bound))))
+    off_path = [0 if p else 1 for p in position]
+    # tight steps off the path; and path steps with a need besides their path predecessor
+    # (a path step's only other dependency can bypass something; a chain has none)
+    tight = list(compress(range(n), map(operator.and_, map(operator.lt, slack, repeat(bound)),
+                                        off_path)))  # fmt: skip
+    joins = [v for v in critical_path if pred_ptr[v + 1] - pred_ptr[v] > 1]
     # Intervals (first, last, value) of positions i, each with the slack a path avoiding p_i
     # keeps: a step beside the path (off it, alpha < i < beta) ...
     intervals: list[tuple[int, int, Cost]] = []
     for v in tight:
-        if not position[v]:
-            first, last = int(alpha[v]) + 1, top - int(below[v]) - 1
-            if first <= last:
-                intervals.append((first, last, slack[v]))
+        first, last = int(alpha[v]) + 1, top - int(below[v]) - 1
+        if first <= last:
+            intervals.append((first, last, slack[v]))
     # ... or a dependency a -> d with beta(a) <= i <= alpha(d), neither end p_i.
-    for d in tight:
+    for d in (*tight, *joins):
         lo, hi = pred_ptr[d], pred_ptr[d + 1]
         last = int(alpha[d]) - (1 if position[d] else 0)
         if hi == lo or last < 1:
