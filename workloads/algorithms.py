@@ -11,7 +11,8 @@ import serialscale as ss
 
 
 def running_sum(n: int = 64):
-    """Add n numbers left to right. Work n-1, depth n-1, width 1: inherently serial."""
+    """Add n numbers left to right. Work n-1, depth n-1, width 1: serial as written (the same
+    sum as a tree has depth log2 n: see pairwise_sum)."""
     xs = ss.inputs(range(n))
     total = xs[0]
     for x in xs[1:]:
@@ -216,7 +217,8 @@ def rule110(width: int = 32, generations: int = 16):
     """Elementary cellular automaton rule 110 on a ring, one update step per cell per generation.
 
     Work width·generations, depth generations: however wide the ring, each generation waits for
-    the one before. Inherently serial in time.
+    the one before: serial as written (predicting rule 110 is P-complete: no polylogarithmic
+    depth with polynomial work unless NC = P).
     """
     cells = ss.inputs([0] * (width - 1) + [1])
     for _ in range(generations):
