@@ -8,7 +8,7 @@ import operator
 from collections.abc import Sequence
 from itertools import compress, repeat, starmap
 
-from msgspec import UNSET
+from msgspec import UNSET, UnsetType
 
 from .classify import classify, recommend
 from .defaults import DEFAULT_PROCESSORS
@@ -23,6 +23,7 @@ from .report import (
     TOP_DRAG,
     DragStep,
     NearCritical,
+    Observed,
     Report,
     Segment,
     StepDetail,
@@ -158,8 +159,19 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
         format=workload.format,
         detail=_detail(graph, m, drags) if detail else UNSET,
         top_drag=worth,
+        observed=_observed(workload, m),
         **workload.extra,
     )
+
+
+def _observed(workload: Workload, m: Metrics) -> Observed | UnsetType:
+    """The real run beside the model, where the reader timed one (:mod:`.observed`)."""
+    if not workload.observed:
+        return UNSET
+    from .observed import observe
+
+    found = observe(workload.graph, m, workload.observed, m.critical_path)
+    return UNSET if found is None else found
 
 
 def top_drag(graph: Graph, m: Metrics, drags: Sequence[Cost], connectors: set[str]

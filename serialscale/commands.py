@@ -722,7 +722,7 @@ def export(
     schedule = None
     if kind is ExportFormat.trace:
         schedule = list_schedule(graph, processors, bottom_levels(graph), lanes=True)
-    document = Export(graph, report, schedule, processors, max_nodes)
+    document = Export(graph, report, schedule, processors, max_nodes, workload.observed)
     try:  # a graph the format cannot hold (a trace past 2**53 µs) is the input's problem
         text = render_as(kind, Rendering(document))
     except WorkloadError as exc:

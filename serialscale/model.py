@@ -22,6 +22,8 @@ class Workload:
         extra: source-specific facts added to the report: keyword arguments of
             :class:`~serialscale.report.Report` (``params``, ``target``, ``notes``,
             ``connectors``...).
+        observed: when a reader has the times of a real run (a ``.ninja_log``, a CI run's
+            jobs): each step's observed ``(start, end)`` in the workload's unit, by id.
     """
 
     name: str
@@ -31,3 +33,4 @@ class Workload:
     unit: str | None = None
     format: str = "serialscale"
     extra: dict[str, Any] = field(default_factory=dict)
+    observed: dict[str, tuple[float, float]] | None = None

@@ -26,7 +26,7 @@ disappears; adding keys does not change it. History:
   ``drag``; ``speedup`` rows' ``makespan`` (the simulated wall time, in the workload's unit;
   absent in reports saved before it); ``what_if`` (with ``--what-if``); ``top_drag``;
   ``path`` (the file's path in the project, which baselines match by); ``compression_plan``
-  (with ``--target-depth``).
+  (with ``--target-depth``); ``observed`` (a real run's times: ninja logs, ``--durations``).
 
 ``SCALE_SCHEMA_VERSION`` (``serialscale scale``) history:
 
@@ -149,6 +149,26 @@ class CompressionPlan(Struct, frozen=True, kw_only=True):
     depth: Amount
     steps: list[PlannedStep]
     reason: str | UnsetType = UNSET
+
+
+class ObservedGap(Struct, frozen=True, kw_only=True):
+    """A wait on the critical path of a real run: ``before`` started ``wait`` after ``after``
+    ended (``after`` is null for the first step: a wait from the run's start)."""
+
+    before: str
+    after: str | None
+    wait: Annotated[float, Meta(ge=0)]
+
+
+class Observed(Struct, frozen=True, kw_only=True):
+    """A real run beside the model (:mod:`serialscale.observed` defines each number)."""
+
+    makespan: Annotated[float, Meta(ge=0)]
+    workers: ProcessorCount
+    critical_path_share: Ratio
+    efficiency: Ratio
+    ideal: Annotated[float, Meta(ge=0)]
+    gaps: list[ObservedGap]
 
 
 class Recommendation(Struct, frozen=True, kw_only=True):
@@ -279,6 +299,8 @@ class Report(Struct, frozen=True, kw_only=True):
     top_drag: Annotated[list[DragStep], Meta(max_length=TOP_DRAG)] | UnsetType = UNSET
     #: With --target-depth: the steps to shorten to reach it.
     compression_plan: CompressionPlan | UnsetType = UNSET
+    #: Where the reader has a real run's times: that run beside the model.
+    observed: Observed | UnsetType = UNSET
 
     @property
     def key(self) -> str:

@@ -31,6 +31,8 @@ class Export:
     schedule: Any
     processors: int
     max_nodes: int
+    #: A real run's (start, end) per step id, where the reader has one (trace draws it).
+    observed: Any = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,7 @@ def _export(r: Rendering, fmt: ExportFormat) -> str:
         return ex.to_graphml(e.graph, e.report)
     if fmt is ExportFormat.json:
         return ex.to_node_link(e.graph, e.report)
-    return ex.to_trace(e.graph, e.report, e.schedule, e.processors)
+    return ex.to_trace(e.graph, e.report, e.schedule, e.processors, e.observed)
 
 
 #: Every output format of every command, to its renderer: one table per enum (the enums are

@@ -13,6 +13,7 @@ import json
 import math
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from ..errors import RUNNER_COMMAND_ANYWHERE, Location, WorkloadError, display, escape_controls
@@ -222,11 +223,13 @@ def to_node_link(graph: Graph, report: Report) -> str:
 MAX_TRACE_US = 2**53
 
 
-def to_trace(graph: Graph, report: Report, schedule: Schedule, processors: int) -> str:
+def to_trace(graph: Graph, report: Report, schedule: Schedule, processors: int,
+             observed: Mapping[str, tuple[float, float]] | None = None) -> str:  # fmt: skip
     """Chrome trace events of the list schedule on ``processors`` processors: one complete
     event (``"ph": "X"``) per step with a duration, ``ts``/``dur`` in microseconds of the
     workload's unit (1 unit = 1,000,000 µs), one thread (lane) per processor. Perfetto and
-    chrome://tracing open it."""
+    chrome://tracing open it. With ``observed`` (a real run's times), that run is a second
+    process beside the simulation: each step on the first lane free when it started."""
     scale = 1_000_000
 
     def micro(value: Any, step: str) -> Any:
@@ -256,8 +259,34 @@ def to_trace(graph: Graph, report: Report, schedule: Schedule, processors: int) 
             "ts": micro(schedule.start[i], step_id), "dur": micro(graph.costs[i], step_id),
             "args": {"cost": graph.costs[i], "critical": step_id in critical},
         })  # fmt: skip
+    if observed:
+        events += _observed_events(graph, observed, critical, micro)
     text = json.dumps({"traceEvents": events, "displayTimeUnit": "ms",
                        "otherData": {"unit": report.unit or "", "makespan": schedule.makespan,
                                      "processors": processors}},
                       ensure_ascii=False, allow_nan=False)  # fmt: skip
     return text + "\n"
+
+
+def _observed_events(graph: Graph, observed: Mapping[str, tuple[float, float]],
+                     critical: set[str], micro: Any) -> list[dict[str, Any]]:  # fmt: skip
+    """The real run as process 2: steps on lanes by when they ran (the first lane free)."""
+    timed = sorted((observed[s][0], observed[s][1], s) for s in graph.ids if s in observed)
+    origin = timed[0][0] if timed else 0
+    free_at: list[float] = []  # when each lane is free again
+    events: list[dict[str, Any]] = [
+        {"name": "process_name", "ph": "M", "pid": 2, "args": {"name": "observed run"}}
+    ]
+    for start, end, step in timed:
+        lane = next((k for k, t in enumerate(free_at) if t <= start), len(free_at))
+        if lane == len(free_at):
+            free_at.append(end)
+            events.append({"name": "thread_name", "ph": "M", "pid": 2, "tid": lane + 1,
+                           "args": {"name": f"worker {lane + 1}"}})  # fmt: skip
+        free_at[lane] = end
+        events.append({
+            "name": step, "ph": "X", "pid": 2, "tid": lane + 1,
+            "ts": micro(start - origin, step), "dur": micro(end - start, step),
+            "args": {"critical": step in critical},
+        })  # fmt: skip
+    return events

@@ -78,6 +78,10 @@ def render_markdown(report: Report) -> str:
         for step in report.top_drag:
             lines.append(f"| {md_code(step.id)} | {amount(step.cost, u)} | "
                          f"{amount(step.drag, u)} | {amount(step.halving_saves, u)} |")  # fmt: skip
+    if report.observed:
+        from .table import observed_text
+
+        lines += ["", md_text(observed_text(report).plain)]
     plan = report.compression_plan
     if plan:
         head = f"**To reach depth {amount(plan.target, u)}:**"

@@ -86,6 +86,8 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
         console.print(cell(f"note: {note}", style="yellow"))
     if report.what_if:
         console.print(what_if_text(report), overflow="fold")
+    if report.observed:
+        console.print(observed_text(report), overflow="fold")
 
     console.print(Text("Speedup by processor count", style="bold"))
     speed = Table(box=box.SIMPLE_HEAD)
@@ -197,3 +199,24 @@ def plan_text(report: Report) -> Text:
     fewest = "the fewest possible" if plan.fewest else "found step by step, maybe not the fewest"
     line = f": shorten {changes} ({count}, {fewest}; depth then {amount(plan.depth, u)})"
     return Text.assemble((head, "bold"), display(line))
+
+
+def observed_text(report: Report) -> Text:
+    """A real run beside the model: its makespan, workers, efficiency and waits."""
+    o = report.observed
+    assert o
+    u = report.unit
+    line = (f": {wall_time(o.makespan, u)} on up to {counted(o.workers, 'workers')}; the same "
+            f"steps on {o.workers} ideally take {wall_time(o.ideal, u)} (efficiency "
+            f"{_percent(o.efficiency)}); the critical path is {_percent(o.critical_path_share)} "
+            "of the run")  # fmt: skip
+    if o.gaps:
+        waits = ", ".join(f"'{g.before}' waited {wall_time(g.wait, u)}"
+                          + (f" after '{g.after}'" if g.after else " from the start")
+                          for g in o.gaps[:3])  # fmt: skip
+        line += f"; waits on the critical path: {waits}"
+    return Text.assemble(("Observed run", "bold"), display(line))
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.0f}%"

@@ -824,6 +824,7 @@ def _apply_durations(reader: _Reader, path: str, limits: Limits) -> None:
                             "\"completedAt\"}, ...]}) or of the REST API (\"started_at\", "
                             "\"completed_at\")", where)  # fmt: skip
     seconds: dict[str, list[float]] = {}
+    spans: dict[str, list[tuple[float, float]]] = {}
     timeless = 0
     for k, job in enumerate(jobs):
         if not isinstance(job, dict) or not isinstance(job.get("name"), str):
@@ -844,6 +845,8 @@ def _apply_durations(reader: _Reader, path: str, limits: Limits) -> None:
                                 "'startedAt' and 'completedAt' (or 'started_at' and "
                                 "'completed_at') as ISO 8601 times", where) from None  # fmt: skip
         seconds.setdefault(job["name"], []).append(duration)
+        began_at = began.timestamp()
+        spans.setdefault(job["name"], []).append((began_at, began_at + duration))
     missing: list[str] = []
     matched = 0
     for step in reader.plan.ids:
@@ -853,6 +856,7 @@ def _apply_durations(reader: _Reader, path: str, limits: Limits) -> None:
         queue = seconds.get(name)
         if queue:
             reader.plan.set_cost(step, queue.pop(0))
+            reader.plan.observed[step] = spans[name].pop(0)
             matched += 1
         else:
             reader.plan.set_cost(step, 0)

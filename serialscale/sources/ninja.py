@@ -307,6 +307,9 @@ class _Log:
         self.lines = (chosen[0][3], chosen[-1][3]) if chosen else (0, 0)
         self.entries = len(entries)
         self.seconds = {canonical(out): max(0, end - start) / 1000 for start, end, out, _ in chosen}
+        #: When each output was built in that build: (start, end) in seconds.
+        self.times = {canonical(out): (start / 1000, max(start, end) / 1000)
+                      for start, end, out, _ in chosen}  # fmt: skip
 
 
 def read_log(text: str) -> dict[str, float]:
@@ -374,6 +377,10 @@ def _read_build(path: Path, data: bytes,
         else:
             cost = max((durations.get(o, 0.0) for o in edge.outputs), default=0.0)
         plan.add(step, cost, [n for n in needs if n != step], connector=phony)
+        if log is not None and not phony:
+            spans = [log.times[o] for o in edge.outputs if o in log.times]
+            if spans:
+                plan.observed[step] = (min(s for s, _ in spans), max(e for _, e in spans))
     if log is not None and durations is not None:
         notes.extend(_log_notes(log, parser.edges, log_path or path))
     return plan, notes, "seconds" if durations is not None else "edges", path

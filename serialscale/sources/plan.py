@@ -35,6 +35,8 @@ class StepPlan:
     connectors: set[str] = field(default_factory=set)
     _index: dict[str, int] = field(default_factory=dict)
     _dependencies: int = 0
+    #: Observed (start, end) of steps in a real run, by id, where the reader has them.
+    observed: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def add(self, step: str, cost: Cost, needs: Iterable[str], connector: bool = False) -> None:
         """Add a step (a repeated name is an error of the reader that adds it)."""
@@ -102,4 +104,5 @@ class StepPlan:
         info = dict(extra or {})
         if self.connectors:
             info["connectors"] = [s for s in self.ids if s in self.connectors]
-        return Workload(name=name, graph=graph, source=source, unit=unit, format=fmt, extra=info)
+        return Workload(name=name, graph=graph, source=source, unit=unit, format=fmt, extra=info,
+                        observed=dict(self.observed) or None)  # fmt: skip
