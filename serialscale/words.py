@@ -18,3 +18,45 @@ def unit_for(value: object, unit: str | None) -> str:
     if not unit:
         return ""
     return singular(unit) if value == 1 else unit
+
+
+#: Units whose amounts are times, in seconds per unit (a workload's ``unit`` as written,
+#: lowercased): what the table shows as a wall time and what duration costs convert to.
+TIME_UNITS: dict[str, float] = {
+    "ms": 0.001, "millisecond": 0.001, "milliseconds": 0.001,
+    "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
+    "min": 60, "mins": 60, "minute": 60, "minutes": 60, "m": 60,
+    "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
+    "d": 86400, "day": 86400, "days": 86400,
+}  # fmt: skip
+
+#: The parts of a duration cost: ``1h30m``, ``90s``, ``1.5h``, ``250ms``, ``2d``.
+_DURATION_PARTS = {"d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
+
+
+def duration_seconds(text: str) -> float | None:
+    """The seconds a duration such as ``1h30m``, ``90s``, ``1.5h`` or ``250ms`` stands for
+    (parts in the order d, h, m, s, ms, each at most once, numbers >= 0); ``None`` when
+    ``text`` is not one. A hand-written scanner: linear in ``text``, whatever it holds."""
+    if not text or len(text) > 64:
+        return None
+    total, i, order = 0.0, 0, list(_DURATION_PARTS)
+    last = -1
+    while i < len(text):
+        j = i
+        while j < len(text) and (text[j].isdigit() or text[j] == "."):
+            j += 1
+        number = text[i:j]
+        k = j
+        while k < len(text) and text[k].isalpha():
+            k += 1
+        part = text[j:k]
+        if not number or number.count(".") > 1 or number.startswith(".") or part not in order:
+            return None
+        place = order.index(part)
+        if place <= last:
+            return None
+        last = place
+        total += float(number) * _DURATION_PARTS[part]
+        i = k
+    return total

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from ..errors import display, escape_controls
 from ..report import Segment
-from ..words import unit_for
+from ..words import TIME_UNITS, unit_for
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 PATH_HEAD = 6
@@ -34,15 +34,6 @@ def amount(value: Any, unit: str | None, digits: int = 4) -> str:
     """A number with its unit, singular for exactly 1 (``1 minute``, ``12 minutes``)."""
     text = num(value, digits)
     return f"{text} {unit_for(value, unit)}" if unit else text
-
-
-#: Units whose amounts are times, in seconds per unit (the unit as the workload wrote it).
-TIME_UNITS = {
-    "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
-    "min": 60, "mins": 60, "minute": 60, "minutes": 60, "m": 60,
-    "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
-    "d": 86400, "day": 86400, "days": 86400,
-}  # fmt: skip
 
 
 def wall_time(value: Any, unit: str | None) -> str:

@@ -32,6 +32,7 @@ from ..gcpause import gc_paused
 from ..graph import CycleError, Graph
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import Workload
+from ..words import TIME_UNITS, duration_seconds
 from .optional import OptionalNeed
 from .parsing import Locator, decode, parse_document
 from .readers import DEFAULT_READ, ReadOptions
@@ -171,6 +172,7 @@ class _Validator:
         self, text: str | bytes, source: str, params: Mapping[str, str] | None, limits: Limits
     ) -> None:
         self.source = source
+        self.durations: list[tuple[int, str]] = []  # (index, id) of costs given as durations
         self.locator = Locator(text, source)
         self.overrides = params
         self.limits = limits
@@ -224,7 +226,23 @@ class _Validator:
                     "function (file.py:function)"
                 )
             ids, costs, raw_needs = self.steps(steps)
+            if self.durations:
+                unit = self.durations_in(costs, unit)
         return self.build(name, description, unit, ids, costs, raw_needs, extra)
+
+    def durations_in(self, costs: list[Any], unit: str | None) -> str:
+        """Costs written as durations (``5m``, ``90s``, ``1h30m``) in the workload's unit,
+        which must be a unit of time; without a ``unit``, the workload's unit is seconds."""
+        scale = TIME_UNITS.get(unit.strip().lower()) if unit else 1
+        if scale is None:
+            i, step_id = self.durations[0]
+            raise self.fail(f"'cost' {costs[i]!r} is a duration, but the workload's unit "
+                            f"{unit!r} is not a unit of time (seconds, minutes, hours...)",
+                            ("steps", i, "cost"), step_id)  # fmt: skip
+        for i, _ in self.durations:
+            value = (duration_seconds(costs[i]) or 0.0) / scale
+            costs[i] = int(value) if value.is_integer() else value
+        return unit or "seconds"
 
     def from_columns(self, columns: Columns, default_name: str) -> Workload:
         """The workload of a fast reader's columns (their types already checked there)."""
@@ -416,7 +434,9 @@ class _Validator:
                     key=True,
                 )
             cost = step.get("cost", DEFAULT_COST)
-            if not _valid_cost(cost):
+            if isinstance(cost, str) and duration_seconds(cost) is not None:
+                self.durations.append((i, step_id))  # converted once the unit is known
+            elif not _valid_cost(cost):
                 raise self.fail(_cost_problem(cost), ("steps", i, "cost"), step_id)
             need = step.get("needs")
             if need is None:
@@ -560,6 +580,9 @@ def _valid_cost(cost: Any) -> bool:
 
 
 def _cost_problem(cost: Any) -> str:
+    if isinstance(cost, str):
+        return (f"'cost' must be a number >= 0 or a duration such as 90s, 5m or 1h30m, got "
+                f"{_kind(cost)} {cost!r}")  # fmt: skip
     if isinstance(cost, bool) or not isinstance(cost, (int, float)):
         return f"'cost' must be a number >= 0, got {_kind(cost)} {cost!r}"
     if cost != cost:
