@@ -7,12 +7,13 @@ EXAMPLE ?= workloads/ci_build.yaml
 
 .PHONY: run test lint golden bench sanitize fuzz clean
 
+# An editable install is not byte-compiled; a wheel install is. Compile, so start-up is what
+# users get even where PYTHONDONTWRITEBYTECODE is set. (Comments stay outside recipes: make
+# echoes recipe lines, comments included.)
 $(STAMP): pyproject.toml setup.py $(wildcard serialscale/csrc/*.c serialscale/csrc/*.h)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	# An editable install is not byte-compiled; a wheel install is. Compile, so start-up is
-	# what users get even where PYTHONDONTWRITEBYTECODE is set.
 	$(BIN)/python -m compileall -q serialscale
 	touch $(STAMP)
 
