@@ -8,6 +8,7 @@ target; the rest is analyzed.
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import os
 import stat
 import traceback
@@ -132,37 +133,83 @@ def collect_targets(
     unless ``respect_ignores`` is false (``--no-ignore``); an ``exclude`` pattern that names a
     folder (``.venv``, ``build/*``) leaves the whole folder out. Files of another tool's format
     (CI workflows, ninja, DOT) are taken only when asked: ``foreign`` (``--from``) or an
-    ``--include`` pattern that matches them; else they are skipped with a note.
+    ``--include`` pattern that matches them, or a scanned folder that is obviously theirs
+    (``.github/workflows``); else they are skipped with a note. Other YAML and JSON files
+    (``mkdocs.yml``, ``package.json``, saved reports, a run's durations) are taken only when
+    they are workloads (a top-level ``steps`` list): the rest are skipped with one summary
+    note. A file named explicitly is always read.
     """
     found = Collected()
+    not_workloads: list[str] = []
     for arg in arguments:
         path = Path(arg)
         if _scanned(arg):
+            theirs = foreign or _workflows_folder(path)
             for p in _walk(path, found, bool(include), exclude, respect_ignores):
                 relative = p.relative_to(path).as_posix()
                 if not _selected(str(p), relative, include, exclude):
                     continue
-                if not (foreign or include) and _foreign(p):
-                    found.notes.append(f"{p}: skipped: a {_foreign(p)} file (--include or "
-                                       "--from to analyze it)")  # fmt: skip
+                kind = _kind(p)
+                if kind == NOT_A_WORKLOAD and not include:
+                    not_workloads.append(str(p))
+                    continue
+                if kind not in (None, NOT_A_WORKLOAD) and not (theirs or include):
+                    found.notes.append(f"{p}: skipped: a {kind} file (--include or --from to "
+                                       "analyze it)")  # fmt: skip
                     continue
                 found.targets.append(str(p))
         elif _selected(arg, arg, include, exclude):
             found.targets.append(arg)
+    if not_workloads:
+        shown = ", ".join(not_workloads[:5]) + (" ..." if len(not_workloads) > 5 else "")
+        files = "file" if len(not_workloads) == 1 else "files"
+        found.notes.append(f"skipped {len(not_workloads)} YAML/JSON {files} that are not "
+                           f"workloads (no top-level 'steps' list): {shown}; name a file or "
+                           "use --include to read it anyway")  # fmt: skip
     return found
 
 
-def _foreign(path: Path) -> str | None:
-    """The foreign format a scanned file is in, or ``None`` for serialscale's own."""
-    from .sources.readers import detect
+#: What :func:`_kind` says of a YAML or JSON file that is not a workload.
+NOT_A_WORKLOAD = "not-a-workload"
+
+#: JSON files up to this size are parsed to see whether they are workloads; larger ones are
+#: taken (a saved report or a durations file is small; a generated workload may be large).
+_SNIFF_JSON_BYTES = 4 << 20
+
+
+def _workflows_folder(path: Path) -> bool:
+    """Whether ``path`` is a ``.github/workflows`` folder (or one inside it)."""
+    parts = path.resolve().parts
+    return any(pair == (".github", "workflows") for pair in itertools.pairwise(parts))
+
+
+def _kind(path: Path) -> str | None:
+    """A scanned file's format: a foreign reader's name, :data:`NOT_A_WORKLOAD`, or ``None``
+    for a workload (or a file whose loading will say why it cannot be read)."""
+    from .sources.readers import _patterns, detect
 
     try:
         with open(path, "rb") as handle:
             head = handle.read(65536)
+            size = os.fstat(handle.fileno()).st_size
     except OSError:
-        return None  # loading it will say why it cannot be read
+        return None
     name = detect(path, head)
-    return None if name == "serialscale" else name
+    if name != "serialscale":
+        return name
+    if path.suffix.lower() != ".json":
+        return None if _patterns()["steps"].search(head) else NOT_A_WORKLOAD
+    if size > _SNIFF_JSON_BYTES:
+        return None
+    import json
+
+    try:
+        with open(path, "rb") as handle:
+            doc = json.loads(handle.read(_SNIFF_JSON_BYTES + 1))
+    except (OSError, ValueError, RecursionError):
+        return None  # loading it will say what is wrong
+    return None if isinstance(doc, dict) and isinstance(doc.get("steps"), list) else \
+        NOT_A_WORKLOAD  # fmt: skip
 
 
 def _walk(
