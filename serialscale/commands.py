@@ -448,7 +448,17 @@ def gate(
         reports, errors = parse_reports(data, "<stdin>" if str(path) == "-" else str(path))
     except WorkloadError as exc:
         raise CommandError(str(exc)) from None
-    return finish(BatchResult(results=reports, errors=errors), gates, fmt, None, False)
+    code = finish(BatchResult(results=reports, errors=errors), gates, fmt, None, False)
+    if code == ExitCode.OK and fmt is GateFormat.text:  # one line, so a pass is seen
+        from .words import unit_for
+
+        n = len(reports)
+        if gates.thresholds is None:
+            say(f"{path}: no gate was given (--fail-on, --min-speedup, --max-depth, "
+                "--max-serial-fraction, --baseline): nothing was checked")  # fmt: skip
+        else:
+            say(f"{path}: {n} {unit_for(n, 'reports')} passed every gate")
+    return code
 
 
 def finish(

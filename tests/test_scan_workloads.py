@@ -49,3 +49,16 @@ def test_a_workflows_folder_is_a_request_for_workflows(tmp_path: Path) -> None:
     assert [r["format"] for r in json.loads(result.stdout)["results"]] == ["github-actions"]
     root = cli("analyze", ".", "-f", "json", cwd=tmp_path)  # hidden folders stay out of scans
     assert root.returncode == 2 and "no workloads found" in root.stderr
+
+
+def test_gate_says_in_one_line_that_everything_passed(tmp_path: Path, run_cli) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(WORKLOAD)
+    saved = tmp_path / "r.json"
+    run_cli("analyze", str(path), "-f", "json", "-o", str(saved))
+    passed = run_cli("gate", str(saved), "--max-depth", "10")
+    assert passed.exit_code == 0 and passed.stderr == f"{saved}: 1 report passed every gate\n"
+    nothing = run_cli("gate", str(saved))
+    assert nothing.exit_code == 0 and "no gate was given" in nothing.stderr
+    failed = run_cli("gate", str(saved), "--max-depth", "1")
+    assert failed.exit_code == 1 and "passed" not in failed.stderr

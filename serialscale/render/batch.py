@@ -16,7 +16,7 @@ from ..batch import BatchResult
 from ..errors import display, escape_controls, neutralize
 from ..gates import Comparison, Violation
 from ..report import ErrorEntry, ErrorLine, FailedGate, to_builtins
-from .common import cell, cells, counted, make_console, md_code, md_text, num, times
+from .common import cell, cells, counted, finished, make_console, md_code, md_text, num, times
 from .json_report import check, dumps
 
 #: The CSV columns, in this fixed order (documented in the README).
@@ -147,14 +147,14 @@ def render_batch_table(result: BatchResult, width: int = 100, color: bool = Fals
     console.print(
         Text(
             f"{s.analyzed} analyzed ({s.serial} serial, {s.mixed} mixed, "
-            f"{s.parallel} parallel), {s.errors} errors"
+            f"{s.parallel} parallel), {counted(s.errors, 'errors')}"
         )
     )
     for e in result.errors:
         line = f":{e.line}" if e.line else ""
         console.print(cell(f"error: {e.file or e.source}{line}: {e.message}", style="red"),
                       overflow="fold")  # fmt: skip
-    return neutralize(out.getvalue())  # a folded cell may start a line
+    return finished(out.getvalue())  # no trailing spaces; a folded cell may start a line
 
 
 def render_batch_markdown(

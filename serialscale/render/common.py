@@ -8,7 +8,7 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.text import Text
 
-from ..errors import display, escape_controls
+from ..errors import display, escape_controls, neutralize
 from ..report import Segment
 from ..words import TIME_UNITS, unit_for
 
@@ -136,6 +136,12 @@ def make_console(out: TextIO, width: int, color: bool) -> Console:
         emoji=False,
         legacy_windows=False,
     )
+
+
+def finished(text: str) -> str:
+    """A rendered console text as printed: no trailing spaces on any line (rich pads table
+    rows to their width), and no line a CI runner would act on (:func:`neutralize`)."""
+    return neutralize("\n".join(line.rstrip(" ") for line in text.split("\n")))
 
 
 def cell(text: Any, style: str = "") -> Text:

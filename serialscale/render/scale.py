@@ -12,7 +12,7 @@ from rich.text import Text
 
 from ..errors import display, neutralize
 from ..report import ScalePoint, ScaleReport, to_builtins
-from .common import cell, make_console, md_code, md_text, num, times
+from .common import cell, finished, make_console, md_code, md_text, num, times
 from .json_report import dumps
 
 CHART_ROWS = 10
@@ -125,7 +125,7 @@ def render_scale_table(report: ScaleReport, width: int = 100, color: bool = Fals
         console.print(Text("work (w) and depth (d), log-log", style="bold"))
         for line in chart:
             console.print(Text(line))
-    return neutralize(out.getvalue())  # a folded cell may start a line
+    return finished(out.getvalue())  # no trailing spaces; a folded cell may start a line
 
 
 def render_scale_markdown(report: ScaleReport) -> str:

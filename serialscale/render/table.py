@@ -11,13 +11,14 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..errors import display, neutralize
+from ..errors import display
 from ..report import Report
 from .common import (
     amount,
     cell,
     cells,
     counted,
+    finished,
     make_console,
     num,
     short_path,
@@ -166,7 +167,7 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
         console.print(Text(f"{num(report.width):>6} ┤") + Text(line, style="cyan"))
         console.print(Text(f"{0:>6} └" + "─" * len(line)))
         console.print(cell(f"{'':>8}0{amount(report.depth, u):>{len(line) - 1}}", style="dim"))
-    return neutralize(out.getvalue())  # a folded cell may start a line
+    return finished(out.getvalue())  # no trailing spaces; a folded cell may start a line
 
 
 def what_if_text(report: Report) -> Text:
