@@ -436,7 +436,8 @@ def analyze_with(workload: Workload, options: Options) -> Report:
 
         return analyze_what_if(workload, options.what_if, processors=options.processors,
                                overhead=options.overhead, detail=options.detail,
-                               target_depth=options.target_depth)  # fmt: skip
+                               target_depth=options.target_depth,
+                               limits=options.limits)  # fmt: skip
     return analyze_workload(workload, processors=options.processors, overhead=options.overhead,
                             detail=options.detail, target_depth=options.target_depth)  # fmt: skip
 

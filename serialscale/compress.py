@@ -25,6 +25,8 @@ import itertools
 import math
 from collections.abc import Sequence
 
+from msgspec import UNSET
+
 from .drag import drag
 from .graph import Cost, Graph
 from .metrics import compute_metrics
@@ -34,6 +36,9 @@ from .report import CompressionPlan, PlannedStep
 EXACT_CANDIDATES = 16
 #: The largest set tried exhaustively.
 EXACT_SIZE = 4
+#: A plan looks at no more candidate steps than this (each step of a plan costs a few
+#: recomputations of the graph): past it, the plan says so instead of running for minutes.
+MAX_CANDIDATES = 200
 
 
 def parse_target(text: str, depth: Cost) -> float:
@@ -43,6 +48,8 @@ def parse_target(text: str, depth: Cost) -> float:
     try:
         # (100 + pct) / 100, not 1 + pct / 100: -20% of 34 is 27.2, not 27.200000000000003
         value = depth * (100 + float(raw[:-1])) / 100 if raw.endswith("%") else float(raw)
+        if raw.endswith("%") and not math.isfinite(value):  # a depth near the largest float
+            value = depth * ((100 + float(raw[:-1])) / 100)
     except ValueError:
         raise ValueError(f"--target-depth expects a depth or a percentage such as -20%, got "
                          f"{text!r}") from None  # fmt: skip
@@ -71,6 +78,12 @@ def plan(graph: Graph, target: float, connectors: frozenset[str] = frozenset()) 
     candidates = [v for v in range(graph.n) if costs[v] > 0 and ids[v] not in connectors
                   and m.number(m.depth) - m.number(m.slack[v]) > target]  # fmt: skip
     candidates.sort(key=lambda v: (-drags[v], v))
+    if len(candidates) > MAX_CANDIDATES:
+        return CompressionPlan(
+            target=_num(target), reached=False, fewest=False, depth=depth, steps=[],
+            reason=f"{len(candidates):,} steps lie on paths longer than the target, more than "
+            f"the {MAX_CANDIDATES} a plan looks at: ask for a smaller cut (or use --what-if)",
+        )  # fmt: skip
     chosen: list[int] | None = None
     fewest = False
     if len(candidates) <= EXACT_CANDIDATES:
@@ -89,14 +102,22 @@ def plan(graph: Graph, target: float, connectors: frozenset[str] = frozenset()) 
     new_costs: list[Cost] = list(costs)
     for v in chosen:
         new_costs[v] = 0
+    if _depth(graph, new_costs) > target:  # the greedy stage stopped short: take them all
+        chosen = list(candidates)
+        new_costs = list(costs)
+        for v in chosen:
+            new_costs[v] = 0
     for v in chosen:  # give each back the most it can keep
         new_costs[v] = _largest_cost(graph, new_costs, v, costs[v], target)
     # a step the greedy stage chose may need no shortening once the others got theirs
     kept = [v for v in chosen if new_costs[v] < costs[v]]
     steps = [PlannedStep(ids[v], costs[v], new_costs[v], costs[v] - new_costs[v])
              for v in sorted(kept, key=lambda v: (-(costs[v] - new_costs[v]), v))]  # fmt: skip
-    return CompressionPlan(target=_num(target), reached=True, fewest=fewest,
-                           depth=_depth(graph, new_costs), steps=steps)  # fmt: skip
+    reached_depth = _depth(graph, new_costs)
+    return CompressionPlan(target=_num(target), reached=reached_depth <= target, fewest=fewest,
+                           depth=reached_depth, steps=steps,
+                           reason=UNSET if reached_depth <= target else
+                           "no plan found within the candidates")  # fmt: skip
 
 
 def _greedy(graph: Graph, costs: list[Cost], target: float, connectors: frozenset[str]
@@ -104,7 +125,7 @@ def _greedy(graph: Graph, costs: list[Cost], target: float, connectors: frozense
     """Steps chosen by drag (or a minimum cut of the critical paths when none has drag)."""
     work: list[Cost] = list(costs)
     chosen: list[int] = []
-    for _ in range(graph.n + 1):
+    for _ in range(2 * MAX_CANDIDATES):
         g = Graph.from_csr(graph.ids, work, graph.pred_ptr, graph.pred_idx)
         m = compute_metrics(g)
         depth = m.number(m.depth)
@@ -165,7 +186,7 @@ def _largest_cost(graph: Graph, costs: list[Cost], v: int, high: Cost, target: f
                 hi = mid
         return low
     bottom, top = 0.0, float(high)
-    for _ in range(60):
+    for _ in range(40):  # 2**-40 of the cost: below any timing's precision
         middle = (bottom + top) / 2
         trial[v] = middle
         if _depth(graph, trial) <= target:
@@ -176,4 +197,5 @@ def _largest_cost(graph: Graph, costs: list[Cost], v: int, high: Cost, target: f
 
 
 def _num(value: float) -> Cost:
-    return int(value) if float(value).is_integer() else value
+    """Whole numbers below 2**53 as ints (as costs are), anything else as it is."""
+    return int(value) if float(value).is_integer() and abs(value) < 2**53 else value

@@ -108,14 +108,16 @@ def diff(old: Side, new: Side) -> DiffReport:
 
 
 def load_side(target: str, load: object, processors: int, max_bytes: int) -> Side:
-    """A side from ``target``: a saved report when the file is one (JSON with
-    ``schema_version``), else a workload read by ``load`` (``load(target) -> Workload``)."""
+    """A side from ``target``: a saved report when the file is one (JSON or JSON lines with
+    ``schema_version``, whatever the file's name), else a workload read by ``load``
+    (``load(target) -> Workload``)."""
     from .report import parse_reports, read_report_bytes
 
     path = Path(target)
-    if path.suffix.lower() == ".json" and path.is_file():
-        head = path.open("rb").read(4096)
-        if b'"schema_version"' in head:
+    if path.is_file():  # a saved report is known by its content, whatever its name
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+        if head.lstrip()[:1] == b"{" and b'"schema_version"' in head:
             reports, errors = parse_reports(read_report_bytes(path, max_bytes), target)
             if errors or len(reports) != 1:
                 raise WorkloadError(f"{target}: expected one saved report (a batch has "

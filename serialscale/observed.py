@@ -73,7 +73,9 @@ def observe(graph: Graph, m: Metrics, times: Mapping[str, tuple[float, float]],
 
 
 def _ratio(a: Cost, b: float) -> float | None:
-    return a / b if b > 0 else None
+    """``a / b`` to 9 significant digits (times from logs are not more precise; 1.0000000000000002
+    is float noise). Above 1 only when the run's times contradict the graph's needs."""
+    return float(f"{a / b:.9g}") if b > 0 else None
 
 
 def _round(value: float) -> float:

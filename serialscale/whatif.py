@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 from .errors import Location, UsageError, WorkloadError, suggest
 from .graph import Cost, Graph
+from .limits import DEFAULT_LIMITS, Limits
 from .model import Workload
 from .report import Report, WhatIf, WhatIfChange, WhatIfSide
 
@@ -75,9 +76,11 @@ def _matches(ids: Sequence[str], pattern: str) -> list[int]:
 
 
 def apply_changes(
-    workload: Workload, changes: Sequence[Change]
+    workload: Workload, changes: Sequence[Change], limits: Limits = DEFAULT_LIMITS
 ) -> tuple[Workload, list[WhatIfChange]]:
-    """The workload with ``changes`` applied, and what each one touched."""
+    """The workload with ``changes`` applied, and what each one touched. A split that would
+    pass ``--max-steps`` or ``--max-dependencies`` is refused before it is made, and a step
+    an earlier change split cannot be changed again (its parts can)."""
     graph = workload.graph
     ids = list(graph.ids)
     costs: list[Cost] = list(graph.costs)
@@ -86,20 +89,38 @@ def apply_changes(
     ]
     applied: list[WhatIfChange] = []
     connectors = list(workload.extra.get("connectors") or ())
+    split: set[int] = set()
+    where = Location(workload.source)
     for change in changes:
         hits = _matches(ids, change.pattern)
         if not hits:
             raise WorkloadError(f"--what-if {change.spec!r}: no step is called or matches "
                                 f"{change.pattern!r}{suggest(change.pattern, ids)}",
-                                Location(workload.source))  # fmt: skip
+                                where)  # fmt: skip
+        again = [ids[i] for i in hits if i in split]
+        if again:
+            raise WorkloadError(f"--what-if {change.spec!r}: {again[0]!r} was split by an "
+                                f"earlier --what-if; change its parts ('{again[0]}#part*')",
+                                where)  # fmt: skip
+        if change.kind == "split":
+            k = int(change.value)
+            steps = len(ids) + k * len(hits)
+            deps = sum(map(len, needs)) + sum(k * len(needs[i]) + k for i in hits)
+            if steps > limits.max_steps or deps > limits.max_dependencies:
+                raise WorkloadError(
+                    f"--what-if {change.spec!r}: the changed graph would have {steps:,} steps "
+                    f"and {deps:,} dependencies, more than --max-steps ({limits.max_steps:,}) "
+                    f"or --max-dependencies ({limits.max_dependencies:,})", where)  # fmt: skip
+            split.update(hits)
         applied.append(WhatIfChange(change.spec, [ids[i] for i in hits]))
         for i in hits:
             if change.kind == "cost":
                 costs[i] = change.value
             elif change.kind == "factor":
-                costs[i] = _times(costs[i], change.value)
+                costs[i] = _times(costs[i], change.value, where)
         if change.kind == "split":
-            ids, costs, needs = _split(ids, costs, needs, hits, int(change.value), change.spec)
+            ids, costs, needs = _split(ids, costs, needs, hits, int(change.value), change.spec,
+                                       where)  # fmt: skip
             connectors += [ids_i for ids_i in (ids[i] for i in hits)]
     changed = Graph.from_lists(ids, costs, needs)
     extra = dict(workload.extra)
@@ -108,17 +129,19 @@ def apply_changes(
     return replace(workload, graph=changed, extra=extra), applied
 
 
-def _times(cost: Cost, factor: Cost) -> Cost:
+def _times(cost: Cost, factor: Cost, where: Location) -> Cost:
     value = cost * factor
+    if not math.isfinite(value):
+        raise WorkloadError("--what-if: a cost times its factor passes the largest float",
+                            where)  # fmt: skip
     if isinstance(value, float) and value.is_integer() and isinstance(cost, int):
         return int(value)
-    if not math.isfinite(value):
-        raise WorkloadError("--what-if: a cost times its factor passes the largest float")
     return value
 
 
 def _split(ids: list[str], costs: list[Cost], needs: list[list[int]], hits: list[int],
-           k: int, spec: str) -> tuple[list[str], list[Cost], list[list[int]]]:  # fmt: skip
+           k: int, spec: str, where: Location
+           ) -> tuple[list[str], list[Cost], list[list[int]]]:  # fmt: skip
     """Each step in ``hits`` becomes ``k`` parts (appended after the steps) and a zero-cost
     join keeping its index and id."""
     taken = set(ids)
@@ -131,7 +154,7 @@ def _split(ids: list[str], costs: list[Cost], needs: list[list[int]], hits: list
             name = f"{ids[i]}#part{j}"
             if name in taken:
                 raise WorkloadError(f"--what-if {spec!r}: a step called {name!r} already "
-                                    "exists")  # fmt: skip
+                                    "exists", where)  # fmt: skip
             taken.add(name)
             parts.append(len(new_ids))
             new_ids.append(name)
@@ -150,14 +173,15 @@ def side(report: Report) -> WhatIfSide:
 
 def analyze_what_if(workload: Workload, changes: Sequence[Change], *, processors: int,
                     overhead: Cost = 0, detail: bool = False,
-                    target_depth: str | None = None) -> Report:  # fmt: skip
+                    target_depth: str | None = None,
+                    limits: Limits = DEFAULT_LIMITS) -> Report:  # fmt: skip
     """The report of ``workload`` with ``changes`` applied, with its ``what_if`` block (the
     numbers of the unchanged workload beside the changed one's)."""
     from msgspec import structs
 
     from .analysis import analyze_workload
 
-    changed, applied = apply_changes(workload, changes)
+    changed, applied = apply_changes(workload, changes, limits)
     before = analyze_workload(workload, processors=processors, overhead=overhead)
     after = analyze_workload(changed, processors=processors, overhead=overhead, detail=detail,
                              target_depth=target_depth)  # fmt: skip

@@ -105,3 +105,40 @@ def test_target_depth_on_the_command_line(tmp_path: Path, run_cli) -> None:
     below = json.loads(run_cli("analyze", str(path), "-f", "json", "--target-depth",
                                "-1").stdout)["compression_plan"]  # fmt: skip
     assert below["reached"] is False and "below 0" in below["reason"]
+
+
+def test_reached_says_what_the_plan_gives() -> None:
+    """Found by a hostile-input pass: five float chains, a target the greedy stage alone did
+    not reach, and the plan said reached with depth 0.61."""
+    from serialscale.graph import Graph
+
+    chains = [(2.872, 2.849), (0.264, 0.346), (2.523, 2.234), (2.042, 0.994), (1.857, 1.86)]
+    ids, costs, needs = ["s"], [0.1], [[]]
+    for k, (a, b) in enumerate(chains):
+        ids += [f"c{k}_0", f"c{k}_1"]
+        costs += [a, b]
+        needs += [[0], [len(ids) - 2]]
+    ids.append("e")
+    costs.append(0.0)
+    needs.append([i for i in range(2, len(ids), 2)])
+    result = plan(Graph.from_lists(ids, costs, needs), 0.3)
+    assert result.reached and result.depth <= 0.3
+    new = list(costs)
+    for step in result.steps:
+        new[ids.index(step.id)] = step.new_cost
+    assert _depth(Dag(new, needs), new) == result.depth
+
+
+def test_too_many_candidates_is_said_not_run_for_minutes() -> None:
+    from serialscale.compress import MAX_CANDIDATES
+    from serialscale.graph import Graph
+
+    n = MAX_CANDIDATES + 10
+    g = Graph.from_lists([f"s{i}" for i in range(n)], [3] * n, [[] for _ in range(n)])
+    result = plan(g, 1)
+    assert not result.reached and result.steps == []
+    assert f"{n:,} steps lie on paths longer than the target" in result.reason
+
+
+def test_a_percentage_of_a_huge_depth_is_a_target() -> None:
+    assert parse_target("-20%", 1.5e308) == pytest.approx(1.2e308)

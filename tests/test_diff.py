@@ -116,3 +116,12 @@ def test_diff_of_unreadable_input_is_a_located_error(pair, tmp_path: Path, run_c
     bad.write_text("steps:\n  - id: a\n    needs: [zz]\n")
     result = run_cli("diff", str(old), str(bad))
     assert result.exit_code == 2 and "bad.yaml" in result.stderr and result.stdout == ""
+
+
+def test_a_saved_report_is_known_by_its_content(pair, tmp_path: Path, run_cli) -> None:
+    old, new = pair
+    saved = tmp_path / "baseline-report"  # no .json
+    run_cli("analyze", str(old), "-f", "json", "-o", str(saved))
+    result = run_cli("diff", str(saved), str(new), "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["delta"]["depth"] == 10

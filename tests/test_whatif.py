@@ -106,3 +106,19 @@ def test_what_if_on_the_command_line(tmp_path: Path, run_cli) -> None:
     assert bad.exit_code == 2 and "no step is called or matches 'nope'" in bad.stderr
     usage = run_cli("analyze", str(path), "--what-if", "test-e2e=fast")
     assert usage.exit_code == 2 and "--what-if" in usage.stderr
+
+
+def test_a_split_past_the_step_limit_is_refused_before_it_is_made() -> None:
+    from serialscale.limits import Limits
+
+    with pytest.raises(WorkloadError, match=r"would have 6,004 steps .* --max-steps \(1,000\)"):
+        apply_changes(_workload(), [parse_change("test-*=split:2999")], Limits(max_steps=1000))
+
+
+def test_a_split_step_cannot_be_changed_again_but_its_parts_can() -> None:
+    changes = [parse_change("test-e2e=split:2"), parse_change("test-e2e=x0.5")]
+    with pytest.raises(WorkloadError, match="'test-e2e' was split by an earlier --what-if"):
+        apply_changes(_workload(), changes)
+    parts = [parse_change("test-e2e=split:2"), parse_change("test-e2e#part*=x0.5")]
+    changed, _ = apply_changes(_workload(), parts)
+    assert _nx_depth(changed) == 1 + 10 + 12 + 4  # parts of 5: unit (12) is the longest
