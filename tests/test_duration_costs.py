@@ -56,3 +56,14 @@ def test_durations_need_a_unit_of_time(tmp_path: Path, run_cli) -> None:
     path.write_text("steps:\n  - {id: a, cost: 5x}\n")
     other = run_cli("analyze", str(path))
     assert other.exit_code == 2 and "or a duration such as 90s, 5m or 1h30m" in other.stderr
+
+
+def test_a_duration_in_a_templated_workload_says_so(tmp_path: Path, run_cli) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("unit: minutes\nparams: {n: 3}\nsteps:\n  - id: s{i}\n"
+                    "    foreach: {i: range(n)}\n    cost: 5m\n")  # fmt: skip
+    result = run_cli("analyze", str(path))
+    assert result.exit_code == 2 and "t.yaml:6:" in result.stderr
+    assert "cost '5m' is a duration: templated workloads take numbers or expressions" in (
+        result.stderr
+    )

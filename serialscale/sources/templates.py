@@ -329,6 +329,14 @@ def _compile_step(k: int, raw: Any, params: Mapping[str, Any]) -> _StepTemplate:
         try:
             cost = compile_expression(cost_raw)
         except ExpressionError as exc:
+            from ..words import duration_seconds
+
+            if duration_seconds(cost_raw.strip()) is not None:  # 5m: a plain file's duration
+                raise TemplateFailure(
+                    f"cost {_show(cost_raw)} is a duration: templated workloads take numbers "
+                    "or expressions in the workload's unit (durations: plain workload files)",
+                    (*path, "cost"),
+                ) from None
             raise TemplateFailure(f"cost {_show(cost_raw)}: {exc}", (*path, "cost")) from None
     elif isinstance(cost_raw, bool) or not isinstance(cost_raw, (int, float)):
         raise TemplateFailure(
