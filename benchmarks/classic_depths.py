@@ -24,7 +24,11 @@ import serialscale as ss
 from serialscale.sources.python_source import trace_function
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "workloads"))
-from algorithms import _sift_down, _swap, merge_with_if  # the bundled classic algorithms
+from algorithms import (  # the bundled classic algorithms
+    heap_sort_in_place,
+    merge_with_if,
+    odd_even_in_place,
+)
 
 
 def running_max(xs: list[Any]) -> Any:
@@ -76,23 +80,12 @@ def merge_sort_with_if(xs: list[Any]) -> Any:
 
 def odd_even_transposition(xs: list[Any]) -> Any:
     """n rounds of neighbour compare-exchanges written with ``if`` and swaps."""
-    a, n = list(xs), len(xs)
-    for round_ in range(n):
-        for i in range(round_ % 2, n - 1, 2):
-            if a[i] > a[i + 1]:
-                a[i], a[i + 1] = a[i + 1], a[i]
-    return a
+    return odd_even_in_place(list(xs))
 
 
 def heap_sort_with_swaps(xs: list[Any]) -> Any:
-    """Heap sort with the swaps in a helper (the bundled algorithms' _sift_down, _swap)."""
-    a, n = list(xs), len(xs)
-    for start in range((n - 2) // 2, -1, -1):
-        _sift_down(a, start, n - 1)
-    for end in range(n - 1, 0, -1):
-        _swap(a, 0, end)
-        _sift_down(a, 0, end - 1)
-    return a
+    """Heap sort with the swaps in a helper (the bundled algorithms' own)."""
+    return heap_sort_in_place(list(xs))
 
 
 def running_max_with_if(xs: list[Any]) -> Any:

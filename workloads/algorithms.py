@@ -154,7 +154,12 @@ def odd_even_transposition_sort(n: int = 16):
     with ``if`` and swaps (a sorting network). Depth as written: at most n comparisons in a
     chain, one per round (the exchanges of a round are independent); the data-flow view
     sees 1 (a swap moves values, it computes nothing), ``--control scoped`` the rounds."""
-    a = ss.inputs((i * 7919) % 10007 for i in range(n))
+    return odd_even_in_place(ss.inputs((i * 7919) % 10007 for i in range(n)))
+
+
+def odd_even_in_place(a: list) -> list:
+    """The rounds of odd-even transposition sort on ``a``, in place (returns ``a``)."""
+    n = len(a)
     for round_ in range(n):
         for i in range(round_ % 2, n - 1, 2):
             if a[i] > a[i + 1]:
@@ -184,7 +189,12 @@ def heap_sort_with_swaps(n: int = 16):
     the end and sift the new root down, the swaps made in a helper function. Depth as
     written Θ(n) (each sift's first step waits for the last sift's first steps; the index
     arithmetic chosen by each comparison is part of the chain)."""
-    a = ss.inputs((i * 7919) % 10007 for i in range(n))
+    return heap_sort_in_place(ss.inputs((i * 7919) % 10007 for i in range(n)))
+
+
+def heap_sort_in_place(a: list) -> list:
+    """Heap sort of ``a`` in place, the swaps made in a helper (returns ``a``)."""
+    n = len(a)
     for start in range((n - 2) // 2, -1, -1):
         _sift_down(a, start, n - 1)
     for end in range(n - 1, 0, -1):
