@@ -460,15 +460,14 @@ def project_path(source: str | None) -> str | None:
     with no repository."""
     if not source or source == "-" or source.startswith("<"):
         return None
+    from .sources.secondary import project_root
+
     file = Path(source)
     try:
         if not file.is_file():
             return None
-        real = file.resolve()
-        for folder in real.parents:
-            if (folder / ".git").exists():
-                return real.relative_to(folder).as_posix()
-        return real.relative_to(Path.cwd().resolve()).as_posix()
+        root = project_root(file, fallback=Path.cwd())  # the root secondary reads keep to
+        return file.resolve().relative_to(root).as_posix()
     except (OSError, ValueError, RuntimeError):
         return None
 
