@@ -76,6 +76,18 @@ def dags(draw, max_steps: int = 14, costs=costs_int, min_steps: int = 1) -> Dag:
     return Dag(costs_in, needs)
 
 
+def nx_depth(costs, needs) -> float:
+    """The costliest path, by networkx: step ``i`` (cost ``costs[i]``, needing the steps
+    ``needs[i]``) split into an in-node and an out-node joined by an edge of its cost, since
+    networkx weighs edges, not nodes. An independent oracle for depth."""
+    g = nx.DiGraph()
+    for i, cost in enumerate(costs):
+        g.add_edge(("in", i), ("out", i), weight=cost)
+        for j in needs[i]:
+            g.add_edge(("out", j), ("in", i), weight=0)
+    return nx.dag_longest_path_length(g)
+
+
 def chain(n: int, cost=1) -> Graph:
     return Graph.from_lists(
         [f"s{i}" for i in range(n)], [cost] * n, [[i - 1] if i else [] for i in range(n)]

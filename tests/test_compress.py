@@ -8,23 +8,17 @@ import itertools
 import json
 from pathlib import Path
 
-import networkx as nx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from serialscale.compress import parse_target, plan
 
-from .conftest import Dag, dags
+from .conftest import Dag, dags, nx_depth
 
 
 def _depth(dag: Dag, costs: list) -> int:
-    g = nx.DiGraph()
-    for i, c in enumerate(costs):
-        g.add_edge(("in", i), ("out", i), weight=c)
-        for j in dag.needs[i]:
-            g.add_edge(("out", j), ("in", i), weight=0)
-    return nx.dag_longest_path_length(g)
+    return nx_depth(costs, dag.needs)
 
 
 def _fewest(dag: Dag, target: float) -> int:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import networkx as nx
 import pytest
+
+from .conftest import nx_depth
 
 OLD = """\
 unit: minutes
@@ -36,15 +37,11 @@ def _depth(text: str, change: tuple[str, int | None] | None = None) -> int:
     import yaml
 
     steps = yaml.safe_load(text)["steps"]
-    cost = {s["id"]: s["cost"] for s in steps}
+    index = {s["id"]: i for i, s in enumerate(steps)}
+    costs = [s["cost"] for s in steps]
     if change:
-        cost[change[0]] = change[1] if change[1] is not None else 0
-    g = nx.DiGraph()
-    for s in steps:
-        g.add_edge(("in", s["id"]), ("out", s["id"]), weight=cost[s["id"]])
-        for need in s.get("needs", []):
-            g.add_edge(("out", need), ("in", s["id"]), weight=0)
-    return nx.dag_longest_path_length(g)
+        costs[index[change[0]]] = change[1] if change[1] is not None else 0
+    return nx_depth(costs, [[index[n] for n in s.get("needs", [])] for s in steps])
 
 
 @pytest.fixture

@@ -3,27 +3,17 @@ depth networkx computes on the changed graph, for every step of random graphs.""
 
 from __future__ import annotations
 
-import networkx as nx
 from hypothesis import given, settings
 
 from serialscale.drag import drag
 from serialscale.graph import Graph
 from serialscale.metrics import asap_schedule, bottom_levels, critical_path, depth, slack
 
-from .conftest import Dag, costs_float, dags
+from .conftest import Dag, costs_float, dags, nx_depth
 
 
 def _nx_depth(dag: Dag, costs: list) -> float:
-    """The costliest path, by networkx (costs on nodes: moved onto each node's out-edges)."""
-    g = dag.nx()
-    h = nx.DiGraph()
-    h.add_nodes_from(range(len(costs)))
-    h.add_node("end")
-    for u, v in g.edges:
-        h.add_edge(u, v, weight=costs[u])
-    for u in range(len(costs)):
-        h.add_edge(u, "end", weight=costs[u])
-    return nx.dag_longest_path_length(h, weight="weight", default_weight=0)
+    return nx_depth(costs, dag.needs)
 
 
 def _drag_of(dag: Dag) -> tuple[list, object]:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import networkx as nx
 import pytest
 
 from serialscale.errors import UsageError, WorkloadError
 from serialscale.graph import Graph
 from serialscale.model import Workload
 from serialscale.whatif import analyze_what_if, apply_changes, parse_change
+
+from .conftest import nx_depth
 
 CI = """\
 unit: minutes
@@ -28,12 +29,8 @@ steps:
 
 def _nx_depth(workload: Workload) -> float:
     g = workload.graph
-    h = nx.DiGraph()
-    for i in range(g.n):
-        h.add_edge(("in", i), ("out", i), weight=g.costs[i])
-        for j in g.pred_idx[g.pred_ptr[i] : g.pred_ptr[i + 1]]:
-            h.add_edge(("out", j), ("in", i), weight=0)
-    return nx.dag_longest_path_length(h)
+    needs = [g.pred_idx[g.pred_ptr[i] : g.pred_ptr[i + 1]] for i in range(g.n)]
+    return nx_depth(g.costs, needs)
 
 
 def _workload() -> Workload:
