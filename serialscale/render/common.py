@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from msgspec import UNSET
 from rich.console import Console
 from rich.text import Text
 
 from ..errors import display, escape_controls, neutralize
-from ..report import Segment
+from ..report import Report, Segment
 from ..words import TIME_UNITS, unit_for
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -154,3 +155,41 @@ def cell(text: Any, style: str = "") -> Text:
 def cells(*texts: Any) -> list[Text]:
     """:func:`cell` of each text, for ``Table.add_row(*cells(...))``."""
     return [cell(text) for text in texts]
+
+
+def what_if_line(report: Report) -> str:
+    """``--what-if``: what changed, and depth, ceiling and wall time before → after (plain
+    text; each renderer escapes it its way)."""
+    w = report.what_if
+    assert w
+    u = report.unit
+    changes = "; ".join(f"{c.change} ({counted(len(c.steps), 'steps')})" for c in w.changes)
+    before, after = w.before, w.after
+    line = (f"{changes}: depth {amount(before.depth, None)} → {amount(after.depth, u)}, ceiling "
+            f"{times(before.speedup_ceiling)} → {times(after.speedup_ceiling)}")  # fmt: skip
+    if before.makespan is not UNSET and after.makespan is not UNSET:
+        line += (f", wall time on {counted(report.processors, 'processors')} "
+                 f"{wall_time(before.makespan, u)} → {wall_time(after.makespan, u)}")  # fmt: skip
+    return line
+
+
+def observed_line(report: Report) -> str:
+    """A real run beside the model: makespan, workers, efficiency, the critical path's share
+    and the largest waits on it (plain text; each renderer escapes it its way)."""
+    o = report.observed
+    assert o
+    u = report.unit
+    line = (f"{wall_time(o.makespan, u)} on up to {counted(o.workers, 'workers')}; the same "
+            f"steps on {o.workers} ideally take {wall_time(o.ideal, u)} (efficiency "
+            f"{_percent(o.efficiency)}); the critical path is {_percent(o.critical_path_share)} "
+            "of the run")  # fmt: skip
+    if o.gaps:
+        waits = ", ".join(f"'{g.before}' waited {wall_time(g.wait, u)}"
+                          + (f" after '{g.after}'" if g.after else " from the start")
+                          for g in o.gaps[:3])  # fmt: skip
+        line += f"; waits on the critical path: {waits}"
+    return line
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.0f}%"

@@ -12,10 +12,12 @@ from .common import (
     md_code,
     md_text,
     num,
+    observed_line,
     short_path,
     sparkline,
     times,
     wall_time,
+    what_if_line,
 )
 
 
@@ -45,17 +47,7 @@ def render_markdown(report: Report) -> str:
             f"{amount(report.burdened_depth, u)} |"
         )
     if report.what_if:
-        w = report.what_if
-        changes = "; ".join(f"{md_code(c.change)} ({counted(len(c.steps), 'steps')})"
-                            for c in w.changes)  # fmt: skip
-        text = (f"**What if** {changes}: depth {amount(w.before.depth, None)} → "
-                f"{amount(w.after.depth, u)}, ceiling {times(w.before.speedup_ceiling)} → "
-                f"{times(w.after.speedup_ceiling)}")  # fmt: skip
-        if w.before.makespan is not UNSET and w.after.makespan is not UNSET:
-            text += (f", wall time on {counted(report.processors, 'processors')} "
-                     f"{md_text(wall_time(w.before.makespan, u))} → "
-                     f"{md_text(wall_time(w.after.makespan, u))}")  # fmt: skip
-        lines += ["", text]
+        lines += ["", f"**What if** {md_text(what_if_line(report))}"]
     walls = all(r.makespan is not UNSET for r in report.speedup)
     lines += [
         "",
@@ -79,9 +71,7 @@ def render_markdown(report: Report) -> str:
             lines.append(f"| {md_code(step.id)} | {amount(step.cost, u)} | "
                          f"{amount(step.drag, u)} | {amount(step.halving_saves, u)} |")  # fmt: skip
     if report.observed:
-        from .table import observed_text
-
-        lines += ["", md_text(observed_text(report).plain)]
+        lines += ["", f"**Observed run:** {md_text(observed_line(report))}"]
     plan = report.compression_plan
     if plan:
         head = f"**To reach depth {amount(plan.target, u)}:**"

@@ -21,10 +21,12 @@ from .common import (
     finished,
     make_console,
     num,
+    observed_line,
     short_path,
     sparkline,
     times,
     wall_time,
+    what_if_line,
 )
 
 CLASS_STYLE = {"serial": "bold red", "mixed": "bold yellow", "parallel": "bold green"}
@@ -171,18 +173,8 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
 
 
 def what_if_text(report: Report) -> Text:
-    """``--what-if``: what changed, and depth, ceiling and wall time before → after."""
-    w = report.what_if
-    assert w
-    u = report.unit
-    changes = "; ".join(f"{c.change} ({counted(len(c.steps), 'steps')})" for c in w.changes)
-    before, after = w.before, w.after
-    line = (f"{changes}: depth {amount(before.depth, None)} → {amount(after.depth, u)}, ceiling "
-            f"{times(before.speedup_ceiling)} → {times(after.speedup_ceiling)}")  # fmt: skip
-    if before.makespan is not UNSET and after.makespan is not UNSET:
-        line += (f", wall time on {counted(report.processors, 'processors')} "
-                 f"{wall_time(before.makespan, u)} → {wall_time(after.makespan, u)}")  # fmt: skip
-    return Text.assemble(("What if", "bold"), " ", display(line))
+    """``--what-if``: the sentence of :func:`.common.what_if_line`, labelled."""
+    return Text.assemble(("What if", "bold"), " ", display(what_if_line(report)))
 
 
 def plan_text(report: Report) -> Text:
@@ -203,21 +195,5 @@ def plan_text(report: Report) -> Text:
 
 
 def observed_text(report: Report) -> Text:
-    """A real run beside the model: its makespan, workers, efficiency and waits."""
-    o = report.observed
-    assert o
-    u = report.unit
-    line = (f": {wall_time(o.makespan, u)} on up to {counted(o.workers, 'workers')}; the same "
-            f"steps on {o.workers} ideally take {wall_time(o.ideal, u)} (efficiency "
-            f"{_percent(o.efficiency)}); the critical path is {_percent(o.critical_path_share)} "
-            "of the run")  # fmt: skip
-    if o.gaps:
-        waits = ", ".join(f"'{g.before}' waited {wall_time(g.wait, u)}"
-                          + (f" after '{g.after}'" if g.after else " from the start")
-                          for g in o.gaps[:3])  # fmt: skip
-        line += f"; waits on the critical path: {waits}"
-    return Text.assemble(("Observed run", "bold"), display(line))
-
-
-def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{100 * value:.0f}%"
+    """A real run beside the model: the sentence of :func:`.common.observed_line`, labelled."""
+    return Text.assemble(("Observed run", "bold"), ": ", display(observed_line(report)))
