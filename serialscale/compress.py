@@ -31,6 +31,7 @@ from .drag import drag
 from .graph import Cost, Graph
 from .metrics import compute_metrics
 from .report import CompressionPlan, PlannedStep
+from .words import plain_number
 
 #: Up to this many candidate steps, the fewest steps are found by trying every set.
 EXACT_CANDIDATES = 16
@@ -45,12 +46,13 @@ def parse_target(text: str, depth: Cost) -> float:
     """``--target-depth``: a depth (``27``, ``27.5``) or a change of the current one (``-20%``).
     Raises ValueError with a message for anything else."""
     raw = text.strip()
-    try:
+    number = plain_number(raw[:-1] if raw.endswith("%") else raw)
+    if number is not None:
         # (100 + pct) / 100, not 1 + pct / 100: -20% of 34 is 27.2, not 27.200000000000003
-        value = depth * (100 + float(raw[:-1])) / 100 if raw.endswith("%") else float(raw)
+        value = depth * (100 + number) / 100 if raw.endswith("%") else float(number)
         if raw.endswith("%") and not math.isfinite(value):  # a depth near the largest float
-            value = depth * ((100 + float(raw[:-1])) / 100)
-    except ValueError:
+            value = depth * ((100 + number) / 100)
+    else:
         raise ValueError(f"--target-depth expects a depth or a percentage such as -20%, got "
                          f"{text!r}") from None  # fmt: skip
     if not math.isfinite(value):

@@ -22,6 +22,7 @@ from .graph import Cost, Graph
 from .limits import DEFAULT_LIMITS, Limits
 from .model import Workload
 from .report import Report, WhatIf, WhatIfChange, WhatIfSide
+from .words import plain_number
 
 #: The most parts one step may be split into.
 MAX_SPLIT = 10_000
@@ -56,11 +57,8 @@ def parse_change(spec: str) -> Change:
 
 
 def _number(text: str, spec: str) -> Cost:
-    try:
-        value: Cost = int(text) if text.strip().lstrip("+").isdigit() else float(text)
-    except ValueError:
-        value = math.nan
-    if not (isinstance(value, int) or math.isfinite(value)) or value < 0:
+    value = plain_number(text)
+    if value is None or value < 0:
         raise UsageError(f"--what-if {spec!r}: expected a finite number >= 0 after '='")
     return value
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 def singular(word: str) -> str:
     """``minutes`` to ``minute``, ``GPU-hours`` to ``GPU-hour``, ``dependencies`` to
@@ -30,6 +32,34 @@ TIME_UNITS: dict[str, float] = {
     "d": 86400, "day": 86400, "days": 86400,
 }  # fmt: skip
 
+#: The characters of a number typed by a person: ASCII digits and a point only. ``str.isdigit``
+#: also takes ``²`` (which ``float`` rejects) and full-width digits (which ``float`` accepts).
+_DECIMAL_CHARS = frozenset("0123456789.")
+
+
+def plain_number(text: str) -> int | float | None:
+    """The number a person typed (``27``, ``+3``, ``-20``, ``27.5``, ``1e3``): ASCII digits,
+    an optional sign, point and exponent; ``None`` for anything else, including ``1_000``,
+    full-width digits, ``inf`` and ``nan``. Whole numbers without a point or exponent stay
+    ``int``; the rest become finite floats (an overflowing ``1e999`` is ``None``)."""
+    raw = text.strip()
+    if not raw or len(raw) > 400 or not raw.isascii() or "_" in raw:
+        return None
+    body = raw[1:] if raw[0] in "+-" else raw
+    if body.isdigit():
+        return int(raw)
+    mantissa, _, exponent = body.lower().partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    if not (whole or fraction) or not (whole + fraction).isdigit():
+        return None
+    if exponent and not exponent.lstrip("+-").isdigit():
+        return None
+    if "e" in body.lower() and not exponent:
+        return None
+    value = float(raw)
+    return value if math.isfinite(value) else None
+
+
 #: The parts of a duration cost: ``1h30m``, ``90s``, ``1.5h``, ``250ms``, ``2d``.
 _DURATION_PARTS = {"d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
 
@@ -44,7 +74,7 @@ def duration_seconds(text: str) -> float | None:
     last = -1
     while i < len(text):
         j = i
-        while j < len(text) and (text[j].isdigit() or text[j] == "."):
+        while j < len(text) and text[j] in _DECIMAL_CHARS:
             j += 1
         number = text[i:j]
         k = j

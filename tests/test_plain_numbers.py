@@ -1,0 +1,56 @@
+"""Numbers people type (--what-if, --target-depth, duration costs): ASCII decimals only."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from serialscale.compress import parse_target
+from serialscale.words import duration_seconds, plain_number
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_a_float_written_by_python_reads_back_exactly(x: float) -> None:
+    assert plain_number(repr(x)) == x
+
+
+@given(st.integers(min_value=-(10**30), max_value=10**30))
+def test_a_whole_number_stays_whole(n: int) -> None:
+    value = plain_number(str(n))
+    assert isinstance(value, int) and value == n
+
+
+def test_what_python_would_take_but_a_person_did_not_mean() -> None:
+    # int() and float() accept all of these; none is a plain number
+    for text in ("1_000", "１", "٣", "inf", "nan", "-inf", "1e999", "", " ", "+", "e3", "1e", "."):
+        assert plain_number(text) is None, text
+    assert plain_number("5.") == 5.0 and plain_number(".5") == 0.5 and plain_number("1e3") == 1000.0
+
+
+def test_a_target_depth_takes_plain_numbers_only() -> None:
+    assert parse_target("-20%", 34) == 27.2
+    assert parse_target("27.5", 34) == 27.5
+    for text in ("1_0", "２０", "-２０%", "nan", "inf%"):
+        try:
+            parse_target(text, 34)
+        except ValueError:
+            continue
+        raise AssertionError(f"{text!r} was taken")
+
+
+def test_a_duration_with_a_digit_float_cannot_read_is_not_a_duration() -> None:
+    # '²'.isdigit() is True and float('²') raises: this was an internal error
+    assert duration_seconds("²s") is None
+    assert duration_seconds("１s") is None
+    assert duration_seconds("1h30m") == 5400.0
+    assert math.isclose(duration_seconds("250ms") or 0, 0.25)
+
+
+def test_a_superscript_cost_is_a_located_error(tmp_path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "w.yaml"
+    path.write_text('steps:\n  - id: a\n    cost: "²s"\n', encoding="utf-8")
+    result = run_cli("analyze", str(path))
+    assert result.exit_code == 2
+    assert "w.yaml:3:" in result.stderr and "internal error" not in result.stderr
