@@ -72,6 +72,9 @@ def diff(old: Side, new: Side) -> DiffReport:
     a, b = old.report, new.report
     notes: list[str] = []
     changed: list[StepChange] = []
+    if (a.unit or None) != (b.unit or None):
+        notes.append(f"the sides are in different units (OLD: {a.unit or 'none'}, NEW: "
+                     f"{b.unit or 'none'}): the deltas compare the numbers as written")  # fmt: skip
     old_costs, new_costs = old.costs(), new.costs()
     if old_costs is None or new_costs is None:
         which = "OLD" if old_costs is None else "NEW"

@@ -12,6 +12,9 @@ given with ``--durations``), the report gains ``observed``, in the workload's un
   schedule of the same steps and durations on ``workers`` processors: how close the run came
   to what the same number of workers could have done (1: no better schedule exists in that
   model);
+- ``early_starts``: present when the run's times contradict the graph: how many needs had
+  their step start before the step it needs ended (a log from another build, a job that did
+  not really wait). The ratios above can then exceed 1;
 - ``gaps``: the largest waits on the critical path (at most :data:`GAPS`), each
   ``{before, after, wait}``: step ``before`` started ``wait`` after ``after`` ended (a job
   that waited for a runner, an edge started late); the first step's wait is counted from
@@ -24,6 +27,8 @@ of the gaps; the model still counts them with their costs.
 from __future__ import annotations
 
 from collections.abc import Mapping
+
+from msgspec import UNSET
 
 from .graph import Cost, Graph
 from .metrics import Metrics, bottom_levels
@@ -62,6 +67,7 @@ def observe(graph: Graph, m: Metrics, times: Mapping[str, tuple[float, float]],
             gaps.append(ObservedGap(before=step, after=previous, wait=_round(wait)))
         previous = step
     gaps.sort(key=lambda g: -g.wait)
+    early = _early_starts(graph, times)
     return Observed(
         makespan=_round(makespan),
         workers=workers,
@@ -69,7 +75,22 @@ def observe(graph: Graph, m: Metrics, times: Mapping[str, tuple[float, float]],
         efficiency=_ratio(ideal, makespan),
         ideal=_round(ideal),
         gaps=gaps[:GAPS],
+        early_starts=early or UNSET,
     )
+
+
+def _early_starts(graph: Graph, times: Mapping[str, tuple[float, float]]) -> int:
+    """Needs whose step started before the step it needs ended, both timed (a microsecond's
+    tolerance: logs round)."""
+    ids, pred_ptr, pred_idx, count = graph.ids, graph.pred_ptr, graph.pred_idx, 0
+    for v in range(len(ids)):
+        if ids[v] not in times:
+            continue
+        start = times[ids[v]][0]
+        for u in pred_idx[pred_ptr[v] : pred_ptr[v + 1]]:
+            if ids[u] in times and start < times[ids[u]][1] - 1e-6:
+                count += 1
+    return count
 
 
 def _ratio(a: Cost, b: float) -> float | None:

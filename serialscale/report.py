@@ -169,6 +169,7 @@ class Observed(Struct, frozen=True, kw_only=True):
     efficiency: Ratio
     ideal: Annotated[float, Meta(ge=0)]
     gaps: list[ObservedGap]
+    early_starts: Annotated[int, Meta(ge=1)] | UnsetType = UNSET
 
 
 class Recommendation(Struct, frozen=True, kw_only=True):

@@ -69,7 +69,10 @@ def test_markdown_escapes_user_text(tmp_path: Path, run_cli) -> None:
                     '  - {id: "<b>z</b>", needs: ["x|y"]}\n')  # fmt: skip
     for args in ([str(path)], [str(path), CI]):
         text = run_cli("analyze", *args, "-f", "markdown").stdout
-        assert "<img" not in text.replace("`` a\\|b <img src=x> `t` ``", "")
+        # inside a code span (a table cell's, or a heading's where `|` needs no escape) the
+        # text is shown, not rendered
+        spans = ("`` a\\|b <img src=x> `t` ``", "`` a|b <img src=x> `t` ``")
+        assert "<img" not in text.replace(spans[0], "").replace(spans[1], "")
         for line in text.splitlines():
             if line.startswith("|") and "\\|" in line:  # a row holding user text
                 # every table row has as many unescaped column breaks as the header

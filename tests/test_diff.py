@@ -122,3 +122,24 @@ def test_a_saved_report_is_known_by_its_content(pair, tmp_path: Path, run_cli) -
     result = run_cli("diff", str(saved), str(new), "-f", "json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["delta"]["depth"] == 10
+
+
+def test_sides_in_different_units_are_flagged(pair, tmp_path: Path, run_cli) -> None:
+    old, _ = pair
+    seconds = tmp_path / "seconds.yaml"
+    seconds.write_text(NEW.replace("unit: minutes", "unit: seconds"))
+    d = json.loads(run_cli("diff", str(old), str(seconds), "-f", "json").stdout)
+    assert any("different units" in n and "minutes" in n and "seconds" in n for n in d["notes"])
+    same = json.loads(run_cli("diff", *map(str, pair), "-f", "json").stdout)
+    assert "notes" not in same
+
+
+def test_markdown_outside_tables_keeps_pipes_plain(tmp_path: Path, run_cli) -> None:
+    # a `\|` inside a heading's code span shows its backslash on GitHub; in a table it is needed
+    old, new = tmp_path / "a|b.yaml", tmp_path / "c.yaml"
+    old.write_text(OLD.replace("build", "bu|ild"))
+    new.write_text(NEW.replace("build", "bu|ild"))
+    md = run_cli("diff", str(old), str(new), "-f", "markdown").stdout
+    assert md.startswith("### serialscale diff: `a|b` → `c`")
+    assert "`bu|ild`" in md.split("**Critical path before:**")[1].splitlines()[0]
+    assert "| `bu\\|ild` | cost 10 → 14 minutes |" in md

@@ -84,3 +84,18 @@ def test_the_trace_shows_the_observed_run_beside_the_simulation(tmp_path: Path, 
         spans.sort()
         assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
     assert any(e.get("pid") == 1 and e["ph"] == "X" for e in events)  # the simulation too
+
+
+def test_times_that_contradict_the_needs_are_said(tmp_path: Path, run_cli) -> None:
+    # the link starts at 1.5 s although b.o, which it needs, ends at 2 s: one need not waited
+    # for; the run (2.5 s) is then shorter than the model's depth (2.5 s + ...) allows
+    (tmp_path / "build.ninja").write_text(BUILD)
+    (tmp_path / ".ninja_log").write_text(
+        "# ninja log v5\n0\t1000\t0\ta.o\t1\n0\t2000\t0\tb.o\t2\n1500\t2100\t0\tapp\t3\n"
+    )
+    data = json.loads(run_cli("analyze", str(tmp_path / "build.ninja"), "-f", "json").stdout)
+    o = data["observed"]
+    assert o["early_starts"] == 1
+    assert o["critical_path_share"] > 1  # depth 2.6 s over a 2.1 s run
+    table = " ".join(run_cli("analyze", str(tmp_path / "build.ninja")).stdout.split())
+    assert "1 need not waited for" in table and "contradict the graph" in table

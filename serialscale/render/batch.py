@@ -187,18 +187,18 @@ def render_batch_markdown(
         changed = [c for c in comparison.changes if c.before != c.after]
         if changed or comparison.new or comparison.removed:
             lines += ["", "**Changes against the baseline**", ""]
-            lines += [f"- {md_code(c.source)}: {md_text(c.describe())}" for c in changed]
-            lines += [f"- {md_code(src)}: new" for src in comparison.new]
-            lines += [f"- {md_code(src)}: removed" for src in comparison.removed]
+            lines += [f"- {_code(c.source)}: {md_text(c.describe())}" for c in changed]
+            lines += [f"- {_code(src)}: new" for src in comparison.new]
+            lines += [f"- {_code(src)}: removed" for src in comparison.removed]
     if violations:
         lines += ["", "**Failed gates**", ""]
-        lines += [f"- {md_code(v.source)}: `{v.gate}`: {md_text(v.message)}" for v in violations]
+        lines += [f"- {_code(v.source)}: `{v.gate}`: {md_text(v.message)}" for v in violations]
     if result.errors:
         lines += ["", "**Errors**", ""]
         for e in result.errors:
             line = f":{e.line}" if e.line else ""
             first = (e.message.splitlines() or [""])[0]
-            lines.append(f"- {md_code(f'{e.file or e.source}{line}')}: {md_text(first)}")
+            lines.append(f"- {_code(f'{e.file or e.source}{line}')}: {md_text(first)}")
     return neutralize("\n".join(lines) + "\n")
 
 
@@ -237,3 +237,8 @@ def render_github(
                 lines.append(f"::notice file={_escape_property(c.source)},title=serialscale::"
                              f"{_escape(c.describe())}")  # fmt: skip
     return "".join(line + "\n" for line in lines)
+
+
+def _code(text: str) -> str:
+    """A code span in a list item (outside a table: ``|`` stays as it is)."""
+    return md_code(text, in_table=False)

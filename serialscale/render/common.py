@@ -73,10 +73,13 @@ def md_text(text: str) -> str:
     )
 
 
-def md_code(text: str) -> str:
-    """User text as an inline code span that survives backticks and table pipes (one line,
-    control characters shown by their escape)."""
-    flat = escape_controls(" ".join(str(text).split())).replace("|", "\\|")
+def md_code(text: str, *, in_table: bool = True) -> str:
+    """User text as an inline code span that survives backticks and, ``in_table``, table pipes
+    (one line, control characters shown by their escape). Outside a table a ``\\|`` would show
+    its backslash, so headings and prose pass ``in_table=False``."""
+    flat = escape_controls(" ".join(str(text).split()))
+    if in_table:
+        flat = flat.replace("|", "\\|")
     ticks = "`" * (_longest_run(flat, "`") + 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") or not flat else ""
     return f"{ticks}{pad}{flat}{pad}{ticks}"
@@ -188,6 +191,10 @@ def observed_line(report: Report) -> str:
                           + (f" after '{g.after}'" if g.after else " from the start")
                           for g in o.gaps[:3])  # fmt: skip
         line += f"; waits on the critical path: {waits}"
+    if o.early_starts:
+        line += (f"; {counted(o.early_starts, 'needs')} not waited for (a step started before "
+                 "a step it needs ended): the times contradict the graph, so these ratios "
+                 "can pass 100%")  # fmt: skip
     return line
 
 

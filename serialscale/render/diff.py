@@ -62,12 +62,13 @@ def render_diff_table(d: DiffReport, unit: str | None = None) -> str:
 
 def render_diff_markdown(d: DiffReport, unit: str | None = None) -> str:
     """GitHub-flavoured Markdown for a pull-request comment."""
-    lines = [f"### serialscale diff: {md_code(d.old.workload)} → {md_code(d.new.workload)}", "",
+    old, new = md_code(d.old.workload, in_table=False), md_code(d.new.workload, in_table=False)
+    lines = [f"### serialscale diff: {old} → {new}", "",
              "| | before → after | change |", "|---|---|---:|"]  # fmt: skip
     lines += [f"| {name} | {md_text(value)} | {md_text(delta)} |" for name, value, delta in
               _lines(d, unit)]  # fmt: skip
-    before = " → ".join(md_code(s) for s in short_path(d.old.critical_path))
-    after = " → ".join(md_code(s) for s in short_path(d.new.critical_path))
+    before = " → ".join(md_code(s, in_table=False) for s in short_path(d.old.critical_path))
+    after = " → ".join(md_code(s, in_table=False) for s in short_path(d.new.critical_path))
     lines += ["", f"**Critical path before:** {before}", "", f"**Critical path after:** {after}"]
     if d.changed:
         lines += ["", "| step | change | effect on depth |", "|---|---|---:|"]

@@ -26,7 +26,8 @@ def render_markdown(report: Report) -> str:
     u = md_text(report.unit) if report.unit else report.unit
     rec = report.recommendation
     lines = [
-        f"### serialscale: {md_code(report.workload)} is **{report.classification}**",
+        f"### serialscale: {md_code(report.workload, in_table=False)} is "
+        f"**{report.classification}**",
         "",
         f"**{rec.strategy}**, {counted(rec.processors, 'processors')}: {md_text(rec.reason)}",
         "",
@@ -62,7 +63,7 @@ def render_markdown(report: Report) -> str:
             f"| {row.processors} | {times(row.upper)} | {times(row.guaranteed)} "
             f"| {times(row.simulated)} |{wall}"
         )
-    path = " → ".join(md_code(s) for s in short_path(report.critical_path))
+    path = " → ".join(md_code(s, in_table=False) for s in short_path(report.critical_path))
     lines += ["", f"**Critical path:** {path}"]
     if report.top_drag:
         lines += ["", "| step worth shortening | cost | drag | halving saves |",
