@@ -172,6 +172,17 @@ def test_times_out_of_range_are_skipped_with_a_note(build: Path) -> None:
     assert any("3 lines that are not entries" in n for n in w.extra["notes"])
 
 
+def test_entries_that_end_before_they_start_are_counted_in_a_note(build: Path) -> None:
+    # c "ends" at 25 ms, before its start at 30 ms: it takes no time, and the note says so
+    log = "# ninja log v5\n0\t7\t0\ta\th\n8\t20\t0\tb\th\n30\t25\t0\tc\th\n1_0\t2_0\t0\ta\th\n"
+    w = read(build, {"build.ninja": RULE + "build a: r\nbuild b: r a\nbuild c: r b\n",
+                     ".ninja_log": log})  # fmt: skip
+    check(w, {"a": 0.007, "b": 0.012, "c": 0}, {("a", "b"), ("b", "c")})
+    notes = w.extra["notes"]
+    assert any("1 entry ends before it starts" in n for n in notes), notes
+    assert any("1 line that is not an entry" in n for n in notes), notes  # 1_0 is not ninja's
+
+
 # --- hostile shapes (issue 30) -------------------------------------------------------------------
 
 

@@ -275,6 +275,11 @@ def _paths(text: str) -> list[str]:
     return words
 
 
+def _milliseconds(text: str) -> bool:
+    """Whether a log field is a time as ninja writes it: ASCII digits, short."""
+    return text.isascii() and text.isdigit() and len(text) < 20
+
+
 class _Log:
     """The last build recorded in a ``.ninja_log``: seconds per output, and where it is."""
 
@@ -288,11 +293,11 @@ class _Log:
             if len(parts) < 4:
                 self.skipped += 1
                 continue
-            try:
-                start, end = int(parts[0]), int(parts[1])
-            except ValueError:  # not a number, or one with thousands of digits
+            # ninja writes ASCII digits; int() would also take 1_000 and other scripts' digits
+            if not (_milliseconds(parts[0]) and _milliseconds(parts[1])):
                 self.skipped += 1
                 continue
+            start, end = int(parts[0]), int(parts[1])
             if not (0 <= start < _MAX_TIME and 0 <= end < _MAX_TIME):
                 self.skipped += 1
                 continue
@@ -304,6 +309,8 @@ class _Log:
                 last = k
                 self.builds += 1
         chosen = entries[last:]
+        #: Entries of that build that end before they start (taken as taking no time).
+        self.backwards = sum(1 for start, end, _, _ in chosen if end < start)
         self.lines = (chosen[0][3], chosen[-1][3]) if chosen else (0, 0)
         self.entries = len(entries)
         self.seconds = {canonical(out): max(0, end - start) / 1000 for start, end, out, _ in chosen}
@@ -393,6 +400,9 @@ def _log_notes(log: _Log, edges: list[_Edge], where: Path) -> list[str]:
         what = "1 line that is not an entry" if log.skipped == 1 else \
             f"{log.skipped} lines that are not entries"  # fmt: skip
         notes.append(f"{where.name}: {what} (or holds a time out of range) skipped")
+    if log.backwards:
+        what = "1 entry ends" if log.backwards == 1 else f"{log.backwards} entries end"
+        notes.append(f"{where.name}: {what} before it starts; taken as taking no time")
     real = [e for e in edges if e.rule != "phony"]
     timed = sum(1 for e in real if any(o in log.seconds for o in e.outputs))
     if not log.entries:
