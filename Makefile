@@ -10,11 +10,11 @@ EXAMPLE ?= workloads/ci_build.yaml
 # An editable install is not byte-compiled; a wheel install is. Compile, so start-up is what
 # users get even where PYTHONDONTWRITEBYTECODE is set. (Comments stay outside recipes: make
 # echoes recipe lines, comments included.)
-$(STAMP): pyproject.toml setup.py $(wildcard serialscale/csrc/*.c serialscale/csrc/*.h)
+$(STAMP): pyproject.toml setup.py $(wildcard src/serialscale/accel/csrc/*.c src/serialscale/accel/csrc/*.h)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	$(BIN)/python -m compileall -q serialscale
+	$(BIN)/python -m compileall -q src/serialscale
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -22,12 +22,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto
-	$(BIN)/ruff check serialscale tests benchmarks workloads fuzz
+	$(BIN)/ruff check src tests benchmarks workloads fuzz
 	$(BIN)/mypy
 
 lint: $(STAMP)
-	$(BIN)/ruff check serialscale tests benchmarks workloads fuzz
-	$(BIN)/ruff format --check serialscale tests benchmarks fuzz
+	$(BIN)/ruff check src tests benchmarks workloads fuzz
+	$(BIN)/ruff format --check src tests benchmarks fuzz
 	$(BIN)/mypy
 
 # Rewrite the golden files of the renderers after an intended change of their output.
@@ -36,13 +36,13 @@ golden: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	$(BIN)/python -m compileall -q serialscale
+	$(BIN)/python -m compileall -q src/serialscale
 	$(BIN)/python benchmarks/run.py
 
 # The test suite against the C kernels and tracer built with AddressSanitizer and
 # UndefinedBehaviorSanitizer (any report aborts the run). The build goes into a copy of the
 # tracked files under build/sanitize, so the venv's own kernels are left alone; the copy's
-# folder comes first on sys.path, so its sanitized extensions are the ones the tests load.
+# src folder comes first on sys.path (PYTHONPATH), so its sanitized extensions are the ones the tests load.
 # PYTHONMALLOC=malloc: Python objects and buffers get their own malloc blocks, which ASan
 # guards (pymalloc arenas would hide overruns).
 SAN_DIR := build/sanitize
@@ -53,10 +53,10 @@ sanitize: $(STAMP)
 	git ls-files -z | xargs -0 cp --parents -t $(SAN_DIR)
 	cd $(SAN_DIR) && CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
 		$(CURDIR)/$(BIN)/python setup.py -q build_ext --inplace 2>&1 | grep -v "^running\|warning: " || true
-	test -n "$$(ls $(SAN_DIR)/serialscale/_kernels*.so)" && test -n "$$(ls $(SAN_DIR)/serialscale/trace/_tape*.so)"
+	test -n "$$(ls $(SAN_DIR)/src/serialscale/accel/_kernels*.so)" && test -n "$$(ls $(SAN_DIR)/src/serialscale/trace/_tape*.so)"
 	cd $(SAN_DIR) && LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 		PYTHONMALLOC=malloc ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		SERIALSCALE_EXPECT_SANITIZED=1 $(CURDIR)/$(BIN)/python -m pytest -p no:cacheprovider
+		PYTHONPATH=src SERIALSCALE_EXPECT_SANITIZED=1 $(CURDIR)/$(BIN)/python -m pytest -p no:cacheprovider
 
 # Coverage-guided fuzzing of the loaders and the report reader (atheris; not part of CI).
 # FUZZ_TIME seconds; findings land in build/fuzz/ as crash-* files: turn each into a case of

@@ -6,20 +6,20 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(
-            "serialscale._kernels",
+            "serialscale.accel._kernels",
             sources=[
-                f"serialscale/csrc/{name}.c"
+                f"src/serialscale/accel/csrc/{name}.c"
                 for name in ("module", "common", "loading", "graph", "metrics", "schedule", "render")
             ],
-            depends=["serialscale/csrc/kernels.h", "serialscale/csrc/needs.h"],
+            depends=["src/serialscale/accel/csrc/kernels.h", "src/serialscale/accel/csrc/needs.h"],
             optional=True,  # a failed build falls back to the pure-Python passes
             # No fused multiply-adds: the kernels must round exactly like the Python passes.
             extra_compile_args=["-O2", "-ffp-contract=off"],
         ),
         Extension(
             "serialscale.trace._tape",
-            sources=["serialscale/csrc/tape.c"],
-            depends=["serialscale/csrc/needs.h"],
+            sources=["src/serialscale/accel/csrc/tape.c"],
+            depends=["src/serialscale/accel/csrc/needs.h"],
             optional=True,  # without it, tracing runs the pure-Python operators
             extra_compile_args=["-O2"],
         ),

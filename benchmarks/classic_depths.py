@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import serialscale as ss
-from serialscale.sources.python_source import trace_function
+from serialscale.sources.python_targets import trace_function
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "workloads"))
 from algorithms import (  # the bundled classic algorithms

@@ -14,9 +14,9 @@ import random
 import time
 from array import array
 
-from serialscale.drag import drag
-from serialscale.graph import Graph
-from serialscale.metrics import compute_metrics
+from serialscale.core.drag import drag
+from serialscale.core.graph import Graph
+from serialscale.core.metrics import compute_metrics
 
 
 def layered(n: int, seed: int = 1) -> Graph:

@@ -21,7 +21,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ["tests/test_bounds.py", "tests/test_verdicts.py", "tests/test_scaling.py"]
-TARGETS = {"serialscale/scaling.py": ("decide", "verdict"), "serialscale/sweep.py": ("recording",)}
+TARGETS = {
+    "src/serialscale/core/growth.py": ("decide", "verdict"),
+    "src/serialscale/run/sweep.py": ("recording",),
+}
 VERDICTS = ("serial", "parallelizable", "inconclusive")
 
 
@@ -62,7 +65,7 @@ def main() -> None:
     survivors = total = 0
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / "tree"
-        shutil.copytree(ROOT / "serialscale", work / "serialscale",
+        shutil.copytree(ROOT / "src", work / "src",
                         ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
         shutil.copytree(ROOT / "tests", work / "tests",
                         ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
@@ -73,7 +76,7 @@ def main() -> None:
             run = subprocess.run(
                 [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *TESTS],
                 cwd=work, capture_output=True, text=True,
-                env={"PYTHONPATH": str(work), "PATH": "/usr/bin:/bin",
+                env={"PYTHONPATH": str(work / "src"), "PATH": "/usr/bin:/bin",
                      "PYTHONDONTWRITEBYTECODE": "1"},
             )  # fmt: skip
             return run.returncode != 0

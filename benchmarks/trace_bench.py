@@ -79,7 +79,7 @@ def main() -> None:
         env = {**os.environ, "SERIALSCALE_PURE_PYTHON": "1"}
         subprocess.run([sys.executable, __file__, "--ops", str(n)], env=env, check=True)
     # End to end: record and build the graph (the step ids are spelled when read).
-    from serialscale.sources.python_source import trace_function
+    from serialscale.sources.python_targets import trace_function
 
     gc.collect()
     t = time.perf_counter()

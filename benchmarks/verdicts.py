@@ -22,9 +22,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from serialscale.scaling import assess
+from serialscale.core.growth import assess
 
 SHAPES = {
     "2^3..2^12 (10)": [float(2**k) for k in range(3, 13)],

@@ -27,7 +27,7 @@ import atheris
 with atheris.instrument_imports():
     from targets import read  # fuzz/ is sys.path[0] when this file runs
 
-    from serialscale.errors import WorkloadError
+    from serialscale.base.errors import WorkloadError
 
 
 def one_input(data: bytes) -> None:

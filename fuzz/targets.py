@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from serialscale import kernels
-from serialscale.errors import WorkloadError
-from serialscale.limits import Limits
-from serialscale.report import parse_reports
-from serialscale.sources.readers import ReadOptions, read_path
+from serialscale import accel as kernels
+from serialscale.base.errors import WorkloadError
+from serialscale.base.limits import Limits
+from serialscale.documents.report import parse_reports
+from serialscale.sources.registry import ReadOptions, read_path
 from serialscale.sources.workload_file import parse_workload
 
 LIMITS = Limits(max_steps=20_000, max_dependencies=100_000, max_ops=100_000)

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from serialscale.cli import app
-from serialscale.graph import Graph
+from serialscale.cli.app import app
+from serialscale.core.graph import Graph
 
 # Every JSON document the suite makes, in this process or in subprocesses, is validated
 # against the published JSON Schemas (see serialscale.render.json_report.check).

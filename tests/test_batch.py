@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from serialscale.schema import SCHEMAS
+from serialscale.documents.schemas import SCHEMAS
 
 from .conftest import WORKLOADS
 
@@ -284,7 +284,7 @@ def test_progress_bar_only_on_a_terminal_for_long_batches(monkeypatch) -> None:
     import io
     import sys
 
-    from serialscale import commands
+    from serialscale.cli import commands
 
     with commands._progress(100) as advance:
         assert advance is None  # stderr is not a terminal under pytest
@@ -311,7 +311,7 @@ def test_dask_workers_get_the_files_not_their_paths(tree: Path, tmp_path: Path) 
     # for the client
     code = f"""
 import os, sys, distributed
-from serialscale.cli import main
+from serialscale.cli.app import main
 cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                                    protocol="tcp", host="127.0.0.1", dashboard_address=None)
 os.chdir({str(tree)!r})

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from serialscale import scaling
-from serialscale.report import ScalePoint
-from serialscale.scaling import EXACT_RECORDING, Recording, Sweep, assess, decide, fit_growth
-from serialscale.sweep import recording
+from serialscale.core import growth as scaling
+from serialscale.core.growth import EXACT_RECORDING, Recording, Sweep, assess, decide, fit_growth
+from serialscale.documents.report import ScalePoint
+from serialscale.run.sweep import recording
 
 POWERS = [float(2**k) for k in range(3, 13)]  # 8 .. 4096
 WIDE = [float(2**k) for k in range(2, 21)]

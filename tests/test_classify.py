@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from serialscale import Workload, analyze_workload
-from serialscale.graph import Graph
+from serialscale.core.graph import Graph
 
 from .conftest import WORKLOADS, chain, fan
 

@@ -161,7 +161,8 @@ def test_real_subprocess_error_has_no_traceback(tmp_path: Path) -> None:
 def test_an_unexpected_error_is_one_line_not_a_traceback(
     monkeypatch, capsys, raised: str, said: str
 ) -> None:
-    from serialscale import batch, cli
+    from serialscale.cli import app as cli
+    from serialscale.run import batch
 
     def broken(target, options):
         raise RuntimeError(raised)

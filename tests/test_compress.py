@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from serialscale.compress import parse_target, plan
+from serialscale.core.compress import parse_target, plan
 
 from .conftest import Dag, dags, nx_depth
 
@@ -55,7 +55,7 @@ def test_plans_reach_the_target_with_the_fewest_steps(dag: Dag, fraction: float)
 
 
 def test_parallel_critical_paths_are_shortened_together() -> None:
-    from serialscale.graph import Graph
+    from serialscale.core.graph import Graph
 
     # two equal chains: no step has drag; one step of each chain must shrink
     g = Graph.from_lists(["a1", "a2", "b1", "b2"], [5, 5, 5, 5], [[], [0], [], [2]])
@@ -66,7 +66,7 @@ def test_parallel_critical_paths_are_shortened_together() -> None:
 
 
 def test_a_large_graph_takes_the_step_by_step_plan() -> None:
-    from serialscale.graph import Graph
+    from serialscale.core.graph import Graph
 
     # 30 parallel chains of two steps: more candidates than the exhaustive search tries
     ids = [f"{c}{k}" for c in range(30) for k in (0, 1)]
@@ -104,7 +104,7 @@ def test_target_depth_on_the_command_line(tmp_path: Path, run_cli) -> None:
 def test_reached_says_what_the_plan_gives() -> None:
     """Found by a hostile-input pass: five float chains, a target the greedy stage alone did
     not reach, and the plan said reached with depth 0.61."""
-    from serialscale.graph import Graph
+    from serialscale.core.graph import Graph
 
     chains = [(2.872, 2.849), (0.264, 0.346), (2.523, 2.234), (2.042, 0.994), (1.857, 1.86)]
     ids, costs, needs = ["s"], [0.1], [[]]
@@ -124,8 +124,8 @@ def test_reached_says_what_the_plan_gives() -> None:
 
 
 def test_too_many_candidates_is_said_not_run_for_minutes() -> None:
-    from serialscale.compress import MAX_CANDIDATES
-    from serialscale.graph import Graph
+    from serialscale.core.compress import MAX_CANDIDATES
+    from serialscale.core.graph import Graph
 
     n = MAX_CANDIDATES + 10
     g = Graph.from_lists([f"s{i}" for i in range(n)], [3] * n, [[] for _ in range(n)])

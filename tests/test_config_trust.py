@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from serialscale import config
+from serialscale.cli import config
 
 WORKLOAD = "steps:\n  - {id: a, cost: 2}\n  - {id: b, cost: 3, needs: [a]}\n"
 #: Not an address at all: Dask refuses it at once, without any connection attempt.
@@ -36,7 +36,7 @@ def _run(folder: Path, *args: str, home: Path | None = None) -> Ran:
     given: no home to stop at)."""
     from typer.testing import CliRunner
 
-    from serialscale.cli import app
+    from serialscale.cli.app import app
 
     saved = os.getcwd(), dict(os.environ)
     os.chdir(folder)
@@ -282,7 +282,7 @@ def test_a_removed_working_directory_reads_no_configuration(tmp_path: Path) -> N
     (tmp_path / "w.yaml").write_text(WORKLOAD)
     code = (f"import os, sys; os.chdir({str(gone)!r}); os.rmdir({str(gone)!r}); "
             f"sys.argv = ['serialscale', 'analyze', {str(tmp_path / 'w.yaml')!r}, '-f', 'json']; "
-            "from serialscale.cli import main; main()")  # fmt: skip
+            "from serialscale.cli.app import main; main()")  # fmt: skip
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60)  # fmt: skip
     assert result.returncode == 0, result.stderr

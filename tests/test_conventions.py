@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from serialscale import Workload, analyze_workload
-from serialscale.graph import Graph
+from serialscale.core.graph import Graph
 from serialscale.render.common import md_code, md_text
 
 from .conftest import WORKLOADS

@@ -12,7 +12,7 @@ import pytest
 
 from serialscale import analyze_workload
 from serialscale.sources import load_workload
-from serialscale.sources.readers import ReadOptions
+from serialscale.sources.registry import ReadOptions
 
 from .foreign_corpus import entries, entry_path
 

@@ -10,9 +10,9 @@ import networkx as nx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from serialscale.errors import WorkloadError
-from serialscale.limits import Limits
-from serialscale.sources.dot import read_dot
+from serialscale.base.errors import WorkloadError
+from serialscale.base.limits import Limits
+from serialscale.sources.importers.dot import read_dot
 
 FAST = settings(max_examples=60, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow])  # fmt: skip

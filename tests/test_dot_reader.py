@@ -13,11 +13,11 @@ import networkx as nx
 import pytest
 
 from serialscale import analyze_workload
-from serialscale.errors import WorkloadError
-from serialscale.limits import Limits
+from serialscale.base.errors import WorkloadError
+from serialscale.base.limits import Limits
 from serialscale.sources import load_workload
-from serialscale.sources.dot import read_dot
-from serialscale.sources.readers import ReadOptions
+from serialscale.sources.importers.dot import read_dot
+from serialscale.sources.registry import ReadOptions
 
 
 def read(text: str, tmp_path: Path, reverse: bool = False, limits: Limits | None = None):
@@ -284,7 +284,7 @@ def test_edge_groups_are_counted_before_they_are_made(tmp_path: Path) -> None:
 
 
 def test_running_out_of_memory_is_a_located_error(tmp_path: Path, monkeypatch) -> None:
-    import serialscale.sources.dot as dot
+    import serialscale.sources.importers.dot as dot
 
     def exhausted(*args, **kwargs):
         raise MemoryError

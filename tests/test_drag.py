@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 
-from serialscale.drag import drag
-from serialscale.graph import Graph
-from serialscale.metrics import asap_schedule, bottom_levels, critical_path, depth, slack
+from serialscale.core.drag import drag
+from serialscale.core.graph import Graph
+from serialscale.core.metrics import asap_schedule, bottom_levels, critical_path, depth, slack
 
 from .conftest import Dag, costs_float, dags, nx_depth
 
@@ -68,8 +68,8 @@ def test_a_chain_drags_by_every_cost_and_parallel_paths_by_their_slack() -> None
 @settings(max_examples=100, deadline=None)
 @given(dags(max_steps=12))
 def test_the_report_lists_the_steps_with_the_most_drag(dag: Dag) -> None:
-    from serialscale.analysis import analyze_workload
-    from serialscale.model import Workload
+    from serialscale.core.analysis import analyze_workload
+    from serialscale.core.workload import Workload
 
     report = analyze_workload(Workload("w", dag.graph()), detail=True)
     total = report.depth

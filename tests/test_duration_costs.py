@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from serialscale.words import duration_seconds
+from serialscale.base.words import duration_seconds
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,8 @@ import networkx as nx
 import pytest
 
 from serialscale import analyze
-from serialscale.metrics import bottom_levels
-from serialscale.schedule import list_schedule, list_schedule_makespan
+from serialscale.core.metrics import bottom_levels
+from serialscale.core.schedule import list_schedule, list_schedule_makespan
 from serialscale.sources import load_workload
 
 from .conftest import WORKLOADS

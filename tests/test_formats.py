@@ -10,10 +10,10 @@ import networkx as nx
 import pytest
 
 from serialscale import analyze_workload
-from serialscale.errors import WorkloadError
+from serialscale.base.errors import WorkloadError
 from serialscale.sources import load_workload
-from serialscale.sources.github_actions import expand_matrix
-from serialscale.sources.readers import READERS, ReadOptions, detect
+from serialscale.sources.importers.github_actions import expand_matrix
+from serialscale.sources.registry import READERS, ReadOptions, detect
 
 DATA = Path(__file__).parent / "data" / "formats"
 WORKFLOW = DATA / "repo" / ".github" / "workflows" / "ci.yml"

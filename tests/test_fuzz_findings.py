@@ -8,7 +8,7 @@ import base64
 import pytest
 
 from fuzz.targets import read
-from serialscale.errors import WorkloadError
+from serialscale.base.errors import WorkloadError
 
 from .test_validation_paths import _same_everywhere
 
@@ -43,7 +43,7 @@ def test_a_control_character_in_a_gitlab_file_is_a_located_error(tmp_path) -> No
     character while the loader is made, before the parse that caught its errors."""
     from pathlib import Path
 
-    from serialscale.sources.readers import ReadOptions, read_path
+    from serialscale.sources.registry import ReadOptions, read_path
 
     with pytest.raises(WorkloadError, match=r"\.gitlab-ci\.yml:3:3: error: not YAML: character "
                                             r"#x0017 is not allowed"):  # fmt: skip

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from fuzz.targets import FOREIGN, LIMITS, read
-from serialscale.analysis import analyze_workload
-from serialscale.errors import WorkloadError
-from serialscale.metrics import bottom_levels
+from serialscale.base.errors import WorkloadError
+from serialscale.core.analysis import analyze_workload
+from serialscale.core.metrics import bottom_levels
+from serialscale.core.schedule import list_schedule
 from serialscale.render.export import to_dot, to_graphml, to_mermaid, to_node_link, to_trace
-from serialscale.schedule import list_schedule
-from serialscale.sources.readers import ReadOptions, read_path
+from serialscale.sources.registry import ReadOptions, read_path
 
 from .conftest import ROOT
 

@@ -14,7 +14,7 @@ import pytest
 
 from serialscale import analyze_workload
 from serialscale.sources import load_workload
-from serialscale.sources.readers import ReadOptions, detect
+from serialscale.sources.registry import ReadOptions, detect
 
 ROOT = Path(__file__).resolve().parent.parent
 

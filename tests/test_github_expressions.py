@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from serialscale.sources.gha_expressions import (
+from serialscale.sources.importers.gha_expressions import (
     MAX_DEPTH,
     ExpressionError,
     Opaque,

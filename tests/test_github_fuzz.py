@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from serialscale.errors import WorkloadError
-from serialscale.limits import Limits
-from serialscale.model import Workload
+from serialscale.base.errors import WorkloadError
+from serialscale.base.limits import Limits
+from serialscale.core.workload import Workload
 from serialscale.sources import load_workload
-from serialscale.sources.readers import ReadOptions
+from serialscale.sources.registry import ReadOptions
 
 LIMITS = Limits(max_steps=300, max_dependencies=2_000, max_input_bytes=200_000)
 IDS = ["a", "b", "c", "build", "test"]

@@ -17,11 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from serialscale import analyze_workload
-from serialscale.errors import WorkloadError
-from serialscale.limits import Limits
+from serialscale.base.errors import WorkloadError
+from serialscale.base.limits import Limits
 from serialscale.sources import load_workload
-from serialscale.sources.github_actions import MAX_COMBINATIONS, expand_matrix
-from serialscale.sources.readers import ReadOptions
+from serialscale.sources.importers.github_actions import MAX_COMBINATIONS, expand_matrix
+from serialscale.sources.registry import ReadOptions
 
 # --- the documentation's worked examples ---------------------------------------------------
 

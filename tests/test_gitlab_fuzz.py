@@ -10,9 +10,9 @@ import networkx as nx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from serialscale.errors import WorkloadError
-from serialscale.limits import Limits
-from serialscale.sources.gitlab_ci import read_pipeline
+from serialscale.base.errors import WorkloadError
+from serialscale.base.limits import Limits
+from serialscale.sources.importers.gitlab_ci import read_pipeline
 
 SLOW_OK = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 FAST = settings(max_examples=50, deadline=None, derandomize=True, suppress_health_check=SLOW_OK)

@@ -11,8 +11,8 @@ import networkx as nx
 import pytest
 
 from serialscale import analyze_workload
-from serialscale.errors import WorkloadError
-from serialscale.limits import Limits
+from serialscale.base.errors import WorkloadError
+from serialscale.base.limits import Limits
 from serialscale.sources import load_workload
 
 
@@ -363,7 +363,7 @@ def test_a_wildcard_of_many_stars_is_matched_in_linear_time(project: Path) -> No
 
 
 def test_running_out_of_memory_is_a_located_error(project: Path, monkeypatch) -> None:
-    import serialscale.sources.gitlab_ci as gitlab_ci
+    import serialscale.sources.importers.gitlab_ci as gitlab_ci
 
     def exhausted(*args, **kwargs):
         raise MemoryError

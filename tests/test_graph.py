@@ -8,7 +8,7 @@ import networkx as nx
 import pytest
 from hypothesis import given
 
-from serialscale.graph import CycleError, Graph
+from serialscale.core.graph import CycleError, Graph
 
 from .conftest import Dag, chain, dags
 
@@ -67,8 +67,8 @@ def test_million_step_chain_needs_no_recursion() -> None:
 
 from array import array  # noqa: E402
 
-from serialscale import kernels  # noqa: E402
-from serialscale.graph import GraphError  # noqa: E402
+from serialscale import accel as kernels  # noqa: E402
+from serialscale.core.graph import GraphError  # noqa: E402
 
 
 @pytest.mark.parametrize(

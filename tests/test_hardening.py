@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from serialscale.errors import WorkloadError
+from serialscale.base.errors import WorkloadError
 from serialscale.sources.expressions import ExpressionError, compile_expression
 
 from .conftest import WORKLOADS
@@ -141,8 +141,8 @@ def test_any_expression_gives_a_number_or_an_expression_error(text: str, n) -> N
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=30), st.text(max_size=12))
 def test_any_param_or_sweep_value_is_handled(value: str, sweep: str) -> None:
-    from serialscale.commands import CommandError, parse_predict
-    from serialscale.scaling import parse_sweep
+    from serialscale.cli.commands import CommandError, parse_predict
+    from serialscale.core.growth import parse_sweep
     from serialscale.sources.templates import TemplateFailure, parse_number
 
     with contextlib.suppress(TemplateFailure):
@@ -401,8 +401,8 @@ def test_a_closed_or_broken_stdout_is_a_failure() -> None:
 def test_sigterm_during_a_write_leaves_no_temporary_file(tmp_path: Path) -> None:
     code = f"""
 import os, signal, sys, time
-sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})
-from serialscale import output
+sys.path.insert(0, {str(Path(__file__).resolve().parents[1] / "src")!r})
+from serialscale.cli import output
 real_fsync = os.fsync
 def slow(fd):
     os.kill(os.getpid(), signal.SIGTERM)

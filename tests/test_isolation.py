@@ -182,8 +182,8 @@ def test_a_forged_result_is_refused_not_run(hostile) -> None:
 def test_isolation_in_process_calls(hostile) -> None:
     """The library call the command uses (signals to the parent are tested through the
     command, in a session of its own: here they would reach the test run)."""
-    from serialscale.errors import WorkloadError
-    from serialscale.sources.isolation import run_isolated
+    from serialscale.base.errors import WorkloadError
+    from serialscale.run.isolation import run_isolated
 
     assert run_isolated(lambda: 6 * 7, "x") == 42
     with pytest.raises(WorkloadError, match="exit code 3"):
@@ -198,8 +198,8 @@ def test_errors_come_back_past_reducers_registered_for_everyone() -> None:
     error as serialscale's error, which the parent accepts."""
     import copyreg
 
-    from serialscale.errors import Location, WorkloadError
-    from serialscale.sources.isolation import run_isolated
+    from serialscale.base.errors import Location, WorkloadError
+    from serialscale.run.isolation import run_isolated
 
     def fails():
         raise WorkloadError("parameter 'n' expects int", Location("t.py:f"))

@@ -15,9 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from serialscale import analyze_workload, kernels
-from serialscale.errors import WorkloadError
-from serialscale.limits import Limits
+from serialscale import accel as kernels
+from serialscale import analyze_workload
+from serialscale.base.errors import WorkloadError
+from serialscale.base.limits import Limits
 from serialscale.render.json_report import render_json
 from serialscale.sources import json_fast, workload_file
 

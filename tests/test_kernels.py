@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from serialscale import Workload, analyze_workload, kernels
-from serialscale.graph import CycleError, Graph
+from serialscale import Workload, analyze_workload
+from serialscale import accel as kernels
+from serialscale.core.graph import CycleError, Graph
 from serialscale.render.json_report import render_json
 
 from .conftest import Dag, costs_float, dags
@@ -137,7 +138,7 @@ def test_fast_json_path_gives_the_checked_paths_workload(dag: Dag, int_ids: bool
     ],
 )
 def test_json_duplicate_key_scan(text: bytes, expected: int) -> None:
-    from serialscale import _kernels
+    from serialscale.accel import _kernels
 
     assert _kernels.json_duplicate_key(text) == expected
 
@@ -187,8 +188,8 @@ def random_graph(n: int, seed: int, costs: list, fan_in: int = 0) -> Graph:
     ],
 )
 def test_compiled_schedule_matches_the_reference(n: int, costs: list, fan_in: int, overheads):
-    from serialscale.metrics import compute_metrics
-    from serialscale.schedule import _simulate, list_schedule_makespan
+    from serialscale.core.metrics import compute_metrics
+    from serialscale.core.schedule import _simulate, list_schedule_makespan
 
     graph = random_graph(n, seed=n + fan_in, costs=costs, fan_in=fan_in)
     with kernels.accelerated(True):
@@ -203,7 +204,7 @@ def test_compiled_schedule_matches_the_reference(n: int, costs: list, fan_in: in
 
 @pytest.mark.parametrize("costs", [[0, 1, 2, 3], [0.5, 0.25, 1.75, 3.0, 0.1]])
 def test_compiled_profile_matches_the_reference_on_a_large_graph(costs: list) -> None:
-    from serialscale.metrics import asap_schedule, compute_metrics, profile
+    from serialscale.core.metrics import asap_schedule, compute_metrics, profile
 
     graph = random_graph(20_000, seed=7, costs=costs)
     start, finish = asap_schedule(graph)
@@ -243,7 +244,7 @@ def test_fast_json_path_resolves_long_and_non_ascii_ids() -> None:
 def test_resolve_names_hands_every_problem_to_the_checked_path(ids, needs, status) -> None:
     from array import array
 
-    from serialscale import _kernels
+    from serialscale.accel import _kernels
 
     m = sum(map(len, needs))
     ptr, idx = array("q", bytes(8 * (len(ids) + 1))), array("q", bytes(8 * m))
@@ -406,7 +407,7 @@ def test_schedule_plan_refuses_counts_that_disagree_with_the_successors(succ) ->
 def test_critical_path_twins_refuse_a_depth_no_last_step_reaches() -> None:
     from array import array
 
-    from serialscale import metrics
+    from serialscale.core import metrics
 
     graph = Graph.from_lists(["a", "b"], [1, 1], [[], [0]])
     start, finish = array("d", [0, 1]), array("d", [5, 2])  # the largest finish has a successor

@@ -9,10 +9,10 @@ import heapq
 import networkx as nx
 from hypothesis import given, settings
 
-from serialscale.analysis import analyze_workload
-from serialscale.metrics import compute_metrics
-from serialscale.model import Workload
-from serialscale.schedule import speedup_table
+from serialscale.core.analysis import analyze_workload
+from serialscale.core.metrics import compute_metrics
+from serialscale.core.schedule import speedup_table
+from serialscale.core.workload import Workload
 
 from .conftest import Dag, dags
 
@@ -76,7 +76,7 @@ def test_makespan_is_the_list_schedule_and_within_the_bounds(dag: Dag) -> None:
 
 
 def test_makespan_is_in_the_json_report(tmp_path) -> None:
-    from serialscale.graph import Graph
+    from serialscale.core.graph import Graph
 
     graph = Graph.from_lists(["a", "b", "c", "d"], [4, 3, 3, 2], [[], [0], [0], [1, 2]])
     report = analyze_workload(Workload(name="w", graph=graph, source=None, unit="minutes"),

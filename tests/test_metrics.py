@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from serialscale.graph import Graph
-from serialscale.metrics import compute_metrics
+from serialscale.core.graph import Graph
+from serialscale.core.metrics import compute_metrics
 
 from .conftest import Dag, chain, costs_float, dags, fan
 
@@ -177,7 +177,7 @@ def test_million_step_chain() -> None:
 @given(st.lists(st.one_of(st.integers(0, 4), st.sampled_from([0.0, 0.5, 2.5])), max_size=60),
        st.integers(1, 12))  # fmt: skip
 def test_near_critical_against_a_full_sort(slack: list, count: int) -> None:
-    from serialscale.analysis import near_critical
+    from serialscale.core.analysis import near_critical
 
     expected = sorted((s, i) for i, s in enumerate(slack) if s > 0)[:count]
     assert near_critical(slack, count) == [i for _, i in expected]
@@ -186,8 +186,8 @@ def test_near_critical_against_a_full_sort(slack: list, count: int) -> None:
 def test_work_adds_float_costs_left_to_right_on_every_python() -> None:
     """One rounding per addition, in input order: the same on every Python (from 3.12 the
     builtin sum() compensates rounding and would give 1.0000000000000002e16 here)."""
-    from serialscale.addition import ordered_sum
-    from serialscale.metrics import work
+    from serialscale.core.metrics import work
+    from serialscale.core.summation import ordered_sum
 
     costs = [1e16, 1.0, 1.0]
     by_hand = 0.0

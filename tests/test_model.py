@@ -12,11 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from serialscale import analyze
-from serialscale.batch import BatchResult
-from serialscale.errors import WorkloadError
-from serialscale.render import OutputFormat, render
-from serialscale.render.batch import render_batch_json
-from serialscale.report import (
+from serialscale.base.errors import WorkloadError
+from serialscale.documents.report import (
     BatchReport,
     ErrorEntry,
     Report,
@@ -25,7 +22,10 @@ from serialscale.report import (
     read_reports,
     to_builtins,
 )
-from serialscale.schema import SCHEMAS
+from serialscale.documents.schemas import SCHEMAS
+from serialscale.render import OutputFormat, render
+from serialscale.render.batch import render_batch_json
+from serialscale.run.batch import BatchResult
 
 from .conftest import WORKLOADS, Dag, dags
 

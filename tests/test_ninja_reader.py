@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from serialscale import analyze_workload
-from serialscale.errors import WorkloadError
-from serialscale.limits import Limits
+from serialscale.base.errors import WorkloadError
+from serialscale.base.limits import Limits
 from serialscale.sources import load_workload
-from serialscale.sources.ninja import canonical
+from serialscale.sources.importers.ninja import canonical
 
 RULE = "rule r\n  command = x $in $out\n"
 
@@ -213,7 +213,7 @@ def test_a_long_continued_line_and_many_edges_finish(build: Path) -> None:
 
 
 def test_running_out_of_memory_is_a_located_error(build: Path, monkeypatch) -> None:
-    import serialscale.sources.ninja as ninja
+    import serialscale.sources.importers.ninja as ninja
 
     def exhausted(*args, **kwargs):
         raise MemoryError

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from serialscale.errors import display, neutralize
+from serialscale.base.errors import display, neutralize
 
 from .conftest import ROOT
 
@@ -46,9 +46,10 @@ def assert_safe(text: str) -> None:
 def cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
         stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
     """The command as users run it (its stdout and stderr as a runner's log gets them)."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT / "src"), **(env or {})}
     return subprocess.run([sys.executable, "-m", "serialscale", *args], capture_output=True,
                           text=True, timeout=120, cwd=cwd, input=stdin and stdin.decode(),
-                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})  # fmt: skip
+                          env=environment)  # fmt: skip
 
 
 def hostile_workload(tmp_path: Path, name: str = "hostile.json") -> Path:

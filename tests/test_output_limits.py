@@ -23,7 +23,7 @@ def cli(*args: str, cwd: Path | None = None,
         stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
     return subprocess.run([sys.executable, "-m", "serialscale", *args], capture_output=True,
                           cwd=cwd, input=stdin, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")})  # fmt: skip
 
 
 def assert_located_error(out: subprocess.CompletedProcess, where: str, words: str) -> None:
@@ -57,7 +57,7 @@ def _read_ten_then_close(args: list[str]) -> tuple[int, bytes, str]:
 
     read, write = os.pipe()
     fcntl.fcntl(write, getattr(fcntl, "F_SETPIPE_SZ", 1031), 4096)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     proc = subprocess.Popen([sys.executable, "-m", "serialscale", *args], stdout=write,
                             stderr=subprocess.PIPE, env=env)  # fmt: skip
     os.close(write)
@@ -97,7 +97,7 @@ def test_a_pipe_closed_before_the_start_is_an_error(args: list[str]) -> None:
     try:
         out = subprocess.run([sys.executable, "-m", "serialscale", *args], stdout=write,
                              stderr=subprocess.PIPE, timeout=120,
-                             env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+                             env={**os.environ, "PYTHONPATH": str(ROOT / "src")})  # fmt: skip
     finally:
         os.close(write)
     assert out.returncode == 2 and b"Traceback" not in out.stderr, out.stderr
@@ -114,7 +114,7 @@ def test_a_test_capture_still_gets_the_output(run_cli) -> None:
 def test_the_dot_reader_leaves_no_reference_cycles(tmp_path: Path) -> None:
     """serialscale's own DOT parser: nothing for the collector to find after a 2,000-edge
     chain with groups, attributes and subgraphs (pydot left a cycle per token)."""
-    from serialscale.sources import readers
+    from serialscale.sources import registry as readers
 
     text = (
         "digraph g {\n node [cost=2];\n"
@@ -143,7 +143,7 @@ def test_the_dot_reader_leaves_no_reference_cycles(tmp_path: Path) -> None:
 def test_third_party_parsers_run_with_the_collector_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
-    from serialscale.sources import readers
+    from serialscale.sources import registry as readers
 
     seen: list[bool] = []
     real = readers.READERS[kind]
@@ -175,7 +175,7 @@ def test_third_party_parsers_run_with_the_collector_on(
 def test_serialscale_own_reader_keeps_the_collector_off(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from serialscale.sources import readers
+    from serialscale.sources import registry as readers
 
     path = tmp_path / "w.json"
     path.write_text('{"steps": [{"id": "a"}]}')
@@ -199,7 +199,7 @@ def test_serialscale_own_reader_keeps_the_collector_off(
 
 
 def test_gc_collecting_restores_the_state() -> None:
-    from serialscale.gcpause import gc_collecting, gc_paused
+    from serialscale.base.gcpause import gc_collecting, gc_paused
 
     was = gc.isenabled()
     try:
@@ -294,7 +294,7 @@ def test_any_plot_setting_is_never_an_internal_error(tmp_path: Path, value: str)
 
 OUT_OF_MEMORY = """
 import resource, sys
-from serialscale import _command, commands
+from serialscale.cli import commands, entry
 
 def hog(values):
     keep = []
@@ -316,7 +316,7 @@ commands.run_gate = hog
 vm = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
 resource.setrlimit(resource.RLIMIT_AS, (vm + (64 << 20), vm + (64 << 20)))
 sys.argv = ["serialscale", "gate", "x.json"]
-_command.run()
+entry.run()
 """
 
 
@@ -328,7 +328,7 @@ _command.run()
 def test_memory_that_runs_out_is_one_line_and_exit_2() -> None:
     out = subprocess.run([sys.executable, "-c", textwrap.dedent(OUT_OF_MEMORY)],
                          capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+                         env={**os.environ, "PYTHONPATH": str(ROOT / "src")})  # fmt: skip
     assert out.returncode == 2, out.stderr
     assert out.stderr == "serialscale: error: ran out of memory\n"
 
@@ -337,7 +337,7 @@ def test_the_handler_lets_go_of_what_was_built(monkeypatch: pytest.MonkeyPatch) 
     """The work's frames (and what they hold) are gone when the message is written."""
     import weakref
 
-    from serialscale import cli as cli_module
+    from serialscale.cli import app as cli_module
 
     class Built:
         pass

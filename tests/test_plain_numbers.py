@@ -7,8 +7,8 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from serialscale.compress import parse_target
-from serialscale.words import duration_seconds, plain_number
+from serialscale.base.words import duration_seconds, plain_number
+from serialscale.core.compress import parse_target
 
 
 @given(st.floats(allow_nan=False, allow_infinity=False))

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from serialscale import Report, analyze
+from serialscale.documents.report import parse_reports
 from serialscale.render import FORMAT_ENUMS, REGISTRY, OutputFormat, render
-from serialscale.report import parse_reports
 
 from .conftest import WORKLOADS
 
@@ -37,19 +37,19 @@ def example(name: str, **kwargs: object) -> Report:
 
 
 def _document_for(enum: type) -> object:
-    from serialscale.batch import BatchResult
-    from serialscale.formats import OutputFormat, ScaleFormat
-    from serialscale.report import ErrorEntry
-    from serialscale.sweep import run_sweep
+    from serialscale.documents.report import ErrorEntry
+    from serialscale.render.choices import OutputFormat, ScaleFormat
+    from serialscale.run.batch import BatchResult
+    from serialscale.run.sweep import run_sweep
 
     if enum is OutputFormat:
         return example("ci_build")
-    from serialscale.formats import ExportFormat
+    from serialscale.render.choices import ExportFormat
 
     if enum is ExportFormat:
-        from serialscale.metrics import bottom_levels
+        from serialscale.core.metrics import bottom_levels
+        from serialscale.core.schedule import list_schedule
         from serialscale.render import Export
-        from serialscale.schedule import list_schedule
         from serialscale.sources import load_workload
 
         graph = load_workload(WORKLOADS / "ci_build.yaml").graph
@@ -69,8 +69,14 @@ def _document_for(enum: type) -> object:
 )
 def test_every_member_of_every_format_enum_renders(fmt) -> None:
     """One registry covers every format of every command, and each renders its document."""
-    from serialscale.formats import BatchFormat, ExportFormat, GateFormat, OutputFormat, ScaleFormat
     from serialscale.render import Rendering, render_as
+    from serialscale.render.choices import (
+        BatchFormat,
+        ExportFormat,
+        GateFormat,
+        OutputFormat,
+        ScaleFormat,
+    )
 
     assert set(FORMAT_ENUMS) == {OutputFormat, BatchFormat, ScaleFormat, GateFormat, ExportFormat}
     assert set(REGISTRY[type(fmt)]) == set(type(fmt))
@@ -150,7 +156,7 @@ _json_documents = st.recursive(
 @given(_json_documents, st.booleans())
 def test_json_text_is_exactly_what_json_dumps_writes(document, pure: bool) -> None:
     """Both writers of records (compiled, and Python with SERIALSCALE_PURE_PYTHON=1)."""
-    from serialscale import kernels
+    from serialscale import accel as kernels
     from serialscale.render.json_report import dumps
 
     expected = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
@@ -189,7 +195,7 @@ def test_json_text_refuses_what_json_refuses(bad) -> None:
 def test_scale_table_golden_at_a_fixed_width() -> None:
     """The sweep table with its log-log chart, drawn at 100 columns."""
     from serialscale.render.scale import render_scale_table
-    from serialscale.sweep import run_sweep
+    from serialscale.run.sweep import run_sweep
 
     sweep = run_sweep(str(WORKLOADS / "sweeps" / "tree_reduction.yaml"), "n", [8, 16, 32, 64, 128])
     sweep = msgspec.structs.replace(sweep, source="workloads/sweeps/tree_reduction.yaml")

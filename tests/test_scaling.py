@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from serialscale.scaling import fit_growth, parse_sweep
-from serialscale.sweep import run_sweep
+from serialscale.core.growth import fit_growth, parse_sweep
+from serialscale.run.sweep import run_sweep
 
 from .conftest import WORKLOADS
 
@@ -275,9 +275,9 @@ def test_left_out_branches_make_a_parallel_depth_inconclusive() -> None:
     """Data-flow mode's depth is a lower bound when branches were left out (any number of
     them: a decision can make plain values traced from then on): enough to call an
     implementation serial, never to call it parallel."""
-    from serialscale.report import ScalePoint
-    from serialscale.scaling import assess
-    from serialscale.sweep import recording
+    from serialscale.core.growth import assess
+    from serialscale.documents.report import ScalePoint
+    from serialscale.run.sweep import recording
 
     xs = [8.0, 16.0, 32.0, 64.0, 128.0]
     flat, linear = [1.0] * 5, [x - 1 for x in xs]

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from serialscale import ignore
-from serialscale.batch import collect_targets
+from serialscale.run import ignore
+from serialscale.run.batch import collect_targets
 
 WORKLOAD = "steps: [{id: a, cost: 2}]\n"
 

@@ -7,9 +7,9 @@ import math
 import pytest
 from hypothesis import given, settings
 
-from serialscale.graph import Graph
-from serialscale.metrics import compute_metrics
-from serialscale.schedule import (
+from serialscale.core.graph import Graph
+from serialscale.core.metrics import compute_metrics
+from serialscale.core.schedule import (
     burdened_depth,
     list_schedule_makespan,
     processor_counts,
@@ -113,7 +113,7 @@ def test_the_simulation_runs_on_when_no_thread_can_start(monkeypatch: pytest.Mon
     import random
     import threading
 
-    from serialscale.schedule import THREADED_STEPS
+    from serialscale.core.schedule import THREADED_STEPS
 
     rnd = random.Random(3)
     n = THREADED_STEPS + 500

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from serialscale.errors import Location, WorkloadError
+from serialscale.base.errors import Location, WorkloadError
 from serialscale.sources.secondary import MissingInput, SecondaryReads, project_root
 
 SECRET = "TOKEN=hunter2-do-not-print"
@@ -179,7 +179,7 @@ def test_max_dependencies_holds_for_every_reader(project: Path, run_cli) -> None
 def test_detection_of_an_ordinary_compose_file_is_linear() -> None:
     """Lines indented by many spaces and no `script:`: the old GitLab regex tried every split
     of every line's indentation (exponential); the scanner reads each line once."""
-    from serialscale.sources.readers import detect
+    from serialscale.sources.registry import detect
 
     compose = "services:\n  web:\n" + "".join(
         f"{' ' * 12}key{i}: value {i}\n{' ' * 12}\n" for i in range(2000)
@@ -194,7 +194,7 @@ def test_detection_of_an_ordinary_compose_file_is_linear() -> None:
     [b"/**/" * 20000, b"/**/" * 20000 + b"x", b"/*" * 30000, b"// c\n" * 10000 + b"# x\n" * 9000],
 )
 def test_detection_of_comment_runs_in_dot_is_linear(head: bytes) -> None:
-    from serialscale.sources.readers import detect, looks_like_dot
+    from serialscale.sources.registry import detect, looks_like_dot
 
     assert detect(Path("graph.txt"), head) == "serialscale"
     assert looks_like_dot(head + b" digraph g {}") == (not head.endswith((b"/*", b"x")))
@@ -214,6 +214,6 @@ def test_detection_of_comment_runs_in_dot_is_linear(head: bytes) -> None:
     ],
 )
 def test_dot_headers_are_recognised(text: bytes, dot: bool) -> None:
-    from serialscale.sources.readers import looks_like_dot
+    from serialscale.sources.registry import looks_like_dot
 
     assert looks_like_dot(text) is dot

@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import serialscale as ss
-from serialscale import kernels
-from serialscale.graph import Graph
-from serialscale.step_ids import OccurrenceIds
+from serialscale import accel as kernels
+from serialscale.core.graph import Graph
+from serialscale.core.step_ids import OccurrenceIds
 from serialscale.trace import run_traced
 from serialscale.trace.recorder import NO_STEP, tape_csr
 

@@ -15,7 +15,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from serialscale.limits import Limits
+from serialscale.base.limits import Limits
 from serialscale.sources import template_codegen
 from serialscale.sources.optional import OptionalNeed
 from serialscale.sources.templates import TemplateFailure, expand, resolve_params
@@ -169,13 +169,13 @@ def named_rows(draw):
     return ids, rows
 
 
-@pytest.mark.skipif(not __import__("serialscale").kernels.available(), reason="not built")
+@pytest.mark.skipif(not __import__("serialscale.accel").accel.available(), reason="not built")
 @settings(max_examples=200, deadline=None)
 @given(named_rows())
 def test_resolve_names_drops_optional_needs_that_name_no_step(ids_rows) -> None:
     from array import array
 
-    from serialscale import _kernels
+    from serialscale.accel import _kernels
 
     ids, rows = ids_rows
     m = sum(map(len, rows))
@@ -193,7 +193,8 @@ def test_resolve_names_drops_optional_needs_that_name_no_step(ids_rows) -> None:
 def test_resolve_names_refuses_an_optional_type_that_is_not_a_str() -> None:
     from array import array
 
-    from serialscale import _kernels, kernels
+    from serialscale import accel as kernels
+    from serialscale.accel import _kernels
 
     if not kernels.available():
         pytest.skip("not built")

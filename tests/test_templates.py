@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from serialscale import load_workload, parse_workload
-from serialscale.errors import WorkloadError
+from serialscale.base.errors import WorkloadError
 from serialscale.sources.expressions import ExpressionError, Template, compile_expression
 
 from .conftest import WORKLOADS

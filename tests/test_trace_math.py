@@ -10,9 +10,9 @@ import statistics
 import pytest
 
 import serialscale as ss
-from serialscale import kernels
-from serialscale.errors import WorkloadError
-from serialscale.sources.python_source import trace_function
+from serialscale import accel as kernels
+from serialscale.base.errors import WorkloadError
+from serialscale.sources.python_targets import trace_function
 from serialscale.trace import Traced, run_traced
 
 IMPLEMENTATIONS = [False, True] if kernels.available() else [False]

@@ -20,8 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import serialscale as ss
-from serialscale import analyze_workload, kernels
-from serialscale.sources.python_source import trace_function
+from serialscale import accel as kernels
+from serialscale import analyze_workload
+from serialscale.sources.python_targets import trace_function
 from serialscale.trace import run_traced
 from serialscale.trace.recorder import NO_STEP
 
@@ -395,7 +396,7 @@ def _region(draw_values: list[int], n: int, lo: int, start: int, labels: int):
 def test_the_rechain_kernel_and_its_twin_agree(seed, n, before, entries, labels) -> None:
     if not kernels.available():
         pytest.skip("the compiled kernels were not built")
-    from serialscale.kernels import _compiled
+    from serialscale.accel import _compiled
     from serialscale.trace.native_selection import rechain
 
     lo = min(before, n)
@@ -412,7 +413,7 @@ def test_the_rechain_kernel_and_its_twin_agree(seed, n, before, entries, labels)
 def test_the_rechain_kernel_checks_its_arrays() -> None:
     if not kernels.available():
         pytest.skip("the compiled kernels were not built")
-    from serialscale.kernels import _compiled
+    from serialscale.accel import _compiled
     from serialscale.trace.native_selection import rechain
 
     def good():

@@ -12,7 +12,7 @@ import pytest
 
 import serialscale as ss
 from serialscale import analyze_workload
-from serialscale.sources.python_source import trace_function
+from serialscale.sources.python_targets import trace_function
 from serialscale.trace import run_traced
 from serialscale.trace.scopes import EXIT, immediate_post_dominators, successors
 
@@ -299,7 +299,7 @@ def test_a_flag_loop_tested_with_is_gives_the_plain_result() -> None:
 
 
 def test_scoped_refused_is_a_located_error_not_a_traceback() -> None:
-    from serialscale.errors import WorkloadError
+    from serialscale.base.errors import WorkloadError
 
     def run(n: int = 1):
         return ss.input(1) + 1

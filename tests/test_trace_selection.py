@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import serialscale as ss
 from serialscale import analyze_workload
-from serialscale.sources.python_source import trace_function
+from serialscale.sources.python_targets import trace_function
 from serialscale.trace import run_traced
 
 

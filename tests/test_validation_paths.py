@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from serialscale import kernels
-from serialscale.errors import WorkloadError
-from serialscale.model import Workload
+from serialscale import accel as kernels
+from serialscale.base.errors import WorkloadError
+from serialscale.core.workload import Workload
 from serialscale.sources import json_fast
 from serialscale.sources.workload_file import parse_workload
 

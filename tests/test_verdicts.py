@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from serialscale.scaling import assess, fit_growth, slope_trend
+from serialscale.core.growth import assess, fit_growth, slope_trend
 
 Series = Callable[[float], float]
 

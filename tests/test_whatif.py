@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from serialscale.errors import UsageError, WorkloadError
-from serialscale.graph import Graph
-from serialscale.model import Workload
-from serialscale.whatif import analyze_what_if, apply_changes, parse_change
+from serialscale.base.errors import UsageError, WorkloadError
+from serialscale.core.graph import Graph
+from serialscale.core.whatif import analyze_what_if, apply_changes, parse_change
+from serialscale.core.workload import Workload
 
 from .conftest import nx_depth
 
@@ -106,7 +106,7 @@ def test_what_if_on_the_command_line(tmp_path: Path, run_cli) -> None:
 
 
 def test_a_split_past_the_step_limit_is_refused_before_it_is_made() -> None:
-    from serialscale.limits import Limits
+    from serialscale.base.limits import Limits
 
     with pytest.raises(WorkloadError, match=r"would have 6,004 steps .* --max-steps \(1,000\)"):
         apply_changes(_workload(), [parse_change("test-*=split:2999")], Limits(max_steps=1000))

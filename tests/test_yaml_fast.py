@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from serialscale import analyze_workload
-from serialscale.errors import WorkloadError
+from serialscale.base.errors import WorkloadError
 from serialscale.render.json_report import render_json
 from serialscale.sources import workload_file, yaml_fast
 

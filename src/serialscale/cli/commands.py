@@ -1,0 +1,828 @@
+"""What each command does, from parsed options to an exit code; the CLI only declares options.
+
+One place decides single versus batch, runs the gates and the baseline comparison, prints the
+messages on stderr, renders through :data:`serialscale.render.REGISTRY`, writes the result
+whole, and picks the exit code: 2 when any input could not be analyzed or the command was
+used wrongly, else 1 when a gate failed, else 0.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ..base.defaults import DEFAULT_MAX_INPUT_BYTES
+from ..base.errors import ExitCode, UsageError, WorkloadError, say
+from ..render.choices import BatchFormat, GateFormat, OutputFormat, ScaleFormat
+
+if TYPE_CHECKING:
+    from ..base.limits import Limits
+    from ..core.gates import Comparison, Thresholds, Violation
+    from ..run.batch import BatchResult, Options
+    from ..sources.registry import ReadOptions
+
+# The engine, the renderers and rich are imported inside the functions that use them, so
+# that `serialscale --version` and small analyses start fast.
+
+#: Batches at least this long show a progress bar (on a terminal's stderr).
+PROGRESS_MIN = 10
+#: Console width when standard output is not a terminal.
+PIPE_WIDTH = 100
+
+
+class CommandError(Exception):
+    """The command cannot go on: the message is printed as it is, and the exit code is 2."""
+
+
+def fail(message: str) -> CommandError:
+    """A :class:`CommandError` for a misused flag or an impossible combination."""
+    return CommandError(f"error: {message}")
+
+
+@dataclass(frozen=True)
+class Gates:
+    """The gate flags of ``analyze`` and ``gate``, checked: ``thresholds`` is ``None`` when no
+    gate and no baseline is asked for (gates are then not even imported)."""
+
+    thresholds: Thresholds | None = None
+    baseline: Path | None = None
+    max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES  # of the baseline (--max-input-size)
+
+
+def run_analyze(v: dict[str, Any]) -> ExitCode:
+    """``serialscale analyze`` from its parameters (by name, after the configuration file)."""
+    from ..render.choices import ColorMode, ControlMode
+    from ..run.batch import Options
+
+    gates = _gates(v)
+    options = Options(
+        processors=v["processors"], overhead=finite_overhead(v["overhead"]), detail=v["detail"],
+        params=tuple(parse_params(v["param"] or []).items()),
+        control=ControlMode(v["control"]).value, limits=_limits(v), isolate=True,
+        read=make_read(v["from_"], v["durations"], v["reverse_edges"]),
+        what_if=_what_if(v.get("what_if") or []),
+        target_depth=_target_depth(v.get("target_depth")),
+    )  # fmt: skip
+    return analyze(v["files"], options, BatchFormat(v["fmt"]), include=v["include"] or [],
+                   exclude=v["exclude"] or [], jobs=v["jobs"], scheduler=v["scheduler"],
+                   gates=gates, output=v["output"], color=ColorMode(v["color"]).value,
+                   batch=v["batch"], no_ignore=v["no_ignore"], plot=v["plot"])  # fmt: skip
+
+
+def _target_depth(text: str | None) -> str | None:
+    """``--target-depth``, checked before anything is read (its value needs the depth)."""
+    if text is None:
+        return None
+    from ..core.compress import parse_target
+
+    try:
+        parse_target(text, 1)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    return text
+
+
+def _what_if(specs: list[str]) -> tuple[Any, ...]:
+    """``--what-if`` specs parsed (a bad one is a usage error before anything is read)."""
+    if not specs:
+        return ()
+    from ..base.errors import UsageError
+    from ..core.whatif import parse_change
+
+    try:
+        return tuple(parse_change(spec) for spec in specs)
+    except UsageError as exc:
+        raise fail(str(exc)) from None
+
+
+def run_gate(v: dict[str, Any]) -> ExitCode:
+    """``serialscale gate`` from its parameters."""
+    gates = _gates(v)
+    return gate(v["report"], gates, GateFormat(v["fmt"]), gates.max_input_bytes)
+
+
+def run_scale(v: dict[str, Any]) -> ExitCode:
+    """``serialscale scale`` from its parameters."""
+    from ..render.choices import ColorMode, ControlMode
+
+    return scale(v["target"], v["sweep"], params=v["param"] or [], predict=v["predict"],
+                 fmt=ScaleFormat(v["fmt"]), processors=v["processors"], repeat=v["repeat"],
+                 color=ColorMode(v["color"]).value, control=ControlMode(v["control"]).value,
+                 output=v["output"], limits=_limits(v), plot=v["plot"])  # fmt: skip
+
+
+def _gates(v: dict[str, Any]) -> Gates:
+    gates = make_gates(_choice(v["fail_on"]), v["min_speedup"], v["max_depth"],
+                       v["max_serial_fraction"], v["baseline"],
+                       v["max_depth_increase"])  # fmt: skip
+    return replace(gates, max_input_bytes=parse_size(v.get("max_input_size") or "1G"))
+
+
+def _limits(v: dict[str, Any]) -> Limits:
+    return make_limits(v["max_steps"], v["max_dependencies"], v["max_input_size"], v["max_ops"],
+                       v["timeout"])  # fmt: skip
+
+
+def _choice(choice: Any) -> str | None:
+    return None if choice is None else str(getattr(choice, "value", choice))
+
+
+def configured(ctx: Any, command: str, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` (the command's parameters by name) with the configuration file's settings
+    for the options not given on the command line (see :mod:`serialscale.cli.config`)."""
+    from . import config
+
+    explicit, isolated = values.get("config"), bool(values.get("isolated"))
+    if explicit is not None and isolated:
+        raise fail("--config and --isolated exclude each other (--isolated reads no file)")
+    try:
+        cfg = config.load(command, explicit=explicit, isolated=isolated)
+        if cfg.path is None:
+            return values
+        params = {max(p.opts, key=len).lstrip("-"): p for p in ctx.command.params
+                  if getattr(p, "opts", None) and p.name not in ("help", "version")}  # fmt: skip
+        # a key of any command is known (one file serves analyze, gate and scale); the keys
+        # of other commands are left for them
+        everywhere = {
+            max(p.opts, key=len).lstrip("-")
+            for c in _commands(ctx)
+            for p in c.params
+            if getattr(p, "opts", None)
+        } - {"help", "version"}
+        config.check_keys(cfg, sorted(everywhere | set(params)))
+        out = dict(values)
+        applied: dict[str, Any] = {}
+        for key, raw in cfg.values.items():
+            if key not in params:
+                continue
+            param = params[key]
+            source = ctx.get_parameter_source(param.name)
+            if source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP"):
+                continue  # the command line wins
+            try:
+                value = param.type_cast_value(ctx, raw)
+                if value is not None and type(param.type).__name__.endswith("Path"):
+                    value = Path(value)  # as typer gives a Path option (plot, output, baseline)
+            except Exception as exc:  # click's BadParameter, and any conversion error
+                detail = getattr(exc, "message", None) or str(exc)
+                raise cfg.error(key, f"setting '{key}': {detail}") from None
+            current = values.get(param.name)
+            kind = _enum_types().get(param.name)
+            if kind is not None and value is not None:
+                value = (kind[command] if isinstance(kind, dict) else kind)(value)
+            elif isinstance(current, Enum):
+                value = type(current)(value)
+            out[param.name] = list(value) if isinstance(value, tuple) else value
+            applied[key] = value
+        for note in config.notes(cfg, applied, params):
+            say(note)
+        return out
+    except WorkloadError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _commands(ctx: Any) -> list[Any]:
+    root = ctx.find_root().command
+    return list(getattr(root, "commands", {}).values()) or [ctx.command]
+
+
+def _enum_types() -> dict[str, Any]:
+    from ..render.choices import ColorMode, ControlMode, FailOn
+
+    return {"fail_on": FailOn, "control": ControlMode, "color": ColorMode,
+            "fmt": {"analyze": BatchFormat, "scale": ScaleFormat, "gate": GateFormat}}  # fmt: skip
+
+
+def parse_params(items: Sequence[str]) -> dict[str, str]:
+    """``["n=8", "x=1.5"]`` to ``{"n": "8", "x": "1.5"}``; a malformed item is a usage error."""
+    params: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise fail(f"--param expects NAME=VALUE, got {item!r}")
+        params[name.strip()] = value
+    return params
+
+
+#: ``--repeat`` above this is surely a typo.
+MAX_REPEAT = 1000
+#: ``--jobs`` above this is surely a typo (and would ask the system for that many processes).
+MAX_JOBS = 1024
+_SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(text: str) -> int:
+    """``--max-input-size``: bytes, or a number with K, M, G or T (powers of 1024)."""
+    raw = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = raw[-1:] if raw[-1:] in _SIZE_UNITS else ""
+    number = raw[: len(raw) - len(unit)]
+    try:
+        value = float(number) * _SIZE_UNITS[unit]
+    except ValueError:
+        value = math.nan
+    if not 1 <= value < 2**62:
+        raise fail(f"--max-input-size expects a size such as 1G, 500M or 1000000, got {text!r}")
+    return int(value)
+
+
+def make_limits(
+    max_steps: int, max_dependencies: int, max_input_size: str, max_ops: int,
+    timeout: float | None,
+) -> Limits:  # fmt: skip
+    """Check the limit flags and bundle them."""
+    from ..base.limits import Limits
+
+    for name, value in (("--max-steps", max_steps), ("--max-dependencies", max_dependencies),
+                        ("--max-ops", max_ops)):  # fmt: skip
+        if not 1 <= value < 2**62:
+            raise fail(f"{name} must be a positive integer, got {value}")
+    if timeout is not None and not 0 < timeout < math.inf:
+        raise fail(f"--timeout must be a positive number of seconds, got {timeout}")
+    return Limits(max_steps, max_dependencies, parse_size(max_input_size), max_ops, timeout)
+
+
+def finite_overhead(overhead: float) -> float | int:
+    """``--overhead``: finite and >= 0; an int when it is whole (reports keep integer costs)."""
+    if not 0 <= overhead < math.inf:
+        raise fail(f"--overhead must be a finite number >= 0, got {overhead}")
+    return int(overhead) if float(overhead).is_integer() else overhead
+
+
+def make_gates(
+    fail_on: str | None,
+    min_speedup: float | None,
+    max_depth: float | None,
+    max_serial_fraction: float | None,
+    baseline: Path | None,
+    max_depth_increase: float | None,
+) -> Gates:
+    """Check the gate flags and bundle them."""
+    if max_depth_increase is not None and baseline is None:
+        raise fail("--max-depth-increase needs --baseline")
+    for name, value in (("--min-speedup", min_speedup), ("--max-depth", max_depth),
+                        ("--max-serial-fraction", max_serial_fraction),
+                        ("--max-depth-increase", max_depth_increase)):  # fmt: skip
+        if value is not None and not 0 <= value < math.inf:
+            raise fail(f"{name} must be a finite number >= 0, got {value}")
+    if fail_on is None and baseline is None and (min_speedup, max_depth, max_serial_fraction) == (
+        None, None, None
+    ):  # fmt: skip
+        return Gates()
+    from ..core.gates import Thresholds
+
+    thresholds = Thresholds(
+        fail_on=fail_on,
+        min_speedup=min_speedup,
+        max_depth=max_depth,
+        max_serial_fraction=max_serial_fraction,
+        max_depth_increase=max_depth_increase,
+    )
+    return Gates(thresholds, baseline)
+
+
+def console_width() -> int:
+    """The terminal's width when standard output is one; else ``COLUMNS`` when it is set (as
+    CI systems and ``COLUMNS=80 cmd | less`` do), else :data:`PIPE_WIDTH`."""
+    if _tty(sys.stdout):
+        try:
+            return os.get_terminal_size(sys.stdout.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            return PIPE_WIDTH
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        return PIPE_WIDTH
+    return columns if 20 <= columns <= 1000 else PIPE_WIDTH
+
+
+def wants_color(fmt: Enum, output: Path | None, mode: str = "auto") -> bool:
+    """ANSI colour, for tables only. ``--color always`` or ``never`` decide; ``auto`` follows
+    the conventions (https://no-color.org, force-color.org): ``NO_COLOR`` set turns colour
+    off, ``FORCE_COLOR`` set (not ``0``) turns it on, ``TERM=dumb`` off; else colour when
+    standard output is a terminal and no ``--output`` file is written."""
+    if fmt.value != "table" or mode == "never":
+        return False
+    if mode == "always":
+        return True
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "0") not in ("", "0"):
+        return True
+    if os.environ.get("TERM") == "dumb":
+        return False
+    return (output is None or str(output) == "-") and _tty(sys.stdout)
+
+
+def _tty(stream: TextIO | None) -> bool:
+    """Whether ``stream`` is an open terminal (a closed standard stream is ``None``)."""
+    try:
+        return stream is not None and stream.isatty()
+    except (OSError, ValueError):
+        return False
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Write the result to standard output, or to ``output`` whole (or not at all)."""
+    if output is None or str(output) == "-":
+        from .output import write_stdout
+
+        try:
+            write_stdout(text)
+        except (OSError, ValueError) as exc:
+            _silence_stdout()
+            reason = getattr(exc, "strerror", None) or str(exc)
+            message = f"error: cannot write the result to standard output: {reason}"
+            raise CommandError(message) from None
+        return
+    from .output import write_atomically
+
+    try:
+        write_atomically(output, text)
+    except OSError as exc:
+        raise CommandError(
+            f"{output}: error: cannot write the output: {exc.strerror or exc}"
+        ) from None
+
+
+def _silence_stdout() -> None:
+    """After a failed write to stdout (a closed pipe), send what is left to /dev/null, so the
+    interpreter's last flush does not fail again with a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    except OSError:
+        pass
+
+
+def analyze(
+    files: Sequence[str],
+    options: Options,
+    fmt: BatchFormat,
+    *,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    jobs: int = 1,
+    scheduler: str | None = None,
+    gates: Gates = Gates(),
+    output: Path | None = None,
+    color: str = "auto",
+    batch: bool = False,
+    no_ignore: bool = False,
+    plot: Path | None = None,
+) -> ExitCode:
+    """``serialscale analyze``: one target gives one report (table, json, markdown); several
+    targets, a directory, a batch-only format or ``batch`` give a batch."""
+    from ..run.batch import (
+        BatchResult,
+        analyze_batch,
+        analyze_target,
+        collect_targets,
+        is_batch,
+        with_path,
+    )
+
+    if not 1 <= jobs <= MAX_JOBS:
+        raise fail(f"--jobs must be between 1 and {MAX_JOBS}, got {jobs}")
+    found = collect_targets(files, include, exclude, foreign=options.read.fmt is not None,
+                            respect_ignores=not no_ignore)  # fmt: skip
+    for note in found.notes:
+        say(f"note: {note}")
+    targets = found.targets
+    if not targets and not found.errors:
+        raise fail("no workloads found (directories are searched for *.yaml, *.yml, *.json)")
+    colored = wants_color(fmt, output, color)
+    single = not batch and not is_batch(files) and fmt.value in OutputFormat.__members__
+    if plot is not None:
+        check_plot(plot)
+        if not single:
+            raise fail("--plot draws one report: give one target (without --batch)")
+    if single:
+        out_of_memory = False
+        try:  # one target: no worker, no round trip
+            report = with_path(analyze_target(targets[0], options))
+        except WorkloadError as exc:
+            raise CommandError(str(exc)) from None
+        except MemoryError:  # said below, once the exception (and all it holds) is gone
+            out_of_memory = True
+        except UsageError as exc:
+            raise fail(str(exc)) from None
+        if out_of_memory:
+            gc.collect()
+            raise CommandError(f"{targets[0]}: error: ran out of memory analyzing it")
+        if plot is not None:
+            write_plot(report, plot)
+        return finish(BatchResult(results=[report]), gates, OutputFormat(fmt.value), output,
+                      colored)  # fmt: skip
+    gc.enable()  # a batch runs long: collect cycles again (the command starts without)
+    try:
+        with _progress(len(targets)) as advance:
+            result = analyze_batch(
+                targets, options, jobs=jobs, scheduler=scheduler, progress=advance
+            )
+    except UsageError as exc:
+        raise fail(str(exc)) from None
+    if found.errors:  # directories that could not be listed, in path order with the rest
+        result.errors = sorted([*found.errors, *result.errors], key=lambda e: e.source)
+    return finish(result, gates, fmt, output, colored)
+
+
+def gate(
+    path: Path, gates: Gates, fmt: GateFormat, max_bytes: int = DEFAULT_MAX_INPUT_BYTES
+) -> ExitCode:
+    """``serialscale gate``: gate a saved report (validated as it is read, at most
+    ``max_bytes`` of it) without analyzing; ``-`` is a report piped from ``analyze``."""
+    from ..documents.report import parse_reports, read_report_bytes
+    from ..run.batch import BatchResult
+
+    try:
+        data = read_report_bytes(path, max_bytes)
+        reports, errors = parse_reports(data, "<stdin>" if str(path) == "-" else str(path))
+    except WorkloadError as exc:
+        raise CommandError(str(exc)) from None
+    code = finish(BatchResult(results=reports, errors=errors), gates, fmt, None, False)
+    if code == ExitCode.OK and fmt is GateFormat.text:  # one line, so a pass is seen
+        from ..base.words import unit_for
+
+        n = len(reports)
+        if gates.thresholds is None:
+            say(f"{path}: no gate was given (--fail-on, --min-speedup, --max-depth, "
+                "--max-serial-fraction, --baseline): nothing was checked")  # fmt: skip
+        else:
+            say(f"{path}: {n} {unit_for(n, 'reports')} passed every gate")
+    return code
+
+
+def finish(
+    result: BatchResult, gates: Gates, fmt: Enum, output: Path | None, color: bool
+) -> ExitCode:
+    """Gate, render, write, report on stderr, and pick the exit code."""
+    from ..render import Rendering, render_as
+
+    violations, comparison = _run_gates(result, gates)
+    document = result.results[0] if isinstance(fmt, OutputFormat) else result
+    gated = gates.thresholds is not None
+    rendering = Rendering(document, console_width(), color, violations, comparison, gated)
+    emit(render_as(fmt, rendering), output)
+    for error in result.errors:
+        say(error)
+    if comparison is not None:
+        _print_comparison(comparison)
+    for v in violations:
+        say(f"{v.source}: gate failed: {v.gate}: {v.workload}: {v.message}")
+    if result.errors:
+        return ExitCode.INPUT
+    return ExitCode.GATE_FAILED if violations else ExitCode.OK
+
+
+def _run_gates(result: BatchResult, gates: Gates) -> tuple[list[Violation], Comparison | None]:
+    if gates.thresholds is None:
+        return [], None
+    from ..core.gates import check, check_baseline, compare
+    from ..documents.report import read_reports
+
+    violations = check(result.results, gates.thresholds)
+    if gates.baseline is None:
+        return violations, None
+    try:
+        old, _ = read_reports(gates.baseline, gates.max_input_bytes)
+    except WorkloadError as exc:
+        raise CommandError(str(exc)) from None
+    from ..core.gates import BaselineMismatch
+
+    try:
+        comparison = compare(result.results, old)
+    except BaselineMismatch as exc:
+        raise CommandError(f"{gates.baseline}: error: --baseline: {exc}") from None
+    violations += check_baseline(comparison, gates.thresholds.max_depth_increase)
+    return violations, comparison
+
+
+def _print_comparison(comparison: Comparison) -> None:
+    for c in comparison.changes:
+        if c.before != c.after:
+            say(f"{c.source}: changed: {c.describe()}")
+    for src in comparison.new:
+        say(f"{src}: new workload (not in the baseline)")
+    for src in comparison.removed:
+        say(f"{src}: removed (in the baseline only)")
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr when it is a terminal and the batch is long enough."""
+    if total < PROGRESS_MIN or not _tty(sys.stderr):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("analyzing", total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def parse_predict(predict: str | None, parameter: str) -> float | None:
+    """``--predict NAME=VALUE`` for the swept ``parameter``: a finite positive size."""
+    if predict is None:
+        return None
+    name, sep, text = predict.partition("=")
+    try:
+        at = float(text)
+    except ValueError:
+        at = math.nan
+    if not sep or name.strip() != parameter or not 0 < at < math.inf:
+        raise fail(f"--predict expects {parameter}=VALUE (a positive number), got {predict!r}")
+    return at
+
+
+def scale(
+    target: str,
+    sweep: str,
+    *,
+    params: Sequence[str] = (),
+    predict: str | None = None,
+    fmt: ScaleFormat = ScaleFormat.table,
+    processors: int,
+    control: str,
+    limits: Limits,
+    output: Path | None = None,
+    repeat: int = 1,
+    color: str = "auto",
+    plot: Path | None = None,
+) -> ExitCode:
+    """``serialscale scale``: sweep a size parameter and fit how the graph grows."""
+    from ..core.growth import parse_sweep
+    from ..render import Rendering, render_as
+    from ..run.sweep import run_sweep
+
+    gc.enable()  # a sweep runs long: collect cycles again (the command starts without)
+    try:
+        name, values = parse_sweep(sweep)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    at = parse_predict(predict, name)
+    if plot is not None:
+        check_plot(plot)
+    if not 1 <= repeat <= MAX_REPEAT:
+        raise fail(f"--repeat must be between 1 and {MAX_REPEAT}, got {repeat}")
+    try:
+        result = run_sweep(
+            target, name, values, params=parse_params(params), control=control,
+            limits=limits, processors=processors, predict=at, isolate=True, repeat=repeat,
+        )  # fmt: skip
+    except WorkloadError as exc:
+        raise CommandError(str(exc)) from None
+    except UsageError as exc:
+        raise fail(str(exc)) from None
+    if plot is not None:
+        write_plot(result, plot)
+    rendering = Rendering(result, console_width(), wants_color(fmt, output, color))
+    emit(render_as(fmt, rendering), output)
+    return ExitCode.OK
+
+
+PLOT_SUFFIXES = (".svg", ".png", ".html")
+
+
+def check_plot(path: Path) -> None:
+    """``--plot FILE``: a known suffix, and matplotlib installed (the ``plot`` extra)."""
+    if path.suffix.lower() not in PLOT_SUFFIXES:
+        raise fail(f"--plot {path}: the file must end in .svg, .png or .html")
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        from ..render.plots import EXTRA_MESSAGE
+
+        raise fail(EXTRA_MESSAGE.removeprefix("--plot "))
+
+
+def write_plot(document: Any, path: Path) -> None:
+    """Draw ``document`` (a report or a sweep) into ``path``, whole or not at all."""
+    from ..render.plots import PlotUnavailable, plot
+    from .output import write_atomically
+
+    try:
+        data = plot(document, path.suffix.lower())
+    except PlotUnavailable as exc:
+        raise fail(str(exc).removeprefix("--plot ")) from None
+    try:
+        write_atomically(path, data)
+    except OSError as exc:
+        raise CommandError(f"{path}: error: cannot write the plot: {exc.strerror or exc}") from None
+
+
+def _render_html(document: Any, output: Path | None) -> ExitCode:
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        from ..render.plots import EXTRA_MESSAGE
+
+        raise fail(EXTRA_MESSAGE.replace("--plot", "--format html"))
+    from ..render.plots import plot
+
+    emit(plot(document, ".html").decode("utf-8"), output)
+    return ExitCode.OK
+
+
+def render_saved(
+    path: Path, fmt: str, output: Path | None, color: str = "auto", max_input_size: str = "1G"
+) -> ExitCode:
+    """``serialscale render``: a saved report, batch or sweep (JSON or JSON lines) rendered
+    again in any format, without analyzing (as ``coverage report`` renders saved data)."""
+    import msgspec
+
+    from ..documents.report import ScaleReport, decode_json, parse_reports, read_report_bytes
+    from ..run.batch import BatchResult
+
+    if fmt != "html" and fmt not in BatchFormat.__members__:
+        raise fail(f"--format {fmt}: expected one of {', '.join(BatchFormat.__members__)}, html")
+    source = "<stdin>" if str(path) == "-" else str(path)
+    try:
+        data = read_report_bytes(path, parse_size(max_input_size))
+        raw = decode_json(data, source)
+    except WorkloadError as exc:
+        raise CommandError(str(exc)) from None
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        raw = None
+    if isinstance(raw, dict) and "growth" in raw:  # a sweep
+        try:
+            sweep = msgspec.convert(raw, ScaleReport)
+        except msgspec.ValidationError as exc:
+            raise CommandError(f"{source}: error: not a valid serialscale sweep: {exc}") from None
+        if fmt == "html":
+            return _render_html(sweep, output)
+        if fmt not in ScaleFormat.__members__:
+            raise fail(f"--format {fmt}: a sweep renders as table, json, markdown or html")
+        scale_fmt = ScaleFormat(fmt)
+        from ..render import Rendering, render_as
+
+        emit(
+            render_as(
+                scale_fmt, Rendering(sweep, console_width(), wants_color(scale_fmt, output, color))
+            ),
+            output,
+        )
+        return ExitCode.OK
+    try:
+        reports, errors = parse_reports(data, source)
+    except WorkloadError as exc:
+        raise CommandError(str(exc)) from None
+    batch = (isinstance(raw, dict) and "results" in raw) or len(reports) != 1 or bool(errors)
+    if fmt == "html":
+        if batch:
+            raise fail("--format html renders one report or a sweep, not a batch")
+        return _render_html(reports[0], output)
+    if not batch and fmt in OutputFormat.__members__:
+        chosen: Enum = OutputFormat(fmt)
+    else:
+        chosen = BatchFormat(fmt)
+    result = BatchResult(results=reports, errors=errors)
+    from ..render import Rendering, render_as
+
+    document = result.results[0] if isinstance(chosen, OutputFormat) else result
+    emit(
+        render_as(chosen, Rendering(document, console_width(), wants_color(chosen, output, color))),
+        output,
+    )
+    return ExitCode.OK
+
+
+def export(
+    target: str,
+    fmt: str,
+    *,
+    processors: int,
+    max_nodes: int,
+    output: Path | None,
+    params: Sequence[str] = (),
+    control: str = "dataflow",
+    limits: Limits | None = None,
+    read: ReadOptions | None = None,
+) -> ExitCode:
+    """``serialscale export``: the step graph with its schedule, or the simulated schedule on
+    ``processors`` processors as Chrome trace events."""
+    from ..base.limits import DEFAULT_LIMITS
+    from ..core.analysis import analyze_workload
+    from ..core.metrics import bottom_levels
+    from ..core.schedule import list_schedule
+    from ..render import Export, Rendering, render_as
+    from ..render.choices import ExportFormat
+    from ..sources import load_target
+    from ..sources.registry import DEFAULT_READ
+
+    if processors < 1 or max_nodes < 1:
+        raise fail("--processors and --max-nodes must be at least 1")
+    try:
+        workload = load_target(target, parse_params(params), control, limits or DEFAULT_LIMITS,
+                               read or DEFAULT_READ)  # fmt: skip
+        report = analyze_workload(workload, processors=processors, detail=True)
+    except WorkloadError as exc:
+        raise CommandError(str(exc)) from None
+    kind = ExportFormat(fmt)
+    graph = workload.graph
+    schedule = None
+    if kind is ExportFormat.trace:
+        schedule = list_schedule(graph, processors, bottom_levels(graph), lanes=True)
+    document = Export(graph, report, schedule, processors, max_nodes, workload.observed)
+    try:  # a graph the format cannot hold (a trace past 2**53 µs) is the input's problem
+        text = render_as(kind, Rendering(document))
+    except WorkloadError as exc:
+        raise CommandError(str(exc)) from None
+    emit(text, output)
+    return ExitCode.OK
+
+
+def make_read(fmt: str | None, durations: str | None, reverse_edges: bool) -> ReadOptions:
+    """Check ``--from`` (a known format) and bundle the input flags."""
+    from ..sources.registry import READERS, ReadOptions
+
+    if fmt is not None and fmt not in READERS:
+        from ..base.errors import suggest
+
+        raise fail(f"--from: unknown format '{fmt}'{suggest(fmt, READERS)}; known: "
+                   f"{', '.join(READERS)}")  # fmt: skip
+    return ReadOptions(fmt, durations, reverse_edges)
+
+
+def formats() -> ExitCode:
+    """``serialscale formats``: the input formats and how each is recognised."""
+    from ..sources.registry import READERS
+
+    lines = []
+    for reader in READERS.values():
+        lines.append(f"{reader.name}\n  {reader.description}\n  recognised: {reader.recognised}")
+    lines.append("python\n  traced functions (file.py:function, package.module:function); a "
+                 "function may return a networkx.DiGraph, a dask collection or an Airflow-style "
+                 "DAG\n  recognised: TARGET:FUNCTION")  # fmt: skip
+    emit("\n\n".join(lines) + "\n", None)
+    return ExitCode.OK
+
+
+def schema(name: str) -> ExitCode:
+    """``serialscale schema NAME``: print a JSON Schema."""
+    from ..documents.schemas import SCHEMAS
+    from ..render.json_report import dumps
+
+    emit(dumps(SCHEMAS[name]()), None)
+    return ExitCode.OK
+
+
+def diff(old: str, new: str, *, fmt: str, processors: int, output: Path | None,
+         thresholds: Thresholds | None, params: Sequence[str] = (), control: str = "dataflow",
+         limits: Limits | None = None, read: ReadOptions | None = None) -> ExitCode:  # fmt: skip
+    """``serialscale diff OLD NEW``: what changed between two workloads or saved reports, and
+    which changed steps moved the depth; gates on the new side and on the depth's growth."""
+    from ..base.limits import DEFAULT_LIMITS
+    from ..core import diff as diffing
+    from ..core.gates import Change, check
+    from ..render.choices import DiffFormat
+    from ..render.diff import render_diff_json, render_diff_markdown, render_diff_table
+    from ..sources import load_target
+    from ..sources.registry import DEFAULT_READ
+
+    lim = limits or DEFAULT_LIMITS
+    given = parse_params(params)
+
+    def load(target: str) -> Any:
+        return load_target(target, given, control, lim, read or DEFAULT_READ)
+
+    try:
+        before = diffing.load_side(old, load, processors, lim.max_input_bytes)
+        after = diffing.load_side(new, load, processors, lim.max_input_bytes)
+        document = diffing.diff(before, after)
+    except WorkloadError as exc:
+        raise CommandError(str(exc)) from None
+    unit = after.report.unit
+    kind = DiffFormat(fmt)
+    if kind is DiffFormat.json:
+        text = render_diff_json(document)
+    elif kind is DiffFormat.markdown:
+        text = render_diff_markdown(document, unit)
+    else:
+        text = render_diff_table(document, unit)
+    emit(text, output)
+    if thresholds is None:
+        return ExitCode.OK
+    failed = [f"{v.gate}: {v.message}" for v in check([after.report], thresholds)]
+    limit = thresholds.max_depth_increase
+    if limit is not None:
+        change = Change(new, after.report.workload,
+                        {"depth": before.report.depth, "work": before.report.work},
+                        {"depth": after.report.depth, "work": after.report.work})  # fmt: skip
+        grew = change.depth_increase
+        if grew is not None and grew > limit:
+            failed.append(f"max-depth-increase: {change.describe()}, more than {limit:g}%")
+    from ..base.errors import display
+
+    for message in failed:
+        say(display(f"{new}: gate failed: {message}"))
+    return ExitCode.GATE_FAILED if failed else ExitCode.OK

@@ -1,0 +1,293 @@
+"""Settings from a configuration file, as ruff, coverage and pytest read theirs.
+
+The file is the first of ``serialscale.toml`` (top-level keys) or ``pyproject.toml`` (the
+``[tool.serialscale]`` table) found in the working directory or a folder above it, up to the
+repository root: the first folder holding ``.git`` (a folder, or the file of a git worktree).
+Outside any repository the search goes up to the home folder when it starts below it, and
+reads only the starting folder otherwise (a ``/tmp/pyproject.toml`` someone else wrote is
+never read). ``--config FILE`` names the file instead (``pyproject.toml``: its
+``[tool.serialscale]`` table; any other name: top-level keys); ``--isolated`` reads none.
+
+Keys are the long flag names without their dashes (``processors = 16``, ``fail-on =
+"serial"``, ``max-serial-fraction = 0.8``, ``exclude = ["drafts/*"]``);
+``[tool.serialscale.scale]`` (or ``[scale]`` in serialscale.toml) holds settings for
+``serialscale scale`` only. A flag given on the command line wins. Unknown keys, and values
+of the wrong type, are located errors (``pyproject.toml:12: error: unknown setting
+'procesors' (did you mean 'processors'?)``).
+
+Trust: file names in the file (``output``, ``plot``, ``baseline``, ``durations``) are relative
+to the file's folder, not to where serialscale runs; a file found by the search writes
+(``output``, ``plot``) only below its folder, symlinks resolved; settings that send data to
+another machine (``scheduler``) are taken only from a file named with ``--config`` (a file
+found by the search is ignored for them, with a note); and a file that sets where results are
+written is named on standard error, so a checkout cannot write files unseen.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..base.errors import Location, WorkloadError, suggest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+NAMES = ("serialscale.toml", "pyproject.toml")
+#: What marks a repository root: the upward search stops at the first folder holding it.
+REPOSITORY_MARK = ".git"
+#: Settings that name files: relative ones are resolved against the configuration file's
+#: folder (``-`` stays standard input or output).
+PATH_SETTINGS = ("output", "plot", "baseline", "durations")
+#: Settings that write files: a configuration file that sets one is named on stderr.
+OUTPUT_SETTINGS = ("output", "plot")
+#: Settings that send workloads to another machine: only from ``--config FILE`` or the
+#: command line, never from a file found by the search.
+REMOTE_SETTINGS = ("scheduler",)
+#: Options that choose the configuration itself: the command line only.
+COMMAND_LINE_ONLY = ("config", "isolated")
+#: A configuration file larger than this is an error (a TOML file of settings is a few KB;
+#: the cap keeps ``--config /dev/zero`` from exhausting memory).
+MAX_CONFIG_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Config:
+    """The settings of one command, read from ``path`` (``None``: no file found).
+
+    ``explicit``: the file was named with ``--config``. ``refused``: settings the file holds
+    that were not taken (see :data:`REMOTE_SETTINGS`).
+    """
+
+    values: dict[str, Any]
+    path: Path | None
+    text: str = ""
+    explicit: bool = False
+    refused: tuple[str, ...] = ()
+
+    def line_of(self, key: str) -> int | None:
+        """The line that sets ``key`` (for messages)."""
+        for number, line in enumerate(self.text.splitlines(), 1):
+            stripped = line.strip()
+            if stripped.startswith((key, f'"{key}"')) and "=" in stripped:
+                return number
+        return None
+
+    def error(self, key: str, message: str) -> WorkloadError:
+        """A located error about ``key``."""
+        return WorkloadError(message, Location(str(self.path), self.line_of(key)))
+
+    def where(self, key: str) -> str:
+        """``file:line`` of ``key``, for notes."""
+        return Location(_shown(str(self.path)), self.line_of(key)).prefix()
+
+
+def search_folders(start: Path | None = None) -> list[Path]:
+    """The folders searched for a configuration file, nearest first: from ``start`` (default:
+    the working directory) up to the repository root (the first folder holding ``.git``);
+    without one, up to the home folder when ``start`` is below it, else ``start`` alone."""
+    try:
+        folder = (start or Path.cwd()).resolve()
+    except OSError:  # the working directory was removed: there is nothing to search
+        return []
+    chain = [folder, *folder.parents]
+    for i, candidate in enumerate(chain):
+        if _present(candidate / REPOSITORY_MARK):
+            return chain[: i + 1]
+    try:
+        home = Path.home().resolve()
+    except (RuntimeError, KeyError, OSError):  # no HOME and no password entry
+        return [folder]
+    if home in chain and home != Path(home.anchor):
+        return chain[: chain.index(home) + 1]
+    return [folder]
+
+
+def _present(path: Path, regular: bool = False) -> bool:
+    """Whether ``path`` exists (a regular file, with ``regular``); a folder that cannot be
+    searched (permission denied) holds nothing."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISREG(mode) if regular else True
+
+
+def find(start: Path | None = None) -> Path | None:
+    """The configuration file for a run in ``start`` (default: the working directory): the
+    nearest ``serialscale.toml``, or ``pyproject.toml`` with a ``[tool.serialscale]`` table, in
+    :func:`search_folders`. Only regular files count (not a FIFO or a device)."""
+    for candidate in search_folders(start):
+        for name in NAMES:
+            path = candidate / name
+            if not _present(path, regular=True):
+                continue
+            if name == "pyproject.toml":
+                try:
+                    text = _read(path)
+                except WorkloadError:
+                    continue
+                if "serialscale" not in text:
+                    continue
+                try:
+                    if "serialscale" not in tomllib.loads(text).get("tool", {}):
+                        continue
+                except tomllib.TOMLDecodeError:
+                    if "[tool.serialscale" not in text:
+                        continue  # someone else's broken pyproject.toml: not ours to report
+            return path
+    return None
+
+
+def load(
+    command: str,
+    start: Path | None = None,
+    *,
+    explicit: Path | None = None,
+    isolated: bool = False,
+) -> Config:
+    """The settings for ``command`` (``analyze``, ``gate`` or ``scale``): from ``explicit``
+    (``--config FILE``) when given, none when ``isolated``, else from :func:`find`."""
+    if isolated:
+        return Config({}, None)
+    path = explicit if explicit is not None else find(start)
+    if path is None:
+        return Config({}, None)
+    text = _read(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        message = str(exc).split(" (at line")[0]
+        raise WorkloadError(f"not valid TOML: {message}", Location(str(path), line)) from None
+    table: Any = data
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("serialscale", {})
+    if not isinstance(table, dict):
+        raise WorkloadError("[tool.serialscale] must be a table", Location(str(path)))
+    scale = table.get("scale", {})
+    values = {k: v for k, v in table.items() if k != "scale"}
+    config = Config(values, path, text, explicit is not None)
+    if not isinstance(scale, dict):
+        raise config.error("scale", "'scale' must be a table of settings for serialscale scale")
+    if command == "scale":
+        values.update(scale)
+    for key in PATH_SETTINGS:
+        if key in values:
+            values[key] = _path_setting(config, key, values[key])
+            if key in OUTPUT_SETTINGS and not config.explicit:
+                _check_inside(config, key, values[key])
+    refused = () if config.explicit else tuple(k for k in REMOTE_SETTINGS if k in values)
+    for key in refused:
+        del values[key]
+    return Config(values, path, text, config.explicit, refused)
+
+
+def _read(path: Path) -> str:
+    """The text of a configuration file, at most :data:`MAX_CONFIG_BYTES`; never blocks on a
+    FIFO (opened without waiting for a writer)."""
+    where = Location(str(path))
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise WorkloadError(_cannot_read(exc), where) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise WorkloadError("the configuration must be a regular file", where)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise WorkloadError(_cannot_read(exc), where) from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise WorkloadError(f"the configuration is larger than {MAX_CONFIG_BYTES >> 20} MiB", where)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise WorkloadError(f"the configuration is not UTF-8 ({exc.reason})", where) from None
+
+
+def _cannot_read(exc: OSError) -> str:
+    return f"cannot read the configuration: {exc.strerror or exc}"
+
+
+def _path_setting(config: Config, key: str, value: Any) -> Path:
+    """A file-name setting, checked, relative to the configuration file's folder."""
+    if not isinstance(value, str) or not value or "\0" in value:
+        raise config.error(key, f"setting '{key}' must be a file name (a non-empty string)")
+    if value == "-":
+        return Path(value)
+    assert config.path is not None
+    return config.path.resolve().parent / value  # an absolute value stays itself
+
+
+def _check_inside(config: Config, key: str, path: Path) -> None:
+    """A file found by the search writes only inside its own folder: ``../../.bashrc``, an
+    absolute path elsewhere, or a symlink committed in the repository that leads out of it
+    (the write would replace the link's target) are errors."""
+    if str(path) == "-":
+        return
+    assert config.path is not None
+    folder = os.path.realpath(config.path.parent)
+    real = os.path.realpath(path)
+    if real != folder and not real.startswith(folder.rstrip(os.sep) + os.sep):
+        raise config.error(
+            key,
+            f"setting '{key}' writes outside {_shown(folder)} ({_shown(real)}); a configuration "
+            f"file found by the search writes only below its folder (give --{key} or "
+            "--config FILE)",
+        )
+
+
+def notes(config: Config, applied: Mapping[str, Any], takes: Collection[str]) -> list[str]:
+    """What to say on standard error about ``config``: the settings it holds that were refused
+    (for a command that ``takes`` them), and the files it makes the command write
+    (``applied``: the settings taken from it)."""
+    said = []
+    for key in config.refused:
+        if key in takes:
+            said.append(
+                f"{config.where(key)}: note: '{key}' is ignored in a configuration file found "
+                f"by the search (it sends workloads to another machine); give --{key} or "
+                "--config FILE"
+            )
+    written = [f"{key} = {_shown(str(applied[key]))}" for key in OUTPUT_SETTINGS if key in applied]
+    if written:
+        shown = _shown(str(config.path))
+        said.append(f"{shown}: note: settings from this file: " + ", ".join(written))
+    return said
+
+
+def _shown(text: str) -> str:
+    """``text`` with control characters escaped, for a line on standard error (a folder name
+    must not start a line of its own)."""
+    return "".join(c if c.isprintable() or c == " " else ascii(c)[1:-1] for c in text)
+
+
+def apply(config: Config, options: dict[str, Any], given: set[str]) -> dict[str, Any]:
+    """``options`` (flag name without dashes -> parameter) with the file's settings for the
+    flags not ``given`` on the command line. Each option's converter checks the value."""
+    return {k: v for k, v in config.values.items() if k in options and k not in given}
+
+
+def check_keys(config: Config, known: list[str]) -> None:
+    """Unknown keys are errors, with the closest known one suggested; so are the options that
+    choose the configuration (``config``, ``isolated``)."""
+    allowed = [k for k in known if k not in COMMAND_LINE_ONLY]
+    for key in [*config.values, *config.refused]:
+        if key in COMMAND_LINE_ONLY:
+            raise config.error(key, f"'{key}' is a command-line option only (--{key})")
+        if key not in allowed:
+            raise config.error(
+                key,
+                f"unknown setting '{key}'{suggest(key, allowed)}; settings are the long flag "
+                "names without dashes: " + ", ".join(sorted(allowed)),
+            )

@@ -1,0 +1,206 @@
+"""``analyze()``: workload in, :class:`~serialscale.documents.report.Report` out. Pure; no I/O."""
+
+from __future__ import annotations
+
+import heapq
+import math
+import operator
+from collections.abc import Sequence
+from itertools import compress, repeat, starmap
+
+from msgspec import UNSET, UnsetType
+
+from ..base.defaults import DEFAULT_PROCESSORS
+from ..base.errors import Location, UsageError, WorkloadError
+from ..base.gcpause import gc_paused
+from ..documents.report import (
+    NEAR_CRITICAL,
+    TOP_DRAG,
+    DragStep,
+    NearCritical,
+    Observed,
+    Report,
+    Segment,
+    StepDetail,
+)
+from .classify import classify, recommend
+from .drag import drag
+from .graph import Cost, Graph
+from .metrics import Metrics, compute_metrics
+from .schedule import burdened_depth, ratio, speedup_table
+from .workload import Workload
+
+
+def near_critical(slack: Sequence[Cost], count: int) -> list[int]:
+    """The ``count`` steps with the least positive slack (slack is never negative), the least
+    first, ties by index: the steps that turn critical first when they grow.
+    """
+    # The bound first (the count-th smallest positive slack, in C-level passes), then only the
+    # few steps at or under it are ranked: no Python call per step.
+    smallest = heapq.nsmallest(count, filter(None, slack))
+    if not smallest:
+        return []
+    within = compress(range(len(slack)), map(operator.le, slack, repeat(smallest[-1])))
+    slack_of = slack.__getitem__
+    return heapq.nsmallest(
+        count, (i for i in within if slack_of(i)), key=lambda i: (slack_of(i), i)
+    )
+
+
+def _finite_total(costs: Sequence[Cost], extra: float) -> bool:
+    """Whether ``sum(costs) + extra`` is a finite float (``fsum`` raises on overflow)."""
+    try:
+        return math.isfinite(math.fsum((math.fsum(costs), extra)))
+    except OverflowError:
+        return False
+
+
+def analyze_workload(
+    workload: Workload,
+    *,
+    processors: int = DEFAULT_PROCESSORS,
+    overhead: Cost = 0,
+    detail: bool = False,
+    target_depth: str | None = None,
+) -> Report:
+    """Analyze ``workload`` for a target of ``processors`` processors.
+
+    ``overhead`` is the per-step scheduling cost of the burdened span; ``detail`` adds the
+    per-step ``{id, cost, start, finish, slack, drag}`` records; ``target_depth`` (a depth, or
+    a change such as ``-20%``) adds the ``compression_plan`` that reaches it.
+    """
+    if processors < 1:
+        raise UsageError(f"processors must be at least 1, got {processors}")
+    if not overhead >= 0 or overhead != overhead or overhead == float("inf"):
+        raise UsageError(f"overhead must be a finite number >= 0, got {overhead}")
+    graph = workload.graph
+    # Every time in the report is at most work + steps * overhead: when that is finite, no
+    # sum of floats can overflow to infinity (integers are exact and never overflow).
+    exact = graph.integral and isinstance(overhead, int)
+    if not exact and not _finite_total(graph.costs, graph.n * float(overhead)):
+        what = "the costs" if not overhead else "the costs and --overhead"
+        raise WorkloadError(
+            f"{what} add up to more than the largest float (about 1.8e308); use smaller units",
+            Location(workload.source),
+        )
+    with gc_paused():  # the report's per-step and per-segment records: no cycles among them
+        report = _analyze(workload, processors, overhead, detail)
+    if target_depth is None:
+        return report
+    from msgspec import structs
+
+    from .compress import parse_target, plan
+
+    try:
+        target = parse_target(target_depth, report.depth)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    connectors = frozenset(workload.extra.get("connectors") or ())
+    return structs.replace(report, compression_plan=plan(graph, target, connectors))
+
+
+def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) -> Report:
+    graph = workload.graph
+    m = compute_metrics(graph)
+    ids = graph.ids
+    path_ids = list(map(ids.__getitem__, m.critical_path))
+    ceiling = ratio(m.work, m.depth)
+    rows = speedup_table(graph, m, processors, overhead)
+    b_depth = burdened_depth(graph, overhead) if overhead else m.depth
+    # With a per-step overhead, the advice follows what a real scheduler pays for (the
+    # burdened span and simulation), not the free-scheduling ideal.
+    advised_ceiling = ratio(m.work, b_depth) if overhead else ceiling
+    classification = classify(advised_ceiling, rows, processors, burdened=bool(overhead))
+    connectors = set(workload.extra.get("connectors") or ())
+    drags = drag(graph, m.critical_path, m.finish, m.bottom_level, m.slack, m.depth)
+    worth = top_drag(graph, m, drags, connectors)
+    recommendation = recommend(
+        classification,
+        advised_ceiling,
+        rows,
+        processors,
+        [(step.id, step.drag) for step in worth],
+        m.depth,
+        workload.unit,
+        overhead,
+    )
+    slack = m.slack
+    if connectors:  # an importer's zero-cost joins are never worth a look
+        slack = list(slack)
+        for i, step_id in enumerate(ids):
+            if step_id in connectors:
+                slack[i] = 0
+    near = near_critical(slack, NEAR_CRITICAL)
+    number = m.number
+    return Report(
+        workload=workload.name,
+        source=workload.source,
+        steps=graph.n,
+        dependencies=graph.m,
+        work=m.work,
+        depth=m.depth,
+        depth_steps=len(m.critical_path),
+        width=m.width,
+        speedup_ceiling=ceiling,
+        serial_fraction=ratio(m.depth, m.work),
+        critical_path=path_ids,
+        near_critical=[NearCritical(ids[i], number(m.slack[i])) for i in near],
+        speedup=rows,
+        # The kernels' segments are tuples in field order: one C-level call each.
+        profile=list(starmap(Segment, m.profile)),
+        classification=classification,
+        recommendation=recommendation,
+        processors=processors,
+        overhead=overhead,
+        burdened_depth=b_depth,
+        burdened_speedup_ceiling=ratio(m.work, b_depth),
+        description=workload.description,
+        unit=workload.unit,
+        format=workload.format,
+        detail=_detail(graph, m, drags) if detail else UNSET,
+        top_drag=worth,
+        observed=_observed(workload, m),
+        **workload.extra,
+    )
+
+
+def _observed(workload: Workload, m: Metrics) -> Observed | UnsetType:
+    """The real run beside the model, where the reader timed one (:mod:`.observed`)."""
+    if not workload.observed:
+        return UNSET
+    from .observed import observe
+
+    found = observe(workload.graph, m, workload.observed, m.critical_path)
+    return UNSET if found is None else found
+
+
+def top_drag(graph: Graph, m: Metrics, drags: Sequence[Cost], connectors: set[str]
+             ) -> list[DragStep]:  # fmt: skip
+    """``top_drag``: the (at most :data:`TOP_DRAG`) critical steps with the most drag, the most
+    first, ties in path order; connectors and steps with no drag are left out. Each says what
+    halving its cost would save: ``min(cost / 2, drag)`` (the paths that limit the drag limit
+    any shortening the same way)."""
+    ids, costs, number = graph.ids, graph.costs, m.number
+    # sorted() is stable: steps with equal drag stay in path order
+    ranked = sorted((i for i in m.critical_path if drags[i] and ids[i] not in connectors),
+                    key=lambda i: -drags[i])[:TOP_DRAG]  # fmt: skip
+    out = []
+    for i in ranked:
+        half = costs[i] / 2
+        if isinstance(costs[i], int) and costs[i] % 2 == 0:
+            half = costs[i] // 2
+        value = number(drags[i])
+        out.append(DragStep(ids[i], costs[i], value, half if half < value else value))
+    return out
+
+
+def _detail(graph: Graph, m: Metrics, drags: Sequence[Cost]) -> list[StepDetail]:
+    """``--detail``: every step's ``{id, cost, start, finish, slack, drag}``, in input order."""
+    number = m.number
+    costs = graph.costs
+    start, finish, slack = m.start, m.finish, m.slack
+    return [
+        StepDetail(step_id, costs[i], number(start[i]), number(finish[i]), number(slack[i]),
+                   number(drags[i]))
+        for i, step_id in enumerate(graph.ids)
+    ]  # fmt: skip

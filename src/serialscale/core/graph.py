@@ -1,0 +1,300 @@
+"""The compact step graph every algorithm runs on.
+
+Steps are integers ``0..n-1`` in input order. Dependencies are stored twice, as predecessor and
+successor lists in compressed-sparse-row form (one flat list of indices plus an offset list), and
+a topological order is computed once. All functions here are iterative: a 1,000,000-step chain
+does not touch the recursion limit.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from itertools import accumulate, chain, islice
+from operator import le, lt
+
+from .. import accel
+from .step_ids import OccurrenceIds
+
+Cost = float | int
+
+
+class CycleError(ValueError):
+    """The dependencies contain a cycle; :attr:`cycle` lists it in dependency order.
+
+    ``cycle[0]`` is needed by ``cycle[1]``, and so on; the last entry repeats the first.
+    """
+
+    def __init__(self, cycle: list[int]) -> None:
+        super().__init__(f"dependency cycle through {len(cycle) - 1} steps")
+        self.cycle = cycle
+
+
+class GraphError(ValueError):
+    """Arrays handed to :class:`Graph` do not describe a graph of ``len(ids)`` steps."""
+
+
+def _readonly(values: array) -> memoryview:
+    """A read-only view of ``values``: the kernels can read it; nobody can write it."""
+    return memoryview(values).toreadonly()
+
+
+@dataclass(frozen=True, eq=False, init=False)
+class Graph:
+    """An immutable DAG of weighted steps, validated when it is built.
+
+    Attributes:
+        ids: step ids, index ``i`` names step ``i``.
+        costs: step costs (finite, >= 0), same indexing: 64-bit integers (format ``q``) when
+            every cost is an integer, else doubles (``d``; one mixed float makes every cost a
+            float, so numbers have one type throughout a report).
+        pred_ptr, pred_idx: step ``i`` needs ``pred_idx[pred_ptr[i]:pred_ptr[i+1]]``.
+        succ_ptr, succ_idx: step ``i`` is needed by ``succ_idx[succ_ptr[i]:succ_ptr[i+1]]``.
+        order: a topological order (every step after all the steps it needs).
+
+    Every array is a read-only ``memoryview`` of 8-byte items (no Python object per step or
+    edge). The constructor checks the predecessor arrays (offsets start at 0, never
+    decrease and end at the number of indices; every index names a step) and derives the
+    rest itself, so the compiled kernels only ever see consistent, in-range arrays.
+    """
+
+    ids: tuple[str, ...]
+    costs: memoryview
+    pred_ptr: memoryview
+    pred_idx: memoryview
+    succ_ptr: memoryview
+    succ_idx: memoryview
+    order: memoryview
+
+    def __init__(
+        self,
+        ids: Sequence[str],
+        costs: Sequence[Cost],
+        pred_ptr: Sequence[int],
+        pred_idx: Sequence[int],
+        *,
+        owned: bool = False,
+    ) -> None:
+        """Build a graph from predecessor lists in CSR form. Raises :class:`GraphError` for
+        inconsistent arrays and :class:`CycleError` for a cycle (a step that needs itself is
+        a cycle of one). Duplicate needs of one step are kept once, in first-seen order.
+
+        The arrays are copied, unless ``owned``: then ``array('q')`` predecessor arrays
+        become the graph's own, and the caller must never change them (loaders that made
+        them for this graph hand them over; a million-step graph saves 32 MB).
+        """
+        n = len(ids)
+        cost_array = _cost_array(costs)
+        if len(cost_array) != n:
+            raise GraphError(f"{len(cost_array)} costs for {n} steps")
+        fast = accel.select()
+        if fast is not None:
+            valid = fast.costs_ok(cost_array)
+        else:
+            finite = cost_array.typecode == "q" or all(map(math.isfinite, cost_array))
+            valid = finite and not (n and min(cost_array) < 0)
+        if not valid:
+            raise GraphError("every cost must be a finite number >= 0")
+        ptr, idx = (
+            _index_array(pred_ptr, "pred_ptr", owned),
+            _index_array(pred_idx, "pred_idx", owned),
+        )
+        if fast is not None and len(ptr) == n + 1:
+            try:
+                fast.check_graph_csr(ptr, idx)  # _check_csr in C, with the same messages
+            except ValueError as exc:
+                raise GraphError(str(exc)) from None
+        else:
+            _check_csr(n, ptr, idx)
+        if fast is not None:
+            if fast.count_duplicates(ptr, idx):
+                ptr, idx = _dedupe(n, ptr, idx)
+            succ_ptr = array("q", bytes(8 * (n + 1)))
+            succ_idx = array("q", bytes(8 * len(idx)))
+            fast.successors(ptr, idx, succ_ptr, succ_idx)
+            order = array("q", bytes(8 * n))
+            count = fast.topological_order(ptr, succ_ptr, succ_idx, order)
+            if count < n:
+                raise CycleError(_find_cycle(n, order[:count].tolist(), ptr, idx))
+        else:
+            ptr, idx = _dedupe(n, ptr, idx)
+            succ_ptr, succ_idx, order = _successors_and_order(n, ptr, idx)
+        setter = object.__setattr__
+        # Ids made on demand stay so (a traced run's); any other sequence becomes a tuple.
+        setter(self, "ids", ids if isinstance(ids, OccurrenceIds) else tuple(ids))
+        setter(self, "costs", _readonly(cost_array))
+        for name, values in (("pred_ptr", ptr), ("pred_idx", idx), ("succ_ptr", succ_ptr),
+                             ("succ_idx", succ_idx), ("order", order)):  # fmt: skip
+            setter(self, name, _readonly(values))
+
+    @property
+    def integral(self) -> bool:
+        """Whether every cost is an integer (reports then carry integers)."""
+        return self.costs.format == "q"
+
+    @property
+    def zero(self) -> Cost:
+        """0 in the type of this graph's costs."""
+        return 0 if self.integral else 0.0
+
+    @cached_property
+    def costs_f64(self) -> memoryview:
+        """The costs as doubles, for the compiled kernels."""
+        return self.costs if not self.integral else _readonly(array("d", self.costs))
+
+    @property
+    def n(self) -> int:
+        """Number of steps."""
+        return len(self.ids)
+
+    @property
+    def m(self) -> int:
+        """Number of dependencies (edges)."""
+        return len(self.pred_idx)
+
+    def preds(self, i: int) -> list[int]:
+        """The steps that step ``i`` needs."""
+        return self.pred_idx[self.pred_ptr[i] : self.pred_ptr[i + 1]].tolist()
+
+    def succs(self, i: int) -> list[int]:
+        """The steps that need step ``i``."""
+        return self.succ_idx[self.succ_ptr[i] : self.succ_ptr[i + 1]].tolist()
+
+    @classmethod
+    def from_lists(
+        cls, ids: Sequence[str], costs: Sequence[Cost], needs: Sequence[Sequence[int]]
+    ) -> Graph:
+        """Build a graph from per-step need lists (indices). Raises :class:`CycleError`.
+
+        Duplicate needs of one step are kept once, in first-seen order.
+        """
+        if len(needs) != len(ids):
+            raise GraphError(f"{len(needs)} need lists for {len(ids)} steps")
+        pred_ptr = array("q", [0])
+        pred_ptr.extend(accumulate(map(len, needs)))
+        pred_idx = array("q", chain.from_iterable(needs))
+        return cls(ids, costs, pred_ptr, pred_idx)
+
+    @classmethod
+    def from_csr(
+        cls, ids: Sequence[str], costs: Sequence[Cost], pred_ptr: Sequence[int],
+        pred_idx: Sequence[int],
+    ) -> Graph:  # fmt: skip
+        """Build a graph from predecessor lists in CSR form: step ``i`` needs
+        ``pred_idx[pred_ptr[i]:pred_ptr[i+1]]`` (the same as calling :class:`Graph`).
+        """
+        return cls(ids, costs, pred_ptr, pred_idx)
+
+
+def _index_array(values: Sequence[int], name: str, owned: bool = False) -> array:
+    """``values`` as ``array('q')``: a copy, so later writes by the caller cannot reach the
+    graph, unless the caller hands over (``owned``) an array that already is one."""
+    if owned and isinstance(values, array) and values.typecode == "q":
+        return values
+    try:
+        return array("q", values)
+    except (TypeError, OverflowError) as exc:
+        raise GraphError(f"{name}: expected integers that fit in 64 bits ({exc})") from None
+
+
+def _check_csr(n: int, ptr: array, idx: array) -> None:
+    """Offsets start at 0, never decrease and end at ``len(idx)``; indices lie in ``[0, n)``."""
+    if len(ptr) != n + 1:
+        raise GraphError(f"pred_ptr has {len(ptr)} offsets; {n} steps need {n + 1}")
+    if ptr[0] != 0 or ptr[n] != len(idx):
+        raise GraphError(f"pred_ptr must run from 0 to {len(idx)} (the number of needs)")
+    if not all(map(le, ptr, islice(ptr, 1, None))):
+        raise GraphError("pred_ptr must never decrease")
+    if idx and (min(idx) < 0 or max(idx) >= n):
+        raise GraphError(f"pred_idx: every index must name a step, 0 to {n - 1}")
+
+
+def _dedupe(n: int, pred_ptr: array, pred_idx: array) -> tuple[array, array]:
+    """Drop repeated needs within each step's list, keeping the first (pure Python)."""
+    slices = [pred_idx[pred_ptr[i] : pred_ptr[i + 1]] for i in range(n)]
+    if all(len(set(r)) == len(r) for r in slices):
+        return pred_ptr, pred_idx
+    rows = [list(dict.fromkeys(r)) for r in slices]
+    ptr = array("q", [0])
+    ptr.extend(accumulate(map(len, rows)))
+    return ptr, array("q", chain.from_iterable(rows))
+
+
+def _cost_array(costs: Sequence[Cost]) -> array:
+    """``array('q')`` when every cost is an int that fits, else ``array('d')`` of floats."""
+    if isinstance(costs, array) and costs.typecode in "qd":
+        return array(costs.typecode, costs)  # a copy: the caller keeps theirs
+    if set(map(type, costs)) <= {int}:  # exact ints only: bool and int subclasses are not
+        try:
+            return array("q", costs)
+        except OverflowError:
+            pass
+    return array("d", map(float, costs))
+
+
+def _successors_and_order(n: int, pred_ptr: array, pred_idx: array) -> tuple[array, array, array]:
+    """Pure-Python successor lists (each in index order) and a topological order."""
+    # owner[e] is the step that edge e points into; edges are grouped by owner.
+    owner = [i for i in range(n) for _ in range(pred_ptr[i + 1] - pred_ptr[i])]
+    indeg = [pred_ptr[i + 1] - pred_ptr[i] for i in range(n)]
+    outdeg = Counter(pred_idx)
+    succ_ptr = array("q", [0, *accumulate(outdeg.get(i, 0) for i in range(n))])
+    # A stable sort of the edges by their source keeps each successor list in index order.
+    by_source = sorted(range(len(pred_idx)), key=pred_idx.__getitem__)
+    succ_idx = array("q", [owner[e] for e in by_source])
+    if all(map(lt, pred_idx, owner)):
+        # Input order is already topological (the common case): no need to sort.
+        order = list(range(n))
+    else:
+        order = _topological_order(n, indeg, succ_ptr, succ_idx)
+    if len(order) < n:
+        raise CycleError(_find_cycle(n, order, pred_ptr, pred_idx))
+    return succ_ptr, succ_idx, array("q", order)
+
+
+def _topological_order(
+    n: int, indeg: list[int], succ_ptr: Sequence[int], succ_idx: Sequence[int]
+) -> list[int]:
+    """Kahn's algorithm with a FIFO queue seeded in input order (deterministic)."""
+    remaining = indeg[:]
+    order = [i for i in range(n) if remaining[i] == 0]
+    head = 0
+    while head < len(order):
+        v = order[head]
+        head += 1
+        for w in succ_idx[succ_ptr[v] : succ_ptr[v + 1]]:
+            remaining[w] -= 1
+            if remaining[w] == 0:
+                order.append(w)
+    return order
+
+
+def _find_cycle(
+    n: int, done: list[int], pred_ptr: Sequence[int], pred_idx: Sequence[int]
+) -> list[int]:
+    """One cycle among the steps Kahn's algorithm could not order, in dependency order.
+
+    Every unordered step has an unordered predecessor, so walking predecessors from the first
+    unordered step (in input order) must revisit a step. The cycle is rotated to start at its
+    step that comes first in the input, so the message is the same however it was found.
+    """
+    ordered = bytearray(n)
+    for v in done:
+        ordered[v] = 1
+    start = next(i for i in range(n) if not ordered[i])
+    seen: dict[int, int] = {}
+    walk: list[int] = []
+    v = start
+    while v not in seen:
+        seen[v] = len(walk)
+        walk.append(v)
+        v = next(u for u in pred_idx[pred_ptr[v] : pred_ptr[v + 1]] if not ordered[u])
+    loop = walk[seen[v] :]  # each entry needs the next one
+    loop.reverse()  # now each entry is needed by the next one
+    first = loop.index(min(loop))
+    loop = loop[first:] + loop[:first]
+    return [*loop, loop[0]]

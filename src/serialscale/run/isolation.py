@@ -1,0 +1,363 @@
+"""Running code we import in a child process, so that it cannot take serialscale down.
+
+A traced target is someone else's code: it may call ``sys.exit`` or ``os._exit``, raise
+``KeyboardInterrupt``, kill its own process or its parent, signal its process group, print,
+write to file descriptor 1, leave processes behind, or run forever. The command line runs each
+one two forks away::
+
+    serialscale ── sentinel (own session and process group) ── target (runs the function)
+
+- The **sentinel** starts a new session (``setsid``), so the target's process group is not
+  serialscale's: ``os.killpg(0, ...)``, ``os.kill(0, ...)`` and a terminal's signals to
+  serialscale's group do not cross. It points file descriptor 1 at serialscale's standard
+  error and 0 at ``/dev/null``, closes every other descriptor but its two pipes, forks the
+  target, waits for it, and sends back how it ended (its wait status) on a pipe only the
+  sentinel holds.
+- The **target**'s parent is the sentinel (``os.getppid()``, ``/proc/<ppid>/fd/1`` name the
+  sentinel, whose standard output is serialscale's standard error): its prints, from Python or
+  C, reach standard error, never the report. It sends back its result, or its error, as one
+  length-prefixed frame on a pipe of its own.
+- **serialscale** stops waiting as soon as the frame is whole, or the sentinel says the target
+  ended without one, or the sentinel is gone (the target killed it), or ``timeout`` passes;
+  not when every holder of the pipe closed it (a grandchild the target left running, a
+  ``sleep 60 &``, holds it). Then it kills the whole process group (the target and what it left
+  behind) and reaps the sentinel. On Linux, the sentinel and the target are killed when their
+  parent dies (``PR_SET_PDEATHSIG``), so nothing outlives a killed serialscale either.
+- The result is unpickled with only serialscale's report and error types allowed: a target
+  writing a crafted pickle on its pipe cannot run code in serialscale's process.
+
+Whatever the target does, serialscale turns it into one :class:`WorkloadError`:
+
+- it returns: its result;
+- it raises a located error, or any exception or ``BaseException`` (``SystemExit``,
+  ``KeyboardInterrupt``): that error, naming what happened;
+- its process ends without a result (``os._exit``, a signal, a crash): which exit code or
+  signal ended it; it kills the sentinel (its parent, or its process group): that;
+- it runs past ``timeout`` seconds: it is killed, and the error names ``--timeout``.
+
+What this does not cover (the target runs as you, with your permissions): it can read and
+write your files, open network connections, find serialscale's process through ``/proc`` (the
+sentinel's parent) and signal it or open its standard output there, ``ptrace`` it where the
+system allows, or start a new session of its own that outlives the run. Isolation keeps
+honest-but-careless code from spoiling a report; it is not a sandbox for hostile code.
+
+A real Ctrl-C reaches serialscale (the terminal signals its process group, which the target is
+not in): serialscale kills the target's group and lets ``KeyboardInterrupt`` end it (exit
+code 130). Where ``os.fork`` does not exist (Windows), the work runs in this process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import io
+import os
+import pickle
+import select
+import signal
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ..base.errors import Location, WorkloadError
+
+T = TypeVar("T")
+
+#: Bytes read from a pipe at a time.
+CHUNK = 1 << 20
+#: A frame: one kind byte and an 8-byte big-endian length, then the payload.
+HEADER = 9
+RESULT = b"R"
+#: Exit code of a sentinel or target that failed itself (not the function): the parent says
+#: how it ended.
+FAILED = 70
+
+
+def available() -> bool:
+    """Whether work can run in a child process here."""
+    return hasattr(os, "fork") and hasattr(os, "setsid") and hasattr(select, "poll")
+
+
+def run_isolated(work: Callable[[], T], label: str, timeout: float | None = None) -> T:
+    """``work()`` two forks away (see the module); its result, or a :class:`WorkloadError`
+    for ``label``."""
+    if not available():
+        return work()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    result_r, result_w = os.pipe()
+    status_r, status_w = os.pipe()
+    parent = os.getpid()
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        for fd in (result_r, result_w, status_r, status_w):
+            os.close(fd)
+        message = f"could not start a process for the function: {exc.strerror or exc}"
+        raise WorkloadError(message, Location(label)) from None
+    if pid == 0:  # the sentinel: never returns
+        os.close(result_r)
+        os.close(status_r)
+        _sentinel(work, label, result_w, status_w, parent)
+    os.close(result_w)
+    os.close(status_w)
+    sentinel = 0
+    try:
+        kind, value = _collect(result_r, status_r, timeout)
+    finally:
+        # the target, its grandchildren and the sentinel: nothing is left running
+        sentinel = _end(pid)
+        os.close(result_r)
+        os.close(status_r)
+    if kind == "timeout":
+        raise WorkloadError(
+            f"stopped after --timeout {timeout:g} seconds: the function was still running",
+            Location(label),
+        )
+    if kind == "ended":
+        raise WorkloadError(_ended(value), Location(label))
+    if kind == "lost":
+        raise WorkloadError(_lost(sentinel), Location(label))
+    try:
+        sent, returned = _Results(io.BytesIO(value)).load()
+    except Exception as exc:  # a truncated or forged result
+        message = f"the function's process sent back something that is not a result ({exc})"
+        raise WorkloadError(message, Location(label)) from None
+    if sent == "error" and isinstance(returned, WorkloadError):
+        raise returned
+    if sent != "ok":
+        raise WorkloadError("the function's process sent back an unknown outcome", Location(label))
+    return returned
+
+
+def _sentinel(work: Callable[[], object], label: str, out: int, status: int, parent: int) -> None:
+    """The target's parent: its own session, fds 0 and 1 away from serialscale's, fork the
+    target, send back its wait status, end."""
+    code = 0
+    try:
+        os.setsid()  # a new session and process group: killpg from the target stops here
+        _die_with_parent(parent)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)  # serialscale's standard input may be a workload being read
+        os.close(null)
+        os.dup2(2, 1)  # fd 1 (and /proc/<ppid>/fd/1 for the target) is standard error
+        _close_all_but(out, status)
+        me = os.getpid()
+        target = os.fork()
+        if target == 0:  # never returns
+            os.close(status)  # only the sentinel holds it: its end means the sentinel's
+            _target(work, label, out, me)
+        os.close(out)
+        _, how = os.waitpid(target, 0)
+        os.write(status, how.to_bytes(4, "big", signed=True))
+    except BaseException:
+        code = FAILED
+    finally:
+        os._exit(code)
+
+
+def _target(work: Callable[[], object], label: str, out: int, parent: int) -> None:
+    """Run ``work`` (prints go to stderr: fd 1 is stderr already); send back the outcome as
+    one frame; end the process."""
+    code = 0
+    try:
+        _die_with_parent(parent)
+        gc.enable()  # the command starts with it off (serialscale.cli.entry); user code needs it
+        sys.stdout = sys.stderr
+        try:
+            outcome: tuple[str, object] = ("ok", work())
+        except WorkloadError as exc:
+            outcome = ("error", exc)
+        except SystemExit as exc:
+            outcome = ("error", WorkloadError(_exit_message(exc), Location(label)))
+        except BaseException as exc:  # KeyboardInterrupt raised by the code, and the rest
+            what = type(exc).__name__ + (f": {exc}" if str(exc) else "")
+            outcome = ("error", WorkloadError(f"the function raised {what}", Location(label)))
+        try:
+            data = _dumps(outcome)
+        except Exception as exc:
+            message = f"its result could not be sent back ({type(exc).__name__}: {exc})"
+            data = _dumps(("error", WorkloadError(message, Location(label))))
+        view = memoryview(RESULT + len(data).to_bytes(8, "big") + data)
+        while view:
+            view = view[os.write(out, view[:CHUNK]) :]
+    except BaseException:
+        code = FAILED  # the sentinel reports how the target ended
+    finally:
+        os._exit(code)
+
+
+def _dumps(outcome: tuple[str, object]) -> bytes:
+    """``outcome`` pickled by the types' own ``__reduce__``, past any reducers a library
+    registered for everyone (``tblib.pickling_support``, which distributed installs, pickles
+    every exception through a function of its own): the parent accepts only its types."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {}
+    pickler.dump(outcome)
+    return buffer.getvalue()
+
+
+def _die_with_parent(parent: int) -> None:
+    """On Linux, be killed when the parent dies (``PR_SET_PDEATHSIG``); best effort."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request: end now
+        os._exit(FAILED)
+
+
+def _close_all_but(*keep: int) -> None:
+    """Close every descriptor above 2 except ``keep`` (what serialscale had open: output
+    files, a worker pool's pipes)."""
+    low = 3
+    for fd in sorted(keep):
+        os.closerange(low, fd)
+        low = fd + 1
+    try:
+        high = os.sysconf("SC_OPEN_MAX")
+    except (OSError, ValueError):
+        high = 1 << 16
+    os.closerange(low, max(low, high))
+
+
+def _exit_message(exc: SystemExit) -> str:
+    if exc.code is None or exc.code == 0:
+        return "the function called sys.exit() (exit code 0) before returning a result"
+    return f"the function called sys.exit({exc.code!r}) before returning a result"
+
+
+def _collect(result: int, status: int, timeout: float | None) -> tuple[str, Any]:
+    """Wait for the target's frame: ``("result", payload)``; ``("ended", wait status)`` when
+    the target ended without one (the sentinel says how); ``("lost", None)`` when the sentinel
+    is gone without saying; ``("timeout", None)``."""
+    data = bytearray()
+    said = bytearray()
+    open_fds = [result, status]
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+        ready = _ready(open_fds, wait)
+        if not ready:
+            return "timeout", None
+        if result in ready:
+            chunk = os.read(result, CHUNK)
+            if chunk:
+                data += chunk
+                if _whole(data):
+                    return "result", bytes(data[HEADER:])
+            else:
+                open_fds.remove(result)
+        if status in ready:
+            chunk = os.read(status, 4)
+            if chunk:
+                said += chunk
+                if len(said) < 4:
+                    continue
+            # The target has ended (and the sentinel told how), or the sentinel is gone: what
+            # the target wrote is in the pipe already; take it without waiting for an end of
+            # file a grandchild may hold off.
+            data += _available(result) if result in open_fds else b""
+            if _whole(data):
+                return "result", bytes(data[HEADER:])
+            if len(said) == 4:
+                return "ended", int.from_bytes(said[:4], "big", signed=True)
+            return "lost", None
+
+
+def _ready(fds: list[int], wait: float | None) -> list[int]:
+    """The descriptors of ``fds`` that can be read (or are at their end) within ``wait``
+    seconds (``None``: no limit). ``poll``, not ``select``: a descriptor past 1023 is fine."""
+    poller = select.poll()
+    for fd in fds:
+        poller.register(fd, select.POLLIN)
+    timeout = None if wait is None else max(0, int(wait * 1000 + 0.999))
+    return [fd for fd, _ in poller.poll(timeout)]
+
+
+def _whole(data: bytearray) -> bool:
+    """Whether ``data`` holds a whole result frame."""
+    if len(data) < HEADER:
+        return False
+    return data[:1] == RESULT and len(data) >= HEADER + int.from_bytes(data[1:HEADER], "big")
+
+
+def _available(fd: int) -> bytes:
+    """What can be read from ``fd`` now, without waiting."""
+    chunks = []
+    while _ready([fd], 0):
+        chunk = os.read(fd, CHUNK)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _end(pid: int) -> int:
+    """Kill the sentinel's process group (the target and what it started) and the sentinel,
+    reap the sentinel, and return its wait status."""
+    for kill in (os.killpg, os.kill):  # the group; the sentinel, were it not yet a leader
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            kill(pid, signal.SIGKILL)
+    try:
+        return os.waitpid(pid, 0)[1]
+    except ChildProcessError:
+        return 0
+
+
+def _lost(status: int) -> str:
+    """Why the sentinel ended without saying how the target did."""
+    if os.WIFSIGNALED(status):
+        return (f"the function's parent process was killed by {_signal_name(status)} before "
+                "the function returned a result (did it signal its parent or its process "
+                "group?)")  # fmt: skip
+    return "could not start a process for the function (out of processes or memory?)"
+
+
+class _Results(pickle.Unpickler):
+    """Unpickles only what a target sends back: reports and errors (the pipe is the
+    target's: anything else written on it is refused, not run)."""
+
+    ALLOWED = frozenset({
+        ("serialscale.base.errors", "WorkloadError"), ("serialscale.base.errors", "Location"),
+        ("msgspec._core", "UNSET"), ("msgspec._utils", "rebuild"),
+    })  # fmt: skip
+
+    def find_class(self, module: str, name: str) -> Any:
+        report = module == "serialscale.documents.report"
+        if (module, name) in self.ALLOWED or (report and _struct(name)):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of a result")
+
+
+def _struct(name: str) -> bool:
+    """Whether ``serialscale.documents.report.<name>`` is one of the report's record types."""
+    import msgspec
+
+    from ..documents import report
+
+    value = getattr(report, name, None)
+    return isinstance(value, type) and issubclass(value, msgspec.Struct)
+
+
+def _ended(status: int) -> str:
+    """How a target that sent nothing back ended."""
+    if os.WIFSIGNALED(status):
+        name = _signal_name(status)
+        return f"the function's process was killed by {name} before returning a result"
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
+    return f"the function ended its process (exit code {code}) before returning a result"
+
+
+def _signal_name(status: int) -> str:
+    number = os.WTERMSIG(status)
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"

@@ -1,0 +1,62 @@
+"""Sources turn input (files, standard input, traced functions) into a :class:`Workload`.
+
+They own every input error and its location; nothing downstream re-validates input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..base.limits import DEFAULT_LIMITS, Limits
+from ..core.workload import Workload
+from .registry import DEFAULT_READ, ReadOptions
+from .workload_file import load_workload, parse_workload
+
+_PYTHON_NAMES = ("is_python_target", "trace_function", "trace_workload")
+
+
+def __getattr__(name: str) -> object:
+    # The tracer is imported only for function targets: YAML users never pay for it.
+    if name in _PYTHON_NAMES:
+        from . import python_targets
+
+        return getattr(python_targets, name)
+    raise AttributeError(name)
+
+
+def looks_like_function(text: str) -> bool:
+    """Whether ``text`` names a function (``x.py:f``, ``pkg.mod:f``) rather than a file."""
+    if text == "-" or (":" not in text and not text.endswith(".py")):
+        return False
+    from .python_targets import is_python_target
+
+    return is_python_target(text)
+
+
+def load_target(
+    target: str,
+    params: Mapping[str, str] | None = None,
+    control: str = "dataflow",
+    limits: Limits = DEFAULT_LIMITS,
+    read: ReadOptions = DEFAULT_READ,
+) -> Workload:
+    """A workload file (YAML/JSON, ``-`` for stdin) or a function target (``file.py:f``).
+
+    ``params`` go to a traced function's arguments or a templated workload's ``params``.
+    """
+    if looks_like_function(target):
+        from .python_targets import trace_workload
+
+        return trace_workload(target, params, control, limits)
+    return load_workload(target, params, limits, read)
+
+
+__all__ = [
+    "is_python_target",
+    "load_target",
+    "load_workload",
+    "looks_like_function",
+    "parse_workload",
+    "trace_function",
+    "trace_workload",
+]

@@ -1,0 +1,121 @@
+"""Graphviz DOT graphs: one step per node, edges as needs.
+
+An edge ``a -> b`` means ``a`` comes before ``b`` (``b`` needs ``a``), as ``airflow dags
+show`` and ``snakemake --dag`` draw them; tools that point from a target to what it depends
+on (``bazel query --output graph``, ``cmake --graphviz``, ``terraform graph``) need
+``--reverse-edges``. The DOT language is read as documented (:mod:`.dot_parser`):
+
+- edge chains ``a -> b -> c`` and groups ``a -> {b c}``; a subgraph as an endpoint stands for
+  every node in it;
+- ports (``a:p``, ``a:p:n``) name node ``a``;
+- a node's ``cost`` attribute (else ``weight``) is its cost, else 1; ``node [cost=...]``
+  gives later nodes of its scope (the graph or subgraph) that default; an empty value is no
+  value;
+- a self-edge ``x -> x`` (``bazel query`` and ``cmake --graphviz`` write them) is not an
+  order: it is dropped with a note. A cycle of two or more nodes is a located error;
+- an undirected graph has no order: it is refused. Only the first graph of a file is read.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from ...base.errors import Location, WorkloadError
+from ...base.limits import DEFAULT_LIMITS, Limits
+from ..parsing import decode
+from ..step_plan import StepPlan
+from .dot_parser import DotGraph, line_column, parse_dot
+
+
+def _cost(attributes: dict[str, str], node: str, source: str) -> float | int:
+    for key in ("cost", "weight"):
+        raw = attributes.get(key, "").strip()
+        if not raw:
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            raise WorkloadError(f"node '{node}': {key} {_shown(raw)!r} is not a number",
+                                Location(source, step_id=node)) from None  # fmt: skip
+        if not 0 <= value < math.inf:
+            raise WorkloadError(f"node '{node}': {key} must be a finite number >= 0, got "
+                                f"{_shown(raw)}", Location(source, step_id=node))  # fmt: skip
+        return int(value) if value.is_integer() and "." not in raw and "e" not in raw.lower() \
+            else value  # fmt: skip
+    return 1
+
+
+def _shown(raw: str) -> str:
+    return raw if len(raw) <= 40 else raw[:40] + "…"
+
+
+def read_dot(path: Path, data: bytes, reverse: bool = False,
+             limits: Limits = DEFAULT_LIMITS) -> tuple[StepPlan, str, list[str]]:  # fmt: skip
+    """The steps of the DOT graph in ``data``, the graph's name and notes."""
+    source = str(path)
+    text = decode(data, source)
+    try:
+        graph = parse_dot(text, source, limits.max_steps, limits.max_dependencies)
+        return _plan(graph, text, source, reverse, limits)
+    except MemoryError:
+        pass  # raised below, once the frames holding what was built are gone
+    raise WorkloadError("the graph is too large to read in memory", Location(source))
+
+
+def _plan(graph: DotGraph, text: str, source: str, reverse: bool,
+          limits: Limits) -> tuple[StepPlan, str, list[str]]:  # fmt: skip
+    notes: list[str] = []
+    if graph.more_graphs:
+        notes.append(f"the file holds {graph.more_graphs + 1} graphs; only the first is read")
+    if graph.self_edges:
+        what = "a self-edge" if graph.self_edges == 1 else f"{graph.self_edges} self-edges"
+        notes.append(f"{what} (x -> x, first on '{graph.first_self_edge}') dropped: a step "
+                     "does not wait for itself")  # fmt: skip
+    needs: dict[str, list[str]] = {name: [] for name in graph.nodes}
+    for tail, head in graph.edges:
+        before, after = (head, tail) if reverse else (tail, head)
+        needs[after].append(before)
+    _check_acyclic(graph, needs, text, source, reverse)
+    plan = StepPlan(limits=limits, source=source)
+    for name, attributes in graph.nodes.items():
+        plan.add(name, _cost(attributes, name, source), needs[name])
+    return plan, graph.name, notes
+
+
+def _check_acyclic(graph: DotGraph, needs: dict[str, list[str]], text: str, source: str,
+                   reverse: bool) -> None:  # fmt: skip
+    """A cycle of two or more nodes, located at the edge statement that closes it."""
+    pending = {name: len(row) for name, row in needs.items()}
+    users: dict[str, list[str]] = {name: [] for name in needs}
+    for name, row in needs.items():
+        for before in row:
+            users[before].append(name)
+    ready = [name for name, count in pending.items() if count == 0]
+    done = 0
+    while ready:
+        name = ready.pop()
+        done += 1
+        for user in users[name]:
+            pending[user] -= 1
+            if pending[user] == 0:
+                ready.append(user)
+    if done == len(needs):
+        return
+    # Every node left waits for another node left: walk back until one repeats.
+    start = next(name for name, count in pending.items() if count > 0)
+    seen: dict[str, int] = {}
+    walk: list[str] = []
+    node = start
+    while node not in seen:
+        seen[node] = len(walk)
+        walk.append(node)
+        node = next(b for b in needs[node] if pending[b] > 0)
+    cycle = walk[seen[node] :][::-1]  # in order: each needs the one before it
+    cycle.append(cycle[0])
+    first, second = cycle[0], cycle[1]
+    edge = (second, first) if reverse else (first, second)
+    line, column = line_column(text, graph.edges[edge])
+    names = " → ".join(cycle)
+    raise WorkloadError(f"dependency cycle: {names}",
+                        Location(source, line, column, step_id=first))  # fmt: skip

@@ -1,0 +1,356 @@
+"""Traced Python functions as workloads: ``file.py:function`` or ``package.module:function``."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import math
+import re
+import sys
+import traceback
+import typing
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..base.defaults import DEFAULT_MAX_OPS
+from ..base.errors import Location, WorkloadError, suggest
+from ..base.limits import DEFAULT_LIMITS, Limits
+from ..core.graph import CycleError, Graph
+from ..core.workload import Workload
+from ..trace.api import run_traced
+from ..trace.recorder import CONTROL_MODES, ScopedUnavailable, TooManyOperations
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
+_TARGET = re.compile(r"(?P<where>.+):(?P<func>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
+
+
+def is_python_target(text: str) -> bool:
+    """Whether ``text`` names a function (``x.py:f``, ``pkg.mod:f``) rather than a file."""
+    if text == "-" or (Path(text).exists() and not text.endswith(".py")):
+        return False
+    return text.endswith(".py") or _TARGET.fullmatch(text) is not None
+
+
+def load_function(target: str) -> Callable[..., Any]:
+    """Import the function that ``target`` names; errors are :class:`WorkloadError`."""
+    where = Location(target)
+    match = _TARGET.fullmatch(target)
+    if match is None:
+        raise WorkloadError(
+            "name the function to trace: FILE.py:FUNCTION or MODULE:FUNCTION", where
+        )
+    module_part, func_path = match["where"], match["func"]
+    if module_part.endswith(".py") or "/" in module_part or "\\" in module_part:
+        module = _import_file(Path(module_part), target)
+    else:
+        module = _import_module(module_part, target)
+    obj: Any = module
+    for part in func_path.split("."):
+        if not hasattr(obj, part):
+            names = [n for n in dir(obj) if not n.startswith("_")]
+            raise WorkloadError(
+                f"no function '{part}' in {module_part}{suggest(part, names)}", where
+            )
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise WorkloadError(f"'{func_path}' is a {type(obj).__name__}, not a function", where)
+    return obj
+
+
+def _import_file(path: Path, target: str) -> Any:
+    if not path.is_file():
+        raise WorkloadError(f"no such file: {path}", Location(target))
+    # A name from the path's digest, not hash(): the same on every run (hash() of a str is
+    # randomised per process), so messages that name the module are deterministic.
+    digest = hashlib.sha256(str(path.resolve()).encode("utf-8", "surrogatepass")).hexdigest()
+    name = f"_serialscale_target_{digest[:16]}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise WorkloadError(f"cannot import {path}", Location(target))
+    module = importlib.util.module_from_spec(spec)
+    folder = str(path.resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)  # let the file import its neighbours
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException as exc:
+        sys.modules.pop(name, None)
+        raise _user_error(f"importing {path} failed", exc, target) from None
+    return module
+
+
+def _import_module(name: str, target: str) -> Any:
+    if "." not in sys.path and "" not in sys.path:
+        sys.path.insert(0, "")
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and name.startswith(exc.name):
+            raise WorkloadError(f"no module named '{exc.name}'", Location(target)) from None
+        raise _user_error(f"importing {name} failed", exc, target) from None
+    except BaseException as exc:
+        raise _user_error(f"importing {name} failed", exc, target) from None
+
+
+def _user_error(what: str, exc: BaseException, target: str) -> WorkloadError:
+    """An error whose message carries the traceback of the user's frames only."""
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__)
+        if not f.filename.startswith(_PACKAGE_DIR) and "importlib" not in f.filename
+    ]  # fmt: skip
+    lines = "".join(traceback.format_list(frames)).rstrip()
+    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    text = f"{what}: {detail}"
+    if lines:
+        text += "\nTraceback of your code (most recent call last):\n" + lines
+    last = frames[-1] if frames else None
+    location = Location(last.filename, last.lineno) if last else Location(target)
+    return WorkloadError(text, location)
+
+
+def convert_params(fn: Callable[..., Any], raw: Mapping[str, str], target: str) -> dict[str, Any]:
+    """Turn ``name=value`` strings into keyword arguments by the function's annotations
+    (``int``, ``float``, ``bool``, ``str``); the function's defaults fill the rest.
+    """
+    where = Location(target)
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        signature = None
+    if signature is None:
+        if raw:
+            raise WorkloadError("cannot pass --param: the function's signature is unknown", where)
+        return {}
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:
+        hints = {}
+    params = {
+        name: p
+        for name, p in signature.parameters.items()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
+    values: dict[str, Any] = {}
+    for name, text in raw.items():
+        if name not in params:
+            known = ", ".join(params) or "none"
+            raise WorkloadError(
+                f"unknown parameter '{name}'{suggest(name, params)}; the function takes: {known}",
+                where,
+            )
+        p = params[name]
+        kind = hints.get(name, p.annotation)
+        if kind is inspect.Parameter.empty and p.default is not inspect.Parameter.empty:
+            kind = type(p.default)
+        values[name] = _convert(name, text, kind, where)
+    missing = [n for n, p in params.items() if p.default is p.empty and n not in values]
+    if missing:
+        raise WorkloadError(
+            f"missing required parameter{'s' if len(missing) > 1 else ''}: "
+            + ", ".join(f"--param {n}=VALUE" for n in missing),
+            where,
+        )
+    for name, p in params.items():
+        if name not in values and p.default is not p.empty:
+            values[name] = p.default
+    return values
+
+
+def _convert(name: str, text: str, kind: Any, where: Location) -> Any:
+    try:
+        if kind is bool:
+            lowered = text.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(text)
+        if kind is int:
+            return int(text)
+        if kind is float:
+            value = float(text)
+            if not math.isfinite(value):
+                raise ValueError(text)
+            return value
+        return text
+    except ValueError:
+        label = getattr(kind, "__name__", str(kind))
+        raise WorkloadError(f"parameter '{name}' expects {label}, got {text!r}", where) from None
+
+
+def trace_workload(
+    target: str,
+    raw_params: Mapping[str, str] | None = None,
+    control: str = "dataflow",
+    limits: Limits = DEFAULT_LIMITS,
+) -> Workload:
+    """Import the function ``target`` names, run it once traced, and return its workload.
+
+    This runs the code in this process; the command line isolates it in a child process
+    (:mod:`serialscale.run.isolation`).
+    """
+    fn = load_function(target)
+    params = convert_params(fn, raw_params or {}, target)
+    return trace_function(fn, params, control=control, target=target, max_ops=limits.max_ops)
+
+
+def trace_function(
+    fn: Callable[..., Any],
+    params: Mapping[str, Any],
+    *,
+    control: str = "dataflow",
+    target: str | None = None,
+    max_ops: int = DEFAULT_MAX_OPS,
+) -> Workload:
+    """Run ``fn(**params)`` once with tracing on and turn what it did into a workload.
+
+    A function that records more than ``max_ops`` operations is stopped; one that calls
+    ``sys.exit`` is reported, not obeyed (``KeyboardInterrupt`` still propagates).
+    """
+    if control not in CONTROL_MODES:
+        raise WorkloadError(
+            f"control must be one of {', '.join(CONTROL_MODES)}, got {control!r}",
+            Location(target),
+        )
+    label = target or f"{fn.__module__}:{fn.__qualname__}"
+    try:
+        trace = run_traced(fn, dict(params), control, max_ops)
+    except ScopedUnavailable as exc:
+        raise WorkloadError(str(exc), Location(label)) from None
+    except TooManyOperations as exc:
+        raise WorkloadError(
+            f"the function recorded more than --max-ops ({exc.limit:,}) operations and was "
+            "stopped (it may never end); raise --max-ops or use a smaller size",
+            Location(label),
+        ) from None
+    except SystemExit as exc:
+        code = "" if exc.code is None else repr(exc.code)
+        raise WorkloadError(
+            f"the function called sys.exit({code}) before returning a result", Location(label)
+        ) from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        raise _user_error(f"{label} raised an exception", exc, label) from None
+    rec = trace.recorder
+    extra: dict[str, Any] = {"target": label, "params": _plain(params)}
+    name = getattr(fn, "__name__", "function")
+    if _is_digraph(trace.result):
+        graph = _graph_from_networkx(trace.result, label)
+        return Workload(name=name, graph=graph, source=label, format="python", extra=extra)
+    if hasattr(trace.result, "__dask_graph__"):
+        from .returned_graphs import plan_from_dask
+
+        plan = plan_from_dask(trace.result, label)
+        return plan.workload(name, label, "python", "tasks", extra)
+    if _is_airflow_dag(trace.result):
+        from .returned_graphs import plan_from_airflow
+
+        plan = plan_from_airflow(trace.result, label)
+        return plan.workload(name, label, "python", "tasks", extra)
+    if len(rec) == 0:
+        if rec.escapes:
+            raise WorkloadError(
+                f"the function recorded no steps: its traced values were converted to plain "
+                f"ones {rec.escapes} times ({rec.describe_escapes()}), so nothing depended on "
+                "them; compute with the traced values themselves (math.* and sum() are "
+                "recorded), or wrap the call in serialscale.op(fn, ...)",
+                Location(label),
+            )
+        raise WorkloadError(
+            "the function recorded no steps: wrap its inputs with serialscale.inputs(...) or "
+            "serialscale.input(...), or mark steps with @serialscale.task",
+            Location(label),
+        )
+    notes = []
+    if rec.control_decisions and control == "dataflow":
+        notes.append(
+            f"{rec.control_decisions} branches on traced values; control dependence was "
+            "ignored (data-flow view, an optimistic bound); --control scoped adds it as "
+            "written (frame or strict: more)"
+        )
+    if rec.escapes:
+        notes.append(
+            f"{rec.escapes} traced values were converted to plain ones "
+            f"({rec.describe_escapes()}; int(), float(), "
+            "indexing, range()); dependencies through them are lost"
+        )
+    extra |= {
+        "control": control,
+        "control_decisions": rec.control_decisions,
+        "escapes": rec.escapes,
+        "notes": notes,
+    }
+    unit = "ops"
+    if rec.measured:  # measured tasks cost seconds; elementary operations cost 1
+        unit = "seconds"
+        if rec.measured < len(rec):
+            notes.append(
+                f"{len(rec) - rec.measured} of the {len(rec)} steps are not measured tasks and "
+                "cost 1 each; the unit 'seconds' holds for the measured ones"
+            )
+    return Workload(
+        name=name, graph=rec.graph(), source=label, unit=unit, format="python", extra=extra
+    )
+
+
+def _plain(params: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in sorted(params):
+        value = params[key]
+        out[key] = (
+            value if isinstance(value, (bool, int, float, str)) or value is None else repr(value)
+        )
+    return out
+
+
+def _is_digraph(obj: Any) -> bool:
+    nx = sys.modules.get("networkx")
+    return nx is not None and isinstance(obj, nx.DiGraph)
+
+
+def _is_airflow_dag(value: Any) -> bool:
+    """An Airflow DAG, or anything shaped like one: ``.tasks`` whose items have ``task_id``
+    and ``upstream_task_ids`` (no Airflow import needed)."""
+    tasks = getattr(value, "tasks", None)
+    return (
+        isinstance(tasks, (list, tuple))
+        and bool(tasks)
+        and all(hasattr(t, "task_id") and hasattr(t, "upstream_task_ids") for t in tasks)
+    )
+
+
+def _graph_from_networkx(g: Any, label: str) -> Graph:
+    """A returned ``networkx.DiGraph`` as a workload graph (node attribute ``cost``, default 1)."""
+    nodes = list(g.nodes)
+    ids = [str(v) for v in nodes]
+    index: dict[str, int] = {}
+    for i, step_id in enumerate(ids):
+        if index.setdefault(step_id, i) != i:
+            raise WorkloadError(
+                f"two graph nodes have the same id '{step_id}'", Location(label, step_id=step_id)
+            )
+    position = {v: i for i, v in enumerate(nodes)}
+    costs = []
+    for v, step_id in zip(nodes, ids, strict=True):
+        cost = g.nodes[v].get("cost", 1)
+        if (
+            isinstance(cost, bool)
+            or not isinstance(cost, (int, float))
+            or not (0 <= cost < math.inf)
+        ):
+            raise WorkloadError(
+                f"node cost must be a finite number >= 0, got {cost!r}",
+                Location(label, step_id=step_id),
+            )
+        costs.append(cost)
+    needs = [[position[u] for u in g.predecessors(v)] for v in nodes]
+    try:
+        return Graph.from_lists(ids, costs, needs)
+    except CycleError as exc:
+        names = " → ".join(ids[i] for i in exc.cycle)
+        raise WorkloadError(f"dependency cycle: {names}", Location(label)) from None

@@ -1,0 +1,247 @@
+"""Which reader reads a file: serialscale's own workloads, or a step graph in another format.
+
+Each input format is one reader: a name (``--from NAME``), how it is recognised, and a
+function from a path and its bytes to a :class:`Workload`. Detection looks at the file name
+first, then at the content; ``--from`` overrides it. ``serialscale formats`` prints
+:data:`READERS`. A file recognised as a foreign format that is broken gets that format's
+located error; serialscale's own YAML stays strict (unknown keys are errors).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..base.errors import Location, UsageError, WorkloadError, suggest
+from ..base.limits import DEFAULT_LIMITS, Limits
+from ..core.workload import Workload
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How files are read: the format (``--from``; ``None`` detects it), the job durations of
+    a CI run (``--durations``), and whether DOT edges point from a step to what it needs
+    (``--reverse-edges``, as ``bazel query``, ``cmake --graphviz`` and ``terraform graph``
+    draw them)."""
+
+    fmt: str | None = None
+    durations: str | None = None
+    reverse_edges: bool = False
+
+
+DEFAULT_READ = ReadOptions()
+
+Read = Callable[[Path, bytes, Mapping[str, str] | None, Limits, ReadOptions], Workload]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One input format."""
+
+    name: str
+    description: str
+    recognised: str
+    read: Read
+
+
+def _read_serialscale(path: Path, data: bytes, params: Mapping[str, str] | None,
+                      limits: Limits, options: ReadOptions) -> Workload:  # fmt: skip
+    from .workload_file import parse_workload
+
+    is_json = path.suffix.lower() == ".json"
+    return parse_workload(data, str(path), name=path.stem, is_json=is_json, params=params,
+                          limits=limits)  # fmt: skip
+
+
+def _read_github(path: Path, data: bytes, params: Mapping[str, str] | None, limits: Limits,
+                 options: ReadOptions) -> Workload:  # fmt: skip
+    from .importers.github_actions import read_workflow
+
+    _no_params(params, path)
+    plan, notes, unit = read_workflow(path, data, options.durations, limits)
+    return plan.workload(path.stem, str(path), "github-actions", unit, {"notes": notes})
+
+
+def _read_gitlab(path: Path, data: bytes, params: Mapping[str, str] | None, limits: Limits,
+                 options: ReadOptions) -> Workload:  # fmt: skip
+    from .importers.gitlab_ci import read_pipeline
+
+    _no_params(params, path)
+    plan, notes = read_pipeline(path, data, limits)
+    return plan.workload(path.stem.lstrip(".") or "gitlab-ci", str(path), "gitlab-ci", "jobs",
+                         {"notes": notes})  # fmt: skip
+
+
+def _read_ninja(path: Path, data: bytes, params: Mapping[str, str] | None, limits: Limits,
+                options: ReadOptions) -> Workload:  # fmt: skip
+    from .importers.ninja import read_build
+
+    _no_params(params, path)
+    plan, notes, unit, source = read_build(path, data, limits)
+    return plan.workload(source.parent.name or "build", str(source), "ninja", unit,
+                         {"notes": notes})  # fmt: skip
+
+
+def _read_dot(path: Path, data: bytes, params: Mapping[str, str] | None, limits: Limits,
+              options: ReadOptions) -> Workload:  # fmt: skip
+    from .importers.dot import read_dot
+
+    _no_params(params, path)
+    plan, name, notes = read_dot(path, data, options.reverse_edges, limits)
+    return plan.workload(name or path.stem, str(path), "dot", None,
+                         {"notes": notes} if notes else None)  # fmt: skip
+
+
+READERS: dict[str, Reader] = {
+    r.name: r
+    for r in (
+        Reader("serialscale", "serialscale's own workload files (plain or templated)",
+               "*.yaml, *.yml, *.json with 'steps'; '-' (standard input)", _read_serialscale),
+        Reader("github-actions", "GitHub Actions workflows: one step per job (and matrix "
+               "combination)", ".github/workflows/*.yml|yaml, or YAML with 'on:' and 'jobs:'",
+               _read_github),
+        Reader("gitlab-ci", "GitLab CI pipelines: jobs, stages, needs, parallel:matrix, "
+               "extends", ".gitlab-ci.yml, or YAML with 'stages:' or jobs with 'script:'",
+               _read_gitlab),
+        Reader("ninja", "ninja builds: one step per build edge, durations from .ninja_log",
+               "build.ninja, *.ninja, .ninja_log, or a folder holding build.ninja",
+               _read_ninja),
+        Reader("dot", "Graphviz DOT graphs: one step per node, edges as needs",
+               "*.dot, *.gv, or text starting with 'digraph' / 'graph'", _read_dot),
+    )
+}  # fmt: skip
+
+
+@functools.cache
+def _patterns() -> dict[str, re.Pattern[bytes]]:
+    """The one-line content signatures, compiled on first use (not at start-up). Each is
+    anchored at a line start and matches a literal word first, so a search is linear."""
+    return {
+        "github": re.compile(rb"^(?:on|\"on\"|'on'|true)[ \t]*:", re.M),
+        "jobs": re.compile(rb"^jobs[ \t]*:", re.M),
+        "steps": re.compile(rb"^steps[ \t]*:", re.M),
+        "stages": re.compile(rb"^stages[ \t]*:", re.M),
+        "script": re.compile(rb"^[ \t]+(?:- )?script[ \t]*:"),
+    }  # fmt: skip
+
+
+def looks_like_dot(head: bytes) -> bool:
+    """Whether ``head`` starts, after blank space and comments, with ``[strict] [di]graph``.
+
+    A scanner, not a regular expression: each byte is looked at a bounded number of times,
+    whatever the comments hold (a regex with a lazy ``/* ... */`` inside a repeat backtracks
+    exponentially on a run of ``/**/``).
+    """
+    i, n = 0, len(head)
+    while i < n:
+        if head[i : i + 1].isspace():
+            i += 1
+        elif head.startswith((b"//", b"#"), i):
+            end = head.find(b"\n", i)
+            i = n if end < 0 else end + 1
+        elif head.startswith(b"/*", i):
+            end = head.find(b"*/", i + 2)
+            if end < 0:
+                return False
+            i = end + 2
+        else:
+            break
+    words = head[i : i + 64].split(None, 2)
+    if words and words[0].lower() == b"strict":
+        words = words[1:]
+    if not words:
+        return False
+    first = words[0].lower()
+    for keyword in (b"digraph", b"graph"):
+        if first.startswith(keyword):
+            rest = first[len(keyword) :]
+            return not rest or not (rest[:1].isalnum() or rest[:1] == b"_")
+    return False
+
+
+def looks_like_gitlab(head: bytes) -> bool:
+    """Whether ``head`` has a top-level ``stages:``, or a top-level key whose indented block
+    holds a ``script:`` key: one pass over the lines."""
+    found = _patterns()
+    if found["stages"].search(head):
+        return True
+    in_block = False
+    for line in head.split(b"\n"):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(b"#"):
+            continue
+        if line[:1] in (b" ", b"\t"):
+            if in_block and found["script"].match(line):
+                return True
+            continue
+        in_block = stripped.endswith(b":") or b": #" in stripped
+    return False
+
+
+def detect(path: Path, head: bytes) -> str:
+    """The name of the reader for ``path`` whose first bytes are ``head``."""
+    name = path.name.lower()
+    suffix = path.suffix.lower()
+    if name in ("build.ninja", ".ninja_log") or suffix == ".ninja":
+        return "ninja"
+    if suffix in (".dot", ".gv"):
+        return "dot"
+    if name in (".gitlab-ci.yml", ".gitlab-ci.yaml"):
+        return "gitlab-ci"
+    if suffix in (".yml", ".yaml"):
+        parts = path.resolve().parts
+        if ".github" in parts and "workflows" in parts:
+            return "github-actions"
+        found = _patterns()
+        if found["steps"].search(head):  # serialscale's own, however else it looks
+            return "serialscale"
+        if found["jobs"].search(head) and found["github"].search(head):
+            return "github-actions"
+        if looks_like_gitlab(head):
+            return "gitlab-ci"
+    if suffix not in (".json", ".yaml", ".yml") and looks_like_dot(head):
+        return "dot"
+    return "serialscale"
+
+
+def reader(name: str) -> Reader:
+    """The reader called ``name`` (``--from``); an unknown name is a usage error."""
+    try:
+        return READERS[name]
+    except KeyError:
+        known = ", ".join(READERS)
+        raise UsageError(f"--from: unknown format '{name}'{suggest(name, READERS)}; "
+                         f"known: {known}") from None  # fmt: skip
+
+
+def read_path(
+    path: Path,
+    data: bytes,
+    params: Mapping[str, str] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    options: ReadOptions = DEFAULT_READ,
+) -> Workload:
+    """Read ``data`` (the bytes of ``path``) with the reader ``--from`` names or detection
+    picks."""
+    chosen = reader(options.fmt) if options.fmt else READERS[detect(path, data[:65536])]
+    if chosen.name in THIRD_PARTY_PARSERS:
+        from ..base.gcpause import gc_collecting
+
+        with gc_collecting():  # their parsers leave reference cycles (see gcpause)
+            return chosen.read(path, data, params, limits, options)
+    return chosen.read(path, data, params, limits, options)
+
+
+#: The readers whose parsing is done by third-party code that leaves reference cycles
+#: (PyYAML for the CI formats): they run with the collector on. DOT is read by serialscale's
+#: own parser (sources/dot_parser.py), which makes none.
+THIRD_PARTY_PARSERS = frozenset({"github-actions", "gitlab-ci"})
+
+
+def _no_params(params: Mapping[str, str] | None, path: Path) -> None:
+    if params:
+        raise WorkloadError("--param applies to templated workloads and traced functions, not "
+                            "to imported graphs", Location(str(path)))  # fmt: skip

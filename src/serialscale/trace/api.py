@@ -1,0 +1,255 @@
+"""The tracing API: inputs, tasks, op calls, and running a function under a recorder."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import time
+import types
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar, overload
+
+from ..base.defaults import DEFAULT_MAX_OPS
+from ..core.graph import Cost
+from .recorder import NO_STEP, Recorder
+from .values import TRACED, Traced, _active, current
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def input(value: Any) -> Traced:
+    """One traced input wrapping ``value``. Inputs are ready at time 0 and are not steps."""
+    return Traced(value, NO_STEP)
+
+
+def inputs(values: Iterable[Any]) -> list[Traced]:
+    """A list of traced inputs, one per item of ``values``."""
+    return [Traced(v, NO_STEP) for v in values]
+
+
+def _collect(obj: Any, nodes: list[int]) -> Any:
+    """Append the steps behind every traced value in ``obj`` (nested in lists, tuples, dicts
+    and sets) to ``nodes``, and return ``obj`` with traced values replaced by their values.
+    """
+    kind = type(obj)
+    if kind in TRACED:
+        nodes.append(obj.node)
+        return obj.value
+    if kind in (list, tuple, set, frozenset):
+        return kind(_collect(item, nodes) for item in obj)
+    if kind is dict:
+        return {_collect(k, nodes): _collect(v, nodes) for k, v in obj.items()}
+    return obj
+
+
+def _call(name: str, fn: Callable[..., Any], args: tuple, kwargs: dict, cost: Any) -> Any:
+    rec = current()
+    if rec is None or rec.paused:
+        return fn(*args, **kwargs)
+    nodes: list[int] = []
+    plain_args = _collect(args, nodes)
+    plain_kwargs = _collect(kwargs, nodes)
+    rec.paused += 1
+    started = time.perf_counter()
+    try:
+        result = fn(*plain_args, **plain_kwargs)
+    finally:
+        elapsed = time.perf_counter() - started
+        rec.paused -= 1
+    step_cost: Cost = elapsed if cost == "measured" else cost
+    if cost == "measured":
+        rec.measured += 1
+    return Traced(result, rec.named(name, nodes, step_cost))
+
+
+def _check_cost(cost: Any) -> None:
+    if cost == "measured":
+        return
+    if isinstance(cost, bool) or not isinstance(cost, (int, float)) or not 0 <= cost < float("inf"):
+        raise ValueError(f"cost must be a finite number >= 0 or 'measured', got {cost!r}")
+
+
+@overload
+def task(fn: F) -> F: ...
+@overload
+def task(*, cost: Cost | str = 1, name: str | None = None) -> Callable[[F], F]: ...
+
+
+def task(fn: Any = None, *, cost: Any = 1, name: str | None = None) -> Any:
+    """Mark a function as one coarse-grained step, like ``dask.delayed`` but run eagerly.
+
+    Each call while tracing is one step of cost ``cost`` (default 1; ``"measured"`` = the call's
+    wall-clock seconds). It needs the steps behind every traced value in its arguments (inside
+    lists, tuples, dicts and sets too) and returns a traced value wrapping the real result.
+    Nothing inside the body is recorded. Outside a traced run it is the plain function.
+    """
+    _check_cost(cost)
+
+    def wrap(func: F) -> F:
+        label = name or func.__name__
+
+        @functools.wraps(func)
+        def traced(*args: Any, **kwargs: Any) -> Any:
+            return _call(label, func, args, kwargs, cost)
+
+        traced.__serialscale_task__ = True  # type: ignore[attr-defined]
+        return traced  # type: ignore[return-value]
+
+    return wrap(fn) if fn is not None else wrap
+
+
+def op(fn: Callable[..., Any], *args: Any, cost: Cost = 1) -> Any:
+    """Record one call ``fn(*args)`` of any function (``math.sqrt``...) as a step."""
+    _check_cost(cost)
+    label = getattr(fn, "__name__", None) or type(fn).__name__
+    return _call(label, fn, args, {}, cost)
+
+
+#: How many functions :func:`swapping_bound_names` looks into at most (a module's own).
+_MOST_FUNCTIONS = 10_000
+
+
+def _own_functions(fn: Any) -> list[types.FunctionType]:
+    """The target and the functions it can reach by name in its own code: its module's
+    functions (and the methods of classes defined there), and functions in closures."""
+    start = inspect.unwrap(getattr(fn, "__func__", fn))
+    if not isinstance(start, types.FunctionType):
+        start = vars(type(fn)).get("__call__")  # a callable object: its method
+        start = getattr(start, "__func__", start)
+        if not isinstance(start, types.FunctionType):
+            return []
+    seen: dict[int, types.FunctionType] = {}
+    scanned: set[int] = set()  # the module namespaces looked through
+    todo = [start]
+    while todo and len(seen) < _MOST_FUNCTIONS:
+        f = todo.pop()
+        if id(f) in seen or f.__globals__.get("__name__", "").startswith("serialscale"):
+            continue  # serialscale's own modules hold the originals on purpose
+        seen[id(f)] = f
+        for cell in f.__closure__ or ():
+            with contextlib.suppress(ValueError):  # an empty cell
+                todo.extend(_functions_in(cell.cell_contents))
+        if id(f.__globals__) not in scanned:
+            scanned.add(id(f.__globals__))
+            for value in list(f.__globals__.values()):
+                todo.extend(g for g in _functions_in(value) if g.__globals__ is f.__globals__)
+    return list(seen.values())
+
+
+def _functions_in(value: Any) -> list[types.FunctionType]:
+    if isinstance(value, types.FunctionType):
+        return [value]
+    if isinstance(value, type):
+        found = []
+        for member in list(vars(value).values()):
+            member = getattr(member, "__func__", member)  # staticmethod, classmethod
+            if isinstance(member, types.FunctionType):
+                found.append(member)
+        return found
+    return []
+
+
+@contextlib.contextmanager
+def swapping_bound_names(fn: Any, swaps: dict[int, tuple[Any, Any]]) -> Iterator[None]:
+    """For the duration of a traced run, the recorded versions of the patched functions
+    (``swaps``: ``id(original) -> (original, replacement)``) wherever the target's code holds
+    the originals by a name bound before the run: its module's globals (``from heapq import
+    heappush``), closures and the defaults of its module's functions (``def f(func=max)``).
+    Restored after, also on an exception, where the run left the replacement in place."""
+    undo: list[Callable[[], None]] = []
+
+    def swapped(value: Any) -> Any:
+        found = swaps.get(id(value))
+        return found[1] if found is not None and found[0] is value else None
+
+    try:
+        namespaces: dict[int, dict[str, Any]] = {}
+        for f in _own_functions(fn):
+            namespaces[id(f.__globals__)] = f.__globals__
+            for cell in f.__closure__ or ():
+                with contextlib.suppress(ValueError):
+                    new = swapped(cell.cell_contents)
+                    if new is not None:
+                        old, cell.cell_contents = cell.cell_contents, new
+                        undo.append(functools.partial(_restore_cell, cell, old, new))
+            if f.__defaults__ and any(swapped(d) is not None for d in f.__defaults__):
+                old_defaults = f.__defaults__
+                f.__defaults__ = tuple(swapped(d) or d for d in old_defaults)
+                undo.append(functools.partial(_restore_defaults, f, old_defaults))
+            keywords = f.__kwdefaults__ or {}
+            for name, default in list(keywords.items()):
+                new = swapped(default)
+                if new is not None:
+                    keywords[name] = new
+                    undo.append(functools.partial(_restore_item, keywords, name, default, new))
+        for namespace in namespaces.values():
+            for name, value in list(namespace.items()):
+                new = swapped(value)
+                if new is not None:
+                    namespace[name] = new
+                    undo.append(functools.partial(_restore_item, namespace, name, value, new))
+        yield
+    finally:
+        for restore in reversed(undo):
+            restore()
+
+
+def _restore_item(mapping: dict[str, Any], name: str, original: Any, replacement: Any) -> None:
+    if mapping.get(name) is replacement:  # else the run rebound it: its own doing
+        mapping[name] = original
+
+
+def _restore_cell(cell: types.CellType, original: Any, replacement: Any) -> None:
+    with contextlib.suppress(ValueError):
+        if cell.cell_contents is replacement:
+            cell.cell_contents = original
+
+
+def _restore_defaults(f: types.FunctionType, original: tuple[Any, ...]) -> None:
+    f.__defaults__ = original
+
+
+@contextlib.contextmanager
+def _scoped(recorder: Recorder) -> Iterator[None]:
+    """The scope watcher of ``--control scoped`` for the run (nothing in other modes)."""
+    if recorder.control != "scoped":
+        yield
+        return
+    from .scopes import watching_scopes
+
+    with watching_scopes(recorder) as watch:
+        recorder.scopes = watch
+        yield
+
+
+class Trace:
+    """What one traced run left: the recorder and the function's return value."""
+
+    def __init__(self, recorder: Recorder, result: Any) -> None:
+        self.recorder = recorder
+        self.result = result
+
+
+def run_traced(
+    fn: Callable[..., Any],
+    params: dict[str, Any],
+    control: str = "dataflow",
+    max_ops: int = DEFAULT_MAX_OPS,
+) -> Trace:
+    """Call ``fn(**params)`` once with a fresh recorder active; exceptions propagate (past
+    ``max_ops`` recorded operations: :class:`~serialscale.trace.recorder.TooManyOperations`)."""
+    from .mathlib import recording_math
+    from .native_selection import watching_native_selection
+
+    recorder = Recorder(control, max_ops)
+    token = _active.set(recorder)
+    try:
+        with recording_math() as swaps, swapping_bound_names(fn, swaps), \
+                watching_native_selection(recorder), _scoped(recorder):  # fmt: skip
+            result = fn(**params)
+    finally:
+        _active.reset(token)
+        recorder.release_frames()
+        recorder.scopes = None
+    return Trace(recorder, result)
