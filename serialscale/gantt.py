@@ -10,6 +10,7 @@ one). :func:`merged` bounds what a chart draws for large graphs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .batch import Options, analyze_with
 from .graph import Cost, Graph
@@ -112,5 +113,22 @@ def analyze_with_gantt(target: str, options: Options) -> tuple[Report, Gantt]:
         return report, gantt_of(workload.graph, report)
 
     if options.isolate and looks_like_function(target):
-        return run_isolated(here, target, options.limits.timeout)
+        # the child's pipe carries only reports and built-in values (isolation._Results):
+        # the chart crosses it as tuples
+        def child() -> tuple[Report, tuple[Any, ...]]:
+            report, chart = here()
+            return report, _to_tuples(chart)
+
+        report, sent = run_isolated(child, target, options.limits.timeout)
+        return report, _from_tuples(sent)
     return here()
+
+
+def _to_tuples(chart: Gantt) -> tuple[Any, ...]:
+    bars = tuple((b.step, b.lane, b.start, b.finish, b.critical, b.steps) for b in chart.bars)
+    return (chart.workload, chart.unit, chart.processors, chart.makespan, bars, chart.steps)
+
+
+def _from_tuples(sent: tuple[Any, ...]) -> Gantt:
+    workload, unit, processors, makespan, bars, steps = sent
+    return Gantt(workload, unit, processors, makespan, tuple(Bar(*b) for b in bars), steps)

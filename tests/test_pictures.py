@@ -299,3 +299,13 @@ def test_png_is_drawn_for_high_density_screens(tmp_path: Path, run_cli) -> None:
     at = data.index(b"pHYs")
     per_metre = struct.unpack(">I", data[at + 4 : at + 8])[0]
     assert round(per_metre * 0.0254) == plots.PNG_DPI
+
+
+def test_a_traced_function_gets_its_schedule_chart_from_the_child(tmp_path: Path, run_cli) -> None:
+    # traced functions run in a child process: the chart comes back through its pipe
+    page = tmp_path / "f.html"
+    target = f"{WORKLOADS / 'algorithms.py'}:pairwise_sum"
+    result = run_cli("analyze", target, "--param", "n=16", "-p", "2", "--plot", str(page))
+    assert result.exit_code == 0, result.stderr
+    text = page.read_text()
+    assert len(_svgs(text)) == 2 and "Schedule on 2 processors" in text

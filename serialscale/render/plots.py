@@ -182,8 +182,10 @@ def schedule_figure(gantt: Gantt) -> Any:
             if b.critical == critical:
                 by_lane.setdefault(b.lane, []).append((b.start, b.finish - b.start))
         for lane, ranges in sorted(by_lane.items()):
+            # a critical step keeps a red outline: seen even where it is thinner than a pixel
             ax.broken_barh(ranges, (lane - 0.4, 0.8), facecolors=color,
-                           edgecolors="white", linewidth=0.5)  # fmt: skip
+                           edgecolors=color if critical else "white",
+                           linewidth=1 if critical else 0.5)  # fmt: skip
     shortest = LABEL_SHARE * span
     wide = sorted((b for b in bars if b.steps == 1 and b.finish - b.start >= shortest),
                   key=lambda b: (b.start - b.finish, b.lane, b.start))  # fmt: skip
