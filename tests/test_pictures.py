@@ -162,13 +162,6 @@ def test_a_saved_report_says_how_to_get_the_schedule(tmp_path: Path, run_cli) ->
     assert len(_svgs(live.read_text())) == 2
 
 
-def test_sweep_page_lists_warnings_and_notes(tmp_path: Path, run_cli) -> None:
-    page = tmp_path / "s.html"
-    assert run_cli("scale", SWEEP, "--sweep", "n=8..64", "--plot", str(page)).exit_code == 0
-    text = page.read_text()
-    assert len(_svgs(text)) == 1 and "<table>" in text
-
-
 # ---------------------------------------------------------------- the schedule chart
 
 
@@ -276,6 +269,12 @@ def test_sweep_ticks_at_the_swept_sizes_and_one_legend(tmp_path: Path, run_cli) 
     assert [t.get_text().split(":")[0] for t in legend.get_texts()] == ["depth", "work", "width"]
     assert ax.get_xlabel().startswith("n") and ax.get_ylabel()
     plots._pyplot().close(figure)
+    # the page lists the warnings and the notes, escaped
+    hostile = structs.replace(sweep, warnings=["<b>few</b> points"], notes=["a & b"])
+    page = plots.scale_html(hostile, "")
+    assert [t for t in _parse(page).text if t in ("<b>few</b> points", "a & b")] == [
+        "<b>few</b> points", "a & b"]  # fmt: skip
+    assert "<b>few" not in page
 
 
 def test_svg_is_byte_identical_across_processes(tmp_path: Path, run_cli) -> None:

@@ -318,7 +318,7 @@ def report_html(report: Report, svg: str, schedule_svg: str | None = None) -> st
         + "<table>" + "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
         + "</table>"
         + f"<p>{e(report.recommendation.reason)}</p>"
-        + _notes(notes) + svg + schedule
+        + _notes(notes) + "<h2>Speedup and parallelism profile</h2>" + svg + schedule
         + "<h2>Speedup by processor count</h2>" + _speedup_table(report)
         + f"<h2>Critical path</h2><p>{path}</p>"
         + (f"<h2>Near-critical steps</h2><table><tr><th>step</th><th>slack</th></tr>{near}"
