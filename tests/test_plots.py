@@ -30,7 +30,7 @@ def test_analyze_plots_both_panels_as_svg(tmp_path: Path, run_cli) -> None:
     assert result.exit_code == 0, result.stderr
     text = _texts(svg)
     for label in ("linear ideal", "upper bound min(P, work/depth)", "Brent's guarantee",
-                  "simulated list schedule", "with overhead 2 per step", "steps running",
+                  "simulated list schedule", "with overhead 2 seconds per step", "steps running",
                   "target: 8 processors", "Speedup by processor count",
                   "Parallelism profile"):  # fmt: skip
         assert label in text, label
@@ -43,7 +43,7 @@ def test_scale_plots_the_fits_with_the_verdict(tmp_path: Path, run_cli) -> None:
     svg, png = tmp_path / "sweep.svg", tmp_path / "sweep.png"
     assert run_cli("scale", SWEEP, "--sweep", "n=8..256", "--plot", str(svg)).exit_code == 0
     text = _texts(svg)
-    assert "parallelizable" in text and "depth: logarithmic" in text and "work fit" in text
+    assert "parallelizable" in text and "depth: logarithmic (fit: " in text and "work: " in text
     assert run_cli("scale", SWEEP, "--sweep", "n=8..256", "--plot", str(png)).exit_code == 0
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 

@@ -22,6 +22,7 @@ from ..render.choices import (
     ExportFormat,
     FailOn,
     GateFormat,
+    PlotKind,
     ScaleFormat,
     SchemaName,
 )
@@ -105,6 +106,9 @@ MaxIncrease = Annotated[float | None, _opt("--max-depth-increase", panel="Gates"
                                            "than PCT percent.")]
 Plot = Annotated[Path | None, _opt("--plot", help="Also draw it into FILE: .svg, .png or a "
                                   "self-contained .html (pip install 'serialscale[plot]').")]
+PlotKindOpt = Annotated[PlotKind, _opt("--plot-kind", help="What an .svg or .png --plot draws: "
+                                       "speedup (and the profile) or schedule (a Gantt chart "
+                                       "of the list schedule); an .html page holds both.")]
 Color = Annotated[ColorMode, _opt("--color", help="ANSI colour in tables: auto follows the "
                                   "terminal, NO_COLOR, FORCE_COLOR and TERM=dumb.")]
 # Configuration (see src/serialscale/cli/config.py).
@@ -135,6 +139,7 @@ def analyze(
     fmt: Annotated[BatchFormat, _opt("--format", "-f", help="Output format.")] = BatchFormat.table,
     color: Color = ColorMode.auto,
     plot: Plot = None,
+    plot_kind: PlotKindOpt = PlotKind.speedup,
     batch: Annotated[bool, _opt("--batch", help="The batch output shape even for one target "
                                 "(as when more files are staged).")] = False,
     processors: Processors = PROCESSORS,

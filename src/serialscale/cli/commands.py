@@ -59,7 +59,7 @@ class Gates:
 
 def run_analyze(v: dict[str, Any]) -> ExitCode:
     """``serialscale analyze`` from its parameters (by name, after the configuration file)."""
-    from ..render.choices import ColorMode, ControlMode
+    from ..render.choices import ColorMode, ControlMode, PlotKind
     from ..run.batch import Options
 
     gates = _gates(v)
@@ -74,7 +74,8 @@ def run_analyze(v: dict[str, Any]) -> ExitCode:
     return analyze(v["files"], options, BatchFormat(v["fmt"]), include=v["include"] or [],
                    exclude=v["exclude"] or [], jobs=v["jobs"], scheduler=v["scheduler"],
                    gates=gates, output=v["output"], color=ColorMode(v["color"]).value,
-                   batch=v["batch"], no_ignore=v["no_ignore"], plot=v["plot"])  # fmt: skip
+                   batch=v["batch"], no_ignore=v["no_ignore"], plot=v["plot"],
+                   plot_kind=PlotKind(v.get("plot_kind") or "speedup").value)  # fmt: skip
 
 
 def _target_depth(text: str | None) -> str | None:
@@ -378,6 +379,7 @@ def analyze(
     batch: bool = False,
     no_ignore: bool = False,
     plot: Path | None = None,
+    plot_kind: str = "speedup",
 ) -> ExitCode:
     """``serialscale analyze``: one target gives one report (table, json, markdown); several
     targets, a directory, a batch-only format or ``batch`` give a batch."""
@@ -407,8 +409,16 @@ def analyze(
             raise fail("--plot draws one report: give one target (without --batch)")
     if single:
         out_of_memory = False
+        chart = None  # the schedule chart of --plot (it needs the graph: analyzed here)
+        charted = plot is not None and (plot_kind == "schedule" or plot.suffix.lower() == ".html")
         try:  # one target: no worker, no round trip
-            report = with_path(analyze_target(targets[0], options))
+            if charted:
+                from ..run.schedule_chart import analyze_with_gantt
+
+                report, chart = analyze_with_gantt(targets[0], options)
+                report = with_path(report)
+            else:
+                report = with_path(analyze_target(targets[0], options))
         except WorkloadError as exc:
             raise CommandError(str(exc)) from None
         except MemoryError:  # said below, once the exception (and all it holds) is gone
@@ -419,7 +429,7 @@ def analyze(
             gc.collect()
             raise CommandError(f"{targets[0]}: error: ran out of memory analyzing it")
         if plot is not None:
-            write_plot(report, plot)
+            write_plot(report, plot, plot_kind, chart)
         return finish(BatchResult(results=[report]), gates, OutputFormat(fmt.value), output,
                       colored)  # fmt: skip
     gc.enable()  # a batch runs long: collect cycles again (the command starts without)
@@ -605,13 +615,14 @@ def check_plot(path: Path) -> None:
         raise fail(EXTRA_MESSAGE.removeprefix("--plot "))
 
 
-def write_plot(document: Any, path: Path) -> None:
-    """Draw ``document`` (a report or a sweep) into ``path``, whole or not at all."""
+def write_plot(document: Any, path: Path, kind: str = "speedup", gantt: Any = None) -> None:
+    """Draw ``document`` (a report or a sweep) into ``path``, whole or not at all (``kind``
+    and ``gantt``, the schedule chart: see :func:`serialscale.render.plots.plot`)."""
     from ..render.plots import PlotUnavailable, plot
     from .output import write_atomically
 
     try:
-        data = plot(document, path.suffix.lower())
+        data = plot(document, path.suffix.lower(), kind, gantt)
     except PlotUnavailable as exc:
         raise fail(str(exc).removeprefix("--plot ")) from None
     try:

@@ -97,3 +97,11 @@ class ColorMode(str, Enum):
     auto = "auto"
     always = "always"
     never = "never"
+
+
+class PlotKind(str, Enum):
+    """``analyze --plot-kind``: what an .svg or .png ``--plot`` draws (an .html page holds
+    both): the speedup and profile panels, or the schedule chart (a Gantt chart)."""
+
+    speedup = "speedup"
+    schedule = "schedule"

@@ -2,9 +2,13 @@
 Chrome trace of the simulated list schedule (``serialscale export``).
 
 Every step carries its cost, start, finish and slack (the ASAP schedule of the report); the
-critical path is marked (DOT: red, bold nodes and edges; Mermaid: the class ``critical``).
-Past ``max_nodes`` steps, DOT and Mermaid keep the critical path and collapse the other steps
-into one summary node per ASAP level (the number of steps and their total cost), and say so.
+critical path is marked (DOT: red, thick nodes and edges; Mermaid: the class ``critical`` and
+a red ``linkStyle`` on its edges). Past ``max_nodes`` steps (Mermaid: also past its default
+limits of 500 edges and 50,000 characters), DOT and Mermaid keep the critical path and
+collapse the other steps into one cluster per ASAP level (its number of steps and total cost)
+with one node for the steps off the path, and say so in a comment. When there are more levels
+than the budget, consecutive levels share a cluster; a critical path longer than it keeps its
+first and last steps, the ones between shown as one node.
 """
 
 from __future__ import annotations
@@ -12,15 +16,17 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from ..base.errors import RUNNER_COMMAND_ANYWHERE, Location, WorkloadError, display, escape_controls
+from ..base.words import TIME_UNITS
 from ..core.graph import Graph
 from ..core.schedule import Schedule
 from ..documents.report import Report
-from .common import num
+from .common import amount, counted, num
 
 DEFAULT_MAX_NODES = 2000
 
@@ -33,24 +39,119 @@ def _steps(graph: Graph, report: Report) -> list[dict[str, Any]]:
     ]
 
 
-def _levels(graph: Graph, report: Report) -> list[int]:
+#: Mermaid's documented defaults (mermaid.js.org/config/schema-docs/config.html): a diagram
+#: whose text is longer than ``maxTextSize`` characters shows "Maximum text size in diagram
+#: exceeded", one with more than ``maxEdges`` links "Too many edges". GitHub, GitLab and the
+#: Mermaid CLI render with these defaults, so an export past either is collapsed.
+MERMAID_MAX_TEXT = 50_000
+MERMAID_MAX_EDGES = 500
+#: The first collapsed Mermaid diagram tries this many critical steps and level bands (halved
+#: until the text fits); a step name in it is cut to ``LABEL_CHARS`` characters.
+MERMAID_PATH_STEPS = 200
+MERMAID_BANDS = 100
+LABEL_CHARS = 80
+
+
+@dataclass(frozen=True)
+class _Band:
+    """Consecutive ASAP levels ``lo..hi`` shown as one cluster: every step of them (``count``,
+    total ``cost``), the critical steps kept among them, and the ``others`` collapsed."""
+
+    lo: int
+    hi: int
+    count: int
+    cost: Any
+    others: int
+    others_cost: Any
+    kept: list[int]
+
+    def title(self, unit: str | None) -> str:
+        levels = f"level {self.lo}" if self.lo == self.hi else f"levels {self.lo}-{self.hi}"
+        return f"{levels}: {counted(self.count, 'steps')}, cost {amount(self.cost, unit)}"
+
+
+@dataclass(frozen=True)
+class _Collapsed:
+    """A large graph as the critical path and one cluster per band of levels. A critical path
+    longer than the budget keeps its first and last steps (``head`` and ``tail``) and stands
+    the ``hidden`` steps between (their number and cost) in for the rest."""
+
+    head: list[int]
+    tail: list[int]
+    hidden: tuple[int, Any] | None
+    bands: list[_Band]
+
+    @property
+    def kept(self) -> list[int]:
+        return [*self.head, *self.tail]
+
+
+def _collapse(graph: Graph, report: Report, path_steps: int, bands: int) -> _Collapsed:
+    """The collapsed view of ``graph``: at most ``path_steps`` critical steps, at most
+    ``bands`` clusters (consecutive levels share one when there are more levels)."""
+    index = {s: i for i, s in enumerate(graph.ids)}
+    path = [index[s] for s in report.critical_path if s in index]
+    hidden = None
+    if len(path) > path_steps:
+        first = max(path_steps // 2, 1)
+        last = max(path_steps - first, 1)
+        middle = path[first:-last]
+        hidden = (len(middle), sum((graph.costs[i] for i in middle), 0))
+        path = [*path[:first], *path[-last:]]
+        head, tail = path[:first], path[first:]
+    else:
+        head, tail = path, []
+    level = _levels(graph)
+    depth = max(level, default=-1) + 1
+    size = max(-(-depth // max(bands, 1)), 1)  # levels per band
+    kept = set(path)
+    on_path = set(index[s] for s in report.critical_path if s in index)
+    count = [0] * -(-depth // size)
+    cost: list[Any] = [0] * len(count)
+    others = [0] * len(count)
+    others_cost: list[Any] = [0] * len(count)
+    members: list[list[int]] = [[] for _ in count]
+    for i in range(graph.n):
+        b = level[i] // size
+        count[b] += 1
+        cost[b] += graph.costs[i]
+        if i in kept:
+            members[b].append(i)
+        elif i not in on_path:
+            others[b] += 1
+            others_cost[b] += graph.costs[i]
+    return _Collapsed(head, tail, hidden, [
+        _Band(b * size, min(depth, (b + 1) * size) - 1, count[b], cost[b], others[b],
+              others_cost[b], members[b])
+        for b in range(len(count))
+    ])  # fmt: skip
+
+
+def _levels(graph: Graph) -> list[int]:
     """The ASAP level of each step (the number of steps on its longest chain of needs)."""
     level = [0] * graph.n
     for v in graph.order:
-        preds = graph.preds(v)
-        level[v] = max((level[u] + 1 for u in preds), default=0)
+        level[v] = max((level[u] + 1 for u in graph.preds(v)), default=0)
     return level
 
 
-def _collapsed(graph: Graph, report: Report, max_nodes: int) -> tuple[list[int], dict[int, int]]:
-    """The steps kept as themselves (the critical path), and the level of every other step."""
-    on_path = set(report.critical_path)
-    keep = [i for i, s in enumerate(graph.ids) if s in on_path]
-    level = _levels(graph, report)
-    return keep, {i: level[i] for i in range(graph.n) if graph.ids[i] not in on_path}
+def _fresh_prefix(prefix: str, ids: Sequence[str]) -> str:
+    """``prefix``, lengthened until no step id starts with it: the names made from it (the
+    collapsed nodes) can never be a step's name ("level 3" is a fine name for a step)."""
+    while any(s.startswith(prefix) for s in ids):
+        prefix = "~" + prefix
+    return prefix
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
 
 
 _DOT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+
+
+def _dot_text(text: str) -> str:
+    return RUNNER_COMMAND_ANYWHERE.sub(r"#\\#", escape_controls(text.translate(_DOT_ESCAPES)))
 
 
 def _dot_id(text: str) -> str:
@@ -59,61 +160,93 @@ def _dot_id(text: str) -> str:
     no line of the file starts with the rest of a hostile name and no terminal escape is
     written; ``##[`` (a CI runner's command, as ``##vso[``) is written ``#\\#[``. A
     backslash of the text is always doubled, so each distinct text stays a distinct id."""
-    quoted = RUNNER_COMMAND_ANYWHERE.sub(r"#\\#", escape_controls(text.translate(_DOT_ESCAPES)))
-    return '"' + quoted + '"'
+    return '"' + _dot_text(text) + '"'
+
+
+def _dot_label(*lines: str) -> str:
+    """A quoted DOT label of several lines (DOT's ``\\n`` between them), each escaped."""
+    return '"' + "\\n".join(_dot_text(t) for t in lines) + '"'
+
+
+CRITICAL_DOT = "color=red, penwidth=2"
 
 
 def to_dot(graph: Graph, report: Report, max_nodes: int = DEFAULT_MAX_NODES) -> str:
-    """A Graphviz ``digraph``: an edge from each step to the steps that need it."""
-    steps = _steps(graph, report)
+    """A Graphviz ``digraph``: an edge from each step to the steps that need it. Each node's
+    label is its id and cost; critical steps and edges are red and thick. Past ``max_nodes``
+    steps: one cluster per ASAP level (its number of steps and cost), holding the critical
+    steps of that level and one node for the others."""
+    unit = report.unit
     critical = set(report.critical_path)
     path_edges = set(zip(report.critical_path, report.critical_path[1:], strict=False))
     lines = [f"digraph {_dot_id(report.workload)} {{", "  rankdir=LR;", "  node [shape=box];"]
     if graph.n <= max_nodes:
-        for step in steps:
+        for step in _steps(graph, report):
             attrs = ", ".join(f"{k}={_dot_id(num(step[k]))}"
                               for k in ("cost", "start", "finish", "slack"))  # fmt: skip
+            attrs += f", label={_dot_label(step['id'], amount(step['cost'], unit))}"
             if step["id"] in critical:
-                attrs += ", color=red, penwidth=2"
+                attrs += ", " + CRITICAL_DOT
             lines.append(f"  {_dot_id(step['id'])} [{attrs}];")
         for i in range(graph.n):
             for j in graph.preds(i):
                 a, b = graph.ids[j], graph.ids[i]
-                style = " [color=red, penwidth=2]" if (a, b) in path_edges else ""
+                style = f" [{CRITICAL_DOT}]" if (a, b) in path_edges else ""
                 lines.append(f"  {_dot_id(a)} -> {_dot_id(b)}{style};")
-    else:
-        keep, levels = _collapsed(graph, report, max_nodes)
-        lines.append(_collapsed_note("//", graph.n, len(keep)))
-        for i in keep:
-            lines.append(f"  {_dot_id(graph.ids[i])} [color=red, penwidth=2];")
-        for a, b in path_edges:
-            lines.append(f"  {_dot_id(a)} -> {_dot_id(b)} [color=red, penwidth=2];")
-        for level, count, cost in _summaries(graph, levels):
-            label = f"level {level}: {count} steps, cost {num(cost)}"
-            lines.append(f'  "level {level}" [label={_dot_id(label)}, style=dashed];')
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+    view = _collapse(graph, report, max_nodes, max_nodes)
+    prefix = _fresh_prefix("level ", graph.ids)
+    lines.append(_collapsed_note("//", graph.n, len(view.kept), view.hidden))
+    names = {i: _dot_id(graph.ids[i]) for i in view.kept}
+    summaries: list[str] = []
+    for k, band in enumerate(view.bands):
+        lines.append(f'  subgraph "cluster {k}" {{')
+        lines.append(f"    label={_dot_label(band.title(unit))}; style=rounded;")
+        for i in band.kept:
+            label = _dot_label(graph.ids[i], amount(graph.costs[i], unit))
+            lines.append(f"    {names[i]} [label={label}, {CRITICAL_DOT}];")
+        if band.others:
+            name = _dot_id(f"{prefix}{band.lo}")
+            summaries.append(name)
+            label = _dot_label(f"{counted(band.others, 'other steps')}",
+                               f"cost {amount(band.others_cost, unit)}")  # fmt: skip
+            lines.append(f"    {name} [label={label}, style=dashed];")
+        lines.append("  }")
+    chain = _path_chain(view, names, _dot_id(f"{prefix}critical"))
+    if view.hidden:
+        count, cost = view.hidden
+        label = _dot_label(f"{counted(count, 'more critical steps')}",
+                           f"cost {amount(cost, unit)}")  # fmt: skip
+        lines.append(f"  {_dot_id(prefix + 'critical')} [label={label}, {CRITICAL_DOT}, "
+                     "style=dashed];")  # fmt: skip
+    for a, b in pairwise(chain):
+        lines.append(f"  {a} -> {b} [{CRITICAL_DOT}];")
+    for a, b in pairwise(summaries):  # keeps the clusters in level order
+        lines.append(f"  {a} -> {b} [style=invis];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _collapsed_note(comment: str, steps: int, kept: int) -> str:
-    return (f"  {comment} {steps} steps: the critical path is kept, the other {steps - kept} "
-            "steps are collapsed into one node per level")  # fmt: skip
+def _path_chain(view: _Collapsed, names: Mapping[int, str], hidden: str) -> list[str]:
+    """The names along the kept critical path, the hidden middle's node between head and tail."""
+    return [*(names[i] for i in view.head), *([hidden] if view.hidden else []),
+            *(names[i] for i in view.tail)]  # fmt: skip
 
 
-def _summaries(graph: Graph, levels: dict[int, int]) -> list[tuple[int, int, Any]]:
-    count: dict[int, int] = defaultdict(int)
-    cost: dict[int, Any] = defaultdict(int)
-    for i, level in levels.items():
-        count[level] += 1
-        cost[level] += graph.costs[i]
-    return [(level, count[level], cost[level]) for level in sorted(count)]
+def _collapsed_note(comment: str, steps: int, kept: int, hidden: tuple[int, Any] | None,
+                    why: str = "") -> str:  # fmt: skip
+    path = (f"{kept} steps of the critical path are kept ({hidden[0]} more between them as one "
+            "node)" if hidden else "the critical path is kept")  # fmt: skip
+    return (f"  {comment} {steps} steps{why}: {path}, the other steps are collapsed into one "
+            "node per level")  # fmt: skip
 
 
 #: Mermaid entity codes for what could end a quoted label or be read as markup inside it
 #: (labels are HTML: ``<`` would open a tag; a backtick starts a Markdown string; ``#`` an
 #: entity). Node names are ``s0``, ``s1``...: a label is only shown, so its control
 #: characters are shown by their escape.
-_MERMAID_ESCAPES = str.maketrans({c: f"#{ord(c)};" for c in '#"<>[]|`&{}'} | {'"': "#quot;"})
+_MERMAID_ESCAPES = str.maketrans({c: f"#{ord(c)};" for c in "#\"'<>[]|`&{}()"} | {'"': "#quot;"})
 
 
 def _label(*lines: str) -> str:
@@ -121,35 +254,86 @@ def _label(*lines: str) -> str:
     return '"' + "<br/>".join(escape_controls(t.translate(_MERMAID_ESCAPES)) for t in lines) + '"'
 
 
-def to_mermaid(graph: Graph, report: Report, max_nodes: int = DEFAULT_MAX_NODES) -> str:
-    """A Mermaid ``flowchart``; critical steps have the class ``critical`` (red in GitHub)."""
-    names = {s: f"s{i}" for i, s in enumerate(graph.ids)}
-    critical = set(report.critical_path)
+CRITICAL_LINK = "stroke:#c00,stroke-width:3px"
 
+
+def to_mermaid(graph: Graph, report: Report, max_nodes: int = DEFAULT_MAX_NODES) -> str:
+    """A Mermaid ``flowchart``; critical steps have the class ``critical`` and the critical
+    edges a red ``linkStyle``. A graph past ``max_nodes`` steps or Mermaid's default limits
+    (:data:`MERMAID_MAX_EDGES` edges, :data:`MERMAID_MAX_TEXT` characters) is collapsed: the
+    critical path (its middle as one node when it is long) in one subgraph per band of ASAP
+    levels, each with its number of steps and cost, and one node for the other steps."""
+    unit = report.unit
+    why = ""
+    if graph.n <= max_nodes and graph.m <= MERMAID_MAX_EDGES:
+        text = _mermaid_full(graph, report)
+        if len(text) <= MERMAID_MAX_TEXT:
+            return text
+        why = f" (more than Mermaid's {MERMAID_MAX_TEXT:,} characters)"
+    elif graph.n <= max_nodes:
+        why = f" (more than Mermaid's {MERMAID_MAX_EDGES} edges)"
+    path_steps, bands = min(max_nodes, MERMAID_PATH_STEPS), min(max_nodes, MERMAID_BANDS)
+    while True:
+        text = _mermaid_collapsed(graph, report, path_steps, bands, why, unit)
+        if len(text) <= MERMAID_MAX_TEXT or (path_steps <= 2 and bands <= 1):
+            return text
+        path_steps, bands = max(path_steps // 2, 2), max(bands // 2, 1)
+
+
+def _mermaid_full(graph: Graph, report: Report) -> str:
+    names = {s: f"s{i}" for i, s in enumerate(graph.ids)}
+    path_edges = set(zip(report.critical_path, report.critical_path[1:], strict=False))
     lines = ["flowchart LR"]
-    if graph.n <= max_nodes:
-        for step in _steps(graph, report):
-            text = _label(step["id"], f"cost {num(step['cost'])}, slack {num(step['slack'])}")
-            lines.append(f"  {names[step['id']]}[{text}]")
-        for i in range(graph.n):
-            for j in graph.preds(i):
-                lines.append(f"  {names[graph.ids[j]]} --> {names[graph.ids[i]]}")
-    else:
-        keep, levels = _collapsed(graph, report, max_nodes)
-        lines.append(_collapsed_note("%%", graph.n, len(keep)))
-        for i in keep:
-            lines.append(f"  {names[graph.ids[i]]}[{_label(graph.ids[i])}]")
-        for a, b in zip(report.critical_path, report.critical_path[1:], strict=False):
-            lines.append(f"  {names[a]} --> {names[b]}")
-        for level, count, cost in _summaries(graph, levels):
-            lines.append(
-                f"  level{level}[{_label(f'level {level}: {count} steps, cost {num(cost)}')}]"
-            )
+    for step in _steps(graph, report):
+        text = _label(step["id"], f"cost {num(step['cost'])}, slack {num(step['slack'])}")
+        lines.append(f"  {names[step['id']]}[{text}]")
+    critical_links: list[int] = []
+    for i in range(graph.n):
+        for j in graph.preds(i):
+            if (graph.ids[j], graph.ids[i]) in path_edges:
+                critical_links.append(len(lines) - graph.n - 1)
+            lines.append(f"  {names[graph.ids[j]]} --> {names[graph.ids[i]]}")
+    marked = [names[s] for s in report.critical_path if s in names]
+    return _mermaid_end(lines, marked, critical_links)
+
+
+def _mermaid_end(lines: list[str], marked: list[str], links: list[int]) -> str:
     lines.append("  classDef critical fill:#fdd,stroke:#c00,stroke-width:2px")
-    marked = [names[s] for s in report.critical_path if s in critical]
     if marked:
         lines.append(f"  class {','.join(marked)} critical")
+    if links:
+        lines.append(f"  linkStyle {','.join(map(str, links))} {CRITICAL_LINK}")
     return "\n".join(lines) + "\n"
+
+
+def _mermaid_collapsed(graph: Graph, report: Report, path_steps: int, bands: int, why: str,
+                       unit: str | None) -> str:  # fmt: skip
+    view = _collapse(graph, report, path_steps, bands)
+    names = {i: f"s{i}" for i in view.kept}
+    lines = ["flowchart LR", _collapsed_note("%%", graph.n, len(view.kept), view.hidden, why)]
+    summaries: list[str] = []
+    for k, band in enumerate(view.bands):
+        lines.append(f"  subgraph L{k} [{_label(band.title(unit))}]")
+        for i in band.kept:
+            lines.append(
+                f"    {names[i]}[{_label(_short(graph.ids[i]), amount(graph.costs[i], unit))}]"
+            )
+        if band.others:
+            summaries.append(f"o{k}")
+            text = _label(
+                counted(band.others, "other steps"), f"cost {amount(band.others_cost, unit)}"
+            )
+            lines.append(f"    o{k}[{text}]")
+        lines.append("  end")
+    if view.hidden:
+        count, cost = view.hidden
+        text = _label(counted(count, "more critical steps"), f"cost {amount(cost, unit)}")
+        lines.append(f"  gap[{text}]")
+    chain = _path_chain(view, names, "gap")
+    links = list(range(len(chain) - 1))
+    lines += [f"  {a} --> {b}" for a, b in pairwise(chain)]
+    lines += [f"  {a} ~~~ {b}" for a, b in pairwise(summaries)]  # level order, not drawn
+    return _mermaid_end(lines, [*names.values(), *(["gap"] if view.hidden else [])], links)
 
 
 def _networkx(graph: Graph, report: Report, text: Any = str) -> Any:
@@ -221,19 +405,32 @@ def to_node_link(graph: Graph, report: Report) -> str:
 
 #: The largest time a Chrome trace holds exactly: trace viewers read ``ts`` as a double.
 MAX_TRACE_US = 2**53
+#: Microseconds drawn for one unit of a workload whose unit is not a time (or that has none):
+#: a second, as before units were read.
+UNITLESS_US = 1_000_000
+
+
+def trace_scale(unit: str | None) -> int:
+    """Microseconds per unit of the workload: a unit of time as it is (a minute is 60,000,000
+    µs, a millisecond 1,000), any other unit :data:`UNITLESS_US`."""
+    seconds = TIME_UNITS.get((unit or "").strip().lower())
+    return UNITLESS_US if seconds is None else round(seconds * 1_000_000)
 
 
 def to_trace(graph: Graph, report: Report, schedule: Schedule, processors: int,
              observed: Mapping[str, tuple[float, float]] | None = None) -> str:  # fmt: skip
     """Chrome trace events of the list schedule on ``processors`` processors: one complete
-    event (``"ph": "X"``) per step with a duration, ``ts``/``dur`` in microseconds of the
-    workload's unit (1 unit = 1,000,000 µs), one thread (lane) per processor. Perfetto and
-    chrome://tracing open it. With ``observed`` (a real run's times), that run is a second
-    process beside the simulation: each step on the first lane free when it started."""
-    scale = 1_000_000
+    event (``"ph": "X"``) per step with a duration, one thread (lane) per processor. Perfetto
+    and chrome://tracing open it. ``ts`` and ``dur`` are whole microseconds
+    (:func:`trace_scale`): the start and the end of each event are rounded, and ``dur`` is
+    their difference, so an event that ends when the next one on its lane starts never
+    overlaps it (viewers reject overlapping events on one lane as badly nested). With
+    ``observed`` (a real run's times), that run is a second process beside the simulation:
+    each step on the first lane free when it started."""
+    scale = trace_scale(report.unit)
 
-    def micro(value: Any, step: str) -> Any:
-        """``value`` units in microseconds, where a trace viewer reads it exactly."""
+    def micro(value: Any, step: str) -> int:
+        """``value`` units in whole microseconds, where a trace viewer reads it exactly."""
         us = value * scale
         if not math.isfinite(us) or us > MAX_TRACE_US:
             raise WorkloadError(
@@ -242,7 +439,7 @@ def to_trace(graph: Graph, report: Report, schedule: Schedule, processors: int,
                 "or dot, or give the costs in a larger unit",
                 Location(report.source, step_id=display(step)),
             )
-        return us
+        return us if isinstance(us, int) else round(us)
 
     events: list[dict[str, Any]] = [
         {"name": "process_name", "ph": "M", "pid": 1, "args": {"name": report.workload}},
@@ -254,16 +451,19 @@ def to_trace(graph: Graph, report: Report, schedule: Schedule, processors: int,
     for i, step_id in enumerate(graph.ids):
         if schedule.lane[i] < 0:
             continue  # a zero-cost step holds no processor
+        ts = micro(schedule.start[i], step_id)
+        end = micro(schedule.start[i] + graph.costs[i], step_id)  # the scheduler's own sum
         events.append({
             "name": step_id, "ph": "X", "pid": 1, "tid": schedule.lane[i] + 1,
-            "ts": micro(schedule.start[i], step_id), "dur": micro(graph.costs[i], step_id),
+            "ts": ts, "dur": end - ts,
             "args": {"cost": graph.costs[i], "critical": step_id in critical},
         })  # fmt: skip
     if observed:
         events += _observed_events(graph, observed, critical, micro)
     text = json.dumps({"traceEvents": events, "displayTimeUnit": "ms",
                        "otherData": {"unit": report.unit or "", "makespan": schedule.makespan,
-                                     "processors": processors}},
+                                     "processors": processors,
+                                     "microseconds_per_unit": scale}},
                       ensure_ascii=False, allow_nan=False)  # fmt: skip
     return text + "\n"
 
@@ -284,9 +484,10 @@ def _observed_events(graph: Graph, observed: Mapping[str, tuple[float, float]],
             events.append({"name": "thread_name", "ph": "M", "pid": 2, "tid": lane + 1,
                            "args": {"name": f"worker {lane + 1}"}})  # fmt: skip
         free_at[lane] = end
+        ts = micro(start - origin, step)
         events.append({
             "name": step, "ph": "X", "pid": 2, "tid": lane + 1,
-            "ts": micro(start - origin, step), "dur": micro(end - start, step),
+            "ts": ts, "dur": micro(end - origin, step) - ts,
             "args": {"critical": step in critical},
         })  # fmt: skip
     return events
