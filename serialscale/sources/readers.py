@@ -293,10 +293,11 @@ def read_path(
     else:
         workload = chosen.read(path, data, params, limits, options)
     if options.durations is not None and chosen.name != "github-actions":
-        from .run_times import apply_run_times
+        from .run_times import apply_run_times, dot_labels
 
         # A run's trace (Chrome/Perfetto JSON, Nextflow TSV) gives any other graph its times
-        workload = apply_run_times(workload, options.durations, limits)
+        aliases = dot_labels(path, data, limits) if chosen.name == "dot" else None
+        workload = apply_run_times(workload, options.durations, limits, aliases)
     return workload
 
 

@@ -275,10 +275,27 @@ def _instant(value: str, where: Location) -> float:
     return moment.timestamp()
 
 
-def apply_run_times(workload: Workload, path: str,
-                    limits: Limits = DEFAULT_LIMITS) -> Workload:  # fmt: skip
+def dot_labels(path: Path, data: bytes, limits: Limits = DEFAULT_LIMITS) -> dict[str, str]:
+    """The ``label`` of each node of a DOT graph that has one: a second name to match a trace
+    by (``nextflow -with-dag`` names nodes ``p19`` and labels them with the process)."""
+    from .dot_parser import parse_dot
+    from .parsing import decode
+
+    graph = parse_dot(decode(data, str(path)), str(path), limits.max_steps,
+                      limits.max_dependencies)  # fmt: skip
+    labels = {}
+    for node, attributes in graph.nodes.items():
+        label = attributes.get("label", "").strip()
+        if label and label != node:
+            labels[node] = label
+    return labels
+
+
+def apply_run_times(workload: Workload, path: str, limits: Limits = DEFAULT_LIMITS,
+                    aliases: dict[str, str] | None = None) -> Workload:  # fmt: skip
     """``workload`` with the costs (seconds) and observed times of the trace in ``path``;
-    a note says what matched and what did not."""
+    a step is matched by its id, else by its alias (a DOT node's label); a note says what
+    matched and what did not."""
     times = read_run_times(path, limits)
     graph = workload.graph
     connectors = set(workload.extra.get("connectors") or ())
@@ -292,9 +309,12 @@ def apply_run_times(workload: Workload, path: str,
             costs.append(0.0)
             continue
         matched = times.spans.get(step) or times.others.get(step)
+        alias = aliases.get(step) if aliases else None
+        if not matched and alias is not None:
+            matched = times.spans.get(alias) or times.others.get(alias)
         if not matched:
             costs.append(0.0)
-            missing.append(step)
+            missing.append(step if alias is None else f"{step} ({alias})")
             continue
         for k in matched:
             used[k] = 1
