@@ -88,7 +88,7 @@ def test_a_pipelined_build_reads_as_the_page_says() -> None:
     assert w.observed["core v1.0.0 lib (metadata)"] == (1.0, 2.5)
     assert w.observed["core v1.0.0 lib"] == (2.5, 5.0)
     notes = " ".join(w.extra["notes"])
-    assert "7 fresh units" in notes and "lower bound" in notes and "1 units were" in notes
+    assert "7 fresh units" in notes and "lower bound" in notes and "1 unit was waited" in notes
 
 
 def test_older_and_newer_cargo_spellings_read_alike() -> None:

@@ -60,7 +60,7 @@ def test_complete_events_and_begin_end_pairs(tmp_path: Path) -> None:
     assert w.observed["test"] == (5.0, 6.0)
     note = w.extra["notes"][-1]
     assert "4 of 5 steps matched" in note and "'package'" in note and "'inner'" in note
-    assert "1 steps matched several events" in note
+    assert "1 step matched several events" in note
 
 
 def test_an_unterminated_array_is_read_as_the_format_allows(tmp_path: Path) -> None:
@@ -95,7 +95,7 @@ def test_a_nextflow_trace_by_task_and_by_process(tmp_path: Path) -> None:
     assert report.depth == pytest.approx(2.0 + 90.0 + 3723.5)
     note = w.extra["notes"][-1]
     assert "4 of 5 steps matched" in note and "'test'" in note
-    assert "1 events without a duration" in note
+    assert "1 event without a duration" in note
 
 
 @pytest.mark.parametrize(

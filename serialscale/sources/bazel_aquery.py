@@ -29,6 +29,7 @@ from typing import Any
 
 from ..errors import Location, WorkloadError
 from ..limits import DEFAULT_LIMITS, Limits
+from ..words import unit_for
 from .parsing import decode
 from .plan import StepPlan
 
@@ -100,11 +101,13 @@ def read_aquery(path: Path, data: bytes,
         plan.add(name, 1, [n for n in needs if isinstance(n, str) and n != name])
     notes = []
     if joins:
-        notes.append(f"{joins} dep sets group inputs that several actions make: each is a "
-                     "zero-cost step 'depset N' (as Bazel nests them)")  # fmt: skip
+        notes.append(f"{joins} {unit_for(joins, 'dep sets')} {'groups' if joins == 1 else 'group'} "
+                     "inputs that several actions make: each is a zero-cost step 'depset N' "
+                     "(as Bazel nests them)")  # fmt: skip
     if shared:
-        notes.append(f"{shared} actions make an output another action also makes (shared "
-                     "actions): each is a step of its own, named 'OUTPUT #k'")  # fmt: skip
+        notes.append(f"{shared} {unit_for(shared, 'actions')} make an output another action "
+                     "also makes (shared actions): each is a step of its own, named "
+                     "'OUTPUT #k'")  # fmt: skip
     return plan, notes
 
 

@@ -39,6 +39,7 @@ from typing import Any
 
 from ..errors import Location, WorkloadError
 from ..limits import DEFAULT_LIMITS, Limits
+from ..words import unit_for
 from .parsing import decode
 from .plan import StepPlan
 
@@ -103,22 +104,30 @@ def read_timings(path: Path, data: bytes,
             meta = min(unit.duration, unit.rmeta if unit.rmeta is not None else unit.duration)
             plan.add(f"{unit.step} (metadata)", round(meta, 6), needs)
             plan.add(unit.step, round(unit.duration - meta, 6), [f"{unit.step} (metadata)"])
-            plan.observed[f"{unit.step} (metadata)"] = (unit.start, unit.start + meta)
-            plan.observed[unit.step] = (unit.start + meta, unit.start + unit.duration)
+            plan.observed[f"{unit.step} (metadata)"] = _span(unit.start, meta)
+            plan.observed[unit.step] = _span(unit.start + meta, unit.duration - meta)
         else:
             plan.add(unit.step, unit.duration, needs)
-            plan.observed[unit.step] = (unit.start, unit.start + unit.duration)
+            plan.observed[unit.step] = _span(unit.start, unit.duration)
     notes = ["cargo timings record, for each unit, only the dependency whose end let it start "
              "(the last to finish in this build): each step needs that one, so the depth is a "
              "lower bound of the full unit graph's with these durations"]  # fmt: skip
     if split:
-        notes.append(f"{split} units were waited for as metadata (pipelining): each is a step "
-                     "'X (metadata)' up to its .rmeta and a step 'X' for the rest")  # fmt: skip
+        notes.append(f"{split} {unit_for(split, 'units')} {'was' if split == 1 else 'were'} "
+                     "waited for as metadata (pipelining): each is a step 'X (metadata)' up to "
+                     "its .rmeta and a step 'X' for the rest")  # fmt: skip
     fresh = _FRESH.search(text, 0, at)
     if fresh and int(fresh.group(1)):
-        notes.append(f"{int(fresh.group(1))} fresh units were not compiled in this build and "
-                     "are not counted")  # fmt: skip
+        count = int(fresh.group(1))
+        notes.append(f"{count} fresh {unit_for(count, 'units')} (not compiled in this build) "
+                     "not counted")  # fmt: skip
     return plan, notes
+
+
+def _span(start: float, duration: float) -> tuple[float, float]:
+    """An observed (start, end), rounded to microseconds: cargo writes centiseconds, and sums
+    of them must meet exactly (1.2 + 1.4 is not 2.6 in floats: a wait of 4e-16 s)."""
+    return round(start, 6), round(start + duration, 6)
 
 
 class _Unit:

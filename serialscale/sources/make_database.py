@@ -34,6 +34,7 @@ from pathlib import Path
 
 from ..errors import Location, WorkloadError
 from ..limits import DEFAULT_LIMITS, Limits
+from ..words import unit_for
 from .parsing import decode
 from .plan import StepPlan
 
@@ -108,13 +109,16 @@ def read_database(path: Path, data: bytes,
     notes: list[str] = []
     unseen = {n for rule in rules for n in rule.needs + rule.order if n in unexamined}
     if unseen:
-        notes.append(f"{len(unseen)} prerequisites are no target and make never looked for a "
-                     "rule to make them (make -q stops at the first target out of date; goals "
-                     "not asked for are not examined): if a pattern rule makes them, they and "
-                     "their prerequisites are not counted")  # fmt: skip
+        n = len(unseen)
+        notes.append(f"{n} {unit_for(n, 'prerequisites')} {'is' if n == 1 else 'are'} no "
+                     "target, and make never looked for a rule that makes them (make -q stops "
+                     "at the first target out of date, and examines only the goals asked for): "
+                     "a pattern rule's work there is not counted; on a built tree make -q "
+                     "examines every goal")  # fmt: skip
     if connectors:
-        notes.append(f"{len(connectors)} .WAIT markers: the prerequisites after each wait for "
-                     "those before it (through a zero-cost step)")  # fmt: skip
+        notes.append(f"{len(connectors)} .WAIT {unit_for(len(connectors), 'markers')}: the "
+                     "prerequisites after each wait for those before it (through a zero-cost "
+                     "step)")  # fmt: skip
     return plan, notes
 
 

@@ -32,7 +32,6 @@ the note lists the unmatched steps and the events no step matched. Costs are sec
 from __future__ import annotations
 
 import json
-import re
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -43,6 +42,7 @@ from ..errors import Location, WorkloadError
 from ..graph import Graph
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import Workload
+from ..words import duration_seconds, unit_for
 
 #: Names shown in a note before "...".
 SHOWN = 5
@@ -192,10 +192,6 @@ def _add(times: RunTimes, name: str, start: float, end: float, args: Any) -> Non
     times.add(name, start, end, out if isinstance(out, str) else None)
 
 
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|d|h|m|s)")
-
-
 def _nextflow(text: str, path: str) -> RunTimes:
     lines = text.split("\n")
     header = lines[0].rstrip("\r").split("\t")
@@ -242,21 +238,13 @@ def _cell(cells: list[str], column: dict[str, int], key: str) -> str | None:
 
 def _seconds(value: str, where: Location) -> float:
     """A Nextflow duration: milliseconds (raw) or ``1d 2h 3m 4.5s`` / ``120ms``."""
-    if value.replace(".", "", 1).isdigit():
-        seconds = float(value) / 1000
+    if value.replace(".", "", 1).isdigit() and len(value) <= 20:
+        seconds: float | None = float(value) / 1000
     else:
-        seconds = 0.0
-        position = 0
-        compact = value.replace(" ", "")
-        for match in _DURATION.finditer(compact):
-            if match.start() != position:
-                break
-            amount = float(match.group(1))
-            seconds += amount * _UNITS[match.group(2)]
-            position = match.end()
-        if position != len(compact) or not compact:
-            raise WorkloadError(f"--durations: {value[:40]!r} is not a duration (1h 2m 3s, "
-                                "120ms, or milliseconds)", where)  # fmt: skip
+        seconds = duration_seconds(value.replace(" ", ""))
+    if seconds is None:
+        raise WorkloadError(f"--durations: {value[:40]!r} is not a duration (1h 2m 3s, "
+                            "120ms, or milliseconds)", where)  # fmt: skip
     if not seconds <= _MAX_SECONDS:
         raise WorkloadError(f"--durations: {value[:40]!r} is too long a duration", where)
     return seconds
@@ -321,7 +309,7 @@ def apply_run_times(workload: Workload, path: str, limits: Limits = DEFAULT_LIMI
         spans = [times.events[k][1:] for k in matched]
         merged += len(spans) > 1
         costs.append(round(sum(end - start for start, end in spans), 6))
-        observed[step] = (min(s for s, _ in spans), max(e for _, e in spans))
+        observed[step] = (round(min(s for s, _ in spans), 6), round(max(e for _, e in spans), 6))
     unused = sorted({times.events[k][0] for k in range(len(used)) if not used[k]})
     counted = graph.n - len(connectors & set(graph.ids))
     notes = list(workload.extra.get("notes") or [])
@@ -330,12 +318,16 @@ def apply_run_times(workload: Workload, path: str, limits: Limits = DEFAULT_LIMI
     if missing:
         message += f"; {len(missing)} cost 0 (no duration): {_shown(missing)}"
     if unused:
-        message += f"; {len(unused)} event names match no step: {_shown(unused)}"
+        verb = "matches" if len(unused) == 1 else "match"
+        message += (f"; {len(unused)} event {unit_for(len(unused), 'names')} {verb} no step: "
+                    f"{_shown(unused)}")  # fmt: skip
     if merged:
-        message += (f"; {merged} steps matched several events (a process's tasks, a repeated "
-                    "name): each costs the sum of their durations")  # fmt: skip
+        message += (f"; {merged} {unit_for(merged, 'steps')} matched several events (a "
+                    "process's tasks, a repeated name): each costs the sum of their "
+                    "durations")  # fmt: skip
     if times.skipped:
-        message += f"; {times.skipped} events without a duration skipped"
+        message += (f"; {times.skipped} {unit_for(times.skipped, 'events')} without a "
+                    "duration skipped")  # fmt: skip
     notes.append(message)
     if workload.format == "bazel" and not times.has_out and len(missing) == counted:
         notes.append("--durations: no event carries its action's output ('args.out'): write "
