@@ -10,7 +10,7 @@ object per compiled unit (a compiler invocation), with
   `` bin "x"``...): the step is ``name vVERSION TARGET``, as the page's table names it
   (``#i`` is added when two units read alike);
 - ``start`` and ``duration``: seconds from the start of the build (its observed time);
-- ``unblocked_units`` (``unlocked_units`` before cargo 1.93): the units that could start when
+- ``unblocked_units`` (``unlocked_units`` before Rust 1.94): the units that could start when
   this one *finished*; ``unblocked_rmeta_units`` (``unlocked_rmeta_units``): the units that
   could start when its *metadata* was written (pipelined builds: a library's dependents
   compile against its ``.rmeta`` while it still generates code);
