@@ -253,3 +253,13 @@ def test_mutated_graphs_end_in_a_workload_or_a_located_error(junk: bytes, at: in
                   options=ReadOptions(fmt="bazel"))  # fmt: skip
     except WorkloadError as exc:
         assert str(exc).split(": error: ", 1)[1]
+
+
+def test_shared_outputs_and_look_alike_names_stay_apart() -> None:
+    artifacts = {1: "out/a", 2: "out/a #2", 3: "depset 1"}
+    actions = [action("A", [], [1], 1), action("B", [], [1], 2), action("C", [], [2], 3),
+               action("D", [1], [3], 4)]  # fmt: skip
+    depsets = [{"id": 1, "directArtifactIds": [1, 2]}]
+    w = read(container(actions, artifacts, depsets, fragments=False))
+    assert len(set(w.graph.ids)) == w.graph.n == 5  # four actions and the connector
+    assert "1 action makes an output" in " ".join(w.extra["notes"])

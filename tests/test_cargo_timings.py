@@ -210,3 +210,14 @@ def test_mutated_pages_end_in_a_workload_or_a_located_error(junk: bytes, at: int
                   options=ReadOptions(fmt="cargo-timings"))  # fmt: skip
     except WorkloadError as exc:
         assert str(exc).split(": error: ", 1)[1]
+
+
+def test_labels_that_mimic_generated_names_stay_apart() -> None:
+    # a page (hostile or odd) whose labels read like the names the reader makes
+    units = [unit(0, "x", 0, 1.0, rmeta_units=[1], rmeta=0.5, target=""),
+             unit(1, "x v1.0.0 (metadata)", 0, 1.0, target="", ),
+             unit(2, "x", 0, 1.0, target=" #3"), unit(3, "x", 0, 1.0, target=" #3")]  # fmt: skip
+    for u in units[1:]:
+        u["version"] = ""
+    w = read(page(units))
+    assert len(set(w.graph.ids)) == w.graph.n == 5

@@ -244,3 +244,9 @@ def test_make_s_own_database_reads_as_the_makefile_says(tmp_path: Path) -> None:
     assert sorted(w.graph.ids) == ["a.o", "all", "app", "b.o", "h.h", "out"]
     assert edges(w) == {("a.o", "app"), ("b.o", "app"), ("h.h", "a.o"), ("h.h", "b.o"),
                         ("app", "all"), ("out", "all")}  # fmt: skip
+
+
+def test_an_entry_naming_two_targets_is_a_located_error() -> None:
+    with pytest.raises(WorkloadError, match="an entry names one target") as caught:
+        read(database("all .WAIT 1: x\n\nall: y .WAIT x\n\n"))
+    assert caught.value.location.line == HEAD.count("\n") + 1

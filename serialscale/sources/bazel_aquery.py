@@ -62,6 +62,7 @@ def read_aquery(path: Path, data: bytes,
     made_by: dict[int, str] = {}
     steps: list[tuple[str, list[int]]] = []
     names: set[str] = set()
+    primaries: set[int] = set()
     shared = 0
     for k, action in enumerate(actions):
         if not isinstance(action, dict):
@@ -77,9 +78,13 @@ def read_aquery(path: Path, data: bytes,
                                     f"artifact {str(primary)[:20]}, which is not in "
                                     "'artifacts'", where)  # fmt: skip
             name = paths[primary]
+        if primary is not None:
+            shared += primary in primaries
+            primaries.add(primary)
         if name in names:
-            shared += 1
             name = f"{name} #{k + 1}"
+            while name in names:  # an output path that already reads 'x #k'
+                name += "'"
         names.add(name)
         for out in outputs:
             made_by.setdefault(out, name)
@@ -105,7 +110,8 @@ def read_aquery(path: Path, data: bytes,
                      "inputs that several actions make: each is a zero-cost step 'depset N' "
                      "(as Bazel nests them)")  # fmt: skip
     if shared:
-        notes.append(f"{shared} {unit_for(shared, 'actions')} make an output another action "
+        verb = "makes" if shared == 1 else "make"
+        notes.append(f"{shared} {unit_for(shared, 'actions')} {verb} an output another action "
                      "also makes (shared actions): each is a step of its own, named "
                      "'OUTPUT #k'")  # fmt: skip
     return plan, notes

@@ -83,9 +83,8 @@ def read_timings(path: Path, data: bytes,
     labels: dict[str, int] = {}
     for unit in parsed:
         labels[unit.label] = labels.get(unit.label, 0) + 1
+    _name_steps(parsed, labels)
     waits: dict[int, list[str]] = {}  # unit index -> the steps it needs
-    for unit in parsed:
-        unit.step = unit.label if labels[unit.label] == 1 else f"{unit.label} #{unit.i}"
     split = 0
     for unit in parsed:
         for targets, rmeta in ((unit.unblocked, False), (unit.unblocked_rmeta, True)):
@@ -94,17 +93,16 @@ def read_timings(path: Path, data: bytes,
                     raise WorkloadError(f"cargo timings: unit {unit.i} ({unit.label!r}) "
                                         f"unblocks unit {j}, which is not in UNIT_DATA",
                                         Location(str(path), line, step_id=unit.step))  # fmt: skip
-                waits.setdefault(j, []).append(f"{unit.step} (metadata)" if rmeta
-                                               else unit.step)  # fmt: skip
+                waits.setdefault(j, []).append(unit.meta if rmeta else unit.step)
         if unit.unblocked_rmeta:
             split += 1
     for unit in parsed:
         needs = waits.get(unit.i, [])
         if unit.unblocked_rmeta:
             meta = min(unit.duration, unit.rmeta if unit.rmeta is not None else unit.duration)
-            plan.add(f"{unit.step} (metadata)", round(meta, 6), needs)
-            plan.add(unit.step, round(unit.duration - meta, 6), [f"{unit.step} (metadata)"])
-            plan.observed[f"{unit.step} (metadata)"] = _span(unit.start, meta)
+            plan.add(unit.meta, round(meta, 6), needs)
+            plan.add(unit.step, round(unit.duration - meta, 6), [unit.meta])
+            plan.observed[unit.meta] = _span(unit.start, meta)
             plan.observed[unit.step] = _span(unit.start + meta, unit.duration - meta)
         else:
             plan.add(unit.step, unit.duration, needs)
@@ -124,6 +122,30 @@ def read_timings(path: Path, data: bytes,
     return plan, notes
 
 
+def _name_steps(units: list[_Unit], labels: dict[str, int]) -> None:
+    """Give each unit its step name (its label; ``label #i`` when two read alike) and, when
+    it is split, the name of its metadata step; no two names alike, whatever the page says."""
+    used: set[str] = set()
+
+    def claim(name: str, i: int) -> str:
+        if name in used:
+            name = f"{name} #{i}"
+        while name in used:  # a page whose labels already read 'x #1'
+            name += "'"
+        used.add(name)
+        return name
+
+    for unit in units:
+        if labels[unit.label] == 1:
+            unit.step = claim(unit.label, unit.i)
+    for unit in units:
+        if labels[unit.label] > 1:
+            unit.step = claim(f"{unit.label} #{unit.i}", unit.i)
+    for unit in units:
+        if unit.unblocked_rmeta:
+            unit.meta = claim(f"{unit.step} (metadata)", unit.i)
+
+
 def _span(start: float, duration: float) -> tuple[float, float]:
     """An observed (start, end), rounded to microseconds: cargo writes centiseconds, and sums
     of them must meet exactly (1.2 + 1.4 is not 2.6 in floats: a wait of 4e-16 s)."""
@@ -131,7 +153,7 @@ def _span(start: float, duration: float) -> tuple[float, float]:
 
 
 class _Unit:
-    __slots__ = ("duration", "i", "label", "rmeta", "start", "step", "unblocked",
+    __slots__ = ("duration", "i", "label", "meta", "rmeta", "start", "step", "unblocked",
                  "unblocked_rmeta")  # fmt: skip
 
     def __init__(self, i: int, label: str, start: float, duration: float, rmeta: float | None,
@@ -139,6 +161,7 @@ class _Unit:
         self.i, self.label, self.start, self.duration = i, label, start, duration
         self.rmeta, self.unblocked, self.unblocked_rmeta = rmeta, unblocked, unblocked_rmeta
         self.step = label
+        self.meta = f"{label} (metadata)"
 
 
 def _unit(raw: Any, k: int, path: Path, line: int) -> _Unit:

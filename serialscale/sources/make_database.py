@@ -208,6 +208,9 @@ def _rules(text: str, path: Path, unexamined: set[str]) -> list[_Rule] | None:
                                 f"# Files section, found {_shown(line)}",
                                 Location(str(path), number))  # fmt: skip
         target = line[: match.start()].strip()
+        if len(target.split()) > 1:  # make prints one file per entry; names hold no blanks
+            raise WorkloadError(f"make database: an entry names one target, found "
+                                f"{_shown(target)}", Location(str(path), number))  # fmt: skip
         if skip_next or not target or target in SPECIAL:
             if skip_next:
                 outside = target
