@@ -263,3 +263,35 @@ def test_shared_outputs_and_look_alike_names_stay_apart() -> None:
     w = read(container(actions, artifacts, depsets, fragments=False))
     assert len(set(w.graph.ids)) == w.graph.n == 5  # four actions and the connector
     assert "1 action makes an output" in " ".join(w.extra["notes"])
+
+
+SMALL = st.integers(-2, 6)
+LEAF = st.none() | st.booleans() | SMALL | st.floats() | st.sampled_from(["", "a", "depset 1"])
+VALUE = st.recursive(LEAF, lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.sampled_from(["id", "label"]), inner, max_size=2),
+                     max_leaves=6)  # fmt: skip
+
+
+def objects(keys: list[str]):
+    """Objects with the format's keys and values of any JSON type (ids mostly small)."""
+    return st.dictionaries(st.sampled_from(keys), VALUE | st.lists(SMALL, max_size=4),
+                           max_size=len(keys)) | VALUE  # fmt: skip
+
+
+@FAST
+@given(st.fixed_dictionaries({}, optional={
+    "actions": st.lists(objects(["mnemonic", "inputDepSetIds", "outputIds", "primaryOutputId"]),
+                        max_size=5),
+    "artifacts": st.lists(objects(["id", "pathFragmentId", "execPath"]), max_size=5),
+    "depSetOfFiles": st.lists(objects(["id", "directArtifactIds", "transitiveDepSetIds"]),
+                              max_size=5),
+    "pathFragments": st.lists(objects(["id", "label", "parentId"]), max_size=5) | VALUE,
+}))  # fmt: skip
+def test_any_json_shape_ends_in_a_workload_or_a_located_error(doc: dict) -> None:
+    # found: a list as 'primaryOutputId' (TypeError), a string as 'artifacts' (read by char)
+    try:
+        read_path(Path("/nonexistent/aquery.json"), json.dumps(doc).encode(),
+                  limits=Limits(max_steps=100, max_dependencies=1000),
+                  options=ReadOptions(fmt="bazel"))  # fmt: skip
+    except WorkloadError as exc:
+        assert str(exc).split(": error: ", 1)[1]

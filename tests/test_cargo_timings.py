@@ -221,3 +221,19 @@ def test_labels_that_mimic_generated_names_stay_apart() -> None:
         u["version"] = ""
     w = read(page(units))
     assert len(set(w.graph.ids)) == w.graph.n == 5
+
+
+LEAF = st.none() | st.booleans() | st.integers(-2, 6) | st.floats() | st.sampled_from(["", "a"])
+VALUE = st.recursive(LEAF, lambda inner: st.lists(inner, max_size=3), max_leaves=6)
+KEYS = ["i", "name", "version", "target", "start", "duration", "rmeta_time", "unblocked_units",
+        "unlocked_units", "unblocked_rmeta_units", "unlocked_rmeta_units", "sections"]  # fmt: skip
+
+
+@FAST
+@given(st.lists(st.dictionaries(st.sampled_from(KEYS), VALUE | st.lists(st.integers(-1, 5)),
+                                max_size=8) | VALUE, max_size=5))  # fmt: skip
+def test_any_unit_shape_ends_in_a_workload_or_a_located_error(units: list) -> None:
+    try:
+        read(page(units, indent=None))
+    except WorkloadError as exc:
+        assert str(exc).split(": error: ", 1)[1]

@@ -69,6 +69,9 @@ def read_aquery(path: Path, data: bytes,
             raise WorkloadError(f"bazel aquery: action {k + 1} is not an object", where)
         outputs = _ids(action.get("outputIds"), f"action {k + 1}: 'outputIds'", where)
         primary = action.get("primaryOutputId", outputs[0] if outputs else None)
+        if primary is not None and (isinstance(primary, bool) or not isinstance(primary, int)):
+            raise WorkloadError(f"bazel aquery: action {k + 1}: 'primaryOutputId' must be an "
+                                "artifact id", where)  # fmt: skip
         mnemonic = action.get("mnemonic") if isinstance(action.get("mnemonic"), str) else "Action"
         if primary is None:
             name = f"{mnemonic} #{k + 1}"
@@ -117,6 +120,16 @@ def read_aquery(path: Path, data: bytes,
     return plan, notes
 
 
+def _list(doc: dict[str, Any], key: str, where: Location) -> list[Any]:
+    """``doc[key]``, a list (absent: empty)."""
+    value = doc.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise WorkloadError(f"bazel aquery: '{key}' must be a list", where)
+    return value
+
+
 def _ids(value: Any, what: str, where: Location) -> list[int]:
     if value is None:
         return []
@@ -132,7 +145,7 @@ def _paths(doc: dict[str, Any], path: Path) -> dict[int, str]:
     iteratively, each fragment once; a cycle of parents is an error)."""
     where = Location(str(path))
     fragments: dict[int, tuple[str, int]] = {}
-    for k, fragment in enumerate(doc.get("pathFragments") or []):
+    for k, fragment in enumerate(_list(doc, "pathFragments", where)):
         if not isinstance(fragment, dict) or not isinstance(fragment.get("id"), int) or \
                 not isinstance(fragment.get("label", ""), str):  # fmt: skip
             raise WorkloadError(f"bazel aquery: path fragment {k + 1} needs an 'id' and a "
@@ -161,7 +174,7 @@ def _paths(doc: dict[str, Any], path: Path) -> dict[int, str]:
         return full.get(start, "")
 
     out: dict[int, str] = {}
-    for k, artifact in enumerate(doc.get("artifacts") or []):
+    for k, artifact in enumerate(_list(doc, "artifacts", where)):
         if not isinstance(artifact, dict) or not isinstance(artifact.get("id"), int):
             raise WorkloadError(f"bazel aquery: artifact {k + 1} needs an 'id'", where)
         if isinstance(artifact.get("execPath"), str):
@@ -177,7 +190,7 @@ def _paths(doc: dict[str, Any], path: Path) -> dict[int, str]:
 def _depsets(doc: dict[str, Any], path: Path) -> dict[int, tuple[list[int], list[int]]]:
     where = Location(str(path))
     sets: dict[int, tuple[list[int], list[int]]] = {}
-    for k, d in enumerate(doc.get("depSetOfFiles") or []):
+    for k, d in enumerate(_list(doc, "depSetOfFiles", where)):
         if not isinstance(d, dict) or not isinstance(d.get("id"), int):
             raise WorkloadError(f"bazel aquery: dep set {k + 1} needs an 'id'", where)
         what = f"dep set {d['id']}"
