@@ -11,7 +11,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from serialscale import analyze_workload
@@ -287,6 +287,8 @@ def objects(keys: list[str]):
                               max_size=5),
     "pathFragments": st.lists(objects(["id", "label", "parentId"]), max_size=5) | VALUE,
 }))  # fmt: skip
+@example({"actions": [{"mnemonic": [], "outputIds": None, "primaryOutputId": []}]})
+@example({"actions": [], "artifacts": "abc"})
 def test_any_json_shape_ends_in_a_workload_or_a_located_error(doc: dict) -> None:
     # found: a list as 'primaryOutputId' (TypeError), a string as 'artifacts' (read by char)
     try:
