@@ -21,6 +21,9 @@ variables, with their ``define`` bodies, and the implicit rules are skipped):
   before it, through a zero-cost connector step ``target .WAIT N``;
 - recipe lines (starting with a tab) and make's comments on an entry are skipped.
 
+make translates the database's headings (``# Files``, ``# Not a target:``): the database is
+read as make prints it in English (``LC_ALL=C make -pnq``).
+
 Cost 1 per target (unit ``targets``) unless ``--durations`` gives times. ``make -q`` stops
 at the first target out of date: the pattern rules of targets it did not reach are not
 resolved in the database (their entries say "Implicit rule search has not been done"), so
@@ -76,7 +79,8 @@ def read_database(path: Path, data: bytes,
     rules = _rules(text, path, unexamined)
     if rules is None:
         raise WorkloadError("make database: no '# Files' section; expected the output of "
-                            "'make -pnq' (--print-data-base)", Location(str(path)))  # fmt: skip
+                            "'LC_ALL=C make -pnq' (--print-data-base, in English)",
+                            Location(str(path)))  # fmt: skip
     plan = StepPlan(limits=limits, source=str(path))
     step_of: dict[str, str] = {}
     order: list[str] = []
