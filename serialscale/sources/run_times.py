@@ -26,7 +26,9 @@ Two documented forms are read:
 A step matched by several events (a process of many tasks, a name repeated) costs the sum of
 their durations (the work done under that name; a step cannot show the parallelism inside
 it) and is observed from the first start to the last end. A step no event matches costs 0;
-the note lists the unmatched steps and the events no step matched. Costs are seconds.
+the note lists the unmatched steps and the events no step matched (of a trace whose events
+carry ``args.out``, a Bazel profile, only those: its other events are Bazel's own phases).
+Costs are seconds.
 """
 
 from __future__ import annotations
@@ -62,7 +64,14 @@ class RunTimes:
     #: Events by a second key: a Chrome event's ``args.out``, a Nextflow task's process.
     others: dict[str, list[int]] = field(default_factory=dict)
     skipped: int = 0
-    has_out: bool = False
+    #: Events that carry their action's output (``args.out``: a Bazel profile): when any
+    #: does, only those are listed as unmatched (the rest are Bazel's own phases).
+    with_out: set[int] = field(default_factory=set)
+
+    @property
+    def has_out(self) -> bool:
+        """Whether any event carries an ``args.out``."""
+        return bool(self.with_out)
 
     def add(self, name: str, start: float, end: float, second: str | None) -> None:
         """Record one event, under its name and ``second`` (if any and different)."""
@@ -188,7 +197,7 @@ def _micros(value: Any, k: int, key: str, path: str) -> float:
 def _add(times: RunTimes, name: str, start: float, end: float, args: Any) -> None:
     out = args.get("out") if isinstance(args, dict) else None
     if isinstance(out, str):
-        times.has_out = True
+        times.with_out.add(len(times.events))
     times.add(name, start, end, out if isinstance(out, str) else None)
 
 
@@ -310,7 +319,8 @@ def apply_run_times(workload: Workload, path: str, limits: Limits = DEFAULT_LIMI
         merged += len(spans) > 1
         costs.append(round(sum(end - start for start, end in spans), 6))
         observed[step] = (round(min(s for s, _ in spans), 6), round(max(e for _, e in spans), 6))
-    unused = sorted({times.events[k][0] for k in range(len(used)) if not used[k]})
+    listed = times.with_out or range(len(used))
+    unused = sorted({times.events[k][0] for k in listed if not used[k]})
     counted = graph.n - len(connectors & set(graph.ids))
     notes = list(workload.extra.get("notes") or [])
     message = (f"--durations: {counted - len(missing)} of {counted} steps matched an event of "
