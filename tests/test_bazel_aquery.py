@@ -300,3 +300,16 @@ def test_any_json_shape_ends_in_a_workload_or_a_located_error(doc: dict) -> None
                   options=ReadOptions(fmt="bazel"))  # fmt: skip
     except WorkloadError as exc:
         assert str(exc).split(": error: ", 1)[1]
+
+
+def test_a_wrong_entry_is_located_at_its_line(run_cli, tmp_path: Path) -> None:
+    doc = container([*ACTIONS, action("X", [77], [7], 9)], ARTIFACTS, DEPSETS)
+    path = tmp_path / "aquery.json"
+    text = json.dumps(doc, indent=2)
+    path.write_text(text)
+    result = run_cli("analyze", str(path), "--from", "bazel")
+    assert result.exit_code == 2 and "names dep set 77" in result.stderr
+    # the fifth action's opening brace: the last '{' before its action key
+    brace = text.rfind("{", 0, text.index('"actionKey": "key9"'))
+    line = text.count("\n", 0, brace) + 1
+    assert f"aquery.json:{line}: error:" in result.stderr

@@ -120,14 +120,14 @@ def test_detected_by_name_and_by_content() -> None:
         (b"<html>no data</html>", "holds no 'const UNIT_DATA", None),
         (b'<html>\n\nconst UNIT_DATA = [{"name": "a",};', "not JSON", 3),
         (b"x\nconst UNIT_DATA = {};", "must be a list", 2),
-        (page([unit(0, "a", 0, -1.0)]), "'duration' must be a number", 5),
-        (page([unit(0, "a", 0, 1.0, unblocked=[9])]), "unblocks unit 9", 5),
+        (page([unit(0, "a", 0, -1.0)]), "'duration' must be a number", 6),
+        (page([unit(0, "a", 0, 1.0, unblocked=[9])]), "unblocks unit 9", 6),
         (
             page([unit(0, "a", 0, 1.0, unblocked=[1]), unit(1, "b", 0, 1, unblocked=[0])]),
             "dependency cycle",
             None,
         ),
-        (page([{"i": 0, "name": "a", "duration": 1, "unblocked_units": "x"}]), "list of unit", 5),
+        (page([{"i": 0, "name": "a", "duration": 1, "unblocked_units": "x"}]), "list of unit", 6),
     ],
 )
 def test_broken_pages_are_located_errors(data: bytes, message: str, line, run_cli,
@@ -237,3 +237,16 @@ def test_any_unit_shape_ends_in_a_workload_or_a_located_error(units: list) -> No
         read(page(units, indent=None))
     except WorkloadError as exc:
         assert str(exc).split(": error: ", 1)[1]
+
+
+def test_a_wrong_unit_is_located_at_its_own_line(run_cli, tmp_path: Path) -> None:
+    units = [unit(0, "a", 0, 1.0, unblocked=[2]), unit(1, "b", 0, 1.0),
+             unit(2, "c", 1, 1.0, unblocked=[7])]  # fmt: skip
+    data = page(units)
+    text = data.decode()
+    brace = text.rfind("{", 0, text.index('"name": "c"'))  # the third unit's opening brace
+    path = tmp_path / "cargo-timing.html"
+    path.write_bytes(data)
+    result = run_cli("analyze", str(path))
+    assert result.exit_code == 2 and "unblocks unit 7" in result.stderr
+    assert f"cargo-timing.html:{text.count(chr(10), 0, brace) + 1}: error:" in result.stderr

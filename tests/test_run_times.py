@@ -102,7 +102,13 @@ def test_a_nextflow_trace_by_task_and_by_process(tmp_path: Path) -> None:
     ("name", "text", "message", "line"),
     [
         ("t.json", '[\n{"name": "a", "ph": "X", "ts": 0, "dur": 1},\n{oops}\n]', "not JSON", 3),
-        ("t.json", '[{"name": "a", "ph": "X", "ts": -5, "dur": 1}]', "'ts' as a number", None),
+        ("t.json", '[{"name": "a", "ph": "X", "ts": -5, "dur": 1}]', "'ts' as a number", 1),
+        (
+            "t.json",
+            '{"traceEvents": [\n{"ph": "M"},\n\n  {"ph": "X", "ts": 0}\n]}',
+            "event 2 needs a 'name'",
+            4,
+        ),
         ("t.json", '[{"ph": "X", "ts": 0, "dur": 1}]', "event 1 needs a 'name'", None),
         ("t.json", '{"traceEvents": 5}', "list of events", None),
         ("t.tsv", "name\trealtime\nfetch\tforever\n", "not a duration", 2),

@@ -30,6 +30,7 @@ from typing import Any
 from ..errors import Location, WorkloadError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..words import unit_for
+from .json_locate import EntryError
 from .parsing import decode
 from .plan import StepPlan
 
@@ -41,9 +42,17 @@ def looks_like_aquery(head: bytes) -> bool:
 
 def read_aquery(path: Path, data: bytes,
                 limits: Limits = DEFAULT_LIMITS) -> tuple[StepPlan, list[str]]:  # fmt: skip
-    """The actions of the aquery JSON ``data`` (from ``path``) and the notes."""
-    where = Location(str(path))
+    """The actions of the aquery JSON ``data`` (from ``path``) and the notes; an entry's
+    error is located at its line."""
     text = decode(data, str(path))
+    try:
+        return _read(text, path, limits)
+    except EntryError as exc:
+        raise exc.located(text, 0, str(path)) from None
+
+
+def _read(text: str, path: Path, limits: Limits) -> tuple[StepPlan, list[str]]:
+    where = Location(str(path))
     try:
         doc = json.loads(text)
     except RecursionError:
@@ -66,20 +75,21 @@ def read_aquery(path: Path, data: bytes,
     shared = 0
     for k, action in enumerate(actions):
         if not isinstance(action, dict):
-            raise WorkloadError(f"bazel aquery: action {k + 1} is not an object", where)
-        outputs = _ids(action.get("outputIds"), f"action {k + 1}: 'outputIds'", where)
+            raise EntryError(f"bazel aquery: action {k + 1} is not an object", ["actions", k])
+        at: list[str | int] = ["actions", k]
+        outputs = _ids(action.get("outputIds"), f"action {k + 1}: 'outputIds'", at)
         primary = action.get("primaryOutputId", outputs[0] if outputs else None)
         if primary is not None and (isinstance(primary, bool) or not isinstance(primary, int)):
-            raise WorkloadError(f"bazel aquery: action {k + 1}: 'primaryOutputId' must be an "
-                                "artifact id", where)  # fmt: skip
+            raise EntryError(f"bazel aquery: action {k + 1}: 'primaryOutputId' must be an "
+                             "artifact id", at)  # fmt: skip
         mnemonic = action.get("mnemonic") if isinstance(action.get("mnemonic"), str) else "Action"
         if primary is None:
             name = f"{mnemonic} #{k + 1}"
         else:
             if primary not in paths:
-                raise WorkloadError(f"bazel aquery: action {k + 1} ({mnemonic}) names output "
-                                    f"artifact {str(primary)[:20]}, which is not in "
-                                    "'artifacts'", where)  # fmt: skip
+                raise EntryError(f"bazel aquery: action {k + 1} ({mnemonic}) names output "
+                                 f"artifact {str(primary)[:20]}, which is not in 'artifacts'",
+                                 at)  # fmt: skip
             name = paths[primary]
         if primary is not None:
             shared += primary in primaries
@@ -91,11 +101,11 @@ def read_aquery(path: Path, data: bytes,
         names.add(name)
         for out in outputs:
             made_by.setdefault(out, name)
-        inputs = _ids(action.get("inputDepSetIds"), f"action {k + 1}: 'inputDepSetIds'", where)
+        inputs = _ids(action.get("inputDepSetIds"), f"action {k + 1}: 'inputDepSetIds'", at)
         for d in inputs:
             if d not in sets:
-                raise WorkloadError(f"bazel aquery: action {k + 1} ({mnemonic}) names dep set "
-                                    f"{d}, which is not in 'depSetOfFiles'", where)  # fmt: skip
+                raise EntryError(f"bazel aquery: action {k + 1} ({mnemonic}) names dep set {d}, "
+                                 "which is not in 'depSetOfFiles'", at)  # fmt: skip
         steps.append((name, inputs))
     resolved = _resolve(sets, made_by, path, names)
     joins = 0
@@ -120,23 +130,23 @@ def read_aquery(path: Path, data: bytes,
     return plan, notes
 
 
-def _list(doc: dict[str, Any], key: str, where: Location) -> list[Any]:
+def _list(doc: dict[str, Any], key: str) -> list[Any]:
     """``doc[key]``, a list (absent: empty)."""
     value = doc.get(key)
     if value is None:
         return []
     if not isinstance(value, list):
-        raise WorkloadError(f"bazel aquery: '{key}' must be a list", where)
+        raise EntryError(f"bazel aquery: '{key}' must be a list", [key])
     return value
 
 
-def _ids(value: Any, what: str, where: Location) -> list[int]:
+def _ids(value: Any, what: str, at: list[str | int]) -> list[int]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(
         isinstance(v, int) and not isinstance(v, bool) for v in value
     ):
-        raise WorkloadError(f"bazel aquery: {what} must be a list of ids", where)
+        raise EntryError(f"bazel aquery: {what} must be a list of ids", at)
     return value
 
 
@@ -145,11 +155,11 @@ def _paths(doc: dict[str, Any], path: Path) -> dict[int, str]:
     iteratively, each fragment once; a cycle of parents is an error)."""
     where = Location(str(path))
     fragments: dict[int, tuple[str, int]] = {}
-    for k, fragment in enumerate(_list(doc, "pathFragments", where)):
+    for k, fragment in enumerate(_list(doc, "pathFragments")):
         if not isinstance(fragment, dict) or not isinstance(fragment.get("id"), int) or \
                 not isinstance(fragment.get("label", ""), str):  # fmt: skip
-            raise WorkloadError(f"bazel aquery: path fragment {k + 1} needs an 'id' and a "
-                                "'label'", where)  # fmt: skip
+            raise EntryError(f"bazel aquery: path fragment {k + 1} needs an 'id' and a 'label'",
+                             ["pathFragments", k])  # fmt: skip
         parent = fragment.get("parentId", 0)
         fragments[fragment["id"]] = (fragment.get("label", ""),
                                      parent if isinstance(parent, int) else 0)  # fmt: skip
@@ -174,9 +184,9 @@ def _paths(doc: dict[str, Any], path: Path) -> dict[int, str]:
         return full.get(start, "")
 
     out: dict[int, str] = {}
-    for k, artifact in enumerate(_list(doc, "artifacts", where)):
+    for k, artifact in enumerate(_list(doc, "artifacts")):
         if not isinstance(artifact, dict) or not isinstance(artifact.get("id"), int):
-            raise WorkloadError(f"bazel aquery: artifact {k + 1} needs an 'id'", where)
+            raise EntryError(f"bazel aquery: artifact {k + 1} needs an 'id'", ["artifacts", k])
         if isinstance(artifact.get("execPath"), str):
             out[artifact["id"]] = artifact["execPath"]
         elif isinstance(artifact.get("pathFragmentId"), int):
@@ -188,14 +198,15 @@ def _paths(doc: dict[str, Any], path: Path) -> dict[int, str]:
 
 
 def _depsets(doc: dict[str, Any], path: Path) -> dict[int, tuple[list[int], list[int]]]:
-    where = Location(str(path))
     sets: dict[int, tuple[list[int], list[int]]] = {}
-    for k, d in enumerate(_list(doc, "depSetOfFiles", where)):
+    for k, d in enumerate(_list(doc, "depSetOfFiles")):
         if not isinstance(d, dict) or not isinstance(d.get("id"), int):
-            raise WorkloadError(f"bazel aquery: dep set {k + 1} needs an 'id'", where)
+            raise EntryError(f"bazel aquery: dep set {k + 1} needs an 'id'",
+                             ["depSetOfFiles", k])  # fmt: skip
         what = f"dep set {d['id']}"
-        sets[d["id"]] = (_ids(d.get("directArtifactIds"), what, where),
-                         _ids(d.get("transitiveDepSetIds"), what, where))  # fmt: skip
+        at: list[str | int] = ["depSetOfFiles", k]
+        sets[d["id"]] = (_ids(d.get("directArtifactIds"), what, at),
+                         _ids(d.get("transitiveDepSetIds"), what, at))  # fmt: skip
     return sets
 
 

@@ -40,6 +40,7 @@ from typing import Any
 from ..errors import Location, WorkloadError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..words import unit_for
+from .json_locate import EntryError
 from .parsing import decode
 from .plan import StepPlan
 
@@ -71,14 +72,23 @@ def read_timings(path: Path, data: bytes,
     where = Location(str(path), line)
     if not isinstance(units, list):
         raise WorkloadError("cargo timings: UNIT_DATA must be a list of units", where)
+    try:
+        return _read(units, text, path, limits, line)
+    except EntryError as exc:  # located at the unit's own line
+        raise exc.located(text, start, str(path)) from None
+
+
+def _read(units: list[Any], text: str, path: Path, limits: Limits,
+          line: int) -> tuple[StepPlan, list[str]]:  # fmt: skip
+    at = text.find(_MARK)
     plan = StepPlan(limits=limits, source=str(path))
     plan.check(len(units))
-    parsed = [_unit(u, k, path, line) for k, u in enumerate(units)]
+    parsed = [_unit(u, k) for k, u in enumerate(units)]
     by_index: dict[int, _Unit] = {}
-    for unit in parsed:
+    for k, unit in enumerate(parsed):
         if unit.i in by_index:
-            raise WorkloadError(f"cargo timings: two units have the index {unit.i}",
-                                Location(str(path), line, step_id=unit.label))  # fmt: skip
+            raise EntryError(f"cargo timings: two units have the index {unit.i}", [k],
+                             unit.label)  # fmt: skip
         by_index[unit.i] = unit
     labels: dict[str, int] = {}
     for unit in parsed:
@@ -86,13 +96,13 @@ def read_timings(path: Path, data: bytes,
     _name_steps(parsed, labels)
     waits: dict[int, list[str]] = {}  # unit index -> the steps it needs
     split = 0
-    for unit in parsed:
+    for k, unit in enumerate(parsed):
         for targets, rmeta in ((unit.unblocked, False), (unit.unblocked_rmeta, True)):
             for j in targets:
                 if j not in by_index:
-                    raise WorkloadError(f"cargo timings: unit {unit.i} ({unit.label!r}) "
-                                        f"unblocks unit {j}, which is not in UNIT_DATA",
-                                        Location(str(path), line, step_id=unit.step))  # fmt: skip
+                    raise EntryError(f"cargo timings: unit {unit.i} ({unit.label!r}) unblocks "
+                                     f"unit {j}, which is not in UNIT_DATA", [k],
+                                     unit.step)  # fmt: skip
                 waits.setdefault(j, []).append(unit.meta if rmeta else unit.step)
         if unit.unblocked_rmeta:
             split += 1
@@ -164,12 +174,11 @@ class _Unit:
         self.meta = f"{label} (metadata)"
 
 
-def _unit(raw: Any, k: int, path: Path, line: int) -> _Unit:
+def _unit(raw: Any, k: int) -> _Unit:
     """One entry of UNIT_DATA, checked."""
 
-    def fail(message: str, step: str | None = None) -> WorkloadError:
-        return WorkloadError(f"cargo timings: unit {k + 1}: {message}",
-                             Location(str(path), line, step_id=step))  # fmt: skip
+    def fail(message: str, step: str | None = None) -> EntryError:
+        return EntryError(f"cargo timings: unit {k + 1}: {message}", [k], step)
 
     if not isinstance(raw, dict):
         raise fail("expected an object")

@@ -45,6 +45,7 @@ from ..graph import Graph
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import Workload
 from ..words import duration_seconds, unit_for
+from .json_locate import EntryError
 
 #: Names shown in a note before "...".
 SHOWN = 5
@@ -136,21 +137,31 @@ def _chrome(text: str, path: str) -> RunTimes:
     if not isinstance(events, list):
         raise WorkloadError("--durations: a Chrome trace is a list of events or an object "
                             "with 'traceEvents'", Location(path))  # fmt: skip
+    prefix: list[str | int] = ["traceEvents"] if isinstance(data, dict) else []
+    try:
+        return _events(events)
+    except EntryError as exc:  # located at the event's own line
+        exc.at = prefix + exc.at
+        raise exc.located(text, 0, path) from None
+
+
+def _events(events: list[Any]) -> RunTimes:
+    """The spans of a Chrome trace's events."""
     times = RunTimes("Chrome trace")
     open_spans: dict[tuple[Any, Any], list[tuple[str, float, Any]]] = {}
     for k, event in enumerate(events):
         if not isinstance(event, dict):
-            raise WorkloadError(f"--durations: event {k + 1} is not an object", Location(path))
+            raise EntryError(f"--durations: event {k + 1} is not an object", [k])
         phase = event.get("ph")
         if phase not in ("X", "B", "E"):
             times.skipped += 1
             continue
         name = event.get("name")
-        ts = _micros(event.get("ts"), k, "ts", path)
+        ts = _micros(event.get("ts"), k, "ts")
         key = (_hashable(event.get("pid")), _hashable(event.get("tid")))
         if phase == "B":
             if not isinstance(name, str):
-                raise WorkloadError(f"--durations: event {k + 1} needs a 'name'", Location(path))
+                raise EntryError(f"--durations: event {k + 1} needs a 'name'", [k])
             open_spans.setdefault(key, []).append((name, ts, event.get("args")))
             continue
         if phase == "E":
@@ -162,8 +173,8 @@ def _chrome(text: str, path: str) -> RunTimes:
             _add(times, name, began, max(began, ts), args)
             continue
         if not isinstance(name, str):
-            raise WorkloadError(f"--durations: event {k + 1} needs a 'name'", Location(path))
-        duration = _micros(event.get("dur", 0), k, "dur", path)
+            raise EntryError(f"--durations: event {k + 1} needs a 'name'", [k])
+        duration = _micros(event.get("dur", 0), k, "dur")
         _add(times, name, ts, ts + duration, event.get("args"))
     times.skipped += sum(len(s) for s in open_spans.values())  # begun, never ended
     return times
@@ -184,13 +195,13 @@ def _hashable(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, type(None))) else repr(value)[:64]
 
 
-def _micros(value: Any, k: int, key: str, path: str) -> float:
+def _micros(value: Any, k: int, key: str) -> float:
     """``value`` (microseconds) as seconds; a located error unless a finite number >= 0."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
         0 <= value <= _MAX_SECONDS * 1e6
     ):  # fmt: skip
-        raise WorkloadError(f"--durations: event {k + 1} needs '{key}' as a number of "
-                            "microseconds >= 0", Location(path))  # fmt: skip
+        raise EntryError(f"--durations: event {k + 1} needs '{key}' as a number of "
+                         "microseconds >= 0", [k])  # fmt: skip
     return float(value) / 1e6
 
 
