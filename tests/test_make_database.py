@@ -250,3 +250,23 @@ def test_an_entry_naming_two_targets_is_a_located_error() -> None:
     with pytest.raises(WorkloadError, match="an entry names one target") as caught:
         read(database("all .WAIT 1: x\n\nall: y .WAIT x\n\n"))
     assert caught.value.location.line == HEAD.count("\n") + 1
+
+
+def test_prerequisites_make_never_examined_are_noted_when_a_pattern_could_make_them() -> None:
+    # make -q stopped before util.o: no rule search, so %.o: %.c (HEAD) was never applied to
+    # it; README matches no pattern with a recipe, main.o was examined (and is a target)
+    entries = ("prog: main.o util.o README\n\n# Not a target:\nutil.o:\n"
+               "#  Implicit rule search has not been done.\n\n# Not a target:\nREADME:\n"
+               "#  Implicit rule search has not been done.\n\nmain.o: main.c\n\n")  # fmt: skip
+    w = read(database(entries))
+    notes = w.extra["notes"]
+    assert len(notes) == 1 and notes[0].startswith("1 prerequisite is no target")
+    w = read(
+        database(
+            entries.replace(
+                "util.o:\n#  Implicit rule search has not been done.",
+                "util.o:\n#  Implicit rule search has been done.",
+            )
+        )
+    )
+    assert not w.extra.get("notes")

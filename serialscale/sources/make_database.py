@@ -50,6 +50,8 @@ SPECIAL = frozenset({
 })  # fmt: skip
 #: Lines that end the ``# Files`` section.
 _ENDS = ("# files hash-table stats", "# VPATH Search Paths", "# Finished Make data base")
+#: The comment before a recipe (make 3.81 said "commands").
+_RECIPE = ("#  recipe to execute", "#  commands to execute")
 _HEADER = re.compile(r"::?(?=[ \t]|$)")
 _ORIGINS = ("# makefile", "# default", "# environment", "# automatic", "# command line",
             "# override", "# 'override'", "# private", "# var")  # fmt: skip
@@ -76,7 +78,8 @@ def read_database(path: Path, data: bytes,
     """The targets of the make database ``data`` (from ``path``) and the notes."""
     text = decode(data, str(path))
     unexamined: set[str] = set()
-    rules = _rules(text, path, unexamined)
+    patterns = _Patterns()
+    rules = _rules(text, path, unexamined, patterns)
     if rules is None:
         raise WorkloadError("make database: no '# Files' section; expected the output of "
                             "'LC_ALL=C make -pnq' (--print-data-base, in English)",
@@ -111,7 +114,8 @@ def read_database(path: Path, data: bytes,
         resolved = (step_of.get(n, n) for n in needs_of[step])
         plan.add(step, 1, [n for n in resolved if n in steps and n != step])
     notes: list[str] = []
-    unseen = {n for rule in rules for n in rule.needs + rule.order if n in unexamined}
+    unseen = {n for rule in rules for n in rule.needs + rule.order
+              if n in unexamined and patterns.matches(n)}  # fmt: skip
     if unseen:
         n = len(unseen)
         notes.append(f"{n} {unit_for(n, 'prerequisites')} {'is' if n == 1 else 'are'} no "
@@ -149,12 +153,41 @@ def _with_waits(step: str, prerequisites: list[str], connectors: list[tuple[str,
     return out
 
 
-def _rules(text: str, path: Path, unexamined: set[str]) -> list[_Rule] | None:
+class _Patterns:
+    """The target patterns of make's implicit rules (``%.o``, ``lib%.a``), but the
+    match-anything ``%``: which names a pattern rule could make. Matched by what follows the
+    ``%`` (a superset of the names the full patterns match, so the note errs on the side of
+    saying), and only through suffixes of at most :data:`LONGEST` characters: a bounded
+    number of lookups per name, whatever the database holds."""
+
+    LONGEST = 64
+
+    def __init__(self) -> None:
+        self.suffixes: set[str] = set()
+
+    def add(self, pattern: str) -> None:
+        """Record ``pattern`` (a word without ``%``, or with a long tail, is left out)."""
+        if "%" in pattern and pattern != "%":
+            suffix = pattern.rpartition("%")[2]
+            if len(suffix) <= self.LONGEST:
+                self.suffixes.add(suffix)
+
+    def matches(self, name: str) -> bool:
+        """Whether the tail of some pattern ends ``name`` (with a non-empty stem before it)."""
+        return any(name[len(name) - n :] in self.suffixes
+                   for n in range(min(len(name) - 1, self.LONGEST) + 1))  # fmt: skip
+
+
+def _rules(text: str, path: Path, unexamined: set[str],
+           patterns: _Patterns) -> list[_Rule] | None:  # fmt: skip
     """The target entries of the ``# Files`` section, or None when there is none; the files
-    that are no target and whose implicit rules make did not search go to ``unexamined``."""
+    that are no target and whose implicit rules make did not search go to ``unexamined``,
+    the target patterns of the ``# Implicit Rules`` section to ``patterns``."""
     lines = text.split("\n")
     k = 0
     depth = 0  # inside define ... endef of the variables section
+    implicit = False
+    pending: list[str] = []  # the target patterns of an implicit rule, until its recipe
     while k < len(lines):
         line = lines[k].rstrip("\r")
         k += 1
@@ -167,7 +200,18 @@ def _rules(text: str, path: Path, unexamined: set[str]) -> list[_Rule] | None:
             continue
         if line == "# Files":
             break
-        if line.startswith(("define ", "override define ")):
+        if line == "# Implicit Rules":
+            implicit = True
+        elif implicit and line[:1] not in ("", "#", "\t"):
+            match = _HEADER.search(line)
+            pending = line[: match.start()].split() if match else []
+        elif implicit and (line.startswith("\t") or line.startswith(_RECIPE)):
+            for pattern in pending:  # a rule with a recipe (one without makes nothing)
+                patterns.add(pattern)
+            pending = []
+        elif implicit and not line:
+            pending = []
+        elif line.startswith(("define ", "override define ")):
             depth = 1
     else:
         return None
