@@ -22,8 +22,9 @@ from ..model import Workload
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """How files are read: the format (``--from``; ``None`` detects it), the job durations of
-    a CI run (``--durations``), and whether DOT edges point from a step to what it needs
+    """How files are read: the format (``--from``; ``None`` detects it), the times of a real
+    run (``--durations``: a GitHub Actions run's jobs; for other graphs a Chrome/Perfetto or
+    Nextflow trace, see :mod:`.run_times`), and whether DOT edges point from a step to what it needs
     (``--reverse-edges``, as ``bazel query``, ``cmake --graphviz`` and ``terraform graph``
     draw them)."""
 
