@@ -8,7 +8,8 @@ Targets, picked by the first input byte:
 - the validating reader of saved reports (``gate``, ``--baseline``);
 - the compiled JSON scan on its own;
 - the plain-YAML fast reader against PyYAML (a disagreement is a finding);
-- the foreign readers: GitHub Actions, GitLab CI, ninja, DOT (seeds: fuzz/seeds/foreign_*).
+- the foreign readers: GitHub Actions, GitLab CI, ninja, DOT; cargo timings pages, make
+  databases, Bazel aquery JSON (seeds: fuzz/seeds/foreign_*).
 
 Every input must end in a workload, a report or a located ``WorkloadError``; anything else
 (another exception, a crash, a sanitizer report) is a finding. ``make fuzz`` runs it; turn

@@ -18,10 +18,11 @@ def read(data: bytes) -> None:
     workload, 2 templated workload (first line: the parameter's value), 3 saved report,
     4 the compiled JSON repeated-key scan, 5 the plain-YAML fast reader against PyYAML
     (AssertionError when they disagree), 6 a GitHub Actions workflow, 7 a GitLab CI
-    pipeline, 8 a ninja build, 9 a DOT graph. Returns, or raises a located WorkloadError."""
+    pipeline, 8 a ninja build, 9 a DOT graph; 20 a cargo timings page, 21 a make database,
+    22 a Bazel aquery JSON. Returns, or raises a located WorkloadError."""
     if not data:
         return
-    kind, body = data[0] % 10, data[1:]
+    kind, body = kind_of(data), data[1:]
     if kind >= 6:
         read_foreign(kind, body)
         return
@@ -74,7 +75,17 @@ FOREIGN = {
     7: ("gitlab-ci", "/nonexistent/fuzz/.gitlab-ci.yml"),
     8: ("ninja", "/nonexistent/fuzz/build.ninja"),
     9: ("dot", "/nonexistent/fuzz/graph.dot"),
+    # Readers of issue 29, items 1-3: first bytes 20-22 (below 10 is taken modulo 10).
+    20: ("cargo-timings", "/nonexistent/fuzz/cargo-timing.html"),
+    21: ("make", "/nonexistent/fuzz/db.txt"),
+    22: ("bazel", "/nonexistent/fuzz/aquery.json"),
 }
+
+
+def kind_of(data: bytes) -> int:
+    """The reader a fuzz input's first byte picks: a reader's own number (20 and up), else
+    the byte modulo 10."""
+    return data[0] if data[0] in FOREIGN else data[0] % 10
 
 
 def read_foreign(kind: int, body: bytes) -> None:

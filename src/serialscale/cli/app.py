@@ -119,8 +119,10 @@ IsolatedOpt = Annotated[bool, _opt("--isolated", panel="Configuration", help="Re
 # Input formats (see src/serialscale/sources/registry.py).
 FromOpt = Annotated[str | None, _opt("--from", panel="Input", help="Read the files in this "
                                      "format (see 'serialscale formats'); default: detect.")]
-DurationsOpt = Annotated[str | None, _opt("--durations", panel="Input", help="GitHub Actions: "
-                                          "job times of a run (gh run view RUN --json jobs).")]
+DurationsOpt = Annotated[str | None, _opt("--durations", panel="Input", help="Times of a real "
+                                          "run: GitHub Actions jobs (gh run view RUN --json "
+                                          "jobs); for other graphs a Chrome/Perfetto trace or "
+                                          "a Nextflow trace, matched by step name.")]
 ReverseOpt = Annotated[bool, _opt("--reverse-edges", panel="Input", help="DOT: an edge a -> b "
                                   "means a needs b (bazel, cmake, terraform).")]
 # fmt: on

@@ -22,8 +22,9 @@ from ..core.workload import Workload
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """How files are read: the format (``--from``; ``None`` detects it), the job durations of
-    a CI run (``--durations``), and whether DOT edges point from a step to what it needs
+    """How files are read: the format (``--from``; ``None`` detects it), the times of a real
+    run (``--durations``: a GitHub Actions run's jobs; for other graphs a Chrome/Perfetto or
+    Nextflow trace, see :mod:`.run_times`), and whether DOT edges point from a step to what it needs
     (``--reverse-edges``, as ``bazel query``, ``cmake --graphviz`` and ``terraform graph``
     draw them)."""
 
@@ -95,6 +96,36 @@ def _read_dot(path: Path, data: bytes, params: Mapping[str, str] | None, limits:
                          {"notes": notes} if notes else None)  # fmt: skip
 
 
+# Readers of issue 29, items 1-3 (cargo timings, make database, Bazel aquery).
+def _read_cargo(path: Path, data: bytes, params: Mapping[str, str] | None, limits: Limits,
+                options: ReadOptions) -> Workload:  # fmt: skip
+    from .importers.cargo_timings import read_timings
+
+    _no_params(params, path)
+    plan, notes = read_timings(path, data, limits)
+    return plan.workload("cargo", str(path), "cargo-timings", "seconds", {"notes": notes})
+
+
+def _read_make(path: Path, data: bytes, params: Mapping[str, str] | None, limits: Limits,
+               options: ReadOptions) -> Workload:  # fmt: skip
+    from .importers.make_database import read_database
+
+    _no_params(params, path)
+    plan, notes = read_database(path, data, limits)
+    return plan.workload(path.stem or "make", str(path), "make", "targets",
+                         {"notes": notes} if notes else None)  # fmt: skip
+
+
+def _read_bazel(path: Path, data: bytes, params: Mapping[str, str] | None, limits: Limits,
+                options: ReadOptions) -> Workload:  # fmt: skip
+    from .importers.bazel_aquery import read_aquery
+
+    _no_params(params, path)
+    plan, notes = read_aquery(path, data, limits)
+    return plan.workload(path.stem or "bazel", str(path), "bazel", "actions",
+                         {"notes": notes} if notes else None)  # fmt: skip
+
+
 READERS: dict[str, Reader] = {
     r.name: r
     for r in (
@@ -111,6 +142,15 @@ READERS: dict[str, Reader] = {
                _read_ninja),
         Reader("dot", "Graphviz DOT graphs: one step per node, edges as needs",
                "*.dot, *.gv, or text starting with 'digraph' / 'graph'", _read_dot),
+        Reader("cargo-timings", "cargo --timings reports: one step per compiled unit, in "
+               "seconds; a unit waited for as metadata is two steps",
+               "cargo-timing*.html, or HTML holding 'const UNIT_DATA = '", _read_cargo),
+        Reader("make", "GNU make's printed database (make -pnq): one step per explicit "
+               "target, prerequisites (order-only too) as needs", "text starting with make's "
+               "'# GNU Make' / '# Make data base' header", _read_make),
+        Reader("bazel", "Bazel action graphs (bazel aquery --output=jsonproto): one step per "
+               "action, needing the actions that make its inputs", "JSON with "
+               "'depSetOfFiles' or 'actionKey'", _read_bazel),
     )
 }  # fmt: skip
 
@@ -181,10 +221,29 @@ def looks_like_gitlab(head: bytes) -> bool:
     return False
 
 
+def detect_more(name: str, suffix: str, head: bytes) -> str | None:
+    """The readers of issue 29, items 1-3 (cargo timings, make database, Bazel aquery), by
+    name and content; ``None`` when none of them."""
+    from .importers.bazel_aquery import looks_like_aquery
+    from .importers.make_database import looks_like_make_database
+
+    if suffix in (".html", ".htm") and (name.startswith("cargo-timing")
+                                        or b"const UNIT_DATA = " in head):  # fmt: skip
+        return "cargo-timings"
+    if suffix == ".json" and looks_like_aquery(head):
+        return "bazel"
+    if suffix not in (".json", ".yaml", ".yml") and looks_like_make_database(head):
+        return "make"
+    return None
+
+
 def detect(path: Path, head: bytes) -> str:
     """The name of the reader for ``path`` whose first bytes are ``head``."""
     name = path.name.lower()
     suffix = path.suffix.lower()
+    more = detect_more(name, suffix, head)
+    if more is not None:
+        return more
     if name in ("build.ninja", ".ninja_log") or suffix == ".ninja":
         return "ninja"
     if suffix in (".dot", ".gv"):
@@ -231,8 +290,16 @@ def read_path(
         from ..base.gcpause import gc_collecting
 
         with gc_collecting():  # their parsers leave reference cycles (see gcpause)
-            return chosen.read(path, data, params, limits, options)
-    return chosen.read(path, data, params, limits, options)
+            workload = chosen.read(path, data, params, limits, options)
+    else:
+        workload = chosen.read(path, data, params, limits, options)
+    if options.durations is not None and chosen.name != "github-actions":
+        from .importers.run_times import apply_run_times, dot_labels
+
+        # A run's trace (Chrome/Perfetto JSON, Nextflow TSV) gives any other graph its times
+        aliases = dot_labels(path, data, limits) if chosen.name == "dot" else None
+        workload = apply_run_times(workload, options.durations, limits, aliases)
+    return workload
 
 
 #: The readers whose parsing is done by third-party code that leaves reference cycles
