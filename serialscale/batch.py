@@ -12,7 +12,8 @@ import itertools
 import os
 import stat
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -26,8 +27,11 @@ from .limits import DEFAULT_LIMITS, Limits
 from .report import CLASSES, BatchReport, ErrorEntry, FailedGate, Report, Summary
 from .sources import load_target, looks_like_function
 from .sources.readers import DEFAULT_READ, ReadOptions
+from .stopping import in_worker, stop_workers, worker_started
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from .model import Workload
     from .whatif import Change
 
@@ -526,16 +530,16 @@ def _run_processes(
     targets: Sequence[str], options: Options, jobs: int, progress: Progress | None
 ) -> list[Outcome]:
     """A process pool; when a worker dies, the targets it took down are retried one per fresh
-    process, so the crash is pinned on the target that caused it.
+    process, so the crash is pinned on the target that caused it. Ctrl-C stops the workers at
+    once (see :mod:`serialscale.stopping`).
     """
-    from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     outcomes: list[Outcome | None] = [None] * len(targets)
     broken: list[int] = []
     try:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(analyze_one, t, options) for t in targets]
+        with _pool(jobs) as pool:
+            futures = [pool.submit(in_worker, analyze_one, t, options) for t in targets]
             for i, future in enumerate(futures):
                 try:
                     outcomes[i] = future.result()
@@ -544,9 +548,9 @@ def _run_processes(
                 except BrokenProcessPool:
                     broken.append(i)
         for i in broken:
-            with ProcessPoolExecutor(max_workers=1) as pool:
+            with _pool(1) as pool:
                 try:
-                    outcomes[i] = pool.submit(analyze_one, targets[i], options).result()
+                    outcomes[i] = pool.submit(in_worker, analyze_one, targets[i], options).result()
                 except BrokenProcessPool:
                     outcomes[i] = _crash(targets[i], "it was killed or exited")
             if progress:
@@ -562,6 +566,21 @@ def _run_processes(
                 if progress:
                     progress(1)
     return [o for o in outcomes if o is not None]
+
+
+@contextmanager
+def _pool(jobs: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of ``jobs`` workers that ignore Ctrl-C; on ``KeyboardInterrupt`` (or any other
+    way out but the end of the work) its workers are stopped at once, not waited for."""
+    from concurrent.futures import ProcessPoolExecutor  # only batches with --jobs need it
+
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=worker_started)
+    try:
+        yield pool
+    except BaseException:
+        stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _run_dask(targets: Sequence[str], options: Options, address: str) -> list[Outcome]:

@@ -374,8 +374,7 @@ def main() -> None:
         sys.stderr.write(display(shown.getvalue(), lines=True))
         sys.exit(getattr(exc, "exit_code", ExitCode.INPUT))
     except (typer.Abort, KeyboardInterrupt):
-        print("serialscale: interrupted", file=sys.stderr)
-        sys.exit(ExitCode.INTERRUPTED)
+        _interrupted()
     except MemoryError:
         # Handled below, once this block has let go of the exception: its traceback holds
         # every frame of the work, and with them all that was built.
@@ -390,7 +389,18 @@ def main() -> None:
         _internal(exc)
     if out_of_memory:
         ran_out_of_memory()
+    if code == ExitCode.INTERRUPTED:  # typer turns KeyboardInterrupt into a silent exit 130
+        _interrupted()
     sys.exit(code if isinstance(code, int) else ExitCode.OK)
+
+
+def _interrupted() -> NoReturn:
+    """Ctrl-C: say so and exit 130, as shells expect; a second Ctrl-C changes nothing."""
+    from .stopping import ignore_interrupts
+
+    ignore_interrupts()
+    say("serialscale: interrupted")
+    sys.exit(ExitCode.INTERRUPTED)
 
 
 def ran_out_of_memory() -> NoReturn:
