@@ -325,7 +325,8 @@ class _Results(pickle.Unpickler):
     target's: anything else written on it is refused, not run)."""
 
     ALLOWED = frozenset({
-        ("serialscale.errors", "WorkloadError"), ("serialscale.errors", "Location"),
+        ("serialscale.errors", "WorkloadError"), ("serialscale.errors", "WorkloadErrors"),
+        ("serialscale.errors", "Location"),
         ("msgspec._core", "UNSET"), ("msgspec._utils", "rebuild"),
     })  # fmt: skip
 
