@@ -637,19 +637,20 @@ def _print_comparison(comparison: Comparison) -> None:
 
 
 @contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr when it is a terminal, the batch is long enough and
-    ``--quiet`` is not given."""
+def _progress(total: int, least: int = PROGRESS_MIN, what: str = "analyzing"
+              ) -> Iterator[Callable[[int], None] | None]:  # fmt: skip
+    """A progress bar on stderr when it is a terminal, there are at least ``least`` things to
+    do and ``--quiet`` is not given; nothing when stderr is piped (a CI log)."""
     from .chatter import quiet
 
-    if total < PROGRESS_MIN or not _tty(sys.stderr) or quiet():
+    if total < least or not _tty(sys.stderr) or quiet():
         yield None
         return
     from rich.console import Console
     from rich.progress import Progress
 
     with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("analyzing", total=total)
+        task = bar.add_task(what, total=total)
         yield lambda n: bar.advance(task, n)
 
 
@@ -698,10 +699,12 @@ def scale(
     if not 1 <= repeat <= MAX_REPEAT:
         raise fail(f"--repeat must be between 1 and {MAX_REPEAT}, got {repeat}")
     try:
-        result = run_sweep(
-            target, name, values, params=parse_params(params), control=control,
-            limits=limits, processors=processors, predict=at, isolate=True, repeat=repeat,
-        )  # fmt: skip
+        with _progress(len(set(values)), 2, f"sweeping {name}") as advance:
+            result = run_sweep(
+                target, name, values, params=parse_params(params), control=control,
+                limits=limits, processors=processors, predict=at, isolate=True, repeat=repeat,
+                progress=advance,
+            )  # fmt: skip
     except WorkloadError as exc:
         raise input_error(exc) from None
     except UsageError as exc:

@@ -201,3 +201,39 @@ def test_a_traced_functions_caveat_is_in_the_headline(run_cli) -> None:
     assert "lower bound" not in scoped  # branches counted as written: no caveat left
     plain = run_cli("analyze", str(ROOT / "workloads" / "algorithms.py") + ":pairwise_sum")
     assert "lower bound" not in plain.stdout and "≥" not in plain.stdout
+
+
+def _stderr_on_a_terminal(*args: str) -> str:
+    """What ``serialscale ARGS`` writes on standard error when it is a terminal (a pty)."""
+    import pty
+    import select
+
+    main, secondary = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "serialscale", *args], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=secondary)  # fmt: skip
+    os.close(secondary)
+    seen = b""
+    while True:
+        ready, _, _ = select.select([main], [], [], 60)
+        if not ready:
+            break
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the other end is closed: the command ended
+            break
+        if not chunk:
+            break
+        seen += chunk
+    process.communicate(timeout=60)
+    os.close(main)
+    return seen.decode("utf-8", "replace")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a pseudo-terminal")
+def test_a_sweep_shows_progress_on_a_terminal_only() -> None:
+    args = ["scale", "workloads/sweeps/tree_reduction.yaml", "--sweep", "n=8..64"]
+    assert "sweeping n" in _stderr_on_a_terminal(*args)
+    assert "sweeping" not in _stderr_on_a_terminal(*args, "-q")
+    piped = subprocess.run([sys.executable, "-m", "serialscale", *args], cwd=ROOT,
+                           capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert piped.returncode == 0 and piped.stderr == ""

@@ -30,8 +30,7 @@ def render_markdown(report: Report) -> str:
     optimistic = " (optimistic: depth is a lower bound)" if caveat else ""
     at_least, at_most = ("≥ ", "≤ ") if caveat else ("", "")
     lines = [
-        f"### serialscale: {md_code(report.workload)} is **{report.classification}**"
-        + optimistic,
+        f"### serialscale: {md_code(report.workload)} is **{report.classification}**" + optimistic,
         "",
         f"**{rec.strategy}**, {counted(rec.processors, 'processors')}: {md_text(rec.reason)}",
         "",
@@ -42,8 +41,7 @@ def render_markdown(report: Report) -> str:
         f"| steps | {num(report.steps)} |",
         f"| dependencies | {num(report.dependencies)} |",
         f"| work | {amount(report.work, u)} |",
-        f"| depth | {at_least}{amount(report.depth, u)} "
-        f"({counted(report.depth_steps, 'steps')}) |",
+        f"| depth | {at_least}{amount(report.depth, u)} ({counted(report.depth_steps, 'steps')}) |",
         f"| width | {num(report.width)} |",
         f"| speedup ceiling | {at_most}{times(report.speedup_ceiling)} |",
         f"| serial fraction | {at_least}{num(report.serial_fraction, 3)} |",

@@ -61,7 +61,8 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
         (
             "depth",
             at_least + amount(report.depth, u),
-            "critical path, " + counted(report.depth_steps, "steps")
+            "critical path, "
+            + counted(report.depth_steps, "steps")
             + ("; a lower bound" if caveat else ""),
         ),
         ("width", num(report.width), "peak steps running at once"),
