@@ -66,6 +66,13 @@ def _marked(mark: str) -> list[int]:
     return found
 
 
+def _as_from_a_shell() -> None:
+    """Ctrl-C as an interactive shell leaves it to a command it runs: the default action
+    (a test runner's worker may ignore SIGINT, and ignored signals are inherited: serialscale
+    then keeps the ignore, as a background job must)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt(tmp_path: Path, args: list[str], started: int, presses: int) -> tuple[int, str]:
     """Run ``serialscale ARGS`` in ``tmp_path``, wait for ``started`` functions to run, press
     Ctrl-C ``presses`` times; the exit code and standard error. Fails if a process of the run
@@ -78,6 +85,7 @@ def _interrupt(tmp_path: Path, args: list[str], started: int, presses: int) -> t
     process = subprocess.Popen(
         [sys.executable, "-m", "serialscale", *args], cwd=tmp_path, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=_as_from_a_shell,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + PATIENCE
