@@ -49,13 +49,30 @@ class _Narrow:
     terminal; rich is imported only here, when help is asked for)."""
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
+        import io
         import shutil
 
         from typer import rich_utils
 
         columns = shutil.get_terminal_size((HELP_WIDTH, 24)).columns
         rich_utils.MAX_WIDTH = max(40, min(HELP_WIDTH, columns))
-        super().format_help(ctx, formatter)  # type: ignore[misc]
+        # rich pads every line to the width: the help is drawn into a buffer and written
+        # without the trailing spaces (as the tables are)
+        drawn = io.StringIO()
+        make = rich_utils._get_rich_console
+
+        def console(stderr: bool = False) -> Any:
+            made = make(stderr)
+            made._force_terminal = made.is_terminal  # colour as for the real stream
+            made.file = drawn
+            return made
+
+        rich_utils._get_rich_console = console
+        try:
+            super().format_help(ctx, formatter)  # type: ignore[misc]
+        finally:
+            rich_utils._get_rich_console = make
+        sys.stdout.write("\n".join(line.rstrip(" ") for line in drawn.getvalue().split("\n")))
 
 
 class _Group(_Narrow, typer.core.TyperGroup):
@@ -322,7 +339,8 @@ def scale(
     _exit(lambda: commands.run_scale(commands.configured(ctx, "scale", given)))
 
 
-@app.command(cls=_Command)
+@app.command(cls=_Command, help="Render a saved report again, in any format, without "
+             "analyzing (analyze once in CI, render many times).")
 def render(
     report: Annotated[Path, typer.Argument(help="A saved JSON report, batch, JSON lines or "
                                            "sweep ('-': standard input).")],
@@ -377,6 +395,8 @@ def export(
 
 @app.command(
     cls=_Command,
+    help="What a change did to the depth: work, depth, width and ceiling before and after, "
+    "the critical paths, and each added, removed or re-costed step's own effect on depth.",
     epilog=_examples(
         "serialscale diff old/ci.yaml ci.yaml",
         "serialscale diff base.json .github/workflows/ci.yml --format markdown "

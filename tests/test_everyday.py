@@ -163,6 +163,7 @@ def test_help_is_grouped_narrow_and_has_one_example_per_line(tmp_path: Path) -> 
     for command in ("analyze", "gate", "scale", "export", "diff", "render"):
         text = _run(tmp_path, command, "--help", env={"COLUMNS": "200"}).stdout
         assert max(map(len, text.splitlines())) <= 80, command
+        assert not [line for line in text.splitlines() if line.endswith(" ")], command
         for panel in ("Output", "Input") if command in ("analyze", "scale") else ("Output",):
             assert f"─ {panel} ─" in text, (command, panel)
     analyze = _run(tmp_path, "analyze", "--help").stdout
