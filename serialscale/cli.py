@@ -339,8 +339,11 @@ def scale(
     _exit(lambda: commands.run_scale(commands.configured(ctx, "scale", given)))
 
 
-@app.command(cls=_Command, help="Render a saved report again, in any format, without "
-             "analyzing (analyze once in CI, render many times).")
+@app.command(
+    cls=_Command,
+    help="Render a saved report again, in any format, without "
+    "analyzing (analyze once in CI, render many times).",
+)
 def render(
     report: Annotated[Path, typer.Argument(help="A saved JSON report, batch, JSON lines or "
                                            "sweep ('-': standard input).")],

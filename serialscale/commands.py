@@ -564,6 +564,9 @@ def gate(
         reports, errors = parse_reports(data, "<stdin>" if str(path) == "-" else str(path))
     except WorkloadError as exc:
         raise input_error(exc) from None
+    from .chatter import timing
+
+    timing(f"{path}: read")
     code = finish(BatchResult(results=reports, errors=errors), gates, fmt, None, False)
     if code == ExitCode.OK and fmt is GateFormat.text:  # one line, so a pass is seen
         from .words import plural
@@ -711,6 +714,10 @@ def scale(
         raise fail(str(exc)) from None
     if plot is not None:
         write_plot(result, plot)
+    from .chatter import timing
+    from .words import plural
+
+    timing(f"{plural(len(result.points), 'size')} of {name} analyzed")
     rendering = Rendering(result, console_width(), wants_color(fmt, output, color))
     emit(render_as(fmt, rendering), output)
     return ExitCode.OK
