@@ -596,8 +596,8 @@ def _pool(jobs: int) -> Iterator[ProcessPoolExecutor]:
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=worker_started)
     try:
         yield pool
-    except BaseException:
-        stop_workers(pool)
+    except BaseException as exc:
+        stop_workers(pool, interrupted=isinstance(exc, KeyboardInterrupt))
         raise
     pool.shutdown(wait=True)
 

@@ -73,10 +73,12 @@ def ignore_interrupts() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def stop_workers(pool: Any) -> None:
+def stop_workers(pool: Any, interrupted: bool = True) -> None:
     """Stop the worker processes of a ``ProcessPoolExecutor`` now (see the module) and let the
-    pool go without waiting for its tasks."""
-    ignore_interrupts()
+    pool go without waiting for its tasks; ``interrupted`` (by Ctrl-C): ignore any further
+    Ctrl-C, the command is ending."""
+    if interrupted:
+        ignore_interrupts()
     processes = list((getattr(pool, "_processes", None) or {}).values())
     for process in processes:
         with contextlib.suppress(OSError, ValueError, AttributeError):
