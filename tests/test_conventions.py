@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -264,26 +265,27 @@ def test_settings_come_from_pyproject_and_flags_win(tmp_path: Path) -> None:
     assert result.returncode == 1 and "--fail-on mixed" in result.stderr
     flags = _in(sub, "analyze", ".", "-p", "2", "--fail-on", "serial", "-f", "csv")
     assert flags.returncode == 0 and flags.stdout.startswith("source,")
-    sweep = _in(sub, "scale", str(WORKLOADS / "sweeps" / "tree_reduction.yaml"), "--sweep",
-                "n=8..128")  # fmt: skip
+    shutil.copy(WORKLOADS / "sweeps" / "tree_reduction.yaml", sub)
+    sweep = _in(sub, "scale", "tree_reduction.yaml", "--sweep", "n=8..128")
     assert sweep.stdout.startswith("### serialscale scale")  # [tool.serialscale.scale]
 
 
 def test_serialscale_toml_and_located_mistakes(tmp_path: Path) -> None:
     (tmp_path / "serialscale.toml").write_text("processors = 4\nprocesors = 3\n")
-    unknown = _in(tmp_path, "analyze", CI)
+    shutil.copy(CI, tmp_path)  # the file is found from the analyzed file's folder
+    unknown = _in(tmp_path, "analyze", "ci_build.yaml")
     assert unknown.returncode == 2
     where = f"{tmp_path / 'serialscale.toml'}:2: error: "
     assert unknown.stderr.startswith(
         where + "unknown setting 'procesors' (did you mean 'processors'?)"
     )
     (tmp_path / "serialscale.toml").write_text('processors = "many"\n')
-    wrong = _in(tmp_path, "analyze", CI)
+    wrong = _in(tmp_path, "analyze", "ci_build.yaml")
     assert wrong.returncode == 2 and "serialscale.toml:1: error: setting 'processors'" in (
         wrong.stderr
     )
     (tmp_path / "serialscale.toml").write_text("processors = [\n")
-    broken = _in(tmp_path, "analyze", CI)
+    broken = _in(tmp_path, "analyze", "ci_build.yaml")
     assert broken.returncode == 2 and "not valid TOML" in broken.stderr
 
 

@@ -77,6 +77,79 @@ class WorkloadError(Exception):
         return record
 
 
+#: The most errors reported for one input, as compilers do: past it, they are counted ("and
+#: 312 more errors"), so a generated file with a mistake on every line stays readable.
+MAX_ERRORS = 20
+
+
+class WorkloadErrors(WorkloadError):
+    """Several errors found in one input: ``errors`` (at most :data:`MAX_ERRORS`, in the order
+    of the input) and ``more``, how many others were found. As a :class:`WorkloadError` it is
+    the first of them (message and location), so code that shows one error still works."""
+
+    def __init__(self, errors: list[WorkloadError], more: int = 0) -> None:
+        super().__init__(errors[0].message, errors[0].location)
+        self.errors = list(errors)
+        self.more = more
+
+    def __reduce__(self) -> tuple[type[WorkloadErrors], tuple[list[WorkloadError], int]]:  # type: ignore[override]
+        return (type(self), (self.errors, self.more))
+
+    def __str__(self) -> str:
+        return "\n".join(error_lines(self))
+
+
+def error_lines(exc: WorkloadError) -> list[str]:
+    """Each error of ``exc`` as its located line, and a last line counting those left out."""
+    errors = exc.errors if isinstance(exc, WorkloadErrors) else [exc]
+    lines = [WorkloadError.__str__(error) for error in errors]
+    more = exc.more if isinstance(exc, WorkloadErrors) else 0
+    if more:
+        from .words import plural
+
+        where = errors[0].location.source or "<input>"
+        lines.append(f"{where}: note: and {plural(more, 'more error')} (the first "
+                     f"{len(errors)} are shown)")  # fmt: skip
+    return lines
+
+
+class Errors:
+    """Collects the errors of one input, to report every one (up to :data:`MAX_ERRORS`)."""
+
+    def __init__(self, limit: int = MAX_ERRORS) -> None:
+        self.kept: list[WorkloadError] = []
+        self.found = 0
+        self.limit = limit
+
+    def __bool__(self) -> bool:
+        return self.found > 0
+
+    def add(self, error: WorkloadError) -> None:
+        """Record ``error`` (past the limit, only count it)."""
+        self.found += 1
+        if len(self.kept) < self.limit:
+            self.kept.append(error)
+
+    def check(self, last: WorkloadError | None = None) -> None:
+        """Raise what was found (with ``last``, an error that stops the reading, after the
+        others): one error as itself, several as :class:`WorkloadErrors`, in the order of the
+        input (by line and column; errors without a line last)."""
+        if last is not None:
+            self.add(last)
+        if not self.found:
+            return
+        kept = sorted(self.kept, key=_position)
+        if self.found == 1:
+            raise kept[0]
+        raise WorkloadErrors(kept, self.found - len(kept))
+
+
+def _position(error: WorkloadError) -> tuple[int, int]:
+    loc = error.location
+    big = 1 << 62
+    return (big if loc.line is None else loc.line, loc.column or 0)
+
+
 class UsageError(Exception):
     """The command was used wrongly (bad flag value, impossible combination)."""
 

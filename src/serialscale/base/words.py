@@ -15,6 +15,29 @@ def singular(word: str) -> str:
     return word
 
 
+def plural(count: int | float, noun: str) -> str:
+    """``1 error``, ``2 errors``, ``1,234 files``, ``0 steps``: a count, its thousands
+    separated, and ``noun`` (given in the singular, made plural by :func:`plural_of`) as it
+    reads after it. The one helper for counts in messages."""
+    whole = isinstance(count, int) or float(count).is_integer()
+    shown = f"{int(count):,}" if whole else f"{count:g}"
+    return f"{shown} {noun if count == 1 else plural_of(noun)}"
+
+
+def plural_of(noun: str) -> str:
+    """The plural of a singular noun or phrase (its last word): ``error`` to ``errors``,
+    ``dependency`` to ``dependencies``, ``more error`` to ``more errors``, ``process`` to
+    ``processes``."""
+    head, sep, word = noun.rpartition(" ")
+    if word.endswith("y") and len(word) > 1 and word[-2] not in "aeiou":
+        word = word[:-1] + "ies"
+    elif word.endswith(("s", "x", "ch", "sh")):
+        word += "es"
+    else:
+        word += "s"
+    return head + sep + word
+
+
 def unit_for(value: object, unit: str | None) -> str:
     """``unit`` as it reads after ``value`` (singular for exactly 1); empty without a unit."""
     if not unit:

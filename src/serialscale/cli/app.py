@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+import typer.core
 import typer.exceptions
 
 from .. import __version__
@@ -31,23 +32,80 @@ from . import commands
 # What each command does is in commands.py; the engine, the renderers and rich are imported
 # there, inside the commands that use them, so that `serialscale --version` starts fast.
 
+#: The widest the help is drawn, as the tables are read (a wider terminal gets this width).
+HELP_WIDTH = 80
+
+
+def _examples(*lines: str) -> str:
+    """An epilog of examples, one per line (rich keeps single newlines)."""
+    return "Examples:\n" + "\n".join("  " + _plain(line) for line in lines)
+
+
+def _plain(text: str) -> str:
+    """``text`` shown as written in rich help (``serialscale[plot]`` is not a style tag)."""
+    return text.replace("[", "\\[")
+
+
+class _Narrow:
+    """Help drawn at most :data:`HELP_WIDTH` columns wide (typer draws it as wide as the
+    terminal; rich is imported only here, when help is asked for)."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        import io
+        import shutil
+
+        from typer import rich_utils
+
+        columns = shutil.get_terminal_size((HELP_WIDTH, 24)).columns
+        rich_utils.MAX_WIDTH = max(40, min(HELP_WIDTH, columns))
+        # rich pads every line to the width: the help is drawn into a buffer and written
+        # without the trailing spaces (as the tables are)
+        drawn = io.StringIO()
+        make = rich_utils._get_rich_console
+
+        def console(stderr: bool = False) -> Any:
+            made = make(stderr)
+            made._force_terminal = made.is_terminal  # colour as for the real stream
+            made.file = drawn
+            return made
+
+        rich_utils._get_rich_console = console
+        try:
+            super().format_help(ctx, formatter)  # type: ignore[misc]
+        finally:
+            rich_utils._get_rich_console = make
+        sys.stdout.write("\n".join(line.rstrip(" ") for line in drawn.getvalue().split("\n")))
+
+
+class _Group(_Narrow, typer.core.TyperGroup):
+    pass
+
+
+class _Command(_Narrow, typer.core.TyperCommand):
+    pass
+
+
 app = typer.Typer(
     name="serialscale",
+    cls=_Group,
     help="How serial is a workload? Work, depth, width, speedup ceiling and a recommendation.",
-    epilog="Examples: serialscale analyze workloads/ci_build.yaml | serialscale analyze "
-    "pipelines/ --fail-on serial --format github | serialscale scale "
-    "workloads/sweeps/rule110.yaml --sweep steps=8..128 | serialscale formats",
+    epilog=_examples(
+        "serialscale analyze workloads/ci_build.yaml",
+        "serialscale analyze pipelines/ --fail-on serial --format github",
+        "serialscale scale workloads/sweeps/rule110.yaml --sweep steps=8..128",
+        "serialscale formats",
+    ),
     context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=True,  # measured: no start-up cost (within the noise of 21 runs)
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+    rich_markup_mode="rich",  # the option panels (help only: rich is imported then)
 )
 
 
 def _opt(*names: str, help: str, panel: str | None = None, **kwargs: Any) -> Any:
     """``typer.Option`` in one line: names, help text, and the help panel it is listed in."""
-    return typer.Option(*names, help=help, rich_help_panel=panel, **kwargs)
+    return typer.Option(*names, help=_plain(help), rich_help_panel=panel, **kwargs)
 
 
 def _version(value: bool) -> None:
@@ -68,16 +126,19 @@ def _root(
 
 # fmt: off
 # Options shared by several commands.
-Processors = Annotated[int, _opt("--processors", "-p", min=1,
+Processors = Annotated[int, _opt("--processors", "-p", min=1, panel="Analysis",
                                  help="Target processor count for the classification.")]
-Control = Annotated[ControlMode, _opt("--control", help="Traced functions: dataflow ignores "
+Control = Annotated[ControlMode, _opt("--control", panel="Input",
+                                      help="Traced functions: dataflow ignores "
                                       "branches; scoped makes values stored while a branch is "
                                       "in force (until its post-dominator) need it; frame makes "
                                       "later steps of the same call need its latest one; "
                                       "strict, every later step.")]
-Params = Annotated[list[str] | None, _opt("--param", help="NAME=VALUE for a traced function or "
+Params = Annotated[list[str] | None, _opt("--param", panel="Input",
+                                          help="NAME=VALUE for a traced function or "
                                           "a templated workload (repeatable).")]
-Output = Annotated[Path | None, _opt("--output", "-o", help="Write the result to this file, "
+Output = Annotated[Path | None, _opt("--output", "-o", panel="Output",
+                                     help="Write the result to this file, "
                                      "whole ('-': standard output).")]
 # Limits (see src/serialscale/base/limits.py).
 MaxSteps = Annotated[int, _opt("--max-steps", panel="Limits",
@@ -104,13 +165,21 @@ Baseline = Annotated[Path | None, _opt("--baseline", panel="Gates", help="A save
 MaxIncrease = Annotated[float | None, _opt("--max-depth-increase", panel="Gates",
                                            help="With --baseline: fail when depth grew by more "
                                            "than PCT percent.")]
-Plot = Annotated[Path | None, _opt("--plot", help="Also draw it into FILE: .svg, .png or a "
+Plot = Annotated[Path | None, _opt("--plot", panel="Output",
+                                   help="Also draw it into FILE: .svg, .png or a "
                                   "self-contained .html (pip install 'serialscale[plot]').")]
-PlotKindOpt = Annotated[PlotKind, _opt("--plot-kind", help="What an .svg or .png --plot draws: "
-                                       "speedup (and the profile) or schedule (a Gantt chart "
-                                       "of the list schedule); an .html page holds both.")]
-Color = Annotated[ColorMode, _opt("--color", help="ANSI colour in tables: auto follows the "
+PlotKindOpt = Annotated[PlotKind, _opt("--plot-kind", panel="Output",
+                                       help="What an .svg or .png --plot draws: speedup "
+                                       "(and the profile) or schedule (a Gantt chart of the "
+                                       "list schedule); an .html page holds both.")]
+Color = Annotated[ColorMode, _opt("--color", panel="Output",
+                                  help="ANSI colour in tables: auto follows the "
                                   "terminal, NO_COLOR, FORCE_COLOR and TERM=dumb.")]
+# How much is said on stderr (see src/serialscale/base/chatter.py).
+Quiet = Annotated[bool, _opt("--quiet", "-q", panel="Output", help="Only errors and the "
+                             "requested output: no notes, no progress.")]
+Verbose = Annotated[bool, _opt("--verbose", "-v", panel="Output", help="Say more: each "
+                               "skipped file, the configuration read, readers, timings.")]
 # Configuration (see src/serialscale/cli/config.py).
 ConfigOpt = Annotated[Path | None, _opt("--config", panel="Configuration", help="Read the "
                                         "settings from this TOML file (no search).")]
@@ -129,26 +198,34 @@ ReverseOpt = Annotated[bool, _opt("--reverse-edges", panel="Input", help="DOT: a
 
 
 @app.command(
-    epilog="Examples: serialscale analyze workloads/ci_build.yaml | serialscale "
-    "analyze pipelines/ --fail-on serial --format github | serialscale analyze "
-    "algos.py:scan --param n=1024 | serialscale analyze .github/workflows/ci.yml"
+    cls=_Command,
+    epilog=_examples(
+        "serialscale analyze workloads/ci_build.yaml",
+        "serialscale analyze pipelines/ --fail-on serial --format github",
+        "serialscale analyze algos.py:scan --param n=1024",
+        "serialscale analyze .github/workflows/ci.yml",
+    ),
 )
 def analyze(
     ctx: typer.Context,
     files: Annotated[list[str], typer.Argument(
         help="Workload files (YAML or JSON; - reads stdin), directories (every *.yaml, *.yml "
         "and *.json under them) or functions: file.py:func, package.module:func.")],
-    fmt: Annotated[BatchFormat, _opt("--format", "-f", help="Output format.")] = BatchFormat.table,
+    fmt: Annotated[BatchFormat, _opt("--format", "-f", panel="Output",
+                                     help="Output format.")] = BatchFormat.table,
     color: Color = ColorMode.auto,
     plot: Plot = None,
     plot_kind: PlotKindOpt = PlotKind.speedup,
-    batch: Annotated[bool, _opt("--batch", help="The batch output shape even for one target "
+    batch: Annotated[bool, _opt("--batch", panel="Output",
+                                help="The batch output shape even for one target "
                                 "(as when more files are staged).")] = False,
     processors: Processors = PROCESSORS,
-    overhead: Annotated[float, _opt("--overhead", min=0.0, help="Per-step scheduling cost "
+    overhead: Annotated[float, _opt("--overhead", min=0.0, panel="Analysis",
+                                    help="Per-step scheduling cost "
                                     "when steps run in parallel.")] = 0.0,
     output: Output = None,
-    detail: Annotated[bool, _opt("--detail", help="Add per-step start, finish and slack "
+    detail: Annotated[bool, _opt("--detail", panel="Output",
+                                 help="Add per-step start, finish and slack "
                                  "records.")] = False,
     param: Params = None,
     control: Control = ControlMode.dataflow,
@@ -184,6 +261,8 @@ def analyze(
     max_serial_fraction: MaxSerial = None,
     baseline: Baseline = None,
     max_depth_increase: MaxIncrease = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
     config: ConfigOpt = None,
     isolated: IsolatedOpt = False,
 ) -> None:  # fmt: skip
@@ -192,7 +271,7 @@ def analyze(
     _exit(lambda: commands.run_analyze(commands.configured(ctx, "analyze", given)))
 
 
-@app.command()
+@app.command(cls=_Command)
 def gate(
     ctx: typer.Context,
     report: Annotated[Path, typer.Argument(help="A saved JSON report (single or batch).")],
@@ -202,9 +281,12 @@ def gate(
     max_serial_fraction: MaxSerial = None,
     baseline: Baseline = None,
     max_depth_increase: MaxIncrease = None,
-    fmt: Annotated[GateFormat, _opt("--format", "-f", help="text, or github annotations.")] = (
+    fmt: Annotated[GateFormat, _opt("--format", "-f", panel="Output",
+                                    help="text, or github annotations.")] = (
         GateFormat.text),
     max_input_size: MaxInput = "1G",
+    quiet: Quiet = False,
+    verbose: Verbose = False,
     config: ConfigOpt = None,
     isolated: IsolatedOpt = False,
 ) -> None:  # fmt: skip
@@ -213,32 +295,40 @@ def gate(
     _exit(lambda: commands.run_gate(commands.configured(ctx, "gate", given)))
 
 
-@app.command()
+@app.command(cls=_Command)
 def schema(
     name: Annotated[SchemaName, typer.Argument(help="Which JSON Schema to print.")],
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Print a JSON Schema (draft 2020-12): report, batch, jsonl, scale or workload."""
-    _exit(lambda: commands.schema(name.value))
+    _exit(lambda: commands.schema(name.value), quiet, verbose)
 
 
 @app.command(
-    epilog="Examples: serialscale scale workloads/sweeps/rule110.yaml --sweep "
-    "steps=8..128 | serialscale scale algos.py:pairwise_sum --sweep n=8..4096 "
-    "--predict n=1000000"
+    cls=_Command,
+    epilog=_examples(
+        "serialscale scale workloads/sweeps/rule110.yaml --sweep steps=8..128",
+        "serialscale scale algos.py:pairwise_sum --sweep n=8..4096 --predict n=1000000",
+    ),
 )
 def scale(
     ctx: typer.Context,
     target: Annotated[str, typer.Argument(help="Templated workload file (with params) or "
                                           "file.py:function.")],
-    sweep: Annotated[str, _opt("--sweep", help="NAME=V1,V2,... or NAME=LOW..HIGH (powers of "
+    sweep: Annotated[str, _opt("--sweep", panel="Input",
+                               help="NAME=V1,V2,... or NAME=LOW..HIGH (powers of "
                                "two).")],
     param: Params = None,
-    predict: Annotated[str | None, _opt("--predict", help="NAME=VALUE: extrapolate to a size "
+    predict: Annotated[str | None, _opt("--predict", panel="Analysis",
+                                        help="NAME=VALUE: extrapolate to a size "
                                         "too large to run.")] = None,
-    fmt: Annotated[ScaleFormat, _opt("--format", "-f", help="Output format.")] = ScaleFormat.table,
+    fmt: Annotated[ScaleFormat, _opt("--format", "-f", panel="Output",
+                                     help="Output format.")] = ScaleFormat.table,
     color: Color = ColorMode.auto,
     plot: Plot = None,
-    repeat: Annotated[int, _opt("--repeat", help="Run each size N times and use the median "
+    repeat: Annotated[int, _opt("--repeat", panel="Analysis",
+                                help="Run each size N times and use the median "
                                 "cost of each step (for measured costs).")] = 1,
     processors: Processors = PROCESSORS,
     control: Control = ControlMode.dataflow,
@@ -248,6 +338,8 @@ def scale(
     max_ops: MaxOps = DEFAULT_MAX_OPS,
     timeout: Timeout = None,
     output: Output = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
     config: ConfigOpt = None,
     isolated: IsolatedOpt = False,
 ) -> None:  # fmt: skip
@@ -256,30 +348,40 @@ def scale(
     _exit(lambda: commands.run_scale(commands.configured(ctx, "scale", given)))
 
 
-@app.command()
+@app.command(
+    cls=_Command,
+    help="Render a saved report again, in any format, without "
+    "analyzing (analyze once in CI, render many times).",
+)
 def render(
     report: Annotated[Path, typer.Argument(help="A saved JSON report, batch, JSON lines or "
                                            "sweep ('-': standard input).")],
-    fmt: Annotated[str, _opt("--format", "-f", help="table, json, markdown, jsonl, csv, "
+    fmt: Annotated[str, _opt("--format", "-f", panel="Output",
+                             help="table, json, markdown, jsonl, csv, "
                              "github, concise, or html (one report or a sweep).")] = "table",
     output: Output = None,
     color: Color = ColorMode.auto,
     max_input_size: MaxInput = "1G",
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:  # fmt: skip
     """Render a saved report again, in any format, without analyzing (analyze once in CI,
     render many times)."""
-    _exit(lambda: commands.render_saved(report, fmt, output, color.value, max_input_size))
+    _exit(lambda: commands.render_saved(report, fmt, output, color.value, max_input_size),
+          quiet, verbose)  # fmt: skip
 
 
-@app.command()
+@app.command(cls=_Command)
 def export(
     target: Annotated[str, typer.Argument(help="A workload file, another format, or "
                                           "file.py:function.")],
-    to: Annotated[ExportFormat, _opt("--to", help="dot, mermaid, graphml, json (networkx "
+    to: Annotated[ExportFormat, _opt("--to", panel="Output",
+                                     help="dot, mermaid, graphml, json (networkx "
                                      "node-link) or trace (Chrome trace events).")],
     output: Output = None,
     processors: Processors = PROCESSORS,
-    max_nodes: Annotated[int, _opt("--max-nodes", help="DOT and Mermaid past this many steps: "
+    max_nodes: Annotated[int, _opt("--max-nodes", panel="Output",
+                                   help="DOT and Mermaid past this many steps: "
                                    "the critical path, the rest one node per level.")] = 2000,
     param: Params = None,
     control: Control = ControlMode.dataflow,
@@ -291,6 +393,8 @@ def export(
     max_input_size: MaxInput = "1G",
     max_ops: MaxOps = DEFAULT_MAX_OPS,
     timeout: Timeout = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:  # fmt: skip
     """Export the step graph (critical path marked) or the simulated schedule."""
     _exit(lambda: commands.export(
@@ -298,18 +402,25 @@ def export(
         params=param or [], control=control.value,
         limits=commands.make_limits(max_steps, max_dependencies, max_input_size, max_ops,
                                     timeout),
-        read=commands.make_read(from_, durations, reverse_edges)))  # fmt: skip
+        read=commands.make_read(from_, durations, reverse_edges)), quiet, verbose)  # fmt: skip
 
 
 @app.command(
-    epilog="Examples: serialscale diff old/ci.yaml ci.yaml | serialscale diff base.json "
-    ".github/workflows/ci.yml --format markdown --max-depth-increase 5"
+    cls=_Command,
+    help="What a change did to the depth: work, depth, width and ceiling before and after, "
+    "the critical paths, and each added, removed or re-costed step's own effect on depth.",
+    epilog=_examples(
+        "serialscale diff old/ci.yaml ci.yaml",
+        "serialscale diff base.json .github/workflows/ci.yml --format markdown "
+        "--max-depth-increase 5",
+    ),
 )
 def diff(
     old: Annotated[str, typer.Argument(help="The workload before (any readable format) or a "
                                        "saved JSON report.")],
     new: Annotated[str, typer.Argument(help="The workload after, or a saved JSON report.")],
-    fmt: Annotated[DiffFormat, _opt("--format", "-f", help="Output format.")] = DiffFormat.table,
+    fmt: Annotated[DiffFormat, _opt("--format", "-f", panel="Output",
+                                    help="Output format.")] = DiffFormat.table,
     output: Output = None,
     processors: Processors = PROCESSORS,
     param: Params = None,
@@ -329,6 +440,8 @@ def diff(
     max_input_size: MaxInput = "1G",
     max_ops: MaxOps = DEFAULT_MAX_OPS,
     timeout: Timeout = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:  # fmt: skip
     """What a change did to the depth: work, depth, width and ceiling before and after, the
     critical paths, and each added, removed or re-costed step's own effect on depth."""
@@ -344,22 +457,27 @@ def diff(
                                         timeout),
             read=commands.make_read(from_, durations, reverse_edges))  # fmt: skip
 
-    _exit(run)
+    _exit(run, quiet, verbose)
 
 
-@app.command()
-def formats() -> None:
+@app.command(cls=_Command)
+def formats(quiet: Quiet = False, verbose: Verbose = False) -> None:
     """List the input formats serialscale reads and how each is recognised."""
-    _exit(commands.formats)
+    _exit(commands.formats, quiet, verbose)
 
 
-def _exit(command: Callable[[], ExitCode]) -> NoReturn:
-    """Run a command of :mod:`serialscale.cli.commands`; its :class:`CommandError` is one line on
-    stderr and exit code 2."""
+def _exit(command: Callable[[], ExitCode], quiet: bool | None = None,
+          verbose: bool = False) -> NoReturn:  # fmt: skip
+    """Run a command of :mod:`serialscale.cli.commands` (setting ``--quiet`` or ``--verbose``
+    first, unless the command does it itself: ``quiet`` is ``None``); its
+    :class:`CommandError` is one line on stderr per error, and exit code 2."""
     try:
+        if quiet is not None:
+            commands.set_chatter(quiet, verbose)
         code = command()
     except commands.CommandError as exc:
-        say(exc)
+        for line in exc.lines:
+            say(line)
         code = ExitCode.INPUT
     raise typer.Exit(code)
 
@@ -382,8 +500,7 @@ def main() -> None:
         sys.stderr.write(display(shown.getvalue(), lines=True))
         sys.exit(getattr(exc, "exit_code", ExitCode.INPUT))
     except (typer.Abort, KeyboardInterrupt):
-        print("serialscale: interrupted", file=sys.stderr)
-        sys.exit(ExitCode.INTERRUPTED)
+        _interrupted()
     except MemoryError:
         # Handled below, once this block has let go of the exception: its traceback holds
         # every frame of the work, and with them all that was built.
@@ -398,7 +515,18 @@ def main() -> None:
         _internal(exc)
     if out_of_memory:
         ran_out_of_memory()
+    if code == ExitCode.INTERRUPTED:  # typer turns KeyboardInterrupt into a silent exit 130
+        _interrupted()
     sys.exit(code if isinstance(code, int) else ExitCode.OK)
+
+
+def _interrupted() -> NoReturn:
+    """Ctrl-C: say so and exit 130, as shells expect; a second Ctrl-C changes nothing."""
+    from ..run.stopping import ignore_interrupts
+
+    ignore_interrupts()
+    say("serialscale: interrupted")
+    sys.exit(ExitCode.INTERRUPTED)
 
 
 def ran_out_of_memory() -> NoReturn:

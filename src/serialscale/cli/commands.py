@@ -39,7 +39,29 @@ PIPE_WIDTH = 100
 
 
 class CommandError(Exception):
-    """The command cannot go on: the message is printed as it is, and the exit code is 2."""
+    """The command cannot go on: the message is printed as it is (each of ``lines``, when
+    there are several errors), and the exit code is 2."""
+
+    def __init__(self, message: str, *more: str) -> None:
+        super().__init__(message)
+        self.lines = (message, *more)
+
+
+def input_error(exc: WorkloadError) -> CommandError:
+    """The :class:`CommandError` of an input error: every error it holds, one per line (see
+    :class:`serialscale.errors.WorkloadErrors`)."""
+    from ..base.errors import error_lines
+
+    return CommandError(*error_lines(exc))
+
+
+def set_chatter(quiet: bool, verbose: bool) -> None:
+    """``--quiet`` and ``--verbose`` (see :mod:`serialscale.chatter`)."""
+    from ..base import chatter
+
+    if quiet and verbose:
+        raise fail("--quiet and --verbose exclude each other")
+    chatter.set_level(quiet, verbose)
 
 
 def fail(message: str) -> CommandError:
@@ -138,56 +160,130 @@ def _choice(choice: Any) -> str | None:
 
 def configured(ctx: Any, command: str, values: dict[str, Any]) -> dict[str, Any]:
     """``values`` (the command's parameters by name) with the configuration file's settings
-    for the options not given on the command line (see :mod:`serialscale.cli.config`)."""
+    for the options not given on the command line (see :mod:`serialscale.cli.config`): the file
+    found from the folder of what the command reads (its first target), unless ``--config``
+    or ``--isolated`` says otherwise. Sets the level of ``--quiet`` and ``--verbose`` first."""
+    from ..base import chatter
     from . import config
 
+    set_chatter(bool(values.get("quiet")), bool(values.get("verbose")))
     explicit, isolated = values.get("config"), bool(values.get("isolated"))
     if explicit is not None and isolated:
         raise fail("--config and --isolated exclude each other (--isolated reads no file)")
     try:
-        cfg = config.load(command, explicit=explicit, isolated=isolated)
+        targets = [
+            str(t)
+            for t in values.get("files") or [values.get("report") or values.get("target") or "-"]
+        ]
+        start = None if explicit is not None or isolated else _config_start(targets)
+        cfg = config.load(command, start, explicit=explicit, isolated=isolated)
         if cfg.path is None:
+            chatter.detail("serialscale: no configuration file" + (" (--isolated)" if isolated
+                           else ""))  # fmt: skip
             return values
-        params = {max(p.opts, key=len).lstrip("-"): p for p in ctx.command.params
-                  if getattr(p, "opts", None) and p.name not in ("help", "version")}  # fmt: skip
-        # a key of any command is known (one file serves analyze, gate and scale); the keys
-        # of other commands are left for them
-        everywhere = {
-            max(p.opts, key=len).lstrip("-")
-            for c in _commands(ctx)
-            for p in c.params
-            if getattr(p, "opts", None)
-        } - {"help", "version"}
-        config.check_keys(cfg, sorted(everywhere | set(params)))
+        chatter.detail(f"serialscale: configuration: {config.shown(str(cfg.path))}")
+        params = _keyed(ctx.command)
+        # one file serves every command: a key of any command is known
+        others = [_keyed(c) for c in _commands(ctx) if c is not ctx.command]
+        everywhere = set(params).union(*others)
+        config.check_keys(cfg, sorted(everywhere))
         out = dict(values)
         applied: dict[str, Any] = {}
         for key, raw in cfg.values.items():
             if key not in params:
+                if key in cfg.own:  # in this command's own table: surely meant for it
+                    chatter.note(f"{cfg.where(key)}: note: serialscale {command} has no "
+                                 f"--{key}; the setting is ignored")  # fmt: skip
+                else:  # a top-level setting of other commands: theirs
+                    chatter.detail(f"{cfg.where(key)}: note: '{key}' is not a setting of "
+                                   f"serialscale {command} (left to the commands that have "
+                                   "it)")  # fmt: skip
                 continue
             param = params[key]
             source = ctx.get_parameter_source(param.name)
             if source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP"):
-                continue  # the command line wins
+                chatter.detail(f"{cfg.where(key)}: note: '{key}' is given on the command line, "
+                               "which wins")  # fmt: skip
+                continue
             try:
-                value = param.type_cast_value(ctx, raw)
-                if value is not None and type(param.type).__name__.endswith("Path"):
-                    value = Path(value)  # as typer gives a Path option (plot, output, baseline)
+                value = _setting(ctx, param, raw, command, values.get(param.name))
             except Exception as exc:  # click's BadParameter, and any conversion error
-                detail = getattr(exc, "message", None) or str(exc)
+                detail = (getattr(exc, "message", None) or str(exc)).rstrip(".")
+                if key not in cfg.own and any(_takes(ctx, c.get(key), raw) for c in others):
+                    # a top-level value meant for another command (format = "markdown"
+                    # serves analyze; gate writes text or github)
+                    chatter.note(f"{cfg.where(key)}: note: serialscale {command} cannot take "
+                                 f"{key} = {config.shown(repr(raw))} ({detail}); the setting "
+                                 f"is ignored here (put it in {_table(cfg, command)} to set "
+                                 "it for one command)")  # fmt: skip
+                    continue
                 raise cfg.error(key, f"setting '{key}': {detail}") from None
-            current = values.get(param.name)
-            kind = _enum_types().get(param.name)
-            if kind is not None and value is not None:
-                value = (kind[command] if isinstance(kind, dict) else kind)(value)
-            elif isinstance(current, Enum):
-                value = type(current)(value)
-            out[param.name] = list(value) if isinstance(value, tuple) else value
+            out[param.name] = value
             applied[key] = value
+            chatter.detail(f"{cfg.where(key)}: note: {key} = {config.shown(repr(raw))}")
         for note in config.notes(cfg, applied, params):
-            say(note)
+            say(note)  # what the file makes the command write: said even with --quiet
         return out
     except WorkloadError as exc:
-        raise CommandError(str(exc)) from None
+        raise input_error(exc) from None
+
+
+def _config_start(targets: Sequence[str]) -> Path | None:
+    """Where the configuration search starts: the folder of the first target. When targets in
+    other folders would find another file, a note says which one is used."""
+    from ..base import chatter
+    from . import config
+
+    start = config.start_of(targets[0]) if targets else None
+    if len(targets) > 1 and not chatter.quiet():
+        folders = list(dict.fromkeys(config.start_of(t) for t in targets))[:1000]
+        found = list(dict.fromkeys(config.find(folder) for folder in folders))
+        if len(found) > 1:
+            names = ", ".join(config.shown(str(f)) if f else "none" for f in found[:4])
+            first = config.find(start)
+            chatter.note(
+                f"note: the targets are in folders with different configuration files "
+                f"({names}{', ...' if len(found) > 4 else ''}); the first target's is used "
+                f"({config.shown(str(first)) if first else 'none'}): analyze each folder on its "
+                "own, or give --config FILE"
+            )
+    return start
+
+
+def _keyed(command: Any) -> dict[str, Any]:
+    """A command's options by their long name without dashes (the configuration's keys)."""
+    return {max(p.opts, key=len).lstrip("-"): p for p in command.params
+            if getattr(p, "opts", None) and p.name not in ("help", "version")}  # fmt: skip
+
+
+def _setting(ctx: Any, param: Any, raw: Any, command: str, current: Any) -> Any:
+    """A configuration value converted as the option's own value would be."""
+    value = param.type_cast_value(ctx, raw)
+    if value is not None and type(param.type).__name__.endswith("Path"):
+        value = Path(value)  # as typer gives a Path option (plot, output, baseline)
+    kind = _enum_types().get(param.name)
+    if kind is not None and value is not None:
+        value = (kind[command] if isinstance(kind, dict) else kind)(value)
+    elif isinstance(current, Enum):
+        value = type(current)(value)
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _takes(ctx: Any, param: Any, raw: Any) -> bool:
+    """Whether ``param`` (another command's option, or ``None``) takes the value ``raw``."""
+    if param is None:
+        return False
+    try:
+        param.type_cast_value(ctx, raw)
+    except Exception:
+        return False
+    return True
+
+
+def _table(cfg: Any, command: str) -> str:
+    from .config import table_prefix
+
+    return f"[{table_prefix(cfg)}{command}]"
 
 
 def _commands(ctx: Any) -> list[Any]:
@@ -396,8 +492,12 @@ def analyze(
         raise fail(f"--jobs must be between 1 and {MAX_JOBS}, got {jobs}")
     found = collect_targets(files, include, exclude, foreign=options.read.fmt is not None,
                             respect_ignores=not no_ignore)  # fmt: skip
+    from ..base import chatter
+
     for note in found.notes:
-        say(f"note: {note}")
+        chatter.note(f"note: {note}")
+    for path in found.not_workloads:
+        chatter.detail(f"{path}: skipped: not a workload (no top-level 'steps' list)")
     targets = found.targets
     if not targets and not found.errors:
         raise fail("no workloads found (directories are searched for *.yaml, *.yml, *.json)")
@@ -420,7 +520,7 @@ def analyze(
             else:
                 report = with_path(analyze_target(targets[0], options))
         except WorkloadError as exc:
-            raise CommandError(str(exc)) from None
+            raise input_error(exc) from None
         except MemoryError:  # said below, once the exception (and all it holds) is gone
             out_of_memory = True
         except UsageError as exc:
@@ -430,6 +530,7 @@ def analyze(
             raise CommandError(f"{targets[0]}: error: ran out of memory analyzing it")
         if plot is not None:
             write_plot(report, plot, plot_kind, chart)
+        _say_read(BatchResult(results=[report]), 1)
         return finish(BatchResult(results=[report]), gates, OutputFormat(fmt.value), output,
                       colored)  # fmt: skip
     gc.enable()  # a batch runs long: collect cycles again (the command starts without)
@@ -442,7 +543,24 @@ def analyze(
         raise fail(str(exc)) from None
     if found.errors:  # directories that could not be listed, in path order with the rest
         result.errors = sorted([*found.errors, *result.errors], key=lambda e: e.source)
+    _say_read(result, len(targets), jobs, scheduler)
     return finish(result, gates, fmt, output, colored)
+
+
+def _say_read(result: BatchResult, targets: int, jobs: int = 1, scheduler: str | None = None
+              ) -> None:  # fmt: skip
+    """``--verbose``: the reader of each workload, its size, and the time taken."""
+    from ..base import chatter
+
+    if not chatter.verbose():
+        return
+    from ..base.words import plural
+
+    for r in result.results:
+        chatter.detail(f"{r.source or r.workload}: read as {r.format}: {plural(r.steps, 'step')},"
+                       f" {plural(r.dependencies, 'dependency')}")  # fmt: skip
+    where = f"on {scheduler}" if scheduler else plural(max(1, min(jobs, targets)), "process")
+    chatter.timing(f"{plural(targets, 'target')} analyzed ({where})")
 
 
 def gate(
@@ -457,17 +575,22 @@ def gate(
         data = read_report_bytes(path, max_bytes)
         reports, errors = parse_reports(data, "<stdin>" if str(path) == "-" else str(path))
     except WorkloadError as exc:
-        raise CommandError(str(exc)) from None
+        raise input_error(exc) from None
+    from ..base.chatter import timing
+
+    timing(f"{path}: read")
     code = finish(BatchResult(results=reports, errors=errors), gates, fmt, None, False)
     if code == ExitCode.OK and fmt is GateFormat.text:  # one line, so a pass is seen
-        from ..base.words import unit_for
+        from ..base.words import plural
 
         n = len(reports)
+        from ..base.chatter import note
+
         if gates.thresholds is None:
-            say(f"{path}: no gate was given (--fail-on, --min-speedup, --max-depth, "
-                "--max-serial-fraction, --baseline): nothing was checked")  # fmt: skip
+            note(f"{path}: no gate was given (--fail-on, --min-speedup, --max-depth, "
+                 "--max-serial-fraction, --baseline): nothing was checked")  # fmt: skip
         else:
-            say(f"{path}: {n} {unit_for(n, 'reports')} passed every gate")
+            note(f"{path}: {plural(n, 'report')} passed every gate")
     return code
 
 
@@ -505,7 +628,7 @@ def _run_gates(result: BatchResult, gates: Gates) -> tuple[list[Violation], Comp
     try:
         old, _ = read_reports(gates.baseline, gates.max_input_bytes)
     except WorkloadError as exc:
-        raise CommandError(str(exc)) from None
+        raise input_error(exc) from None
     from ..core.gates import BaselineMismatch
 
     try:
@@ -517,26 +640,32 @@ def _run_gates(result: BatchResult, gates: Gates) -> tuple[list[Violation], Comp
 
 
 def _print_comparison(comparison: Comparison) -> None:
+    from ..base.chatter import note
+
     for c in comparison.changes:
         if c.before != c.after:
-            say(f"{c.source}: changed: {c.describe()}")
+            note(f"{c.source}: changed: {c.describe()}")
     for src in comparison.new:
-        say(f"{src}: new workload (not in the baseline)")
+        note(f"{src}: new workload (not in the baseline)")
     for src in comparison.removed:
-        say(f"{src}: removed (in the baseline only)")
+        note(f"{src}: removed (in the baseline only)")
 
 
 @contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr when it is a terminal and the batch is long enough."""
-    if total < PROGRESS_MIN or not _tty(sys.stderr):
+def _progress(total: int, least: int = PROGRESS_MIN, what: str = "analyzing"
+              ) -> Iterator[Callable[[int], None] | None]:  # fmt: skip
+    """A progress bar on stderr when it is a terminal, there are at least ``least`` things to
+    do and ``--quiet`` is not given; nothing when stderr is piped (a CI log)."""
+    from ..base.chatter import quiet
+
+    if total < least or not _tty(sys.stderr) or quiet():
         yield None
         return
     from rich.console import Console
     from rich.progress import Progress
 
     with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("analyzing", total=total)
+        task = bar.add_task(what, total=total)
         yield lambda n: bar.advance(task, n)
 
 
@@ -585,16 +714,22 @@ def scale(
     if not 1 <= repeat <= MAX_REPEAT:
         raise fail(f"--repeat must be between 1 and {MAX_REPEAT}, got {repeat}")
     try:
-        result = run_sweep(
-            target, name, values, params=parse_params(params), control=control,
-            limits=limits, processors=processors, predict=at, isolate=True, repeat=repeat,
-        )  # fmt: skip
+        with _progress(len(set(values)), 2, f"sweeping {name}") as advance:
+            result = run_sweep(
+                target, name, values, params=parse_params(params), control=control,
+                limits=limits, processors=processors, predict=at, isolate=True, repeat=repeat,
+                progress=advance,
+            )  # fmt: skip
     except WorkloadError as exc:
-        raise CommandError(str(exc)) from None
+        raise input_error(exc) from None
     except UsageError as exc:
         raise fail(str(exc)) from None
     if plot is not None:
         write_plot(result, plot)
+    from ..base.chatter import timing
+    from ..base.words import plural
+
+    timing(f"{plural(len(result.points), 'size')} of {name} analyzed")
     rendering = Rendering(result, console_width(), wants_color(fmt, output, color))
     emit(render_as(fmt, rendering), output)
     return ExitCode.OK
@@ -661,7 +796,7 @@ def render_saved(
         data = read_report_bytes(path, parse_size(max_input_size))
         raw = decode_json(data, source)
     except WorkloadError as exc:
-        raise CommandError(str(exc)) from None
+        raise input_error(exc) from None
     except (msgspec.DecodeError, UnicodeDecodeError):
         raw = None
     if isinstance(raw, dict) and "growth" in raw:  # a sweep
@@ -686,7 +821,7 @@ def render_saved(
     try:
         reports, errors = parse_reports(data, source)
     except WorkloadError as exc:
-        raise CommandError(str(exc)) from None
+        raise input_error(exc) from None
     batch = (isinstance(raw, dict) and "results" in raw) or len(reports) != 1 or bool(errors)
     if fmt == "html":
         if batch:
@@ -737,7 +872,7 @@ def export(
                                read or DEFAULT_READ)  # fmt: skip
         report = analyze_workload(workload, processors=processors, detail=True)
     except WorkloadError as exc:
-        raise CommandError(str(exc)) from None
+        raise input_error(exc) from None
     kind = ExportFormat(fmt)
     graph = workload.graph
     schedule = None
@@ -747,7 +882,7 @@ def export(
     try:  # a graph the format cannot hold (a trace past 2**53 µs) is the input's problem
         text = render_as(kind, Rendering(document))
     except WorkloadError as exc:
-        raise CommandError(str(exc)) from None
+        raise input_error(exc) from None
     emit(text, output)
     return ExitCode.OK
 
@@ -811,7 +946,7 @@ def diff(old: str, new: str, *, fmt: str, processors: int, output: Path | None,
         after = diffing.load_side(new, load, processors, lim.max_input_bytes)
         document = diffing.diff(before, after)
     except WorkloadError as exc:
-        raise CommandError(str(exc)) from None
+        raise input_error(exc) from None
     unit = after.report.unit
     kind = DiffFormat(fmt)
     if kind is DiffFormat.json:

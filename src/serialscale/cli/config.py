@@ -8,12 +8,20 @@ reads only the starting folder otherwise (a ``/tmp/pyproject.toml`` someone else
 never read). ``--config FILE`` names the file instead (``pyproject.toml``: its
 ``[tool.serialscale]`` table; any other name: top-level keys); ``--isolated`` reads none.
 
+The search starts in the folder of what the command reads (the first file or folder named;
+the working directory for standard input or a module), as ruff's does, not in the working
+directory: ``serialscale analyze ../other/ci.yaml`` takes ``../other``'s settings.
+
 Keys are the long flag names without their dashes (``processors = 16``, ``fail-on =
-"serial"``, ``max-serial-fraction = 0.8``, ``exclude = ["drafts/*"]``);
-``[tool.serialscale.scale]`` (or ``[scale]`` in serialscale.toml) holds settings for
-``serialscale scale`` only. A flag given on the command line wins. Unknown keys, and values
-of the wrong type, are located errors (``pyproject.toml:12: error: unknown setting
-'procesors' (did you mean 'processors'?)``).
+"serial"``, ``max-serial-fraction = 0.8``, ``exclude = ["drafts/*"]``). The top-level table
+holds settings for every command; a table named after a command (``[tool.serialscale.gate]``,
+or ``[gate]`` in serialscale.toml: see :data:`COMMANDS`) holds settings for that command only,
+and wins over the top-level table. A flag given on the command line wins over both. A
+top-level setting a command does not have is left to the commands that have it; one whose
+value this command cannot take (``format = "markdown"`` for ``gate``, which writes text or
+github) is ignored with a note, as is a setting in a command's table that the command does
+not have. Unknown keys, and values no command can take, are located errors
+(``pyproject.toml:12: error: unknown setting 'procesors' (did you mean 'processors'?)``).
 
 Trust: file names in the file (``output``, ``plot``, ``baseline``, ``durations``) are relative
 to the file's folder, not to where serialscale runs; a file found by the search writes
@@ -51,8 +59,10 @@ OUTPUT_SETTINGS = ("output", "plot")
 #: Settings that send workloads to another machine: only from ``--config FILE`` or the
 #: command line, never from a file found by the search.
 REMOTE_SETTINGS = ("scheduler",)
-#: Options that choose the configuration itself: the command line only.
-COMMAND_LINE_ONLY = ("config", "isolated")
+#: Options that choose the configuration itself, or how much is said: the command line only.
+COMMAND_LINE_ONLY = ("config", "isolated", "quiet", "verbose")
+#: The commands that read a configuration file: each may have a table of its own.
+COMMANDS = ("analyze", "gate", "scale")
 #: A configuration file larger than this is an error (a TOML file of settings is a few KB;
 #: the cap keeps ``--config /dev/zero`` from exhausting memory).
 MAX_CONFIG_BYTES = 1 << 20
@@ -63,7 +73,9 @@ class Config:
     """The settings of one command, read from ``path`` (``None``: no file found).
 
     ``explicit``: the file was named with ``--config``. ``refused``: settings the file holds
-    that were not taken (see :data:`REMOTE_SETTINGS`).
+    that were not taken (see :data:`REMOTE_SETTINGS`). ``command``: the command it was read
+    for; ``own``: the keys of ``values`` that come from that command's table (the others come
+    from the top-level table).
     """
 
     values: dict[str, Any]
@@ -71,14 +83,26 @@ class Config:
     text: str = ""
     explicit: bool = False
     refused: tuple[str, ...] = ()
+    command: str = ""
+    own: frozenset[str] = frozenset()
 
     def line_of(self, key: str) -> int | None:
-        """The line that sets ``key`` (for messages)."""
+        """The line that sets ``key`` (for messages), in the command's table when the value
+        comes from there, else in the top-level table."""
+        top = "tool.serialscale" if self.path is not None and self.path.name == NAMES[1] else ""
+        want = ".".join(part for part in (top, self.table(key)) if part)
+        table = ""  # the table of the lines read so far, as written ("" at the top)
         for number, line in enumerate(self.text.splitlines(), 1):
             stripped = line.strip()
-            if stripped.startswith((key, f'"{key}"')) and "=" in stripped:
+            if stripped.startswith("["):
+                table = stripped.lstrip("[").split("]")[0].replace('"', "").replace(" ", "")
+            elif table == want and stripped.startswith((key, f'"{key}"')) and "=" in stripped:
                 return number
         return None
+
+    def table(self, key: str) -> str:
+        """Which table ``key``'s value comes from: the command's name, or ``""`` (top level)."""
+        return self.command if key in self.own else ""
 
     def error(self, key: str, message: str) -> WorkloadError:
         """A located error about ``key``."""
@@ -91,8 +115,9 @@ class Config:
 
 def search_folders(start: Path | None = None) -> list[Path]:
     """The folders searched for a configuration file, nearest first: from ``start`` (default:
-    the working directory) up to the repository root (the first folder holding ``.git``);
-    without one, up to the home folder when ``start`` is below it, else ``start`` alone."""
+    the working directory; see :func:`start_of`) up to the repository root (the first folder
+    holding ``.git``); without one, up to the home folder when ``start`` is below it, else
+    ``start`` alone."""
     try:
         folder = (start or Path.cwd()).resolve()
     except OSError:  # the working directory was removed: there is nothing to search
@@ -118,6 +143,26 @@ def _present(path: Path, regular: bool = False) -> bool:
     except (OSError, ValueError):
         return False
     return stat.S_ISREG(mode) if regular else True
+
+
+def start_of(target: str) -> Path | None:
+    """Where the search starts for a command that reads ``target``: the folder it names, the
+    folder of the file it names (``file.py`` for ``file.py:function``); ``None`` (the working
+    directory) for standard input, a module (``package.module:function``) or a path whose
+    folder does not exist."""
+    if not target or target == "-":
+        return None
+    path = Path(target)
+    file, sep, _ = target.rpartition(":")
+    if sep and file and not _present(path) and (file.endswith(".py") or _present(Path(file))):
+        path = Path(file)  # file.py:function
+    elif sep and file and not _present(path):
+        return None  # package.module:function, imported from the working directory
+    try:
+        folder = path if path.is_dir() else path.parent
+        return folder if folder.is_dir() else None
+    except (OSError, ValueError):
+        return None
 
 
 def find(start: Path | None = None) -> Path | None:
@@ -153,8 +198,9 @@ def load(
     explicit: Path | None = None,
     isolated: bool = False,
 ) -> Config:
-    """The settings for ``command`` (``analyze``, ``gate`` or ``scale``): from ``explicit``
-    (``--config FILE``) when given, none when ``isolated``, else from :func:`find`."""
+    """The settings for ``command`` (one of :data:`COMMANDS`): the top-level table and the
+    command's own table over it; from ``explicit`` (``--config FILE``) when given, none when
+    ``isolated``, else from :func:`find` (from ``start``: see :func:`start_of`)."""
     if isolated:
         return Config({}, None)
     path = explicit if explicit is not None else find(start)
@@ -172,13 +218,15 @@ def load(
         table = data.get("tool", {}).get("serialscale", {})
     if not isinstance(table, dict):
         raise WorkloadError("[tool.serialscale] must be a table", Location(str(path)))
-    scale = table.get("scale", {})
-    values = {k: v for k, v in table.items() if k != "scale"}
+    values = {k: v for k, v in table.items() if k not in COMMANDS}
     config = Config(values, path, text, explicit is not None)
-    if not isinstance(scale, dict):
-        raise config.error("scale", "'scale' must be a table of settings for serialscale scale")
-    if command == "scale":
-        values.update(scale)
+    for name in COMMANDS:
+        if name in table and not isinstance(table[name], dict):
+            raise config.error(name, f"'{name}' must be a table of settings for serialscale "
+                               f"{name}")  # fmt: skip
+    own = table.get(command, {})
+    values.update(own)
+    config = Config(values, path, text, config.explicit, (), command, frozenset(own))
     for key in PATH_SETTINGS:
         if key in values:
             values[key] = _path_setting(config, key, values[key])
@@ -187,7 +235,7 @@ def load(
     refused = () if config.explicit else tuple(k for k in REMOTE_SETTINGS if k in values)
     for key in refused:
         del values[key]
-    return Config(values, path, text, config.explicit, refused)
+    return Config(values, path, text, config.explicit, refused, command, config.own)
 
 
 def _read(path: Path) -> str:
@@ -266,6 +314,11 @@ def notes(config: Config, applied: Mapping[str, Any], takes: Collection[str]) ->
     return said
 
 
+def shown(text: str) -> str:
+    """``text`` safe for a line on standard error (see :func:`_shown`)."""
+    return _shown(text)
+
+
 def _shown(text: str) -> str:
     """``text`` with control characters escaped, for a line on standard error (a folder name
     must not start a line of its own)."""
@@ -286,8 +339,14 @@ def check_keys(config: Config, known: list[str]) -> None:
         if key in COMMAND_LINE_ONLY:
             raise config.error(key, f"'{key}' is a command-line option only (--{key})")
         if key not in allowed:
+            tables = ", ".join(f"[{table_prefix(config)}{c}]" for c in COMMANDS)
             raise config.error(
                 key,
-                f"unknown setting '{key}'{suggest(key, allowed)}; settings are the long flag "
-                "names without dashes: " + ", ".join(sorted(allowed)),
+                f"unknown setting '{key}'{suggest(key, [*allowed, *COMMANDS])}; settings are "
+                "the long flag names without dashes: " + ", ".join(sorted(allowed)) + "; "
+                f"tables of one command's settings: {tables}",
             )
+
+
+def table_prefix(config: Config) -> str:
+    return "tool.serialscale." if config.path is not None and config.path.name == NAMES[1] else ""

@@ -55,6 +55,26 @@ def wall_time(value: Any, unit: str | None) -> str:
     return " ".join(f"{n} {label}" for n, label in parts[:2] if n)
 
 
+def lower_bound(report: Report) -> str | None:
+    """Traced functions: why the depth is only a lower bound (branches on traced values left
+    out by the data-flow view, values converted to plain ones, whose dependencies are lost),
+    as the headline says it; ``None`` when it is not one. Plain text; each renderer escapes
+    it its way."""
+    if report.control is UNSET:
+        return None
+    from ..base.words import plural
+
+    parts = []
+    if report.control == "dataflow" and report.control_decisions:
+        parts.append(f"{plural(report.control_decisions, 'branch')} on traced values left out")
+    if report.escapes:
+        parts.append(f"{plural(report.escapes, 'value')} converted to plain ones")
+    if not parts:
+        return None
+    return (f"depth is a lower bound ({', '.join(parts)}): the speedup ceiling and the "
+            "classification are optimistic")  # fmt: skip
+
+
 def counted(count: int, noun: str) -> str:
     """``1 step``, ``3 steps``: a count and its noun (given in the plural)."""
     return f"{num(count)} {unit_for(count, noun)}"

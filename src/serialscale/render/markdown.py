@@ -9,6 +9,7 @@ from ..documents.report import Report
 from .common import (
     amount,
     counted,
+    lower_bound,
     md_code,
     md_text,
     num,
@@ -25,22 +26,26 @@ def render_markdown(report: Report) -> str:
     """Render ``report`` as GitHub-flavoured Markdown."""
     u = md_text(report.unit) if report.unit else report.unit
     rec = report.recommendation
+    caveat = lower_bound(report)
+    optimistic = " (optimistic: depth is a lower bound)" if caveat else ""
+    at_least, at_most = ("≥ ", "≤ ") if caveat else ("", "")
     lines = [
         f"### serialscale: {md_code(report.workload, in_table=False)} is "
-        f"**{report.classification}**",
+        f"**{report.classification}**" + optimistic,
         "",
         f"**{rec.strategy}**, {counted(rec.processors, 'processors')}: {md_text(rec.reason)}",
         "",
+        *([f"> **Caveat:** {md_text(caveat)}", ""] if caveat else []),
         *[f"> note: {md_text(note)}\n" for note in report.notes or []],
         "| metric | value |",
         "|---|---:|",
         f"| steps | {num(report.steps)} |",
         f"| dependencies | {num(report.dependencies)} |",
         f"| work | {amount(report.work, u)} |",
-        f"| depth | {amount(report.depth, u)} ({counted(report.depth_steps, 'steps')}) |",
+        f"| depth | {at_least}{amount(report.depth, u)} ({counted(report.depth_steps, 'steps')}) |",
         f"| width | {num(report.width)} |",
-        f"| speedup ceiling | {times(report.speedup_ceiling)} |",
-        f"| serial fraction | {num(report.serial_fraction, 3)} |",
+        f"| speedup ceiling | {at_most}{times(report.speedup_ceiling)} |",
+        f"| serial fraction | {at_least}{num(report.serial_fraction, 3)} |",
     ]
     if report.overhead:
         lines.append(

@@ -19,6 +19,7 @@ from .common import (
     cells,
     counted,
     finished,
+    lower_bound,
     make_console,
     num,
     observed_line,
@@ -48,6 +49,8 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
         console.print(Text(display(report.description.strip(), lines=True), style="dim"))
     console.print()
 
+    caveat = lower_bound(report)
+    at_least, at_most = ("≥ ", "≤ ") if caveat else ("", "")
     headline = Table(box=box.SIMPLE_HEAD, show_header=False, pad_edge=False)
     headline.add_column("metric", style="bold")
     headline.add_column("value", justify="right")
@@ -57,12 +60,14 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
         ("work", amount(report.work, u), "total cost"),
         (
             "depth",
-            amount(report.depth, u),
-            "critical path, " + counted(report.depth_steps, "steps"),
+            at_least + amount(report.depth, u),
+            "critical path, "
+            + counted(report.depth_steps, "steps")
+            + ("; a lower bound" if caveat else ""),
         ),
         ("width", num(report.width), "peak steps running at once"),
-        ("speedup ceiling", times(report.speedup_ceiling), "work / depth"),
-        ("serial fraction", num(report.serial_fraction, 3), "depth / work"),
+        ("speedup ceiling", at_most + times(report.speedup_ceiling), "work / depth"),
+        ("serial fraction", at_least + num(report.serial_fraction, 3), "depth / work"),
     ]
     if report.overhead:
         rows.append((
@@ -84,7 +89,10 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
         rec.strategy,
         f", {counted(rec.processors, 'processors')}",
     )
-    console.print(Panel(Group(verdict, cell(rec.reason)), box=box.ROUNDED, expand=True))
+    said = [verdict, cell(rec.reason)]
+    if caveat:
+        said.append(cell(f"caveat: {caveat}", style="bold yellow"))
+    console.print(Panel(Group(*said), box=box.ROUNDED, expand=True))
     for note in report.notes or []:
         console.print(cell(f"note: {note}", style="yellow"))
     if report.what_if:

@@ -12,7 +12,8 @@ import itertools
 import os
 import stat
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -26,8 +27,11 @@ from ..core.analysis import analyze_workload
 from ..documents.report import CLASSES, BatchReport, ErrorEntry, FailedGate, Report, Summary
 from ..sources import load_target, looks_like_function
 from ..sources.registry import DEFAULT_READ, ReadOptions
+from .stopping import in_worker, stop_workers, worker_started
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from ..core.whatif import Change
     from ..core.workload import Workload
 
@@ -82,13 +86,29 @@ class BatchResult:
         )
 
 
-#: What one target gives a batch: a report, or an error entry (plain data that crosses
+#: What one target gives a batch: a report, or its error entries (plain data that crosses
 #: process boundaries: msgspec records pickle).
-Outcome = tuple[Literal["ok"], Report] | tuple[Literal["error"], ErrorEntry]
+Outcome = tuple[Literal["ok"], Report] | tuple[Literal["error"], list[ErrorEntry]]
+
+
+def error_entries(target: str, exc: WorkloadError) -> list[ErrorEntry]:
+    """The batch error entries of ``exc``, raised while analyzing ``target``: one per error it
+    holds (see :class:`serialscale.errors.WorkloadErrors`), and a last one counting those
+    left out."""
+    from ..base.errors import WorkloadErrors, error_lines
+
+    if not isinstance(exc, WorkloadErrors):
+        return [error_entry(target, exc)]
+    entries = [error_entry(target, error) for error in exc.errors]
+    if exc.more:
+        note = error_lines(exc)[-1].partition(": note: ")[2]
+        entries.append(ErrorEntry(source=target, message=note))
+    return entries
 
 
 def error_entry(target: str, exc: WorkloadError) -> ErrorEntry:
-    """The batch error entry of ``exc``, raised while analyzing ``target``."""
+    """The batch error entry of ``exc`` (its first error only: see :func:`error_entries`),
+    raised while analyzing ``target``."""
     loc = exc.location
     return ErrorEntry(
         source=target,
@@ -103,11 +123,13 @@ def error_entry(target: str, exc: WorkloadError) -> ErrorEntry:
 @dataclass
 class Collected:
     """What the arguments name: targets in order, paths that could not be read (as error
-    entries), and notes on what was skipped."""
+    entries), notes on what was skipped, and every YAML or JSON file skipped as not a
+    workload (the notes summarize them; ``--verbose`` lists them)."""
 
     targets: list[str] = field(default_factory=list)
     errors: list[ErrorEntry] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    not_workloads: list[str] = field(default_factory=list)
 
 
 def collect_targets(
@@ -140,7 +162,7 @@ def collect_targets(
     note. A file named explicitly is always read.
     """
     found = Collected()
-    not_workloads: list[str] = []
+    not_workloads = found.not_workloads
     for arg in arguments:
         path = Path(arg)
         if _scanned(arg):
@@ -161,11 +183,12 @@ def collect_targets(
         elif _selected(arg, arg, include, exclude):
             found.targets.append(arg)
     if not_workloads:
+        from ..base.words import plural
+
         shown = ", ".join(not_workloads[:5]) + (" ..." if len(not_workloads) > 5 else "")
-        files = "file" if len(not_workloads) == 1 else "files"
-        found.notes.append(f"skipped {len(not_workloads)} YAML/JSON {files} that are not "
-                           f"workloads (no top-level 'steps' list): {shown}; name a file or "
-                           "use --include to read it anyway")  # fmt: skip
+        found.notes.append(f"skipped {plural(len(not_workloads), 'YAML/JSON file')} with no "
+                           f"top-level 'steps' list (not workloads): {shown}; name a file, use "
+                           "--include to read it anyway, or --verbose to list them")  # fmt: skip
     return found
 
 
@@ -479,14 +502,14 @@ def analyze_one(target: str, options: Options) -> Outcome:
     try:
         return "ok", analyze_target(target, options)
     except WorkloadError as exc:
-        return "error", error_entry(target, exc)
+        return "error", error_entries(target, exc)
     except UsageError:
         raise
     except MemoryError:
-        return "error", ErrorEntry(source=target, message="ran out of memory")
+        return "error", [ErrorEntry(source=target, message="ran out of memory")]
     except Exception as exc:  # a bug or an unexpected failure: report it, keep going
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        return "error", ErrorEntry(source=target, message=f"internal error: {detail}")
+        return "error", [ErrorEntry(source=target, message=f"internal error: {detail}")]
 
 
 def analyze_batch(
@@ -513,29 +536,29 @@ def analyze_batch(
         if outcome[0] == "ok":
             result.results.append(with_path(outcome[1]))
         else:
-            result.errors.append(outcome[1])
+            result.errors.extend(outcome[1])
     return result
 
 
 def _crash(target: str, detail: str) -> Outcome:
     message = f"the worker analyzing it crashed ({detail})"
-    return "error", ErrorEntry(source=target, message=message)
+    return "error", [ErrorEntry(source=target, message=message)]
 
 
 def _run_processes(
     targets: Sequence[str], options: Options, jobs: int, progress: Progress | None
 ) -> list[Outcome]:
     """A process pool; when a worker dies, the targets it took down are retried one per fresh
-    process, so the crash is pinned on the target that caused it.
+    process, so the crash is pinned on the target that caused it. Ctrl-C stops the workers at
+    once (see :mod:`serialscale.stopping`).
     """
-    from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     outcomes: list[Outcome | None] = [None] * len(targets)
     broken: list[int] = []
     try:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(analyze_one, t, options) for t in targets]
+        with _pool(jobs) as pool:
+            futures = [pool.submit(in_worker, analyze_one, t, options) for t in targets]
             for i, future in enumerate(futures):
                 try:
                     outcomes[i] = future.result()
@@ -544,9 +567,9 @@ def _run_processes(
                 except BrokenProcessPool:
                     broken.append(i)
         for i in broken:
-            with ProcessPoolExecutor(max_workers=1) as pool:
+            with _pool(1) as pool:
                 try:
-                    outcomes[i] = pool.submit(analyze_one, targets[i], options).result()
+                    outcomes[i] = pool.submit(in_worker, analyze_one, targets[i], options).result()
                 except BrokenProcessPool:
                     outcomes[i] = _crash(targets[i], "it was killed or exited")
             if progress:
@@ -562,6 +585,21 @@ def _run_processes(
                 if progress:
                     progress(1)
     return [o for o in outcomes if o is not None]
+
+
+@contextmanager
+def _pool(jobs: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of ``jobs`` workers that ignore Ctrl-C; on ``KeyboardInterrupt`` (or any other
+    way out but the end of the work) its workers are stopped at once, not waited for."""
+    from concurrent.futures import ProcessPoolExecutor  # only batches with --jobs need it
+
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=worker_started)
+    try:
+        yield pool
+    except BaseException as exc:
+        stop_workers(pool, interrupted=isinstance(exc, KeyboardInterrupt))
+        raise
+    pool.shutdown(wait=True)
 
 
 def _run_dask(targets: Sequence[str], options: Options, address: str) -> list[Outcome]:
@@ -616,7 +654,7 @@ def _payload(target: str, options: Options) -> Payload | Outcome:
             return target, None  # a ninja build reads files beside it: a shared file system
         return target, read_file(path, options.limits.max_input_bytes)
     except WorkloadError as exc:
-        return "error", error_entry(target, exc)
+        return "error", error_entries(target, exc)
 
 
 def analyze_shipped(payload: Payload | Outcome, options: Options) -> Outcome:
@@ -639,9 +677,9 @@ def analyze_shipped(payload: Payload | Outcome, options: Options) -> Outcome:
             workload = read_path(Path(target), data, params, options.limits, options.read)
         return "ok", analyze_with(workload, options)
     except WorkloadError as exc:
-        return "error", error_entry(target, exc)
+        return "error", error_entries(target, exc)
     except MemoryError:
-        return "error", ErrorEntry(source=target, message="ran out of memory")
+        return "error", [ErrorEntry(source=target, message="ran out of memory")]
 
 
 def is_batch(arguments: Sequence[str]) -> bool:
@@ -669,6 +707,7 @@ __all__ = [
     "analyze_one",
     "analyze_target",
     "collect_targets",
+    "error_entries",
     "error_entry",
     "is_batch",
 ]

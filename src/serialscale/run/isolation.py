@@ -325,7 +325,8 @@ class _Results(pickle.Unpickler):
     target's: anything else written on it is refused, not run)."""
 
     ALLOWED = frozenset({
-        ("serialscale.base.errors", "WorkloadError"), ("serialscale.base.errors", "Location"),
+        ("serialscale.base.errors", "WorkloadError"), ("serialscale.base.errors", "WorkloadErrors"),
+        ("serialscale.base.errors", "Location"),
         ("msgspec._core", "UNSET"), ("msgspec._utils", "rebuild"),
     })  # fmt: skip
 

@@ -9,7 +9,7 @@ exact.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import pairwise
 
 from msgspec import UNSET
@@ -37,11 +37,13 @@ def run_sweep(
     predict: float | None = None,
     isolate: bool = False,
     repeat: int = 1,
+    progress: Callable[[int], None] | None = None,
 ) -> ScaleReport:
     """Analyze ``target`` with ``parameter`` set to each of ``values`` and fit the growth.
 
     ``repeat`` > 1 runs each size that many times and analyzes the median cost of each step
     (for measured costs); each point then reports the spread of the depth over the runs.
+    ``progress`` is called with 1 after each size.
     """
     others = dict(params or {})
     if parameter in others:
@@ -70,6 +72,8 @@ def run_sweep(
         # the caveats of the largest size (the counts of every size are in its point)
         notes = [f"at {parameter}={value}: {note}" for note in report.notes or []]
         points.append(_point(value, report, spread, fan_in))
+        if progress:
+            progress(1)
     xs = [p.value for p in points]
     depths, works = [float(p.depth) for p in points], [float(p.work) for p in points]
     widths = [float(p.width) for p in points]

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .. import accel
-from ..base.errors import Location, WorkloadError, suggest
+from ..base.errors import Errors, Location, WorkloadError, suggest
 from ..base.gcpause import gc_paused
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.words import TIME_UNITS, duration_seconds
@@ -166,17 +166,25 @@ def parse_workload(
 
 
 class _Validator:
-    """Checks the plain document and builds the graph; locates errors only when they happen."""
+    """Checks the plain document and builds the graph; locates errors only when they happen.
+    Every error found is reported (up to :data:`serialscale.errors.MAX_ERRORS`), not only the
+    first: a step with a bad cost is still checked for duplicate ids, unknown needs and
+    cycles; only what stops the reading (no 'steps' list, a template that cannot expand, a
+    size limit) ends it at once, with the errors found before.
+    """
 
     def __init__(
         self, text: str | bytes, source: str, params: Mapping[str, str] | None, limits: Limits
     ) -> None:
         self.source = source
-        self.durations: list[tuple[int, str]] = []  # (index, id) of costs given as durations
+        # (column, step in the document, id) of each cost given as a duration
+        self.durations: list[tuple[int, int, str]] = []
         self.locator = Locator(text, source)
         self.overrides = params
         self.limits = limits
         self.expansion: Expansion | None = None  # set for templated workloads
+        self.errors = Errors()
+        self.duplicates = False  # some step ids are repeated: no graph (and no cycle) to check
 
     def fail(
         self,
@@ -193,21 +201,28 @@ class _Validator:
             raise self.fail(f"the top level must be a mapping with a 'steps' list, got {got}")
         for key in doc:
             if key not in TOP_KEYS:
-                raise self.fail(
+                self.errors.add(self.fail(
                     f"unknown key '{key}' at the top level{suggest(str(key), TOP_KEYS)}; "
                     f"expected one of: {', '.join(TOP_KEYS)}",
                     (key,),
                     key=True,
-                )
+                ))  # fmt: skip
         name = self.text_field(doc, "name") or default_name
         description, unit = self.text_field(doc, "description"), self.text_field(doc, "unit")
         steps = doc.get("steps")
-        if "steps" not in doc:
-            raise self.fail("missing 'steps': expected a non-empty list of steps")
+        if "steps" not in doc:  # (after an unknown key, which says more: 'stepz')
+            self.errors.check(
+                None
+                if self.errors
+                else self.fail("missing 'steps': expected a non-empty list of steps")
+            )
         if not isinstance(steps, list):
-            raise self.fail(f"'steps' must be a list of steps, got a {_kind(steps)}", ("steps",))
+            self.errors.check(self.fail(f"'steps' must be a list of steps, got a "
+                                        f"{_kind(steps)}", ("steps",)))  # fmt: skip
         if not steps:
-            raise self.fail("'steps' is empty: expected at least one step", ("steps",))
+            self.errors.check(self.fail("'steps' is empty: expected at least one step",
+                                        ("steps",)))  # fmt: skip
+        assert isinstance(steps, list)
         extra: dict[str, Any] = {}
         if _is_templated(doc):
             from .templates import TemplateFailure, expand, resolve_params
@@ -216,15 +231,16 @@ class _Validator:
                 params = resolve_params(doc.get("params"), self.overrides)
                 self.expansion = expand(steps, params, self.limits)
             except TemplateFailure as exc:
-                raise self.fail(exc.message, exc.path) from None
+                self.errors.check(self.fail(exc.message, exc.path))
+                raise AssertionError("unreachable") from None
             ids, costs, raw_needs = self.expansion.ids, self.expansion.costs, self.expansion.needs
             extra["params"] = params
         else:
             if self.overrides:
-                raise self.fail(
+                self.errors.check(self.fail(
                     "--param needs a templated workload (one with 'params') or a traced "
                     "function (file.py:function)"
-                )
+                ))  # fmt: skip
             ids, costs, raw_needs = self.steps(steps)
             if self.durations:
                 unit = self.durations_in(costs, unit)
@@ -235,11 +251,14 @@ class _Validator:
         which must be a unit of time; without a ``unit``, the workload's unit is seconds."""
         scale = TIME_UNITS.get(unit.strip().lower()) if unit else 1
         if scale is None:
-            i, step_id = self.durations[0]
-            raise self.fail(f"'cost' {costs[i]!r} is a duration, but the workload's unit "
-                            f"{unit!r} is not a unit of time (seconds, minutes, hours...)",
-                            ("steps", i, "cost"), step_id)  # fmt: skip
-        for i, _ in self.durations:
+            i, at, step_id = self.durations[0]
+            self.errors.add(self.fail(f"'cost' {costs[i]!r} is a duration, but the workload's "
+                                      f"unit {unit!r} is not a unit of time (seconds, minutes, "
+                                      "hours...)", ("steps", at, "cost"), step_id))  # fmt: skip
+            for i, _, _ in self.durations:
+                costs[i] = 0  # to go on checking the rest
+            return unit or "seconds"
+        for i, _, _ in self.durations:
             value = (duration_seconds(costs[i]) or 0.0) / scale
             costs[i] = int(value) if value.is_integer() else value
         return unit or "seconds"
@@ -267,39 +286,38 @@ class _Validator:
         raising located errors for unknown needs, duplicates and cycles.
         """
         dependencies = len(resolved[1]) if resolved else sum(map(len, raw_needs or []))
-        self.check_size(len(ids), dependencies)
+        try:
+            self.check_size(len(ids), dependencies)
+        except WorkloadError as exc:
+            self.errors.check(exc)
         if costs and max(costs) > _LARGEST_FLOAT:  # an int past what any ratio can hold
-            i = next(i for i, c in enumerate(costs) if c > _LARGEST_FLOAT)
-            raise self.fail("'cost' is larger than the largest float (about 1.8e308); use "
-                            "smaller units", step_id=str(ids[i]))  # fmt: skip
-        if float in set(map(type, costs)) and not _finite_sum(costs):
-            raise self.fail(
+            for i in (i for i, c in enumerate(costs) if c > _LARGEST_FLOAT):
+                self.errors.add(self.fail("'cost' is larger than the largest float (about "
+                                          "1.8e308); use smaller units",
+                                          ("steps", i, "cost") if self.expansion is None
+                                          else (), str(ids[i])))  # fmt: skip
+                costs[i] = 0  # to go on checking the rest
+        elif float in set(map(type, costs)) and not _finite_sum(costs):
+            self.errors.add(self.fail(
                 "the costs add up to more than the largest float (about 1.8e308); a workload's "
                 "total cost must be finite: use smaller units"
-            )
-        self.check_text(name, description, unit, ids)
+            ))  # fmt: skip
+        try:
+            self.check_text(name, description, unit, ids)
+        except WorkloadError as exc:
+            self.errors.add(exc)
         if resolved is not None:
             pred_ptr, pred_idx = resolved
         else:
             pred_ptr, pred_idx = self.resolve(ids, raw_needs or [], dependencies)
+        if self.errors and self.duplicates:
+            self.errors.check()  # repeated ids: no graph to look for cycles in
         try:
             graph = Graph(ids, costs, pred_ptr, pred_idx, owned=True)  # arrays made here
         except CycleError as exc:
-            if len(exc.cycle) == 2:  # a step that needs itself
-                i = exc.cycle[0]
-                if raw_needs is not None:
-                    k = next(k for k, x in enumerate(raw_needs[i]) if str(x) == ids[i])
-                else:  # resolved in C, in the order written: the position of i in its row
-                    k = pred_idx[pred_ptr[i] : pred_ptr[i + 1]].tolist().index(i)
-                path, origin = self.need_where(i, k)
-                raise self.fail(f"step '{ids[i]}' needs itself{origin}", path, ids[i]) from None
-            names = " → ".join(ids[i] for i in exc.cycle)
-            path, origin = self.step_where(exc.cycle[0])
-            raise self.fail(
-                f"dependency cycle: {names}; a workload must be acyclic{origin}",
-                path,
-                ids[exc.cycle[0]],
-            ) from None
+            self.errors.check(self.cycle_error(exc, ids, raw_needs, pred_ptr, pred_idx))
+            raise AssertionError("unreachable") from None
+        self.errors.check()
         return Workload(
             name=name,
             graph=graph,
@@ -307,6 +325,31 @@ class _Validator:
             description=description,
             unit=unit,
             extra=extra,
+        )
+
+    def cycle_error(
+        self,
+        exc: CycleError,
+        ids: list[str],
+        raw_needs: list[list[Any]] | None,
+        pred_ptr: array,
+        pred_idx: array,
+    ) -> WorkloadError:
+        """The located error of a dependency cycle (a step that needs itself, or a loop)."""
+        if len(exc.cycle) == 2:  # a step that needs itself
+            i = exc.cycle[0]
+            if raw_needs is not None:
+                k = next(k for k, x in enumerate(raw_needs[i]) if str(x) == ids[i])
+            else:  # resolved in C, in the order written: the position of i in its row
+                k = pred_idx[pred_ptr[i] : pred_ptr[i + 1]].tolist().index(i)
+            path, origin = self.need_where(i, k)
+            return self.fail(f"step '{ids[i]}' needs itself{origin}", path, ids[i])
+        names = " → ".join(ids[i] for i in exc.cycle)
+        path, origin = self.step_where(exc.cycle[0])
+        return self.fail(
+            f"dependency cycle: {names}; a workload must be acyclic{origin}",
+            path,
+            ids[exc.cycle[0]],
         )
 
     def check_size(self, steps: int, dependencies: int) -> None:
@@ -373,7 +416,8 @@ class _Validator:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise self.fail(f"'{key}' must be text, got a {_kind(value)}", (key,))
+            self.errors.add(self.fail(f"'{key}' must be text, got a {_kind(value)}", (key,)))
+            return None
         return str(value)
 
     def steps(self, steps: list[Any]) -> tuple[list[str], list[Any], list[list[Any]]]:
@@ -409,44 +453,49 @@ class _Validator:
         return ids, costs, needs
 
     def steps_one_by_one(self, steps: list[Any]) -> tuple[list[str], list[Any], list[list[Any]]]:
-        """The same as :meth:`steps`, a step at a time, raising a located error at the first
-        problem.
+        """The same as :meth:`steps`, a step at a time, recording a located error for each
+        problem: a step without a usable id is left out, a bad cost counts as 0 and bad needs
+        as none, so the other steps are checked as well.
         """
         ids: list[str] = []
         costs: list[Any] = []
         needs: list[list[Any]] = []
+        add = self.errors.add
         for i, step in enumerate(steps):
             if not isinstance(step, dict):
-                raise self.fail(
-                    f"step {i + 1} must be a mapping with an 'id', got a {_kind(step)}",
-                    ("steps", i),
-                )
+                add(self.fail(f"step {i + 1} must be a mapping with an 'id', got a "
+                              f"{_kind(step)}", ("steps", i)))  # fmt: skip
+                continue
             if "id" not in step:
-                raise self.fail(f"step {i + 1} has no 'id'", ("steps", i))
-            step_id = self.step_id(step["id"], ("steps", i, "id"))
+                add(self.fail(f"step {i + 1} has no 'id'", ("steps", i)))
+                continue
+            try:
+                step_id = self.step_id(step["id"], ("steps", i, "id"))
+            except WorkloadError as exc:
+                add(exc)
+                continue
             if len(step) > 1 and not step.keys() <= STEP_KEYS_SET:
-                bad = next(k for k in step if k not in STEP_KEYS_SET)
-                raise self.fail(
-                    f"unknown key '{bad}' in a step{suggest(str(bad), STEP_KEYS)}; "
-                    f"expected: {', '.join(STEP_KEYS)}",
-                    ("steps", i, bad),
-                    step_id,
-                    key=True,
-                )
+                for bad in (k for k in step if k not in STEP_KEYS_SET):
+                    add(self.fail(
+                        f"unknown key '{bad}' in a step{suggest(str(bad), STEP_KEYS)}; "
+                        f"expected: {', '.join(STEP_KEYS)}",
+                        ("steps", i, bad),
+                        step_id,
+                        key=True,
+                    ))  # fmt: skip
             cost = step.get("cost", DEFAULT_COST)
             if isinstance(cost, str) and duration_seconds(cost) is not None:
-                self.durations.append((i, step_id))  # converted once the unit is known
+                self.durations.append((len(ids), i, step_id))  # converted once the unit is known
             elif not _valid_cost(cost):
-                raise self.fail(_cost_problem(cost), ("steps", i, "cost"), step_id)
+                add(self.fail(_cost_problem(cost), ("steps", i, "cost"), step_id))
+                cost = 0
             need = step.get("needs")
             if need is None:
                 need = []
             elif not isinstance(need, list):
-                raise self.fail(
-                    f"'needs' must be a list of step ids, got a {_kind(need)}",
-                    ("steps", i, "needs"),
-                    step_id,
-                )
+                add(self.fail(f"'needs' must be a list of step ids, got a {_kind(need)}",
+                              ("steps", i, "needs"), step_id))  # fmt: skip
+                need = []
             ids.append(step_id)
             costs.append(cost)
             needs.append(need)
@@ -482,6 +531,9 @@ class _Validator:
         index = dict(zip(ids, range(len(ids)), strict=True))
         if len(index) != len(ids):
             self.duplicate_id(ids)
+            index = {}  # the first step of each id, as the messages say
+            for i, step_id in enumerate(ids):
+                index.setdefault(step_id, i)
         flat = list(chain.from_iterable(raw_needs))
         # Only names can be looked up in bulk (a list or a mapping is not even hashable); any
         # other need sends the rows to the step-by-step path, which says what is wrong.
@@ -502,7 +554,8 @@ class _Validator:
         return pred_ptr, array("q", resolved)
 
     def duplicate_id(self, ids: list[str]) -> None:
-        """Raise the located error for the first repeated id."""
+        """Record the located error of each repeated id."""
+        self.duplicates = True
         seen: dict[str, int] = {}
         for i, step_id in enumerate(ids):
             j = seen.setdefault(step_id, i)
@@ -511,14 +564,15 @@ class _Validator:
                 first = self.locator.at(first_path).line
                 where = f" (first defined at line {first}{first_origin})" if first else ""
                 path, origin = self.step_where(i)
-                raise self.fail(
+                self.errors.add(self.fail(
                     f"duplicate step id '{step_id}'{where}{origin}", (*path, "id"), step_id
-                )
+                ))  # fmt: skip
 
     def resolve_slowly(
         self, ids: list[str], index: dict[str, int], i: int, row: list[Any]
     ) -> list[int]:
-        """Resolve one need list item by item: integer ids, and the located errors."""
+        """Resolve one need list item by item: integer ids, and the located errors (recorded;
+        the needs in error are left out)."""
         out: list[int] = []
         for k, raw in enumerate(row):
             if isinstance(raw, OptionalNeed):
@@ -527,18 +581,24 @@ class _Validator:
                     continue  # an optional need that names no step is dropped
             else:
                 # Locating is slow for templates: only done when there is an error to report.
-                name = raw if type(raw) is str else self.step_id(raw, self.need_where(i, k)[0])
+                try:
+                    name = raw if type(raw) is str else self.step_id(raw, self.need_where(i, k)[0])
+                except WorkloadError as exc:
+                    self.errors.add(exc)
+                    continue
                 j = index.get(name)
                 if j is None:
                     path, origin = self.need_where(i, k)
-                    raise self.fail(
+                    self.errors.add(self.fail(
                         f"'needs' names an unknown step '{name}'{suggest(name, index)}{origin}",
                         path,
                         ids[i],
-                    )
+                    ))  # fmt: skip
+                    continue
             if j == i:
                 path, origin = self.need_where(i, k)
-                raise self.fail(f"step '{ids[i]}' needs itself{origin}", path, ids[i])
+                self.errors.add(self.fail(f"step '{ids[i]}' needs itself{origin}", path, ids[i]))
+                continue
             out.append(j)
         return out
 
