@@ -123,7 +123,7 @@ def _projects(graph: dict[str, Any], source: str, locator: Locator,
             else:
                 raise WorkloadError(
                     f"project '{short(name)}' depends on '{short(target)}', which is not a project",
-                    locator.at((*where, j)),
+                    locator.at((*where, j, "target")),
                 )
         plan.add(name, 1, needs)
     notes = [
