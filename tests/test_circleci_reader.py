@@ -109,7 +109,7 @@ def test_requiring_a_name_two_jobs_share_is_an_error(tmp_path: Path) -> None:
             "      - t:\n          matrix: {alias: t, parameters: {x: [a, b]}}\n"
             "      - t:\n          name: t-a\n"
             "      - u: {requires: [t-a]}\n")  # fmt: skip
-    with pytest.raises(WorkloadError, match="two jobs named .t-a."):
+    with pytest.raises(WorkloadError, match=r"two jobs named .t-a."):
         read(tmp_path / ".circleci" / "config.yml", text)
 
 
