@@ -118,7 +118,7 @@ def test_errors_are_located(project: Path, text: str, line: int, message: str) -
 
 def test_a_template_that_uses_itself_stops(project: Path) -> None:
     (project / "t.yml").write_text("jobs:\n- template: t.yml\n- template: t.yml\n")
-    with pytest.raises(WorkloadError, match="nest deeper|more than"):
+    with pytest.raises(WorkloadError, match=r"nest deeper|more than"):
         read(project / "azure-pipelines.yml", "jobs:\n- template: t.yml\n")
 
 
@@ -165,7 +165,7 @@ def pipelines(draw):
             steps.setdefault(f"{name}:legs", (0, []))
             steps[f"{name}/{job}:legs"] = (0, names)
     joins = {}
-    for step, (cost, needs) in list(steps.items()):
+    for _, (_, needs) in list(steps.items()):
         for need in needs:
             if f"{need}:legs" in steps and steps[f"{need}:legs"][1] != [need]:
                 joins[need] = steps[f"{need}:legs"][1]
