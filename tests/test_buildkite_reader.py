@@ -66,7 +66,8 @@ def test_waits_groups_parallelism_matrix_and_explicit_dependencies(tmp_path: Pat
 
 def test_a_group_that_depends_on_a_step_starts_after_it(tmp_path: Path) -> None:
     text = ("steps:\n  - {key: a, command: x}\n  - {key: b, command: y}\n"
-            "  - group: g\n    key: g\n    depends_on: a\n    steps:\n      - {key: c, command: z}\n"
+            "  - group: g\n    key: g\n    depends_on: a\n"
+            "    steps:\n      - {key: c, command: z}\n"
             "  - {key: d, command: w, depends_on: [g, {step: b}]}\n")  # fmt: skip
     workload = read(tmp_path / "pipeline.yml", text, "buildkite")
     assert_graph(workload, expected({"a": (1, []), "b": (1, []), "g:start": (0, ["a"]),
