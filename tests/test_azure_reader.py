@@ -191,3 +191,30 @@ def test_detection() -> None:
         "azure-pipelines"  # fmt: skip
     assert detect(Path("ci/build.yml"), b"jobs:\n- job: a\n") == "azure-pipelines"
     assert detect(Path(".gitlab-ci.yml"), b"stages: [a]\n") == "gitlab-ci"
+
+
+def test_depends_on_by_parameter_and_by_condition(project: Path) -> None:
+    text = """\
+parameters:
+- {name: deps, type: object, default: [A]}
+- {name: none, type: string, default: ''}
+stages:
+- stage: A
+  jobs: [{job: a}]
+- stage: B
+  dependsOn:
+  - ${{ if eq(1, 1) }}:
+    - A
+  - ${{ else }}:
+    - C
+  jobs: [{job: b}]
+- stage: C
+  dependsOn: ${{ parameters.deps }}
+  jobs: [{job: c}]
+- stage: D
+  dependsOn: ${{ parameters.none }}
+  jobs: [{job: d}]
+"""
+    workload = read(project / "azure-pipelines.yml", text)
+    assert_graph(workload, expected({"A/a": (1, []), "A": (0, ["A/a"]), "B/b": (1, ["A"]),
+                                     "C/c": (1, ["A"]), "D/d": (1, [])}))  # fmt: skip

@@ -22,7 +22,9 @@ process/stages):
   relative to the file that names them (``/path`` from the repository root), inside the
   project, each parsed once, at most 100 files (Azure's limit) and 100 levels; their
   ``parameters`` defaults, overridden by the caller's, fill ``${{ parameters.name }}`` in
-  names and ``dependsOn``. A template from another repository (``x.yml@repo``) cannot be
+  names and ``dependsOn`` (the pipeline's own ``parameters`` take their defaults; a
+  ``dependsOn`` that is wholly a parameter takes its value, and an empty one is no
+  dependency). A template from another repository (``x.yml@repo``) cannot be
   read: its jobs are not counted (noted), and needs of jobs only it could define are left out.
 - Template expressions: an entry under ``${{ if ... }}`` (or ``${{ elseif }}``) is taken as if
   the condition holds and ``${{ else }}`` entries are skipped; ``${{ each }}`` entries count
@@ -111,7 +113,7 @@ def _read(path: Path, data: bytes, limits: Limits) -> tuple[StepPlan, list[str]]
     if not isinstance(doc, dict):
         raise WorkloadError("an Azure Pipelines file must be a mapping with 'stages', 'jobs' "
                             "or 'steps'", Location(source, 1))  # fmt: skip
-    item = _Item(doc, top, (), {})
+    item = _Item(doc, top, (), _defaults(doc.get("parameters")))  # run-time: their defaults
     extends = doc.get("extends")
     if extends is not None and not any(k in doc for k in ("stages", "jobs", "steps")):
         if not isinstance(extends, dict) or not isinstance(extends.get("template"), str):
@@ -278,15 +280,41 @@ class _Reader:
         return filled
 
     def names(self, raw: Any, item: _Item, what: str) -> list[tuple[str, Location]] | None:
+        """``dependsOn`` as (name, where) pairs; ``None`` when it is absent. A whole
+        ``${{ parameters.x }}`` takes the parameter's value (a name or a list); entries under
+        ``${{ if }}`` are taken and ``${{ else }}`` ones skipped, as in :meth:`expand`; a name
+        that still holds an expression is left out (noted)."""
         if raw is None:
             return None
         where = item.at("dependsOn")
-        if isinstance(raw, str):
-            raw = [raw]
-        if not isinstance(raw, list) or not all(isinstance(r, str) for r in raw):
-            raise WorkloadError(f"{what}: 'dependsOn' must be a name or a list of names", where)
-        return [(self.fill(r, item.params), item.at("dependsOn", k) if len(raw) > 1 else where)
-                for k, r in enumerate(raw)]  # fmt: skip
+        out: list[tuple[str, Location]] = []
+        stack: list[tuple[Any, Location]] = [(raw, where)]
+        while stack:
+            value, spot = stack.pop()
+            if isinstance(value, str):
+                whole = _PARAMETER.fullmatch(value.strip())
+                if whole and whole[1] in item.params and not isinstance(
+                        item.params[whole[1]], str):  # fmt: skip
+                    stack.append((item.params[whole[1]] or [], spot))
+                    continue
+                name = self.fill(value, item.params).strip()
+                if name and "${{" not in name:
+                    out.append((name, spot))
+            elif isinstance(value, list):
+                stack.extend((v, item.at("dependsOn", k)) for k, v in reversed(list(
+                    enumerate(value))))  # fmt: skip
+            elif isinstance(value, dict) and len(value) == 1 and \
+                    str(next(iter(value))).lstrip().startswith("${{"):  # fmt: skip
+                key = str(next(iter(value)))
+                if _ELSE.search(key):
+                    self.else_skipped += 1
+                else:
+                    self.if_taken += 1
+                    stack.append((value[key], spot))
+            else:
+                raise WorkloadError(f"{what}: 'dependsOn' must be a name or a list of names",
+                                    spot)  # fmt: skip
+        return out
 
     # --- stages and jobs ---------------------------------------------------------------
 
@@ -313,8 +341,7 @@ class _Reader:
         if "jobs" in body:
             return [_Stage(None, None, self.jobs(body["jobs"], top, (*top.path, "jobs")))]
         if "steps" in body:
-            self.plan.check(1)
-            return [_Stage(None, None, [_Job("job", ["job"], None, top)])]
+            return [_Stage(None, None, [_Job("job", self.legs("job", top, True), None, top)])]
         raise WorkloadError("not an Azure pipeline: expected 'stages', 'jobs' or 'steps'",
                             Location(top.file.source, 1))  # fmt: skip
 
@@ -338,9 +365,9 @@ class _Reader:
                                                    f"job '{short(name)}'"), item))  # fmt: skip
         return out
 
-    def legs(self, name: str, item: _Item) -> list[str]:
+    def legs(self, name: str, item: _Item, top: bool = False) -> list[str]:
         strategy = item.body.get("strategy")
-        if not isinstance(strategy, dict) or "job" not in item.body:
+        if not isinstance(strategy, dict) or not (top or "job" in item.body):
             self.count += 1
             self.plan.check(self.count)
             return [name]
