@@ -18,10 +18,11 @@ def read(data: bytes) -> None:
     workload, 2 templated workload (first line: the parameter's value), 3 saved report,
     4 the compiled JSON repeated-key scan, 5 the plain-YAML fast reader against PyYAML
     (AssertionError when they disagree), 6 a GitHub Actions workflow, 7 a GitLab CI
-    pipeline, 8 a ninja build, 9 a DOT graph. Returns, or raises a located WorkloadError."""
+    pipeline, 8 a ninja build, 9 a DOT graph, 40-45 the readers of issue 29 (see
+    :data:`FOREIGN`). Returns, or raises a located WorkloadError."""
     if not data:
         return
-    kind, body = data[0] % 10, data[1:]
+    kind, body = kind_of(data[0]), data[1:]
     if kind >= 6:
         read_foreign(kind, body)
         return
@@ -75,6 +76,22 @@ FOREIGN = {
     8: ("ninja", "/nonexistent/fuzz/build.ninja"),
     9: ("dot", "/nonexistent/fuzz/graph.dot"),
 }
+
+
+#: The readers of issue 29, picked by a first byte of 40 to 45 (other bytes count modulo 10).
+FOREIGN.update({
+    40: ("turbo", "/nonexistent/fuzz/dry.json"),
+    41: ("nx", "/nonexistent/fuzz/graph.json"),
+    42: ("circleci", "/nonexistent/fuzz/.circleci/config.yml"),
+    43: ("azure-pipelines", "/nonexistent/fuzz/azure-pipelines.yml"),
+    44: ("buildkite", "/nonexistent/fuzz/.buildkite/pipeline.yml"),
+    45: ("dvc", "/nonexistent/fuzz/dvc.yaml"),
+})  # fmt: skip
+
+
+def kind_of(first: int) -> int:
+    """The target a first byte picks: a key of :data:`FOREIGN` as it is, others modulo 10."""
+    return first if first in FOREIGN else first % 10
 
 
 def read_foreign(kind: int, body: bytes) -> None:

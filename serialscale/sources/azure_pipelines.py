@@ -149,9 +149,9 @@ class _Reader:
     def note_list(self) -> list[str]:
         notes = []
         if self.remote:
-            notes.append(f"{listed(self.remote, 'template')} from other repositories cannot be "
-                         "read here (serialscale reads only local files): the jobs they define "
-                         "are not counted")  # fmt: skip
+            notes.append("templates from other repositories cannot be read here (serialscale "
+                         "reads only local files), so the jobs they define are not counted: "
+                         f"{listed(self.remote)}")  # fmt: skip
         if self.dropped:
             notes.append(
                 f"dependsOn naming nothing the files read define is left out "
@@ -166,12 +166,13 @@ class _Reader:
         if self.opaque:
             notes.append(f"template expressions kept as written: {listed(self.opaque)}")
         if self.runtime_matrix:
-            notes.append(f"{listed(self.runtime_matrix, 'job')} take their matrix at run time: "
-                         "each counts once")  # fmt: skip
+            notes.append(
+                f"jobs whose matrix is given at run time count once: {listed(self.runtime_matrix)}"
+            )
         if self.max_parallel:
             notes.append(
-                f"{listed(self.max_parallel, 'job')} cap their legs with "
-                "'maxParallel', which is not modelled: every leg may run at once"
+                "'maxParallel' caps how many legs run at once, which is not modelled "
+                f"(every leg may run at once): {listed(self.max_parallel)}"
             )
         return notes
 

@@ -103,13 +103,17 @@ class _Reader:
     def notes(self) -> list[str]:
         notes = []
         if self.blocks:
-            notes.append(f"{listed(self.blocks, 'block step')} wait for a person: cost 0")
+            notes.append(f"block steps wait for a person and cost 0: {listed(self.blocks)}")
         if self.triggers:
-            notes.append(f"{listed(self.triggers, 'trigger step')} count as one job each (the "
-                         "pipelines they trigger are not read)")  # fmt: skip
+            notes.append(
+                "trigger steps count as one job each (the pipelines they trigger are "
+                f"not read): {listed(self.triggers)}"
+            )
         if self.conditional:
-            notes.append(f"{listed(self.conditional, 'step')} with 'if' or 'branches' are "
-                         "counted as if they run")  # fmt: skip
+            notes.append(
+                "steps with 'if' or 'branches' are counted as if they run: "
+                f"{listed(self.conditional)}"
+            )
         return notes
 
     def name(self, step: dict[str, Any], fallback: str, where: Path_) -> tuple[str, str | None]:
@@ -122,7 +126,14 @@ class _Reader:
                 raise WorkloadError(f"the key '{short(key)}' is used twice", self.at(where))
             self.used.add(key)
             return key, key
-        label = next((step[k] for k in ("label", "name", "group") if k in step), None)
+        label = next(
+            (
+                step[k]
+                for k in ("label", "name", "group", "block", "input", "wait", "trigger")
+                if k in step
+            ),
+            None,
+        )
         if not isinstance(label, str) or not label.strip():
             command = step.get("command", step.get("commands"))
             command = command[0] if isinstance(command, list) and command else command

@@ -68,14 +68,12 @@ def short(value: Any, limit: int = 160) -> str:
     return "".join(c if c.isprintable() else " " for c in text[:limit])
 
 
-def listed(items: list[str], noun: str = "") -> str:
+def listed(items: list[str]) -> str:
     """``a, b, c`` (the first :data:`SHOWN`, then "and N more"), each once, in order."""
     items = list(dict.fromkeys(items))
     shown = ", ".join(items[:SHOWN])
     if len(items) > SHOWN:
         shown += f" and {len(items) - SHOWN} more"
-    if noun:
-        return f"{len(items)} {noun}{'' if len(items) == 1 else 's'} ({shown})"
     return shown
 
 

@@ -112,19 +112,20 @@ def _read(path: Path, data: bytes, limits: Limits) -> tuple[StepPlan, list[str]]
         notes.append("a setup configuration ('setup: true'): only this file is read, not the "
                      "configuration it continues with")  # fmt: skip
     if reader.orb_jobs:
-        notes.append(f"{listed(sorted(reader.orb_jobs), 'job')} come from orbs, which cannot "
-                     "be fetched here (serialscale reads only local files): each counts as "
-                     "one job")  # fmt: skip
+        notes.append(
+            "jobs from orbs cannot be fetched here (serialscale reads only local "
+            f"files); each counts as one job: {listed(sorted(reader.orb_jobs))}"
+        )
     if reader.approvals:
-        notes.append(f"{listed(reader.approvals, 'approval job')} wait for a person: cost 0")
+        notes.append(f"approval jobs wait for a person and cost 0: {listed(reader.approvals)}")
     if reader.conditional:
         notes.append(
-            f"{listed(reader.conditional, 'job')} and workflows with 'filters', "
-            "'when', 'unless' or 'triggers' are counted as if they run"
+            "jobs and workflows with 'filters', 'when', 'unless' or 'triggers' are "
+            f"counted as if they run: {listed(reader.conditional)}"
         )
     if reader.parallel:
-        notes.append(f"{listed(reader.parallel, 'job')} with 'parallelism' count once (one job "
-                     "split over machines running at once)")  # fmt: skip
+        notes.append("jobs with 'parallelism' count once (one job split over machines running "
+                     f"at once): {listed(reader.parallel)}")  # fmt: skip
     return plan, notes
 
 

@@ -88,10 +88,8 @@ def _tasks(tasks: dict[str, Any], source: str, locator: Locator,
     notes = []
     started = sorted({str(n) for v in continuous.values() if isinstance(v, list) for n in v})
     if started:
-        notes.append(
-            f"continuous {listed(started, 'task')} start alongside the tasks that "
-            "need them and never finish: they are not waited for"
-        )
+        notes.append("continuous tasks start alongside the tasks that need them and never "
+                     f"finish, so they are not waited for: {listed(started)}")  # fmt: skip
     return plan, notes, "tasks"
 
 
@@ -131,5 +129,5 @@ def _projects(graph: dict[str, Any], source: str, locator: Locator,
         "(nx graph --targets=TARGET --file=graph.json gives the task graph that runs)"
     ]
     if external:
-        notes.append(f"dependencies on {listed(sorted(external), 'external node')} are left out")
+        notes.append(f"dependencies on external nodes are left out: {listed(sorted(external))}")
     return plan, notes, "projects"

@@ -97,16 +97,14 @@ def read_turbo(path: Path, data: bytes,
     notes = []
     if no_script:
         notes.append(
-            f"{listed(no_script, 'task')} run nothing (no such script in the package: "
-            "command <NONEXISTENT>): cost 0, kept for the order they impose"
+            "tasks that run nothing (no such script in their package: command "
+            f"<NONEXISTENT>) cost 0, kept for the order they impose: {listed(no_script)}"
         )
     if not_run:
-        notes.append(f"{listed(not_run, 'task')} did not run in this run (no 'execution'): cost 0")
+        notes.append(f"tasks that did not run (no 'execution') cost 0: {listed(not_run)}")
     if cached:
-        notes.append(
-            f"{listed(cached, 'task')} were restored from the cache: their seconds are "
-            "the restore's, not a build's"
-        )
+        notes.append("tasks restored from the cache cost the seconds of the restore, not of a "
+                     f"build: {listed(cached)}")  # fmt: skip
     return plan, notes, "seconds" if summary else "tasks"
 
 
