@@ -35,6 +35,9 @@ def load_yaml(text: str, source: str, what: str) -> Any:
             node = loader.get_node()
             if node is None:
                 continue
+            if "&" not in text:  # no anchor, so no alias: nothing can expand
+                docs.append(loader.construct_document(node))
+                continue
             written, expanded = _expanded_size(node)
             if expanded > written + MAX_ALIAS_EXPANSION:
                 mark = node.start_mark

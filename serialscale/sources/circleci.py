@@ -286,10 +286,16 @@ class _Reader:
                                 "parameter maps", self.at((*where, "exclude")))  # fmt: skip
         dropped = [{str(k): scalar(v) for k, v in e.items()} for e in excludes]
         keys = [k for k, _ in axes]
+        # An entry naming every parameter (CircleCI's form) is one combination: a set finds it
+        # at once; only partial entries are compared one by one.
+        whole = {tuple(e[k] for k in keys) for e in dropped if set(e) == set(keys)}
+        partial = [e for e in dropped if set(e) != set(keys)]
         out = []
         for chosen in itertools.product(*(v for _, v in axes)):
+            if chosen in whole:
+                continue
             combo = dict(zip(keys, chosen, strict=True))
-            if not any(all(combo.get(k) == v for k, v in e.items()) for e in dropped):
+            if not any(all(combo.get(k) == v for k, v in e.items()) for e in partial):
                 out.append(combo)
         self.count += len(out)
         return out
