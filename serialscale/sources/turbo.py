@@ -81,12 +81,11 @@ def read_turbo(path: Path, data: bytes,
         if idle:
             no_script.append(task_id)
         cost: float = 0 if idle else 1
-        if summary:
+        if summary and not idle:  # (a script-less task is a connector, whatever it took)
             cost = 0
             span = _span(task.get("execution"), task_id, locator, k)
             if span is None:
-                if not idle:
-                    not_run.append(task_id)
+                not_run.append(task_id)
             else:
                 cost = (span[1] - span[0]) / 1000
                 plan.observed[task_id] = (span[0] / 1000, span[1] / 1000)
