@@ -208,3 +208,20 @@ def test_a_scan_takes_the_ci_folders_asked_for_and_skips_the_rest_with_a_note(
 def test_corpus_files_of_these_formats_analyze(entry: str, options: list[str], run_cli) -> None:
     result = run_cli("analyze", str(entry_path(entry)), *options, "-f", "json")
     assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize(("name", "text", "where"), [
+    ("azure-pipelines.yml", "jobs:\n- job: a\n  dependsOn: b\n", ":3:"),
+    ("dvc.yaml", "stages:\n  a:\n    cmd: x\n    outs: 3\n", ":4:"),
+    (".buildkite/pipeline.yml", "steps:\n  - {command: a, depends_on: zz}\n", ":2:"),
+    (".circleci/config.yml", "version: 2.1\nworkflows:\n  w:\n    jobs: [nope]\n", ":4:"),
+    ("graph.json", '{"graph": {"nodes": []}}', ":1"),
+])  # fmt: skip
+def test_the_cli_prints_one_located_line_and_exits_2(tmp_path: Path, run_cli, name: str,
+                                                     text: str, where: str) -> None:  # fmt: skip
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    result = run_cli("analyze", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{path}{where}") and "Traceback" not in result.stderr
