@@ -445,8 +445,8 @@ class _Reader:
                     else:
                         needs.append(prefix + other.name)
                         joins.add(other.name)
-                if not job.depends:
-                    needs.extend(before)
+                if not needs:  # a job that waits for none of its stage waits for the stage's
+                    needs.extend(before)  # upstream (others do through what they wait for)
                 for leg in job.legs:
                     self.plan.add(prefix + leg, 1, needs)
             for name in sorted(joins):
