@@ -18,6 +18,7 @@ from serialscale.limits import Limits
 from serialscale.sources.readers import ReadOptions, read_path
 
 from .foreign_corpus import entries, entry_path
+from .more_readers import read_direct
 
 FAST = settings(max_examples=60, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
@@ -136,8 +137,7 @@ def test_token_soups_end_in_a_workload_or_a_located_error(fmt: str, data) -> Non
                                  max_size=len(pieces)))  # fmt: skip
     text = "\n".join(i + p for i, p in zip(indents, pieces, strict=True)) + "\n"
     try:
-        workload = read_path(Path(WHERE[fmt]), text.encode(), limits=LOW,
-                             options=ReadOptions(fmt=fmt))  # fmt: skip
+        workload = read_direct(Path(WHERE[fmt]), text.encode(), fmt, LOW)
     except WorkloadError as exc:
         assert str(exc).startswith(WHERE[fmt]) and ": error: " in str(exc)
     else:
