@@ -19,7 +19,8 @@ def read(data: bytes) -> None:
     4 the compiled JSON repeated-key scan, 5 the plain-YAML fast reader against PyYAML
     (AssertionError when they disagree), 6 a GitHub Actions workflow, 7 a GitLab CI
     pipeline, 8 a ninja build, 9 a DOT graph; 20 a cargo timings page, 21 a make database,
-    22 a Bazel aquery JSON. Returns, or raises a located WorkloadError."""
+    22 a Bazel aquery JSON, 40-45 the readers of
+    issue 29's items 4-6 (see :data:`FOREIGN`). Returns, or raises a located WorkloadError."""
     if not data:
         return
     kind, body = kind_of(data), data[1:]
@@ -80,6 +81,17 @@ FOREIGN = {
     21: ("make", "/nonexistent/fuzz/db.txt"),
     22: ("bazel", "/nonexistent/fuzz/aquery.json"),
 }
+
+
+#: The readers of issue 29, picked by a first byte of 40 to 45 (other bytes count modulo 10).
+FOREIGN.update({
+    40: ("turbo", "/nonexistent/fuzz/dry.json"),
+    41: ("nx", "/nonexistent/fuzz/graph.json"),
+    42: ("circleci", "/nonexistent/fuzz/.circleci/config.yml"),
+    43: ("azure-pipelines", "/nonexistent/fuzz/azure-pipelines.yml"),
+    44: ("buildkite", "/nonexistent/fuzz/.buildkite/pipeline.yml"),
+    45: ("dvc", "/nonexistent/fuzz/dvc.yaml"),
+})  # fmt: skip
 
 
 def kind_of(data: bytes) -> int:

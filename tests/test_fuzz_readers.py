@@ -37,6 +37,9 @@ TOKENS = [
     b"$v$v$v$v", b" -> ", b"{a b}", b":p:n", b"node [cost=1e305]", b"/**/", b"\"graph\"",
     b"\x00", b"\xff\xfe", b"::error::x", b"[link=http://x]", b"=cmd|' /C calc'!A0", b"\n\n",
     b"1:", b"&a [*a, *a]", b"*a", b"9" * 401, b"\t", b"\\\n", b"'", b'"', b"#", b"}",
+    b"requires: [", b"matrix:\n  parameters:\n", b"- wait\n", b"depends_on: ", b"dependsOn: ",
+    b"- template: t.yml\n", b"${{ if x }}:", b"<< matrix.p >>", b"foreach: ${v}\n", b"${item}",
+    b'"dependencies": [', b'"<NONEXISTENT>"', b"parallelism: 3\n", b"<<: *a\n",
 ]  # fmt: skip
 #: Tokens of the readers of issue 29, items 1-3 (cargo timings, make database, Bazel aquery).
 TOKENS += [

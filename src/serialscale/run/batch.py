@@ -201,8 +201,11 @@ _SNIFF_JSON_BYTES = 4 << 20
 
 
 def _workflows_folder(path: Path) -> bool:
-    """Whether ``path`` is a ``.github/workflows`` folder (or one inside it)."""
+    """Whether ``path`` is a ``.github/workflows`` folder (or one inside it), or a CI tool's
+    own folder: ``.circleci``, ``.buildkite`` (issue 29)."""
     parts = path.resolve().parts
+    if any(part in (".circleci", ".buildkite") for part in parts):
+        return True
     return any(pair == (".github", "workflows") for pair in itertools.pairwise(parts))
 
 

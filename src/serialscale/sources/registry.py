@@ -126,6 +126,145 @@ def _read_bazel(path: Path, data: bytes, params: Mapping[str, str] | None, limit
                          {"notes": notes} if notes else None)  # fmt: skip
 
 
+# --- readers of issue 29 (Turborepo, Nx, CircleCI, Azure Pipelines, Buildkite, dvc) ----------
+
+
+def _read_turbo(path: Path, data: bytes, params: Mapping[str, str] | None, limits: Limits,
+                options: ReadOptions) -> Workload:  # fmt: skip
+    from .importers.turbo import read_turbo
+
+    _no_params(params, path)
+    plan, notes, unit = read_turbo(path, data, limits)
+    return plan.workload(path.stem, str(path), "turbo", unit, {"notes": notes})
+
+
+def _read_nx(path: Path, data: bytes, params: Mapping[str, str] | None, limits: Limits,
+             options: ReadOptions) -> Workload:  # fmt: skip
+    from .importers.nx import read_nx
+
+    _no_params(params, path)
+    plan, notes, unit = read_nx(path, data, limits)
+    return plan.workload(path.stem, str(path), "nx", unit, {"notes": notes})
+
+
+def _read_circleci(path: Path, data: bytes, params: Mapping[str, str] | None, limits: Limits,
+                   options: ReadOptions) -> Workload:  # fmt: skip
+    from .importers.circleci import read_circleci
+
+    _no_params(params, path)
+    plan, notes = read_circleci(path, data, limits)
+    name = path.parent.name.lstrip(".") if path.stem == "config" else path.stem
+    return plan.workload(name or "circleci", str(path), "circleci", "jobs", {"notes": notes})
+
+
+def _read_azure(path: Path, data: bytes, params: Mapping[str, str] | None, limits: Limits,
+                options: ReadOptions) -> Workload:  # fmt: skip
+    from .importers.azure_pipelines import read_azure
+
+    _no_params(params, path)
+    plan, notes = read_azure(path, data, limits)
+    return plan.workload(path.stem.lstrip(".") or "azure-pipelines", str(path),
+                         "azure-pipelines", "jobs", {"notes": notes})  # fmt: skip
+
+
+def _read_buildkite(path: Path, data: bytes, params: Mapping[str, str] | None, limits: Limits,
+                    options: ReadOptions) -> Workload:  # fmt: skip
+    from .importers.buildkite import read_buildkite
+
+    _no_params(params, path)
+    plan, notes = read_buildkite(path, data, limits)
+    return plan.workload(path.stem.lstrip(".") or "buildkite", str(path), "buildkite", "jobs",
+                         {"notes": notes})  # fmt: skip
+
+
+def _read_dvc(path: Path, data: bytes, params: Mapping[str, str] | None, limits: Limits,
+              options: ReadOptions) -> Workload:  # fmt: skip
+    from .importers.dvc import read_dvc
+
+    _no_params(params, path)
+    plan, notes = read_dvc(path, data, limits)
+    return plan.workload(path.parent.name or "dvc", str(path), "dvc", "stages",
+                         {"notes": notes} if notes else None)  # fmt: skip
+
+
+MORE_READERS = (
+    Reader("turbo", "Turborepo task graphs: one step per task; a run summary gives seconds",
+           "JSON with 'turboVersion' (turbo run TASK --dry=json; .turbo/runs/*.json from "
+           "--summarize)", _read_turbo),
+    Reader("nx", "Nx graphs: one step per task of the task graph, else per project",
+           "JSON starting with {\"graph\": {\"nodes\" (nx graph --file=graph.json)", _read_nx),
+    Reader("circleci", "CircleCI workflows: jobs, requires, matrix (with exclude)",
+           ".circleci/config.yml, or YAML with 'version: 2.x' and 'workflows:'",
+           _read_circleci),
+    Reader("azure-pipelines", "Azure Pipelines: stages, jobs, dependsOn, matrix and parallel "
+           "legs, local templates", "azure-pipelines*.yml, or YAML with '- stage:' items or "
+           "'jobs:' of '- job:' items", _read_azure),
+    Reader("buildkite", "Buildkite pipelines: steps, depends_on, wait, group, parallelism",
+           ".buildkite/pipeline*.yml, buildkite.yml, or YAML whose 'steps:' hold 'command:', "
+           "'label:' or '- wait'", _read_buildkite),
+    Reader("dvc", "dvc pipelines: one step per stage (and foreach item); a stage needs the "
+           "stages whose outputs it reads", "dvc.yaml, or YAML with 'stages:' holding 'cmd:'",
+           _read_dvc),
+)  # fmt: skip
+
+
+@functools.cache
+def _more_patterns() -> dict[str, re.Pattern[bytes]]:
+    """The content signatures of the readers above, compiled on first use; each anchored at
+    a line start and led by a literal, so a search is linear."""
+    return {
+        "turbo": re.compile(rb'^[ \t]*"turboVersion"[ \t]*:', re.M),
+        "nx": re.compile(rb'\A\s*\{\s*"graph"\s*:\s*\{\s*"nodes"\s*:'),
+        "buildkite": re.compile(rb"^[ \t]*-[ \t]+(?:wait|block|input|\"wait\"|'wait')"
+                                rb"[ \t]*(?:$|:|#)|^[ \t]+-?[ \t]*(?:command|commands|label|"
+                                rb"trigger|group|depends_on|plugins|agents)[ \t]*:", re.M),
+        "circleci": re.compile(rb"^version[ \t]*:[ \t]*[\"']?2", re.M),
+        "workflows": re.compile(rb"^workflows[ \t]*:", re.M),
+        "stage_item": re.compile(rb"^[ \t]*-[ \t]+stage[ \t]*:", re.M),
+        "job_item": re.compile(rb"^[ \t]*-[ \t]+(?:job|deployment)[ \t]*:", re.M),
+        "cmd": re.compile(rb"^[ \t]+cmd[ \t]*:", re.M),
+    }  # fmt: skip
+
+
+def _detect_more(path: Path, name: str, suffix: str, head: bytes) -> str | None:
+    """The reader above for ``path`` (by name, then by content), or ``None``."""
+    found = _more_patterns()
+    if suffix == ".json":
+        if found["turbo"].search(head) or (path.parent.name == "runs" and
+                                           path.parent.parent.name == ".turbo"):  # fmt: skip
+            return "turbo"
+        return "nx" if found["nx"].match(head) else None
+    if suffix not in (".yml", ".yaml"):
+        return None
+    parts = path.resolve().parts
+    folder = parts[-2] if len(parts) > 1 else ""
+    if ".github" in parts and "workflows" in parts:
+        return None
+    if folder == ".circleci" and path.stem == "config":
+        return "circleci"
+    if name.lstrip(".").startswith("azure-pipelines"):
+        return "azure-pipelines"
+    if name in ("buildkite.yml", "buildkite.yaml", ".buildkite.yml", ".buildkite.yaml") or (
+            folder == ".buildkite" and path.stem.startswith("pipeline")):  # fmt: skip
+        return "buildkite"
+    if name == "dvc.yaml":
+        return "dvc"
+    top = _patterns()
+    if top["steps"].search(head) and found["buildkite"].search(head):
+        return "buildkite"
+    if found["circleci"].search(head) and found["workflows"].search(head):
+        return "circleci"
+    if top["stages"].search(head):
+        if found["cmd"].search(head):
+            return "dvc"
+        if found["stage_item"].search(head):
+            return "azure-pipelines"
+    if top["jobs"].search(head) and found["job_item"].search(head) and \
+            not top["github"].search(head):  # fmt: skip
+        return "azure-pipelines"
+    return None
+
+
 READERS: dict[str, Reader] = {
     r.name: r
     for r in (
@@ -151,6 +290,7 @@ READERS: dict[str, Reader] = {
         Reader("bazel", "Bazel action graphs (bazel aquery --output=jsonproto): one step per "
                "action, needing the actions that make its inputs", "JSON with "
                "'depSetOfFiles' or 'actionKey'", _read_bazel),
+        *MORE_READERS,
     )
 }  # fmt: skip
 
@@ -250,6 +390,9 @@ def detect(path: Path, head: bytes) -> str:
         return "dot"
     if name in (".gitlab-ci.yml", ".gitlab-ci.yaml"):
         return "gitlab-ci"
+    more = _detect_more(path, name, suffix, head)
+    if more is not None:
+        return more
     if suffix in (".yml", ".yaml"):
         parts = path.resolve().parts
         if ".github" in parts and "workflows" in parts:
@@ -306,6 +449,8 @@ def read_path(
 #: (PyYAML for the CI formats): they run with the collector on. DOT is read by serialscale's
 #: own parser (sources/dot_parser.py), which makes none.
 THIRD_PARTY_PARSERS = frozenset({"github-actions", "gitlab-ci"})
+#: The YAML readers of issue 29 parse with PyYAML too.
+THIRD_PARTY_PARSERS |= {"circleci", "azure-pipelines", "buildkite", "dvc"}
 
 
 def _no_params(params: Mapping[str, str] | None, path: Path) -> None:
