@@ -27,6 +27,9 @@ disappears; adding keys does not change it. History:
   absent in reports saved before it); ``what_if`` (with ``--what-if``); ``top_drag``;
   ``path`` (the file's path in the project, which baselines match by); ``compression_plan``
   (with ``--target-depth``); ``observed`` (a real run's times: ninja logs, ``--durations``).
+  Since steps with spans (issue 26): ``detail`` records ``span`` and reports
+  ``schedule_model`` where steps have spans (``depth`` is then the longest path of spans);
+  ``unmodelled`` (traced array programs: operations not in the cost table).
 
 ``SCALE_SCHEMA_VERSION`` (``serialscale scale``) history:
 
@@ -113,6 +116,9 @@ class StepDetail(Struct, frozen=True, gc=False):
     finish: Amount
     slack: Amount
     drag: Amount = 0
+    #: The step's own parallel depth, where the workload gives steps spans (times are then
+    #: in spans: the depth is the longest path of spans).
+    span: Amount | UnsetType = UNSET
 
 
 class DragStep(Struct, frozen=True, gc=False):
@@ -301,6 +307,13 @@ class Report(Struct, frozen=True, kw_only=True):
     compression_plan: CompressionPlan | UnsetType = UNSET
     #: Where the reader has a real run's times: that run beside the model.
     observed: Observed | UnsetType = UNSET
+    #: Where steps have spans of their own (work–span steps): how the speedup table's
+    #: ``simulated`` column was found, ``moldable`` (the malleable greedy schedule,
+    #: serialscale.moldable) or ``bounds`` (Brent's guarantee: too many steps to simulate).
+    schedule_model: Literal["moldable", "bounds"] | UnsetType = UNSET
+    #: Traced array programs: the array operations the cost table does not know, by name
+    #: (each one step with work = span = its output size).
+    unmodelled: list[str] | UnsetType = UNSET
 
     @property
     def key(self) -> str:

@@ -1,0 +1,133 @@
+"""Scheduling steps with parallelism inside (work–span steps) on ``P`` processors.
+
+A step with cost (work) ``c`` and span ``s < c`` is a parallel computation of its own (a
+reduction over ``n`` values: ``c = n``, ``s = ⌈log₂ n⌉``). The model, for the speedup table
+of a graph with spans (:func:`serialscale.schedule.speedup_table`):
+
+- **Malleable steps, shared as a fluid.** A step may run on up to ``c / s`` processors at
+  once (its parallelism); on ``a`` processors it progresses at rate ``min(a, c / s)``, so
+  alone on enough processors it takes exactly ``s``, and on one processor ``c``. Processors
+  are shared as a fluid: a step may hold a fraction of one (a step of cost 3 and span 2 uses
+  1.5 processors at full speed).
+- **Greedy, critical-path first.** Whenever a step finishes or becomes ready, the free
+  processors go first to the running steps below their parallelism, then to the ready steps,
+  each in order of priority (bottom level in spans: the longest path of spans a step
+  starts), ties to the lower index; a running step never gives processors back (no
+  preemption). A step of cost 0 completes the moment it is ready.
+- Steps whose span equals their cost have parallelism 1: with only such steps this is the
+  plain list schedule of :func:`serialscale.schedule.list_schedule` (whole processors, one
+  step each), which the graphs without spans keep using.
+
+Greedy in this sense keeps Brent's guarantee with spans: while a processor is idle, every
+step on the frontier runs at its full parallelism, so the longest remaining path of spans
+shrinks at rate 1; otherwise the work shrinks at rate ``P``. Hence ``makespan <= (W - D) / P
++ D`` (``W`` work, ``D`` depth in spans), and ``makespan >= max(W / P, D)`` holds for any
+schedule: the table's columns keep their order ``guaranteed <= simulated <= upper``.
+
+Graphs with more than :data:`MOLDABLE_STEPS` steps are not simulated (the simulation is
+``O(steps x running steps)``): the table then gives Brent's guarantee as its simulated column,
+and the report says ``schedule_model: bounds``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Sequence
+
+from .graph import Cost, Graph
+
+#: The largest graph with spans whose schedule is simulated; larger ones get the bounds.
+MOLDABLE_STEPS = 200_000
+#: Remaining work below this fraction of a step's cost is rounding: the step has finished.
+_DONE = 1e-9
+
+
+def parallelism(cost: Cost, span: Cost) -> float:
+    """How many processors a step can use at once: ``cost / span`` (1 for a step of cost 0)."""
+    return cost / span if span else 1.0
+
+
+def peak_demand(graph: Graph, start: Sequence[Cost], finish: Sequence[Cost]) -> int:
+    """The most processors the as-soon-as-possible schedule of spans asks for at one instant
+    (each running step its :func:`parallelism`), rounded up: from this many processors on,
+    the simulated schedule is the ASAP schedule and its makespan the depth. ``start`` and
+    ``finish`` are that schedule's, in spans."""
+    spans = graph.spans if graph.spans is not None else graph.costs
+    events: list[tuple[Cost, int, float]] = []
+    for i, cost in enumerate(graph.costs):
+        if spans[i] > 0:
+            rate = parallelism(cost, spans[i])
+            events.append((start[i], 1, rate))
+            events.append((finish[i], 0, -rate))  # ends sort before starts at one instant
+    events.sort()
+    running = peak = 0.0
+    for _, _, rate in events:
+        running += rate
+        peak = max(peak, running)
+    return max(1, math.ceil(peak - 1e-9))
+
+
+def moldable_makespan(
+    graph: Graph, processors: int, priority: Sequence[Cost], extra: Cost = 0
+) -> float:
+    """The makespan of the greedy malleable schedule (module docstring) on ``processors``.
+
+    ``priority``: bottom levels in spans. ``extra``: a per-step overhead (``--overhead``),
+    serial, so it adds to both the cost and the span of every step.
+    """
+    n = graph.n
+    costs = graph.costs
+    spans = graph.spans if graph.spans is not None else costs
+    succ_ptr, succ_idx, pred_ptr = graph.succ_ptr, graph.succ_idx, graph.pred_ptr
+    work = [costs[i] + extra for i in range(n)]
+    cap = [parallelism(work[i], spans[i] + extra) for i in range(n)]
+    waiting = [pred_ptr[i + 1] - pred_ptr[i] for i in range(n)]
+    key = [-p for p in priority]
+    ready = [(key[i], i) for i in range(n) if waiting[i] == 0]
+    heapq.heapify(ready)
+    remaining: dict[int, float] = {}  # running step -> work left
+    alloc: dict[int, float] = {}  # running step -> processors held
+    free = float(processors)
+    now = 0.0
+    push, pop = heapq.heappush, heapq.heappop
+
+    def release(v: int) -> None:
+        for w in succ_idx[succ_ptr[v] : succ_ptr[v + 1]]:
+            waiting[w] -= 1
+            if not waiting[w]:
+                push(ready, (key[w], w))
+
+    while True:
+        # Running steps below their parallelism first, by priority; then the ready ones.
+        if free > _DONE:
+            for v in sorted((u for u in alloc if alloc[u] < cap[u]), key=lambda u: (key[u], u)):
+                more = min(cap[v] - alloc[v], free)
+                alloc[v] += more
+                free -= more
+                if free <= _DONE:
+                    break
+        while ready and free > _DONE:
+            v = pop(ready)[1]
+            if work[v] <= 0:
+                release(v)  # completes at once: its successors may be ready right now
+                continue
+            share = min(cap[v], free)
+            alloc[v], remaining[v] = share, float(work[v])
+            free -= share
+        if not alloc:
+            return now
+        dt = min(remaining[v] / alloc[v] for v in alloc)
+        now += dt
+        done = []
+        for v in alloc:
+            left = remaining[v] - alloc[v] * dt
+            remaining[v] = left
+            if left <= _DONE * work[v]:
+                done.append(v)
+        for v in sorted(done):
+            free += alloc.pop(v)
+            del remaining[v]
+            release(v)
+        if not alloc:
+            free = float(processors)  # no rounding left over once nothing runs
