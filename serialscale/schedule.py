@@ -211,6 +211,10 @@ def speedup_table(
     return rows
 
 
+#: The most processors the speedup table of a graph with spans lists (unless asked for more).
+WORK_SPAN_ROWS_UP_TO = 65_536
+
+
 def schedule_model(graph: Graph) -> Literal["list", "moldable", "bounds"]:
     """How the ``simulated`` column was found: ``list`` (the list schedule: no step has a
     span of its own), ``moldable`` (the malleable schedule of :mod:`serialscale.moldable`)
@@ -231,7 +235,9 @@ def _work_span_table(
 
     w, d = metrics.work, metrics.depth
     demand = peak_demand(graph, metrics.start, metrics.finish)
-    counts = processor_counts(demand, processors)
+    # Array programs ask for millions of processors at once: the table stops at
+    # WORK_SPAN_ROWS_UP_TO (or the processors asked for), not at the peak demand.
+    counts = processor_counts(min(demand, WORK_SPAN_ROWS_UP_TO), processors)
     simulate = schedule_model(graph) == "moldable"
     priority = metrics.bottom_level
     rows: list[SpeedupRow] = []
