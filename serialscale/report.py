@@ -46,7 +46,8 @@ disappears; adding keys does not change it. History:
   Since the bound rule (same version, keys added): ``bound`` (``exact``, ``lower``,
   ``upper``, ``none``), ``control`` (traced functions), per point ``fan_in``; complexity
   ``constant depth with bounded fan-in (NC⁰-like)`` or ``constant depth with unbounded
-  fan-in (AC⁰/TC⁰-like)`` (was ``constant depth (NC⁰-like)``).
+  fan-in (AC⁰/TC⁰-like)`` (was ``constant depth (NC⁰-like)``). Since array tracing (issue
+  26; keys added): per point ``unmodelled`` (array operations outside the cost table).
 """
 
 # No ``from __future__ import annotations``: msgspec reads these annotations at run time.
@@ -403,6 +404,8 @@ class ScalePoint(Struct, frozen=True, kw_only=True):
     #: Traced functions: branches on traced values and conversions to plain values here.
     control_decisions: Count | UnsetType = UNSET
     escapes: Count | UnsetType = UNSET
+    #: Traced array programs: how many operation names are not in the cost table.
+    unmodelled: Count | UnsetType = UNSET
     #: With ``--repeat``: (largest - smallest) / median of the depth over the runs.
     spread: Annotated[float, Meta(ge=0)] | UnsetType = UNSET
     #: The most steps one step needs (left out with ``--repeat``): whether constant depth
