@@ -56,7 +56,6 @@ truth test (``if x.max() > t``) is a branch on a traced value, as for traced num
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -97,9 +96,31 @@ def clamp(work: float, span: float, touched: int = 0) -> tuple[int, int]:
     """Work and span as whole numbers: an operation that touches anything (``work > 0`` or
     ``touched`` elements) does at least one operation in at least one round, and no more
     rounds than operations."""
-    w = max(1, math.ceil(work)) if work > 0 or touched > 0 else 0
-    s = min(w, max(1, math.ceil(span))) if w else 0
+    w = _hi(1, _ceil(work)) if work > 0 or touched > 0 else 0
+    s = _lo(w, _hi(1, _ceil(span))) if w else 0
     return w, s
+
+
+# During a traced run, builtins.max/min/sum and the math module are the recorded versions
+# (trace/mathlib.py, trace/selection.py), slower on plain numbers: the cost rules use these.
+def _hi(a: Any, b: Any) -> Any:
+    return a if a >= b else b
+
+
+def _lo(a: Any, b: Any) -> Any:
+    return a if a <= b else b
+
+
+def _ceil(x: float) -> int:
+    whole = int(x)
+    return whole + 1 if whole < x else whole
+
+
+def _product(values: Any) -> int:
+    out = 1
+    for v in values:
+        out *= int(v)
+    return out
 
 
 # The table, by name. Each entry: (plain inputs, plain result) -> (work, span).
@@ -112,19 +133,22 @@ def _elementwise(args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> tup
 
 def _out_size(out: Any) -> int:
     if isinstance(out, (tuple, list)):
-        return max((_size(o) for o in out), default=0)
+        largest = 0
+        for o in out:
+            largest = _hi(largest, _size(o))
+        return largest
     return _size(out)
 
 
 def _reduction(args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> tuple[float, float]:
     n = _size(args[0]) if args else 0
-    k = n // max(1, _out_size(out))
+    k = n // _hi(1, _out_size(out))
     return n, log2_up(k)
 
 
 def _two_pass(args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> tuple[float, float]:
     n = _size(args[0]) if args else 0
-    k = n // max(1, _out_size(out))
+    k = n // _hi(1, _out_size(out))
     return 3 * n, 2 * log2_up(k) + 1
 
 
@@ -157,13 +181,13 @@ def _contraction(args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> tup
     """Matrix products: ``k`` is found from sizes (``a · b = out · k²`` for one contraction
     of free parts), which holds for matmul, dot, inner, outer and tensordot."""
     a, b = (np.asarray(x) for x in args[:2])
-    o = max(1, _size(out))
+    o = _hi(1, _size(out))
     if a.ndim >= 1 and b.ndim >= 1 and (a.ndim > 2 or b.ndim > 2):
         k = a.shape[-1]  # matmul/dot of stacks: the last axis of a is contracted
     elif a.ndim == 0 or b.ndim == 0:
         k = 1
     else:
-        k = max(1, round(math.sqrt(a.size * b.size / o)))
+        k = _hi(1, int((a.size * b.size / o) ** 0.5 + 0.5))
     return o * k, log2_up(k) + 1
 
 
@@ -183,8 +207,8 @@ def _einsum(args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> tuple[fl
         for letter in inputs.replace(",", ""):
             counts[letter] = counts.get(letter, 0) + 1
         output = "".join(sorted(x for x, c in counts.items() if c == 1))
-    k = math.prod(d for x, d in sizes.items() if x not in output)
-    return max(1, _size(out)) * k, log2_up(k) + 1
+    k = _product(d for x, d in sizes.items() if x not in output)
+    return _hi(1, _size(out)) * k, log2_up(k) + 1
 
 
 def _matrix_n(args: tuple[Any, ...]) -> tuple[int, int, int]:
@@ -192,7 +216,7 @@ def _matrix_n(args: tuple[Any, ...]) -> tuple[int, int, int]:
     a = np.asarray(args[0])
     if a.ndim < 2:
         return 1, 1, 1
-    return a.shape[-2], a.shape[-1], int(math.prod(a.shape[:-2]))
+    return a.shape[-2], a.shape[-1], _product(a.shape[:-2])
 
 
 def _cholesky(args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> tuple[float, float]:
@@ -202,7 +226,7 @@ def _cholesky(args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> tuple[
 
 def _solve(args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> tuple[float, float]:
     n, _, stack = _matrix_n(args)
-    rhs = max(1, _size(out) // max(1, n * stack))
+    rhs = _hi(1, _size(out) // _hi(1, n * stack))
     return stack * (2 * n**3 / 3 + 2 * n**2 * rhs), n * (log2_up(n) + 2) + 2 * n
 
 
@@ -218,7 +242,7 @@ def _lu(args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> tuple[float,
 
 def _qr(args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> tuple[float, float]:
     m, n, stack = _matrix_n(args)
-    n = min(m, n)
+    n = _lo(m, n)
     return stack * (2 * m * n**2 - 2 * n**3 / 3), n * (log2_up(m) + 2)
 
 
@@ -228,7 +252,7 @@ def _moved(args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> tuple[flo
 
 def _norm(args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> tuple[float, float]:
     n = _size(args[0]) if args else 0
-    k = n // max(1, _out_size(out))
+    k = n // _hi(1, _out_size(out))
     return 2 * n, log2_up(k) + 2  # squares, a sum, a square root
 
 
@@ -352,6 +376,28 @@ def record(rec: Recorder, name: str, needs: list[int], work: int, span: int,
     return step
 
 
+def _elementwise_call(ufunc: Any, inputs: tuple[Any, ...]) -> Any:
+    """``ufunc(*inputs)`` with one output and no keywords: work = its size, span 1 (the
+    table's first row, as :meth:`TracedArray.__array_ufunc__` computes it, without the
+    general path's unwrapping)."""
+    nodes: list[int] = []
+    plain: list[Any] = []
+    for x in inputs:
+        if isinstance(x, Traced):
+            if x.node >= 0 and x.node not in nodes:
+                nodes.append(x.node)
+            plain.append(x.value)
+        else:
+            plain.append(x)
+    result = ufunc(*plain)
+    rec = current()
+    if rec is None or rec.paused:
+        return result
+    size = result.size if isinstance(result, (np.ndarray, np.generic)) else 1
+    step = record(rec, ufunc.__name__, nodes, size, 1 if size else 0, _user_frame())
+    return TracedArray(result, step) if isinstance(result, (np.ndarray, np.generic)) else result
+
+
 def _escape(rec: Recorder | None, kind: str) -> None:
     if rec is not None and not rec.paused:
         rec.escapes += 1
@@ -393,6 +439,9 @@ class TracedArray(NDArrayOperatorsMixin, Traced):
     # -- numpy's protocols ----------------------------------------------------------------
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if method == "__call__" and not kwargs and ufunc.nout == 1 \
+                and ufunc.__name__ not in _CONTRACTIONS:  # fmt: skip
+            return _elementwise_call(ufunc, inputs)  # the common case, quickly
         nodes: list[int] = []
         plain = _unwrap(inputs, nodes)
         out = kwargs.get("out")
