@@ -411,10 +411,14 @@ def _repeated(target: str, options: Options) -> tuple[Report, float | None]:
             )
     columns = zip(*(r.graph.costs for r in runs), strict=True)
     costs = [statistics.median(column) for column in columns]
-    median = Workload(runs[0].name, Graph(first.ids, costs, first.pred_ptr, first.pred_idx),
-                      runs[0].source, runs[0].description, runs[0].unit, runs[0].format,
-                      runs[0].extra)  # fmt: skip
-    depths = [compute_metrics(r.graph).depth for r in runs]
+    spans = None  # steps with parallelism inside (array operations): their spans too
+    if first.spans is not None:
+        spans = [statistics.median(c) for c in zip(*(r.graph.depth_graph().costs for r in runs),
+                                                    strict=True)]  # fmt: skip
+    graph = Graph(first.ids, costs, first.pred_ptr, first.pred_idx, spans=spans)
+    median = Workload(runs[0].name, graph, runs[0].source, runs[0].description, runs[0].unit,
+                      runs[0].format, runs[0].extra)  # fmt: skip
+    depths = [compute_metrics(r.graph.depth_graph()).depth for r in runs]
     middle = statistics.median(depths)
     spread = (max(depths) - min(depths)) / middle if middle > 0 else 0.0
     report = analyze_workload(median, processors=options.processors, overhead=options.overhead,
