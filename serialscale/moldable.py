@@ -25,8 +25,9 @@ shrinks at rate 1; otherwise the work shrinks at rate ``P``. Hence ``makespan <=
 schedule: the table's columns keep their order ``guaranteed <= simulated <= upper``.
 
 Graphs with more than :data:`MOLDABLE_STEPS` steps are not simulated (the simulation is
-``O(steps x running steps)``): the table then gives Brent's guarantee as its simulated column,
-and the report says ``schedule_model: bounds``.
+``O((steps + events) log steps)`` per processor count, in Python: about 0.3 s for 25,000
+steps on the loaded project machine): the table then gives Brent's guarantee as its
+simulated column, and the report says ``schedule_model: bounds``.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ from collections.abc import Sequence
 from .graph import Cost, Graph
 
 #: The largest graph with spans whose schedule is simulated; larger ones get the bounds.
-MOLDABLE_STEPS = 200_000
-#: Remaining work below this fraction of a step's cost is rounding: the step has finished.
+MOLDABLE_STEPS = 50_000
+#: Free processors below this are rounding: none are free.
 _DONE = 1e-9
 
 
@@ -75,6 +76,11 @@ def moldable_makespan(
 
     ``priority``: bottom levels in spans. ``extra``: a per-step overhead (``--overhead``),
     serial, so it adds to both the cost and the span of every step.
+
+    Event-driven in ``O((steps + events) log steps)``: a running step's finish time is fixed
+    while its share is, so finish times sit in a heap (entries made stale by a larger share
+    are skipped), and the running steps below their parallelism in another, by priority.
+    Steps finishing within a relative 1e-12 of each other finish together.
     """
     n = graph.n
     costs = graph.costs
@@ -86,8 +92,11 @@ def moldable_makespan(
     key = [-p for p in priority]
     ready = [(key[i], i) for i in range(n) if waiting[i] == 0]
     heapq.heapify(ready)
-    remaining: dict[int, float] = {}  # running step -> work left
     alloc: dict[int, float] = {}  # running step -> processors held
+    finish_at: dict[int, float] = {}  # running step -> when it ends at its present share
+    version = [0] * n  # which finishing entry of a step is current
+    finishing: list[tuple[float, int, int]] = []  # (finish, version, step)
+    hungry: list[tuple[Cost, int]] = []  # running steps below their parallelism, by priority
     free = float(processors)
     now = 0.0
     push, pop = heapq.heappush, heapq.heappop
@@ -98,36 +107,51 @@ def moldable_makespan(
             if not waiting[w]:
                 push(ready, (key[w], w))
 
+    def run(v: int, share: float, left: float) -> None:
+        """Step ``v`` holds ``share`` processors from now on, with ``left`` work to do."""
+        alloc[v] = share
+        finish_at[v] = now + left / share
+        version[v] += 1
+        push(finishing, (finish_at[v], version[v], v))
+
     while True:
-        # Running steps below their parallelism first, by priority; then the ready ones.
-        if free > _DONE:
-            for v in sorted((u for u in alloc if alloc[u] < cap[u]), key=lambda u: (key[u], u)):
-                more = min(cap[v] - alloc[v], free)
-                alloc[v] += more
-                free -= more
-                if free <= _DONE:
-                    break
+        # Free processors go to running steps below their parallelism first, then to the
+        # ready steps, each by priority.
+        while free > _DONE and hungry:
+            v = hungry[0][1]
+            if v not in alloc or alloc[v] >= cap[v]:
+                pop(hungry)
+                continue
+            share = alloc[v]
+            more = cap[v] - share if cap[v] - share < free else free
+            run(v, share + more, (finish_at[v] - now) * share)
+            free -= more
+            if alloc[v] >= cap[v]:
+                pop(hungry)
         while ready and free > _DONE:
             v = pop(ready)[1]
             if work[v] <= 0:
                 release(v)  # completes at once: its successors may be ready right now
                 continue
-            share = min(cap[v], free)
-            alloc[v], remaining[v] = share, float(work[v])
+            share = cap[v] if cap[v] < free else free
+            run(v, share, float(work[v]))
             free -= share
+            if share < cap[v]:
+                push(hungry, (key[v], v))
         if not alloc:
             return now
-        dt = min(remaining[v] / alloc[v] for v in alloc)
-        now += dt
+        while version[finishing[0][2]] != finishing[0][1] or finishing[0][2] not in alloc:
+            pop(finishing)  # an entry made stale by a larger share
+        now = finishing[0][0]
+        limit = now + 1e-12 * (now if now > 1.0 else 1.0)
         done = []
-        for v in alloc:
-            left = remaining[v] - alloc[v] * dt
-            remaining[v] = left
-            if left <= _DONE * work[v]:
+        while finishing and finishing[0][0] <= limit:
+            _, current, v = pop(finishing)
+            if v in alloc and version[v] == current:
                 done.append(v)
         for v in sorted(done):
             free += alloc.pop(v)
-            del remaining[v]
+            del finish_at[v]
             release(v)
         if not alloc:
             free = float(processors)  # no rounding left over once nothing runs
