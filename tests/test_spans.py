@@ -210,3 +210,22 @@ def test_large_graphs_with_spans_fall_back_to_bounds(monkeypatch):
     row = report.speedup[1]
     assert row.processors == 2 and row.simulated == pytest.approx(w / ((w - d) / 2 + d))
     assert math.isclose(row.guaranteed, row.simulated)
+
+
+def test_what_if_refuses_workloads_with_spans(run_cli, tmp_path):
+    path = tmp_path / "ci.yaml"
+    path.write_text(YAML)
+    result = run_cli("analyze", str(path), "--what-if", "lint=1")
+    assert result.exit_code == 2
+    assert "--what-if does not yet change workloads whose steps have a 'span'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_table_names_the_model_and_the_depth_of_spans(run_cli, tmp_path):
+    path = tmp_path / "ci.yaml"
+    path.write_text(YAML)
+    result = run_cli("analyze", str(path), "--color", "never")
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "longest path of spans, 3 steps" in text
+    assert "steps with spans run on up to cost/span processors each" in text
