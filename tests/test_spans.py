@@ -229,3 +229,15 @@ def test_the_table_names_the_model_and_the_depth_of_spans(run_cli, tmp_path):
     text = " ".join(result.stdout.split())
     assert "longest path of spans, 3 steps" in text
     assert "steps with spans run on up to cost/span processors each" in text
+
+
+def test_diff_measures_changes_in_spans(run_cli, tmp_path):
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(YAML)
+    new.write_text(YAML.replace("cost: 80\n    span: 10", "cost: 40\n    span: 5"))
+    result = run_cli("diff", str(old), str(new), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["delta"]["depth"] == -5 and report["delta"]["work"] == -40
+    (change,) = report["changed"]
+    assert (change["id"], change["depth_effect"]) == ("tests", -5)
