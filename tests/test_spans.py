@@ -241,3 +241,15 @@ def test_diff_measures_changes_in_spans(run_cli, tmp_path):
     assert report["delta"]["depth"] == -5 and report["delta"]["work"] == -40
     (change,) = report["changed"]
     assert (change["id"], change["depth_effect"]) == ("tests", -5)
+
+
+def test_exports_carry_spans_and_the_trace_refuses_them(run_cli, tmp_path):
+    path = tmp_path / "ci.yaml"
+    path.write_text(YAML)
+    result = run_cli("export", str(path), "--to", "json")
+    assert result.exit_code == 0, result.stderr
+    nodes = {n["id"]: n for n in json.loads(result.stdout)["nodes"]}
+    assert (nodes["tests"]["cost"], nodes["tests"]["span"]) == (80, 10)
+    trace = run_cli("export", str(path), "--to", "trace")
+    assert trace.exit_code == 2
+    assert "steps with a 'span' run on several at once" in trace.stderr

@@ -27,10 +27,14 @@ DEFAULT_MAX_NODES = 2000
 
 def _steps(graph: Graph, report: Report) -> list[dict[str, Any]]:
     detail = report.detail or []
-    return [
+    steps = [
         {"id": d.id, "cost": d.cost, "start": d.start, "finish": d.finish, "slack": d.slack}
         for d in detail
     ]
+    if graph.spans is not None:  # steps with parallelism inside: their spans too
+        for step, d, span in zip(steps, detail, graph.spans, strict=True):
+            step["span"] = d.span if isinstance(d.span, (int, float)) else span
+    return steps
 
 
 def _levels(graph: Graph, report: Report) -> list[int]:
@@ -230,6 +234,12 @@ def to_trace(graph: Graph, report: Report, schedule: Schedule, processors: int,
     workload's unit (1 unit = 1,000,000 µs), one thread (lane) per processor. Perfetto and
     chrome://tracing open it. With ``observed`` (a real run's times), that run is a second
     process beside the simulation: each step on the first lane free when it started."""
+    if graph.spans is not None:  # a lane per processor cannot draw a step on several
+        raise WorkloadError(
+            "a Chrome trace draws each step on one processor; steps with a 'span' run on "
+            "several at once (serialscale.moldable): export json or dot instead",
+            Location(report.source),
+        )
     scale = 1_000_000
 
     def micro(value: Any, step: str) -> Any:
