@@ -14,6 +14,7 @@ np = pytest.importorskip("numpy")
 
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from msgspec import UNSET  # noqa: E402
 
 import serialscale as ss  # noqa: E402
 from serialscale.analysis import analyze_workload  # noqa: E402
@@ -46,6 +47,19 @@ V = RNG.standard_normal(6)
 SPD = A.T @ A + 4 * np.eye(4)
 I32 = RNG.integers(-50, 50, size=(3, 7)).astype(np.int32)
 
+
+def _in_place(a, b, v, s, i):
+    """In-place operators on arrays (mutated) and numpy scalars (rebound, aliases kept)."""
+    total = a.sum()
+    alias = total
+    total += 1.0
+    w = v.copy()
+    w *= 2.0
+    w[1:3] = w[:2] + 1
+    c = (a + 1j * a).real
+    return total, alias, w, c
+
+
 #: (name, function of the inputs); each runs once plain and once on traced inputs.
 PROGRAMS = [
     ("elementwise", lambda a, b, v, s, i: np.tanh(a) * 2 + np.exp(-a) - a / 3),
@@ -71,6 +85,7 @@ PROGRAMS = [
                                         i.astype(np.float32))),
     ("unknown", lambda a, b, v, s, i: np.polyval(v, 0.5) + np.trapezoid(v)
      if hasattr(np, "trapezoid") else np.polyval(v, 0.5)),
+    ("in place", _in_place),
     ("reflected", lambda a, b, v, s, i: (2.0 - a, 1 / (1 + np.exp(-a)), 2 ** (i % 3))),
 ]  # fmt: skip
 
@@ -265,3 +280,21 @@ def test_the_cli_traces_an_array_program(run_cli, tmp_path):
     assert report["work"] == 16**3 + 16 * 16 + 16 * 16
     assert report["depth"] == (4 + 1) + 1 + 8
     assert report["schedule_model"] == "moldable"
+
+
+def test_methods_in_place_and_attributes():
+    def program():
+        x = ss.input(np.arange(4.0))
+        x.fill(2.0)  # a write of every element: one step, x's new value
+        r = (x + 1j).real  # a view of values: a recorded move
+        _ = x.flat  # an iterator over the values, handed out plain: an escape
+        return x.sum() + r.sum(), x.shape, x.dtype
+
+    trace = run_traced(program, {})
+    total, shape, dtype = trace.result
+    assert _same(_plain(total), np.float64(16.0)) and shape == (4,) and dtype == np.float64
+    report = _report(program)
+    names = [d.id.split("@")[0] for d in report.detail]
+    assert names == ["ndarray.fill", "add", "ndarray.real", "sum", "sum", "add"]
+    assert report.escapes == 1 and ".flat" in " ".join(report.notes)
+    assert report.unmodelled is UNSET

@@ -345,6 +345,10 @@ def _unwrap(obj: Any, nodes: list[int]) -> Any:
     return obj
 
 
+def _plain_of(x: Any) -> Any:
+    return x.value if isinstance(x, Traced) else x
+
+
 def _wrap(value: Any, step: int) -> Any:
     """Results of a recorded operation: arrays and numpy scalars traced with ``step``
     (tuples and lists of them too); anything else as it is."""
@@ -448,6 +452,11 @@ class TracedArray(NDArrayOperatorsMixin, Traced):
         targets: tuple[Any, ...] = ()
         if out is not None:
             targets = tuple(out) if isinstance(out, tuple) else (out,)
+            if not all(isinstance(_plain_of(t), np.ndarray) for t in targets):
+                # ``total += x`` on a numpy scalar: scalars are immutable, so numpy's own
+                # operator makes a new one; so does this (aliases keep the old value)
+                del kwargs["out"]
+                return self.__array_ufunc__(ufunc, method, *inputs, **kwargs)
             kwargs["out"] = tuple(_unwrap(t, nodes) for t in targets)
         if method == "at":  # in place on the first argument: it is also read
             targets = (inputs[0],)
@@ -620,7 +629,7 @@ class TracedArray(NDArrayOperatorsMixin, Traced):
             raise AttributeError(name)
         attribute = getattr(self.value, name)
         if not callable(attribute):
-            return attribute
+            return _attribute(self, name, attribute)
         function = _METHODS.get(name)
         if function is not None:
 
@@ -671,6 +680,25 @@ _METHODS: dict[str, Callable[..., Any]] = {
 }  # fmt: skip
 
 
+#: Attributes that describe an array, not its values: plain, never an escape.
+_METADATA = (int, float, str, tuple, np.dtype, type(None))
+
+
+def _attribute(owner: TracedArray, name: str, value: Any) -> Any:
+    """A non-method attribute: metadata (``itemsize``, ``strides``, ``flags``) plain; values
+    (``real``, ``imag``, ``base``) a recorded move of their elements; anything else
+    (``flat``, ``ctypes``) plain, an escape."""
+    rec = current()
+    if rec is None or rec.paused or isinstance(value, _METADATA) or name == "flags":
+        return value
+    if isinstance(value, (np.ndarray, np.generic)):
+        work, span = clamp(_size(value), 1)
+        return _wrap(value, owner._record(rec, f"ndarray.{name}", [owner.node], work, span,
+                                          True))  # fmt: skip
+    _escape(rec, f".{name}")
+    return value
+
+
 def _bound_method(owner: TracedArray, name: str, attribute: Callable[..., Any]) -> Any:
     """Any other ndarray method (``flatten``, ``fill``, ``sort``...): called on the plain
     array; one step, not in the table (work = span = size), noted by name."""
@@ -683,8 +711,8 @@ def _bound_method(owner: TracedArray, name: str, attribute: Callable[..., Any]) 
             return result
         label = f"ndarray.{name}"
         if name in ("sort", "fill", "partition", "itemset", "put", "setfield"):  # in place
-            work, span, known = cost_of(name if name == "sort" else "", (owner.value,),
-                                        kwargs, owner.value)  # fmt: skip
+            rule = "sort" if name in ("sort", "partition") else "copy"  # a write: moved
+            work, span, known = cost_of(rule, (owner.value,), kwargs, owner.value)
             _view_write(rec, owner.value)
             owner.node = owner._record(rec, label, nodes, work, span, known)
             return result
