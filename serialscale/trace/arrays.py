@@ -656,7 +656,8 @@ class TracedArray(NDArrayOperatorsMixin, Traced):
 
 
 def _method(name: str) -> Callable[..., Any]:
-    function = getattr(np, name)
+    """``x.name(...)`` as ``np.name(x, ...)``, looked up at each call (during a traced run
+    ``np.max`` and ``np.min`` are trace/native_selection.py's, which hand arrays on)."""
 
     def call(self: TracedArray, *args: Any, **kwargs: Any) -> Any:
         if name == "reshape" and args and not isinstance(args[0], (tuple, list)) \
@@ -664,7 +665,7 @@ def _method(name: str) -> Callable[..., Any]:
             args = (args,)  # x.reshape(2, 3) is np.reshape(x, (2, 3))
         if name == "transpose" and len(args) > 1:
             args = (args,)
-        return function(self, *args, **kwargs)
+        return getattr(np, name)(self, *args, **kwargs)
 
     return call
 
