@@ -7,7 +7,7 @@
 - verbose: details too (every skipped file, the configuration file read and what it set, the
   reader each target was read with, how long each step of the command took).
 
-Errors go through :func:`serialscale.errors.say` whatever the level.
+Errors go through :func:`serialscale.base.errors.say` whatever the level.
 """
 
 from __future__ import annotations

@@ -49,14 +49,14 @@ class CommandError(Exception):
 
 def input_error(exc: WorkloadError) -> CommandError:
     """The :class:`CommandError` of an input error: every error it holds, one per line (see
-    :class:`serialscale.errors.WorkloadErrors`)."""
+    :class:`serialscale.base.errors.WorkloadErrors`)."""
     from ..base.errors import error_lines
 
     return CommandError(*error_lines(exc))
 
 
 def set_chatter(quiet: bool, verbose: bool) -> None:
-    """``--quiet`` and ``--verbose`` (see :mod:`serialscale.chatter`)."""
+    """``--quiet`` and ``--verbose`` (see :mod:`serialscale.base.chatter`)."""
     from ..base import chatter
 
     if quiet and verbose:

@@ -6,7 +6,9 @@ import heapq
 import math
 import operator
 from collections.abc import Sequence
+from dataclasses import replace
 from itertools import compress, repeat, starmap
+from typing import Literal
 
 from msgspec import UNSET, UnsetType
 
@@ -26,8 +28,8 @@ from ..documents.report import (
 from .classify import classify, recommend
 from .drag import drag
 from .graph import Cost, Graph
-from .metrics import Metrics, compute_metrics
-from .schedule import burdened_depth, ratio, speedup_table
+from .metrics import Metrics, compute_metrics, work
+from .schedule import burdened_depth, ratio, schedule_model, speedup_table
 from .workload import Workload
 
 
@@ -96,24 +98,30 @@ def analyze_workload(
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     connectors = frozenset(workload.extra.get("connectors") or ())
-    return structs.replace(report, compression_plan=plan(graph, target, connectors))
+    # With spans, the plan shortens spans (the depth is made of them).
+    return structs.replace(report, compression_plan=plan(graph.depth_graph(), target, connectors))
 
 
 def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) -> Report:
     graph = workload.graph
-    m = compute_metrics(graph)
+    # Every depth pass runs on the spans (the graph itself when no step has one); the work
+    # is the sum of the costs.
+    spans = graph.depth_graph()
+    m = compute_metrics(spans)
+    if spans is not graph:
+        m = replace(m, work=work(graph))
     ids = graph.ids
     path_ids = list(map(ids.__getitem__, m.critical_path))
     ceiling = ratio(m.work, m.depth)
     rows = speedup_table(graph, m, processors, overhead)
-    b_depth = burdened_depth(graph, overhead) if overhead else m.depth
+    b_depth = burdened_depth(spans, overhead) if overhead else m.depth
     # With a per-step overhead, the advice follows what a real scheduler pays for (the
     # burdened span and simulation), not the free-scheduling ideal.
     advised_ceiling = ratio(m.work, b_depth) if overhead else ceiling
     classification = classify(advised_ceiling, rows, processors, burdened=bool(overhead))
     connectors = set(workload.extra.get("connectors") or ())
-    drags = drag(graph, m.critical_path, m.finish, m.bottom_level, m.slack, m.depth)
-    worth = top_drag(graph, m, drags, connectors)
+    drags = drag(spans, m.critical_path, m.finish, m.bottom_level, m.slack, m.depth)
+    worth = top_drag(graph, m, drags, connectors, spans)
     recommendation = recommend(
         classification,
         advised_ceiling,
@@ -158,10 +166,16 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
         unit=workload.unit,
         format=workload.format,
         detail=_detail(graph, m, drags) if detail else UNSET,
+        schedule_model=UNSET if spans is graph else _moldable_or_bounds(graph),
         top_drag=worth,
         observed=_observed(workload, m),
         **workload.extra,
     )
+
+
+def _moldable_or_bounds(graph: Graph) -> Literal["moldable", "bounds"]:
+    model = schedule_model(graph)
+    return "bounds" if model == "bounds" else "moldable"
 
 
 def _observed(workload: Workload, m: Metrics) -> Observed | UnsetType:
@@ -174,31 +188,41 @@ def _observed(workload: Workload, m: Metrics) -> Observed | UnsetType:
     return UNSET if found is None else found
 
 
-def top_drag(graph: Graph, m: Metrics, drags: Sequence[Cost], connectors: set[str]
-             ) -> list[DragStep]:  # fmt: skip
+def top_drag(graph: Graph, m: Metrics, drags: Sequence[Cost], connectors: set[str],
+             spans: Graph | None = None) -> list[DragStep]:  # fmt: skip
     """``top_drag``: the (at most :data:`TOP_DRAG`) critical steps with the most drag, the most
     first, ties in path order; connectors and steps with no drag are left out. Each says what
     halving its cost would save: ``min(cost / 2, drag)`` (the paths that limit the drag limit
-    any shortening the same way)."""
+    any shortening the same way). With spans (``spans``, the :meth:`Graph.depth_graph`),
+    drag is in spans and halving a step halves its span: ``min(span / 2, drag)``."""
     ids, costs, number = graph.ids, graph.costs, m.number
+    halved = (spans or graph).costs
     # sorted() is stable: steps with equal drag stay in path order
     ranked = sorted((i for i in m.critical_path if drags[i] and ids[i] not in connectors),
                     key=lambda i: -drags[i])[:TOP_DRAG]  # fmt: skip
     out = []
     for i in ranked:
-        half = costs[i] / 2
-        if isinstance(costs[i], int) and costs[i] % 2 == 0:
-            half = costs[i] // 2
+        half = halved[i] / 2
+        if isinstance(halved[i], int) and halved[i] % 2 == 0:
+            half = halved[i] // 2
         value = number(drags[i])
         out.append(DragStep(ids[i], costs[i], value, half if half < value else value))
     return out
 
 
 def _detail(graph: Graph, m: Metrics, drags: Sequence[Cost]) -> list[StepDetail]:
-    """``--detail``: every step's ``{id, cost, start, finish, slack, drag}``, in input order."""
+    """``--detail``: every step's ``{id, cost, start, finish, slack, drag}``, in input order,
+    and its ``span`` when the graph has spans (times are then in spans)."""
     number = m.number
     costs = graph.costs
     start, finish, slack = m.start, m.finish, m.slack
+    if graph.spans is not None:
+        spans = graph.spans
+        return [
+            StepDetail(step_id, costs[i], number(start[i]), number(finish[i]),
+                       number(slack[i]), number(drags[i]), spans[i])
+            for i, step_id in enumerate(graph.ids)
+        ]  # fmt: skip
     return [
         StepDetail(step_id, costs[i], number(start[i]), number(finish[i]), number(slack[i]),
                    number(drags[i]))

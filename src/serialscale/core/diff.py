@@ -62,6 +62,7 @@ def _depth(graph: Graph, costs: list[Cost]) -> Cost:
 
 
 def _drags(graph: Graph) -> dict[str, Cost]:
+    graph = graph.depth_graph()  # steps with spans: drag in spans, as the report's depth
     m = compute_metrics(graph)
     values = drag(graph, m.critical_path, m.finish, m.bottom_level, m.slack, m.depth)
     return {graph.ids[i]: m.number(values[i]) for i in m.critical_path}
@@ -89,15 +90,19 @@ def diff(old: Side, new: Side) -> DiffReport:
         old_drag = _drags(old.graph) if both and old.graph is not None else {}
         new_drag = _drags(new.graph) if both and new.graph is not None else {}
         index = {s: i for i, s in enumerate(old.graph.ids)} if old.graph is not None else {}
+        new_spans: dict[str, Cost] = {}
+        if both and new.graph is not None and new.graph.spans is not None:
+            new_spans = dict(zip(new.graph.ids, new.graph.spans, strict=True))
         for step, cost in new_costs.items():
             if step not in old_costs:
                 effect = new_drag.get(step, 0) if both else None
                 changed.append(StepChange(step, "added", None, cost, effect))
             elif old_costs[step] != cost:
                 effect = None
-                if both and old.graph is not None:
-                    costs: list[Cost] = list(old.graph.costs)
-                    costs[index[step]] = cost
+                if both and old.graph is not None and new.graph is not None:
+                    # The depth is made of spans where steps have them: the step's new span.
+                    costs: list[Cost] = list(old.graph.depth_graph().costs)
+                    costs[index[step]] = new_spans[step] if new_spans else cost
                     effect = _depth(old.graph, costs) - a.depth
                 changed.append(StepChange(step, "cost", old_costs[step], cost, effect))
         for step, cost in old_costs.items():

@@ -55,6 +55,11 @@ class Graph:
         pred_ptr, pred_idx: step ``i`` needs ``pred_idx[pred_ptr[i]:pred_ptr[i+1]]``.
         succ_ptr, succ_idx: step ``i`` is needed by ``succ_idx[succ_ptr[i]:succ_ptr[i+1]]``.
         order: a topological order (every step after all the steps it needs).
+        spans: each step's own parallel depth where a step has parallelism inside (work–span
+            model: a reduction over n values has cost n and span ⌈log₂ n⌉), ``None`` when
+            every step's span is its cost (the default). ``0 < span <= cost`` for every step
+            with cost > 0 (a step of cost 0 has span 0). The depth is then the longest path
+            of spans and the work the sum of costs (:meth:`depth_graph`).
 
     Every array is a read-only ``memoryview`` of 8-byte items (no Python object per step or
     edge). The constructor checks the predecessor arrays (offsets start at 0, never
@@ -69,6 +74,7 @@ class Graph:
     succ_ptr: memoryview
     succ_idx: memoryview
     order: memoryview
+    spans: memoryview | None
 
     def __init__(
         self,
@@ -78,6 +84,7 @@ class Graph:
         pred_idx: Sequence[int],
         *,
         owned: bool = False,
+        spans: Sequence[Cost] | None = None,
     ) -> None:
         """Build a graph from predecessor lists in CSR form. Raises :class:`GraphError` for
         inconsistent arrays and :class:`CycleError` for a cycle (a step that needs itself is
@@ -86,6 +93,10 @@ class Graph:
         The arrays are copied, unless ``owned``: then ``array('q')`` predecessor arrays
         become the graph's own, and the caller must never change them (loaders that made
         them for this graph hand them over; a million-step graph saves 32 MB).
+
+        ``spans`` (optional) gives each step's span; spans equal to the costs everywhere are
+        the same as none (so a graph without parallelism inside is the same graph however it
+        was written).
         """
         n = len(ids)
         cost_array = _cost_array(costs)
@@ -127,6 +138,7 @@ class Graph:
         # Ids made on demand stay so (a traced run's); any other sequence becomes a tuple.
         setter(self, "ids", ids if isinstance(ids, OccurrenceIds) else tuple(ids))
         setter(self, "costs", _readonly(cost_array))
+        setter(self, "spans", None if spans is None else _span_array(spans, cost_array))
         for name, values in (("pred_ptr", ptr), ("pred_idx", idx), ("succ_ptr", succ_ptr),
                              ("succ_idx", succ_idx), ("order", order)):  # fmt: skip
             setter(self, name, _readonly(values))
@@ -145,6 +157,24 @@ class Graph:
     def costs_f64(self) -> memoryview:
         """The costs as doubles, for the compiled kernels."""
         return self.costs if not self.integral else _readonly(array("d", self.costs))
+
+    def depth_graph(self) -> Graph:
+        """The graph whose costs are this graph's spans: every depth pass (ASAP schedule,
+        bottom levels, slack, critical path, drag) runs on it unchanged, so the depth is the
+        longest path of spans. The graph itself when no step has a span of its own.
+        """
+        if self.spans is None:
+            return self
+        found = self.__dict__.get("_depth_graph")
+        if found is None:
+            found = object.__new__(Graph)
+            setter = object.__setattr__
+            for name in ("ids", "pred_ptr", "pred_idx", "succ_ptr", "succ_idx", "order"):
+                setter(found, name, getattr(self, name))
+            setter(found, "costs", self.spans)
+            setter(found, "spans", None)
+            self.__dict__["_depth_graph"] = found
+        return found
 
     @property
     def n(self) -> int:
@@ -222,6 +252,25 @@ def _dedupe(n: int, pred_ptr: array, pred_idx: array) -> tuple[array, array]:
     ptr = array("q", [0])
     ptr.extend(accumulate(map(len, rows)))
     return ptr, array("q", chain.from_iterable(rows))
+
+
+def _span_array(spans: Sequence[Cost], costs: array) -> memoryview | None:
+    """The spans as a read-only array (typed as :func:`_cost_array` types costs), or
+    ``None`` when every span equals its cost; :class:`GraphError` unless ``0 < span <=
+    cost`` for every step of cost > 0 and ``span == 0`` for every step of cost 0."""
+    values = _cost_array(spans)
+    if len(values) != len(costs):
+        raise GraphError(f"{len(values)} spans for {len(costs)} steps")
+    if values.typecode == "d" and not all(map(math.isfinite, values)):
+        raise GraphError("every span must be a finite number")
+    if values.tolist() == costs.tolist():
+        return None
+    for i, (s, c) in enumerate(zip(values, costs, strict=True)):
+        if not (0 < s <= c or s == c == 0):
+            raise GraphError(
+                f"step {i}: span {s} must be > 0 and at most the cost {c} (0 for a cost of 0)"
+            )
+    return _readonly(values)
 
 
 def _cost_array(costs: Sequence[Cost]) -> array:

@@ -17,6 +17,13 @@ Definitions (``W`` = work, ``D`` = depth, ``P`` = processors):
   ``burdened_depth`` is the depth under those costs, ``burdened_speedup_ceiling = W /
   burdened_depth``, and ``simulated_burdened(P) = W / makespan`` of the same list schedule with
   those costs (on one processor no scheduling is needed, so ``simulated_burdened(1) = 1``).
+
+Steps with parallelism inside (a graph with ``spans``): ``W`` is still the sum of costs and
+``D`` the longest path of spans; the bounds keep their formulas (Brent's theorem with spans:
+``T_P <= (W - D) / P + D``), and the simulation is the greedy malleable schedule of
+:mod:`serialscale.core.moldable` (a step of cost ``c`` and span ``s`` runs on up to ``c / s``
+processors), or, past :data:`~serialscale.core.moldable.MOLDABLE_STEPS` steps, Brent's guarantee
+itself (:func:`schedule_model` says which).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Literal
 
 from .. import accel
 from ..documents.report import SpeedupRow
@@ -159,6 +167,8 @@ def speedup_table(
     depth), because no more than ``width`` steps ever want to run at once. Tests check both
     facts against the simulation itself.
     """
+    if graph.spans is not None:
+        return _work_span_table(graph, metrics, processors, overhead)
     w, d = metrics.work, metrics.depth
     counts = processor_counts(metrics.width, processors)
     # Every (P, overhead) pair that needs a simulation, run at once (threads for the kernels).
@@ -199,6 +209,76 @@ def speedup_table(
             )
         )
     return rows
+
+
+#: The most processors the speedup table of a graph with spans lists (unless asked for more).
+WORK_SPAN_ROWS_UP_TO = 65_536
+
+
+def schedule_model(graph: Graph) -> Literal["list", "moldable", "bounds"]:
+    """How the ``simulated`` column was found: ``list`` (the list schedule: no step has a
+    span of its own), ``moldable`` (the malleable schedule of :mod:`serialscale.core.moldable`)
+    or ``bounds`` (a graph with spans too large to simulate: Brent's guarantee)."""
+    from .moldable import MOLDABLE_STEPS
+
+    if graph.spans is None:
+        return "list"
+    return "moldable" if graph.n <= MOLDABLE_STEPS else "bounds"
+
+
+def _work_span_table(
+    graph: Graph, metrics: Metrics, processors: int, overhead: Cost
+) -> list[SpeedupRow]:
+    """The speedup table of a graph with spans (module docstring); ``metrics`` are those of
+    :meth:`Graph.depth_graph` with the work of ``graph``."""
+    from .moldable import moldable_makespan, peak_demand
+
+    w, d = metrics.work, metrics.depth
+    demand = peak_demand(graph, metrics.start, metrics.finish)
+    # Array programs ask for millions of processors at once: the table stops at
+    # WORK_SPAN_ROWS_UP_TO (or the processors asked for), not at the peak demand.
+    counts = processor_counts(min(demand, WORK_SPAN_ROWS_UP_TO), processors)
+    simulate = schedule_model(graph) == "moldable"
+    priority = metrics.bottom_level
+    rows: list[SpeedupRow] = []
+    for p in counts:
+        if d == 0:
+            rows.append(SpeedupRow(p, None, None, None, None, d))
+            continue
+        brent = (w - d) / p + d
+        if p == 1:
+            makespan: Cost = w  # one processor never idles: every step runs at rate 1
+        elif p >= demand:
+            makespan = d  # every step at its full parallelism from the moment it is ready
+        else:
+            makespan = moldable_makespan(graph, p, priority) if simulate else brent
+        if overhead == 0:
+            burdened = w / makespan
+        elif p == 1:
+            burdened = 1.0
+        else:
+            burdened_span = (
+                moldable_makespan(graph, p, priority, overhead)
+                if simulate
+                else (w + graph.n * overhead - d) / p + d
+            )
+            burdened = w / burdened_span
+        rows.append(
+            SpeedupRow(
+                processors=p,
+                upper=min(p, w / d),
+                guaranteed=w / brent,
+                simulated=w / makespan,
+                simulated_burdened=burdened,
+                makespan=_whole(makespan) if graph.integral else makespan,
+            )
+        )
+    return rows
+
+
+def _whole(value: Cost) -> Cost:
+    """An integral amount as an int (integer costs report integer times where exact)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _simulate(

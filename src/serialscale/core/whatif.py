@@ -80,6 +80,9 @@ def apply_changes(
     pass ``--max-steps`` or ``--max-dependencies`` is refused before it is made, and a step
     an earlier change split cannot be changed again (its parts can)."""
     graph = workload.graph
+    if graph.spans is not None:
+        raise WorkloadError("--what-if does not yet change workloads whose steps have a "
+                            "'span' (parallelism inside)", Location(workload.source))  # fmt: skip
     ids = list(graph.ids)
     costs: list[Cost] = list(graph.costs)
     needs: list[list[int]] = [

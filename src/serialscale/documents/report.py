@@ -27,6 +27,9 @@ disappears; adding keys does not change it. History:
   absent in reports saved before it); ``what_if`` (with ``--what-if``); ``top_drag``;
   ``path`` (the file's path in the project, which baselines match by); ``compression_plan``
   (with ``--target-depth``); ``observed`` (a real run's times: ninja logs, ``--durations``).
+  Since steps with spans (issue 26): ``detail`` records ``span`` and reports
+  ``schedule_model`` where steps have spans (``depth`` is then the longest path of spans);
+  ``unmodelled`` (traced array programs: operations not in the cost table).
 
 ``SCALE_SCHEMA_VERSION`` (``serialscale scale``) history:
 
@@ -43,7 +46,8 @@ disappears; adding keys does not change it. History:
   Since the bound rule (same version, keys added): ``bound`` (``exact``, ``lower``,
   ``upper``, ``none``), ``control`` (traced functions), per point ``fan_in``; complexity
   ``constant depth with bounded fan-in (NC⁰-like)`` or ``constant depth with unbounded
-  fan-in (AC⁰/TC⁰-like)`` (was ``constant depth (NC⁰-like)``).
+  fan-in (AC⁰/TC⁰-like)`` (was ``constant depth (NC⁰-like)``). Since array tracing (issue
+  26; keys added): per point ``unmodelled`` (array operations outside the cost table).
 """
 
 # No ``from __future__ import annotations``: msgspec reads these annotations at run time.
@@ -113,6 +117,9 @@ class StepDetail(Struct, frozen=True, gc=False):
     finish: Amount
     slack: Amount
     drag: Amount = 0
+    #: The step's own parallel depth, where the workload gives steps spans (times are then
+    #: in spans: the depth is the longest path of spans).
+    span: Amount | UnsetType = UNSET
 
 
 class DragStep(Struct, frozen=True, gc=False):
@@ -302,6 +309,13 @@ class Report(Struct, frozen=True, kw_only=True):
     compression_plan: CompressionPlan | UnsetType = UNSET
     #: Where the reader has a real run's times: that run beside the model.
     observed: Observed | UnsetType = UNSET
+    #: Where steps have spans of their own (work–span steps): how the speedup table's
+    #: ``simulated`` column was found, ``moldable`` (the malleable greedy schedule,
+    #: serialscale.core.moldable) or ``bounds`` (Brent's guarantee: too many steps to simulate).
+    schedule_model: Literal["moldable", "bounds"] | UnsetType = UNSET
+    #: Traced array programs: the array operations the cost table does not know, by name
+    #: (each one step with work = span = its output size).
+    unmodelled: list[str] | UnsetType = UNSET
 
     @property
     def key(self) -> str:
@@ -391,6 +405,8 @@ class ScalePoint(Struct, frozen=True, kw_only=True):
     #: Traced functions: branches on traced values and conversions to plain values here.
     control_decisions: Count | UnsetType = UNSET
     escapes: Count | UnsetType = UNSET
+    #: Traced array programs: how many operation names are not in the cost table.
+    unmodelled: Count | UnsetType = UNSET
     #: With ``--repeat``: (largest - smallest) / median of the depth over the runs.
     spread: Annotated[float, Meta(ge=0)] | UnsetType = UNSET
     #: The most steps one step needs (left out with ``--repeat``): whether constant depth

@@ -92,6 +92,8 @@ def workload_schema() -> dict[str, Any]:
                     "properties": {
                         "id": step_id,
                         "cost": {"oneOf": [NONNEG, expression]},
+                        # a plain workload's steps only (templates do not take it)
+                        "span": {"oneOf": [NONNEG, expression]},
                         "needs": {"type": "array", "items": need},
                         "foreach": foreach,
                     },

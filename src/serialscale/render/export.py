@@ -33,10 +33,14 @@ DEFAULT_MAX_NODES = 2000
 
 def _steps(graph: Graph, report: Report) -> list[dict[str, Any]]:
     detail = report.detail or []
-    return [
+    steps = [
         {"id": d.id, "cost": d.cost, "start": d.start, "finish": d.finish, "slack": d.slack}
         for d in detail
     ]
+    if graph.spans is not None:  # steps with parallelism inside: their spans too
+        for step, d, span in zip(steps, detail, graph.spans, strict=True):
+            step["span"] = d.span if isinstance(d.span, (int, float)) else span
+    return steps
 
 
 #: Mermaid's documented defaults (mermaid.js.org/config/schema-docs/config.html): a diagram
@@ -427,6 +431,12 @@ def to_trace(graph: Graph, report: Report, schedule: Schedule, processors: int,
     overlaps it (viewers reject overlapping events on one lane as badly nested). With
     ``observed`` (a real run's times), that run is a second process beside the simulation:
     each step on the first lane free when it started."""
+    if graph.spans is not None:  # a lane per processor cannot draw a step on several
+        raise WorkloadError(
+            "a Chrome trace draws each step on one processor; steps with a 'span' run on "
+            "several at once (serialscale.core.moldable): export json or dot instead",
+            Location(report.source),
+        )
     scale = trace_scale(report.unit)
 
     def micro(value: Any, step: str) -> int:

@@ -16,7 +16,7 @@ self-contained HTML page (``--plot FILE``, by the file's suffix).
   offline), and every text of the report is escaped.
 
 Nothing is computed here: every number and curve comes from the report (the schedule chart
-from :mod:`serialscale.gantt`). SVG is deterministic (fixed hash salt, no date); PNG is drawn
+from :mod:`serialscale.core.gantt`). SVG is deterministic (fixed hash salt, no date); PNG is drawn
 at :data:`PNG_DPI` dots per inch, sharp on high-density screens.
 """
 
@@ -410,7 +410,7 @@ def plot(document: Report | ScaleReport, suffix: str, kind: str = "speedup",
     if suffix in (".svg", ".png"):
         if kind == "schedule":
             if gantt is None:
-                raise ValueError("the schedule chart needs the graph (serialscale.gantt)")
+                raise ValueError("the schedule chart needs the graph (serialscale.core.gantt)")
             return figure_bytes(schedule_figure(gantt), suffix[1:])
         return figure_bytes(report_figure(document), suffix[1:])
     svg = _inline(figure_bytes(report_figure(document), "svg"))

@@ -33,6 +33,14 @@ from .common import (
 CLASS_STYLE = {"serial": "bold red", "mixed": "bold yellow", "parallel": "bold green"}
 
 
+#: What the ``simulated`` column is when steps have spans (serialscale.core.moldable).
+SCHEDULE_MODELS = {
+    "moldable": "steps with spans run on up to cost/span processors each (malleable greedy "
+    "schedule); guaranteed is Brent's bound with spans",
+    "bounds": "too many steps with spans to simulate: simulated is Brent's bound with spans",
+}
+
+
 def render_table(report: Report, width: int = 100, color: bool = False) -> str:
     """Render ``report`` as the human summary, ``width`` columns wide, with or without colour."""
     out = io.StringIO()
@@ -61,7 +69,7 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
         (
             "depth",
             at_least + amount(report.depth, u),
-            "critical path, "
+            ("longest path of spans, " if report.schedule_model else "critical path, ")
             + counted(report.depth_steps, "steps")
             + ("; a lower bound" if caveat else ""),
         ),
@@ -101,6 +109,8 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
         console.print(observed_text(report), overflow="fold")
 
     console.print(Text("Speedup by processor count", style="bold"))
+    if report.schedule_model:  # steps with spans: say how 'simulated' was found
+        console.print(cell(SCHEDULE_MODELS[report.schedule_model], style="dim"))
     speed = Table(box=box.SIMPLE_HEAD)
     speed.add_column("processors", justify="right")
     speed.add_column("upper", justify="right")

@@ -93,7 +93,7 @@ Outcome = tuple[Literal["ok"], Report] | tuple[Literal["error"], list[ErrorEntry
 
 def error_entries(target: str, exc: WorkloadError) -> list[ErrorEntry]:
     """The batch error entries of ``exc``, raised while analyzing ``target``: one per error it
-    holds (see :class:`serialscale.errors.WorkloadErrors`), and a last one counting those
+    holds (see :class:`serialscale.base.errors.WorkloadErrors`), and a last one counting those
     left out."""
     from ..base.errors import WorkloadErrors, error_lines
 
@@ -437,10 +437,14 @@ def _repeated(target: str, options: Options) -> tuple[Report, float | None]:
             )
     columns = zip(*(r.graph.costs for r in runs), strict=True)
     costs = [statistics.median(column) for column in columns]
-    median = Workload(runs[0].name, Graph(first.ids, costs, first.pred_ptr, first.pred_idx),
-                      runs[0].source, runs[0].description, runs[0].unit, runs[0].format,
-                      runs[0].extra)  # fmt: skip
-    depths = [compute_metrics(r.graph).depth for r in runs]
+    spans = None  # steps with parallelism inside (array operations): their spans too
+    if first.spans is not None:
+        spans = [statistics.median(c) for c in zip(*(r.graph.depth_graph().costs for r in runs),
+                                                    strict=True)]  # fmt: skip
+    graph = Graph(first.ids, costs, first.pred_ptr, first.pred_idx, spans=spans)
+    median = Workload(runs[0].name, graph, runs[0].source, runs[0].description, runs[0].unit,
+                      runs[0].format, runs[0].extra)  # fmt: skip
+    depths = [compute_metrics(r.graph.depth_graph()).depth for r in runs]
     middle = statistics.median(depths)
     spread = (max(depths) - min(depths)) / middle if middle > 0 else 0.0
     report = analyze_workload(median, processors=options.processors, overhead=options.overhead,
@@ -553,7 +557,7 @@ def _run_processes(
 ) -> list[Outcome]:
     """A process pool; when a worker dies, the targets it took down are retried one per fresh
     process, so the crash is pinned on the target that caused it. Ctrl-C stops the workers at
-    once (see :mod:`serialscale.stopping`).
+    once (see :mod:`serialscale.run.stopping`).
     """
     from concurrent.futures.process import BrokenProcessPool
 

@@ -14,7 +14,7 @@ from .isolation import run_isolated
 
 
 def analyze_with_gantt(target: str, options: Options) -> tuple[Report, Gantt]:
-    """:func:`serialscale.batch.analyze_target` (``options`` are its options), and the
+    """:func:`serialscale.run.batch.analyze_target` (``options`` are its options), and the
     schedule chart of the graph analyzed (the changed one with ``--what-if``). A traced
     function runs in a child process as there; the chart comes back with the report."""
 

@@ -10,7 +10,7 @@ a result made of the interruption when one is busy), while serialscale waited in
 - serialscale, on ``KeyboardInterrupt``, ignores any further Ctrl-C while it cleans up, and
   stops every worker (:func:`stop_workers`): SIGTERM, which a busy worker turns into
   :class:`Stopped` (so ``finally`` blocks run: an isolated traced function's process group is
-  killed, see :mod:`serialscale.sources.isolation`) and an idle one answers by exiting; a
+  killed, see :mod:`serialscale.run.isolation`) and an idle one answers by exiting; a
   worker still there after :data:`GRACE` seconds is killed;
 - then the ``KeyboardInterrupt`` goes on to the command line, which says so and exits 130.
 """

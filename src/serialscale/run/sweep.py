@@ -118,6 +118,12 @@ def recording(points: Sequence[ScalePoint], control: str | None, name: str = "n"
     point without branches and escapes is exact in every mode; a mode that scopes control
     dependence as written (``scoped``) is exact without escapes. The sweep has a bound when
     every point has it; a missing bound is explained at the largest size that lacks it.
+
+    Traced array programs (trace/arrays.py) follow the same rule: each array operation is one
+    step whose span is the cost table's, so without escapes and branches (or in ``scoped``
+    mode) the recording is the exact depth of the program as written under that table. An
+    operation outside the table (``unmodelled``) gets work = span = its size, a guess that
+    can be too deep or too shallow: no bound either way.
     """
     lower, upper = True, True
     no_lower = no_upper = ""
@@ -127,6 +133,15 @@ def recording(points: Sequence[ScalePoint], control: str | None, name: str = "n"
         decisions = p.control_decisions if isinstance(p.control_decisions, int) else 0
         escapes = p.escapes if isinstance(p.escapes, int) else 0
         at = f"at {name}={p.value}"
+        unknown = p.unmodelled if isinstance(p.unmodelled, int) else 0
+        if unknown and (upper or lower):
+            upper = lower = False
+            no_upper = no_lower = (
+                f"{unknown} kinds of array operations {at} are not in the cost table (the "
+                "notes name them): each got work = span = its size, a guess that may be too "
+                "deep or too shallow, so this depth is no bound on the depth as written; "
+                "express them with operations in the table (README: Array programs)"
+            )
         if escapes and upper:
             upper = False
             no_upper = (
@@ -219,6 +234,7 @@ def _point(value: int | float, report: Report, spread: float | None,
         speedup_ceiling=report.speedup_ceiling,
         control_decisions=report.control_decisions,
         escapes=report.escapes,
+        unmodelled=UNSET if report.unmodelled is UNSET else len(report.unmodelled),
         spread=UNSET if spread is None else spread,
         fan_in=UNSET if fan_in is None else fan_in,
     )

@@ -279,6 +279,11 @@ def trace_function(
             f"({rec.describe_escapes()}; int(), float(), "
             "indexing, range()); dependencies through them are lost"
         )
+    if rec.unmodelled:  # array operations outside the cost table (trace/arrays.py)
+        from ..trace.arrays import note_lines
+
+        notes += note_lines(rec)
+        extra["unmodelled"] = sorted(rec.unmodelled)
     extra |= {
         "control": control,
         "control_decisions": rec.control_decisions,

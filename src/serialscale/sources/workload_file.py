@@ -8,7 +8,14 @@ The format::
     steps:                        # required, non-empty list, in any order
       - id: fetch                 # required, unique; a string (an integer is taken as its string)
         cost: 12                  # optional finite number >= 0; default 1
+        span: 3                   # optional: the step's own parallel depth, 0 < span <= cost
+                                  # (default: the cost; a step that runs on several cores)
         needs: [other, ids]       # optional list of ids of steps this step depends on
+
+A step with ``span`` < ``cost`` has parallelism inside (work ``cost``, span ``span``): the
+depth is then the longest path of spans and the work the sum of costs (a CI job that runs its
+tests on 8 cores for 80 core-minutes: cost 80, span 10). Templated workloads do not take
+``span``.
 
 Unknown keys are errors, with a suggestion where one is close.
 """
@@ -42,7 +49,7 @@ if TYPE_CHECKING:
     from .templates import Expansion
 
 TOP_KEYS = ("name", "description", "unit", "params", "steps")
-STEP_KEYS = ("id", "cost", "needs")
+STEP_KEYS = ("id", "cost", "span", "needs")
 STEP_KEYS_SET = frozenset(STEP_KEYS)
 DEFAULT_COST = 1
 _NAME_TYPES = frozenset((str, OptionalNeed))
@@ -167,7 +174,7 @@ def parse_workload(
 
 class _Validator:
     """Checks the plain document and builds the graph; locates errors only when they happen.
-    Every error found is reported (up to :data:`serialscale.errors.MAX_ERRORS`), not only the
+    Every error found is reported (up to :data:`serialscale.base.errors.MAX_ERRORS`), not only the
     first: a step with a bad cost is still checked for duplicate ids, unknown needs and
     cycles; only what stops the reading (no 'steps' list, a template that cannot expand, a
     size limit) ends it at once, with the errors found before.
@@ -179,6 +186,8 @@ class _Validator:
         self.source = source
         # (column, step in the document, id) of each cost given as a duration
         self.durations: list[tuple[int, int, str]] = []
+        self.span_durations: list[tuple[int, int, str]] = []  # the same for spans
+        self.spans: list[Any] | None = None  # each step's span, where one step gives one
         self.locator = Locator(text, source)
         self.overrides = params
         self.limits = limits
@@ -242,25 +251,50 @@ class _Validator:
                     "function (file.py:function)"
                 ))  # fmt: skip
             ids, costs, raw_needs = self.steps(steps)
-            if self.durations:
+            if self.durations or self.span_durations:
                 unit = self.durations_in(costs, unit)
+            if self.spans is not None:
+                self.spans = [c if s is None else s for s, c in zip(self.spans, costs, strict=True)]
+                self.check_spans(ids, costs, self.spans)
+                self.errors.check()  # a bad span leaves nothing to build
         return self.build(name, description, unit, ids, costs, raw_needs, extra)
+
+    def check_spans(self, ids: list[str], costs: list[Any], spans: list[Any]) -> None:
+        """Every span lies in ``(0, cost]`` (0 only for a cost of 0): a step's own parallel
+        depth cannot exceed its work, and work done takes some time."""
+        for i, (span, cost) in enumerate(zip(spans, costs, strict=True)):
+            if not (0 < span <= cost or span == cost == 0):
+                problem = (f"'span' {span} is larger than the step's cost {cost}: a step's span "
+                           "(its own parallel depth) is at most its work" if span > cost else
+                           f"'span' must be > 0 for a step of cost {cost}: work takes some "
+                           "time")  # fmt: skip
+                self.errors.add(self.fail(problem, ("steps", i, "span"), ids[i]))
 
     def durations_in(self, costs: list[Any], unit: str | None) -> str:
         """Costs written as durations (``5m``, ``90s``, ``1h30m``) in the workload's unit,
         which must be a unit of time; without a ``unit``, the workload's unit is seconds."""
         scale = TIME_UNITS.get(unit.strip().lower()) if unit else 1
         if scale is None:
-            i, at, step_id = self.durations[0]
-            self.errors.add(self.fail(f"'cost' {costs[i]!r} is a duration, but the workload's "
+            key, values, (i, at, step_id) = (
+                ("cost", costs, self.durations[0]) if self.durations
+                else ("span", self.spans or [], self.span_durations[0])
+            )  # fmt: skip
+            self.errors.add(self.fail(f"'{key}' {values[i]!r} is a duration, but the workload's "
                                       f"unit {unit!r} is not a unit of time (seconds, minutes, "
-                                      "hours...)", ("steps", at, "cost"), step_id))  # fmt: skip
+                                      "hours...)", ("steps", at, key), step_id))  # fmt: skip
             for i, _, _ in self.durations:
                 costs[i] = 0  # to go on checking the rest
+            for i, _, _ in self.span_durations:
+                if self.spans is not None:
+                    self.spans[i] = None  # the cost, to go on checking the rest
             return unit or "seconds"
         for i, _, _ in self.durations:
             value = (duration_seconds(costs[i]) or 0.0) / scale
             costs[i] = int(value) if value.is_integer() else value
+        spans = self.spans if self.spans is not None else []
+        for i, _, _ in self.span_durations:
+            value = (duration_seconds(spans[i]) or 0.0) / scale
+            spans[i] = int(value) if value.is_integer() else value
         return unit or "seconds"
 
     def from_columns(self, columns: Columns, default_name: str) -> Workload:
@@ -313,7 +347,8 @@ class _Validator:
         if self.errors and self.duplicates:
             self.errors.check()  # repeated ids: no graph to look for cycles in
         try:
-            graph = Graph(ids, costs, pred_ptr, pred_idx, owned=True)  # arrays made here
+            # arrays made here
+            graph = Graph(ids, costs, pred_ptr, pred_idx, owned=True, spans=self.spans)
         except CycleError as exc:
             self.errors.check(self.cycle_error(exc, ids, raw_needs, pred_ptr, pred_idx))
             raise AssertionError("unreachable") from None
@@ -428,7 +463,8 @@ class _Validator:
         """
         if set(map(type, steps)) != {dict}:
             return self.steps_one_by_one(steps)
-        if not set().union(*map(dict.keys, steps)) <= STEP_KEYS_SET:
+        keys = set().union(*map(dict.keys, steps))
+        if not keys <= STEP_KEYS_SET or "span" in keys:  # spans: read step by step
             return self.steps_one_by_one(steps)
         ids = list(map(_GET_ID, steps))
         id_types = set(map(type, ids))
@@ -461,6 +497,7 @@ class _Validator:
         costs: list[Any] = []
         needs: list[list[Any]] = []
         add = self.errors.add
+        spans: list[Any] = []
         for i, step in enumerate(steps):
             if not isinstance(step, dict):
                 add(self.fail(f"step {i + 1} must be a mapping with an 'id', got a "
@@ -496,9 +533,20 @@ class _Validator:
                 add(self.fail(f"'needs' must be a list of step ids, got a {_kind(need)}",
                               ("steps", i, "needs"), step_id))  # fmt: skip
                 need = []
+            span = step.get("span")  # None: the cost, once durations are converted
+            if span is not None:
+                if isinstance(span, str) and duration_seconds(span) is not None:
+                    self.span_durations.append((len(ids), i, step_id))
+                elif not _valid_cost(span):
+                    problem = _cost_problem(span).replace("'cost'", "'span'")
+                    add(self.fail(problem, ("steps", i, "span"), step_id))
+                    span = None
             ids.append(step_id)
             costs.append(cost)
             needs.append(need)
+            spans.append(span)
+        if any(s is not None for s in spans):
+            self.spans = spans
         return ids, costs, needs
 
     def step_id(self, value: Any, path: tuple[str | int, ...]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import sys
 import time
 import types
 from collections.abc import Callable, Iterable, Iterator
@@ -18,14 +19,29 @@ from .values import TRACED, Traced, _active, current
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def input(value: Any) -> Traced:
-    """One traced input wrapping ``value``. Inputs are ready at time 0 and are not steps."""
+def input(value: Any) -> Any:
+    """One traced input wrapping ``value``. Inputs are ready at time 0 and are not steps.
+
+    A numpy array becomes a traced array (:mod:`serialscale.trace.arrays`): its operations
+    are recorded one step per array operation, with work and span from the cost table.
+    """
+    if _is_ndarray(value):
+        from .arrays import traced
+
+        return traced(value)
     return Traced(value, NO_STEP)
 
 
-def inputs(values: Iterable[Any]) -> list[Traced]:
-    """A list of traced inputs, one per item of ``values``."""
-    return [Traced(v, NO_STEP) for v in values]
+def inputs(values: Iterable[Any]) -> list[Any]:
+    """A list of traced inputs, one per item of ``values`` (see :func:`input`)."""
+    return [input(v) for v in values]
+
+
+def _is_ndarray(value: Any) -> bool:
+    """Whether ``value`` is a numpy array (numpy is never imported here: a value can only
+    be one if numpy is loaded already)."""
+    np = sys.modules.get("numpy")
+    return np is not None and isinstance(value, np.ndarray)
 
 
 def _collect(obj: Any, nodes: list[int]) -> Any:
@@ -33,7 +49,7 @@ def _collect(obj: Any, nodes: list[int]) -> Any:
     and sets) to ``nodes``, and return ``obj`` with traced values replaced by their values.
     """
     kind = type(obj)
-    if kind in TRACED:
+    if kind in TRACED or isinstance(obj, Traced):  # a traced array is a Traced too
         nodes.append(obj.node)
         return obj.value
     if kind in (list, tuple, set, frozenset):
@@ -60,7 +76,12 @@ def _call(name: str, fn: Callable[..., Any], args: tuple, kwargs: dict, cost: An
     step_cost: Cost = elapsed if cost == "measured" else cost
     if cost == "measured":
         rec.measured += 1
-    return Traced(result, rec.named(name, nodes, step_cost))
+    step = rec.named(name, nodes, step_cost)
+    if _is_ndarray(result):  # an array result stays an array: its operations are recorded
+        from .arrays import traced
+
+        return traced(result, step)
+    return Traced(result, step)
 
 
 def _check_cost(cost: Any) -> None:

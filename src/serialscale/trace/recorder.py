@@ -173,7 +173,7 @@ class Recorder(TapeBase):
     __slots__ = (
         "_branches", "_codes", "_labels", "_since_purge", "a", "b", "c", "control", "costs",
         "escape_sites", "escapes", "frames", "max_ops", "measured", "more", "native_callers",
-        "scopes", "site", "site_names", "sites", "strict",
+        "scopes", "site", "site_names", "sites", "spans", "strict", "unmodelled",
     )  # fmt: skip
 
     def __init__(self, control: str = "dataflow", max_ops: int = DEFAULT_MAX_OPS) -> None:
@@ -202,6 +202,10 @@ class Recorder(TapeBase):
         self.c = array("q")  # third predecessor (an operation's control need) or NO_STEP
         self.more: dict[int, list[int]] = {}  # predecessors beyond three
         self.costs: dict[int, Cost] = {}  # costs other than 1
+        #: spans other than the cost (array operations: trace/arrays.py)
+        self.spans: dict[int, Cost] = {}
+        #: array operations outside the cost table, by name -> how often (trace/arrays.py)
+        self.unmodelled: dict[str, int] = {}
         # (operation, id(code), instruction offset) -> label index. The instruction offset is
         # cheap to read, unlike the line number, which is looked up once per new site.
         self.sites: dict[tuple[str, int, int], int] = {}
@@ -418,7 +422,14 @@ class Recorder(TapeBase):
             fast.tape_csr(*columns, more_steps, more_ptr, more_idx, pred_ptr, pred_idx)
         else:
             tape_csr(*columns, dict(more), pred_ptr, pred_idx)
-        return Graph(self.step_ids(), self.cost_array(n), pred_ptr, pred_idx, owned=True)
+        costs = self.cost_array(n)
+        spans = None
+        if self.spans:  # array operations with parallelism inside
+            spans = array(costs.typecode, costs)
+            kind = int if costs.typecode == "q" else float
+            for i, s in self.spans.items():
+                spans[i] = kind(s)
+        return Graph(self.step_ids(), costs, pred_ptr, pred_idx, owned=True, spans=spans)
 
     def cost_array(self, n: int) -> array[Any]:
         """Every step's cost: 1, or what ``costs`` says; doubles when one is not an int

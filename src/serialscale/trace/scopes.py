@@ -343,9 +343,9 @@ class ScopeWatch:
                 what: str = "stored in a branch") -> Any:  # fmt: skip
         """``value`` as chosen by these steps: a zero-cost select step needing them and the
         value's own; a plain number becomes traced, other plain values stay as they are."""
-        if type(value) in TRACED:
+        if type(value) in TRACED or isinstance(value, Traced):  # a traced array keeps its kind
             own = [value.node] if value.node >= 0 else []
-            return Traced(value.value, self.rec.named("select", [*own, *needs], 0))
+            return type(value)(value.value, self.rec.named("select", [*own, *needs], 0))
         if type(value) is not bool and kind_of(value) is Traced:
             return Traced(value, self.rec.named("select", needs, 0))
         # A bool stays the singleton it is (code tests flags with `is`), a container or

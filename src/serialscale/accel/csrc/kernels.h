@@ -1,4 +1,4 @@
-/* Shared by the compiled kernels (serialscale._kernels): buffer access, the sort of times
+/* Shared by the compiled kernels (serialscale.accel._kernels): buffer access, the sort of times
  * and priorities, and every kernel's entry point (the module table is in module.c).
  *
  * Each kernel mirrors a pure-Python reference in metrics.py, schedule.py, graph.py or

@@ -1,4 +1,4 @@
-/* The module serialscale._kernels: its method table (the kernels are in the other files
+/* The module serialscale.accel._kernels: its method table (the kernels are in the other files
  * of this folder; kernels.h says which). */
 #include "kernels.h"
 
