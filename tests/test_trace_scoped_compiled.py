@@ -267,3 +267,49 @@ def test_the_compiled_watcher_is_the_default_where_built() -> None:
 
     expected = BUILT and os.environ.get(PURE_ENV) != "1"
     assert scopes.COMPILED_WATCH is expected
+
+
+# --- sweeps decide from a scoped, escape-free recording (the bound rule: exact) ---
+
+MERGE = """
+import serialscale as ss
+
+
+def merge_interleaved(n: int = 8):
+    xs = ss.inputs(range(n))
+    a, b = xs[0::2], xs[1::2]
+    out, i, j = [], 0, 0
+    while i < len(a) and j < len(b):
+        if a[i] <= b[j]:
+            out.append(a[i])
+            i += 1
+        else:
+            out.append(b[j])
+            j += 1
+    return out + a[i:] + b[j:]
+"""
+
+
+def test_a_sweep_traced_scoped_calls_a_serial_merge_serial(run_cli, tmp_path: Path) -> None:
+    """A merge written with `if` on interleaved halves: each comparison reads at the index
+    the last one moved, a chain of n - 1 comparisons as written. Scoped and escape-free, the
+    depths are exact (the bound rule), so the sweep decides `serial`; data flow gives depth 1
+    (a lower bound) and cannot decide."""
+    import json
+
+    path = tmp_path / "merge.py"
+    path.write_text(MERGE)
+
+    def sweep(control: str) -> dict:
+        result = run_cli("scale", f"{path}:merge_interleaved", "--sweep", "n=8..512",
+                         "-f", "json", "--control", control)  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout)
+
+    data = sweep("scoped")
+    assert all(p["escapes"] == 0 and p["control_decisions"] > 0 for p in data["points"])
+    assert all(p["value"] - 1 <= p["depth"] <= 2 * p["value"] for p in data["points"])
+    assert data["control"] == "scoped"
+    assert data["bound"] == "exact" and data["verdict"] == "serial"
+    dataflow = sweep("dataflow")
+    assert dataflow["bound"] == "lower" and dataflow["verdict"] == "inconclusive"
