@@ -313,3 +313,53 @@ def test_a_sweep_traced_scoped_calls_a_serial_merge_serial(run_cli, tmp_path: Pa
     assert data["bound"] == "exact" and data["verdict"] == "serial"
     dataflow = sweep("dataflow")
     assert dataflow["bound"] == "lower" and dataflow["verdict"] == "inconclusive"
+
+
+# --- scoped is the default; where it cannot run, data flow with a note (never an error) ---
+
+
+def test_scoped_is_the_default_on_the_command_line(run_cli) -> None:
+    import json
+
+    target = f"{WORKLOADS / 'real_code.py'}:run_odd_even"
+    result = run_cli("analyze", target, "--param", "n=16", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    values = real_code.shuffled(16)
+    comparators = [(i + 1, i, False) for r in range(16) for i in range(r % 2, 15, 2)]
+    assert data["control"] == "scoped" and data["depth"] == network_oracle(values, comparators)
+    asked = json.loads(run_cli("analyze", target, "--param", "n=16", "-f", "json",
+                               "--control", "dataflow").stdout)  # fmt: skip
+    assert asked["control"] == "dataflow" and asked["depth"] == 1
+
+
+def test_the_default_falls_back_to_dataflow_with_a_note_where_scoped_cannot_run(
+    monkeypatch,
+) -> None:
+    from serialscale.errors import WorkloadError
+
+    def run(n: int = 8):
+        return real_code.odd_even_sort(ss.inputs(real_code.shuffled(n)))
+
+    monkeypatch.setattr(scopes, "_OFFSETS", {})  # as on an interpreter it does not know
+    workload = trace_function(run, {"n": 8})
+    assert workload.extra["control"] == "dataflow"
+    assert "--control scoped (the default) cannot run here" in workload.extra["notes"][0]
+    assert "CPython 3.11 or 3.12" in workload.extra["notes"][0]
+    assert analyze_workload(workload).depth == 1
+    assert [v.value for v in run_traced(run, {"n": 8}).result] == list(range(8))
+    with pytest.raises(WorkloadError, match=r"needs CPython 3\.11 or 3\.12"):  # asked: an error
+        trace_function(run, {"n": 8}, control="scoped")
+
+
+def test_the_default_under_another_trace_function_is_dataflow_with_a_note() -> None:
+    def run(n: int = 4):
+        return real_code.odd_even_sort(ss.inputs(real_code.shuffled(n)))
+
+    sys.settrace(lambda frame, event, arg: None)
+    try:
+        workload = trace_function(run, {"n": 4})
+    finally:
+        sys.settrace(None)
+    assert workload.extra["control"] == "dataflow"
+    assert "another trace function" in workload.extra["notes"][0]
