@@ -44,7 +44,9 @@ typedef struct {
     int n, cap;
     PyObject *reads; /* list of step numbers (first SLICED for a slice), or NULL */
     PyObject *code, *bytes;
+    PyObject *ends; /* offset -> where a branch there stops being in force (scopes.scope_end) */
     int own;
+    int subscripts; /* whether the code reads items (BINARY_SUBSCR, BINARY_SLICE) */
 } Entry;
 
 typedef struct {
@@ -106,6 +108,7 @@ static void entry_clear(Entry *e) {
     Py_CLEAR(e->reads);
     Py_CLEAR(e->code);
     Py_CLEAR(e->bytes);
+    Py_CLEAR(e->ends);
     memset(e, 0, sizeof(*e));
 }
 
@@ -149,7 +152,7 @@ typedef struct {
     int op_call, op_store_subscr, op_binary_subscr, op_binary_slice;
     PyObject *storing, *moving, *traced; /* tuples: methods, methods, traced value types */
     PyObject *prefix;                    /* serialscale's own folder */
-    PyObject *select, *after_read, *plain_index, *moved; /* ScopeWatch's methods */
+    PyObject *select, *after_read, *plain_index, *moved, *ends; /* ScopeWatch's methods */
 } Watcher;
 
 static int is_traced(Watcher *w, PyObject *v) {
@@ -209,6 +212,9 @@ static Entry *code_entry(Watcher *w, PyCodeObject *code) {
     int own = PyUnicode_Tailmatch(code->co_filename, w->prefix, 0, PY_SSIZE_T_MAX, -1);
     if (own < 0) return NULL;
     e->own = own;
+    const unsigned char *ops = (const unsigned char *)PyBytes_AS_STRING(e->bytes);
+    for (Py_ssize_t k = 0; k + 1 < PyBytes_GET_SIZE(e->bytes); k += 2)
+        if (ops[k] == w->op_binary_subscr || ops[k] == w->op_binary_slice) e->subscripts = 1;
     return e;
 }
 
@@ -423,6 +429,14 @@ static int on_opcode(Watcher *w, PyFrameObject *frame) {
     Entry *c = code_entry(w, code);
     Py_DECREF(code);
     if (!c) return -1;
+    if (!w->live && !c->subscripts && !(e && (e->n || e->reads))) {
+        /* Nothing in this call can need the watcher until it decides again (push turns its
+         * opcode events back on): no scope in force anywhere (those of callers would be;
+         * callees' end when they return), none here, no item read at a traced position.
+         * The Python watcher keeps looking and finds nothing to do: the same steps. */
+        frame->f_trace_opcodes = 0;
+        return 0;
+    }
     const unsigned char *ops = (const unsigned char *)PyBytes_AS_STRING(c->bytes);
     if (lasti < 0 || lasti + 1 >= PyBytes_GET_SIZE(c->bytes)) return 0;
     int op = ops[lasti];
@@ -503,6 +517,7 @@ static int Watcher_traverse(Watcher *w, visitproc visit, void *arg) {
     Py_VISIT(w->after_read);
     Py_VISIT(w->plain_index);
     Py_VISIT(w->moved);
+    Py_VISIT(w->ends);
     return 0;
 }
 
@@ -511,6 +526,7 @@ static int Watcher_clear(Watcher *w) {
     Py_CLEAR(w->after_read);
     Py_CLEAR(w->plain_index);
     Py_CLEAR(w->moved);
+    Py_CLEAR(w->ends);
     return 0;
 }
 
@@ -580,9 +596,10 @@ static int Watcher_init(Watcher *w, PyObject *args, PyObject *kw) {
     Py_XSETREF(w->traced, traced);
     Py_INCREF(prefix);
     Py_XSETREF(w->prefix, prefix);
-    static const char *methods[] = {"_select", "_after_read", "_plain_index", "_moved"};
-    PyObject **slots[] = {&w->select, &w->after_read, &w->plain_index, &w->moved};
-    for (int k = 0; k < 4; k++) {
+    static const char *methods[] = {"_select", "_after_read", "_plain_index", "_moved",
+                                    "_ends"};
+    PyObject **slots[] = {&w->select, &w->after_read, &w->plain_index, &w->moved, &w->ends};
+    for (int k = 0; k < 5; k++) {
         PyObject *m = PyObject_GetAttrString(helper, methods[k]);
         if (!m) return -1;
         Py_XSETREF(*slots[k], m);
@@ -593,16 +610,8 @@ static int Watcher_init(Watcher *w, PyObject *args, PyObject *kw) {
 /* push(frame, branch, end, step): a branch at offset branch of frame, in force until end
  * (-1: the call's end), on the value made by step. Taken again at the same offset, it
  * replaces that instance and what was decided inside it. */
-static PyObject *Watcher_push(Watcher *w, PyObject *args) {
-    PyObject *frame;
-    int branch, end;
-    Py_ssize_t step;
-    if (!PyArg_ParseTuple(args, "O!iin:push", &PyFrame_Type, &frame, &branch, &end, &step))
-        return NULL;
-    if (!w->select) {
-        PyErr_SetString(PyExc_RuntimeError, "the watcher was stopped");
-        return NULL;
-    }
+static PyObject *push_scope(Watcher *w, PyObject *frame, int branch, int end,
+                            Py_ssize_t step) {
     Entry *e = t_insert(&w->frames, frame);
     if (!e) return NULL;
     for (int k = 0; k < e->n; k++) {
@@ -629,6 +638,60 @@ static PyObject *Watcher_push(Watcher *w, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+static PyObject *Watcher_push(Watcher *w, PyObject *args) {
+    PyObject *frame;
+    int branch, end;
+    Py_ssize_t step;
+    if (!PyArg_ParseTuple(args, "O!iin:push", &PyFrame_Type, &frame, &branch, &end, &step))
+        return NULL;
+    if (!w->select) {
+        PyErr_SetString(PyExc_RuntimeError, "the watcher was stopped");
+        return NULL;
+    }
+    return push_scope(w, frame, branch, end, step);
+}
+
+/* decide(step, frame): the recorder's decide in scoped mode (ScopeWatch.decide's twin): a
+ * branch at frame's current instruction on the value made by step; frame None: nothing. */
+static PyObject *Watcher_decide(Watcher *w, PyObject *args) {
+    Py_ssize_t step;
+    PyObject *frame;
+    if (!PyArg_ParseTuple(args, "nO:decide", &step, &frame)) return NULL;
+    if (frame == Py_None) Py_RETURN_NONE;
+    if (!PyFrame_Check(frame)) {
+        PyErr_SetString(PyExc_TypeError, "decide: a frame or None");
+        return NULL;
+    }
+    if (!w->ends) {
+        PyErr_SetString(PyExc_RuntimeError, "the watcher was stopped");
+        return NULL;
+    }
+    PyCodeObject *code = PyFrame_GetCode((PyFrameObject *)frame);
+    Entry *c = code_entry(w, code);
+    if (c && !c->ends) {
+        c->ends = PyObject_CallOneArg(w->ends, (PyObject *)code);
+        if (c->ends && !PyDict_Check(c->ends)) {
+            PyErr_SetString(PyExc_TypeError, "_ends: a dict");
+            Py_CLEAR(c->ends);
+        }
+    }
+    Py_DECREF(code);
+    if (!c || !c->ends) return NULL;
+    int branch = PyFrame_GetLasti((PyFrameObject *)frame);
+    PyObject *key = PyLong_FromLong(branch);
+    if (!key) return NULL;
+    PyObject *found = PyDict_GetItemWithError(c->ends, key); /* borrowed */
+    Py_DECREF(key);
+    int end = -1; /* scopes.EXIT */
+    if (found) {
+        end = (int)PyLong_AsLong(found);
+        if (end == -1 && PyErr_Occurred()) return NULL;
+    } else if (PyErr_Occurred()) {
+        return NULL;
+    }
+    return push_scope(w, frame, branch, end, step);
+}
+
 /* stop(): tracing off (if this watcher is the trace function), every scope and cache gone,
  * and the references to the ScopeWatch dropped. */
 static PyObject *Watcher_stop(Watcher *w, PyObject *Py_UNUSED(ignored)) {
@@ -647,6 +710,7 @@ static PyObject *Watcher_get_live(Watcher *w, void *Py_UNUSED(closure)) {
 
 static PyMethodDef Watcher_methods[] = {
     {"push", (PyCFunction)Watcher_push, METH_VARARGS, "push(frame, branch, end, step)"},
+    {"decide", (PyCFunction)Watcher_decide, METH_VARARGS, "decide(step, frame)"},
     {"stop", (PyCFunction)Watcher_stop, METH_NOARGS, "stop watching"},
     {NULL},
 };

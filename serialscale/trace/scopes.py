@@ -155,13 +155,18 @@ def immediate_post_dominators(code: CodeType) -> dict[int, int]:
 _IPDOMS: dict[CodeType, dict[int, int]] = {}
 
 
-def scope_end(code: CodeType, branch: int) -> int:
-    """Where a branch at offset ``branch`` of ``code`` stops being in force (cached per
-    code object). A ``TO_BOOL`` (3.13) is the jump after it."""
+def scope_ends(code: CodeType) -> dict[int, int]:
+    """offset -> where a branch there stops being in force (cached per code object)."""
     table = _IPDOMS.get(code)
     if table is None:
         table = _IPDOMS[code] = immediate_post_dominators(code)
-    return table.get(branch, EXIT)
+    return table
+
+
+def scope_end(code: CodeType, branch: int) -> int:
+    """Where a branch at offset ``branch`` of ``code`` stops being in force (cached per
+    code object). A ``TO_BOOL`` (3.13) is the jump after it."""
+    return scope_ends(code).get(branch, EXIT)
 
 
 # --- the value stack of a running frame (read and written while it is traced) ---
@@ -309,6 +314,7 @@ class ScopeWatch:
                 dict(_STORES), tuple(op for op in _WATCHED if op >= 0), ops,
                 _STORING_OBJECTS, _MOVING_OBJECTS, tuple(TRACED), _PACKAGE, self,
             )  # fmt: skip
+            self.decide = self.native.decide  # type: ignore[method-assign]
 
     # the recorder's decide() in scoped mode
     def decide(self, step: int, frame: FrameType | None) -> None:
@@ -400,6 +406,10 @@ class ScopeWatch:
     @staticmethod
     def _plain_index(value: Any) -> tuple[Any, list[int]]:
         return _plain_index(value)
+
+    @staticmethod
+    def _ends(code: CodeType) -> dict[int, int]:
+        return scope_ends(code)
 
     def _moved(self, frame: FrameType) -> None:
         """A builtin method moved values in a container in a branch: not seen, an escape."""
