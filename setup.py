@@ -23,5 +23,11 @@ setup(
             optional=True,  # without it, tracing runs the pure-Python operators
             extra_compile_args=["-O2"],
         ),
+        Extension(
+            "serialscale.trace._scoped",
+            sources=["src/serialscale/accel/csrc/scoped.c"],
+            optional=True,  # without it, --control scoped watches in Python (trace/scopes.py)
+            extra_compile_args=["-O2"],
+        ),
     ]
 )

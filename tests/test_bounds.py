@@ -125,7 +125,7 @@ def test_strict_and_frame_never_call_a_sorting_network_serial(run_cli, families:
     data = sweep_json(run_cli, f"{families}:bitonic_if", "n=8..128", "--control", control)
     assert data["verdict"] != "serial"
     assert data["bound"] == ("upper" if control == "strict" else "none")
-    dataflow = sweep_json(run_cli, f"{families}:bitonic_if", "n=8..128")
+    dataflow = sweep_json(run_cli, f"{families}:bitonic_if", "n=8..128", "--control", "dataflow")
     assert dataflow["verdict"] == "inconclusive" and dataflow["bound"] == "lower"
 
 

@@ -188,17 +188,18 @@ def test_a_traced_functions_caveat_is_in_the_headline(run_cli) -> None:
     """15 comparisons of running_max are branches the data-flow view leaves out (an
     independent count: n - 1 comparisons for n = 16); pairwise_sum branches on nothing."""
     target = str(ROOT / "workloads" / "algorithms.py") + ":running_max"
-    table = run_cli("analyze", target, "--param", "n=16").stdout
+    table = run_cli("analyze", target, "--param", "n=16", "--control", "dataflow").stdout
     head = table[: table.index("Speedup by processor count")]
     assert "≥ 1 op" in head and "≤ 15.00x" in head
     assert "caveat: depth is a lower bound (15 branches on traced values left out)" in " ".join(
         line.strip("│ ") for line in head.splitlines()
     )
-    markdown = run_cli("analyze", target, "--param", "n=16", "-f", "markdown").stdout
+    markdown = run_cli("analyze", target, "--param", "n=16", "--control", "dataflow", "-f",
+                       "markdown").stdout
     first = markdown.splitlines()[0]
     assert first.endswith("**parallel** (optimistic: depth is a lower bound)")
     assert "> **Caveat:** depth is a lower bound (15 branches" in markdown
-    scoped = run_cli("analyze", target, "--param", "n=16", "--control", "scoped").stdout
+    scoped = run_cli("analyze", target, "--param", "n=16").stdout  # scoped, the default
     assert "lower bound" not in scoped  # branches counted as written: no caveat left
     plain = run_cli("analyze", str(ROOT / "workloads" / "algorithms.py") + ":pairwise_sum")
     assert "lower bound" not in plain.stdout and "≥" not in plain.stdout

@@ -178,7 +178,8 @@ def test_scale_point_error_names_the_value(run_cli, tmp_path) -> None:
 
 
 def test_traced_sweeps_carry_their_caveats(run_cli) -> None:
-    result = run_cli("scale", f"{ALGOS}:running_max", "--sweep", "n=8..128", "-f", "json")
+    result = run_cli("scale", f"{ALGOS}:running_max", "--sweep", "n=8..128", "-f", "json",
+                     "--control", "dataflow")  # fmt: skip
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["schema_version"] == 2 and isinstance(data["warnings"], list)
@@ -186,7 +187,8 @@ def test_traced_sweeps_carry_their_caveats(run_cli) -> None:
     assert [p["control_decisions"] for p in data["points"]] == [n - 1 for n in (8, 16, 32, 64, 128)]
     assert all(p["escapes"] == 0 for p in data["points"])
     assert len(data["notes"]) == 1 and "branches on traced values" in data["notes"][0]
-    table = run_cli("scale", f"{ALGOS}:running_max", "--sweep", "n=8..128")
+    table = run_cli("scale", f"{ALGOS}:running_max", "--sweep", "n=8..128", "--control",
+                    "dataflow")  # fmt: skip
     assert "note: " in table.stdout and "branches on traced values" in table.stdout
 
 
@@ -301,7 +303,8 @@ def test_left_out_branches_make_a_parallel_depth_inconclusive() -> None:
 
 
 def test_a_running_max_with_if_is_never_called_parallel_nor_serial_from_one_bound(run_cli) -> None:
-    dataflow = run_cli("scale", f"{ALGOS}:running_max", "--sweep", "n=8..128", "-f", "json")
+    dataflow = run_cli("scale", f"{ALGOS}:running_max", "--sweep", "n=8..128", "-f", "json",
+                       "--control", "dataflow")  # fmt: skip
     data = json.loads(dataflow.stdout)
     assert data["growth"]["depth"]["class"] == "constant"  # the comparisons alone
     assert data["verdict"] == "inconclusive" and data["bound"] == "lower"

@@ -116,7 +116,7 @@ def test_measured_costs_are_wall_clock_seconds() -> None:
 
 def test_running_max_dataflow_and_strict() -> None:
     n = 12
-    wl = trace_function(algorithms.running_max, {"n": n})
+    wl = trace_function(algorithms.running_max, {"n": n}, control="dataflow")
     r = analyze_workload(wl)
     assert (r.work, r.depth, r.width) == (n - 1, 1, n - 1)
     assert r.control_decisions == n - 1
@@ -256,7 +256,7 @@ def test_cli_file_target_with_params(run_cli) -> None:
     assert (data["work"], data["depth"], data["width"]) == (31, 5, 16)
     assert data["params"] == {"n": 32}
     assert data["target"] == f"{ALGOS}:pairwise_sum"
-    assert data["control"] == "dataflow" and data["escapes"] == 0
+    assert data["control"] == "scoped" and data["escapes"] == 0  # the default
 
 
 def test_cli_module_target(run_cli, monkeypatch) -> None:

@@ -128,12 +128,14 @@ def _root(
 # Options shared by several commands.
 Processors = Annotated[int, _opt("--processors", "-p", min=1, panel="Analysis",
                                  help="Target processor count for the classification.")]
-Control = Annotated[ControlMode, _opt("--control", panel="Input",
-                                      help="Traced functions: dataflow ignores "
-                                      "branches; scoped makes values stored while a branch is "
-                                      "in force (until its post-dominator) need it; frame makes "
-                                      "later steps of the same call need its latest one; "
-                                      "strict, every later step.")]
+Control = Annotated[ControlMode | None, _opt("--control", panel="Input",
+                                             help="Traced functions: scoped "
+                                             "(the default) makes values stored while a "
+                                             "branch is in force (until its post-dominator) "
+                                             "need it (where it cannot run, dataflow, with a "
+                                             "note); dataflow ignores branches; frame makes "
+                                             "later steps of the same call need its latest "
+                                             "one; strict, every later step.")]
 Params = Annotated[list[str] | None, _opt("--param", panel="Input",
                                           help="NAME=VALUE for a traced function or "
                                           "a templated workload (repeatable).")]
@@ -228,7 +230,7 @@ def analyze(
                                  help="Add per-step start, finish and slack "
                                  "records.")] = False,
     param: Params = None,
-    control: Control = ControlMode.dataflow,
+    control: Control = None,
     max_steps: MaxSteps = DEFAULT_MAX_STEPS,
     max_dependencies: MaxDeps = DEFAULT_MAX_DEPENDENCIES,
     max_input_size: MaxInput = "1G",
@@ -331,7 +333,7 @@ def scale(
                                 help="Run each size N times and use the median "
                                 "cost of each step (for measured costs).")] = 1,
     processors: Processors = PROCESSORS,
-    control: Control = ControlMode.dataflow,
+    control: Control = None,
     max_steps: MaxSteps = DEFAULT_MAX_STEPS,
     max_dependencies: MaxDeps = DEFAULT_MAX_DEPENDENCIES,
     max_input_size: MaxInput = "1G",
@@ -384,7 +386,7 @@ def export(
                                    help="DOT and Mermaid past this many steps: "
                                    "the critical path, the rest one node per level.")] = 2000,
     param: Params = None,
-    control: Control = ControlMode.dataflow,
+    control: Control = None,
     from_: FromOpt = None,
     durations: DurationsOpt = None,
     reverse_edges: ReverseOpt = False,
@@ -399,7 +401,7 @@ def export(
     """Export the step graph (critical path marked) or the simulated schedule."""
     _exit(lambda: commands.export(
         target, to.value, processors=processors, max_nodes=max_nodes, output=output,
-        params=param or [], control=control.value,
+        params=param or [], control=control.value if control else None,
         limits=commands.make_limits(max_steps, max_dependencies, max_input_size, max_ops,
                                     timeout),
         read=commands.make_read(from_, durations, reverse_edges)), quiet, verbose)  # fmt: skip
@@ -424,7 +426,7 @@ def diff(
     output: Output = None,
     processors: Processors = PROCESSORS,
     param: Params = None,
-    control: Control = ControlMode.dataflow,
+    control: Control = None,
     from_: FromOpt = None,
     durations: DurationsOpt = None,
     reverse_edges: ReverseOpt = False,
@@ -452,7 +454,8 @@ def diff(
                                     is not None else None, max_depth_increase)  # fmt: skip
         return commands.diff(
             old, new, fmt=fmt.value, processors=processors, output=output,
-            thresholds=gates.thresholds, params=param or [], control=control.value,
+            thresholds=gates.thresholds, params=param or [],
+            control=control.value if control else None,
             limits=commands.make_limits(max_steps, max_dependencies, max_input_size, max_ops,
                                         timeout),
             read=commands.make_read(from_, durations, reverse_edges))  # fmt: skip

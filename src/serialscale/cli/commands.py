@@ -81,14 +81,14 @@ class Gates:
 
 def run_analyze(v: dict[str, Any]) -> ExitCode:
     """``serialscale analyze`` from its parameters (by name, after the configuration file)."""
-    from ..render.choices import ColorMode, ControlMode, PlotKind
+    from ..render.choices import ColorMode, PlotKind
     from ..run.batch import Options
 
     gates = _gates(v)
     options = Options(
         processors=v["processors"], overhead=finite_overhead(v["overhead"]), detail=v["detail"],
         params=tuple(parse_params(v["param"] or []).items()),
-        control=ControlMode(v["control"]).value, limits=_limits(v), isolate=True,
+        control=_control(v), limits=_limits(v), isolate=True,
         read=make_read(v["from_"], v["durations"], v["reverse_edges"]),
         what_if=_what_if(v.get("what_if") or []),
         target_depth=_target_depth(v.get("target_depth")),
@@ -134,12 +134,20 @@ def run_gate(v: dict[str, Any]) -> ExitCode:
 
 def run_scale(v: dict[str, Any]) -> ExitCode:
     """``serialscale scale`` from its parameters."""
-    from ..render.choices import ColorMode, ControlMode
+    from ..render.choices import ColorMode
 
     return scale(v["target"], v["sweep"], params=v["param"] or [], predict=v["predict"],
                  fmt=ScaleFormat(v["fmt"]), processors=v["processors"], repeat=v["repeat"],
-                 color=ColorMode(v["color"]).value, control=ControlMode(v["control"]).value,
+                 color=ColorMode(v["color"]).value, control=_control(v),
                  output=v["output"], limits=_limits(v), plot=v["plot"])  # fmt: skip
+
+
+def _control(v: dict[str, Any]) -> str | None:
+    """``--control`` as given (command line or configuration file); None: the default
+    (``scoped``, or ``dataflow`` with a note where it cannot run)."""
+    from ..render.choices import ControlMode
+
+    return None if v["control"] is None else ControlMode(v["control"]).value
 
 
 def _gates(v: dict[str, Any]) -> Gates:
@@ -691,7 +699,7 @@ def scale(
     predict: str | None = None,
     fmt: ScaleFormat = ScaleFormat.table,
     processors: int,
-    control: str,
+    control: str | None,
     limits: Limits,
     output: Path | None = None,
     repeat: int = 1,
@@ -850,7 +858,7 @@ def export(
     max_nodes: int,
     output: Path | None,
     params: Sequence[str] = (),
-    control: str = "dataflow",
+    control: str | None = None,
     limits: Limits | None = None,
     read: ReadOptions | None = None,
 ) -> ExitCode:
@@ -923,7 +931,7 @@ def schema(name: str) -> ExitCode:
 
 
 def diff(old: str, new: str, *, fmt: str, processors: int, output: Path | None,
-         thresholds: Thresholds | None, params: Sequence[str] = (), control: str = "dataflow",
+         thresholds: Thresholds | None, params: Sequence[str] = (), control: str | None = None,
          limits: Limits | None = None, read: ReadOptions | None = None) -> ExitCode:  # fmt: skip
     """``serialscale diff OLD NEW``: what changed between two workloads or saved reports, and
     which changed steps moved the depth; gates on the new side and on the depth's growth."""

@@ -49,7 +49,7 @@ class Options:
     overhead: float = 0
     detail: bool = False
     params: tuple[tuple[str, str], ...] = ()
-    control: str = "dataflow"
+    control: str | None = None  # None: the default (python_source.trace_function)
     limits: Limits = DEFAULT_LIMITS
     #: Run traced functions in a child process (the command line does; see
     #: :mod:`serialscale.run.isolation`).

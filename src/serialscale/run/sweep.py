@@ -31,7 +31,7 @@ def run_sweep(
     values: Sequence[int | float],
     *,
     params: Mapping[str, str] | None = None,
-    control: str = "dataflow",
+    control: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
     processors: int = DEFAULT_PROCESSORS,
     predict: float | None = None,
@@ -168,7 +168,7 @@ def recording(points: Sequence[ScalePoint], control: str | None, name: str = "n"
                 f"--control strict chains every later step to each of the {decisions:,} "
                 f"branches on traced values {at}: this depth is only an upper bound on the "
                 "depth as written, so it cannot show that the implementation is serial; run "
-                "in data-flow mode (--control dataflow, the default) for a lower bound"
+                "in data-flow mode (--control dataflow) for a lower bound"
             )
         elif control not in ("dataflow", "strict"):
             if lower:
@@ -177,8 +177,8 @@ def recording(points: Sequence[ScalePoint], control: str | None, name: str = "n"
                     f"--control {control} chains later steps to the {decisions:,} branches "
                     f"on traced values {at} beyond what they decide: this depth is no lower "
                     "bound on the depth as written, so it cannot show that the "
-                    "implementation is serial; run in data-flow mode (the default) for a "
-                    "lower bound"
+                    "implementation is serial; run in data-flow mode (--control dataflow) for "
+                    "a lower bound"
                 )
             if upper:
                 upper = False

@@ -36,7 +36,7 @@ def looks_like_function(text: str) -> bool:
 def load_target(
     target: str,
     params: Mapping[str, str] | None = None,
-    control: str = "dataflow",
+    control: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
     read: ReadOptions = DEFAULT_READ,
 ) -> Workload:

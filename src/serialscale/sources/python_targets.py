@@ -26,6 +26,10 @@ from ..trace.recorder import CONTROL_MODES, ScopedUnavailable, TooManyOperations
 _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 _TARGET = re.compile(r"(?P<where>.+):(?P<func>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
 
+#: The ``--control`` mode of a traced function when none is asked for (issue 23): control
+#: dependence as written, scoped by post-dominators; ``dataflow`` where it cannot run.
+DEFAULT_CONTROL = "scoped"
+
 
 def is_python_target(text: str) -> bool:
     """Whether ``text`` names a function (``x.py:f``, ``pkg.mod:f``) rather than a file."""
@@ -185,7 +189,7 @@ def _convert(name: str, text: str, kind: Any, where: Location) -> Any:
 def trace_workload(
     target: str,
     raw_params: Mapping[str, str] | None = None,
-    control: str = "dataflow",
+    control: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
 ) -> Workload:
     """Import the function ``target`` names, run it once traced, and return its workload.
@@ -202,7 +206,7 @@ def trace_function(
     fn: Callable[..., Any],
     params: Mapping[str, Any],
     *,
-    control: str = "dataflow",
+    control: str | None = None,
     target: str | None = None,
     max_ops: int = DEFAULT_MAX_OPS,
 ) -> Workload:
@@ -210,15 +214,31 @@ def trace_function(
 
     A function that records more than ``max_ops`` operations is stopped; one that calls
     ``sys.exit`` is reported, not obeyed (``KeyboardInterrupt`` still propagates).
+
+    ``control`` None is the default, :data:`DEFAULT_CONTROL` (``scoped``); where that mode
+    cannot run (another Python than CPython 3.11/3.12, another trace function such as a
+    debugger or coverage), the run is in ``dataflow`` mode and a note says why. Asked for by
+    name, a mode that cannot run is an error.
     """
-    if control not in CONTROL_MODES:
+    if control is not None and control not in CONTROL_MODES:
         raise WorkloadError(
             f"control must be one of {', '.join(CONTROL_MODES)}, got {control!r}",
             Location(target),
         )
     label = target or f"{fn.__module__}:{fn.__qualname__}"
+    fallback = ""
     try:
-        trace = run_traced(fn, dict(params), control, max_ops)
+        try:
+            trace = run_traced(fn, dict(params), control or DEFAULT_CONTROL, max_ops)
+        except ScopedUnavailable as exc:
+            if control is not None:
+                raise
+            # Raised before the function runs: running it again in data-flow mode is safe.
+            fallback = (
+                f"--control {DEFAULT_CONTROL} (the default) cannot run here ({exc}); this is "
+                "the data-flow view instead (branches on traced values add no dependence)"
+            )
+            trace = run_traced(fn, dict(params), "dataflow", max_ops)
     except ScopedUnavailable as exc:
         raise WorkloadError(str(exc), Location(label)) from None
     except TooManyOperations as exc:
@@ -266,7 +286,8 @@ def trace_function(
             "serialscale.input(...), or mark steps with @serialscale.task",
             Location(label),
         )
-    notes = []
+    control = rec.control  # the mode the run used
+    notes = [fallback] if fallback else []
     if rec.control_decisions and control == "dataflow":
         notes.append(
             f"{rec.control_decisions} branches on traced values; control dependence was "

@@ -29,7 +29,13 @@ was in force; other code runs at full speed (a call while tracing is on costs on
 call of the global trace function). The value about to be stored is read and replaced on
 the interpreter's value stack, whose layout this module checks for at the start of a run:
 CPython 3.11 and 3.12 (others: a clear error). The same machinery runs over the compiled
-and the pure-Python tracer (it is Python in both), so they record the same steps.
+and the pure-Python tracer, so they record the same steps.
+
+The watching itself has a compiled twin (csrc/scoped.c, ``_scoped.Watcher``: a C trace
+function doing this module's per-instruction bookkeeping in C), used when it was built and
+the pure-Python tracer is not forced (``SERIALSCALE_PURE``). It records through the same
+methods of :class:`ScopeWatch` (``_select``, ``_after_read``, ``_plain_index``, ``_moved``),
+so both watchers make the same steps; without it this module watches in Python, as before.
 """
 
 from __future__ import annotations
@@ -46,11 +52,21 @@ from dataclasses import dataclass
 from types import CodeType, FrameType
 from typing import TYPE_CHECKING, Any
 
+from ..accel import PURE_ENV
 from .recorder import ScopedUnavailable
 from .values import TRACED, Traced, kind_of
 
 if TYPE_CHECKING:
     from .recorder import Recorder
+
+try:
+    from . import _scoped  # type: ignore[attr-defined]
+except ImportError:  # not built: the watcher below runs in Python
+    _scoped = None
+
+#: Whether the compiled watcher (csrc/scoped.c) watches in scoped mode; tests switch it.
+COMPILED_WATCH = bool(_scoped is not None and _scoped.AVAILABLE
+                      and os.environ.get(PURE_ENV) != "1")  # fmt: skip
 
 __all__ = ["EXIT", "ScopeWatch", "ScopedUnavailable", "immediate_post_dominators",
            "scope_end", "successors", "watching_scopes"]  # fmt: skip
@@ -139,13 +155,18 @@ def immediate_post_dominators(code: CodeType) -> dict[int, int]:
 _IPDOMS: dict[CodeType, dict[int, int]] = {}
 
 
-def scope_end(code: CodeType, branch: int) -> int:
-    """Where a branch at offset ``branch`` of ``code`` stops being in force (cached per
-    code object). A ``TO_BOOL`` (3.13) is the jump after it."""
+def scope_ends(code: CodeType) -> dict[int, int]:
+    """offset -> where a branch there stops being in force (cached per code object)."""
     table = _IPDOMS.get(code)
     if table is None:
         table = _IPDOMS[code] = immediate_post_dominators(code)
-    return table.get(branch, EXIT)
+    return table
+
+
+def scope_end(code: CodeType, branch: int) -> int:
+    """Where a branch at offset ``branch`` of ``code`` stops being in force (cached per
+    code object). A ``TO_BOOL`` (3.13) is the jump after it."""
+    return scope_ends(code).get(branch, EXIT)
 
 
 # --- the value stack of a running frame (read and written while it is traced) ---
@@ -227,14 +248,14 @@ _STORES = {_OP[name]: k for name, k in (("STORE_FAST", 1), ("STORE_DEREF", 1), (
            ("SET_ADD", 1), ("MAP_ADD", 1)) if name in _OP}  # fmt: skip
 _CALL = _OP["CALL"]
 #: builtin methods that store their last argument (called as methods: ``xs.append(v)``)
-_STORING_METHODS = frozenset(id(m) for m in (list.append, list.insert, set.add,
-                                             collections.deque.append,
-                                             collections.deque.appendleft))  # fmt: skip
+_STORING_OBJECTS = (list.append, list.insert, set.add, collections.deque.append,
+                    collections.deque.appendleft)  # fmt: skip
+_STORING_METHODS = frozenset(id(m) for m in _STORING_OBJECTS)
 #: builtin methods that move values in a container without a store the watcher sees
-_MOVING_METHODS = frozenset(id(m) for m in (list.pop, list.remove, list.extend, list.reverse,
-                                            list.clear, dict.pop, dict.popitem, set.pop,
-                                            collections.deque.pop, collections.deque.popleft,
-                                            collections.deque.extend))  # fmt: skip
+_MOVING_OBJECTS = (list.pop, list.remove, list.extend, list.reverse, list.clear, dict.pop,
+                   dict.popitem, set.pop, collections.deque.pop, collections.deque.popleft,
+                   collections.deque.extend)  # fmt: skip
+_MOVING_METHODS = frozenset(id(m) for m in _MOVING_OBJECTS)
 _STORE_SUBSCR = _OP["STORE_SUBSCR"]
 _BINARY_SUBSCR = _OP["BINARY_SUBSCR"]
 _BINARY_SLICE = _OP.get("BINARY_SLICE", -1)  # 3.12: container, start, stop on the stack
@@ -269,9 +290,10 @@ def _plain_index(value: Any) -> tuple[Any, list[int]]:
 
 class ScopeWatch:
     """The scoped mode's state for one traced run: the scopes in force per call, and the
-    opcode watcher (``sys.settrace``) that ends them and selects what is stored."""
+    opcode watcher (``sys.settrace``) that ends them and selects what is stored; or, where
+    ``compiled``, the C watcher that does the same (``self.native``)."""
 
-    def __init__(self, recorder: Recorder) -> None:
+    def __init__(self, recorder: Recorder, compiled: bool | None = None) -> None:
         self.rec = recorder
         self.stack = _Stack()
         self.scopes: dict[int, list[Scope]] = {}  # id(frame) -> scopes, innermost last
@@ -283,12 +305,25 @@ class ScopeWatch:
         self.views: dict[int, _View] = {}  # id(frame) -> its stack, while it runs
         self.code_bytes: dict[CodeType, bytes] = {}  # code -> co_code (a new copy per read)
         self.on = False
+        self.native: Any = None
+        if COMPILED_WATCH if compiled is None else compiled:
+            if _scoped is None or not _scoped.AVAILABLE:
+                raise ScopedUnavailable("the compiled scope watcher is not built here")
+            ops = (_CALL, _STORE_SUBSCR, _BINARY_SUBSCR, _BINARY_SLICE)
+            self.native = _scoped.Watcher(
+                dict(_STORES), tuple(op for op in _WATCHED if op >= 0), ops,
+                _STORING_OBJECTS, _MOVING_OBJECTS, tuple(TRACED), _PACKAGE, self,
+            )  # fmt: skip
+            self.decide = self.native.decide  # type: ignore[method-assign]
 
     # the recorder's decide() in scoped mode
     def decide(self, step: int, frame: FrameType | None) -> None:
         if frame is None:
             return
         branch = frame.f_lasti
+        if self.native is not None:
+            self.native.push(frame, branch, scope_end(frame.f_code, branch), step)
+            return
         entries = self.scopes.setdefault(id(frame), [])
         for k, entry in enumerate(entries):
             if entry.branch == branch:  # taken again: replaces that instance and its inside
@@ -354,6 +389,33 @@ class ScopeWatch:
         self.rec.escaped(f"{type(value).__name__} {what} (kept plain)", frame)
         return value
 
+    def _after_read(self, value: Any, index_steps: list[int], frame: FrameType) -> Any:
+        """What was read at traced positions (``index_steps``; first ``_SLICED`` for a
+        slice), as chosen by them: the item selected, a slice's items selected one by one
+        (a new list or tuple), other slices as they are."""
+        if index_steps[0] == _SLICED:
+            if type(value) not in (list, tuple):
+                return value
+            needs = index_steps[1:]
+            items = [v if v is None or type(v) is bool or
+                     (type(v) not in TRACED and kind_of(v) is not Traced)
+                     else self._select(v, needs, frame) for v in value]  # fmt: skip
+            return type(value)(items)
+        return self._select(value, index_steps, frame, "read at a traced index")
+
+    @staticmethod
+    def _plain_index(value: Any) -> tuple[Any, list[int]]:
+        return _plain_index(value)
+
+    @staticmethod
+    def _ends(code: CodeType) -> dict[int, int]:
+        return scope_ends(code)
+
+    def _moved(self, frame: FrameType) -> None:
+        """A builtin method moved values in a container in a branch: not seen, an escape."""
+        self.rec.escapes += 1
+        self.rec.escaped("a list changed by pop/remove/extend in a branch", frame)
+
     def _view(self, frame: FrameType) -> _View:
         view = self.views.get(id(frame))
         if view is None:
@@ -378,15 +440,9 @@ class ScopeWatch:
             if index_steps:  # the item just read depends on the position chosen
                 view = self._view(frame)
                 value = view.peek(1)
-                if index_steps[0] == _SLICED and type(value) in (list, tuple):
-                    # a slice is a new sequence: its items are selected one by one
-                    needs = index_steps[1:]
-                    items = [v if v is None or type(v) is bool or
-                             (type(v) not in TRACED and kind_of(v) is not Traced)
-                             else self._select(v, needs, frame) for v in value]  # fmt: skip
-                    view.poke(1, type(value)(items))
-                elif index_steps[0] != _SLICED:
-                    view.poke(1, self._select(value, index_steps, frame, "read at a traced index"))
+                new = self._after_read(value, index_steps, frame)
+                if new is not value:
+                    view.poke(1, new)
         entries = self.scopes.get(key)
         lasti = frame.f_lasti
         if entries:
@@ -410,8 +466,7 @@ class ScopeWatch:
             if count in (1, 2) and method in _STORING_METHODS:
                 position = 1  # xs.append(v), xs.insert(i, v): v is stored
             elif method in _MOVING_METHODS:  # values move without a store: not seen
-                self.rec.escapes += 1
-                self.rec.escaped("a list changed by pop/remove/extend in a branch", frame)
+                self._moved(frame)
         if position is not None:
             needs = self.in_force(frame)
             view = self._view(frame)
@@ -469,6 +524,9 @@ class ScopeWatch:
             self.reads[key] = [_SLICED, *kept] if sliced else kept
 
     def stop(self) -> None:
+        """Watching ends (the run is over): tracing off, every scope gone."""
+        if self.native is not None:
+            self.native.stop()
         if self.on:
             sys.settrace(None)
             self.on = False
@@ -479,14 +537,14 @@ class ScopeWatch:
 
 
 @contextmanager
-def watching_scopes(recorder: Recorder) -> Iterator[ScopeWatch]:
+def watching_scopes(recorder: Recorder, compiled: bool | None = None) -> Iterator[ScopeWatch]:
     """The scoped mode's watcher for the duration of a traced run (refused under another
     trace function: a debugger or coverage keeps its place)."""
     if sys.gettrace() is not None:
         raise ScopedUnavailable(
             "--control scoped cannot run under another trace function (a debugger, coverage)"
         )
-    watch = ScopeWatch(recorder)
+    watch = ScopeWatch(recorder, compiled)
     try:
         yield watch
     finally:
