@@ -194,8 +194,9 @@ def test_a_traced_functions_caveat_is_in_the_headline(run_cli) -> None:
     assert "caveat: depth is a lower bound (15 branches on traced values left out)" in " ".join(
         line.strip("│ ") for line in head.splitlines()
     )
-    markdown = run_cli("analyze", target, "--param", "n=16", "--control", "dataflow", "-f",
-                       "markdown").stdout
+    markdown = run_cli(
+        "analyze", target, "--param", "n=16", "--control", "dataflow", "-f", "markdown"
+    ).stdout
     first = markdown.splitlines()[0]
     assert first.endswith("**parallel** (optimistic: depth is a lower bound)")
     assert "> **Caveat:** depth is a lower bound (15 branches" in markdown
