@@ -242,7 +242,7 @@ def recording_math() -> Iterator[dict[int, tuple[Any, Any]]]:
                 patch(math, name, _scalar(name, getattr(math, name)))
         patch(math, "fsum", _fsum(math.fsum))
         patch(math, "prod", _prod(math.prod))
-        patch(builtins, "sum", recorded_sum)
+        patch(builtins, "sum", selection.compiled("sum", _ORIGINAL_SUM, recorded_sum))
         patch(builtins, "pow", recorded_pow)
         patch(statistics, "mean", _mean(statistics.mean))
         patch(statistics, "fmean", _mean(statistics.fmean))

@@ -1,0 +1,99 @@
+"""Tracing real-looking code end to end: ``serialscale analyze file.py:function`` per function.
+
+Usage: ``python benchmarks/trace_real.py [--repeat N] [--pure] [--profile NAME]``. Runs every
+function of ``benchmarks/real_functions.py`` (arithmetic-heavy: a heat stencil, n-body,
+matrix product, a statistics pass, Horner's rule; selection-heavy: value iteration, edit
+distance, Floyd-Warshall, knapsack, Dijkstra with heapq) through the command line with
+``--format json``, in a fresh process each time, and prints the steps recorded and the rate:
+steps per second of wall-clock time, and per second of CPU time of the command and its
+children (the traced function runs two forks away; on a loaded machine the CPU rate is the
+steadier figure). The best of ``--repeat`` runs is kept. ``--profile NAME`` instead runs
+that function in this process (trace, analysis, JSON) under cProfile and prints the top of
+the profile. Prints only; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import real_functions  # noqa: E402
+
+
+def run_cli(name: str, pure: bool) -> tuple[int, float, float]:
+    """(steps, wall seconds, CPU seconds of the command and its children) of one run."""
+    env = {**os.environ, "SERIALSCALE_PURE_PYTHON": "1" if pure else "0"}
+    env.pop("SERIALSCALE_VALIDATE_JSON", None)
+    cmd = [sys.executable, "-m", "serialscale", "analyze",
+           f"{HERE / 'real_functions.py'}:{name}", "--format", "json"]  # fmt: skip
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{name}: exit {done.returncode}\n{done.stderr}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return json.loads(done.stdout)["steps"], wall, cpu
+
+
+def profile(name: str) -> None:
+    """The command's work for one function in this process, under cProfile."""
+    import cProfile
+    import pstats
+
+    from serialscale.analysis import analyze_workload
+    from serialscale.render.json_report import render_json
+    from serialscale.sources.python_source import trace_function
+
+    def work() -> None:
+        workload = trace_function(getattr(real_functions, name), {})
+        render_json(analyze_workload(workload))
+
+    profiler = cProfile.Profile()
+    profiler.runcall(work)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--pure", action="store_true", help="SERIALSCALE_PURE_PYTHON=1")
+    parser.add_argument("--profile", metavar="NAME")
+    parser.add_argument("names", nargs="*", help="only these functions")
+    args = parser.parse_args()
+    if args.profile:
+        profile(args.profile)
+        return
+    groups = {"arithmetic": real_functions.ARITHMETIC, "selection": real_functions.SELECTION}
+    print(f"{'function':<18}{'steps':>11}{'wall s':>9}{'M steps/s':>11}{'CPU s':>8}"
+          f"{'M steps/s CPU':>15}")  # fmt: skip
+    for group, names in groups.items():
+        totals = [0, 0.0, 0.0]
+        for name in names:
+            if args.names and name not in args.names:
+                continue
+            runs = [run_cli(name, args.pure) for _ in range(max(args.repeat, 1))]
+            steps = runs[0][0]
+            wall = min(r[1] for r in runs)
+            cpu = min(r[2] for r in runs)
+            totals = [totals[0] + steps, totals[1] + wall, totals[2] + cpu]
+            print(f"{name:<18}{steps:>11,}{wall:>9.2f}{steps / wall / 1e6:>11.2f}{cpu:>8.2f}"
+                  f"{steps / cpu / 1e6:>15.2f}", flush=True)  # fmt: skip
+        if totals[1]:
+            print(f"{'  ' + group + ' (all)':<18}{totals[0]:>11,}{totals[1]:>9.2f}"
+                  f"{totals[0] / totals[1] / 1e6:>11.2f}{totals[2]:>8.2f}"
+                  f"{totals[0] / totals[2] / 1e6:>15.2f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
