@@ -770,15 +770,15 @@ static int32_t label_of(Run *r, int which) {
     return (int32_t)s;
 }
 
-/* Record the coarse step label_names[which] needing steps x and y (-1: none), of cost 0
+/* Record the coarse step label_names[which] needing steps x, y, z (-1: none), of cost 0
  * when zero_cost (else 1), as Recorder.named does; its number, or -1 with an exception. */
-static Py_ssize_t named_step(Run *r, int which, int64_t x, int64_t y, int zero_cost) {
+static Py_ssize_t named_step3(Run *r, int which, int64_t x, int64_t y, int64_t z,
+                              int zero_cost) {
     if (r->tape->decision < 0) { /* no decision to add: push it as an operation is pushed */
         int32_t site = label_of(r, which);
         if (site < 0) return -1;
-        int64_t c = NO_STEP;
-        normalise_needs(&x, &y, &c);
-        Py_ssize_t step = tape_push(r->tape, site, x, y, c);
+        normalise_needs(&x, &y, &z);
+        Py_ssize_t step = tape_push(r->tape, site, x, y, z);
         if (step < 0 || !zero_cost) return step;
         if (!r->costs && !(r->costs = PyObject_GetAttrString(r->rec, "costs"))) return -1;
         PyObject *key = PyLong_FromSsize_t(step), *zero = PyLong_FromLong(0);
@@ -789,10 +789,10 @@ static Py_ssize_t named_step(Run *r, int which, int64_t x, int64_t y, int zero_c
     }
     PyObject *needs = PyList_New(0);
     if (!needs) return -1;
-    int64_t both[2] = {x, y};
-    for (int k = 0; k < 2; k++) {
-        if (both[k] < 0) continue;
-        PyObject *n = PyLong_FromLongLong(both[k]);
+    int64_t all[3] = {x, y, z};
+    for (int k = 0; k < 3; k++) {
+        if (all[k] < 0) continue;
+        PyObject *n = PyLong_FromLongLong(all[k]);
         int rc = n ? PyList_Append(needs, n) : -1;
         Py_XDECREF(n);
         if (rc < 0) {
@@ -814,6 +814,10 @@ static Py_ssize_t named_step(Run *r, int which, int64_t x, int64_t y, int zero_c
         return -1;
     }
     return step;
+}
+
+static Py_ssize_t named_step(Run *r, int which, int64_t x, int64_t y, int zero_cost) {
+    return named_step3(r, which, x, y, NO_STEP, zero_cost);
 }
 
 static inline Py_ssize_t node_of(PyObject *o) { return is_traced(o) ? ((Value *)o)->node : NO_STEP; }
@@ -851,6 +855,153 @@ static PyObject *select_value(Run *r, PyObject *value, Py_ssize_t comparison) {
         return NULL;
     }
     return traced_new(v, step);
+}
+
+/* Tuples inside tuples compared or selected, at most this deep (Python's own recursion
+ * limit stops the twin at about as deep). */
+#define MAX_NESTING 400
+
+/* selection._nodes(value) into nodes[] (at most cap; *count the total, -1 entries kept as
+ * the Python list keeps them); *traced set when any traced value was found. -1 on error. */
+static int collect_nodes(PyObject *v, int64_t *nodes, int cap, int *count, int depth) {
+    if (is_traced(v)) {
+        if (*count < cap) nodes[*count] = ((Value *)v)->node;
+        (*count)++;
+        return 0;
+    }
+    if (PyTuple_CheckExact(v)) {
+        if (depth > MAX_NESTING) {
+            PyErr_SetString(PyExc_RecursionError, "tuples nested too deeply to compare");
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(v); i++)
+            if (collect_nodes(PyTuple_GET_ITEM(v, i), nodes, cap, count, depth + 1) < 0) return -1;
+    }
+    return 0;
+}
+
+/* A coarse step label_names[which] needing these steps (any number; -1s skipped, repeats
+ * kept once): the fast path for up to three distinct, else the recorder's named(). */
+static Py_ssize_t named_many(Run *r, int which, const int64_t *nodes, Py_ssize_t count) {
+    int64_t distinct[3] = {NO_STEP, NO_STEP, NO_STEP};
+    int k = 0, fits = 1;
+    for (Py_ssize_t i = 0; i < count && fits; i++) {
+        if (nodes[i] < 0) continue;
+        int seen = 0;
+        for (int j = 0; j < k; j++) seen |= distinct[j] == nodes[i];
+        if (seen) continue;
+        if (k == 3)
+            fits = 0;
+        else
+            distinct[k++] = nodes[i];
+    }
+    if (fits) return named_step3(r, which, distinct[0], distinct[1], distinct[2], 0);
+    PyObject *needs = PyList_New(0);
+    if (!needs) return -1;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (nodes[i] < 0) continue;
+        PyObject *n = PyLong_FromLongLong(nodes[i]);
+        int rc = n ? PyList_Append(needs, n) : -1;
+        Py_XDECREF(n);
+        if (rc < 0) {
+            Py_DECREF(needs);
+            return -1;
+        }
+    }
+    PyObject *res = PyObject_CallMethod(r->rec, "named", "OO", label_strings[which], needs);
+    Py_DECREF(needs);
+    if (!res) return -1;
+    Py_ssize_t step = PyLong_AsSsize_t(res);
+    Py_DECREF(res);
+    if (step == -1 && PyErr_Occurred()) return -1;
+    return step;
+}
+
+#define MAX_NODES 64 /* a comparison of tuples holding more traced values: named() */
+
+/* compare(rec, a, b, greater, after) -> (truth, step): selection._compare in C. */
+static PyObject *py_compare(PyObject *module, PyObject *args) {
+    PyObject *rec, *a, *b;
+    int greater;
+    Py_ssize_t after = NO_STEP;
+    if (!PyArg_ParseTuple(args, "OOOp|n", &rec, &a, &b, &greater, &after)) return NULL;
+    if (!PyObject_TypeCheck(rec, &TapeType) || !items_type || !plain_fn) {
+        PyErr_SetString(PyExc_TypeError, "compare: rec must be a tape (after setup_selection)");
+        return NULL;
+    }
+    Run r = {rec, (Tape *)rec, NULL};
+    PyObject *pa = plain_of(a), *pb = pa ? plain_of(b) : NULL;
+    PyObject *cmp = pb ? PyObject_RichCompare(pa, pb, greater ? Py_GT : Py_LT) : NULL;
+    Py_XDECREF(pa);
+    Py_XDECREF(pb);
+    if (!cmp) return NULL;
+    int truth = PyObject_IsTrue(cmp);
+    Py_DECREF(cmp);
+    if (truth < 0) return NULL;
+    /* the steps behind both sides (counted first: tuples may hold any number), then after */
+    int count = 0;
+    if (collect_nodes(a, NULL, 0, &count, 0) < 0 || collect_nodes(b, NULL, 0, &count, 0) < 0)
+        return NULL;
+    Py_ssize_t step = NO_STEP;
+    if (count > 0) {
+        int64_t small[MAX_NODES + 1], *nodes = small;
+        if (count > MAX_NODES && !(nodes = PyMem_Malloc(sizeof(int64_t) * ((size_t)count + 1))))
+            return PyErr_NoMemory();
+        int filled = 0;
+        if (collect_nodes(a, nodes, count, &filled, 0) == 0 &&
+            collect_nodes(b, nodes, count, &filled, 0) == 0) {
+            nodes[filled] = after;
+            step = named_many(&r, greater ? LABEL_GT : LABEL_LT, nodes, (Py_ssize_t)filled + 1);
+        } else {
+            step = -1;
+        }
+        if (nodes != small) PyMem_Free(nodes);
+        Py_XDECREF(r.costs);
+        if (step < 0) return NULL;
+    }
+    return Py_BuildValue("(On)", truth ? Py_True : Py_False, step);
+}
+
+/* selection._select for any value (tuples element by element, new tuples). */
+static PyObject *select_any(Run *r, PyObject *value, Py_ssize_t comparison, int depth) {
+    if (comparison < 0) {
+        Py_INCREF(value);
+        return value;
+    }
+    if (PyTuple_CheckExact(value)) {
+        if (depth > MAX_NESTING) {
+            PyErr_SetString(PyExc_RecursionError, "tuples nested too deeply to select");
+            return NULL;
+        }
+        Py_ssize_t n = PyTuple_GET_SIZE(value);
+        PyObject *out = PyTuple_New(n);
+        if (!out) return NULL;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *item = select_any(r, PyTuple_GET_ITEM(value, i), comparison, depth + 1);
+            if (!item) {
+                Py_DECREF(out);
+                return NULL;
+            }
+            PyTuple_SET_ITEM(out, i, item);
+        }
+        return out;
+    }
+    return select_value(r, value, comparison);
+}
+
+/* select(rec, value, comparison) -> value as chosen: selection._select in C. */
+static PyObject *py_select(PyObject *module, PyObject *args) {
+    PyObject *rec, *value;
+    Py_ssize_t comparison;
+    if (!PyArg_ParseTuple(args, "OOn", &rec, &value, &comparison)) return NULL;
+    if (!PyObject_TypeCheck(rec, &TapeType) || !items_type || !plain_fn) {
+        PyErr_SetString(PyExc_TypeError, "select: rec must be a tape (after setup_selection)");
+        return NULL;
+    }
+    Run r = {rec, (Tape *)rec, NULL};
+    PyObject *out = select_any(&r, value, comparison, 0);
+    Py_XDECREF(r.costs);
+    return out;
 }
 
 enum { SEL_MAX, SEL_MIN, SEL_SUM };
@@ -1133,6 +1284,10 @@ static PyMethodDef methods[] = {
     {"setup", setup, METH_VARARGS, "Register the Traced class, the ContextVar of the active recorder and kind_of."},
     {"selector", make_selector, METH_VARARGS,
      "selector(name, original, fallback): max, min or sum recorded in C while tracing."},
+    {"compare", py_compare, METH_VARARGS,
+     "compare(rec, a, b, greater, after) -> (truth, step): selection._compare in C."},
+    {"select", py_select, METH_VARARGS,
+     "select(rec, value, comparison): selection._select in C."},
     {"setup_selection", setup_selection, METH_VARARGS,
      "Register TracedItems and selection.plain for the compiled selection."},
     {"watch_methods", watch_methods, METH_VARARGS,

@@ -368,6 +368,9 @@ def compiled(name: str, original: Callable[..., Any], twin: Callable[..., Any]) 
 
 
 if COMPILED:
-    from ._tape import setup_selection
+    from . import _tape
 
-    setup_selection(TracedItems, plain)
+    # the same steps as the twins above, in C: every heap, sort and bisect step goes here
+    _compare = _tape.compare
+    _select = _tape.select
+    _tape.setup_selection(TracedItems, plain)
