@@ -182,8 +182,11 @@ def top_drag(graph: Graph, m: Metrics, drags: Sequence[Cost], connectors: set[st
     any shortening the same way)."""
     ids, costs, number = graph.ids, graph.costs, m.number
     # sorted() is stable: steps with equal drag stay in path order
-    ranked = sorted((i for i in m.critical_path if drags[i] and ids[i] not in connectors),
-                    key=lambda i: -drags[i])[:TOP_DRAG]  # fmt: skip
+    # an id is spelled when read (a traced graph's): look only when there are connectors
+    candidates = [i for i in m.critical_path if drags[i]]
+    if connectors:
+        candidates = [i for i in candidates if ids[i] not in connectors]
+    ranked = heapq.nsmallest(TOP_DRAG, candidates, key=lambda i: -drags[i])  # = sorted()[:k]
     out = []
     for i in ranked:
         half = costs[i] / 2

@@ -86,6 +86,12 @@ def test_selectors_check_their_arguments_and_are_the_builtins_outside_a_run() ->
     assert total([1, 2, 3], 10) == 16 and total([[1], [2]], start=[]) == [1, 2]
     with pytest.raises(TypeError):
         biggest()
+    import math
+
+    root = _tape.passthrough("sqrt", math.sqrt, lambda *a: pytest.fail("no run: the original"))
+    assert root.__name__ == "sqrt" and root(16.0) == 4.0
+    with pytest.raises(TypeError, match="callable"):
+        _tape.passthrough("sqrt", None, math.sqrt)
     gc.collect()  # a selector's references are visible to the collector (no crash)
 
 

@@ -1004,7 +1004,7 @@ static PyObject *py_select(PyObject *module, PyObject *args) {
     return out;
 }
 
-enum { SEL_MAX, SEL_MIN, SEL_SUM };
+enum { SEL_MAX, SEL_MIN, SEL_SUM, SEL_PASS };
 
 typedef struct {
     PyObject_HEAD
@@ -1146,6 +1146,15 @@ static PyObject *Selector_call(Selector *self, PyObject *args, PyObject *kwargs)
     PyObject *rec;
     if (recording_tape(&rec) < 0) return NULL;
     if (!rec) return PyObject_Call(self->original, args, kwargs);
+    if (self->kind == SEL_PASS) { /* a math function: plain arguments need no step */
+        Py_DECREF(rec);
+        int plain = !kwargs || PyDict_GET_SIZE(kwargs) == 0;
+        for (Py_ssize_t i = 0; plain && i < PyTuple_GET_SIZE(args); i++) {
+            PyObject *a = PyTuple_GET_ITEM(args, i);
+            plain = !is_traced(a) && !PyList_Check(a) && !PyTuple_Check(a);
+        }
+        return PyObject_Call(plain ? self->original : self->fallback, args, kwargs);
+    }
     Run r = {rec, (Tape *)rec, NULL};
     PyObject *out = self->kind == SEL_SUM ? sum_call(self, &r, args, kwargs)
                                           : extreme_call(self, &r, args, kwargs);
@@ -1235,6 +1244,29 @@ static PyObject *make_selector(PyObject *module, PyObject *args) {
     return (PyObject *)self;
 }
 
+/* passthrough(name, original, fallback): `original` when no argument is traced (nor a list
+ * or tuple, which may hold traced values), else `fallback` (mathlib's recorded functions:
+ * most calls of math.sqrt in traced code are on plain numbers). */
+static PyObject *make_passthrough(PyObject *module, PyObject *args) {
+    PyObject *name, *original, *fallback;
+    if (!PyArg_ParseTuple(args, "UOO", &name, &original, &fallback)) return NULL;
+    if (!PyCallable_Check(original) || !PyCallable_Check(fallback)) {
+        PyErr_SetString(PyExc_TypeError, "passthrough: original and fallback must be callable");
+        return NULL;
+    }
+    Selector *self = PyObject_GC_New(Selector, &SelectorType);
+    if (!self) return NULL;
+    self->kind = SEL_PASS;
+    Py_INCREF(name);
+    self->name = name;
+    Py_INCREF(original);
+    self->original = original;
+    Py_INCREF(fallback);
+    self->fallback = fallback;
+    PyObject_GC_Track(self);
+    return (PyObject *)self;
+}
+
 /* setup_selection(items_type, plain): the traced class of values with items (with setup's
  * traced type, the two classes of values.TRACED) and selection.plain. */
 static PyObject *setup_selection(PyObject *module, PyObject *args) {
@@ -1284,6 +1316,8 @@ static PyMethodDef methods[] = {
     {"setup", setup, METH_VARARGS, "Register the Traced class, the ContextVar of the active recorder and kind_of."},
     {"selector", make_selector, METH_VARARGS,
      "selector(name, original, fallback): max, min or sum recorded in C while tracing."},
+    {"passthrough", make_passthrough, METH_VARARGS,
+     "passthrough(name, original, fallback): original unless an argument may be traced."},
     {"compare", py_compare, METH_VARARGS,
      "compare(rec, a, b, greater, after) -> (truth, step): selection._compare in C."},
     {"select", py_select, METH_VARARGS,
