@@ -9,8 +9,16 @@ setup(
             "serialscale._kernels",
             sources=[
                 f"serialscale/csrc/{name}.c"
-                for name in ("module", "common", "loading", "graph", "metrics", "schedule", "drag",
-                             "render")
+                for name in (
+                    "module",
+                    "common",
+                    "loading",
+                    "graph",
+                    "metrics",
+                    "schedule",
+                    "drag",
+                    "render",
+                )
             ],
             depends=["serialscale/csrc/kernels.h", "serialscale/csrc/needs.h"],
             optional=True,  # a failed build falls back to the pure-Python passes
