@@ -9,7 +9,16 @@ setup(
             "serialscale.accel._kernels",
             sources=[
                 f"src/serialscale/accel/csrc/{name}.c"
-                for name in ("module", "common", "loading", "graph", "metrics", "schedule", "render")
+                for name in (
+                    "module",
+                    "common",
+                    "loading",
+                    "graph",
+                    "metrics",
+                    "schedule",
+                    "drag",
+                    "render",
+                )
             ],
             depends=["src/serialscale/accel/csrc/kernels.h", "src/serialscale/accel/csrc/needs.h"],
             optional=True,  # a failed build falls back to the pure-Python passes

@@ -3,7 +3,11 @@ depth networkx computes on the changed graph, for every step of random graphs.""
 
 from __future__ import annotations
 
+import math
+
+import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from serialscale.core.drag import drag
 from serialscale.core.graph import Graph
@@ -86,3 +90,69 @@ def test_the_report_lists_the_steps_with_the_most_drag(dag: Dag) -> None:
     for s in report.top_drag:
         cost = dag.costs[dag.ids.index(s.id)]
         assert s.halving_saves == min(cost / 2, s.drag)
+
+
+def _metrics_drag(dag: Dag, compiled: bool) -> tuple[list, object]:
+    """Drag from the metrics as the report computes them: doubles from the compiled passes
+    (then the ``drag_limits`` kernel sweeps), or the pure-Python passes and sweep."""
+    from serialscale import accel as kernels
+    from serialscale.core.metrics import compute_metrics
+
+    graph = dag.graph()
+    with kernels.accelerated(compiled):
+        m = compute_metrics(graph)
+        return drag(graph, m.critical_path, m.finish, m.bottom_level, m.slack, m.depth), m.depth
+
+
+@settings(max_examples=300, deadline=None)
+@given(dags(max_steps=24), st.booleans())
+def test_drag_from_either_implementation_is_the_depth_saved(dag: Dag, compiled: bool) -> None:
+    from serialscale import accel as kernels
+
+    if compiled and kernels.select() is None:
+        pytest.skip("the compiled kernels were not built")
+    got, total = _metrics_drag(dag, compiled)
+    assert total == _nx_depth(dag, dag.costs)
+    for v in range(len(dag.costs)):
+        costs = list(dag.costs)
+        costs[v] = 0
+        assert got[v] == total - _nx_depth(dag, costs), (v, dag)
+
+
+@settings(max_examples=100, deadline=None)
+@given(dags(max_steps=16, costs=costs_float), st.booleans())
+def test_drag_from_either_implementation_with_float_costs(dag: Dag, compiled: bool) -> None:
+    from serialscale import accel as kernels
+
+    if compiled and kernels.select() is None:
+        pytest.skip("the compiled kernels were not built")
+    got, total = _metrics_drag(dag, compiled)
+    for v in range(len(dag.costs)):
+        costs = list(dag.costs)
+        costs[v] = 0
+        assert abs(got[v] - (total - _nx_depth(dag, costs))) <= 1e-9 * max(total, 1)
+
+
+def test_the_drag_kernel_checks_its_arrays() -> None:
+    from array import array
+
+    from serialscale import accel as kernels
+
+    fast = kernels.select()
+    if fast is None:
+        pytest.skip("the compiled kernels were not built")
+    d = lambda *xs: array("d", xs)  # noqa: E731
+    q = lambda *xs: array("q", xs)  # noqa: E731
+    ptr, idx, path = q(0, 0, 1), q(0), q(0, 1)
+    ok = (ptr, idx, path, d(1, 2), d(2, 1), d(0, 0), d(1, 2), d(2, 1), 2.0, 1.0)
+    out = d(0, 0)
+    fast.drag_limits(*ok, out)
+    assert list(out) == [math.inf, math.inf]  # a chain: nothing bypasses its steps
+    with pytest.raises(ValueError, match="alpha and below"):
+        fast.drag_limits(*ok[:6], d(1, 7), *ok[7:], out)  # a position past the path's end
+    with pytest.raises(ValueError, match="path: index 5"):
+        fast.drag_limits(ptr, idx, q(0, 5), *ok[3:], out)
+    with pytest.raises(ValueError, match="pred_idx"):
+        fast.drag_limits(ptr, q(9), *ok[2:], out)
+    with pytest.raises(TypeError):
+        fast.drag_limits(*ok, memoryview(bytes(16)).cast("d"))  # read-only: never written

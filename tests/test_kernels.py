@@ -420,3 +420,15 @@ def test_critical_path_twins_refuse_a_depth_no_last_step_reaches() -> None:
     bad = array("d", [0, 3])  # b starts when no need of it finishes
     with pytest.raises(ValueError, match="not an ASAP schedule"):
         metrics.critical_path(graph, bad, array("d", [1, 4]))
+
+
+@pytest.mark.skipif(not kernels.available(), reason="not built")
+def test_schedule_plan_refuses_a_count_of_needs_past_int32() -> None:
+    """A count of needs is narrowed to 32 bits in the plan: 2**32 + 1 would have become 1
+    (issue 27, schedule.c; caught since the counts are checked against the successor lists)."""
+    from array import array
+
+    with pytest.raises(ValueError, match="do not match the successor lists"):
+        kernels._compiled.schedule_plan(array("d", [2, 1]), array("d", [1, 1]),
+                                        array("q", [0, 0, 2**32 + 1]), array("q", [0, 1, 1]),
+                                        array("q", [1]))  # fmt: skip

@@ -8,6 +8,8 @@ import math
 import statistics
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import serialscale as ss
 from serialscale import accel as kernels
@@ -222,3 +224,61 @@ def test_variance_with_a_given_mean_and_too_few_values() -> None:
 
     with pytest.raises(statistics.StatisticsError):
         run_traced(one_value, {})
+
+
+class _Compared:
+    """A plain number that counts the comparisons made on it (the builtins' instrument)."""
+
+    count = 0
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __gt__(self, other: _Compared) -> bool:
+        _Compared.count += 1
+        return self.value > other.value
+
+    def __lt__(self, other: _Compared) -> bool:
+        _Compared.count += 1
+        return self.value < other.value
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(-4, 4), min_size=2, max_size=16), st.sampled_from(["max", "min"]),
+       st.booleans())  # fmt: skip
+def test_max_min_and_sum_against_the_builtins_and_networkx(values, which, generator) -> None:
+    """Whichever tracer runs (compiled or pure): the value and the element the builtin picks
+    (the first extreme on ties), as many comparisons as the builtin makes, every one of them
+    behind the chosen value, and a depth networkx confirms (compare 1, select 0, add 1)."""
+    import builtins
+
+    import networkx as nx
+
+    from .conftest import nx_depth
+
+    def target():
+        xs = ss.inputs(values)
+        pick = getattr(builtins, which)  # the recorded one during the run
+        chosen = pick(x for x in xs) if generator else pick(*xs)
+        return xs, chosen, sum(x for x in xs) if generator else sum(xs)
+
+    trace = run_traced(target, {})
+    xs, chosen, total = trace.result
+    _Compared.count = 0
+    wrapped = [_Compared(v) for v in values]
+    expected = getattr(builtins, which)(wrapped)
+    assert chosen.value == expected.value and total.value == sum(values)
+    graph = trace.recorder.graph()
+    names = [graph.ids[i].split("#")[0] for i in range(graph.n)]
+    compares = [i for i, name in enumerate(names) if name in ("gt", "lt")]
+    assert len(compares) == _Compared.count == len(values) - 1
+    assert names.count("add") == len(values) - 1
+    needs = [
+        list(graph.pred_idx[graph.pred_ptr[i] : graph.pred_ptr[i + 1]]) for i in range(graph.n)
+    ]
+    dag = nx.DiGraph((j, i) for i in range(graph.n) for j in needs[i])
+    dag.add_nodes_from(range(graph.n))
+    assert set(compares) <= nx.ancestors(dag, chosen.node)
+    # the chosen value is a copy selected by the last comparison, never the input itself
+    assert chosen.node != xs[wrapped.index(expected)].node
+    assert nx_depth(list(graph.costs), needs) == len(values) - 1

@@ -106,3 +106,27 @@ def faithful(n: int = 6):
         if x < best:
             out.append(x)
     return out, f.numerator, best
+
+
+def reductions(n: int = 12):
+    """max, min and sum in every form the compiled selection takes or hands to its twin:
+    several arguments, one iterable, generators, default=, key=, tuples, plain values mixed
+    in, a start value, sums of traced lists; unary operators; a branch in between (strict and
+    frame modes add a decision to every step after it)."""
+    from math import fsum
+
+    xs = ss.inputs([((i * 37) % 11) - 5.0 for i in range(n)])
+    best = max(xs[0], xs[1], 3.0)
+    worst = min(x * 2 for x in xs)
+    if best > worst:  # a branch on traced values: strict and frame modes decide here
+        best = best + 1
+    total = sum(xs) + sum((abs(x) for x in xs), 10) + sum(xs[:3], start=-xs[4])
+    empty = max([], default=0.5) + min((x for x in []), default=-1)
+    keyed = max(xs, key=lambda x: -x) + min(xs[2], xs[5], key=abs)
+    pairs = max((x, i) for i, x in enumerate(xs))[0] + min([(xs[1], 1), (xs[1], 0)])[0]
+    plain = max([1, 2, 3]) + sum([1.5, 2.5]) + min(4, 2)
+    lists = sum([[x] for x in xs[:3]], [])  # noqa: RUF017 (a sum of lists, as written)
+    signs = -xs[0] + (+xs[1]) + abs(xs[2]) + ~ss.input(6)
+    nested = max(min(xs[i], xs[i + 1]) for i in range(0, n - 1, 2))
+    return (best + worst + total + empty + keyed + pairs + plain + lists[2] + signs + nested
+            + fsum(xs))  # fmt: skip

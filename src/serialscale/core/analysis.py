@@ -198,8 +198,11 @@ def top_drag(graph: Graph, m: Metrics, drags: Sequence[Cost], connectors: set[st
     ids, costs, number = graph.ids, graph.costs, m.number
     halved = (spans or graph).costs
     # sorted() is stable: steps with equal drag stay in path order
-    ranked = sorted((i for i in m.critical_path if drags[i] and ids[i] not in connectors),
-                    key=lambda i: -drags[i])[:TOP_DRAG]  # fmt: skip
+    # an id is spelled when read (a traced graph's): look only when there are connectors
+    candidates = [i for i in m.critical_path if drags[i]]
+    if connectors:
+        candidates = [i for i in candidates if ids[i] not in connectors]
+    ranked = heapq.nsmallest(TOP_DRAG, candidates, key=lambda i: -drags[i])  # = sorted()[:k]
     out = []
     for i in ranked:
         half = halved[i] / 2

@@ -26,6 +26,7 @@ networkx for every step of random graphs.
 from __future__ import annotations
 
 import heapq
+import math
 import operator
 from array import array
 from collections.abc import Sequence
@@ -62,12 +63,45 @@ def drag(
     for i, v in enumerate(critical_path, 1):
         position[v] = i
     costs = graph.costs
-    pred_ptr, pred_idx = graph.pred_ptr, graph.pred_idx
     alpha, below = _positions(graph, critical_path)
-    top = k + 1  # beta(y) = top - below[y]
     # Only a slack below the costliest step of the path can limit a drag; a dependency's
     # slack is at least the slack of either end, so only steps under that bound take part.
     bound = max(map(costs.__getitem__, critical_path))
+    fast = accel.select()
+    if fast is not None and all(getattr(x, "typecode", None) == "d"
+                                for x in (finish, levels, slack, alpha, below)):  # fmt: skip
+        limits: Sequence[Cost] = array("d", bytes(8 * k))
+        fast.drag_limits(graph.pred_ptr, graph.pred_idx, array("q", critical_path), finish,
+                         levels, slack, alpha, below, total_depth, bound, limits)  # fmt: skip
+    else:
+        limits = _limits(graph, critical_path, position, finish, levels, slack, alpha, below,
+                         total_depth, bound)  # fmt: skip
+    is_float = isinstance(total_depth, float)
+    tol = SLACK_TOLERANCE * total_depth if is_float else 0
+    for v, limit in zip(critical_path, limits, strict=True):
+        best = costs[v] if costs[v] <= limit else limit
+        out[v] = zero if best <= tol else best
+    return out
+
+
+def _limits(
+    graph: Graph,
+    critical_path: Sequence[int],
+    position: list[int],
+    finish: Sequence[Cost],
+    levels: Sequence[Cost],
+    slack: Sequence[Cost],
+    alpha: Sequence[float],
+    below: Sequence[float],
+    total_depth: Cost,
+    bound: Cost,
+) -> list[Cost]:
+    """For each position of the critical path, the least value of the intervals that cover
+    it (``inf``: none): the slack a path avoiding that step keeps. The pure-Python twin of
+    the ``drag_limits`` kernel."""
+    n, k = graph.n, len(critical_path)
+    pred_ptr, pred_idx = graph.pred_ptr, graph.pred_idx
+    top = k + 1  # beta(y) = top - below[y]
     off_path = [0 if p else 1 for p in position]
     # tight steps off the path; and path steps with a need besides their path predecessor
     # (a path step's only other dependency can bypass something; a chain has none)
@@ -95,19 +129,17 @@ def drag(
                 if value < bound:
                     intervals.append((first, last, value))
     intervals.sort(key=lambda t: t[0])
-    is_float = isinstance(total_depth, float)
-    tol = SLACK_TOLERANCE * total_depth if is_float else 0
     heap: list[tuple[Cost, int]] = []
+    out: list[Cost] = []
     j = 0
-    for i, v in enumerate(critical_path, 1):
+    for i in range(1, k + 1):
         while j < len(intervals) and intervals[j][0] <= i:
             first, last, value = intervals[j]
             heapq.heappush(heap, (value, last))
             j += 1
         while heap and heap[0][1] < i:
             heapq.heappop(heap)
-        best = costs[v] if not heap or costs[v] <= heap[0][0] else heap[0][0]
-        out[v] = zero if best <= tol else best
+        out.append(heap[0][0] if heap else math.inf)
     return out
 
 

@@ -269,6 +269,7 @@ def run_traced(
         with recording_math() as swaps, swapping_bound_names(fn, swaps), \
                 watching_native_selection(recorder), _scoped(recorder):  # fmt: skip
             result = fn(**params)
+        recorder.flush()  # the arrays hold every step once the run is over
     finally:
         _active.reset(token)
         recorder.release_frames()

@@ -33,6 +33,7 @@ from typing import Any
 
 from . import selection
 from .native_selection import numpy_replacements
+from .recorder import COMPILED
 from .selection import plain as _plain
 from .values import TRACED, Traced, current
 
@@ -61,6 +62,16 @@ def _scalar(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
     recorded.__name__ = name
     recorded.__doc__ = original.__doc__
     return recorded
+
+
+def _plain_fast(name: str, original: Callable[..., Any], recorded: Callable[..., Any]) -> Any:
+    """``recorded``, with the compiled tracer's shortcut to ``original`` for calls on plain
+    numbers (``_tape.passthrough``: the same result, no Python call per math call)."""
+    if not COMPILED:
+        return recorded
+    from ._tape import passthrough
+
+    return passthrough(name, original, recorded)
 
 
 def _node(value: Any) -> int:
@@ -239,10 +250,11 @@ def recording_math() -> Iterator[dict[int, tuple[Any, Any]]]:
     try:
         for name in SCALAR:
             if hasattr(math, name):
-                patch(math, name, _scalar(name, getattr(math, name)))
+                original = getattr(math, name)
+                patch(math, name, _plain_fast(name, original, _scalar(name, original)))
         patch(math, "fsum", _fsum(math.fsum))
         patch(math, "prod", _prod(math.prod))
-        patch(builtins, "sum", recorded_sum)
+        patch(builtins, "sum", selection.compiled("sum", _ORIGINAL_SUM, recorded_sum))
         patch(builtins, "pow", recorded_pow)
         patch(statistics, "mean", _mean(statistics.mean))
         patch(statistics, "fmean", _mean(statistics.fmean))

@@ -309,23 +309,31 @@ class Recorder(TapeBase):
         """Record one coarse step (a task or an op call) with any number of needs."""
         if self.frames:  # frame mode: the decision of the user's call this step is made in
             needs = [*needs, self._frame_decision(_user_frame())]
-        self.flush()
-        step = self.count
-        self.count = step + 1
-        label = (name, "", 0)
-        index = self._labels.get(label)
-        if index is None:
-            index = self._labels[label] = len(self.site_names)
-            self.site_names.append(label)
-        self.site.append(index)
-        self._add_needs(step, list(needs))
+        needs = list(needs)
+        if self.strict and self.decision >= 0:
+            needs.append(self.decision)
+        unique = [n for n in dict.fromkeys(needs) if n >= 0]
+        index = self.label_index(name)
+        if len(unique) <= 3:
+            # the common case goes through the tape's pending steps, as operations do (a
+            # flush per step made selection-heavy code 20x slower); its needs are in order
+            step = self.push(index, *unique, *[NO_STEP] * (3 - len(unique)))
+        else:
+            self.flush()
+            step = self.count
+            self.count = step + 1
+            self.site.append(index)
+            self._add_needs(step, unique)
         if cost != 1:
             self.costs[step] = cost
         return step
 
     def _add_needs(self, step: int, needs: list[int]) -> None:
+        """The needs of ``step``, just appended to the arrays after a flush (a step with more
+        than three needs, or an array operation): the decision in force in strict mode, each
+        need once, the fourth and later in ``more``."""
         if self.strict and self.decision >= 0:
-            needs.append(self.decision)
+            needs = [*needs, self.decision]
         unique = [n for n in dict.fromkeys(needs) if n >= 0]
         unique += [NO_STEP] * (3 - len(unique))
         self.a.append(unique[0])
@@ -333,6 +341,15 @@ class Recorder(TapeBase):
         self.c.append(unique[2])
         if len(unique) > 3 and unique[3] >= 0:
             self.more[step] = unique[3:]
+
+    def label_index(self, name: str) -> int:
+        """The label index of a coarse step named ``name`` (no file or line)."""
+        label = (name, "", 0)
+        index = self._labels.get(label)
+        if index is None:
+            index = self._labels[label] = len(self.site_names)
+            self.site_names.append(label)
+        return index
 
     def decide(self, step: int, frame: FrameType | None = None) -> None:
         """A branch was taken on the value made by ``step``, in ``frame`` (by default the
@@ -414,7 +431,7 @@ class Recorder(TapeBase):
         more_ptr.extend(accumulate(len(row) for _, row in more))
         more_idx = array("q", chain.from_iterable(row for _, row in more))
         columns = (self.a, self.b, self.c)
-        m = 3 * n - sum(column.count(NO_STEP) for column in columns) + len(more_idx)
+        m = 3 * n - sum(map(_absent, columns)) + len(more_idx)
         pred_ptr = array("q", bytes(8 * (n + 1)))
         pred_idx = array("q", bytes(8 * m))
         fast = accel.select()
@@ -447,6 +464,18 @@ class Recorder(TapeBase):
         for i, c in special.items():
             floats[i] = float(c)
         return floats
+
+
+#: ``NO_STEP`` as the tape's columns hold it: 8 bytes of 0xff (two's complement -1).
+_ABSENT = array("q", [NO_STEP]).tobytes()
+
+
+def _absent(column: array) -> int:
+    """How many entries of ``column`` are ``NO_STEP``, counted in its bytes (``array.count``
+    makes an int per entry: a quarter of a million-step graph's build). A run of 0xff bytes
+    8 or more long is made of whole -1 entries, since every other entry is a step number
+    (>= 0, its top byte 0), so the non-overlapping count finds exactly those."""
+    return column.tobytes().count(_ABSENT)
 
 
 def tape_csr(

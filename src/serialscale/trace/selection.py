@@ -35,7 +35,8 @@ import heapq
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from .values import TRACED, Traced, current
+from .recorder import COMPILED
+from .values import TRACED, Traced, TracedItems, current
 
 _ORIGINAL_MAX, _ORIGINAL_MIN, _ORIGINAL_SORTED = builtins.max, builtins.min, builtins.sorted
 _MISSING = object()
@@ -95,6 +96,9 @@ def _select(rec: Any, value: Any, comparison: int) -> Any:
 def _extreme(original: Callable[..., Any], greater: bool) -> Callable[..., Any]:
     def extreme(*args: Any, key: Any = None, default: Any = _MISSING) -> Any:
         rec = current()
+        if not args or (len(args) > 1 and default is not _MISSING):  # the builtin's errors
+            given = {} if default is _MISSING else {"default": default}
+            return original(*args, key=key, **given)
         items = list(args[0]) if len(args) == 1 else list(args)
         keys = [key(i) for i in items] if key is not None else items
         if rec is None or rec.paused or not _traced([*items, *keys]):
@@ -335,8 +339,8 @@ def _bisect_function(name: str, original: Callable[..., Any]) -> Callable[..., A
 def replacements() -> list[tuple[Any, str, Any]]:
     """(module, name, replacement) for every selecting function recorded while tracing."""
     out: list[tuple[Any, str, Any]] = [
-        (builtins, "max", _extreme(_ORIGINAL_MAX, greater=True)),
-        (builtins, "min", _extreme(_ORIGINAL_MIN, greater=False)),
+        (builtins, "max", compiled("max", _ORIGINAL_MAX, _extreme(_ORIGINAL_MAX, True))),
+        (builtins, "min", compiled("min", _ORIGINAL_MIN, _extreme(_ORIGINAL_MIN, False))),
         (builtins, "sorted", recorded_sorted),
         (heapq, "nsmallest", _first(heapq.nsmallest, reverse=False)),
         (heapq, "nlargest", _first(heapq.nlargest, reverse=True)),
@@ -350,3 +354,23 @@ def replacements() -> list[tuple[Any, str, Any]]:
         if name.endswith("right"):  # bisect.bisect and bisect.insort are the _right ones
             out.append((bisect, name.split("_")[0], function))
     return out
+
+
+def compiled(name: str, original: Callable[..., Any], twin: Callable[..., Any]) -> Any:
+    """``max``, ``min`` or ``sum`` recorded by the compiled tracer (``_tape.selector``: the
+    same steps as ``twin``, which it calls for the cases it does not take), or ``twin``
+    itself in pure Python."""
+    if not COMPILED:
+        return twin
+    from ._tape import selector
+
+    return selector(name, original, twin)
+
+
+if COMPILED:
+    from . import _tape
+
+    # the same steps as the twins above, in C: every heap, sort and bisect step goes here
+    _compare = _tape.compare
+    _select = _tape.select
+    _tape.setup_selection(TracedItems, plain)

@@ -338,8 +338,11 @@ _UNARY: dict[str, Callable[[Any], Any]] = {
     "neg": operator.neg, "pos": operator.pos, "abs": abs, "invert": operator.invert,
     "floor": math.floor, "ceil": math.ceil, "trunc": math.trunc,
 }  # fmt: skip
+#: The unary operators the compiled base implements (the same steps as _unary records).
+_COMPILED_UNARY = frozenset(("neg", "pos", "abs", "invert"))
 for _name, _one in _UNARY.items():
-    setattr(Traced, f"__{_name}__", _unary(_name, _one))
+    if not (COMPILED and _name in _COMPILED_UNARY):
+        setattr(Traced, f"__{_name}__", _unary(_name, _one))
 
 
 def _divmod(self: Traced, other: Any) -> Any:

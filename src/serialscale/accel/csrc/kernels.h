@@ -76,6 +76,8 @@ PyObject *k_costs_ok(PyObject *self, PyObject *args);
 PyObject *k_tape_csr(PyObject *self, PyObject *args);
 PyObject *k_occurrences(PyObject *self, PyObject *args);
 PyObject *k_rechain(PyObject *self, PyObject *args);
+/* drag.c */
+PyObject *k_drag_limits(PyObject *self, PyObject *args);
 /* render.c */
 PyObject *k_records(PyObject *self, PyObject *args);
 /* loading.c */

@@ -21,6 +21,7 @@ static PyMethodDef methods[] = {
     {"tape_csr", k_tape_csr, METH_VARARGS, "A tape's needs as predecessor CSR (see trace.recorder)."},
     {"occurrences", k_occurrences, METH_VARARGS, "Occurrence numbers of labels (step ids of a trace)."},
     {"rechain", k_rechain, METH_VARARGS, "Chain a watched sort's comparisons (trace/native_selection.py)."},
+    {"drag_limits", k_drag_limits, METH_VARARGS, "Critical-path drag's interval sweep (see drag.drag)."},
     {"records", k_records, METH_VARARGS, "JSON text of a list of flat records (json_report)."},
     {NULL, NULL, 0, NULL},
 };

@@ -82,7 +82,22 @@ static PyObject *Tape_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     return (PyObject *)self;
 }
 
+/* The frames the tape holds (ctl_frame, quiet_frame) are seen by the garbage collector: a
+ * frame whose locals hold the recorder is a cycle through the tape. */
+static int Tape_traverse(Tape *self, visitproc visit, void *arg) {
+    Py_VISIT(self->ctl_frame);
+    Py_VISIT(self->quiet_frame);
+    return 0;
+}
+
+static int Tape_clear(Tape *self) {
+    Py_CLEAR(self->ctl_frame);
+    Py_CLEAR(self->quiet_frame);
+    return 0;
+}
+
 static void Tape_dealloc(Tape *self) {
+    PyObject_GC_UnTrack(self);
     PyMem_Free(self->p_site);
     PyMem_Free(self->p_a);
     PyMem_Free(self->p_b);
@@ -140,6 +155,10 @@ static int cache_put(Tape *t, int op, void *code, int lasti, int32_t site) {
  * its step number, or -1 with an exception set. A full buffer is handed to the recorder's
  * flush() first. */
 static Py_ssize_t tape_push(Tape *t, int32_t site, int64_t a, int64_t b, int64_t c) {
+    if (t->count < 0 || t->count == PY_SSIZE_T_MAX) { /* count is writable from Python */
+        PyErr_Format(PyExc_ValueError, "the tape's count is %zd: no step can follow", t->count);
+        return -1;
+    }
     if (t->p_len >= FLUSH_STEPS) {
         PyObject *r = PyObject_CallMethod((PyObject *)t, "flush", NULL);
         if (!r) return -1;
@@ -161,6 +180,10 @@ static PyObject *Tape_push(Tape *self, PyObject *args) {
     int site;
     long long a, b, c = NO_STEP;
     if (!PyArg_ParseTuple(args, "iLL|L", &site, &a, &b, &c)) return NULL;
+    if (site < 0) {
+        PyErr_Format(PyExc_ValueError, "push: site %d is negative", site);
+        return NULL;
+    }
     int64_t x = a, y = b, z = c;
     normalise_needs(&x, &y, &z);
     Py_ssize_t step = tape_push(self, (int32_t)site, x, y, z);
@@ -206,11 +229,13 @@ static PyTypeObject TapeType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "serialscale.trace._tape.Tape",
     .tp_basicsize = sizeof(Tape),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "Compiled base of the recorder: step counter and pending steps.",
     .tp_new = Tape_new,
     .tp_init = (initproc)Tape_init,
     .tp_dealloc = (destructor)Tape_dealloc,
+    .tp_traverse = (traverseproc)Tape_traverse,
+    .tp_clear = (inquiry)Tape_clear,
     .tp_methods = Tape_methods,
     .tp_members = Tape_members,
 };
@@ -230,13 +255,21 @@ static PyObject *active;          /* trace.values._active, a ContextVar: the rec
 
 enum {
     OP_ADD, OP_SUB, OP_MUL, OP_TRUEDIV, OP_FLOORDIV, OP_MOD, OP_POW, OP_AND, OP_OR, OP_XOR,
-    OP_LSHIFT, OP_RSHIFT, OP_MATMUL, OP_LT, OP_LE, OP_EQ, OP_NE, OP_GT, OP_GE, OP_COUNT
+    OP_LSHIFT, OP_RSHIFT, OP_MATMUL, OP_LT, OP_LE, OP_EQ, OP_NE, OP_GT, OP_GE,
+    OP_NEG, OP_POS, OP_ABS, OP_INVERT, OP_COUNT
 };
 /* Pseudo-operation keys in the site cache (not operations: never in op_names). */
 #define OP_TRUTH OP_COUNT /* a truth test at (code, lasti): site 1 = a branch, 0 = not */
+/* The labels of coarse steps the compiled selection records (the recorder's label_index),
+ * cached under (LABEL_BASE + label, NULL, 0). */
+#define LABEL_BASE (OP_COUNT + 1)
+enum { LABEL_GT, LABEL_LT, LABEL_SELECT, LABEL_ADD, LABEL_COUNT };
+static const char *label_names[LABEL_COUNT] = {"gt", "lt", "select", "add"};
+static PyObject *label_strings[LABEL_COUNT];
 static const char *op_names[OP_COUNT] = {
     "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "and", "or", "xor",
     "lshift", "rshift", "matmul", "lt", "le", "eq", "ne", "gt", "ge",
+    "neg", "pos", "abs", "invert",
 };
 static PyObject *op_strings[OP_COUNT];
 
@@ -301,9 +334,14 @@ static PyObject *record(PyObject *value, int op, Py_ssize_t x, Py_ssize_t y) {
             /* first time here: the recorder names the site (and keeps the code alive) */
             PyObject *index = PyObject_CallMethod(rec, "site_index", "OO", op_strings[op], frame);
             if (!index) goto fail;
-            long s = PyLong_AsLong(index);
+            long long s = PyLong_AsLongLong(index);
             Py_DECREF(index);
             if (s == -1 && PyErr_Occurred()) goto fail;
+            if (s < 0 || s > INT32_MAX) { /* a site is an int32 on the tape */
+                PyErr_Format(PyExc_ValueError, "site_index() returned %lld, outside 0..%d", s,
+                             INT32_MAX);
+                goto fail;
+            }
             if (cache_put(tape, op, code, lasti, (int32_t)s) < 0) goto fail;
             site = (int32_t)s;
         }
@@ -426,6 +464,30 @@ static PyObject *v_richcompare(PyObject *a, PyObject *b, int cmp) {
     return record(value, ops[cmp], ((Value *)a)->node, tb ? ((Value *)b)->node : NO_STEP);
 }
 
+/* The unary operators: one step needing the operand's, as values._unary records them. */
+static PyObject *unary(PyObject *a, int op) {
+    PyObject *va = ((Value *)a)->value;
+    if (!va) {
+        PyErr_SetString(PyExc_ValueError, "traced value without a value");
+        return NULL;
+    }
+    PyObject *value;
+    switch (op) {
+    case OP_NEG: value = PyNumber_Negative(va); break;
+    case OP_POS: value = PyNumber_Positive(va); break;
+    case OP_ABS: value = PyNumber_Absolute(va); break;
+    case OP_INVERT: value = PyNumber_Invert(va); break;
+    default: PyErr_SetString(PyExc_SystemError, "unknown operation"); return NULL;
+    }
+    if (!value) return NULL;
+    return record(value, op, ((Value *)a)->node, NO_STEP);
+}
+
+static PyObject *v_neg(PyObject *a) { return unary(a, OP_NEG); }
+static PyObject *v_pos(PyObject *a) { return unary(a, OP_POS); }
+static PyObject *v_abs(PyObject *a) { return unary(a, OP_ABS); }
+static PyObject *v_invert(PyObject *a) { return unary(a, OP_INVERT); }
+
 /* Whether a truth test now at `frame` is a branch the code there wrote (1), or one made
  * inside a call (0), -1 on error: the recorder's is_branch, cached per instruction. */
 static int truth_is_branch(Tape *tape, PyObject *rec, PyFrameObject *frame) {
@@ -500,6 +562,10 @@ static PyNumberMethods Value_as_number = {
     .nb_floor_divide = v_floordiv,
     .nb_true_divide = v_truediv,
     .nb_matrix_multiply = v_matmul,
+    .nb_negative = v_neg,
+    .nb_positive = v_pos,
+    .nb_absolute = v_abs,
+    .nb_invert = v_invert,
 };
 
 static PyTypeObject ValueType = {
@@ -606,6 +672,621 @@ static PyObject *watch_methods(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* ---- compiled selection and reduction -------------------------------------------------- */
+
+/* While a traced run records, builtins.max, min and sum are Selector objects: the common
+ * case (no key function, values that are traced numbers or plain values, no list or tuple
+ * among them) runs here, making exactly the steps trace/selection.py's _extreme and
+ * trace/mathlib.py's recorded_sum make (those stay the pure-Python twins, and take every
+ * other case: a key function, tuples, unknown keywords). A step made while a decision is in
+ * force (strict and frame modes) goes through the recorder's named(), which adds it. */
+
+static PyTypeObject *items_type; /* trace.values.TracedItems, set by setup_selection() */
+static PyObject *plain_fn;       /* trace.selection.plain: traced values inside lists, tuples */
+
+/* type(o) in values.TRACED */
+static inline int is_traced(PyObject *o) {
+    PyTypeObject *t = Py_TYPE(o);
+    return traced_type && (t == traced_type || (items_type && t == items_type));
+}
+
+/* The active recorder when it is a tape that records (a new reference), else NULL; -1 with
+ * an exception set on error. */
+static int recording_tape(PyObject **out) {
+    *out = NULL;
+    if (!active || !traced_type || !items_type || !plain_fn) return 0;
+    PyObject *rec;
+    if (PyContextVar_Get(active, Py_None, &rec) < 0) return -1;
+    if (rec == Py_None || !PyObject_TypeCheck(rec, &TapeType) || ((Tape *)rec)->paused) {
+        Py_DECREF(rec);
+        return 0;
+    }
+    *out = rec;
+    return 0;
+}
+
+/* selection.plain(o): a traced value's value; lists and tuples through plain(); else o. */
+static PyObject *plain_of(PyObject *o) {
+    if (is_traced(o)) {
+        PyObject *v = ((Value *)o)->value;
+        if (!v) {
+            PyErr_SetString(PyExc_ValueError, "traced value without a value");
+            return NULL;
+        }
+        Py_INCREF(v);
+        return v;
+    }
+    if (PyList_Check(o) || PyTuple_Check(o)) return PyObject_CallOneArg(plain_fn, o);
+    Py_INCREF(o);
+    return o;
+}
+
+/* Traced(value, step): a new traced value of the class values.kind_of picks. */
+static PyObject *traced_new(PyObject *value, Py_ssize_t step) {
+    PyTypeObject *kind = traced_type;
+    PyObject *chosen = NULL;
+    if (!PyFloat_CheckExact(value) && !PyLong_CheckExact(value) && !PyBool_Check(value)) {
+        chosen = PyObject_CallOneArg(kind_of, value);
+        if (!chosen) return NULL;
+        if (!PyType_Check(chosen) || !PyType_IsSubtype((PyTypeObject *)chosen, &ValueType)) {
+            Py_DECREF(chosen);
+            PyErr_SetString(PyExc_TypeError, "kind_of must return a subclass of Value");
+            return NULL;
+        }
+        kind = (PyTypeObject *)chosen;
+    }
+    Value *out = (Value *)kind->tp_alloc(kind, 0);
+    Py_XDECREF(chosen);
+    if (!out) return NULL;
+    Py_INCREF(value);
+    out->value = value;
+    out->node = step;
+    return (PyObject *)out;
+}
+
+/* One call's view of the recorder. */
+typedef struct {
+    PyObject *rec; /* the recorder (a Tape) */
+    Tape *tape;
+    PyObject *costs; /* rec.costs, looked up at the first zero-cost step */
+} Run;
+
+/* The label index of the coarse steps named label_names[which] (the recorder's label_index,
+ * cached); -1 with an exception set. */
+static int32_t label_of(Run *r, int which) {
+    int32_t site = cache_get(r->tape, LABEL_BASE + which, NULL, 0);
+    if (site >= 0) return site;
+    PyObject *index = PyObject_CallMethod(r->rec, "label_index", "O", label_strings[which]);
+    if (!index) return -1;
+    long long s = PyLong_AsLongLong(index);
+    Py_DECREF(index);
+    if (s == -1 && PyErr_Occurred()) return -1;
+    if (s < 0 || s > INT32_MAX) {
+        PyErr_Format(PyExc_ValueError, "label_index() returned %lld, outside 0..%d", s,
+                     INT32_MAX);
+        return -1;
+    }
+    if (cache_put(r->tape, LABEL_BASE + which, NULL, 0, (int32_t)s) < 0) return -1;
+    return (int32_t)s;
+}
+
+/* Record the coarse step label_names[which] needing steps x, y, z (-1: none), of cost 0
+ * when zero_cost (else 1), as Recorder.named does; its number, or -1 with an exception. */
+static Py_ssize_t named_step3(Run *r, int which, int64_t x, int64_t y, int64_t z,
+                              int zero_cost) {
+    if (r->tape->decision < 0) { /* no decision to add: push it as an operation is pushed */
+        int32_t site = label_of(r, which);
+        if (site < 0) return -1;
+        normalise_needs(&x, &y, &z);
+        Py_ssize_t step = tape_push(r->tape, site, x, y, z);
+        if (step < 0 || !zero_cost) return step;
+        if (!r->costs && !(r->costs = PyObject_GetAttrString(r->rec, "costs"))) return -1;
+        PyObject *key = PyLong_FromSsize_t(step), *zero = PyLong_FromLong(0);
+        int rc = key && zero ? PyObject_SetItem(r->costs, key, zero) : -1;
+        Py_XDECREF(key);
+        Py_XDECREF(zero);
+        return rc < 0 ? -1 : step;
+    }
+    PyObject *needs = PyList_New(0);
+    if (!needs) return -1;
+    int64_t all[3] = {x, y, z};
+    for (int k = 0; k < 3; k++) {
+        if (all[k] < 0) continue;
+        PyObject *n = PyLong_FromLongLong(all[k]);
+        int rc = n ? PyList_Append(needs, n) : -1;
+        Py_XDECREF(n);
+        if (rc < 0) {
+            Py_DECREF(needs);
+            return -1;
+        }
+    }
+    PyObject *res = zero_cost ? PyObject_CallMethod(r->rec, "named", "OOi", label_strings[which],
+                                                    needs, 0)
+                              : PyObject_CallMethod(r->rec, "named", "OO", label_strings[which],
+                                                    needs);
+    Py_DECREF(needs);
+    if (!res) return -1;
+    Py_ssize_t step = PyLong_AsSsize_t(res);
+    Py_DECREF(res);
+    if (step == -1 && PyErr_Occurred()) return -1;
+    if (step < 0) {
+        PyErr_SetString(PyExc_ValueError, "named() returned a negative step");
+        return -1;
+    }
+    return step;
+}
+
+static Py_ssize_t named_step(Run *r, int which, int64_t x, int64_t y, int zero_cost) {
+    return named_step3(r, which, x, y, NO_STEP, zero_cost);
+}
+
+static inline Py_ssize_t node_of(PyObject *o) { return is_traced(o) ? ((Value *)o)->node : NO_STEP; }
+
+/* selection._compare(rec, a, b, greater): the truth of a > b (a < b), *step the comparison's
+ * step (-1 when neither is traced). Neither is a list or tuple. 0, or -1 with an exception. */
+static int compare_step(Run *r, PyObject *a, PyObject *b, int greater, int *truth,
+                        Py_ssize_t *step) {
+    PyObject *pa = plain_of(a), *pb = pa ? plain_of(b) : NULL;
+    PyObject *cmp = pb ? PyObject_RichCompare(pa, pb, greater ? Py_GT : Py_LT) : NULL;
+    Py_XDECREF(pa);
+    Py_XDECREF(pb);
+    if (!cmp) return -1;
+    int t = PyObject_IsTrue(cmp);
+    Py_DECREF(cmp);
+    if (t < 0) return -1;
+    *truth = t;
+    *step = NO_STEP;
+    if (!is_traced(a) && !is_traced(b)) return 0;
+    *step = named_step(r, greater ? LABEL_GT : LABEL_LT, node_of(a), node_of(b), 0);
+    return *step < 0 ? -1 : 0;
+}
+
+/* selection._select(rec, value, comparison) for a value that is not a tuple. */
+static PyObject *select_value(Run *r, PyObject *value, Py_ssize_t comparison) {
+    if (comparison < 0 || !is_traced(value)) {
+        Py_INCREF(value);
+        return value;
+    }
+    Py_ssize_t step = named_step(r, LABEL_SELECT, comparison, ((Value *)value)->node, 1);
+    if (step < 0) return NULL;
+    PyObject *v = ((Value *)value)->value;
+    if (!v) {
+        PyErr_SetString(PyExc_ValueError, "traced value without a value");
+        return NULL;
+    }
+    return traced_new(v, step);
+}
+
+/* Tuples inside tuples compared or selected, at most this deep (Python's own recursion
+ * limit stops the twin at about as deep). */
+#define MAX_NESTING 400
+
+/* selection._nodes(value) into nodes[] (at most cap; *count the total, -1 entries kept as
+ * the Python list keeps them); *traced set when any traced value was found. -1 on error. */
+static int collect_nodes(PyObject *v, int64_t *nodes, int cap, int *count, int depth) {
+    if (is_traced(v)) {
+        if (*count < cap) nodes[*count] = ((Value *)v)->node;
+        (*count)++;
+        return 0;
+    }
+    if (PyTuple_CheckExact(v)) {
+        if (depth > MAX_NESTING) {
+            PyErr_SetString(PyExc_RecursionError, "tuples nested too deeply to compare");
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(v); i++)
+            if (collect_nodes(PyTuple_GET_ITEM(v, i), nodes, cap, count, depth + 1) < 0) return -1;
+    }
+    return 0;
+}
+
+/* A coarse step label_names[which] needing these steps (any number; -1s skipped, repeats
+ * kept once): the fast path for up to three distinct, else the recorder's named(). */
+static Py_ssize_t named_many(Run *r, int which, const int64_t *nodes, Py_ssize_t count) {
+    int64_t distinct[3] = {NO_STEP, NO_STEP, NO_STEP};
+    int k = 0, fits = 1;
+    for (Py_ssize_t i = 0; i < count && fits; i++) {
+        if (nodes[i] < 0) continue;
+        int seen = 0;
+        for (int j = 0; j < k; j++) seen |= distinct[j] == nodes[i];
+        if (seen) continue;
+        if (k == 3)
+            fits = 0;
+        else
+            distinct[k++] = nodes[i];
+    }
+    if (fits) return named_step3(r, which, distinct[0], distinct[1], distinct[2], 0);
+    PyObject *needs = PyList_New(0);
+    if (!needs) return -1;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (nodes[i] < 0) continue;
+        PyObject *n = PyLong_FromLongLong(nodes[i]);
+        int rc = n ? PyList_Append(needs, n) : -1;
+        Py_XDECREF(n);
+        if (rc < 0) {
+            Py_DECREF(needs);
+            return -1;
+        }
+    }
+    PyObject *res = PyObject_CallMethod(r->rec, "named", "OO", label_strings[which], needs);
+    Py_DECREF(needs);
+    if (!res) return -1;
+    Py_ssize_t step = PyLong_AsSsize_t(res);
+    Py_DECREF(res);
+    if (step == -1 && PyErr_Occurred()) return -1;
+    return step;
+}
+
+#define MAX_NODES 64 /* a comparison of tuples holding more traced values: named() */
+
+/* compare(rec, a, b, greater, after) -> (truth, step): selection._compare in C. */
+static PyObject *py_compare(PyObject *module, PyObject *args) {
+    PyObject *rec, *a, *b;
+    int greater;
+    Py_ssize_t after = NO_STEP;
+    if (!PyArg_ParseTuple(args, "OOOp|n", &rec, &a, &b, &greater, &after)) return NULL;
+    if (!PyObject_TypeCheck(rec, &TapeType) || !items_type || !plain_fn) {
+        PyErr_SetString(PyExc_TypeError, "compare: rec must be a tape (after setup_selection)");
+        return NULL;
+    }
+    Run r = {rec, (Tape *)rec, NULL};
+    PyObject *pa = plain_of(a), *pb = pa ? plain_of(b) : NULL;
+    PyObject *cmp = pb ? PyObject_RichCompare(pa, pb, greater ? Py_GT : Py_LT) : NULL;
+    Py_XDECREF(pa);
+    Py_XDECREF(pb);
+    if (!cmp) return NULL;
+    int truth = PyObject_IsTrue(cmp);
+    Py_DECREF(cmp);
+    if (truth < 0) return NULL;
+    /* the steps behind both sides (counted first: tuples may hold any number), then after */
+    int count = 0;
+    if (collect_nodes(a, NULL, 0, &count, 0) < 0 || collect_nodes(b, NULL, 0, &count, 0) < 0)
+        return NULL;
+    Py_ssize_t step = NO_STEP;
+    if (count > 0) {
+        int64_t small[MAX_NODES + 1], *nodes = small;
+        if (count > MAX_NODES && !(nodes = PyMem_Malloc(sizeof(int64_t) * ((size_t)count + 1))))
+            return PyErr_NoMemory();
+        int filled = 0;
+        if (collect_nodes(a, nodes, count, &filled, 0) == 0 &&
+            collect_nodes(b, nodes, count, &filled, 0) == 0) {
+            nodes[filled] = after;
+            step = named_many(&r, greater ? LABEL_GT : LABEL_LT, nodes, (Py_ssize_t)filled + 1);
+        } else {
+            step = -1;
+        }
+        if (nodes != small) PyMem_Free(nodes);
+        Py_XDECREF(r.costs);
+        if (step < 0) return NULL;
+    }
+    return Py_BuildValue("(On)", truth ? Py_True : Py_False, step);
+}
+
+/* selection._select for any value (tuples element by element, new tuples). */
+static PyObject *select_any(Run *r, PyObject *value, Py_ssize_t comparison, int depth) {
+    if (comparison < 0) {
+        Py_INCREF(value);
+        return value;
+    }
+    if (PyTuple_CheckExact(value)) {
+        if (depth > MAX_NESTING) {
+            PyErr_SetString(PyExc_RecursionError, "tuples nested too deeply to select");
+            return NULL;
+        }
+        Py_ssize_t n = PyTuple_GET_SIZE(value);
+        PyObject *out = PyTuple_New(n);
+        if (!out) return NULL;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *item = select_any(r, PyTuple_GET_ITEM(value, i), comparison, depth + 1);
+            if (!item) {
+                Py_DECREF(out);
+                return NULL;
+            }
+            PyTuple_SET_ITEM(out, i, item);
+        }
+        return out;
+    }
+    return select_value(r, value, comparison);
+}
+
+/* select(rec, value, comparison) -> value as chosen: selection._select in C. */
+static PyObject *py_select(PyObject *module, PyObject *args) {
+    PyObject *rec, *value;
+    Py_ssize_t comparison;
+    if (!PyArg_ParseTuple(args, "OOn", &rec, &value, &comparison)) return NULL;
+    if (!PyObject_TypeCheck(rec, &TapeType) || !items_type || !plain_fn) {
+        PyErr_SetString(PyExc_TypeError, "select: rec must be a tape (after setup_selection)");
+        return NULL;
+    }
+    Run r = {rec, (Tape *)rec, NULL};
+    PyObject *out = select_any(&r, value, comparison, 0);
+    Py_XDECREF(r.costs);
+    return out;
+}
+
+enum { SEL_MAX, SEL_MIN, SEL_SUM, SEL_PASS };
+
+typedef struct {
+    PyObject_HEAD
+    int kind;           /* SEL_MAX, SEL_MIN or SEL_SUM */
+    PyObject *original; /* the builtin: outside a recording run */
+    PyObject *fallback; /* the pure-Python replacement: every case not taken here */
+    PyObject *name;     /* __name__, the builtin's */
+} Selector;
+
+/* max(*args, key=None, default=...) while recording; items a list we own. */
+static PyObject *extreme_call(Selector *self, Run *r, PyObject *args, PyObject *kwargs) {
+    Py_ssize_t nargs = PyTuple_GET_SIZE(args);
+    PyObject *dflt = NULL;
+    if (kwargs) {
+        PyObject *k, *v;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(kwargs, &pos, &k, &v)) {
+            if (PyUnicode_Check(k) && PyUnicode_CompareWithASCIIString(k, "default") == 0)
+                dflt = v;
+            else if (!(PyUnicode_Check(k) && PyUnicode_CompareWithASCIIString(k, "key") == 0 &&
+                       v == Py_None))
+                return PyObject_Call(self->fallback, args, kwargs);
+        }
+    }
+    if (nargs == 0 || (nargs > 1 && dflt)) return PyObject_Call(self->fallback, args, kwargs);
+    PyObject *items = PySequence_List(nargs == 1 ? PyTuple_GET_ITEM(args, 0) : args);
+    if (!items) return NULL;
+    PyObject *result = NULL;
+    int traced = 0, plain_only = 1;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
+        PyObject *item = PyList_GET_ITEM(items, i);
+        if (PyList_Check(item) || PyTuple_Check(item)) plain_only = 0;
+        traced |= is_traced(item);
+    }
+    if (!plain_only) { /* tuples are selected element by element: the Python twin's job */
+        PyObject *one = PyTuple_Pack(1, items);
+        if (one) result = PyObject_Call(self->fallback, one, kwargs);
+        Py_XDECREF(one);
+        goto done;
+    }
+    if (!traced) { /* no step: the builtin itself, on the values as given */
+        PyObject *one = PyTuple_Pack(1, items), *kw = NULL;
+        if (one && dflt) {
+            kw = PyDict_New();
+            if (!kw || PyDict_SetItemString(kw, "default", dflt) < 0) Py_CLEAR(one);
+        }
+        if (one) result = PyObject_Call(self->original, one, kw);
+        Py_XDECREF(one);
+        Py_XDECREF(kw);
+        goto done;
+    }
+    /* A chain of n - 1 comparisons, as the builtin makes them (the first extreme wins
+     * ties); what each picks passes through a select step needing it. */
+    int greater = self->kind == SEL_MAX;
+    PyObject *best = PyList_GET_ITEM(items, 0);
+    Py_INCREF(best);
+    for (Py_ssize_t i = 1; i < PyList_GET_SIZE(items); i++) {
+        PyObject *item = PyList_GET_ITEM(items, i);
+        Py_INCREF(item);
+        int better;
+        Py_ssize_t comparison;
+        PyObject *next = NULL;
+        if (compare_step(r, item, best, greater, &better, &comparison) == 0)
+            next = select_value(r, better ? item : best, comparison);
+        Py_DECREF(item);
+        Py_DECREF(best);
+        if (!next) goto done;
+        best = next;
+    }
+    result = best;
+done:
+    Py_DECREF(items);
+    return result;
+}
+
+/* sum(iterable, /, start=0) while recording: additions in order, streamed; an addition with
+ * a traced operand is a step; the default start 0 is not an operation. */
+static PyObject *sum_call(Selector *self, Run *r, PyObject *args, PyObject *kwargs) {
+    Py_ssize_t nargs = PyTuple_GET_SIZE(args);
+    PyObject *start = nargs == 2 ? PyTuple_GET_ITEM(args, 1) : NULL;
+    if (kwargs && PyDict_GET_SIZE(kwargs) > 0) {
+        PyObject *given = PyDict_GetItemString(kwargs, "start");
+        if (!given || start || PyDict_GET_SIZE(kwargs) != 1)
+            return PyObject_Call(self->fallback, args, kwargs);
+        start = given;
+    }
+    if (nargs < 1 || nargs > 2) return PyObject_Call(self->fallback, args, kwargs);
+    int skip_start = !start; /* a start that is the int 0 (not False, not 0.0) is no addend */
+    if (start && PyLong_CheckExact(start)) {
+        int overflow;
+        long v = PyLong_AsLongAndOverflow(start, &overflow);
+        skip_start = !overflow && v == 0;
+    }
+    PyObject *value = start ? plain_of(start) : PyLong_FromLong(0);
+    if (!value) return NULL;
+    int traced = start && is_traced(start);
+    Py_ssize_t node = traced ? ((Value *)start)->node : NO_STEP;
+    PyObject *it = PyObject_GetIter(PyTuple_GET_ITEM(args, 0)), *item;
+    if (!it) {
+        Py_DECREF(value);
+        return NULL;
+    }
+    while ((item = PyIter_Next(it))) {
+        int item_traced = is_traced(item);
+        Py_ssize_t item_node = item_traced ? ((Value *)item)->node : NO_STEP;
+        PyObject *p = plain_of(item);
+        Py_DECREF(item);
+        if (!p) goto fail;
+        if (skip_start) { /* the first item is the sum so far */
+            Py_SETREF(value, p);
+            traced = item_traced;
+            node = item_node;
+            skip_start = 0;
+            continue;
+        }
+        PyObject *total = PyNumber_Add(value, p);
+        Py_DECREF(p);
+        if (!total) goto fail;
+        Py_SETREF(value, total);
+        if (traced || item_traced) {
+            node = named_step(r, LABEL_ADD, node, item_node, 0);
+            if (node < 0) goto fail;
+            traced = 1;
+        }
+    }
+    if (PyErr_Occurred()) goto fail;
+    Py_DECREF(it);
+    if (!traced) return value;
+    PyObject *out = traced_new(value, node);
+    Py_DECREF(value);
+    return out;
+fail:
+    Py_DECREF(it);
+    Py_DECREF(value);
+    return NULL;
+}
+
+static PyObject *Selector_call(Selector *self, PyObject *args, PyObject *kwargs) {
+    PyObject *rec;
+    if (recording_tape(&rec) < 0) return NULL;
+    if (!rec) return PyObject_Call(self->original, args, kwargs);
+    if (self->kind == SEL_PASS) { /* a math function: plain arguments need no step */
+        Py_DECREF(rec);
+        int plain = !kwargs || PyDict_GET_SIZE(kwargs) == 0;
+        for (Py_ssize_t i = 0; plain && i < PyTuple_GET_SIZE(args); i++) {
+            PyObject *a = PyTuple_GET_ITEM(args, i);
+            plain = !is_traced(a) && !PyList_Check(a) && !PyTuple_Check(a);
+        }
+        return PyObject_Call(plain ? self->original : self->fallback, args, kwargs);
+    }
+    Run r = {rec, (Tape *)rec, NULL};
+    PyObject *out = self->kind == SEL_SUM ? sum_call(self, &r, args, kwargs)
+                                          : extreme_call(self, &r, args, kwargs);
+    Py_XDECREF(r.costs);
+    Py_DECREF(rec);
+    return out;
+}
+
+static int Selector_traverse(Selector *self, visitproc visit, void *arg) {
+    Py_VISIT(self->original);
+    Py_VISIT(self->fallback);
+    Py_VISIT(self->name);
+    return 0;
+}
+
+static int Selector_clear(Selector *self) {
+    Py_CLEAR(self->original);
+    Py_CLEAR(self->fallback);
+    Py_CLEAR(self->name);
+    return 0;
+}
+
+static void Selector_dealloc(Selector *self) {
+    PyObject_GC_UnTrack(self);
+    Selector_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *Selector_get_name(Selector *self, void *closure) {
+    if (!self->name) Py_RETURN_NONE;
+    Py_INCREF(self->name);
+    return self->name;
+}
+
+static PyGetSetDef Selector_getset[] = {
+    {"__name__", (getter)Selector_get_name, NULL, "The builtin's name.", NULL},
+    {NULL},
+};
+
+static PyTypeObject SelectorType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "serialscale.trace._tape.Selector",
+    .tp_basicsize = sizeof(Selector),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "max, min or sum while a traced run records (trace/selection.py, mathlib.py).",
+    .tp_dealloc = (destructor)Selector_dealloc,
+    .tp_traverse = (traverseproc)Selector_traverse,
+    .tp_clear = (inquiry)Selector_clear,
+    .tp_call = (ternaryfunc)Selector_call,
+    .tp_getset = Selector_getset,
+};
+
+/* selector(name, original, fallback): "max", "min" or "sum" recorded in C, the builtin
+ * `original` outside a recording run, `fallback` for the cases the fast path leaves. */
+static PyObject *make_selector(PyObject *module, PyObject *args) {
+    const char *name;
+    PyObject *original, *fallback;
+    if (!PyArg_ParseTuple(args, "sOO", &name, &original, &fallback)) return NULL;
+    int kind;
+    if (strcmp(name, "max") == 0)
+        kind = SEL_MAX;
+    else if (strcmp(name, "min") == 0)
+        kind = SEL_MIN;
+    else if (strcmp(name, "sum") == 0)
+        kind = SEL_SUM;
+    else {
+        PyErr_Format(PyExc_ValueError, "selector: name must be max, min or sum, got '%s'", name);
+        return NULL;
+    }
+    if (!PyCallable_Check(original) || !PyCallable_Check(fallback)) {
+        PyErr_SetString(PyExc_TypeError, "selector: original and fallback must be callable");
+        return NULL;
+    }
+    Selector *self = PyObject_GC_New(Selector, &SelectorType);
+    if (!self) return NULL;
+    self->kind = kind;
+    self->name = PyUnicode_FromString(name);
+    Py_INCREF(original);
+    self->original = original;
+    Py_INCREF(fallback);
+    self->fallback = fallback;
+    if (!self->name) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    PyObject_GC_Track(self);
+    return (PyObject *)self;
+}
+
+/* passthrough(name, original, fallback): `original` when no argument is traced (nor a list
+ * or tuple, which may hold traced values), else `fallback` (mathlib's recorded functions:
+ * most calls of math.sqrt in traced code are on plain numbers). */
+static PyObject *make_passthrough(PyObject *module, PyObject *args) {
+    PyObject *name, *original, *fallback;
+    if (!PyArg_ParseTuple(args, "UOO", &name, &original, &fallback)) return NULL;
+    if (!PyCallable_Check(original) || !PyCallable_Check(fallback)) {
+        PyErr_SetString(PyExc_TypeError, "passthrough: original and fallback must be callable");
+        return NULL;
+    }
+    Selector *self = PyObject_GC_New(Selector, &SelectorType);
+    if (!self) return NULL;
+    self->kind = SEL_PASS;
+    Py_INCREF(name);
+    self->name = name;
+    Py_INCREF(original);
+    self->original = original;
+    Py_INCREF(fallback);
+    self->fallback = fallback;
+    PyObject_GC_Track(self);
+    return (PyObject *)self;
+}
+
+/* setup_selection(items_type, plain): the traced class of values with items (with setup's
+ * traced type, the two classes of values.TRACED) and selection.plain. */
+static PyObject *setup_selection(PyObject *module, PyObject *args) {
+    PyObject *type, *plain;
+    if (!PyArg_ParseTuple(args, "O!O", &PyType_Type, &type, &plain)) return NULL;
+    if (!PyType_IsSubtype((PyTypeObject *)type, &ValueType)) {
+        PyErr_SetString(PyExc_TypeError, "setup_selection: the type must derive from Value");
+        return NULL;
+    }
+    if (!PyCallable_Check(plain)) {
+        PyErr_SetString(PyExc_TypeError, "setup_selection: plain must be callable");
+        return NULL;
+    }
+    Py_INCREF(type);
+    Py_XSETREF(items_type, (PyTypeObject *)type);
+    Py_INCREF(plain);
+    Py_XSETREF(plain_fn, plain);
+    Py_RETURN_NONE;
+}
+
 /* ---- module ---------------------------------------------------------------------------- */
 
 /* setup(traced_type, active, kind_of): where results go (kind_of(value) picks the class of
@@ -633,6 +1314,16 @@ static PyObject *setup(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"setup", setup, METH_VARARGS, "Register the Traced class, the ContextVar of the active recorder and kind_of."},
+    {"selector", make_selector, METH_VARARGS,
+     "selector(name, original, fallback): max, min or sum recorded in C while tracing."},
+    {"passthrough", make_passthrough, METH_VARARGS,
+     "passthrough(name, original, fallback): original unless an argument may be traced."},
+    {"compare", py_compare, METH_VARARGS,
+     "compare(rec, a, b, greater, after) -> (truth, step): selection._compare in C."},
+    {"select", py_select, METH_VARARGS,
+     "select(rec, value, comparison): selection._select in C."},
+    {"setup_selection", setup_selection, METH_VARARGS,
+     "Register TracedItems and selection.plain for the compiled selection."},
     {"watch_methods", watch_methods, METH_VARARGS,
      "callback(event, index, self, frame) around calls of builtin methods of the given names."},
     {NULL, NULL, 0, NULL},
@@ -643,10 +1334,16 @@ static struct PyModuleDef module = {
 };
 
 PyMODINIT_FUNC PyInit__tape(void) {
-    if (PyType_Ready(&TapeType) < 0 || PyType_Ready(&ValueType) < 0) return NULL;
+    if (PyType_Ready(&TapeType) < 0 || PyType_Ready(&ValueType) < 0 ||
+        PyType_Ready(&SelectorType) < 0)
+        return NULL;
     for (int i = 0; i < OP_COUNT; i++) {
         op_strings[i] = PyUnicode_InternFromString(op_names[i]);
         if (!op_strings[i]) return NULL;
+    }
+    for (int i = 0; i < LABEL_COUNT; i++) {
+        label_strings[i] = PyUnicode_InternFromString(label_names[i]);
+        if (!label_strings[i]) return NULL;
     }
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;

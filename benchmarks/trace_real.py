@@ -1,0 +1,118 @@
+"""Tracing real-looking code end to end: ``serialscale analyze file.py:function`` per function.
+
+Usage: ``python benchmarks/trace_real.py [--repeat N] [--pure] [--in-process] [--profile NAME]
+[NAMES...]``. Runs every function of ``benchmarks/real_functions.py`` (arithmetic-heavy: a
+heat stencil, n-body, matrix product, a statistics pass, Horner's rule; selection-heavy:
+value iteration, edit distance, Floyd-Warshall, knapsack, Dijkstra with heapq) through the
+command line with ``--format json``, in a fresh process each time, and prints the steps
+recorded and the rate: steps per second of wall-clock time. ``--in-process`` does the
+command's work (trace, analysis, JSON) in this process instead and also reports its CPU
+time, threads included: on a loaded machine the steadier figure. The best of ``--repeat``
+runs is kept. ``--profile NAME`` runs that function in this process under cProfile and
+prints the top of the profile. Prints only; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import real_functions  # noqa: E402
+
+
+def run_cli(name: str, pure: bool) -> tuple[int, float, float]:
+    """(steps, wall seconds, NaN) of one run: the traced function's process is killed once
+    its result is in, never reaped, so no CPU time of the command's tree can be read."""
+    env = {**os.environ, "SERIALSCALE_PURE_PYTHON": "1" if pure else "0"}
+    env.pop("SERIALSCALE_VALIDATE_JSON", None)
+    cmd = [sys.executable, "-m", "serialscale", "analyze",
+           f"{HERE / 'real_functions.py'}:{name}", "--format", "json"]  # fmt: skip
+    t = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    wall = time.perf_counter() - t
+    if done.returncode != 0:
+        raise SystemExit(f"{name}: exit {done.returncode}\n{done.stderr}")
+    return json.loads(done.stdout)["steps"], wall, math.nan
+
+
+def in_process(name: str) -> tuple[int, float, float]:
+    """(steps, wall seconds, CPU seconds of this process, threads included) of the command's
+    work done here: trace, analysis, JSON; no process start-up or isolation."""
+    from serialscale.core.analysis import analyze_workload
+    from serialscale.render.json_report import render_json
+    from serialscale.sources.python_targets import trace_function
+
+    gc.collect()
+    t, c = time.perf_counter(), time.process_time()
+    workload = trace_function(getattr(real_functions, name), {})
+    render_json(analyze_workload(workload))
+    return workload.graph.n, time.perf_counter() - t, time.process_time() - c
+
+
+def profile(name: str) -> None:
+    """The command's work for one function in this process, under cProfile."""
+    import cProfile
+    import pstats
+
+    from serialscale.core.analysis import analyze_workload
+    from serialscale.render.json_report import render_json
+    from serialscale.sources.python_targets import trace_function
+
+    def work() -> None:
+        workload = trace_function(getattr(real_functions, name), {})
+        render_json(analyze_workload(workload))
+
+    profiler = cProfile.Profile()
+    profiler.runcall(work)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--pure", action="store_true", help="SERIALSCALE_PURE_PYTHON=1")
+    parser.add_argument("--profile", metavar="NAME")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="trace, analyze and render here: CPU time without start-up",
+    )
+    parser.add_argument("names", nargs="*", help="only these functions")
+    args = parser.parse_args()
+    if args.profile:
+        profile(args.profile)
+        return
+    groups = {"arithmetic": real_functions.ARITHMETIC, "selection": real_functions.SELECTION}
+    print(f"{'function':<18}{'steps':>11}{'wall s':>9}{'M steps/s':>11}{'CPU s':>8}"
+          f"{'M steps/s CPU':>15}")  # fmt: skip
+    for group, names in groups.items():
+        totals = [0, 0.0, 0.0]
+        for name in names:
+            if args.names and name not in args.names:
+                continue
+            measure = in_process if args.in_process else lambda n: run_cli(n, args.pure)
+            runs = [measure(name) for _ in range(max(args.repeat, 1))]
+            steps = runs[0][0]
+            wall = min(r[1] for r in runs)
+            cpu = min(r[2] for r in runs)
+            totals = [totals[0] + steps, totals[1] + wall, totals[2] + cpu]
+            print(f"{name:<18}{steps:>11,}{wall:>9.2f}{steps / wall / 1e6:>11.2f}{cpu:>8.2f}"
+                  f"{steps / cpu / 1e6:>15.2f}", flush=True)  # fmt: skip
+        if totals[1]:
+            print(f"{'  ' + group + ' (all)':<18}{totals[0]:>11,}{totals[1]:>9.2f}"
+                  f"{totals[0] / totals[1] / 1e6:>11.2f}{totals[2]:>8.2f}"
+                  f"{totals[0] / totals[2] / 1e6:>15.2f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""The compiled tape (serialscale/csrc/tape.c) through its private module: the garbage
+collector sees what a tape holds, numbers from Python are checked before they are narrowed
+to the tape's int32 sites, and the compiled max/min/sum behave as the builtins outside a
+recording run (issue 27's C points; issue 23 part 3)."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import pytest
+
+_tape = pytest.importorskip("serialscale.trace._tape", reason="the compiled tracer was not built")
+
+
+class Holder:
+    """A plain object that can hold a tape and be weakly referenced."""
+
+
+@pytest.mark.parametrize("field", ["ctl_frame", "quiet_frame"])
+@pytest.mark.parametrize("subclass", [False, True])
+def test_a_cycle_through_a_tape_is_collected(field: str, subclass: bool) -> None:
+    """A frame held by the tape whose locals hold the recorder is a reference cycle: the
+    collector must see the tape's references to free it."""
+    kind = type("Recorder", (_tape.Tape,), {}) if subclass else _tape.Tape
+    tape, holder = kind(), Holder()
+    holder.tape = tape
+    setattr(tape, field, holder)
+    gone = weakref.ref(holder)
+    del tape, holder
+    gc.collect()
+    assert gone() is None
+
+
+class _SiteRecorder(_tape.Tape):
+    """A tape whose recorder names every new call site ``site``."""
+
+    site = 0
+
+    def site_index(self, op: str, frame: object) -> int:
+        return self.site
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("site", [2**32 + 5, 2**31, -3])
+def test_a_site_index_outside_int32_is_an_error_not_a_wrapped_site(site: int) -> None:
+    from serialscale.trace.recorder import COMPILED
+    from serialscale.trace.values import Traced, _active
+
+    if not COMPILED:
+        pytest.skip("pure Python is forced: traced values have no compiled operators")
+    rec = _SiteRecorder()
+    rec.site = site
+    token = _active.set(rec)
+    try:
+        with pytest.raises(ValueError, match=r"site_index\(\) returned"):
+            Traced(1.0, -1) + 2.0
+    finally:
+        _active.reset(token)
+    assert rec.count == 0 and rec.take_pending()[0] == b""
+
+
+def test_push_checks_the_site_and_the_count() -> None:
+    tape = _SiteRecorder()
+    with pytest.raises(ValueError, match="negative"):
+        tape.push(-1, 0, 0)
+    with pytest.raises(OverflowError):
+        tape.push(2**31, -1, -1)
+    assert tape.push(3, -1, -1) == 0 and tape.push(3, 0, 0) == 1
+    tape.count = -2  # a writable member: a step cannot follow a negative count
+    with pytest.raises(ValueError, match="count"):
+        tape.push(3, -1, -1)
+
+
+def test_selectors_check_their_arguments_and_are_the_builtins_outside_a_run() -> None:
+    with pytest.raises(ValueError, match="max, min or sum"):
+        _tape.selector("median", max, max)
+    with pytest.raises(TypeError, match="callable"):
+        _tape.selector("max", 1, max)
+    biggest = _tape.selector("max", max, lambda *a, **k: pytest.fail("no run: the builtin"))
+    total = _tape.selector("sum", sum, lambda *a, **k: pytest.fail("no run: the builtin"))
+    assert biggest.__name__ == "max"
+    assert biggest([3, 9, 2]) == 9 and biggest(1, 5) == 5 and biggest([], default=7) == 7
+    assert total([1, 2, 3], 10) == 16 and total([[1], [2]], start=[]) == [1, 2]
+    with pytest.raises(TypeError):
+        biggest()
+    import math
+
+    root = _tape.passthrough("sqrt", math.sqrt, lambda *a: pytest.fail("no run: the original"))
+    assert root.__name__ == "sqrt" and root(16.0) == 4.0
+    with pytest.raises(TypeError, match="callable"):
+        _tape.passthrough("sqrt", None, math.sqrt)
+    gc.collect()  # a selector's references are visible to the collector (no crash)
+
+
+def test_setup_selection_checks_its_arguments() -> None:
+    with pytest.raises(TypeError, match="derive from Value"):
+        _tape.setup_selection(int, lambda x: x)
+    with pytest.raises(TypeError, match="callable"):
+        _tape.setup_selection(_tape.Value, 3)
