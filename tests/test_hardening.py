@@ -142,7 +142,7 @@ def test_any_expression_gives_a_number_or_an_expression_error(text: str, n) -> N
 @given(st.text(max_size=30), st.text(max_size=12))
 def test_any_param_or_sweep_value_is_handled(value: str, sweep: str) -> None:
     from serialscale.cli.commands import CommandError, parse_predict
-    from serialscale.core.growth import parse_sweep
+    from serialscale.cli.options import parse_sweep
     from serialscale.sources.templates import TemplateFailure, parse_number
 
     with contextlib.suppress(TemplateFailure):

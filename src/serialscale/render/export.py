@@ -13,7 +13,7 @@ import json
 import math
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..base.errors import RUNNER_COMMAND_ANYWHERE, Location, WorkloadError, display, escape_controls
@@ -33,20 +33,15 @@ def _steps(graph: Graph, report: Report) -> list[dict[str, Any]]:
     ]
 
 
-def _levels(graph: Graph, report: Report) -> list[int]:
-    """The ASAP level of each step (the number of steps on its longest chain of needs)."""
-    level = [0] * graph.n
-    for v in graph.order:
-        preds = graph.preds(v)
-        level[v] = max((level[u] + 1 for u in preds), default=0)
-    return level
-
-
-def _collapsed(graph: Graph, report: Report, max_nodes: int) -> tuple[list[int], dict[int, int]]:
-    """The steps kept as themselves (the critical path), and the level of every other step."""
+def _collapsed(
+    graph: Graph, report: Report, level: Sequence[int] | None
+) -> tuple[list[int], dict[int, int]]:
+    """The steps kept as themselves (the critical path), and the level of every other step
+    (``level``: :func:`serialscale.core.metrics.step_levels`, computed by the caller)."""
+    if level is None:
+        raise ValueError("a collapsed export needs the step levels (core.metrics.step_levels)")
     on_path = set(report.critical_path)
     keep = [i for i, s in enumerate(graph.ids) if s in on_path]
-    level = _levels(graph, report)
     return keep, {i: level[i] for i in range(graph.n) if graph.ids[i] not in on_path}
 
 
@@ -63,7 +58,12 @@ def _dot_id(text: str) -> str:
     return '"' + quoted + '"'
 
 
-def to_dot(graph: Graph, report: Report, max_nodes: int = DEFAULT_MAX_NODES) -> str:
+def to_dot(
+    graph: Graph,
+    report: Report,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    step_levels: Sequence[int] | None = None,
+) -> str:
     """A Graphviz ``digraph``: an edge from each step to the steps that need it."""
     steps = _steps(graph, report)
     critical = set(report.critical_path)
@@ -82,7 +82,7 @@ def to_dot(graph: Graph, report: Report, max_nodes: int = DEFAULT_MAX_NODES) -> 
                 style = " [color=red, penwidth=2]" if (a, b) in path_edges else ""
                 lines.append(f"  {_dot_id(a)} -> {_dot_id(b)}{style};")
     else:
-        keep, levels = _collapsed(graph, report, max_nodes)
+        keep, levels = _collapsed(graph, report, step_levels)
         lines.append(_collapsed_note("//", graph.n, len(keep)))
         for i in keep:
             lines.append(f"  {_dot_id(graph.ids[i])} [color=red, penwidth=2];")
@@ -121,7 +121,12 @@ def _label(*lines: str) -> str:
     return '"' + "<br/>".join(escape_controls(t.translate(_MERMAID_ESCAPES)) for t in lines) + '"'
 
 
-def to_mermaid(graph: Graph, report: Report, max_nodes: int = DEFAULT_MAX_NODES) -> str:
+def to_mermaid(
+    graph: Graph,
+    report: Report,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    step_levels: Sequence[int] | None = None,
+) -> str:
     """A Mermaid ``flowchart``; critical steps have the class ``critical`` (red in GitHub)."""
     names = {s: f"s{i}" for i, s in enumerate(graph.ids)}
     critical = set(report.critical_path)
@@ -135,7 +140,7 @@ def to_mermaid(graph: Graph, report: Report, max_nodes: int = DEFAULT_MAX_NODES)
             for j in graph.preds(i):
                 lines.append(f"  {names[graph.ids[j]]} --> {names[graph.ids[i]]}")
     else:
-        keep, levels = _collapsed(graph, report, max_nodes)
+        keep, levels = _collapsed(graph, report, step_levels)
         lines.append(_collapsed_note("%%", graph.n, len(keep)))
         for i in keep:
             lines.append(f"  {names[graph.ids[i]]}[{_label(graph.ids[i])}]")
