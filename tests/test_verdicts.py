@@ -182,6 +182,26 @@ def test_an_exponential_depth_is_serial() -> None:
     assert got.verdict == "serial" and got.complexity == "exponential depth", got.warnings
 
 
+@settings(max_examples=20, deadline=None)
+@given(
+    rate=st.floats(min_value=0.25, max_value=2.0),
+    scale=st.floats(min_value=0.5, max_value=100.0),
+    start=st.integers(min_value=2, max_value=8),
+)
+def test_an_exponential_depth_is_never_called_parallelizable(
+    rate: float, scale: float, start: int
+) -> None:
+    """Whatever its rate, scale or first size, a depth of c·2^(r·n) over a 16x span is serial:
+    never ``parallelizable`` (the verdict is what users act on), nor set aside as unsure."""
+    xs = [float(n) for n in range(start, 16 * start + 1, start)]
+    depth = [scale * 2.0 ** (rate * x) for x in xs]
+    work = [x * d for x, d in zip(xs, depth, strict=True)]
+    depth_fit, _, got = assess(xs, depth, work)
+    assert depth_fit.cls == "exponential"
+    assert got.verdict != "parallelizable"
+    assert got.verdict == "serial", got.warnings
+
+
 def test_polylogarithms_beyond_the_grid_are_still_polylogarithms() -> None:
     xs = SHAPES["2^2..2^20"]
     g = fit_growth(xs, [math.log2(x) ** 9 for x in xs])

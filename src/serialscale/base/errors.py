@@ -64,18 +64,6 @@ class WorkloadError(Exception):
         step = f" (step '{loc.step_id}')" if loc.step_id is not None else ""
         return f"{loc.prefix()}: error: {self.message}{step}"
 
-    def to_dict(self) -> dict[str, object]:
-        """A JSON-ready record of the error (used by batch output)."""
-        loc = self.location
-        record: dict[str, object] = {"source": loc.source, "message": self.message}
-        if loc.line is not None:
-            record["line"] = loc.line
-        if loc.column is not None:
-            record["column"] = loc.column
-        if loc.step_id is not None:
-            record["step"] = loc.step_id
-        return record
-
 
 class UsageError(Exception):
     """The command was used wrongly (bad flag value, impossible combination)."""

@@ -43,11 +43,6 @@ class Violation:
     gate: str
     message: str
 
-    def to_dict(self) -> dict[str, str]:
-        """JSON-ready form."""
-        return {"source": self.source, "workload": self.workload, "gate": self.gate,
-                "message": self.message}  # fmt: skip
-
 
 @dataclass(frozen=True)
 class Change:

@@ -85,7 +85,7 @@ def analyze_target(target: str, options: Options) -> Report:
     return _analyze_here(target, options)
 
 
-def analyze_point(target: str, options: Options) -> tuple[Report, float | None]:
+def sweep_point(target: str, options: Options) -> tuple[Report, float | None]:
     """:func:`analyze_target` for a sweep: with ``options.repeat`` > 1, the target is loaded
     that many times and the median cost of each step analyzed; the second value is the spread
     of the depth over the runs, ``(largest - smallest) / median`` (``None`` for one run)."""
@@ -138,15 +138,15 @@ def _analyze_here(target: str, options: Options) -> Report:
     workload = load_target(
         target, dict(options.params), options.control, options.limits, options.read
     )
-    return analyze_with(workload, options)
+    return report_of_workload(workload, options)
 
 
-def analyze_with(workload: Workload, options: Options) -> Report:
+def report_of_workload(workload: Workload, options: Options) -> Report:
     """The report of ``workload`` under ``options`` (``--what-if`` changes applied)."""
     if options.what_if:
-        from ..core.whatif import analyze_what_if
+        from ..core.whatif import report_with_what_if
 
-        return analyze_what_if(workload, options.what_if, processors=options.processors,
+        return report_with_what_if(workload, options.what_if, processors=options.processors,
                                overhead=options.overhead, detail=options.detail,
                                target_depth=options.target_depth,
                                limits=options.limits)  # fmt: skip
@@ -184,7 +184,7 @@ def project_path(source: str | None) -> str | None:
         return None
 
 
-def analyze_one(target: str, options: Options) -> Outcome:
+def outcome_of(target: str, options: Options) -> Outcome:
     """Analyze one target for a batch: ``("ok", report)`` or ``("error", entry)``. Never
     raises for a problem of the target itself, so a batch can go on.
     """
@@ -217,7 +217,7 @@ def analyze_batch(
     elif jobs <= 1 or len(targets) <= 1:
         outcomes = []
         for t in targets:
-            outcomes.append(analyze_one(t, options))
+            outcomes.append(outcome_of(t, options))
             if progress:
                 progress(1)
     else:
@@ -239,9 +239,9 @@ __all__ = [
     "Collected",
     "Options",
     "analyze_batch",
-    "analyze_one",
     "analyze_target",
     "collect_targets",
     "error_entry",
     "is_batch",
+    "outcome_of",
 ]

@@ -10,9 +10,9 @@ from pathlib import Path
 from ..base.errors import UsageError, WorkloadError
 from ..documents.report import ErrorEntry
 from ..sources import looks_like_function
-from .batch import Options, Outcome, Progress, analyze_one, analyze_with, error_entry
+from .batch import Options, Outcome, Progress, error_entry, outcome_of, report_of_workload
 
-__all__ = ["DASK_CONNECT_TIMEOUT", "analyze_shipped", "run_dask", "run_processes"]
+__all__ = ["DASK_CONNECT_TIMEOUT", "outcome_on_worker", "run_dask", "run_processes"]
 
 DASK_CONNECT_TIMEOUT = "5s"
 
@@ -35,7 +35,7 @@ def run_processes(
     broken: list[int] = []
     try:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(analyze_one, t, options) for t in targets]
+            futures = [pool.submit(outcome_of, t, options) for t in targets]
             for i, future in enumerate(futures):
                 try:
                     outcomes[i] = future.result()
@@ -46,7 +46,7 @@ def run_processes(
         for i in broken:
             with ProcessPoolExecutor(max_workers=1) as pool:
                 try:
-                    outcomes[i] = pool.submit(analyze_one, targets[i], options).result()
+                    outcomes[i] = pool.submit(outcome_of, targets[i], options).result()
                 except BrokenProcessPool:
                     outcomes[i] = _crash(targets[i], "it was killed or exited")
             if progress:
@@ -58,7 +58,7 @@ def run_processes(
         for i, outcome in enumerate(outcomes):
             if outcome is None:
                 outcomes[i] = (_crash(targets[i], "it was killed or exited") if i in broken
-                               else analyze_one(targets[i], options))  # fmt: skip
+                               else outcome_of(targets[i], options))  # fmt: skip
                 if progress:
                     progress(1)
     return [o for o in outcomes if o is not None]
@@ -77,7 +77,7 @@ def run_dask(targets: Sequence[str], options: Options, address: str) -> list[Out
         ) from None
     try:
         payloads = [_payload(t, options) for t in targets]
-        futures = client.map(analyze_shipped, payloads, options=options, pure=False, retries=0)
+        futures = client.map(outcome_on_worker, payloads, options=options, pure=False, retries=0)
         outcomes = []
         for target, future in zip(targets, futures, strict=True):
             try:
@@ -119,13 +119,13 @@ def _payload(target: str, options: Options) -> Payload | Outcome:
         return "error", error_entry(target, exc)
 
 
-def analyze_shipped(payload: Payload | Outcome, options: Options) -> Outcome:
-    """:func:`analyze_one` on a Dask worker, from what :func:`_payload` sent."""
+def outcome_on_worker(payload: Payload | Outcome, options: Options) -> Outcome:
+    """:func:`outcome_of` on a Dask worker, from what :func:`_payload` sent."""
     if payload[0] == "error":
         return payload  # type: ignore[return-value]
     target, data = str(payload[0]), payload[1]
     if not isinstance(data, bytes):
-        return analyze_one(target, options)
+        return outcome_of(target, options)
     try:
         from ..sources.registry import read_path
         from ..sources.workload_file import parse_workload
@@ -137,7 +137,7 @@ def analyze_shipped(payload: Payload | Outcome, options: Options) -> Outcome:
             )
         else:
             workload = read_path(Path(target), data, params, options.limits, options.read)
-        return "ok", analyze_with(workload, options)
+        return "ok", report_of_workload(workload, options)
     except WorkloadError as exc:
         return "error", error_entry(target, exc)
     except MemoryError:
