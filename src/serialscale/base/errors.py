@@ -1,6 +1,7 @@
 """Error types and exit codes shared by every stage.
 
-Every input problem becomes a :class:`WorkloadError` that knows where it happened (file, line,
+Every error serialscale raises on purpose derives from :class:`SerialscaleError`. Every input
+problem becomes a :class:`WorkloadError` that knows where it happened (file, line,
 column, step id), so the CLI can print one located line and exit with :attr:`ExitCode.INPUT`.
 """
 
@@ -47,7 +48,12 @@ def byte_location(source: str | None, data: bytes, offset: int) -> Location:
     return Location(source, line, offset - (data.rfind(b"\n", 0, offset) + 1) + 1)
 
 
-class WorkloadError(Exception):
+class SerialscaleError(Exception):
+    """The root of every error serialscale raises on purpose: ``except SerialscaleError``
+    catches them all (and lets the user's own exceptions and bugs through)."""
+
+
+class WorkloadError(SerialscaleError):
     """A workload could not be read: the message says what was expected, the location where."""
 
     def __init__(self, message: str, location: Location | None = None) -> None:
@@ -65,7 +71,7 @@ class WorkloadError(Exception):
         return f"{loc.prefix()}: error: {self.message}{step}"
 
 
-class UsageError(Exception):
+class UsageError(SerialscaleError):
     """The command was used wrongly (bad flag value, impossible combination)."""
 
 

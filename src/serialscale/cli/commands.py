@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..base.defaults import DEFAULT_MAX_INPUT_BYTES
-from ..base.errors import ExitCode, UsageError, WorkloadError, say
+from ..base.errors import ExitCode, SerialscaleError, UsageError, WorkloadError, say
 from ..render.choices import BatchFormat, GateFormat, OutputFormat, ScaleFormat
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ PROGRESS_MIN = 10
 PIPE_WIDTH = 100
 
 
-class CommandError(Exception):
+class CommandError(SerialscaleError):
     """The command cannot go on: the message is printed as it is, and the exit code is 2."""
 
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..base.errors import SerialscaleError
 from ..documents.report import CLASSES, Report
 
 
@@ -145,7 +146,7 @@ def compare(reports: Sequence[Report], baseline: Sequence[Report]) -> Comparison
     return Comparison(changes, new, removed)
 
 
-class BaselineMismatch(Exception):
+class BaselineMismatch(SerialscaleError):
     """A baseline that matches none of the workloads: an error (exit 2), never a pass."""
 
 

@@ -18,13 +18,14 @@ import html
 import io
 from typing import Any
 
+from ..base.errors import SerialscaleError
 from ..documents.report import Report, ScaleReport
 from .common import amount, num, times
 
 EXTRA_MESSAGE = "--plot needs matplotlib: pip install 'serialscale[plot]'"
 
 
-class PlotUnavailable(Exception):
+class PlotUnavailable(SerialscaleError):
     """matplotlib is not installed (the ``plot`` extra)."""
 
 
