@@ -462,6 +462,7 @@ def test_a_lone_surrogate_fails_only_its_own_file(tmp_path: Path, run_cli) -> No
     assert data["summary"]["analyzed"] == 1 and "lone surrogate" in data["errors"][0]["message"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     os.environ.get("SERIALSCALE_EXPECT_SANITIZED") == "1",
     reason="AddressSanitizer reserves terabytes of shadow memory: no run fits under ulimit -v",

@@ -168,6 +168,7 @@ def test_zero_cost_steps_do_not_count_toward_width() -> None:
     assert m.width == 1 and m.depth == 4
 
 
+@pytest.mark.slow
 def test_million_step_chain() -> None:
     m = compute_metrics(chain(1_000_000))
     assert m.depth == 1_000_000 and m.width == 1

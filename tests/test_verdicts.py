@@ -106,6 +106,7 @@ def test_small_powers_are_told_from_large_polylogs_by_their_slopes() -> None:
     assert abs(big_polylog.alpha) < 0.1
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(
     st.sampled_from(sorted(SHAPES)),
