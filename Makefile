@@ -20,8 +20,12 @@ $(STAMP): pyproject.toml setup.py $(wildcard src/serialscale/accel/csrc/*.c src/
 run: $(STAMP)
 	$(BIN)/serialscale analyze $(EXAMPLE)
 
+# The suite runs twice: with the compiled kernels and tracer, then with the pure-Python twins
+# (SERIALSCALE_PURE_PYTHON=1, the configuration of an install without a C compiler). The
+# tests marked slow (large inputs, many subprocesses) run in the first pass only.
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto
+	SERIALSCALE_PURE_PYTHON=1 $(BIN)/python -m pytest -n auto -m "not slow"
 	$(BIN)/ruff check src tests benchmarks workloads fuzz
 	$(BIN)/mypy
 

@@ -298,6 +298,7 @@ def test_progress_bar_only_on_a_terminal_for_long_batches(monkeypatch) -> None:
         advance(100)
 
 
+@pytest.mark.slow
 def test_dask_workers_get_the_files_not_their_paths(tree: Path, tmp_path: Path) -> None:
     """Relative paths and standard input work on workers with another working directory:
     the contents are sent (the local cluster's workers run in this process, in another

@@ -176,6 +176,7 @@ def test_an_unexpected_error_is_one_line_not_a_traceback(
     assert err == said + "\n"
 
 
+@pytest.mark.slow
 def test_the_command_exits_at_once_with_its_output_whole_and_its_status(tmp_path: Path) -> None:
     """`serialscale` (_command.run) skips the interpreter's teardown: the output must still arrive
     complete (here about 400 kB through a pipe) and the exit status must be kept."""

@@ -128,12 +128,12 @@ def test_unreadable_file(run_cli, tmp_path: Path) -> None:
 def test_unreadable_file_as_root_too(run_cli, tmp_path: Path, monkeypatch) -> None:
     """Root can read anything, so simulate the permission error where the file is read."""
 
-    from serialscale.sources import workload_file
+    from serialscale.base import reading
 
     def deny(*args: object, **kwargs: object) -> object:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(workload_file, "open", deny, raising=False)
+    monkeypatch.setattr(reading, "open", deny, raising=False)
     path = tmp_path / "secret.yaml"
     path.write_text("steps: [{id: a}]\n")
     result = run_cli("analyze", str(path))

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from serialscale.base.errors import escape_controls
 from serialscale.core.analysis import analyze_workload
 from serialscale.core.graph import Graph
-from serialscale.core.metrics import bottom_levels
+from serialscale.core.metrics import bottom_levels, step_levels
 from serialscale.core.schedule import list_schedule
 from serialscale.core.workload import Workload
 from serialscale.render.export import to_dot, to_mermaid, to_trace
@@ -94,7 +94,7 @@ def test_mermaid_labels_read_back_as_the_hostile_ids() -> None:
     graph = Graph.from_lists(ids, list(range(1, len(ids) + 1)),
                              [[i - 1] if i else [] for i in range(len(ids))])  # fmt: skip
     report = _report(graph)
-    parsed = parse_mermaid(to_mermaid(graph, report))
+    parsed = parse_mermaid(to_mermaid(graph, report, step_levels=step_levels(graph)))
     shown = {label.split("\n")[0] for label in parsed["nodes"].values()}
     assert shown == {escape_controls(s) for s in ids}
     # the critical path is the whole chain: every link is styled, every node marked
@@ -115,7 +115,7 @@ def test_mermaid_labels_read_back_as_the_hostile_ids() -> None:
 )
 def test_mermaid_collapses_to_fit_its_default_limits(graph: Graph) -> None:
     report = _report(graph)
-    text = to_mermaid(graph, report)
+    text = to_mermaid(graph, report, step_levels=step_levels(graph))
     _within_mermaid_limits(text)
     parsed = parse_mermaid(text)
     assert "collapsed" in text.splitlines()[1]
@@ -136,7 +136,7 @@ def test_mermaid_collapses_to_fit_its_default_limits(graph: Graph) -> None:
 
 def test_mermaid_small_graphs_are_not_collapsed() -> None:
     graph = fan(20)
-    parsed = parse_mermaid(to_mermaid(graph, _report(graph)))
+    parsed = parse_mermaid(to_mermaid(graph, _report(graph), step_levels=step_levels(graph)))
     assert len(parsed["nodes"]) == 22 and len(parsed["links"]) == 40
 
 
@@ -160,7 +160,7 @@ def test_dot_reads_back_with_costs_and_hostile_ids() -> None:
     needs = [[i - 1] if i % 4 else [] for i in range(len(ids))]
     graph = Graph.from_lists(ids, costs, needs)
     report = _report(graph, unit="minutes")
-    dot = _pydot(to_dot(graph, report))
+    dot = _pydot(to_dot(graph, report, step_levels=step_levels(graph)))
     nodes = {_dot_unquote(n.get_name()): n for n in dot.get_nodes() if n.get_name() != "node"}
     assert len(nodes) == len(ids)
     assert len(dot.get_edges()) == graph.m
@@ -193,7 +193,7 @@ def test_collapsed_dot_has_a_cluster_per_level_and_no_name_collision() -> None:
     graph = Graph.from_lists(ids, costs, needs)
     report = _report(graph)
     assert report.critical_path == [f"level {k}" for k in range(6)]
-    dot = _pydot(to_dot(graph, report, max_nodes=10))
+    dot = _pydot(to_dot(graph, report, max_nodes=10, step_levels=step_levels(graph)))
     clusters = dot.get_subgraphs()
     assert len(clusters) == 6
     names = [_dot_unquote(n.get_name()) for c in clusters for n in c.get_nodes()]
@@ -211,7 +211,7 @@ def test_collapsed_dot_has_a_cluster_per_level_and_no_name_collision() -> None:
 def test_collapsed_dot_bands_levels_and_shortens_a_long_path() -> None:
     graph = chain(50)
     report = _report(graph)
-    text = to_dot(graph, report, max_nodes=10)
+    text = to_dot(graph, report, max_nodes=10, step_levels=step_levels(graph))
     dot = _pydot(text)
     assert len(dot.get_subgraphs()) <= 10
     labels = [_dot_unquote(c.get("label")) for c in dot.get_subgraphs()]

@@ -142,7 +142,7 @@ def test_any_expression_gives_a_number_or_an_expression_error(text: str, n) -> N
 @given(st.text(max_size=30), st.text(max_size=12))
 def test_any_param_or_sweep_value_is_handled(value: str, sweep: str) -> None:
     from serialscale.cli.commands import CommandError, parse_predict
-    from serialscale.core.growth import parse_sweep
+    from serialscale.cli.options import parse_sweep
     from serialscale.sources.templates import TemplateFailure, parse_number
 
     with contextlib.suppress(TemplateFailure):
@@ -462,6 +462,7 @@ def test_a_lone_surrogate_fails_only_its_own_file(tmp_path: Path, run_cli) -> No
     assert data["summary"]["analyzed"] == 1 and "lone surrogate" in data["errors"][0]["message"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     os.environ.get("SERIALSCALE_EXPECT_SANITIZED") == "1",
     reason="AddressSanitizer reserves terabytes of shadow memory: no run fits under ulimit -v",

@@ -134,6 +134,7 @@ def test_json_needs_declines_what_is_not_a_plain_list_of_names(raw: bytes) -> No
     assert run_kernel(["a"], [raw]) is None
 
 
+@kernels.accelerated(True)  # the compiled fast path, also when the suite forces pure Python
 def test_json_needs_counts_before_it_allocates_past_the_limit() -> None:
     steps = [{"id": "a"}] + [{"id": f"s{i}", "needs": ["a"] * 5} for i in range(10)]
     data = json.dumps({"steps": steps}).encode()
@@ -146,6 +147,7 @@ def test_json_needs_counts_before_it_allocates_past_the_limit() -> None:
     assert columns is not None and columns.resolved is not None and columns.needs is None
 
 
+@kernels.accelerated(True)
 def test_a_step_that_needs_itself_is_located_on_the_resolved_path() -> None:
     data = b'{"steps": [{"id": "a"}, {"id": "b", "needs": ["a", "b"]}]}'
     assert json_fast.json_columns(data).resolved is not None

@@ -16,7 +16,10 @@ from serialscale.render.json_report import render_json
 
 from .conftest import Dag, costs_float, dags
 
-pytestmark = pytest.mark.skipif(not kernels.available(), reason="kernels not built")
+pytestmark = [
+    pytest.mark.skipif(not kernels.available(), reason="kernels not built"),
+    pytest.mark.slow,  # each test runs both implementations itself: the pure pass adds nothing
+]
 uses_default_selection = pytest.mark.skipif(
     os.environ.get(kernels.PURE_ENV) == "1", reason="pure Python forced: no fast JSON path"
 )

@@ -168,6 +168,7 @@ def test_zero_cost_steps_do_not_count_toward_width() -> None:
     assert m.width == 1 and m.depth == 4
 
 
+@pytest.mark.slow
 def test_million_step_chain() -> None:
     m = compute_metrics(chain(1_000_000))
     assert m.depth == 1_000_000 and m.width == 1
@@ -196,3 +197,13 @@ def test_work_adds_float_costs_left_to_right_on_every_python() -> None:
     assert by_hand == 1e16
     graph = Graph.from_lists(["a", "b", "c"], costs, [[], [], []])
     assert work(graph) == ordered_sum(costs) == by_hand
+
+
+@given(dags())
+def test_step_levels_are_the_longest_chain_of_needs_before_each_step(dag: Dag) -> None:
+    """Oracle: networkx's longest path (in edges) over the step's ancestors and itself."""
+    from serialscale.core.metrics import step_levels
+
+    g = dag.nx()
+    expected = [nx.dag_longest_path_length(g.subgraph(nx.ancestors(g, i) | {i})) for i in g]
+    assert step_levels(dag.graph()) == expected

@@ -190,6 +190,7 @@ _json_values = st.recursive(
 )  # fmt: skip
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_any_mutation_of_a_saved_report_is_read_or_refused_with_a_located_error(data) -> None:

@@ -8,7 +8,8 @@ import random
 
 import pytest
 
-from serialscale.core.growth import fit_growth, parse_sweep
+from serialscale.cli.options import parse_sweep
+from serialscale.core.growth import fit_growth
 from serialscale.run.sweep import run_sweep
 
 from .conftest import WORKLOADS

@@ -106,6 +106,7 @@ def test_small_powers_are_told_from_large_polylogs_by_their_slopes() -> None:
     assert abs(big_polylog.alpha) < 0.1
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(
     st.sampled_from(sorted(SHAPES)),
@@ -180,6 +181,26 @@ def test_an_exponential_depth_is_serial() -> None:
     depth = [3 * 2.0**x for x in wide]
     got = assess(wide, depth, [x * d for x, d in zip(wide, depth, strict=True)])[2]
     assert got.verdict == "serial" and got.complexity == "exponential depth", got.warnings
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    rate=st.floats(min_value=0.25, max_value=2.0),
+    scale=st.floats(min_value=0.5, max_value=100.0),
+    start=st.integers(min_value=2, max_value=8),
+)
+def test_an_exponential_depth_is_never_called_parallelizable(
+    rate: float, scale: float, start: int
+) -> None:
+    """Whatever its rate, scale or first size, a depth of c·2^(r·n) over a 16x span is serial:
+    never ``parallelizable`` (the verdict is what users act on), nor set aside as unsure."""
+    xs = [float(n) for n in range(start, 16 * start + 1, start)]
+    depth = [scale * 2.0 ** (rate * x) for x in xs]
+    work = [x * d for x, d in zip(xs, depth, strict=True)]
+    depth_fit, _, got = assess(xs, depth, work)
+    assert depth_fit.cls == "exponential"
+    assert got.verdict != "parallelizable"
+    assert got.verdict == "serial", got.warnings
 
 
 def test_polylogarithms_beyond_the_grid_are_still_polylogarithms() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from serialscale.base.errors import UsageError, WorkloadError
 from serialscale.core.graph import Graph
-from serialscale.core.whatif import analyze_what_if, apply_changes, parse_change
+from serialscale.core.whatif import apply_changes, parse_change, report_with_what_if
 from serialscale.core.workload import Workload
 
 from .conftest import nx_depth
@@ -56,7 +56,7 @@ def test_the_report_is_of_the_changed_graph(specs: list[str], depth: int) -> Non
     changes = [parse_change(s) for s in specs]
     changed, _ = apply_changes(workload, changes)
     assert _nx_depth(changed) == depth
-    report = analyze_what_if(workload, changes, processors=2)
+    report = report_with_what_if(workload, changes, processors=2)
     assert report.depth == depth
     assert report.what_if.before.depth == 1 + 10 + 20 + 4 == _nx_depth(workload)
     assert report.what_if.after.depth == depth

@@ -106,6 +106,7 @@ def read(text: str, fast: bool) -> str:
         yaml_fast.yaml_columns = original
 
 
+@pytest.mark.slow
 @settings(max_examples=600, deadline=None)
 @given(documents())
 def test_fast_reader_agrees_with_pyyaml(text: str) -> None:

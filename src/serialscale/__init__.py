@@ -32,6 +32,7 @@ _LAZY = {
     "parse_workload": "sources",
     "Report": "documents.report",
     "SCHEMA_VERSION": "documents.report",
+    "SerialscaleError": "base.errors",
     "task": "trace",
     "trace_function": "sources",
     "Traced": "trace",
@@ -42,7 +43,7 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from .api import analyze, analyze_function
-    from .base.errors import ExitCode, Location, UsageError, WorkloadError
+    from .base.errors import ExitCode, Location, SerialscaleError, UsageError, WorkloadError
     from .core.analysis import analyze_workload
     from .core.graph import CycleError, Graph
     from .core.workload import Workload
@@ -71,6 +72,7 @@ __all__ = [
     "Graph",
     "Location",
     "Report",
+    "SerialscaleError",
     "Traced",
     "UsageError",
     "Workload",

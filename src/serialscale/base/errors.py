@@ -1,6 +1,7 @@
 """Error types and exit codes shared by every stage.
 
-Every input problem becomes a :class:`WorkloadError` that knows where it happened (file, line,
+Every error serialscale raises on purpose derives from :class:`SerialscaleError`. Every input
+problem becomes a :class:`WorkloadError` that knows where it happened (file, line,
 column, step id), so the CLI can print one located line and exit with :attr:`ExitCode.INPUT`.
 """
 
@@ -47,7 +48,12 @@ def byte_location(source: str | None, data: bytes, offset: int) -> Location:
     return Location(source, line, offset - (data.rfind(b"\n", 0, offset) + 1) + 1)
 
 
-class WorkloadError(Exception):
+class SerialscaleError(Exception):
+    """The root of every error serialscale raises on purpose: ``except SerialscaleError``
+    catches them all (and lets the user's own exceptions and bugs through)."""
+
+
+class WorkloadError(SerialscaleError):
     """A workload could not be read: the message says what was expected, the location where."""
 
     def __init__(self, message: str, location: Location | None = None) -> None:
@@ -64,17 +70,6 @@ class WorkloadError(Exception):
         step = f" (step '{loc.step_id}')" if loc.step_id is not None else ""
         return f"{loc.prefix()}: error: {self.message}{step}"
 
-    def to_dict(self) -> dict[str, object]:
-        """A JSON-ready record of the error (used by batch output)."""
-        loc = self.location
-        record: dict[str, object] = {"source": loc.source, "message": self.message}
-        if loc.line is not None:
-            record["line"] = loc.line
-        if loc.column is not None:
-            record["column"] = loc.column
-        if loc.step_id is not None:
-            record["step"] = loc.step_id
-        return record
 
 
 #: The most errors reported for one input, as compilers do: past it, they are counted ("and
@@ -150,7 +145,7 @@ def _position(error: WorkloadError) -> tuple[int, int]:
     return (big if loc.line is None else loc.line, loc.column or 0)
 
 
-class UsageError(Exception):
+class UsageError(SerialscaleError):
     """The command was used wrongly (bad flag value, impossible combination)."""
 
 

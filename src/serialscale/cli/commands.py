@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..base.defaults import DEFAULT_MAX_INPUT_BYTES
-from ..base.errors import ExitCode, UsageError, WorkloadError, say
+from ..base.errors import ExitCode, SerialscaleError, UsageError, WorkloadError, say
 from ..render.choices import BatchFormat, GateFormat, OutputFormat, ScaleFormat
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ PROGRESS_MIN = 10
 PIPE_WIDTH = 100
 
 
-class CommandError(Exception):
+class CommandError(SerialscaleError):
     """The command cannot go on: the message is printed as it is (each of ``lines``, when
     there are several errors), and the exit code is 2."""
 
@@ -707,9 +707,9 @@ def scale(
     plot: Path | None = None,
 ) -> ExitCode:
     """``serialscale scale``: sweep a size parameter and fit how the graph grows."""
-    from ..core.growth import parse_sweep
     from ..render import Rendering, render_as
     from ..run.sweep import run_sweep
+    from .options import parse_sweep
 
     gc.enable()  # a sweep runs long: collect cycles again (the command starts without)
     try:
@@ -865,11 +865,9 @@ def export(
     """``serialscale export``: the step graph with its schedule, or the simulated schedule on
     ``processors`` processors as Chrome trace events."""
     from ..base.limits import DEFAULT_LIMITS
-    from ..core.analysis import analyze_workload
-    from ..core.metrics import bottom_levels
-    from ..core.schedule import list_schedule
-    from ..render import Export, Rendering, render_as
+    from ..render import Rendering, render_as
     from ..render.choices import ExportFormat
+    from ..run.export import prepare_export
     from ..sources import load_target
     from ..sources.registry import DEFAULT_READ
 
@@ -878,15 +876,10 @@ def export(
     try:
         workload = load_target(target, parse_params(params), control, limits or DEFAULT_LIMITS,
                                read or DEFAULT_READ)  # fmt: skip
-        report = analyze_workload(workload, processors=processors, detail=True)
+        document = prepare_export(workload, ExportFormat(fmt), processors, max_nodes)
     except WorkloadError as exc:
         raise input_error(exc) from None
     kind = ExportFormat(fmt)
-    graph = workload.graph
-    schedule = None
-    if kind is ExportFormat.trace:
-        schedule = list_schedule(graph, processors, bottom_levels(graph), lanes=True)
-    document = Export(graph, report, schedule, processors, max_nodes, workload.observed)
     try:  # a graph the format cannot hold (a trace past 2**53 µs) is the input's problem
         text = render_as(kind, Rendering(document))
     except WorkloadError as exc:

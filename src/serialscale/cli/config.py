@@ -325,12 +325,6 @@ def _shown(text: str) -> str:
     return "".join(c if c.isprintable() or c == " " else ascii(c)[1:-1] for c in text)
 
 
-def apply(config: Config, options: dict[str, Any], given: set[str]) -> dict[str, Any]:
-    """``options`` (flag name without dashes -> parameter) with the file's settings for the
-    flags not ``given`` on the command line. Each option's converter checks the value."""
-    return {k: v for k, v in config.values.items() if k in options and k not in given}
-
-
 def check_keys(config: Config, known: list[str]) -> None:
     """Unknown keys are errors, with the closest known one suggested; so are the options that
     choose the configuration (``config``, ``isolated``)."""

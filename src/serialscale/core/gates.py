@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..base.errors import SerialscaleError
 from ..documents.report import CLASSES, Report
 
 
@@ -42,11 +43,6 @@ class Violation:
     workload: str
     gate: str
     message: str
-
-    def to_dict(self) -> dict[str, str]:
-        """JSON-ready form."""
-        return {"source": self.source, "workload": self.workload, "gate": self.gate,
-                "message": self.message}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -150,7 +146,7 @@ def compare(reports: Sequence[Report], baseline: Sequence[Report]) -> Comparison
     return Comparison(changes, new, removed)
 
 
-class BaselineMismatch(Exception):
+class BaselineMismatch(SerialscaleError):
     """A baseline that matches none of the workloads: an error (exit 2), never a pass."""
 
 

@@ -18,12 +18,13 @@ from itertools import accumulate, chain, islice
 from operator import le, lt
 
 from .. import accel
+from ..base.errors import SerialscaleError
 from .step_ids import OccurrenceIds
 
 Cost = float | int
 
 
-class CycleError(ValueError):
+class CycleError(SerialscaleError, ValueError):
     """The dependencies contain a cycle; :attr:`cycle` lists it in dependency order.
 
     ``cycle[0]`` is needed by ``cycle[1]``, and so on; the last entry repeats the first.
@@ -34,7 +35,7 @@ class CycleError(ValueError):
         self.cycle = cycle
 
 
-class GraphError(ValueError):
+class GraphError(SerialscaleError, ValueError):
     """Arrays handed to :class:`Graph` do not describe a graph of ``len(ids)`` steps."""
 
 

@@ -61,6 +61,16 @@ def depth(finish: Sequence[Cost]) -> Cost:
     return max(finish, default=0)  # an empty graph; otherwise the type of the costs
 
 
+def step_levels(graph: Graph) -> list[int]:
+    """The ASAP level of each step: the number of steps on its longest chain of needs before
+    it (0 for a step without needs), what the graph exports collapse large graphs by."""
+    level = [0] * graph.n
+    for v in graph.order:
+        preds = graph.preds(v)
+        level[v] = max((level[u] + 1 for u in preds), default=0)
+    return level
+
+
 def bottom_levels(graph: Graph) -> list[Cost]:
     """``bottom_level(s)``: the cost of the costliest path that starts with ``s`` (``s`` included).
 

@@ -172,7 +172,7 @@ def side(report: Report) -> WhatIfSide:
     return WhatIfSide(report.depth, report.speedup_ceiling, row.makespan)
 
 
-def analyze_what_if(workload: Workload, changes: Sequence[Change], *, processors: int,
+def report_with_what_if(workload: Workload, changes: Sequence[Change], *, processors: int,
                     overhead: Cost = 0, detail: bool = False,
                     target_depth: str | None = None,
                     limits: Limits = DEFAULT_LIMITS) -> Report:  # fmt: skip

@@ -51,6 +51,7 @@ disappears; adding keys does not change it. History:
 """
 
 # No ``from __future__ import annotations``: msgspec reads these annotations at run time.
+import dataclasses
 import re
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, get_args
@@ -393,6 +394,29 @@ class BatchReport(Struct, frozen=True, kw_only=True):
     failed_gates: list[FailedGate] | UnsetType = UNSET
 
 
+@dataclasses.dataclass
+class BatchResult:
+    """Reports and errors of a batch, each in target order (what the batch renderers take;
+    :meth:`document` is its JSON shape)."""
+
+    results: list[Report] = dataclasses.field(default_factory=list)
+    errors: list[ErrorEntry] = dataclasses.field(default_factory=list)
+
+    def summary(self) -> Summary:
+        """Counts: workloads analyzed, errors, and workloads per classification."""
+        counts = dict.fromkeys(CLASSES, 0)
+        for r in self.results:
+            counts[r.classification] += 1
+        return Summary(analyzed=len(self.results), errors=len(self.errors), **counts)
+
+    def document(self, failed_gates: list[FailedGate] | None = None) -> BatchReport:
+        """The batch as its JSON document (``failed_gates`` when gates were run)."""
+        failed = UNSET if failed_gates is None else failed_gates
+        return BatchReport(
+            results=self.results, errors=self.errors, summary=self.summary(), failed_gates=failed
+        )
+
+
 class ScalePoint(Struct, frozen=True, kw_only=True):
     """One size of a sweep and what the analysis found there."""
 
@@ -508,7 +532,7 @@ def read_reports(
 def read_report_bytes(path: str | Path, max_bytes: int = DEFAULT_MAX_INPUT_BYTES) -> bytes:
     """The bytes of a saved report, read as inputs are (at most ``max_bytes``, a located
     error for anything that cannot be read); ``-`` is standard input."""
-    from ..sources.workload_file import read_file, read_input
+    from ..base.reading import read_file, read_input
 
     if str(path) == "-":
         import sys

@@ -17,14 +17,14 @@ from .choices import BatchFormat, ExportFormat, GateFormat, OutputFormat, ScaleF
 
 if TYPE_CHECKING:
     from ..core.gates import Comparison, Violation
-    from ..documents.report import Report, ScaleReport
-    from ..run.batch import BatchResult
+    from ..documents.report import BatchResult, Report, ScaleReport
 
 
 @dataclass(frozen=True)
 class Export:
     """What ``serialscale export`` renders: the graph, its report (with ``--detail``
-    records), the list schedule on ``processors`` (for ``trace``) and the node limit."""
+    records), the list schedule on ``processors`` (for ``trace``) and the node limit, all
+    computed before (:func:`serialscale.run.export.prepare_export`): renderers compute nothing."""
 
     graph: Any
     report: Any
@@ -33,6 +33,9 @@ class Export:
     max_nodes: int
     #: A real run's (start, end) per step id, where the reader has one (trace draws it).
     observed: Any = None
+    #: Each step's ASAP level (:func:`serialscale.core.metrics.step_levels`), which DOT and
+    #: Mermaid collapse graphs of more than ``max_nodes`` steps by; None when not needed.
+    levels: Any = None
 
 
 @dataclass(frozen=True)
@@ -149,9 +152,9 @@ def _export(r: Rendering, fmt: ExportFormat) -> str:
 
     e: Export = r.document
     if fmt is ExportFormat.dot:
-        return ex.to_dot(e.graph, e.report, e.max_nodes)
+        return ex.to_dot(e.graph, e.report, e.max_nodes, e.levels)
     if fmt is ExportFormat.mermaid:
-        return ex.to_mermaid(e.graph, e.report, e.max_nodes)
+        return ex.to_mermaid(e.graph, e.report, e.max_nodes, e.levels)
     if fmt is ExportFormat.graphml:
         return ex.to_graphml(e.graph, e.report)
     if fmt is ExportFormat.json:

@@ -14,8 +14,7 @@ from rich.text import Text
 
 from ..base.errors import display, escape_controls, neutralize
 from ..core.gates import Comparison, Violation
-from ..documents.report import ErrorEntry, ErrorLine, FailedGate, to_builtins
-from ..run.batch import BatchResult
+from ..documents.report import BatchResult, ErrorEntry, ErrorLine, FailedGate, to_builtins
 from .common import cell, cells, counted, finished, make_console, md_code, md_text, num, times
 from .json_report import check, dumps
 

@@ -90,7 +90,8 @@ class _Collapsed:
         return [*self.head, *self.tail]
 
 
-def _collapse(graph: Graph, report: Report, path_steps: int, bands: int) -> _Collapsed:
+def _collapse(graph: Graph, report: Report, path_steps: int, bands: int,
+              step_levels: Sequence[int] | None) -> _Collapsed:  # fmt: skip
     """The collapsed view of ``graph``: at most ``path_steps`` critical steps, at most
     ``bands`` clusters (consecutive levels share one when there are more levels)."""
     index = {s: i for i, s in enumerate(graph.ids)}
@@ -105,7 +106,9 @@ def _collapse(graph: Graph, report: Report, path_steps: int, bands: int) -> _Col
         head, tail = path[:first], path[first:]
     else:
         head, tail = path, []
-    level = _levels(graph)
+    if step_levels is None:  # renderers compute nothing: run.export.prepare_export does
+        raise ValueError("a collapsed export needs the step levels (core.metrics.step_levels)")
+    level = step_levels
     depth = max(level, default=-1) + 1
     size = max(-(-depth // max(bands, 1)), 1)  # levels per band
     kept = set(path)
@@ -129,14 +132,6 @@ def _collapse(graph: Graph, report: Report, path_steps: int, bands: int) -> _Col
               others_cost[b], members[b])
         for b in range(len(count))
     ])  # fmt: skip
-
-
-def _levels(graph: Graph) -> list[int]:
-    """The ASAP level of each step (the number of steps on its longest chain of needs)."""
-    level = [0] * graph.n
-    for v in graph.order:
-        level[v] = max((level[u] + 1 for u in graph.preds(v)), default=0)
-    return level
 
 
 def _fresh_prefix(prefix: str, ids: Sequence[str]) -> str:
@@ -175,7 +170,8 @@ def _dot_label(*lines: str) -> str:
 CRITICAL_DOT = "color=red, penwidth=2"
 
 
-def to_dot(graph: Graph, report: Report, max_nodes: int = DEFAULT_MAX_NODES) -> str:
+def to_dot(graph: Graph, report: Report, max_nodes: int = DEFAULT_MAX_NODES,
+           step_levels: Sequence[int] | None = None) -> str:  # fmt: skip
     """A Graphviz ``digraph``: an edge from each step to the steps that need it. Each node's
     label is its id and cost; critical steps and edges are red and thick. Past ``max_nodes``
     steps: one cluster per ASAP level (its number of steps and cost), holding the critical
@@ -199,7 +195,7 @@ def to_dot(graph: Graph, report: Report, max_nodes: int = DEFAULT_MAX_NODES) -> 
                 lines.append(f"  {_dot_id(a)} -> {_dot_id(b)}{style};")
         lines.append("}")
         return "\n".join(lines) + "\n"
-    view = _collapse(graph, report, max_nodes, max_nodes)
+    view = _collapse(graph, report, max_nodes, max_nodes, step_levels)
     prefix = _fresh_prefix("level ", graph.ids)
     lines.append(_collapsed_note("//", graph.n, len(view.kept), view.hidden))
     names = {i: _dot_id(graph.ids[i]) for i in view.kept}
@@ -261,7 +257,8 @@ def _label(*lines: str) -> str:
 CRITICAL_LINK = "stroke:#c00,stroke-width:3px"
 
 
-def to_mermaid(graph: Graph, report: Report, max_nodes: int = DEFAULT_MAX_NODES) -> str:
+def to_mermaid(graph: Graph, report: Report, max_nodes: int = DEFAULT_MAX_NODES,
+               step_levels: Sequence[int] | None = None) -> str:  # fmt: skip
     """A Mermaid ``flowchart``; critical steps have the class ``critical`` and the critical
     edges a red ``linkStyle``. A graph past ``max_nodes`` steps or Mermaid's default limits
     (:data:`MERMAID_MAX_EDGES` edges, :data:`MERMAID_MAX_TEXT` characters) is collapsed: the
@@ -278,7 +275,7 @@ def to_mermaid(graph: Graph, report: Report, max_nodes: int = DEFAULT_MAX_NODES)
         why = f" (more than Mermaid's {MERMAID_MAX_EDGES} edges)"
     path_steps, bands = min(max_nodes, MERMAID_PATH_STEPS), min(max_nodes, MERMAID_BANDS)
     while True:
-        text = _mermaid_collapsed(graph, report, path_steps, bands, why, unit)
+        text = _mermaid_collapsed(graph, report, path_steps, bands, why, unit, step_levels)
         if len(text) <= MERMAID_MAX_TEXT or (path_steps <= 2 and bands <= 1):
             return text
         path_steps, bands = max(path_steps // 2, 2), max(bands // 2, 1)
@@ -311,8 +308,8 @@ def _mermaid_end(lines: list[str], marked: list[str], links: list[int]) -> str:
 
 
 def _mermaid_collapsed(graph: Graph, report: Report, path_steps: int, bands: int, why: str,
-                       unit: str | None) -> str:  # fmt: skip
-    view = _collapse(graph, report, path_steps, bands)
+                       unit: str | None, step_levels: Sequence[int] | None) -> str:  # fmt: skip
+    view = _collapse(graph, report, path_steps, bands, step_levels)
     names = {i: f"s{i}" for i in view.kept}
     lines = ["flowchart LR", _collapsed_note("%%", graph.n, len(view.kept), view.hidden, why)]
     summaries: list[str] = []

@@ -29,7 +29,7 @@ from typing import Any
 
 from msgspec import UNSET
 
-from ..base.errors import escape_controls
+from ..base.errors import SerialscaleError, escape_controls
 from ..base.words import TIME_UNITS
 from ..core.gantt import Gantt, merged
 from ..documents.report import Report, ScaleReport
@@ -46,7 +46,7 @@ LABEL_SHARE = 0.05
 MAX_BAR_LABELS = 150
 
 
-class PlotUnavailable(Exception):
+class PlotUnavailable(SerialscaleError):
     """matplotlib is not installed (the ``plot`` extra)."""
 
 

@@ -22,7 +22,7 @@ from ..core.graph import Graph
 from ..core.growth import Growth, Recording, Sweep, assess, fit_growth
 from ..documents.report import GrowthSet, Prediction, Report, ScalePoint, ScaleReport
 from ..sources import load_target, looks_like_function
-from .batch import Options, analyze_point
+from .batch import Options, sweep_point
 
 
 def run_sweep(
@@ -202,7 +202,7 @@ def _measure(target: str, options: Options) -> tuple[Report, float | None, int |
     """The report of one size, the spread of its depth over ``--repeat`` runs, and its
     largest fan-in (``None`` with ``--repeat``, which analyzes a median graph elsewhere)."""
     if options.repeat > 1:
-        report, spread = analyze_point(target, options)
+        report, spread = sweep_point(target, options)
         return report, spread, None
 
     def work() -> tuple[Report, float | None, int | None]:

@@ -19,6 +19,8 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..base.errors import SerialscaleError
+
 Env = Mapping[str, Any]
 Compiled = Callable[[Env], Any]
 
@@ -37,7 +39,7 @@ EVALUATION_ERRORS: tuple[type[BaseException], ...] = (
 )  # fmt: skip
 
 
-class ExpressionError(ValueError):
+class ExpressionError(SerialscaleError, ValueError):
     """An expression is malformed or cannot be evaluated; the message says why."""
 
 

@@ -7,7 +7,7 @@ strings and nested values without building them (linear; run only for an error).
 
 from __future__ import annotations
 
-from ..base.errors import Location, WorkloadError
+from ..base.errors import Location, SerialscaleError, WorkloadError
 
 _CLOSE = {"{": "}", "[": "]"}
 
@@ -90,7 +90,7 @@ def _skip(text: str, at: int) -> int:
     return at
 
 
-class EntryError(Exception):
+class EntryError(SerialscaleError):
     """An entry of a JSON input is wrong: ``at`` is its path (keys and indices), for
     :meth:`located` to turn into a line once the reader knows the text."""
 

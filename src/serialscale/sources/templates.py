@@ -28,7 +28,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from ..base.errors import suggest
+from ..base.errors import SerialscaleError, suggest
 from ..base.limits import DEFAULT_LIMITS, Limits
 from .expressions import (
     EVALUATION_ERRORS,
@@ -44,7 +44,7 @@ from .optional import OptionalNeed
 TEMPLATE_KEYS = ("id", "cost", "needs", "foreach")
 
 
-class TemplateFailure(Exception):
+class TemplateFailure(SerialscaleError):
     """An expansion problem: ``message`` and a ``path`` into the document to locate it."""
 
     def __init__(self, message: str, path: tuple[str | int, ...]) -> None:

@@ -24,19 +24,18 @@ from __future__ import annotations
 
 import math
 import operator
-import os
-import stat
 import sys
 from array import array
 from collections.abc import Iterable, Mapping
 from itertools import accumulate, chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from .. import accel
-from ..base.errors import Errors, Location, WorkloadError, suggest
+from ..base.errors import Errors, WorkloadError, suggest
 from ..base.gcpause import gc_paused
 from ..base.limits import DEFAULT_LIMITS, Limits
+from ..base.reading import read_file, read_input
 from ..base.words import TIME_UNITS, duration_seconds
 from ..core.graph import CycleError, Graph
 from ..core.workload import Workload
@@ -84,63 +83,6 @@ def load_workload(
         p = p / "build.ninja"
     data = read_file(p, limits.max_input_bytes)
     return read_path(p, data, params, limits, read)
-
-
-def read_file(path: Path, max_bytes: int) -> bytes:
-    """The bytes of ``path``, at most ``max_bytes`` of them; every problem a located error.
-
-    Regular files are checked by size before they are read; anything else (a FIFO, a device
-    such as ``/dev/zero``) is read up to the limit, so it cannot run forever or fill memory.
-    """
-    source = str(path)
-    try:
-        with open(path, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if stat.S_ISDIR(info.st_mode):
-                raise IsADirectoryError
-            if stat.S_ISREG(info.st_mode):
-                if info.st_size > max_bytes:
-                    raise _too_large(source, max_bytes)
-                data = handle.read()  # one allocation of the file's size
-                if len(data) > max_bytes:  # it grew while we read it
-                    raise _too_large(source, max_bytes)
-                return data
-            return read_input(handle, source, max_bytes)
-    except FileNotFoundError:
-        message = "no such file" if not path.is_symlink() else "a symlink to a missing file"
-        raise WorkloadError(message, Location(source)) from None
-    except IsADirectoryError:
-        raise WorkloadError("is a directory, expected a workload file", Location(source)) from None
-    except PermissionError:
-        raise WorkloadError("permission denied: cannot read the file", Location(source)) from None
-    except OSError as exc:
-        message = f"cannot read the file: {exc.strerror or exc}"
-        raise WorkloadError(message, Location(source)) from None
-
-
-#: Bytes read at a time from a stream of unknown length.
-READ_CHUNK = 1 << 20
-
-
-def read_input(handle: BinaryIO, source: str, max_bytes: int) -> bytes:
-    """Read ``handle`` to its end, refusing more than ``max_bytes`` (read in chunks: asking
-    for ``max_bytes`` at once would reserve that much memory for every small file)."""
-    chunks: list[bytes] = []
-    total = 0
-    while chunk := handle.read(min(READ_CHUNK, max_bytes + 1 - total)):
-        chunks.append(chunk)
-        total += len(chunk)
-        if total > max_bytes:
-            raise _too_large(source, max_bytes)
-    return b"".join(chunks) if len(chunks) != 1 else chunks[0]
-
-
-def _too_large(source: str, max_bytes: int) -> WorkloadError:
-    return WorkloadError(
-        f"the input is larger than --max-input-size ({max_bytes:,} bytes); raise the limit "
-        "to read it",
-        Location(source),
-    )
 
 
 def parse_workload(

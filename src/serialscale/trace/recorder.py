@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from .. import accel
 from ..accel import PURE_ENV
 from ..base.defaults import DEFAULT_MAX_OPS
+from ..base.errors import SerialscaleError
 from ..core.graph import Cost, Graph
 from ..core.step_ids import OccurrenceIds
 
@@ -79,7 +80,7 @@ class TooManyOperations(BaseException):
         self.limit = limit
 
 
-class ScopedUnavailable(RuntimeError):
+class ScopedUnavailable(SerialscaleError, RuntimeError):
     """``--control scoped`` cannot run here (another trace function, or an interpreter whose
     frame layout trace/scopes.py does not know)."""
 

@@ -35,6 +35,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from ...base.errors import SerialscaleError
+
 #: Longest expression accepted (characters between ``${{`` and ``}}``).
 MAX_EXPRESSION = 20_000
 #: Deepest nesting of an expression (parentheses, operators, calls) or of a value.
@@ -54,7 +56,7 @@ CONTEXTS = frozenset(
 )  # fmt: skip
 
 
-class ExpressionError(ValueError):
+class ExpressionError(SerialscaleError, ValueError):
     """A malformed expression, or one that cannot be evaluated; the message says why."""
 
 

@@ -804,7 +804,7 @@ def _apply_durations(reader: _Reader, path: str, limits: Limits) -> None:
     """Costs from a run's jobs (``gh run view RUN --json jobs``: ``name``, ``startedAt``,
     ``completedAt``; or the REST API's ``name``, ``started_at``, ``completed_at``), matched
     to the jobs by display name (jobs GitHub lists alike are matched in order)."""
-    from ..workload_file import read_file
+    from ...base.reading import read_file
 
     where = Location(path)
     try:

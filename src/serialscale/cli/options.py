@@ -1,0 +1,60 @@
+"""Parsing the command line's option values that need more than a type: ``--sweep``.
+
+Kept out of the engine: :mod:`serialscale.core.growth` fits curves to numbers and never sees
+option text."""
+
+from __future__ import annotations
+
+import math
+
+from ..core.growth import MIN_POINTS
+
+__all__ = ["parse_sweep"]
+
+
+def _sweep_value(name: str, item: str) -> int | float:
+    try:
+        return int(item)
+    except ValueError:
+        pass
+    try:
+        number = float(item)
+    except ValueError:
+        raise ValueError(f"--sweep {name}: {item!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"--sweep {name}: {item!r} is not a finite number")
+    return number
+
+
+def parse_sweep(text: str) -> tuple[str, list[int | float]]:
+    """``n=8,16,32`` or ``n=8..1024`` (powers of two) into a name and its values."""
+    name, sep, spec = text.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier():
+        raise ValueError(f"--sweep expects NAME=V1,V2,... or NAME=LOW..HIGH, got {text!r}")
+    spec = spec.strip()
+    if ".." in spec:
+        low_text, _, high_text = spec.partition("..")
+        try:
+            low, high = int(low_text), int(high_text)
+        except ValueError:
+            raise ValueError(f"--sweep {name}=LOW..HIGH takes integers, got {spec!r}") from None
+        if low < 1 or high < low:
+            raise ValueError(f"--sweep {name}={spec}: needs 1 <= LOW <= HIGH")
+        values: list[int | float] = []
+        v = 1
+        while v <= high:
+            if v >= low:
+                values.append(v)
+            v *= 2
+    else:
+        values = []
+        for item in spec.split(","):
+            item = item.strip()
+            values.append(_sweep_value(name, item))
+    if len(set(values)) < MIN_POINTS:
+        raise ValueError(
+            f"--sweep {name}={spec} gives {len(set(values))} different values; a growth fit "
+            f"needs at least {MIN_POINTS}"
+        )
+    return name, values
