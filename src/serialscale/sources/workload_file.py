@@ -7,10 +7,12 @@ The format::
     unit: minutes                 # optional label for costs
     steps:                        # required, non-empty list, in any order
       - id: fetch                 # required, unique; a string (an integer is taken as its string)
-        cost: 12                  # optional finite number >= 0; default 1
+        cost: 12                  # optional finite number >= 0 or a duration (90s); default 1
         needs: [other, ids]       # optional list of ids of steps this step depends on
 
-Unknown keys are errors, with a suggestion where one is close.
+Unknown keys are errors, with a suggestion where one is close. The format is declared once,
+in :mod:`serialscale.documents.workload`; the key lists, the default cost and the constraints
+checked here come from there (``tests/test_input_format.py`` holds every reader to it).
 """
 
 from __future__ import annotations
@@ -33,6 +35,13 @@ from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.words import TIME_UNITS, duration_seconds
 from ..core.graph import CycleError, Graph
 from ..core.workload import Workload
+from ..documents.workload import (
+    DEFAULT_COST,
+    LARGEST_FLOAT,
+    STEP_KEYS,
+    TOP_KEYS,
+    is_templated,
+)
 from .optional import OptionalNeed
 from .parsing import Locator, decode, parse_document
 from .registry import DEFAULT_READ, ReadOptions
@@ -41,10 +50,7 @@ if TYPE_CHECKING:
     from .columns import Columns
     from .templates import Expansion
 
-TOP_KEYS = ("name", "description", "unit", "params", "steps")
-STEP_KEYS = ("id", "cost", "needs")
 STEP_KEYS_SET = frozenset(STEP_KEYS)
-DEFAULT_COST = 1
 _NAME_TYPES = frozenset((str, OptionalNeed))
 _GET_ID = operator.methodcaller("get", "id")
 _GET_COST = operator.methodcaller("get", "cost", DEFAULT_COST)
@@ -209,7 +215,7 @@ class _Validator:
         if not steps:
             raise self.fail("'steps' is empty: expected at least one step", ("steps",))
         extra: dict[str, Any] = {}
-        if _is_templated(doc):
+        if is_templated(doc):
             from .templates import TemplateFailure, expand, resolve_params
 
             try:
@@ -268,8 +274,8 @@ class _Validator:
         """
         dependencies = len(resolved[1]) if resolved else sum(map(len, raw_needs or []))
         self.check_size(len(ids), dependencies)
-        if costs and max(costs) > _LARGEST_FLOAT:  # an int past what any ratio can hold
-            i = next(i for i, c in enumerate(costs) if c > _LARGEST_FLOAT)
+        if costs and max(costs) > LARGEST_FLOAT:  # an int past what any ratio can hold
+            i = next(i for i, c in enumerate(costs) if c > LARGEST_FLOAT)
             raise self.fail("'cost' is larger than the largest float (about 1.8e308); use "
                             "smaller units", step_id=str(ids[i]))  # fmt: skip
         if float in set(map(type, costs)) and not _finite_sum(costs):
@@ -556,18 +562,6 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _is_templated(doc: dict[str, Any]) -> bool:
-    """A workload uses templates when it has ``params`` or a step with ``foreach``."""
-    steps = doc.get("steps")
-    return "params" in doc or (
-        isinstance(steps, list) and any(isinstance(s, dict) and "foreach" in s for s in steps)
-    )
-
-
-#: The largest finite float: an int cost above it could not be turned into a time or ratio.
-_LARGEST_FLOAT = sys.float_info.max
 
 
 def _all_finite(costs: list[Any]) -> bool:
