@@ -33,7 +33,7 @@ from ..base.errors import Location, WorkloadError, suggest
 from ..base.gcpause import gc_paused
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.words import TIME_UNITS, duration_seconds
-from ..core.graph import CycleError, Graph
+from ..core.graph import CycleError, Graph, cycle_message
 from ..core.workload import Workload
 from ..documents.workload import (
     DEFAULT_COST,
@@ -299,10 +299,9 @@ class _Validator:
                     k = pred_idx[pred_ptr[i] : pred_ptr[i + 1]].tolist().index(i)
                 path, origin = self.need_where(i, k)
                 raise self.fail(f"step '{ids[i]}' needs itself{origin}", path, ids[i]) from None
-            names = " → ".join(ids[i] for i in exc.cycle)
             path, origin = self.step_where(exc.cycle[0])
             raise self.fail(
-                f"dependency cycle: {names}; a workload must be acyclic{origin}",
+                f"{cycle_message(ids[i] for i in exc.cycle)}; a workload must be acyclic{origin}",
                 path,
                 ids[exc.cycle[0]],
             ) from None
