@@ -253,3 +253,16 @@ def test_exports_carry_spans_and_the_trace_refuses_them(run_cli, tmp_path):
     trace = run_cli("export", str(path), "--to", "trace")
     assert trace.exit_code == 2
     assert "steps with a 'span' run on several at once" in trace.stderr
+
+
+def test_the_json_fast_path_leaves_spans_to_the_checked_reader():
+    # the fast path decodes the declared Step (span included): it must not drop the spans
+    from serialscale.core.metrics import compute_metrics
+    from serialscale.sources.json_fast import json_columns
+    from serialscale.sources.workload_file import parse_workload
+
+    doc = {"steps": [{"id": "a", "cost": 80, "span": 10}, {"id": "b", "cost": 4, "needs": ["a"]}]}
+    data = json.dumps(doc).encode()
+    assert json_columns(data) is None
+    workload = parse_workload(data, "w.json", is_json=True)
+    assert compute_metrics(workload.graph.depth_graph()).depth == 14  # 10 + 4, by hand

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..base.errors import SerialscaleError
-from ..documents.report import CLASSES, Report
+from ..documents.report import CLASSES, FailedGate, Report
 
 
 @dataclass(frozen=True)
@@ -35,14 +35,8 @@ class Thresholds:
     max_depth_increase: float | None = None
 
 
-@dataclass(frozen=True)
-class Violation:
-    """One failed gate for one workload."""
-
-    source: str
-    workload: str
-    gate: str
-    message: str
+#: One failed gate for one workload: the batch report's row, declared once there.
+Violation = FailedGate
 
 
 @dataclass(frozen=True)
@@ -95,7 +89,7 @@ def check(reports: Sequence[Report], thresholds: Thresholds) -> list[Violation]:
         src = r.key
 
         def fail(gate: str, message: str, r: Report = r, src: str = src) -> None:
-            out.append(Violation(src, r.workload, gate, message))
+            out.append(Violation(source=src, workload=r.workload, gate=gate, message=message))
 
         t = thresholds
         if t.fail_on is not None and CLASSES.index(r.classification) <= CLASSES.index(t.fail_on):
@@ -159,8 +153,8 @@ def check_baseline(comparison: Comparison, max_depth_increase: float | None) -> 
         grew = c.depth_increase
         if grew is not None and grew > max_depth_increase:
             out.append(
-                Violation(c.source, c.workload, "max-depth-increase",
-                          f"depth grew {c.describe()}, more than {max_depth_increase:g}%")
+                Violation(source=c.source, workload=c.workload, gate="max-depth-increase",
+                          message=f"depth grew {c.describe()}, more than {max_depth_increase:g}%")
             )  # fmt: skip
     return out
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import accumulate, chain, islice
@@ -33,6 +33,11 @@ class CycleError(SerialscaleError, ValueError):
     def __init__(self, cycle: list[int]) -> None:
         super().__init__(f"dependency cycle through {len(cycle) - 1} steps")
         self.cycle = cycle
+
+
+def cycle_message(names: Iterable[str]) -> str:
+    """The one sentence every reader gives a cycle: ``dependency cycle: a → b → a``."""
+    return "dependency cycle: " + " → ".join(names)
 
 
 class GraphError(SerialscaleError, ValueError):

@@ -347,21 +347,20 @@ class ErrorEntry(Struct, frozen=True, kw_only=True):
         return str(WorkloadError(self.message, self.location))
 
 
-class ErrorLine(Struct, frozen=True, kw_only=True):
+class ErrorLine(ErrorEntry, frozen=True, kw_only=True):
     """An error as one line of ``--format jsonl`` (the message under ``error``)."""
 
-    source: str
-    error: str
-    line: Annotated[int, Meta(ge=1)] | UnsetType = UNSET
-    column: Annotated[int, Meta(ge=1)] | UnsetType = UNSET
-    step: str | UnsetType = UNSET
-    file: str | UnsetType = UNSET
+    # The fields of ErrorEntry, declared there once; only the message's key differs.
+    message: str = field(name="error")
 
     @classmethod
     def of(cls, entry: ErrorEntry) -> "ErrorLine":
         """The jsonl form of ``entry``."""
-        return cls(source=entry.source, error=entry.message, line=entry.line,
-                   column=entry.column, step=entry.step, file=entry.file)  # fmt: skip
+        return cls(**msgspec.structs.asdict(entry))
+
+    def entry(self) -> ErrorEntry:
+        """The batch form of this line (the message under ``message``)."""
+        return ErrorEntry(**msgspec.structs.asdict(self))
 
 
 class Summary(Struct, frozen=True, kw_only=True):
@@ -668,10 +667,7 @@ def _parse_jsonl(data: bytes, source: str) -> tuple[list[Report], list[ErrorEntr
                                 Location(source, number)) from None  # fmt: skip
         try:
             if isinstance(raw, dict) and "error" in raw and "depth" not in raw:
-                entry = msgspec.convert(raw, ErrorLine)
-                errors.append(ErrorEntry(source=entry.source, message=entry.error,
-                                         line=entry.line, column=entry.column, step=entry.step,
-                                         file=entry.file))  # fmt: skip
+                errors.append(msgspec.convert(raw, ErrorLine).entry())
             elif isinstance(raw, dict) and raw.get("schema_version") == SCHEMA_VERSION:
                 reports.append(msgspec.convert(raw, Report))
             else:

@@ -2,6 +2,7 @@
 
 ``serialscale schema report|batch|jsonl|scale|workload|diff`` prints them. The output schemas are
 generated from the declarations in :mod:`serialscale.documents.report` (msgspec derives them),
+and the workload schema from those in :mod:`serialscale.documents.workload`,
 so they cannot drift from the code; the test suite also validates every JSON document it produces
 against them.
 """
@@ -14,10 +15,7 @@ from typing import Any
 import msgspec
 
 from .report import BatchReport, ErrorLine, Report, ScaleReport
-
-DRAFT = "https://json-schema.org/draft/2020-12/schema"
-NONNEG = {"type": "number", "minimum": 0}
-NUMBER = {"type": "number"}
+from .workload import DRAFT, workload_schema
 
 
 def _generated(kind: Any, title: str) -> dict[str, Any]:
@@ -52,55 +50,6 @@ def diff_schema() -> dict[str, Any]:
     from .report import DiffReport
 
     return _generated(DiffReport, "serialscale diff")
-
-
-def workload_schema() -> dict[str, Any]:
-    """Schema of a workload file (plain or templated), as YAML or JSON."""
-    step_id = {"type": ["string", "integer"]}
-    expression = {"type": "string"}
-    foreach = {"type": "object", "additionalProperties": {"type": ["string", "integer"]},
-               "minProperties": 1}  # fmt: skip
-    need = {
-        "oneOf": [
-            step_id,
-            {
-                "type": "object",
-                "required": ["id"],
-                "properties": {"id": step_id, "foreach": foreach},
-                "additionalProperties": False,
-            },
-        ]
-    }
-    return {
-        "$schema": DRAFT,
-        "title": "serialscale workload",
-        "type": "object",
-        "required": ["steps"],
-        "additionalProperties": False,
-        "properties": {
-            "name": {"type": "string"},
-            "description": {"type": "string"},
-            "unit": {"type": "string"},
-            "params": {"type": "object", "additionalProperties": NUMBER},
-            "steps": {
-                "type": "array",
-                "minItems": 1,
-                "items": {
-                    "type": "object",
-                    "required": ["id"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "id": step_id,
-                        "cost": {"oneOf": [NONNEG, expression]},
-                        # a plain workload's steps only (templates do not take it)
-                        "span": {"oneOf": [NONNEG, expression]},
-                        "needs": {"type": "array", "items": need},
-                        "foreach": foreach,
-                    },
-                },
-            },
-        },
-    }
 
 
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from ..base.errors import display, escape_controls, neutralize
 from ..core.gates import Comparison, Violation
-from ..documents.report import BatchResult, ErrorEntry, ErrorLine, FailedGate, to_builtins
+from ..documents.report import BatchResult, ErrorEntry, ErrorLine, to_builtins
 from .common import cell, cells, counted, finished, make_console, md_code, md_text, num, times
 from .json_report import check, dumps
 
@@ -39,10 +39,7 @@ CSV_COLUMNS = (
 
 def render_batch_json(result: BatchResult, violations: Sequence[Violation] | None = None) -> str:
     """``{schema_version, results, errors, summary}``, and ``failed_gates`` when gates ran."""
-    failed = None if violations is None else [
-        FailedGate(source=v.source, workload=v.workload, gate=v.gate, message=v.message)
-        for v in violations
-    ]  # fmt: skip
+    failed = None if violations is None else list(violations)  # gates.Violation is FailedGate
     return dumps(to_builtins(result.document(failed)), "batch")
 
 

@@ -1,17 +1,18 @@
 """A fast path for valid JSON workloads.
 
-msgspec decodes the file straight into typed records and checks every type and key in C, and
-a compiled scan rules out repeated keys. Anything it does not accept (a wrong type, an unknown
-key, a repeated key, a negative cost, ``params``...) returns ``None``, and the caller takes the
-fully checked path, which finds and locates the problem. Valid input gets the same workload
-either way; the tests check that.
+msgspec decodes the file straight into the declared records
+(:class:`serialscale.documents.workload.PlainWorkload`) and checks every type, key and
+constraint in C, and a compiled scan rules out repeated keys. Anything it does not accept (a
+wrong type, an unknown key, a repeated key, a negative cost, a duration, ``params``...)
+returns ``None``, and the caller takes the fully checked path, which finds and locates the
+problem. Valid input gets the same workload either way; the tests check that.
 """
 
 # No ``from __future__ import annotations`` here: msgspec reads the annotations of the record
 # classes below at run time, inside the function that defines them.
 from array import array
 from functools import cache
-from typing import Any
+from typing import Annotated, Any, get_args
 
 from .. import accel
 from ..base.defaults import DEFAULT_MAX_DEPENDENCIES
@@ -20,29 +21,37 @@ from .columns import Columns
 
 @cache
 def _decoders() -> Any:
-    """Two decoders of the same document: needs left undecoded (``msgspec.Raw``, resolved
-    by the compiled ``json_needs``), and needs as lists of names (for what that declines)."""
+    """Two decoders of the declared plain workload (:mod:`serialscale.documents.workload`):
+    needs left undecoded (``msgspec.Raw``, resolved by the compiled ``json_needs``), and the
+    declaration itself (needs as lists of names, for what that declines)."""
     import msgspec
 
-    def document(needs_type: Any, needs_default: Any) -> Any:
-        class Step(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-            id: str | int
-            cost: int | float = 1
-            needs: needs_type = needs_default
+    from ..documents.workload import PlainWorkload, Step
 
-        class Document(msgspec.Struct, forbid_unknown_fields=True):
-            steps: list[Step]
-            name: str | None = None
-            description: str | None = None
-            unit: str | None = None
-
-        return msgspec.json.Decoder(Document)
-
+    raw_needs = [
+        (f.name, msgspec.Raw, msgspec.Raw(b"[]"))
+        if f.name == "needs"
+        else (f.name, f.type, f.default)
+        for f in msgspec.structs.fields(Step)
+    ]
+    raw_step = msgspec.defstruct("RawStep", raw_needs, forbid_unknown_fields=True, gc=False)
+    raw_document = msgspec.defstruct(
+        "RawDocument",
+        [(f.name, _steps_of(raw_step, f.type) if f.name == "steps" else f.type, f.default)
+         for f in msgspec.structs.fields(PlainWorkload)],
+        forbid_unknown_fields=True,
+    )  # fmt: skip
     return (
-        document(msgspec.Raw, msgspec.Raw(b"[]")),
-        document(list[str | int], []),
+        msgspec.json.Decoder(raw_document),
+        msgspec.json.Decoder(PlainWorkload),
         msgspec.DecodeError,
     )
+
+
+def _steps_of(step: Any, declared: Any) -> Any:
+    """The declared type of ``steps`` (a list with constraints) with ``step`` as its item."""
+    parts = (list[step], *get_args(declared)[1:])
+    return Annotated.__class_getitem__(parts)  # type: ignore[attr-defined]
 
 
 #: Address space the fast path may need, as a multiple of the file's size (measured: a
@@ -89,18 +98,18 @@ def json_columns(data: bytes, max_dependencies: int = DEFAULT_MAX_DEPENDENCIES) 
         doc = raw_decoder.decode(data)
     except (decode_error, ValueError):  # ValueError: msgspec's UnicodeDecodeError for bad
         return None  # UTF-8 in some places; the checked path locates every problem
-    steps = doc.steps
-    if not steps or fast.json_duplicate_key(data) != -1:
+    steps = doc.steps  # non-empty, ids non-empty, costs >= 0: the declaration says so
+    if fast.json_duplicate_key(data) != -1:
         return None
-    ids = [s.id for s in steps]
     costs = [s.cost for s in steps]
-    if min(costs) < 0:
-        return None
+    if str in set(map(type, costs)):
+        return None  # a duration (90s): converted on the checked path, which knows the unit
+    if any(s.span is not None for s in steps):
+        return None  # steps with parallelism inside: the checked path reads their spans
+    ids = [s.id for s in steps]
     if int in set(map(type, ids)):
         ids = list(map(str, ids))
-    if "" in ids:
-        return None
-    name, description, unit = doc.name, doc.description, doc.unit
+    name, description, unit = (_text(x) for x in (doc.name, doc.description, doc.unit))
     raws = [s.needs for s in steps]
     del doc, steps  # the step records: their ids and costs are in the columns now
     resolved = _resolve_raw(fast, ids, raws, max_dependencies)
@@ -113,7 +122,12 @@ def json_columns(data: bytes, max_dependencies: int = DEFAULT_MAX_DEPENDENCIES) 
         steps = decoder.decode(data).steps
     except (decode_error, ValueError):  # a need that is neither a name nor a number
         return None
-    return Columns(name, description, unit, ids, costs, [s.needs for s in steps])
+    return Columns(name, description, unit, ids, costs, [s.needs or [] for s in steps])
+
+
+def _text(value: Any) -> str | None:
+    """A text field as the checked path reads it: a number as its text."""
+    return value if value is None or type(value) is str else str(value)
 
 
 def _resolve_raw(

@@ -18,7 +18,7 @@ from typing import Any
 from ..base.defaults import DEFAULT_MAX_OPS
 from ..base.errors import Location, WorkloadError, suggest
 from ..base.limits import DEFAULT_LIMITS, Limits
-from ..core.graph import CycleError, Graph
+from ..core.graph import CycleError, Graph, cycle_message
 from ..core.workload import Workload
 from ..trace.api import run_traced
 from ..trace.recorder import CONTROL_MODES, ScopedUnavailable, TooManyOperations
@@ -378,5 +378,5 @@ def _graph_from_networkx(g: Any, label: str) -> Graph:
     try:
         return Graph.from_lists(ids, costs, needs)
     except CycleError as exc:
-        names = " → ".join(ids[i] for i in exc.cycle)
-        raise WorkloadError(f"dependency cycle: {names}", Location(label)) from None
+        message = cycle_message(ids[i] for i in exc.cycle)
+        raise WorkloadError(message, Location(label)) from None

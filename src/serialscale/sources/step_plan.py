@@ -15,7 +15,7 @@ from typing import Any
 
 from ..base.errors import Location, WorkloadError
 from ..base.limits import DEFAULT_LIMITS, Limits
-from ..core.graph import Cost, CycleError, Graph
+from ..core.graph import Cost, CycleError, Graph, cycle_message
 from ..core.workload import Workload
 
 
@@ -97,9 +97,9 @@ class StepPlan:
         try:
             graph = Graph.from_lists(self.ids, self.costs, rows)
         except CycleError as exc:
-            names = " → ".join(self.ids[i] for i in exc.cycle)
             raise WorkloadError(
-                f"dependency cycle: {names}", Location(source, step_id=self.ids[exc.cycle[0]])
+                cycle_message(self.ids[i] for i in exc.cycle),
+                Location(source, step_id=self.ids[exc.cycle[0]]),
             ) from None
         info = dict(extra or {})
         if self.connectors:

@@ -30,6 +30,8 @@ from typing import Any, NamedTuple
 
 from ..base.errors import SerialscaleError, suggest
 from ..base.limits import DEFAULT_LIMITS, Limits
+from ..base.words import plain_number
+from ..documents.workload import DEFAULT_COST, NEED_KEYS, TEMPLATE_KEYS, is_identifier
 from .expressions import (
     EVALUATION_ERRORS,
     Compiled,
@@ -40,8 +42,6 @@ from .expressions import (
     explain,
 )
 from .optional import OptionalNeed
-
-TEMPLATE_KEYS = ("id", "cost", "needs", "foreach")
 
 
 class TemplateFailure(SerialscaleError):
@@ -125,7 +125,7 @@ def resolve_params(declared: Any, overrides: Mapping[str, str] | None) -> dict[s
         raise TemplateFailure("'params' must be a mapping of names to numbers", ("params",))
     params: dict[str, int | float] = {}
     for name, value in declared.items():
-        if not isinstance(name, str) or not name.isidentifier():
+        if not is_identifier(name):
             raise TemplateFailure(f"param name {name!r} is not a valid name", ("params", name))
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TemplateFailure(
@@ -145,18 +145,22 @@ def resolve_params(declared: Any, overrides: Mapping[str, str] | None) -> dict[s
 
 
 def parse_number(name: str, text: str) -> int | float:
-    """A command-line value as an int when it is one, else a finite float."""
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        value = float(text)
-    except ValueError:
-        raise TemplateFailure(f"parameter '{name}' expects a number, got {text!r}", ()) from None
-    if not math.isfinite(value):
-        raise TemplateFailure(f"parameter '{name}' expects a finite number, got {text!r}", ())
+    """A command-line value as an int when it is one, else a finite float (the numbers
+    people type: :func:`serialscale.base.words.plain_number`)."""
+    value = plain_number(text)
+    if value is None:
+        finite = "a finite number" if _is_float(text) else "a number"
+        raise TemplateFailure(f"parameter '{name}' expects {finite}, got {text!r}", ())
     return value
+
+
+def _is_float(text: str) -> bool:
+    """Whether ``float`` reads ``text`` (``inf``, ``1e999``): said apart in the message."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 class _Budget:
@@ -321,7 +325,7 @@ def _compile_step(k: int, raw: Any, params: Mapping[str, Any]) -> _StepTemplate:
             "same id",
             (*path, "id"),
         )
-    cost_raw = raw.get("cost", 1)
+    cost_raw = raw.get("cost", DEFAULT_COST)
     cost: Compiled | float | int
     cost_text = None
     if isinstance(cost_raw, str):
@@ -349,8 +353,10 @@ def _compile_step(k: int, raw: Any, params: Mapping[str, Any]) -> _StepTemplate:
         )
     else:
         cost = cost_raw
-    raw_needs = raw.get("needs") or []
-    if not isinstance(raw_needs, list):
+    raw_needs = raw.get("needs")
+    if raw_needs is None:
+        raw_needs = []
+    elif not isinstance(raw_needs, list):
         raise TemplateFailure("'needs' must be a list of step ids", (*path, "needs"))
     needs = [_compile_need(item, (*path, "needs", j), params) for j, item in enumerate(raw_needs)]
     return _StepTemplate(k, step_id, cost, cost_text, loops, needs)
@@ -362,10 +368,10 @@ def _compile_need(
     loops: list[Loop] = []
     if isinstance(item, dict):
         for key in item:
-            if key not in ("id", "foreach"):
+            if key not in NEED_KEYS:
                 raise TemplateFailure(
-                    f"unknown key '{key}' in a need{suggest(str(key), ('id', 'foreach'))}; "
-                    "expected: id, foreach",
+                    f"unknown key '{key}' in a need{suggest(str(key), NEED_KEYS)}; "
+                    f"expected: {', '.join(NEED_KEYS)}",
                     (*path, key),
                 )
         if "id" not in item:
@@ -388,7 +394,7 @@ def _compile_loops(raw: Any, path: tuple[str | int, ...], params: Mapping[str, A
         )
     loops: list[Loop] = []
     for name, spec in raw.items():
-        if not isinstance(name, str) or not name.isidentifier():
+        if not is_identifier(name):
             raise TemplateFailure(f"loop variable {name!r} is not a valid name", path)
         if name in params:
             raise TemplateFailure(f"loop variable '{name}' hides the param of the same name", path)

@@ -7,7 +7,7 @@ The format::
     unit: minutes                 # optional label for costs
     steps:                        # required, non-empty list, in any order
       - id: fetch                 # required, unique; a string (an integer is taken as its string)
-        cost: 12                  # optional finite number >= 0; default 1
+        cost: 12                  # optional finite number >= 0 or a duration (90s); default 1
         span: 3                   # optional: the step's own parallel depth, 0 < span <= cost
                                   # (default: the cost; a step that runs on several cores)
         needs: [other, ids]       # optional list of ids of steps this step depends on
@@ -17,7 +17,9 @@ depth is then the longest path of spans and the work the sum of costs (a CI job 
 tests on 8 cores for 80 core-minutes: cost 80, span 10). Templated workloads do not take
 ``span``.
 
-Unknown keys are errors, with a suggestion where one is close.
+Unknown keys are errors, with a suggestion where one is close. The format is declared once,
+in :mod:`serialscale.documents.workload`; the key lists, the default cost and the constraints
+checked here come from there (``tests/test_input_format.py`` holds every reader to it).
 """
 
 from __future__ import annotations
@@ -37,8 +39,15 @@ from ..base.gcpause import gc_paused
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.reading import read_file, read_input
 from ..base.words import TIME_UNITS, duration_seconds
-from ..core.graph import CycleError, Graph
+from ..core.graph import CycleError, Graph, cycle_message
 from ..core.workload import Workload
+from ..documents.workload import (
+    DEFAULT_COST,
+    LARGEST_FLOAT,
+    STEP_KEYS,
+    TOP_KEYS,
+    is_templated,
+)
 from .optional import OptionalNeed
 from .parsing import Locator, decode, parse_document
 from .registry import DEFAULT_READ, ReadOptions
@@ -47,10 +56,7 @@ if TYPE_CHECKING:
     from .columns import Columns
     from .templates import Expansion
 
-TOP_KEYS = ("name", "description", "unit", "params", "steps")
-STEP_KEYS = ("id", "cost", "span", "needs")
 STEP_KEYS_SET = frozenset(STEP_KEYS)
-DEFAULT_COST = 1
 _NAME_TYPES = frozenset((str, OptionalNeed))
 _GET_ID = operator.methodcaller("get", "id")
 _GET_COST = operator.methodcaller("get", "cost", DEFAULT_COST)
@@ -175,7 +181,7 @@ class _Validator:
                                         ("steps",)))  # fmt: skip
         assert isinstance(steps, list)
         extra: dict[str, Any] = {}
-        if _is_templated(doc):
+        if is_templated(doc):
             from .templates import TemplateFailure, expand, resolve_params
 
             try:
@@ -266,8 +272,8 @@ class _Validator:
             self.check_size(len(ids), dependencies)
         except WorkloadError as exc:
             self.errors.check(exc)
-        if costs and max(costs) > _LARGEST_FLOAT:  # an int past what any ratio can hold
-            for i in (i for i, c in enumerate(costs) if c > _LARGEST_FLOAT):
+        if costs and max(costs) > LARGEST_FLOAT:  # an int past what any ratio can hold
+            for i in (i for i, c in enumerate(costs) if c > LARGEST_FLOAT):
                 self.errors.add(self.fail("'cost' is larger than the largest float (about "
                                           "1.8e308); use smaller units",
                                           ("steps", i, "cost") if self.expansion is None
@@ -321,10 +327,9 @@ class _Validator:
                 k = pred_idx[pred_ptr[i] : pred_ptr[i + 1]].tolist().index(i)
             path, origin = self.need_where(i, k)
             return self.fail(f"step '{ids[i]}' needs itself{origin}", path, ids[i])
-        names = " → ".join(ids[i] for i in exc.cycle)
         path, origin = self.step_where(exc.cycle[0])
         return self.fail(
-            f"dependency cycle: {names}; a workload must be acyclic{origin}",
+            f"{cycle_message(ids[i] for i in exc.cycle)}; a workload must be acyclic{origin}",
             path,
             ids[exc.cycle[0]],
         )
@@ -606,18 +611,6 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _is_templated(doc: dict[str, Any]) -> bool:
-    """A workload uses templates when it has ``params`` or a step with ``foreach``."""
-    steps = doc.get("steps")
-    return "params" in doc or (
-        isinstance(steps, list) and any(isinstance(s, dict) and "foreach" in s for s in steps)
-    )
-
-
-#: The largest finite float: an int cost above it could not be turned into a time or ratio.
-_LARGEST_FLOAT = sys.float_info.max
 
 
 def _all_finite(costs: list[Any]) -> bool:

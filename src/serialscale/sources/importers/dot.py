@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ...base.errors import Location, WorkloadError
 from ...base.limits import DEFAULT_LIMITS, Limits
+from ...core.graph import cycle_message
 from ..parsing import decode
 from ..step_plan import StepPlan
 from .dot_parser import DotGraph, line_column, parse_dot
@@ -116,6 +117,5 @@ def _check_acyclic(graph: DotGraph, needs: dict[str, list[str]], text: str, sour
     first, second = cycle[0], cycle[1]
     edge = (second, first) if reverse else (first, second)
     line, column = line_column(text, graph.edges[edge])
-    names = " → ".join(cycle)
-    raise WorkloadError(f"dependency cycle: {names}",
+    raise WorkloadError(cycle_message(cycle),
                         Location(source, line, column, step_id=first))  # fmt: skip
