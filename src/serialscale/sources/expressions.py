@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..base.errors import SerialscaleError
+from ..base.words import plural
 
 Env = Mapping[str, Any]
 Compiled = Callable[[Env], Any]
@@ -227,7 +228,7 @@ def _compile(node: ast.AST, allow_range: bool) -> Compiled:
             return lambda env: _range([a(env) for a in args])
         low, high = ARITY[name]
         if not low <= len(args) <= high:
-            raise ExpressionError(f"{name} takes {low} argument{'s' if low > 1 else ''}")
+            raise ExpressionError(f"{name} takes {plural(low, 'argument')}")
         fn = FUNCTIONS[name]
         return lambda env: fn(*[a(env) for a in args])
     what = type(node).__name__

@@ -154,7 +154,7 @@ def convert_params(fn: Callable[..., Any], raw: Mapping[str, str], target: str) 
     missing = [n for n, p in params.items() if p.default is p.empty and n not in values]
     if missing:
         raise WorkloadError(
-            f"missing required parameter{'s' if len(missing) > 1 else ''}: "
+            f"missing required {'parameter' if len(missing) == 1 else 'parameters'}: "
             + ", ".join(f"--param {n}=VALUE" for n in missing),
             where,
         )

@@ -52,6 +52,7 @@ from typing import Any
 
 from ...base.errors import Location, WorkloadError, suggest
 from ...base.limits import DEFAULT_LIMITS, Limits
+from ...base.words import plural
 from ..parsing import Locator, decode, parse_document
 from ..secondary import MissingInput, SecondaryReads
 from ..step_plan import StepPlan
@@ -867,17 +868,13 @@ def _apply_durations(reader: _Reader, path: str, limits: Limits) -> None:
     if missing:
         message += f"; {len(missing)} cost 0 (no duration): {_shown(missing)}"
     if unused:
-        message += (f"; {_count(len(unused), 'job')} of the run "
+        message += (f"; {plural(len(unused), 'job')} of the run "
                     f"{'matches' if len(unused) == 1 else 'match'} no job of the workflow: "
                     f"{_shown(unused)}")  # fmt: skip
     if timeless:
-        message += (f"; {_count(timeless, 'job')} of the run "
+        message += (f"; {plural(timeless, 'job')} of the run "
                     f"{'has' if timeless == 1 else 'have'} no start or end time")  # fmt: skip
     reader.note(message)
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _shown(names: list[str]) -> str:

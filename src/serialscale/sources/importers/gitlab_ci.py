@@ -34,6 +34,7 @@ import yaml
 
 from ...base.errors import Location, WorkloadError, suggest
 from ...base.limits import DEFAULT_LIMITS, Limits
+from ...base.words import plural_of
 from ..parsing import Locator, decode
 from ..secondary import MissingInput, SecondaryReads
 from ..step_plan import StepPlan
@@ -303,7 +304,7 @@ def _listed(items: list[str], noun: str = "") -> str:
     items = list(dict.fromkeys(items))
     shown = ", ".join(items[:10]) + (f" and {len(items) - 10} more" if len(items) > 10 else "")
     if noun:
-        return f"the {noun}{'s' if len(items) != 1 else ''} {shown}"
+        return f"the {noun if len(items) == 1 else plural_of(noun)} {shown}"
     return shown
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from ...base.errors import Location, WorkloadError
 from ...base.limits import DEFAULT_LIMITS, Limits
+from ...base.words import plural
 from ..parsing import decode
 from ..secondary import MissingInput, SecondaryReads
 from ..step_plan import StepPlan
@@ -397,11 +398,11 @@ def _log_notes(log: _Log, edges: list[_Edge], where: Path) -> list[str]:
     """What the durations rest on: how many edges got one, from which build of the log."""
     notes = []
     if log.skipped:
-        what = "1 line that is not an entry" if log.skipped == 1 else \
-            f"{log.skipped} lines that are not entries"  # fmt: skip
+        what = f"{plural(log.skipped, 'line')} that {'is' if log.skipped == 1 else 'are'} not " \
+            f"{'an entry' if log.skipped == 1 else 'entries'}"  # fmt: skip
         notes.append(f"{where.name}: {what} (or holds a time out of range) skipped")
     if log.backwards:
-        what = "1 entry ends" if log.backwards == 1 else f"{log.backwards} entries end"
+        what = plural(log.backwards, "entry") + (" ends" if log.backwards == 1 else " end")
         notes.append(f"{where.name}: {what} before it starts; taken as taking no time")
     real = [e for e in edges if e.rule != "phony"]
     timed = sum(1 for e in real if any(o in log.seconds for o in e.outputs))
