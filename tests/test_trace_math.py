@@ -282,3 +282,36 @@ def test_max_min_and_sum_against_the_builtins_and_networkx(values, which, genera
     # the chosen value is a copy selected by the last comparison, never the input itself
     assert chosen.node != xs[wrapped.index(expected)].node
     assert nx_depth(list(graph.costs), needs) == len(values) - 1
+
+
+def test_overlapping_runs_in_threads_leave_the_originals() -> None:
+    """Two traced runs in threads, the first ending before the second: each patching and
+    restoring on its own left the first run's replacements in place for good (the second saved
+    them as its "originals")."""
+    import builtins
+    import statistics
+    import threading
+
+    from serialscale.trace.mathlib import recording_math
+
+    originals = (builtins.sum, builtins.pow, math.sqrt, statistics.mean)
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+
+    def first() -> None:
+        with recording_math():
+            first_in.set()
+            second_in.wait(5)
+        first_out.set()
+
+    def second() -> None:
+        first_in.wait(5)
+        with recording_math():
+            second_in.set()
+            first_out.wait(5)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert (builtins.sum, builtins.pow, math.sqrt, statistics.mean) == originals

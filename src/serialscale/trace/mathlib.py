@@ -28,8 +28,9 @@ import contextlib
 import fractions
 import math
 import statistics
+import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 from . import selection
 from .native_selection import numpy_replacements
@@ -231,15 +232,54 @@ def _means_of(original: Callable[..., Any], each: str, then: str | None) -> Call
     return mean
 
 
+class _Patches:
+    """What :func:`recording_math` put in place, shared by every run going on at once (traced
+    runs in several threads): the first run in patches, the last one out restores. Each
+    run patching and restoring on its own let a second thread save the first one's
+    replacements as "originals" and leave them in place after both ended."""
+
+    lock: ClassVar[threading.Lock] = threading.Lock()
+    users: ClassVar[int] = 0
+    saved: ClassVar[list[tuple[Any, str, Any]]] = []
+    swaps: ClassVar[dict[int, tuple[Any, Any]]] = {}
+
+
 @contextlib.contextmanager
 def recording_math() -> Iterator[dict[int, tuple[Any, Any]]]:
     """Patch math, ``sum``, ``pow``, ``statistics``' means and spreads,
     ``fractions.Fraction``'s constructor and the selecting functions of :mod:`.selection`
-    for a traced run; restore them after. Yields ``id(original) -> (original, replacement)``
-    for every function replaced, so that names bound to the originals before the run can
-    be swapped too (:func:`.api.swapping_bound_names`)."""
-    saved: list[tuple[Any, str, Any]] = []
-    swaps: dict[int, tuple[Any, Any]] = {}
+    for a traced run; restore them after (when no other traced run is using them). Yields
+    ``id(original) -> (original, replacement)`` for every function replaced, so that names
+    bound to the originals before the run can be swapped too
+    (:func:`.api.swapping_bound_names`)."""
+    with _Patches.lock:
+        if _Patches.users == 0:
+            _Patches.saved, _Patches.swaps = [], {}
+            try:
+                _patch_all(_Patches.saved, _Patches.swaps)
+            except BaseException:
+                _restore(_Patches.saved)
+                raise
+        _Patches.users += 1
+        swaps = _Patches.swaps
+    try:
+        yield swaps
+    finally:
+        with _Patches.lock:
+            _Patches.users -= 1
+            if _Patches.users == 0:
+                _restore(_Patches.saved)
+                _Patches.saved, _Patches.swaps = [], {}
+
+
+def _restore(saved: list[tuple[Any, str, Any]]) -> None:
+    for owner, name, original in reversed(saved):
+        setattr(owner, name, original)
+
+
+def _patch_all(saved: list[tuple[Any, str, Any]], swaps: dict[int, tuple[Any, Any]]) -> None:
+    """Put every replacement in place, recording what it replaced in ``saved`` and
+    ``swaps``."""
 
     def patch(owner: Any, name: str, replacement: Any) -> None:
         original = getattr(owner, name)
@@ -247,31 +287,26 @@ def recording_math() -> Iterator[dict[int, tuple[Any, Any]]]:
         swaps[id(original)] = (original, replacement)
         setattr(owner, name, replacement)
 
-    try:
-        for name in SCALAR:
-            if hasattr(math, name):
-                original = getattr(math, name)
-                patch(math, name, _plain_fast(name, original, _scalar(name, original)))
-        patch(math, "fsum", _fsum(math.fsum))
-        patch(math, "prod", _prod(math.prod))
-        patch(builtins, "sum", selection.compiled("sum", _ORIGINAL_SUM, recorded_sum))
-        patch(builtins, "pow", recorded_pow)
-        patch(statistics, "mean", _mean(statistics.mean))
-        patch(statistics, "fmean", _mean(statistics.fmean))
-        for name in ("variance", "pvariance", "stdev", "pstdev"):
-            patch(statistics, name, _spread(getattr(statistics, name), root="stdev" in name))
-        patch(statistics, "geometric_mean", _means_of(statistics.geometric_mean, "log", "exp"))
-        patch(statistics, "harmonic_mean", _means_of(statistics.harmonic_mean, "truediv", None))
-        for owner, name, replacement in [*selection.replacements(), *numpy_replacements()]:
-            patch(owner, name, replacement)
-        # Fraction's __new__ as the class holds it (a staticmethod), so that restoring it
-        # puts back exactly what was there
-        saved.append((fractions.Fraction, "__new__", fractions.Fraction.__dict__["__new__"]))
-        fractions.Fraction.__new__ = staticmethod(_fraction_new)  # type: ignore[method-assign]
-        yield swaps
-    finally:
-        for owner, name, original in reversed(saved):
-            setattr(owner, name, original)
+    for name in SCALAR:
+        if hasattr(math, name):
+            original = getattr(math, name)
+            patch(math, name, _plain_fast(name, original, _scalar(name, original)))
+    patch(math, "fsum", _fsum(math.fsum))
+    patch(math, "prod", _prod(math.prod))
+    patch(builtins, "sum", selection.compiled("sum", _ORIGINAL_SUM, recorded_sum))
+    patch(builtins, "pow", recorded_pow)
+    patch(statistics, "mean", _mean(statistics.mean))
+    patch(statistics, "fmean", _mean(statistics.fmean))
+    for name in ("variance", "pvariance", "stdev", "pstdev"):
+        patch(statistics, name, _spread(getattr(statistics, name), root="stdev" in name))
+    patch(statistics, "geometric_mean", _means_of(statistics.geometric_mean, "log", "exp"))
+    patch(statistics, "harmonic_mean", _means_of(statistics.harmonic_mean, "truediv", None))
+    for owner, name, replacement in [*selection.replacements(), *numpy_replacements()]:
+        patch(owner, name, replacement)
+    # Fraction's __new__ as the class holds it (a staticmethod), so that restoring it
+    # puts back exactly what was there
+    saved.append((fractions.Fraction, "__new__", fractions.Fraction.__dict__["__new__"]))
+    fractions.Fraction.__new__ = staticmethod(_fraction_new)  # type: ignore[method-assign]
 
 
 _ORIGINAL_FRACTION_NEW = fractions.Fraction.__new__
