@@ -61,3 +61,29 @@ def test_an_integer_cost_past_the_largest_float_is_a_located_error(suffix: str) 
         "steps:\n  - id: a\n    cost: " + "9" * 401 + "\n"  # fmt: skip
     with pytest.raises(WorkloadError, match=r"larger than the largest float.*\(step 'a'\)"):
         parse_workload(text.encode(), "w" + suffix, is_json=suffix == ".json")
+
+
+# Found by the hostile pass over the readers of issue 29 (tests first, then the fix).
+
+_CARGO = "<html><script>\nconst UNIT_DATA = {units};\n</script></html>"
+
+
+@pytest.mark.parametrize(("name", "fmt", "text"), [
+    ("cargo-timing.html", "cargo-timings",
+     _CARGO.format(units='[{"i": 0, "name": "a\\ud800", "duration": 1}]')),
+    ("dry.json", "turbo", '{\n"turboVersion": "2",\n"tasks": [{"taskId": "a\\ud800#b"}]}'),
+    ("graph.json", "nx", '{"graph": {"nodes": {"a\\udc00": {}}, "dependencies": {}}}'),
+])  # fmt: skip
+def test_a_lone_surrogate_in_a_step_name_is_a_located_error(
+    tmp_path, run_cli, name: str, fmt: str, text: str
+) -> None:
+    """A JSON escape such as "\\ud800" in a name read by a foreign reader went through to the
+    report, whose writing then failed ('cannot write the result', or an internal error with
+    -o)."""
+    path = tmp_path / name
+    path.write_text(text)
+    out = tmp_path / "out.json"
+    result = run_cli("analyze", str(path), "--from", fmt, "-f", "json", "-o", str(out))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"{path}: error: a step name contains a lone surrogate")
+    assert "internal error" not in result.stderr and not out.exists()
