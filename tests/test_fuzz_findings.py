@@ -87,3 +87,41 @@ def test_a_lone_surrogate_in_a_step_name_is_a_located_error(
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(f"{path}: error: a step name contains a lone surrogate")
     assert "internal error" not in result.stderr and not out.exists()
+
+
+_DIGITS = "7" * 4301
+
+
+@pytest.mark.parametrize(("name", "fmt", "text"), [
+    ("cargo-timing.html", "cargo-timings",
+     _CARGO.format(units='[{"i": 0, "name": "a", "duration": ' + _DIGITS + "}]")),
+    ("aquery.json", "bazel",
+     '{"actions": [\n  {"actionKey": "k", "outputIds": [' + _DIGITS + "]}]}"),
+])  # fmt: skip
+def test_an_integer_of_4301_digits_is_a_located_error(
+    tmp_path, run_cli, name: str, fmt: str, text: str
+) -> None:
+    """The json module refuses such an integer with a ValueError that is no JSONDecodeError:
+    the cargo and Bazel readers caught only the latter (an internal error)."""
+    path = tmp_path / name
+    path.write_text(text)
+    line = text.split("\n")[1]
+    result = run_cli("analyze", str(path), "--from", fmt)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"{path}:2:{line.index('7') + 1}: error: ")
+    assert "a number with more than 4,300 digits" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_an_integer_of_4301_digits_in_a_chrome_trace_is_a_located_error(tmp_path, run_cli) -> None:
+    """--durations said "not JSON: Exceeds the limit (4300 digits) for integer string
+    conversion ...; use sys.set_int_max_str_digits()", unlocated."""
+    graph = tmp_path / "g.dot"
+    graph.write_text("digraph { a -> b }\n")
+    trace = tmp_path / "trace.json"
+    trace.write_text('[\n{"name": "a", "ph": "X", "ts": 0, "dur": ' + _DIGITS + "}\n]\n")
+    result = run_cli("analyze", str(graph), "--durations", str(trace))
+    assert result.exit_code == 2, result.output
+    column = trace.read_text().split("\n")[1].index("7") + 1
+    assert result.stderr.startswith(f"{trace}:2:{column}: error: --durations: a number with")
+    assert "set_int_max_str_digits" not in result.stderr

@@ -30,7 +30,7 @@ from typing import Any
 from ...base.errors import Location, WorkloadError
 from ...base.limits import DEFAULT_LIMITS, Limits
 from ...base.words import unit_for
-from ..json_locate import EntryError
+from ..json_locate import EntryError, long_number_error
 from ..parsing import decode
 from ..step_plan import StepPlan
 
@@ -60,6 +60,8 @@ def _read(text: str, path: Path, limits: Limits) -> tuple[StepPlan, list[str]]:
     except json.JSONDecodeError as exc:
         raise WorkloadError(f"bazel aquery: not JSON: {exc.msg}",
                             Location(str(path), exc.lineno, exc.colno)) from None  # fmt: skip
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise long_number_error(exc, text, str(path), "bazel aquery: ") or exc from None
     if not isinstance(doc, dict) or not isinstance(doc.get("actions", []), list):
         raise WorkloadError("bazel aquery: expected the JSON of 'bazel aquery "
                             "--output=jsonproto' (an object with 'actions')", where)  # fmt: skip

@@ -45,7 +45,7 @@ from ...base.limits import DEFAULT_LIMITS, Limits
 from ...base.words import duration_seconds, unit_for
 from ...core.graph import Graph
 from ...core.workload import Workload
-from ..json_locate import EntryError
+from ..json_locate import EntryError, long_number_error
 
 #: Names shown in a note before "...".
 SHOWN = 5
@@ -128,6 +128,9 @@ def _chrome(text: str, path: str) -> RunTimes:
     except RecursionError:
         raise WorkloadError("--durations: JSON nested too deeply", Location(path)) from None
     except ValueError as exc:
+        located = long_number_error(exc, text, path, "--durations: ")
+        if located is not None:
+            raise located from None
         data = _unterminated(text)
         if data is None:
             line, column = getattr(exc, "lineno", None), getattr(exc, "colno", None)
