@@ -125,3 +125,22 @@ def test_an_integer_of_4301_digits_in_a_chrome_trace_is_a_located_error(tmp_path
     column = trace.read_text().split("\n")[1].index("7") + 1
     assert result.stderr.startswith(f"{trace}:2:{column}: error: --durations: a number with")
     assert "set_int_max_str_digits" not in result.stderr
+
+
+@pytest.mark.parametrize(("column", "cell", "expected"), [
+    ("realtime", "\u00b2", "'\u00b2' is not a duration"),
+    ("start", "\u00b2", "'\u00b2' is not a time"),
+])  # fmt: skip
+def test_a_unicode_digit_in_a_nextflow_trace_is_a_located_error(
+    tmp_path, run_cli, column: str, cell: str, expected: str
+) -> None:
+    """'²'.isdigit() is true but int('²') and float('²') fail: the Nextflow reader took
+    the cell for milliseconds and ended in an internal error."""
+    graph = tmp_path / "g.dot"
+    graph.write_text("digraph { a -> b }\n")
+    trace = tmp_path / "trace.txt"
+    row = {"name": "a", "realtime": "10", "start": "-"} | {column: cell}
+    trace.write_text("name\trealtime\tstart\n" + "\t".join(row.values()) + "\n")
+    result = run_cli("analyze", str(graph), "--durations", str(trace))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"{trace}:2: error: --durations: {expected}")

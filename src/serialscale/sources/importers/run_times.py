@@ -261,7 +261,7 @@ def _cell(cells: list[str], column: dict[str, int], key: str) -> str | None:
 
 def _seconds(value: str, where: Location) -> float:
     """A Nextflow duration: milliseconds (raw) or ``1d 2h 3m 4.5s`` / ``120ms``."""
-    if value.replace(".", "", 1).isdigit() and len(value) <= 20:
+    if value.isascii() and value.replace(".", "", 1).isdigit() and len(value) <= 20:
         seconds: float | None = float(value) / 1000
     else:
         seconds = duration_seconds(value.replace(" ", ""))
@@ -275,7 +275,7 @@ def _seconds(value: str, where: Location) -> float:
 
 def _instant(value: str, where: Location) -> float:
     """A Nextflow time: ``2019-06-17 10:32:41.373`` or epoch milliseconds (raw)."""
-    if value.isdigit() and len(value) <= 16:
+    if value.isascii() and value.isdigit() and len(value) <= 16:  # not '²', a digit too
         return int(value) / 1000
     try:
         moment = datetime.fromisoformat(value[:40])
