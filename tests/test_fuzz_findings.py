@@ -4,6 +4,7 @@ each must end in a workload, a report or a located error, the same whichever pat
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 
@@ -144,3 +145,30 @@ def test_a_unicode_digit_in_a_nextflow_trace_is_a_located_error(
     result = run_cli("analyze", str(graph), "--durations", str(trace))
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(f"{trace}:2: error: --durations: {expected}")
+
+
+def _aquery_chain(depth: int) -> str:
+    """An aquery whose one action makes an artifact at the end of ``depth`` path fragments."""
+    fragments = [{"id": i, "label": "d", "parentId": i - 1} for i in range(1, depth + 1)]
+    return json.dumps({
+        "actions": [{"actionKey": "k", "mnemonic": "M", "outputIds": [1]}],
+        "artifacts": [{"id": 1, "pathFragmentId": depth}],
+        "pathFragments": fragments,
+    })  # fmt: skip
+
+
+def test_a_deep_chain_of_bazel_path_fragments_is_refused_not_quadratic(tmp_path, run_cli) -> None:
+    """Each fragment kept its whole path: a chain of n parents held n paths of up to 2n
+    characters (40,000 fragments, 1.9 MB of JSON: 1.6 GB and 20 s). A path past PATH_MAX
+    is now an error; one under it reads whole."""
+    fine = tmp_path / "fine.json"
+    fine.write_text(_aquery_chain(2048))  # a path of 4,095 characters
+    result = run_cli("analyze", str(fine), "--from", "bazel", "-f", "json", "--detail")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["critical_path"] == ["/".join(["d"] * 2048)]
+    deep = tmp_path / "deep.json"
+    deep.write_text(_aquery_chain(40_000))
+    result = run_cli("analyze", str(deep), "--from", "bazel")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"{deep}: error: bazel aquery: the path of path fragment ")
+    assert "longer than 4,096 characters (PATH_MAX)" in result.stderr

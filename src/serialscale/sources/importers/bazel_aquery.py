@@ -34,6 +34,9 @@ from ..json_locate import EntryError, long_number_error
 from ..parsing import decode
 from ..step_plan import StepPlan
 
+#: Longest exec path (Linux's PATH_MAX): a chain of path fragments builds no longer one.
+_PATH_MAX = 4096
+
 
 def looks_like_aquery(head: bytes) -> bool:
     """Whether ``head`` reads like the JSON of ``aquery --output=jsonproto``."""
@@ -182,6 +185,10 @@ def _paths(doc: dict[str, Any], path: Path) -> dict[int, str]:
         for n in reversed(chain):
             label = fragments[n][0]
             prefix = f"{prefix}/{label}" if prefix else label
+            if len(prefix) > _PATH_MAX:  # each fragment keeps its path: bounded, not quadratic
+                raise WorkloadError(f"bazel aquery: the path of path fragment {n} is longer "
+                                    f"than {_PATH_MAX:,} characters (PATH_MAX); 'parentId' "
+                                    "chains that deep are no exec path", where)  # fmt: skip
             full[n] = prefix
         return full.get(start, "")
 
