@@ -172,3 +172,23 @@ def test_a_deep_chain_of_bazel_path_fragments_is_refused_not_quadratic(tmp_path,
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(f"{deep}: error: bazel aquery: the path of path fragment ")
     assert "longer than 4,096 characters (PATH_MAX)" in result.stderr
+
+
+@pytest.mark.parametrize(("name", "text", "where"), [
+    ("azure-pipelines.yml", 'stages:\n- template: "a\\0b.yml"\n', ":2:13:"),
+    (".gitlab-ci.yml", 'include:\n  - local: "a\\0b.yml"\nx:\n  script: y\n', ":2:5:"),
+    (".github/workflows/ci.yml", 'on: push\njobs:\n  a:\n    uses: "./x\\0.yml"\n', ":4:11:"),
+])  # fmt: skip
+def test_a_nul_in_a_local_template_path_is_a_located_error(
+    tmp_path, run_cli, name: str, text: str, where: str
+) -> None:
+    """A YAML "\\0" escape in the path of a local template or include reached
+    os.path.realpath, whose ValueError ('embedded null byte') was an internal error."""
+    (tmp_path / ".git").mkdir()
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    result = run_cli("analyze", str(path))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"{path}{where} error: ")
+    assert "holds a NUL character; expected a file path" in result.stderr
