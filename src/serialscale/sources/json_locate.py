@@ -7,9 +7,12 @@ strings and nested values without building them (linear; run only for an error).
 
 from __future__ import annotations
 
+import re
+
 from ..base.errors import Location, SerialscaleError, WorkloadError
 
 _CLOSE = {"{": "}", "[": "]"}
+_LONG_NUMBER = re.compile(r"\d{4300,}")
 
 
 def line_of(text: str, start: int, path: list[str | int]) -> int | None:
@@ -20,6 +23,20 @@ def line_of(text: str, start: int, path: list[str | int]) -> int | None:
     except IndexError:
         return None
     return None if at is None else text.count("\n", 0, at) + 1
+
+
+def long_number_error(exc: ValueError, text: str, source: str, what: str,
+                      start: int = 0) -> WorkloadError | None:  # fmt: skip
+    """The located error for ``json``'s refusal of an integer of more than 4,300 digits
+    (a ``ValueError`` that is no ``JSONDecodeError``), or ``None`` for any other ``exc``."""
+    if "digits" not in str(exc):
+        return None
+    found = _LONG_NUMBER.search(text, start)
+    at = found.start() if found else None
+    line = None if at is None else text.count("\n", 0, at) + 1
+    column = None if at is None else at - text.rfind("\n", 0, at)
+    return WorkloadError(f"{what}a number with more than 4,300 digits; expected a number of "
+                         "sensible size", Location(source, line, column))  # fmt: skip
 
 
 def _find(text: str, at: int, path: list[str | int]) -> int | None:

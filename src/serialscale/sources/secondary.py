@@ -48,6 +48,13 @@ def project_root(primary: Path, fallback: Path | None = None) -> Path:
     return start
 
 
+def refuse_nul(path: str, written: str, where: Location) -> None:
+    """An error located at ``where`` if ``path`` holds a NUL character (a ``"\\0"`` escape
+    in YAML): ``os.path.realpath`` and ``os.open`` raise ``ValueError`` on one."""
+    if "\0" in path:
+        raise WorkloadError(f"{written!r} holds a NUL character; expected a file path", where)
+
+
 @dataclass
 class SecondaryReads:
     """Opens the files an input names, confined to ``root`` and bounded by ``limits``."""
@@ -64,6 +71,7 @@ class SecondaryReads:
 
     def resolve(self, target: Path, written: str, where: Location) -> Path:
         """``target`` resolved; an error located at ``where`` if it leaves the project."""
+        refuse_nul(str(target), written, where)
         real = Path(os.path.realpath(target))
         if not real.is_relative_to(self.root):
             raise WorkloadError(
@@ -119,6 +127,8 @@ class SecondaryReads:
 
     def exists(self, target: Path) -> bool:
         """Whether ``target`` is a regular file inside the project (nothing is opened)."""
+        if "\0" in str(target):
+            return False
         real = Path(os.path.realpath(target))
         return real.is_relative_to(self.root) and real.is_file()
 

@@ -86,6 +86,13 @@ class StepPlan:
         """The workload: unknown needs and cycles are errors located at ``source``."""
         if not self.ids:
             raise WorkloadError("no steps found", Location(source))
+        try:  # one pass in the usual case; a name is looked for only when one is bad
+            "".join(self.ids).encode("utf-8")
+        except UnicodeEncodeError:
+            bad = next(s for s in self.ids if not _encodable(s))
+            raise WorkloadError("a step name contains a lone surrogate (an unpaired "
+                                "\\ud800-\\udfff escape), which no UTF-8 text can hold",
+                                Location(source, step_id=bad)) from None  # fmt: skip
         index = self._index
         rows = []
         for step, row in zip(self.ids, self.needs, strict=True):
@@ -106,3 +113,11 @@ class StepPlan:
             info["connectors"] = [s for s in self.ids if s in self.connectors]
         return Workload(name=name, graph=graph, source=source, unit=unit, format=fmt, extra=info,
                         observed=dict(self.observed) or None)  # fmt: skip
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -44,7 +44,7 @@ from typing import Any
 from ...base.errors import Location, WorkloadError, suggest
 from ...base.limits import DEFAULT_LIMITS, Limits
 from ..parsing import Locator, decode
-from ..secondary import MissingInput, SecondaryReads
+from ..secondary import MissingInput, SecondaryReads, refuse_nul
 from ..step_plan import StepPlan
 from .ci_yaml import as_list, listed, load_yaml, read_guarded, scalar, short
 
@@ -242,6 +242,7 @@ class _Reader:
                                 "pipeline", where)  # fmt: skip
         if depth >= MAX_NESTING:
             raise WorkloadError(f"templates nest deeper than Azure's {MAX_NESTING} levels", where)
+        refuse_nul(ref, ref, where)
         target = self.root / ref.lstrip("/") if ref.startswith("/") else item.file.folder / ref
         key = os.path.realpath(target)
         if key not in self.parsed:

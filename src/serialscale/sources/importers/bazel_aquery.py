@@ -30,9 +30,12 @@ from typing import Any
 from ...base.errors import Location, WorkloadError
 from ...base.limits import DEFAULT_LIMITS, Limits
 from ...base.words import unit_for
-from ..json_locate import EntryError
+from ..json_locate import EntryError, long_number_error
 from ..parsing import decode
 from ..step_plan import StepPlan
+
+#: Longest exec path (Linux's PATH_MAX): a chain of path fragments builds no longer one.
+_PATH_MAX = 4096
 
 
 def looks_like_aquery(head: bytes) -> bool:
@@ -60,6 +63,8 @@ def _read(text: str, path: Path, limits: Limits) -> tuple[StepPlan, list[str]]:
     except json.JSONDecodeError as exc:
         raise WorkloadError(f"bazel aquery: not JSON: {exc.msg}",
                             Location(str(path), exc.lineno, exc.colno)) from None  # fmt: skip
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise long_number_error(exc, text, str(path), "bazel aquery: ") or exc from None
     if not isinstance(doc, dict) or not isinstance(doc.get("actions", []), list):
         raise WorkloadError("bazel aquery: expected the JSON of 'bazel aquery "
                             "--output=jsonproto' (an object with 'actions')", where)  # fmt: skip
@@ -180,6 +185,10 @@ def _paths(doc: dict[str, Any], path: Path) -> dict[int, str]:
         for n in reversed(chain):
             label = fragments[n][0]
             prefix = f"{prefix}/{label}" if prefix else label
+            if len(prefix) > _PATH_MAX:  # each fragment keeps its path: bounded, not quadratic
+                raise WorkloadError(f"bazel aquery: the path of path fragment {n} is longer "
+                                    f"than {_PATH_MAX:,} characters (PATH_MAX); 'parentId' "
+                                    "chains that deep are no exec path", where)  # fmt: skip
             full[n] = prefix
         return full.get(start, "")
 

@@ -40,7 +40,7 @@ from typing import Any
 from ...base.errors import Location, WorkloadError
 from ...base.limits import DEFAULT_LIMITS, Limits
 from ...base.words import unit_for
-from ..json_locate import EntryError
+from ..json_locate import EntryError, long_number_error
 from ..parsing import decode
 from ..step_plan import StepPlan
 
@@ -69,6 +69,8 @@ def read_timings(path: Path, data: bytes,
     except json.JSONDecodeError as exc:
         raise WorkloadError(f"cargo timings: UNIT_DATA is not JSON: {exc.msg}",
                             Location(str(path), exc.lineno, exc.colno)) from None  # fmt: skip
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise long_number_error(exc, text, str(path), "cargo timings: ", start) or exc from None
     where = Location(str(path), line)
     if not isinstance(units, list):
         raise WorkloadError("cargo timings: UNIT_DATA must be a list of units", where)

@@ -36,7 +36,7 @@ from ...base.errors import Location, WorkloadError, suggest
 from ...base.limits import DEFAULT_LIMITS, Limits
 from ...base.words import plural_of
 from ..parsing import Locator, decode
-from ..secondary import MissingInput, SecondaryReads
+from ..secondary import MissingInput, SecondaryReads, refuse_nul
 from ..step_plan import StepPlan
 
 KEYWORDS = {"stages", "variables", "default", "include", "workflow", "image", "services",
@@ -362,6 +362,7 @@ def _includes(doc: dict[str, Any], origin: _Origin, context: _Context,
             raise WorkloadError("each include must be a file name or a mapping "
                                 "(local, project, remote, template, component)",
                                 where)  # fmt: skip
+        refuse_nul(local, local, where)
         for file, written in _local_files(local, context, where):
             real = os.path.realpath(file)
             if real in context.included:

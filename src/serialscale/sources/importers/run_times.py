@@ -45,7 +45,7 @@ from ...base.limits import DEFAULT_LIMITS, Limits
 from ...base.words import duration_seconds, unit_for
 from ...core.graph import Graph
 from ...core.workload import Workload
-from ..json_locate import EntryError
+from ..json_locate import EntryError, long_number_error
 
 #: Names shown in a note before "...".
 SHOWN = 5
@@ -128,6 +128,9 @@ def _chrome(text: str, path: str) -> RunTimes:
     except RecursionError:
         raise WorkloadError("--durations: JSON nested too deeply", Location(path)) from None
     except ValueError as exc:
+        located = long_number_error(exc, text, path, "--durations: ")
+        if located is not None:
+            raise located from None
         data = _unterminated(text)
         if data is None:
             line, column = getattr(exc, "lineno", None), getattr(exc, "colno", None)
@@ -258,7 +261,7 @@ def _cell(cells: list[str], column: dict[str, int], key: str) -> str | None:
 
 def _seconds(value: str, where: Location) -> float:
     """A Nextflow duration: milliseconds (raw) or ``1d 2h 3m 4.5s`` / ``120ms``."""
-    if value.replace(".", "", 1).isdigit() and len(value) <= 20:
+    if value.isascii() and value.replace(".", "", 1).isdigit() and len(value) <= 20:
         seconds: float | None = float(value) / 1000
     else:
         seconds = duration_seconds(value.replace(" ", ""))
@@ -272,7 +275,7 @@ def _seconds(value: str, where: Location) -> float:
 
 def _instant(value: str, where: Location) -> float:
     """A Nextflow time: ``2019-06-17 10:32:41.373`` or epoch milliseconds (raw)."""
-    if value.isdigit() and len(value) <= 16:
+    if value.isascii() and value.isdigit() and len(value) <= 16:  # not '²', a digit too
         return int(value) / 1000
     try:
         moment = datetime.fromisoformat(value[:40])
