@@ -71,7 +71,6 @@ class WorkloadError(SerialscaleError):
         return f"{loc.prefix()}: error: {self.message}{step}"
 
 
-
 #: The most errors reported for one input, as compilers do: past it, they are counted ("and
 #: 312 more errors"), so a generated file with a mistake on every line stays readable.
 MAX_ERRORS = 20
