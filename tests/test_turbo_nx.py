@@ -177,6 +177,8 @@ def test_nx_errors_are_located(tmp_path: Path) -> None:
 def test_detection_by_content_and_name() -> None:
     assert detect(Path("dry.json"), b'{\n  "id": "x",\n  "turboVersion": "2.0.6",\n') == "turbo"
     assert detect(Path("x/.turbo/runs/abc.json"), b'{"id": "x"}') == "turbo"
+    minified = b'{"id":"x","version":"1","turboVersion":"2.0.6","tasks":[]}'
+    assert detect(Path("dry.json"), minified) == "turbo"  # `turbo ... --dry=json | jq -c`
     assert detect(Path("graph.json"), b'{\n  "graph": {\n    "nodes": {') == "nx"
     assert detect(Path("other.json"), b'{"steps": []}') == "serialscale"
 

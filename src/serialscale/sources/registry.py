@@ -213,7 +213,7 @@ def _more_patterns() -> dict[str, re.Pattern[bytes]]:
     """The content signatures of the readers above, compiled on first use; each anchored at
     a line start and led by a literal, so a search is linear."""
     return {
-        "turbo": re.compile(rb'^[ \t]*"turboVersion"[ \t]*:', re.M),
+        "turbo": re.compile(rb'"turboVersion"[ \t]*:'),  # minified too: a literal first
         "nx": re.compile(rb'\A\s*\{\s*"graph"\s*:\s*\{\s*"nodes"\s*:'),
         "buildkite": re.compile(rb"^[ \t]*-[ \t]+(?:wait|block|input|\"wait\"|'wait')"
                                 rb"[ \t]*(?:$|:|#)|^[ \t]+-?[ \t]*(?:command|commands|label|"
