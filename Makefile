@@ -50,6 +50,7 @@ bench: $(STAMP)
 # PYTHONMALLOC=malloc: Python objects and buffers get their own malloc blocks, which ASan
 # guards (pymalloc arenas would hide overruns).
 SAN_DIR := build/sanitize
+SAN_TESTS ?=  # a subset of the suite, e.g. SAN_TESTS="tests/test_kernels.py"; empty: all
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
 sanitize: $(STAMP)
 	$(BIN)/python -m pip install --quiet "setuptools>=77"
@@ -57,10 +58,11 @@ sanitize: $(STAMP)
 	git ls-files -z | xargs -0 cp --parents -t $(SAN_DIR)
 	cd $(SAN_DIR) && CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
 		$(CURDIR)/$(BIN)/python setup.py -q build_ext --inplace 2>&1 | grep -v "^running\|warning: " || true
-	test -n "$$(ls $(SAN_DIR)/src/serialscale/accel/_kernels*.so)" && test -n "$$(ls $(SAN_DIR)/src/serialscale/trace/_tape*.so)"
+	test -n "$$(ls $(SAN_DIR)/src/serialscale/accel/_kernels*.so)" && test -n "$$(ls $(SAN_DIR)/src/serialscale/trace/_tape*.so)" \
+		&& test -n "$$(ls $(SAN_DIR)/src/serialscale/trace/_scoped*.so)"
 	cd $(SAN_DIR) && LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 		PYTHONMALLOC=malloc ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		PYTHONPATH=src SERIALSCALE_EXPECT_SANITIZED=1 $(CURDIR)/$(BIN)/python -m pytest -p no:cacheprovider
+		PYTHONPATH=src SERIALSCALE_EXPECT_SANITIZED=1 $(CURDIR)/$(BIN)/python -m pytest -p no:cacheprovider $(SAN_TESTS)
 
 # Coverage-guided fuzzing of the loaders and the report reader (atheris; not part of CI).
 # FUZZ_TIME seconds; findings land in build/fuzz/ as crash-* files: turn each into a case of
