@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..base.words import unit_for
+from ..base.words import times, unit_for
 from ..documents.report import Classification, Recommendation, SpeedupRow, Strategy
 from .graph import Cost
 
@@ -113,19 +113,19 @@ def recommend(
     if at_target is None or expected is None:
         reason = "Nothing costs anything: there is no work to speed up."
         return Recommendation(strategy=strategy, processors=procs, reason=reason, focus=focus)
-    ceiling = "no" if speedup_ceiling is None else f"at most {speedup_ceiling:.2f}x"
+    ceiling = "no" if speedup_ceiling is None else f"at most {times(speedup_ceiling)}"
     wall = _wall(speedup, target, unit)
     if strategy == "serial-leaning":
-        first = f"Processors give {ceiling} speedup{burden} ({target}: {at_target:.2f}x{wall})"
+        first = f"Processors give {ceiling} speedup{burden} ({target}: {times(at_target)}{wall})"
         reason = f"{first}; {shorten}." if shorten else (
             f"{first}; no single step shortens the critical path (parallel paths are as long)."
         )  # fmt: skip
         return Recommendation(strategy=strategy, processors=procs, reason=reason,
                               expected_speedup=expected, focus=focus)  # fmt: skip
-    head = (f"{target} processors give {at_target:.2f}x{wall} (the ceiling is "
-            f"{speedup_ceiling:.2f}x{burden})")  # fmt: skip
+    head = (f"{target} processors give {times(at_target)}{wall} (the ceiling is "
+            f"{times(speedup_ceiling)}{burden})")  # fmt: skip
     if procs < target:
-        head += f"; {procs} do as well ({expected:.2f}x)"
+        head += f"; {procs} do as well ({times(expected)})"
     more = [
         r
         for r in speedup
@@ -135,7 +135,7 @@ def recommend(
     if more:
         best = more[0]
         head += (f"; more would help: {best.processors} give "
-                 f"{_simulated(best, burdened) or 0:.2f}x")  # fmt: skip
+                 f"{times(_simulated(best, burdened) or 0)}")  # fmt: skip
     reason = f"{head}; then {shorten}." if shorten else f"{head}."
     return Recommendation(strategy=strategy, processors=procs, reason=reason,
                           expected_speedup=expected, focus=focus)  # fmt: skip

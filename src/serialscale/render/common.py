@@ -11,11 +11,15 @@ from rich.text import Text
 
 from ..base.errors import display, escape_controls, neutralize
 from ..base.words import TIME_UNITS, unit_for
+from ..base.words import times as speedup_text
 from ..documents.report import Report, Segment
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 PATH_HEAD = 6
 PATH_TAIL = 4
+
+#: From this many days on, a wall time is written as days alone (``1.39e+297 d``).
+LONGEST_DAYS = 100_000
 
 
 def num(value: Any, digits: int = 4) -> str:
@@ -47,6 +51,8 @@ def wall_time(value: Any, unit: str | None) -> str:
     seconds = float(value) * scale
     if seconds < 60:
         return f"{num(seconds, 3)} s"
+    if seconds >= LONGEST_DAYS * 86400:  # past ~270 years, a number of days, not 300 digits
+        return f"{num(seconds / 86400, 3)} d"
     whole = int(seconds)
     parts = [(whole // 86400, "d"), (whole % 86400 // 3600, "h"), (whole % 3600 // 60, "min"),
              (whole % 60, "s")]  # fmt: skip
@@ -115,7 +121,7 @@ def _longest_run(text: str, char: str) -> int:
 
 def times(value: float | None) -> str:
     """A speedup such as ``3.2x``."""
-    return "—" if value is None else f"{value:.2f}x"
+    return speedup_text(value)
 
 
 def short_path(path: Sequence[str]) -> list[str]:
