@@ -3,6 +3,7 @@ test failed before its fix."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -21,11 +22,42 @@ def test_huge_speedups_are_written_with_an_exponent_not_hundreds_of_digits(
     result = run_cli("analyze", str(path), "--color", "never")
     assert result.exit_code == 0, result.stderr
     assert not re.search(r"\d{20}", result.stdout), result.stdout
-    ceiling = 1e300 / (10 + 40 + 1e-300)
-    assert f"the ceiling is {ceiling:.3g}x" in " ".join(result.stdout.split())
     assert "2e+298x" in result.stdout
+    document = json.loads(run_cli("analyze", str(path), "--format", "json").stdout)
+    ceiling = 1e300 / (10 + 40 + 1e-300)
+    assert f"the ceiling is {ceiling:.3g}x" in document["recommendation"]["reason"]
 
 
 def test_times_keeps_two_decimals_below_a_million() -> None:
     assert times(3.0) == "3.00x" and times(999_999.0) == "999999.00x"
     assert times(17_179_869_184.0) == "1.72e+10x"
+
+
+def test_diff_lists_a_step_whose_span_alone_changed(tmp_path: Path, run_cli) -> None:
+    # Only a's span changes (10 -> 80, cost 80 both times): the depth grows by 70 (path
+    # a -> b: 10 + 40 becomes 80 + 40), and diff used to say "no step was added, removed or
+    # changed".
+    base = ("unit: minutes\nsteps:\n  - {{id: a, cost: 80, span: {}}}\n"
+            "  - {{id: b, cost: 40, needs: [a]}}\n")  # fmt: skip
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(base.format(10))
+    new.write_text(base.format(80))
+    result = run_cli("diff", str(old), str(new), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["delta"]["depth"] == (80 + 40) - (10 + 40)
+    [change] = document["changed"]
+    assert change["id"] == "a" and change["change"] == "span"
+    assert change["old_cost"] == change["new_cost"] == 80
+    assert (change["old_span"], change["new_span"]) == (10, 80)
+    assert change["depth_effect"] == 70
+    text = run_cli("diff", str(old), str(new)).stdout
+    assert "no step was added" not in text and "span 10 → 80" in text
+
+
+def test_diff_without_spans_writes_no_span_fields(tmp_path: Path, run_cli) -> None:
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text("steps:\n  - {id: a, cost: 3}\n")
+    new.write_text("steps:\n  - {id: a, cost: 5}\n")
+    [change] = json.loads(run_cli("diff", str(old), str(new), "--format", "json").stdout)["changed"]
+    assert change == {"id": "a", "change": "cost", "old_cost": 3, "new_cost": 5, "depth_effect": 2}
