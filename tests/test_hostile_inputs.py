@@ -61,3 +61,22 @@ def test_diff_without_spans_writes_no_span_fields(tmp_path: Path, run_cli) -> No
     new.write_text("steps:\n  - {id: a, cost: 5}\n")
     [change] = json.loads(run_cli("diff", str(old), str(new), "--format", "json").stdout)["changed"]
     assert change == {"id": "a", "change": "cost", "old_cost": 3, "new_cost": 5, "depth_effect": 2}
+
+
+def test_one_escape_and_one_branch_are_counted_in_the_singular(tmp_path: Path, run_cli) -> None:
+    source = tmp_path / "one.py"
+    source.write_text(
+        "import serialscale as ss\n\n"
+        "def f():\n"
+        "    x = ss.input(3.0)\n"
+        "    y = x * 2\n"
+        "    if y > 1:\n"  # one branch on a traced value
+        "        y = y + 1\n"
+        "    return float(y) + 0\n"  # one escape
+    )
+    result = run_cli("analyze", f"{source}:f", "--control", "dataflow", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    notes = " ".join(json.loads(result.stdout)["notes"])
+    assert "1 traced value was converted" in notes, notes
+    assert "1 branch on traced values" in notes, notes
+    assert "1 traced values" not in notes and "1 branches" not in notes
