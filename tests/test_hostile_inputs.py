@@ -80,3 +80,18 @@ def test_one_escape_and_one_branch_are_counted_in_the_singular(tmp_path: Path, r
     assert "1 traced value was converted" in notes, notes
     assert "1 branch on traced values" in notes, notes
     assert "1 traced values" not in notes and "1 branches" not in notes
+
+
+def test_a_very_long_step_id_is_cut_in_the_headline_but_kept_in_focus(
+    tmp_path: Path, run_cli
+) -> None:
+    long_id = "L" * 5000
+    path = tmp_path / "w.json"
+    steps = [{"id": "a", "cost": 3}, {"id": long_id, "cost": 4, "needs": ["a"]}]
+    path.write_text(json.dumps({"steps": steps}))
+    document = json.loads(run_cli("analyze", str(path), "--format", "json").stdout)
+    reason = document["recommendation"]["reason"]
+    assert long_id not in reason and "L" * 59 + "…" in reason
+    assert long_id in document["recommendation"]["focus"]
+    table = run_cli("analyze", str(path), "--color", "never").stdout
+    assert len(table.splitlines()) < 80, table

@@ -41,6 +41,9 @@ SERIAL_CEILING = 2.0
 PARALLEL_EFFICIENCY = 0.5
 KNEE_FRACTION = 0.9
 FOCUS_STEPS = 3
+#: A step id longer than this is cut, with an ellipsis, in the sentence of the recommendation
+#: (``focus`` keeps it whole): a 5,000-character id filled 50 lines of the headline.
+LONGEST_ID_IN_REASON = 60
 
 
 def _simulated(row: SpeedupRow, burdened: bool) -> float | None:
@@ -108,7 +111,8 @@ def recommend(
     focus = [step for step, _ in listed]
     shorten = ""
     if listed:
-        names = ", ".join(f"'{step}' (drag {_fmt(d)}{_unit(d, unit)})" for step, d in listed)
+        names = ", ".join(f"'{_short_id(step)}' (drag {_fmt(d)}{_unit(d, unit)})"
+                          for step, d in listed)  # fmt: skip
         shorten = f"shorten the critical path starting with {names}"
     if at_target is None or expected is None:
         reason = "Nothing costs anything: there is no work to speed up."
@@ -165,6 +169,12 @@ def _unit(value: Cost, unit: str | None) -> str:
 
 def _row(speedup: list[SpeedupRow], processors: int) -> SpeedupRow:
     return next(r for r in speedup if r.processors == processors)
+
+
+def _short_id(step: str) -> str:
+    if len(step) <= LONGEST_ID_IN_REASON:
+        return step
+    return step[: LONGEST_ID_IN_REASON - 1] + "…"
 
 
 def _fmt(value: Cost) -> str:

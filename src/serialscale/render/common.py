@@ -17,6 +17,8 @@ from ..documents.report import Report, Segment
 BLOCKS = " ▁▂▃▄▅▆▇█"
 PATH_HEAD = 6
 PATH_TAIL = 4
+#: The longest step id a printed critical path shows whole (a 5,000-character id took 50 lines).
+PATH_ID_CHARS = 120
 
 #: From this many days on, a wall time is written as days alone (``1.39e+297 d``).
 LONGEST_DAYS = 100_000
@@ -125,9 +127,11 @@ def times(value: float | None) -> str:
 
 
 def short_path(path: Sequence[str]) -> list[str]:
-    """The critical path, shortened to its head and tail with an ellipsis marker between."""
+    """The critical path, shortened to its head and tail with an ellipsis marker between;
+    an id longer than :data:`PATH_ID_CHARS` is cut with an ellipsis (the JSON keeps it)."""
+    path = [s if len(s) <= PATH_ID_CHARS else s[: PATH_ID_CHARS - 1] + "…" for s in path]
     if len(path) <= PATH_HEAD + PATH_TAIL + 1:
-        return list(path)
+        return path
     hidden = len(path) - PATH_HEAD - PATH_TAIL
     return [*path[:PATH_HEAD], f"… {hidden:,} more …", *path[-PATH_TAIL:]]
 
