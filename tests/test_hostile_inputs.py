@@ -95,3 +95,17 @@ def test_a_very_long_step_id_is_cut_in_the_headline_but_kept_in_focus(
     assert long_id in document["recommendation"]["focus"]
     table = run_cli("analyze", str(path), "--color", "never").stdout
     assert len(table.splitlines()) < 80, table
+
+
+def test_target_depth_plans_carry_no_bisection_residues() -> None:
+    # A chain 10.0 -> 40.0 -> 0.5 (float costs) to depth 5: the fewest steps are the 40 and
+    # the 10, and 40 -> 4.5, 10 -> 0 reaches 5 exactly (0 + 4.5 + 0.5). The float bisection
+    # used to give 4.49999999997 and 2.7e-11.
+    from serialscale.core.compress import plan
+    from serialscale.core.graph import Graph
+
+    graph = Graph.from_lists(["a", "b", "d"], [10.0, 40.0, 0.5], [[], [0], [1]])
+    result = plan(graph, 5.0)
+    assert result.reached and result.depth == 5.0
+    new = {s.id: s.new_cost for s in result.steps}
+    assert new == {"b": 4.5, "a": 0}
