@@ -109,3 +109,12 @@ def test_target_depth_plans_carry_no_bisection_residues() -> None:
     assert result.reached and result.depth == 5.0
     new = {s.id: s.new_cost for s in result.steps}
     assert new == {"b": 4.5, "a": 0}
+
+
+def test_one_processor_is_written_in_the_singular(tmp_path: Path, run_cli) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text("steps:\n" + "".join(f"  - {{id: s{i}, cost: 1}}\n" for i in range(8)))
+    result = run_cli("analyze", str(path), "-p", "1", "--format", "json")
+    reason = json.loads(result.stdout)["recommendation"]["reason"]
+    assert reason.startswith("1 processor gives 1.00x"), reason
+    assert "1 processors" not in reason

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..base.words import times, unit_for
+from ..base.words import plural, times, unit_for
 from ..documents.report import Classification, Recommendation, SpeedupRow, Strategy
 from .graph import Cost
 
@@ -126,10 +126,11 @@ def recommend(
         )  # fmt: skip
         return Recommendation(strategy=strategy, processors=procs, reason=reason,
                               expected_speedup=expected, focus=focus)  # fmt: skip
-    head = (f"{target} processors give {times(at_target)}{wall} (the ceiling is "
+    give = "gives" if target == 1 else "give"
+    head = (f"{plural(target, 'processor')} {give} {times(at_target)}{wall} (the ceiling is "
             f"{times(speedup_ceiling)}{burden})")  # fmt: skip
     if procs < target:
-        head += f"; {procs} do as well ({times(expected)})"
+        head += f"; {procs} {'does' if procs == 1 else 'do'} as well ({times(expected)})"
     more = [
         r
         for r in speedup
