@@ -22,7 +22,7 @@ from serialscale.core.gantt import gantt_of, merged
 from serialscale.core.graph import Graph
 from serialscale.core.workload import Workload
 
-from .conftest import WORKLOADS, fan, nx_depth
+from .conftest import WORKLOADS, chain, fan, nx_depth
 
 pytest.importorskip("matplotlib")
 from serialscale.render import plots
@@ -221,6 +221,21 @@ def test_large_schedules_merge_bars_but_keep_every_step_and_the_critical_path() 
     figure = plots.schedule_figure(chart)
     assert "nearby steps on a lane drawn as one bar" in figure.axes[0].get_title()
     plots.figure_bytes(figure, "svg")
+
+
+def test_a_long_critical_path_is_merged_too_so_the_chart_stays_small() -> None:
+    # A 600-step chain is all critical: kept bar for bar, a 100,000-step chain drew 100,000
+    # rectangles (an 18 MB SVG, 20 s). Past the limit it merges like the other steps.
+    graph = chain(600)
+    report = analyze_workload(Workload(name="w", graph=graph, source="w"), processors=2)
+    chart = gantt_of(graph, report)
+    assert len(chart.bars) == 600 and all(b.critical for b in chart.bars)
+    bars = merged(chart, limit=100)
+    assert len(bars) <= 50 and all(b.critical for b in bars)
+    assert sum(b.steps for b in bars) == 600
+    for b in chart.bars:  # every step is still drawn, in red
+        assert any(m.lane == b.lane and m.start <= b.start and b.finish <= m.finish for m in bars)
+    assert merged(chart) == list(chart.bars)  # under the limit: nothing merged
 
 
 # ---------------------------------------------------------------- the figures

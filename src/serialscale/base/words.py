@@ -113,3 +113,18 @@ def duration_seconds(text: str) -> float | None:
         total += float(number) * _DURATION_PARTS[part]
         i = k
     return total
+
+
+#: From here on a speedup is written with three significant digits and an exponent
+#: (``1.72e+10x``): two decimals of a 300-digit number are no help to anyone.
+TIMES_EXPONENT_FROM = 1e6
+
+
+def times(value: float | None) -> str:
+    """A speedup such as ``3.20x`` (``1.72e+10x`` from :data:`TIMES_EXPONENT_FROM` on; ``—``
+    for none): the one spelling of speedups in reports, headlines and recommendations."""
+    if value is None:
+        return "—"
+    if abs(value) >= TIMES_EXPONENT_FROM:
+        return f"{value:.3g}x"
+    return f"{value:.2f}x"

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..base.words import unit_for
+from ..base.words import plural, times, unit_for
 from ..documents.report import Classification, Recommendation, SpeedupRow, Strategy
 from .graph import Cost
 
@@ -41,6 +41,9 @@ SERIAL_CEILING = 2.0
 PARALLEL_EFFICIENCY = 0.5
 KNEE_FRACTION = 0.9
 FOCUS_STEPS = 3
+#: A step id longer than this is cut, with an ellipsis, in the sentence of the recommendation
+#: (``focus`` keeps it whole): a 5,000-character id filled 50 lines of the headline.
+LONGEST_ID_IN_REASON = 60
 
 
 def _simulated(row: SpeedupRow, burdened: bool) -> float | None:
@@ -108,24 +111,26 @@ def recommend(
     focus = [step for step, _ in listed]
     shorten = ""
     if listed:
-        names = ", ".join(f"'{step}' (drag {_fmt(d)}{_unit(d, unit)})" for step, d in listed)
+        names = ", ".join(f"'{_short_id(step)}' (drag {_fmt(d)}{_unit(d, unit)})"
+                          for step, d in listed)  # fmt: skip
         shorten = f"shorten the critical path starting with {names}"
     if at_target is None or expected is None:
         reason = "Nothing costs anything: there is no work to speed up."
         return Recommendation(strategy=strategy, processors=procs, reason=reason, focus=focus)
-    ceiling = "no" if speedup_ceiling is None else f"at most {speedup_ceiling:.2f}x"
+    ceiling = "no" if speedup_ceiling is None else f"at most {times(speedup_ceiling)}"
     wall = _wall(speedup, target, unit)
     if strategy == "serial-leaning":
-        first = f"Processors give {ceiling} speedup{burden} ({target}: {at_target:.2f}x{wall})"
+        first = f"Processors give {ceiling} speedup{burden} ({target}: {times(at_target)}{wall})"
         reason = f"{first}; {shorten}." if shorten else (
             f"{first}; no single step shortens the critical path (parallel paths are as long)."
         )  # fmt: skip
         return Recommendation(strategy=strategy, processors=procs, reason=reason,
                               expected_speedup=expected, focus=focus)  # fmt: skip
-    head = (f"{target} processors give {at_target:.2f}x{wall} (the ceiling is "
-            f"{speedup_ceiling:.2f}x{burden})")  # fmt: skip
+    give = "gives" if target == 1 else "give"
+    head = (f"{plural(target, 'processor')} {give} {times(at_target)}{wall} (the ceiling is "
+            f"{times(speedup_ceiling)}{burden})")  # fmt: skip
     if procs < target:
-        head += f"; {procs} do as well ({expected:.2f}x)"
+        head += f"; {procs} {'does' if procs == 1 else 'do'} as well ({times(expected)})"
     more = [
         r
         for r in speedup
@@ -135,7 +140,7 @@ def recommend(
     if more:
         best = more[0]
         head += (f"; more would help: {best.processors} give "
-                 f"{_simulated(best, burdened) or 0:.2f}x")  # fmt: skip
+                 f"{times(_simulated(best, burdened) or 0)}")  # fmt: skip
     reason = f"{head}; then {shorten}." if shorten else f"{head}."
     return Recommendation(strategy=strategy, processors=procs, reason=reason,
                           expected_speedup=expected, focus=focus)  # fmt: skip
@@ -165,6 +170,12 @@ def _unit(value: Cost, unit: str | None) -> str:
 
 def _row(speedup: list[SpeedupRow], processors: int) -> SpeedupRow:
     return next(r for r in speedup if r.processors == processors)
+
+
+def _short_id(step: str) -> str:
+    if len(step) <= LONGEST_ID_IN_REASON:
+        return step
+    return step[: LONGEST_ID_IN_REASON - 1] + "…"
 
 
 def _fmt(value: Cost) -> str:

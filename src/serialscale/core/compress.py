@@ -195,6 +195,15 @@ def _largest_cost(graph: Graph, costs: list[Cost], v: int, high: Cost, target: f
             bottom = middle
         else:
             top = middle
+    # The bisection leaves residues such as 4.49999999997 (and 2.7e-11 for the next step, which
+    # takes up the difference): the roundest number in the final interval that still reaches
+    # the target is the same answer as people write it.
+    for digits in range(1, 16):
+        rounded = float(f"{(bottom + top) / 2:.{digits}g}")
+        if bottom <= rounded <= top:
+            trial[v] = rounded
+            if _depth(graph, trial) <= target:
+                return rounded
     return bottom
 
 

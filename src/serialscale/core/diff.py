@@ -2,10 +2,11 @@
 
 Each side is a workload (any readable format: the graph is known) or a saved JSON report
 (the numbers only; step costs too when it was saved with ``--detail``). Steps are matched by
-id. ``changed`` lists every step added, removed, or with another cost, each with
+id. ``changed`` lists every step added, removed, or with another cost or span, each with
 ``depth_effect``, its own effect on depth, computed on one graph with only that change:
 
-- a step whose cost changed: depth of the *old* graph with the new cost, minus the old depth;
+- a step whose cost or span changed: depth of the *old* graph with the new span (the cost
+  where the step has none), minus the old depth;
 - a step added: its drag in the *new* graph (how much shorter the new depth would be if it
   took no time: :mod:`serialscale.core.drag`), counted positive;
 - a step removed: minus its drag in the *old* graph.
@@ -19,6 +20,7 @@ their effect, the largest first, then by id.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from msgspec import UNSET
 
@@ -45,6 +47,13 @@ class Side:
         if self.report.detail:
             return {d.id: d.cost for d in self.report.detail}
         return None
+
+    def spans(self) -> dict[str, Cost]:
+        """Step spans by id, where the side gives steps spans (none: empty)."""
+        if self.graph is not None:
+            spans = self.graph.spans
+            return {} if spans is None else dict(zip(self.graph.ids, spans, strict=True))
+        return {d.id: d.span for d in self.report.detail or [] if d.span is not UNSET}
 
 
 def side_of(workload: Workload, processors: int) -> Side:
@@ -90,21 +99,25 @@ def diff(old: Side, new: Side) -> DiffReport:
         old_drag = _drags(old.graph) if both and old.graph is not None else {}
         new_drag = _drags(new.graph) if both and new.graph is not None else {}
         index = {s: i for i, s in enumerate(old.graph.ids)} if old.graph is not None else {}
-        new_spans: dict[str, Cost] = {}
-        if both and new.graph is not None and new.graph.spans is not None:
-            new_spans = dict(zip(new.graph.ids, new.graph.spans, strict=True))
+        old_spans, new_spans = old.spans(), new.spans()
         for step, cost in new_costs.items():
+            # A step without a span runs its cost serially: its span is its cost.
+            old_span = old_spans.get(step, old_costs.get(step))
+            new_span = new_spans.get(step, cost)
             if step not in old_costs:
                 effect = new_drag.get(step, 0) if both else None
                 changed.append(StepChange(step, "added", None, cost, effect))
-            elif old_costs[step] != cost:
+            elif old_costs[step] != cost or old_span != new_span:
                 effect = None
                 if both and old.graph is not None and new.graph is not None:
                     # The depth is made of spans where steps have them: the step's new span.
                     costs: list[Cost] = list(old.graph.depth_graph().costs)
-                    costs[index[step]] = new_spans[step] if new_spans else cost
+                    costs[index[step]] = new_span
                     effect = _depth(old.graph, costs) - a.depth
-                changed.append(StepChange(step, "cost", old_costs[step], cost, effect))
+                kind: Literal["cost", "span"] = "cost" if old_costs[step] != cost else "span"
+                spans = ((old_span, new_span) if step in old_spans or step in new_spans
+                         else (UNSET, UNSET))  # fmt: skip
+                changed.append(StepChange(step, kind, old_costs[step], cost, effect, *spans))
         for step, cost in old_costs.items():
             if step not in new_costs:
                 effect = -old_drag.get(step, 0) if both else None

@@ -17,7 +17,7 @@ from .graph import Cost, Graph
 from .metrics import bottom_levels
 from .schedule import list_schedule
 
-#: Past this many bars, a chart merges each lane's non-critical steps that nearly touch
+#: Past this many bars, a chart merges each lane's steps that nearly touch (critical ones apart)
 #: (:func:`merged`): tens of thousands of rectangles make a slow page and an unreadable one.
 MAX_BARS = 3000
 #: The merged chart's resolution: gaps shorter than the makespan over this are not shown.
@@ -69,22 +69,28 @@ def gantt_of(graph: Graph, report: Report) -> Gantt:
 
 
 def merged(gantt: Gantt, limit: int = MAX_BARS, columns: int = MERGE_COLUMNS) -> list[Bar]:
-    """The bars to draw: all of them up to ``limit``; past it, critical steps as they are and
-    each lane's other steps merged where the gap between them is under ``makespan /
-    columns`` (a merged bar counts its steps)."""
+    """The bars to draw: all of them up to ``limit``; past it, each lane's other steps merged
+    where the gap between them is under ``makespan / columns`` (a merged bar counts its
+    steps), and critical steps as they are while they number at most ``limit // 2``; a longer
+    critical path is merged the same way, apart from the other steps (a 100,000-step chain
+    would otherwise draw 100,000 bars: a picture of tens of megabytes, slow to write and
+    to open)."""
     if len(gantt.bars) <= limit:
         return list(gantt.bars)
     tolerance = gantt.makespan / columns
-    out: list[Bar] = [b for b in gantt.bars if b.critical]
-    by_lane: dict[int, list[Bar]] = {}
+    critical = [b for b in gantt.bars if b.critical]
+    merge_critical = len(critical) > limit // 2
+    out: list[Bar] = [] if merge_critical else critical
+    by_lane: dict[tuple[bool, int], list[Bar]] = {}
     for b in gantt.bars:
-        if not b.critical:
-            by_lane.setdefault(b.lane, []).append(b)
-    for lane in sorted(by_lane):
+        if merge_critical or not b.critical:
+            by_lane.setdefault((b.critical, b.lane), []).append(b)
+    for key in sorted(by_lane):
+        is_critical, lane = key
         run: Bar | None = None
-        for b in sorted(by_lane[lane], key=lambda b: (b.start, b.finish)):
+        for b in sorted(by_lane[key], key=lambda b: (b.start, b.finish)):
             if run is not None and b.start - run.finish <= tolerance:
-                run = Bar(run.step, lane, run.start, max(run.finish, b.finish), False,
+                run = Bar(run.step, lane, run.start, max(run.finish, b.finish), is_critical,
                           run.steps + b.steps)  # fmt: skip
                 continue
             if run is not None:

@@ -236,14 +236,18 @@ class DiffDelta(Struct, frozen=True):
 
 
 class StepChange(Struct, frozen=True):
-    """A step added, removed or with another cost, and that change's own effect on depth
-    (``null`` where a side is a saved report; :mod:`serialscale.core.diff`)."""
+    """A step added, removed, with another cost, or with the same cost and another span
+    (``span``), and that change's own effect on depth (``null`` where a side is a saved
+    report; :mod:`serialscale.core.diff`). ``old_span`` and ``new_span`` are given where
+    either side gives the step a span."""
 
     id: str
-    change: Literal["added", "removed", "cost"]
+    change: Literal["added", "removed", "cost", "span"]
     old_cost: Amount | None
     new_cost: Amount | None
     depth_effect: int | float | None
+    old_span: Amount | UnsetType = UNSET
+    new_span: Amount | UnsetType = UNSET
 
 
 class DiffReport(Struct, frozen=True, kw_only=True):

@@ -11,11 +11,17 @@ from rich.text import Text
 
 from ..base.errors import display, escape_controls, neutralize
 from ..base.words import TIME_UNITS, unit_for
+from ..base.words import times as speedup_text
 from ..documents.report import Report, Segment
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 PATH_HEAD = 6
 PATH_TAIL = 4
+#: The longest step id a printed critical path shows whole (a 5,000-character id took 50 lines).
+PATH_ID_CHARS = 120
+
+#: From this many days on, a wall time is written as days alone (``1.39e+297 d``).
+LONGEST_DAYS = 100_000
 
 
 def num(value: Any, digits: int = 4) -> str:
@@ -47,6 +53,8 @@ def wall_time(value: Any, unit: str | None) -> str:
     seconds = float(value) * scale
     if seconds < 60:
         return f"{num(seconds, 3)} s"
+    if seconds >= LONGEST_DAYS * 86400:  # past ~270 years, a number of days, not 300 digits
+        return f"{num(seconds / 86400, 3)} d"
     whole = int(seconds)
     parts = [(whole // 86400, "d"), (whole % 86400 // 3600, "h"), (whole % 3600 // 60, "min"),
              (whole % 60, "s")]  # fmt: skip
@@ -115,13 +123,15 @@ def _longest_run(text: str, char: str) -> int:
 
 def times(value: float | None) -> str:
     """A speedup such as ``3.2x``."""
-    return "—" if value is None else f"{value:.2f}x"
+    return speedup_text(value)
 
 
 def short_path(path: Sequence[str]) -> list[str]:
-    """The critical path, shortened to its head and tail with an ellipsis marker between."""
+    """The critical path, shortened to its head and tail with an ellipsis marker between;
+    an id longer than :data:`PATH_ID_CHARS` is cut with an ellipsis (the JSON keeps it)."""
+    path = [s if len(s) <= PATH_ID_CHARS else s[: PATH_ID_CHARS - 1] + "…" for s in path]
     if len(path) <= PATH_HEAD + PATH_TAIL + 1:
-        return list(path)
+        return path
     hidden = len(path) - PATH_HEAD - PATH_TAIL
     return [*path[:PATH_HEAD], f"… {hidden:,} more …", *path[-PATH_TAIL:]]
 

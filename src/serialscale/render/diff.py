@@ -24,6 +24,8 @@ def _what(c: StepChange, unit: str | None) -> str:
         return f"added (cost {amount(c.new_cost, unit)})"
     if c.change == "removed":
         return f"removed (cost {amount(c.old_cost, unit)})"
+    if c.change == "span":
+        return f"span {num(c.old_span)} → {amount(c.new_span, unit)} (cost {num(c.new_cost)})"
     return f"cost {num(c.old_cost)} → {amount(c.new_cost, unit)}"
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from ..base.defaults import DEFAULT_MAX_OPS
 from ..base.errors import Location, WorkloadError, suggest
 from ..base.limits import DEFAULT_LIMITS, Limits
+from ..base.words import plural
 from ..core.graph import CycleError, Graph, cycle_message
 from ..core.workload import Workload
 from ..trace.api import run_traced
@@ -276,7 +277,8 @@ def trace_function(
         if rec.escapes:
             raise WorkloadError(
                 f"the function recorded no steps: its traced values were converted to plain "
-                f"ones {rec.escapes} times ({rec.describe_escapes()}), so nothing depended on "
+                f"ones {plural(rec.escapes, 'time')} ({rec.describe_escapes()}), so nothing "
+                "depended on "
                 "them; compute with the traced values themselves (math.* and sum() are "
                 "recorded), or wrap the call in serialscale.op(fn, ...)",
                 Location(label),
@@ -290,13 +292,14 @@ def trace_function(
     notes = [fallback] if fallback else []
     if rec.control_decisions and control == "dataflow":
         notes.append(
-            f"{rec.control_decisions} branches on traced values; control dependence was "
+            f"{plural(rec.control_decisions, 'branch')} on traced values; control dependence was "
             "ignored (data-flow view, an optimistic bound); --control scoped adds it as "
             "written (frame or strict: more)"
         )
     if rec.escapes:
         notes.append(
-            f"{rec.escapes} traced values were converted to plain ones "
+            f"{plural(rec.escapes, 'traced value')} "
+            f"{'was' if rec.escapes == 1 else 'were'} converted to plain ones "
             f"({rec.describe_escapes()}; int(), float(), "
             "indexing, range()); dependencies through them are lost"
         )
