@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import yaml
 
 from ...base.errors import Location, WorkloadError
-from .gitlab_ci import MAX_ALIAS_EXPANSION, _expanded_size
+from .yaml_guard import yaml_documents
 
 T = TypeVar("T")
 
@@ -27,38 +27,11 @@ SHOWN = 10
 def load_yaml(text: str, source: str, what: str) -> Any:
     """The one YAML document in ``text`` (``what`` names the format in errors)."""
     base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    loader: Any = None
     try:
         loader = base(text)
-        docs = []
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:
-                continue
-            if "&" not in text:  # no anchor, so no alias: nothing can expand
-                docs.append(loader.construct_document(node))
-                continue
-            written, expanded = _expanded_size(node)
-            if expanded > written + MAX_ALIAS_EXPANSION:
-                mark = node.start_mark
-                raise WorkloadError(
-                    f"aliases (*name) expand this document to more than {MAX_ALIAS_EXPANSION:,}"
-                    " more nodes than it writes",
-                    Location(source, mark.line + 1, mark.column + 1),
-                )
-            docs.append(loader.construct_document(node))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise WorkloadError(f"YAML syntax error: {exc.problem or exc.context}",
-                            Location(source, mark.line + 1 if mark else None,
-                                     mark.column + 1 if mark else None)) from None  # fmt: skip
-    except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
-        message = "input is nested too deeply" if isinstance(exc, RecursionError) else \
-            f"YAML error: {short(str(exc))}"  # fmt: skip
-        raise WorkloadError(message, Location(source)) from None
-    finally:
-        if loader is not None:
-            loader.dispose()
+    except yaml.YAMLError as exc:  # a character YAML does not allow, found as it is read
+        raise WorkloadError(f"YAML error: {short(str(exc))}", Location(source)) from None
+    docs = yaml_documents(loader, text, source)
     if len(docs) > 1:
         raise WorkloadError(f"more than one YAML document ('---'); {what} has one",
                             Location(source))  # fmt: skip

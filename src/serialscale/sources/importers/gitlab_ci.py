@@ -38,6 +38,7 @@ from ...base.words import plural_of
 from ..parsing import Locator, decode
 from ..secondary import MissingInput, SecondaryReads, refuse_nul
 from ..step_plan import StepPlan
+from .yaml_guard import yaml_documents
 
 KEYWORDS = {"stages", "variables", "default", "include", "workflow", "image", "services",
             "before_script", "after_script", "cache", "types", "spec"}  # fmt: skip
@@ -49,9 +50,6 @@ MAX_REFERENCE_DEPTH = 10
 MAX_PARALLEL = 200
 #: Needs one job may list (GitLab's default is 50; self-managed instances may raise it).
 MAX_NEEDS = 10_000
-#: Nodes an anchored structure may add when its aliases are expanded (beyond the nodes
-#: written); a "billion laughs" document stops here instead of filling memory.
-MAX_ALIAS_EXPANSION = 1_000_000
 #: Files a wildcard include may look at while matching.
 MAX_WILDCARD_SCAN = 100_000
 #: Steps of work merging included documents may take (each node of each merge is one).
@@ -75,30 +73,6 @@ def _reference(loader: _Loader, node: yaml.Node) -> _Reference:
 _Loader.add_constructor("!reference", _reference)
 
 
-def _expanded_size(root: yaml.Node) -> tuple[int, int]:
-    """(nodes written, nodes after every alias is expanded) of a composed document; each
-    node is visited once (iteratively: no recursion limit)."""
-    size: dict[int, int] = {}
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        key = id(node)
-        if key in size and not done:
-            continue
-        children: list[yaml.Node] = []
-        if isinstance(node, yaml.SequenceNode):
-            children = list(node.value)
-        elif isinstance(node, yaml.MappingNode):
-            children = [part for pair in node.value for part in pair]
-        if done:
-            size[key] = 1 + sum(size[id(c)] for c in children)
-            continue
-        size[key] = 0  # in progress (a composed document has no cycles)
-        stack.append((node, True))
-        stack.extend((c, False) for c in children if id(c) not in size)
-    return len(size), size[id(root)]
-
-
 def _load(text: str, source: str) -> Any:
     """The document in ``text`` (a ``spec:`` header document before ``---`` is skipped)."""
     try:  # the reader checks every character as the loader is made
@@ -108,32 +82,7 @@ def _load(text: str, source: str) -> Any:
         column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
         raise WorkloadError(f"not YAML: character #x{exc.character:04x} is not allowed",
                             Location(source, line, column)) from None  # fmt: skip
-    try:
-        docs = []
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:
-                continue
-            written, expanded = _expanded_size(node)
-            if expanded > written + MAX_ALIAS_EXPANSION:
-                mark = node.start_mark
-                raise WorkloadError(
-                    f"aliases (*name) expand this document to more than {MAX_ALIAS_EXPANSION:,}"
-                    " more nodes than it writes",
-                    Location(source, mark.line + 1, mark.column + 1),
-                )
-            docs.append(loader.construct_document(node))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise WorkloadError(f"YAML syntax error: {exc.problem or exc.context}",
-                            Location(source, mark.line + 1 if mark else None,
-                                     mark.column + 1 if mark else None)) from None  # fmt: skip
-    except (yaml.YAMLError, RecursionError, ValueError) as exc:
-        message = "input is nested too deeply" if isinstance(exc, RecursionError) else \
-            f"YAML error: {str(exc)[:200]}"  # fmt: skip
-        raise WorkloadError(message, Location(source)) from None
-    finally:
-        loader.dispose()
+    docs = yaml_documents(loader, text, source)
     if len(docs) == 2 and isinstance(docs[0], dict) and set(docs[0]) == {"spec"}:
         return docs[1]
     if len(docs) > 1:
