@@ -1,4 +1,4 @@
-"""The compiled tape (serialscale/csrc/tape.c) through its private module: the garbage
+"""The compiled tape (src/serialscale/accel/csrc/tape.c) through its private module: the garbage
 collector sees what a tape holds, numbers from Python are checked before they are narrowed
 to the tape's int32 sites, and the compiled max/min/sum behave as the builtins outside a
 recording run (issue 27's C points; issue 23 part 3)."""
