@@ -168,8 +168,8 @@ def test_durations_as_spans():
     [
         ("90", "'span' 90 is larger than the step's cost 80"),
         ("0", "'span' must be > 0 for a step of cost 80"),
-        ("fast", "'span' must be a number >= 0 or a duration"),
-        ("-1", "'span' must be >= 0, got -1"),
+        ("fast", "'span' must be a number > 0 (0 for a step of cost 0) or a duration"),
+        ("-1", "'span' must be > 0 (0 for a step of cost 0), got -1"),
     ],
 )
 def test_bad_spans_are_located_errors(run_cli, tmp_path, span, message):

@@ -485,7 +485,7 @@ class _Validator:
                 if isinstance(span, str) and duration_seconds(span) is not None:
                     self.span_durations.append((len(ids), i, step_id))
                 elif not _valid_cost(span):
-                    problem = _cost_problem(span).replace("'cost'", "'span'")
+                    problem = _span_problem(span)
                     add(self.fail(problem, ("steps", i, "span"), step_id))
                     span = None
             ids.append(step_id)
@@ -633,6 +633,16 @@ def _cost_problem(cost: Any) -> str:
     if cost in (float("inf"), float("-inf")):
         return f"'cost' must be a finite number >= 0, got {cost}"
     return f"'cost' must be >= 0, got {cost}"
+
+
+def _span_problem(span: Any) -> str:
+    """What is wrong with a ``span`` that is not a number >= 0, in the words of the span's
+    own rule: greater than 0, and 0 only for a step of cost 0."""
+    return (
+        _cost_problem(span)
+        .replace("'cost'", "'span'")
+        .replace(">= 0", "> 0 (0 for a step of cost 0)")
+    )
 
 
 def _kind(value: Any) -> str:
