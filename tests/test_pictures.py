@@ -323,3 +323,16 @@ def test_a_traced_function_gets_its_schedule_chart_from_the_child(tmp_path: Path
     assert result.exit_code == 0, result.stderr
     text = page.read_text()
     assert len(_svgs(text)) == 2 and "Schedule on 2 processors" in text
+
+
+def test_the_html_page_shortens_a_long_critical_path_as_the_table_does() -> None:
+    """A 100,000-step chain listed every step on the page (4 MB); the page now shows the
+    head and tail of the path, and says how many steps are left out."""
+    n = 2_000
+    report = analyze_workload(Workload("chain", chain(n), "chain.yaml"), processors=2)
+    assert len(report.critical_path) == n  # the JSON keeps the whole path
+    page = plots.report_html(report, "<svg/>")
+    shown = [t for t in _parse(page).text if t.startswith("s") and t[1:].isdigit()]
+    assert "s0" in shown and f"s{n - 1}" in shown and f"s{n // 2}" not in shown
+    assert f"{n - len([s for s in shown if s.startswith('s')]):,} more" in page
+    assert len(page) < 20_000

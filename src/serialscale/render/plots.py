@@ -33,7 +33,16 @@ from ..base.errors import SerialscaleError, escape_controls
 from ..base.words import TIME_UNITS
 from ..core.gantt import Gantt, merged
 from ..documents.report import Report, ScaleReport
-from .common import amount, counted, num, observed_line, times, wall_time, what_if_line
+from .common import (
+    amount,
+    counted,
+    num,
+    observed_line,
+    short_path,
+    times,
+    wall_time,
+    what_if_line,
+)
 
 EXTRA_MESSAGE = "--plot needs matplotlib: pip install 'serialscale[plot]'"
 #: PNG resolution: a 11-inch figure is 2,200 pixels wide, sharp on a high-density screen.
@@ -309,7 +318,9 @@ def report_html(report: Report, svg: str, schedule_svg: str | None = None) -> st
         notes.append("observed run: " + observed_line(report))
     near = "".join(f"<tr><td>{e(n.id)}</td><td class=\"n\">{e(amount(n.slack, unit))}</td></tr>"
                    for n in report.near_critical)  # fmt: skip
-    path = " → ".join(f'<span class="critical">{e(s)}</span>' for s in report.critical_path)
+    # shortened as in the table (a 100,000-step chain made a 4 MB page); the JSON has it all
+    path = " → ".join(f'<span class="critical">{e(s)}</span>'
+                      for s in short_path(report.critical_path))  # fmt: skip
     chart = schedule_svg if schedule_svg is not None else f"<p>{e(NO_SCHEDULE)}</p>"
     schedule = f"<h2>Schedule on {e(counted(report.processors, 'processors'))}</h2>{chart}"
     return _page(
