@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..base.errors import SerialscaleError
+from ..base.words import plural
 from ..documents.report import CLASSES, FailedGate, Report
 
 
@@ -134,10 +135,17 @@ def compare(reports: Sequence[Report], baseline: Sequence[Report]) -> Comparison
     removed = [old.key for old in left.values()]
     if reports and baseline and not changes:
         raise BaselineMismatch(
-            f"the baseline matches none of the {len(reports)} workloads analyzed (matched by "
+            f"the baseline {_matches_none(len(reports))} (matched by "
             f"path in the project, e.g. {new[0]!r}; the baseline has {removed[0]!r})"
         )
     return Comparison(changes, new, removed)
+
+
+def _matches_none(count: int) -> str:
+    """What a baseline failed to match, in the singular or the plural."""
+    if count == 1:
+        return "does not match the workload analyzed"
+    return f"matches none of the {plural(count, 'workload')} analyzed"
 
 
 class BaselineMismatch(SerialscaleError):
