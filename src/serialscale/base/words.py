@@ -128,3 +128,13 @@ def times(value: float | None) -> str:
     if abs(value) >= TIMES_EXPONENT_FROM:
         return f"{value:.3g}x"
     return f"{value:.2f}x"
+
+
+def encodable(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8 (a lone surrogate such as a JSON ``\\ud800``
+    escape cannot: a report naming it could not be written)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..base.errors import Location, WorkloadError
 from ..base.limits import DEFAULT_LIMITS, Limits
+from ..base.words import encodable
 from ..core.graph import Cost, CycleError, Graph, cycle_message
 from ..core.workload import Workload
 
@@ -89,7 +90,7 @@ class StepPlan:
         try:  # one pass in the usual case; a name is looked for only when one is bad
             "".join(self.ids).encode("utf-8")
         except UnicodeEncodeError:
-            bad = next(s for s in self.ids if not _encodable(s))
+            bad = next(s for s in self.ids if not encodable(s))
             raise WorkloadError("a step name contains a lone surrogate (an unpaired "
                                 "\\ud800-\\udfff escape), which no UTF-8 text can hold",
                                 Location(source, step_id=bad)) from None  # fmt: skip
@@ -113,11 +114,3 @@ class StepPlan:
             info["connectors"] = [s for s in self.ids if s in self.connectors]
         return Workload(name=name, graph=graph, source=source, unit=unit, format=fmt, extra=info,
                         observed=dict(self.observed) or None)  # fmt: skip
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

@@ -38,7 +38,7 @@ from ..base.errors import Errors, WorkloadError, suggest
 from ..base.gcpause import gc_paused
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.reading import read_file, read_input
-from ..base.words import TIME_UNITS, duration_seconds
+from ..base.words import TIME_UNITS, duration_seconds, encodable
 from ..core.graph import CycleError, Graph, cycle_message
 from ..core.workload import Workload
 from ..documents.workload import (
@@ -358,7 +358,7 @@ class _Validator:
                 joined.encode("utf-8")
             except UnicodeEncodeError:
                 if isinstance(text, list):
-                    i = next(i for i, x in enumerate(text) if not _encodable(x))
+                    i = next(i for i, x in enumerate(text) if not encodable(x))
                     path, origin = self.step_where(i)
                     raise self.fail(
                         f"step id {text[i]!r} contains a lone surrogate (an unpaired \\ud800-"
@@ -603,14 +603,6 @@ def _finite_sum(costs: list[Any]) -> bool:
         return math.isfinite(math.fsum(costs))
     except OverflowError:  # fsum's intermediate sums overflowed
         return False
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _all_finite(costs: list[Any]) -> bool:
