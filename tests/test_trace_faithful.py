@@ -390,6 +390,13 @@ def _suite_targets() -> list[tuple[str, Any, dict]]:
     spec.loader.exec_module(targets)
     for name in ("operators", "branches", "tasks_and_ops", "selection", "faithful"):
         out.append((f"trace_targets:{name}", getattr(targets, name), {}))
+    data = Path(__file__).parent / "data" / "identity_targets.py"
+    spec = importlib.util.spec_from_file_location("identity_targets_differential", data)
+    assert spec is not None and spec.loader is not None
+    identity = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(identity)
+    for name in ("matched", "stored", "both", "helper", "identity"):
+        out.append((f"identity_targets:{name}", getattr(identity, name), {}))
     classic = Path(__file__).resolve().parent.parent / "benchmarks" / "classic_depths.py"
     spec = importlib.util.spec_from_file_location("classic_depths_differential", classic)
     assert spec is not None and spec.loader is not None

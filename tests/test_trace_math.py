@@ -143,7 +143,10 @@ def test_sorted_with_a_key_and_plain_values() -> None:
     assert sorted([3, 1, 2]) == [1, 2, 3]  # outside a trace: the builtin
 
 
-def test_fractions_of_traced_numbers_are_one_step_each() -> None:
+def test_fractions_of_traced_numbers_take_the_plain_path() -> None:
+    """Fraction(x, y) is one step; Fraction's own operators see a traced int as the int it
+    carries (``isinstance(x, int)``), so they take the path the plain run takes: their
+    arithmetic is recorded, and the gcd that reads the int is a named escape."""
     import fractions
 
     before = fractions.Fraction.__dict__["__new__"]
@@ -151,35 +154,46 @@ def test_fractions_of_traced_numbers_are_one_step_each() -> None:
     def run(n: int = 1):
         x, y = ss.inputs([3, 4])
         exact = fractions.Fraction(x, y)  # one step needing both
-        mixed = fractions.Fraction(1, 3) + x  # Fraction's operators hand over: one add
+        mixed = fractions.Fraction(1, 3) + x  # Fraction's own addition, as in the plain run
         return exact + mixed, fractions.Fraction(2, 5) * 2  # plain fractions stay plain
 
-    w, steps = _steps(run)
-    assert sorted(op.split("@")[0].split("#")[0] for op in steps) == ["Fraction", "add", "add"]
-    fraction_step = next(s for s in steps if s.startswith("Fraction"))
-    assert steps[fraction_step] == []  # its inputs are inputs, not steps
-    assert _depth(w) == 2  # Fraction, then the sum that needs it
+    trace = run_traced(run, {})
+    total, plain_product = trace.result
+    assert total == fractions.Fraction(3, 4) + fractions.Fraction(10, 3)
+    assert type(total.value) is fractions.Fraction and type(plain_product) is fractions.Fraction
+    rec = trace.recorder
+    rec.flush()
+    names = [rec.site_names[s][0] for s in rec.site]
+    assert names.count("Fraction") == 2 and "numerator" in names and "denominator" in names
+    assert rec.escapes >= 1 and any(where[1] == "fractions.py" for where in rec.escape_sites)
     assert fractions.Fraction.__dict__["__new__"] is before  # restored after the run
     assert fractions.Fraction(1, 2) + 1 == fractions.Fraction(3, 2)
 
 
-def test_traced_values_are_numbers_but_not_reals() -> None:
-    """numbers.Number: code that checks for a number accepts a traced one (not Real or
-    Integral, whose protocols convert it); Fraction arithmetic still hands over to the
-    traced value's reflected operators, recorded, no escape."""
+def test_traced_values_answer_isinstance_as_their_values() -> None:
+    """isinstance, the numbers ABCs and class patterns see the carried value's class, so a
+    traced run dispatches as the plain run does; ``type(x)`` still tells the traced value."""
     import numbers
 
     def run():
-        x = ss.input(3)
+        x, f = ss.inputs([3, 2.5])
+        c = x > f
         kinds = (isinstance(x, numbers.Number), isinstance(x, numbers.Real),
-                 isinstance(x, numbers.Integral))  # fmt: skip
-        return kinds, fractions.Fraction(1, 2) * x + 0.5
+                 isinstance(x, numbers.Integral), isinstance(x, int), isinstance(f, float),
+                 isinstance(f, int), isinstance(c, bool), isinstance(ss.input([1]), list),
+                 isinstance(ss.input([1]), numbers.Number))  # fmt: skip
+        match c:
+            case bool():
+                shape = "bool"
+            case _:
+                shape = "other"
+        return kinds, shape, fractions.Fraction(1, 2) * x + 0.5
 
     trace = run_traced(run, {})
-    kinds, value = trace.result
-    assert kinds == (True, False, False)
-    assert type(value) is Traced and value.value == 2.0
-    assert trace.recorder.escapes == 0 and len(trace.recorder) == 2  # mul, then add
+    kinds, shape, value = trace.result
+    assert kinds == (True, True, True, True, True, False, True, True, False)
+    assert shape == "bool"
+    assert value == 2.0 and type(value) is Traced
 
 
 @pytest.mark.parametrize(

@@ -16,10 +16,10 @@ import dis
 import os
 import sys
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import accumulate, chain, repeat
 from operator import add, lt, ne
-from types import CodeType, FrameType
+from types import CodeType, FrameType, FunctionType
 from typing import TYPE_CHECKING, Any
 
 from .. import accel
@@ -67,6 +67,87 @@ def branch_offsets(code: CodeType) -> frozenset[int]:
     for k, ins in enumerate(instructions):
         feeds_branch = k + 1 < len(instructions) and instructions[k + 1].opname in BRANCHES
         if ins.opname in BRANCHES or (ins.opname == "TO_BOOL" and feeds_branch):
+            out.add(ins.offset)
+    return frozenset(out)
+
+
+#: The loads of a bool constant or of the name ``bool``: an identity test (``is``) with one of
+#: them next to it (``x is True``, ``case False:``, ``type(x) is bool``) sees a traced bool as
+#: what it is, a proxy object, where the plain run sees ``True`` itself.
+_BOOL_LOADS = frozenset(("LOAD_CONST", "LOAD_GLOBAL", "LOAD_NAME", "LOAD_DEREF"))
+_SIMPLE_LOADS = frozenset(("LOAD_FAST", "LOAD_NAME", "LOAD_GLOBAL", "LOAD_DEREF", "LOAD_CONST"))
+
+
+def _is_bool_load(ins: dis.Instruction) -> bool:
+    if ins.opname == "LOAD_CONST":
+        return ins.argval is True or ins.argval is False
+    return ins.opname in _BOOL_LOADS and ins.argval == "bool"
+
+
+def tests_bool_identity(code: CodeType) -> bool:
+    """Whether ``code`` tests a value by identity against a bool or ``bool`` (``x is True``,
+    ``True is x``, ``match x: case False:``, ``type(x) is bool``)."""
+    instructions = [i for i in dis.get_instructions(code) if i.opname != "EXTENDED_ARG"]
+    for k, ins in enumerate(instructions):
+        if ins.opname != "IS_OP" or k == 0:
+            continue
+        before = instructions[k - 1]
+        if _is_bool_load(before) or (
+            k >= 2 and before.opname in _SIMPLE_LOADS and _is_bool_load(instructions[k - 2])
+        ):
+            return True
+    return False
+
+
+def _codes_within(code: CodeType) -> Iterator[CodeType]:
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            yield from _codes_within(const)
+
+
+def module_tests_bool_identity(namespace: dict[str, Any]) -> bool:
+    """Whether a function or method defined in the module whose globals are ``namespace``
+    tests bools by identity (:func:`tests_bool_identity`): a comparison made anywhere in
+    that module may reach it as an argument."""
+    name = namespace.get("__name__")
+    for value in list(namespace.values()):
+        functions: list[Any] = []
+        if isinstance(value, FunctionType) and value.__globals__ is namespace:
+            functions.append(value)
+        elif isinstance(value, type) and getattr(value, "__module__", None) == name:
+            for member in list(vars(value).values()):
+                member = getattr(member, "__func__", member)  # static and class methods
+                if isinstance(member, FunctionType) and member.__globals__ is namespace:
+                    functions.append(member)
+        for function in functions:
+            if any(tests_bool_identity(c) for c in _codes_within(function.__code__)):
+                return True
+    return False
+
+
+def plain_comparison_offsets(code: CodeType, module_tests: bool = False) -> frozenset[int]:
+    """The offsets of the comparisons of ``code`` whose result is handed over as a plain bool.
+
+    A traced comparison gives a traced bool, which answers truth tests, arithmetic,
+    ``isinstance`` and ``str`` as the bool it carries, but not identity: ``x is True`` and
+    ``match x: case True:`` are ``False`` for it. In code that makes such a test, or whose
+    module does (``module_tests``: a helper may be handed the result), every comparison
+    whose result is not consumed by a branch right away (:data:`BRANCHES`) gives the plain
+    bool instead: the function computes what its plain run computes, and the recorder
+    counts an escape there.
+    """
+    if not (module_tests or tests_bool_identity(code)):
+        return frozenset()
+    instructions = [i for i in dis.get_instructions(code) if i.opname != "EXTENDED_ARG"]
+    out = set()
+    for k, ins in enumerate(instructions):
+        if ins.opname != "COMPARE_OP":
+            continue
+        after = instructions[k + 1] if k + 1 < len(instructions) else None
+        if after is not None and after.opname == "TO_BOOL" and k + 2 < len(instructions):
+            after = instructions[k + 2]
+        if after is None or after.opname not in BRANCHES:
             out.add(ins.offset)
     return frozenset(out)
 
@@ -172,7 +253,8 @@ class Recorder(TapeBase):
     """
 
     __slots__ = (
-        "_branches", "_codes", "_labels", "_since_purge", "a", "b", "c", "control", "costs",
+        "_branches", "_codes", "_identity_modules", "_labels", "_namespaces", "_plain",
+        "_since_purge", "a", "b", "c", "control", "costs",
         "escape_sites", "escapes", "frames", "max_ops", "measured", "more", "native_callers",
         "scopes", "site", "site_names", "sites", "spans", "strict", "unmodelled",
     )  # fmt: skip
@@ -213,6 +295,11 @@ class Recorder(TapeBase):
         self._codes: list[CodeType] = []  # keeps every code object seen alive: ids stay unique
         #: id(code) -> the offsets where a truth test is a branch (:func:`branch_offsets`)
         self._branches: dict[int, frozenset[int]] = {}
+        #: id(code) -> the comparisons that hand over plain bools (plain_comparison_offsets)
+        self._plain: dict[int, frozenset[int]] = {}
+        #: id(module globals) -> whether the module tests bools by identity
+        self._identity_modules: dict[int, bool] = {}
+        self._namespaces: list[dict[str, Any]] = []
         self._labels: dict[tuple[str, str, int], int] = {}
         self.site_names: list[tuple[str, str, int]] = []  # (operation, file, line)
         self.escapes = 0
@@ -291,6 +378,29 @@ class Recorder(TapeBase):
             self._codes.append(code)
             found = self._branches[id(code)] = branch_offsets(code)
         return frame.f_lasti in found
+
+    def hands_plain(self, frame: FrameType) -> bool:
+        """Whether the comparison now at ``frame``'s instruction gives a plain bool
+        (:func:`plain_comparison_offsets`)."""
+        code = frame.f_code
+        found = self._plain.get(id(code))
+        if found is None:
+            self._codes.append(code)
+            namespace = frame.f_globals
+            module = self._identity_modules.get(id(namespace))
+            if module is None:
+                module = module_tests_bool_identity(namespace)
+                self._identity_modules[id(namespace)] = module
+                self._namespaces.append(namespace)  # kept alive: its id stays unique
+            found = self._plain[id(code)] = plain_comparison_offsets(code, module)
+        return frame.f_lasti in found
+
+    def plain_comparison(self, op: str, x: int, y: int, frame: FrameType) -> None:
+        """Record comparison ``op`` (a step like any other) whose result leaves as a plain
+        bool (:meth:`hands_plain`): an escape, since what is done with it is not seen."""
+        self.binary(op, x, y, frame)
+        self.escapes += 1
+        self.escaped("comparison kept as a plain bool (the code tests `is True`/`False`)", frame)
 
     def truth_escape(self, frame: FrameType | None) -> None:
         """A truth test made inside a call (``any()``, ``x in xs``, ``bool()``): not a

@@ -84,8 +84,20 @@ class Traced(ValueBase):
         self.value = value
         self.node = node
 
+    # What the plain run would show: a traced run never changes a result, and a function may
+    # return str(x) or "%s" % x. type(x) still tells a traced value apart.
     def __repr__(self) -> str:
-        return f"Traced({self.value!r})"
+        return repr(self.value)
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        """The carried value's class: ``isinstance(x, float)``, ``isinstance(x > y, bool)``,
+        ``case bool():`` and the ``numbers`` ABCs answer as for the plain value (``type(x)``
+        is still the traced class)."""
+        return type(self.value)
 
     def __reduce__(self) -> tuple[type[Traced], tuple[Any, int]]:
         # Spelled out: pickle and copy cannot see the compiled base's fields by themselves.
@@ -243,10 +255,14 @@ _new = ValueBase.__new__  # object.__new__, or the compiled base's: no __init__ 
 _getframe = sys._getframe
 
 
-def _binary(name: str, fn: Callable[[Any, Any], Any]) -> tuple[Callable, Callable]:
+def _binary(
+    name: str, fn: Callable[[Any, Any], Any], compare: bool = False
+) -> tuple[Callable, Callable]:
     # The hot path of tracing. The common case of Recorder.binary is inlined here (a known
     # call site, no control dependence): one dictionary lookup and one list extend per
     # operation; the result is built with object.__new__ instead of calling Traced.__init__.
+    # A comparison in code that tests bools by identity may give its plain result
+    # (Recorder.hands_plain), as the compiled tape's record() does.
     def forward(self: Traced, other: Any) -> Any:
         if type(other) in TRACED:
             value = fn(self.value, other.value)
@@ -258,8 +274,11 @@ def _binary(name: str, fn: Callable[[Any, Any], Any]) -> tuple[Callable, Callabl
         if rec is None or rec.paused:
             return value
         frame = _getframe(1)
-        site = rec.sites.get((name, id(frame.f_code), frame.f_lasti))
         x = self.node
+        if compare and rec.hands_plain(frame):
+            rec.plain_comparison(name, x, y, frame)
+            return value
+        site = rec.sites.get((name, id(frame.f_code), frame.f_lasti))
         if site is None:
             step = rec.binary(name, x, y, frame)
         elif rec.decision >= 0:  # a control need, as the compiled tape finds it
@@ -332,7 +351,7 @@ else:
         setattr(PyValue, f"__{_name}__", _fwd)
         setattr(PyValue, f"__r{_name}__", _ref)
     for _name, _fn in COMPARISONS.items():
-        setattr(PyValue, f"__{_name}__", _binary(_name, _fn)[0])
+        setattr(PyValue, f"__{_name}__", _binary(_name, _fn, compare=True)[0])
 
 _UNARY: dict[str, Callable[[Any], Any]] = {
     "neg": operator.neg, "pos": operator.pos, "abs": abs, "invert": operator.invert,
@@ -410,10 +429,3 @@ def _numpy_method(name: str, math_name: str) -> Callable[..., Any]:
 for _name, _math_name in NUMPY_METHODS.items():
     if hasattr(math, _math_name):
         setattr(Traced, _name, _numpy_method(_name, _math_name))
-
-# A traced value is a numbers.Number: code that checks for a number accepts a traced one.
-# Not Real, Rational or Integral: code that sees those takes their protocols (float(),
-# numerator and denominator, __index__), which turn a traced value into a plain one (an
-# escape; Fraction(x) outside a traced run reads x.numerator), and a traced value may wrap
-# anything. Arithmetic with fractions records through the reflected operators.
-numbers.Number.register(Traced)

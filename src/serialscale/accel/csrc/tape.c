@@ -264,6 +264,9 @@ enum {
  * cached under (LABEL_BASE + label, NULL, 0). */
 #define LABEL_BASE (OP_COUNT + 1)
 enum { LABEL_GT, LABEL_LT, LABEL_SELECT, LABEL_ADD, LABEL_COUNT };
+/* A comparison at (code, lasti) whose result leaves as a plain bool: site 1 = yes, 0 = no (the
+ * recorder's hands_plain, asked once per instruction). */
+#define OP_PLAIN (LABEL_BASE + LABEL_COUNT)
 static const char *label_names[LABEL_COUNT] = {"gt", "lt", "select", "add"};
 static PyObject *label_strings[LABEL_COUNT];
 static const char *op_names[OP_COUNT] = {
@@ -329,6 +332,24 @@ static PyObject *record(PyObject *value, int op, Py_ssize_t x, Py_ssize_t y) {
         code = PyFrame_GetCode(frame);
         Py_DECREF(code); /* kept alive by the frame, and by the recorder once it has a site */
         lasti = lasti_of(frame);
+        if (op >= OP_LT && op <= OP_GE) {
+            int32_t plain = cache_get(tape, OP_PLAIN, code, lasti);
+            if (plain < 0) {
+                PyObject *r = PyObject_CallMethod(rec, "hands_plain", "O", (PyObject *)frame);
+                if (!r) goto fail;
+                plain = PyObject_IsTrue(r);
+                Py_DECREF(r);
+                if (plain < 0) goto fail;
+                if (cache_put(tape, OP_PLAIN, code, lasti, plain) < 0) goto fail;
+            }
+            if (plain) { /* identity tests of bools ahead: the plain result, an escape */
+                PyObject *r = PyObject_CallMethod(rec, "plain_comparison", "OnnO", op_strings[op],
+                                                  x, y, (PyObject *)frame);
+                if (!r) goto fail;
+                Py_DECREF(r);
+                return value;
+            }
+        }
         site = cache_get(tape, op, code, lasti);
         if (site < 0) {
             /* first time here: the recorder names the site (and keeps the code alive) */

@@ -1,0 +1,152 @@
+"""A comparison's result is a traced bool, which answers truth tests, arithmetic,
+``isinstance`` and ``str`` as the bool it carries, but never identity: ``x is True`` and
+``match x: case True:`` are False for any proxy object. In code that makes such a test, the
+comparisons not consumed by a branch give the plain bool, an escape (issue 23): the function
+computes what its plain run computes, in every control mode and in both tracers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import serialscale as ss
+from serialscale.trace import Traced, run_traced
+from serialscale.trace.recorder import CONTROL_MODES, plain_comparison_offsets
+
+sys.path.insert(0, str(Path(__file__).parent / "data"))
+from identity_targets import both, helper, matched, stored
+
+MODES = [m for m in CONTROL_MODES if m != "strict"] + ["strict"]
+
+
+def branching_only(n: int = 8):
+    xs = ss.inputs([(i * 3) % 8 for i in range(n)])
+    t, flags = 0, []
+    for x in xs:
+        if x > 2:  # a branch: the comparison stays traced, the decision counted
+            t += x
+        flags.append(x < 5)  # a value, in code with no identity test: a traced bool
+    return t, flags
+
+
+def plain_run(fn):
+    saved = ss.input, ss.inputs
+    ss.input, ss.inputs = (lambda v: v), list  # type: ignore[assignment]
+    try:
+        return fn()
+    finally:
+        ss.input, ss.inputs = saved
+
+
+def unwrap(value):
+    if type(value) in (Traced,) or isinstance(value, Traced):
+        return value.value
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(unwrap(v) for v in value)
+    return value
+
+
+@pytest.mark.parametrize("control", MODES)
+@pytest.mark.parametrize("fn", [matched, stored, both, helper], ids=lambda f: f.__name__)
+def test_identity_tests_of_comparisons_give_the_plain_result(fn, control: str) -> None:
+    expected = plain_run(fn)
+    trace = run_traced(fn, {}, control=control)
+    got = unwrap(trace.result)
+    assert got == expected and type(got) is type(expected)
+    if isinstance(expected, list):
+        assert all(type(g) is type(e) for g, e in zip(got, expected, strict=True))
+    rec = trace.recorder
+    assert rec.escapes > 0  # what was done with the plain bools was not seen: said so
+    assert any("is True" in kind for kind, _, _ in rec.escape_sites)
+
+
+def test_the_match_example_counts_one_escape_per_comparison() -> None:
+    trace = run_traced(matched, {}, control="scoped")
+    assert trace.recorder.escapes == 8
+    rec = trace.recorder
+    rec.flush()
+    assert [rec.site_names[s][0] for s in rec.site].count("gt") == 8  # still recorded steps
+
+
+def test_code_without_identity_tests_keeps_traced_bools() -> None:
+    trace = run_traced(branching_only, {}, control="dataflow")
+    t, flags = trace.result
+    assert type(t) is Traced and all(type(f) is Traced for f in flags)
+    assert [f.value for f in flags] == plain_run(branching_only)[1]
+    assert trace.recorder.escapes == 0
+    assert trace.recorder.control_decisions == 8
+
+
+def test_branches_in_code_with_identity_tests_are_still_decisions() -> None:
+    trace = run_traced(both, {}, control="dataflow")
+    # the 8 `if x > 2` are branches; the 8 `(x < 5) is True` comparisons are escapes
+    assert trace.recorder.control_decisions == 8
+    assert trace.recorder.escapes == 8
+
+
+@pytest.mark.parametrize(
+    ("source", "plain_count"),
+    [
+        ("def f(a, b):\n    return a > b\n", 0),  # no identity test: none plain
+        ("def f(a, b):\n    return (a > b) is True\n", 1),
+        ("def f(a, b):\n    c = a > b\n    return True is c\n", 1),
+        ("def f(a, b):\n    if a > b:\n        return 1\n    return (a < b) is False\n", 1),
+        ("def f(a, b):\n    c = a == b\n    return type(c) is bool\n", 1),
+        ("def f(a, b):\n    match a > b:\n        case True:\n            return 1\n", 1),
+        ("def f(a, b):\n    return (a > b) is None\n", 0),  # None: no bool is None
+    ],
+)
+def test_the_comparisons_handed_over_plain(source: str, plain_count: int) -> None:
+    space: dict = {}
+    exec(compile(source, "<f>", "exec"), space)
+    assert len(plain_comparison_offsets(space["f"].__code__)) == plain_count
+
+
+def test_traced_values_print_as_their_values() -> None:
+    def run():
+        x, y = ss.inputs([3.5, 2])
+        c = x > y
+        return str(x), repr(y), str(c), "%s %r" % (x, y), str([x, y]), str((c,))  # noqa: UP031
+
+    assert (
+        run_traced(run, {}).result
+        == plain_run(run)
+        == ("3.5", "2", "True", "3.5 2", "[3.5, 2]", "(True,)")
+    )
+
+
+TWINS = """
+import sys
+sys.path.insert(0, {here!r})
+from serialscale.trace import run_traced
+sys.path.insert(0, {data!r})
+import test_trace_identity as t
+import identity_targets as d
+for fn in (d.matched, d.stored, d.both, d.helper, t.branching_only):
+    for control in ("dataflow", "scoped", "frame", "strict"):
+        trace = run_traced(fn, {{}}, control=control)
+        rec = trace.recorder
+        rec.flush()
+        print(fn.__name__, control, t.unwrap(trace.result), rec.escapes,
+              rec.control_decisions, [rec.site_names[s] for s in rec.site],
+              list(rec.a), list(rec.b), list(rec.c))
+"""
+
+
+def test_the_compiled_and_pure_tracers_record_the_same_steps() -> None:
+    code = TWINS.format(here=str(Path(__file__).parent), data=str(Path(__file__).parent / "data"))
+    outputs = []
+    for pure in ("0", "1"):
+        env = {**os.environ, "SERIALSCALE_PURE_PYTHON": pure}
+        done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env,
+                              capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1] and outputs[0].count("\n") == 20
