@@ -523,14 +523,7 @@ class TracedArray(NDArrayOperatorsMixin, Traced):
         numbers (``Traced.__bool__``)."""
         rec = current()
         if rec is not None and not rec.paused:
-            frame = _getframe(1)
-            if frame is not rec.quiet_frame:
-                if not rec.is_branch(frame):
-                    rec.truth_escape(frame)
-                elif rec.bool_fast:
-                    rec.control_decisions += 1
-                else:
-                    rec.decide(self.node, frame)
+            rec.truth_test(self.node, _getframe(1))
         return bool(self.value)
 
     def __float__(self) -> float:

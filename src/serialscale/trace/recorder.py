@@ -402,6 +402,20 @@ class Recorder(TapeBase):
         self.escapes += 1
         self.escaped("comparison kept as a plain bool (the code tests `is True`/`False`)", frame)
 
+    def truth_test(self, node: int, frame: FrameType) -> None:
+        """A truth test of the value made by step ``node`` at ``frame``'s instruction (what
+        the compiled ``Value``'s ``bool`` does): nothing in a watched sort's own frame
+        (``quiet_frame``); a branch of the code as written is counted (data-flow mode) or
+        decided (the other modes); any other test is an escape (:meth:`truth_escape`)."""
+        if frame is self.quiet_frame:
+            return
+        if not self.is_branch(frame):
+            self.truth_escape(frame)
+        elif self.bool_fast:
+            self.control_decisions += 1
+        else:
+            self.decide(node, frame)
+
     def truth_escape(self, frame: FrameType | None) -> None:
         """A truth test made inside a call (``any()``, ``x in xs``, ``bool()``): not a
         branch of the caller; its outcome leaves as a plain value, an escape."""
