@@ -191,3 +191,17 @@ def test_the_cli_reads_them_and_names_the_format(tmp_path: Path, run_cli) -> Non
     assert json.loads(result.stdout)["format"] == "turbo"
     result = run_cli("analyze", str(path), "--from", "nx")
     assert result.exit_code == 2 and "not an Nx graph" in result.stderr
+
+
+def test_nx_dependencies_of_an_unknown_project_are_an_error(tmp_path: Path) -> None:
+    """Before: the project graph read only the nodes' own entries, and dependencies listed
+    under a name that is no project were dropped without a word."""
+    doc = json.loads(json.dumps(NX_PROJECTS))
+    doc["graph"]["dependencies"]["ghost"] = [{"source": "ghost", "target": "ui", "type": "static"}]
+    text = json.dumps(doc, indent=2)
+    with pytest.raises(WorkloadError) as info:
+        read(tmp_path / "graph.json", text)
+    message = str(info.value)
+    assert "'ghost', which is not a project" in message
+    line = int(message.split(":")[1])
+    assert '"ghost":' in text.splitlines()[line - 1]

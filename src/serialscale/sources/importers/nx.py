@@ -99,6 +99,12 @@ def _projects(graph: dict[str, Any], source: str, locator: Locator,
     plan = StepPlan(limits=limits, source=source)
     plan.check(len(nodes))
     deps = _edges(graph.get("dependencies"), ("graph", "dependencies"), locator)
+    for name in deps:
+        if name not in nodes:
+            raise WorkloadError(
+                f"dependencies are given for '{short(name)}', which is not a project",
+                locator.at(("graph", "dependencies", name), key=True),
+            )
     external: set[str] = set()
     for name in nodes:
         rows = deps.get(name, [])
