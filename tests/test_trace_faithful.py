@@ -313,6 +313,60 @@ def test_names_bound_before_the_run_are_recorded_and_restored(tmp_path: Path) ->
     assert module.heappush is heapq.heappush  # also after an exception
 
 
+THREADED = """
+from heapq import heappush, heappop
+
+def run(n: int = 8, middle=lambda: None):
+    import serialscale as ss
+    xs = ss.inputs([(7 * i + 3) % 8 for i in range(n)])
+    heap = []
+    middle()  # another thread's run starts or ends here
+    for x in xs:
+        heappush(heap, x)
+    return [heappop(heap) for _ in range(n)]
+"""
+
+
+def test_a_run_in_another_thread_ending_first_leaves_the_swapped_names_in_place(
+    tmp_path: Path,
+) -> None:
+    """Two overlapping runs in threads trace one module's `from heapq import heappush`:
+    the first to finish must not put the original back under the second (before: it did,
+    and the second recorded its pushes as unselected data flow, a shallower graph)."""
+    import heapq
+    import threading
+
+    module = load(tmp_path, "threaded_names", THREADED)
+    alone = ss.analyze_workload(ss.trace_function(module.run, {"n": 8}))
+    second_started, first_done = threading.Event(), threading.Event()
+    depths: dict[str, int] = {}
+
+    def first() -> None:
+        def middle() -> None:
+            assert second_started.wait(30)
+
+        trace = ss.trace_function(module.run, {"n": 8, "middle": middle})
+        depths["first"] = ss.analyze_workload(trace).depth
+
+    def second() -> None:
+        def middle() -> None:
+            second_started.set()
+            assert first_done.wait(30)  # the first run is over: its swaps are undone
+
+        trace = ss.trace_function(module.run, {"n": 8, "middle": middle})
+        depths["second"] = ss.analyze_workload(trace).depth
+
+    a = threading.Thread(target=first)
+    a.start()
+    b = threading.Thread(target=second)
+    b.start()
+    a.join(60)
+    first_done.set()
+    b.join(60)
+    assert depths == {"first": alone.depth, "second": alone.depth}
+    assert module.heappush is heapq.heappush and module.heappop is heapq.heappop
+
+
 def test_mean_gives_what_the_original_gives() -> None:
     # sum(data) / len(data) is 79.97011531144231: mean and fmean round once, to ...230
     data = [87.1861196488308, 0.0066598519100601996, 0.004371264563382527,

@@ -6,6 +6,7 @@ import contextlib
 import functools
 import inspect
 import sys
+import threading
 import time
 import types
 from collections.abc import Callable, Iterable, Iterator
@@ -171,64 +172,114 @@ def _functions_in(value: Any) -> list[types.FunctionType]:
     return []
 
 
+class _Slot:
+    """One place that holds a patched original by a name bound before the run (a module's
+    global, a keyword default, a closure cell, a function's defaults), swapped for the
+    recorded version. Shared by the traced runs going on at once (threads): the first run
+    swaps, the last one out puts the original back (each run restoring on its own let the
+    first to finish take the recorded version away from the others mid-run)."""
+
+    __slots__ = ("get", "original", "put", "replacement", "users")
+
+    def __init__(self, get: Callable[[], Any], put: Callable[[Any], None], original: Any,
+                 replacement: Any) -> None:  # fmt: skip
+        self.get, self.put = get, put
+        self.original, self.replacement = original, replacement
+        self.users = 0
+
+
+_slots_lock = threading.Lock()
+#: (id(holder), what) -> the slot swapped now; holders stay alive while their slot is here
+_slots: dict[tuple[int, str], tuple[Any, _Slot]] = {}
+
+
+def _take(holder: Any, what: str, get: Callable[[], Any], put: Callable[[Any], None],
+          replacement_for: Callable[[Any], Any]) -> tuple[int, str] | None:  # fmt: skip
+    """Swap the value ``get()`` gives for ``replacement_for(value)`` (``None``: leave it),
+    or join the run that already did; the key to :func:`_give_back`, or ``None``."""
+    key = (id(holder), what)
+    with _slots_lock:
+        found = _slots.get(key)
+        if found is not None and found[0] is holder and get() is found[1].replacement:
+            found[1].users += 1
+            return key
+        value = get()
+        replacement = replacement_for(value)
+        if replacement is None:
+            return None
+        slot = _Slot(get, put, value, replacement)
+        put(replacement)
+        slot.users = 1
+        _slots[key] = (holder, slot)
+        return key
+
+
+def _give_back(key: tuple[int, str]) -> None:
+    with _slots_lock:
+        _, slot = _slots[key]
+        slot.users -= 1
+        if slot.users == 0:
+            del _slots[key]
+            with contextlib.suppress(ValueError):  # an emptied cell
+                if slot.get() is slot.replacement:  # else the run rebound it: its own doing
+                    slot.put(slot.original)
+
+
 @contextlib.contextmanager
 def swapping_bound_names(fn: Any, swaps: dict[int, tuple[Any, Any]]) -> Iterator[None]:
     """For the duration of a traced run, the recorded versions of the patched functions
     (``swaps``: ``id(original) -> (original, replacement)``) wherever the target's code holds
     the originals by a name bound before the run: its module's globals (``from heapq import
     heappush``), closures and the defaults of its module's functions (``def f(func=max)``).
-    Restored after, also on an exception, where the run left the replacement in place."""
-    undo: list[Callable[[], None]] = []
+    Restored after, also on an exception, where the run left the replacement in place, once
+    no other traced run (another thread) is using it."""
+    taken: list[tuple[int, str]] = []
 
     def swapped(value: Any) -> Any:
         found = swaps.get(id(value))
         return found[1] if found is not None and found[0] is value else None
+
+    def defaults_swapped(old: Any) -> Any:
+        if not old or not any(swapped(d) is not None for d in old):
+            return None
+        return tuple(swapped(d) or d for d in old)
+
+    # originals and recorded versions by id: a value that is neither is passed over without
+    # taking the lock (a module may hold thousands of names)
+    known = {id(v) for pair in swaps.values() for v in pair}
+
+    def take(holder: Any, what: str, get: Callable[[], Any], put: Callable[[Any], None],
+             replacement_for: Callable[[Any], Any] = swapped) -> None:  # fmt: skip
+        key = _take(holder, what, get, put, replacement_for)
+        if key is not None:
+            taken.append(key)
 
     try:
         namespaces: dict[int, dict[str, Any]] = {}
         for f in _own_functions(fn):
             namespaces[id(f.__globals__)] = f.__globals__
             for cell in f.__closure__ or ():
-                with contextlib.suppress(ValueError):
-                    new = swapped(cell.cell_contents)
-                    if new is not None:
-                        old, cell.cell_contents = cell.cell_contents, new
-                        undo.append(functools.partial(_restore_cell, cell, old, new))
-            if f.__defaults__ and any(swapped(d) is not None for d in f.__defaults__):
-                old_defaults = f.__defaults__
-                f.__defaults__ = tuple(swapped(d) or d for d in old_defaults)
-                undo.append(functools.partial(_restore_defaults, f, old_defaults))
+                with contextlib.suppress(ValueError):  # an empty cell
+                    if id(cell.cell_contents) in known:
+                        take(cell, "cell", functools.partial(getattr, cell, "cell_contents"),
+                             functools.partial(setattr, cell, "cell_contents"))  # fmt: skip
+            if any(id(d) in known for d in f.__defaults__ or ()) or ((id(f), "defaults") in _slots):
+                take(f, "defaults", functools.partial(getattr, f, "__defaults__"),
+                     functools.partial(setattr, f, "__defaults__"), defaults_swapped)  # fmt: skip
             keywords = f.__kwdefaults__ or {}
-            for name, default in list(keywords.items()):
-                new = swapped(default)
-                if new is not None:
-                    keywords[name] = new
-                    undo.append(functools.partial(_restore_item, keywords, name, default, new))
+            for name, value in list(keywords.items()):
+                if id(value) in known:
+                    take(keywords, name, functools.partial(keywords.get, name),
+                         functools.partial(keywords.__setitem__, name))  # fmt: skip
         for namespace in namespaces.values():
             for name, value in list(namespace.items()):
-                new = swapped(value)
-                if new is not None:
-                    namespace[name] = new
-                    undo.append(functools.partial(_restore_item, namespace, name, value, new))
+                if id(value) in known:
+                    take(namespace, name, functools.partial(namespace.get, name),
+                         functools.partial(namespace.__setitem__, name))  # fmt: skip
         yield
     finally:
-        for restore in reversed(undo):
-            restore()
-
-
-def _restore_item(mapping: dict[str, Any], name: str, original: Any, replacement: Any) -> None:
-    if mapping.get(name) is replacement:  # else the run rebound it: its own doing
-        mapping[name] = original
-
-
-def _restore_cell(cell: types.CellType, original: Any, replacement: Any) -> None:
-    with contextlib.suppress(ValueError):
-        if cell.cell_contents is replacement:
-            cell.cell_contents = original
-
-
-def _restore_defaults(f: types.FunctionType, original: tuple[Any, ...]) -> None:
-    f.__defaults__ = original
+        for key in reversed(taken):
+            _give_back(key)
 
 
 @contextlib.contextmanager
