@@ -78,6 +78,9 @@ _BOOL_LOADS = frozenset(("LOAD_CONST", "LOAD_GLOBAL", "LOAD_NAME", "LOAD_DEREF")
 _SIMPLE_LOADS = frozenset(("LOAD_FAST", "LOAD_NAME", "LOAD_GLOBAL", "LOAD_DEREF", "LOAD_CONST"))
 
 
+_IS_OP = dis.opmap["IS_OP"]
+
+
 def _is_bool_load(ins: dis.Instruction) -> bool:
     if ins.opname == "LOAD_CONST":
         return ins.argval is True or ins.argval is False
@@ -87,6 +90,13 @@ def _is_bool_load(ins: dis.Instruction) -> bool:
 def tests_bool_identity(code: CodeType) -> bool:
     """Whether ``code`` tests a value by identity against a bool or ``bool`` (``x is True``,
     ``True is x``, ``match x: case False:``, ``type(x) is bool``)."""
+    # a quick look first (a module may hold thousands of functions): an identity test at
+    # all, and a bool constant or the name bool to test against
+    if _IS_OP not in code.co_code[::2] or not (
+        any(c is True or c is False for c in code.co_consts) or "bool" in code.co_names
+        or "bool" in code.co_freevars or "bool" in code.co_cellvars
+    ):  # fmt: skip
+        return False
     instructions = [i for i in dis.get_instructions(code) if i.opname != "EXTENDED_ARG"]
     for k, ins in enumerate(instructions):
         if ins.opname != "IS_OP" or k == 0:
