@@ -266,3 +266,17 @@ def test_the_json_fast_path_leaves_spans_to_the_checked_reader():
     assert json_columns(data) is None
     workload = parse_workload(data, "w.json", is_json=True)
     assert compute_metrics(workload.graph.depth_graph()).depth == 14  # 10 + 4, by hand
+
+
+def test_dot_and_mermaid_show_the_spans(run_cli, tmp_path):
+    path = tmp_path / "ci.yaml"
+    path.write_text(YAML)
+    dot = run_cli("export", str(path), "--to", "dot")
+    assert dot.exit_code == 0, dot.stderr
+    line = next(x for x in dot.stdout.splitlines() if x.strip().startswith('"tests" ['))
+    assert 'cost="80"' in line and 'span="10"' in line and "80 minutes, span 10 minutes" in line
+    plain = next(x for x in dot.stdout.splitlines() if x.strip().startswith('"lint" ['))
+    assert 'span="5"' in plain and "span 5" not in plain  # the span is the cost: not shown
+    mermaid = run_cli("export", str(path), "--to", "mermaid")
+    assert mermaid.exit_code == 0, mermaid.stderr
+    assert "cost 80, span 10, slack" in mermaid.stdout and "cost 5, slack" in mermaid.stdout

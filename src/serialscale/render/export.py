@@ -168,6 +168,14 @@ def _dot_label(*lines: str) -> str:
 
 
 CRITICAL_DOT = "color=red, penwidth=2"
+_DOT_KEYS = ("cost", "start", "finish", "slack")
+
+
+def _cost_text(step: dict[str, Any], unit: str | None) -> str:
+    """A step's cost for a label, and its span where it has one (parallelism inside)."""
+    if step.get("span", step["cost"]) == step["cost"]:  # no span, or no parallelism inside
+        return amount(step["cost"], unit)
+    return f"{amount(step['cost'], unit)}, span {amount(step['span'], unit)}"
 
 
 def to_dot(graph: Graph, report: Report, max_nodes: int = DEFAULT_MAX_NODES,
@@ -182,9 +190,9 @@ def to_dot(graph: Graph, report: Report, max_nodes: int = DEFAULT_MAX_NODES,
     lines = [f"digraph {_dot_id(report.workload)} {{", "  rankdir=LR;", "  node [shape=box];"]
     if graph.n <= max_nodes:
         for step in _steps(graph, report):
-            attrs = ", ".join(f"{k}={_dot_id(num(step[k]))}"
-                              for k in ("cost", "start", "finish", "slack"))  # fmt: skip
-            attrs += f", label={_dot_label(step['id'], amount(step['cost'], unit))}"
+            keys = ("cost", "span", "start", "finish", "slack") if "span" in step else _DOT_KEYS
+            attrs = ", ".join(f"{k}={_dot_id(num(step[k]))}" for k in keys)
+            attrs += f", label={_dot_label(step['id'], _cost_text(step, unit))}"
             if step["id"] in critical:
                 attrs += ", " + CRITICAL_DOT
             lines.append(f"  {_dot_id(step['id'])} [{attrs}];")
@@ -286,7 +294,9 @@ def _mermaid_full(graph: Graph, report: Report) -> str:
     path_edges = set(zip(report.critical_path, report.critical_path[1:], strict=False))
     lines = ["flowchart LR"]
     for step in _steps(graph, report):
-        text = _label(step["id"], f"cost {num(step['cost'])}, slack {num(step['slack'])}")
+        span = step.get("span", step["cost"])
+        span = f", span {num(span)}" if span != step["cost"] else ""
+        text = _label(step["id"], f"cost {num(step['cost'])}{span}, slack {num(step['slack'])}")
         lines.append(f"  {names[step['id']]}[{text}]")
     critical_links: list[int] = []
     for i in range(graph.n):
