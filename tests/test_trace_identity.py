@@ -150,3 +150,30 @@ def test_the_compiled_and_pure_tracers_record_the_same_steps() -> None:
         assert done.returncode == 0, done.stderr
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1] and outputs[0].count("\n") == 20
+
+
+def test_a_module_that_cannot_be_looked_through_gets_plain_bools() -> None:
+    from serialscale.trace.recorder import module_tests_bool_identity
+
+    class Odd(type):
+        def __getattribute__(cls, name):
+            if name == "__module__":
+                raise RuntimeError("no")
+            return super().__getattribute__(name)
+
+    hostile = Odd("Hostile", (), {})
+    assert module_tests_bool_identity({"__name__": "m", "Hostile": hostile}) is True
+    assert module_tests_bool_identity({"__name__": "m", "f": lambda a, b: a > b}) is False
+
+
+def test_deeply_nested_functions_are_scanned_without_recursion() -> None:
+    from serialscale.trace.recorder import _codes_within, tests_bool_identity
+
+    source = "def f0():\n"
+    for depth in range(1, 60):
+        source += "    " * depth + f"def f{depth}():\n"
+    source += "    " * 60 + "return flag is True\n"
+    space: dict = {"__name__": "deep"}
+    exec(compile(source, "<deep>", "exec"), space)
+    codes = list(_codes_within(space["f0"].__code__))
+    assert len(codes) == 60 and any(tests_bool_identity(c) for c in codes)

@@ -110,16 +110,26 @@ def tests_bool_identity(code: CodeType) -> bool:
 
 
 def _codes_within(code: CodeType) -> Iterator[CodeType]:
-    yield code
-    for const in code.co_consts:
-        if isinstance(const, CodeType):
-            yield from _codes_within(const)
+    """``code`` and the code objects nested in it, at any depth (no recursion)."""
+    todo = [code]
+    while todo:
+        found = todo.pop()
+        yield found
+        todo.extend(c for c in found.co_consts if isinstance(c, CodeType))
 
 
 def module_tests_bool_identity(namespace: dict[str, Any]) -> bool:
     """Whether a function or method defined in the module whose globals are ``namespace``
     tests bools by identity (:func:`tests_bool_identity`): a comparison made anywhere in
-    that module may reach it as an argument."""
+    that module may reach it as an argument. A module that cannot be looked through (a
+    class whose attributes raise) is taken to make such tests: plain bools are always safe."""
+    try:
+        return _module_tests_bool_identity(namespace)
+    except Exception:  # the module's own objects misbehaving: the safe answer
+        return True
+
+
+def _module_tests_bool_identity(namespace: dict[str, Any]) -> bool:
     name = namespace.get("__name__")
     for value in list(namespace.values()):
         functions: list[Any] = []
