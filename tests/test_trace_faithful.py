@@ -367,6 +367,44 @@ def test_a_run_in_another_thread_ending_first_leaves_the_swapped_names_in_place(
     assert module.heappush is heapq.heappush and module.heappop is heapq.heappop
 
 
+NESTED = """
+import _heapq
+from heapq import heappush
+import serialscale as ss
+
+def inner(n: int = 4):
+    h = []
+    for x in ss.inputs(range(n)):
+        heappush(h, x)
+    return h
+
+def outer(n: int = 4):
+    global heappush
+    heappush = _heapq.heappush  # the run rebinds the swapped name itself
+    from serialscale.trace import run_traced
+    return run_traced(inner, {}).result
+"""
+
+
+def test_a_nested_run_after_the_outer_one_rebound_a_swapped_name(tmp_path: Path) -> None:
+    """Before: the nested run made a second record of the same name, the first give-back
+    dropped it and the second raised KeyError."""
+    import heapq
+
+    from serialscale.trace.api import _slots
+
+    module = load(tmp_path, "nested_names", NESTED)
+    assert plain(run_traced(module.outer, {}).result) == [0, 1, 2, 3]
+    assert module.heappush is _heapq_push() and not _slots
+    assert heapq.heappush is _heapq_push()
+
+
+def _heapq_push() -> object:
+    import _heapq
+
+    return _heapq.heappush
+
+
 def test_mean_gives_what_the_original_gives() -> None:
     # sum(data) / len(data) is 79.97011531144231: mean and fmean round once, to ...230
     data = [87.1861196488308, 0.0066598519100601996, 0.004371264563382527,
@@ -384,15 +422,22 @@ def test_mean_gives_what_the_original_gives() -> None:
 # --- truth tests made inside library calls ---
 
 
-def test_truth_tests_inside_a_library_call_are_not_the_callers_branches() -> None:
-    def run(n: int = 4):
-        xs = ss.inputs(range(n))
-        probe = xs[2] * 1
-        found = probe in xs  # list.__contains__ tests its comparisons' truth in C
-        either = any(x > 5 for x in xs)  # any() tests them, from C
-        y = xs[0] + 1  # no branch of this call has been taken
-        return found, either, y
+LIBRARY_TRUTH = """
+import serialscale as ss
 
+def run(n: int = 4):
+    xs = ss.inputs(range(n))
+    probe = xs[2] * 1
+    found = probe in xs  # list.__contains__ tests its comparisons' truth in C
+    either = any(x > 5 for x in xs)  # any() tests them, from C
+    y = xs[0] + 1  # no branch of this call has been taken
+    return found, either, y
+"""
+
+
+def test_truth_tests_inside_a_library_call_are_not_the_callers_branches(tmp_path: Path) -> None:
+    # a module of its own: this one tests bools by identity, so its comparisons are plain
+    run = load(tmp_path, "library_truth", LIBRARY_TRUTH).run
     for control in ("dataflow", "frame"):
         trace = run_traced(run, {}, control=control)
         found, either, y = trace.result

@@ -16,22 +16,13 @@ import pytest
 
 import serialscale as ss
 from serialscale.trace import Traced, run_traced
-from serialscale.trace.recorder import CONTROL_MODES, plain_comparison_offsets
+from serialscale.trace.recorder import CONTROL_MODES, traced_comparison_offsets
 
 sys.path.insert(0, str(Path(__file__).parent / "data"))
-from identity_targets import both, helper, matched, stored
+from identity_targets import both, chained, decorated, helper, made_in_c, matched, stored
+from plain_bool_targets import branching_only
 
 MODES = [m for m in CONTROL_MODES if m != "strict"] + ["strict"]
-
-
-def branching_only(n: int = 8):
-    xs = ss.inputs([(i * 3) % 8 for i in range(n)])
-    t, flags = 0, []
-    for x in xs:
-        if x > 2:  # a branch: the comparison stays traced, the decision counted
-            t += x
-        flags.append(x < 5)  # a value, in code with no identity test: a traced bool
-    return t, flags
 
 
 def plain_run(fn):
@@ -54,7 +45,9 @@ def unwrap(value):
 
 
 @pytest.mark.parametrize("control", MODES)
-@pytest.mark.parametrize("fn", [matched, stored, both, helper], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "fn", [matched, stored, both, helper, chained, decorated, made_in_c], ids=lambda f: f.__name__
+)
 def test_identity_tests_of_comparisons_give_the_plain_result(fn, control: str) -> None:
     expected = plain_run(fn)
     trace = run_traced(fn, {}, control=control)
@@ -92,21 +85,41 @@ def test_branches_in_code_with_identity_tests_are_still_decisions() -> None:
 
 
 @pytest.mark.parametrize(
-    ("source", "plain_count"),
+    ("source", "kept"),
     [
-        ("def f(a, b):\n    return a > b\n", 0),  # no identity test: none plain
-        ("def f(a, b):\n    return (a > b) is True\n", 1),
-        ("def f(a, b):\n    c = a > b\n    return True is c\n", 1),
+        ("def f(a, b):\n    return a > b\n", None),  # no identity test: all traced
+        ("def f(a, b):\n    return (a > b) is True\n", 0),
+        ("def f(a, b):\n    c = a > b\n    return True is c\n", 0),
         ("def f(a, b):\n    if a > b:\n        return 1\n    return (a < b) is False\n", 1),
-        ("def f(a, b):\n    c = a == b\n    return type(c) is bool\n", 1),
-        ("def f(a, b):\n    match a > b:\n        case True:\n            return 1\n", 1),
-        ("def f(a, b):\n    return (a > b) is None\n", 0),  # None: no bool is None
+        ("def f(a, b):\n    c = a == b\n    return type(c) is bool\n", 0),
+        ("def f(a, b):\n    c = a == b\n    return bool is type(c)\n", 0),
+        ("def f(a, b):\n    return type(a > b) == bool\n", 0),
+        ("def f(a, b):\n    import operator\n    return operator.is_(a > b, True)\n", 0),
+        ("def f(a, b):\n    match a > b:\n        case True:\n            return 1\n", 0),
+        ("def f(a, b):\n    return (a > b) is None\n", None),  # None: no bool is None
+        # `and` and a chained comparison leave the comparison as the value: not kept
+        ("def f(a, b):\n    return (a > 0 and b > 0) is True\n", 0),
+        ("def f(a, b):\n    return (0 <= a < b) is False\n", 0),
+        # a while loop's test is compiled twice (before the loop, at its end): both kept
+        ("def f(a, b):\n    while a > b:\n        a -= 1\n    return a is True\n", 2),
     ],
 )
-def test_the_comparisons_handed_over_plain(source: str, plain_count: int) -> None:
+def test_the_comparisons_that_stay_traced(source: str, kept: int | None) -> None:
     space: dict = {}
     exec(compile(source, "<f>", "exec"), space)
-    assert len(plain_comparison_offsets(space["f"].__code__)) == plain_count
+    found = traced_comparison_offsets(space["f"].__code__, module_tests=False)
+    assert (None if found is None else len(found)) == kept
+
+
+def test_an_alias_of_true_in_the_module_counts_as_an_identity_test() -> None:
+    from serialscale.trace.recorder import module_tests_bool_identity
+
+    space: dict = {"__name__": "aliases"}
+    exec(compile("YES = True\ndef f(c):\n    return c is YES\n", "<a>", "exec"), space)
+    assert module_tests_bool_identity(space)
+    space = {"__name__": "plain"}
+    exec(compile("NONE = None\ndef f(c):\n    return c is NONE\n", "<a>", "exec"), space)
+    assert not module_tests_bool_identity(space)
 
 
 def test_traced_values_print_as_their_values() -> None:
@@ -129,7 +142,9 @@ from serialscale.trace import run_traced
 sys.path.insert(0, {data!r})
 import test_trace_identity as t
 import identity_targets as d
-for fn in (d.matched, d.stored, d.both, d.helper, t.branching_only):
+import plain_bool_targets as p
+for fn in (d.matched, d.stored, d.both, d.helper, d.chained, d.decorated, d.made_in_c,
+           p.branching_only):
     for control in ("dataflow", "scoped", "frame", "strict"):
         trace = run_traced(fn, {{}}, control=control)
         rec = trace.recorder
@@ -149,7 +164,7 @@ def test_the_compiled_and_pure_tracers_record_the_same_steps() -> None:
                               capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
         assert done.returncode == 0, done.stderr
         outputs.append(done.stdout)
-    assert outputs[0] == outputs[1] and outputs[0].count("\n") == 20
+    assert outputs[0] == outputs[1] and outputs[0].count("\n") == 32
 
 
 def test_a_module_that_cannot_be_looked_through_gets_plain_bools() -> None:

@@ -1,6 +1,9 @@
 """Traced targets that test comparisons by identity (issue 23): a module of their own, since
 a module that makes such a test hands its comparisons over as plain bools everywhere."""
 
+import functools
+import operator
+
 import serialscale as ss
 
 
@@ -35,6 +38,45 @@ def both(n: int = 8):
         if (x < 5) is True:
             t -= 1
     return t
+
+
+def _logged(fn):
+    @functools.wraps(fn)
+    def wrapper(*args):
+        return fn(*args)
+
+    return wrapper
+
+
+@_logged
+def _is_no(flag):
+    return flag is False
+
+
+def decorated(n: int = 8):
+    """The identity test is in a decorated function (the module holds only its wrapper)."""
+    xs = ss.inputs([(i * 3) % 8 for i in range(n)])
+    return [_is_no(x > 3) for x in xs]
+
+
+def _between(x, lo, hi):
+    return lo <= x < hi
+
+
+def chained(n: int = 8):
+    """A chained comparison and an `and` leave a comparison as their value."""
+    xs = ss.inputs([(i * 3) % 8 - 2 for i in range(n)])
+    out = []
+    for x in xs:
+        out.append(_between(x, 0, 5) is False)
+        out.append((x > 0 and x < 4) is False)
+    return out
+
+
+def made_in_c(n: int = 8):
+    """Comparisons made by a C function (map over operator.gt)."""
+    xs = ss.inputs([(i * 3) % 8 for i in range(n)])
+    return [g is True for g in map(operator.gt, xs, [2] * n)]
 
 
 def _is_yes(flag):

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -56,19 +57,28 @@ class SerialscaleError(Exception):
 class WorkloadError(SerialscaleError):
     """A workload could not be read: the message says what was expected, the location where."""
 
+    #: Lines shown under the located one (the traceback of a traced function's own code);
+    #: each is made safe to print on its own.
+    detail: str = ""
+
     def __init__(self, message: str, location: Location | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.location = location or Location()
 
-    def __reduce__(self) -> tuple[type[WorkloadError], tuple[str, Location]]:
-        # The location travels too when an error crosses a process boundary.
-        return (type(self), (self.message, self.location))
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The location (and any detail) travels too when an error crosses a process boundary.
+        return (type(self), (self.message, self.location), {"detail": self.detail})
 
     def __str__(self) -> str:
-        loc = self.location
-        step = f" (step '{loc.step_id}')" if loc.step_id is not None else ""
-        return f"{loc.prefix()}: error: {self.message}{step}"
+        return "\n".join(_located(self))
+
+
+def _located(error: WorkloadError) -> list[str]:
+    loc = error.location
+    step = f" (step '{loc.step_id}')" if loc.step_id is not None else ""
+    first = f"{loc.prefix()}: error: {error.message}{step}"
+    return [first, *error.detail.split("\n")] if error.detail else [first]
 
 
 #: The most errors reported for one input, as compilers do: past it, they are counted ("and
@@ -86,7 +96,7 @@ class WorkloadErrors(WorkloadError):
         self.errors = list(errors)
         self.more = more
 
-    def __reduce__(self) -> tuple[type[WorkloadErrors], tuple[list[WorkloadError], int]]:  # type: ignore[override]
+    def __reduce__(self) -> tuple[type[WorkloadErrors], tuple[list[WorkloadError], int]]:
         return (type(self), (self.errors, self.more))
 
     def __str__(self) -> str:
@@ -96,7 +106,7 @@ class WorkloadErrors(WorkloadError):
 def error_lines(exc: WorkloadError) -> list[str]:
     """Each error of ``exc`` as its located line, and a last line counting those left out."""
     errors = exc.errors if isinstance(exc, WorkloadErrors) else [exc]
-    lines = [WorkloadError.__str__(error) for error in errors]
+    lines = [line for error in errors for line in _located(error)]
     more = exc.more if isinstance(exc, WorkloadErrors) else 0
     if more:
         from .words import plural

@@ -101,6 +101,24 @@ def _import_module(name: str, target: str) -> Any:
         raise _user_error(f"importing {name} failed", exc, target) from None
 
 
+#: Said when a traced function fails the way a stand-in value fails in code that needs the
+#: real type (a traced value answers isinstance as its value, but is not one).
+PROXY_HINT = (
+    "hint: a traced value may have reached code that needs the plain number itself (json, "
+    "a method called on its class such as int.__add__(x, 1), a C library); wrap that call "
+    "in serialscale.op(fn, ...), which records it as one step"
+)
+
+
+def _proxy_refused(exc: BaseException) -> bool:
+    """Whether ``exc`` looks like code refusing a traced value for the type it carries."""
+    if not isinstance(exc, TypeError):
+        return False
+    text = str(exc)
+    return ("not JSON serializable" in text or "Traced" in text
+            or (text.startswith("descriptor ") and " requires " in text))  # fmt: skip
+
+
 def _user_error(what: str, exc: BaseException, target: str) -> WorkloadError:
     """An error whose message carries the traceback of the user's frames only."""
     frames = [
@@ -108,13 +126,13 @@ def _user_error(what: str, exc: BaseException, target: str) -> WorkloadError:
         if not f.filename.startswith(_PACKAGE_DIR) and "importlib" not in f.filename
     ]  # fmt: skip
     lines = "".join(traceback.format_list(frames)).rstrip()
-    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    text = f"{what}: {detail}"
-    if lines:
-        text += "\nTraceback of your code (most recent call last):\n" + lines
+    summary = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     last = frames[-1] if frames else None
     location = Location(last.filename, last.lineno) if last else Location(target)
-    return WorkloadError(text, location)
+    error = WorkloadError(f"{what}: {summary}", location)
+    if lines:
+        error.detail = "Traceback of your code (most recent call last):\n" + lines
+    return error
 
 
 def convert_params(fn: Callable[..., Any], raw: Mapping[str, str], target: str) -> dict[str, Any]:
@@ -256,7 +274,10 @@ def trace_function(
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
-        raise _user_error(f"{label} raised an exception", exc, label) from None
+        error = _user_error(f"{label} raised an exception", exc, label)
+        if _proxy_refused(exc):
+            error.detail = f"{error.detail}\n{PROXY_HINT}".lstrip("\n")
+        raise error from None
     rec = trace.recorder
     extra: dict[str, Any] = {"target": label, "params": _plain(params)}
     name = getattr(fn, "__name__", "function")

@@ -200,7 +200,9 @@ def _take(holder: Any, what: str, get: Callable[[], Any], put: Callable[[Any], N
     key = (id(holder), what)
     with _slots_lock:
         found = _slots.get(key)
-        if found is not None and found[0] is holder and get() is found[1].replacement:
+        if found is not None and found[0] is holder:
+            # another run swapped it (and may have rebound it since: its own doing): join it,
+            # so that the last run out restores, never one in the middle
             found[1].users += 1
             return key
         value = get()

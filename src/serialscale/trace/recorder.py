@@ -12,9 +12,12 @@ Both record the same steps; ``SERIALSCALE_PURE_PYTHON=1`` forces the pure-Python
 
 from __future__ import annotations
 
+import contextlib
 import dis
+import inspect
 import os
 import sys
+import warnings
 from array import array
 from collections.abc import Iterable, Iterator
 from itertools import accumulate, chain, repeat
@@ -71,42 +74,30 @@ def branch_offsets(code: CodeType) -> frozenset[int]:
     return frozenset(out)
 
 
-#: The loads of a bool constant or of the name ``bool``: an identity test (``is``) with one of
-#: them next to it (``x is True``, ``case False:``, ``type(x) is bool``) sees a traced bool as
-#: what it is, a proxy object, where the plain run sees ``True`` itself.
-_BOOL_LOADS = frozenset(("LOAD_CONST", "LOAD_GLOBAL", "LOAD_NAME", "LOAD_DEREF"))
-_SIMPLE_LOADS = frozenset(("LOAD_FAST", "LOAD_NAME", "LOAD_GLOBAL", "LOAD_DEREF", "LOAD_CONST"))
-
-
 _IS_OP = dis.opmap["IS_OP"]
+#: Branches that pop what they test: a comparison feeding one is used up by it. The
+#: ``JUMP_IF_..._OR_POP`` of ``and``/``or`` and chained comparisons leave it as the value.
+_POPPING_BRANCHES = BRANCHES - {"JUMP_IF_FALSE_OR_POP", "JUMP_IF_TRUE_OR_POP"}
+#: The largest module source compiled to find its identity tests.
+_MOST_SOURCE_BYTES = 4 << 20
 
 
-def _is_bool_load(ins: dis.Instruction) -> bool:
-    if ins.opname == "LOAD_CONST":
-        return ins.argval is True or ins.argval is False
-    return ins.opname in _BOOL_LOADS and ins.argval == "bool"
-
-
-def tests_bool_identity(code: CodeType) -> bool:
-    """Whether ``code`` tests a value by identity against a bool or ``bool`` (``x is True``,
-    ``True is x``, ``match x: case False:``, ``type(x) is bool``)."""
-    # a quick look first (a module may hold thousands of functions): an identity test at
-    # all, and a bool constant or the name bool to test against
-    if _IS_OP not in code.co_code[::2] or not (
-        any(c is True or c is False for c in code.co_consts) or "bool" in code.co_names
-        or "bool" in code.co_freevars or "bool" in code.co_cellvars
-    ):  # fmt: skip
+def tests_bool_identity(code: CodeType, truths: frozenset[str] = frozenset()) -> bool:
+    """Whether ``code`` may test a bool by identity, which a traced bool cannot pass: an
+    ``is`` in code that names ``True``, ``False``, ``bool`` or a global bound to a bool
+    (``truths``) (``x is True``, ``match x: case False:``, ``bool is type(x)``, ``x is
+    YES``); ``operator.is_``; ``type(x) == bool``. A guess on the safe side: a false alarm
+    costs escapes, a miss a changed result."""
+    names = code.co_names
+    if "is_" in names or "is_not" in names or ("bool" in names and "type" in names):
+        return True
+    if _IS_OP not in code.co_code[::2]:
         return False
-    instructions = [i for i in dis.get_instructions(code) if i.opname != "EXTENDED_ARG"]
-    for k, ins in enumerate(instructions):
-        if ins.opname != "IS_OP" or k == 0:
-            continue
-        before = instructions[k - 1]
-        if _is_bool_load(before) or (
-            k >= 2 and before.opname in _SIMPLE_LOADS and _is_bool_load(instructions[k - 2])
-        ):
-            return True
-    return False
+    return (
+        any(c is True or c is False for c in code.co_consts)
+        or "bool" in names or "bool" in code.co_freevars or "bool" in code.co_cellvars
+        or not truths.isdisjoint(names)
+    )  # fmt: skip
 
 
 def _codes_within(code: CodeType) -> Iterator[CodeType]:
@@ -119,55 +110,82 @@ def _codes_within(code: CodeType) -> Iterator[CodeType]:
 
 
 def module_tests_bool_identity(namespace: dict[str, Any]) -> bool:
-    """Whether a function or method defined in the module whose globals are ``namespace``
-    tests bools by identity (:func:`tests_bool_identity`): a comparison made anywhere in
-    that module may reach it as an argument. A module that cannot be looked through (a
-    class whose attributes raise) is taken to make such tests: plain bools are always safe."""
+    """Whether code of the module whose globals are ``namespace`` may test bools by
+    identity (:func:`tests_bool_identity`): a comparison made anywhere in that module may
+    reach such a test (a helper, a decorated function, a property, a lambda in a table).
+    The module's source file is compiled to see all of its code; without one (``exec``),
+    its functions and classes are looked through. A module that cannot be looked through
+    is taken to make such tests: plain bools are always safe."""
     try:
-        return _module_tests_bool_identity(namespace)
+        truths = frozenset(k for k, v in namespace.items() if v is True or v is False)
+        codes = _module_codes(namespace)
+        return any(tests_bool_identity(c, truths) for top in codes for c in _codes_within(top))
     except Exception:  # the module's own objects misbehaving: the safe answer
         return True
 
 
-def _module_tests_bool_identity(namespace: dict[str, Any]) -> bool:
+def _module_codes(namespace: dict[str, Any]) -> list[CodeType]:
+    path = namespace.get("__file__")
+    if isinstance(path, str) and path.endswith(".py"):
+        try:
+            with open(path, "rb") as handle:
+                source = handle.read(_MOST_SOURCE_BYTES + 1)
+            if len(source) <= _MOST_SOURCE_BYTES:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    return [compile(source, path, "exec", dont_inherit=True)]
+        except (OSError, SyntaxError, ValueError):
+            pass  # changed or unreadable since it was imported: its objects, then
     name = namespace.get("__name__")
-    for value in list(namespace.values()):
-        functions: list[Any] = []
-        if isinstance(value, FunctionType) and value.__globals__ is namespace:
-            functions.append(value)
+    found: list[CodeType] = []
+    seen: set[int] = set()
+    todo = list(namespace.values())
+    while todo and len(seen) < 100_000:
+        value = todo.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        value = inspect.unwrap(value) if callable(value) else value
+        if isinstance(value, FunctionType):
+            found.append(value.__code__)
+            for cell in value.__closure__ or ():
+                with contextlib.suppress(ValueError):
+                    todo.append(cell.cell_contents)
+        elif isinstance(value, (staticmethod, classmethod)):
+            todo.append(value.__func__)
+        elif isinstance(value, property):
+            todo.extend(f for f in (value.fget, value.fset, value.fdel) if f is not None)
         elif isinstance(value, type) and getattr(value, "__module__", None) == name:
-            for member in list(vars(value).values()):
-                member = getattr(member, "__func__", member)  # static and class methods
-                if isinstance(member, FunctionType) and member.__globals__ is namespace:
-                    functions.append(member)
-        for function in functions:
-            if any(tests_bool_identity(c) for c in _codes_within(function.__code__)):
-                return True
-    return False
+            todo.extend(vars(value).values())
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            todo.extend(value)
+        elif isinstance(value, dict):
+            todo.extend(value.values())
+    return found
 
 
-def plain_comparison_offsets(code: CodeType, module_tests: bool = False) -> frozenset[int]:
-    """The offsets of the comparisons of ``code`` whose result is handed over as a plain bool.
+def traced_comparison_offsets(code: CodeType, module_tests: bool) -> frozenset[int] | None:
+    """Where a comparison made in ``code`` gives a traced bool: everywhere (``None``), unless
+    ``code`` or its module may test bools by identity (``module_tests``,
+    :func:`module_tests_bool_identity`); then only at the comparisons a popping branch uses
+    up at once (``if a > b:``), and every other comparison (stored, returned, passed on,
+    made by a C function such as ``map(operator.gt, ...)``) gives the plain bool: the
+    function computes what its plain run computes, and the recorder counts an escape.
 
-    A traced comparison gives a traced bool, which answers truth tests, arithmetic,
-    ``isinstance`` and ``str`` as the bool it carries, but not identity: ``x is True`` and
-    ``match x: case True:`` are ``False`` for it. In code that makes such a test, or whose
-    module does (``module_tests``: a helper may be handed the result), every comparison
-    whose result is not consumed by a branch right away (:data:`BRANCHES`) gives the plain
-    bool instead: the function computes what its plain run computes, and the recorder
-    counts an escape there.
+    A traced bool answers truth tests, arithmetic, ``isinstance`` and ``str`` as the bool
+    it carries, but never identity: ``x is True`` and ``case True:`` are false for it.
     """
     if not (module_tests or tests_bool_identity(code)):
-        return frozenset()
+        return None
     instructions = [i for i in dis.get_instructions(code) if i.opname != "EXTENDED_ARG"]
     out = set()
     for k, ins in enumerate(instructions):
-        if ins.opname != "COMPARE_OP":
+        if ins.opname != "COMPARE_OP" or k + 1 >= len(instructions):
             continue
-        after = instructions[k + 1] if k + 1 < len(instructions) else None
-        if after is not None and after.opname == "TO_BOOL" and k + 2 < len(instructions):
+        after = instructions[k + 1]
+        if after.opname == "TO_BOOL" and k + 2 < len(instructions):
             after = instructions[k + 2]
-        if after is None or after.opname not in BRANCHES:
+        if after.opname in _POPPING_BRANCHES:
             out.add(ins.offset)
     return frozenset(out)
 
@@ -315,8 +333,8 @@ class Recorder(TapeBase):
         self._codes: list[CodeType] = []  # keeps every code object seen alive: ids stay unique
         #: id(code) -> the offsets where a truth test is a branch (:func:`branch_offsets`)
         self._branches: dict[int, frozenset[int]] = {}
-        #: id(code) -> the comparisons that hand over plain bools (plain_comparison_offsets)
-        self._plain: dict[int, frozenset[int]] = {}
+        #: id(code) -> where its comparisons give traced bools (traced_comparison_offsets)
+        self._plain: dict[int, frozenset[int] | None] = {}
         #: id(module globals) -> whether the module tests bools by identity
         self._identity_modules: dict[int, bool] = {}
         self._namespaces: list[dict[str, Any]] = []
@@ -401,10 +419,11 @@ class Recorder(TapeBase):
 
     def hands_plain(self, frame: FrameType) -> bool:
         """Whether the comparison now at ``frame``'s instruction gives a plain bool
-        (:func:`plain_comparison_offsets`)."""
+        (:func:`traced_comparison_offsets`)."""
         code = frame.f_code
-        found = self._plain.get(id(code))
-        if found is None:
+        try:
+            kept = self._plain[id(code)]
+        except KeyError:
             self._codes.append(code)
             namespace = frame.f_globals
             module = self._identity_modules.get(id(namespace))
@@ -412,8 +431,8 @@ class Recorder(TapeBase):
                 module = module_tests_bool_identity(namespace)
                 self._identity_modules[id(namespace)] = module
                 self._namespaces.append(namespace)  # kept alive: its id stays unique
-            found = self._plain[id(code)] = plain_comparison_offsets(code, module)
-        return frame.f_lasti in found
+            kept = self._plain[id(code)] = traced_comparison_offsets(code, module)
+        return kept is not None and frame.f_lasti not in kept
 
     def plain_comparison(self, op: str, x: int, y: int, frame: FrameType) -> None:
         """Record comparison ``op`` (a step like any other) whose result leaves as a plain
