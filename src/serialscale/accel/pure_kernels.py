@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import operator
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import accumulate, chain, compress, repeat
@@ -54,6 +55,19 @@ def _buf(obj: Any, kind: str, min_len: int, name: str, writable: bool = False) -
     if len(view) < min_len:
         raise ValueError(f"{name}: too short")
     return obj
+
+
+def _real(value: Any) -> Any:
+    """A number argument as C's ``"d"`` format takes it (TypeError otherwise); ints stay
+    ints (the exact passes hand Python integers)."""
+    if isinstance(value, (int, float)):
+        return value
+    if not isinstance(value, (str, bytes)):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(f"must be real number, not {type(value).__name__}")
 
 
 def _sites(obj: Any) -> Any:
@@ -304,6 +318,7 @@ def tape_csr(
 
 def occurrences(site: Any, labels: int, out: Any, /) -> None:
     """``out[i]`` = how many of ``site[0..i]`` equal ``site[i]`` (1 for the first)."""
+    labels = operator.index(labels)
     sites = _sites(site)
     if labels < 0:
         raise ValueError("labels must be >= 0")
@@ -327,6 +342,7 @@ def rechain(
     operand, the last comparison involving its sort-input (``last_of``, by sort-input)
     instead, its needs normalised. ``a``, ``b``, ``c``, ``owner`` and ``last_of`` are
     updated; the call's last comparison, or -1."""
+    lo, start = operator.index(lo), operator.index(start)
     sites = _sites(site)
     n = len(sites)
     if not 0 <= lo <= start <= n:
@@ -397,7 +413,7 @@ def asap(
     cost = _buf(costs, "d", n, "costs")
     begin = _buf(start, "d", n, "start", writable=True)
     end = _buf(finish, "d", n, "finish", writable=True)
-    extra = float(extra)
+    extra = float(_real(extra))
     _check_index(order, n, n, "order")
     _check_csr(ptr, idx, n, "pred_ptr", "pred_idx")
     get = end.__getitem__
@@ -433,6 +449,9 @@ def profile(start: Any, finish: Any, costs: Any, integral: Any, /) -> list[tuple
     cost = _buf(costs, "d", n, "costs")
     as_time = int if integral else float
     positive = [cost[i] > 0 for i in range(n)]
+    for i in compress(range(n), positive):
+        if not (0 <= begin[i] < math.inf and 0 <= end[i] < math.inf):
+            raise ValueError("profile: times must be finite and >= 0")
     delta = Counter(compress(begin[:n], positive))
     delta.subtract(Counter(compress(end[:n], positive)))
     times = sorted(delta)
@@ -462,6 +481,7 @@ def critical_path(
     pidx = _buf(pred_idx, "q", 0, "pred_idx")
     sptr = _buf(succ_ptr, "q", n + 1, "succ_ptr")
     end = _buf(finish, "d", n, "finish")
+    depth = float(_real(depth))
     _check_csr(pptr, pidx, n, "pred_ptr", "pred_idx")
     _check_ptr(sptr, n, None, "succ_ptr")
     if n == 0:
@@ -489,7 +509,7 @@ def slack(start: Any, levels: Any, depth: float, tol: float, out: Any, /) -> Non
     n = len(begin)
     level = _buf(levels, "d", n, "levels")
     result = _buf(out, "d", n, "out", writable=True)
-    depth, tol = float(depth), float(tol)
+    depth, tol = float(_real(depth)), float(_real(tol))
     for i in range(n):
         x = depth - level[i] - begin[i]
         result[i] = 0.0 if x <= tol else x
@@ -538,9 +558,9 @@ def schedule_plan(priority: Any, costs: Any, pred_ptr: Any, succ_ptr: Any, succ_
 def makespan(plan: Any, processors: int, extra: float, /) -> float:
     """The makespan of the critical-path-first list schedule (schedule.list_schedule_makespan)
     of ``plan`` on ``processors``, every step ``extra`` longer."""
+    processors, extra = operator.index(processors), float(_real(extra))
     if not isinstance(plan, _Plan):
         raise ValueError("PyCapsule_GetPointer called with incorrect name")
-    extra = float(extra)
     if processors < 1 or not 0.0 <= extra < math.inf:
         raise ValueError("makespan: processors must be >= 1 and extra finite and >= 0")
     n = len(plan.costs)
@@ -596,6 +616,7 @@ def drag_limits(
     alphas = _buf(alpha, "d", n, "alpha")
     belows = _buf(below, "d", n, "below")
     limits = _buf(out, "d", k, "out", writable=True)
+    depth, bound = _real(depth), _real(bound)
     _check_csr(pptr, pidx, n, "pred_ptr", "pred_idx")
     _check_index(steps, k, n, "path")
     if not 0 <= depth < math.inf or bound != bound:
