@@ -69,7 +69,7 @@ def status() -> str:
     return f"compiled kernels {state(available())}; compiled tracer {state(tracer)}"
 
 
-#: The module-level switch: ``None`` lets the environment decide (see :func:`select`).
+#: The module-level switch: ``None`` lets the environment decide (see :func:`kernels`).
 _setting: bool | None = None
 
 

@@ -25,8 +25,8 @@ import math
 import operator
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from itertools import accumulate, chain, compress, repeat
-from operator import add, lt, ne
+from itertools import accumulate, chain, compress, islice, repeat
+from operator import add, le, lt, ne
 from typing import Any
 
 #: What ``_buf`` accepts where C wants ``array('q')`` / ``array('d')`` (the format letters).
@@ -85,16 +85,15 @@ def _check_ptr(ptr: Sequence[int], n: int, m: int | None, name: str) -> None:
     """Offsets from 0 to at most ``m`` (None: any), never decreasing (``check_ptr``)."""
     if ptr[0] != 0 or (m is not None and ptr[n] > m):
         raise ValueError(f"{name}: offsets must run from 0 to at most {m}")
-    for i in range(n):
-        if ptr[i + 1] < ptr[i]:
-            raise ValueError(f"{name}: offsets must never decrease")
+    if not all(map(le, islice(ptr, 0, n), islice(ptr, 1, n + 1))):
+        raise ValueError(f"{name}: offsets must never decrease")
 
 
 def _check_index(idx: Sequence[int], count: int, n: int, name: str) -> None:
     """The first ``count`` indices lie in ``0..n-1`` (``check_index``)."""
-    for x in idx[:count]:
-        if x < 0 or x >= n:
-            raise ValueError(f"{name}: index {x} out of range 0..{n - 1}")
+    if count and (min(idx[:count]) < 0 or max(idx[:count]) >= n):
+        x = next(x for x in idx[:count] if x < 0 or x >= n)  # the first, as C names it
+        raise ValueError(f"{name}: index {x} out of range 0..{n - 1}")
 
 
 def _check_csr(ptr: Sequence[int], idx: Sequence[int], n: int, pname: str, iname: str) -> None:
@@ -253,9 +252,8 @@ def check_graph_csr(pred_ptr: Any, pred_idx: Any, /) -> None:
     n, m = len(ptr) - 1, len(idx)
     if ptr[0] != 0 or ptr[n] != m:
         raise ValueError(f"pred_ptr must run from 0 to {m} (the number of needs)")
-    for i in range(n):
-        if ptr[i + 1] < ptr[i]:
-            raise ValueError("pred_ptr must never decrease")
+    if not all(map(le, islice(ptr, 0, n), islice(ptr, 1, n + 1))):
+        raise ValueError("pred_ptr must never decrease")
     if m and (min(idx) < 0 or max(idx) >= n):
         raise ValueError(f"pred_idx: every index must name a step, 0 to {n - 1}")
 
