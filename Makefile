@@ -58,8 +58,8 @@ sanitize: $(STAMP)
 	git ls-files -z | xargs -0 cp --parents -t $(SAN_DIR)
 	cd $(SAN_DIR) && CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
 		$(CURDIR)/$(BIN)/python setup.py -q build_ext --inplace 2>&1 | grep -v "^running\|warning: " || true
-	test -n "$$(ls $(SAN_DIR)/src/serialscale/accel/_kernels*.so)" && test -n "$$(ls $(SAN_DIR)/src/serialscale/trace/_tape*.so)" \
-		&& test -n "$$(ls $(SAN_DIR)/src/serialscale/trace/_scoped*.so)"
+	test -n "$$(ls $(SAN_DIR)/src/serialscale/accel/_kernels*.so)" && test -n "$$(ls $(SAN_DIR)/src/serialscale/accel/_tape*.so)" \
+		&& test -n "$$(ls $(SAN_DIR)/src/serialscale/accel/_scoped*.so)"
 	cd $(SAN_DIR) && LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 		PYTHONMALLOC=malloc ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		PYTHONPATH=src SERIALSCALE_EXPECT_SANITIZED=1 $(CURDIR)/$(BIN)/python -m pytest -p no:cacheprovider $(SAN_TESTS)

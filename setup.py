@@ -26,14 +26,14 @@ setup(
             extra_compile_args=["-O2", "-ffp-contract=off"],
         ),
         Extension(
-            "serialscale.trace._tape",
+            "serialscale.accel._tape",
             sources=["src/serialscale/accel/csrc/tape.c"],
             depends=["src/serialscale/accel/csrc/needs.h"],
             optional=True,  # without it, tracing runs the pure-Python operators
             extra_compile_args=["-O2"],
         ),
         Extension(
-            "serialscale.trace._scoped",
+            "serialscale.accel._scoped",
             sources=["src/serialscale/accel/csrc/scoped.c"],
             optional=True,  # without it, --control scoped watches in Python (trace/scopes.py)
             extra_compile_args=["-O2"],

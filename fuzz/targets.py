@@ -39,9 +39,7 @@ def read(data: bytes) -> None:
     elif kind == 3:
         parse_reports(body, "fuzz-report.json")
     elif kind == 4:
-        fast = kernels.select()
-        if fast is not None:
-            fast.json_duplicate_key(body)
+        kernels.kernels().json_duplicate_key(body)
     else:
         yaml_paths_agree(body)
 

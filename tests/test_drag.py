@@ -109,8 +109,8 @@ def _metrics_drag(dag: Dag, compiled: bool) -> tuple[list, object]:
 def test_drag_from_either_implementation_is_the_depth_saved(dag: Dag, compiled: bool) -> None:
     from serialscale import accel as kernels
 
-    if compiled and kernels.select() is None:
-        pytest.skip("the compiled kernels were not built")
+    if compiled and not kernels.compiled_kernels_in_use():
+        pytest.skip("the compiled kernels were not built, or pure Python is forced")
     got, total = _metrics_drag(dag, compiled)
     assert total == _nx_depth(dag, dag.costs)
     for v in range(len(dag.costs)):
@@ -124,8 +124,8 @@ def test_drag_from_either_implementation_is_the_depth_saved(dag: Dag, compiled: 
 def test_drag_from_either_implementation_with_float_costs(dag: Dag, compiled: bool) -> None:
     from serialscale import accel as kernels
 
-    if compiled and kernels.select() is None:
-        pytest.skip("the compiled kernels were not built")
+    if compiled and not kernels.compiled_kernels_in_use():
+        pytest.skip("the compiled kernels were not built, or pure Python is forced")
     got, total = _metrics_drag(dag, compiled)
     for v in range(len(dag.costs)):
         costs = list(dag.costs)
@@ -133,12 +133,14 @@ def test_drag_from_either_implementation_with_float_costs(dag: Dag, compiled: bo
         assert abs(got[v] - (total - _nx_depth(dag, costs))) <= 1e-9 * max(total, 1)
 
 
-def test_the_drag_kernel_checks_its_arrays() -> None:
+@pytest.mark.parametrize("compiled", [True, False])
+def test_the_drag_kernel_checks_its_arrays(compiled: bool) -> None:
+    """The compiled ``drag_limits`` and its pure twin: the same limits, the same refusals."""
     from array import array
 
     from serialscale import accel as kernels
 
-    fast = kernels.select()
+    fast = kernels._compiled if compiled else kernels.pure_kernels
     if fast is None:
         pytest.skip("the compiled kernels were not built")
     d = lambda *xs: array("d", xs)  # noqa: E731

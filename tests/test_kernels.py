@@ -92,10 +92,10 @@ def test_huge_integer_costs_stay_exact() -> None:
 
 def test_pure_python_can_be_forced(monkeypatch) -> None:
     monkeypatch.setenv(kernels.PURE_ENV, "1")
-    assert kernels.select() is None
+    assert kernels.kernels() is kernels.pure_kernels
     with kernels.accelerated(True):  # the module-level setting wins over the environment
-        assert kernels.select() is not None
-    assert kernels.select() is None
+        assert kernels.kernels() is kernels._compiled
+    assert kernels.kernels() is kernels.pure_kernels
 
 
 @uses_default_selection

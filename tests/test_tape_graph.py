@@ -17,10 +17,11 @@ from hypothesis import strategies as st
 
 import serialscale as ss
 from serialscale import accel as kernels
+from serialscale.accel import pure_kernels
 from serialscale.core.graph import Graph
 from serialscale.core.step_ids import OccurrenceIds
 from serialscale.trace import run_traced
-from serialscale.trace.recorder import NO_STEP, tape_csr
+from serialscale.trace.recorder import NO_STEP
 
 needs_compiled = pytest.mark.skipif(not kernels.available(), reason="kernels not built")
 
@@ -48,16 +49,13 @@ def run_tape_csr(a, b, c, more, compiled: bool) -> list[list[int]]:
     n = len(a)
     m = sum(map(len, oracle_rows(a, b, c, more)))
     ptr, idx = array("q", bytes(8 * (n + 1))), array("q", bytes(8 * m))
-    if compiled:
-        steps = sorted(more)
-        more_ptr = array("q", [0])
-        for s in steps:
-            more_ptr.append(more_ptr[-1] + len(more[s]))
-        more_idx = array("q", [x for s in steps for x in more[s]])
-        assert kernels._compiled.tape_csr(a, b, c, array("q", steps), more_ptr, more_idx, ptr,
-                                          idx) == m  # fmt: skip
-    else:
-        tape_csr(a, b, c, more, ptr, idx)
+    steps = sorted(more)
+    more_ptr = array("q", [0])
+    for s in steps:
+        more_ptr.append(more_ptr[-1] + len(more[s]))
+    more_idx = array("q", [x for s in steps for x in more[s]])
+    kernel = kernels._compiled.tape_csr if compiled else pure_kernels.tape_csr
+    assert kernel(a, b, c, array("q", steps), more_ptr, more_idx, ptr, idx) == m
     return [idx[ptr[i] : ptr[i + 1]].tolist() for i in range(n)]
 
 
@@ -71,7 +69,7 @@ def test_tape_csr_twins_agree_with_the_tape_written_out(tape) -> None:
         assert run_tape_csr(a, b, c, more, compiled=True) == expected
 
 
-@needs_compiled
+@pytest.mark.parametrize("compiled", [pytest.param(True, marks=needs_compiled), False])
 @pytest.mark.parametrize(
     "args",
     [
@@ -108,21 +106,28 @@ def test_tape_csr_twins_agree_with_the_tape_written_out(tape) -> None:
         lambda q: (array("d", [-1.0]), q([NO_STEP]), q(), q([0]), q(), q([0, 0]), q()),
     ],
 )
-def test_tape_csr_refuses_what_it_cannot_trust(args) -> None:
+def test_tape_csr_refuses_what_it_cannot_trust(args, compiled: bool) -> None:
+    """Both twins refuse each of these, with the same exception type."""
+
     def q(values=()):
         return array("q", values)
 
     a, b, *rest = args(q)
     c = q([NO_STEP] * len(b)) if isinstance(b, array) else b  # a third column like the second
-    with pytest.raises((TypeError, ValueError)):
-        kernels._compiled.tape_csr(a, b, c, *rest)
+    kernel = kernels._compiled.tape_csr if compiled else pure_kernels.tape_csr
+    with pytest.raises((TypeError, ValueError)) as raised:
+        kernel(a, b, c, *rest)
+    if compiled:  # the same exception type from the pure twin
+        with pytest.raises(raised.type):
+            pure_kernels.tape_csr(a, b, c, *rest)
 
 
 def test_pure_tape_csr_refuses_a_need_on_a_later_step() -> None:
     ptr, idx = array("q", [0, 0, 0]), array("q", [0])
     with pytest.raises(ValueError, match="earlier"):
-        tape_csr(array("q", [1, NO_STEP]), array("q", [NO_STEP, NO_STEP]),
-                 array("q", [NO_STEP, NO_STEP]), {}, ptr, idx)  # fmt: skip
+        pure_kernels.tape_csr(array("q", [1, NO_STEP]), array("q", [NO_STEP, NO_STEP]),
+                              array("q", [NO_STEP, NO_STEP]), array("q"), array("q", [0]),
+                              array("q"), ptr, idx)  # fmt: skip
 
 
 def counted_ids(labels: list[str], site: list[int]) -> list[str]:

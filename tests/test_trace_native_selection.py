@@ -343,12 +343,15 @@ def test_the_operation_limit_stops_a_run_inside_a_sort() -> None:
     assert sys.getprofile() is None  # the watcher is gone with the run
 
 
-def test_the_compiled_watcher_checks_its_arguments() -> None:
-    from serialscale.trace.recorder import COMPILED
+@pytest.mark.parametrize("compiled", [True, False])
+def test_the_compiled_watcher_checks_its_arguments(compiled: bool) -> None:
+    """The compiled ``watch_methods`` and its pure twin refuse the same arguments."""
+    from serialscale.trace.native_selection import _py_watch_methods
 
-    if not COMPILED:
-        pytest.skip("the compiled tracer was not built (or pure Python is forced)")
-    from serialscale.trace._tape import watch_methods
+    tape = kernels.tracer_built("tape")
+    if compiled and tape is None:
+        pytest.skip("the compiled tracer was not built")
+    watch_methods = tape.watch_methods if compiled else _py_watch_methods
 
     def callback(*args):
         return None
@@ -367,7 +370,8 @@ def test_the_compiled_watcher_checks_its_arguments() -> None:
             watch_methods(*args)
         assert sys.getprofile() is None
     watch_methods(callback, ("sort",))
-    assert sys.getprofile() is callback
+    installed = sys.getprofile()
+    assert installed is callback if compiled else installed is not None
     watch_methods(None, ())
     assert sys.getprofile() is None
 
@@ -397,7 +401,8 @@ def test_the_rechain_kernel_and_its_twin_agree(seed, n, before, entries, labels)
     if not kernels.available():
         pytest.skip("the compiled kernels were not built")
     from serialscale.accel import _compiled
-    from serialscale.trace.native_selection import rechain
+
+    rechain = kernels.pure_kernels.rechain
 
     lo = min(before, n)
     start = min(lo + entries, n)
@@ -414,7 +419,8 @@ def test_the_rechain_kernel_checks_its_arrays() -> None:
     if not kernels.available():
         pytest.skip("the compiled kernels were not built")
     from serialscale.accel import _compiled
-    from serialscale.trace.native_selection import rechain
+
+    rechain = kernels.pure_kernels.rechain
 
     def good():
         a = array("q", [-1, 0, 0])

@@ -10,7 +10,7 @@ import weakref
 
 import pytest
 
-_tape = pytest.importorskip("serialscale.trace._tape", reason="the compiled tracer was not built")
+_tape = pytest.importorskip("serialscale.accel._tape", reason="the compiled tracer was not built")
 
 
 class Holder:

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 from msgspec import UNSET
 
+from ..accel import EXACT_INT
 from ..base.words import plain_number
 from ..documents.report import CompressionPlan, PlannedStep
 from .drag import drag
@@ -208,5 +209,6 @@ def _largest_cost(graph: Graph, costs: list[Cost], v: int, high: Cost, target: f
 
 
 def _num(value: float) -> Cost:
-    """Whole numbers below 2**53 as ints (as costs are), anything else as it is."""
-    return int(value) if float(value).is_integer() and abs(value) < 2**53 else value
+    """Whole numbers below 2**53 (``accel.EXACT_INT``) as ints (as costs are), anything else
+    as it is."""
+    return int(value) if float(value).is_integer() and abs(value) < EXACT_INT else value

@@ -25,12 +25,8 @@ networkx for every step of random graphs.
 
 from __future__ import annotations
 
-import heapq
-import math
-import operator
 from array import array
 from collections.abc import Sequence
-from itertools import compress, repeat
 
 from .. import accel
 from .graph import Cost, Graph
@@ -59,87 +55,23 @@ def drag(
     k = len(critical_path)
     if k == 0:
         return out
-    position = [0] * n  # 1-based position on the critical path, 0 off it
-    for i, v in enumerate(critical_path, 1):
-        position[v] = i
     costs = graph.costs
     alpha, below = _positions(graph, critical_path)
     # Only a slack below the costliest step of the path can limit a drag; a dependency's
     # slack is at least the slack of either end, so only steps under that bound take part.
     bound = max(map(costs.__getitem__, critical_path))
-    fast = accel.select()
-    if fast is not None and all(getattr(x, "typecode", None) == "d"
-                                for x in (finish, levels, slack, alpha, below)):  # fmt: skip
-        limits: Sequence[Cost] = array("d", bytes(8 * k))
-        fast.drag_limits(graph.pred_ptr, graph.pred_idx, array("q", critical_path), finish,
-                         levels, slack, alpha, below, total_depth, bound, limits)  # fmt: skip
-    else:
-        limits = _limits(graph, critical_path, position, finish, levels, slack, alpha, below,
-                         total_depth, bound)  # fmt: skip
+    # Metrics in Python integers (past 2**53: accel.beyond_doubles) stay exact here too: the
+    # pure twin sweeps them as they are, into a list.
+    doubles = all(getattr(x, "typecode", None) == "d" for x in (finish, levels, slack))
+    fast = accel.kernels(exact=not doubles)
+    limits: list[Cost] | array = array("d", bytes(8 * k)) if doubles else [0] * k
+    fast.drag_limits(graph.pred_ptr, graph.pred_idx, array("q", critical_path), finish,
+                     levels, slack, alpha, below, total_depth, bound, limits)  # fmt: skip
     is_float = isinstance(total_depth, float)
     tol = SLACK_TOLERANCE * total_depth if is_float else 0
     for v, limit in zip(critical_path, limits, strict=True):
         best = costs[v] if costs[v] <= limit else limit
         out[v] = zero if best <= tol else best
-    return out
-
-
-def _limits(
-    graph: Graph,
-    critical_path: Sequence[int],
-    position: list[int],
-    finish: Sequence[Cost],
-    levels: Sequence[Cost],
-    slack: Sequence[Cost],
-    alpha: Sequence[float],
-    below: Sequence[float],
-    total_depth: Cost,
-    bound: Cost,
-) -> list[Cost]:
-    """For each position of the critical path, the least value of the intervals that cover
-    it (``inf``: none): the slack a path avoiding that step keeps. The pure-Python twin of
-    the ``drag_limits`` kernel."""
-    n, k = graph.n, len(critical_path)
-    pred_ptr, pred_idx = graph.pred_ptr, graph.pred_idx
-    top = k + 1  # beta(y) = top - below[y]
-    off_path = [0 if p else 1 for p in position]
-    # tight steps off the path; and path steps with a need besides their path predecessor
-    # (a path step's only other dependency can bypass something; a chain has none)
-    tight = list(compress(range(n), map(operator.and_, map(operator.lt, slack, repeat(bound)),
-                                        off_path)))  # fmt: skip
-    joins = [v for v in critical_path if pred_ptr[v + 1] - pred_ptr[v] > 1]
-    # Intervals (first, last, value) of positions i, each with the slack a path avoiding p_i
-    # keeps: a step beside the path (off it, alpha < i < beta) ...
-    intervals: list[tuple[int, int, Cost]] = []
-    for v in tight:
-        first, last = int(alpha[v]) + 1, top - int(below[v]) - 1
-        if first <= last:
-            intervals.append((first, last, slack[v]))
-    # ... or a dependency a -> d with beta(a) <= i <= alpha(d), neither end p_i.
-    for d in (*tight, *joins):
-        lo, hi = pred_ptr[d], pred_ptr[d + 1]
-        last = int(alpha[d]) - (1 if position[d] else 0)
-        if hi == lo or last < 1:
-            continue
-        level = levels[d]
-        for a in pred_idx[lo:hi]:
-            first = top - int(below[a]) + (1 if position[a] else 0)
-            if first <= last:
-                value = total_depth - finish[a] - level
-                if value < bound:
-                    intervals.append((first, last, value))
-    intervals.sort(key=lambda t: t[0])
-    heap: list[tuple[Cost, int]] = []
-    out: list[Cost] = []
-    j = 0
-    for i in range(1, k + 1):
-        while j < len(intervals) and intervals[j][0] <= i:
-            first, last, value = intervals[j]
-            heapq.heappush(heap, (value, last))
-            j += 1
-        while heap and heap[0][1] < i:
-            heapq.heappop(heap)
-        out.append(heap[0][0] if heap else math.inf)
     return out
 
 
@@ -156,27 +88,11 @@ def _positions(
     same passes as the metrics, in the compiled kernels when they are there.
     """
     n = graph.n
-    fast = accel.select()
-    if fast is not None:
-        marks = array("d", bytes(8 * n))
-        for v in critical_path:
-            marks[v] = 1.0
-        start, finish, levels = (array("d", bytes(8 * n)) for _ in range(3))
-        fast.asap(graph.order, graph.pred_ptr, graph.pred_idx, marks, 0.0, start, finish)
-        fast.bottom_levels(graph.order, graph.succ_ptr, graph.succ_idx, marks, levels)
-        return finish, levels
-    on_path = [0] * n
+    fast = accel.kernels()
+    marks = array("d", bytes(8 * n))
     for v in critical_path:
-        on_path[v] = 1
-    pred_ptr, pred_idx = graph.pred_ptr, graph.pred_idx
-    succ_ptr, succ_idx = graph.succ_ptr, graph.succ_idx
-    alpha: list[float] = [0] * n
-    below: list[float] = [0] * n
-    aget, bget = alpha.__getitem__, below.__getitem__
-    for v in graph.order:
-        lo, hi = pred_ptr[v], pred_ptr[v + 1]
-        alpha[v] = on_path[v] + (max(map(aget, pred_idx[lo:hi])) if hi > lo else 0)
-    for v in reversed(graph.order):
-        lo, hi = succ_ptr[v], succ_ptr[v + 1]
-        below[v] = on_path[v] + (max(map(bget, succ_idx[lo:hi])) if hi > lo else 0)
-    return alpha, below
+        marks[v] = 1.0
+    start, finish, levels = (array("d", bytes(8 * n)) for _ in range(3))
+    fast.asap(graph.order, graph.pred_ptr, graph.pred_idx, marks, 0.0, start, finish)
+    fast.bottom_levels(graph.order, graph.succ_ptr, graph.succ_idx, marks, levels)
+    return finish, levels

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import accumulate, chain, islice
-from operator import le, lt
+from itertools import accumulate, chain
 
 from .. import accel
 from ..base.errors import SerialscaleError
@@ -108,38 +106,28 @@ class Graph:
         cost_array = _cost_array(costs)
         if len(cost_array) != n:
             raise GraphError(f"{len(cost_array)} costs for {n} steps")
-        fast = accel.select()
-        if fast is not None:
-            valid = fast.costs_ok(cost_array)
-        else:
-            finite = cost_array.typecode == "q" or all(map(math.isfinite, cost_array))
-            valid = finite and not (n and min(cost_array) < 0)
-        if not valid:
+        k = accel.kernels()
+        if not k.costs_ok(cost_array):
             raise GraphError("every cost must be a finite number >= 0")
         ptr, idx = (
             _index_array(pred_ptr, "pred_ptr", owned),
             _index_array(pred_idx, "pred_idx", owned),
         )
-        if fast is not None and len(ptr) == n + 1:
-            try:
-                fast.check_graph_csr(ptr, idx)  # _check_csr in C, with the same messages
-            except ValueError as exc:
-                raise GraphError(str(exc)) from None
-        else:
-            _check_csr(n, ptr, idx)
-        if fast is not None:
-            if fast.count_duplicates(ptr, idx):
-                ptr, idx = _dedupe(n, ptr, idx)
-            succ_ptr = array("q", bytes(8 * (n + 1)))
-            succ_idx = array("q", bytes(8 * len(idx)))
-            fast.successors(ptr, idx, succ_ptr, succ_idx)
-            order = array("q", bytes(8 * n))
-            count = fast.topological_order(ptr, succ_ptr, succ_idx, order)
-            if count < n:
-                raise CycleError(_find_cycle(n, order[:count].tolist(), ptr, idx))
-        else:
+        if len(ptr) != n + 1:
+            raise GraphError(f"pred_ptr has {len(ptr)} offsets; {n} steps need {n + 1}")
+        try:
+            k.check_graph_csr(ptr, idx)
+        except ValueError as exc:
+            raise GraphError(str(exc)) from None
+        if k.count_duplicates(ptr, idx):
             ptr, idx = _dedupe(n, ptr, idx)
-            succ_ptr, succ_idx, order = _successors_and_order(n, ptr, idx)
+        succ_ptr = array("q", bytes(8 * (n + 1)))
+        succ_idx = array("q", bytes(8 * len(idx)))
+        k.successors(ptr, idx, succ_ptr, succ_idx)
+        order = array("q", bytes(8 * n))
+        count = k.topological_order(ptr, succ_ptr, succ_idx, order)
+        if count < n:
+            raise CycleError(_find_cycle(n, order[:count].tolist(), ptr, idx))
         setter = object.__setattr__
         # Ids made on demand stay so (a traced run's); any other sequence becomes a tuple.
         setter(self, "ids", ids if isinstance(ids, OccurrenceIds) else tuple(ids))
@@ -237,18 +225,6 @@ def _index_array(values: Sequence[int], name: str, owned: bool = False) -> array
         raise GraphError(f"{name}: expected integers that fit in 64 bits ({exc})") from None
 
 
-def _check_csr(n: int, ptr: array, idx: array) -> None:
-    """Offsets start at 0, never decrease and end at ``len(idx)``; indices lie in ``[0, n)``."""
-    if len(ptr) != n + 1:
-        raise GraphError(f"pred_ptr has {len(ptr)} offsets; {n} steps need {n + 1}")
-    if ptr[0] != 0 or ptr[n] != len(idx):
-        raise GraphError(f"pred_ptr must run from 0 to {len(idx)} (the number of needs)")
-    if not all(map(le, ptr, islice(ptr, 1, None))):
-        raise GraphError("pred_ptr must never decrease")
-    if idx and (min(idx) < 0 or max(idx) >= n):
-        raise GraphError(f"pred_idx: every index must name a step, 0 to {n - 1}")
-
-
 def _dedupe(n: int, pred_ptr: array, pred_idx: array) -> tuple[array, array]:
     """Drop repeated needs within each step's list, keeping the first (pure Python)."""
     slices = [pred_idx[pred_ptr[i] : pred_ptr[i + 1]] for i in range(n)]
@@ -289,43 +265,6 @@ def _cost_array(costs: Sequence[Cost]) -> array:
         except OverflowError:
             pass
     return array("d", map(float, costs))
-
-
-def _successors_and_order(n: int, pred_ptr: array, pred_idx: array) -> tuple[array, array, array]:
-    """Pure-Python successor lists (each in index order) and a topological order."""
-    # owner[e] is the step that edge e points into; edges are grouped by owner.
-    owner = [i for i in range(n) for _ in range(pred_ptr[i + 1] - pred_ptr[i])]
-    indeg = [pred_ptr[i + 1] - pred_ptr[i] for i in range(n)]
-    outdeg = Counter(pred_idx)
-    succ_ptr = array("q", [0, *accumulate(outdeg.get(i, 0) for i in range(n))])
-    # A stable sort of the edges by their source keeps each successor list in index order.
-    by_source = sorted(range(len(pred_idx)), key=pred_idx.__getitem__)
-    succ_idx = array("q", [owner[e] for e in by_source])
-    if all(map(lt, pred_idx, owner)):
-        # Input order is already topological (the common case): no need to sort.
-        order = list(range(n))
-    else:
-        order = _topological_order(n, indeg, succ_ptr, succ_idx)
-    if len(order) < n:
-        raise CycleError(_find_cycle(n, order, pred_ptr, pred_idx))
-    return succ_ptr, succ_idx, array("q", order)
-
-
-def _topological_order(
-    n: int, indeg: list[int], succ_ptr: Sequence[int], succ_idx: Sequence[int]
-) -> list[int]:
-    """Kahn's algorithm with a FIFO queue seeded in input order (deterministic)."""
-    remaining = indeg[:]
-    order = [i for i in range(n) if remaining[i] == 0]
-    head = 0
-    while head < len(order):
-        v = order[head]
-        head += 1
-        for w in succ_idx[succ_ptr[v] : succ_ptr[v + 1]]:
-            remaining[w] -= 1
-            if remaining[w] == 0:
-                order.append(w)
-    return order
 
 
 def _find_cycle(

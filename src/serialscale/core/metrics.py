@@ -213,14 +213,13 @@ class Metrics:
 def compute_metrics(graph: Graph) -> Metrics:
     """Run every pass over ``graph`` once and bundle the results.
 
-    The compiled kernels run when :func:`serialscale.accel.select` gives them; both
-    implementations give the same numbers. Integer costs whose sum
-    reaches 2**53 always take the pure-Python passes, which stay exact.
+    The kernels (compiled or their pure twins, :func:`serialscale.accel.kernels`) compute
+    in doubles; integer costs whose sum reaches 2**53 (:func:`serialscale.accel.beyond_doubles`)
+    take the passes above, in Python integers, which stay exact.
     """
     total_work = work(graph)
-    fast = accel.select()
-    if fast is not None and (not graph.integral or total_work < accel.EXACT_INT):
-        return _compiled_metrics(graph, fast, total_work)
+    if not accel.beyond_doubles(graph.integral, total_work):
+        return _compiled_metrics(graph, accel.kernels(), total_work)
     start, finish = asap_schedule(graph)
     total = depth(finish)
     levels = bottom_levels(graph)
@@ -239,7 +238,7 @@ def compute_metrics(graph: Graph) -> Metrics:
 
 
 def _compiled_metrics(graph: Graph, fast: ModuleType, total_work: Cost) -> Metrics:
-    """The same passes as :func:`compute_metrics`, in the compiled kernels (doubles)."""
+    """The same passes as :func:`compute_metrics`, in the kernels ``fast`` (doubles)."""
     n = graph.n
     costs = graph.costs_f64
     start, finish, levels, slacks = (array("d", bytes(8 * n)) for _ in range(4))

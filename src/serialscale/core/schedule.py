@@ -142,12 +142,12 @@ def burdened_depth(graph: Graph, overhead: Cost) -> Cost:
     """``burdened_depth``: the depth when every step costs ``cost + overhead`` (a burdened span,
     as Cilkscale reports it): the span a real scheduler pays for running steps in parallel.
     """
-    fast = accel.select()
     exact = isinstance(overhead, int) and graph.integral
-    if fast is None or (exact and sum(graph.costs) + graph.n * overhead >= accel.EXACT_INT):
+    if exact and accel.beyond_doubles(exact, sum(graph.costs) + graph.n * overhead):
         return max(asap_schedule(graph, overhead)[1], default=0)
     n = graph.n
     start, finish = array("d", bytes(8 * n)), array("d", bytes(8 * n))
+    fast = accel.kernels()
     fast.asap(graph.order, graph.pred_ptr, graph.pred_idx, graph.costs_f64, float(overhead),
               start, finish)  # fmt: skip
     total = max(finish, default=0.0)
@@ -175,11 +175,10 @@ def speedup_table(
     wanted: list[tuple[int, Cost]] = [(p, 0) for p in counts if 1 < p < metrics.width]
     if overhead:
         wanted += [(p, overhead) for p in counts if p > 1]
-    fast = accel.select()
-    if graph.integral and isinstance(overhead, int) and w + graph.n * overhead >= accel.EXACT_INT:
-        # Integer costs past 2**53 are not exact in doubles: simulate in Python integers.
-        fast = None
-    simulated = _simulate(graph, metrics, wanted, fast) if d else {}
+    # Integer costs past 2**53 are not exact in doubles: simulate in Python integers (None).
+    integral = graph.integral and isinstance(overhead, int)
+    exact = accel.beyond_doubles(integral, w + graph.n * overhead)
+    simulated = _simulate(graph, metrics, wanted, None if exact else accel.kernels()) if d else {}
     rows: list[SpeedupRow] = []
     for p in counts:
         if d == 0:
@@ -287,7 +286,8 @@ def _simulate(
     wanted: list[tuple[int, Cost]],
     fast: ModuleType | None,
 ) -> dict[tuple[int, Cost], Cost]:
-    """Makespans of the list schedule for each ``(processors, overhead)`` pair."""
+    """Makespans of the list schedule for each ``(processors, overhead)`` pair, in the
+    kernels ``fast`` (doubles), or, when None, in Python numbers (exact integers)."""
     if fast is None:
         return {
             (p, c): list_schedule_makespan(graph, p, metrics.bottom_level, c) for p, c in wanted

@@ -35,16 +35,7 @@ class OccurrenceIds(Sequence[str]):
         if self._occurrence is None:
             n = len(self._site)
             out = array("q", bytes(8 * n))
-            fast = accel.select()
-            if fast is not None:
-                fast.occurrences(self._site, len(self._labels), out)
-            else:
-                if n and not 0 <= min(self._site) <= max(self._site) < len(self._labels):
-                    raise ValueError("every site must number one of the labels")
-                count = [0] * len(self._labels)
-                for i, s in enumerate(self._site):
-                    count[s] += 1
-                    out[i] = count[s]
+            accel.kernels().occurrences(self._site, len(self._labels), out)
             self._occurrence = memoryview(out).toreadonly()
         return self._occurrence
 

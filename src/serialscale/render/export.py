@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
+from ..accel import EXACT_INT
 from ..base.errors import RUNNER_COMMAND_ANYWHERE, Location, WorkloadError, display, escape_controls
 from ..base.words import TIME_UNITS
 from ..core.graph import Graph
@@ -415,7 +416,7 @@ def to_node_link(graph: Graph, report: Report) -> str:
 
 
 #: The largest time a Chrome trace holds exactly: trace viewers read ``ts`` as a double.
-MAX_TRACE_US = 2**53
+MAX_TRACE_US = EXACT_INT
 #: Microseconds drawn for one unit of a workload whose unit is not a time (or that has none):
 #: a second, as before units were read.
 UNITLESS_US = 1_000_000

@@ -28,7 +28,7 @@ def dumps(data: Any, schema: str | None = None) -> str:
     """
     check(data, schema)
     out: list[str] = []
-    _write(data, "\n", out, accel.select())
+    _write(data, "\n", out, accel.kernels())
     out.append("\n")
     return "".join(out)
 
@@ -56,10 +56,10 @@ def _scalar(value: Any) -> str | None:
     return None
 
 
-def _write(value: Any, newline: str, out: list[str], fast: ModuleType | None) -> None:
+def _write(value: Any, newline: str, out: list[str], fast: ModuleType) -> None:
     """Append ``value``'s JSON text to ``out``; ``newline`` is a newline and the indent of
     the line ``value`` starts on. Containers open and close like json's indented output.
-    ``fast``: the compiled kernels, which write lists of flat records, or None."""
+    ``fast``: the kernels, whose ``records`` writes lists of flat records (or declines)."""
     text = _scalar(value)
     if text is not None:
         out.append(text)
@@ -67,7 +67,7 @@ def _write(value: Any, newline: str, out: list[str], fast: ModuleType | None) ->
         if not value:
             out.append("[]")
             return
-        if fast is not None and type(value) is list:  # records in C when they are plain
+        if type(value) is list:  # records in C when they are plain
             text = fast.records(value, newline, _string)
             if text is not None:
                 out.append(text)

@@ -85,9 +85,9 @@ def _room_to_decode(size: int) -> bool:
 
 def json_columns(data: bytes, max_dependencies: int = DEFAULT_MAX_DEPENDENCIES) -> Columns | None:
     """The columns of a valid JSON workload, or ``None`` to take the checked path."""
-    fast = accel.select()
-    if fast is None:
-        return None
+    fast = accel.kernels()
+    if fast.json_duplicate_key(data) != -1:
+        return None  # or the scan gave up (-2): the checked path finds any repeated key
     try:
         raw_decoder, decoder, decode_error = _decoders()
     except ImportError:
@@ -99,8 +99,6 @@ def json_columns(data: bytes, max_dependencies: int = DEFAULT_MAX_DEPENDENCIES) 
     except (decode_error, ValueError):  # ValueError: msgspec's UnicodeDecodeError for bad
         return None  # UTF-8 in some places; the checked path locates every problem
     steps = doc.steps  # non-empty, ids non-empty, costs >= 0: the declaration says so
-    if fast.json_duplicate_key(data) != -1:
-        return None
     costs = [s.cost for s in steps]
     if str in set(map(type, costs)):
         return None  # a duration (90s): converted on the checked path, which knows the unit

@@ -514,15 +514,13 @@ class _Validator:
         The common case runs as whole-list operations in C; a row with an integer id, an
         optional need or an error is resolved item by item.
         """
-        fast = accel.select()
-        if fast is not None:
-            # The common case in C (optional needs that name no step dropped); anything
-            # unusual (status 1) takes the checked path below.
-            pred_ptr = array("q", bytes(8 * (len(ids) + 1)))
-            pred_idx = array("q", bytes(8 * dependencies))
-            if fast.resolve_names(ids, raw_needs, pred_ptr, pred_idx, OptionalNeed) == 0:
-                del pred_idx[pred_ptr[-1] :]
-                return pred_ptr, pred_idx
+        # The common case in the kernels (optional needs that name no step dropped);
+        # anything unusual (status 1) takes the checked path below.
+        pred_ptr = array("q", bytes(8 * (len(ids) + 1)))
+        pred_idx = array("q", bytes(8 * dependencies))
+        if accel.kernels().resolve_names(ids, raw_needs, pred_ptr, pred_idx, OptionalNeed) == 0:
+            del pred_idx[pred_ptr[-1] :]
+            return pred_ptr, pred_idx
         index = dict(zip(ids, range(len(ids)), strict=True))
         if len(index) != len(ids):
             self.duplicate_id(ids)

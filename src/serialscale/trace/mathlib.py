@@ -32,9 +32,9 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar
 
+from .. import accel
 from . import selection
 from .native_selection import numpy_replacements
-from .recorder import COMPILED
 from .selection import plain as _plain
 from .values import TRACED, Traced, current
 
@@ -68,11 +68,20 @@ def _scalar(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
 def _plain_fast(name: str, original: Callable[..., Any], recorded: Callable[..., Any]) -> Any:
     """``recorded``, with the compiled tracer's shortcut to ``original`` for calls on plain
     numbers (``_tape.passthrough``: the same result, no Python call per math call)."""
-    if not COMPILED:
-        return recorded
-    from ._tape import passthrough
+    return _PASSTHROUGH(name, original, recorded)
 
-    return passthrough(name, original, recorded)
+
+def _passthrough(name: str, original: Callable[..., Any], fallback: Callable[..., Any]) -> Any:
+    """The pure twin of the compiled tape's ``passthrough`` (``original`` for calls on plain
+    numbers, else ``fallback``): ``fallback``, which gives the same for plain numbers."""
+    if not isinstance(name, str):
+        raise TypeError(f"argument 1 must be str, not {type(name).__name__}")
+    if not (callable(original) and callable(fallback)):
+        raise TypeError("passthrough: original and fallback must be callable")
+    return fallback
+
+
+_PASSTHROUGH = accel.tracer_part("tape", "passthrough", _passthrough)
 
 
 def _node(value: Any) -> int:

@@ -47,7 +47,7 @@ from types import FrameType
 from typing import Any
 
 from .. import accel
-from .recorder import COMPILED, NO_STEP, Recorder, normalise
+from .recorder import NO_STEP, Recorder
 from .selection import _nodes, _select
 from .values import COMPARISONS, TRACED, Traced, current
 
@@ -169,70 +169,10 @@ class NativeWatch:
         for entry in entries:
             owner[entry - lo] = entry
         last_of = array("q", [-1]) * (n - lo)  # sort-input -> its last comparison
-        fast = accel.select()
         args = (rec.a, rec.b, rec.c, rec.site, comparing, lo, call.start, owner, last_of)
-        last = fast.rechain(*args) if fast is not None else rechain(*args)
+        last = accel.kernels().rechain(*args)
         placed = {entry: last_of[entry - lo] for entry in entries if last_of[entry - lo] >= 0}
         return placed, last
-
-
-def rechain(a: array, b: array, c: array, site: array, comparing: array, lo: int, start: int,
-            owner: array, last_of: array) -> int:  # fmt: skip
-    """Pure-Python twin of the compiled ``rechain``: steps ``start`` on are a watched call's.
-    A step that is not a comparison (``comparing[site]`` false) and needs a value derived from
-    a sort-input step is derived from it too (``owner``, one entry per step from ``lo``); a
-    comparison of derived values is made to need, per operand, the last comparison involving
-    its sort-input (``last_of``, by sort-input) instead, its needs normalised. ``a``, ``b``,
-    ``c``, ``owner`` and ``last_of`` are updated; the call's last comparison, or -1."""
-    arrays = {"a": a, "b": b, "c": c, "site": site, "comparing": comparing, "owner": owner,
-              "last_of": last_of}  # fmt: skip
-    for name, given in arrays.items():
-        code = "i" if name == "site" else "q"
-        if getattr(given, "typecode", None) != code:
-            raise TypeError(f"{name}: expected an array of type '{code}'")
-    n = len(site)
-    if not 0 <= lo <= start <= n:
-        raise ValueError(f"need 0 <= lo <= start <= {n}")
-    if not len(a) == len(b) == len(c) == n or not len(owner) == len(last_of) == n - lo:
-        raise ValueError("a, b, c and site, and owner and last_of, differ in length")
-    # the region as lists: per-item array access is what a long sort's time went to
-    av, bv, cv = a[start:].tolist(), b[start:].tolist(), c[start:].tolist()
-    own, latest = owner.tolist(), last_of.tolist()
-    labels, last = len(comparing), NO_STEP
-
-    def origin(need: int) -> int:
-        if not lo <= need < n:
-            return -1
-        found = own[need - lo]
-        if found != -1 and not lo <= found < n:
-            raise ValueError(f"owner: step {found} out of range {lo}..{n - 1}")
-        return found
-
-    for k, (x_need, y_need, c_need, label) in enumerate(
-        zip(av, bv, cv, site[start:].tolist(), strict=True)
-    ):
-        if not 0 <= label < labels:
-            raise ValueError(f"site {label} out of range 0..{labels - 1}")
-        x, y = origin(x_need), origin(y_need)
-        if not comparing[label]:  # a key function's step: derived from its argument
-            derived = x if x >= 0 else y if y >= 0 else origin(c_need)
-            if derived >= 0:
-                own[start + k - lo] = derived
-            continue
-        if x < 0 and y < 0:
-            continue  # a comparison of values the call was not given
-        new_a = latest[x - lo] if x >= 0 and latest[x - lo] >= 0 else x_need
-        new_b = latest[y - lo] if y >= 0 and latest[y - lo] >= 0 else y_need
-        av[k], bv[k], cv[k] = normalise(new_a, new_b, c_need)
-        step = start + k
-        if x >= 0:
-            latest[x - lo] = step
-        if y >= 0:
-            latest[y - lo] = step
-        last = step
-    a[start:], b[start:], c[start:] = array("q", av), array("q", bv), array("q", cv)
-    owner[:], last_of[:] = array("q", own), array("q", latest)
-    return last
 
 
 def _ndindex(shape: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
@@ -292,30 +232,43 @@ def watching_native_selection(recorder: Recorder) -> Iterator[None]:
         yield
         return
     watch = NativeWatch(recorder)
-    if COMPILED:
-        from ._tape import watch_methods
+    _watch_methods(watch, NAMES)
+    installed = sys.getprofile()  # the watcher's own hook (the C one's, or the Python one's)
+    try:
+        yield
+    finally:
+        if sys.getprofile() is installed:  # the traced code may have installed its own
+            _watch_methods(None, ())
 
-        watch_methods(watch, NAMES)
-        try:
-            yield
-        finally:
-            installed: object = sys.getprofile()
-            if installed is watch:  # the traced code may have installed its own
-                watch_methods(None, ())
+
+def _py_watch_methods(callback: Callable[..., Any] | None, names: tuple[str, ...]) -> None:
+    """The pure twin of the compiled tape's ``watch_methods``: ``callback(kind, index, self,
+    frame)`` around every call of a builtin method named ``names[index]`` in this thread
+    (a profile hook); ``None`` removes the hook."""
+    if not isinstance(names, tuple):
+        raise TypeError(f"argument 2 must be tuple, not {type(names).__name__}")
+    if callback is None:
+        sys.setprofile(None)
         return
-    names = {name: i for i, name in enumerate(NAMES)}
+    if not callable(callback):
+        raise TypeError("watch_methods: callback must be callable or None")
+    if len(names) > 8:
+        raise ValueError("watch_methods: at most 8 names")
+    if not all(isinstance(name, str) for name in names):
+        raise TypeError("watch_methods: names must be str")
+    if not all(0 < len(name.encode()) < 16 and "\x00" not in name for name in names):
+        raise ValueError("watch_methods: names must be 1 to 15 characters")
+    index = {name: i for i, name in enumerate(names)}
 
     def profile(frame: FrameType, event: str, arg: Any) -> None:
         kind = _PY_EVENTS.get(event)
         if kind is not None:
-            which = names.get(getattr(arg, "__name__", None))  # type: ignore[arg-type]
+            which = index.get(getattr(arg, "__name__", None))  # type: ignore[arg-type]
             owner = getattr(arg, "__self__", None)
             if which is not None and owner is not None:
-                watch(kind, which, owner, frame)
+                callback(kind, which, owner, frame)
 
     sys.setprofile(profile)
-    try:
-        yield
-    finally:
-        if sys.getprofile() is profile:
-            sys.setprofile(None)
+
+
+_watch_methods = accel.tracer_part("tape", "watch_methods", _py_watch_methods)

@@ -20,13 +20,11 @@ import sys
 import warnings
 from array import array
 from collections.abc import Iterable, Iterator
-from itertools import accumulate, chain, repeat
-from operator import add, lt, ne
+from itertools import accumulate, chain
 from types import CodeType, FrameType, FunctionType
 from typing import TYPE_CHECKING, Any
 
 from .. import accel
-from ..accel import PURE_ENV
 from ..base.defaults import DEFAULT_MAX_OPS
 from ..base.errors import SerialscaleError
 from ..core.graph import Cost, Graph
@@ -263,16 +261,11 @@ class PyTape:
 
 if TYPE_CHECKING:
     TapeBase = PyTape
-else:
-    try:
-        from ._tape import Tape as TapeBase
-    except ImportError:  # no compiler at install time
-        TapeBase = PyTape
-    if os.environ.get(PURE_ENV) == "1":
-        TapeBase = PyTape
+else:  # the compiled tape (serialscale.accel._tape) when it is in use
+    TapeBase = accel.tracer_part("tape", "Tape", PyTape)
 
 #: Whether tracing runs the compiled hot path (values.py picks its operators to match).
-COMPILED = TapeBase is not PyTape
+COMPILED = accel.tracer_in_use("tape")
 
 
 class Recorder(TapeBase):
@@ -598,11 +591,7 @@ class Recorder(TapeBase):
         m = 3 * n - sum(map(_absent, columns)) + len(more_idx)
         pred_ptr = array("q", bytes(8 * (n + 1)))
         pred_idx = array("q", bytes(8 * m))
-        fast = accel.select()
-        if fast is not None:
-            fast.tape_csr(*columns, more_steps, more_ptr, more_idx, pred_ptr, pred_idx)
-        else:
-            tape_csr(*columns, dict(more), pred_ptr, pred_idx)
+        accel.kernels().tape_csr(*columns, more_steps, more_ptr, more_idx, pred_ptr, pred_idx)
         costs = self.cost_array(n)
         spans = None
         if self.spans:  # array operations with parallelism inside
@@ -640,29 +629,3 @@ def _absent(column: array) -> int:
     8 or more long is made of whole -1 entries, since every other entry is a step number
     (>= 0, its top byte 0), so the non-overlapping count finds exactly those."""
     return column.tobytes().count(_ABSENT)
-
-
-def tape_csr(
-    a: array, b: array, c: array, more: dict[int, list[int]], pred_ptr: array, pred_idx: array
-) -> None:
-    """Pure-Python twin of the compiled ``tape_csr``: step ``i`` needs ``a[i]``, ``b[i]``,
-    ``c[i]`` (``NO_STEP``: none), then ``more[i]``; written into ``pred_ptr``/``pred_idx``.
-    Every need must name an earlier step (``ValueError``)."""
-    if not len(a) == len(b) == len(c):
-        raise ValueError("a, b and c differ in length")
-    rows: Iterable[tuple[int, ...]] = zip(a, b, c, strict=True)
-    if more:
-        rows = ((*row, *more[i]) if i in more else row for i, row in enumerate(rows))
-        kept = [[x for x in row if x != NO_STEP] for row in rows]
-        lengths = list(map(len, kept))
-        flat = array("q", chain.from_iterable(kept))
-    else:  # the common case, in bulk: three needs at most
-        absent = repeat(NO_STEP)
-        lengths = list(map(add, map(add, map(ne, a, absent), map(ne, b, absent)),
-                           map(ne, c, absent)))  # fmt: skip
-        flat = array("q", [x for row in rows for x in row if x != NO_STEP])
-    owners = chain.from_iterable(map(repeat, range(len(a)), lengths))
-    if flat and (min(flat) < 0 or not all(map(lt, flat, owners))):
-        raise ValueError("a need that names no earlier step")
-    pred_ptr[1:] = array("q", accumulate(lengths))
-    pred_idx[:] = flat

@@ -52,21 +52,19 @@ from dataclasses import dataclass
 from types import CodeType, FrameType
 from typing import TYPE_CHECKING, Any
 
-from ..accel import PURE_ENV
+from .. import accel
 from .recorder import ScopedUnavailable
 from .values import TRACED, Traced, kind_of
 
 if TYPE_CHECKING:
     from .recorder import Recorder
 
-try:
-    from . import _scoped  # type: ignore[attr-defined]
-except ImportError:  # not built: the watcher below runs in Python
-    _scoped = None
+#: The compiled opcode watcher (csrc/scoped.c) when it was built here, used or not (tests
+#: run both); not built, the watcher below runs in Python.
+_scoped = accel.tracer_built("scoped")
 
-#: Whether the compiled watcher (csrc/scoped.c) watches in scoped mode; tests switch it.
-COMPILED_WATCH = bool(_scoped is not None and _scoped.AVAILABLE
-                      and os.environ.get(PURE_ENV) != "1")  # fmt: skip
+#: Whether the compiled watcher watches in scoped mode (accel decides); tests switch it.
+COMPILED_WATCH = accel.tracer_in_use("scoped")
 
 __all__ = ["EXIT", "ScopeWatch", "ScopedUnavailable", "immediate_post_dominators",
            "scope_end", "successors", "watching_scopes"]  # fmt: skip

@@ -35,7 +35,7 @@ import heapq
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from .recorder import COMPILED
+from .. import accel
 from .values import TRACED, Traced, TracedItems, current
 
 _ORIGINAL_MAX, _ORIGINAL_MIN, _ORIGINAL_SORTED = builtins.max, builtins.min, builtins.sorted
@@ -356,21 +356,35 @@ def replacements() -> list[tuple[Any, str, Any]]:
     return out
 
 
+def _selector(name: str, original: Callable[..., Any], fallback: Callable[..., Any]) -> Any:
+    """The pure twin of the compiled tape's ``selector`` (``max``, ``min`` or ``sum``
+    recorded in C, calling ``fallback`` for the cases it does not take): ``fallback``."""
+    if name not in ("max", "min", "sum"):
+        raise ValueError(f"selector: name must be max, min or sum, got '{name}'")
+    if not (callable(original) and callable(fallback)):
+        raise TypeError("selector: original and fallback must be callable")
+    return fallback
+
+
+def _setup_selection(items: type, plain: Callable[[Any], Any]) -> None:
+    """The pure twin of the compiled tape's ``setup_selection`` (which registers the types
+    its ``compare`` and ``select`` make): nothing to register in Python."""
+    if not (isinstance(items, type) and issubclass(items, Traced)):
+        raise TypeError("setup_selection: the type must derive from Value")
+    if not callable(plain):
+        raise TypeError("setup_selection: plain must be callable")
+
+
 def compiled(name: str, original: Callable[..., Any], twin: Callable[..., Any]) -> Any:
     """``max``, ``min`` or ``sum`` recorded by the compiled tracer (``_tape.selector``: the
     same steps as ``twin``, which it calls for the cases it does not take), or ``twin``
     itself in pure Python."""
-    if not COMPILED:
-        return twin
-    from ._tape import selector
-
-    return selector(name, original, twin)
+    return _SELECTOR(name, original, twin)
 
 
-if COMPILED:
-    from . import _tape
-
-    # the same steps as the twins above, in C: every heap, sort and bisect step goes here
-    _compare = _tape.compare
-    _select = _tape.select
-    _tape.setup_selection(TracedItems, plain)
+# The same steps as the twins above, in C when the compiled tape is in use: every heap,
+# sort and bisect step goes here.
+_SELECTOR = accel.tracer_part("tape", "selector", _selector)
+_compare = accel.tracer_part("tape", "compare", _compare)
+_select = accel.tracer_part("tape", "select", _select)
+accel.tracer_part("tape", "setup_selection", _setup_selection)(TracedItems, plain)

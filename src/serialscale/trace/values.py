@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from .. import accel
 from .recorder import COMPILED, FLUSH_STEPS, NO_STEP, Recorder
 
 #: The recorder of the innermost traced run in this thread or task (``None`` outside one): a
@@ -53,10 +54,8 @@ class PyValue:
 
 if TYPE_CHECKING:
     ValueBase = PyValue
-elif COMPILED:
-    from ._tape import Value as ValueBase
-else:
-    ValueBase = PyValue
+else:  # the compiled value (serialscale.accel._tape) when the compiled tape is in use
+    ValueBase = accel.tracer_part("tape", "Value", PyValue)
 
 
 class Traced(ValueBase):
@@ -332,19 +331,25 @@ COMPARISONS = {
     "lt": operator.lt, "le": operator.le, "gt": operator.gt,
     "ge": operator.ge, "eq": operator.eq, "ne": operator.ne,
 }  # fmt: skip
-if COMPILED:
-    from ._tape import setup
 
-    # where the compiled operators put results (kind_of: for values other than int and
-    # float) and find recorders
-    setup(Traced, _active, kind_of)
-else:
-    for _name, _fn in _BINARY.items():
-        _fwd, _ref = _binary(_name, _fn)
-        setattr(PyValue, f"__{_name}__", _fwd)
-        setattr(PyValue, f"__r{_name}__", _ref)
-    for _name, _fn in COMPARISONS.items():
-        setattr(PyValue, f"__{_name}__", _binary(_name, _fn, compare=True)[0])
+
+def _setup(traced: type, active: ContextVar[Recorder | None], kind: Callable[[Any], type]) -> None:
+    """The pure twin of the compiled tape's ``setup`` (which registers where its operators
+    put results and find recorders): the binary operators and comparisons, in Python, on
+    :class:`PyValue` (they find both through this module)."""
+    if not (isinstance(traced, type) and issubclass(traced, PyValue)):
+        raise TypeError("setup: the traced type must derive from Value")
+    if not callable(kind):
+        raise TypeError("setup: kind_of must be callable")
+    for name, fn in _BINARY.items():
+        forward, reflected = _binary(name, fn)
+        setattr(PyValue, f"__{name}__", forward)
+        setattr(PyValue, f"__r{name}__", reflected)
+    for name, fn in COMPARISONS.items():
+        setattr(PyValue, f"__{name}__", _binary(name, fn, compare=True)[0])
+
+
+accel.tracer_part("tape", "setup", _setup)(Traced, _active, kind_of)
 
 _UNARY: dict[str, Callable[[Any], Any]] = {
     "neg": operator.neg, "pos": operator.pos, "abs": abs, "invert": operator.invert,

@@ -121,6 +121,13 @@ PyObject *k_profile(PyObject *self, PyObject *args) {
     Py_ssize_t n = LEN(b[0]);
     if (get_buf(o[1], &b[1], 'd', n, "finish") < 0) goto done;
     if (get_buf(o[2], &b[2], 'd', n, "costs") < 0) goto done;
+    for (Py_ssize_t i = 0; i < n; i++) { /* the radix sort orders finite times >= 0 only */
+        double s = F64(b[0])[i], f = F64(b[1])[i];
+        if (F64(b[2])[i] > 0 && !(s >= 0.0 && s < HUGE_VAL && f >= 0.0 && f < HUGE_VAL)) {
+            PyErr_SetString(PyExc_ValueError, "profile: times must be finite and >= 0");
+            goto done;
+        }
+    }
     {
         double *start = F64(b[0]), *finish = F64(b[1]), *cost = F64(b[2]);
         double *up = malloc(sizeof(double) * (n + 1)), *down = malloc(sizeof(double) * (n + 1));

@@ -721,7 +721,7 @@ static PyGetSetDef Watcher_getset[] = {
 };
 
 static PyTypeObject WatcherType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "serialscale.trace._scoped.Watcher",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "serialscale.accel._scoped.Watcher",
     .tp_basicsize = sizeof(Watcher),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "The compiled opcode watcher of --control scoped (trace/scopes.py's twin).",
@@ -737,7 +737,7 @@ static PyTypeObject WatcherType = {
 #endif /* SCOPED_AVAILABLE */
 
 static struct PyModuleDef scoped_module = {
-    PyModuleDef_HEAD_INIT, "serialscale.trace._scoped",
+    PyModuleDef_HEAD_INIT, "serialscale.accel._scoped",
     "The compiled opcode watcher of --control scoped (trace/scopes.py).", -1, NULL,
 };
 

@@ -227,7 +227,7 @@ static PyMemberDef Tape_members[] = {
 
 static PyTypeObject TapeType = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "serialscale.trace._tape.Tape",
+    .tp_name = "serialscale.accel._tape.Tape",
     .tp_basicsize = sizeof(Tape),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "Compiled base of the recorder: step counter and pending steps.",
@@ -591,7 +591,7 @@ static PyNumberMethods Value_as_number = {
 
 static PyTypeObject ValueType = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "serialscale.trace._tape.Value",
+    .tp_name = "serialscale.accel._tape.Value",
     .tp_basicsize = sizeof(Value),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "Compiled base of Traced: a value, its step, and the traced operators.",
@@ -1217,7 +1217,7 @@ static PyGetSetDef Selector_getset[] = {
 
 static PyTypeObject SelectorType = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "serialscale.trace._tape.Selector",
+    .tp_name = "serialscale.accel._tape.Selector",
     .tp_basicsize = sizeof(Selector),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "max, min or sum while a traced run records (trace/selection.py, mathlib.py).",
