@@ -177,7 +177,9 @@ def random_graph(n: int, seed: int, costs: list, fan_in: int = 0) -> Graph:
 
 # The compiled schedule picks its data structures by the graph: a ring of buckets for whole
 # durations under 65,536 (else a heap), one-byte waiting counts when no step needs more than
-# 255 others (else four bytes), and a bitset of 3 or 4 levels. Each case against the reference.
+# 255 others (else four bytes), and a bitset of 3 or 4 levels; ticks without a running set
+# when every step lasts the same, and ready steps taken in bulk when none lasts 0. Each case
+# against the reference.
 @pytest.mark.parametrize(
     ("n", "costs", "fan_in", "overheads"),
     [
@@ -188,6 +190,13 @@ def random_graph(n: int, seed: int, costs: list, fan_in: int = 0) -> Graph:
         (3000, [0.5, 0.25, 1.75, 3.0], 300, [0, 2]),  # heap with wide counts
         (3000, [1, 2, 3], 0, [0.5]),  # whole costs, fractional overhead: heap
         (270_000, [1, 2, 5, 10], 0, [0]),  # 4 bitset levels: 270,000 ranks > 64**3
+        # One duration for every step (a traced run's unit costs): tick by tick, no running
+        # set; with an overhead, whole or not; a float cost added up tick after tick.
+        (5000, [1], 0, [0, 1, 0.5]),
+        (5000, [1], 300, [0]),  # wide counts
+        (3000, [0.1], 0, [0, 0.3]),
+        (3000, [0], 0, [0, 2]),  # all zero: completes at once; with an overhead, uniform
+        (270_000, [1], 0, [0]),  # 4 bitset levels
     ],
 )
 def test_compiled_schedule_matches_the_reference(n: int, costs: list, fan_in: int, overheads):

@@ -70,6 +70,7 @@ typedef struct {
     int32_t *indegree; /* per rank */
     int32_t max_indegree;
     double max_cost;
+    double min_cost;
     int integral; /* every cost a whole number */
 } Plan;
 
@@ -163,7 +164,7 @@ PyObject *k_schedule_plan(PyObject *self, PyObject *args) {
         for (Py_ssize_t r = 0; r < n; r++) rank[sorted[r]] = (int32_t)r;
         int64_t e = 0;
         int32_t top = 0;
-        double max_cost = 0.0;
+        double max_cost = 0.0, min_cost = n > 0 ? cost[sorted[0]] : 0.0;
         int integral = 1;
         for (Py_ssize_t r = 0; r < n; r++) {
             int64_t v = sorted[r];
@@ -172,6 +173,7 @@ PyObject *k_schedule_plan(PyObject *self, PyObject *args) {
             if (in > top) top = in;
             plan->node[r].duration = cost[v];
             if (cost[v] > max_cost) max_cost = cost[v];
+            if (cost[v] < min_cost) min_cost = cost[v];
             /* whole numbers below 2**53 only (a larger double's cast would overflow) */
             if (!(cost[v] < 9007199254740992.0) || cost[v] != (double)(int64_t)cost[v])
                 integral = 0;
@@ -181,6 +183,7 @@ PyObject *k_schedule_plan(PyObject *self, PyObject *args) {
         }
         plan->max_indegree = top;
         plan->max_cost = max_cost;
+        plan->min_cost = min_cost;
         plan->integral = integral;
         Py_END_ALLOW_THREADS
         capsule = PyCapsule_New(plan, PLAN, plan_free);
@@ -251,6 +254,32 @@ static inline int64_t bits_pop_min(Bits *b) {
     return r;
 }
 
+/* Up to `most` of the lowest ranks in the set, removed, into out (ascending: the ranks
+ * bits_pop_min would give one after another); how many. One descent per level-0 word, not
+ * per rank: ready ranks come in runs. */
+static inline Py_ssize_t bits_take(Bits *b, Py_ssize_t most, int32_t *out) {
+    Py_ssize_t k = 0;
+    while (k < most && !bits_empty(b)) {
+        int64_t r = 0; /* the lowest non-empty word of level 0 */
+        for (int l = b->levels - 1; l >= 1; l--) r = (r << 6) | lowest_bit(b->word[l][r]);
+        uint64_t w = b->word[0][r];
+        do {
+            out[k++] = (int32_t)((r << 6) | lowest_bit(w));
+            w &= w - 1;
+        } while (w && k < most);
+        b->word[0][r] = w;
+        if (!w) { /* the word is empty now: so is its bit on the level above, and so on */
+            int64_t x = r;
+            for (int l = 1; l < b->levels; l++, x >>= 6) {
+                uint64_t *q = &b->word[l][x >> 6];
+                *q &= ~(1ULL << (x & 63));
+                if (*q) break;
+            }
+        }
+    }
+    return k;
+}
+
 /* The set of running steps, keyed by finish time. Two implementations with the same
  * operations: a heap for any durations, and, when every duration is a whole number below
  * RING_MAX, a ring of buckets: finish times then all lie in (now, now + ring size), so each
@@ -314,7 +343,13 @@ static inline int64_t ring_run_take(Ring *r, double now) {
         }                                                                                   \
         Py_ssize_t free_procs = processors;                                                 \
         for (;;) {                                                                          \
-            while (free_procs > 0 && !bits_empty(&ready)) {                                 \
+            if (positive) { /* no step completes at once: take the lowest ranks in bulk */ \
+                Py_ssize_t k = bits_take(&ready, free_procs, started);                      \
+                for (Py_ssize_t j = 0; j < k; j++)                                          \
+                    KIND##_push(RUN, now + (node[started[j]].duration + extra), started[j]); \
+                free_procs -= k;                                                            \
+            }                                                                               \
+            while (!positive && free_procs > 0 && !bits_empty(&ready)) {                    \
                 int64_t v = bits_pop_min(&ready);                                           \
                 double d = node[v].duration + extra;                                        \
                 if (d != 0.0) {                                                             \
@@ -330,6 +365,34 @@ static inline int64_t ring_run_take(Ring *r, double now) {
             now = KIND##_next(RUN, now);                                                    \
             for (int64_t v; (v = KIND##_take(RUN, now)) >= 0;) {                            \
                 free_procs++;                                                               \
+                const int32_t *s = sidx + node[v].first, *end = s + node[v].count;          \
+                for (; s < end; s++)                                                        \
+                    if (--waiting[*s] == 0) bits_add(&ready, *s);                           \
+            }                                                                               \
+        }                                                                                   \
+    } while (0)
+
+/* The same schedule when every step lasts the same time d > 0 (every cost equal, unit costs
+ * above all: a traced run's operations). Steps then start only at multiples of d, and all
+ * the steps running finish together at the next one: a step started at time t finishes at
+ * t + d, and the next event is t + d, when every step started at t ends, so no step is left
+ * running across an event. So the schedule goes tick by tick: start up to `processors`
+ * ready steps of lowest rank (the order SCHEDULE pops them in, one after another), then end
+ * them all, in the order they started (the order of completions at one instant does not
+ * matter: all complete before anything new starts), and advance by d (now + d, as SCHEDULE
+ * computes each finish time: the same doubles). No running set. */
+#define SCHEDULE_TICKS(WT)                                                                  \
+    do {                                                                                    \
+        WT *waiting = (WT *)counts;                                                         \
+        for (Py_ssize_t r = 0; r < n; r++) {                                                \
+            waiting[r] = (WT)plan->indegree[r];                                             \
+            if (waiting[r] == 0) bits_add(&ready, r);                                       \
+        }                                                                                   \
+        while (!bits_empty(&ready)) {                                                       \
+            Py_ssize_t k = bits_take(&ready, cap, started);                                 \
+            now += uniform; /* as SCHEDULE adds it: the same doubles */                     \
+            for (Py_ssize_t j = 0; j < k; j++) {                                            \
+                int32_t v = started[j];                                                     \
                 const int32_t *s = sidx + node[v].first, *end = s + node[v].count;          \
                 for (; s < end; s++)                                                        \
                     if (--waiting[*s] == 0) bits_add(&ready, *s);                           \
@@ -362,8 +425,14 @@ PyObject *k_makespan(PyObject *self, PyObject *args) {
     int64_t buckets = 64;
     while (ring && buckets <= (int64_t)longest) buckets <<= 1;
     Py_ssize_t cap = processors < n ? (processors > 0 ? processors : 1) : n;
+    /* one duration for every step, and not 0 (then SCHEDULE_TICKS) */
+    double uniform = plan->min_cost == plan->max_cost ? plan->max_cost + extra : 0.0;
+    if (uniform != 0.0) ring = 0;
     void *counts = malloc((narrow ? sizeof(uint8_t) : sizeof(int32_t)) * n);
-    Heap heap = {ring ? NULL : malloc(sizeof(Entry) * cap), 0};
+    Heap heap = {ring || uniform != 0.0 ? NULL : malloc(sizeof(Entry) * cap), 0};
+    /* every step lasts > 0: no step completes the moment it starts */
+    int positive = plan->min_cost + extra > 0.0;
+    int32_t *started = positive ? malloc(sizeof(int32_t) * cap) : NULL;
     Ring rng = {NULL, NULL, NULL, buckets - 1, 0};
     if (ring) {
         rng.head = malloc(sizeof(int32_t) * buckets);
@@ -373,16 +442,21 @@ PyObject *k_makespan(PyObject *self, PyObject *args) {
     }
     Bits ready;
     uint64_t *bits = bits_init(&ready, n);
-    int oom = !counts || !bits || (ring ? !rng.head || !rng.next || !rng.bits : !heap.e);
+    int oom = !counts || !bits ||
+              (positive && !started) ||
+              (uniform == 0.0 && (ring ? !rng.head || !rng.next || !rng.bits : !heap.e));
     if (!oom) {
         Py_BEGIN_ALLOW_THREADS
-        if (ring && narrow) SCHEDULE(uint8_t, ring_run, &rng);
+        if (uniform != 0.0 && narrow) SCHEDULE_TICKS(uint8_t);
+        else if (uniform != 0.0) SCHEDULE_TICKS(int32_t);
+        else if (ring && narrow) SCHEDULE(uint8_t, ring_run, &rng);
         else if (ring) SCHEDULE(int32_t, ring_run, &rng);
         else if (narrow) SCHEDULE(uint8_t, heap_run, &heap);
         else SCHEDULE(int32_t, heap_run, &heap);
         Py_END_ALLOW_THREADS
     }
     free(counts);
+    free(started);
     free(heap.e);
     free(rng.head);
     free(rng.next);
