@@ -444,3 +444,14 @@ def test_schedule_plan_refuses_a_count_of_needs_past_int32() -> None:
         kernels._compiled.schedule_plan(array("d", [2, 1]), array("d", [1, 1]),
                                         array("q", [0, 0, 2**32 + 1]), array("q", [0, 1, 1]),
                                         array("q", [1]))  # fmt: skip
+
+
+@settings(max_examples=100)
+@given(st.lists(st.integers(min_value=0, max_value=2**63 - 1), max_size=50))
+def test_integer_costs_as_doubles_round_as_float_does(costs: list[int]) -> None:
+    # costs_f64 of integer costs: the kernel's int64 -> double against float(int), which
+    # rounds to nearest, ties to even (2**53 + 1 and larger are not exact).
+    costs += [2**53 + 1, 2**53 + 3, 2**63 - 1]
+    graph = Graph([f"s{i}" for i in range(len(costs))], costs, [0] * (len(costs) + 1), [])
+    with kernels.accelerated(True):
+        assert graph.costs_f64.tolist() == [float(c) for c in costs]

@@ -162,7 +162,14 @@ class Graph:
     @cached_property
     def costs_f64(self) -> memoryview:
         """The costs as doubles, for the compiled kernels."""
-        return self.costs if not self.integral else _readonly(array("d", self.costs))
+        if not self.integral:
+            return self.costs
+        fast = accel.select()
+        if fast is None:
+            return _readonly(array("d", self.costs))
+        out = array("d", bytes(8 * len(self.costs)))
+        fast.as_doubles(self.costs, out)  # float(int) for each, without a float object each
+        return _readonly(out)
 
     def depth_graph(self) -> Graph:
         """The graph whose costs are this graph's spans: every depth pass (ASAP schedule,

@@ -18,6 +18,7 @@ static PyMethodDef methods[] = {
     {"topological_order", k_topological_order, METH_VARARGS, "Kahn's topological order."},
     {"check_graph_csr", k_check_graph_csr, METH_VARARGS, "Predecessor CSR checks (see graph._check_csr)."},
     {"costs_ok", k_costs_ok, METH_VARARGS, "Every cost finite and >= 0 (see graph.Graph)."},
+    {"as_doubles", k_as_doubles, METH_VARARGS, "Integer costs as doubles (see graph.Graph.costs_f64)."},
     {"tape_csr", k_tape_csr, METH_VARARGS, "A tape's needs as predecessor CSR (see trace.recorder)."},
     {"occurrences", k_occurrences, METH_VARARGS, "Occurrence numbers of labels (step ids of a trace)."},
     {"rechain", k_rechain, METH_VARARGS, "Chain a watched sort's comparisons (trace/native_selection.py)."},
