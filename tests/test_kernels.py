@@ -196,6 +196,8 @@ def random_graph(n: int, seed: int, costs: list, fan_in: int = 0) -> Graph:
         (5000, [1], 300, [0]),  # wide counts
         (3000, [0.1], 0, [0, 0.3]),
         (3000, [0], 0, [0, 2]),  # all zero: completes at once; with an overhead, uniform
+        (5000, [0, 1], 0, [0, 1]),  # ticks with steps of cost 0 between; with an overhead not
+        (3000, [0, 0, 0.1], 300, [0]),
         (270_000, [1], 0, [0]),  # 4 bitset levels
     ],
 )

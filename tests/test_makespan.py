@@ -78,14 +78,15 @@ def test_makespan_is_the_list_schedule_and_within_the_bounds(dag: Dag) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(dags(max_steps=40, costs=st.sampled_from([1, 2, 0.1, 0.0])),
-       st.integers(min_value=1, max_value=9))  # fmt: skip
-def test_makespan_with_one_cost_for_every_step(dag: Dag, p: int) -> None:
-    # The compiled schedule's tick-by-tick path (every step lasts the same): the reference
-    # list scheduler on the same graph, for any number of processors.
+@given(dags(max_steps=40, costs=st.sampled_from([0, 1])), st.sampled_from([1, 2, 0.1, 7.3]),
+       st.booleans(), st.integers(min_value=1, max_value=9))  # fmt: skip
+def test_makespan_with_one_cost_for_every_step(dag: Dag, cost, zeros: bool, p: int) -> None:
+    # The compiled schedule's tick-by-tick path (every step that lasts at all lasts the
+    # same; with or without steps of cost 0 among them): the reference list scheduler on
+    # the same graph, for any number of processors.
     from serialscale.core.schedule import _simulate
 
-    dag = Dag([dag.costs[0]] * len(dag.costs), dag.needs)  # one cost: the first step's
+    dag = Dag([cost * c if zeros else cost for c in dag.costs], dag.needs)
     g = dag.graph()
     m = compute_metrics(g)
     fast = accel.select()

@@ -71,6 +71,7 @@ typedef struct {
     int32_t max_indegree;
     double max_cost;
     double min_cost;
+    double min_positive; /* the least cost > 0 (HUGE_VAL: none) */
     int integral; /* every cost a whole number */
 } Plan;
 
@@ -165,6 +166,7 @@ PyObject *k_schedule_plan(PyObject *self, PyObject *args) {
         int64_t e = 0;
         int32_t top = 0;
         double max_cost = 0.0, min_cost = n > 0 ? cost[sorted[0]] : 0.0;
+        double min_positive = HUGE_VAL;
         int integral = 1;
         for (Py_ssize_t r = 0; r < n; r++) {
             int64_t v = sorted[r];
@@ -174,6 +176,7 @@ PyObject *k_schedule_plan(PyObject *self, PyObject *args) {
             plan->node[r].duration = cost[v];
             if (cost[v] > max_cost) max_cost = cost[v];
             if (cost[v] < min_cost) min_cost = cost[v];
+            if (cost[v] > 0.0 && cost[v] < min_positive) min_positive = cost[v];
             /* whole numbers below 2**53 only (a larger double's cast would overflow) */
             if (!(cost[v] < 9007199254740992.0) || cost[v] != (double)(int64_t)cost[v])
                 integral = 0;
@@ -184,6 +187,7 @@ PyObject *k_schedule_plan(PyObject *self, PyObject *args) {
         plan->max_indegree = top;
         plan->max_cost = max_cost;
         plan->min_cost = min_cost;
+        plan->min_positive = min_positive;
         plan->integral = integral;
         Py_END_ALLOW_THREADS
         capsule = PyCapsule_New(plan, PLAN, plan_free);
@@ -331,36 +335,55 @@ static inline int64_t ring_run_take(Ring *r, double now) {
     return v;
 }
 
+/* The start phase: while a processor is free and a step is ready, start the ready step of
+ * lowest rank; START starts step v (its duration d > 0), which then holds a processor, and a
+ * step of duration 0 (ZEROS: there may be some) completes at once: its successors may be
+ * ready right now. The ranks are
+ * taken from the set in bulk (bits_take) and started in that order; when a step of duration
+ * 0 makes others ready, the part of the batch that ranks above the lowest of them goes back
+ * into the set. So steps start in exactly the order of one bits_pop_min at a time. */
+#define START_PHASE(START, ZEROS)                                                                \
+    while (free_procs > 0 && !bits_empty(&ready)) {                                         \
+        Py_ssize_t k = bits_take(&ready, free_procs, batch);                                \
+        for (Py_ssize_t j = 0; j < k; j++) {                                                \
+            int32_t v = batch[j];                                                           \
+            double d = node[v].duration + extra;                                            \
+            if (!(ZEROS) || d != 0.0) {                                                     \
+                START;                                                                      \
+                free_procs--;                                                               \
+                continue;                                                                   \
+            }                                                                               \
+            int32_t lowest = INT32_MAX; /* the lowest rank made ready */                    \
+            const int32_t *s = sidx + node[v].first, *end = s + node[v].count;              \
+            for (; s < end; s++)                                                            \
+                if (--waiting[*s] == 0) {                                                   \
+                    bits_add(&ready, *s);                                                   \
+                    if (*s < lowest) lowest = *s;                                           \
+                }                                                                           \
+            if (lowest < batch[k - 1]) { /* it goes before part of the batch */             \
+                Py_ssize_t i = k;                                                           \
+                while (i > j + 1 && batch[i - 1] > lowest) bits_add(&ready, batch[--i]);    \
+                k = i;                                                                      \
+            }                                                                               \
+        }                                                                                   \
+    }
+
+#define INIT_WAITING(WT)                                                                    \
+    WT *waiting = (WT *)counts;                                                             \
+    for (Py_ssize_t r = 0; r < n; r++) {                                                    \
+        waiting[r] = (WT)plan->indegree[r];                                                 \
+        if (waiting[r] == 0) bits_add(&ready, r);                                           \
+    }
+
 /* The list schedule itself, for a waiting-count type WT (one byte when no step needs more
  * than 255 others: the counts are read at random, so smaller is faster) and a running set
  * RUN of kind KIND (heap_run or ring_run). */
-#define SCHEDULE(WT, KIND, RUN)                                                                  \
+#define SCHEDULE(WT, KIND, RUN, ZEROS)                                                      \
     do {                                                                                    \
-        WT *waiting = (WT *)counts;                                                         \
-        for (Py_ssize_t r = 0; r < n; r++) {                                                \
-            waiting[r] = (WT)plan->indegree[r];                                             \
-            if (waiting[r] == 0) bits_add(&ready, r);                                       \
-        }                                                                                   \
+        INIT_WAITING(WT)                                                                    \
         Py_ssize_t free_procs = processors;                                                 \
         for (;;) {                                                                          \
-            if (positive) { /* no step completes at once: take the lowest ranks in bulk */ \
-                Py_ssize_t k = bits_take(&ready, free_procs, started);                      \
-                for (Py_ssize_t j = 0; j < k; j++)                                          \
-                    KIND##_push(RUN, now + (node[started[j]].duration + extra), started[j]); \
-                free_procs -= k;                                                            \
-            }                                                                               \
-            while (!positive && free_procs > 0 && !bits_empty(&ready)) {                    \
-                int64_t v = bits_pop_min(&ready);                                           \
-                double d = node[v].duration + extra;                                        \
-                if (d != 0.0) {                                                             \
-                    KIND##_push(RUN, now + d, v);                                           \
-                    free_procs--;                                                           \
-                } else { /* completes at once: its successors may be ready right now */     \
-                    const int32_t *s = sidx + node[v].first, *end = s + node[v].count;      \
-                    for (; s < end; s++)                                                    \
-                        if (--waiting[*s] == 0) bits_add(&ready, *s);                       \
-                }                                                                           \
-            }                                                                               \
+            START_PHASE(KIND##_push(RUN, now + d, v), ZEROS)                                \
             if (KIND##_empty(RUN)) break;                                                   \
             now = KIND##_next(RUN, now);                                                    \
             for (int64_t v; (v = KIND##_take(RUN, now)) >= 0;) {                            \
@@ -372,26 +395,26 @@ static inline int64_t ring_run_take(Ring *r, double now) {
         }                                                                                   \
     } while (0)
 
-/* The same schedule when every step lasts the same time d > 0 (every cost equal, unit costs
- * above all: a traced run's operations). Steps then start only at multiples of d, and all
- * the steps running finish together at the next one: a step started at time t finishes at
- * t + d, and the next event is t + d, when every step started at t ends, so no step is left
- * running across an event. So the schedule goes tick by tick: start up to `processors`
- * ready steps of lowest rank (the order SCHEDULE pops them in, one after another), then end
- * them all, in the order they started (the order of completions at one instant does not
- * matter: all complete before anything new starts), and advance by d (now + d, as SCHEDULE
- * computes each finish time: the same doubles). No running set. */
-#define SCHEDULE_TICKS(WT)                                                                  \
+/* The same schedule when every step that lasts at all lasts the same time u (unit costs
+ * above all: a traced run's operations, some of cost 0). Steps then start only at multiples
+ * of u, and all the steps running finish together at the next one: a step started at time t
+ * finishes at t + u, the next event, when every step started at t ends, so none is left
+ * running across an event. So the schedule goes tick by tick: the start phase, then every
+ * step started ends (in the order they started: the order of completions at one instant
+ * does not matter, all complete before anything new starts), and the time advances by u
+ * (now + u, as SCHEDULE computes each finish time: the same doubles). No running set. */
+#define SCHEDULE_TICKS(WT, ZEROS)                                                           \
     do {                                                                                    \
-        WT *waiting = (WT *)counts;                                                         \
-        for (Py_ssize_t r = 0; r < n; r++) {                                                \
-            waiting[r] = (WT)plan->indegree[r];                                             \
-            if (waiting[r] == 0) bits_add(&ready, r);                                       \
-        }                                                                                   \
-        while (!bits_empty(&ready)) {                                                       \
-            Py_ssize_t k = bits_take(&ready, cap, started);                                 \
-            now += uniform; /* as SCHEDULE adds it: the same doubles */                     \
-            for (Py_ssize_t j = 0; j < k; j++) {                                            \
+        INIT_WAITING(WT)                                                                    \
+        for (;;) {                                                                          \
+            Py_ssize_t free_procs = processors, started_count = 0;                          \
+            if (!(ZEROS)) /* every ready step of lowest rank starts */                     \
+                started_count = bits_take(&ready, free_procs, started);                     \
+            else                                                                            \
+                START_PHASE(started[started_count++] = v, ZEROS)                            \
+            if (started_count == 0) break; /* nothing ready, nothing running */             \
+            now += uniform;                                                                 \
+            for (Py_ssize_t j = 0; j < started_count; j++) {                                \
                 int32_t v = started[j];                                                     \
                 const int32_t *s = sidx + node[v].first, *end = s + node[v].count;          \
                 for (; s < end; s++)                                                        \
@@ -425,14 +448,19 @@ PyObject *k_makespan(PyObject *self, PyObject *args) {
     int64_t buckets = 64;
     while (ring && buckets <= (int64_t)longest) buckets <<= 1;
     Py_ssize_t cap = processors < n ? (processors > 0 ? processors : 1) : n;
-    /* one duration for every step, and not 0 (then SCHEDULE_TICKS) */
-    double uniform = plan->min_cost == plan->max_cost ? plan->max_cost + extra : 0.0;
+    /* One duration u > 0 for every step that lasts at all (then SCHEDULE_TICKS): with an
+     * overhead, every step lasts cost + extra > 0, so every cost must be the same; without,
+     * steps of cost 0 last 0 and the others must all cost the same. */
+    double uniform = 0.0;
+    if (extra > 0.0 && plan->min_cost == plan->max_cost) uniform = plan->max_cost + extra;
+    if (extra == 0.0 && plan->max_cost > 0.0 && plan->min_positive == plan->max_cost)
+        uniform = plan->max_cost;
     if (uniform != 0.0) ring = 0;
+    int zeros = extra == 0.0 && plan->min_cost == 0.0; /* some step lasts 0 */
     void *counts = malloc((narrow ? sizeof(uint8_t) : sizeof(int32_t)) * n);
     Heap heap = {ring || uniform != 0.0 ? NULL : malloc(sizeof(Entry) * cap), 0};
-    /* every step lasts > 0: no step completes the moment it starts */
-    int positive = plan->min_cost + extra > 0.0;
-    int32_t *started = positive ? malloc(sizeof(int32_t) * cap) : NULL;
+    int32_t *batch = malloc(sizeof(int32_t) * cap);
+    int32_t *started = uniform != 0.0 ? malloc(sizeof(int32_t) * cap) : NULL;
     Ring rng = {NULL, NULL, NULL, buckets - 1, 0};
     if (ring) {
         rng.head = malloc(sizeof(int32_t) * buckets);
@@ -442,20 +470,25 @@ PyObject *k_makespan(PyObject *self, PyObject *args) {
     }
     Bits ready;
     uint64_t *bits = bits_init(&ready, n);
-    int oom = !counts || !bits ||
-              (positive && !started) ||
-              (uniform == 0.0 && (ring ? !rng.head || !rng.next || !rng.bits : !heap.e));
+    int oom = !counts || !bits || !batch ||
+              (uniform != 0.0 ? !started
+                              : ring ? !rng.head || !rng.next || !rng.bits : !heap.e);
     if (!oom) {
         Py_BEGIN_ALLOW_THREADS
-        if (uniform != 0.0 && narrow) SCHEDULE_TICKS(uint8_t);
-        else if (uniform != 0.0) SCHEDULE_TICKS(int32_t);
-        else if (ring && narrow) SCHEDULE(uint8_t, ring_run, &rng);
-        else if (ring) SCHEDULE(int32_t, ring_run, &rng);
-        else if (narrow) SCHEDULE(uint8_t, heap_run, &heap);
-        else SCHEDULE(int32_t, heap_run, &heap);
+        /* each case compiled on its own: the loops test no flag (ZEROS 0: the start phase
+         * never tests for a step of duration 0) */
+        if (uniform != 0.0 && narrow && zeros) SCHEDULE_TICKS(uint8_t, 1);
+        else if (uniform != 0.0 && narrow) SCHEDULE_TICKS(uint8_t, 0);
+        else if (uniform != 0.0 && zeros) SCHEDULE_TICKS(int32_t, 1);
+        else if (uniform != 0.0) SCHEDULE_TICKS(int32_t, 0);
+        else if (ring && narrow) SCHEDULE(uint8_t, ring_run, &rng, zeros);
+        else if (ring) SCHEDULE(int32_t, ring_run, &rng, zeros);
+        else if (narrow) SCHEDULE(uint8_t, heap_run, &heap, zeros);
+        else SCHEDULE(int32_t, heap_run, &heap, zeros);
         Py_END_ALLOW_THREADS
     }
     free(counts);
+    free(batch);
     free(started);
     free(heap.e);
     free(rng.head);
