@@ -177,9 +177,8 @@ def random_graph(n: int, seed: int, costs: list, fan_in: int = 0) -> Graph:
 
 # The compiled schedule picks its data structures by the graph: a ring of buckets for whole
 # durations under 65,536 (else a heap), one-byte waiting counts when no step needs more than
-# 255 others (else four bytes), and a bitset of 3 or 4 levels; ticks without a running set
-# when every step lasts the same, and ready steps taken in bulk when none lasts 0. Each case
-# against the reference.
+# 255 others (else four bytes), a bitset of 3 or 4 levels, and ticks without a running set
+# when every step that lasts at all lasts the same. Each case against the reference.
 @pytest.mark.parametrize(
     ("n", "costs", "fan_in", "overheads"),
     [

@@ -208,6 +208,7 @@ done:
 typedef struct {
     uint64_t *word[MAX_LEVELS];
     int levels;
+    int64_t low; /* a level-0 word index with every word below it empty */
 } Bits;
 
 static inline int lowest_bit(uint64_t w) {
@@ -230,12 +231,14 @@ static uint64_t *bits_init(Bits *b, Py_ssize_t n) {
     } while (count > 1);
     uint64_t *all = calloc(total, sizeof(uint64_t));
     if (!all) return NULL;
+    b->low = 0;
     Py_ssize_t off = 0;
     for (int l = 0; l < b->levels; off += size[l], l++) b->word[l] = all + off;
     return all;
 }
 
 static inline void bits_add(Bits *b, int64_t r) {
+    if ((r >> 6) < b->low) b->low = r >> 6;
     for (int l = 0; l < b->levels; l++, r >>= 6) {
         uint64_t *w = &b->word[l][r >> 6], old = *w;
         *w = old | (1ULL << (r & 63));
@@ -245,43 +248,29 @@ static inline void bits_add(Bits *b, int64_t r) {
 
 static inline int bits_empty(const Bits *b) { return b->word[b->levels - 1][0] == 0; }
 
+/* The lowest rank in the set (not empty), removed. Ranks are mostly taken in runs (the
+ * schedule visits steps almost in rank order), so the word at the hint `low` is looked at
+ * first; only when it is empty does a descent from the top level find the lowest non-empty
+ * word (every word below `low` is empty, so that is at or after it). */
 static inline int64_t bits_pop_min(Bits *b) {
-    int64_t r = 0;
-    for (int l = b->levels - 1; l >= 0; l--) r = (r << 6) | lowest_bit(b->word[l][r]);
-    /* r is the lowest set bit of its word on every level: clearing it is w & (w - 1) */
-    int64_t x = r;
-    for (int l = 0; l < b->levels; l++, x >>= 6) {
-        uint64_t *w = &b->word[l][x >> 6];
-        *w &= *w - 1;
-        if (*w) break;
-    }
-    return r;
-}
-
-/* Up to `most` of the lowest ranks in the set, removed, into out (ascending: the ranks
- * bits_pop_min would give one after another); how many. One descent per level-0 word, not
- * per rank: ready ranks come in runs. */
-static inline Py_ssize_t bits_take(Bits *b, Py_ssize_t most, int32_t *out) {
-    Py_ssize_t k = 0;
-    while (k < most && !bits_empty(b)) {
-        int64_t r = 0; /* the lowest non-empty word of level 0 */
+    int64_t r = b->low;
+    if (!b->word[0][r]) {
+        r = 0;
         for (int l = b->levels - 1; l >= 1; l--) r = (r << 6) | lowest_bit(b->word[l][r]);
-        uint64_t w = b->word[0][r];
-        do {
-            out[k++] = (int32_t)((r << 6) | lowest_bit(w));
-            w &= w - 1;
-        } while (w && k < most);
-        b->word[0][r] = w;
-        if (!w) { /* the word is empty now: so is its bit on the level above, and so on */
-            int64_t x = r;
-            for (int l = 1; l < b->levels; l++, x >>= 6) {
-                uint64_t *q = &b->word[l][x >> 6];
-                *q &= ~(1ULL << (x & 63));
-                if (*q) break;
-            }
+        b->low = r;
+    }
+    uint64_t *w = &b->word[0][r];
+    int64_t rank = (r << 6) | lowest_bit(*w);
+    *w &= *w - 1; /* the lowest set bit cleared */
+    if (!*w) { /* the word is empty now: so is its bit on the level above, and so on */
+        int64_t x = r;
+        for (int l = 1; l < b->levels; l++, x >>= 6) {
+            uint64_t *q = &b->word[l][x >> 6];
+            *q &= ~(1ULL << (x & 63));
+            if (*q) break;
         }
     }
-    return k;
+    return rank;
 }
 
 /* The set of running steps, keyed by finish time. Two implementations with the same
@@ -338,33 +327,18 @@ static inline int64_t ring_run_take(Ring *r, double now) {
 /* The start phase: while a processor is free and a step is ready, start the ready step of
  * lowest rank; START starts step v (its duration d > 0), which then holds a processor, and a
  * step of duration 0 (ZEROS: there may be some) completes at once: its successors may be
- * ready right now. The ranks are
- * taken from the set in bulk (bits_take) and started in that order; when a step of duration
- * 0 makes others ready, the part of the batch that ranks above the lowest of them goes back
- * into the set. So steps start in exactly the order of one bits_pop_min at a time. */
-#define START_PHASE(START, ZEROS)                                                                \
+ * ready right now. */
+#define START_PHASE(START, ZEROS)                                                           \
     while (free_procs > 0 && !bits_empty(&ready)) {                                         \
-        Py_ssize_t k = bits_take(&ready, free_procs, batch);                                \
-        for (Py_ssize_t j = 0; j < k; j++) {                                                \
-            int32_t v = batch[j];                                                           \
-            double d = node[v].duration + extra;                                            \
-            if (!(ZEROS) || d != 0.0) {                                                     \
-                START;                                                                      \
-                free_procs--;                                                               \
-                continue;                                                                   \
-            }                                                                               \
-            int32_t lowest = INT32_MAX; /* the lowest rank made ready */                    \
+        int32_t v = (int32_t)bits_pop_min(&ready);                                          \
+        double d = node[v].duration + extra;                                                \
+        if (!(ZEROS) || d != 0.0) {                                                         \
+            START;                                                                          \
+            free_procs--;                                                                   \
+        } else {                                                                            \
             const int32_t *s = sidx + node[v].first, *end = s + node[v].count;              \
             for (; s < end; s++)                                                            \
-                if (--waiting[*s] == 0) {                                                   \
-                    bits_add(&ready, *s);                                                   \
-                    if (*s < lowest) lowest = *s;                                           \
-                }                                                                           \
-            if (lowest < batch[k - 1]) { /* it goes before part of the batch */             \
-                Py_ssize_t i = k;                                                           \
-                while (i > j + 1 && batch[i - 1] > lowest) bits_add(&ready, batch[--i]);    \
-                k = i;                                                                      \
-            }                                                                               \
+                if (--waiting[*s] == 0) bits_add(&ready, *s);                               \
         }                                                                                   \
     }
 
@@ -408,10 +382,7 @@ static inline int64_t ring_run_take(Ring *r, double now) {
         INIT_WAITING(WT)                                                                    \
         for (;;) {                                                                          \
             Py_ssize_t free_procs = processors, started_count = 0;                          \
-            if (!(ZEROS)) /* every ready step of lowest rank starts */                     \
-                started_count = bits_take(&ready, free_procs, started);                     \
-            else                                                                            \
-                START_PHASE(started[started_count++] = v, ZEROS)                            \
+            START_PHASE(started[started_count++] = v, ZEROS)                                \
             if (started_count == 0) break; /* nothing ready, nothing running */             \
             now += uniform;                                                                 \
             for (Py_ssize_t j = 0; j < started_count; j++) {                                \
@@ -459,7 +430,6 @@ PyObject *k_makespan(PyObject *self, PyObject *args) {
     int zeros = extra == 0.0 && plan->min_cost == 0.0; /* some step lasts 0 */
     void *counts = malloc((narrow ? sizeof(uint8_t) : sizeof(int32_t)) * n);
     Heap heap = {ring || uniform != 0.0 ? NULL : malloc(sizeof(Entry) * cap), 0};
-    int32_t *batch = malloc(sizeof(int32_t) * cap);
     int32_t *started = uniform != 0.0 ? malloc(sizeof(int32_t) * cap) : NULL;
     Ring rng = {NULL, NULL, NULL, buckets - 1, 0};
     if (ring) {
@@ -470,7 +440,7 @@ PyObject *k_makespan(PyObject *self, PyObject *args) {
     }
     Bits ready;
     uint64_t *bits = bits_init(&ready, n);
-    int oom = !counts || !bits || !batch ||
+    int oom = !counts || !bits ||
               (uniform != 0.0 ? !started
                               : ring ? !rng.head || !rng.next || !rng.bits : !heap.e);
     if (!oom) {
@@ -488,7 +458,6 @@ PyObject *k_makespan(PyObject *self, PyObject *args) {
         Py_END_ALLOW_THREADS
     }
     free(counts);
-    free(batch);
     free(started);
     free(heap.e);
     free(rng.head);
