@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 import math
 import operator
+from array import array
 from collections.abc import Sequence
 from dataclasses import replace
 from itertools import compress, repeat, starmap
@@ -12,6 +13,7 @@ from typing import Literal
 
 from msgspec import UNSET, UnsetType
 
+from .. import accel
 from ..base.defaults import DEFAULT_PROCESSORS
 from ..base.errors import Location, UsageError, WorkloadError
 from ..base.gcpause import gc_paused
@@ -37,6 +39,9 @@ def near_critical(slack: Sequence[Cost], count: int) -> list[int]:
     """The ``count`` steps with the least positive slack (slack is never negative), the least
     first, ties by index: the steps that turn critical first when they grow.
     """
+    fast = accel.select()
+    if fast is not None and isinstance(slack, array) and slack.typecode == "d":
+        return fast.near_critical(slack, count)  # one pass, no float object per step
     # The bound first (the count-th smallest positive slack, in C-level passes), then only the
     # few steps at or under it are ranked: no Python call per step.
     smallest = heapq.nsmallest(count, filter(None, slack))

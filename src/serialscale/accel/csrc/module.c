@@ -13,6 +13,7 @@ static PyMethodDef methods[] = {
     {"makespan", k_makespan, METH_VARARGS, "List-schedule makespan (see schedule.list_schedule_makespan)."},
     {"profile", k_profile, METH_VARARGS, "Parallelism profile segments (see metrics.profile)."},
     {"critical_path", k_critical_path, METH_VARARGS, "Critical path (see metrics.critical_path)."},
+    {"near_critical", k_near_critical, METH_VARARGS, "The least positive slacks (see analysis.near_critical)."},
     {"slack", k_slack, METH_VARARGS, "Slack (see metrics.slack)."},
     {"successors", k_successors, METH_VARARGS, "Successor CSR from predecessor CSR."},
     {"topological_order", k_topological_order, METH_VARARGS, "Kahn's topological order."},
