@@ -16,6 +16,7 @@ import dis
 import os
 import sys
 from array import array
+from collections import deque
 from collections.abc import Iterable
 from itertools import accumulate, chain, repeat
 from operator import add, lt, ne
@@ -453,17 +454,17 @@ class Recorder(TapeBase):
         """Every step's cost: 1, or what ``costs`` says; doubles when one is not an int
         that fits in 64 bits (as :class:`Graph` types costs)."""
         special = self.costs
-        if all(type(c) is int for c in special.values()):
+        # each written by a C-level map over the table (selection-heavy code has a cost-0
+        # step per selection: hundreds of thousands)
+        if set(map(type, special.values())) <= {int}:
             costs = array("q", [1]) * n
             try:
-                for i, c in special.items():
-                    costs[i] = int(c)
+                deque(map(costs.__setitem__, special.keys(), special.values()), 0)
                 return costs
             except OverflowError:
                 pass
         floats = array("d", [1.0]) * n
-        for i, c in special.items():
-            floats[i] = float(c)
+        deque(map(floats.__setitem__, special.keys(), map(float, special.values())), 0)
         return floats
 
 
