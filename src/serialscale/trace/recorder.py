@@ -19,9 +19,9 @@ from array import array
 from collections import deque
 from collections.abc import Iterable
 from itertools import accumulate, chain, repeat
-from operator import add, lt, ne
+from operator import add, lt, ne, setitem
 from types import CodeType, FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import accel
 from ..accel import PURE_ENV
@@ -459,12 +459,13 @@ class Recorder(TapeBase):
         if set(map(type, special.values())) <= {int}:
             costs = array("q", [1]) * n
             try:
-                deque(map(costs.__setitem__, special.keys(), special.values()), 0)
+                ints = cast("dict[int, int]", special)  # every value an int: checked above
+                deque(map(setitem, repeat(costs), ints.keys(), ints.values()), 0)
                 return costs
             except OverflowError:
                 pass
         floats = array("d", [1.0]) * n
-        deque(map(floats.__setitem__, special.keys(), map(float, special.values())), 0)
+        deque(map(setitem, repeat(floats), special.keys(), map(float, special.values())), 0)
         return floats
 
 

@@ -1,7 +1,8 @@
 /* The ASAP schedule, bottom levels, slack, critical path and profile (see metrics.py). */
 #include "kernels.h"
 
-/* asap(order, pred_ptr, pred_idx, costs, extra, start_out, finish_out) */
+/* asap(order, pred_ptr, pred_idx, costs, extra, start_out, finish_out) -> the largest finish
+ * (0.0 for no steps): the depth, without a Python float per step to find it */
 PyObject *k_asap(PyObject *self, PyObject *args) {
     PyObject *o[6];
     double extra;
@@ -17,6 +18,7 @@ PyObject *k_asap(PyObject *self, PyObject *args) {
     if (get_out(o[5], &b[5], 'd', n, "finish") < 0) goto fail;
     if (check_index(&b[0], n, n, "order") < 0) goto fail;
     if (check_csr(&b[1], &b[2], n, "pred_ptr", "pred_idx") < 0) goto fail;
+    double top = 0.0; /* the largest finish, max(finish, default=0.0): the depth */
     {
         int64_t *order = I64(b[0]), *ptr = I64(b[1]), *idx = I64(b[2]);
         double *cost = F64(b[3]), *start = F64(b[4]), *finish = F64(b[5]);
@@ -31,11 +33,12 @@ PyObject *k_asap(PyObject *self, PyObject *args) {
             }
             start[v] = s;
             finish[v] = extra != 0.0 ? s + cost[v] + extra : s + cost[v];
+            if (finish[v] > top) top = finish[v];
         }
         Py_END_ALLOW_THREADS
     }
     release(b, 6);
-    Py_RETURN_NONE;
+    return PyFloat_FromDouble(top);
 fail:
     release(b, 6);
     return NULL;
