@@ -253,6 +253,25 @@ static PyTypeObject *traced_type; /* trace.values.Traced, set by setup() */
 static PyObject *kind_of;         /* trace.values.kind_of: the traced class for a value */
 static PyObject *active;          /* trace.values._active, a ContextVar: the recorder or None */
 
+/* isinstance(o, Tape) and isinstance(o, Value), with the last subclass found remembered
+ * (a strong reference: its address cannot be reused by another type while remembered): the
+ * recorder and the traced values are instances of Python subclasses, whose check walks the
+ * MRO (PyType_IsSubtype) on every operation otherwise. */
+static PyTypeObject *known_tape_type, *known_value_type;
+
+static inline void remember(PyTypeObject **known, PyTypeObject *t) {
+    Py_INCREF(t);
+    Py_XSETREF(*known, t);
+}
+
+static inline int is_tape(PyObject *o) {
+    PyTypeObject *t = Py_TYPE(o);
+    if (t == known_tape_type || t == &TapeType) return 1;
+    if (!PyType_IsSubtype(t, &TapeType)) return 0;
+    remember(&known_tape_type, t);
+    return 1;
+}
+
 enum {
     OP_ADD, OP_SUB, OP_MUL, OP_TRUEDIV, OP_FLOORDIV, OP_MOD, OP_POW, OP_AND, OP_OR, OP_XOR,
     OP_LSHIFT, OP_RSHIFT, OP_MATMUL, OP_LT, OP_LE, OP_EQ, OP_NE, OP_GT, OP_GE,
@@ -317,7 +336,7 @@ static PyObject *record(PyObject *value, int op, Py_ssize_t x, Py_ssize_t y) {
     if (PyContextVar_Get(active, Py_None, &rec) < 0) goto fail;
     /* a borrowed view is enough: the context holding the recorder outlives this call */
     Py_DECREF(rec);
-    if (rec == Py_None || !PyObject_TypeCheck(rec, &TapeType)) return value;
+    if (rec == Py_None || !is_tape(rec)) return value;
     Tape *tape = (Tape *)rec;
     if (tape->paused) return value;
     PyFrameObject *frame = PyEval_GetFrame(); /* the user's frame: C slots push none */
@@ -393,7 +412,13 @@ fail:
     return NULL;
 }
 
-static inline int is_value(PyObject *o) { return PyObject_TypeCheck(o, &ValueType); }
+static inline int is_value(PyObject *o) {
+    PyTypeObject *t = Py_TYPE(o);
+    if (t == traced_type || t == known_value_type || t == &ValueType) return 1;
+    if (!PyType_IsSubtype(t, &ValueType)) return 0;
+    remember(&known_value_type, t);
+    return 1;
+}
 
 static PyObject *binary(PyObject *a, PyObject *b, int op) {
     int ta = is_value(a), tb = is_value(b);
@@ -512,7 +537,7 @@ static int v_bool(PyObject *o) {
     if (active && traced_type) {
         PyObject *rec;
         if (PyContextVar_Get(active, Py_None, &rec) < 0) return -1;
-        if (rec != Py_None && PyObject_TypeCheck(rec, &TapeType) && !((Tape *)rec)->paused) {
+        if (rec != Py_None && is_tape(rec) && !((Tape *)rec)->paused) {
             Tape *tape = (Tape *)rec;
             PyFrameObject *frame = PyEval_GetFrame(); /* the user's: C slots push none */
             PyObject *r = NULL;
@@ -697,7 +722,7 @@ static int recording_tape(PyObject **out) {
     if (!active || !traced_type || !items_type || !plain_fn) return 0;
     PyObject *rec;
     if (PyContextVar_Get(active, Py_None, &rec) < 0) return -1;
-    if (rec == Py_None || !PyObject_TypeCheck(rec, &TapeType) || ((Tape *)rec)->paused) {
+    if (rec == Py_None || !is_tape(rec) || ((Tape *)rec)->paused) {
         Py_DECREF(rec);
         return 0;
     }
@@ -925,7 +950,7 @@ static PyObject *py_compare(PyObject *module, PyObject *args) {
     int greater;
     Py_ssize_t after = NO_STEP;
     if (!PyArg_ParseTuple(args, "OOOp|n", &rec, &a, &b, &greater, &after)) return NULL;
-    if (!PyObject_TypeCheck(rec, &TapeType) || !items_type || !plain_fn) {
+    if (!is_tape(rec) || !items_type || !plain_fn) {
         PyErr_SetString(PyExc_TypeError, "compare: rec must be a tape (after setup_selection)");
         return NULL;
     }
@@ -994,7 +1019,7 @@ static PyObject *py_select(PyObject *module, PyObject *args) {
     PyObject *rec, *value;
     Py_ssize_t comparison;
     if (!PyArg_ParseTuple(args, "OOn", &rec, &value, &comparison)) return NULL;
-    if (!PyObject_TypeCheck(rec, &TapeType) || !items_type || !plain_fn) {
+    if (!is_tape(rec) || !items_type || !plain_fn) {
         PyErr_SetString(PyExc_TypeError, "select: rec must be a tape (after setup_selection)");
         return NULL;
     }
