@@ -730,7 +730,9 @@ static int recording_tape(PyObject **out) {
     return 0;
 }
 
-/* selection.plain(o): a traced value's value; lists and tuples through plain(); else o. */
+/* selection.plain(o): a traced value's value; a list or tuple made anew of its items'
+ * plain values (exact lists and tuples here, as plain() makes them: heapq's (distance,
+ * node) pairs; their subclasses through plain() itself); else o. */
 static PyObject *plain_of(PyObject *o) {
     if (is_traced(o)) {
         PyObject *v = ((Value *)o)->value;
@@ -740,6 +742,42 @@ static PyObject *plain_of(PyObject *o) {
         }
         Py_INCREF(v);
         return v;
+    }
+    int tuple = PyTuple_CheckExact(o);
+    if (tuple || PyList_CheckExact(o)) {
+        Py_ssize_t n = tuple ? PyTuple_GET_SIZE(o) : PyList_GET_SIZE(o);
+        PyObject *out = tuple ? PyTuple_New(n) : PyList_New(n);
+        if (!out) return NULL;
+        if (Py_EnterRecursiveCall(" in plain()")) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        /* a list's items are read one at a time (its length as it is then, as iterating it
+         * does): nothing here calls back into Python code that could change it, except
+         * plain() on a subclass item, so the length is checked on every read */
+        Py_ssize_t i = 0;
+        for (; i < n && (tuple || i < PyList_GET_SIZE(o)); i++) {
+            PyObject *item = tuple ? PyTuple_GET_ITEM(o, i) : PyList_GET_ITEM(o, i);
+            Py_INCREF(item);
+            PyObject *p = plain_of(item);
+            Py_DECREF(item);
+            if (!p) {
+                Py_LeaveRecursiveCall();
+                Py_DECREF(out);
+                return NULL;
+            }
+            if (tuple)
+                PyTuple_SET_ITEM(out, i, p);
+            else
+                PyList_SET_ITEM(out, i, p);
+        }
+        Py_LeaveRecursiveCall();
+        if (i < n) { /* the list shrank meanwhile: as many items as were read */
+            PyObject *cut = PyList_GetSlice(out, 0, i);
+            Py_DECREF(out);
+            return cut;
+        }
+        return out;
     }
     if (PyList_Check(o) || PyTuple_Check(o)) return PyObject_CallOneArg(plain_fn, o);
     Py_INCREF(o);
