@@ -32,6 +32,7 @@ from .drag import drag
 from .graph import Cost, Graph
 from .metrics import Metrics, compute_metrics, work
 from .schedule import burdened_depth, ratio, schedule_model, speedup_table
+from .step_ids import OccurrenceIds
 from .workload import Workload
 
 
@@ -116,7 +117,11 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
     if spans is not graph:
         m = replace(m, work=work(graph))
     ids = graph.ids
-    path_ids = list(map(ids.__getitem__, m.critical_path))
+    spelled: Sequence[str] = ids  # a traced graph's ids are spelled when read: in bulk
+    if isinstance(spelled, OccurrenceIds):
+        path_ids = spelled.take(m.critical_path)
+    else:
+        path_ids = list(map(ids.__getitem__, m.critical_path))
     ceiling = ratio(m.work, m.depth)
     rows = speedup_table(graph, m, processors, overhead)
     b_depth = burdened_depth(spans, overhead) if overhead else m.depth

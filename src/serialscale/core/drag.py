@@ -29,6 +29,7 @@ import heapq
 import math
 import operator
 from array import array
+from collections import deque
 from collections.abc import Sequence
 from itertools import compress, repeat
 
@@ -59,9 +60,6 @@ def drag(
     k = len(critical_path)
     if k == 0:
         return out
-    position = [0] * n  # 1-based position on the critical path, 0 off it
-    for i, v in enumerate(critical_path, 1):
-        position[v] = i
     costs = graph.costs
     alpha, below = _positions(graph, critical_path)
     # Only a slack below the costliest step of the path can limit a drag; a dependency's
@@ -74,13 +72,21 @@ def drag(
         fast.drag_limits(graph.pred_ptr, graph.pred_idx, array("q", critical_path), finish,
                          levels, slack, alpha, below, total_depth, bound, limits)  # fmt: skip
     else:
+        position = [0] * n  # 1-based position on the critical path, 0 off it
+        for i, v in enumerate(critical_path, 1):
+            position[v] = i
         limits = _limits(graph, critical_path, position, finish, levels, slack, alpha, below,
                          total_depth, bound)  # fmt: skip
     is_float = isinstance(total_depth, float)
     tol = SLACK_TOLERANCE * total_depth if is_float else 0
-    for v, limit in zip(critical_path, limits, strict=True):
-        best = costs[v] if costs[v] <= limit else limit
-        out[v] = zero if best <= tol else best
+    if len(limits) != k:
+        raise ValueError("drag: one limit per critical step expected")
+    # best = min(cost, limit) (the cost on a tie, as min() keeps the first), 0 when within
+    # the tolerance; in C-level maps, a critical path can be 10**5 steps and more
+    best = list(map(min, map(costs.__getitem__, critical_path), limits))
+    for j in compress(range(k), map(operator.le, best, repeat(tol))):
+        best[j] = zero
+    deque(map(operator.setitem, repeat(out), critical_path, best), 0)
     return out
 
 
