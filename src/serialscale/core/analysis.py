@@ -212,7 +212,9 @@ def top_drag(graph: Graph, m: Metrics, drags: Sequence[Cost], connectors: set[st
     candidates = [i for i in m.critical_path if drags[i]]
     if connectors:
         candidates = [i for i in candidates if ids[i] not in connectors]
-    ranked = heapq.nsmallest(TOP_DRAG, candidates, key=lambda i: -drags[i])  # = sorted()[:k]
+    # = sorted(candidates, key=drag, reverse=True)[:k]: the most drag first, ties in path
+    # order (a stable sort keeps them so, reversed or not)
+    ranked = heapq.nlargest(TOP_DRAG, candidates, key=drags.__getitem__)
     out = []
     for i in ranked:
         half = halved[i] / 2
