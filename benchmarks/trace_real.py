@@ -1,15 +1,19 @@
 """Tracing real-looking code end to end: ``serialscale analyze file.py:function`` per function.
 
 Usage: ``python benchmarks/trace_real.py [--repeat N] [--pure] [--in-process] [--profile NAME]
-[NAMES...]``. Runs every function of ``benchmarks/real_functions.py`` (arithmetic-heavy: a
-heat stencil, n-body, matrix product, a statistics pass, Horner's rule; selection-heavy:
-value iteration, edit distance, Floyd-Warshall, knapsack, Dijkstra with heapq) through the
-command line with ``--format json``, in a fresh process each time, and prints the steps
+[--phases] [NAMES...]``. Runs every function of ``benchmarks/real_functions.py``
+(arithmetic-heavy: a heat stencil, n-body, matrix product, a statistics pass, Horner's rule;
+selection-heavy: value iteration, edit distance, Floyd-Warshall, knapsack, Dijkstra with
+heapq) through the command line with ``--format json``, in a fresh process each time, and
+prints the steps
 recorded and the rate: steps per second of wall-clock time. ``--in-process`` does the
 command's work (trace, analysis, JSON) in this process instead and also reports its CPU
 time, threads included: on a loaded machine the steadier figure. The best of ``--repeat``
 runs is kept. ``--profile NAME`` runs that function in this process under cProfile and
-prints the top of the profile. Prints only; asserts nothing.
+prints the top of the profile. ``--phases`` splits the in-process CPU time of each function
+into recording, building the graph, the metrics passes, the speedup table's list schedules,
+drag, the rest of the analysis and the JSON (best of ``--repeat`` per phase). Prints only;
+asserts nothing.
 """
 
 from __future__ import annotations
@@ -59,6 +63,66 @@ def in_process(name: str) -> tuple[int, float, float]:
     return workload.graph.n, time.perf_counter() - t, time.process_time() - c
 
 
+PHASES = ("record", "graph", "metrics", "schedules", "drag", "other", "json")
+
+
+def phases(name: str) -> tuple[int, dict[str, float]]:
+    """The steps recorded and the CPU seconds of each phase of the command's work for one
+    function, in this process (the analysis steps timed by wrapping them where
+    ``analyze_workload`` calls them)."""
+    from serialscale.core import analysis
+    from serialscale.core.workload import Workload
+    from serialscale.render.json_report import render_json
+    from serialscale.trace.api import run_traced
+
+    spent = dict.fromkeys(PHASES, 0.0)
+    wrapped = {"compute_metrics": "metrics", "speedup_table": "schedules", "drag": "drag"}
+    originals = {attr: getattr(analysis, attr) for attr in wrapped}
+
+    def timing(attr: str, phase: str):
+        def call(*args, **kwargs):
+            c = time.process_time()
+            try:
+                return originals[attr](*args, **kwargs)
+            finally:
+                spent[phase] += time.process_time() - c
+
+        return call
+
+    gc.collect()
+    try:
+        for attr, phase in wrapped.items():
+            setattr(analysis, attr, timing(attr, phase))
+        c0 = time.process_time()
+        recorder = run_traced(getattr(real_functions, name), {}, "scoped").recorder
+        c1 = time.process_time()
+        workload = Workload(name, recorder.graph())
+        c2 = time.process_time()
+        report = analysis.analyze_workload(workload)
+        c3 = time.process_time()
+        render_json(report)
+        c4 = time.process_time()
+    finally:
+        for attr, original in originals.items():
+            setattr(analysis, attr, original)
+    analysed = spent["metrics"] + spent["schedules"] + spent["drag"]
+    spent.update(record=c1 - c0, graph=c2 - c1, other=c3 - c2 - analysed, json=c4 - c3)
+    return workload.graph.n, spent
+
+
+def print_phases(names: list[str], repeat: int) -> None:
+    """The table of :func:`phases`, best of ``repeat`` runs per phase."""
+    print(f"{'function':<18}{'steps':>11}" + "".join(f"{p:>10}" for p in PHASES)
+          + f"{'total':>8}{'M/s':>7}")  # fmt: skip
+    for name in names:
+        runs = [phases(name) for _ in range(max(repeat, 1))]
+        steps = runs[0][0]
+        best = {p: min(r[1][p] for r in runs) for p in PHASES}
+        total = sum(best.values())
+        print(f"{name:<18}{steps:>11,}" + "".join(f"{best[p]:>10.3f}" for p in PHASES)
+              + f"{total:>8.2f}{steps / total / 1e6:>7.2f}", flush=True)  # fmt: skip
+
+
 def profile(name: str) -> None:
     """The command's work for one function in this process, under cProfile."""
     import cProfile
@@ -87,10 +151,15 @@ def main() -> None:
         action="store_true",
         help="trace, analyze and render here: CPU time without start-up",
     )
+    parser.add_argument("--phases", action="store_true", help="CPU time of each phase")
     parser.add_argument("names", nargs="*", help="only these functions")
     args = parser.parse_args()
     if args.profile:
         profile(args.profile)
+        return
+    if args.phases:
+        every = real_functions.ARITHMETIC + real_functions.SELECTION
+        print_phases([n for n in every if not args.names or n in args.names], args.repeat)
         return
     groups = {"arithmetic": real_functions.ARITHMETIC, "selection": real_functions.SELECTION}
     print(f"{'function':<18}{'steps':>11}{'wall s':>9}{'M steps/s':>11}{'CPU s':>8}"

@@ -4,6 +4,7 @@ depth networkx computes on the changed graph, for every step of random graphs.""
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -83,6 +84,8 @@ def test_the_report_lists_the_steps_with_the_most_drag(dag: Dag) -> None:
     assert {d.id: d.drag for d in report.detail} == oracle
     listed = [(s.id, s.drag) for s in report.top_drag]
     assert [d for _, d in listed] == sorted((d for _, d in listed), reverse=True)
+    at = {step: k for k, step in enumerate(report.critical_path)}  # ties: in path order
+    assert all(at[a] < at[b] for (a, x), (b, y) in pairwise(listed) if x == y)
     assert len(listed) == min(5, sum(1 for v in oracle.values() if v))
     if listed:  # no step left out has more drag than the last one listed
         assert max((v for k, v in oracle.items() if k not in dict(listed)), default=0) <= \

@@ -177,7 +177,8 @@ def random_graph(n: int, seed: int, costs: list, fan_in: int = 0) -> Graph:
 
 # The compiled schedule picks its data structures by the graph: a ring of buckets for whole
 # durations under 65,536 (else a heap), one-byte waiting counts when no step needs more than
-# 255 others (else four bytes), and a bitset of 3 or 4 levels. Each case against the reference.
+# 255 others (else four bytes), a bitset of 3 or 4 levels, and ticks without a running set
+# when every step that lasts at all lasts the same. Each case against the reference.
 @pytest.mark.parametrize(
     ("n", "costs", "fan_in", "overheads"),
     [
@@ -188,6 +189,15 @@ def random_graph(n: int, seed: int, costs: list, fan_in: int = 0) -> Graph:
         (3000, [0.5, 0.25, 1.75, 3.0], 300, [0, 2]),  # heap with wide counts
         (3000, [1, 2, 3], 0, [0.5]),  # whole costs, fractional overhead: heap
         (270_000, [1, 2, 5, 10], 0, [0]),  # 4 bitset levels: 270,000 ranks > 64**3
+        # One duration for every step (a traced run's unit costs): tick by tick, no running
+        # set; with an overhead, whole or not; a float cost added up tick after tick.
+        (5000, [1], 0, [0, 1, 0.5]),
+        (5000, [1], 300, [0]),  # wide counts
+        (3000, [0.1], 0, [0, 0.3]),
+        (3000, [0], 0, [0, 2]),  # all zero: completes at once; with an overhead, uniform
+        (5000, [0, 1], 0, [0, 1]),  # ticks with steps of cost 0 between; with an overhead not
+        (3000, [0, 0, 0.1], 300, [0]),
+        (270_000, [1], 0, [0]),  # 4 bitset levels
     ],
 )
 def test_compiled_schedule_matches_the_reference(n: int, costs: list, fan_in: int, overheads):
@@ -435,3 +445,14 @@ def test_schedule_plan_refuses_a_count_of_needs_past_int32() -> None:
         kernels._compiled.schedule_plan(array("d", [2, 1]), array("d", [1, 1]),
                                         array("q", [0, 0, 2**32 + 1]), array("q", [0, 1, 1]),
                                         array("q", [1]))  # fmt: skip
+
+
+@settings(max_examples=100)
+@given(st.lists(st.integers(min_value=0, max_value=2**63 - 1), max_size=50))
+def test_integer_costs_as_doubles_round_as_float_does(costs: list[int]) -> None:
+    # costs_f64 of integer costs: the kernel's int64 -> double against float(int), which
+    # rounds to nearest, ties to even (2**53 + 1 and larger are not exact).
+    costs += [2**53 + 1, 2**53 + 3, 2**63 - 1]
+    graph = Graph([f"s{i}" for i in range(len(costs))], costs, [0] * (len(costs) + 1), [])
+    with kernels.accelerated(True):
+        assert graph.costs_f64.tolist() == [float(c) for c in costs]

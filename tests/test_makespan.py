@@ -8,7 +8,9 @@ import heapq
 
 import networkx as nx
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from serialscale import accel
 from serialscale.core.analysis import analyze_workload
 from serialscale.core.metrics import compute_metrics
 from serialscale.core.schedule import speedup_table
@@ -73,6 +75,25 @@ def test_makespan_is_the_list_schedule_and_within_the_bounds(dag: Dag) -> None:
         if m.depth:
             assert max(m.work / p, m.depth) <= row.makespan <= (m.work - m.depth) / p + m.depth
             assert row.simulated == m.work / row.makespan
+
+
+@settings(max_examples=100, deadline=None)
+@given(dags(max_steps=40, costs=st.sampled_from([0, 1])), st.sampled_from([1, 2, 0.1, 7.3]),
+       st.booleans(), st.integers(min_value=1, max_value=9))  # fmt: skip
+def test_makespan_with_one_cost_for_every_step(dag: Dag, cost, zeros: bool, p: int) -> None:
+    # The compiled schedule's tick-by-tick path (every step that lasts at all lasts the
+    # same; with or without steps of cost 0 among them): the reference list scheduler on
+    # the same graph, for any number of processors.
+    from serialscale.accel import pure_kernels
+    from serialscale.core.schedule import _simulate
+
+    dag = Dag([cost * c if zeros else cost for c in dag.costs], dag.needs)
+    g = dag.graph()
+    m = compute_metrics(g)
+    if not m.depth:
+        return
+    for kernels in {accel.kernels(), pure_kernels}:  # the compiled one, where built, and its twin
+        assert _simulate(g, m, [(p, 0)], kernels)[p, 0] == _list_schedule(dag, p)
 
 
 def test_makespan_is_in_the_json_report(tmp_path) -> None:

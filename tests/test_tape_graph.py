@@ -155,6 +155,8 @@ def test_occurrence_ids_spell_label_and_count(fast: bool, labels_site) -> None:
         assert ids[1:3] == tuple(expected[1:3])
         assert len(ids) == len(expected)
         assert ids == tuple(expected)
+        picked = list(range(len(expected)))[::-2] * 2  # any order, repeats
+        assert ids.take(picked) == [expected[i] for i in picked]
         if expected:
             assert ids[-1] == expected[-1]
             assert ids != tuple(expected[:-1])

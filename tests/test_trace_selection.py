@@ -88,6 +88,25 @@ def test_heapify_heapreplace_pushpop_and_tuples() -> None:
     assert first[0].node >= 0  # chosen by comparisons: a select step, not the input
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), max_size=12))
+def test_heap_of_nested_tuples_and_lists(pairs: list) -> None:
+    # Entries whose traced numbers sit inside tuples and lists (the compiled tracer reads
+    # exact tuples and lists itself): the same order as the real heapq on the plain entries.
+    def run():
+        heap: list = []
+        for i, (a, b) in enumerate(pairs):
+            heapq.heappush(heap, (ss.input(a), [ss.input(b), (i, "tag")]))
+        return [heapq.heappop(heap) for _ in range(len(pairs))]
+
+    heap: list = []
+    for i, (a, b) in enumerate(pairs):
+        heapq.heappush(heap, (a, [b, (i, "tag")]))
+    expected = [heapq.heappop(heap) for _ in range(len(pairs))]
+    got = run_traced(run, {}).result
+    assert [(x.value, [y.value, rest]) for x, [y, rest] in got] == expected
+
+
 def test_nsmallest_nlargest_and_merge_agree_with_the_real_functions() -> None:
     values = [7, 3, 9, 1, 3, 8]
 

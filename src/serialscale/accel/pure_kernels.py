@@ -23,6 +23,7 @@ from __future__ import annotations
 import heapq
 import math
 import operator
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import accumulate, chain, compress, islice, repeat
@@ -268,6 +269,13 @@ def costs_ok(costs: Any, /) -> bool:
     return not len(values) or min(values) >= 0
 
 
+def as_doubles(costs: Any, out: Any, /) -> None:
+    """``out[i] = float(costs[i])``: integer costs as doubles (see graph.Graph.costs_f64)."""
+    values = _buf(costs, "q", 0, "costs")
+    target = _buf(out, "d", len(values), "out", writable=True)
+    target[: len(values)] = array("d", values)
+
+
 def tape_csr(
     a: Any, b: Any, c: Any, more_steps: Any, more_ptr: Any, more_idx: Any,
     pred_ptr: Any, pred_idx: Any, /,
@@ -401,9 +409,9 @@ def rechain(
 def asap(
     order: Any, pred_ptr: Any, pred_idx: Any, costs: Any, extra: float, start: Any,
     finish: Any, /,
-) -> None:  # fmt: skip
+) -> Any:  # fmt: skip
     """ASAP ``start`` and ``finish`` of every step (see metrics.asap_schedule): steps in
-    ``order``; ``finish = start + cost + extra``."""
+    ``order``; ``finish = start + cost + extra``. Returns the largest finish (0.0: none)."""
     order = _buf(order, "q", 0, "order")
     n = len(order)
     ptr = _buf(pred_ptr, "q", n + 1, "pred_ptr")
@@ -420,6 +428,11 @@ def asap(
         s = max(map(get, idx[lo:hi])) if hi > lo else 0.0
         begin[v] = s
         end[v] = s + cost[v] + extra if extra != 0.0 else s + cost[v]
+    depth = 0.0
+    for f in end:  # as the C loop: a NaN never wins a comparison
+        if f > depth:
+            depth = f
+    return depth
 
 
 def bottom_levels(order: Any, succ_ptr: Any, succ_idx: Any, costs: Any, out: Any, /) -> None:
@@ -594,6 +607,25 @@ def makespan(plan: Any, processors: int, extra: float, /) -> float:
 
 
 # --- critical-path drag (csrc/drag.c) ---
+
+
+def near_critical(slack: Any, count: int, /) -> list[int]:
+    """The ``count`` steps with the least slack other than 0, the least first, ties by
+    index (see analysis.near_critical). A list of exact slacks passes too."""
+    values = _buf(slack, "d", 0, "slack")
+    count = operator.index(count)
+    if count <= 0:
+        return []
+    # the bound first (the count-th smallest positive slack, in C-level passes), then only
+    # the few steps at or under it are ranked: no Python call per step
+    smallest = heapq.nsmallest(count, filter(None, values))
+    if not smallest:
+        return []
+    within = compress(range(len(values)), map(operator.le, values, repeat(smallest[-1])))
+    slack_of = values.__getitem__
+    return heapq.nsmallest(
+        count, (i for i in within if slack_of(i)), key=lambda i: (slack_of(i), i)
+    )
 
 
 def drag_limits(

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import heapq
 import math
-import operator
+from array import array
 from collections.abc import Sequence
 from dataclasses import replace
-from itertools import compress, repeat, starmap
+from itertools import starmap
 from typing import Literal
 
 from msgspec import UNSET, UnsetType
 
+from .. import accel
 from ..base.defaults import DEFAULT_PROCESSORS
 from ..base.errors import Location, UsageError, WorkloadError
 from ..base.gcpause import gc_paused
@@ -30,6 +31,7 @@ from .drag import drag
 from .graph import Cost, Graph
 from .metrics import Metrics, compute_metrics, work
 from .schedule import burdened_depth, ratio, schedule_model, speedup_table
+from .step_ids import OccurrenceIds
 from .workload import Workload
 
 
@@ -37,16 +39,10 @@ def near_critical(slack: Sequence[Cost], count: int) -> list[int]:
     """The ``count`` steps with the least positive slack (slack is never negative), the least
     first, ties by index: the steps that turn critical first when they grow.
     """
-    # The bound first (the count-th smallest positive slack, in C-level passes), then only the
-    # few steps at or under it are ranked: no Python call per step.
-    smallest = heapq.nsmallest(count, filter(None, slack))
-    if not smallest:
-        return []
-    within = compress(range(len(slack)), map(operator.le, slack, repeat(smallest[-1])))
-    slack_of = slack.__getitem__
-    return heapq.nsmallest(
-        count, (i for i in within if slack_of(i)), key=lambda i: (slack_of(i), i)
-    )
+    # doubles in one compiled pass (no float object per step); exact slacks (a list of
+    # Python numbers, past 2**53) by the pure twin, which takes them as they are
+    doubles = isinstance(slack, array) and slack.typecode == "d"
+    return accel.kernels(exact=not doubles).near_critical(slack, count)
 
 
 def _finite_total(costs: Sequence[Cost], extra: float) -> bool:
@@ -111,7 +107,11 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
     if spans is not graph:
         m = replace(m, work=work(graph))
     ids = graph.ids
-    path_ids = list(map(ids.__getitem__, m.critical_path))
+    spelled: Sequence[str] = ids  # a traced graph's ids are spelled when read: in bulk
+    if isinstance(spelled, OccurrenceIds):
+        path_ids = spelled.take(m.critical_path)
+    else:
+        path_ids = list(map(ids.__getitem__, m.critical_path))
     ceiling = ratio(m.work, m.depth)
     rows = speedup_table(graph, m, processors, overhead)
     b_depth = burdened_depth(spans, overhead) if overhead else m.depth
@@ -202,7 +202,9 @@ def top_drag(graph: Graph, m: Metrics, drags: Sequence[Cost], connectors: set[st
     candidates = [i for i in m.critical_path if drags[i]]
     if connectors:
         candidates = [i for i in candidates if ids[i] not in connectors]
-    ranked = heapq.nsmallest(TOP_DRAG, candidates, key=lambda i: -drags[i])  # = sorted()[:k]
+    # = sorted(candidates, key=drag, reverse=True)[:k]: the most drag first, ties in path
+    # order (a stable sort keeps them so, reversed or not)
+    ranked = heapq.nlargest(TOP_DRAG, candidates, key=drags.__getitem__)
     out = []
     for i in ranked:
         half = halved[i] / 2

@@ -25,8 +25,11 @@ networkx for every step of random graphs.
 
 from __future__ import annotations
 
+import operator
 from array import array
+from collections import deque
 from collections.abc import Sequence
+from itertools import compress, repeat
 
 from .. import accel
 from .graph import Cost, Graph
@@ -69,9 +72,14 @@ def drag(
                      levels, slack, alpha, below, total_depth, bound, limits)  # fmt: skip
     is_float = isinstance(total_depth, float)
     tol = SLACK_TOLERANCE * total_depth if is_float else 0
-    for v, limit in zip(critical_path, limits, strict=True):
-        best = costs[v] if costs[v] <= limit else limit
-        out[v] = zero if best <= tol else best
+    if len(limits) != k:
+        raise ValueError("drag: one limit per critical step expected")
+    # best = min(cost, limit) (the cost on a tie, as min() keeps the first), 0 when within
+    # the tolerance; in C-level maps, a critical path can be 10**5 steps and more
+    best = list(map(min, map(costs.__getitem__, critical_path), limits))
+    for j in compress(range(k), map(operator.le, best, repeat(tol))):
+        best[j] = zero
+    deque(map(operator.setitem, repeat(out), critical_path, best), 0)
     return out
 
 

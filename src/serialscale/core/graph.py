@@ -150,7 +150,12 @@ class Graph:
     @cached_property
     def costs_f64(self) -> memoryview:
         """The costs as doubles, for the compiled kernels."""
-        return self.costs if not self.integral else _readonly(array("d", self.costs))
+        if not self.integral:
+            return self.costs
+        out = array("d", bytes(8 * len(self.costs)))
+        # float(int) for each, without a float object each (compiled)
+        accel.kernels().as_doubles(self.costs, out)
+        return _readonly(out)
 
     def depth_graph(self) -> Graph:
         """The graph whose costs are this graph's spans: every depth pass (ASAP schedule,

@@ -242,8 +242,7 @@ def _compiled_metrics(graph: Graph, fast: ModuleType, total_work: Cost) -> Metri
     n = graph.n
     costs = graph.costs_f64
     start, finish, levels, slacks = (array("d", bytes(8 * n)) for _ in range(4))
-    fast.asap(graph.order, graph.pred_ptr, graph.pred_idx, costs, 0.0, start, finish)
-    total = max(finish, default=0.0)
+    total = fast.asap(graph.order, graph.pred_ptr, graph.pred_idx, costs, 0.0, start, finish)
     fast.bottom_levels(graph.order, graph.succ_ptr, graph.succ_idx, costs, levels)
     as_cost = int if graph.integral else float
     fast.slack(start, levels, total, 0.0 if graph.integral else SLACK_TOLERANCE * total, slacks)

@@ -147,10 +147,9 @@ def burdened_depth(graph: Graph, overhead: Cost) -> Cost:
         return max(asap_schedule(graph, overhead)[1], default=0)
     n = graph.n
     start, finish = array("d", bytes(8 * n)), array("d", bytes(8 * n))
-    fast = accel.kernels()
-    fast.asap(graph.order, graph.pred_ptr, graph.pred_idx, graph.costs_f64, float(overhead),
-              start, finish)  # fmt: skip
-    total = max(finish, default=0.0)
+    # asap gives max(finish, default=0.0)
+    total = accel.kernels().asap(graph.order, graph.pred_ptr, graph.pred_idx, graph.costs_f64,
+                                 float(overhead), start, finish)  # fmt: skip
     return int(total) if exact else total
 
 

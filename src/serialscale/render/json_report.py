@@ -73,6 +73,9 @@ def _write(value: Any, newline: str, out: list[str], fast: ModuleType) -> None:
                 out.append(text)
                 return
         inner = newline + "  "
+        if set(map(type, value)) == {str}:  # step ids (a critical path): joined in one go
+            out.append(f"[{inner}{(',' + inner).join(map(_string, value))}{newline}]")
+            return
         separator = "[" + inner
         for item in value:
             out.append(separator)

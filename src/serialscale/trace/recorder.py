@@ -19,10 +19,12 @@ import os
 import sys
 import warnings
 from array import array
+from collections import deque
 from collections.abc import Iterable, Iterator
-from itertools import accumulate, chain
+from itertools import accumulate, chain, repeat
+from operator import setitem
 from types import CodeType, FrameType, FunctionType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import accel
 from ..base.defaults import DEFAULT_MAX_OPS
@@ -605,17 +607,18 @@ class Recorder(TapeBase):
         """Every step's cost: 1, or what ``costs`` says; doubles when one is not an int
         that fits in 64 bits (as :class:`Graph` types costs)."""
         special = self.costs
-        if all(type(c) is int for c in special.values()):
+        # each written by a C-level map over the table (selection-heavy code has a cost-0
+        # step per selection: hundreds of thousands)
+        if set(map(type, special.values())) <= {int}:
             costs = array("q", [1]) * n
             try:
-                for i, c in special.items():
-                    costs[i] = int(c)
+                ints = cast("dict[int, int]", special)  # every value an int: checked above
+                deque(map(setitem, repeat(costs), ints.keys(), ints.values()), 0)
                 return costs
             except OverflowError:
                 pass
         floats = array("d", [1.0]) * n
-        for i, c in special.items():
-            floats[i] = float(c)
+        deque(map(setitem, repeat(floats), special.keys(), map(float, special.values())), 0)
         return floats
 
 

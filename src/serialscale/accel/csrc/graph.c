@@ -288,6 +288,28 @@ PyObject *k_costs_ok(PyObject *self, PyObject *args) {
     return PyBool_FromLong(ok);
 }
 
+/* as_doubles(costs, out): out[i] = (double)costs[i], int64 to double, rounded to nearest
+ * (ties to even) as Python's float(int) is: the costs_f64 of integer costs without a Python
+ * float per step. */
+PyObject *k_as_doubles(PyObject *self, PyObject *args) {
+    PyObject *o[2];
+    if (!PyArg_ParseTuple(args, "OO", &o[0], &o[1])) return NULL;
+    Buf b[2] = {0};
+    PyObject *out = NULL;
+    if (get_buf(o[0], &b[0], 'q', 0, "costs") < 0) goto done;
+    Py_ssize_t n = LEN(b[0]);
+    if (get_out(o[1], &b[1], 'd', n, "out") < 0) goto done;
+    {
+        const int64_t *c = I64(b[0]);
+        double *d = F64(b[1]);
+        for (Py_ssize_t i = 0; i < n; i++) d[i] = (double)c[i];
+    }
+    out = Py_NewRef(Py_None);
+done:
+    release(b, 2);
+    return out;
+}
+
 /* rechain(a, b, c, site, comparing, lo, start, owner, last_of) -> last: the rewrite of a
  * watched list.sort's or numpy method's comparisons (trace/native_selection.py, whose
  * `rechain` is the pure-Python twin). Steps start..n-1 are the call's; a step whose site is

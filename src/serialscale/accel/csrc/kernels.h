@@ -73,6 +73,8 @@ PyObject *k_topological_order(PyObject *self, PyObject *args);
 PyObject *k_count_duplicates(PyObject *self, PyObject *args);
 PyObject *k_check_graph_csr(PyObject *self, PyObject *args);
 PyObject *k_costs_ok(PyObject *self, PyObject *args);
+PyObject *k_as_doubles(PyObject *self, PyObject *args);
+PyObject *k_near_critical(PyObject *self, PyObject *args);
 PyObject *k_tape_csr(PyObject *self, PyObject *args);
 PyObject *k_occurrences(PyObject *self, PyObject *args);
 PyObject *k_rechain(PyObject *self, PyObject *args);

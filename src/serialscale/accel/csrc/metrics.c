@@ -1,7 +1,8 @@
 /* The ASAP schedule, bottom levels, slack, critical path and profile (see metrics.py). */
 #include "kernels.h"
 
-/* asap(order, pred_ptr, pred_idx, costs, extra, start_out, finish_out) */
+/* asap(order, pred_ptr, pred_idx, costs, extra, start_out, finish_out) -> the largest finish
+ * (0.0 for no steps): the depth, without a Python float per step to find it */
 PyObject *k_asap(PyObject *self, PyObject *args) {
     PyObject *o[6];
     double extra;
@@ -17,6 +18,7 @@ PyObject *k_asap(PyObject *self, PyObject *args) {
     if (get_out(o[5], &b[5], 'd', n, "finish") < 0) goto fail;
     if (check_index(&b[0], n, n, "order") < 0) goto fail;
     if (check_csr(&b[1], &b[2], n, "pred_ptr", "pred_idx") < 0) goto fail;
+    double top = 0.0; /* the largest finish, max(finish, default=0.0): the depth */
     {
         int64_t *order = I64(b[0]), *ptr = I64(b[1]), *idx = I64(b[2]);
         double *cost = F64(b[3]), *start = F64(b[4]), *finish = F64(b[5]);
@@ -31,11 +33,12 @@ PyObject *k_asap(PyObject *self, PyObject *args) {
             }
             start[v] = s;
             finish[v] = extra != 0.0 ? s + cost[v] + extra : s + cost[v];
+            if (finish[v] > top) top = finish[v];
         }
         Py_END_ALLOW_THREADS
     }
     release(b, 6);
-    Py_RETURN_NONE;
+    return PyFloat_FromDouble(top);
 fail:
     release(b, 6);
     return NULL;
@@ -266,4 +269,82 @@ PyObject *k_slack(PyObject *self, PyObject *args) {
 fail:
     release(b, 3);
     return NULL;
+}
+
+/* near_critical(slack, count) -> list of step indices: the `count` steps with the least
+ * slack other than 0, the least first, ties by index (analysis.near_critical, the pure
+ * twin). One pass, keeping the best `count` in a max-heap of (slack, index). */
+typedef struct {
+    double slack;
+    Py_ssize_t index;
+} Near;
+
+static inline int near_after(Near a, Near b) { /* a ranks after b */
+    return a.slack > b.slack || (a.slack == b.slack && a.index > b.index);
+}
+
+static void near_sift_down(Near *h, Py_ssize_t size, Py_ssize_t i) {
+    for (;;) {
+        Py_ssize_t c = 2 * i + 1, top = i;
+        if (c < size && near_after(h[c], h[top])) top = c;
+        if (c + 1 < size && near_after(h[c + 1], h[top])) top = c + 1;
+        if (top == i) return;
+        Near t = h[i];
+        h[i] = h[top];
+        h[top] = t;
+        i = top;
+    }
+}
+
+PyObject *k_near_critical(PyObject *self, PyObject *args) {
+    PyObject *o;
+    Py_ssize_t count;
+    if (!PyArg_ParseTuple(args, "On", &o, &count)) return NULL;
+    Buf b[1] = {0};
+    if (get_buf(o, &b[0], 'd', 0, "slack") < 0) {
+        release(b, 1);
+        return NULL;
+    }
+    const double *slack = F64(b[0]);
+    Py_ssize_t n = LEN(b[0]), cap = count < 0 ? 0 : (count < n ? count : n), size = 0;
+    Near *h = malloc(sizeof(Near) * (cap > 0 ? cap : 1));
+    if (!h) {
+        release(b, 1);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0; i < n && cap > 0; i++) {
+        double s = slack[i];
+        if (s == 0.0) continue; /* on a critical path (filter(None, ...) drops it) */
+        Near x = {s, i};
+        if (size < cap) { /* sift up */
+            Py_ssize_t j = size++;
+            while (j > 0 && near_after(x, h[(j - 1) / 2])) {
+                h[j] = h[(j - 1) / 2];
+                j = (j - 1) / 2;
+            }
+            h[j] = x;
+        } else if (near_after(h[0], x)) { /* better than the worst kept */
+            h[0] = x;
+            near_sift_down(h, size, 0);
+        }
+    }
+    release(b, 1);
+    /* the kept ones, least first: pop the worst to the back, one after another */
+    for (Py_ssize_t end = size - 1; end > 0; end--) {
+        Near t = h[0];
+        h[0] = h[end];
+        h[end] = t;
+        near_sift_down(h, end, 0);
+    }
+    PyObject *out = PyList_New(size);
+    for (Py_ssize_t i = 0; out && i < size; i++) {
+        PyObject *v = PyLong_FromSsize_t(h[i].index);
+        if (!v) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyList_SET_ITEM(out, i, v);
+    }
+    free(h);
+    return out;
 }

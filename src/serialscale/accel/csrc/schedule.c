@@ -70,6 +70,8 @@ typedef struct {
     int32_t *indegree; /* per rank */
     int32_t max_indegree;
     double max_cost;
+    double min_cost;
+    double min_positive; /* the least cost > 0 (HUGE_VAL: none) */
     int integral; /* every cost a whole number */
 } Plan;
 
@@ -163,7 +165,8 @@ PyObject *k_schedule_plan(PyObject *self, PyObject *args) {
         for (Py_ssize_t r = 0; r < n; r++) rank[sorted[r]] = (int32_t)r;
         int64_t e = 0;
         int32_t top = 0;
-        double max_cost = 0.0;
+        double max_cost = 0.0, min_cost = n > 0 ? cost[sorted[0]] : 0.0;
+        double min_positive = HUGE_VAL;
         int integral = 1;
         for (Py_ssize_t r = 0; r < n; r++) {
             int64_t v = sorted[r];
@@ -172,6 +175,8 @@ PyObject *k_schedule_plan(PyObject *self, PyObject *args) {
             if (in > top) top = in;
             plan->node[r].duration = cost[v];
             if (cost[v] > max_cost) max_cost = cost[v];
+            if (cost[v] < min_cost) min_cost = cost[v];
+            if (cost[v] > 0.0 && cost[v] < min_positive) min_positive = cost[v];
             /* whole numbers below 2**53 only (a larger double's cast would overflow) */
             if (!(cost[v] < 9007199254740992.0) || cost[v] != (double)(int64_t)cost[v])
                 integral = 0;
@@ -181,6 +186,8 @@ PyObject *k_schedule_plan(PyObject *self, PyObject *args) {
         }
         plan->max_indegree = top;
         plan->max_cost = max_cost;
+        plan->min_cost = min_cost;
+        plan->min_positive = min_positive;
         plan->integral = integral;
         Py_END_ALLOW_THREADS
         capsule = PyCapsule_New(plan, PLAN, plan_free);
@@ -201,6 +208,7 @@ done:
 typedef struct {
     uint64_t *word[MAX_LEVELS];
     int levels;
+    int64_t low; /* a level-0 word index with every word below it empty */
 } Bits;
 
 static inline int lowest_bit(uint64_t w) {
@@ -223,12 +231,14 @@ static uint64_t *bits_init(Bits *b, Py_ssize_t n) {
     } while (count > 1);
     uint64_t *all = calloc(total, sizeof(uint64_t));
     if (!all) return NULL;
+    b->low = 0;
     Py_ssize_t off = 0;
     for (int l = 0; l < b->levels; off += size[l], l++) b->word[l] = all + off;
     return all;
 }
 
 static inline void bits_add(Bits *b, int64_t r) {
+    if ((r >> 6) < b->low) b->low = r >> 6;
     for (int l = 0; l < b->levels; l++, r >>= 6) {
         uint64_t *w = &b->word[l][r >> 6], old = *w;
         *w = old | (1ULL << (r & 63));
@@ -238,17 +248,29 @@ static inline void bits_add(Bits *b, int64_t r) {
 
 static inline int bits_empty(const Bits *b) { return b->word[b->levels - 1][0] == 0; }
 
+/* The lowest rank in the set (not empty), removed. Ranks are mostly taken in runs (the
+ * schedule visits steps almost in rank order), so the word at the hint `low` is looked at
+ * first; only when it is empty does a descent from the top level find the lowest non-empty
+ * word (every word below `low` is empty, so that is at or after it). */
 static inline int64_t bits_pop_min(Bits *b) {
-    int64_t r = 0;
-    for (int l = b->levels - 1; l >= 0; l--) r = (r << 6) | lowest_bit(b->word[l][r]);
-    /* r is the lowest set bit of its word on every level: clearing it is w & (w - 1) */
-    int64_t x = r;
-    for (int l = 0; l < b->levels; l++, x >>= 6) {
-        uint64_t *w = &b->word[l][x >> 6];
-        *w &= *w - 1;
-        if (*w) break;
+    int64_t r = b->low;
+    if (!b->word[0][r]) {
+        r = 0;
+        for (int l = b->levels - 1; l >= 1; l--) r = (r << 6) | lowest_bit(b->word[l][r]);
+        b->low = r;
     }
-    return r;
+    uint64_t *w = &b->word[0][r];
+    int64_t rank = (r << 6) | lowest_bit(*w);
+    *w &= *w - 1; /* the lowest set bit cleared */
+    if (!*w) { /* the word is empty now: so is its bit on the level above, and so on */
+        int64_t x = r;
+        for (int l = 1; l < b->levels; l++, x >>= 6) {
+            uint64_t *q = &b->word[l][x >> 6];
+            *q &= ~(1ULL << (x & 63));
+            if (*q) break;
+        }
+    }
+    return rank;
 }
 
 /* The set of running steps, keyed by finish time. Two implementations with the same
@@ -302,34 +324,69 @@ static inline int64_t ring_run_take(Ring *r, double now) {
     return v;
 }
 
+/* The start phase: while a processor is free and a step is ready, start the ready step of
+ * lowest rank; START starts step v (its duration d > 0), which then holds a processor, and a
+ * step of duration 0 (ZEROS: there may be some) completes at once: its successors may be
+ * ready right now. */
+#define START_PHASE(START, ZEROS)                                                           \
+    while (free_procs > 0 && !bits_empty(&ready)) {                                         \
+        int32_t v = (int32_t)bits_pop_min(&ready);                                          \
+        double d = node[v].duration + extra;                                                \
+        if (!(ZEROS) || d != 0.0) {                                                         \
+            START;                                                                          \
+            free_procs--;                                                                   \
+        } else {                                                                            \
+            const int32_t *s = sidx + node[v].first, *end = s + node[v].count;              \
+            for (; s < end; s++)                                                            \
+                if (--waiting[*s] == 0) bits_add(&ready, *s);                               \
+        }                                                                                   \
+    }
+
+#define INIT_WAITING(WT)                                                                    \
+    WT *waiting = (WT *)counts;                                                             \
+    for (Py_ssize_t r = 0; r < n; r++) {                                                    \
+        waiting[r] = (WT)plan->indegree[r];                                                 \
+        if (waiting[r] == 0) bits_add(&ready, r);                                           \
+    }
+
 /* The list schedule itself, for a waiting-count type WT (one byte when no step needs more
  * than 255 others: the counts are read at random, so smaller is faster) and a running set
  * RUN of kind KIND (heap_run or ring_run). */
-#define SCHEDULE(WT, KIND, RUN)                                                                  \
+#define SCHEDULE(WT, KIND, RUN, ZEROS)                                                      \
     do {                                                                                    \
-        WT *waiting = (WT *)counts;                                                         \
-        for (Py_ssize_t r = 0; r < n; r++) {                                                \
-            waiting[r] = (WT)plan->indegree[r];                                             \
-            if (waiting[r] == 0) bits_add(&ready, r);                                       \
-        }                                                                                   \
+        INIT_WAITING(WT)                                                                    \
         Py_ssize_t free_procs = processors;                                                 \
         for (;;) {                                                                          \
-            while (free_procs > 0 && !bits_empty(&ready)) {                                 \
-                int64_t v = bits_pop_min(&ready);                                           \
-                double d = node[v].duration + extra;                                        \
-                if (d != 0.0) {                                                             \
-                    KIND##_push(RUN, now + d, v);                                           \
-                    free_procs--;                                                           \
-                } else { /* completes at once: its successors may be ready right now */     \
-                    const int32_t *s = sidx + node[v].first, *end = s + node[v].count;      \
-                    for (; s < end; s++)                                                    \
-                        if (--waiting[*s] == 0) bits_add(&ready, *s);                       \
-                }                                                                           \
-            }                                                                               \
+            START_PHASE(KIND##_push(RUN, now + d, v), ZEROS)                                \
             if (KIND##_empty(RUN)) break;                                                   \
             now = KIND##_next(RUN, now);                                                    \
             for (int64_t v; (v = KIND##_take(RUN, now)) >= 0;) {                            \
                 free_procs++;                                                               \
+                const int32_t *s = sidx + node[v].first, *end = s + node[v].count;          \
+                for (; s < end; s++)                                                        \
+                    if (--waiting[*s] == 0) bits_add(&ready, *s);                           \
+            }                                                                               \
+        }                                                                                   \
+    } while (0)
+
+/* The same schedule when every step that lasts at all lasts the same time u (unit costs
+ * above all: a traced run's operations, some of cost 0). Steps then start only at multiples
+ * of u, and all the steps running finish together at the next one: a step started at time t
+ * finishes at t + u, the next event, when every step started at t ends, so none is left
+ * running across an event. So the schedule goes tick by tick: the start phase, then every
+ * step started ends (in the order they started: the order of completions at one instant
+ * does not matter, all complete before anything new starts), and the time advances by u
+ * (now + u, as SCHEDULE computes each finish time: the same doubles). No running set. */
+#define SCHEDULE_TICKS(WT, ZEROS)                                                           \
+    do {                                                                                    \
+        INIT_WAITING(WT)                                                                    \
+        for (;;) {                                                                          \
+            Py_ssize_t free_procs = processors, started_count = 0;                          \
+            START_PHASE(started[started_count++] = v, ZEROS)                                \
+            if (started_count == 0) break; /* nothing ready, nothing running */             \
+            now += uniform;                                                                 \
+            for (Py_ssize_t j = 0; j < started_count; j++) {                                \
+                int32_t v = started[j];                                                     \
                 const int32_t *s = sidx + node[v].first, *end = s + node[v].count;          \
                 for (; s < end; s++)                                                        \
                     if (--waiting[*s] == 0) bits_add(&ready, *s);                           \
@@ -362,8 +419,18 @@ PyObject *k_makespan(PyObject *self, PyObject *args) {
     int64_t buckets = 64;
     while (ring && buckets <= (int64_t)longest) buckets <<= 1;
     Py_ssize_t cap = processors < n ? (processors > 0 ? processors : 1) : n;
+    /* One duration u > 0 for every step that lasts at all (then SCHEDULE_TICKS): with an
+     * overhead, every step lasts cost + extra > 0, so every cost must be the same; without,
+     * steps of cost 0 last 0 and the others must all cost the same. */
+    double uniform = 0.0;
+    if (extra > 0.0 && plan->min_cost == plan->max_cost) uniform = plan->max_cost + extra;
+    if (extra == 0.0 && plan->max_cost > 0.0 && plan->min_positive == plan->max_cost)
+        uniform = plan->max_cost;
+    if (uniform != 0.0) ring = 0;
+    int zeros = extra == 0.0 && plan->min_cost == 0.0; /* some step lasts 0 */
     void *counts = malloc((narrow ? sizeof(uint8_t) : sizeof(int32_t)) * n);
-    Heap heap = {ring ? NULL : malloc(sizeof(Entry) * cap), 0};
+    Heap heap = {ring || uniform != 0.0 ? NULL : malloc(sizeof(Entry) * cap), 0};
+    int32_t *started = uniform != 0.0 ? malloc(sizeof(int32_t) * cap) : NULL;
     Ring rng = {NULL, NULL, NULL, buckets - 1, 0};
     if (ring) {
         rng.head = malloc(sizeof(int32_t) * buckets);
@@ -373,16 +440,25 @@ PyObject *k_makespan(PyObject *self, PyObject *args) {
     }
     Bits ready;
     uint64_t *bits = bits_init(&ready, n);
-    int oom = !counts || !bits || (ring ? !rng.head || !rng.next || !rng.bits : !heap.e);
+    int oom = !counts || !bits ||
+              (uniform != 0.0 ? !started
+                              : ring ? !rng.head || !rng.next || !rng.bits : !heap.e);
     if (!oom) {
         Py_BEGIN_ALLOW_THREADS
-        if (ring && narrow) SCHEDULE(uint8_t, ring_run, &rng);
-        else if (ring) SCHEDULE(int32_t, ring_run, &rng);
-        else if (narrow) SCHEDULE(uint8_t, heap_run, &heap);
-        else SCHEDULE(int32_t, heap_run, &heap);
+        /* each case compiled on its own: the loops test no flag (ZEROS 0: the start phase
+         * never tests for a step of duration 0) */
+        if (uniform != 0.0 && narrow && zeros) SCHEDULE_TICKS(uint8_t, 1);
+        else if (uniform != 0.0 && narrow) SCHEDULE_TICKS(uint8_t, 0);
+        else if (uniform != 0.0 && zeros) SCHEDULE_TICKS(int32_t, 1);
+        else if (uniform != 0.0) SCHEDULE_TICKS(int32_t, 0);
+        else if (ring && narrow) SCHEDULE(uint8_t, ring_run, &rng, zeros);
+        else if (ring) SCHEDULE(int32_t, ring_run, &rng, zeros);
+        else if (narrow) SCHEDULE(uint8_t, heap_run, &heap, zeros);
+        else SCHEDULE(int32_t, heap_run, &heap, zeros);
         Py_END_ALLOW_THREADS
     }
     free(counts);
+    free(started);
     free(heap.e);
     free(rng.head);
     free(rng.next);

@@ -253,6 +253,25 @@ static PyTypeObject *traced_type; /* trace.values.Traced, set by setup() */
 static PyObject *kind_of;         /* trace.values.kind_of: the traced class for a value */
 static PyObject *active;          /* trace.values._active, a ContextVar: the recorder or None */
 
+/* isinstance(o, Tape) and isinstance(o, Value), with the last subclass found remembered
+ * (a strong reference: its address cannot be reused by another type while remembered): the
+ * recorder and the traced values are instances of Python subclasses, whose check walks the
+ * MRO (PyType_IsSubtype) on every operation otherwise. */
+static PyTypeObject *known_tape_type, *known_value_type;
+
+static inline void remember(PyTypeObject **known, PyTypeObject *t) {
+    Py_INCREF(t);
+    Py_XSETREF(*known, t);
+}
+
+static inline int is_tape(PyObject *o) {
+    PyTypeObject *t = Py_TYPE(o);
+    if (t == known_tape_type || t == &TapeType) return 1;
+    if (!PyType_IsSubtype(t, &TapeType)) return 0;
+    remember(&known_tape_type, t);
+    return 1;
+}
+
 enum {
     OP_ADD, OP_SUB, OP_MUL, OP_TRUEDIV, OP_FLOORDIV, OP_MOD, OP_POW, OP_AND, OP_OR, OP_XOR,
     OP_LSHIFT, OP_RSHIFT, OP_MATMUL, OP_LT, OP_LE, OP_EQ, OP_NE, OP_GT, OP_GE,
@@ -320,7 +339,7 @@ static PyObject *record(PyObject *value, int op, Py_ssize_t x, Py_ssize_t y) {
     if (PyContextVar_Get(active, Py_None, &rec) < 0) goto fail;
     /* a borrowed view is enough: the context holding the recorder outlives this call */
     Py_DECREF(rec);
-    if (rec == Py_None || !PyObject_TypeCheck(rec, &TapeType)) return value;
+    if (rec == Py_None || !is_tape(rec)) return value;
     Tape *tape = (Tape *)rec;
     if (tape->paused) return value;
     PyFrameObject *frame = PyEval_GetFrame(); /* the user's frame: C slots push none */
@@ -414,7 +433,13 @@ fail:
     return NULL;
 }
 
-static inline int is_value(PyObject *o) { return PyObject_TypeCheck(o, &ValueType); }
+static inline int is_value(PyObject *o) {
+    PyTypeObject *t = Py_TYPE(o);
+    if (t == traced_type || t == known_value_type || t == &ValueType) return 1;
+    if (!PyType_IsSubtype(t, &ValueType)) return 0;
+    remember(&known_value_type, t);
+    return 1;
+}
 
 static PyObject *binary(PyObject *a, PyObject *b, int op) {
     int ta = is_value(a), tb = is_value(b);
@@ -533,7 +558,7 @@ static int v_bool(PyObject *o) {
     if (active && traced_type) {
         PyObject *rec;
         if (PyContextVar_Get(active, Py_None, &rec) < 0) return -1;
-        if (rec != Py_None && PyObject_TypeCheck(rec, &TapeType) && !((Tape *)rec)->paused) {
+        if (rec != Py_None && is_tape(rec) && !((Tape *)rec)->paused) {
             Tape *tape = (Tape *)rec;
             PyFrameObject *frame = PyEval_GetFrame(); /* the user's: C slots push none */
             PyObject *r = NULL;
@@ -718,7 +743,7 @@ static int recording_tape(PyObject **out) {
     if (!active || !traced_type || !items_type || !plain_fn) return 0;
     PyObject *rec;
     if (PyContextVar_Get(active, Py_None, &rec) < 0) return -1;
-    if (rec == Py_None || !PyObject_TypeCheck(rec, &TapeType) || ((Tape *)rec)->paused) {
+    if (rec == Py_None || !is_tape(rec) || ((Tape *)rec)->paused) {
         Py_DECREF(rec);
         return 0;
     }
@@ -726,7 +751,9 @@ static int recording_tape(PyObject **out) {
     return 0;
 }
 
-/* selection.plain(o): a traced value's value; lists and tuples through plain(); else o. */
+/* selection.plain(o): a traced value's value; a list or tuple made anew of its items'
+ * plain values (exact lists and tuples here, as plain() makes them: heapq's (distance,
+ * node) pairs; their subclasses through plain() itself); else o. */
 static PyObject *plain_of(PyObject *o) {
     if (is_traced(o)) {
         PyObject *v = ((Value *)o)->value;
@@ -736,6 +763,42 @@ static PyObject *plain_of(PyObject *o) {
         }
         Py_INCREF(v);
         return v;
+    }
+    int tuple = PyTuple_CheckExact(o);
+    if (tuple || PyList_CheckExact(o)) {
+        Py_ssize_t n = tuple ? PyTuple_GET_SIZE(o) : PyList_GET_SIZE(o);
+        PyObject *out = tuple ? PyTuple_New(n) : PyList_New(n);
+        if (!out) return NULL;
+        if (Py_EnterRecursiveCall(" in plain()")) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        /* a list's items are read one at a time (its length as it is then, as iterating it
+         * does): nothing here calls back into Python code that could change it, except
+         * plain() on a subclass item, so the length is checked on every read */
+        Py_ssize_t i = 0;
+        for (; i < n && (tuple || i < PyList_GET_SIZE(o)); i++) {
+            PyObject *item = tuple ? PyTuple_GET_ITEM(o, i) : PyList_GET_ITEM(o, i);
+            Py_INCREF(item);
+            PyObject *p = plain_of(item);
+            Py_DECREF(item);
+            if (!p) {
+                Py_LeaveRecursiveCall();
+                Py_DECREF(out);
+                return NULL;
+            }
+            if (tuple)
+                PyTuple_SET_ITEM(out, i, p);
+            else
+                PyList_SET_ITEM(out, i, p);
+        }
+        Py_LeaveRecursiveCall();
+        if (i < n) { /* the list shrank meanwhile: as many items as were read */
+            PyObject *cut = PyList_GetSlice(out, 0, i);
+            Py_DECREF(out);
+            return cut;
+        }
+        return out;
     }
     if (PyList_Check(o) || PyTuple_Check(o)) return PyObject_CallOneArg(plain_fn, o);
     Py_INCREF(o);
@@ -946,7 +1009,7 @@ static PyObject *py_compare(PyObject *module, PyObject *args) {
     int greater;
     Py_ssize_t after = NO_STEP;
     if (!PyArg_ParseTuple(args, "OOOp|n", &rec, &a, &b, &greater, &after)) return NULL;
-    if (!PyObject_TypeCheck(rec, &TapeType) || !items_type || !plain_fn) {
+    if (!is_tape(rec) || !items_type || !plain_fn) {
         PyErr_SetString(PyExc_TypeError, "compare: rec must be a tape (after setup_selection)");
         return NULL;
     }
@@ -1015,7 +1078,7 @@ static PyObject *py_select(PyObject *module, PyObject *args) {
     PyObject *rec, *value;
     Py_ssize_t comparison;
     if (!PyArg_ParseTuple(args, "OOn", &rec, &value, &comparison)) return NULL;
-    if (!PyObject_TypeCheck(rec, &TapeType) || !items_type || !plain_fn) {
+    if (!is_tape(rec) || !items_type || !plain_fn) {
         PyErr_SetString(PyExc_TypeError, "select: rec must be a tape (after setup_selection)");
         return NULL;
     }
