@@ -7,7 +7,7 @@ import math
 import operator
 from collections.abc import Sequence
 from dataclasses import replace
-from itertools import compress, repeat, starmap
+from itertools import compress, repeat
 from typing import Literal
 
 from msgspec import UNSET, UnsetType
@@ -22,7 +22,6 @@ from ..documents.report import (
     NearCritical,
     Observed,
     Report,
-    Segment,
     StepDetail,
 )
 from .classify import classify, recommend
@@ -154,8 +153,7 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
         critical_path=path_ids,
         near_critical=[NearCritical(ids[i], number(m.slack[i])) for i in near],
         speedup=rows,
-        # The kernels' segments are tuples in field order: one C-level call each.
-        profile=list(starmap(Segment, m.profile)),
+        profile=m.profile,
         classification=classification,
         recommendation=recommendation,
         processors=processors,
