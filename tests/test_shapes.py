@@ -79,3 +79,92 @@ def test_no_report_row_is_declared_a_second_time_outside_documents() -> None:
         if same is not None:
             twins.append(f"{where}: {node.name} has the fields of documents' {same}")
     assert not twins, "\n".join(twins)
+
+
+#: The module that reads saved documents back (decode, ``schema_version``, validation).
+READER = DOCUMENTS / "report.py"
+#: The documents a saved file holds.
+SAVED_KINDS = {"Report", "BatchReport", "ScaleReport", "ErrorLine", "ErrorEntry"}
+
+
+def _docstrings(tree: ast.Module) -> set[int]:
+    """The ids of the docstring nodes of ``tree`` (module, classes, functions)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                found.add(id(body[0].value))
+    return found
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {n.id if isinstance(n, ast.Name) else n.attr for n in ast.walk(node)
+            if isinstance(n, (ast.Name, ast.Attribute))}  # fmt: skip
+
+
+def test_saved_documents_are_decoded_and_sniffed_in_one_place() -> None:
+    """Outside :mod:`serialscale.documents.report`, no module decodes or converts JSON into a
+    saved document, nor looks for ``schema_version`` itself: every reader (``gate``,
+    ``--baseline``, ``render``, ``diff``) goes through ``read_saved`` (``render`` converted
+    sweeps itself and ``diff`` sniffed ``"schema_version"`` in a file's head)."""
+    found = []
+    for path, tree in _modules():
+        if path == READER:
+            continue
+        docstrings = _docstrings(tree)
+        where = path.relative_to(PACKAGE)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                args = set().union(*map(_names, [*node.args, *node.keywords]))
+                if name in ("convert", "decode", "Decoder") and args & SAVED_KINDS:
+                    found.append(f"{where}:{node.lineno}: {name}() into {args & SAVED_KINDS}")
+            elif (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, (str, bytes))
+                and id(node) not in docstrings
+                and (b"schema_version" if isinstance(node.value, bytes) else "schema_version")
+                in node.value  # type: ignore[operator]
+            ):
+                found.append(f"{where}:{node.lineno}: looks for schema_version")
+    assert not found, "\n".join(found)
+
+
+def test_a_saved_sweep_is_read_with_its_version_checked_and_located(
+    tmp_path: Path, run_cli
+) -> None:
+    """``render`` reads a sweep through the one reader: its ``schema_version`` is checked
+    (it was converted without), a bad field is located by its path, and the commands that
+    take reports only (``gate``) say it is not a report."""
+    import json
+
+    from serialscale.documents.report import SCALE_SCHEMA_VERSION
+
+    saved = tmp_path / "sweep.json"
+    made = run_cli("scale", "workloads/sweeps/tree_reduction.yaml", "--sweep", "n=8..64",
+                   "-f", "json", "-o", str(saved))  # fmt: skip
+    assert made.exit_code == 0, made.output
+    again = run_cli("render", str(saved), "-f", "json")
+    assert again.exit_code == 0 and again.stdout == saved.read_text()
+    document = json.loads(saved.read_text())
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({**document, "schema_version": SCALE_SCHEMA_VERSION - 1}))
+    result = run_cli("render", str(old), "-f", "table")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"{old}: error: $.schema_version: unsupported sweep version {SCALE_SCHEMA_VERSION - 1}; "
+        f"this serialscale reads version {SCALE_SCHEMA_VERSION} (re-create the sweep with "
+        "this version)"
+    )
+    bad = tmp_path / "bad.json"
+    document["points"][1]["depth"] = "deep"
+    bad.write_text(json.dumps(document))
+    result = run_cli("render", str(bad), "-f", "table")
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith(
+        f"{bad}: error: not a valid serialscale sweep: $.points[1].depth: expected"
+    )
+    result = run_cli("gate", str(saved), "--fail-on", "serial")
+    assert result.exit_code == 2 and "not a serialscale report" in result.stderr
