@@ -168,3 +168,43 @@ def test_a_saved_sweep_is_read_with_its_version_checked_and_located(
     )
     result = run_cli("gate", str(saved), "--fail-on", "serial")
     assert result.exit_code == 2 and "not a serialscale report" in result.stderr
+
+
+#: Packages only the test extra installs: the package must not import them, even lazily.
+TEST_ONLY = {"pytest", "xdist", "hypothesis", "jsonschema", "mypy", "pydot", "ruff"}
+
+
+def test_the_package_carries_no_test_only_code() -> None:
+    """No module imports a test-only package or reads a switch the suite sets (the JSON
+    writer validated every document with ``jsonschema`` under ``SERIALSCALE_VALIDATE_JSON``;
+    that check is now the suite's own, in ``tests/conftest.py``)."""
+    found = []
+    for path, tree in _modules():
+        where = path.relative_to(PACKAGE)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                roots = {alias.name.partition(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                roots = {(node.module or "").partition(".")[0]}
+            else:
+                roots = set()
+            found += [f"{where}:{node.lineno}: imports {r}" for r in sorted(roots & TEST_ONLY)]
+        if "SERIALSCALE_VALIDATE" in path.read_text(encoding="utf-8"):
+            found.append(f"{where}: reads the suite's SERIALSCALE_VALIDATE_JSON switch")
+    assert not found, "\n".join(found)
+
+
+def test_the_suite_checks_every_rendered_json_document_against_its_schema() -> None:
+    """The suite's own check (conftest) is in place: a report the schema refuses (a negative
+    depth) fails as it is rendered, through the renderer every command uses."""
+    import jsonschema
+    import msgspec
+    import pytest
+
+    from serialscale import analyze
+    from serialscale.render import OutputFormat, render
+
+    report = analyze("workloads/ci_build.yaml")
+    render(report, OutputFormat.json)  # a valid one passes
+    with pytest.raises(jsonschema.ValidationError):
+        render(msgspec.structs.replace(report, depth=-1), OutputFormat.json)
