@@ -83,6 +83,16 @@ def plain_number(text: str) -> int | float | None:
     return value if math.isfinite(value) else None
 
 
+def not_a_number(text: str) -> str:
+    """What :func:`plain_number` refused ``text`` as: ``"a finite number"`` when Python's
+    ``float`` reads it (``inf``, ``nan``, ``1e999``), else ``"a number"``; for messages."""
+    try:
+        float(text)
+    except ValueError:
+        return "a number"
+    return "a finite number"
+
+
 #: The parts of a duration cost: ``1h30m``, ``90s``, ``1.5h``, ``250ms``, ``2d``.
 _DURATION_PARTS = {"d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
 

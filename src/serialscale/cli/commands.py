@@ -328,11 +328,10 @@ def parse_size(text: str) -> int:
     """``--max-input-size``: bytes, or a number with K, M, G or T (powers of 1024)."""
     raw = text.strip().upper().removesuffix("B").removesuffix("I")
     unit = raw[-1:] if raw[-1:] in _SIZE_UNITS else ""
-    number = raw[: len(raw) - len(unit)]
-    try:
-        value = float(number) * _SIZE_UNITS[unit]
-    except ValueError:
-        value = math.nan
+    from ..base.words import plain_number
+
+    number = plain_number(raw[: len(raw) - len(unit)])
+    value = math.nan if number is None else number * _SIZE_UNITS[unit]
     if not 1 <= value < 2**62:
         raise fail(f"--max-input-size expects a size such as 1G, 500M or 1000000, got {text!r}")
     return int(value)
@@ -681,11 +680,11 @@ def parse_predict(predict: str | None, parameter: str) -> float | None:
     """``--predict NAME=VALUE`` for the swept ``parameter``: a finite positive size."""
     if predict is None:
         return None
+    from ..base.words import plain_number
+
     name, sep, text = predict.partition("=")
-    try:
-        at = float(text)
-    except ValueError:
-        at = math.nan
+    number = plain_number(text)
+    at = math.nan if number is None else float(number)
     if not sep or name.strip() != parameter or not 0 < at < math.inf:
         raise fail(f"--predict expects {parameter}=VALUE (a positive number), got {predict!r}")
     return at
