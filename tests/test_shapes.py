@@ -208,3 +208,161 @@ def test_the_suite_checks_every_rendered_json_document_against_its_schema() -> N
     render(report, OutputFormat.json)  # a valid one passes
     with pytest.raises(jsonschema.ValidationError):
         render(msgspec.structs.replace(report, depth=-1), OutputFormat.json)
+
+
+# --- named steps to a graph: one builder ----------------------------------------------------
+
+#: The modules allowed to turn a cycle into an error: the graph finds it, the builder says it.
+CYCLE_SAYERS = {PACKAGE / "core" / "graph.py", PACKAGE / "core" / "named_steps.py"}
+
+
+def test_only_the_builder_turns_named_steps_into_a_graph_with_located_errors() -> None:
+    """``CycleError`` and ``cycle_message`` are used by the graph and the builder only: the
+    workload format, the importers' StepPlan, DOT and networkx targets each caught the cycle
+    and worded it themselves."""
+    found = []
+    for path, tree in _modules():
+        if path in CYCLE_SAYERS:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and any(
+                alias.name in ("CycleError", "cycle_message") for alias in node.names
+            ):
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    # the package's public names re-export CycleError (serialscale.CycleError) lazily
+    assert [f for f in found if not f.startswith("__init__.py")] == []
+
+
+def _own(tmp_path: Path, steps: list[dict]) -> str:
+    import json
+
+    from serialscale import WorkloadError, load_workload
+
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps({"steps": steps}))
+    try:
+        load_workload(path)
+    except WorkloadError as exc:
+        return exc.message
+    raise AssertionError("no error")
+
+
+def _plan(steps: list[dict]) -> str:
+    from serialscale import WorkloadError
+    from serialscale.sources.step_plan import StepPlan
+
+    plan = StepPlan()
+    for step in steps:
+        plan.add(step["id"], 1, step.get("needs", []))
+    try:
+        plan.workload("w", "w.txt", "test", None)
+    except WorkloadError as exc:
+        return exc.message
+    raise AssertionError("no error")
+
+
+def _networkx(steps: list[dict]) -> str:
+    import networkx as nx
+
+    from serialscale import WorkloadError
+    from serialscale.sources.python_targets import _graph_from_networkx
+
+    g = nx.DiGraph()
+    g.add_nodes_from(step["id"] for step in steps)
+    g.add_edges_from((need, step["id"]) for step in steps for need in step.get("needs", []))
+    try:
+        _graph_from_networkx(g, "t.py:f")
+    except WorkloadError as exc:
+        return exc.message
+    raise AssertionError("no error")
+
+
+def test_every_reader_of_named_steps_words_an_error_the_same(tmp_path: Path) -> None:
+    """The same steps give the same message through the workload format, an importer's
+    StepPlan and a returned networkx graph (each said it its own way)."""
+    cycle = [{"id": "a", "needs": ["c"]}, {"id": "b", "needs": ["a"]}, {"id": "c", "needs": ["b"]}]
+    said = {_own(tmp_path, cycle), _plan(cycle), _networkx(cycle)}
+    assert len(said) == 1, said
+    [message] = said
+    names = message.removeprefix("dependency cycle: ").split(";")[0].split(" → ")
+    assert message.endswith("; a workload must be acyclic")
+    assert names[0] == names[-1] and sorted(names[:-1]) == ["a", "b", "c"]
+    unknown = [{"id": "build"}, {"id": "test", "needs": ["biuld"]}]
+    assert (
+        _own(tmp_path, unknown)
+        == _plan(unknown)
+        == ("'needs' names an unknown step 'biuld' (did you mean 'build'?)")
+    )
+    itself = [{"id": "a", "needs": ["a"]}]
+    assert _own(tmp_path, itself) == _plan(itself) == "step 'a' needs itself"
+
+
+def test_networkx_nodes_of_one_id_are_a_repeated_step_id() -> None:
+    import networkx as nx
+
+    from serialscale import WorkloadError
+    from serialscale.sources.python_targets import _graph_from_networkx
+
+    g = nx.DiGraph([(1, "x"), ("1", "x")])
+    try:
+        _graph_from_networkx(g, "t.py:f")
+    except WorkloadError as exc:
+        assert exc.message == "duplicate step id '1'" and exc.location.step_id == "1"
+    else:
+        raise AssertionError("two nodes named '1' were taken")
+
+
+_NAMES = ["a", "b", "c", "d", "e", "f"]
+
+
+def _steps_strategy():  # type: ignore[no-untyped-def]
+    from hypothesis import strategies as st
+
+    return st.lists(
+        st.tuples(st.sampled_from(_NAMES), st.lists(st.sampled_from([*_NAMES, "zz"]), max_size=3)),
+        min_size=1,
+        max_size=6,
+    )
+
+
+def test_the_builder_against_networkx() -> None:
+    """Random named steps (repeats, unknown names, self-needs and cycles included): the
+    builder's graph has networkx's edges, or its errors are the ones networkx's view of the
+    same steps predicts, each naming its step."""
+    import networkx as nx
+    from hypothesis import given
+
+    from serialscale.base.errors import WorkloadError, WorkloadErrors
+    from serialscale.core.named_steps import InSource, build_graph
+
+    @given(_steps_strategy())
+    def check(steps: list[tuple[str, list[str]]]) -> None:
+        ids = [s for s, _ in steps]
+        needs = [list(dict.fromkeys(row)) for _, row in steps]
+        try:
+            graph = build_graph(ids, [1] * len(ids), needs, InSource("x"))
+        except WorkloadError as exc:
+            errors = exc.errors if isinstance(exc, WorkloadErrors) else [exc]
+            messages = [e.message for e in errors]
+            assert all(e.location.source == "x" and e.location.step_id for e in errors)
+            repeats = len(ids) - len(set(ids))
+            if repeats:
+                assert sum(m.startswith("duplicate step id") for m in messages) == repeats
+                return
+            unknown = sum(n not in ids for row in needs for n in row)
+            assert sum(m.startswith("'needs' names an unknown") for m in messages) == unknown
+            g = nx.DiGraph()
+            g.add_nodes_from(ids)
+            g.add_edges_from((n, s) for s, row in zip(ids, needs, strict=True) for n in row
+                             if n in ids)  # fmt: skip
+            assert unknown or not nx.is_directed_acyclic_graph(g), messages
+            return
+        assert len(set(ids)) == len(ids)
+        g = nx.DiGraph()
+        g.add_nodes_from(ids)
+        g.add_edges_from((n, s) for s, row in zip(ids, needs, strict=True) for n in row)
+        assert nx.is_directed_acyclic_graph(g) and set(g.nodes) == set(ids)
+        edges = {(graph.ids[p], graph.ids[i]) for i in range(graph.n) for p in graph.preds(i)}
+        assert edges == set(g.edges)
+
+    check()
