@@ -38,7 +38,6 @@ def run_cli(name: str, pure: bool) -> tuple[int, float, float]:
     """(steps, wall seconds, NaN) of one run: the traced function's process is killed once
     its result is in, never reaped, so no CPU time of the command's tree can be read."""
     env = {**os.environ, "SERIALSCALE_PURE_PYTHON": "1" if pure else "0"}
-    env.pop("SERIALSCALE_VALIDATE_JSON", None)
     cmd = [sys.executable, "-m", "serialscale", "analyze",
            f"{HERE / 'real_functions.py'}:{name}", "--format", "json"]  # fmt: skip
     t = time.perf_counter()

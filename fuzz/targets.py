@@ -6,7 +6,7 @@ from __future__ import annotations
 from serialscale import accel as kernels
 from serialscale.base.errors import WorkloadError
 from serialscale.base.limits import Limits
-from serialscale.documents.report import parse_reports
+from serialscale.documents.report import parse_saved
 from serialscale.sources.registry import ReadOptions, read_path
 from serialscale.sources.workload_file import parse_workload
 
@@ -37,7 +37,7 @@ def read(data: bytes) -> None:
         text = b"params: {n: 2, m: 1}\nsteps:\n" + body[split + 1 :]
         parse_workload(text, "fuzz.yaml", params={"n": value}, limits=LIMITS)
     elif kind == 3:
-        parse_reports(body, "fuzz-report.json")
+        parse_saved(body, "fuzz-report.json", sweeps=True)
     elif kind == 4:
         kernels.kernels().json_duplicate_key(body)
     else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,9 +14,47 @@ from typer.testing import CliRunner
 from serialscale.cli.app import app
 from serialscale.core.graph import Graph
 
-# Every JSON document the suite makes, in this process or in subprocesses, is validated
-# against the published JSON Schemas (see serialscale.render.json_report.check).
-os.environ["SERIALSCALE_VALIDATE_JSON"] = "1"
+
+def _validate_every_json_document() -> None:
+    """Every JSON document the suite renders in this process (analyze, batches, JSON lines,
+    sweeps, diffs) is checked against its published JSON Schema as it is made, so the
+    schemas cannot drift from the documents. The check wraps the renderers here, in the
+    tests: serialscale itself carries no validation. (Subprocesses run the same renderers.)"""
+    import functools
+    import importlib
+    import json
+
+    import jsonschema
+
+    from serialscale.documents.schemas import SCHEMAS
+
+    validators: dict[str, jsonschema.Draft202012Validator] = {}
+
+    def wrap(module_name: str, name: str, schema: str) -> None:
+        module = importlib.import_module(module_name)
+        original = getattr(module, name)
+
+        @functools.wraps(original)
+        def validated(*args: object, **kwargs: object) -> str:
+            text = original(*args, **kwargs)
+            if schema not in validators:
+                validators[schema] = jsonschema.Draft202012Validator(SCHEMAS[schema]())
+            lines = text.splitlines() if schema == "jsonl" else [text]
+            for line in lines:
+                validators[schema].validate(json.loads(line))
+            return text
+
+        validated.__wrapped_by_the_tests__ = schema  # type: ignore[attr-defined]
+        setattr(module, name, validated)
+
+    wrap("serialscale.render.json_report", "render_json", "report")
+    wrap("serialscale.render.batch", "render_batch_json", "batch")
+    wrap("serialscale.render.batch", "render_batch_jsonl", "jsonl")
+    wrap("serialscale.render.scale", "render_scale_json", "scale")
+    wrap("serialscale.render.diff", "render_diff_json", "diff")
+
+
+_validate_every_json_document()
 
 # No clocks in tests (machines are noisy: a loaded CI runner or a busy laptop is not a bug):
 # hypothesis's per-example deadline and its "input generation is slow" check are timings.

@@ -18,8 +18,8 @@ from serialscale.documents.report import (
     ErrorEntry,
     Report,
     ScaleReport,
-    parse_reports,
-    read_reports,
+    parse_saved,
+    read_saved,
     to_builtins,
 )
 from serialscale.documents.schemas import SCHEMAS
@@ -77,8 +77,9 @@ def test_reports_round_trip_through_their_json(dag: Dag, detail: bool, overhead)
     report = analyze_workload(Workload("w", dag.graph(), source="w.yaml"), detail=detail,
                               overhead=overhead)  # fmt: skip
     text = render(report, OutputFormat.json)
-    [again], errors = parse_reports(text.encode(), "saved.json")
-    assert again == report and errors == []
+    read = parse_saved(text.encode(), "saved.json")
+    [again], errors = read.reports, read.errors
+    assert again == report and errors == [] and not read.batch
     assert render(again, OutputFormat.json) == text
 
 
@@ -87,7 +88,9 @@ def test_batch_documents_round_trip_with_their_errors() -> None:
     errors = [ErrorEntry(source="x.yaml", message="bad", line=2, column=5, step="a"),
               ErrorEntry(source="y.py:f", message="boom", file="y.py")]  # fmt: skip
     text = render_batch_json(BatchResult(reports, errors))
-    again, again_errors = parse_reports(text.encode(), "batch.json")
+    read = parse_saved(text.encode(), "batch.json")
+    again, again_errors = read.reports, read.errors
+    assert read.batch
     assert again == reports and again_errors == errors
     assert str(again_errors[0]) == "x.yaml:2:5: error: bad (step 'a')"
     assert str(again_errors[1]) == "y.py: error: boom"
@@ -97,7 +100,7 @@ def _error(data: object, tmp_path: Path) -> str:
     path = tmp_path / "saved.json"
     path.write_text(data if isinstance(data, str) else json.dumps(data))
     with pytest.raises(WorkloadError) as info:
-        read_reports(path)
+        read_saved(path)
     return str(info.value)
 
 
@@ -226,7 +229,8 @@ def test_any_mutation_of_a_saved_report_is_read_or_refused_with_a_located_error(
             node[index] = data.draw(_json_values)
     text = json.dumps(document).encode()
     try:
-        reports, errors = parse_reports(text, "saved.json")
+        read = parse_saved(text, "saved.json")
+        reports, errors = read.reports, read.errors
     except WorkloadError as exc:
         assert str(exc).startswith("saved.json") and "\n" not in str(exc)
     else:

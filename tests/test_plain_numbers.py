@@ -54,3 +54,50 @@ def test_a_superscript_cost_is_a_located_error(tmp_path, run_cli) -> None:  # ty
     result = run_cli("analyze", str(path))
     assert result.exit_code == 2
     assert "w.yaml:3:" in result.stderr and "internal error" not in result.stderr
+
+
+@given(
+    st.one_of(
+        st.text(max_size=12),
+        st.sampled_from(
+            ["1_000", "٣", "１０", "1e3", "+7", "inf", "nan", "1e999", " 12 ", "2.5", "-4"]
+        ),
+    )
+)
+def test_every_flag_that_takes_a_number_reads_it_as_plain_number(text: str) -> None:
+    """--sweep, --predict and --max-input-size take the numbers --param, --what-if and
+    --target-depth take: one parser (they used int()/float(), which take '1_000' and '٣')."""
+    from serialscale.cli.commands import CommandError, parse_predict, parse_size
+    from serialscale.cli.options import parse_sweep
+
+    expected = plain_number(text)
+    if "," not in text and ".." not in text and expected not in (1000001, 1000002):
+        try:
+            got: object = parse_sweep(f"n={text},1000001,1000002")[1][0]
+        except ValueError:
+            got = None
+        assert got == expected and type(got) is type(expected), (text, got)
+    try:
+        at: float | None = parse_predict(f"n={text}", "n")
+    except CommandError:
+        at = None
+    assert at == (expected if expected is not None and expected > 0 else None), (text, at)
+    if not text.strip().upper().endswith(("K", "M", "G", "T", "B", "I")):
+        try:
+            size: int | None = parse_size(text)
+        except CommandError:
+            size = None
+        fits = expected is not None and 1 <= expected < 2**62
+        assert size == (int(expected) if fits else None), (text, size)  # type: ignore[arg-type]
+
+
+def test_a_sweep_range_takes_plain_integers_only() -> None:
+    from serialscale.cli.options import parse_sweep
+
+    assert parse_sweep("n=8..32") == ("n", [8, 16, 32])
+    for spec in ("n=1_0..64", "n=٨..64", "n=8..6_4", "n=8.0..64"):
+        try:
+            parse_sweep(spec)
+        except ValueError:
+            continue
+        raise AssertionError(f"{spec!r} was taken")

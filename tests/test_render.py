@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from serialscale import Report, analyze
-from serialscale.documents.report import parse_reports
+from serialscale.documents.report import parse_saved
 from serialscale.render import FORMAT_ENUMS, REGISTRY, OutputFormat, render
 
 from .conftest import WORKLOADS
@@ -123,7 +123,8 @@ def test_color_only_adds_escape_codes() -> None:
 def test_json_round_trip(name: str) -> None:
     report = analyze(WORKLOADS / f"{name}.yaml", detail=True)
     text = render(report, OutputFormat.json)
-    [again], errors = parse_reports(text.encode(), "saved.json")
+    saved = parse_saved(text.encode(), "saved.json")
+    [again], errors = saved.reports, saved.errors
     assert again == report and errors == []
     assert render(again, OutputFormat.json) == text
     for fmt in (OutputFormat.table, OutputFormat.markdown):

@@ -60,17 +60,25 @@ TIME_UNITS: dict[str, float] = {
 _DECIMAL_CHARS = frozenset("0123456789.")
 
 
+#: The longest number :func:`plain_number` reads: Python's default limit on the digits of an
+#: int read from text (a sweep of sizes up to 2**3840 is 1,157 digits).
+_MOST_DIGITS = 4300
+
+
 def plain_number(text: str) -> int | float | None:
     """The number a person typed (``27``, ``+3``, ``-20``, ``27.5``, ``1e3``): ASCII digits,
     an optional sign, point and exponent; ``None`` for anything else, including ``1_000``,
     full-width digits, ``inf`` and ``nan``. Whole numbers without a point or exponent stay
     ``int``; the rest become finite floats (an overflowing ``1e999`` is ``None``)."""
     raw = text.strip()
-    if not raw or len(raw) > 400 or not raw.isascii() or "_" in raw:
+    if not raw or len(raw) > _MOST_DIGITS or not raw.isascii() or "_" in raw:
         return None
     body = raw[1:] if raw[0] in "+-" else raw
     if body.isdigit():
-        return int(raw)
+        try:
+            return int(raw)
+        except ValueError:  # past the interpreter's own limit on digits read (4300)
+            return None
     mantissa, _, exponent = body.lower().partition("e")
     whole, _, fraction = mantissa.partition(".")
     if not (whole or fraction) or not (whole + fraction).isdigit():
@@ -81,6 +89,16 @@ def plain_number(text: str) -> int | float | None:
         return None
     value = float(raw)
     return value if math.isfinite(value) else None
+
+
+def not_a_number(text: str) -> str:
+    """What :func:`plain_number` refused ``text`` as: ``"a finite number"`` when Python's
+    ``float`` reads it (``inf``, ``nan``, ``1e999``), else ``"a number"``; for messages."""
+    try:
+        float(text)
+    except ValueError:
+        return "a number"
+    return "a finite number"
 
 
 #: The parts of a duration cost: ``1h30m``, ``90s``, ``1.5h``, ``250ms``, ``2d``.

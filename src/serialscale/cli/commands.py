@@ -328,11 +328,10 @@ def parse_size(text: str) -> int:
     """``--max-input-size``: bytes, or a number with K, M, G or T (powers of 1024)."""
     raw = text.strip().upper().removesuffix("B").removesuffix("I")
     unit = raw[-1:] if raw[-1:] in _SIZE_UNITS else ""
-    number = raw[: len(raw) - len(unit)]
-    try:
-        value = float(number) * _SIZE_UNITS[unit]
-    except ValueError:
-        value = math.nan
+    from ..base.words import plain_number
+
+    number = plain_number(raw[: len(raw) - len(unit)])
+    value = math.nan if number is None else number * _SIZE_UNITS[unit]
     if not 1 <= value < 2**62:
         raise fail(f"--max-input-size expects a size such as 1G, 500M or 1000000, got {text!r}")
     return int(value)
@@ -576,14 +575,14 @@ def gate(
 ) -> ExitCode:
     """``serialscale gate``: gate a saved report (validated as it is read, at most
     ``max_bytes`` of it) without analyzing; ``-`` is a report piped from ``analyze``."""
-    from ..documents.report import parse_reports, read_report_bytes
+    from ..documents.report import read_saved
     from ..run.batch import BatchResult
 
     try:
-        data = read_report_bytes(path, max_bytes)
-        reports, errors = parse_reports(data, "<stdin>" if str(path) == "-" else str(path))
+        saved = read_saved(path, max_bytes)
     except WorkloadError as exc:
         raise input_error(exc) from None
+    reports, errors = saved.reports, saved.errors
     from ..base.chatter import timing
 
     timing(f"{path}: read")
@@ -628,13 +627,13 @@ def _run_gates(result: BatchResult, gates: Gates) -> tuple[list[Violation], Comp
     if gates.thresholds is None:
         return [], None
     from ..core.gates import check, check_baseline, compare
-    from ..documents.report import read_reports
+    from ..documents.report import read_saved
 
     violations = check(result.results, gates.thresholds)
     if gates.baseline is None:
         return violations, None
     try:
-        old, _ = read_reports(gates.baseline, gates.max_input_bytes)
+        old = read_saved(gates.baseline, gates.max_input_bytes).reports
     except WorkloadError as exc:
         raise input_error(exc) from None
     from ..core.gates import BaselineMismatch
@@ -681,11 +680,11 @@ def parse_predict(predict: str | None, parameter: str) -> float | None:
     """``--predict NAME=VALUE`` for the swept ``parameter``: a finite positive size."""
     if predict is None:
         return None
+    from ..base.words import plain_number
+
     name, sep, text = predict.partition("=")
-    try:
-        at = float(text)
-    except ValueError:
-        at = math.nan
+    number = plain_number(text)
+    at = math.nan if number is None else float(number)
     if not sep or name.strip() != parameter or not 0 < at < math.inf:
         raise fail(f"--predict expects {parameter}=VALUE (a positive number), got {predict!r}")
     return at
@@ -792,26 +791,17 @@ def render_saved(
 ) -> ExitCode:
     """``serialscale render``: a saved report, batch or sweep (JSON or JSON lines) rendered
     again in any format, without analyzing (as ``coverage report`` renders saved data)."""
-    import msgspec
-
-    from ..documents.report import ScaleReport, decode_json, parse_reports, read_report_bytes
+    from ..documents.report import read_saved
     from ..run.batch import BatchResult
 
     if fmt != "html" and fmt not in BatchFormat.__members__:
         raise fail(f"--format {fmt}: expected one of {', '.join(BatchFormat.__members__)}, html")
-    source = "<stdin>" if str(path) == "-" else str(path)
     try:
-        data = read_report_bytes(path, parse_size(max_input_size))
-        raw = decode_json(data, source)
+        saved = read_saved(path, parse_size(max_input_size), sweeps=True)
     except WorkloadError as exc:
         raise input_error(exc) from None
-    except (msgspec.DecodeError, UnicodeDecodeError):
-        raw = None
-    if isinstance(raw, dict) and "growth" in raw:  # a sweep
-        try:
-            sweep = msgspec.convert(raw, ScaleReport)
-        except msgspec.ValidationError as exc:
-            raise CommandError(f"{source}: error: not a valid serialscale sweep: {exc}") from None
+    sweep = saved.sweep
+    if sweep is not None:
         if fmt == "html":
             return _render_html(sweep, output)
         if fmt not in ScaleFormat.__members__:
@@ -826,11 +816,7 @@ def render_saved(
             output,
         )
         return ExitCode.OK
-    try:
-        reports, errors = parse_reports(data, source)
-    except WorkloadError as exc:
-        raise input_error(exc) from None
-    batch = (isinstance(raw, dict) and "results" in raw) or len(reports) != 1 or bool(errors)
+    reports, errors, batch = saved.reports, saved.errors, saved.batch
     if fmt == "html":
         if batch:
             raise fail("--format html renders one report or a sweep, not a batch")

@@ -5,24 +5,18 @@ option text."""
 
 from __future__ import annotations
 
-import math
-
+from ..base.words import not_a_number, plain_number
 from ..core.growth import MIN_POINTS
 
 __all__ = ["parse_sweep"]
 
 
 def _sweep_value(name: str, item: str) -> int | float:
-    try:
-        return int(item)
-    except ValueError:
-        pass
-    try:
-        number = float(item)
-    except ValueError:
-        raise ValueError(f"--sweep {name}: {item!r} is not a number") from None
-    if not math.isfinite(number):
-        raise ValueError(f"--sweep {name}: {item!r} is not a finite number")
+    """A value of the list form: a number a person typed (:func:`plain_number`, as for
+    ``--param``), an int when it is whole."""
+    number = plain_number(item)
+    if number is None:
+        raise ValueError(f"--sweep {name}: {item!r} is not {not_a_number(item)}")
     return number
 
 
@@ -35,10 +29,9 @@ def parse_sweep(text: str) -> tuple[str, list[int | float]]:
     spec = spec.strip()
     if ".." in spec:
         low_text, _, high_text = spec.partition("..")
-        try:
-            low, high = int(low_text), int(high_text)
-        except ValueError:
-            raise ValueError(f"--sweep {name}=LOW..HIGH takes integers, got {spec!r}") from None
+        low, high = plain_number(low_text), plain_number(high_text)
+        if type(low) is not int or type(high) is not int:
+            raise ValueError(f"--sweep {name}=LOW..HIGH takes integers, got {spec!r}")
         if low < 1 or high < low:
             raise ValueError(f"--sweep {name}={spec}: needs 1 <= LOW <= HIGH")
         values: list[int | float] = []

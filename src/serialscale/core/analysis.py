@@ -7,7 +7,6 @@ import math
 from array import array
 from collections.abc import Sequence
 from dataclasses import replace
-from itertools import starmap
 from typing import Literal
 
 from msgspec import UNSET, UnsetType
@@ -23,7 +22,6 @@ from ..documents.report import (
     NearCritical,
     Observed,
     Report,
-    Segment,
     StepDetail,
 )
 from .classify import classify, recommend
@@ -154,8 +152,7 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
         critical_path=path_ids,
         near_critical=[NearCritical(ids[i], number(m.slack[i])) for i in near],
         speedup=rows,
-        # The kernels' segments are tuples in field order: one C-level call each.
-        profile=list(starmap(Segment, m.profile)),
+        profile=m.profile,
         classification=classification,
         recommendation=recommendation,
         processors=processors,

@@ -132,17 +132,15 @@ def load_side(target: str, load: object, processors: int, max_bytes: int) -> Sid
     """A side from ``target``: a saved report when the file is one (JSON or JSON lines with
     ``schema_version``, whatever the file's name), else a workload read by ``load``
     (``load(target) -> Workload``)."""
-    from ..documents.report import parse_reports, read_report_bytes
+    from ..documents.report import is_saved, read_saved
 
     path = Path(target)
-    if path.is_file():  # a saved report is known by its content, whatever its name
-        with path.open("rb") as handle:
-            head = handle.read(4096)
-        if head.lstrip()[:1] == b"{" and b'"schema_version"' in head:
-            reports, errors = parse_reports(read_report_bytes(path, max_bytes), target)
-            if errors or len(reports) != 1:
-                raise WorkloadError(f"{target}: expected one saved report (a batch has "
-                                    f"{len(reports) + len(errors)})")  # fmt: skip
-            return Side(reports[0], None)
+    if path.is_file() and is_saved(path):  # known by its content, whatever its name
+        saved = read_saved(target, max_bytes)
+        reports, errors = saved.reports, saved.errors
+        if errors or len(reports) != 1:
+            raise WorkloadError(f"{target}: expected one saved report (a batch has "
+                                f"{len(reports) + len(errors)})")  # fmt: skip
+        return Side(reports[0], None)
     workload = load(target)  # type: ignore[operator]
     return side_of(workload, processors)

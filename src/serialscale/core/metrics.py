@@ -14,11 +14,11 @@ from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import compress, repeat
+from itertools import compress, starmap
 from types import ModuleType
-from typing import NamedTuple
 
 from .. import accel
+from ..documents.report import Segment
 from .graph import Cost, Graph
 from .summation import ordered_sum
 
@@ -141,23 +141,13 @@ def critical_path(graph: Graph, start: Sequence[Cost], finish: Sequence[Cost]) -
     return path
 
 
-class Segment(NamedTuple):
-    """A stretch ``[start, end)`` of the ASAP schedule during which ``running`` steps run.
-
-    A named tuple: a profile can have two segments per step, built straight from tuples.
-    """
-
-    start: Cost
-    end: Cost
-    running: int
-
-
 def profile(graph: Graph, start: Sequence[Cost], finish: Sequence[Cost]) -> list[Segment]:
     """The parallelism profile: how many steps run at each instant of the ASAP schedule.
 
     A step with cost > 0 runs over ``[start, finish)``: one ending at ``t`` and one starting at
     ``t`` do not overlap. Zero-cost steps take no time and never count. The result is a list of
-    maximal segments with a constant count, covering ``[0, depth)`` in order.
+    maximal segments with a constant count, covering ``[0, depth)`` in order: the report's
+    own rows (:class:`~serialscale.documents.report.Segment`, declared once there).
     """
     positive = [c > 0 for c in graph.costs]
     delta = Counter(compress(start, positive))
@@ -247,10 +237,10 @@ def _compiled_metrics(graph: Graph, fast: ModuleType, total_work: Cost) -> Metri
     as_cost = int if graph.integral else float
     fast.slack(start, levels, total, 0.0 if graph.integral else SLACK_TOLERANCE * total, slacks)
     path = fast.critical_path(graph.pred_ptr, graph.pred_idx, graph.succ_ptr, start, finish, total)
-    # The kernel gives (start, end, running) tuples, times as ints when the costs are.
-    # tuple.__new__ straight, not Segment._make: no Python call per segment.
+    # The kernel gives (start, end, running) tuples, times as ints when the costs are: the
+    # report's rows made from them straight (one C-level call each).
     rows = fast.profile(start, finish, costs, graph.integral)
-    segments: list[Segment] = list(map(tuple.__new__, repeat(Segment), rows))
+    segments: list[Segment] = list(starmap(Segment, rows))
     return Metrics(
         work=total_work,
         depth=as_cost(total) if n else 0,

@@ -5,9 +5,10 @@ Each document and row is a frozen :class:`msgspec.Struct`. From these declaratio
 - the JSON text (:func:`to_builtins` feeds the writer in :mod:`serialscale.render.json_report`;
   field order is declaration order; fields set to ``UNSET`` are left out);
 - the JSON Schemas that ``serialscale schema`` prints (:mod:`serialscale.documents.schemas`);
-- the validating reader of saved reports (:func:`read_reports`), which ``gate`` and
-  ``--baseline`` use: a wrong type, a missing key, an unknown ``schema_version`` or a number
-  JSON cannot hold is one located error naming the field.
+- the validating reader of saved documents (:func:`read_saved`, the only one), which
+  ``gate``, ``--baseline``, ``render`` and ``diff`` use: a wrong type, a missing key, an
+  unknown ``schema_version`` or a number JSON cannot hold is one located error naming the
+  field.
 
 Renderers and gates read these fields; nothing downstream looks up string keys.
 
@@ -519,20 +520,47 @@ def to_builtins(document: Struct) -> Any:
     return msgspec.to_builtins(document)
 
 
-def read_reports(
-    path: str | Path, max_bytes: int = DEFAULT_MAX_INPUT_BYTES
-) -> tuple[list[Report], list[ErrorEntry]]:
-    """The reports and error entries of a saved JSON report (single or batch), validated.
+@dataclasses.dataclass(frozen=True)
+class Saved:
+    """What a saved file holds, validated: the reports and error entries of a single report,
+    a batch or JSON lines, or (where asked for) a sweep."""
+
+    reports: list[Report] = dataclasses.field(default_factory=list)
+    errors: list[ErrorEntry] = dataclasses.field(default_factory=list)
+    #: A batch document or JSON lines (rendered as a batch, even with one report in it).
+    batch: bool = False
+    #: The sweep of ``serialscale scale --format json`` (only with ``sweeps=True``).
+    sweep: ScaleReport | None = None
+
+
+def read_saved(
+    path: str | Path, max_bytes: int = DEFAULT_MAX_INPUT_BYTES, *, sweeps: bool = False
+) -> Saved:
+    """The saved report, batch or JSON lines (and, with ``sweeps``, sweep) in ``path``,
+    validated: the one reader of saved documents (``gate``, ``--baseline``, ``render``,
+    ``diff``). ``-`` is standard input.
 
     Every problem is a :class:`WorkloadError` naming the file, and the line and column or the
     field (``$.results[0].depth``) where it is. At most ``max_bytes`` are read
     (``--max-input-size``): ``/dev/zero`` or a FIFO is an error, not the end of memory.
     """
-    data = read_report_bytes(path, max_bytes)
-    return parse_reports(data, str(path))
+    data = _read_bytes(path, max_bytes)
+    return parse_saved(data, "<stdin>" if str(path) == "-" else str(path), sweeps=sweeps)
 
 
-def read_report_bytes(path: str | Path, max_bytes: int = DEFAULT_MAX_INPUT_BYTES) -> bytes:
+def is_saved(path: str | Path) -> bool:
+    """Whether the file at ``path`` is a saved document (known by its content, whatever its
+    name: a JSON object, or JSON lines, with ``schema_version`` near its start); a workload
+    file is not (its format has no such key)."""
+    try:
+        with Path(path).open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return head.lstrip()[:1] == b"{" and b'"schema_version"' in head
+
+
+def _read_bytes(path: str | Path, max_bytes: int = DEFAULT_MAX_INPUT_BYTES) -> bytes:
     """The bytes of a saved report, read as inputs are (at most ``max_bytes``, a located
     error for anything that cannot be read); ``-`` is standard input."""
     from ..base.reading import read_file, read_input
@@ -556,7 +584,7 @@ def read_report_bytes(path: str | Path, max_bytes: int = DEFAULT_MAX_INPUT_BYTES
 MAX_NESTING = 200
 
 
-def decode_json(data: bytes, source: str) -> Any:
+def _decode_json(data: bytes, source: str) -> Any:
     """``data`` decoded by msgspec; JSON nested deeper than :data:`MAX_NESTING` is a located
     error (the decoder would otherwise end in a RecursionError)."""
     where = _too_deep(data)
@@ -601,42 +629,49 @@ def _too_deep(data: bytes) -> int | None:
 _STRUCTURE = re.compile(rb'\\.|["\[\]{}]', re.S)
 
 
-def parse_reports(data: bytes, source: str) -> tuple[list[Report], list[ErrorEntry]]:
-    """:func:`read_reports` on bytes already read; ``source`` names them in errors. JSON lines
-    (``--format jsonl``: one report or error line per line) are read too."""
+def parse_saved(data: bytes, source: str, *, sweeps: bool = False) -> Saved:
+    """:func:`read_saved` on bytes already read; ``source`` names them in errors. The bytes
+    are decoded once; the kind of document (a report, a batch, JSON lines: one report or
+    error line per line, and with ``sweeps`` a sweep) is told from its keys, its
+    ``schema_version`` checked, then it is validated against its declaration."""
     try:
-        raw = decode_json(data, source)
+        raw = _decode_json(data, source)
     except msgspec.DecodeError as exc:
         if _looks_like_jsonl(data):
             return _parse_jsonl(data, source)
         raise _syntax_error(exc, data, source) from None
     except UnicodeDecodeError:  # msgspec's error for bytes that are not UTF-8 (its offset
         raise _utf8_error(data, source) from None  # is within one string: find the byte)
-    kind: type[Report] | type[BatchReport]
+    kind: type[Report] | type[BatchReport] | type[ScaleReport]
+    what, expected = "report", SCHEMA_VERSION
     if isinstance(raw, dict) and "results" in raw:
         kind = BatchReport
     elif isinstance(raw, dict) and "depth" in raw:
         kind = Report
+    elif sweeps and isinstance(raw, dict) and "growth" in raw:
+        kind, what, expected = ScaleReport, "sweep", SCALE_SCHEMA_VERSION
     else:
         raise WorkloadError(
             "not a serialscale report: expected the JSON of 'serialscale analyze --format json'",
             Location(source),
         )
     version = raw.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if version != expected:
         raise WorkloadError(
-            f"$.schema_version: unsupported report version {version!r}; this serialscale "
-            f"reads version {SCHEMA_VERSION} (re-create the report with this version)",
+            f"$.schema_version: unsupported {what} version {version!r}; this serialscale "
+            f"reads version {expected} (re-create the {what} with this version)",
             Location(source),
         )
     try:
         document = msgspec.convert(raw, kind)
     except msgspec.ValidationError as exc:
-        message = f"not a valid serialscale report: {_validation_message(str(exc))}"
+        message = f"not a valid serialscale {what}: {_validation_message(str(exc))}"
         raise WorkloadError(message, Location(source)) from None
     if isinstance(document, BatchReport):
-        return list(document.results), list(document.errors)
-    return [document], []
+        return Saved(list(document.results), list(document.errors), batch=True)
+    if isinstance(document, ScaleReport):
+        return Saved(sweep=document)
+    return Saved([document])
 
 
 def _looks_like_jsonl(data: bytes) -> bool:
@@ -645,12 +680,12 @@ def _looks_like_jsonl(data: bytes) -> bool:
     if len(lines) < 2:
         return False
     try:
-        return isinstance(decode_json(lines[0], ""), dict)
+        return isinstance(_decode_json(lines[0], ""), dict)
     except (msgspec.DecodeError, UnicodeDecodeError, WorkloadError):
         return False
 
 
-def _parse_jsonl(data: bytes, source: str) -> tuple[list[Report], list[ErrorEntry]]:
+def _parse_jsonl(data: bytes, source: str) -> Saved:
     """The reports and errors of ``--format jsonl`` output, each line validated."""
     reports: list[Report] = []
     errors: list[ErrorEntry] = []
@@ -658,7 +693,7 @@ def _parse_jsonl(data: bytes, source: str) -> tuple[list[Report], list[ErrorEntr
         if not line.strip():
             continue
         try:
-            raw = decode_json(line, source)
+            raw = _decode_json(line, source)
         except WorkloadError as exc:
             exc.location = Location(source, number, exc.location.column)
             raise exc from None
@@ -682,7 +717,7 @@ def _parse_jsonl(data: bytes, source: str) -> tuple[list[Report], list[ErrorEntr
         except msgspec.ValidationError as exc:
             message = f"not a valid serialscale report: {_validation_message(str(exc))}"
             raise WorkloadError(message, Location(source, number)) from None
-    return reports, errors
+    return Saved(reports, errors, batch=True)
 
 
 def _utf8_error(data: bytes, source: str) -> WorkloadError:
@@ -750,15 +785,15 @@ __all__ = [
     "Recommendation",
     "Report",
     "RunnerUp",
+    "Saved",
     "ScalePoint",
     "ScaleReport",
     "Segment",
     "SpeedupRow",
     "StepDetail",
     "Summary",
-    "decode_json",
-    "parse_reports",
-    "read_report_bytes",
-    "read_reports",
+    "is_saved",
+    "parse_saved",
+    "read_saved",
     "to_builtins",
 ]

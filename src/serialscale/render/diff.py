@@ -86,4 +86,4 @@ def render_diff_markdown(d: DiffReport, unit: str | None = None) -> str:
 
 def render_diff_json(d: DiffReport) -> str:
     """The JSON document (schema: ``serialscale schema diff``)."""
-    return dumps(to_builtins(d), "diff")
+    return dumps(to_builtins(d))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from types import ModuleType
 from typing import Any
 
@@ -11,22 +10,16 @@ from .. import accel
 from ..base.gcpause import gc_paused
 from ..documents.report import Report, to_builtins
 
-#: When this environment variable is 1 (the test suite sets it), every JSON document written
-#: is first validated against its published schema, so the schemas cannot drift.
-VALIDATE_ENV = "SERIALSCALE_VALIDATE_JSON"
 
-
-def dumps(data: Any, schema: str | None = None) -> str:
+def dumps(data: Any) -> str:
     """Stable JSON text: fixed key order (as built), two-space indent, UTF-8, no NaN.
 
     The text is exactly ``json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)``
     plus a newline (the tests check this on random documents). json's indented output is
     pure Python; :func:`_write` leaves lists of records to the compiled kernels, which
     matters for reports with a million records (5× faster for a 1M ``--detail`` report).
-    ``schema`` names the document's schema (see :mod:`serialscale.documents.schemas`) for
-    validation.
+    (The test suite checks every document written against its published schema.)
     """
-    check(data, schema)
     out: list[str] = []
     _write(data, "\n", out, accel.kernels())
     out.append("\n")
@@ -105,18 +98,7 @@ def _write(value: Any, newline: str, out: list[str], fast: ModuleType) -> None:
         raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-def check(data: Any, schema: str | None) -> None:
-    """Validate ``data`` against the schema named ``schema`` when validation is switched on."""
-    if schema is None or os.environ.get(VALIDATE_ENV) != "1":
-        return
-    import jsonschema
-
-    from ..documents.schemas import SCHEMAS
-
-    jsonschema.Draft202012Validator(SCHEMAS[schema]()).validate(data)
-
-
 def render_json(report: Report) -> str:
     """The report as the JSON object documented in the README."""
     with gc_paused():  # a big report is millions of fresh, acyclic containers
-        return dumps(to_builtins(report), "report")
+        return dumps(to_builtins(report))

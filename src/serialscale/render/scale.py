@@ -20,7 +20,7 @@ CHART_ROWS = 10
 
 def render_scale_json(report: ScaleReport) -> str:
     """The sweep as one JSON object."""
-    return dumps(to_builtins(report), "scale")
+    return dumps(to_builtins(report))
 
 
 def _sizes(report: ScaleReport) -> str:

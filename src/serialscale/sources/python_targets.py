@@ -19,7 +19,8 @@ from ..base.defaults import DEFAULT_MAX_OPS
 from ..base.errors import Location, WorkloadError, suggest
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.words import plural
-from ..core.graph import CycleError, Graph, cycle_message
+from ..core.graph import Graph
+from ..core.named_steps import InSource, build_graph
 from ..core.workload import Workload
 from ..trace.api import run_traced
 from ..trace.recorder import CONTROL_MODES, ScopedUnavailable, TooManyOperations
@@ -378,13 +379,6 @@ def _graph_from_networkx(g: Any, label: str) -> Graph:
     """A returned ``networkx.DiGraph`` as a workload graph (node attribute ``cost``, default 1)."""
     nodes = list(g.nodes)
     ids = [str(v) for v in nodes]
-    index: dict[str, int] = {}
-    for i, step_id in enumerate(ids):
-        if index.setdefault(step_id, i) != i:
-            raise WorkloadError(
-                f"two graph nodes have the same id '{step_id}'", Location(label, step_id=step_id)
-            )
-    position = {v: i for i, v in enumerate(nodes)}
     costs = []
     for v, step_id in zip(nodes, ids, strict=True):
         cost = g.nodes[v].get("cost", 1)
@@ -398,9 +392,6 @@ def _graph_from_networkx(g: Any, label: str) -> Graph:
                 Location(label, step_id=step_id),
             )
         costs.append(cost)
-    needs = [[position[u] for u in g.predecessors(v)] for v in nodes]
-    try:
-        return Graph.from_lists(ids, costs, needs)
-    except CycleError as exc:
-        message = cycle_message(ids[i] for i in exc.cycle)
-        raise WorkloadError(message, Location(label)) from None
+    # Two nodes of one id (1 and "1") are a located error of the builder, as in a file.
+    needs = [[str(u) for u in g.predecessors(v)] for v in nodes]
+    return build_graph(ids, costs, needs, InSource(label))

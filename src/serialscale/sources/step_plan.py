@@ -1,8 +1,9 @@
 """The steps an importer has read, by name, before they become a :class:`Workload`.
 
 Readers of foreign formats (CI workflows, build files, graphs) add steps in any order with
-the names of the steps they need; :meth:`StepPlan.workload` checks the names, builds the graph
-(cycles are located errors) and marks the zero-cost *connector* steps an importer adds (matrix
+the names of the steps they need; :meth:`StepPlan.workload` checks the names and builds the
+graph (:func:`serialscale.core.named_steps.build_graph`: unknown needs and cycles are located
+errors) and marks the zero-cost *connector* steps an importer adds (matrix
 joins, reusable-workflow entries and exits, phony edges), which reports do not list as
 near-critical and the table marks on the critical path.
 """
@@ -16,7 +17,8 @@ from typing import Any
 from ..base.errors import Location, WorkloadError
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.words import encodable
-from ..core.graph import Cost, CycleError, Graph, cycle_message
+from ..core.graph import Cost
+from ..core.named_steps import InSource, Places, build_graph
 from ..core.workload import Workload
 
 
@@ -38,6 +40,9 @@ class StepPlan:
     _dependencies: int = 0
     #: Observed (start, end) of steps in a real run, by id, where the reader has them.
     observed: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: Where the steps are written, where the reader knows better than its source (DOT
+    #: locates a cycle at the edge that closes it); steps are indexed in the order added.
+    places: Places | None = None
 
     def add(self, step: str, cost: Cost, needs: Iterable[str], connector: bool = False) -> None:
         """Add a step (a repeated name is an error of the reader that adds it)."""
@@ -84,7 +89,8 @@ class StepPlan:
 
     def workload(self, name: str, source: str, fmt: str, unit: str | None,
                  extra: dict[str, Any] | None = None) -> Workload:  # fmt: skip
-        """The workload: unknown needs and cycles are errors located at ``source``."""
+        """The workload: unknown needs and cycles are errors located at ``source``, naming
+        the step."""
         if not self.ids:
             raise WorkloadError("no steps found", Location(source))
         try:  # one pass in the usual case; a name is looked for only when one is bad
@@ -94,21 +100,7 @@ class StepPlan:
             raise WorkloadError("a step name contains a lone surrogate (an unpaired "
                                 "\\ud800-\\udfff escape), which no UTF-8 text can hold",
                                 Location(source, step_id=bad)) from None  # fmt: skip
-        index = self._index
-        rows = []
-        for step, row in zip(self.ids, self.needs, strict=True):
-            missing = [n for n in row if n not in index]
-            if missing:
-                raise WorkloadError(f"step '{step}' needs '{missing[0]}', which is not a step",
-                                    Location(source, step_id=step))  # fmt: skip
-            rows.append([index[n] for n in row])
-        try:
-            graph = Graph.from_lists(self.ids, self.costs, rows)
-        except CycleError as exc:
-            raise WorkloadError(
-                cycle_message(self.ids[i] for i in exc.cycle),
-                Location(source, step_id=self.ids[exc.cycle[0]]),
-            ) from None
+        graph = build_graph(self.ids, self.costs, self.needs, self.places or InSource(source))
         info = dict(extra or {})
         if self.connectors:
             info["connectors"] = [s for s in self.ids if s in self.connectors]

@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 
 from ..base.errors import SerialscaleError, suggest
 from ..base.limits import DEFAULT_LIMITS, Limits
-from ..base.words import plain_number
+from ..base.words import not_a_number, plain_number
 from ..documents.workload import DEFAULT_COST, NEED_KEYS, TEMPLATE_KEYS, is_identifier
 from .expressions import (
     EVALUATION_ERRORS,
@@ -149,18 +149,9 @@ def parse_number(name: str, text: str) -> int | float:
     people type: :func:`serialscale.base.words.plain_number`)."""
     value = plain_number(text)
     if value is None:
-        finite = "a finite number" if _is_float(text) else "a number"
-        raise TemplateFailure(f"parameter '{name}' expects {finite}, got {text!r}", ())
+        raise TemplateFailure(f"parameter '{name}' expects {not_a_number(text)}, got {text!r}",
+                              ())  # fmt: skip
     return value
-
-
-def _is_float(text: str) -> bool:
-    """Whether ``float`` reads ``text`` (``inf``, ``1e999``): said apart in the message."""
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 class _Budget:

@@ -28,18 +28,18 @@ import math
 import operator
 import sys
 from array import array
-from collections.abc import Iterable, Mapping
-from itertools import accumulate, chain
+from collections.abc import Mapping
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import accel
-from ..base.errors import Errors, WorkloadError, suggest
+from ..base.errors import Errors, Location, WorkloadError, suggest
 from ..base.gcpause import gc_paused
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.reading import read_file, read_input
 from ..base.words import TIME_UNITS, duration_seconds, encodable
-from ..core.graph import CycleError, Graph, cycle_message
+from ..core.named_steps import build_graph
 from ..core.workload import Workload
 from ..documents.workload import (
     DEFAULT_COST,
@@ -141,7 +141,6 @@ class _Validator:
         self.limits = limits
         self.expansion: Expansion | None = None  # set for templated workloads
         self.errors = Errors()
-        self.duplicates = False  # some step ids are repeated: no graph (and no cycle) to check
 
     def fail(
         self,
@@ -288,19 +287,14 @@ class _Validator:
             self.check_text(name, description, unit, ids)
         except WorkloadError as exc:
             self.errors.add(exc)
-        if resolved is not None:
-            pred_ptr, pred_idx = resolved
-        else:
-            pred_ptr, pred_idx = self.resolve(ids, raw_needs or [], dependencies)
-        if self.errors and self.duplicates:
-            self.errors.check()  # repeated ids: no graph to look for cycles in
-        try:
-            # arrays made here
-            graph = Graph(ids, costs, pred_ptr, pred_idx, owned=True, spans=self.spans)
-        except CycleError as exc:
-            self.errors.check(self.cycle_error(exc, ids, raw_needs, pred_ptr, pred_idx))
-            raise AssertionError("unreachable") from None
-        self.errors.check()
+        if resolved is None:
+            resolved = self.resolve_fast(ids, raw_needs or [], dependencies)
+        if resolved is None and raw_needs:
+            raw_needs = self.need_names(raw_needs)
+        graph = build_graph(
+            ids, costs, raw_needs, _Places(self), resolved=resolved, spans=self.spans,
+            errors=self.errors, optional=OptionalNeed,
+        )  # fmt: skip
         return Workload(
             name=name,
             graph=graph,
@@ -308,30 +302,6 @@ class _Validator:
             description=description,
             unit=unit,
             extra=extra,
-        )
-
-    def cycle_error(
-        self,
-        exc: CycleError,
-        ids: list[str],
-        raw_needs: list[list[Any]] | None,
-        pred_ptr: array,
-        pred_idx: array,
-    ) -> WorkloadError:
-        """The located error of a dependency cycle (a step that needs itself, or a loop)."""
-        if len(exc.cycle) == 2:  # a step that needs itself
-            i = exc.cycle[0]
-            if raw_needs is not None:
-                k = next(k for k, x in enumerate(raw_needs[i]) if str(x) == ids[i])
-            else:  # resolved in C, in the order written: the position of i in its row
-                k = pred_idx[pred_ptr[i] : pred_ptr[i + 1]].tolist().index(i)
-            path, origin = self.need_where(i, k)
-            return self.fail(f"step '{ids[i]}' needs itself{origin}", path, ids[i])
-        path, origin = self.step_where(exc.cycle[0])
-        return self.fail(
-            f"{cycle_message(ids[i] for i in exc.cycle)}; a workload must be acyclic{origin}",
-            path,
-            ids[exc.cycle[0]],
         )
 
     def check_size(self, steps: int, dependencies: int) -> None:
@@ -505,95 +475,60 @@ class _Validator:
             return str(value)
         raise self.fail(f"a step id must be a string or an integer, got a {_kind(value)}", path)
 
-    def resolve(
+    def resolve_fast(
         self, ids: list[str], raw_needs: list[list[Any]], dependencies: int
-    ) -> tuple[array, array]:
-        """Need names to step indices, as CSR arrays ``(pred_ptr, pred_idx)``;
-        ``dependencies`` is how many names ``raw_needs`` holds in all.
-
-        The common case runs as whole-list operations in C; a row with an integer id, an
-        optional need or an error is resolved item by item.
-        """
-        # The common case in the kernels (optional needs that name no step dropped);
-        # anything unusual (status 1) takes the checked path below.
+    ) -> tuple[array, array] | None:
+        """Need names to step indices as CSR arrays ``(pred_ptr, pred_idx)``, in the kernels,
+        for the common case (optional needs that name no step dropped); ``dependencies`` is
+        how many names ``raw_needs`` holds in all. ``None`` for anything unusual (a repeated
+        id, an unknown need, an integer id): :func:`~serialscale.core.named_steps.build_graph`
+        resolves those and says what is wrong, where."""
         pred_ptr = array("q", bytes(8 * (len(ids) + 1)))
         pred_idx = array("q", bytes(8 * dependencies))
         if accel.kernels().resolve_names(ids, raw_needs, pred_ptr, pred_idx, OptionalNeed) == 0:
             del pred_idx[pred_ptr[-1] :]
             return pred_ptr, pred_idx
-        index = dict(zip(ids, range(len(ids)), strict=True))
-        if len(index) != len(ids):
-            self.duplicate_id(ids)
-            index = {}  # the first step of each id, as the messages say
-            for i, step_id in enumerate(ids):
-                index.setdefault(step_id, i)
-        flat = list(chain.from_iterable(raw_needs))
-        # Only names can be looked up in bulk (a list or a mapping is not even hashable); any
-        # other need sends the rows to the step-by-step path, which says what is wrong.
-        resolved: list[int | None] = (
-            list(map(index.get, flat)) if set(map(type, flat)) <= _NAME_TYPES else [None]
-        )
-        lengths: Iterable[int] = map(len, raw_needs)
-        if None in resolved:
-            rows = [
-                [index[x] for x in row] if all(type(x) is str and x in index for x in row)
-                else self.resolve_slowly(ids, index, i, row)
-                for i, row in enumerate(raw_needs)
-            ]  # fmt: skip
-            resolved = list(chain.from_iterable(rows))
-            lengths = map(len, rows)
-        pred_ptr = array("q", [0])
-        pred_ptr.extend(accumulate(lengths))
-        return pred_ptr, array("q", resolved)
+        return None
 
-    def duplicate_id(self, ids: list[str]) -> None:
-        """Record the located error of each repeated id."""
-        self.duplicates = True
-        seen: dict[str, int] = {}
-        for i, step_id in enumerate(ids):
-            j = seen.setdefault(step_id, i)
-            if j != i:
-                first_path, first_origin = self.step_where(j)
-                first = self.locator.at(first_path).line
-                where = f" (first defined at line {first}{first_origin})" if first else ""
-                path, origin = self.step_where(i)
-                self.errors.add(self.fail(
-                    f"duplicate step id '{step_id}'{where}{origin}", (*path, "id"), step_id
-                ))  # fmt: skip
-
-    def resolve_slowly(
-        self, ids: list[str], index: dict[str, int], i: int, row: list[Any]
-    ) -> list[int]:
-        """Resolve one need list item by item: integer ids, and the located errors (recorded;
-        the needs in error are left out)."""
-        out: list[int] = []
-        for k, raw in enumerate(row):
-            if isinstance(raw, OptionalNeed):
-                j = index.get(raw)
-                if j is None:
-                    continue  # an optional need that names no step is dropped
-            else:
-                # Locating is slow for templates: only done when there is an error to report.
-                try:
-                    name = raw if type(raw) is str else self.step_id(raw, self.need_where(i, k)[0])
+    def need_names(self, raw_needs: list[list[Any]]) -> list[list[Any]]:
+        """The need lists with every need as a name: an integer id as its string; a need
+        that is no id at all (a list, a mapping, a boolean) is a located error, left out."""
+        if set(map(type, chain.from_iterable(raw_needs))) <= _NAME_TYPES:
+            return raw_needs
+        rows = []
+        for i, row in enumerate(raw_needs):
+            names = []
+            for k, raw in enumerate(row):
+                if type(raw) in _NAME_TYPES:
+                    names.append(raw)
+                    continue
+                try:  # located only when there is an error (slow for templates)
+                    names.append(self.step_id(raw, self.need_where(i, k)[0]))
                 except WorkloadError as exc:
                     self.errors.add(exc)
-                    continue
-                j = index.get(name)
-                if j is None:
-                    path, origin = self.need_where(i, k)
-                    self.errors.add(self.fail(
-                        f"'needs' names an unknown step '{name}'{suggest(name, index)}{origin}",
-                        path,
-                        ids[i],
-                    ))  # fmt: skip
-                    continue
-            if j == i:
-                path, origin = self.need_where(i, k)
-                self.errors.add(self.fail(f"step '{ids[i]}' needs itself{origin}", path, ids[i]))
-                continue
-            out.append(j)
-        return out
+            rows.append(names)
+        return rows
+
+
+class _Places:
+    """Where the steps of a workload file are (their template's origin, for templates)."""
+
+    def __init__(self, validator: _Validator) -> None:
+        self.validator = validator
+
+    def step(self, i: int, key: str | None = None) -> tuple[Location, str]:
+        """Step ``i`` in the document (its ``key`` when given), with its template origin."""
+        path, origin = self.validator.step_where(i)
+        return self.validator.locator.at((*path, key) if key else path), origin
+
+    def need(self, i: int, k: int) -> tuple[Location, str]:
+        """Need ``k`` of step ``i`` in the document, with its template origin."""
+        path, origin = self.validator.need_where(i, k)
+        return self.validator.locator.at(path), origin
+
+    def cycle(self, first: int, second: int) -> tuple[Location, str]:
+        """A cycle is shown at its first step."""
+        return self.step(first)
 
 
 def _finite_sum(costs: list[Any]) -> bool:

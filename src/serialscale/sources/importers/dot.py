@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ...base.errors import Location, WorkloadError
 from ...base.limits import DEFAULT_LIMITS, Limits
-from ...core.graph import cycle_message
+from ...core.named_steps import InSource
 from ..parsing import decode
 from ..step_plan import StepPlan
 from .dot_parser import DotGraph, line_column, parse_dot
@@ -77,45 +77,22 @@ def _plan(graph: DotGraph, text: str, source: str, reverse: bool,
     for tail, head in graph.edges:
         before, after = (head, tail) if reverse else (tail, head)
         needs[after].append(before)
-    _check_acyclic(graph, needs, text, source, reverse)
-    plan = StepPlan(limits=limits, source=source)
+    plan = StepPlan(limits=limits, source=source, places=_Edges(graph, text, source, reverse))
     for name, attributes in graph.nodes.items():
         plan.add(name, _cost(attributes, name, source), needs[name])
     return plan, graph.name, notes
 
 
-def _check_acyclic(graph: DotGraph, needs: dict[str, list[str]], text: str, source: str,
-                   reverse: bool) -> None:  # fmt: skip
-    """A cycle of two or more nodes, located at the edge statement that closes it."""
-    pending = {name: len(row) for name, row in needs.items()}
-    users: dict[str, list[str]] = {name: [] for name in needs}
-    for name, row in needs.items():
-        for before in row:
-            users[before].append(name)
-    ready = [name for name, count in pending.items() if count == 0]
-    done = 0
-    while ready:
-        name = ready.pop()
-        done += 1
-        for user in users[name]:
-            pending[user] -= 1
-            if pending[user] == 0:
-                ready.append(user)
-    if done == len(needs):
-        return
-    # Every node left waits for another node left: walk back until one repeats.
-    start = next(name for name, count in pending.items() if count > 0)
-    seen: dict[str, int] = {}
-    walk: list[str] = []
-    node = start
-    while node not in seen:
-        seen[node] = len(walk)
-        walk.append(node)
-        node = next(b for b in needs[node] if pending[b] > 0)
-    cycle = walk[seen[node] :][::-1]  # in order: each needs the one before it
-    cycle.append(cycle[0])
-    first, second = cycle[0], cycle[1]
-    edge = (second, first) if reverse else (first, second)
-    line, column = line_column(text, graph.edges[edge])
-    raise WorkloadError(cycle_message(cycle),
-                        Location(source, line, column, step_id=first))  # fmt: skip
+class _Edges(InSource):
+    """A DOT graph's places: a cycle is located at the edge statement that closes it."""
+
+    def __init__(self, graph: DotGraph, text: str, source: str, reverse: bool) -> None:
+        super().__init__(source)
+        self.names, self.edges, self.text = list(graph.nodes), graph.edges, text
+        self.reverse = reverse
+
+    def cycle(self, first: int, second: int) -> tuple[Location, str]:
+        """The edge by which ``second`` needs ``first``."""
+        a, b = self.names[first], self.names[second]
+        line, column = line_column(self.text, self.edges[(b, a) if self.reverse else (a, b)])
+        return Location(self.source, line, column), ""
