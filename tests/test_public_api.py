@@ -16,6 +16,9 @@ PUBLIC = {
     "SerialscaleError", "Traced", "UsageError", "Workload", "WorkloadError", "__version__",
     "analyze", "analyze_function", "analyze_workload", "input", "inputs", "load_target",
     "load_workload", "op", "parse_workload", "task", "trace_function",
+    # reading saved reports back, and the one implementation switch (session 8: the layer
+    # packages are internal, so what the README shows users is here)
+    "read_saved", "parse_saved", "to_builtins", "set_accelerated", "accelerated",
 }  # fmt: skip
 
 #: Exceptions that are deliberately not errors: control flow inside one module, or a
@@ -77,3 +80,18 @@ def test_the_root_is_what_the_library_raises() -> None:
         serialscale.parse_workload("steps: [{id: a, needs: [b]}]\n", "w.yaml")
     with pytest.raises(SerialscaleError):
         serialscale.Graph.from_lists(["a", "b"], [1, 1], [[1], [0]])
+
+
+def test_the_readme_shows_users_only_the_public_api() -> None:
+    """The layer packages are internal (the package docstring says so): the README's Python
+    examples import from ``serialscale`` itself, never from ``serialscale.<layer>``."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    assert blocks
+    for block in blocks:
+        assert not re.search(r"from serialscale\.|import serialscale\.|serialscale\.[a-z_]+\.",
+                             block), block  # fmt: skip
+    assert "internal" in (serialscale.__doc__ or "")

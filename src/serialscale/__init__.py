@@ -7,6 +7,11 @@ Library use::
     print(report.depth, report.speedup_ceiling, report.classification)
 
 Public names are imported on first use, so ``serialscale --version`` starts fast.
+
+The public API is :data:`__all__` (pinned by ``tests/test_public_api.py``) and the
+``serialscale`` command. The layer packages below (``cli``, ``run``, ``sources``,
+``render``, ``trace``, ``core``, ``documents``, ``accel``, ``base``) are internal: their
+modules and names may change in any release.
 """
 
 from __future__ import annotations
@@ -39,15 +44,21 @@ _LAZY = {
     "UsageError": "base.errors",
     "Workload": "core.workload",
     "WorkloadError": "base.errors",
+    "read_saved": "documents.report",
+    "parse_saved": "documents.report",
+    "to_builtins": "documents.report",
+    "set_accelerated": "accel",
+    "accelerated": "accel",
 }
 
 if TYPE_CHECKING:
+    from .accel import accelerated, set_accelerated
     from .api import analyze, analyze_function
     from .base.errors import ExitCode, Location, SerialscaleError, UsageError, WorkloadError
     from .core.analysis import analyze_workload
     from .core.graph import CycleError, Graph
     from .core.workload import Workload
-    from .documents.report import SCHEMA_VERSION, Report
+    from .documents.report import SCHEMA_VERSION, Report, parse_saved, read_saved, to_builtins
     from .sources import load_target, load_workload, parse_workload, trace_function
     from .trace import Traced, input, inputs, op, task
 
@@ -78,6 +89,7 @@ __all__ = [
     "Workload",
     "WorkloadError",
     "__version__",
+    "accelerated",
     "analyze",
     "analyze_function",
     "analyze_workload",
@@ -86,7 +98,11 @@ __all__ = [
     "load_target",
     "load_workload",
     "op",
+    "parse_saved",
     "parse_workload",
+    "read_saved",
+    "set_accelerated",
     "task",
+    "to_builtins",
     "trace_function",
 ]
