@@ -134,6 +134,16 @@ class Errors:
         if len(self.kept) < self.limit:
             self.kept.append(error)
 
+    @property
+    def full(self) -> bool:
+        """Whether another error would only be counted: a caller can skip building it (its
+        location, its suggestion) and call :meth:`count` instead."""
+        return len(self.kept) >= self.limit
+
+    def count(self) -> None:
+        """Count an error past the limit without building it."""
+        self.found += 1
+
     def check(self, last: WorkloadError | None = None) -> None:
         """Raise what was found (with ``last``, an error that stops the reading, after the
         others): one error as itself, several as :class:`WorkloadErrors`, in the order of the
@@ -158,11 +168,24 @@ class UsageError(SerialscaleError):
     """The command was used wrongly (bad flag value, impossible combination)."""
 
 
-def suggest(word: str, choices: Iterable[str]) -> str:
-    """Return ``" (did you mean 'x'?)"`` for the closest choice, or an empty string."""
-    import difflib  # only on the error path
+#: The most candidates :func:`suggest` compares a word with (the first ones of about its
+#: length): a suggestion is a courtesy, and an input with 10**6 ids must not make it slow.
+MOST_SUGGESTION_CANDIDATES = 2_000
 
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """Return ``" (did you mean 'x'?)"`` for the closest choice, or an empty string. Only
+    choices whose length is within a third of the word's are compared (a closer match is
+    impossible otherwise at the 0.6 cutoff), at most :data:`MOST_SUGGESTION_CANDIDATES`."""
+    import difflib  # only on the error path
+    from itertools import islice
+
+    if not isinstance(word, str) or len(word) > 1_000:
+        return ""
+    lo, hi = len(word) // 2, 2 * len(word) + 1
+    near = islice((c for c in choices if isinstance(c, str) and lo <= len(c) <= hi),
+                  MOST_SUGGESTION_CANDIDATES)  # fmt: skip
+    close = difflib.get_close_matches(word, list(near), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 

@@ -172,6 +172,9 @@ def _row(
         if j is None:
             if optional is not None and type(name) is optional:
                 continue  # an optional need that names no step is dropped
+            if errors.full:  # counted only: no location, no suggestion to look for
+                errors.count()
+                continue
             place = places.need(i, k)
             errors.add(WorkloadError(
                 f"'needs' names an unknown step '{name}'{suggest(name, index)}{place[1]}",
@@ -179,6 +182,9 @@ def _row(
             ))  # fmt: skip
             continue
         if j == i:
+            if errors.full:
+                errors.count()
+                continue
             place = places.need(i, k)
             errors.add(WorkloadError(f"step '{ids[i]}' needs itself{place[1]}",
                                      _located(place, ids[i])))  # fmt: skip

@@ -1,0 +1,43 @@
+"""Errors stay cheap however many there are: past the 20 shown, an error is only counted
+(no location, no suggestion looked for), and a suggestion compares a word with a bounded
+number of candidates (before: 16,000 unknown needs took 502 s, each searching every id)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from serialscale.base.errors import MAX_ERRORS, WorkloadErrors, suggest
+from serialscale.sources import load_workload
+
+
+def test_unknown_needs_past_the_shown_ones_are_counted(tmp_path: Path) -> None:
+    n = 3_000
+    doc = {"steps": [{"id": f"step{i}", "needs": [f"stap{i}"]} for i in range(n)]}
+    path = tmp_path / "u.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(WorkloadErrors) as info:
+        load_workload(path)
+    assert len(info.value.errors) == MAX_ERRORS and info.value.more == n - MAX_ERRORS
+    first = str(info.value.errors[0])
+    assert "unknown step 'stap0'" in first and "(did you mean 'step0'?)" in first
+
+
+def test_self_needs_past_the_shown_ones_are_counted(tmp_path: Path) -> None:
+    # an unknown need in each row sends the rows to the checked path, which finds both
+    doc = {"steps": [{"id": f"s{i}", "needs": [f"s{i}", f"t{i}"]} for i in range(100)]}
+    path = tmp_path / "self.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(WorkloadErrors) as info:
+        load_workload(path)
+    assert info.value.more == 200 - MAX_ERRORS and "needs itself" in str(info.value.errors[0])
+
+
+def test_a_suggestion_looks_at_names_of_about_the_same_length() -> None:
+    assert suggest("biuld", ["b" * 200, "build", "test"]) == " (did you mean 'build'?)"
+    assert suggest("x" * 5_000, ["x" * 5_000]) == ""  # an absurd word: no search at all
+    # only the first candidates of a near length are compared: bounded work
+    many = [f"step{i:07d}" for i in range(1_000_000)]
+    assert suggest("step0000001", many) == " (did you mean 'step0000001'?)"
