@@ -12,6 +12,10 @@ import pytest
 from serialscale.base.errors import MAX_ERRORS, WorkloadErrors, suggest
 from serialscale.sources import load_workload
 
+from .conftest import WORKLOADS
+
+TREE = str(WORKLOADS / "sweeps" / "tree_reduction.yaml")
+
 
 def test_unknown_needs_past_the_shown_ones_are_counted(tmp_path: Path) -> None:
     n = 3_000
@@ -41,3 +45,20 @@ def test_a_suggestion_looks_at_names_of_about_the_same_length() -> None:
     # only the first candidates of a near length are compared: bounded work
     many = [f"step{i:07d}" for i in range(1_000_000)]
     assert suggest("step0000001", many) == " (did you mean 'step0000001'?)"
+
+
+def test_a_sweep_range_of_more_than_64_sizes_is_refused(run_cli) -> None:
+    from serialscale.cli.options import MAX_SWEEP_POINTS, parse_sweep
+
+    name, values = parse_sweep("n=1..2**63".replace("2**63", str(2**63)))
+    assert name == "n" and len(values) == MAX_SWEEP_POINTS  # 2**0 .. 2**63: the most taken
+    with pytest.raises(ValueError, match="gives 65 sizes; at most 64"):
+        parse_sweep(f"n=1..{2**64}")
+    result = run_cli("scale", TREE, "--sweep", f"n=1..{10**400}")
+    assert result.exit_code == 2 and "at most 64 are analyzed" in result.stderr
+
+
+def test_a_prediction_past_the_largest_float_is_a_usage_error(run_cli) -> None:
+    result = run_cli("scale", TREE, "--sweep", "n=2,4,8", "--predict", f"n={10**400}")
+    assert result.exit_code == 2 and "--predict expects n=VALUE" in result.stderr
+    assert "internal error" not in result.stderr

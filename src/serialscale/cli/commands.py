@@ -684,7 +684,10 @@ def parse_predict(predict: str | None, parameter: str) -> float | None:
 
     name, sep, text = predict.partition("=")
     number = plain_number(text)
-    at = math.nan if number is None else float(number)
+    try:
+        at = math.nan if number is None else float(number)
+    except OverflowError:  # an integer past the largest float: no size to predict at
+        at = math.inf
     if not sep or name.strip() != parameter or not 0 < at < math.inf:
         raise fail(f"--predict expects {parameter}=VALUE (a positive number), got {predict!r}")
     return at

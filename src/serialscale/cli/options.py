@@ -20,6 +20,11 @@ def _sweep_value(name: str, item: str) -> int | float:
     return number
 
 
+#: The most sizes one sweep analyzes: each is a whole run (a traced call, or a template
+#: expanded and analyzed), and a fit needs a handful; ``1..10**4000`` would ask for 13,288.
+MAX_SWEEP_POINTS = 64
+
+
 def parse_sweep(text: str) -> tuple[str, list[int | float]]:
     """``n=8,16,32`` or ``n=8..1024`` (powers of two) into a name and its values."""
     name, sep, spec = text.partition("=")
@@ -45,6 +50,11 @@ def parse_sweep(text: str) -> tuple[str, list[int | float]]:
         for item in spec.split(","):
             item = item.strip()
             values.append(_sweep_value(name, item))
+    if len(values) > MAX_SWEEP_POINTS:
+        raise ValueError(
+            f"--sweep {name}={spec} gives {len(values):,} sizes; at most {MAX_SWEEP_POINTS} "
+            "are analyzed (each is a whole run): choose a narrower range or fewer values"
+        )
     if len(set(values)) < MIN_POINTS:
         raise ValueError(
             f"--sweep {name}={spec} gives {len(set(values))} different values; a growth fit "
