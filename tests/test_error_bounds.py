@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from serialscale.base.errors import MAX_ERRORS, WorkloadErrors, suggest
+from serialscale.base.errors import MAX_ERRORS, WorkloadError, WorkloadErrors, suggest
 from serialscale.sources import load_workload
 
 from .conftest import WORKLOADS
@@ -62,3 +62,24 @@ def test_a_prediction_past_the_largest_float_is_a_usage_error(run_cli) -> None:
     result = run_cli("scale", TREE, "--sweep", "n=2,4,8", "--predict", f"n={10**400}")
     assert result.exit_code == 2 and "--predict expects n=VALUE" in result.stderr
     assert "internal error" not in result.stderr
+
+
+def test_long_ids_and_long_cycles_are_elided_in_messages(tmp_path: Path) -> None:
+    from serialscale.base.words import MOST_ECHOED
+    from serialscale.core.graph import MOST_CYCLE_NAMES, cycle_message
+
+    long_id = "a" * 100_000
+    doc = {"steps": [{"id": long_id}, {"id": long_id}]}
+    path = tmp_path / "dup.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(WorkloadError) as info:
+        load_workload(path)
+    text = str(info.value)
+    assert "duplicate step id" in text and len(text) < 4 * MOST_ECHOED + len(str(path)) + 200
+    assert "99,800 characters" in text  # what was left out, counted
+    names = [f"s{i}" for i in range(1_000)] + ["s0"]
+    message = cycle_message(names)
+    assert message.startswith("dependency cycle: s0 → s1 →") and message.endswith("→ s999 → s0")
+    assert f"({len(names) - MOST_CYCLE_NAMES:,} more steps)" in message
+    assert message.count("→") == MOST_CYCLE_NAMES  # 10 names, the count, 10 names
+    assert cycle_message(["a", "b", "a"]) == "dependency cycle: a → b → a"  # short: whole

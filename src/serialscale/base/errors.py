@@ -75,8 +75,10 @@ class WorkloadError(SerialscaleError):
 
 
 def _located(error: WorkloadError) -> list[str]:
+    from .words import elided
+
     loc = error.location
-    step = f" (step '{loc.step_id}')" if loc.step_id is not None else ""
+    step = f" (step '{elided(loc.step_id)}')" if loc.step_id is not None else ""
     first = f"{loc.prefix()}: error: {error.message}{step}"
     return [first, *error.detail.split("\n")] if error.detail else [first]
 

@@ -156,3 +156,17 @@ def encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+#: The longest name or value an error message repeats whole: past it, the start and the end
+#: are kept around an ellipsis, so a hostile 5 MB id cannot make a 5 MB error line.
+MOST_ECHOED = 200
+
+
+def elided(text: str, most: int = MOST_ECHOED) -> str:
+    """``text`` as an error message repeats it: whole up to ``most`` characters, else its
+    start and end around ``…(N characters)…``."""
+    if len(text) <= most:
+        return text
+    keep = most // 2
+    return f"{text[:keep]}…({len(text) - 2 * keep:,} characters)…{text[-keep:]}"

@@ -17,6 +17,7 @@ from itertools import accumulate, chain
 
 from .. import accel
 from ..base.errors import SerialscaleError
+from ..base.words import elided
 from .step_ids import OccurrenceIds
 
 Cost = float | int
@@ -33,9 +34,20 @@ class CycleError(SerialscaleError, ValueError):
         self.cycle = cycle
 
 
+#: The most steps a cycle's message names: the first and last half of them, around a count.
+MOST_CYCLE_NAMES = 20
+
+
 def cycle_message(names: Iterable[str]) -> str:
-    """The one sentence every reader gives a cycle: ``dependency cycle: a → b → a``."""
-    return "dependency cycle: " + " → ".join(names)
+    """The one sentence every reader gives a cycle: ``dependency cycle: a → b → a``. A long
+    cycle shows its first and last steps around ``… (N more steps) …``; long names are
+    elided (:func:`~serialscale.base.words.elided`)."""
+    shown = [elided(str(n)) for n in names]
+    if len(shown) > MOST_CYCLE_NAMES:
+        half = MOST_CYCLE_NAMES // 2
+        hidden = len(shown) - 2 * half
+        shown = [*shown[:half], f"… ({hidden:,} more steps) …", *shown[-half:]]
+    return "dependency cycle: " + " → ".join(shown)
 
 
 class GraphError(SerialscaleError, ValueError):

@@ -28,6 +28,7 @@ from itertools import accumulate, chain
 from typing import Protocol
 
 from ..base.errors import Errors, Location, WorkloadError, suggest
+from ..base.words import elided
 from .graph import Cost, CycleError, Graph, cycle_message
 
 
@@ -151,7 +152,7 @@ def _repeats(ids: Sequence[str], places: Places, errors: Errors) -> dict[str, in
             first, first_origin = places.step(j)
             where = f" (first defined at line {first.line}{first_origin})" if first.line else ""
             place = places.step(i, "id")
-            errors.add(WorkloadError(f"duplicate step id '{step_id}'{where}{place[1]}",
+            errors.add(WorkloadError(f"duplicate step id '{elided(step_id)}'{where}{place[1]}",
                                      _located(place, step_id)))  # fmt: skip
     return index
 
@@ -177,7 +178,7 @@ def _row(
                 continue
             place = places.need(i, k)
             errors.add(WorkloadError(
-                f"'needs' names an unknown step '{name}'{suggest(name, index)}{place[1]}",
+                f"'needs' names an unknown step '{elided(name)}'{suggest(name, index)}{place[1]}",
                 _located(place, ids[i]),
             ))  # fmt: skip
             continue
@@ -186,7 +187,7 @@ def _row(
                 errors.count()
                 continue
             place = places.need(i, k)
-            errors.add(WorkloadError(f"step '{ids[i]}' needs itself{place[1]}",
+            errors.add(WorkloadError(f"step '{elided(ids[i])}' needs itself{place[1]}",
                                      _located(place, ids[i])))  # fmt: skip
             continue
         out.append(j)

@@ -62,6 +62,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType, field
 
 from ..base.defaults import DEFAULT_MAX_INPUT_BYTES
 from ..base.errors import Location, WorkloadError, byte_location
+from ..base.words import elided
 
 SCHEMA_VERSION: Final = 1
 SCALE_SCHEMA_VERSION: Final = 2
@@ -658,8 +659,8 @@ def parse_saved(data: bytes, source: str, *, sweeps: bool = False) -> Saved:
     version = raw.get("schema_version")
     if version != expected:
         raise WorkloadError(
-            f"$.schema_version: unsupported {what} version {version!r}; this serialscale "
-            f"reads version {expected} (re-create the {what} with this version)",
+            f"$.schema_version: unsupported {what} version {elided(repr(version))}; this "
+            f"serialscale reads version {expected} (re-create the {what} with this version)",
             Location(source),
         )
     try:
