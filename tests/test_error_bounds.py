@@ -83,3 +83,17 @@ def test_long_ids_and_long_cycles_are_elided_in_messages(tmp_path: Path) -> None
     assert f"({len(names) - MOST_CYCLE_NAMES:,} more steps)" in message
     assert message.count("→") == MOST_CYCLE_NAMES  # 10 names, the count, 10 names
     assert cycle_message(["a", "b", "a"]) == "dependency cycle: a → b → a"  # short: whole
+
+
+def test_a_saved_report_with_values_no_analysis_gives_is_a_located_error(run_cli, tmp_path):
+    made = run_cli("analyze", str(WORKLOADS / "ci_build.yaml"), "--format", "json")
+    assert made.exit_code == 0
+    doc = json.loads(made.stdout)
+    doc["profile"][1]["end"] = 10**400  # passes validation (a number), renders as nothing
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(doc))
+    out = tmp_path / "out.txt"
+    result = run_cli("render", str(path), "--format", "table", "-o", str(out))
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.startswith(f"{path}: error: the saved document holds values")
+    assert "internal error" not in result.stderr and not out.exists()  # nothing written

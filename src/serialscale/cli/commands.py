@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ..base.defaults import DEFAULT_MAX_INPUT_BYTES
 from ..base.errors import ExitCode, SerialscaleError, UsageError, WorkloadError, say
+from ..base.words import elided
 from ..render.choices import BatchFormat, GateFormat, OutputFormat, ScaleFormat
 
 if TYPE_CHECKING:
@@ -789,11 +790,33 @@ def _render_html(document: Any, output: Path | None) -> ExitCode:
     return ExitCode.OK
 
 
+@contextmanager
+def _drawable(path: Path) -> Iterator[None]:
+    """Rendering a saved document that passed validation but holds values no analysis
+    gives (a size past the largest float, a denormal bound, a curve point of one number:
+    a file edited or made elsewhere): a located error, exit 2, nothing written."""
+    try:
+        yield
+    except (ArithmeticError, ValueError, TypeError, IndexError, KeyError) as exc:
+        raise CommandError(
+            f"{path}: error: the saved document holds values serialscale cannot "
+            f"render ({type(exc).__name__}: {elided(str(exc))}); re-create it with "
+            "`serialscale analyze` or `scale`"
+        ) from None
+
+
 def render_saved(
     path: Path, fmt: str, output: Path | None, color: str = "auto", max_input_size: str = "1G"
 ) -> ExitCode:
     """``serialscale render``: a saved report, batch or sweep (JSON or JSON lines) rendered
     again in any format, without analyzing (as ``coverage report`` renders saved data)."""
+    with _drawable(path):
+        return _render_saved(path, fmt, output, color, max_input_size)
+
+
+def _render_saved(
+    path: Path, fmt: str, output: Path | None, color: str, max_input_size: str
+) -> ExitCode:
     from ..documents.report import read_saved
     from ..run.batch import BatchResult
 
