@@ -97,3 +97,23 @@ def test_a_saved_report_with_values_no_analysis_gives_is_a_located_error(run_cli
     assert result.exit_code == 2, result.stderr
     assert result.stderr.startswith(f"{path}: error: the saved document holds values")
     assert "internal error" not in result.stderr and not out.exists()  # nothing written
+
+
+def test_a_saved_report_where_a_workload_is_read_says_what_it_is(run_cli, tmp_path):
+    made = run_cli("analyze", str(WORKLOADS / "ci_build.yaml"), "--format", "json")
+    saved = tmp_path / "r.json"
+    saved.write_text(made.stdout)
+    result = run_cli("diff", str(saved), "-", input=made.stdout)  # stdin: read as a workload
+    assert result.exit_code == 2
+    assert "this is a saved serialscale report, not a workload" in result.stderr
+    assert result.stderr.count("error:") == 1  # one error, not one per report key
+
+
+def test_diff_knows_a_saved_report_with_a_long_description_first(run_cli, tmp_path):
+    made = run_cli("analyze", str(WORKLOADS / "ci_build.yaml"), "--format", "json")
+    doc = json.loads(made.stdout)
+    edited = {"description": "x" * 5_000, **doc}  # schema_version past the first 4 KB
+    path = tmp_path / "late.json"
+    path.write_text(json.dumps(edited, indent=2))
+    result = run_cli("diff", str(path), str(WORKLOADS / "ci_build.yaml"))
+    assert result.exit_code == 0, result.stderr

@@ -549,13 +549,18 @@ def read_saved(
     return parse_saved(data, "<stdin>" if str(path) == "-" else str(path), sweeps=sweeps)
 
 
+#: How much of a file :func:`is_saved` looks at: serialscale writes ``schema_version`` first,
+#: but a report edited elsewhere may hold a long description before it.
+SNIFF_BYTES = 64 * 1024
+
+
 def is_saved(path: str | Path) -> bool:
     """Whether the file at ``path`` is a saved document (known by its content, whatever its
     name: a JSON object, or JSON lines, with ``schema_version`` near its start); a workload
     file is not (its format has no such key)."""
     try:
         with Path(path).open("rb") as handle:
-            head = handle.read(4096)
+            head = handle.read(SNIFF_BYTES)
     except OSError:
         return False
     return head.lstrip()[:1] == b"{" and b'"schema_version"' in head

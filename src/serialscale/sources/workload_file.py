@@ -38,7 +38,7 @@ from ..base.errors import Errors, Location, WorkloadError, suggest
 from ..base.gcpause import gc_paused
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.reading import read_file, read_input
-from ..base.words import TIME_UNITS, duration_seconds, encodable
+from ..base.words import TIME_UNITS, duration_seconds, elided, encodable
 from ..core.named_steps import build_graph
 from ..core.workload import Workload
 from ..documents.workload import (
@@ -155,10 +155,19 @@ class _Validator:
         if not isinstance(doc, dict):
             got = "an empty document" if doc is None else f"a {_kind(doc)}"
             raise self.fail(f"the top level must be a mapping with a 'steps' list, got {got}")
+        if "schema_version" in doc:  # a key of every saved document, of no workload
+            raise self.fail(
+                "this is a saved serialscale report, not a workload (it has "
+                "'schema_version'): `render`, `gate`, `diff` and `--baseline` read saved "
+                "reports from files (`diff` reads a pipe or standard input as a workload)",
+                ("schema_version",),
+                key=True,
+            )
         for key in doc:
             if key not in TOP_KEYS:
                 self.errors.add(self.fail(
-                    f"unknown key '{key}' at the top level{suggest(str(key), TOP_KEYS)}; "
+                    f"unknown key '{elided(str(key))}' at the top level"
+                    f"{suggest(str(key), TOP_KEYS)}; "
                     f"expected one of: {', '.join(TOP_KEYS)}",
                     (key,),
                     key=True,
