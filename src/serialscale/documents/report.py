@@ -549,6 +549,21 @@ def read_saved(
     return parse_saved(data, "<stdin>" if str(path) == "-" else str(path), sweeps=sweeps)
 
 
+#: The key every saved document has and no workload has.
+SAVED_KEY = "schema_version"
+#: What a workload reader says when it is handed a saved document.
+SAVED_NOT_A_WORKLOAD = (
+    "this is a saved serialscale report, not a workload (it has 'schema_version'): "
+    "`render`, `gate`, `diff` and `--baseline` read saved reports from files (`diff` reads a "
+    "pipe or standard input as a workload)"
+)
+
+
+def is_saved_document(doc: dict[str, Any]) -> bool:
+    """Whether the decoded mapping ``doc`` is a saved document (it has :data:`SAVED_KEY`)."""
+    return SAVED_KEY in doc
+
+
 #: How much of a file :func:`is_saved` looks at: serialscale writes ``schema_version`` first,
 #: but a report edited elsewhere may hold a long description before it.
 SNIFF_BYTES = 64 * 1024

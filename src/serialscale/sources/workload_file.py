@@ -41,6 +41,7 @@ from ..base.reading import read_file, read_input
 from ..base.words import TIME_UNITS, duration_seconds, elided, encodable
 from ..core.named_steps import build_graph
 from ..core.workload import Workload
+from ..documents.report import SAVED_KEY, SAVED_NOT_A_WORKLOAD, is_saved_document
 from ..documents.workload import (
     DEFAULT_COST,
     LARGEST_FLOAT,
@@ -155,14 +156,8 @@ class _Validator:
         if not isinstance(doc, dict):
             got = "an empty document" if doc is None else f"a {_kind(doc)}"
             raise self.fail(f"the top level must be a mapping with a 'steps' list, got {got}")
-        if "schema_version" in doc:  # a key of every saved document, of no workload
-            raise self.fail(
-                "this is a saved serialscale report, not a workload (it has "
-                "'schema_version'): `render`, `gate`, `diff` and `--baseline` read saved "
-                "reports from files (`diff` reads a pipe or standard input as a workload)",
-                ("schema_version",),
-                key=True,
-            )
+        if is_saved_document(doc):  # a saved report handed over as a workload
+            raise self.fail(SAVED_NOT_A_WORKLOAD, (SAVED_KEY,), key=True)
         for key in doc:
             if key not in TOP_KEYS:
                 self.errors.add(self.fail(
