@@ -22,26 +22,9 @@ sys.path.insert(0, str(Path(__file__).parent / "data"))
 from identity_targets import both, chained, decorated, helper, made_in_c, matched, stored
 from plain_bool_targets import branching_only
 
+from .test_trace_faithful import plain, untraced  # the differential test's own helpers
+
 MODES = [m for m in CONTROL_MODES if m != "strict"] + ["strict"]
-
-
-def plain_run(fn):
-    saved = ss.input, ss.inputs
-    ss.input, ss.inputs = (lambda v: v), list  # type: ignore[assignment]
-    try:
-        return fn()
-    finally:
-        ss.input, ss.inputs = saved
-
-
-def unwrap(value):
-    if type(value) in (Traced,) or isinstance(value, Traced):
-        return value.value
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(unwrap(v) for v in value)
-    return value
 
 
 @pytest.mark.parametrize("control", MODES)
@@ -49,9 +32,9 @@ def unwrap(value):
     "fn", [matched, stored, both, helper, chained, decorated, made_in_c], ids=lambda f: f.__name__
 )
 def test_identity_tests_of_comparisons_give_the_plain_result(fn, control: str) -> None:
-    expected = plain_run(fn)
+    expected = untraced(fn)
     trace = run_traced(fn, {}, control=control)
-    got = unwrap(trace.result)
+    got = plain(trace.result)
     assert got == expected and type(got) is type(expected)
     if isinstance(expected, list):
         assert all(type(g) is type(e) for g, e in zip(got, expected, strict=True))
@@ -72,7 +55,7 @@ def test_code_without_identity_tests_keeps_traced_bools() -> None:
     trace = run_traced(branching_only, {}, control="dataflow")
     t, flags = trace.result
     assert type(t) is Traced and all(type(f) is Traced for f in flags)
-    assert [f.value for f in flags] == plain_run(branching_only)[1]
+    assert [f.value for f in flags] == untraced(branching_only)[1]
     assert trace.recorder.escapes == 0
     assert trace.recorder.control_decisions == 8
 
@@ -130,17 +113,17 @@ def test_traced_values_print_as_their_values() -> None:
 
     assert (
         run_traced(run, {}).result
-        == plain_run(run)
+        == untraced(run)
         == ("3.5", "2", "True", "3.5 2", "[3.5, 2]", "(True,)")
     )
 
 
 TWINS = """
 import sys
-sys.path.insert(0, {here!r})
+sys.path.insert(0, {root!r})
 from serialscale.trace import run_traced
+from tests.test_trace_faithful import plain
 sys.path.insert(0, {data!r})
-import test_trace_identity as t
 import identity_targets as d
 import plain_bool_targets as p
 for fn in (d.matched, d.stored, d.both, d.helper, d.chained, d.decorated, d.made_in_c,
@@ -149,14 +132,15 @@ for fn in (d.matched, d.stored, d.both, d.helper, d.chained, d.decorated, d.made
         trace = run_traced(fn, {{}}, control=control)
         rec = trace.recorder
         rec.flush()
-        print(fn.__name__, control, t.unwrap(trace.result), rec.escapes,
+        print(fn.__name__, control, plain(trace.result), rec.escapes,
               rec.control_decisions, [rec.site_names[s] for s in rec.site],
               list(rec.a), list(rec.b), list(rec.c))
 """
 
 
 def test_the_compiled_and_pure_tracers_record_the_same_steps() -> None:
-    code = TWINS.format(here=str(Path(__file__).parent), data=str(Path(__file__).parent / "data"))
+    here = Path(__file__).parent
+    code = TWINS.format(root=str(here.parent), data=str(here / "data"))
     outputs = []
     for pure in ("0", "1"):
         env = {**os.environ, "SERIALSCALE_PURE_PYTHON": pure}

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from .words import elided
+
 
 class ExitCode(IntEnum):
     """Process exit codes; one per kind of outcome."""
@@ -75,8 +77,6 @@ class WorkloadError(SerialscaleError):
 
 
 def _located(error: WorkloadError) -> list[str]:
-    from .words import elided
-
     loc = error.location
     step = f" (step '{elided(loc.step_id)}')" if loc.step_id is not None else ""
     first = f"{loc.prefix()}: error: {error.message}{step}"

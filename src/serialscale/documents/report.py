@@ -578,7 +578,7 @@ def is_saved(path: str | Path) -> bool:
             head = handle.read(SNIFF_BYTES)
     except OSError:
         return False
-    return head.lstrip()[:1] == b"{" and b'"schema_version"' in head
+    return head.lstrip()[:1] == b"{" and f'"{SAVED_KEY}"'.encode() in head
 
 
 def _read_bytes(path: str | Path, max_bytes: int = DEFAULT_MAX_INPUT_BYTES) -> bytes:
