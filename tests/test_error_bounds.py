@@ -117,3 +117,15 @@ def test_diff_knows_a_saved_report_with_a_long_description_first(run_cli, tmp_pa
     path.write_text(json.dumps(edited, indent=2))
     result = run_cli("diff", str(path), str(WORKLOADS / "ci_build.yaml"))
     assert result.exit_code == 0, result.stderr
+
+
+def test_an_integer_cost_past_the_floats_beside_a_float_cost_is_a_located_error() -> None:
+    # found by the input-format differential: the whole-list check took math.isnan of the
+    # integer, which raises OverflowError (an internal error) instead of a located one
+    from serialscale import parse_workload
+
+    text = b'{"steps": [{"id": "a", "cost": ' + str(10**400).encode() + b"},\n"
+    text += b'{"id": "b", "cost": 0.5}]}'
+    with pytest.raises(WorkloadError, match="larger than the largest float") as info:
+        parse_workload(text, "x.json")
+    assert info.value.location.line == 1 and info.value.location.step_id == "a"

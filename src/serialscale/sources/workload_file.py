@@ -543,7 +543,9 @@ def _finite_sum(costs: list[Any]) -> bool:
 
 
 def _all_finite(costs: list[Any]) -> bool:
-    return not any(map(math.isnan, costs)) and max(costs) < math.inf
+    # only the floats can be NaN or infinite (math.isnan of an int past the floats raises)
+    floats = [c for c in costs if type(c) is float]
+    return not floats or (not any(map(math.isnan, floats)) and max(floats) < math.inf)
 
 
 def _valid_cost(cost: Any) -> bool:
