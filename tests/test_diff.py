@@ -115,6 +115,18 @@ def test_diff_of_unreadable_input_is_a_located_error(pair, tmp_path: Path, run_c
     assert result.exit_code == 2 and "bad.yaml" in result.stderr and result.stdout == ""
 
 
+def test_a_saved_batch_is_refused_at_its_own_file(pair, tmp_path: Path, run_cli) -> None:
+    old, new = pair
+    batch = tmp_path / "batch.json"
+    assert run_cli("analyze", str(old.parent), "-f", "json", "-o", str(batch)).exit_code == 0
+    entries = len(json.loads(batch.read_text())["results"])
+    result = run_cli("diff", str(new), str(batch))
+    # it was "<input>: error: .../batch.json: ..." (the file named inside the message)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"{batch}: error: expected one saved report, not a batch")
+    assert f"has {entries} entries" in result.stderr
+
+
 def test_a_saved_report_is_known_by_its_content(pair, tmp_path: Path, run_cli) -> None:
     old, new = pair
     saved = tmp_path / "baseline-report"  # no .json

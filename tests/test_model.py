@@ -119,7 +119,10 @@ def _without(data: dict, key: str) -> dict:
         (lambda d: {**d, "classification": ["serial"]}, "$.classification: expected 'str'"),
         (lambda d: {**d, "critical_path": "a"}, "$.critical_path: expected 'array'"),
         (lambda d: {**d, "schema_version": 2}, "unsupported report version 2"),
-        (lambda d: _without(d, "schema_version"), "unsupported report version None"),
+        (
+            lambda d: _without(d, "schema_version"),
+            "no 'schema_version' key: not a report written by serialscale",
+        ),
         (lambda d: {**d, "speedup": [{"processors": 0}]}, "$.speedup[0]"),
         (lambda d: {**d, "recommendation": {"strategy": "x"}}, "$.recommendation"),
         (
@@ -159,6 +162,22 @@ def test_json_that_does_not_parse_is_located(text: str, where: str, expected: st
                                              tmp_path: Path) -> None:  # fmt: skip
     message = _error(text, tmp_path)
     assert f"saved.json{where}" in message and expected in message, message
+
+
+def test_a_saved_report_with_a_byte_order_mark_is_read(tmp_path: Path, run_cli) -> None:
+    # an editor on Windows saves with a BOM; it was "1:1: error: invalid character"
+    report = analyze(WORKLOADS / "ci_build.yaml")
+    text = render(report, OutputFormat.json)
+    for body in (text, text.replace("\n", " ").strip() + "\n"):  # a report, a JSON line
+        read = parse_saved(b"\xef\xbb\xbf" + body.encode(), "saved.json")
+        assert read.reports == [report] and read.errors == []
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    result = run_cli("gate", str(path), "--max-depth", str(report.depth))
+    assert result.exit_code == 0, result.stderr
+    # a BOM anywhere else is still not JSON, and says where
+    message = _error("{\ufeff}", tmp_path)
+    assert "saved.json:1:" in message and "not a JSON report" in message, message
 
 
 def test_gate_and_baseline_reject_a_bad_report_on_one_line(tmp_path: Path, run_cli) -> None:

@@ -7,7 +7,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from serialscale.base.words import duration_seconds, plain_number
+from serialscale.base.words import duration_seconds, not_a_number, plain_number
 from serialscale.core.compress import parse_target
 
 
@@ -27,6 +27,17 @@ def test_what_python_would_take_but_a_person_did_not_mean() -> None:
     for text in ("1_000", "１", "٣", "inf", "nan", "-inf", "1e999", "", " ", "+", "e3", "1e", "."):
         assert plain_number(text) is None, text
     assert plain_number("5.") == 5.0 and plain_number(".5") == 0.5 and plain_number("1e3") == 1000.0
+
+
+def test_a_refused_number_is_named_for_what_is_wrong_with_it() -> None:
+    # '1_000' and '٣' are finite to float(): blaming "finite" sent people the wrong way
+    spelling = "a number written with ASCII digits and no underscores"
+    for text in ("1_000", "٣", "１０", " 1_0 "):
+        assert not_a_number(text) == spelling, text
+    for text in ("inf", "nan", "-inf", "1e999"):
+        assert not_a_number(text) == "a finite number", text
+    for text in ("abc", "", "1..2", "e3"):
+        assert not_a_number(text) == "a number", text
 
 
 def test_a_target_depth_takes_plain_numbers_only() -> None:

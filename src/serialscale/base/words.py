@@ -92,13 +92,18 @@ def plain_number(text: str) -> int | float | None:
 
 
 def not_a_number(text: str) -> str:
-    """What :func:`plain_number` refused ``text`` as: ``"a finite number"`` when Python's
-    ``float`` reads it (``inf``, ``nan``, ``1e999``), else ``"a number"``; for messages."""
+    """What :func:`plain_number` refused ``text`` as, for messages: ``"a number written with
+    ASCII digits and no underscores"`` when the spelling is the fault (``1_000``, ``٣``,
+    full-width digits, which Python's ``float`` would take), ``"a finite number"`` when
+    ``float`` reads it as one that is not (``inf``, ``nan``, ``1e999``), else
+    ``"a number"``."""
     try:
-        float(text)
+        value = float(text)
     except ValueError:
         return "a number"
-    return "a finite number"
+    if not text.strip().isascii() or "_" in text:
+        return "a number written with ASCII digits and no underscores"
+    return "a number" if math.isfinite(value) else "a finite number"
 
 
 #: The parts of a duration cost: ``1h30m``, ``90s``, ``1.5h``, ``250ms``, ``2d``.

@@ -24,7 +24,7 @@ from typing import Literal
 
 from msgspec import UNSET
 
-from ..base.errors import WorkloadError
+from ..base.errors import Location, WorkloadError
 from ..documents.report import DiffDelta, DiffReport, DiffSide, Report, StepChange
 from .analysis import analyze_workload
 from .drag import drag
@@ -139,8 +139,9 @@ def load_side(target: str, load: object, processors: int, max_bytes: int) -> Sid
         saved = read_saved(target, max_bytes)
         reports, errors = saved.reports, saved.errors
         if errors or len(reports) != 1:
-            raise WorkloadError(f"{target}: expected one saved report (a batch has "
-                                f"{len(reports) + len(errors)})")  # fmt: skip
+            raise WorkloadError(f"expected one saved report, not a batch (this one has "
+                                f"{len(reports) + len(errors)} entries); `diff` compares "
+                                "two reports or workloads", Location(target))  # fmt: skip
         return Side(reports[0], None)
     workload = load(target)  # type: ignore[operator]
     return side_of(workload, processors)

@@ -650,11 +650,19 @@ def _too_deep(data: bytes) -> int | None:
 _STRUCTURE = re.compile(rb'\\.|["\[\]{}]', re.S)
 
 
+#: The UTF-8 byte order mark.
+_BOM = b"\xef\xbb\xbf"
+
+
 def parse_saved(data: bytes, source: str, *, sweeps: bool = False) -> Saved:
     """:func:`read_saved` on bytes already read; ``source`` names them in errors. The bytes
     are decoded once; the kind of document (a report, a batch, JSON lines: one report or
     error line per line, and with ``sweeps`` a sweep) is told from its keys, its
-    ``schema_version`` checked, then it is validated against its declaration."""
+    ``schema_version`` checked, then it is validated against its declaration. A UTF-8 byte
+    order mark before the JSON is read past, as the workload reader does (editors on Windows
+    add one; RFC 8259 lets a reader ignore it)."""
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
     try:
         raw = _decode_json(data, source)
     except msgspec.DecodeError as exc:
@@ -676,7 +684,13 @@ def parse_saved(data: bytes, source: str, *, sweeps: bool = False) -> Saved:
             "not a serialscale report: expected the JSON of 'serialscale analyze --format json'",
             Location(source),
         )
-    version = raw.get("schema_version")
+    if SAVED_KEY not in raw:
+        raise WorkloadError(
+            f"$: no '{SAVED_KEY}' key: not a {what} written by serialscale (expected "
+            f"'{SAVED_KEY}': {expected}, which 'serialscale analyze --format json' writes)",
+            Location(source),
+        )
+    version = raw[SAVED_KEY]
     if version != expected:
         raise WorkloadError(
             f"$.schema_version: unsupported {what} version {elided(repr(version))}; this "
