@@ -237,6 +237,13 @@ def _line_column(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
+#: Texts up to this many characters are located on a node tree (composed once, every lookup
+#: after that is a walk); longer ones by streaming parse events (:class:`_Cursor`), whose
+#: memory does not grow with the text: the tree of a 200,000-step file took 600 MB to
+#: report one error in it.
+TREE_LOCATE_CHARS = 1 << 20
+
+
 class Locator:
     """Finds the line and column of a path into the document, parsing again only when asked."""
 
@@ -245,6 +252,14 @@ class Locator:
         self._source = source
         self._root: yaml.Node | None = None
         self._tried = False
+        self._cursor: _Cursor | None = None
+
+    def _decoded(self) -> str:
+        text = self._text
+        if isinstance(text, bytes):
+            text = text.decode("utf-8-sig", errors="replace")
+            self._text = text
+        return text
 
     def _node(self, path: Sequence[str | int], key: bool) -> yaml.Node | None:
         import yaml
@@ -252,10 +267,7 @@ class Locator:
         if not self._tried:
             self._tried = True
             try:
-                text = self._text
-                if isinstance(text, bytes):
-                    text = text.decode("utf-8-sig", errors="replace")
-                self._root = self._compose(text)
+                self._root = self._compose(self._decoded())
             except (yaml.YAMLError, RecursionError, ValueError):
                 self._root = None
         node = self._root
@@ -290,15 +302,222 @@ class Locator:
                 raise
             return yaml.compose(text, Loader=yaml.SafeLoader)
 
+    def _mark(self, path: Sequence[str | int], key: bool) -> tuple[int, int] | None:
+        """(line, column), 0-based, of the node at ``path`` (its key when ``key``)."""
+        text = self._decoded()
+        if len(text) > TREE_LOCATE_CHARS:
+            if self._cursor is None:
+                self._cursor = _Cursor(text)
+            return self._cursor.find(tuple(path), key)
+        node = self._node(path, key)
+        return None if node is None else (node.start_mark.line, node.start_mark.column)
+
     def at(
         self, path: Sequence[str | int], step_id: str | None = None, key: bool = False
     ) -> Location:
         """Location of the value at ``path`` (of its key when ``key``); as near as it finds."""
-        node = self._node(path, key)
-        while node is None and path:
+        mark = self._mark(path, key)
+        while mark is None and path:
             path = path[:-1]
-            node = self._node(path, False)
-        if node is None:
+            mark = self._mark(path, False)
+        if mark is None:
             return Location(self._source, step_id=step_id)
-        mark = node.start_mark
-        return Location(self._source, mark.line + 1, mark.column + 1, step_id)
+        return Location(self._source, mark[0] + 1, mark[1] + 1, step_id)
+
+
+_Mark = tuple[int, int]
+
+
+class _Frame:
+    """An open mapping or sequence of :class:`_Cursor`'s walk."""
+
+    __slots__ = ("expect_key", "index", "is_key", "is_map", "key", "key_mark", "mark", "seen")
+
+    def __init__(self, is_map: bool, mark: _Mark, is_key: bool) -> None:
+        self.is_map = is_map
+        self.is_key = is_key  # a mapping or sequence used as a mapping's key
+        self.mark = mark
+        self.index = -1  # a sequence: the child last started
+        self.expect_key = True  # a mapping: the next node is a key
+        self.key: str | None = None  # a mapping: the (scalar) key of the value last started
+        self.key_mark: _Mark = mark
+        # a mapping: key -> (key's mark, value's mark), first occurrence only (as the tree
+        # walk takes the first): what a lookup behind the walk still finds without a restart
+        self.seen: dict[str, tuple[_Mark, _Mark]] = {}
+
+
+#: The keys of one mapping :class:`_Cursor` remembers; a lookup of a key past them starts
+#: the walk again (a hostile mapping cannot make the memory grow with the text).
+_MOST_SEEN_KEYS = 10_000
+
+
+class _Cursor:
+    """Locates paths as :meth:`Locator._node` does on a composed tree, by a walk over the
+    parse events that keeps only the open containers: memory grows with the nesting, not
+    the text. The walk goes on from where the last lookup stopped, and starts again only
+    for a path behind it (errors come mostly in document order). A repeated key is found
+    at its first occurrence, as by the tree walk: a forward walk stops there, and a lookup
+    behind the walk answers from the mapping's first keys. One difference: an alias is a
+    leaf here (located at its anchor), where the tree walk can step into it."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._pure = False  # set after libyaml refused the text (see Locator._compose)
+        self._start()
+
+    def _start(self) -> None:
+        import yaml
+
+        loader = yaml.SafeLoader if self._pure else _loaders()[0]
+        self._events = iter(yaml.parse(self._text, Loader=loader))
+        self._stack: list[_Frame] = []
+        self._anchors: dict[str, _Mark] = {}
+        self._root: _Mark | None = None
+        self._ended = False
+
+    def find(self, path: tuple[str | int, ...], key: bool) -> _Mark | None:
+        """(line, column), 0-based, of the node at ``path`` (its key's when ``key``), or of
+        the node where the tree walk would stop; ``None`` when there is none."""
+        import yaml
+
+        for _ in range(3):  # from here; from the start; from the start in pure Python
+            state, mark = self._seen(path, key)
+            if state == "found":
+                return mark
+            if state == "missing":
+                return None
+            if state == "ahead":
+                try:
+                    return self._forward(path, key)
+                except yaml.YAMLError:
+                    if self._pure or _loaders()[0] is yaml.SafeLoader:
+                        return None
+                    self._pure = True
+            self._start()
+        return None
+
+    def _seen(self, path: tuple[str | int, ...], key: bool) -> tuple[str, _Mark | None]:
+        """Whether what the walk has seen answers ``path`` ("found", "missing"), or the node
+        is still "ahead", or behind and forgotten ("restart")."""
+        if self._root is None:
+            return ("missing", None) if self._ended else ("ahead", None)
+        if not path:
+            return "found", self._root
+        stack = self._stack
+        for d, part in enumerate(path):
+            if d >= len(stack):  # the node at path[:d] is a leaf, or ended
+                return "restart", None
+            frame, last = stack[d], d == len(path) - 1
+            child = stack[d + 1] if d + 1 < len(stack) else None
+            if frame.is_map:
+                name = str(part)
+                first = frame.seen.get(name)
+                if first is None:
+                    full = len(frame.seen) >= _MOST_SEEN_KEYS
+                    return ("restart" if full else "ahead"), None
+                if last:
+                    return "found", first[0] if key else first[1]
+                if child is None or frame.key != name or child.mark != first[1]:
+                    return "restart", None
+            elif isinstance(part, int):
+                if part > frame.index:
+                    return "ahead", None
+                if part < frame.index or child is None:
+                    return "restart", None
+                if last:
+                    return "found", child.mark
+            else:
+                return "found", frame.mark  # as the tree walk: a sequence takes no key
+        return "restart", None
+
+    def _forward(self, path: tuple[str | int, ...], key: bool) -> _Mark | None:
+        """Walks on until the node at ``path`` starts (its mark), or the container that
+        should hold it ends (``None``)."""
+        import yaml
+
+        stack = self._stack
+        for event in self._events:
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                ended = stack.pop()
+                if not ended.is_key:
+                    self._value_ended()
+                if len(stack) < len(path) and self._on_path(path, len(stack)):
+                    return None  # the container the path goes through ended without it
+                continue
+            if isinstance(event, (yaml.StreamEndEvent, yaml.DocumentEndEvent)):
+                self._ended = True
+                return None
+            if not isinstance(event, yaml.NodeEvent):
+                continue
+            start = event.start_mark
+            mark: _Mark = (start.line, start.column) if start is not None else (0, 0)
+            if isinstance(event, yaml.AliasEvent):
+                mark = self._anchors.get(event.anchor or "", mark)
+            elif event.anchor is not None:
+                self._anchors[event.anchor] = mark
+            opens = isinstance(event, yaml.CollectionStartEvent)
+            parent = stack[-1] if stack else None
+            if parent is not None and parent.is_map and parent.expect_key:
+                # a key: kept until its value starts; only a scalar key is a path part
+                parent.key = event.value if isinstance(event, yaml.ScalarEvent) else None
+                parent.key_mark = mark
+                parent.expect_key = False
+                if opens:
+                    stack.append(_Frame(isinstance(event, yaml.MappingStartEvent), mark, True))
+                continue
+            found = self._started(event, mark, path, key)
+            if opens:
+                stack.append(_Frame(isinstance(event, yaml.MappingStartEvent), mark, False))
+            else:
+                self._value_ended()
+            if found is not None:
+                return found
+        self._ended = True
+        return None
+
+    def _started(self, event: object, mark: _Mark, path: tuple[str | int, ...],
+                 key: bool) -> _Mark | None:  # fmt: skip
+        """Records the node that starts at ``mark`` in its parent; its mark (its key's, for
+        ``key``) when it is the node at ``path`` or where the tree walk stops on the way."""
+        import yaml
+
+        stack = self._stack
+        depth = len(stack)
+        if not stack:
+            self._root = mark
+        elif stack[-1].is_map:
+            parent = stack[-1]
+            if parent.key is not None and parent.key not in parent.seen:
+                if len(parent.seen) < _MOST_SEEN_KEYS:
+                    parent.seen[parent.key] = (parent.key_mark, mark)
+                elif depth <= len(path) and self._on_path(path, depth):
+                    return None  # cannot tell a first key from a repeat: stop here
+        else:
+            stack[-1].index += 1
+        if depth > len(path) or not self._on_path(path, depth):
+            return None
+        if depth == len(path):
+            return stack[-1].key_mark if key and stack and stack[-1].is_map else mark
+        # parts remain: the tree walk stops at a leaf, or at a sequence asked for a key
+        if not isinstance(event, yaml.CollectionStartEvent):
+            return mark
+        if isinstance(event, yaml.SequenceStartEvent) and not isinstance(path[depth], int):
+            return mark
+        return None
+
+    def _on_path(self, path: tuple[str | int, ...], depth: int) -> bool:
+        """Whether the child last started in each of the first ``depth`` open containers
+        follows ``path``: the node at that depth lies on it."""
+        for d in range(depth):
+            frame = self._stack[d]
+            if frame.is_map:
+                if frame.key is None or frame.key != str(path[d]):
+                    return False
+            elif not isinstance(path[d], int) or frame.index != path[d]:
+                return False
+        return True
+
+    def _value_ended(self) -> None:
+        """A value ended: its mapping expects a key next."""
+        if self._stack and self._stack[-1].is_map:
+            self._stack[-1].expect_key = True
