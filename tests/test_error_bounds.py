@@ -42,6 +42,13 @@ def test_self_needs_past_the_shown_ones_are_counted(tmp_path: Path) -> None:
 def test_a_suggestion_looks_at_names_of_about_the_same_length() -> None:
     assert suggest("biuld", ["b" * 200, "build", "test"]) == " (did you mean 'build'?)"
     assert suggest("x" * 5_000, ["x" * 5_000]) == ""  # an absurd word: no search at all
+    # one id in two Unicode normalization forms: "did you mean 'café'" alone showed the same
+    # text twice; the message says where they differ
+    decomposed, composed = "cafe\u0301", "caf\u00e9"
+    assert suggest(decomposed, ["cake", composed]) == (
+        f" (did you mean '{composed}'? the two look alike but are written with different "
+        "characters: cafe\\u0301 against caf\\xe9)"
+    )
     # only the first candidates of a near length are compared: bounded work
     many = [f"step{i:07d}" for i in range(1_000_000)]
     assert suggest("step0000001", many) == " (did you mean 'step0000001'?)"

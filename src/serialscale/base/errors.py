@@ -187,7 +187,17 @@ def suggest(word: str, choices: Iterable[str]) -> str:
     lo, hi = len(word) // 2, 2 * len(word) + 1
     near = islice((c for c in choices if isinstance(c, str) and lo <= len(c) <= hi),
                   MOST_SUGGESTION_CANDIDATES)  # fmt: skip
-    close = difflib.get_close_matches(word, list(near), n=1, cutoff=0.6)
+    candidates = list(near)
+    if not word.isascii():  # 'café' typed as e + U+0301 looks like the id spelled with é
+        import unicodedata
+
+        same = unicodedata.normalize("NFC", word)
+        for choice in candidates:
+            if choice != word and unicodedata.normalize("NFC", choice) == same:
+                return (f" (did you mean '{choice}'? the two look alike but are written with "
+                        f"different characters: {ascii(word)[1:-1]} against "
+                        f"{ascii(choice)[1:-1]})")  # fmt: skip
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
