@@ -391,3 +391,78 @@ fail:
     if (have_site) PyBuffer_Release(&site);
     return NULL;
 }
+
+/* spell_ids(labels, site, occurrence, indices) -> list of str: for each i of `indices` (a
+ * list of ints), labels[site[i]] + str(occurrence[i]): the ids of a traced run's steps
+ * ("label#k", the labels given with their '#'; core/step_ids.py), spelled in one call.
+ * labels: a list of str; site: int32 ('i'); occurrence: int64, at least as long as site.
+ * IndexError for an index outside the steps, ValueError for a site that names no label,
+ * TypeError for a label that is not a str or an index that is not an int. */
+PyObject *k_spell_ids(PyObject *self, PyObject *args) {
+    PyObject *labels, *o_occ, *o_site, *indices;
+    if (!PyArg_ParseTuple(args, "O!OOO!", &PyList_Type, &labels, &o_site, &o_occ, &PyList_Type,
+                          &indices))
+        return NULL;
+    Py_buffer site = {0};
+    Buf b[1] = {0};
+    PyObject *out = NULL;
+    Py_ssize_t n;
+    if (get_sites(o_site, &site, &n) < 0) return NULL;
+    if (get_buf(o_occ, &b[0], 'q', n, "occurrence") < 0) goto done;
+    {
+        const int32_t *s = site.buf;
+        const int64_t *occ = I64(b[0]);
+        Py_ssize_t count = PyList_GET_SIZE(indices), nlabels = PyList_GET_SIZE(labels);
+        out = PyList_New(count);
+        for (Py_ssize_t j = 0; out && j < count; j++) {
+            PyObject *item = PyList_GET_ITEM(indices, j);
+            if (!PyLong_Check(item)) {
+                PyErr_SetString(PyExc_TypeError, "spell_ids: indices must be ints");
+                Py_CLEAR(out);
+                break;
+            }
+            Py_ssize_t i = PyLong_AsSsize_t(item);
+            if (i == -1 && PyErr_Occurred()) PyErr_Clear();
+            if (i < 0 || i >= n) {
+                PyErr_SetString(PyExc_IndexError, "spell_ids: index out of range");
+                Py_CLEAR(out);
+                break;
+            }
+            if (s[i] < 0 || s[i] >= nlabels) {
+                PyErr_Format(PyExc_ValueError, "site %d out of range 0..%zd", s[i], nlabels - 1);
+                Py_CLEAR(out);
+                break;
+            }
+            PyObject *label = PyList_GET_ITEM(labels, s[i]);
+            if (!PyUnicode_Check(label)) {
+                PyErr_SetString(PyExc_TypeError, "spell_ids: labels must be str");
+                Py_CLEAR(out);
+                break;
+            }
+            char digits[24];
+            int d = snprintf(digits, sizeof digits, "%lld", (long long)occ[i]);
+            PyObject *id;
+            if (PyUnicode_IS_ASCII(label)) { /* the common case: one allocation, two copies */
+                Py_ssize_t len = PyUnicode_GET_LENGTH(label);
+                id = PyUnicode_New(len + d, 127);
+                if (id) {
+                    memcpy(PyUnicode_1BYTE_DATA(id), PyUnicode_1BYTE_DATA(label), len);
+                    memcpy(PyUnicode_1BYTE_DATA(id) + len, digits, d);
+                }
+            } else {
+                PyObject *number = PyUnicode_FromStringAndSize(digits, d);
+                id = number ? PyUnicode_Concat(label, number) : NULL;
+                Py_XDECREF(number);
+            }
+            if (!id) {
+                Py_CLEAR(out);
+                break;
+            }
+            PyList_SET_ITEM(out, j, id);
+        }
+    }
+done:
+    release(b, 1);
+    PyBuffer_Release(&site);
+    return out;
+}

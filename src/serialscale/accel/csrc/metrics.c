@@ -1,6 +1,8 @@
 /* The ASAP schedule, bottom levels, slack, critical path and profile (see metrics.py). */
 #include "kernels.h"
 
+#include <math.h>
+
 /* asap(order, pred_ptr, pred_idx, costs, extra, start_out, finish_out) -> the largest finish
  * (0.0 for no steps): the depth, without a Python float per step to find it */
 PyObject *k_asap(PyObject *self, PyObject *args) {
@@ -296,26 +298,17 @@ static void near_sift_down(Near *h, Py_ssize_t size, Py_ssize_t i) {
     }
 }
 
-PyObject *k_near_critical(PyObject *self, PyObject *args) {
-    PyObject *o;
-    Py_ssize_t count;
-    if (!PyArg_ParseTuple(args, "On", &o, &count)) return NULL;
-    Buf b[1] = {0};
-    if (get_buf(o, &b[0], 'd', 0, "slack") < 0) {
-        release(b, 1);
-        return NULL;
-    }
-    const double *slack = F64(b[0]);
-    Py_ssize_t n = LEN(b[0]), cap = count < 0 ? 0 : (count < n ? count : n), size = 0;
+/* The `count` nonzero values of values[0..n) that rank first, in rank order: the least first
+ * (sign 1.0) or the largest first (sign -1.0), ties by index. One pass, keeping the best
+ * `count` in a max-heap of (sign * value, index). A list of step indices, or NULL. */
+static PyObject *rank_nonzero(const double *values, Py_ssize_t n, Py_ssize_t count, double sign) {
+    Py_ssize_t cap = count < 0 ? 0 : (count < n ? count : n), size = 0;
     Near *h = malloc(sizeof(Near) * (cap > 0 ? cap : 1));
-    if (!h) {
-        release(b, 1);
-        return PyErr_NoMemory();
-    }
+    if (!h) return PyErr_NoMemory();
     for (Py_ssize_t i = 0; i < n && cap > 0; i++) {
-        double s = slack[i];
+        double s = values[i];
         if (s == 0.0) continue; /* on a critical path (filter(None, ...) drops it) */
-        Near x = {s, i};
+        Near x = {sign * s, i};
         if (size < cap) { /* sift up */
             Py_ssize_t j = size++;
             while (j > 0 && near_after(x, h[(j - 1) / 2])) {
@@ -328,8 +321,7 @@ PyObject *k_near_critical(PyObject *self, PyObject *args) {
             near_sift_down(h, size, 0);
         }
     }
-    release(b, 1);
-    /* the kept ones, least first: pop the worst to the back, one after another */
+    /* the kept ones, best first: pop the worst to the back, one after another */
     for (Py_ssize_t end = size - 1; end > 0; end--) {
         Near t = h[0];
         h[0] = h[end];
@@ -346,5 +338,36 @@ PyObject *k_near_critical(PyObject *self, PyObject *args) {
         PyList_SET_ITEM(out, i, v);
     }
     free(h);
+    return out;
+}
+
+PyObject *k_near_critical(PyObject *self, PyObject *args) {
+    PyObject *o;
+    Py_ssize_t count;
+    if (!PyArg_ParseTuple(args, "On", &o, &count)) return NULL;
+    Buf b[1] = {0};
+    PyObject *out = NULL;
+    if (get_buf(o, &b[0], 'd', 0, "slack") == 0) out = rank_nonzero(F64(b[0]), LEN(b[0]), count, 1.0);
+    release(b, 1);
+    return out;
+}
+
+/* most(values, count) -> list of indices: the `count` largest values other than 0, the
+ * largest first, ties by index (= sorted(nonzero, key=value, reverse=True)[:count], a
+ * stable sort); ValueError for a NaN (it has no rank). The steps with the most drag. */
+PyObject *k_most(PyObject *self, PyObject *args) {
+    PyObject *o;
+    Py_ssize_t count;
+    if (!PyArg_ParseTuple(args, "On", &o, &count)) return NULL;
+    Buf b[1] = {0};
+    PyObject *out = NULL;
+    if (get_buf(o, &b[0], 'd', 0, "values") == 0) {
+        const double *values = F64(b[0]);
+        Py_ssize_t n = LEN(b[0]), i = 0;
+        while (i < n && !isnan(values[i])) i++;
+        if (i < n) PyErr_SetString(PyExc_ValueError, "most: values must not be NaN");
+        else out = rank_nonzero(values, n, count, -1.0);
+    }
+    release(b, 1);
     return out;
 }
