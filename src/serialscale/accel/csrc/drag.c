@@ -47,9 +47,13 @@ static int sweep_limits(Py_ssize_t n, const int64_t *pptr, const int64_t *pidx,
     Py_ssize_t top = k + 1, size = k > 0 ? k : 1;
     int32_t *position = calloc(n > 0 ? n : 1, sizeof(int32_t)); /* 1-based; 0 off the path */
     double *tree = malloc(sizeof(double) * 2 * size);
-    if (!position || !tree) {
+    /* Intervals of value 0 (the slack of the many steps that are critical too) are only
+     * counted, in a difference array: a position one covers has limit min(0, the rest). */
+    int64_t *zeros = calloc(size + 1, sizeof(int64_t));
+    if (!position || !tree || !zeros) {
         free(position);
         free(tree);
+        free(zeros);
         PyErr_NoMemory();
         return -1;
     }
@@ -60,7 +64,10 @@ static int sweep_limits(Py_ssize_t n, const int64_t *pptr, const int64_t *pidx,
         if (!tight && !(position[d] && pptr[d + 1] - pptr[d] > 1)) continue;
         if (tight) { /* a step beside the path: alpha < i < beta */
             Py_ssize_t first = (Py_ssize_t)alpha[d] + 1, last = top - (Py_ssize_t)below[d] - 1;
-            if (first <= last) lower_range(tree, k, first - 1, last - 1, slack[d]);
+            if (first <= last) {
+                if (slack[d] == 0.0) zeros[first - 1]++, zeros[last]--;
+                else lower_range(tree, k, first - 1, last - 1, slack[d]);
+            }
         }
         /* dependencies a -> d that bypass positions first..last */
         Py_ssize_t last = (Py_ssize_t)alpha[d] - (position[d] ? 1 : 0);
@@ -70,17 +77,22 @@ static int sweep_limits(Py_ssize_t n, const int64_t *pptr, const int64_t *pidx,
             Py_ssize_t first = top - (Py_ssize_t)below[a] + (position[a] ? 1 : 0);
             if (first > last) continue;
             double value = depth - finish[a] - levels[d];
-            if (value < bound) lower_range(tree, k, first - 1, last - 1, value);
+            if (!(value < bound)) continue;
+            if (value == 0.0) zeros[first - 1]++, zeros[last]--;
+            else lower_range(tree, k, first - 1, last - 1, value);
         }
     }
+    int64_t covered = 0;
     for (Py_ssize_t i = 0; i < k; i++) {
         double best = HUGE_VAL;
         for (Py_ssize_t node = i + k; node >= 1; node >>= 1)
             if (tree[node] < best) best = tree[node];
-        out[i] = best;
+        covered += zeros[i];
+        out[i] = covered > 0 && !(best < 0.0) ? 0.0 : best;
     }
     free(position);
     free(tree);
+    free(zeros);
     return 0;
 }
 
