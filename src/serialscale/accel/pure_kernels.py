@@ -223,8 +223,9 @@ def successors(pred_ptr: Any, pred_idx: Any, succ_ptr: Any, succ_idx: Any, /) ->
 
 
 def topological_order(pred_ptr: Any, succ_ptr: Any, succ_idx: Any, order: Any, /) -> int:
-    """Kahn's algorithm with a FIFO queue seeded in input order, into ``order``; how many
-    steps it ordered (fewer than all: a cycle)."""
+    """Input order when every step's successors come after it; otherwise Kahn's algorithm
+    with a FIFO queue seeded in input order, into ``order``; how many steps it ordered
+    (fewer than all: a cycle)."""
     pptr = _buf(pred_ptr, "q", 1, "pred_ptr")
     n = len(pptr) - 1
     sptr = _buf(succ_ptr, "q", n + 1, "succ_ptr")
@@ -232,6 +233,11 @@ def topological_order(pred_ptr: Any, succ_ptr: Any, succ_idx: Any, order: Any, /
     out = _buf(order, "q", n, "order", writable=True)
     _check_ptr(pptr, n, None, "pred_ptr")
     _check_csr(sptr, sidx, n, "succ_ptr", "succ_idx")
+    rows = map(operator.sub, sptr[1 : n + 1], sptr[:n])
+    owner = chain.from_iterable(map(repeat, range(n), rows))
+    if all(map(operator.gt, sidx[: sptr[n]], owner)):  # every successor after its step
+        out[:n] = type(out)("q", range(n)) if not isinstance(out, list) else list(range(n))
+        return n
     remaining = [pptr[i + 1] - pptr[i] for i in range(n)]
     found = [i for i in range(n) if remaining[i] == 0]
     head = 0

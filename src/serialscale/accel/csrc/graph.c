@@ -46,7 +46,8 @@ fail:
 }
 
 /* topological_order(pred_ptr, succ_ptr, succ_idx, order_out) -> count (< n on a cycle).
- * Kahn's algorithm with a FIFO queue seeded in input order, as graph._topological_order. */
+ * Input order when every step's successors come after it; otherwise Kahn's algorithm with
+ * a FIFO queue seeded in input order. */
 PyObject *k_topological_order(PyObject *self, PyObject *args) {
     PyObject *o[4];
     if (!PyArg_ParseTuple(args, "OOOO", &o[0], &o[1], &o[2], &o[3])) return NULL;
@@ -61,6 +62,17 @@ PyObject *k_topological_order(PyObject *self, PyObject *args) {
     if (check_csr(&b[1], &b[2], n, "succ_ptr", "succ_idx") < 0) goto fail;
     {
         int64_t *pptr = I64(b[0]), *sptr = I64(b[1]), *sidx = I64(b[2]), *order = I64(b[3]);
+        /* Every step needed only by later ones (a traced run's, a file written in order):
+         * input order is topological; the later passes then read the arrays in sequence. */
+        int in_order = 1;
+        for (Py_ssize_t v = 0; v < n && in_order; v++)
+            for (int64_t e = sptr[v]; e < sptr[v + 1]; e++)
+                if (sidx[e] <= v) { in_order = 0; break; }
+        if (in_order) {
+            for (Py_ssize_t v = 0; v < n; v++) order[v] = v;
+            release(b, 4);
+            return PyLong_FromSsize_t(n);
+        }
         int64_t *rem = malloc(sizeof(int64_t) * (n > 0 ? n : 1));
         if (!rem) { PyErr_NoMemory(); goto fail; }
         for (Py_ssize_t i = 0; i < n; i++) {
@@ -94,10 +106,26 @@ PyObject *k_count_duplicates(PyObject *self, PyObject *args) {
     {
         int64_t *ptr = I64(b[0]), *idx = I64(b[1]);
         Py_ssize_t m = LEN(b[1]);
-        int64_t *mark = malloc(sizeof(int64_t) * (n > 0 ? n : 1));
-        if (!mark) { PyErr_NoMemory(); goto fail; }
-        for (Py_ssize_t i = 0; i < n; i++) mark[i] = -1;
+        int64_t *mark = NULL; /* made for the first long row: -1 = not seen in this row */
         for (Py_ssize_t i = 0; i < n; i++) {
+            if (ptr[i + 1] - ptr[i] <= 4) { /* a short row (a traced step's): compared in place */
+                for (int64_t e = ptr[i]; e < ptr[i + 1]; e++) {
+                    int64_t v = idx[e];
+                    if (e >= m || v < 0 || v >= n) {
+                        free(mark);
+                        PyErr_SetString(PyExc_ValueError, "pred_idx out of range");
+                        goto fail;
+                    }
+                    for (int64_t f = ptr[i]; f < e; f++)
+                        if (idx[f] == v) { dups++; break; }
+                }
+                continue;
+            }
+            if (!mark) {
+                mark = malloc(sizeof(int64_t) * n);
+                if (!mark) { PyErr_NoMemory(); goto fail; }
+                for (Py_ssize_t j = 0; j < n; j++) mark[j] = -1;
+            }
             for (int64_t e = ptr[i]; e < ptr[i + 1]; e++) {
                 int64_t v = idx[e];
                 if (e >= m || v < 0 || v >= n) {
