@@ -388,6 +388,11 @@ def test_both_kernel_modules_refuse_the_same_arguments(dag: Dag, rnd: Any) -> No
             array("d", bytes(8 * len(path))),
         ],
         "most": [slack, 3],
+        "tape_needs": [
+            idx,
+            array("q", [-1] * n),
+            array("q", [rnd.choice([-1, 0]) for _ in range(n)]),
+        ],
         "occurrences": [array("i", [rnd.randrange(3) for _ in range(n)]), 3, qout(n)],
         "spell_ids": [
             ["a#", "é#", "c#"],

@@ -328,6 +328,13 @@ def tape_csr(
     return len(flat)
 
 
+def tape_needs(a: Any, b: Any, c: Any, /) -> int:
+    """How many entries of the columns ``a``, ``b`` and ``c`` are not -1 (a traced run's
+    needs; -1: none): the size of the predecessor index :func:`tape_csr` fills."""
+    columns = [_buf(x, "q", 0, name) for x, name in ((a, "a"), (b, "b"), (c, "c"))]
+    return sum(len(x) - operator.countOf(x, -1) for x in columns)
+
+
 def occurrences(site: Any, labels: int, out: Any, /) -> None:
     """``out[i]`` = how many of ``site[0..i]`` equal ``site[i]`` (1 for the first)."""
     labels = operator.index(labels)

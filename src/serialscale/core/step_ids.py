@@ -34,7 +34,7 @@ class OccurrenceIds(Sequence[str]):
     def _occurrences(self) -> memoryview:
         if self._occurrence is None:
             n = len(self._site)
-            out = array("q", bytes(8 * n))
+            out = array("q", [0]) * n  # by repetition: cheaper than from bytes
             accel.kernels().occurrences(self._site, len(self._labels), out)
             self._occurrence = memoryview(out).toreadonly()
         return self._occurrence

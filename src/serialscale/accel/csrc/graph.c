@@ -249,6 +249,26 @@ fail:
     return NULL;
 }
 
+/* tape_needs(a, b, c) -> how many entries of the int64 columns a, b and c are not -1 (a
+ * traced run's needs, -1: none): the size of the predecessor index tape_csr fills. */
+PyObject *k_tape_needs(PyObject *self, PyObject *args) {
+    PyObject *o[3];
+    if (!PyArg_ParseTuple(args, "OOO", &o[0], &o[1], &o[2])) return NULL;
+    Buf b[3] = {0};
+    static const char *names[3] = {"a", "b", "c"};
+    Py_ssize_t count = 0;
+    for (int j = 0; j < 3; j++) {
+        if (get_buf(o[j], &b[j], 'q', 0, names[j]) < 0) {
+            release(b, 3);
+            return NULL;
+        }
+        const int64_t *x = I64(b[j]);
+        for (Py_ssize_t i = 0, n = LEN(b[j]); i < n; i++) count += x[i] != -1;
+    }
+    release(b, 3);
+    return PyLong_FromSsize_t(count);
+}
+
 /* occurrences(site, out): out[i] = how many of site[0..i] equal site[i] (1 for the first).
  * site holds int32 label numbers ('i'), each in [0, len(site)) or less; out is int64. Ids
  * of traced steps are "label#occurrence" (trace.recorder). */

@@ -77,6 +77,7 @@ PyObject *k_as_doubles(PyObject *self, PyObject *args);
 PyObject *k_near_critical(PyObject *self, PyObject *args);
 PyObject *k_most(PyObject *self, PyObject *args);
 PyObject *k_tape_csr(PyObject *self, PyObject *args);
+PyObject *k_tape_needs(PyObject *self, PyObject *args);
 PyObject *k_occurrences(PyObject *self, PyObject *args);
 PyObject *k_spell_ids(PyObject *self, PyObject *args);
 PyObject *k_rechain(PyObject *self, PyObject *args);

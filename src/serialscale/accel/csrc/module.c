@@ -43,6 +43,8 @@ static PyMethodDef methods[] = {
      "as_doubles($module, costs, out, /)\n--\n\n" "Integer costs as doubles (see graph.Graph.costs_f64)."},
     {"tape_csr", k_tape_csr, METH_VARARGS,
      "tape_csr($module, a, b, c, more_steps, more_ptr, more_idx, pred_ptr, pred_idx, /)\n--\n\n" "A tape's needs as predecessor CSR (see trace.recorder)."},
+    {"tape_needs", k_tape_needs, METH_VARARGS,
+     "tape_needs($module, a, b, c, /)\n--\n\n" "How many of a tape's needs are there (see trace.recorder)."},
     {"occurrences", k_occurrences, METH_VARARGS,
      "occurrences($module, site, labels, out, /)\n--\n\n" "Occurrence numbers of labels (step ids of a trace)."},
     {"spell_ids", k_spell_ids, METH_VARARGS,
