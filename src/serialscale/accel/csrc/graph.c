@@ -487,8 +487,12 @@ PyObject *k_spell_ids(PyObject *self, PyObject *args) {
                 Py_CLEAR(out);
                 break;
             }
-            char digits[24];
-            int d = snprintf(digits, sizeof digits, "%lld", (long long)occ[i]);
+            char buf[24], *digits = buf + sizeof buf; /* str(occ[i]), written backward */
+            int64_t x = occ[i];
+            uint64_t u = x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
+            do { *--digits = (char)('0' + u % 10); u /= 10; } while (u);
+            if (x < 0) *--digits = '-';
+            int d = (int)(buf + sizeof buf - digits);
             PyObject *id;
             if (PyUnicode_IS_ASCII(label)) { /* the common case: one allocation, two copies */
                 Py_ssize_t len = PyUnicode_GET_LENGTH(label);
