@@ -75,7 +75,9 @@ def phases(name: str) -> tuple[int, dict[str, float]]:
     from serialscale.trace.api import run_traced
 
     spent = dict.fromkeys(PHASES, 0.0)
-    wrapped = {"compute_metrics": "metrics", "speedup_table": "schedules", "drag": "drag"}
+    wrapped = {"compute_metrics": "metrics", "speedup_table": "schedules", "drag": "drag",
+               "drag_doubles": "drag"}  # fmt: skip
+    wrapped = {attr: phase for attr, phase in wrapped.items() if hasattr(analysis, attr)}
     originals = {attr: getattr(analysis, attr) for attr in wrapped}
 
     def timing(attr: str, phase: str):

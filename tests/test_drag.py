@@ -161,3 +161,80 @@ def test_the_drag_kernel_checks_its_arrays(compiled: bool) -> None:
         fast.drag_limits(ptr, q(9), *ok[2:], out)
     with pytest.raises(TypeError):
         fast.drag_limits(*ok, memoryview(bytes(16)).cast("d"))  # read-only: never written
+
+
+def _doubles_drag(dag: Dag, compiled: bool) -> tuple[list, list, object, list]:
+    """Drag as the report computes it from the kernels' metrics: the ``drag_values`` kernel
+    (compiled, or its pure twin), per step and per path position."""
+    from serialscale import accel as kernels
+    from serialscale.core.drag import drag_doubles
+    from serialscale.core.metrics import compute_metrics
+
+    graph = dag.graph()
+    with kernels.accelerated(compiled):
+        m = compute_metrics(graph)
+        found = drag_doubles(graph, m.critical_path, m.finish, m.bottom_level, m.slack, m.depth)
+    assert found is not None
+    out, on_path = found
+    return list(out), list(on_path), m.depth, m.critical_path
+
+
+@settings(max_examples=300, deadline=None)
+@given(dags(max_steps=24), st.booleans())
+def test_the_drag_values_kernel_is_the_depth_saved(dag: Dag, compiled: bool) -> None:
+    from serialscale import accel as kernels
+
+    if compiled and not kernels.available():
+        pytest.skip("the compiled kernels were not built")
+    got, on_path, total, path = _doubles_drag(dag, compiled)
+    assert total == _nx_depth(dag, dag.costs)
+    for v in range(len(dag.costs)):
+        costs = list(dag.costs)
+        costs[v] = 0
+        assert got[v] == total - _nx_depth(dag, costs), (v, dag)
+    assert on_path == [got[v] for v in path]
+
+
+@settings(max_examples=100, deadline=None)
+@given(dags(max_steps=16, costs=costs_float), st.booleans())
+def test_the_drag_values_kernel_with_float_costs(dag: Dag, compiled: bool) -> None:
+    from serialscale import accel as kernels
+
+    if compiled and not kernels.available():
+        pytest.skip("the compiled kernels were not built")
+    got, on_path, total, path = _doubles_drag(dag, compiled)
+    assert isinstance(total, float)
+    for v in range(len(dag.costs)):
+        costs = list(dag.costs)
+        costs[v] = 0
+        assert abs(got[v] - (total - _nx_depth(dag, costs))) <= 1e-9 * max(total, 1)
+    assert on_path == [got[v] for v in path]
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_the_drag_values_kernel_checks_its_arrays(compiled: bool) -> None:
+    from array import array
+
+    from serialscale import accel as kernels
+
+    fast = kernels._compiled if compiled else kernels.pure_kernels
+    if fast is None:
+        pytest.skip("the compiled kernels were not built")
+    d = lambda *xs: array("d", xs)  # noqa: E731
+    q = lambda *xs: array("q", xs)  # noqa: E731
+    # a chain a(1) -> b(2): each step drags by its whole cost
+    order, ptr, idx, sptr, sidx = q(0, 1), q(0, 0, 1), q(0), q(0, 1, 1), q(1)
+    ok = (order, ptr, idx, sptr, sidx, d(1, 2), q(0, 1), d(1, 3), d(3, 2), d(0, 0), 3.0, 0.0)
+    out, on_path = d(9, 9), d(9, 9)
+    fast.drag_values(*ok, out, on_path)
+    assert list(out) == [1, 2] and list(on_path) == [1, 2]
+    with pytest.raises(ValueError, match="path: index 5"):
+        fast.drag_values(*ok[:6], q(0, 5), *ok[7:], out, on_path)
+    with pytest.raises(ValueError, match="succ_idx"):
+        fast.drag_values(*ok[:4], q(7), *ok[5:], out, on_path)
+    with pytest.raises(ValueError, match="depth"):
+        fast.drag_values(*ok[:10], math.inf, 0.0, out, on_path)
+    with pytest.raises(TypeError):
+        fast.drag_values(*ok, memoryview(bytes(16)).cast("d"), on_path)  # read-only
+    with pytest.raises(ValueError):
+        fast.drag_values(*ok, out, d(0))  # on_path shorter than the path

@@ -7,6 +7,7 @@ import itertools
 import networkx as nx
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from serialscale.core.graph import CycleError, Graph
 
@@ -126,3 +127,37 @@ def test_graph_arrays_are_read_only_and_copied() -> None:
     with pytest.raises(AttributeError):
         graph.pred_idx = array("q", [7])  # type: ignore[misc]
     assert isinstance(graph.ids, tuple)
+
+
+@given(st.lists(st.lists(st.integers(0, 7), max_size=9), min_size=8, max_size=12))
+def test_count_duplicates_in_short_and_long_rows(rows: list[list[int]]) -> None:
+    """Rows of up to 4 needs are compared in place, longer ones with a mark per step
+    (csrc/graph.c): both, in both kernel modules, against counting with a set."""
+    from itertools import accumulate
+
+    expected = sum(len(r) - len(set(r)) for r in rows)
+    ptr = array("q", [0, *accumulate(map(len, rows))])
+    idx = array("q", [x for r in rows for x in r])
+    for k in (m for m in (kernels._compiled, kernels.pure_kernels) if m is not None):
+        assert k.count_duplicates(ptr, idx) == expected
+
+
+@given(dags(max_steps=30), st.booleans())
+def test_a_graph_in_input_order_keeps_it_as_its_order(dag: Dag, sort: bool) -> None:
+    """Where every step needs only earlier ones (a traced run), the order is input order;
+    elsewhere a topological order all the same (networkx checks it)."""
+    if sort:  # renumber the steps in a topological order of networkx's
+        rank = {v: r for r, v in enumerate(nx.lexicographical_topological_sort(dag.nx()))}
+        needs: list[list[int]] = [[] for _ in dag.needs]
+        for i, row in enumerate(dag.needs):
+            needs[rank[i]] = [rank[j] for j in row]
+        dag = Dag([dag.costs[v] for v in sorted(rank, key=rank.__getitem__)], needs)
+    in_order = all(j < i for i, row in enumerate(dag.needs) for j in row)
+    for fast in [False, True] if kernels.available() else [False]:
+        with kernels.accelerated(fast):
+            g = dag.graph()
+        if in_order:
+            assert g.order.tolist() == list(range(g.n))
+        position = {v: k for k, v in enumerate(g.order.tolist())}
+        assert sorted(position) == list(range(g.n))
+        assert all(position[a] < position[b] for a, b in dag.nx().edges)

@@ -215,8 +215,35 @@ def test_compiled_schedule_matches_the_reference(n: int, costs: list, fan_in: in
         assert fast[p, c] == list_schedule_makespan(graph, p, levels, c), (p, c)
 
 
-@pytest.mark.parametrize("costs", [[0, 1, 2, 3], [0.5, 0.25, 1.75, 3.0, 0.1]])
+@settings(max_examples=60)
+@given(st.integers(1, 3000), st.integers(0, 10**6), st.sampled_from([[1], [0, 1, 2], [0, 3]]))
+def test_whole_priorities_give_the_schedule_of_any_order_kept(n: int, seed: int, costs) -> None:
+    """Whole-number priorities in a small range are counted into rank order, others are
+    radix-sorted (csrc/schedule.c): priorities moved out of that range, or made fractional,
+    in the same order, give the same schedule; the reference simulates one of them."""
+    from array import array
+
+    from serialscale.core.metrics import compute_metrics
+    from serialscale.core.schedule import list_schedule_makespan
+
+    graph = random_graph(n, seed=seed, costs=costs)
+    with kernels.accelerated(True):
+        m = compute_metrics(graph)
+    levels = m.bottom_level
+    k = kernels._compiled
+    variants = [array("d", levels), array("d", (2 * x + 0.5 for x in levels)),
+                array("d", (x + 2.0**40 for x in levels))]  # fmt: skip
+    plans = [k.schedule_plan(v, graph.costs_f64, graph.pred_ptr, graph.succ_ptr, graph.succ_idx)
+             for v in variants]  # fmt: skip
+    for p in (2, 3, 16):
+        spans = [k.makespan(plan, p, 0.0) for plan in plans]
+        assert spans == [list_schedule_makespan(graph, p, list(levels))] * 3, p
+
+
+@pytest.mark.parametrize("costs", [[0, 1, 2, 3], [0.5, 0.25, 1.75, 3.0, 0.1], [0, 1, 10**9]])
 def test_compiled_profile_matches_the_reference_on_a_large_graph(costs: list) -> None:
+    """Whole times in a small range are counted, others sorted (csrc/metrics.c): both
+    against the pure-Python pass (integer costs up to 10**9: times past the counted range)."""
     from serialscale.core.metrics import asap_schedule, compute_metrics, profile
 
     graph = random_graph(20_000, seed=7, costs=costs)

@@ -210,3 +210,18 @@ def test_step_levels_are_the_longest_chain_of_needs_before_each_step(dag: Dag) -
     g = dag.nx()
     expected = [nx.dag_longest_path_length(g.subgraph(nx.ancestors(g, i) | {i})) for i in g]
     assert step_levels(dag.graph()) == expected
+
+
+@given(st.lists(st.one_of(st.integers(0, 4), st.sampled_from([0.0, 0.5, 2.5])), max_size=60),
+       st.integers(-1, 12))  # fmt: skip
+def test_most_against_a_full_sort(values: list, count: int) -> None:
+    """``most`` (the ranking of top_drag) in both kernel modules: the largest values other
+    than 0, ties by index, as a full sort ranks them; a NaN is refused."""
+    from serialscale import accel
+    from serialscale.accel import pure_kernels
+
+    expected = [i for _, i in sorted((-v, i) for i, v in enumerate(values) if v)][: max(count, 0)]
+    for k in (m for m in (accel._compiled, pure_kernels) if m is not None):
+        assert k.most(array("d", values), count) == expected
+        with pytest.raises(ValueError):
+            k.most(array("d", [*values, math.nan]), count)

@@ -371,12 +371,40 @@ def test_both_kernel_modules_refuse_the_same_arguments(dag: Dag, rnd: Any) -> No
             5.0,
             array("d", bytes(8 * len(path))),
         ],
+        "drag_values": [
+            order,
+            ptr,
+            idx,
+            sptr,
+            sidx,
+            costs,
+            path,
+            finish,
+            levels,
+            slack,
+            total,
+            0.0,
+            out(),
+            array("d", bytes(8 * len(path))),
+        ],
+        "most": [slack, 3],
+        "tape_needs": [
+            idx,
+            array("q", [-1] * n),
+            array("q", [rnd.choice([-1, 0]) for _ in range(n)]),
+        ],
         "occurrences": [array("i", [rnd.randrange(3) for _ in range(n)]), 3, qout(n)],
+        "spell_ids": [
+            ["a#", "é#", "c#"],
+            array("i", [rnd.randrange(3) for _ in range(n)]),
+            array("q", [rnd.randrange(1, 99) for _ in range(n)]),
+            [rnd.randrange(n) for _ in range(3)],
+        ],
     }
     for name, args in calls.items():
         fine = _outcome(accel._compiled, name, args)
         assert fine == _outcome(pure_kernels, name, args), name
-        if name == "occurrences":
+        if name in ("occurrences", "spell_ids"):
             continue  # site's own corruptions below
         for bad in _corruptions(args, rnd):
             assert _outcome(accel._compiled, name, bad) == _outcome(pure_kernels, name, bad), (
@@ -397,6 +425,17 @@ def test_both_kernel_modules_refuse_the_same_arguments(dag: Dag, rnd: Any) -> No
         assert _outcome(accel._compiled, "occurrences", args) == _outcome(
             pure_kernels, "occurrences", args
         )
+    # spell_ids: a site naming no label, an index outside the steps, a label or an index of
+    # the wrong type, occurrences too short or of the wrong type
+    labels, site, occ = ["a#", "é#"], array("i", [0, 1, 0]), array("q", [1, 1, 2])
+    for args in ([labels, array("i", [0, 5]), occ[:2], [1]], [labels, site, occ, [3]],
+                 [labels, site, occ, [-1]], [labels, site, occ, [0.5]], [["a#", 7], site, occ, [1]],
+                 [labels, site, occ[:2], [0]], [labels, site, array("d", [1, 1, 2]), [0]],
+                 [tuple(labels), site, occ, [0]], [labels, site, occ, (0,)],
+                 [labels, site, occ, [2, 1, 0, 1]]):  # fmt: skip
+        assert _outcome(accel._compiled, "spell_ids", args) == _outcome(
+            pure_kernels, "spell_ids", args
+        ), args
 
 
 def test_pure_kernels_import_nothing_above_accel() -> None:

@@ -180,6 +180,17 @@ def test_occurrence_ids_want_int32_sites() -> None:
         OccurrenceIds(["a"], array("q", [0]))
 
 
+@given(st.lists(st.integers(-1, 5), max_size=30), st.randoms(use_true_random=False))
+def test_tape_needs_counts_the_needs_present(column: list[int], rnd) -> None:
+    """``tape_needs`` (both modules): how many entries of three columns are not -1."""
+    columns = [array("q", rnd.sample(column, len(column))) for _ in range(3)]
+    expected = sum(1 for c in columns for x in c if x != -1)
+    for k in (m for m in (kernels._compiled, kernels.pure_kernels) if m is not None):
+        assert k.tape_needs(*columns) == expected
+        with pytest.raises(TypeError):
+            k.tape_needs(columns[0], array("i", [1]), columns[2])
+
+
 @needs_compiled
 def test_occurrences_kernel_checks_its_arrays() -> None:
     k = kernels._compiled

@@ -223,8 +223,9 @@ def successors(pred_ptr: Any, pred_idx: Any, succ_ptr: Any, succ_idx: Any, /) ->
 
 
 def topological_order(pred_ptr: Any, succ_ptr: Any, succ_idx: Any, order: Any, /) -> int:
-    """Kahn's algorithm with a FIFO queue seeded in input order, into ``order``; how many
-    steps it ordered (fewer than all: a cycle)."""
+    """Input order when every step's successors come after it; otherwise Kahn's algorithm
+    with a FIFO queue seeded in input order, into ``order``; how many steps it ordered
+    (fewer than all: a cycle)."""
     pptr = _buf(pred_ptr, "q", 1, "pred_ptr")
     n = len(pptr) - 1
     sptr = _buf(succ_ptr, "q", n + 1, "succ_ptr")
@@ -232,6 +233,11 @@ def topological_order(pred_ptr: Any, succ_ptr: Any, succ_idx: Any, order: Any, /
     out = _buf(order, "q", n, "order", writable=True)
     _check_ptr(pptr, n, None, "pred_ptr")
     _check_csr(sptr, sidx, n, "succ_ptr", "succ_idx")
+    rows = map(operator.sub, sptr[1 : n + 1], sptr[:n])
+    owner = chain.from_iterable(map(repeat, range(n), rows))
+    if all(map(operator.gt, sidx[: sptr[n]], owner)):  # every successor after its step
+        out[:n] = type(out)("q", range(n)) if not isinstance(out, list) else list(range(n))
+        return n
     remaining = [pptr[i + 1] - pptr[i] for i in range(n)]
     found = [i for i in range(n) if remaining[i] == 0]
     head = 0
@@ -322,6 +328,13 @@ def tape_csr(
     return len(flat)
 
 
+def tape_needs(a: Any, b: Any, c: Any, /) -> int:
+    """How many entries of the columns ``a``, ``b`` and ``c`` are not -1 (a traced run's
+    needs; -1: none): the size of the predecessor index :func:`tape_csr` fills."""
+    columns = [_buf(x, "q", 0, name) for x, name in ((a, "a"), (b, "b"), (c, "c"))]
+    return sum(len(x) - operator.countOf(x, -1) for x in columns)
+
+
 def occurrences(site: Any, labels: int, out: Any, /) -> None:
     """``out[i]`` = how many of ``site[0..i]`` equal ``site[i]`` (1 for the first)."""
     labels = operator.index(labels)
@@ -335,6 +348,32 @@ def occurrences(site: Any, labels: int, out: Any, /) -> None:
             raise ValueError(f"site {s} out of range 0..{labels - 1}")
         count[s] += 1
         result[i] = count[s]
+
+
+def spell_ids(labels: Any, site: Any, occurrence: Any, indices: Any, /) -> list[str]:
+    """For each ``i`` of ``indices``, ``labels[site[i]] + str(occurrence[i])``: the ids of a
+    traced run's steps (core/step_ids.py), the labels given with their ``#``. IndexError for
+    an index outside the steps, ValueError for a site that names no label, TypeError for a
+    label that is not a str or an index that is not an int."""
+    if not isinstance(labels, list):
+        raise TypeError(f"argument 1 must be list, not {type(labels).__name__}")
+    sites = _sites(site)
+    n = len(memoryview(sites))
+    occ = _buf(occurrence, "q", n, "occurrence")
+    if not isinstance(indices, list):
+        raise TypeError(f"argument 4 must be list, not {type(indices).__name__}")
+    if not all(map(isinstance, indices, repeat(int))):
+        raise TypeError("spell_ids: indices must be ints")
+    if indices and (min(indices) < 0 or max(indices) >= n):
+        raise IndexError("spell_ids: index out of range")
+    named = list(map(sites.__getitem__, indices))
+    if named and (min(named) < 0 or max(named) >= len(labels)):
+        bad = next(s for s in named if s < 0 or s >= len(labels))
+        raise ValueError(f"site {bad} out of range 0..{len(labels) - 1}")
+    spelled = list(map(labels.__getitem__, named))
+    if not all(map(isinstance, spelled, repeat(str))):
+        raise TypeError("spell_ids: labels must be str")
+    return list(map(str.__add__, spelled, map(str, map(occ.__getitem__, indices))))
 
 
 def rechain(
@@ -689,6 +728,72 @@ def drag_limits(
         while heap and heap[0][1] < i:
             heapq.heappop(heap)
         limits[i - 1] = heap[0][0] if heap else math.inf
+
+
+def drag_values(
+    order: Any, pred_ptr: Any, pred_idx: Any, succ_ptr: Any, succ_idx: Any, costs: Any,
+    path: Any, finish: Any, levels: Any, slack: Any, depth: float, tol: float, out: Any,
+    on_path: Any, /,
+) -> None:  # fmt: skip
+    """Critical-path drag in doubles, in one call (see drag.drag and csrc/drag.c): the path
+    positions (:func:`asap` and :func:`bottom_levels` with cost 1 on the path's steps, 0
+    elsewhere), the bound (the largest cost on the path), the :func:`drag_limits` sweep,
+    then each path step's ``min(cost, limit)``, 0 when at most ``tol``, into ``on_path`` (by
+    position) and ``out`` (by step; 0 off the path). ``n = len(order)`` steps."""
+    steps_in_order = _buf(order, "q", 0, "order")
+    n = len(steps_in_order)
+    pptr = _buf(pred_ptr, "q", n + 1, "pred_ptr")
+    pidx = _buf(pred_idx, "q", 0, "pred_idx")
+    sptr = _buf(succ_ptr, "q", n + 1, "succ_ptr")
+    sidx = _buf(succ_idx, "q", 0, "succ_idx")
+    cost = _buf(costs, "d", n, "costs")
+    steps = _buf(path, "q", 0, "path")
+    k = len(steps)
+    end = _buf(finish, "d", n, "finish")
+    level = _buf(levels, "d", n, "levels")
+    slacks = _buf(slack, "d", n, "slack")
+    result = _buf(out, "d", n, "out", writable=True)
+    best = _buf(on_path, "d", k, "on_path", writable=True)
+    depth, tol = float(_real(depth)), float(_real(tol))
+    _check_index(steps_in_order, n, n, "order")
+    _check_csr(pptr, pidx, n, "pred_ptr", "pred_idx")
+    _check_csr(sptr, sidx, n, "succ_ptr", "succ_idx")
+    _check_index(steps, k, n, "path")
+    for v in range(n):
+        result[v] = 0.0
+    if k == 0:
+        return
+    marks = array("d", bytes(8 * n))
+    for v in steps[:k]:
+        marks[v] = 1.0
+    alpha, below, ignored = (array("d", bytes(8 * n)) for _ in range(3))
+    asap(steps_in_order, pptr, pidx, marks, 0.0, ignored, alpha)
+    bottom_levels(steps_in_order, sptr, sidx, marks, below)
+    bound = max(map(cost.__getitem__, steps[:k]))
+    limits = array("d", bytes(8 * k))
+    # the sweep over exactly n steps (finish and the rest may be longer than the order)
+    end, level, slacks = (array("d", x[:n]) for x in (end, level, slacks))
+    drag_limits(array("q", pptr[: n + 1]), pidx, array("q", steps[:k]), end, level, slacks,
+                alpha, below, depth, bound, limits)  # fmt: skip
+    for i, v in enumerate(steps[:k]):
+        value = min(cost[v], limits[i])  # the cost on a tie
+        value = 0.0 if value <= tol else value
+        best[i] = value
+        result[v] = value
+
+
+def most(values: Any, count: int, /) -> list[int]:
+    """The indices of the ``count`` largest values other than 0, the largest first, ties by
+    index (``sorted(nonzero, key=value, reverse=True)[:count]``, a stable sort); ValueError
+    for a NaN (it has no rank)."""
+    numbers = _buf(values, "d", 0, "values")
+    count = operator.index(count)
+    if any(x != x for x in numbers):
+        raise ValueError("most: values must not be NaN")
+    if count <= 0:
+        return []
+    get = numbers.__getitem__
+    return heapq.nlargest(count, compress(range(len(numbers)), numbers), key=get)
 
 
 # --- rendering (csrc/render.c) ---

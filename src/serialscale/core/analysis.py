@@ -25,7 +25,7 @@ from ..documents.report import (
     StepDetail,
 )
 from .classify import classify, recommend
-from .drag import drag
+from .drag import drag, drag_doubles
 from .graph import Cost, Graph
 from .metrics import Metrics, compute_metrics, work
 from .schedule import burdened_depth, ratio, schedule_model, speedup_table
@@ -118,8 +118,15 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
     advised_ceiling = ratio(m.work, b_depth) if overhead else ceiling
     classification = classify(advised_ceiling, rows, processors, burdened=bool(overhead))
     connectors = set(workload.extra.get("connectors") or ())
-    drags = drag(spans, m.critical_path, m.finish, m.bottom_level, m.slack, m.depth)
-    worth = top_drag(graph, m, drags, connectors, spans)
+    # in one kernel call where the metrics are doubles; exact metrics by drag()
+    found = drag_doubles(spans, m.critical_path, m.finish, m.bottom_level, m.slack, m.depth)
+    drags: Sequence[Cost]
+    if found is None:
+        drags, on_path = drag(spans, m.critical_path, m.finish, m.bottom_level, m.slack,
+                              m.depth), None  # fmt: skip
+    else:
+        drags, on_path = found
+    worth = top_drag(graph, m, drags, connectors, spans, on_path)
     recommendation = recommend(
         classification,
         advised_ceiling,
@@ -186,22 +193,30 @@ def _observed(workload: Workload, m: Metrics) -> Observed | UnsetType:
 
 
 def top_drag(graph: Graph, m: Metrics, drags: Sequence[Cost], connectors: set[str],
-             spans: Graph | None = None) -> list[DragStep]:  # fmt: skip
+             spans: Graph | None = None,
+             on_path: array | None = None) -> list[DragStep]:  # fmt: skip
     """``top_drag``: the (at most :data:`TOP_DRAG`) critical steps with the most drag, the most
     first, ties in path order; connectors and steps with no drag are left out. Each says what
     halving its cost would save: ``min(cost / 2, drag)`` (the paths that limit the drag limit
     any shortening the same way). With spans (``spans``, the :meth:`Graph.depth_graph`),
-    drag is in spans and halving a step halves its span: ``min(span / 2, drag)``."""
+    drag is in spans and halving a step halves its span: ``min(span / 2, drag)``.
+    ``on_path`` (optional): the drags of the critical path's steps by position, doubles,
+    ranked in one kernel call."""
     ids, costs, number = graph.ids, graph.costs, m.number
     halved = (spans or graph).costs
-    # sorted() is stable: steps with equal drag stay in path order
-    # an id is spelled when read (a traced graph's): look only when there are connectors
-    candidates = [i for i in m.critical_path if drags[i]]
-    if connectors:
-        candidates = [i for i in candidates if ids[i] not in connectors]
-    # = sorted(candidates, key=drag, reverse=True)[:k]: the most drag first, ties in path
-    # order (a stable sort keeps them so, reversed or not)
-    ranked = heapq.nlargest(TOP_DRAG, candidates, key=drags.__getitem__)
+    path = m.critical_path
+    if on_path is not None and not connectors:
+        # the same ranking as below, on the doubles by position (a path can be 10**5 steps)
+        ranked = list(map(path.__getitem__, accel.kernels().most(on_path, TOP_DRAG)))
+    else:
+        # sorted() is stable: steps with equal drag stay in path order
+        # an id is spelled when read (a traced graph's): look only when there are connectors
+        candidates = [i for i in path if drags[i]]
+        if connectors:
+            candidates = [i for i in candidates if ids[i] not in connectors]
+        # = sorted(candidates, key=drag, reverse=True)[:k]: the most drag first, ties in
+        # path order (a stable sort keeps them so, reversed or not)
+        ranked = heapq.nlargest(TOP_DRAG, candidates, key=drags.__getitem__)
     out = []
     for i in ranked:
         half = halved[i] / 2

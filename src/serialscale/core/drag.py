@@ -83,6 +83,29 @@ def drag(
     return out
 
 
+def drag_doubles(
+    graph: Graph,
+    critical_path: Sequence[int],
+    finish: Sequence[Cost],
+    levels: Sequence[Cost],
+    slack: Sequence[Cost],
+    total_depth: Cost,
+) -> tuple[array, array] | None:
+    """:func:`drag` in one kernel call where the metrics are doubles (``array('d')``, from
+    the kernels): every step's drag as the same doubles (so ``Metrics.number`` of each is
+    :func:`drag`'s number), and the drag of each critical-path step by position; ``None``
+    for exact metrics (Python numbers), which take :func:`drag`."""
+    if not all(getattr(x, "typecode", None) == "d" for x in (finish, levels, slack)):
+        return None
+    n, k = graph.n, len(critical_path)
+    out, on_path = array("d", [0.0]) * n, array("d", [0.0]) * k
+    tol = SLACK_TOLERANCE * total_depth if isinstance(total_depth, float) else 0.0
+    accel.kernels().drag_values(graph.order, graph.pred_ptr, graph.pred_idx, graph.succ_ptr,
+                                graph.succ_idx, graph.costs_f64, array("q", critical_path),
+                                finish, levels, slack, total_depth, tol, out, on_path)  # fmt: skip
+    return out, on_path
+
+
 def _positions(
     graph: Graph, critical_path: Sequence[int]
 ) -> tuple[Sequence[float], Sequence[float]]:

@@ -133,10 +133,11 @@ class Graph:
             raise GraphError(str(exc)) from None
         if k.count_duplicates(ptr, idx):
             ptr, idx = _dedupe(n, ptr, idx)
-        succ_ptr = array("q", bytes(8 * (n + 1)))
-        succ_idx = array("q", bytes(8 * len(idx)))
+        zero = array("q", [0])  # arrays made by repetition: cheaper than from bytes
+        succ_ptr = zero * (n + 1)
+        succ_idx = zero * len(idx)
         k.successors(ptr, idx, succ_ptr, succ_idx)
-        order = array("q", bytes(8 * n))
+        order = zero * n
         count = k.topological_order(ptr, succ_ptr, succ_idx, order)
         if count < n:
             raise CycleError(_find_cycle(n, order[:count].tolist(), ptr, idx))

@@ -231,7 +231,8 @@ def _compiled_metrics(graph: Graph, fast: ModuleType, total_work: Cost) -> Metri
     """The same passes as :func:`compute_metrics`, in the kernels ``fast`` (doubles)."""
     n = graph.n
     costs = graph.costs_f64
-    start, finish, levels, slacks = (array("d", bytes(8 * n)) for _ in range(4))
+    zeros = array("d", [0.0]) * n  # copied: cheaper than from bytes
+    start, finish, levels, slacks = zeros, array("d", zeros), array("d", zeros), array("d", zeros)
     total = fast.asap(graph.order, graph.pred_ptr, graph.pred_idx, costs, 0.0, start, finish)
     fast.bottom_levels(graph.order, graph.succ_ptr, graph.succ_idx, costs, levels)
     as_cost = int if graph.integral else float

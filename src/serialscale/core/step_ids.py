@@ -34,7 +34,7 @@ class OccurrenceIds(Sequence[str]):
     def _occurrences(self) -> memoryview:
         if self._occurrence is None:
             n = len(self._site)
-            out = array("q", bytes(8 * n))
+            out = array("q", [0]) * n  # by repetition: cheaper than from bytes
             accel.kernels().occurrences(self._site, len(self._labels), out)
             self._occurrence = memoryview(out).toreadonly()
         return self._occurrence
@@ -59,12 +59,12 @@ class OccurrenceIds(Sequence[str]):
         return map(str.__add__, map(labels.__getitem__, self._site), map(str, occurrences))
 
     def take(self, indices: Sequence[int]) -> list[str]:
-        """``[self[i] for i in indices]``, spelled in C-level maps (a critical path can be
-        10**5 steps and more)."""
+        """``[self[i] for i in indices]``, spelled in one kernel call (a critical path can
+        be 10**5 steps and more)."""
         occurrences = self._occurrences()  # first: it checks every site
         labels = [label + "#" for label in self._labels]
-        return list(map(str.__add__, map(labels.__getitem__, map(self._site.__getitem__, indices)),
-                        map(str, map(occurrences.__getitem__, indices))))  # fmt: skip
+        wanted = indices if isinstance(indices, list) else list(indices)
+        return accel.kernels().spell_ids(labels, self._site, occurrences, wanted)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, (tuple, OccurrenceIds)) or len(other) != len(self):

@@ -590,10 +590,11 @@ class Recorder(TapeBase):
         more_ptr.extend(accumulate(len(row) for _, row in more))
         more_idx = array("q", chain.from_iterable(row for _, row in more))
         columns = (self.a, self.b, self.c)
-        m = 3 * n - sum(map(_absent, columns)) + len(more_idx)
-        pred_ptr = array("q", bytes(8 * (n + 1)))
-        pred_idx = array("q", bytes(8 * m))
-        accel.kernels().tape_csr(*columns, more_steps, more_ptr, more_idx, pred_ptr, pred_idx)
+        kernels = accel.kernels()
+        m = kernels.tape_needs(*columns) + len(more_idx)
+        pred_ptr = array("q", [0]) * (n + 1)  # by repetition: cheaper than from bytes
+        pred_idx = array("q", [0]) * m
+        kernels.tape_csr(*columns, more_steps, more_ptr, more_idx, pred_ptr, pred_idx)
         costs = self.cost_array(n)
         spans = None
         if self.spans:  # array operations with parallelism inside
@@ -620,15 +621,3 @@ class Recorder(TapeBase):
         floats = array("d", [1.0]) * n
         deque(map(setitem, repeat(floats), special.keys(), map(float, special.values())), 0)
         return floats
-
-
-#: ``NO_STEP`` as the tape's columns hold it: 8 bytes of 0xff (two's complement -1).
-_ABSENT = array("q", [NO_STEP]).tobytes()
-
-
-def _absent(column: array) -> int:
-    """How many entries of ``column`` are ``NO_STEP``, counted in its bytes (``array.count``
-    makes an int per entry: a quarter of a million-step graph's build). A run of 0xff bytes
-    8 or more long is made of whole -1 entries, since every other entry is a step number
-    (>= 0, its top byte 0), so the non-overlapping count finds exactly those."""
-    return column.tobytes().count(_ABSENT)

@@ -27,6 +27,75 @@ static inline Py_ssize_t whole_position(double x, Py_ssize_t k) {
     return (Py_ssize_t)x;
 }
 
+/* The sweep itself, on checked arrays (n steps, a path of k < INT32_MAX steps in range):
+ * out[0..k) as k_drag_limits says. 0, or -1 with an exception. */
+static int sweep_limits(Py_ssize_t n, const int64_t *pptr, const int64_t *pidx,
+                        const int64_t *path, Py_ssize_t k, const double *finish,
+                        const double *levels, const double *slack, const double *alpha,
+                        const double *below, double depth, double bound, double *out) {
+    if (!(depth >= 0.0 && depth < HUGE_VAL) || isnan(bound)) {
+        PyErr_SetString(PyExc_ValueError, "drag_limits: depth must be finite and >= 0");
+        return -1;
+    }
+    for (Py_ssize_t v = 0; v < n; v++) {
+        if (whole_position(alpha[v], k) < 0 || whole_position(below[v], k) < 0) {
+            PyErr_SetString(PyExc_ValueError,
+                            "drag_limits: alpha and below must be whole numbers in 0..k");
+            return -1;
+        }
+    }
+    Py_ssize_t top = k + 1, size = k > 0 ? k : 1;
+    int32_t *position = calloc(n > 0 ? n : 1, sizeof(int32_t)); /* 1-based; 0 off the path */
+    double *tree = malloc(sizeof(double) * 2 * size);
+    /* Intervals of value 0 (the slack of the many steps that are critical too) are only
+     * counted, in a difference array: a position one covers has limit min(0, the rest). */
+    int64_t *zeros = calloc(size + 1, sizeof(int64_t));
+    if (!position || !tree || !zeros) {
+        free(position);
+        free(tree);
+        free(zeros);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < 2 * size; i++) tree[i] = HUGE_VAL;
+    for (Py_ssize_t i = 0; i < k; i++) position[path[i]] = (int32_t)(i + 1);
+    for (Py_ssize_t d = 0; d < n; d++) {
+        int tight = !position[d] && slack[d] < bound;
+        if (!tight && !(position[d] && pptr[d + 1] - pptr[d] > 1)) continue;
+        if (tight) { /* a step beside the path: alpha < i < beta */
+            Py_ssize_t first = (Py_ssize_t)alpha[d] + 1, last = top - (Py_ssize_t)below[d] - 1;
+            if (first <= last) {
+                if (slack[d] == 0.0) zeros[first - 1]++, zeros[last]--;
+                else lower_range(tree, k, first - 1, last - 1, slack[d]);
+            }
+        }
+        /* dependencies a -> d that bypass positions first..last */
+        Py_ssize_t last = (Py_ssize_t)alpha[d] - (position[d] ? 1 : 0);
+        if (last < 1) continue;
+        for (int64_t e = pptr[d]; e < pptr[d + 1]; e++) {
+            int64_t a = pidx[e];
+            Py_ssize_t first = top - (Py_ssize_t)below[a] + (position[a] ? 1 : 0);
+            if (first > last) continue;
+            double value = depth - finish[a] - levels[d];
+            if (!(value < bound)) continue;
+            if (value == 0.0) zeros[first - 1]++, zeros[last]--;
+            else lower_range(tree, k, first - 1, last - 1, value);
+        }
+    }
+    int64_t covered = 0;
+    for (Py_ssize_t i = 0; i < k; i++) {
+        double best = HUGE_VAL;
+        for (Py_ssize_t node = i + k; node >= 1; node >>= 1)
+            if (tree[node] < best) best = tree[node];
+        covered += zeros[i];
+        out[i] = covered > 0 && !(best < 0.0) ? 0.0 : best;
+    }
+    free(position);
+    free(tree);
+    free(zeros);
+    return 0;
+}
+
 /* drag_limits(pred_ptr, pred_idx, path, finish, levels, slack, alpha, below, depth, bound,
  *             out)
  * out[i] (i = 0..k-1, path position i + 1) = the least of:
@@ -43,8 +112,6 @@ PyObject *k_drag_limits(PyObject *self, PyObject *args) {
         return NULL;
     Buf b[9] = {0};
     PyObject *result = NULL;
-    int32_t *position = NULL;
-    double *tree = NULL;
     if (get_buf(o[3], &b[3], 'd', 0, "finish") < 0) goto done;
     Py_ssize_t n = LEN(b[3]);
     if (get_buf(o[0], &b[0], 'q', n + 1, "pred_ptr") < 0) goto done;
@@ -62,61 +129,118 @@ PyObject *k_drag_limits(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_OverflowError, "drag_limits: the path is too long");
         goto done;
     }
-    if (!(depth >= 0.0 && depth < HUGE_VAL) || isnan(bound)) {
-        PyErr_SetString(PyExc_ValueError, "drag_limits: depth must be finite and >= 0");
+    if (sweep_limits(n, I64(b[0]), I64(b[1]), I64(b[2]), k, F64(b[3]), F64(b[4]), F64(b[5]),
+                     F64(b[6]), F64(b[7]), depth, bound, F64(b[8])) < 0)
         goto done;
-    }
-    {
-        const int64_t *pptr = I64(b[0]), *pidx = I64(b[1]), *path = I64(b[2]);
-        const double *finish = F64(b[3]), *levels = F64(b[4]), *slack = F64(b[5]);
-        const double *alpha = F64(b[6]), *below = F64(b[7]);
-        double *out = F64(b[8]);
-        Py_ssize_t top = k + 1, size = k > 0 ? k : 1;
-        position = calloc(n > 0 ? n : 1, sizeof(int32_t)); /* 1-based; 0 off the path */
-        tree = malloc(sizeof(double) * 2 * size);
-        if (!position || !tree) {
-            PyErr_NoMemory();
-            goto done;
-        }
-        for (Py_ssize_t i = 0; i < 2 * size; i++) tree[i] = HUGE_VAL;
-        for (Py_ssize_t i = 0; i < k; i++) position[path[i]] = (int32_t)(i + 1);
-        for (Py_ssize_t v = 0; v < n; v++) {
-            if (whole_position(alpha[v], k) < 0 || whole_position(below[v], k) < 0) {
-                PyErr_SetString(PyExc_ValueError,
-                                "drag_limits: alpha and below must be whole numbers in 0..k");
-                goto done;
-            }
-        }
-        for (Py_ssize_t d = 0; d < n; d++) {
-            int tight = !position[d] && slack[d] < bound;
-            if (!tight && !(position[d] && pptr[d + 1] - pptr[d] > 1)) continue;
-            if (tight) { /* a step beside the path: alpha < i < beta */
-                Py_ssize_t first = (Py_ssize_t)alpha[d] + 1, last = top - (Py_ssize_t)below[d] - 1;
-                if (first <= last) lower_range(tree, k, first - 1, last - 1, slack[d]);
-            }
-            /* dependencies a -> d that bypass positions first..last */
-            Py_ssize_t last = (Py_ssize_t)alpha[d] - (position[d] ? 1 : 0);
-            if (last < 1) continue;
-            for (int64_t e = pptr[d]; e < pptr[d + 1]; e++) {
-                int64_t a = pidx[e];
-                Py_ssize_t first = top - (Py_ssize_t)below[a] + (position[a] ? 1 : 0);
-                if (first > last) continue;
-                double value = depth - finish[a] - levels[d];
-                if (value < bound) lower_range(tree, k, first - 1, last - 1, value);
-            }
-        }
-        for (Py_ssize_t i = 0; i < k; i++) {
-            double best = HUGE_VAL;
-            for (Py_ssize_t node = i + k; node >= 1; node >>= 1)
-                if (tree[node] < best) best = tree[node];
-            out[i] = best;
-        }
-    }
     result = Py_None;
     Py_INCREF(result);
 done:
-    free(position);
-    free(tree);
     release(b, 9);
+    return result;
+}
+
+/* drag_values(order, pred_ptr, pred_idx, succ_ptr, succ_idx, costs, path, finish, levels,
+ *             slack, depth, tol, out, on_path)
+ * The whole of drag.drag on doubles in one call: the path positions (drag._positions: the
+ * ASAP finish and the bottom levels with cost 1 on the path's steps, 0 elsewhere, in
+ * `order`), the bound (the largest cost on the path, as max() finds it), the sweep of
+ * drag_limits, then each path step's drag, min(cost, limit) (the cost on a tie), 0 when
+ * at most `tol`: into on_path[i] for path position i + 1 and out[path[i]]; out is 0
+ * elsewhere. n = len(order) steps. */
+PyObject *k_drag_values(PyObject *self, PyObject *args) {
+    PyObject *o[12];
+    double depth, tol;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOddOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5],
+                          &o[6], &o[7], &o[8], &o[9], &depth, &tol, &o[10], &o[11]))
+        return NULL;
+    Buf b[12] = {0};
+    PyObject *result = NULL;
+    double *alpha = NULL, *below = NULL, *limits = NULL;
+    uint8_t *mark = NULL;
+    if (get_buf(o[0], &b[0], 'q', 0, "order") < 0) goto done;
+    Py_ssize_t n = LEN(b[0]);
+    if (get_buf(o[1], &b[1], 'q', n + 1, "pred_ptr") < 0) goto done;
+    if (get_buf(o[2], &b[2], 'q', 0, "pred_idx") < 0) goto done;
+    if (get_buf(o[3], &b[3], 'q', n + 1, "succ_ptr") < 0) goto done;
+    if (get_buf(o[4], &b[4], 'q', 0, "succ_idx") < 0) goto done;
+    if (get_buf(o[5], &b[5], 'd', n, "costs") < 0) goto done;
+    if (get_buf(o[6], &b[6], 'q', 0, "path") < 0) goto done;
+    Py_ssize_t k = LEN(b[6]);
+    if (get_buf(o[7], &b[7], 'd', n, "finish") < 0) goto done;
+    if (get_buf(o[8], &b[8], 'd', n, "levels") < 0) goto done;
+    if (get_buf(o[9], &b[9], 'd', n, "slack") < 0) goto done;
+    if (get_out(o[10], &b[10], 'd', n, "out") < 0) goto done;
+    if (get_out(o[11], &b[11], 'd', k, "on_path") < 0) goto done;
+    if (check_index(&b[0], n, n, "order") < 0) goto done;
+    if (check_csr(&b[1], &b[2], n, "pred_ptr", "pred_idx") < 0) goto done;
+    if (check_csr(&b[3], &b[4], n, "succ_ptr", "succ_idx") < 0) goto done;
+    if (check_index(&b[6], k, n, "path") < 0) goto done;
+    if (k >= INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "drag_limits: the path is too long");
+        goto done;
+    }
+    {
+        const int64_t *order = I64(b[0]), *pptr = I64(b[1]), *pidx = I64(b[2]);
+        const int64_t *sptr = I64(b[3]), *sidx = I64(b[4]), *path = I64(b[6]);
+        const double *cost = F64(b[5]);
+        double *out = F64(b[10]), *on_path = F64(b[11]);
+        Py_ssize_t size = n > 0 ? n : 1;
+        alpha = calloc(size, sizeof(double)); /* 0 for a step the order never reaches */
+        below = calloc(size, sizeof(double));
+        limits = malloc(sizeof(double) * (k > 0 ? k : 1));
+        mark = calloc(size, 1);
+        if (!alpha || !below || !limits || !mark) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (Py_ssize_t v = 0; v < n; v++) out[v] = 0.0;
+        if (k == 0) goto fine;
+        /* alpha: the asap kernel's finish, below: the bottom_levels kernel's levels, both
+         * with cost 1 on the path's steps and 0 elsewhere (the same doubles) */
+        for (Py_ssize_t i = 0; i < k; i++) mark[path[i]] = 1;
+        for (Py_ssize_t j = 0; j < n; j++) {
+            int64_t v = order[j];
+            double s = 0.0;
+            int first = 1;
+            for (int64_t e = pptr[v]; e < pptr[v + 1]; e++) {
+                double f = alpha[pidx[e]];
+                if (first || f > s) { s = f; first = 0; }
+            }
+            alpha[v] = s + mark[v];
+        }
+        for (Py_ssize_t j = n - 1; j >= 0; j--) {
+            int64_t v = order[j];
+            double best = 0.0;
+            int first = 1;
+            for (int64_t e = sptr[v]; e < sptr[v + 1]; e++) {
+                double l = below[sidx[e]];
+                if (first || l > best) { best = l; first = 0; }
+            }
+            below[v] = mark[v] + best;
+        }
+        double bound = 0.0; /* max(cost of each path step): a NaN wins only first */
+        for (Py_ssize_t i = 0; i < k; i++) {
+            double c = cost[path[i]];
+            if (i == 0 || c > bound) bound = c;
+        }
+        if (sweep_limits(n, pptr, pidx, path, k, F64(b[7]), F64(b[8]), F64(b[9]), alpha, below,
+                         depth, bound, limits) < 0)
+            goto done;
+        for (Py_ssize_t i = 0; i < k; i++) {
+            double c = cost[path[i]], best = limits[i] < c ? limits[i] : c;
+            if (best <= tol) best = 0.0;
+            on_path[i] = best;
+            out[path[i]] = best;
+        }
+    }
+fine:
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    free(alpha);
+    free(below);
+    free(limits);
+    free(mark);
+    release(b, 12);
     return result;
 }

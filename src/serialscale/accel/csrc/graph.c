@@ -46,7 +46,8 @@ fail:
 }
 
 /* topological_order(pred_ptr, succ_ptr, succ_idx, order_out) -> count (< n on a cycle).
- * Kahn's algorithm with a FIFO queue seeded in input order, as graph._topological_order. */
+ * Input order when every step's successors come after it; otherwise Kahn's algorithm with
+ * a FIFO queue seeded in input order. */
 PyObject *k_topological_order(PyObject *self, PyObject *args) {
     PyObject *o[4];
     if (!PyArg_ParseTuple(args, "OOOO", &o[0], &o[1], &o[2], &o[3])) return NULL;
@@ -61,6 +62,17 @@ PyObject *k_topological_order(PyObject *self, PyObject *args) {
     if (check_csr(&b[1], &b[2], n, "succ_ptr", "succ_idx") < 0) goto fail;
     {
         int64_t *pptr = I64(b[0]), *sptr = I64(b[1]), *sidx = I64(b[2]), *order = I64(b[3]);
+        /* Every step needed only by later ones (a traced run's, a file written in order):
+         * input order is topological; the later passes then read the arrays in sequence. */
+        int in_order = 1;
+        for (Py_ssize_t v = 0; v < n && in_order; v++)
+            for (int64_t e = sptr[v]; e < sptr[v + 1]; e++)
+                if (sidx[e] <= v) { in_order = 0; break; }
+        if (in_order) {
+            for (Py_ssize_t v = 0; v < n; v++) order[v] = v;
+            release(b, 4);
+            return PyLong_FromSsize_t(n);
+        }
         int64_t *rem = malloc(sizeof(int64_t) * (n > 0 ? n : 1));
         if (!rem) { PyErr_NoMemory(); goto fail; }
         for (Py_ssize_t i = 0; i < n; i++) {
@@ -94,10 +106,26 @@ PyObject *k_count_duplicates(PyObject *self, PyObject *args) {
     {
         int64_t *ptr = I64(b[0]), *idx = I64(b[1]);
         Py_ssize_t m = LEN(b[1]);
-        int64_t *mark = malloc(sizeof(int64_t) * (n > 0 ? n : 1));
-        if (!mark) { PyErr_NoMemory(); goto fail; }
-        for (Py_ssize_t i = 0; i < n; i++) mark[i] = -1;
+        int64_t *mark = NULL; /* made for the first long row: -1 = not seen in this row */
         for (Py_ssize_t i = 0; i < n; i++) {
+            if (ptr[i + 1] - ptr[i] <= 4) { /* a short row (a traced step's): compared in place */
+                for (int64_t e = ptr[i]; e < ptr[i + 1]; e++) {
+                    int64_t v = idx[e];
+                    if (e >= m || v < 0 || v >= n) {
+                        free(mark);
+                        PyErr_SetString(PyExc_ValueError, "pred_idx out of range");
+                        goto fail;
+                    }
+                    for (int64_t f = ptr[i]; f < e; f++)
+                        if (idx[f] == v) { dups++; break; }
+                }
+                continue;
+            }
+            if (!mark) {
+                mark = malloc(sizeof(int64_t) * n);
+                if (!mark) { PyErr_NoMemory(); goto fail; }
+                for (Py_ssize_t j = 0; j < n; j++) mark[j] = -1;
+            }
             for (int64_t e = ptr[i]; e < ptr[i + 1]; e++) {
                 int64_t v = idx[e];
                 if (e >= m || v < 0 || v >= n) {
@@ -219,6 +247,26 @@ bad:
 fail:
     release(b, 8);
     return NULL;
+}
+
+/* tape_needs(a, b, c) -> how many entries of the int64 columns a, b and c are not -1 (a
+ * traced run's needs, -1: none): the size of the predecessor index tape_csr fills. */
+PyObject *k_tape_needs(PyObject *self, PyObject *args) {
+    PyObject *o[3];
+    if (!PyArg_ParseTuple(args, "OOO", &o[0], &o[1], &o[2])) return NULL;
+    Buf b[3] = {0};
+    static const char *names[3] = {"a", "b", "c"};
+    Py_ssize_t count = 0;
+    for (int j = 0; j < 3; j++) {
+        if (get_buf(o[j], &b[j], 'q', 0, names[j]) < 0) {
+            release(b, 3);
+            return NULL;
+        }
+        const int64_t *x = I64(b[j]);
+        for (Py_ssize_t i = 0, n = LEN(b[j]); i < n; i++) count += x[i] != -1;
+    }
+    release(b, 3);
+    return PyLong_FromSsize_t(count);
 }
 
 /* occurrences(site, out): out[i] = how many of site[0..i] equal site[i] (1 for the first).
@@ -390,4 +438,83 @@ fail:
     release(b, 7);
     if (have_site) PyBuffer_Release(&site);
     return NULL;
+}
+
+/* spell_ids(labels, site, occurrence, indices) -> list of str: for each i of `indices` (a
+ * list of ints), labels[site[i]] + str(occurrence[i]): the ids of a traced run's steps
+ * ("label#k", the labels given with their '#'; core/step_ids.py), spelled in one call.
+ * labels: a list of str; site: int32 ('i'); occurrence: int64, at least as long as site.
+ * IndexError for an index outside the steps, ValueError for a site that names no label,
+ * TypeError for a label that is not a str or an index that is not an int. */
+PyObject *k_spell_ids(PyObject *self, PyObject *args) {
+    PyObject *labels, *o_occ, *o_site, *indices;
+    if (!PyArg_ParseTuple(args, "O!OOO!", &PyList_Type, &labels, &o_site, &o_occ, &PyList_Type,
+                          &indices))
+        return NULL;
+    Py_buffer site = {0};
+    Buf b[1] = {0};
+    PyObject *out = NULL;
+    Py_ssize_t n;
+    if (get_sites(o_site, &site, &n) < 0) return NULL;
+    if (get_buf(o_occ, &b[0], 'q', n, "occurrence") < 0) goto done;
+    {
+        const int32_t *s = site.buf;
+        const int64_t *occ = I64(b[0]);
+        Py_ssize_t count = PyList_GET_SIZE(indices), nlabels = PyList_GET_SIZE(labels);
+        out = PyList_New(count);
+        for (Py_ssize_t j = 0; out && j < count; j++) {
+            PyObject *item = PyList_GET_ITEM(indices, j);
+            if (!PyLong_Check(item)) {
+                PyErr_SetString(PyExc_TypeError, "spell_ids: indices must be ints");
+                Py_CLEAR(out);
+                break;
+            }
+            Py_ssize_t i = PyLong_AsSsize_t(item);
+            if (i == -1 && PyErr_Occurred()) PyErr_Clear();
+            if (i < 0 || i >= n) {
+                PyErr_SetString(PyExc_IndexError, "spell_ids: index out of range");
+                Py_CLEAR(out);
+                break;
+            }
+            if (s[i] < 0 || s[i] >= nlabels) {
+                PyErr_Format(PyExc_ValueError, "site %d out of range 0..%zd", s[i], nlabels - 1);
+                Py_CLEAR(out);
+                break;
+            }
+            PyObject *label = PyList_GET_ITEM(labels, s[i]);
+            if (!PyUnicode_Check(label)) {
+                PyErr_SetString(PyExc_TypeError, "spell_ids: labels must be str");
+                Py_CLEAR(out);
+                break;
+            }
+            char buf[24], *digits = buf + sizeof buf; /* str(occ[i]), written backward */
+            int64_t x = occ[i];
+            uint64_t u = x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
+            do { *--digits = (char)('0' + u % 10); u /= 10; } while (u);
+            if (x < 0) *--digits = '-';
+            int d = (int)(buf + sizeof buf - digits);
+            PyObject *id;
+            if (PyUnicode_IS_ASCII(label)) { /* the common case: one allocation, two copies */
+                Py_ssize_t len = PyUnicode_GET_LENGTH(label);
+                id = PyUnicode_New(len + d, 127);
+                if (id) {
+                    memcpy(PyUnicode_1BYTE_DATA(id), PyUnicode_1BYTE_DATA(label), len);
+                    memcpy(PyUnicode_1BYTE_DATA(id) + len, digits, d);
+                }
+            } else {
+                PyObject *number = PyUnicode_FromStringAndSize(digits, d);
+                id = number ? PyUnicode_Concat(label, number) : NULL;
+                Py_XDECREF(number);
+            }
+            if (!id) {
+                Py_CLEAR(out);
+                break;
+            }
+            PyList_SET_ITEM(out, j, id);
+        }
+    }
+done:
+    release(b, 1);
+    PyBuffer_Release(&site);
+    return out;
 }

@@ -75,11 +75,15 @@ PyObject *k_check_graph_csr(PyObject *self, PyObject *args);
 PyObject *k_costs_ok(PyObject *self, PyObject *args);
 PyObject *k_as_doubles(PyObject *self, PyObject *args);
 PyObject *k_near_critical(PyObject *self, PyObject *args);
+PyObject *k_most(PyObject *self, PyObject *args);
 PyObject *k_tape_csr(PyObject *self, PyObject *args);
+PyObject *k_tape_needs(PyObject *self, PyObject *args);
 PyObject *k_occurrences(PyObject *self, PyObject *args);
+PyObject *k_spell_ids(PyObject *self, PyObject *args);
 PyObject *k_rechain(PyObject *self, PyObject *args);
 /* drag.c */
 PyObject *k_drag_limits(PyObject *self, PyObject *args);
+PyObject *k_drag_values(PyObject *self, PyObject *args);
 /* render.c */
 PyObject *k_records(PyObject *self, PyObject *args);
 /* loading.c */

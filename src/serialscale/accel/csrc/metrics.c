@@ -1,6 +1,8 @@
 /* The ASAP schedule, bottom levels, slack, critical path and profile (see metrics.py). */
 #include "kernels.h"
 
+#include <math.h>
+
 /* asap(order, pred_ptr, pred_idx, costs, extra, start_out, finish_out) -> the largest finish
  * (0.0 for no steps): the depth, without a Python float per step to find it */
 PyObject *k_asap(PyObject *self, PyObject *args) {
@@ -112,6 +114,46 @@ static int append_segment(PyObject *out, int integral, double start, double end,
     return r;
 }
 
+/* The profile when every time of a step with cost > 0 is a whole number in lo..hi (lo > hi:
+ * no such step): the net change of the
+ * running count at each whole time, counted in an array, then walked from lo (the least
+ * time) to hi (the largest). The
+ * same segments as the sorted merge below: a time where nothing starts or ends changes
+ * nothing, and the walk starts at the first time and ends the last segment at the last. */
+static PyObject *dense_profile(const double *start, const double *finish, const double *cost,
+                               Py_ssize_t n, int integral, double lo, double hi) {
+    PyObject *out = PyList_New(0);
+    if (!out || lo > hi) return out;
+    Py_ssize_t first = (Py_ssize_t)lo, last = (Py_ssize_t)hi;
+    int64_t *d = calloc((size_t)(last - first + 1), sizeof(int64_t));
+    if (!d) {
+        Py_DECREF(out);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!(cost[i] > 0)) continue;
+        d[(Py_ssize_t)start[i] - first]++;
+        d[(Py_ssize_t)finish[i] - first]--;
+    }
+    int64_t running = 0, seg_running = -1;
+    Py_ssize_t seg_start = first;
+    for (Py_ssize_t t = first; out && t < last; t++) {
+        running += d[t - first];
+        if (running != seg_running) {
+            if (seg_running >= 0 &&
+                append_segment(out, integral, (double)seg_start, (double)t, seg_running) < 0)
+                Py_CLEAR(out);
+            seg_start = t;
+            seg_running = running;
+        }
+    }
+    if (out && seg_running >= 0 &&
+        append_segment(out, integral, (double)seg_start, (double)last, seg_running) < 0)
+        Py_CLEAR(out);
+    free(d);
+    return out;
+}
+
 /* profile(start, finish, costs, integral) -> list of (start, end, running), as
  * metrics.profile; times are ints when `integral` (whole-number costs), else floats. */
 PyObject *k_profile(PyObject *self, PyObject *args) {
@@ -128,6 +170,23 @@ PyObject *k_profile(PyObject *self, PyObject *args) {
         double s = F64(b[0])[i], f = F64(b[1])[i];
         if (F64(b[2])[i] > 0 && !(s >= 0.0 && s < HUGE_VAL && f >= 0.0 && f < HUGE_VAL)) {
             PyErr_SetString(PyExc_ValueError, "profile: times must be finite and >= 0");
+            goto done;
+        }
+    }
+    if (n > 0) { /* whole-number times in a small range (integer costs): counted, not sorted */
+        double *start = F64(b[0]), *finish = F64(b[1]), *cost = F64(b[2]);
+        double limit = 4.0 * (double)n + 65536.0, lo = HUGE_VAL, hi = -1.0;
+        int whole = 1;
+        for (Py_ssize_t i = 0; i < n && whole; i++) {
+            if (!(cost[i] > 0)) continue;
+            double s = start[i], f = finish[i];
+            whole = s <= limit && f <= limit && s == floor(s) && f == floor(f);
+            double a = s < f ? s : f, z = s < f ? f : s; /* any times, not only an ASAP's */
+            if (a < lo) lo = a;
+            if (z > hi) hi = z;
+        }
+        if (whole) {
+            out = dense_profile(start, finish, cost, n, integral, lo, hi);
             goto done;
         }
     }
@@ -296,26 +355,17 @@ static void near_sift_down(Near *h, Py_ssize_t size, Py_ssize_t i) {
     }
 }
 
-PyObject *k_near_critical(PyObject *self, PyObject *args) {
-    PyObject *o;
-    Py_ssize_t count;
-    if (!PyArg_ParseTuple(args, "On", &o, &count)) return NULL;
-    Buf b[1] = {0};
-    if (get_buf(o, &b[0], 'd', 0, "slack") < 0) {
-        release(b, 1);
-        return NULL;
-    }
-    const double *slack = F64(b[0]);
-    Py_ssize_t n = LEN(b[0]), cap = count < 0 ? 0 : (count < n ? count : n), size = 0;
+/* The `count` nonzero values of values[0..n) that rank first, in rank order: the least first
+ * (sign 1.0) or the largest first (sign -1.0), ties by index. One pass, keeping the best
+ * `count` in a max-heap of (sign * value, index). A list of step indices, or NULL. */
+static PyObject *rank_nonzero(const double *values, Py_ssize_t n, Py_ssize_t count, double sign) {
+    Py_ssize_t cap = count < 0 ? 0 : (count < n ? count : n), size = 0;
     Near *h = malloc(sizeof(Near) * (cap > 0 ? cap : 1));
-    if (!h) {
-        release(b, 1);
-        return PyErr_NoMemory();
-    }
+    if (!h) return PyErr_NoMemory();
     for (Py_ssize_t i = 0; i < n && cap > 0; i++) {
-        double s = slack[i];
+        double s = values[i];
         if (s == 0.0) continue; /* on a critical path (filter(None, ...) drops it) */
-        Near x = {s, i};
+        Near x = {sign * s, i};
         if (size < cap) { /* sift up */
             Py_ssize_t j = size++;
             while (j > 0 && near_after(x, h[(j - 1) / 2])) {
@@ -328,8 +378,7 @@ PyObject *k_near_critical(PyObject *self, PyObject *args) {
             near_sift_down(h, size, 0);
         }
     }
-    release(b, 1);
-    /* the kept ones, least first: pop the worst to the back, one after another */
+    /* the kept ones, best first: pop the worst to the back, one after another */
     for (Py_ssize_t end = size - 1; end > 0; end--) {
         Near t = h[0];
         h[0] = h[end];
@@ -346,5 +395,36 @@ PyObject *k_near_critical(PyObject *self, PyObject *args) {
         PyList_SET_ITEM(out, i, v);
     }
     free(h);
+    return out;
+}
+
+PyObject *k_near_critical(PyObject *self, PyObject *args) {
+    PyObject *o;
+    Py_ssize_t count;
+    if (!PyArg_ParseTuple(args, "On", &o, &count)) return NULL;
+    Buf b[1] = {0};
+    PyObject *out = NULL;
+    if (get_buf(o, &b[0], 'd', 0, "slack") == 0) out = rank_nonzero(F64(b[0]), LEN(b[0]), count, 1.0);
+    release(b, 1);
+    return out;
+}
+
+/* most(values, count) -> list of indices: the `count` largest values other than 0, the
+ * largest first, ties by index (= sorted(nonzero, key=value, reverse=True)[:count], a
+ * stable sort); ValueError for a NaN (it has no rank). The steps with the most drag. */
+PyObject *k_most(PyObject *self, PyObject *args) {
+    PyObject *o;
+    Py_ssize_t count;
+    if (!PyArg_ParseTuple(args, "On", &o, &count)) return NULL;
+    Buf b[1] = {0};
+    PyObject *out = NULL;
+    if (get_buf(o, &b[0], 'd', 0, "values") == 0) {
+        const double *values = F64(b[0]);
+        Py_ssize_t n = LEN(b[0]), i = 0;
+        while (i < n && !isnan(values[i])) i++;
+        if (i < n) PyErr_SetString(PyExc_ValueError, "most: values must not be NaN");
+        else out = rank_nonzero(values, n, count, -1.0);
+    }
+    release(b, 1);
     return out;
 }

@@ -151,15 +151,42 @@ PyObject *k_schedule_plan(PyObject *self, PyObject *args) {
             PyErr_NoMemory();
             goto done;
         }
-        /* ranks: priority descending (the inverted bit patterns ascending), ties by index
-         * (the sort is stable and starts in index order) */
-        for (Py_ssize_t i = 0; i < n; i++) {
-            sort_key[i] = ~time_bits(prio[i]);
-            sorted[i] = (int32_t)i;
+        /* ranks: priority descending, ties by index. Whole-number priorities in a small
+         * range (bottom levels of integer costs) are counted: a stable counting sort from
+         * the highest down; any others are radix-sorted (the inverted bit patterns
+         * ascending; the sort is stable and starts in index order). */
+        double top_prio = 0.0, limit = 4.0 * (double)n + 65536.0;
+        int whole = 1;
+        for (Py_ssize_t i = 0; i < n && whole; i++) {
+            whole = prio[i] <= limit && prio[i] == floor(prio[i]);
+            if (prio[i] > top_prio) top_prio = prio[i];
         }
-        if (radix_sort(sort_key, sorted, n) < 0) {
-            PyErr_NoMemory();
-            goto done;
+        if (whole) {
+            Py_ssize_t span = (Py_ssize_t)top_prio + 1;
+            Py_ssize_t *at = calloc((size_t)span, sizeof(Py_ssize_t));
+            if (!at) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            for (Py_ssize_t i = 0; i < n; i++) at[span - 1 - (Py_ssize_t)prio[i]]++;
+            Py_ssize_t sum = 0;
+            for (Py_ssize_t p = 0; p < span; p++) {
+                Py_ssize_t c = at[p];
+                at[p] = sum;
+                sum += c;
+            }
+            for (Py_ssize_t i = 0; i < n; i++)
+                sorted[at[span - 1 - (Py_ssize_t)prio[i]]++] = (int32_t)i;
+            free(at);
+        } else {
+            for (Py_ssize_t i = 0; i < n; i++) {
+                sort_key[i] = ~time_bits(prio[i]);
+                sorted[i] = (int32_t)i;
+            }
+            if (radix_sort(sort_key, sorted, n) < 0) {
+                PyErr_NoMemory();
+                goto done;
+            }
         }
         Py_BEGIN_ALLOW_THREADS
         for (Py_ssize_t r = 0; r < n; r++) rank[sorted[r]] = (int32_t)r;
