@@ -97,7 +97,8 @@ def analyze_target(target: str, options: Options) -> Report:
     if options.isolate and looks_like_function(target):
         from .isolation import run_isolated
 
-        return run_isolated(lambda: _analyze_here(target, options), target, options.limits.timeout)
+        return run_isolated(lambda: _analyze_here(target, options, keep=True), target,
+                            options.limits.timeout)  # fmt: skip
     return _analyze_here(target, options)
 
 
@@ -154,10 +155,16 @@ def _repeated(target: str, options: Options) -> tuple[Report, float | None]:
     return report, float(spread)
 
 
-def _analyze_here(target: str, options: Options) -> Report:
+def _analyze_here(target: str, options: Options, keep: bool = False) -> Report:
+    """The report of ``target``; with ``keep``, in a target process of
+    :func:`run_isolated`, its workload is never freed (the process ends without)."""
     workload = load_target(
         target, dict(options.params), options.control, options.limits, options.read
     )
+    if keep:
+        from .isolation import keep_until_exit
+
+        keep_until_exit(workload)
     return report_of_workload(workload, options)
 
 

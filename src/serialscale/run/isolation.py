@@ -79,6 +79,19 @@ def available() -> bool:
     return hasattr(os, "fork") and hasattr(os, "setsid") and hasattr(select, "poll")
 
 
+#: In a target process, what it holds until it ends (see :func:`keep_until_exit`); ``None``
+#: elsewhere.
+_kept: list[object] | None = None
+
+
+def keep_until_exit(value: object) -> None:
+    """In a target process, hold ``value`` until the process ends: it ends with ``os._exit``,
+    and freeing what the work built (a workload of millions of steps: tens of milliseconds)
+    would be work for nothing. Elsewhere (in process, no fork), nothing."""
+    if _kept is not None:
+        _kept.append(value)
+
+
 def run_isolated(work: Callable[[], T], label: str, timeout: float | None = None) -> T:
     """``work()`` two forks away (see the module); its result, or a :class:`WorkloadError`
     for ``label``."""
@@ -160,9 +173,14 @@ def _sentinel(work: Callable[[], object], label: str, out: int, status: int, par
 def _target(work: Callable[[], object], label: str, out: int, parent: int) -> None:
     """Run ``work`` (prints go to stderr: fd 1 is stderr already); send back the outcome as
     one frame; end the process."""
+    global _kept
     code = 0
     try:
+        _kept = []
         _die_with_parent(parent)
+        # What the parent built is never garbage here: frozen, the collector neither walks it
+        # nor writes to it (which would copy every page of it from the parent).
+        gc.freeze()
         gc.enable()  # the command starts with it off (serialscale.cli.entry); user code needs it
         sys.stdout = sys.stderr
         try:
@@ -179,6 +197,7 @@ def _target(work: Callable[[], object], label: str, out: int, parent: int) -> No
         except Exception as exc:
             message = f"its result could not be sent back ({type(exc).__name__}: {exc})"
             data = _dumps(("error", WorkloadError(message, Location(label))))
+        _let_go_of_stdio()
         view = memoryview(RESULT + len(data).to_bytes(8, "big") + data)
         while view:
             view = view[os.write(out, view[:CHUNK]) :]
@@ -186,6 +205,25 @@ def _target(work: Callable[[], object], label: str, out: int, parent: int) -> No
         code = FAILED  # the sentinel reports how the target ended
     finally:
         os._exit(code)
+
+
+def _let_go_of_stdio() -> None:
+    """Flush what the function printed (``os._exit`` flushes nothing: a line written to
+    ``sys.__stdout__``, block-buffered, was lost), then point descriptors 1 and 2 at
+    ``/dev/null``.
+
+    Done before the result is sent, after which the target is killed: a process killed with
+    a large heap holds its descriptors until the kernel has freed all of that memory (a tenth
+    of a second for a few GB), and whoever reads serialscale's standard error through a pipe
+    (a CI log, ``subprocess.run(capture_output=True)``) would wait that long for its end."""
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        with contextlib.suppress(Exception):
+            stream.flush()  # type: ignore[union-attr]
+    with contextlib.suppress(OSError):  # best effort: out of descriptors, the result still goes
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        os.close(null)
 
 
 def _dumps(outcome: tuple[str, object]) -> bytes:
