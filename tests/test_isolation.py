@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,11 @@ def writes_fd1(n: int = 4):
 def writes_parents_stdout(n: int = 4):
     with open(f"/proc/{{os.getppid()}}/fd/1", "w") as f:
         f.write("VIA PROC\n")
+    return _work(n)
+
+def marks(n: int = 4):
+    with open(MARK, "w") as f:
+        f.write(str(os.getpid()))
     return _work(n)
 
 def prints_no_newline(n: int = 4):
@@ -276,3 +282,67 @@ def test_errors_come_back_past_reducers_registered_for_everyone() -> None:
             run_isolated(fails, "t.py:f")
     finally:
         del copyreg.dispatch_table[WorkloadError]
+
+
+def test_a_target_started_early_runs_the_job_of_its_label_only() -> None:
+    """:func:`prestart` starts a sentinel and its target before the options are parsed; the
+    run for its label is done there (the target's parent is that sentinel); a run for another
+    label, or whose job cannot be pickled, ends it unused and runs in a new target."""
+    from serialscale.run import isolation
+
+    isolation.prestart("t.py:f")
+    assert isolation._prestarted is not None
+    sentinel = isolation._prestarted[1]
+    assert isolation.run_isolated(os.getppid, "t.py:f", job=(os.getppid, ())) == sentinel
+    assert isolation._prestarted is None and _gone(sentinel)
+
+    isolation.prestart("t.py:f")
+    assert isolation._prestarted is not None
+    sentinel = isolation._prestarted[1]
+    assert isolation.run_isolated(os.getppid, "t.py:g", job=(os.getppid, ())) != sentinel
+    assert isolation._prestarted is None and _gone(sentinel)
+
+    isolation.prestart("t.py:f")
+    assert isolation._prestarted is not None
+    sentinel = isolation._prestarted[1]
+    assert isolation.run_isolated(lambda: 7, "t.py:f", job=(lambda: 7, ())) == 7  # by name: no
+    assert isolation._prestarted is None and _gone(sentinel)
+
+
+def test_a_target_started_early_runs_nothing_before_the_options_are_checked(
+    hostile, tmp_path: Path
+) -> None:
+    """The command starts the target of ``analyze FILE.py:FUNC`` before it parses its
+    options; given a bad option, it imports and runs nothing of the user's, and leaves no
+    process behind."""
+    path, mark = hostile
+    (tmp_path / "top.py").write_text(f"open({str(mark)!r}, 'w').close()\ndef f():\n    pass\n")
+    tag = f"{uuid.uuid4().hex}"
+    env = {**os.environ, "SERIALSCALE_TEST_RUN": tag}
+    for target in (f"{path}:marks", f"{tmp_path / 'top.py'}:f"):
+        for bad in (["--no-such-option"], ["--processors", "0"], ["--param", "nonsense"]):
+            result = _cli("analyze", target, "-f", "json", *bad, env=env)
+            assert result.returncode == 2, result.stderr
+            assert not mark.exists()
+    deadline = time.monotonic() + 10
+    while _run_by(tag) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _run_by(tag)
+    result = _cli("analyze", f"{path}:marks", "-f", "json", env=env)  # and a good one runs
+    assert result.returncode == 0 and json.loads(result.stdout)["steps"] == 3
+    assert mark.exists()
+
+
+def _run_by(tag: str) -> list[int]:
+    """Live processes whose environment holds ``SERIALSCALE_TEST_RUN=tag``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as handle:
+                    environ = handle.read().split(b"\0")
+            except OSError:
+                continue
+            if f"SERIALSCALE_TEST_RUN={tag}".encode() in environ and not _gone(int(entry)):
+                found.append(int(entry))
+    return found

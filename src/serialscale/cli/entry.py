@@ -9,10 +9,39 @@ import gc
 gc.disable()
 
 import os  # noqa: E402
+import re  # noqa: E402
 import sys  # noqa: E402
 from typing import NoReturn  # noqa: E402
 
 from ..base.errors import ExitCode, say  # noqa: E402
+from ..run import isolation  # noqa: E402
+
+#: What a traced function looks like on the command line (FILE.py:FUNC, MODULE:FUNC): a
+#: guess made before the options are parsed, which only decides whether to start a target
+#: early (see :func:`_function_target`).
+_FUNCTION = re.compile(r"[^-=\s][^=\s]*:[A-Za-z_][\w.]*")
+#: Options after which no single traced function is analyzed in a process of its own.
+_NOT_ONE = ("-h", "--help", "--version", "-j", "--jobs", "--scheduler", "--batch", "--plot")
+
+
+def _function_target(argv: list[str]) -> str | None:
+    """The one traced function ``serialscale analyze ...`` seems to name, else ``None``.
+
+    Only a guess: its target is started before the options are parsed (its imports run
+    while the command starts), and the parsed command gives it its job only when it really
+    analyzes that one function in a process of its own; otherwise it is ended unused."""
+    if len(argv) < 2 or argv[0] != "analyze" or os.environ.get("DASK_SCHEDULER_ADDRESS"):
+        return None
+    if any(arg.split("=", 1)[0] in _NOT_ONE for arg in argv):
+        return None
+    found = [arg for arg in argv[1:] if _FUNCTION.fullmatch(arg)]
+    return found[0] if len(found) == 1 else None
+
+
+_label = _function_target(sys.argv[1:])
+if _label is not None:
+    isolation.prestart(_label)
+
 from .app import main  # noqa: E402
 
 __all__ = ["run"]
@@ -48,4 +77,5 @@ def run() -> NoReturn:
                 stream.flush()
         except (OSError, ValueError):  # a closed pipe: the result did not arrive
             status = status or ExitCode.INPUT
+    isolation.cancel_prestarted()  # unused (a usage error, Ctrl-C): not left to linger
     os._exit(status)

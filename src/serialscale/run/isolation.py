@@ -92,31 +92,32 @@ def keep_until_exit(value: object) -> None:
         _kept.append(value)
 
 
-def run_isolated(work: Callable[[], T], label: str, timeout: float | None = None) -> T:
+def run_isolated(
+    work: Callable[[], T],
+    label: str,
+    timeout: float | None = None,
+    job: tuple[Callable[..., T], tuple[Any, ...]] | None = None,
+) -> T:
     """``work()`` two forks away (see the module); its result, or a :class:`WorkloadError`
-    for ``label``."""
+    for ``label``.
+
+    ``job``, ``(function, args)`` with ``work() == function(*args)``, the function a module's
+    own (pickled by name): a target started early for ``label`` (:func:`prestart`) runs it,
+    its imports done while this process started. Without one, or for another label, a new
+    target runs ``work``."""
     if not available():
         return work()
     sys.stdout.flush()
     sys.stderr.flush()
-    result_r, result_w = os.pipe()
-    status_r, status_w = os.pipe()
-    parent = os.getpid()
-    try:
-        pid = os.fork()
-    except OSError as exc:
-        for fd in (result_r, result_w, status_r, status_w):
-            os.close(fd)
-        message = f"could not start a process for the function: {exc.strerror or exc}"
-        raise WorkloadError(message, Location(label)) from None
-    if pid == 0:  # the sentinel: never returns
-        os.close(result_r)
-        os.close(status_r)
-        _sentinel(work, label, result_w, status_w, parent)
-    os.close(result_w)
-    os.close(status_w)
+    started = _take_prestarted(label, job)
+    if started is not None:
+        pid, result_r, status_r = started
+    else:
+        pid, result_r, status_r = _start(work, label)
     sentinel = 0
     try:
+        from ..documents import report  # noqa: F401 (the result's types, while the target works)
+
         kind, value = _collect(result_r, status_r, timeout)
     finally:
         # the target, its grandchildren and the sentinel: nothing is left running
@@ -144,7 +145,112 @@ def run_isolated(work: Callable[[], T], label: str, timeout: float | None = None
     return returned
 
 
-def _sentinel(work: Callable[[], object], label: str, out: int, status: int, parent: int) -> None:
+def _start(work: Callable[[], object] | None, label: str, job: int = -1) -> tuple[int, int, int]:
+    """Fork the sentinel (which forks the target): its pid, and the ends of the result and
+    status pipes that serialscale reads. ``job``: see :func:`prestart`."""
+    result_r, result_w = os.pipe()
+    status_r, status_w = os.pipe()
+    parent = os.getpid()
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        for fd in (result_r, result_w, status_r, status_w):
+            os.close(fd)
+        message = f"could not start a process for the function: {exc.strerror or exc}"
+        raise WorkloadError(message, Location(label)) from None
+    if pid == 0:  # the sentinel: never returns
+        os.close(result_r)
+        os.close(status_r)
+        _sentinel(work, label, result_w, status_w, parent, job)
+    os.close(result_w)
+    os.close(status_w)
+    return pid, result_r, status_r
+
+
+#: The target started early by :func:`prestart`: its label, sentinel's pid, the job pipe's
+#: end that serialscale writes, the result and status pipes' ends that it reads.
+_prestarted: tuple[str, int, int, int, int] | None = None
+
+#: What a target started early imports while it waits for its job: the analysis of a traced
+#: function (a module missing from the list is imported when needed, as before).
+WARM = (
+    "serialscale.run.batch",
+    "serialscale.sources.python_targets",
+    "serialscale.trace.mathlib",
+    "serialscale.trace.scopes",
+    "serialscale.trace.selection",
+    "serialscale.trace.native_selection",
+)
+
+
+def prestart(label: str) -> None:
+    """Start the sentinel and the target for ``label`` now, before the command has read its
+    options: the target imports :data:`WARM` while serialscale starts (on another core), then
+    waits for its job, which :func:`run_isolated` sends it, for ``label`` only. Nothing of the
+    user's is imported or run before the job comes; a target never given one ends when
+    serialscale does (or at :func:`cancel_prestarted`). Best effort: nothing on failure."""
+    global _prestarted
+    if _prestarted is not None or not available():
+        return
+    try:
+        job_r, job_w = os.pipe()
+    except OSError:
+        return
+    try:
+        pid, result_r, status_r = _start(None, label, job_r)
+    except WorkloadError:
+        os.close(job_w)
+        return
+    finally:
+        os.close(job_r)
+    _prestarted = (label, pid, job_w, result_r, status_r)
+
+
+def cancel_prestarted() -> None:
+    """End the target :func:`prestart` started, if any (unused: the command needs another)."""
+    global _prestarted
+    if _prestarted is None:
+        return
+    _, pid, job_w, result_r, status_r = _prestarted
+    _prestarted = None
+    for fd in (job_w, result_r, status_r):
+        os.close(fd)
+    _end(pid)
+
+
+def _take_prestarted(
+    label: str, job: tuple[Callable[..., object], tuple[Any, ...]] | None
+) -> tuple[int, int, int] | None:
+    """The target started for ``label``, given ``job`` (pid of its sentinel, the result and
+    status pipes' ends); ``None`` when there is none, or it is for another label (it is then
+    ended: it would never be used)."""
+    global _prestarted
+    if _prestarted is None:
+        return None
+    if job is None or _prestarted[0] != label:
+        cancel_prestarted()
+        return None
+    try:
+        data = pickle.dumps((label, *job), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # not picklable by name: a new target runs the work itself
+        cancel_prestarted()
+        return None
+    _, pid, job_w, result_r, status_r = _prestarted
+    _prestarted = None
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(job_w, view) :]
+    except OSError:  # the target is gone: collecting says how
+        pass
+    finally:
+        os.close(job_w)  # the end of the job
+    return pid, result_r, status_r
+
+
+def _sentinel(
+    work: Callable[[], object] | None, label: str, out: int, status: int, parent: int, job: int
+) -> None:
     """The target's parent: its own session, fds 0 and 1 away from serialscale's, fork the
     target, send back its wait status, end."""
     code = 0
@@ -155,13 +261,15 @@ def _sentinel(work: Callable[[], object], label: str, out: int, status: int, par
         os.dup2(null, 0)  # serialscale's standard input may be a workload being read
         os.close(null)
         os.dup2(2, 1)  # fd 1 (and /proc/<ppid>/fd/1 for the target) is standard error
-        _close_all_but(out, status)
+        _close_all_but(out, status, *([job] if job >= 0 else []))
         me = os.getpid()
         target = os.fork()
         if target == 0:  # never returns
             os.close(status)  # only the sentinel holds it: its end means the sentinel's
-            _target(work, label, out, me)
+            _target(work, label, out, me, job)
         os.close(out)
+        if job >= 0:
+            os.close(job)  # the target's alone: serialscale's closing it ends the target
         _, how = os.waitpid(target, 0)
         os.write(status, how.to_bytes(4, "big", signed=True))
     except BaseException:
@@ -170,20 +278,26 @@ def _sentinel(work: Callable[[], object], label: str, out: int, status: int, par
         os._exit(code)
 
 
-def _target(work: Callable[[], object], label: str, out: int, parent: int) -> None:
+def _target(
+    work: Callable[[], object] | None, label: str, out: int, parent: int, job: int = -1
+) -> None:
     """Run ``work`` (prints go to stderr: fd 1 is stderr already); send back the outcome as
-    one frame; end the process."""
+    one frame; end the process. With a ``job`` pipe (:func:`prestart`): import
+    :data:`WARM`, then read the label and the work from it (none: end)."""
     global _kept
     code = 0
     try:
         _kept = []
         _die_with_parent(parent)
+        if job >= 0:
+            label, work = _await_job(job)
         # What the parent built is never garbage here: frozen, the collector neither walks it
         # nor writes to it (which would copy every page of it from the parent).
         gc.freeze()
         gc.enable()  # the command starts with it off (serialscale.cli.entry); user code needs it
         sys.stdout = sys.stderr
         try:
+            assert work is not None
             outcome: tuple[str, object] = ("ok", work())
         except WorkloadError as exc:
             outcome = ("error", exc)
@@ -205,6 +319,24 @@ def _target(work: Callable[[], object], label: str, out: int, parent: int) -> No
         code = FAILED  # the sentinel reports how the target ended
     finally:
         os._exit(code)
+
+
+def _await_job(job: int) -> tuple[str, Callable[[], object]]:
+    """In a target started early: import :data:`WARM`, then wait for the job serialscale
+    sends (its own pickle: trusted); the process ends if none comes."""
+    import importlib
+
+    for name in WARM:
+        with contextlib.suppress(Exception):  # the work imports it again, and says why not
+            importlib.import_module(name)
+    chunks = []
+    while chunk := os.read(job, CHUNK):
+        chunks.append(chunk)
+    os.close(job)
+    if not chunks:  # serialscale ended, or needed another target
+        os._exit(0)
+    label, function, args = pickle.loads(b"".join(chunks))
+    return label, lambda: function(*args)
 
 
 def _let_go_of_stdio() -> None:
