@@ -2,7 +2,9 @@
 first import, as the interpreter starts (typer and click make tens of thousands of objects
 and no garbage cycles worth collecting: about 5 ms of a 100 ms start). Bulk passes pause the
 collector anyway (:mod:`serialscale.base.gcpause`); a traced target runs in a child process that
-turns it back on (:mod:`serialscale.run.isolation`). Library users never import this."""
+turns it back on (:mod:`serialscale.run.isolation`). For ``analyze FILE.py:FUNC``, that child
+is started before typer is even imported (:func:`serialscale.run.isolation.prestart`). Library
+users never import this."""
 
 import gc
 
@@ -38,12 +40,6 @@ def _function_target(argv: list[str]) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-_label = _function_target(sys.argv[1:])
-if _label is not None:
-    isolation.prestart(_label)
-
-from .app import main  # noqa: E402
-
 __all__ = ["run"]
 
 
@@ -56,6 +52,11 @@ def run() -> NoReturn:
     streams need flushing. In-process callers use :func:`serialscale.cli.app.main`, which exits
     normally.
     """
+    label = _function_target(sys.argv[1:])
+    if label is not None:  # before typer is imported: the target's imports run meanwhile
+        isolation.prestart(label)
+    from .app import main
+
     code: int | str | None = 0
     try:
         main()

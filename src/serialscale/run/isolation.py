@@ -25,6 +25,15 @@ one two forks away::
   parent dies (``PR_SET_PDEATHSIG``), so nothing outlives a killed serialscale either.
 - The result is unpickled with only serialscale's report and error types allowed: a target
   writing a crafted pickle on its pipe cannot run code in serialscale's process.
+- The command may start the sentinel and the target early (:func:`prestart`, as
+  ``serialscale analyze FILE.py:FUNC`` starts, before its options are parsed): the target
+  imports serialscale's tracer and analysis (:data:`WARM`), nothing of the user's, and waits
+  for its job on a pipe only it holds; :func:`run_isolated` sends it the job (the label, a
+  function by name, its arguments) for that label only, and ends it unused otherwise. The
+  timeout counts from the job. Everything above holds for it as for a target started late.
+- The target ends with ``os._exit``, its heap never freed (:func:`keep_until_exit`); it lets
+  go of descriptors 1 and 2 before it sends its result, so that a pipe reading serialscale's
+  standard error ends with serialscale, not once the killed target's memory is released.
 
 Whatever the target does, serialscale turns it into one :class:`WorkloadError`:
 
