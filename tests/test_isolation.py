@@ -288,25 +288,25 @@ def test_a_target_started_early_runs_the_job_of_its_label_only() -> None:
     """:func:`prestart` starts a sentinel and its target before the options are parsed; the
     run for its label is done there (the target's parent is that sentinel); a run for another
     label, or whose job cannot be pickled, ends it unused and runs in a new target."""
-    from serialscale.run import isolation
+    from serialscale.run import early, isolation
 
     isolation.prestart("t.py:f")
-    assert isolation._prestarted is not None
-    sentinel = isolation._prestarted[1]
+    sentinel = early.started()
+    assert sentinel is not None
     assert isolation.run_isolated(os.getppid, "t.py:f", job=(os.getppid, ())) == sentinel
-    assert isolation._prestarted is None and _gone(sentinel)
+    assert early.started() is None and _gone(sentinel)
 
     isolation.prestart("t.py:f")
-    assert isolation._prestarted is not None
-    sentinel = isolation._prestarted[1]
+    sentinel = early.started()
+    assert sentinel is not None
     assert isolation.run_isolated(os.getppid, "t.py:g", job=(os.getppid, ())) != sentinel
-    assert isolation._prestarted is None and _gone(sentinel)
+    assert early.started() is None and _gone(sentinel)
 
     isolation.prestart("t.py:f")
-    assert isolation._prestarted is not None
-    sentinel = isolation._prestarted[1]
+    sentinel = early.started()
+    assert sentinel is not None
     assert isolation.run_isolated(lambda: 7, "t.py:f", job=(lambda: 7, ())) == 7  # by name: no
-    assert isolation._prestarted is None and _gone(sentinel)
+    assert early.started() is None and _gone(sentinel)
 
 
 def test_a_target_started_early_runs_nothing_before_the_options_are_checked(

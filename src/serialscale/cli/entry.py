@@ -6,22 +6,18 @@ turns it back on (:mod:`serialscale.run.isolation`). For ``analyze FILE.py:FUNC`
 is started before typer is even imported (:func:`serialscale.run.isolation.prestart`). Library
 users never import this."""
 
+from __future__ import annotations
+
 import gc
 
 gc.disable()
 
 import os  # noqa: E402
-import re  # noqa: E402
 import sys  # noqa: E402
-from typing import NoReturn  # noqa: E402
 
-from ..base.errors import ExitCode, say  # noqa: E402
-from ..run import isolation  # noqa: E402
-
-#: What a traced function looks like on the command line (FILE.py:FUNC, MODULE:FUNC): a
-#: guess made before the options are parsed, which only decides whether to start a target
-#: early (see :func:`_function_target`).
-_FUNCTION = re.compile(r"[^-=\s][^=\s]*:[A-Za-z_][\w.]*")
+TYPE_CHECKING = False  # (typing is imported after the traced function's process is started)
+if TYPE_CHECKING:
+    from typing import NoReturn
 #: Options after which no single traced function is analyzed in a process of its own.
 _NOT_ONE = ("-h", "--help", "--version", "-j", "--jobs", "--scheduler", "--batch", "--plot")
 
@@ -36,8 +32,16 @@ def _function_target(argv: list[str]) -> str | None:
         return None
     if any(arg.split("=", 1)[0] in _NOT_ONE for arg in argv):
         return None
-    found = [arg for arg in argv[1:] if _FUNCTION.fullmatch(arg)]
+    found = [arg for arg in argv[1:] if _looks_like_function(arg)]
     return found[0] if len(found) == 1 else None
+
+
+def _looks_like_function(arg: str) -> bool:
+    """Whether ``arg`` looks like a traced function (``FILE.py:FUNC``, ``MODULE:FUNC``): a
+    guess made before the options are parsed (``re`` is not imported yet)."""
+    where, colon, func = arg.rpartition(":")
+    return (bool(colon and where) and not arg.startswith("-") and "=" not in arg
+            and all(part.isidentifier() for part in func.split(".")))  # fmt: skip
 
 
 __all__ = ["run"]
@@ -52,9 +56,12 @@ def run() -> NoReturn:
     streams need flushing. In-process callers use :func:`serialscale.cli.app.main`, which exits
     normally.
     """
+    from ..run import early  # (imports nothing of serialscale's)
+
     label = _function_target(sys.argv[1:])
-    if label is not None:  # before typer is imported: the target's imports run meanwhile
-        isolation.prestart(label)
+    if label is not None:  # before anything else is imported: the target's imports run
+        early.prestart(label)  # meanwhile (on another core)
+    from ..base.errors import ExitCode, say
     from .app import main
 
     code: int | str | None = 0
@@ -78,5 +85,5 @@ def run() -> NoReturn:
                 stream.flush()
         except (OSError, ValueError):  # a closed pipe: the result did not arrive
             status = status or ExitCode.INPUT
-    isolation.cancel_prestarted()  # unused (a usage error, Ctrl-C): not left to linger
+    early.cancel()  # unused (a usage error, Ctrl-C): not left to linger
     os._exit(status)

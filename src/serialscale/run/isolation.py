@@ -70,6 +70,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..base.errors import Location, WorkloadError
+from . import early
 
 T = TypeVar("T")
 
@@ -176,10 +177,6 @@ def _start(work: Callable[[], object] | None, label: str, job: int = -1) -> tupl
     return pid, result_r, status_r
 
 
-#: The target started early by :func:`prestart`: its label, sentinel's pid, the job pipe's
-#: end that serialscale writes, the result and status pipes' ends that it reads.
-_prestarted: tuple[str, int, int, int, int] | None = None
-
 #: What a target started early imports while it waits for its job: the analysis of a traced
 #: function (a module missing from the list is imported when needed, as before).
 WARM = (
@@ -194,58 +191,37 @@ WARM = (
 
 def prestart(label: str) -> None:
     """Start the sentinel and the target for ``label`` now, before the command has read its
-    options: the target imports :data:`WARM` while serialscale starts (on another core), then
-    waits for its job, which :func:`run_isolated` sends it, for ``label`` only. Nothing of the
-    user's is imported or run before the job comes; a target never given one ends when
-    serialscale does (or at :func:`cancel_prestarted`). Best effort: nothing on failure."""
-    global _prestarted
-    if _prestarted is not None or not available():
-        return
-    try:
-        job_r, job_w = os.pipe()
-    except OSError:
-        return
-    try:
-        pid, result_r, status_r = _start(None, label, job_r)
-    except WorkloadError:
-        os.close(job_w)
-        return
-    finally:
-        os.close(job_r)
-    _prestarted = (label, pid, job_w, result_r, status_r)
+    options (:mod:`.early` forks them): the target imports :data:`WARM` while serialscale
+    starts (on another core), then waits for its job, which :func:`run_isolated` sends it,
+    for ``label`` only. Nothing of the user's is imported or run before the job comes; a
+    target never given one ends when serialscale does (or at :func:`cancel_prestarted`).
+    Best effort: nothing on failure."""
+    if available():
+        early.prestart(label)
 
 
 def cancel_prestarted() -> None:
     """End the target :func:`prestart` started, if any (unused: the command needs another)."""
-    global _prestarted
-    if _prestarted is None:
-        return
-    _, pid, job_w, result_r, status_r = _prestarted
-    _prestarted = None
-    for fd in (job_w, result_r, status_r):
-        os.close(fd)
-    _end(pid)
+    early.cancel()
 
 
 def _take_prestarted(
     label: str, job: tuple[Callable[..., object], tuple[Any, ...]] | None
 ) -> tuple[int, int, int] | None:
     """The target started for ``label``, given ``job`` (pid of its sentinel, the result and
-    status pipes' ends); ``None`` when there is none, or it is for another label (it is then
-    ended: it would never be used)."""
-    global _prestarted
-    if _prestarted is None:
-        return None
-    if job is None or _prestarted[0] != label:
-        cancel_prestarted()
-        return None
+    status pipes' ends); ``None`` when there is none, or it is for another label, or ``job``
+    cannot be pickled by name (it is then ended: it would never be used)."""
     try:
-        data = pickle.dumps((label, *job), protocol=pickle.HIGHEST_PROTOCOL)
+        data = None if job is None else pickle.dumps((label, *job), pickle.HIGHEST_PROTOCOL)
     except Exception:  # not picklable by name: a new target runs the work itself
-        cancel_prestarted()
+        data = None
+    if data is None:
+        early.cancel()
         return None
-    _, pid, job_w, result_r, status_r = _prestarted
-    _prestarted = None
+    started = early.take(label)
+    if started is None:
+        return None
+    pid, job_w, result_r, status_r = started
     try:
         view = memoryview(data)
         while view:
@@ -264,7 +240,8 @@ def _sentinel(
     target, send back its wait status, end."""
     code = 0
     try:
-        os.setsid()  # a new session and process group: killpg from the target stops here
+        if os.getsid(0) != os.getpid():  # (one started early is a leader already)
+            os.setsid()  # a new session and process group: killpg from the target stops here
         _die_with_parent(parent)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)  # serialscale's standard input may be a workload being read
@@ -478,16 +455,7 @@ def _available(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-def _end(pid: int) -> int:
-    """Kill the sentinel's process group (the target and what it started) and the sentinel,
-    reap the sentinel, and return its wait status."""
-    for kill in (os.killpg, os.kill):  # the group; the sentinel, were it not yet a leader
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            kill(pid, signal.SIGKILL)
-    try:
-        return os.waitpid(pid, 0)[1]
-    except ChildProcessError:
-        return 0
+_end = early.end
 
 
 def _lost(status: int) -> str:
