@@ -512,6 +512,8 @@ def _only(argv: list[str]) -> str | None:
     """The command a run of ``argv`` invokes, when its parser is the only one needed now: the
     first argument names a command, and no help or shell completion is asked for (they
     list every command: all are built then)."""
+    if not isinstance(app, typer.Typer):  # (replaced, as in tests)
+        return None
     names = {typer.main.get_command_name(c.callback.__name__) for c in app.registered_commands
              if c.callback is not None}  # fmt: skip
     if not argv or argv[0] not in names or "-h" in argv or "--help" in argv:
