@@ -59,8 +59,13 @@ def run() -> NoReturn:
     from ..run import early  # (imports nothing of serialscale's)
 
     label = _function_target(sys.argv[1:])
-    if label is not None:  # before anything else is imported: the target's imports run
-        early.prestart(label)  # meanwhile (on another core)
+    if label is not None:
+        # What both processes need (the result's types: msgspec, dataclasses, typing...),
+        # imported once; then the target imports the tracer and the analysis while this
+        # process imports typer and parses (on another core).
+        from ..documents import report  # noqa: F401
+
+        early.prestart(label)
     from ..base.errors import ExitCode, say
     from .app import main
 
