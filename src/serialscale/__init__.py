@@ -16,10 +16,8 @@ modules and names may change in any release.
 
 from __future__ import annotations
 
-# Nothing is imported here (not even typing): ``serialscale analyze FILE.py:FUNC`` starts its
-# traced function's process before anything else (serialscale.cli.entry), and both processes
-# then import what they need at the same time.
-TYPE_CHECKING = False
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
@@ -54,8 +52,6 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from typing import Any
-
     from .accel import accelerated, set_accelerated
     from .api import analyze, analyze_function
     from .base.errors import ExitCode, Location, SerialscaleError, UsageError, WorkloadError
@@ -71,8 +67,6 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'serialscale' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value

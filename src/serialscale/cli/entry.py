@@ -6,18 +6,14 @@ turns it back on (:mod:`serialscale.run.isolation`). For ``analyze FILE.py:FUNC`
 is started before typer is even imported (:func:`serialscale.run.isolation.prestart`). Library
 users never import this."""
 
-from __future__ import annotations
-
 import gc
 
 gc.disable()
 
 import os  # noqa: E402
 import sys  # noqa: E402
+from typing import NoReturn  # noqa: E402
 
-TYPE_CHECKING = False  # (typing is imported after the traced function's process is started)
-if TYPE_CHECKING:
-    from typing import NoReturn
 #: Options after which no single traced function is analyzed in a process of its own.
 _NOT_ONE = ("-h", "--help", "--version", "-j", "--jobs", "--scheduler", "--batch", "--plot")
 
@@ -38,7 +34,7 @@ def _function_target(argv: list[str]) -> str | None:
 
 def _looks_like_function(arg: str) -> bool:
     """Whether ``arg`` looks like a traced function (``FILE.py:FUNC``, ``MODULE:FUNC``): a
-    guess made before the options are parsed (``re`` is not imported yet)."""
+    guess made before the options are parsed."""
     where, colon, func = arg.rpartition(":")
     return (bool(colon and where) and not arg.startswith("-") and "=" not in arg
             and all(part.isidentifier() for part in func.split(".")))  # fmt: skip

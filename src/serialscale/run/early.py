@@ -1,7 +1,8 @@
 """The target of a traced function started as the command starts, before its options are
 parsed (see :mod:`.isolation`, whose guarantees it keeps): this module forks it and holds its
-pipes, importing nothing of serialscale's first, so that the target's own imports (the tracer,
-the analysis) begin at once and run while the command imports typer and parses."""
+pipes. It imports only ``os``: the command forks once what both processes need is imported
+(the report's types), and the target imports the tracer and the analysis while the command
+imports typer and parses."""
 
 from __future__ import annotations
 
