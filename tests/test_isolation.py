@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,17 @@ def writes_parents_stdout(n: int = 4):
         f.write("VIA PROC\n")
     return _work(n)
 
+def marks(n: int = 4):
+    with open(MARK, "w") as f:
+        f.write(str(os.getpid()))
+    return _work(n)
+
+def prints_no_newline(n: int = 4):
+    print("NO NEWLINE", end="")
+    sys.stderr.write("STDERR TAIL")
+    print("TO THE REAL STDOUT", file=sys.__stdout__)  # block-buffered: fd 1 is a pipe
+    return _work(n)
+
 def reads_stdin(n: int = 4):
     return _work(len(sys.stdin.read()) + 2)
 
@@ -108,11 +120,14 @@ def hostile(tmp_path: Path) -> tuple[Path, Path]:
     return path, mark
 
 
-def _cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def _cli(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """The command in a session of its own: were isolation broken, a target signalling its
     process group would end serialscale, not the test run."""
     return subprocess.run([sys.executable, "-m", "serialscale", *args], capture_output=True,
-                          text=True, timeout=30, input=stdin, start_new_session=True)  # fmt: skip
+                          text=True, timeout=30, input=stdin, start_new_session=True,
+                          env=env)  # fmt: skip
 
 
 def _gone(pid: int) -> bool:
@@ -171,6 +186,55 @@ def test_writes_to_fd_1_and_to_the_parents_stdout_go_to_stderr(hostile) -> None:
         assert text not in result.stdout and text in result.stderr
 
 
+def test_what_a_target_printed_without_a_newline_is_not_lost(hostile) -> None:
+    """The target flushes every standard stream before it sends its result (it then ends
+    with ``os._exit``, which flushes nothing)."""
+    path, _ = hostile
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    result = _cli("analyze", f"{path}:prints_no_newline", "-f", "json", env=buffered)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["steps"] == 3
+    assert "NO NEWLINE" in result.stderr and "STDERR TAIL" in result.stderr
+    assert "TO THE REAL STDOUT" in result.stderr
+
+
+def test_the_target_keeps_what_it_built_and_freezes_what_it_inherited() -> None:
+    """In the target, the collector is on but walks none of the parent's objects (frozen: a
+    walk would copy every page of them), and :func:`keep_until_exit` holds what it is given
+    (the process ends without freeing it); in this process it holds nothing."""
+    import gc
+
+    from serialscale.run import isolation
+
+    def inside() -> tuple[bool, bool, int]:
+        isolation.keep_until_exit(object())
+        isolation.keep_until_exit(object())
+        return gc.isenabled(), gc.get_freeze_count() > 0, len(isolation._kept or ())
+
+    assert isolation.run_isolated(inside, "x") == (True, True, 2)
+    isolation.keep_until_exit(object())
+    assert isolation._kept is None
+
+
+def test_an_isolated_analysis_keeps_its_workload(tmp_path: Path) -> None:
+    """``analyze_target`` in a target process hands its workload to ``keep_until_exit``."""
+    from serialscale.run import batch, isolation
+
+    source = tmp_path / "t.py"
+    source.write_text(
+        "import serialscale as ss\n"
+        "def f():\n    x = ss.inputs([1.0, 2.0, 3.0])\n    return x[0] + x[1] + x[2]\n"
+    )
+    options = batch.Options()
+
+    def inside() -> tuple[int, str, int]:
+        report = batch._analyze_here(f"{source}:f", options, keep=True)
+        kept = isolation._kept or []
+        return report.steps, type(kept[0]).__name__, kept[0].graph.n
+
+    assert isolation.run_isolated(inside, "x") == (2, "Workload", 2)
+
+
 def test_a_target_does_not_read_serialscales_standard_input(hostile) -> None:
     path, _ = hostile
     result = _cli("analyze", f"{path}:reads_stdin", "-f", "json", stdin="a workload on stdin")
@@ -218,3 +282,67 @@ def test_errors_come_back_past_reducers_registered_for_everyone() -> None:
             run_isolated(fails, "t.py:f")
     finally:
         del copyreg.dispatch_table[WorkloadError]
+
+
+def test_a_target_started_early_runs_the_job_of_its_label_only() -> None:
+    """:func:`prestart` starts a sentinel and its target before the options are parsed; the
+    run for its label is done there (the target's parent is that sentinel); a run for another
+    label, or whose job cannot be pickled, ends it unused and runs in a new target."""
+    from serialscale.run import early, isolation
+
+    isolation.prestart("t.py:f")
+    sentinel = early.started()
+    assert sentinel is not None
+    assert isolation.run_isolated(os.getppid, "t.py:f", job=(os.getppid, ())) == sentinel
+    assert early.started() is None and _gone(sentinel)
+
+    isolation.prestart("t.py:f")
+    sentinel = early.started()
+    assert sentinel is not None
+    assert isolation.run_isolated(os.getppid, "t.py:g", job=(os.getppid, ())) != sentinel
+    assert early.started() is None and _gone(sentinel)
+
+    isolation.prestart("t.py:f")
+    sentinel = early.started()
+    assert sentinel is not None
+    assert isolation.run_isolated(lambda: 7, "t.py:f", job=(lambda: 7, ())) == 7  # by name: no
+    assert early.started() is None and _gone(sentinel)
+
+
+def test_a_target_started_early_runs_nothing_before_the_options_are_checked(
+    hostile, tmp_path: Path
+) -> None:
+    """The command starts the target of ``analyze FILE.py:FUNC`` before it parses its
+    options; given a bad option, it imports and runs nothing of the user's, and leaves no
+    process behind."""
+    path, mark = hostile
+    (tmp_path / "top.py").write_text(f"open({str(mark)!r}, 'w').close()\ndef f():\n    pass\n")
+    tag = f"{uuid.uuid4().hex}"
+    env = {**os.environ, "SERIALSCALE_TEST_RUN": tag}
+    for target in (f"{path}:marks", f"{tmp_path / 'top.py'}:f"):
+        for bad in (["--no-such-option"], ["--processors", "0"], ["--param", "nonsense"]):
+            result = _cli("analyze", target, "-f", "json", *bad, env=env)
+            assert result.returncode == 2, result.stderr
+            assert not mark.exists()
+    deadline = time.monotonic() + 10
+    while _run_by(tag) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _run_by(tag)
+    result = _cli("analyze", f"{path}:marks", "-f", "json", env=env)  # and a good one runs
+    assert result.returncode == 0 and json.loads(result.stdout)["steps"] == 3
+    assert mark.exists()
+
+
+def _run_by(tag: str) -> list[int]:
+    """Live processes whose environment holds ``SERIALSCALE_TEST_RUN=tag``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as handle:
+                    environ = handle.read().split(b"\0")
+            except OSError:
+                continue
+            if f"SERIALSCALE_TEST_RUN={tag}".encode() in environ and not _gone(int(entry)):
+                found.append(int(entry))
+    return found

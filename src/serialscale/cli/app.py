@@ -2,14 +2,17 @@
 
 # No `from __future__ import annotations`: typer reads the parameter annotations at every run,
 # and string annotations would cost an eval each (about 10 ms of start-up).
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 import typer.core
 import typer.exceptions
+import typer.main
 
 from .. import __version__
 from ..base.defaults import DEFAULT_MAX_DEPENDENCIES, DEFAULT_MAX_OPS, DEFAULT_MAX_STEPS
@@ -489,12 +492,68 @@ def _exit(command: Callable[[], ExitCode], quiet: bool | None = None,
 OUT_OF_MEMORY = b"serialscale: error: ran out of memory\n"
 
 
+class _Later:
+    """A command whose parser is built when first looked at: typer builds every command's
+    parser (signatures, type hints, dozens of options) as the command line starts, and a run
+    uses one (the others are looked at only to check a configuration file's keys)."""
+
+    def __init__(self, name: str, build: Callable[[], Any]) -> None:
+        self.name = name
+        self._build = build
+        self._built: Any = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if self._built is None:
+            self._built = self._build()
+        return getattr(self._built, attr)
+
+
+def _only(argv: list[str]) -> str | None:
+    """The command a run of ``argv`` invokes, when its parser is the only one needed now: the
+    first argument names a command, and no help or shell completion is asked for (they
+    list every command: all are built then)."""
+    if not isinstance(app, typer.Typer):  # (replaced, as in tests)
+        return None
+    names = {typer.main.get_command_name(c.callback.__name__) for c in app.registered_commands
+             if c.callback is not None}  # fmt: skip
+    if not argv or argv[0] not in names or "-h" in argv or "--help" in argv:
+        return None
+    if any(key.startswith("_") and key.endswith("_COMPLETE") for key in os.environ):
+        return None
+    return argv[0]
+
+
+@contextmanager
+def _built_when_used() -> Iterator[None]:
+    """While :data:`app` runs, typer builds only the invoked command's parser as it starts,
+    the others' when first looked at (see :class:`_Later`)."""
+    only = _only(sys.argv[1:])
+    build = typer.main.get_command_from_info
+    if only is None:
+        yield
+        return
+
+    def later(command_info: Any, **kwargs: Any) -> Any:
+        assert command_info.callback is not None
+        name = command_info.name or typer.main.get_command_name(command_info.callback.__name__)
+        if name == only:
+            return build(command_info, **kwargs)
+        return _Later(name, lambda: build(command_info, **kwargs))
+
+    typer.main.get_command_from_info = later  # read by typer.main.get_group_from_info
+    try:
+        yield
+    finally:
+        typer.main.get_command_from_info = build
+
+
 def main() -> None:
     """Run the command line. A bug never shows users a traceback: one line, exit 2. Ctrl-C
     ends it with exit code 130, as shells expect. Memory that ran out is exit 2 too."""
     out_of_memory = False
     try:
-        code = app(standalone_mode=False)
+        with _built_when_used():
+            code = app(standalone_mode=False)
     except typer.exceptions.TyperException as exc:  # a usage error: click's message, exit 2
         import io
 

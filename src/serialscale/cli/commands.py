@@ -90,7 +90,8 @@ def run_analyze(v: dict[str, Any]) -> ExitCode:
         processors=v["processors"], overhead=finite_overhead(v["overhead"]), detail=v["detail"],
         params=tuple(parse_params(v["param"] or []).items()),
         control=_control(v), limits=_limits(v), isolate=True,
-        read=make_read(v["from_"], v["durations"], v["reverse_edges"]),
+        read=(None if v["from_"] is None and v["durations"] is None and not v["reverse_edges"]
+              else make_read(v["from_"], v["durations"], v["reverse_edges"])),
         what_if=_what_if(v.get("what_if") or []),
         target_depth=_target_depth(v.get("target_depth")),
     )  # fmt: skip
@@ -487,18 +488,12 @@ def analyze(
 ) -> ExitCode:
     """``serialscale analyze``: one target gives one report (table, json, markdown); several
     targets, a directory, a batch-only format or ``batch`` give a batch."""
-    from ..run.batch import (
-        BatchResult,
-        analyze_batch,
-        analyze_target,
-        collect_targets,
-        is_batch,
-        with_path,
-    )
+    from ..run.batch import analyze_batch, analyze_target, collect_targets, is_batch, with_path
 
     if not 1 <= jobs <= MAX_JOBS:
         raise fail(f"--jobs must be between 1 and {MAX_JOBS}, got {jobs}")
-    found = collect_targets(files, include, exclude, foreign=options.read.fmt is not None,
+    found = collect_targets(files, include, exclude, foreign=options.read is not None
+                            and options.read.fmt is not None,
                             respect_ignores=not no_ignore)  # fmt: skip
     from ..base import chatter
 
@@ -538,6 +533,8 @@ def analyze(
             raise CommandError(f"{targets[0]}: error: ran out of memory analyzing it")
         if plot is not None:
             write_plot(report, plot, plot_kind, chart)
+        from ..documents.report import BatchResult
+
         _say_read(BatchResult(results=[report]), 1)
         return finish(BatchResult(results=[report]), gates, OutputFormat(fmt.value), output,
                       colored)  # fmt: skip

@@ -39,14 +39,12 @@ import sys
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..base.errors import Location, WorkloadError, suggest
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+if TYPE_CHECKING:
+    from types import ModuleType
 
 NAMES = ("serialscale.toml", "pyproject.toml")
 #: What marks a repository root: the upward search stops at the first folder holding it.
@@ -111,6 +109,15 @@ class Config:
     def where(self, key: str) -> str:
         """``file:line`` of ``key``, for notes."""
         return Location(_shown(str(self.path)), self.line_of(key)).prefix()
+
+
+def _toml() -> ModuleType:
+    """The TOML reader, imported when a file is read (most runs find none)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    return tomllib
 
 
 def search_folders(start: Path | None = None) -> list[Path]:
@@ -181,6 +188,7 @@ def find(start: Path | None = None) -> Path | None:
                     continue
                 if "serialscale" not in text:
                     continue
+                tomllib = _toml()
                 try:
                     if "serialscale" not in tomllib.loads(text).get("tool", {}):
                         continue
@@ -207,6 +215,7 @@ def load(
     if path is None:
         return Config({}, None)
     text = _read(path)
+    tomllib = _toml()
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

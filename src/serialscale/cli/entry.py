@@ -2,7 +2,9 @@
 first import, as the interpreter starts (typer and click make tens of thousands of objects
 and no garbage cycles worth collecting: about 5 ms of a 100 ms start). Bulk passes pause the
 collector anyway (:mod:`serialscale.base.gcpause`); a traced target runs in a child process that
-turns it back on (:mod:`serialscale.run.isolation`). Library users never import this."""
+turns it back on (:mod:`serialscale.run.isolation`). For ``analyze FILE.py:FUNC``, that child
+is started before typer is even imported (:func:`serialscale.run.isolation.prestart`). Library
+users never import this."""
 
 import gc
 
@@ -12,8 +14,31 @@ import os  # noqa: E402
 import sys  # noqa: E402
 from typing import NoReturn  # noqa: E402
 
-from ..base.errors import ExitCode, say  # noqa: E402
-from .app import main  # noqa: E402
+#: Options after which no single traced function is analyzed in a process of its own.
+_NOT_ONE = ("-h", "--help", "--version", "-j", "--jobs", "--scheduler", "--batch", "--plot")
+
+
+def _function_target(argv: list[str]) -> str | None:
+    """The one traced function ``serialscale analyze ...`` seems to name, else ``None``.
+
+    Only a guess: its target is started before the options are parsed (its imports run
+    while the command starts), and the parsed command gives it its job only when it really
+    analyzes that one function in a process of its own; otherwise it is ended unused."""
+    if len(argv) < 2 or argv[0] != "analyze" or os.environ.get("DASK_SCHEDULER_ADDRESS"):
+        return None
+    if any(arg.split("=", 1)[0] in _NOT_ONE for arg in argv):
+        return None
+    found = [arg for arg in argv[1:] if _looks_like_function(arg)]
+    return found[0] if len(found) == 1 else None
+
+
+def _looks_like_function(arg: str) -> bool:
+    """Whether ``arg`` looks like a traced function (``FILE.py:FUNC``, ``MODULE:FUNC``): a
+    guess made before the options are parsed."""
+    where, colon, func = arg.rpartition(":")
+    return (bool(colon and where) and not arg.startswith("-") and "=" not in arg
+            and all(part.isidentifier() for part in func.split(".")))  # fmt: skip
+
 
 __all__ = ["run"]
 
@@ -27,6 +52,19 @@ def run() -> NoReturn:
     streams need flushing. In-process callers use :func:`serialscale.cli.app.main`, which exits
     normally.
     """
+    from ..run import early  # (imports nothing of serialscale's)
+
+    label = _function_target(sys.argv[1:])
+    if label is not None:
+        # What both processes need (the result's types: msgspec, dataclasses, typing...),
+        # imported once; then the target imports the tracer and the analysis while this
+        # process imports typer and parses (on another core).
+        from ..documents import report  # noqa: F401
+
+        early.prestart(label)
+    from ..base.errors import ExitCode, say
+    from .app import main
+
     code: int | str | None = 0
     try:
         main()
@@ -48,4 +86,5 @@ def run() -> NoReturn:
                 stream.flush()
         except (OSError, ValueError):  # a closed pipe: the result did not arrive
             status = status or ExitCode.INPUT
+    early.cancel()  # unused (a usage error, Ctrl-C): not left to linger
     os._exit(status)

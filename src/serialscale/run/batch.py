@@ -12,23 +12,35 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
-
-from msgspec import UNSET
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..base.defaults import DEFAULT_PROCESSORS
 from ..base.errors import Location, UsageError, WorkloadError
 from ..base.limits import DEFAULT_LIMITS, Limits
-from ..core.analysis import analyze_workload
-from ..documents.report import BatchResult, ErrorEntry, Report
-from ..sources import load_target, looks_like_function
-from ..sources.registry import DEFAULT_READ, ReadOptions
+from ..base.targets import looks_like_function
 
+# The readers, the tracer, the analysis and the report's types are imported where they are
+# used: for a traced function, the command's process only starts the target (which imports
+# them while the command starts, see isolation.prestart), then renders the report.
 if TYPE_CHECKING:
     from ..core.whatif import Change
     from ..core.workload import Workload
+    from ..documents.report import BatchResult, ErrorEntry, Report
+    from ..sources.registry import ReadOptions
+
+    #: What one target gives a batch: a report, or an error entry (plain data that crosses
+    #: process boundaries: msgspec records pickle).
+    Outcome = tuple[Literal["ok"], Report] | tuple[Literal["error"], list[ErrorEntry]]
 
 Progress = Callable[[int], None]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "BatchResult":  # the batch's result type, named here for the command line
+        from ..documents.report import BatchResult
+
+        return BatchResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -46,17 +58,20 @@ class Options:
     isolate: bool = False
     #: Runs per target; the median cost of each step is analyzed (``scale --repeat``).
     repeat: int = 1
-    #: How files are read: ``--from``, ``--durations``, ``--reverse-edges``.
-    read: ReadOptions = DEFAULT_READ
+    #: How files are read: ``--from``, ``--durations``, ``--reverse-edges``; ``None``: the
+    #: default (:data:`serialscale.sources.registry.DEFAULT_READ`: detect the format).
+    read: ReadOptions | None = None
     #: ``--what-if`` changes (:mod:`serialscale.core.whatif`), applied before the analysis.
     what_if: tuple[Change, ...] = ()
     #: ``--target-depth``: a depth or a change (``-20%``) to plan shortenings for.
     target_depth: str | None = None
 
 
-#: What one target gives a batch: a report, or an error entry (plain data that crosses
-#: process boundaries: msgspec records pickle).
-Outcome = tuple[Literal["ok"], Report] | tuple[Literal["error"], list[ErrorEntry]]
+def read_options(options: Options) -> ReadOptions:
+    """How ``options`` reads files (``None`` is the default)."""
+    from ..sources.registry import DEFAULT_READ
+
+    return options.read or DEFAULT_READ
 
 
 def error_entries(target: str, exc: WorkloadError) -> list[ErrorEntry]:
@@ -64,6 +79,7 @@ def error_entries(target: str, exc: WorkloadError) -> list[ErrorEntry]:
     holds (see :class:`serialscale.base.errors.WorkloadErrors`), and a last one counting those
     left out."""
     from ..base.errors import WorkloadErrors, error_lines
+    from ..documents.report import ErrorEntry
 
     if not isinstance(exc, WorkloadErrors):
         return [error_entry(target, exc)]
@@ -77,6 +93,10 @@ def error_entries(target: str, exc: WorkloadError) -> list[ErrorEntry]:
 def error_entry(target: str, exc: WorkloadError) -> ErrorEntry:
     """The batch error entry of ``exc`` (its first error only: see :func:`error_entries`),
     raised while analyzing ``target``."""
+    from msgspec import UNSET
+
+    from ..documents.report import ErrorEntry
+
     loc = exc.location
     return ErrorEntry(
         source=target,
@@ -97,7 +117,9 @@ def analyze_target(target: str, options: Options) -> Report:
     if options.isolate and looks_like_function(target):
         from .isolation import run_isolated
 
-        return run_isolated(lambda: _analyze_here(target, options), target, options.limits.timeout)
+        args = (target, options, True)
+        return run_isolated(lambda: _analyze_here(*args), target, options.limits.timeout,
+                            job=(_analyze_here, args))  # fmt: skip
     return _analyze_here(target, options)
 
 
@@ -117,12 +139,14 @@ def _repeated(target: str, options: Options) -> tuple[Report, float | None]:
         return _analyze_here(target, options), None
     import statistics
 
+    from ..core.analysis import analyze_workload
     from ..core.graph import Graph
     from ..core.metrics import compute_metrics
     from ..core.workload import Workload
+    from ..sources import load_target
 
     runs = [load_target(target, dict(options.params), options.control, options.limits,
-                        options.read)
+                        read_options(options))
             for _ in range(options.repeat)]  # fmt: skip
     first = runs[0].graph
     for run in runs[1:]:
@@ -154,15 +178,25 @@ def _repeated(target: str, options: Options) -> tuple[Report, float | None]:
     return report, float(spread)
 
 
-def _analyze_here(target: str, options: Options) -> Report:
+def _analyze_here(target: str, options: Options, keep: bool = False) -> Report:
+    """The report of ``target``; with ``keep``, in a target process of
+    :func:`run_isolated`, its workload is never freed (the process ends without)."""
+    from ..sources import load_target
+
     workload = load_target(
-        target, dict(options.params), options.control, options.limits, options.read
+        target, dict(options.params), options.control, options.limits, read_options(options)
     )
+    if keep:
+        from .isolation import keep_until_exit
+
+        keep_until_exit(workload)
     return report_of_workload(workload, options)
 
 
 def report_of_workload(workload: Workload, options: Options) -> Report:
     """The report of ``workload`` under ``options`` (``--what-if`` changes applied)."""
+    from ..core.analysis import analyze_workload
+
     if options.what_if:
         from ..core.whatif import report_with_what_if
 
@@ -192,12 +226,12 @@ def project_path(source: str | None) -> str | None:
     with no repository."""
     if not source or source == "-" or source.startswith("<"):
         return None
-    from ..sources.secondary import project_root
-
     file = Path(source)
     try:
-        if not file.is_file():
+        if not file.is_file():  # a traced function's source names no file: nothing imported
             return None
+        from ..sources.secondary import project_root
+
         root = project_root(file, fallback=Path.cwd())  # the root secondary reads keep to
         return file.resolve().relative_to(root).as_posix()
     except (OSError, ValueError, RuntimeError):
@@ -208,6 +242,8 @@ def outcome_of(target: str, options: Options) -> Outcome:
     """Analyze one target for a batch: ``("ok", report)`` or ``("error", entry)``. Never
     raises for a problem of the target itself, so a batch can go on.
     """
+    from ..documents.report import ErrorEntry  # here: not when memory ran out
+
     try:
         return "ok", analyze_target(target, options)
     except WorkloadError as exc:
@@ -231,7 +267,9 @@ def analyze_batch(
 ) -> BatchResult:
     """Analyze every target, locally (``jobs`` processes) or on a Dask cluster."""
     from .executors import run_dask, run_processes  # workers and Dask only when asked for
+    from .isolation import cancel_prestarted
 
+    cancel_prestarted()  # a target started for one function: workers must not inherit it
     if scheduler:
         outcomes = run_dask(targets, options, scheduler)
     elif jobs <= 1 or len(targets) <= 1:
@@ -242,6 +280,8 @@ def analyze_batch(
                 progress(1)
     else:
         outcomes = run_processes(targets, options, jobs, progress)
+    from ..documents.report import BatchResult
+
     result = BatchResult()
     for outcome in outcomes:
         if outcome[0] == "ok":

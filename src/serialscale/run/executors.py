@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING
 from ..base.errors import UsageError, WorkloadError
 from ..documents.report import ErrorEntry
 from ..sources import looks_like_function
-from .batch import Options, Outcome, Progress, error_entries, outcome_of, report_of_workload
+from .batch import Options, Progress, error_entries, outcome_of, read_options, report_of_workload
 from .stopping import in_worker, stop_workers, worker_started
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
+
+    from .batch import Outcome
 
 __all__ = ["DASK_CONNECT_TIMEOUT", "outcome_on_worker", "run_dask", "run_processes"]
 
@@ -157,7 +159,7 @@ def outcome_on_worker(payload: Payload | Outcome, options: Options) -> Outcome:
                 data, "<stdin>", name="stdin", params=params, limits=options.limits
             )
         else:
-            workload = read_path(Path(target), data, params, options.limits, options.read)
+            workload = read_path(Path(target), data, params, options.limits, read_options(options))
         return "ok", report_of_workload(workload, options)
     except WorkloadError as exc:
         return "error", error_entries(target, exc)

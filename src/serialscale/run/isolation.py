@@ -25,6 +25,15 @@ one two forks away::
   parent dies (``PR_SET_PDEATHSIG``), so nothing outlives a killed serialscale either.
 - The result is unpickled with only serialscale's report and error types allowed: a target
   writing a crafted pickle on its pipe cannot run code in serialscale's process.
+- The command may start the sentinel and the target early (:func:`prestart`, as
+  ``serialscale analyze FILE.py:FUNC`` starts, before its options are parsed): the target
+  imports serialscale's tracer and analysis (:data:`WARM`), nothing of the user's, and waits
+  for its job on a pipe only it holds; :func:`run_isolated` sends it the job (the label, a
+  function by name, its arguments) for that label only, and ends it unused otherwise. The
+  timeout counts from the job. Everything above holds for it as for a target started late.
+- The target ends with ``os._exit``, its heap never freed (:func:`keep_until_exit`); it lets
+  go of descriptors 1 and 2 before it sends its result, so that a pipe reading serialscale's
+  standard error ends with serialscale, not once the killed target's memory is released.
 
 Whatever the target does, serialscale turns it into one :class:`WorkloadError`:
 
@@ -61,6 +70,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..base.errors import Location, WorkloadError
+from . import early
 
 T = TypeVar("T")
 
@@ -79,31 +89,45 @@ def available() -> bool:
     return hasattr(os, "fork") and hasattr(os, "setsid") and hasattr(select, "poll")
 
 
-def run_isolated(work: Callable[[], T], label: str, timeout: float | None = None) -> T:
+#: In a target process, what it holds until it ends (see :func:`keep_until_exit`); ``None``
+#: elsewhere.
+_kept: list[object] | None = None
+
+
+def keep_until_exit(value: object) -> None:
+    """In a target process, hold ``value`` until the process ends: it ends with ``os._exit``,
+    and freeing what the work built (a workload of millions of steps: tens of milliseconds)
+    would be work for nothing. Elsewhere (in process, no fork), nothing."""
+    if _kept is not None:
+        _kept.append(value)
+
+
+def run_isolated(
+    work: Callable[[], T],
+    label: str,
+    timeout: float | None = None,
+    job: tuple[Callable[..., T], tuple[Any, ...]] | None = None,
+) -> T:
     """``work()`` two forks away (see the module); its result, or a :class:`WorkloadError`
-    for ``label``."""
+    for ``label``.
+
+    ``job``, ``(function, args)`` with ``work() == function(*args)``, the function a module's
+    own (pickled by name): a target started early for ``label`` (:func:`prestart`) runs it,
+    its imports done while this process started. Without one, or for another label, a new
+    target runs ``work``."""
     if not available():
         return work()
     sys.stdout.flush()
     sys.stderr.flush()
-    result_r, result_w = os.pipe()
-    status_r, status_w = os.pipe()
-    parent = os.getpid()
-    try:
-        pid = os.fork()
-    except OSError as exc:
-        for fd in (result_r, result_w, status_r, status_w):
-            os.close(fd)
-        message = f"could not start a process for the function: {exc.strerror or exc}"
-        raise WorkloadError(message, Location(label)) from None
-    if pid == 0:  # the sentinel: never returns
-        os.close(result_r)
-        os.close(status_r)
-        _sentinel(work, label, result_w, status_w, parent)
-    os.close(result_w)
-    os.close(status_w)
+    started = _take_prestarted(label, job)
+    if started is not None:
+        pid, result_r, status_r = started
+    else:
+        pid, result_r, status_r = _start(work, label)
     sentinel = 0
     try:
+        from ..documents import report  # noqa: F401 (the result's types, while the target works)
+
         kind, value = _collect(result_r, status_r, timeout)
     finally:
         # the target, its grandchildren and the sentinel: nothing is left running
@@ -131,24 +155,107 @@ def run_isolated(work: Callable[[], T], label: str, timeout: float | None = None
     return returned
 
 
-def _sentinel(work: Callable[[], object], label: str, out: int, status: int, parent: int) -> None:
+def _start(work: Callable[[], object] | None, label: str, job: int = -1) -> tuple[int, int, int]:
+    """Fork the sentinel (which forks the target): its pid, and the ends of the result and
+    status pipes that serialscale reads. ``job``: see :func:`prestart`."""
+    result_r, result_w = os.pipe()
+    status_r, status_w = os.pipe()
+    parent = os.getpid()
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        for fd in (result_r, result_w, status_r, status_w):
+            os.close(fd)
+        message = f"could not start a process for the function: {exc.strerror or exc}"
+        raise WorkloadError(message, Location(label)) from None
+    if pid == 0:  # the sentinel: never returns
+        os.close(result_r)
+        os.close(status_r)
+        _sentinel(work, label, result_w, status_w, parent, job)
+    os.close(result_w)
+    os.close(status_w)
+    return pid, result_r, status_r
+
+
+#: What a target started early imports while it waits for its job: the analysis of a traced
+#: function (a module missing from the list is imported when needed, as before).
+WARM = (
+    "serialscale.run.batch",
+    "serialscale.sources.python_targets",
+    "serialscale.trace.mathlib",
+    "serialscale.trace.scopes",
+    "serialscale.trace.selection",
+    "serialscale.trace.native_selection",
+)
+
+
+def prestart(label: str) -> None:
+    """Start the sentinel and the target for ``label`` now, before the command has read its
+    options (:mod:`.early` forks them): the target imports :data:`WARM` while serialscale
+    starts (on another core), then waits for its job, which :func:`run_isolated` sends it,
+    for ``label`` only. Nothing of the user's is imported or run before the job comes; a
+    target never given one ends when serialscale does (or at :func:`cancel_prestarted`).
+    Best effort: nothing on failure."""
+    if available():
+        early.prestart(label)
+
+
+def cancel_prestarted() -> None:
+    """End the target :func:`prestart` started, if any (unused: the command needs another)."""
+    early.cancel()
+
+
+def _take_prestarted(
+    label: str, job: tuple[Callable[..., object], tuple[Any, ...]] | None
+) -> tuple[int, int, int] | None:
+    """The target started for ``label``, given ``job`` (pid of its sentinel, the result and
+    status pipes' ends); ``None`` when there is none, or it is for another label, or ``job``
+    cannot be pickled by name (it is then ended: it would never be used)."""
+    try:
+        data = None if job is None else pickle.dumps((label, *job), pickle.HIGHEST_PROTOCOL)
+    except Exception:  # not picklable by name: a new target runs the work itself
+        data = None
+    if data is None:
+        early.cancel()
+        return None
+    started = early.take(label)
+    if started is None:
+        return None
+    pid, job_w, result_r, status_r = started
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(job_w, view) :]
+    except OSError:  # the target is gone: collecting says how
+        pass
+    finally:
+        os.close(job_w)  # the end of the job
+    return pid, result_r, status_r
+
+
+def _sentinel(
+    work: Callable[[], object] | None, label: str, out: int, status: int, parent: int, job: int
+) -> None:
     """The target's parent: its own session, fds 0 and 1 away from serialscale's, fork the
     target, send back its wait status, end."""
     code = 0
     try:
-        os.setsid()  # a new session and process group: killpg from the target stops here
+        if os.getsid(0) != os.getpid():  # (one started early is a leader already)
+            os.setsid()  # a new session and process group: killpg from the target stops here
         _die_with_parent(parent)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)  # serialscale's standard input may be a workload being read
         os.close(null)
         os.dup2(2, 1)  # fd 1 (and /proc/<ppid>/fd/1 for the target) is standard error
-        _close_all_but(out, status)
+        _close_all_but(out, status, *([job] if job >= 0 else []))
         me = os.getpid()
         target = os.fork()
         if target == 0:  # never returns
             os.close(status)  # only the sentinel holds it: its end means the sentinel's
-            _target(work, label, out, me)
+            _target(work, label, out, me, job)
         os.close(out)
+        if job >= 0:
+            os.close(job)  # the target's alone: serialscale's closing it ends the target
         _, how = os.waitpid(target, 0)
         os.write(status, how.to_bytes(4, "big", signed=True))
     except BaseException:
@@ -157,15 +264,26 @@ def _sentinel(work: Callable[[], object], label: str, out: int, status: int, par
         os._exit(code)
 
 
-def _target(work: Callable[[], object], label: str, out: int, parent: int) -> None:
+def _target(
+    work: Callable[[], object] | None, label: str, out: int, parent: int, job: int = -1
+) -> None:
     """Run ``work`` (prints go to stderr: fd 1 is stderr already); send back the outcome as
-    one frame; end the process."""
+    one frame; end the process. With a ``job`` pipe (:func:`prestart`): import
+    :data:`WARM`, then read the label and the work from it (none: end)."""
+    global _kept
     code = 0
     try:
+        _kept = []
         _die_with_parent(parent)
+        if job >= 0:
+            label, work = _await_job(job)
+        # What the parent built is never garbage here: frozen, the collector neither walks it
+        # nor writes to it (which would copy every page of it from the parent).
+        gc.freeze()
         gc.enable()  # the command starts with it off (serialscale.cli.entry); user code needs it
         sys.stdout = sys.stderr
         try:
+            assert work is not None
             outcome: tuple[str, object] = ("ok", work())
         except WorkloadError as exc:
             outcome = ("error", exc)
@@ -179,6 +297,7 @@ def _target(work: Callable[[], object], label: str, out: int, parent: int) -> No
         except Exception as exc:
             message = f"its result could not be sent back ({type(exc).__name__}: {exc})"
             data = _dumps(("error", WorkloadError(message, Location(label))))
+        _let_go_of_stdio()
         view = memoryview(RESULT + len(data).to_bytes(8, "big") + data)
         while view:
             view = view[os.write(out, view[:CHUNK]) :]
@@ -186,6 +305,43 @@ def _target(work: Callable[[], object], label: str, out: int, parent: int) -> No
         code = FAILED  # the sentinel reports how the target ended
     finally:
         os._exit(code)
+
+
+def _await_job(job: int) -> tuple[str, Callable[[], object]]:
+    """In a target started early: import :data:`WARM`, then wait for the job serialscale
+    sends (its own pickle: trusted); the process ends if none comes."""
+    import importlib
+
+    for name in WARM:
+        with contextlib.suppress(Exception):  # the work imports it again, and says why not
+            importlib.import_module(name)
+    chunks = []
+    while chunk := os.read(job, CHUNK):
+        chunks.append(chunk)
+    os.close(job)
+    if not chunks:  # serialscale ended, or needed another target
+        os._exit(0)
+    label, function, args = pickle.loads(b"".join(chunks))
+    return label, lambda: function(*args)
+
+
+def _let_go_of_stdio() -> None:
+    """Flush what the function printed (``os._exit`` flushes nothing: a line written to
+    ``sys.__stdout__``, block-buffered, was lost), then point descriptors 1 and 2 at
+    ``/dev/null``.
+
+    Done before the result is sent, after which the target is killed: a process killed with
+    a large heap holds its descriptors until the kernel has freed all of that memory (a tenth
+    of a second for a few GB), and whoever reads serialscale's standard error through a pipe
+    (a CI log, ``subprocess.run(capture_output=True)``) would wait that long for its end."""
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        with contextlib.suppress(Exception):
+            stream.flush()  # type: ignore[union-attr]
+    with contextlib.suppress(OSError):  # best effort: out of descriptors, the result still goes
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        os.close(null)
 
 
 def _dumps(outcome: tuple[str, object]) -> bytes:
@@ -299,16 +455,7 @@ def _available(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-def _end(pid: int) -> int:
-    """Kill the sentinel's process group (the target and what it started) and the sentinel,
-    reap the sentinel, and return its wait status."""
-    for kill in (os.killpg, os.kill):  # the group; the sentinel, were it not yet a leader
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            kill(pid, signal.SIGKILL)
-    try:
-        return os.waitpid(pid, 0)[1]
-    except ChildProcessError:
-        return 0
+_end = early.end
 
 
 def _lost(status: int) -> str:

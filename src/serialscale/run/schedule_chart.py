@@ -9,7 +9,7 @@ from ..core.gantt import Bar, Gantt, gantt_of
 from ..core.whatif import apply_changes
 from ..documents.report import Report
 from ..sources import load_target, looks_like_function
-from .batch import Options, report_of_workload
+from .batch import Options, read_options, report_of_workload
 from .isolation import run_isolated
 
 
@@ -20,7 +20,7 @@ def analyze_with_gantt(target: str, options: Options) -> tuple[Report, Gantt]:
 
     def here() -> tuple[Report, Gantt]:
         workload = load_target(target, dict(options.params), options.control, options.limits,
-                               options.read)  # fmt: skip
+                               read_options(options))  # fmt: skip
         report = report_of_workload(workload, options)
         if options.what_if:
             workload = apply_changes(workload, options.what_if, options.limits)[0]

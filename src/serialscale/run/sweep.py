@@ -22,7 +22,7 @@ from ..core.graph import Graph
 from ..core.growth import Growth, Recording, Sweep, assess, fit_growth
 from ..documents.report import GrowthSet, Prediction, Report, ScalePoint, ScaleReport
 from ..sources import load_target, looks_like_function
-from .batch import Options, sweep_point
+from .batch import Options, read_options, sweep_point
 
 
 def run_sweep(
@@ -207,7 +207,7 @@ def _measure(target: str, options: Options) -> tuple[Report, float | None, int |
 
     def work() -> tuple[Report, float | None, int | None]:
         workload = load_target(target, dict(options.params), options.control,
-                               options.limits, options.read)  # fmt: skip
+                               options.limits, read_options(options))  # fmt: skip
         report = analyze_workload(workload, processors=options.processors,
                                   overhead=options.overhead, detail=options.detail)  # fmt: skip
         return report, None, max_fan_in(workload.graph)

@@ -10,8 +10,10 @@ import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..documents.report import ErrorEntry
+if TYPE_CHECKING:
+    from ..documents.report import ErrorEntry
 
 __all__ = ["NOT_A_WORKLOAD", "WORKLOAD_SUFFIXES", "Collected", "collect_targets", "is_batch"]
 
@@ -186,6 +188,8 @@ def _walk(
             with os.scandir(folder) as entries:
                 listed = sorted(entries, key=lambda e: e.name)
         except OSError as exc:
+            from ..documents.report import ErrorEntry
+
             found.errors.append(ErrorEntry(
                 source=str(folder), message=f"cannot read the directory: {exc.strerror or exc}"
             ))  # fmt: skip

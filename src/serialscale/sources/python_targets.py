@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import importlib.util
 import inspect
 import math
-import re
 import sys
 import traceback
 import typing
@@ -18,6 +16,8 @@ from typing import Any
 from ..base.defaults import DEFAULT_MAX_OPS
 from ..base.errors import Location, WorkloadError, suggest
 from ..base.limits import DEFAULT_LIMITS, Limits
+from ..base.targets import FUNCTION_TARGET
+from ..base.targets import is_python_target as is_python_target  # sources.__init__ asks here
 from ..base.words import plural
 from ..core.graph import Graph
 from ..core.named_steps import InSource, build_graph
@@ -26,18 +26,11 @@ from ..trace.api import run_traced
 from ..trace.recorder import CONTROL_MODES, ScopedUnavailable, TooManyOperations
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
-_TARGET = re.compile(r"(?P<where>.+):(?P<func>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
+_TARGET = FUNCTION_TARGET
 
 #: The ``--control`` mode of a traced function when none is asked for (issue 23): control
 #: dependence as written, scoped by post-dominators; ``dataflow`` where it cannot run.
 DEFAULT_CONTROL = "scoped"
-
-
-def is_python_target(text: str) -> bool:
-    """Whether ``text`` names a function (``x.py:f``, ``pkg.mod:f``) rather than a file."""
-    if text == "-" or (Path(text).exists() and not text.endswith(".py")):
-        return False
-    return text.endswith(".py") or _TARGET.fullmatch(text) is not None
 
 
 def load_function(target: str) -> Callable[..., Any]:
@@ -71,7 +64,7 @@ def _import_file(path: Path, target: str) -> Any:
         raise WorkloadError(f"no such file: {path}", Location(target))
     # A name from the path's digest, not hash(): the same on every run (hash() of a str is
     # randomised per process), so messages that name the module are deterministic.
-    digest = hashlib.sha256(str(path.resolve()).encode("utf-8", "surrogatepass")).hexdigest()
+    digest = _sha256_hex(str(path.resolve()).encode("utf-8", "surrogatepass"))
     name = f"_serialscale_target_{digest[:16]}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
@@ -87,6 +80,20 @@ def _import_file(path: Path, target: str) -> Any:
         sys.modules.pop(name, None)
         raise _user_error(f"importing {path} failed", exc, target) from None
     return module
+
+
+def _sha256_hex(data: bytes) -> str:
+    """The SHA-256 of ``data`` in hex, from the interpreter's own module where it has one
+    (``hashlib`` loads OpenSSL as it is imported: 3 ms of every traced run)."""
+    sha256: Any
+    try:
+        sha256 = importlib.import_module("_sha256").sha256  # CPython up to 3.11
+    except ImportError:
+        try:
+            sha256 = importlib.import_module("_sha2").sha256  # CPython 3.12 and later
+        except ImportError:
+            from hashlib import sha256
+    return str(sha256(data).hexdigest())
 
 
 def _import_module(name: str, target: str) -> Any:
