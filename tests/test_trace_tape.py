@@ -9,6 +9,8 @@ import gc
 import weakref
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 _tape = pytest.importorskip("serialscale.accel._tape", reason="the compiled tracer was not built")
 
@@ -100,3 +102,49 @@ def test_setup_selection_checks_its_arguments() -> None:
         _tape.setup_selection(int, lambda x: x)
     with pytest.raises(TypeError, match="callable"):
         _tape.setup_selection(_tape.Value, 3)
+
+
+class _Number(float):
+    """A float subclass: not a plain number to the bulk path, so each is one ``input``."""
+
+
+_ITEMS = st.one_of(
+    st.integers(-(2**70), 2**70), st.floats(allow_nan=True), st.booleans(),
+    st.complex_numbers(allow_nan=False), st.text(max_size=3),
+    st.lists(st.integers(0, 3), max_size=2), st.floats(-5, 5).map(_Number), st.none(),
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_ITEMS, max_size=12), st.booleans())
+def test_bulk_inputs_are_what_input_makes_of_each_item(items: list, generator: bool) -> None:
+    """The compiled ``inputs`` and its pure twin give, item for item, what ``ss.input``
+    gives: the same class, the very value object (not a copy), no step."""
+    from serialscale.trace import api
+
+    oracle = [api.input(v) for v in items]
+    for bulk in (_tape.inputs, api._pure_inputs):
+        got = bulk((v for v in items) if generator else items, api.input)
+        assert [type(t) for t in got] == [type(t) for t in oracle]
+        assert all(t.value is v and t.node == -1 for t, v in zip(got, items, strict=True))
+
+
+def test_bulk_inputs_errors_are_the_iterations_and_the_arguments() -> None:
+    from serialscale.trace import api
+
+    def broken():
+        yield 1.0
+        raise KeyError("from the generator")
+
+    for bulk in (_tape.inputs, api._pure_inputs):
+        with pytest.raises(TypeError, match="'int' object is not iterable"):
+            bulk(5, api.input)
+        with pytest.raises(KeyError, match="from the generator"):
+            bulk(broken(), api.input)
+        with pytest.raises(TypeError, match="callable"):
+            bulk([1.0], None)
+        with pytest.raises(ZeroDivisionError):
+            bulk([1.0, "x"], lambda v: 1 / 0)
+        assert bulk([], api.input) == []
+    with pytest.raises(TypeError):
+        _tape.inputs([1.0])

@@ -1092,7 +1092,8 @@ enum { SEL_MAX, SEL_MIN, SEL_SUM, SEL_PASS };
 
 typedef struct {
     PyObject_HEAD
-    int kind;           /* SEL_MAX, SEL_MIN or SEL_SUM */
+    int kind;           /* SEL_MAX, SEL_MIN, SEL_SUM or SEL_PASS */
+    int label_key;      /* SEL_PASS: its label's key in the tape's site cache (unique) */
     PyObject *original; /* the builtin: outside a recording run */
     PyObject *fallback; /* the pure-Python replacement: every case not taken here */
     PyObject *name;     /* __name__, the builtin's */
@@ -1226,20 +1227,119 @@ fail:
     return NULL;
 }
 
+/* The label of a math function's steps (its name, the recorder's label_index), cached under
+ * (OP_MATH_LABEL, NULL, the function's label_key); -1 with an exception set. */
+#define OP_MATH_LABEL (OP_PLAIN + 1)
+static int32_t math_label(Run *r, Selector *self) {
+    int32_t site = cache_get(r->tape, OP_MATH_LABEL, NULL, self->label_key);
+    if (site >= 0) return site;
+    PyObject *index = PyObject_CallMethod(r->rec, "label_index", "O", self->name);
+    if (!index) return -1;
+    long long s = PyLong_AsLongLong(index);
+    Py_DECREF(index);
+    if (s == -1 && PyErr_Occurred()) return -1;
+    if (s < 0 || s > INT32_MAX) {
+        PyErr_Format(PyExc_ValueError, "label_index() returned %lld, outside 0..%d", s,
+                     INT32_MAX);
+        return -1;
+    }
+    if (cache_put(r->tape, OP_MATH_LABEL, NULL, self->label_key, (int32_t)s) < 0) return -1;
+    return (int32_t)s;
+}
+
+#define MATH_ARGS 8 /* a math call with more arguments goes to the Python twin */
+
+/* A math function while recording (mathlib._scalar): plain arguments need no step (the
+ * original, as called); traced numbers among arguments that are no list or tuple, no
+ * keywords: the original on the plain values, then one step named for the function needing
+ * theirs (in order, each once), as Recorder.named records it. Every other case: fallback. */
+static PyObject *math_call(Selector *self, Run *r, PyObject *args, PyObject *kwargs) {
+    Py_ssize_t nargs = PyTuple_GET_SIZE(args);
+    int keywords = kwargs && PyDict_GET_SIZE(kwargs) > 0, traced = 0, simple = !keywords;
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        PyObject *a = PyTuple_GET_ITEM(args, i);
+        if (is_traced(a)) {
+            traced = 1;
+            simple &= Py_TYPE(a) == traced_type; /* a traced list (TracedItems): the twin */
+        } else if (PyList_Check(a) || PyTuple_Check(a)) {
+            traced = 1; /* may hold traced values: the twin looks */
+            simple = 0;
+        }
+    }
+    if (!traced && !keywords) return PyObject_Call(self->original, args, kwargs);
+    if (!simple || nargs > MATH_ARGS) return PyObject_Call(self->fallback, args, kwargs);
+    PyObject *plain = PyTuple_New(nargs);
+    if (!plain) return NULL;
+    int64_t nodes[MATH_ARGS];
+    Py_ssize_t count = 0;
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        PyObject *a = PyTuple_GET_ITEM(args, i), *v = a;
+        if (is_traced(a)) {
+            v = ((Value *)a)->value;
+            if (!v) {
+                Py_DECREF(plain);
+                PyErr_SetString(PyExc_ValueError, "traced value without a value");
+                return NULL;
+            }
+            nodes[count++] = ((Value *)a)->node;
+        }
+        Py_INCREF(v);
+        PyTuple_SET_ITEM(plain, i, v);
+    }
+    PyObject *value = PyObject_Call(self->original, plain, NULL);
+    Py_DECREF(plain);
+    if (!value) return NULL;
+    Py_ssize_t step;
+    int64_t distinct[3] = {NO_STEP, NO_STEP, NO_STEP};
+    int k = 0, fits = 1;
+    for (Py_ssize_t i = 0; i < count && fits; i++) {
+        if (nodes[i] < 0) continue;
+        int seen = 0;
+        for (int j = 0; j < k; j++) seen |= distinct[j] == nodes[i];
+        if (seen) continue;
+        if (k == 3)
+            fits = 0;
+        else
+            distinct[k++] = nodes[i];
+    }
+    if (fits && r->tape->decision < 0) { /* pushed as an operation is: Recorder.named's case */
+        int32_t site = math_label(r, self);
+        step = site < 0 ? -1 : tape_push(r->tape, site, distinct[0], distinct[1], distinct[2]);
+    } else { /* a decision to add, or more than three needs: the recorder's named() */
+        PyObject *needs = PyList_New(0), *res = NULL;
+        for (Py_ssize_t i = 0; needs && i < count; i++) {
+            PyObject *n = PyLong_FromLongLong(nodes[i]);
+            int rc = n ? PyList_Append(needs, n) : -1;
+            Py_XDECREF(n);
+            if (rc < 0) Py_CLEAR(needs);
+        }
+        if (needs) res = PyObject_CallMethod(r->rec, "named", "OO", self->name, needs);
+        Py_XDECREF(needs);
+        step = res ? PyLong_AsSsize_t(res) : -1;
+        Py_XDECREF(res);
+        if (step < 0 && !PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "named() returned a negative step");
+    }
+    if (step < 0) {
+        Py_DECREF(value);
+        return NULL;
+    }
+    PyObject *out = traced_new(value, step);
+    Py_DECREF(value);
+    return out;
+}
+
 static PyObject *Selector_call(Selector *self, PyObject *args, PyObject *kwargs) {
     PyObject *rec;
     if (recording_tape(&rec) < 0) return NULL;
     if (!rec) return PyObject_Call(self->original, args, kwargs);
-    if (self->kind == SEL_PASS) { /* a math function: plain arguments need no step */
-        Py_DECREF(rec);
-        int plain = !kwargs || PyDict_GET_SIZE(kwargs) == 0;
-        for (Py_ssize_t i = 0; plain && i < PyTuple_GET_SIZE(args); i++) {
-            PyObject *a = PyTuple_GET_ITEM(args, i);
-            plain = !is_traced(a) && !PyList_Check(a) && !PyTuple_Check(a);
-        }
-        return PyObject_Call(plain ? self->original : self->fallback, args, kwargs);
-    }
     Run r = {rec, (Tape *)rec, NULL};
+    if (self->kind == SEL_PASS) {
+        PyObject *out = math_call(self, &r, args, kwargs);
+        Py_XDECREF(r.costs);
+        Py_DECREF(rec);
+        return out;
+    }
     PyObject *out = self->kind == SEL_SUM ? sum_call(self, &r, args, kwargs)
                                           : extreme_call(self, &r, args, kwargs);
     Py_XDECREF(r.costs);
@@ -1315,6 +1415,7 @@ static PyObject *make_selector(PyObject *module, PyObject *args) {
     Selector *self = PyObject_GC_New(Selector, &SelectorType);
     if (!self) return NULL;
     self->kind = kind;
+    self->label_key = 0;
     self->name = PyUnicode_FromString(name);
     Py_INCREF(original);
     self->original = original;
@@ -1340,7 +1441,9 @@ static PyObject *make_passthrough(PyObject *module, PyObject *args) {
     }
     Selector *self = PyObject_GC_New(Selector, &SelectorType);
     if (!self) return NULL;
+    static unsigned next_label_key;
     self->kind = SEL_PASS;
+    self->label_key = (int)(next_label_key++ & INT32_MAX); /* a tape lives for one run */
     Py_INCREF(name);
     self->name = name;
     Py_INCREF(original);
@@ -1396,7 +1499,61 @@ static PyObject *setup(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* inputs(values, one) -> list: api.inputs. A plain int, float or bool becomes a traced value
+ * of no step (what Traced(value) makes of it); any other item is one(item) (api.input:
+ * numpy arrays, values with items). */
+static PyObject *inputs(PyObject *module, PyObject *args) {
+    PyObject *values, *one;
+    if (!PyArg_ParseTuple(args, "OO", &values, &one)) return NULL;
+    if (!PyCallable_Check(one)) {
+        PyErr_SetString(PyExc_TypeError, "inputs: one must be callable");
+        return NULL;
+    }
+    if (!traced_type) {
+        PyErr_SetString(PyExc_RuntimeError, "inputs: setup() was not called");
+        return NULL;
+    }
+    PyObject *it = PyObject_GetIter(values);
+    if (!it) return NULL;
+    PyObject *out = PyList_New(0), *item;
+    if (!out) {
+        Py_DECREF(it);
+        return NULL;
+    }
+    while ((item = PyIter_Next(it))) {
+        PyObject *traced;
+        if (PyFloat_CheckExact(item) || PyLong_CheckExact(item) || PyBool_Check(item)) {
+            Value *v = (Value *)traced_type->tp_alloc(traced_type, 0);
+            if (v) {
+                v->value = item; /* the reference taken from the iterator */
+                v->node = NO_STEP;
+            } else {
+                Py_DECREF(item);
+            }
+            traced = (PyObject *)v;
+        } else {
+            traced = PyObject_CallOneArg(one, item);
+            Py_DECREF(item);
+        }
+        int rc = traced ? PyList_Append(out, traced) : -1;
+        Py_XDECREF(traced);
+        if (rc < 0) {
+            Py_DECREF(it);
+            Py_DECREF(out);
+            return NULL;
+        }
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred()) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"inputs", inputs, METH_VARARGS,
+     "inputs(values, one) -> list: traced inputs, one(item) for items not an int or float."},
     {"setup", setup, METH_VARARGS, "Register the Traced class, the ContextVar of the active recorder and kind_of."},
     {"selector", make_selector, METH_VARARGS,
      "selector(name, original, fallback): max, min or sum recorded in C while tracing."},
