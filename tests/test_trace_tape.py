@@ -115,6 +115,14 @@ _ITEMS = st.one_of(
 )  # fmt: skip
 
 
+def _bulk_inputs() -> list:
+    """The pure twin of ``inputs``, and the compiled one when the tracer uses it (set up)."""
+    from serialscale.trace import api
+    from serialscale.trace.recorder import COMPILED
+
+    return [api._pure_inputs, *([_tape.inputs] if COMPILED else [])]
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(_ITEMS, max_size=12), st.booleans())
 def test_bulk_inputs_are_what_input_makes_of_each_item(items: list, generator: bool) -> None:
@@ -123,7 +131,7 @@ def test_bulk_inputs_are_what_input_makes_of_each_item(items: list, generator: b
     from serialscale.trace import api
 
     oracle = [api.input(v) for v in items]
-    for bulk in (_tape.inputs, api._pure_inputs):
+    for bulk in _bulk_inputs():
         got = bulk((v for v in items) if generator else items, api.input)
         assert [type(t) for t in got] == [type(t) for t in oracle]
         assert all(t.value is v and t.node == -1 for t, v in zip(got, items, strict=True))
@@ -136,7 +144,7 @@ def test_bulk_inputs_errors_are_the_iterations_and_the_arguments() -> None:
         yield 1.0
         raise KeyError("from the generator")
 
-    for bulk in (_tape.inputs, api._pure_inputs):
+    for bulk in _bulk_inputs():
         with pytest.raises(TypeError, match="'int' object is not iterable"):
             bulk(5, api.input)
         with pytest.raises(KeyError, match="from the generator"):
@@ -148,3 +156,38 @@ def test_bulk_inputs_errors_are_the_iterations_and_the_arguments() -> None:
         assert bulk([], api.input) == []
     with pytest.raises(TypeError):
         _tape.inputs([1.0])
+
+
+def test_reused_traced_values_keep_their_class_counted_and_the_collector_informed() -> None:
+    """Traced values freed and made again (the compiled tape keeps some for reuse) hold
+    exactly one reference to their class each, are seen by the collector again, and carry
+    what they were given."""
+    import sys
+
+    from serialscale.trace import Traced, api, run_traced
+
+    def run() -> list:
+        return [x * 2 + 1 for x in api.inputs(range(2000))]
+
+    run_traced(run, {})  # the first run's lasting references (patched functions, caches)
+    gc.collect()
+    before = sys.getrefcount(Traced)
+    for _ in range(3):
+        made = api.inputs([float(i) for i in range(3000)])
+        assert sys.getrefcount(Traced) == before + len(made)
+        assert all(gc.is_tracked(t) and t.node == -1 for t in made[::97])
+        assert [t.value for t in made] == [float(i) for i in range(3000)]
+        del made
+        assert sys.getrefcount(Traced) == before
+        trace = run_traced(run, {})
+        assert [t.value for t in trace.result[:3]] == [1, 3, 5] and trace.recorder.count == 4000
+        del trace
+        gc.collect()
+        assert sys.getrefcount(Traced) == before
+    holder = Holder()
+    cycle = api.input(holder)  # a value with items holding a cycle back to it
+    holder.value = cycle
+    gone = weakref.ref(holder)
+    del holder, cycle
+    gc.collect()
+    assert gone() is None

@@ -305,17 +305,49 @@ static int Value_clear(Value *self) {
     return 0;
 }
 
+/* Traced values (of the class setup() registered, the one almost every operation makes) are
+ * kept for reuse when freed, up to FREE_VALUES of them: tracing makes and drops one per
+ * operation, and the allocator's round trip was a tenth of it. A kept value is untracked by
+ * the collector, holds no value and no reference to its class (the subclass's dealloc drops
+ * that after ours); value_alloc gives it both back. */
+#define FREE_VALUES 1024
+static Value *free_values[FREE_VALUES];
+static int n_free_values;
+
 static void Value_dealloc(Value *self) {
     PyObject_GC_UnTrack(self);
     Py_CLEAR(self->value);
+    if (Py_TYPE(self) == traced_type && n_free_values < FREE_VALUES) {
+        free_values[n_free_values++] = self;
+        return;
+    }
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-static PyObject *Value_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
-    Value *self = (Value *)type->tp_alloc(type, 0);
-    if (!self) return NULL;
+/* A new value of class `kind` (a subclass of Value), holding no value, of no step, tracked by
+ * the collector; NULL with an exception set. */
+static Value *value_alloc(PyTypeObject *kind) {
+    Value *self;
+    if (kind == traced_type && n_free_values > 0) {
+        self = free_values[--n_free_values];
+        PyObject_Init((PyObject *)self, kind); /* refcount 1, a reference to its class */
+        self->value = NULL;
+        PyObject_GC_Track(self);
+    } else {
+        self = (Value *)kind->tp_alloc(kind, 0);
+        if (!self) return NULL;
+    }
     self->node = NO_STEP;
-    return (PyObject *)self;
+    return self;
+}
+
+/* Free the values kept for reuse (their class is changing: setup()). */
+static void drain_free_values(void) {
+    while (n_free_values > 0) PyObject_GC_Del(free_values[--n_free_values]);
+}
+
+static PyObject *Value_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    return (PyObject *)value_alloc(type);
 }
 
 static PyMemberDef Value_members[] = {
@@ -422,7 +454,7 @@ static PyObject *record(PyObject *value, int op, Py_ssize_t x, Py_ssize_t y) {
         }
         kind = (PyTypeObject *)chosen;
     }
-    Value *out = (Value *)kind->tp_alloc(kind, 0);
+    Value *out = value_alloc(kind);
     Py_XDECREF(chosen);
     if (!out) goto fail;
     out->value = value;
@@ -436,6 +468,7 @@ fail:
 static inline int is_value(PyObject *o) {
     PyTypeObject *t = Py_TYPE(o);
     if (t == traced_type || t == known_value_type || t == &ValueType) return 1;
+    if (t == &PyFloat_Type || t == &PyLong_Type) return 0; /* the common plain operands */
     if (!PyType_IsSubtype(t, &ValueType)) return 0;
     remember(&known_value_type, t);
     return 1;
@@ -642,6 +675,31 @@ static PyTypeObject ValueType = {
 static char watched[MAX_WATCHED][16]; /* the watched method names */
 static int n_watched;
 
+/* Which watched name a builtin method has (n_watched: none), remembered by its method table
+ * entry: a method's name never changes, and most calls a traced run makes are of a few
+ * methods (list.append). The table is emptied whenever the watched names change. */
+#define WATCH_CACHE 64
+static struct {
+    const PyMethodDef *ml;
+    const char *name; /* ml's name when found: a table entry reused for another name misses */
+    int which;
+} watch_cache[WATCH_CACHE];
+
+static int watched_index(const PyMethodDef *ml) {
+    size_t k = ((uintptr_t)ml >> 4) % WATCH_CACHE;
+    if (watch_cache[k].ml == ml && watch_cache[k].name == ml->ml_name)
+        return watch_cache[k].which;
+    int which = 0;
+    if (ml->ml_name)
+        while (which < n_watched && strcmp(watched[which], ml->ml_name) != 0) which++;
+    else
+        which = n_watched;
+    watch_cache[k].ml = ml;
+    watch_cache[k].name = ml->ml_name;
+    watch_cache[k].which = which;
+    return which;
+}
+
 static int native_profile(PyObject *callback, PyFrameObject *frame, int what, PyObject *arg) {
     int event;
     if (what == PyTrace_C_CALL)
@@ -653,11 +711,10 @@ static int native_profile(PyObject *callback, PyFrameObject *frame, int what, Py
     else
         return 0;
     if (!arg || !PyCFunction_Check(arg)) return 0;
-    const char *name = ((PyCFunctionObject *)arg)->m_ml->ml_name;
+    PyMethodDef *ml = ((PyCFunctionObject *)arg)->m_ml;
     PyObject *self = PyCFunction_GET_SELF(arg);
-    if (!name || !self) return 0;
-    int which = 0;
-    while (which < n_watched && strcmp(watched[which], name) != 0) which++;
+    if (!ml || !self) return 0;
+    int which = watched_index(ml);
     if (which == n_watched) return 0;
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb); /* set on C_EXCEPTION: the callback runs without it */
@@ -682,6 +739,7 @@ static int native_profile(PyObject *callback, PyFrameObject *frame, int what, Py
 static PyObject *watch_methods(PyObject *self, PyObject *args) {
     PyObject *callback, *names;
     if (!PyArg_ParseTuple(args, "OO!", &callback, &PyTuple_Type, &names)) return NULL;
+    memset(watch_cache, 0, sizeof(watch_cache)); /* names change: forget what was found */
     if (callback == Py_None) {
         PyEval_SetProfile(NULL, NULL);
         n_watched = 0;
@@ -819,7 +877,7 @@ static PyObject *traced_new(PyObject *value, Py_ssize_t step) {
         }
         kind = (PyTypeObject *)chosen;
     }
-    Value *out = (Value *)kind->tp_alloc(kind, 0);
+    Value *out = value_alloc(kind);
     Py_XDECREF(chosen);
     if (!out) return NULL;
     Py_INCREF(value);
@@ -1490,6 +1548,7 @@ static PyObject *setup(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_TypeError, "setup: kind_of must be callable");
         return NULL;
     }
+    drain_free_values(); /* kept values of the class registered until now */
     Py_INCREF(type);
     Py_XSETREF(traced_type, (PyTypeObject *)type);
     Py_INCREF(stack);
@@ -1523,7 +1582,7 @@ static PyObject *inputs(PyObject *module, PyObject *args) {
     while ((item = PyIter_Next(it))) {
         PyObject *traced;
         if (PyFloat_CheckExact(item) || PyLong_CheckExact(item) || PyBool_Check(item)) {
-            Value *v = (Value *)traced_type->tp_alloc(traced_type, 0);
+            Value *v = value_alloc(traced_type);
             if (v) {
                 v->value = item; /* the reference taken from the iterator */
                 v->node = NO_STEP;
