@@ -64,6 +64,26 @@ def test_a_site_index_outside_int32_is_an_error_not_a_wrapped_site(site: int) ->
     assert rec.count == 0 and rec.take_pending()[0] == b""
 
 
+@pytest.mark.parametrize("compiled", [True, False])
+def test_zero_costs_are_steps_recorded_and_taken_once(compiled: bool) -> None:
+    """Steps of cost 0 (selections) are noted apart from the costs dictionary, by both
+    tapes, only for steps recorded, and handed over once, in the order noted."""
+    from array import array
+
+    from serialscale.trace.recorder import PyTape
+
+    tape = _SiteRecorder() if compiled else type("Py", (PyTape,), {"flush": lambda s: None})()
+    for _ in range(3):
+        tape.push(0, -1, -1)
+    for bad in (-1, 3, 2**40):
+        with pytest.raises(ValueError, match="not one recorded"):
+            tape.zero_cost(bad)
+    tape.zero_cost(2)
+    tape.zero_cost(0)
+    assert array("q", tape.take_zero_costs()).tolist() == [2, 0]
+    assert tape.take_zero_costs() == b""
+
+
 def test_push_checks_the_site_and_the_count() -> None:
     tape = _SiteRecorder()
     with pytest.raises(ValueError, match="negative"):

@@ -56,6 +56,11 @@ typedef struct {
     Py_ssize_t p_len;
     SiteSlot *cache;
     size_t cache_cap, cache_len;
+    /* Steps of cost 0 not yet handed to the recorder (its zero_cost column; take_zero_costs):
+     * a selection makes one per value it chooses, hundreds of thousands in selection-heavy
+     * code, too many for a dictionary of costs. */
+    int64_t *z_steps;
+    Py_ssize_t z_len, z_cap;
 } Tape;
 
 static int Tape_init(Tape *self, PyObject *args, PyObject *kwds) {
@@ -103,6 +108,7 @@ static void Tape_dealloc(Tape *self) {
     PyMem_Free(self->p_b);
     PyMem_Free(self->p_c);
     PyMem_Free(self->cache);
+    PyMem_Free(self->z_steps);
     Py_CLEAR(self->ctl_frame);
     Py_CLEAR(self->quiet_frame);
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -176,6 +182,47 @@ static Py_ssize_t tape_push(Tape *t, int32_t site, int64_t a, int64_t b, int64_t
     return t->count++;
 }
 
+/* Note that step `step` costs 0 (Recorder.named with cost 0); -1 with an exception set. */
+static int tape_zero_cost(Tape *t, Py_ssize_t step) {
+    if (t->z_len == t->z_cap) {
+        Py_ssize_t cap = t->z_cap ? t->z_cap * 2 : 4096;
+        if ((size_t)cap > PY_SSIZE_T_MAX / sizeof(int64_t)) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        int64_t *grown = PyMem_Realloc(t->z_steps, sizeof(int64_t) * (size_t)cap);
+        if (!grown) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        t->z_steps = grown;
+        t->z_cap = cap;
+    }
+    t->z_steps[t->z_len++] = step;
+    return 0;
+}
+
+static PyObject *Tape_zero_cost(Tape *self, PyObject *arg) {
+    Py_ssize_t step = PyLong_AsSsize_t(arg);
+    if (step == -1 && PyErr_Occurred()) return NULL;
+    if (step < 0 || step >= self->count) {
+        PyErr_Format(PyExc_ValueError, "zero_cost: step %zd is not one recorded (0..%zd)", step,
+                     self->count - 1);
+        return NULL;
+    }
+    if (tape_zero_cost(self, step) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+/* take_zero_costs() -> bytes: the steps of cost 0 noted since the last call, as the machine's
+ * int64 array (array('q') frombytes), in the order noted; forgotten. */
+static PyObject *Tape_take_zero_costs(Tape *self, PyObject *unused) {
+    PyObject *out = PyBytes_FromStringAndSize((const char *)self->z_steps,
+                                              self->z_len * (Py_ssize_t)sizeof(int64_t));
+    if (out) self->z_len = 0;
+    return out;
+}
+
 static PyObject *Tape_push(Tape *self, PyObject *args) {
     int site;
     long long a, b, c = NO_STEP;
@@ -207,6 +254,9 @@ static PyMethodDef Tape_methods[] = {
      "Append one step (site, a, b[, c]), needs normalised; its number."},
     {"take_pending", (PyCFunction)Tape_take_pending, METH_NOARGS,
      "The pending steps as bytes (int32 sites, int64 a, b and c), cleared."},
+    {"zero_cost", (PyCFunction)Tape_zero_cost, METH_O, "Note that a recorded step costs 0."},
+    {"take_zero_costs", (PyCFunction)Tape_take_zero_costs, METH_NOARGS,
+     "The steps of cost 0 noted since the last call, as int64 bytes; cleared."},
     {NULL},
 };
 
@@ -890,7 +940,6 @@ static PyObject *traced_new(PyObject *value, Py_ssize_t step) {
 typedef struct {
     PyObject *rec; /* the recorder (a Tape) */
     Tape *tape;
-    PyObject *costs; /* rec.costs, looked up at the first zero-cost step */
 } Run;
 
 /* The label index of the coarse steps named label_names[which] (the recorder's label_index,
@@ -922,12 +971,7 @@ static Py_ssize_t named_step3(Run *r, int which, int64_t x, int64_t y, int64_t z
         normalise_needs(&x, &y, &z);
         Py_ssize_t step = tape_push(r->tape, site, x, y, z);
         if (step < 0 || !zero_cost) return step;
-        if (!r->costs && !(r->costs = PyObject_GetAttrString(r->rec, "costs"))) return -1;
-        PyObject *key = PyLong_FromSsize_t(step), *zero = PyLong_FromLong(0);
-        int rc = key && zero ? PyObject_SetItem(r->costs, key, zero) : -1;
-        Py_XDECREF(key);
-        Py_XDECREF(zero);
-        return rc < 0 ? -1 : step;
+        return tape_zero_cost(r->tape, step) < 0 ? -1 : step;
     }
     PyObject *needs = PyList_New(0);
     if (!needs) return -1;
@@ -1071,7 +1115,7 @@ static PyObject *py_compare(PyObject *module, PyObject *args) {
         PyErr_SetString(PyExc_TypeError, "compare: rec must be a tape (after setup_selection)");
         return NULL;
     }
-    Run r = {rec, (Tape *)rec, NULL};
+    Run r = {rec, (Tape *)rec};
     PyObject *pa = plain_of(a), *pb = pa ? plain_of(b) : NULL;
     PyObject *cmp = pb ? PyObject_RichCompare(pa, pb, greater ? Py_GT : Py_LT) : NULL;
     Py_XDECREF(pa);
@@ -1098,7 +1142,6 @@ static PyObject *py_compare(PyObject *module, PyObject *args) {
             step = -1;
         }
         if (nodes != small) PyMem_Free(nodes);
-        Py_XDECREF(r.costs);
         if (step < 0) return NULL;
     }
     return Py_BuildValue("(On)", truth ? Py_True : Py_False, step);
@@ -1140,9 +1183,8 @@ static PyObject *py_select(PyObject *module, PyObject *args) {
         PyErr_SetString(PyExc_TypeError, "select: rec must be a tape (after setup_selection)");
         return NULL;
     }
-    Run r = {rec, (Tape *)rec, NULL};
+    Run r = {rec, (Tape *)rec};
     PyObject *out = select_any(&r, value, comparison, 0);
-    Py_XDECREF(r.costs);
     return out;
 }
 
@@ -1391,16 +1433,14 @@ static PyObject *Selector_call(Selector *self, PyObject *args, PyObject *kwargs)
     PyObject *rec;
     if (recording_tape(&rec) < 0) return NULL;
     if (!rec) return PyObject_Call(self->original, args, kwargs);
-    Run r = {rec, (Tape *)rec, NULL};
+    Run r = {rec, (Tape *)rec};
     if (self->kind == SEL_PASS) {
         PyObject *out = math_call(self, &r, args, kwargs);
-        Py_XDECREF(r.costs);
         Py_DECREF(rec);
         return out;
     }
     PyObject *out = self->kind == SEL_SUM ? sum_call(self, &r, args, kwargs)
                                           : extreme_call(self, &r, args, kwargs);
-    Py_XDECREF(r.costs);
     Py_DECREF(rec);
     return out;
 }
