@@ -359,7 +359,7 @@ static int Value_clear(Value *self) {
  * kept for reuse when freed, up to FREE_VALUES of them: tracing makes and drops one per
  * operation, and the allocator's round trip was a tenth of it. A kept value is untracked by
  * the collector, holds no value and no reference to its class (the subclass's dealloc drops
- * that after ours); value_alloc gives it both back. */
+ * that after ours); value_alloc gives the reference back, value_track the tracking. */
 #define FREE_VALUES 1024
 static Value *free_values[FREE_VALUES];
 static int n_free_values;
@@ -374,21 +374,48 @@ static void Value_dealloc(Value *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* A new value of class `kind` (a subclass of Value), holding no value, of no step, tracked by
- * the collector; NULL with an exception set. */
+/* A new value of class `kind` (a subclass of Value), holding no value, of no step, not
+ * tracked by the collector (value_track, once it holds its value); NULL with an exception. */
 static Value *value_alloc(PyTypeObject *kind) {
     Value *self;
     if (kind == traced_type && n_free_values > 0) {
         self = free_values[--n_free_values];
         PyObject_Init((PyObject *)self, kind); /* refcount 1, a reference to its class */
         self->value = NULL;
-        PyObject_GC_Track(self);
     } else {
         self = (Value *)kind->tp_alloc(kind, 0);
         if (!self) return NULL;
+        PyObject_GC_UnTrack(self);
     }
     self->node = NO_STEP;
     return self;
+}
+
+/* Whether `v` holds no reference to another object (None: no value): a traced value
+ * carrying one can be in no reference cycle. */
+static inline int atomic_value(PyObject *v) {
+    return !v || PyFloat_CheckExact(v) || PyLong_CheckExact(v) || PyBool_Check(v);
+}
+
+/* Show `self` to the collector unless what it carries cannot make a cycle: a traced number
+ * (almost every value tracing makes) is never looked through, as CPython leaves tuples of
+ * numbers untracked. Setting `value` later tracks it when needed (Value_set_value). */
+static inline void value_track(Value *self) {
+    if (!atomic_value(self->value)) PyObject_GC_Track(self);
+}
+
+static PyObject *Value_get_value(Value *self, void *closure) {
+    PyObject *v = self->value ? self->value : Py_None; /* what a T_OBJECT member reads */
+    Py_INCREF(v);
+    return v;
+}
+
+static int Value_set_value(Value *self, PyObject *v, void *closure) {
+    Py_XINCREF(v);
+    Py_XSETREF(self->value, v);
+    if (!atomic_value(v) && !PyObject_GC_IsTracked((PyObject *)self))
+        PyObject_GC_Track(self);
+    return 0;
 }
 
 /* Free the values kept for reuse (their class is changing: setup()). */
@@ -397,12 +424,18 @@ static void drain_free_values(void) {
 }
 
 static PyObject *Value_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
-    return (PyObject *)value_alloc(type);
+    Value *self = value_alloc(type);
+    if (self) PyObject_GC_Track(self); /* its value is set from Python, any value */
+    return (PyObject *)self;
 }
 
 static PyMemberDef Value_members[] = {
-    {"value", T_OBJECT, offsetof(Value, value), 0, "The value carried."},
     {"node", T_PYSSIZET, offsetof(Value, node), 0, "The step that made it, or -1."},
+    {NULL},
+};
+
+static PyGetSetDef Value_getset[] = {
+    {"value", (getter)Value_get_value, (setter)Value_set_value, "The value carried.", NULL},
     {NULL},
 };
 
@@ -509,6 +542,7 @@ static PyObject *record(PyObject *value, int op, Py_ssize_t x, Py_ssize_t y) {
     if (!out) goto fail;
     out->value = value;
     out->node = step;
+    value_track(out);
     return (PyObject *)out;
 fail:
     Py_DECREF(value);
@@ -708,6 +742,7 @@ static PyTypeObject ValueType = {
     .tp_traverse = (traverseproc)Value_traverse,
     .tp_clear = (inquiry)Value_clear,
     .tp_members = Value_members,
+    .tp_getset = Value_getset,
     .tp_as_number = &Value_as_number,
     .tp_richcompare = v_richcompare,
     .tp_hash = PyObject_HashNotImplemented, /* Traced defines its own */
@@ -933,6 +968,7 @@ static PyObject *traced_new(PyObject *value, Py_ssize_t step) {
     Py_INCREF(value);
     out->value = value;
     out->node = step;
+    value_track(out);
     return (PyObject *)out;
 }
 
@@ -1625,7 +1661,7 @@ static PyObject *inputs(PyObject *module, PyObject *args) {
             Value *v = value_alloc(traced_type);
             if (v) {
                 v->value = item; /* the reference taken from the iterator */
-                v->node = NO_STEP;
+                v->node = NO_STEP; /* a number: left untracked (value_track) */
             } else {
                 Py_DECREF(item);
             }
