@@ -213,3 +213,30 @@ def test_reused_traced_values_keep_their_class_counted_and_the_collector_informe
     del holders, cycles, holder, cycle
     gc.collect()
     assert [g() for g in gone] == [None, None]
+
+
+def test_steps_set_aside_in_buffers_reach_the_arrays_in_order() -> None:
+    """More steps than several pending buffers hold (each set aside when full, appended to
+    the arrays at once by flush), with flushes in between: every step is where it was
+    recorded, needing the one before (a chain), with the select steps' zero costs."""
+    from serialscale.trace import api, run_traced
+    from serialscale.trace.recorder import FLUSH_STEPS
+
+    n = 3 * FLUSH_STEPS + 5
+
+    def chain() -> object:
+        x, y = api.inputs([0, 1])
+        for k in range(n):
+            x = x + y
+            if k == FLUSH_STEPS + 7:
+                x = max(x, y)  # a comparison and a select of cost 0
+        return x
+
+    rec = run_traced(chain, {}).recorder
+    rec.flush()
+    assert len(rec.site) == len(rec.a) == len(rec.c) == rec.count == n + 2
+    assert rec.a.tolist() == [-1, *range(n + 1)]  # the select needs the comparison first
+    assert {k: b for k, b in enumerate(rec.b) if b >= 0} == {FLUSH_STEPS + 9: FLUSH_STEPS + 7}
+    assert rec.zero_steps.tolist() == [FLUSH_STEPS + 9]
+    costs = rec.cost_array(rec.count)
+    assert costs.count(0) == 1 and costs[FLUSH_STEPS + 9] == 0

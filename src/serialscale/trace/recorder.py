@@ -245,8 +245,13 @@ class PyTape:
         self.count = step + 1
         self.pending += (site, *normalise(a, b, c))
         if len(self.pending) >= FLUSH_STEPS * 4:
-            self.flush()  # the recorder's: moves the steps into its arrays
+            self.spill()
         return step
+
+    def spill(self) -> None:
+        """Called when the pending steps fill their buffer: :meth:`flush` unless overridden
+        (the recorder sets them aside, to move them into its arrays in one go)."""
+        self.flush()
 
     def flush(self) -> None:
         """Move the pending steps into the recorder's arrays (the recorder overrides it)."""
@@ -301,7 +306,7 @@ class Recorder(TapeBase):
 
     __slots__ = (
         "_branches", "_codes", "_identity_modules", "_labels", "_namespaces", "_plain",
-        "_since_purge", "a", "b", "c", "control", "costs",
+        "_since_purge", "_spilled", "a", "b", "c", "control", "costs",
         "escape_sites", "escapes", "frames", "max_ops", "measured", "more", "native_callers",
         "scopes", "site", "site_names", "sites", "spans", "strict", "unmodelled",
         "zero_steps",
@@ -327,6 +332,8 @@ class Recorder(TapeBase):
         #: scoped mode: the watcher of the decisions in force (trace/scopes.py), set by
         #: run_traced for the duration of the run
         self.scopes: Any = None
+        #: buffers of pending steps set aside (spill), appended to the arrays by flush
+        self._spilled: list[tuple[bytes, bytes, bytes, bytes]] = []
         self.site = array("i")  # site index of each step
         self.a = array("q")  # first predecessor or NO_STEP
         self.b = array("q")  # second predecessor or NO_STEP
@@ -360,18 +367,26 @@ class Recorder(TapeBase):
     def __len__(self) -> int:
         return self.count
 
-    def flush(self) -> None:
-        """Move the pending steps into the arrays (every FLUSH_STEPS steps at least), and
-        stop the run once it has recorded more than ``max_ops`` operations."""
+    def spill(self) -> None:
+        """Set the pending steps aside (the tapes call this every FLUSH_STEPS steps), and
+        stop the run once it has recorded more than ``max_ops`` operations. Appending each
+        buffer to the arrays made them grow by a sixteenth at a time, every growth a copy:
+        :meth:`flush` appends what was set aside at once."""
         if self.count > self.max_ops:
             raise TooManyOperations(self.max_ops)
-        site, a, b, c = self.take_pending()
+        parts = self.take_pending()
+        if parts[0]:
+            self._spilled.append(parts)
         self.zero_steps.frombytes(self.take_zero_costs())
-        if site:
-            self.site.frombytes(site)
-            self.a.frombytes(a)
-            self.b.frombytes(b)
-            self.c.frombytes(c)
+
+    def flush(self) -> None:
+        """Move the pending steps and those set aside into the arrays (:meth:`spill`)."""
+        self.spill()
+        spilled = self._spilled
+        if spilled:
+            for k, column in enumerate((self.site, self.a, self.b, self.c)):
+                _append_chunks(column, [parts[k] for parts in spilled])
+            spilled.clear()
 
     def binary(self, op: str, x: int, y: int, frame: FrameType | None = None) -> int:
         """Record one operation on the values made by steps ``x`` and ``y``; its step number.
@@ -642,6 +657,16 @@ class Recorder(TapeBase):
         deque(map(setitem, repeat(floats), special.keys(), map(float, special.values())), 0)
         deque(map(setitem, repeat(floats), self.zero_steps, repeat(0.0)), 0)
         return floats
+
+
+def _append_chunks(column: array, chunks: list[bytes]) -> None:
+    """Append the machine values in ``chunks`` to ``column``, growing it once."""
+    start = len(column) * column.itemsize
+    column.frombytes(bytes(sum(map(len, chunks))))  # zeroed pages, written over below
+    with memoryview(column) as view, view.cast("B") as raw:
+        for chunk in chunks:
+            raw[start : start + len(chunk)] = chunk
+            start += len(chunk)
 
 
 #: ``NO_STEP`` as the tape's columns hold it: 8 bytes of 0xff (two's complement -1).

@@ -159,18 +159,18 @@ static int cache_put(Tape *t, int op, void *code, int lasti, int32_t site) {
 
 /* Append one pending step (the caller normalised a, b and c: distinct needs first, then -1);
  * its step number, or -1 with an exception set. A full buffer is handed to the recorder's
- * flush() first. */
+ * spill() first (which may set it aside, for flush() to move into the arrays at once). */
 static Py_ssize_t tape_push(Tape *t, int32_t site, int64_t a, int64_t b, int64_t c) {
     if (t->count < 0 || t->count == PY_SSIZE_T_MAX) { /* count is writable from Python */
         PyErr_Format(PyExc_ValueError, "the tape's count is %zd: no step can follow", t->count);
         return -1;
     }
     if (t->p_len >= FLUSH_STEPS) {
-        PyObject *r = PyObject_CallMethod((PyObject *)t, "flush", NULL);
+        PyObject *r = PyObject_CallMethod((PyObject *)t, "spill", NULL);
         if (!r) return -1;
         Py_DECREF(r);
         if (t->p_len >= FLUSH_STEPS) {
-            PyErr_SetString(PyExc_RuntimeError, "flush() left the pending steps in place");
+            PyErr_SetString(PyExc_RuntimeError, "spill() left the pending steps in place");
             return -1;
         }
     }
@@ -223,6 +223,11 @@ static PyObject *Tape_take_zero_costs(Tape *self, PyObject *unused) {
     return out;
 }
 
+/* spill(): what a full buffer of pending steps calls; here, the recorder's flush(). */
+static PyObject *Tape_spill(PyObject *self, PyObject *unused) {
+    return PyObject_CallMethod(self, "flush", NULL);
+}
+
 static PyObject *Tape_push(Tape *self, PyObject *args) {
     int site;
     long long a, b, c = NO_STEP;
@@ -255,6 +260,8 @@ static PyMethodDef Tape_methods[] = {
     {"take_pending", (PyCFunction)Tape_take_pending, METH_NOARGS,
      "The pending steps as bytes (int32 sites, int64 a, b and c), cleared."},
     {"zero_cost", (PyCFunction)Tape_zero_cost, METH_O, "Note that a recorded step costs 0."},
+    {"spill", (PyCFunction)Tape_spill, METH_NOARGS,
+     "Called when the pending steps fill their buffer: flush() unless overridden."},
     {"take_zero_costs", (PyCFunction)Tape_take_zero_costs, METH_NOARGS,
      "The steps of cost 0 noted since the last call, as int64 bytes; cleared."},
     {NULL},
