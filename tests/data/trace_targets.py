@@ -154,3 +154,40 @@ def math_calls(n: int = 8):
         out.append(math.fabs(ys[1] - 100))
     out += [mixed[3] * 2, mixed[4] + xs[n + 1], abs(mixed[2])]
     return [o for o in out if not isinstance(o, str)], len(mixed[0])
+
+
+def heaps(n: int = 16):
+    """heapq.heappush and heappop as the compiled tracer records them and as it hands them
+    to the Python twin: (traced, int) pairs pushed under a branch (scoped mode selects what
+    is stored there), bare traced numbers, plain values, a list subclass, keywords, an
+    empty heap's error caught."""
+    import heapq
+    from heapq import heappop, heappush  # bound before the run: swapped too
+
+    class Heap(list):
+        pass
+
+    xs = ss.inputs([(i * 7919) % 23 - 4.0 for i in range(n)])
+    pairs: list = [(0.0, 0)]
+    best = [99.0] * n
+    order = []
+    while pairs and len(order) < 3 * n:
+        d, u = heappop(pairs)
+        order.append(d)
+        for v in (u * 3 + 1) % n, (u * 5 + 2) % n:
+            nd = d + abs(xs[v])
+            if nd < best[v]:
+                best[v] = nd
+                heapq.heappush(pairs, (nd, v))
+    bare, plain, sub = [], [], Heap()
+    for x in xs:
+        heappush(bare, x * 2)
+        heapq.heappush(plain, int(x.value) % 5)
+        heapq.heappush(sub, x - 1)
+    for call in (lambda: heapq.heappush(heap=bare, item=xs[0]), lambda: heappop([])):
+        try:  # keywords: the twin's TypeError, as heapq's; an empty heap: IndexError
+            call()
+        except (TypeError, IndexError) as error:
+            plain.append(type(error).__name__)
+    drained = [heappop(bare) for _ in range(n // 2)] + [heapq.heappop(sub) for _ in range(3)]
+    return order, best, drained, plain

@@ -1148,6 +1148,44 @@ static Py_ssize_t named_many(Run *r, int which, const int64_t *nodes, Py_ssize_t
 
 #define MAX_NODES 64 /* a comparison of tuples holding more traced values: named() */
 
+/* selection._compare(rec, a, b, greater, after): *truth of a > b (a < b), *step the
+ * comparison's step needing the steps behind both (inside tuples too) and `after`, -1 when
+ * neither holds a traced value. 0, or -1 with an exception set. */
+static int compare_after(Run *r, PyObject *a, PyObject *b, int greater, Py_ssize_t after,
+                         int *truth, Py_ssize_t *step) {
+    PyObject *pa = plain_of(a), *pb = pa ? plain_of(b) : NULL;
+    PyObject *cmp = pb ? PyObject_RichCompare(pa, pb, greater ? Py_GT : Py_LT) : NULL;
+    Py_XDECREF(pa);
+    Py_XDECREF(pb);
+    if (!cmp) return -1;
+    int t = PyObject_IsTrue(cmp);
+    Py_DECREF(cmp);
+    if (t < 0) return -1;
+    *truth = t;
+    *step = NO_STEP;
+    /* the steps behind both sides (counted first: tuples may hold any number), then after */
+    int count = 0;
+    if (collect_nodes(a, NULL, 0, &count, 0) < 0 || collect_nodes(b, NULL, 0, &count, 0) < 0)
+        return -1;
+    if (count == 0) return 0;
+    int64_t small[MAX_NODES + 1], *nodes = small;
+    if (count > MAX_NODES && !(nodes = PyMem_Malloc(sizeof(int64_t) * ((size_t)count + 1)))) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    int filled = 0;
+    Py_ssize_t made = -1;
+    if (collect_nodes(a, nodes, count, &filled, 0) == 0 &&
+        collect_nodes(b, nodes, count, &filled, 0) == 0) {
+        nodes[filled] = after;
+        made = named_many(r, greater ? LABEL_GT : LABEL_LT, nodes, (Py_ssize_t)filled + 1);
+    }
+    if (nodes != small) PyMem_Free(nodes);
+    if (made < 0) return -1;
+    *step = made;
+    return 0;
+}
+
 /* compare(rec, a, b, greater, after) -> (truth, step): selection._compare in C. */
 static PyObject *py_compare(PyObject *module, PyObject *args) {
     PyObject *rec, *a, *b;
@@ -1159,34 +1197,9 @@ static PyObject *py_compare(PyObject *module, PyObject *args) {
         return NULL;
     }
     Run r = {rec, (Tape *)rec};
-    PyObject *pa = plain_of(a), *pb = pa ? plain_of(b) : NULL;
-    PyObject *cmp = pb ? PyObject_RichCompare(pa, pb, greater ? Py_GT : Py_LT) : NULL;
-    Py_XDECREF(pa);
-    Py_XDECREF(pb);
-    if (!cmp) return NULL;
-    int truth = PyObject_IsTrue(cmp);
-    Py_DECREF(cmp);
-    if (truth < 0) return NULL;
-    /* the steps behind both sides (counted first: tuples may hold any number), then after */
-    int count = 0;
-    if (collect_nodes(a, NULL, 0, &count, 0) < 0 || collect_nodes(b, NULL, 0, &count, 0) < 0)
-        return NULL;
-    Py_ssize_t step = NO_STEP;
-    if (count > 0) {
-        int64_t small[MAX_NODES + 1], *nodes = small;
-        if (count > MAX_NODES && !(nodes = PyMem_Malloc(sizeof(int64_t) * ((size_t)count + 1))))
-            return PyErr_NoMemory();
-        int filled = 0;
-        if (collect_nodes(a, nodes, count, &filled, 0) == 0 &&
-            collect_nodes(b, nodes, count, &filled, 0) == 0) {
-            nodes[filled] = after;
-            step = named_many(&r, greater ? LABEL_GT : LABEL_LT, nodes, (Py_ssize_t)filled + 1);
-        } else {
-            step = -1;
-        }
-        if (nodes != small) PyMem_Free(nodes);
-        if (step < 0) return NULL;
-    }
+    int truth;
+    Py_ssize_t step;
+    if (compare_after(&r, a, b, greater, after, &truth, &step) < 0) return NULL;
     return Py_BuildValue("(On)", truth ? Py_True : Py_False, step);
 }
 
@@ -1231,7 +1244,7 @@ static PyObject *py_select(PyObject *module, PyObject *args) {
     return out;
 }
 
-enum { SEL_MAX, SEL_MIN, SEL_SUM, SEL_PASS };
+enum { SEL_MAX, SEL_MIN, SEL_SUM, SEL_PASS, SEL_HEAPPUSH, SEL_HEAPPOP };
 
 typedef struct {
     PyObject_HEAD
@@ -1472,6 +1485,121 @@ static PyObject *math_call(Selector *self, Run *r, PyObject *args, PyObject *kwa
     return out;
 }
 
+/* ---- heapq: selection.py's _sift_down, _sift_up, _heappush and _heappop in C ---- */
+
+/* heap[pos] (a new reference), or NULL with the IndexError indexing gives. */
+static PyObject *heap_get(PyObject *heap, Py_ssize_t pos) {
+    PyObject *item = PyList_GetItem(heap, pos);
+    Py_XINCREF(item);
+    return item;
+}
+
+/* heap[pos] = item (stolen); -1 with the IndexError assignment gives. */
+static int heap_set(PyObject *heap, Py_ssize_t pos, PyObject *item) {
+    return PyList_SetItem(heap, pos, item);
+}
+
+/* selection._sift_down: move heap[pos] up towards the root while it is smaller. */
+static int heap_sift_down(Run *r, PyObject *heap, Py_ssize_t start, Py_ssize_t pos,
+                          Py_ssize_t after) {
+    PyObject *item = heap_get(heap, pos);
+    if (!item) return -1;
+    while (pos > start) {
+        Py_ssize_t parent_pos = (pos - 1) >> 1;
+        PyObject *parent = heap_get(heap, parent_pos), *chosen;
+        int smaller;
+        if (!parent || compare_after(r, item, parent, 0, after, &smaller, &after) < 0) {
+            Py_XDECREF(parent);
+            goto fail;
+        }
+        if (!smaller) { /* stays: the comparison decided that too */
+            Py_DECREF(parent);
+            if (!(chosen = select_any(r, item, after, 0))) goto fail;
+            Py_SETREF(item, chosen);
+            break;
+        }
+        chosen = select_any(r, parent, after, 0);
+        Py_DECREF(parent);
+        if (!chosen || heap_set(heap, pos, chosen) < 0) goto fail;
+        if (!(chosen = select_any(r, item, after, 0))) goto fail;
+        Py_SETREF(item, chosen);
+        pos = parent_pos;
+    }
+    return heap_set(heap, pos, item);
+fail:
+    Py_DECREF(item);
+    return -1;
+}
+
+/* selection._sift_up: move the smaller child up until a leaf, then sift the item down. */
+static int heap_sift_up(Run *r, PyObject *heap, Py_ssize_t pos) {
+    Py_ssize_t end = PyList_GET_SIZE(heap), start = pos, child = 2 * pos + 1, after = NO_STEP;
+    PyObject *item = heap_get(heap, pos);
+    if (!item) return -1;
+    while (child < end) {
+        Py_ssize_t right = child + 1;
+        if (right < end) {
+            PyObject *a = heap_get(heap, child), *b = a ? heap_get(heap, right) : NULL;
+            int smaller = 0, rc = b ? compare_after(r, a, b, 0, after, &smaller, &after) : -1;
+            Py_XDECREF(a);
+            Py_XDECREF(b);
+            if (rc < 0) goto fail;
+            if (!smaller) child = right;
+        }
+        PyObject *moved = heap_get(heap, child), *chosen;
+        if (!moved) goto fail;
+        chosen = select_any(r, moved, after, 0);
+        Py_DECREF(moved);
+        if (!chosen || heap_set(heap, pos, chosen) < 0) goto fail;
+        pos = child;
+        child = 2 * pos + 1;
+    }
+    if (heap_set(heap, pos, item) < 0) return -1;
+    return heap_sift_down(r, heap, start, pos, after);
+fail:
+    Py_DECREF(item);
+    return -1;
+}
+
+/* heappush(heap, item) / heappop(heap) on a list while recording (the fallback takes any
+ * other call: a list subclass, keywords, another number of arguments). */
+static PyObject *heap_call(Selector *self, Run *r, PyObject *args, PyObject *kwargs) {
+    Py_ssize_t nargs = PyTuple_GET_SIZE(args);
+    int push = self->kind == SEL_HEAPPUSH;
+    if ((kwargs && PyDict_GET_SIZE(kwargs) > 0) || nargs != (push ? 2 : 1) ||
+        !PyList_CheckExact(PyTuple_GET_ITEM(args, 0)))
+        return PyObject_Call(self->fallback, args, kwargs);
+    PyObject *heap = PyTuple_GET_ITEM(args, 0);
+    if (push) {
+        if (PyList_Append(heap, PyTuple_GET_ITEM(args, 1)) < 0) return NULL;
+        if (heap_sift_down(r, heap, 0, PyList_GET_SIZE(heap) - 1, NO_STEP) < 0) return NULL;
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(heap);
+    if (n == 0) {
+        PyErr_SetString(PyExc_IndexError, "pop from empty list");
+        return NULL;
+    }
+    PyObject *last = heap_get(heap, n - 1);
+    if (!last) return NULL;
+    if (PyList_SetSlice(heap, n - 1, n, NULL) < 0) {
+        Py_DECREF(last);
+        return NULL;
+    }
+    if (PyList_GET_SIZE(heap) == 0) return last;
+    PyObject *top = heap_get(heap, 0);
+    if (!top || heap_set(heap, 0, last) < 0) { /* heap_set took last */
+        Py_XDECREF(top);
+        if (!top) Py_DECREF(last);
+        return NULL;
+    }
+    if (heap_sift_up(r, heap, 0) < 0) {
+        Py_DECREF(top);
+        return NULL;
+    }
+    return top;
+}
+
 static PyObject *Selector_call(Selector *self, PyObject *args, PyObject *kwargs) {
     PyObject *rec;
     if (recording_tape(&rec) < 0) return NULL;
@@ -1482,8 +1610,13 @@ static PyObject *Selector_call(Selector *self, PyObject *args, PyObject *kwargs)
         Py_DECREF(rec);
         return out;
     }
-    PyObject *out = self->kind == SEL_SUM ? sum_call(self, &r, args, kwargs)
-                                          : extreme_call(self, &r, args, kwargs);
+    PyObject *out;
+    if (self->kind == SEL_SUM)
+        out = sum_call(self, &r, args, kwargs);
+    else if (self->kind == SEL_HEAPPUSH || self->kind == SEL_HEAPPOP)
+        out = heap_call(self, &r, args, kwargs);
+    else
+        out = extreme_call(self, &r, args, kwargs);
     Py_DECREF(rec);
     return out;
 }
@@ -1524,7 +1657,8 @@ static PyTypeObject SelectorType = {
     .tp_name = "serialscale.accel._tape.Selector",
     .tp_basicsize = sizeof(Selector),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "max, min or sum while a traced run records (trace/selection.py, mathlib.py).",
+    .tp_doc = "max, min, sum, a heapq function or a math function while a traced run "
+              "records (trace/selection.py, mathlib.py).",
     .tp_dealloc = (destructor)Selector_dealloc,
     .tp_traverse = (traverseproc)Selector_traverse,
     .tp_clear = (inquiry)Selector_clear,
@@ -1545,8 +1679,13 @@ static PyObject *make_selector(PyObject *module, PyObject *args) {
         kind = SEL_MIN;
     else if (strcmp(name, "sum") == 0)
         kind = SEL_SUM;
+    else if (strcmp(name, "heappush") == 0)
+        kind = SEL_HEAPPUSH;
+    else if (strcmp(name, "heappop") == 0)
+        kind = SEL_HEAPPOP;
     else {
-        PyErr_Format(PyExc_ValueError, "selector: name must be max, min or sum, got '%s'", name);
+        PyErr_Format(PyExc_ValueError,
+                     "selector: name must be max, min, sum, heappush or heappop, got '%s'", name);
         return NULL;
     }
     if (!PyCallable_Check(original) || !PyCallable_Check(fallback)) {
@@ -1698,7 +1837,8 @@ static PyMethodDef methods[] = {
      "inputs(values, one) -> list: traced inputs, one(item) for items not an int or float."},
     {"setup", setup, METH_VARARGS, "Register the Traced class, the ContextVar of the active recorder and kind_of."},
     {"selector", make_selector, METH_VARARGS,
-     "selector(name, original, fallback): max, min or sum recorded in C while tracing."},
+     "selector(name, original, fallback): max, min, sum, heappush or heappop recorded in C "
+     "while tracing."},
     {"passthrough", make_passthrough, METH_VARARGS,
      "passthrough(name, original, fallback): original unless an argument may be traced."},
     {"compare", py_compare, METH_VARARGS,
