@@ -352,7 +352,7 @@ def test_malformed_param(run_cli) -> None:
 @pytest.mark.parametrize(
     ("target", "control"),
     [(t, c) for t in ("operators", "branches", "tasks_and_ops", "selection", "faithful",
-                      "reductions", "algorithms.py:bitonic_sort")
+                      "reductions", "math_calls", "heaps", "algorithms.py:bitonic_sort")
      for c in ("dataflow", "scoped", "frame", "strict")] + [("long_loop", "dataflow")],
 )  # fmt: skip
 def test_compiled_and_pure_tracing_record_the_same_steps(target: str, control: str) -> None:

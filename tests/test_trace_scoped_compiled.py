@@ -43,8 +43,8 @@ def record(rec) -> tuple:
     """Everything a run recorded, step by step."""
     rec.flush()
     return (list(rec.site), list(rec.a), list(rec.b), list(rec.c), dict(rec.more),
-            dict(rec.costs), rec.escapes, dict(rec.escape_sites), list(rec.site_names),
-            rec.control_decisions)  # fmt: skip
+            dict(rec.costs), list(rec.zero_steps), rec.escapes, dict(rec.escape_sites),
+            list(rec.site_names), rec.control_decisions)  # fmt: skip
 
 
 def plain(value):
@@ -147,7 +147,8 @@ def test_depth_is_the_longest_path_of_the_recorded_graph(target: str, watcher: b
     trace = run_traced(fn, {"n": 16}, control="scoped")
     rec = trace.recorder
     rec.flush()
-    costs = [float(rec.costs.get(i, 1)) for i in range(len(rec.site))]
+    zeros = set(rec.zero_steps)
+    costs = [0.0 if i in zeros else float(rec.costs.get(i, 1)) for i in range(len(rec.site))]
     needs = [[p for p in (rec.a[i], rec.b[i], rec.c[i], *rec.more.get(i, [])) if p >= 0]
              for i in range(len(rec.site))]  # fmt: skip
     assert analyze_workload(trace_function(fn, {"n": 16}, control="scoped")).depth == \

@@ -9,6 +9,8 @@ import gc
 import weakref
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 _tape = pytest.importorskip("serialscale.accel._tape", reason="the compiled tracer was not built")
 
@@ -62,6 +64,26 @@ def test_a_site_index_outside_int32_is_an_error_not_a_wrapped_site(site: int) ->
     assert rec.count == 0 and rec.take_pending()[0] == b""
 
 
+@pytest.mark.parametrize("compiled", [True, False])
+def test_zero_costs_are_steps_recorded_and_taken_once(compiled: bool) -> None:
+    """Steps of cost 0 (selections) are noted apart from the costs dictionary, by both
+    tapes, only for steps recorded, and handed over once, in the order noted."""
+    from array import array
+
+    from serialscale.trace.recorder import PyTape
+
+    tape = _SiteRecorder() if compiled else type("Py", (PyTape,), {"flush": lambda s: None})()
+    for _ in range(3):
+        tape.push(0, -1, -1)
+    for bad in (-1, 3, 2**40):
+        with pytest.raises(ValueError, match="not one recorded"):
+            tape.zero_cost(bad)
+    tape.zero_cost(2)
+    tape.zero_cost(0)
+    assert array("q", tape.take_zero_costs()).tolist() == [2, 0]
+    assert tape.take_zero_costs() == b""
+
+
 def test_push_checks_the_site_and_the_count() -> None:
     tape = _SiteRecorder()
     with pytest.raises(ValueError, match="negative"):
@@ -75,7 +97,7 @@ def test_push_checks_the_site_and_the_count() -> None:
 
 
 def test_selectors_check_their_arguments_and_are_the_builtins_outside_a_run() -> None:
-    with pytest.raises(ValueError, match="max, min or sum"):
+    with pytest.raises(ValueError, match="max, min, sum, heappush or heappop"):
         _tape.selector("median", max, max)
     with pytest.raises(TypeError, match="callable"):
         _tape.selector("max", 1, max)
@@ -100,3 +122,121 @@ def test_setup_selection_checks_its_arguments() -> None:
         _tape.setup_selection(int, lambda x: x)
     with pytest.raises(TypeError, match="callable"):
         _tape.setup_selection(_tape.Value, 3)
+
+
+class _Number(float):
+    """A float subclass: not a plain number to the bulk path, so each is one ``input``."""
+
+
+_ITEMS = st.one_of(
+    st.integers(-(2**70), 2**70), st.floats(allow_nan=True), st.booleans(),
+    st.complex_numbers(allow_nan=False), st.text(max_size=3),
+    st.lists(st.integers(0, 3), max_size=2), st.floats(-5, 5).map(_Number), st.none(),
+)  # fmt: skip
+
+
+def _bulk_inputs() -> list:
+    """The pure twin of ``inputs``, and the compiled one when the tracer uses it (set up)."""
+    from serialscale.trace import api
+    from serialscale.trace.recorder import COMPILED
+
+    return [api._pure_inputs, *([_tape.inputs] if COMPILED else [])]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_ITEMS, max_size=12), st.booleans())
+def test_bulk_inputs_are_what_input_makes_of_each_item(items: list, generator: bool) -> None:
+    """The compiled ``inputs`` and its pure twin give, item for item, what ``ss.input``
+    gives: the same class, the very value object (not a copy), no step."""
+    from serialscale.trace import api
+
+    oracle = [api.input(v) for v in items]
+    for bulk in _bulk_inputs():
+        got = bulk((v for v in items) if generator else items, api.input)
+        assert [type(t) for t in got] == [type(t) for t in oracle]
+        assert all(t.value is v and t.node == -1 for t, v in zip(got, items, strict=True))
+
+
+def test_bulk_inputs_errors_are_the_iterations_and_the_arguments() -> None:
+    from serialscale.trace import api
+
+    def broken():
+        yield 1.0
+        raise KeyError("from the generator")
+
+    for bulk in _bulk_inputs():
+        with pytest.raises(TypeError, match="'int' object is not iterable"):
+            bulk(5, api.input)
+        with pytest.raises(KeyError, match="from the generator"):
+            bulk(broken(), api.input)
+        with pytest.raises(TypeError, match="callable"):
+            bulk([1.0], None)
+        with pytest.raises(ZeroDivisionError):
+            bulk([1.0, "x"], lambda v: 1 / 0)
+        assert bulk([], api.input) == []
+    with pytest.raises(TypeError):
+        _tape.inputs([1.0])
+
+
+def test_reused_traced_values_keep_their_class_counted_and_the_collector_informed() -> None:
+    """Traced values freed and made again (the compiled tape keeps some for reuse) hold
+    exactly one reference to their class each, are seen by the collector again, and carry
+    what they were given."""
+    import sys
+
+    from serialscale.trace import Traced, api, run_traced
+
+    def run() -> list:
+        return [x * 2 + 1 for x in api.inputs(range(2000))]
+
+    run_traced(run, {})  # the first run's lasting references (patched functions, caches)
+    gc.collect()
+    before = sys.getrefcount(Traced)
+    for _ in range(3):
+        made = api.inputs([float(i) for i in range(3000)])
+        assert sys.getrefcount(Traced) == before + len(made)
+        assert all(t.node == -1 for t in made)
+        assert [t.value for t in made] == [float(i) for i in range(3000)]
+        del made
+        assert sys.getrefcount(Traced) == before
+        trace = run_traced(run, {})
+        assert [t.value for t in trace.result[:3]] == [1, 3, 5] and trace.recorder.count == 4000
+        del trace
+        gc.collect()
+        assert sys.getrefcount(Traced) == before
+    holders = [Holder(), Holder()]
+    cycles = [api.input(holders[0]), api.input(2.5)]  # a value with items; a number
+    cycles[1].value = holders[1]  # a number (left untracked by the compiled tape) no more
+    for holder, cycle in zip(holders, cycles, strict=True):
+        holder.value = cycle  # a cycle through the traced value
+    gone = [weakref.ref(h) for h in holders]
+    del holders, cycles, holder, cycle
+    gc.collect()
+    assert [g() for g in gone] == [None, None]
+
+
+def test_steps_set_aside_in_buffers_reach_the_arrays_in_order() -> None:
+    """More steps than several pending buffers hold (each set aside when full, appended to
+    the arrays at once by flush), with flushes in between: every step is where it was
+    recorded, needing the one before (a chain), with the select steps' zero costs."""
+    from serialscale.trace import api, run_traced
+    from serialscale.trace.recorder import FLUSH_STEPS
+
+    n = 3 * FLUSH_STEPS + 5
+
+    def chain() -> object:
+        x, y = api.inputs([0, 1])
+        for k in range(n):
+            x = x + y
+            if k == FLUSH_STEPS + 7:
+                x = max(x, y)  # a comparison and a select of cost 0
+        return x
+
+    rec = run_traced(chain, {}).recorder
+    rec.flush()
+    assert len(rec.site) == len(rec.a) == len(rec.c) == rec.count == n + 2
+    assert rec.a.tolist() == [-1, *range(n + 1)]  # the select needs the comparison first
+    assert {k: b for k, b in enumerate(rec.b) if b >= 0} == {FLUSH_STEPS + 9: FLUSH_STEPS + 7}
+    assert rec.zero_steps.tolist() == [FLUSH_STEPS + 9]
+    costs = rec.cost_array(rec.count)
+    assert costs.count(0) == 1 and costs[FLUSH_STEPS + 9] == 0

@@ -130,3 +130,64 @@ def reductions(n: int = 12):
     nested = max(min(xs[i], xs[i + 1]) for i in range(0, n - 1, 2))
     return (best + worst + total + empty + keyed + pairs + plain + lists[2] + signs + nested
             + fsum(xs))  # fmt: skip
+
+
+def math_calls(n: int = 8):
+    """math functions as the compiled tracer records them and as it hands them to the Python
+    twin, and bulk inputs of every kind: one or two traced arguments, the same one twice,
+    more than three (hypot), plain arguments, lists (dist), an input with no step, an error
+    caught (no step), and a branch in between (strict and frame modes add its decision)."""
+    import math
+    from math import sqrt  # bound before the run: swapped for the recorded one
+
+    xs = ss.inputs([i * 0.75 + 0.5 for i in range(n)] + [2, True])
+    mixed = ss.inputs(["ab", (1, 2), 3 + 1j, 4, 1.5])
+    ys = [x * 1.5 for x in xs]
+    out = [math.sqrt(xs[0]), sqrt(ys[1]), math.atan2(ys[2], ys[3]), math.atan2(ys[4], 2.0),
+           math.pow(ys[5], ys[5]), math.hypot(ys[0], ys[1], ys[2], ys[3], xs[4]),
+           math.exp(1.0), math.dist(ys[:2], [0.0, 1.0]), math.copysign(xs[n], -1)]  # fmt: skip
+    if out[0] < ys[1]:  # a branch on traced values: strict and frame modes decide here
+        out.append(math.log(ys[6]) + math.cos(ys[7]))
+    try:
+        out.append(math.sqrt(ys[0] - 100))
+    except ValueError:
+        out.append(math.fabs(ys[1] - 100))
+    out += [mixed[3] * 2, mixed[4] + xs[n + 1], abs(mixed[2])]
+    return [o for o in out if not isinstance(o, str)], len(mixed[0])
+
+
+def heaps(n: int = 16):
+    """heapq.heappush and heappop as the compiled tracer records them and as it hands them
+    to the Python twin: (traced, int) pairs pushed under a branch (scoped mode selects what
+    is stored there), bare traced numbers, plain values, a list subclass, keywords, an
+    empty heap's error caught."""
+    import heapq
+    from heapq import heappop, heappush  # bound before the run: swapped too
+
+    class Heap(list):
+        pass
+
+    xs = ss.inputs([(i * 7919) % 23 - 4.0 for i in range(n)])
+    pairs: list = [(0.0, 0)]
+    best = [99.0] * n
+    order = []
+    while pairs and len(order) < 3 * n:
+        d, u = heappop(pairs)
+        order.append(d)
+        for v in (u * 3 + 1) % n, (u * 5 + 2) % n:
+            nd = d + abs(xs[v])
+            if nd < best[v]:
+                best[v] = nd
+                heapq.heappush(pairs, (nd, v))
+    bare, plain, sub = [], [], Heap()
+    for x in xs:
+        heappush(bare, x * 2)
+        heapq.heappush(plain, int(x.value) % 5)
+        heapq.heappush(sub, x - 1)
+    for call in (lambda: heapq.heappush(heap=bare, item=xs[0]), lambda: heappop([])):
+        try:  # keywords: the twin's TypeError, as heapq's; an empty heap: IndexError
+            call()
+        except (TypeError, IndexError) as error:
+            plain.append(type(error).__name__)
+    drained = [heappop(bare) for _ in range(n // 2)] + [heapq.heappop(sub) for _ in range(3)]
+    return order, best, drained, plain

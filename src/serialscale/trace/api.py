@@ -12,10 +12,11 @@ import types
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar, overload
 
+from .. import accel
 from ..base.defaults import DEFAULT_MAX_OPS
 from ..core.graph import Cost
 from .recorder import NO_STEP, Recorder
-from .values import TRACED, Traced, _active, current
+from .values import TRACED, Traced, ValueBase, _active, current
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,7 +36,30 @@ def input(value: Any) -> Any:
 
 def inputs(values: Iterable[Any]) -> list[Any]:
     """A list of traced inputs, one per item of ``values`` (see :func:`input`)."""
-    return [input(v) for v in values]
+    return _inputs(values, input)
+
+
+def _pure_inputs(values: Iterable[Any], one: Callable[[Any], Any]) -> list[Any]:
+    """The pure twin of the compiled tape's ``inputs``: ``[one(v) for v in values]``, with a
+    plain int, float or bool made a traced value of no step here (what :func:`input` gives
+    for it) without the call."""
+    if not callable(one):
+        raise TypeError("inputs: one must be callable")
+    out = []
+    for v in values:
+        if type(v) in _PLAIN_NUMBERS:
+            t = _new(Traced)
+            t.value = v
+            t.node = NO_STEP
+            out.append(t)
+        else:
+            out.append(one(v))
+    return out
+
+
+_PLAIN_NUMBERS = frozenset((int, float, bool))
+_new = ValueBase.__new__  # no __init__ call: the fields are set here
+_inputs = accel.tracer_part("tape", "inputs", _pure_inputs)
 
 
 def _is_ndarray(value: Any) -> bool:

@@ -223,7 +223,7 @@ class PyTape:
 
     __slots__ = (
         "bool_fast", "control_decisions", "count", "ctl_any", "ctl_frame", "ctl_step", "decision",
-        "paused", "pending", "quiet_frame",
+        "paused", "pending", "quiet_frame", "zeros",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -237,6 +237,7 @@ class PyTape:
         self.ctl_any = 0
         self.ctl_frame: FrameType | None = None
         self.pending: list[int] = []
+        self.zeros: list[int] = []  # steps of cost 0 not yet taken (take_zero_costs)
 
     def push(self, site: int, a: int, b: int, c: int = NO_STEP) -> int:
         """Append one step (its needs normalised here); its step number."""
@@ -244,12 +245,30 @@ class PyTape:
         self.count = step + 1
         self.pending += (site, *normalise(a, b, c))
         if len(self.pending) >= FLUSH_STEPS * 4:
-            self.flush()  # the recorder's: moves the steps into its arrays
+            self.spill()
         return step
+
+    def spill(self) -> None:
+        """Called when the pending steps fill their buffer: :meth:`flush` unless overridden
+        (the recorder sets them aside, to move them into its arrays in one go)."""
+        self.flush()
 
     def flush(self) -> None:
         """Move the pending steps into the recorder's arrays (the recorder overrides it)."""
         raise NotImplementedError
+
+    def zero_cost(self, step: int) -> None:
+        """Note that recorded step ``step`` costs 0 (a selection's step: hundreds of
+        thousands in selection-heavy code, kept out of the recorder's dictionary of costs)."""
+        if not 0 <= step < self.count:
+            raise ValueError(f"zero_cost: step {step} is not one recorded (0..{self.count - 1})")
+        self.zeros.append(step)
+
+    def take_zero_costs(self) -> bytes:
+        """The steps of cost 0 noted since the last call, as machine int64s; cleared."""
+        out = array("q", self.zeros).tobytes()
+        self.zeros.clear()
+        return out
 
     def take_pending(self) -> tuple[bytes, bytes, bytes, bytes]:
         """The pending steps as machine int32 sites and int64 needs; cleared."""
@@ -287,9 +306,10 @@ class Recorder(TapeBase):
 
     __slots__ = (
         "_branches", "_codes", "_identity_modules", "_labels", "_namespaces", "_plain",
-        "_since_purge", "a", "b", "c", "control", "costs",
+        "_since_purge", "_spilled", "a", "b", "c", "control", "costs",
         "escape_sites", "escapes", "frames", "max_ops", "measured", "more", "native_callers",
         "scopes", "site", "site_names", "sites", "spans", "strict", "unmodelled",
+        "zero_steps",
     )  # fmt: skip
 
     def __init__(self, control: str = "dataflow", max_ops: int = DEFAULT_MAX_OPS) -> None:
@@ -312,12 +332,16 @@ class Recorder(TapeBase):
         #: scoped mode: the watcher of the decisions in force (trace/scopes.py), set by
         #: run_traced for the duration of the run
         self.scopes: Any = None
+        #: buffers of pending steps set aside (spill), appended to the arrays by flush
+        self._spilled: list[tuple[bytes, bytes, bytes, bytes]] = []
         self.site = array("i")  # site index of each step
         self.a = array("q")  # first predecessor or NO_STEP
         self.b = array("q")  # second predecessor or NO_STEP
         self.c = array("q")  # third predecessor (an operation's control need) or NO_STEP
         self.more: dict[int, list[int]] = {}  # predecessors beyond three
-        self.costs: dict[int, Cost] = {}  # costs other than 1
+        self.costs: dict[int, Cost] = {}  # costs other than 1 and 0
+        #: the steps of cost 0 (the int: selections), in the order recorded
+        self.zero_steps = array("q")
         #: spans other than the cost (array operations: trace/arrays.py)
         self.spans: dict[int, Cost] = {}
         #: array operations outside the cost table, by name -> how often (trace/arrays.py)
@@ -343,17 +367,26 @@ class Recorder(TapeBase):
     def __len__(self) -> int:
         return self.count
 
-    def flush(self) -> None:
-        """Move the pending steps into the arrays (every FLUSH_STEPS steps at least), and
-        stop the run once it has recorded more than ``max_ops`` operations."""
+    def spill(self) -> None:
+        """Set the pending steps aside (the tapes call this every FLUSH_STEPS steps), and
+        stop the run once it has recorded more than ``max_ops`` operations. Appending each
+        buffer to the arrays made them grow by a sixteenth at a time, every growth a copy:
+        :meth:`flush` appends what was set aside at once."""
         if self.count > self.max_ops:
             raise TooManyOperations(self.max_ops)
-        site, a, b, c = self.take_pending()
-        if site:
-            self.site.frombytes(site)
-            self.a.frombytes(a)
-            self.b.frombytes(b)
-            self.c.frombytes(c)
+        parts = self.take_pending()
+        if parts[0]:
+            self._spilled.append(parts)
+        self.zero_steps.frombytes(self.take_zero_costs())
+
+    def flush(self) -> None:
+        """Move the pending steps and those set aside into the arrays (:meth:`spill`)."""
+        self.spill()
+        spilled = self._spilled
+        if spilled:
+            for k, column in enumerate((self.site, self.a, self.b, self.c)):
+                _append_chunks(column, [parts[k] for parts in spilled])
+            spilled.clear()
 
     def binary(self, op: str, x: int, y: int, frame: FrameType | None = None) -> int:
         """Record one operation on the values made by steps ``x`` and ``y``; its step number.
@@ -483,7 +516,9 @@ class Recorder(TapeBase):
             self.count = step + 1
             self.site.append(index)
             self._add_needs(step, unique)
-        if cost != 1:
+        if type(cost) is int and cost == 0:
+            self.zero_cost(step)
+        elif cost != 1:
             self.costs[step] = cost
         return step
 
@@ -605,8 +640,8 @@ class Recorder(TapeBase):
         return Graph(self.step_ids(), costs, pred_ptr, pred_idx, owned=True, spans=spans)
 
     def cost_array(self, n: int) -> array[Any]:
-        """Every step's cost: 1, or what ``costs`` says; doubles when one is not an int
-        that fits in 64 bits (as :class:`Graph` types costs)."""
+        """Every step's cost: 1, 0 for the steps in ``zero_steps``, or what ``costs`` says;
+        doubles when one is not an int that fits in 64 bits (as :class:`Graph` types costs)."""
         special = self.costs
         # each written by a C-level map over the table (selection-heavy code has a cost-0
         # step per selection: hundreds of thousands)
@@ -615,9 +650,22 @@ class Recorder(TapeBase):
             try:
                 ints = cast("dict[int, int]", special)  # every value an int: checked above
                 deque(map(setitem, repeat(costs), ints.keys(), ints.values()), 0)
+                deque(map(setitem, repeat(costs), self.zero_steps, repeat(0)), 0)
                 return costs
             except OverflowError:
                 pass
         floats = array("d", [1.0]) * n
         deque(map(setitem, repeat(floats), special.keys(), map(float, special.values())), 0)
+        deque(map(setitem, repeat(floats), self.zero_steps, repeat(0.0)), 0)
         return floats
+
+
+def _append_chunks(column: array, chunks: list[bytes]) -> None:
+    """Append the machine values in ``chunks`` to ``column``, growing it once."""
+    start = len(column) * column.itemsize
+    column.frombytes(bytes(sum(map(len, chunks))))  # zeroed pages, written over below
+    with memoryview(column) as view, view.cast("B") as raw:
+        for chunk in chunks:
+            raw[start : start + len(chunk)] = chunk
+            start += len(chunk)
+

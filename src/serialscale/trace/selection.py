@@ -347,7 +347,10 @@ def replacements() -> list[tuple[Any, str, Any]]:
         (heapq, "merge", _heap_merge),
     ]
     for name, recorded in _HEAP.items():
-        out.append((heapq, name, _while_tracing(getattr(heapq, name), recorded)))
+        function = _while_tracing(getattr(heapq, name), recorded)
+        if name in _COMPILED_HEAP:  # the same steps in C, this the twin it falls back to
+            function = compiled(name, getattr(heapq, name), function)
+        out.append((heapq, name, function))
     for name in ("bisect_left", "bisect_right", "insort_left", "insort_right"):
         function = _bisect_function(name, getattr(bisect, name))
         out.append((bisect, name, function))
@@ -356,11 +359,16 @@ def replacements() -> list[tuple[Any, str, Any]]:
     return out
 
 
+#: The heapq functions the compiled tracer records itself (the others: their twins in _HEAP).
+_COMPILED_HEAP = ("heappush", "heappop")
+
+
 def _selector(name: str, original: Callable[..., Any], fallback: Callable[..., Any]) -> Any:
-    """The pure twin of the compiled tape's ``selector`` (``max``, ``min`` or ``sum``
-    recorded in C, calling ``fallback`` for the cases it does not take): ``fallback``."""
-    if name not in ("max", "min", "sum"):
-        raise ValueError(f"selector: name must be max, min or sum, got '{name}'")
+    """The pure twin of the compiled tape's ``selector`` (``max``, ``min``, ``sum``,
+    ``heappush`` or ``heappop`` recorded in C, calling ``fallback`` for the cases it does not
+    take): ``fallback``."""
+    if name not in ("max", "min", "sum", *_COMPILED_HEAP):
+        raise ValueError(f"selector: name must be max, min, sum, heappush or heappop, got '{name}'")
     if not (callable(original) and callable(fallback)):
         raise TypeError("selector: original and fallback must be callable")
     return fallback
@@ -376,9 +384,9 @@ def _setup_selection(items: type, plain: Callable[[Any], Any]) -> None:
 
 
 def compiled(name: str, original: Callable[..., Any], twin: Callable[..., Any]) -> Any:
-    """``max``, ``min`` or ``sum`` recorded by the compiled tracer (``_tape.selector``: the
-    same steps as ``twin``, which it calls for the cases it does not take), or ``twin``
-    itself in pure Python."""
+    """``max``, ``min``, ``sum``, ``heappush`` or ``heappop`` recorded by the compiled tracer
+    (``_tape.selector``: the same steps as ``twin``, which it calls for the cases it does not
+    take), or ``twin`` itself in pure Python."""
     return _SELECTOR(name, original, twin)
 
 

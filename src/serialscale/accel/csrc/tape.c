@@ -56,6 +56,11 @@ typedef struct {
     Py_ssize_t p_len;
     SiteSlot *cache;
     size_t cache_cap, cache_len;
+    /* Steps of cost 0 not yet handed to the recorder (its zero_cost column; take_zero_costs):
+     * a selection makes one per value it chooses, hundreds of thousands in selection-heavy
+     * code, too many for a dictionary of costs. */
+    int64_t *z_steps;
+    Py_ssize_t z_len, z_cap;
 } Tape;
 
 static int Tape_init(Tape *self, PyObject *args, PyObject *kwds) {
@@ -103,6 +108,7 @@ static void Tape_dealloc(Tape *self) {
     PyMem_Free(self->p_b);
     PyMem_Free(self->p_c);
     PyMem_Free(self->cache);
+    PyMem_Free(self->z_steps);
     Py_CLEAR(self->ctl_frame);
     Py_CLEAR(self->quiet_frame);
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -153,18 +159,18 @@ static int cache_put(Tape *t, int op, void *code, int lasti, int32_t site) {
 
 /* Append one pending step (the caller normalised a, b and c: distinct needs first, then -1);
  * its step number, or -1 with an exception set. A full buffer is handed to the recorder's
- * flush() first. */
+ * spill() first (which may set it aside, for flush() to move into the arrays at once). */
 static Py_ssize_t tape_push(Tape *t, int32_t site, int64_t a, int64_t b, int64_t c) {
     if (t->count < 0 || t->count == PY_SSIZE_T_MAX) { /* count is writable from Python */
         PyErr_Format(PyExc_ValueError, "the tape's count is %zd: no step can follow", t->count);
         return -1;
     }
     if (t->p_len >= FLUSH_STEPS) {
-        PyObject *r = PyObject_CallMethod((PyObject *)t, "flush", NULL);
+        PyObject *r = PyObject_CallMethod((PyObject *)t, "spill", NULL);
         if (!r) return -1;
         Py_DECREF(r);
         if (t->p_len >= FLUSH_STEPS) {
-            PyErr_SetString(PyExc_RuntimeError, "flush() left the pending steps in place");
+            PyErr_SetString(PyExc_RuntimeError, "spill() left the pending steps in place");
             return -1;
         }
     }
@@ -174,6 +180,52 @@ static Py_ssize_t tape_push(Tape *t, int32_t site, int64_t a, int64_t b, int64_t
     t->p_c[t->p_len] = c;
     t->p_len++;
     return t->count++;
+}
+
+/* Note that step `step` costs 0 (Recorder.named with cost 0); -1 with an exception set. */
+static int tape_zero_cost(Tape *t, Py_ssize_t step) {
+    if (t->z_len == t->z_cap) {
+        Py_ssize_t cap = t->z_cap ? t->z_cap * 2 : 4096;
+        if ((size_t)cap > PY_SSIZE_T_MAX / sizeof(int64_t)) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        int64_t *grown = PyMem_Realloc(t->z_steps, sizeof(int64_t) * (size_t)cap);
+        if (!grown) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        t->z_steps = grown;
+        t->z_cap = cap;
+    }
+    t->z_steps[t->z_len++] = step;
+    return 0;
+}
+
+static PyObject *Tape_zero_cost(Tape *self, PyObject *arg) {
+    Py_ssize_t step = PyLong_AsSsize_t(arg);
+    if (step == -1 && PyErr_Occurred()) return NULL;
+    if (step < 0 || step >= self->count) {
+        PyErr_Format(PyExc_ValueError, "zero_cost: step %zd is not one recorded (0..%zd)", step,
+                     self->count - 1);
+        return NULL;
+    }
+    if (tape_zero_cost(self, step) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+/* take_zero_costs() -> bytes: the steps of cost 0 noted since the last call, as the machine's
+ * int64 array (array('q') frombytes), in the order noted; forgotten. */
+static PyObject *Tape_take_zero_costs(Tape *self, PyObject *unused) {
+    PyObject *out = PyBytes_FromStringAndSize((const char *)self->z_steps,
+                                              self->z_len * (Py_ssize_t)sizeof(int64_t));
+    if (out) self->z_len = 0;
+    return out;
+}
+
+/* spill(): what a full buffer of pending steps calls; here, the recorder's flush(). */
+static PyObject *Tape_spill(PyObject *self, PyObject *unused) {
+    return PyObject_CallMethod(self, "flush", NULL);
 }
 
 static PyObject *Tape_push(Tape *self, PyObject *args) {
@@ -207,6 +259,11 @@ static PyMethodDef Tape_methods[] = {
      "Append one step (site, a, b[, c]), needs normalised; its number."},
     {"take_pending", (PyCFunction)Tape_take_pending, METH_NOARGS,
      "The pending steps as bytes (int32 sites, int64 a, b and c), cleared."},
+    {"zero_cost", (PyCFunction)Tape_zero_cost, METH_O, "Note that a recorded step costs 0."},
+    {"spill", (PyCFunction)Tape_spill, METH_NOARGS,
+     "Called when the pending steps fill their buffer: flush() unless overridden."},
+    {"take_zero_costs", (PyCFunction)Tape_take_zero_costs, METH_NOARGS,
+     "The steps of cost 0 noted since the last call, as int64 bytes; cleared."},
     {NULL},
 };
 
@@ -305,22 +362,87 @@ static int Value_clear(Value *self) {
     return 0;
 }
 
+/* Traced values (of the class setup() registered, the one almost every operation makes) are
+ * kept for reuse when freed, up to FREE_VALUES of them: tracing makes and drops one per
+ * operation, and the allocator's round trip was a tenth of it. A kept value is untracked by
+ * the collector, holds no value and no reference to its class (the subclass's dealloc drops
+ * that after ours); value_alloc gives the reference back, value_track the tracking. */
+#define FREE_VALUES 1024
+static Value *free_values[FREE_VALUES];
+static int n_free_values;
+
 static void Value_dealloc(Value *self) {
     PyObject_GC_UnTrack(self);
     Py_CLEAR(self->value);
+    if (Py_TYPE(self) == traced_type && n_free_values < FREE_VALUES) {
+        free_values[n_free_values++] = self;
+        return;
+    }
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-static PyObject *Value_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
-    Value *self = (Value *)type->tp_alloc(type, 0);
-    if (!self) return NULL;
+/* A new value of class `kind` (a subclass of Value), holding no value, of no step, not
+ * tracked by the collector (value_track, once it holds its value); NULL with an exception. */
+static Value *value_alloc(PyTypeObject *kind) {
+    Value *self;
+    if (kind == traced_type && n_free_values > 0) {
+        self = free_values[--n_free_values];
+        PyObject_Init((PyObject *)self, kind); /* refcount 1, a reference to its class */
+        self->value = NULL;
+    } else {
+        self = (Value *)kind->tp_alloc(kind, 0);
+        if (!self) return NULL;
+        PyObject_GC_UnTrack(self);
+    }
     self->node = NO_STEP;
+    return self;
+}
+
+/* Whether `v` holds no reference to another object (None: no value): a traced value
+ * carrying one can be in no reference cycle. */
+static inline int atomic_value(PyObject *v) {
+    return !v || PyFloat_CheckExact(v) || PyLong_CheckExact(v) || PyBool_Check(v);
+}
+
+/* Show `self` to the collector unless what it carries cannot make a cycle: a traced number
+ * (almost every value tracing makes) is never looked through, as CPython leaves tuples of
+ * numbers untracked. Setting `value` later tracks it when needed (Value_set_value). */
+static inline void value_track(Value *self) {
+    if (!atomic_value(self->value)) PyObject_GC_Track(self);
+}
+
+static PyObject *Value_get_value(Value *self, void *closure) {
+    PyObject *v = self->value ? self->value : Py_None; /* what a T_OBJECT member reads */
+    Py_INCREF(v);
+    return v;
+}
+
+static int Value_set_value(Value *self, PyObject *v, void *closure) {
+    Py_XINCREF(v);
+    Py_XSETREF(self->value, v);
+    if (!atomic_value(v) && !PyObject_GC_IsTracked((PyObject *)self))
+        PyObject_GC_Track(self);
+    return 0;
+}
+
+/* Free the values kept for reuse (their class is changing: setup()). */
+static void drain_free_values(void) {
+    while (n_free_values > 0) PyObject_GC_Del(free_values[--n_free_values]);
+}
+
+static PyObject *Value_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    Value *self = value_alloc(type);
+    if (self) PyObject_GC_Track(self); /* its value is set from Python, any value */
     return (PyObject *)self;
 }
 
 static PyMemberDef Value_members[] = {
-    {"value", T_OBJECT, offsetof(Value, value), 0, "The value carried."},
     {"node", T_PYSSIZET, offsetof(Value, node), 0, "The step that made it, or -1."},
+    {NULL},
+};
+
+static PyGetSetDef Value_getset[] = {
+    {"value", (getter)Value_get_value, (setter)Value_set_value, "The value carried.", NULL},
     {NULL},
 };
 
@@ -422,11 +544,12 @@ static PyObject *record(PyObject *value, int op, Py_ssize_t x, Py_ssize_t y) {
         }
         kind = (PyTypeObject *)chosen;
     }
-    Value *out = (Value *)kind->tp_alloc(kind, 0);
+    Value *out = value_alloc(kind);
     Py_XDECREF(chosen);
     if (!out) goto fail;
     out->value = value;
     out->node = step;
+    value_track(out);
     return (PyObject *)out;
 fail:
     Py_DECREF(value);
@@ -436,6 +559,7 @@ fail:
 static inline int is_value(PyObject *o) {
     PyTypeObject *t = Py_TYPE(o);
     if (t == traced_type || t == known_value_type || t == &ValueType) return 1;
+    if (t == &PyFloat_Type || t == &PyLong_Type) return 0; /* the common plain operands */
     if (!PyType_IsSubtype(t, &ValueType)) return 0;
     remember(&known_value_type, t);
     return 1;
@@ -625,6 +749,7 @@ static PyTypeObject ValueType = {
     .tp_traverse = (traverseproc)Value_traverse,
     .tp_clear = (inquiry)Value_clear,
     .tp_members = Value_members,
+    .tp_getset = Value_getset,
     .tp_as_number = &Value_as_number,
     .tp_richcompare = v_richcompare,
     .tp_hash = PyObject_HashNotImplemented, /* Traced defines its own */
@@ -642,6 +767,31 @@ static PyTypeObject ValueType = {
 static char watched[MAX_WATCHED][16]; /* the watched method names */
 static int n_watched;
 
+/* Which watched name a builtin method has (n_watched: none), remembered by its method table
+ * entry: a method's name never changes, and most calls a traced run makes are of a few
+ * methods (list.append). The table is emptied whenever the watched names change. */
+#define WATCH_CACHE 64
+static struct {
+    const PyMethodDef *ml;
+    const char *name; /* ml's name when found: a table entry reused for another name misses */
+    int which;
+} watch_cache[WATCH_CACHE];
+
+static int watched_index(const PyMethodDef *ml) {
+    size_t k = ((uintptr_t)ml >> 4) % WATCH_CACHE;
+    if (watch_cache[k].ml == ml && watch_cache[k].name == ml->ml_name)
+        return watch_cache[k].which;
+    int which = 0;
+    if (ml->ml_name)
+        while (which < n_watched && strcmp(watched[which], ml->ml_name) != 0) which++;
+    else
+        which = n_watched;
+    watch_cache[k].ml = ml;
+    watch_cache[k].name = ml->ml_name;
+    watch_cache[k].which = which;
+    return which;
+}
+
 static int native_profile(PyObject *callback, PyFrameObject *frame, int what, PyObject *arg) {
     int event;
     if (what == PyTrace_C_CALL)
@@ -653,11 +803,10 @@ static int native_profile(PyObject *callback, PyFrameObject *frame, int what, Py
     else
         return 0;
     if (!arg || !PyCFunction_Check(arg)) return 0;
-    const char *name = ((PyCFunctionObject *)arg)->m_ml->ml_name;
+    PyMethodDef *ml = ((PyCFunctionObject *)arg)->m_ml;
     PyObject *self = PyCFunction_GET_SELF(arg);
-    if (!name || !self) return 0;
-    int which = 0;
-    while (which < n_watched && strcmp(watched[which], name) != 0) which++;
+    if (!ml || !self) return 0;
+    int which = watched_index(ml);
     if (which == n_watched) return 0;
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb); /* set on C_EXCEPTION: the callback runs without it */
@@ -682,6 +831,7 @@ static int native_profile(PyObject *callback, PyFrameObject *frame, int what, Py
 static PyObject *watch_methods(PyObject *self, PyObject *args) {
     PyObject *callback, *names;
     if (!PyArg_ParseTuple(args, "OO!", &callback, &PyTuple_Type, &names)) return NULL;
+    memset(watch_cache, 0, sizeof(watch_cache)); /* names change: forget what was found */
     if (callback == Py_None) {
         PyEval_SetProfile(NULL, NULL);
         n_watched = 0;
@@ -819,12 +969,13 @@ static PyObject *traced_new(PyObject *value, Py_ssize_t step) {
         }
         kind = (PyTypeObject *)chosen;
     }
-    Value *out = (Value *)kind->tp_alloc(kind, 0);
+    Value *out = value_alloc(kind);
     Py_XDECREF(chosen);
     if (!out) return NULL;
     Py_INCREF(value);
     out->value = value;
     out->node = step;
+    value_track(out);
     return (PyObject *)out;
 }
 
@@ -832,7 +983,6 @@ static PyObject *traced_new(PyObject *value, Py_ssize_t step) {
 typedef struct {
     PyObject *rec; /* the recorder (a Tape) */
     Tape *tape;
-    PyObject *costs; /* rec.costs, looked up at the first zero-cost step */
 } Run;
 
 /* The label index of the coarse steps named label_names[which] (the recorder's label_index,
@@ -864,12 +1014,7 @@ static Py_ssize_t named_step3(Run *r, int which, int64_t x, int64_t y, int64_t z
         normalise_needs(&x, &y, &z);
         Py_ssize_t step = tape_push(r->tape, site, x, y, z);
         if (step < 0 || !zero_cost) return step;
-        if (!r->costs && !(r->costs = PyObject_GetAttrString(r->rec, "costs"))) return -1;
-        PyObject *key = PyLong_FromSsize_t(step), *zero = PyLong_FromLong(0);
-        int rc = key && zero ? PyObject_SetItem(r->costs, key, zero) : -1;
-        Py_XDECREF(key);
-        Py_XDECREF(zero);
-        return rc < 0 ? -1 : step;
+        return tape_zero_cost(r->tape, step) < 0 ? -1 : step;
     }
     PyObject *needs = PyList_New(0);
     if (!needs) return -1;
@@ -1003,6 +1148,44 @@ static Py_ssize_t named_many(Run *r, int which, const int64_t *nodes, Py_ssize_t
 
 #define MAX_NODES 64 /* a comparison of tuples holding more traced values: named() */
 
+/* selection._compare(rec, a, b, greater, after): *truth of a > b (a < b), *step the
+ * comparison's step needing the steps behind both (inside tuples too) and `after`, -1 when
+ * neither holds a traced value. 0, or -1 with an exception set. */
+static int compare_after(Run *r, PyObject *a, PyObject *b, int greater, Py_ssize_t after,
+                         int *truth, Py_ssize_t *step) {
+    PyObject *pa = plain_of(a), *pb = pa ? plain_of(b) : NULL;
+    PyObject *cmp = pb ? PyObject_RichCompare(pa, pb, greater ? Py_GT : Py_LT) : NULL;
+    Py_XDECREF(pa);
+    Py_XDECREF(pb);
+    if (!cmp) return -1;
+    int t = PyObject_IsTrue(cmp);
+    Py_DECREF(cmp);
+    if (t < 0) return -1;
+    *truth = t;
+    *step = NO_STEP;
+    /* the steps behind both sides (counted first: tuples may hold any number), then after */
+    int count = 0;
+    if (collect_nodes(a, NULL, 0, &count, 0) < 0 || collect_nodes(b, NULL, 0, &count, 0) < 0)
+        return -1;
+    if (count == 0) return 0;
+    int64_t small[MAX_NODES + 1], *nodes = small;
+    if (count > MAX_NODES && !(nodes = PyMem_Malloc(sizeof(int64_t) * ((size_t)count + 1)))) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    int filled = 0;
+    Py_ssize_t made = -1;
+    if (collect_nodes(a, nodes, count, &filled, 0) == 0 &&
+        collect_nodes(b, nodes, count, &filled, 0) == 0) {
+        nodes[filled] = after;
+        made = named_many(r, greater ? LABEL_GT : LABEL_LT, nodes, (Py_ssize_t)filled + 1);
+    }
+    if (nodes != small) PyMem_Free(nodes);
+    if (made < 0) return -1;
+    *step = made;
+    return 0;
+}
+
 /* compare(rec, a, b, greater, after) -> (truth, step): selection._compare in C. */
 static PyObject *py_compare(PyObject *module, PyObject *args) {
     PyObject *rec, *a, *b;
@@ -1013,36 +1196,10 @@ static PyObject *py_compare(PyObject *module, PyObject *args) {
         PyErr_SetString(PyExc_TypeError, "compare: rec must be a tape (after setup_selection)");
         return NULL;
     }
-    Run r = {rec, (Tape *)rec, NULL};
-    PyObject *pa = plain_of(a), *pb = pa ? plain_of(b) : NULL;
-    PyObject *cmp = pb ? PyObject_RichCompare(pa, pb, greater ? Py_GT : Py_LT) : NULL;
-    Py_XDECREF(pa);
-    Py_XDECREF(pb);
-    if (!cmp) return NULL;
-    int truth = PyObject_IsTrue(cmp);
-    Py_DECREF(cmp);
-    if (truth < 0) return NULL;
-    /* the steps behind both sides (counted first: tuples may hold any number), then after */
-    int count = 0;
-    if (collect_nodes(a, NULL, 0, &count, 0) < 0 || collect_nodes(b, NULL, 0, &count, 0) < 0)
-        return NULL;
-    Py_ssize_t step = NO_STEP;
-    if (count > 0) {
-        int64_t small[MAX_NODES + 1], *nodes = small;
-        if (count > MAX_NODES && !(nodes = PyMem_Malloc(sizeof(int64_t) * ((size_t)count + 1))))
-            return PyErr_NoMemory();
-        int filled = 0;
-        if (collect_nodes(a, nodes, count, &filled, 0) == 0 &&
-            collect_nodes(b, nodes, count, &filled, 0) == 0) {
-            nodes[filled] = after;
-            step = named_many(&r, greater ? LABEL_GT : LABEL_LT, nodes, (Py_ssize_t)filled + 1);
-        } else {
-            step = -1;
-        }
-        if (nodes != small) PyMem_Free(nodes);
-        Py_XDECREF(r.costs);
-        if (step < 0) return NULL;
-    }
+    Run r = {rec, (Tape *)rec};
+    int truth;
+    Py_ssize_t step;
+    if (compare_after(&r, a, b, greater, after, &truth, &step) < 0) return NULL;
     return Py_BuildValue("(On)", truth ? Py_True : Py_False, step);
 }
 
@@ -1082,17 +1239,17 @@ static PyObject *py_select(PyObject *module, PyObject *args) {
         PyErr_SetString(PyExc_TypeError, "select: rec must be a tape (after setup_selection)");
         return NULL;
     }
-    Run r = {rec, (Tape *)rec, NULL};
+    Run r = {rec, (Tape *)rec};
     PyObject *out = select_any(&r, value, comparison, 0);
-    Py_XDECREF(r.costs);
     return out;
 }
 
-enum { SEL_MAX, SEL_MIN, SEL_SUM, SEL_PASS };
+enum { SEL_MAX, SEL_MIN, SEL_SUM, SEL_PASS, SEL_HEAPPUSH, SEL_HEAPPOP };
 
 typedef struct {
     PyObject_HEAD
-    int kind;           /* SEL_MAX, SEL_MIN or SEL_SUM */
+    int kind;           /* SEL_MAX, SEL_MIN, SEL_SUM or SEL_PASS */
+    int label_key;      /* SEL_PASS: its label's key in the tape's site cache (unique) */
     PyObject *original; /* the builtin: outside a recording run */
     PyObject *fallback; /* the pure-Python replacement: every case not taken here */
     PyObject *name;     /* __name__, the builtin's */
@@ -1226,23 +1383,240 @@ fail:
     return NULL;
 }
 
+/* The label of a math function's steps (its name, the recorder's label_index), cached under
+ * (OP_MATH_LABEL, NULL, the function's label_key); -1 with an exception set. */
+#define OP_MATH_LABEL (OP_PLAIN + 1)
+static int32_t math_label(Run *r, Selector *self) {
+    int32_t site = cache_get(r->tape, OP_MATH_LABEL, NULL, self->label_key);
+    if (site >= 0) return site;
+    PyObject *index = PyObject_CallMethod(r->rec, "label_index", "O", self->name);
+    if (!index) return -1;
+    long long s = PyLong_AsLongLong(index);
+    Py_DECREF(index);
+    if (s == -1 && PyErr_Occurred()) return -1;
+    if (s < 0 || s > INT32_MAX) {
+        PyErr_Format(PyExc_ValueError, "label_index() returned %lld, outside 0..%d", s,
+                     INT32_MAX);
+        return -1;
+    }
+    if (cache_put(r->tape, OP_MATH_LABEL, NULL, self->label_key, (int32_t)s) < 0) return -1;
+    return (int32_t)s;
+}
+
+#define MATH_ARGS 8 /* a math call with more arguments goes to the Python twin */
+
+/* A math function while recording (mathlib._scalar): plain arguments need no step (the
+ * original, as called); traced numbers among arguments that are no list or tuple, no
+ * keywords: the original on the plain values, then one step named for the function needing
+ * theirs (in order, each once), as Recorder.named records it. Every other case: fallback. */
+static PyObject *math_call(Selector *self, Run *r, PyObject *args, PyObject *kwargs) {
+    Py_ssize_t nargs = PyTuple_GET_SIZE(args);
+    int keywords = kwargs && PyDict_GET_SIZE(kwargs) > 0, traced = 0, simple = !keywords;
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        PyObject *a = PyTuple_GET_ITEM(args, i);
+        if (is_traced(a)) {
+            traced = 1;
+            simple &= Py_TYPE(a) == traced_type; /* a traced list (TracedItems): the twin */
+        } else if (PyList_Check(a) || PyTuple_Check(a)) {
+            traced = 1; /* may hold traced values: the twin looks */
+            simple = 0;
+        }
+    }
+    if (!traced && !keywords) return PyObject_Call(self->original, args, kwargs);
+    if (!simple || nargs > MATH_ARGS) return PyObject_Call(self->fallback, args, kwargs);
+    PyObject *plain = PyTuple_New(nargs);
+    if (!plain) return NULL;
+    int64_t nodes[MATH_ARGS];
+    Py_ssize_t count = 0;
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        PyObject *a = PyTuple_GET_ITEM(args, i), *v = a;
+        if (is_traced(a)) {
+            v = ((Value *)a)->value;
+            if (!v) {
+                Py_DECREF(plain);
+                PyErr_SetString(PyExc_ValueError, "traced value without a value");
+                return NULL;
+            }
+            nodes[count++] = ((Value *)a)->node;
+        }
+        Py_INCREF(v);
+        PyTuple_SET_ITEM(plain, i, v);
+    }
+    PyObject *value = PyObject_Call(self->original, plain, NULL);
+    Py_DECREF(plain);
+    if (!value) return NULL;
+    Py_ssize_t step;
+    int64_t distinct[3] = {NO_STEP, NO_STEP, NO_STEP};
+    int k = 0, fits = 1;
+    for (Py_ssize_t i = 0; i < count && fits; i++) {
+        if (nodes[i] < 0) continue;
+        int seen = 0;
+        for (int j = 0; j < k; j++) seen |= distinct[j] == nodes[i];
+        if (seen) continue;
+        if (k == 3)
+            fits = 0;
+        else
+            distinct[k++] = nodes[i];
+    }
+    if (fits && r->tape->decision < 0) { /* pushed as an operation is: Recorder.named's case */
+        int32_t site = math_label(r, self);
+        step = site < 0 ? -1 : tape_push(r->tape, site, distinct[0], distinct[1], distinct[2]);
+    } else { /* a decision to add, or more than three needs: the recorder's named() */
+        PyObject *needs = PyList_New(0), *res = NULL;
+        for (Py_ssize_t i = 0; needs && i < count; i++) {
+            PyObject *n = PyLong_FromLongLong(nodes[i]);
+            int rc = n ? PyList_Append(needs, n) : -1;
+            Py_XDECREF(n);
+            if (rc < 0) Py_CLEAR(needs);
+        }
+        if (needs) res = PyObject_CallMethod(r->rec, "named", "OO", self->name, needs);
+        Py_XDECREF(needs);
+        step = res ? PyLong_AsSsize_t(res) : -1;
+        Py_XDECREF(res);
+        if (step < 0 && !PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "named() returned a negative step");
+    }
+    if (step < 0) {
+        Py_DECREF(value);
+        return NULL;
+    }
+    PyObject *out = traced_new(value, step);
+    Py_DECREF(value);
+    return out;
+}
+
+/* ---- heapq: selection.py's _sift_down, _sift_up, _heappush and _heappop in C ---- */
+
+/* heap[pos] (a new reference), or NULL with the IndexError indexing gives. */
+static PyObject *heap_get(PyObject *heap, Py_ssize_t pos) {
+    PyObject *item = PyList_GetItem(heap, pos);
+    Py_XINCREF(item);
+    return item;
+}
+
+/* heap[pos] = item (stolen); -1 with the IndexError assignment gives. */
+static int heap_set(PyObject *heap, Py_ssize_t pos, PyObject *item) {
+    return PyList_SetItem(heap, pos, item);
+}
+
+/* selection._sift_down: move heap[pos] up towards the root while it is smaller. */
+static int heap_sift_down(Run *r, PyObject *heap, Py_ssize_t start, Py_ssize_t pos,
+                          Py_ssize_t after) {
+    PyObject *item = heap_get(heap, pos);
+    if (!item) return -1;
+    while (pos > start) {
+        Py_ssize_t parent_pos = (pos - 1) >> 1;
+        PyObject *parent = heap_get(heap, parent_pos), *chosen;
+        int smaller;
+        if (!parent || compare_after(r, item, parent, 0, after, &smaller, &after) < 0) {
+            Py_XDECREF(parent);
+            goto fail;
+        }
+        if (!smaller) { /* stays: the comparison decided that too */
+            Py_DECREF(parent);
+            if (!(chosen = select_any(r, item, after, 0))) goto fail;
+            Py_SETREF(item, chosen);
+            break;
+        }
+        chosen = select_any(r, parent, after, 0);
+        Py_DECREF(parent);
+        if (!chosen || heap_set(heap, pos, chosen) < 0) goto fail;
+        if (!(chosen = select_any(r, item, after, 0))) goto fail;
+        Py_SETREF(item, chosen);
+        pos = parent_pos;
+    }
+    return heap_set(heap, pos, item);
+fail:
+    Py_DECREF(item);
+    return -1;
+}
+
+/* selection._sift_up: move the smaller child up until a leaf, then sift the item down. */
+static int heap_sift_up(Run *r, PyObject *heap, Py_ssize_t pos) {
+    Py_ssize_t end = PyList_GET_SIZE(heap), start = pos, child = 2 * pos + 1, after = NO_STEP;
+    PyObject *item = heap_get(heap, pos);
+    if (!item) return -1;
+    while (child < end) {
+        Py_ssize_t right = child + 1;
+        if (right < end) {
+            PyObject *a = heap_get(heap, child), *b = a ? heap_get(heap, right) : NULL;
+            int smaller = 0, rc = b ? compare_after(r, a, b, 0, after, &smaller, &after) : -1;
+            Py_XDECREF(a);
+            Py_XDECREF(b);
+            if (rc < 0) goto fail;
+            if (!smaller) child = right;
+        }
+        PyObject *moved = heap_get(heap, child), *chosen;
+        if (!moved) goto fail;
+        chosen = select_any(r, moved, after, 0);
+        Py_DECREF(moved);
+        if (!chosen || heap_set(heap, pos, chosen) < 0) goto fail;
+        pos = child;
+        child = 2 * pos + 1;
+    }
+    if (heap_set(heap, pos, item) < 0) return -1;
+    return heap_sift_down(r, heap, start, pos, after);
+fail:
+    Py_DECREF(item);
+    return -1;
+}
+
+/* heappush(heap, item) / heappop(heap) on a list while recording (the fallback takes any
+ * other call: a list subclass, keywords, another number of arguments). */
+static PyObject *heap_call(Selector *self, Run *r, PyObject *args, PyObject *kwargs) {
+    Py_ssize_t nargs = PyTuple_GET_SIZE(args);
+    int push = self->kind == SEL_HEAPPUSH;
+    if ((kwargs && PyDict_GET_SIZE(kwargs) > 0) || nargs != (push ? 2 : 1) ||
+        !PyList_CheckExact(PyTuple_GET_ITEM(args, 0)))
+        return PyObject_Call(self->fallback, args, kwargs);
+    PyObject *heap = PyTuple_GET_ITEM(args, 0);
+    if (push) {
+        if (PyList_Append(heap, PyTuple_GET_ITEM(args, 1)) < 0) return NULL;
+        if (heap_sift_down(r, heap, 0, PyList_GET_SIZE(heap) - 1, NO_STEP) < 0) return NULL;
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(heap);
+    if (n == 0) {
+        PyErr_SetString(PyExc_IndexError, "pop from empty list");
+        return NULL;
+    }
+    PyObject *last = heap_get(heap, n - 1);
+    if (!last) return NULL;
+    if (PyList_SetSlice(heap, n - 1, n, NULL) < 0) {
+        Py_DECREF(last);
+        return NULL;
+    }
+    if (PyList_GET_SIZE(heap) == 0) return last;
+    PyObject *top = heap_get(heap, 0);
+    if (!top || heap_set(heap, 0, last) < 0) { /* heap_set took last */
+        Py_XDECREF(top);
+        if (!top) Py_DECREF(last);
+        return NULL;
+    }
+    if (heap_sift_up(r, heap, 0) < 0) {
+        Py_DECREF(top);
+        return NULL;
+    }
+    return top;
+}
+
 static PyObject *Selector_call(Selector *self, PyObject *args, PyObject *kwargs) {
     PyObject *rec;
     if (recording_tape(&rec) < 0) return NULL;
     if (!rec) return PyObject_Call(self->original, args, kwargs);
-    if (self->kind == SEL_PASS) { /* a math function: plain arguments need no step */
+    Run r = {rec, (Tape *)rec};
+    if (self->kind == SEL_PASS) {
+        PyObject *out = math_call(self, &r, args, kwargs);
         Py_DECREF(rec);
-        int plain = !kwargs || PyDict_GET_SIZE(kwargs) == 0;
-        for (Py_ssize_t i = 0; plain && i < PyTuple_GET_SIZE(args); i++) {
-            PyObject *a = PyTuple_GET_ITEM(args, i);
-            plain = !is_traced(a) && !PyList_Check(a) && !PyTuple_Check(a);
-        }
-        return PyObject_Call(plain ? self->original : self->fallback, args, kwargs);
+        return out;
     }
-    Run r = {rec, (Tape *)rec, NULL};
-    PyObject *out = self->kind == SEL_SUM ? sum_call(self, &r, args, kwargs)
-                                          : extreme_call(self, &r, args, kwargs);
-    Py_XDECREF(r.costs);
+    PyObject *out;
+    if (self->kind == SEL_SUM)
+        out = sum_call(self, &r, args, kwargs);
+    else if (self->kind == SEL_HEAPPUSH || self->kind == SEL_HEAPPOP)
+        out = heap_call(self, &r, args, kwargs);
+    else
+        out = extreme_call(self, &r, args, kwargs);
     Py_DECREF(rec);
     return out;
 }
@@ -1283,7 +1657,8 @@ static PyTypeObject SelectorType = {
     .tp_name = "serialscale.accel._tape.Selector",
     .tp_basicsize = sizeof(Selector),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "max, min or sum while a traced run records (trace/selection.py, mathlib.py).",
+    .tp_doc = "max, min, sum, a heapq function or a math function while a traced run "
+              "records (trace/selection.py, mathlib.py).",
     .tp_dealloc = (destructor)Selector_dealloc,
     .tp_traverse = (traverseproc)Selector_traverse,
     .tp_clear = (inquiry)Selector_clear,
@@ -1304,8 +1679,13 @@ static PyObject *make_selector(PyObject *module, PyObject *args) {
         kind = SEL_MIN;
     else if (strcmp(name, "sum") == 0)
         kind = SEL_SUM;
+    else if (strcmp(name, "heappush") == 0)
+        kind = SEL_HEAPPUSH;
+    else if (strcmp(name, "heappop") == 0)
+        kind = SEL_HEAPPOP;
     else {
-        PyErr_Format(PyExc_ValueError, "selector: name must be max, min or sum, got '%s'", name);
+        PyErr_Format(PyExc_ValueError,
+                     "selector: name must be max, min, sum, heappush or heappop, got '%s'", name);
         return NULL;
     }
     if (!PyCallable_Check(original) || !PyCallable_Check(fallback)) {
@@ -1315,6 +1695,7 @@ static PyObject *make_selector(PyObject *module, PyObject *args) {
     Selector *self = PyObject_GC_New(Selector, &SelectorType);
     if (!self) return NULL;
     self->kind = kind;
+    self->label_key = 0;
     self->name = PyUnicode_FromString(name);
     Py_INCREF(original);
     self->original = original;
@@ -1340,7 +1721,9 @@ static PyObject *make_passthrough(PyObject *module, PyObject *args) {
     }
     Selector *self = PyObject_GC_New(Selector, &SelectorType);
     if (!self) return NULL;
+    static unsigned next_label_key;
     self->kind = SEL_PASS;
+    self->label_key = (int)(next_label_key++ & INT32_MAX); /* a tape lives for one run */
     Py_INCREF(name);
     self->name = name;
     Py_INCREF(original);
@@ -1387,6 +1770,7 @@ static PyObject *setup(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_TypeError, "setup: kind_of must be callable");
         return NULL;
     }
+    drain_free_values(); /* kept values of the class registered until now */
     Py_INCREF(type);
     Py_XSETREF(traced_type, (PyTypeObject *)type);
     Py_INCREF(stack);
@@ -1396,10 +1780,65 @@ static PyObject *setup(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* inputs(values, one) -> list: api.inputs. A plain int, float or bool becomes a traced value
+ * of no step (what Traced(value) makes of it); any other item is one(item) (api.input:
+ * numpy arrays, values with items). */
+static PyObject *inputs(PyObject *module, PyObject *args) {
+    PyObject *values, *one;
+    if (!PyArg_ParseTuple(args, "OO", &values, &one)) return NULL;
+    if (!PyCallable_Check(one)) {
+        PyErr_SetString(PyExc_TypeError, "inputs: one must be callable");
+        return NULL;
+    }
+    if (!traced_type) {
+        PyErr_SetString(PyExc_RuntimeError, "inputs: setup() was not called");
+        return NULL;
+    }
+    PyObject *it = PyObject_GetIter(values);
+    if (!it) return NULL;
+    PyObject *out = PyList_New(0), *item;
+    if (!out) {
+        Py_DECREF(it);
+        return NULL;
+    }
+    while ((item = PyIter_Next(it))) {
+        PyObject *traced;
+        if (PyFloat_CheckExact(item) || PyLong_CheckExact(item) || PyBool_Check(item)) {
+            Value *v = value_alloc(traced_type);
+            if (v) {
+                v->value = item; /* the reference taken from the iterator */
+                v->node = NO_STEP; /* a number: left untracked (value_track) */
+            } else {
+                Py_DECREF(item);
+            }
+            traced = (PyObject *)v;
+        } else {
+            traced = PyObject_CallOneArg(one, item);
+            Py_DECREF(item);
+        }
+        int rc = traced ? PyList_Append(out, traced) : -1;
+        Py_XDECREF(traced);
+        if (rc < 0) {
+            Py_DECREF(it);
+            Py_DECREF(out);
+            return NULL;
+        }
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred()) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"inputs", inputs, METH_VARARGS,
+     "inputs(values, one) -> list: traced inputs, one(item) for items not an int or float."},
     {"setup", setup, METH_VARARGS, "Register the Traced class, the ContextVar of the active recorder and kind_of."},
     {"selector", make_selector, METH_VARARGS,
-     "selector(name, original, fallback): max, min or sum recorded in C while tracing."},
+     "selector(name, original, fallback): max, min, sum, heappush or heappop recorded in C "
+     "while tracing."},
     {"passthrough", make_passthrough, METH_VARARGS,
      "passthrough(name, original, fallback): original unless an argument may be traced."},
     {"compare", py_compare, METH_VARARGS,
