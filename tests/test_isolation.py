@@ -333,6 +333,37 @@ def test_a_target_started_early_runs_nothing_before_the_options_are_checked(
     assert mark.exists()
 
 
+def test_a_target_started_early_imports_nothing_from_the_working_folder(tmp_path: Path) -> None:
+    """Under ``python -m`` the working folder is first on sys.path: the early target's own
+    imports (the tracer's struct, ctypes, array) ran a 'struct.py' there before the
+    options were checked (review of the early target, F1)."""
+    mark = tmp_path / "MARK"
+    (tmp_path / "t.py").write_text("def f():\n    return 1\n")
+    for name in ("struct", "ctypes", "array"):
+        (tmp_path / f"{name}.py").write_text(f"open({str(mark)!r}, 'a').write('{name}\\n')\n")
+    result = subprocess.run([sys.executable, "-m", "serialscale", "analyze", "t.py:f",
+                             "--no-such-option"], capture_output=True, text=True, timeout=30,
+                            cwd=tmp_path, start_new_session=True)  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert not mark.exists(), mark.read_text()
+
+
+def test_a_target_started_early_has_the_modules_a_late_one_inherited(tmp_path: Path) -> None:
+    """A target started late inherits difflib and others from the command (typer imports
+    them); one started early imported them only when used, after the function's folder was
+    on sys.path, so a 'difflib.py' there broke serialscale's own 'did you mean' (F2)."""
+    (tmp_path / "t.py").write_text("def f():\n    return 1\n")
+    (tmp_path / "difflib.py").write_text("import sys\nsys.stderr.write('LOCAL difflib\\n')\n")
+    # the console script ('python -m' puts the folder first for the command itself too,
+    # where typer's own 'import difflib' would take the user's, as it always did)
+    script = str(Path(sys.executable).parent / "serialscale")
+    result = subprocess.run([script, "analyze", "t.py:ff"], capture_output=True, text=True,
+                            timeout=30, cwd=tmp_path, start_new_session=True)  # fmt: skip
+    assert result.returncode == 2
+    assert "LOCAL difflib" not in result.stderr
+    assert "no function 'ff'" in result.stderr and "did you mean 'f'?" in result.stderr
+
+
 def _run_by(tag: str) -> list[int]:
     """Live processes whose environment holds ``SERIALSCALE_TEST_RUN=tag``."""
     found = []

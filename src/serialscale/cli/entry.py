@@ -59,9 +59,19 @@ def run() -> NoReturn:
         # What both processes need (the result's types: msgspec, dataclasses, typing...),
         # imported once; then the target imports the tracer and the analysis while this
         # process imports typer and parses (on another core).
-        from ..documents import report  # noqa: F401
+        # Imported with the working folder off sys.path ('python -m' puts it first): a
+        # 'struct.py' there must not run before the options are checked (pickle imports
+        # struct); the command's own imports after this are as they always were.
+        here = os.getcwd()
+        saved = sys.path[:]
+        sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != here]
+        try:
+            from ..documents import report  # noqa: F401
+            from ..run import isolation  # noqa: F401
 
-        early.prestart(label)
+            early.prestart(label)
+        finally:
+            sys.path[:] = saved
     from ..base.errors import ExitCode, say
     from .app import main
 

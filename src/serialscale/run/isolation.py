@@ -179,6 +179,15 @@ def _start(work: Callable[[], object] | None, label: str, job: int = -1) -> tupl
 
 #: What a target started early imports while it waits for its job: the analysis of a traced
 #: function (a module missing from the list is imported when needed, as before).
+#: The standard modules a target started late inherits from the command (typer and click
+#: import them) and one started early would import only when used, after the function's
+#: folder is on sys.path, where a 'difflib.py' of the user's would stand in for them
+#: (serialscale's own lazy imports included): imported before the job, as they were.
+INHERITED = (
+    "bz2", "difflib", "fcntl", "gettext", "hashlib", "locale", "lzma", "select", "selectors",
+    "shutil", "signal", "string", "subprocess", "tomllib", "zlib",
+)  # fmt: skip
+
 WARM = (
     "serialscale.run.batch",
     "serialscale.sources.python_targets",
@@ -312,9 +321,17 @@ def _await_job(job: int) -> tuple[str, Callable[[], object]]:
     sends (its own pickle: trusted); the process ends if none comes."""
     import importlib
 
-    for name in WARM:
-        with contextlib.suppress(Exception):  # the work imports it again, and says why not
-            importlib.import_module(name)
+    # Nothing of the user's before the job: a 'struct.py' in the working folder (first on
+    # sys.path under 'python -m') would otherwise run here, before the options are checked.
+    here = os.getcwd()
+    saved = sys.path[:]
+    sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != here]
+    try:
+        for name in INHERITED + WARM:
+            with contextlib.suppress(Exception):  # the work imports it again, and says why not
+                importlib.import_module(name)
+    finally:
+        sys.path[:] = saved
     chunks = []
     while chunk := os.read(job, CHUNK):
         chunks.append(chunk)
