@@ -1109,21 +1109,27 @@ static int collect_nodes(PyObject *v, int64_t *nodes, int cap, int *count, int d
     return 0;
 }
 
-/* A coarse step label_names[which] needing these steps (any number; -1s skipped, repeats
- * kept once): the fast path for up to three distinct, else the recorder's named(). */
-static Py_ssize_t named_many(Run *r, int which, const int64_t *nodes, Py_ssize_t count) {
-    int64_t distinct[3] = {NO_STEP, NO_STEP, NO_STEP};
-    int k = 0, fits = 1;
-    for (Py_ssize_t i = 0; i < count && fits; i++) {
+/* The distinct steps among nodes[0..count) (-1s skipped, repeats kept once) into
+ * distinct[0..3), the rest NO_STEP: 1 when there are at most three, else 0. */
+static int distinct3(const int64_t *nodes, Py_ssize_t count, int64_t distinct[3]) {
+    int k = 0;
+    distinct[0] = distinct[1] = distinct[2] = NO_STEP;
+    for (Py_ssize_t i = 0; i < count; i++) {
         if (nodes[i] < 0) continue;
         int seen = 0;
         for (int j = 0; j < k; j++) seen |= distinct[j] == nodes[i];
         if (seen) continue;
-        if (k == 3)
-            fits = 0;
-        else
-            distinct[k++] = nodes[i];
+        if (k == 3) return 0;
+        distinct[k++] = nodes[i];
     }
+    return 1;
+}
+
+/* A coarse step label_names[which] needing these steps (any number; -1s skipped, repeats
+ * kept once): the fast path for up to three distinct, else the recorder's named(). */
+static Py_ssize_t named_many(Run *r, int which, const int64_t *nodes, Py_ssize_t count) {
+    int64_t distinct[3];
+    int fits = distinct3(nodes, count, distinct);
     if (fits) return named_step3(r, which, distinct[0], distinct[1], distinct[2], 0);
     PyObject *needs = PyList_New(0);
     if (!needs) return -1;
@@ -1446,18 +1452,8 @@ static PyObject *math_call(Selector *self, Run *r, PyObject *args, PyObject *kwa
     Py_DECREF(plain);
     if (!value) return NULL;
     Py_ssize_t step;
-    int64_t distinct[3] = {NO_STEP, NO_STEP, NO_STEP};
-    int k = 0, fits = 1;
-    for (Py_ssize_t i = 0; i < count && fits; i++) {
-        if (nodes[i] < 0) continue;
-        int seen = 0;
-        for (int j = 0; j < k; j++) seen |= distinct[j] == nodes[i];
-        if (seen) continue;
-        if (k == 3)
-            fits = 0;
-        else
-            distinct[k++] = nodes[i];
-    }
+    int64_t distinct[3];
+    int fits = distinct3(nodes, count, distinct);
     if (fits && r->tape->decision < 0) { /* pushed as an operation is: Recorder.named's case */
         int32_t site = math_label(r, self);
         step = site < 0 ? -1 : tape_push(r->tape, site, distinct[0], distinct[1], distinct[2]);
