@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..base.limits import DEFAULT_LIMITS, Limits
+from ..base.targets import looks_like_function
 from ..core.workload import Workload
 from .registry import DEFAULT_READ, ReadOptions
 from .workload_file import load_workload, parse_workload
@@ -22,15 +23,6 @@ def __getattr__(name: str) -> object:
 
         return getattr(python_targets, name)
     raise AttributeError(name)
-
-
-def looks_like_function(text: str) -> bool:
-    """Whether ``text`` names a function (``x.py:f``, ``pkg.mod:f``) rather than a file."""
-    if text == "-" or (":" not in text and not text.endswith(".py")):
-        return False
-    from .python_targets import is_python_target
-
-    return is_python_target(text)
 
 
 def load_target(

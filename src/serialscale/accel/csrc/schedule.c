@@ -351,6 +351,14 @@ static inline int64_t ring_run_take(Ring *r, double now) {
     return v;
 }
 
+/* Step v has completed: each successor waits for one step fewer, and is ready at none. */
+#define RELEASE_SUCCESSORS(V)                                                               \
+    do {                                                                                    \
+        const int32_t *s_ = sidx + node[V].first, *end_ = s_ + node[V].count;               \
+        for (; s_ < end_; s_++)                                                             \
+            if (--waiting[*s_] == 0) bits_add(&ready, *s_);                                 \
+    } while (0)
+
 /* The start phase: while a processor is free and a step is ready, start the ready step of
  * lowest rank; START starts step v (its duration d > 0), which then holds a processor, and a
  * step of duration 0 (ZEROS: there may be some) completes at once: its successors may be
@@ -363,9 +371,7 @@ static inline int64_t ring_run_take(Ring *r, double now) {
             START;                                                                          \
             free_procs--;                                                                   \
         } else {                                                                            \
-            const int32_t *s = sidx + node[v].first, *end = s + node[v].count;              \
-            for (; s < end; s++)                                                            \
-                if (--waiting[*s] == 0) bits_add(&ready, *s);                               \
+            RELEASE_SUCCESSORS(v);                                                          \
         }                                                                                   \
     }
 
@@ -389,9 +395,7 @@ static inline int64_t ring_run_take(Ring *r, double now) {
             now = KIND##_next(RUN, now);                                                    \
             for (int64_t v; (v = KIND##_take(RUN, now)) >= 0;) {                            \
                 free_procs++;                                                               \
-                const int32_t *s = sidx + node[v].first, *end = s + node[v].count;          \
-                for (; s < end; s++)                                                        \
-                    if (--waiting[*s] == 0) bits_add(&ready, *s);                           \
+                RELEASE_SUCCESSORS(v);                                                      \
             }                                                                               \
         }                                                                                   \
     } while (0)
@@ -414,9 +418,7 @@ static inline int64_t ring_run_take(Ring *r, double now) {
             now += uniform;                                                                 \
             for (Py_ssize_t j = 0; j < started_count; j++) {                                \
                 int32_t v = started[j];                                                     \
-                const int32_t *s = sidx + node[v].first, *end = s + node[v].count;          \
-                for (; s < end; s++)                                                        \
-                    if (--waiting[*s] == 0) bits_add(&ready, *s);                           \
+                RELEASE_SUCCESSORS(v);                                                      \
             }                                                                               \
         }                                                                                   \
     } while (0)

@@ -985,12 +985,12 @@ typedef struct {
     Tape *tape;
 } Run;
 
-/* The label index of the coarse steps named label_names[which] (the recorder's label_index,
- * cached); -1 with an exception set. */
-static int32_t label_of(Run *r, int which) {
-    int32_t site = cache_get(r->tape, LABEL_BASE + which, NULL, 0);
+/* The recorder's label_index(name), cached in the tape's site cache under (op, NULL, key);
+ * -1 with an exception set. */
+static int32_t cached_label(Run *r, int op, int key, PyObject *name) {
+    int32_t site = cache_get(r->tape, op, NULL, key);
     if (site >= 0) return site;
-    PyObject *index = PyObject_CallMethod(r->rec, "label_index", "O", label_strings[which]);
+    PyObject *index = PyObject_CallMethod(r->rec, "label_index", "O", name);
     if (!index) return -1;
     long long s = PyLong_AsLongLong(index);
     Py_DECREF(index);
@@ -1000,8 +1000,13 @@ static int32_t label_of(Run *r, int which) {
                      INT32_MAX);
         return -1;
     }
-    if (cache_put(r->tape, LABEL_BASE + which, NULL, 0, (int32_t)s) < 0) return -1;
+    if (cache_put(r->tape, op, NULL, key, (int32_t)s) < 0) return -1;
     return (int32_t)s;
+}
+
+/* The label index of the coarse steps named label_names[which]; -1 with an exception set. */
+static int32_t label_of(Run *r, int which) {
+    return cached_label(r, LABEL_BASE + which, 0, label_strings[which]);
 }
 
 /* Record the coarse step label_names[which] needing steps x, y, z (-1: none), of cost 0
@@ -1393,20 +1398,7 @@ fail:
  * (OP_MATH_LABEL, NULL, the function's label_key); -1 with an exception set. */
 #define OP_MATH_LABEL (OP_PLAIN + 1)
 static int32_t math_label(Run *r, Selector *self) {
-    int32_t site = cache_get(r->tape, OP_MATH_LABEL, NULL, self->label_key);
-    if (site >= 0) return site;
-    PyObject *index = PyObject_CallMethod(r->rec, "label_index", "O", self->name);
-    if (!index) return -1;
-    long long s = PyLong_AsLongLong(index);
-    Py_DECREF(index);
-    if (s == -1 && PyErr_Occurred()) return -1;
-    if (s < 0 || s > INT32_MAX) {
-        PyErr_Format(PyExc_ValueError, "label_index() returned %lld, outside 0..%d", s,
-                     INT32_MAX);
-        return -1;
-    }
-    if (cache_put(r->tape, OP_MATH_LABEL, NULL, self->label_key, (int32_t)s) < 0) return -1;
-    return (int32_t)s;
+    return cached_label(r, OP_MATH_LABEL, self->label_key, self->name);
 }
 
 #define MATH_ARGS 8 /* a math call with more arguments goes to the Python twin */
