@@ -153,6 +153,7 @@ _json_documents = st.recursive(
 )
 
 
+@pytest.mark.slow  # it tries both writers itself: once is enough (the compiled pass)
 @settings(max_examples=400)
 @given(_json_documents, st.booleans())
 def test_json_text_is_exactly_what_json_dumps_writes(document, pure: bool) -> None:

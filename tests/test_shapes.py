@@ -11,6 +11,12 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
+# Source-tree analysis: the same whichever kernels and tracer are in use, so it runs in the
+# compiled pass only (seconds per test).
+pytestmark = pytest.mark.slow
+
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "serialscale"
 DOCUMENTS = PACKAGE / "documents"
 
