@@ -369,6 +369,7 @@ SHAPES = [POWERS, WIDE, [round(10 * 10 ** (i / 2)) for i in range(9)],
           [float(2**k + 3) for k in range(4, 17, 2)]]  # fmt: skip
 
 
+@pytest.mark.slow  # classification only (no kernel, no tracer): the compiled pass runs it
 @settings(max_examples=60, deadline=None)
 @given(st.sampled_from(range(len(SHAPES))), st.floats(0.5, 4.0), st.floats(0.01, 100.0),
        st.floats(0.0, 1000.0))  # fmt: skip
@@ -379,6 +380,7 @@ def test_exact_polynomials_of_degree_half_or_more_are_never_parallelizable(shape
         != "parallelizable"  # fmt: skip
 
 
+@pytest.mark.slow  # classification only (no kernel, no tracer): the compiled pass runs it
 @settings(max_examples=60, deadline=None)
 @given(st.sampled_from(range(len(SHAPES))), st.floats(0.2, 4.0), st.floats(0.01, 100.0),
        st.floats(0.0, 1000.0))  # fmt: skip
@@ -398,6 +400,7 @@ def test_a_few_rounded_integers_on_a_log_line_are_not_called_parallel() -> None:
     assert got.verdict == "inconclusive" and any("rounding" in w for w in got.warnings)
 
 
+@pytest.mark.slow  # classification only (no kernel, no tracer): the compiled pass runs it
 @pytest.mark.parametrize("shape", range(len(SHAPES)))
 def test_rounded_powers_are_never_parallel_and_rounded_polylogs_never_serial(shape) -> None:
     xs = SHAPES[shape]

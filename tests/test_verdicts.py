@@ -183,6 +183,7 @@ def test_an_exponential_depth_is_serial() -> None:
     assert got.verdict == "serial" and got.complexity == "exponential depth", got.warnings
 
 
+@pytest.mark.slow  # classification only (no kernel, no tracer): the compiled pass runs it
 @settings(max_examples=20, deadline=None)
 @given(
     rate=st.floats(min_value=0.25, max_value=2.0),
