@@ -264,6 +264,50 @@ def test_isolation_in_process_calls(hostile) -> None:
         run_isolated(lambda: Path("."), "x")  # only reports and errors come back
 
 
+def _chain_report(ids: list[str]):
+    """The report of a chain of unit steps named ``ids`` (its critical path: all of them)."""
+    from serialscale.core.analysis import analyze_workload
+    from serialscale.core.graph import Graph
+    from serialscale.core.workload import Workload
+
+    needs = [[i - 1] if i else [] for i in range(len(ids))]
+    return analyze_workload(Workload("chain", Graph.from_lists(ids, [1] * len(ids), needs)))
+
+
+@pytest.mark.parametrize("odd", ["", "a\nb", "é\ud800"])
+def test_a_long_critical_path_comes_back_whole(odd: str) -> None:
+    """A long critical path crosses the pipe as one string (newline-joined) and is split back
+    in the parent; an id holding a newline sends the list as it is."""
+    from serialscale.run import isolation
+
+    ids = [f"s{i}" for i in range(isolation.LONG_PATH + 5)] + ([odd] if odd else [])
+    report = _chain_report(ids)
+    assert report.critical_path == ids  # the oracle: a chain's path is every step, in order
+    sent = isolation._compact(report).critical_path  # type: ignore[attr-defined]
+    assert isinstance(sent, isolation._Lines) == ("\n" not in odd)
+    back = isolation.run_isolated(lambda: report, "chain")
+    assert back == report and back.critical_path == ids
+    assert isolation.run_isolated(lambda: (report, 0.5), "chain") == (report, 0.5)
+
+
+def test_a_forged_list_of_lines_calls_nothing_but_a_split() -> None:
+    """The one function a result may name splits a string, and refuses anything else."""
+    import io
+    import pickle
+
+    from serialscale.run.isolation import _Lines, _Results, _split_lines
+
+    data = pickle.dumps(("ok", _Lines("a\nb")))
+    assert _Results(io.BytesIO(data)).load() == ("ok", ["a", "b"])
+
+    class Forged:
+        def __reduce__(self):
+            return _split_lines, (b"a\nb",)
+
+    with pytest.raises(pickle.UnpicklingError, match="not a string"):
+        _Results(io.BytesIO(pickle.dumps(("ok", Forged())))).load()
+
+
 def test_errors_come_back_past_reducers_registered_for_everyone() -> None:
     """A library may register its own reducer for exceptions (``tblib.pickling_support``,
     which distributed installs, does for every one): the target still sends serialscale's

@@ -364,12 +364,59 @@ def _let_go_of_stdio() -> None:
 def _dumps(outcome: tuple[str, object]) -> bytes:
     """``outcome`` pickled by the types' own ``__reduce__``, past any reducers a library
     registered for everyone (``tblib.pickling_support``, which distributed installs, pickles
-    every exception through a function of its own): the parent accepts only its types."""
+    every exception through a function of its own): the parent accepts only its types.
+    A report's long critical path goes as one string (see :class:`_Lines`)."""
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = {}
-    pickler.dump(outcome)
+    pickler.dump((outcome[0], _compact(outcome[1])))
     return buffer.getvalue()
+
+
+#: A critical path at least this long is sent as one string.
+LONG_PATH = 1000
+
+
+class _Lines:
+    """A list of strings none of which holds a newline, pickled as the one string of them
+    joined by newlines and split again as it is unpickled (:func:`_split_lines`): the pickler
+    memoizes every object it writes, and a critical path of 400,000 step ids took 90 ms to
+    pickle and 45 to unpickle, against 5 and 25 as one string."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __reduce__(self) -> tuple[Callable[[str], list[str]], tuple[str]]:
+        return _split_lines, (self.text,)
+
+
+def _split_lines(text: str) -> list[str]:
+    """The list a :class:`_Lines` stands for (the only function a result may call)."""
+    if type(text) is not str:
+        raise pickle.UnpicklingError("a list of lines is not a string")
+    return text.split("\n")
+
+
+def _compact(value: object) -> object:
+    """``value``, a report's long critical path (also as the first item of a tuple) made a
+    :class:`_Lines` when no step id holds a newline; anything else as it is."""
+    if type(value) is tuple and value:
+        return (_compact(value[0]), *value[1:])
+    report = sys.modules.get("serialscale.documents.report")
+    if report is None or not isinstance(value, report.Report):
+        return value
+    path = value.critical_path
+    if type(path) is not list or len(path) < LONG_PATH:
+        return value
+    try:
+        text = "\n".join(path)
+    except TypeError:  # not all strings: as it is
+        return value
+    if text.count("\n") != len(path) - 1:  # an id holds a newline: as it is
+        return value
+    import msgspec
+
+    return msgspec.structs.replace(value, critical_path=_Lines(text))
 
 
 def _die_with_parent(parent: int) -> None:
@@ -492,6 +539,7 @@ class _Results(pickle.Unpickler):
         ("serialscale.base.errors", "WorkloadError"), ("serialscale.base.errors", "WorkloadErrors"),
         ("serialscale.base.errors", "Location"),
         ("msgspec._core", "UNSET"), ("msgspec._utils", "rebuild"),
+        ("serialscale.run.isolation", "_split_lines"),
     })  # fmt: skip
 
     def find_class(self, module: str, name: str) -> Any:
