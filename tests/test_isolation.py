@@ -408,6 +408,31 @@ def test_a_target_started_early_has_the_modules_a_late_one_inherited(tmp_path: P
     assert "no function 'ff'" in result.stderr and "did you mean 'f'?" in result.stderr
 
 
+def test_every_target_finds_the_inherited_modules_where_the_standard_library_is(
+    tmp_path: Path,
+) -> None:
+    """A target started late, too, takes difflib (and the rest of INHERITED) from the standard
+    library once the function's folder is first on sys.path; other modules there are found."""
+    from serialscale.base.errors import Location, WorkloadError
+    from serialscale.run.isolation import INHERITED, run_isolated
+
+    for name in ("difflib", "mine"):
+        (tmp_path / f"{name}.py").write_text("WHERE = 'user'\n")
+
+    def imports() -> None:
+        import importlib
+
+        sys.path.insert(0, str(tmp_path))
+        sys.modules.pop("difflib", None)
+        found = [getattr(importlib.import_module(n), "WHERE", "std") for n in ("difflib", "mine")]
+        raise WorkloadError(" ".join(found), Location("t"))
+
+    assert "difflib" in INHERITED and "mine" not in INHERITED
+    with pytest.raises(WorkloadError) as info:
+        run_isolated(imports, "t")
+    assert info.value.message == "std user"
+
+
 def _run_by(tag: str) -> list[int]:
     """Live processes whose environment holds ``SERIALSCALE_TEST_RUN=tag``."""
     found = []
