@@ -433,6 +433,25 @@ def test_every_target_finds_the_inherited_modules_where_the_standard_library_is(
     assert info.value.message == "std user"
 
 
+def test_what_shows_the_result_is_imported_while_the_target_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """:func:`import_meanwhile`: modules imported by the command's process while it waits for
+    the target (one that fails to import is left to whoever uses it)."""
+    from serialscale.run import isolation
+
+    (tmp_path / "shown_meanwhile.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(isolation, "_meanwhile", list(isolation._meanwhile))
+    isolation.import_meanwhile("shown_meanwhile", "no_such_module_here")
+    assert "shown_meanwhile" not in sys.modules
+    try:
+        assert isolation.run_isolated(lambda: 6 * 7, "x") == 42
+        assert "shown_meanwhile" in sys.modules
+    finally:
+        sys.modules.pop("shown_meanwhile", None)
+
+
 def _run_by(tag: str) -> list[int]:
     """Live processes whose environment holds ``SERIALSCALE_TEST_RUN=tag``."""
     found = []

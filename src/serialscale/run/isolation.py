@@ -23,15 +23,17 @@ one two forks away::
   ``sleep 60 &``, holds it). Then it kills the whole process group (the target and what it left
   behind) and reaps the sentinel. On Linux, the sentinel and the target are killed when their
   parent dies (``PR_SET_PDEATHSIG``), so nothing outlives a killed serialscale either.
-- The result is unpickled with only serialscale's report and error types allowed: a target
-  writing a crafted pickle on its pipe cannot run code in serialscale's process.
+- The result is unpickled with only serialscale's report and error types allowed (and one
+  function that splits a string: a long critical path is sent as one): a target writing a
+  crafted pickle on its pipe cannot run code in serialscale's process.
 - The command may start the sentinel and the target early (:func:`prestart`, as
   ``serialscale analyze FILE.py:FUNC`` starts, before its options are parsed): the target
   imports serialscale's tracer and analysis (:data:`WARM`), nothing of the user's, and waits
   for its job on a pipe only it holds (every target finds the standard modules of
-  :data:`INHERITED` where the standard library is, never in the function's folder); :func:`run_isolated` sends it the job (the label, a
-  function by name, its arguments) for that label only, and ends it unused otherwise. The
-  timeout counts from the job. Everything above holds for it as for a target started late.
+  :data:`INHERITED` where the standard library is, never in the function's folder);
+  :func:`run_isolated` sends it the job (the label, a function by name, its arguments) for
+  that label only, and ends it unused otherwise. The timeout counts from the job.
+  Everything above holds for it as for a target started late.
 - The target ends with ``os._exit``, its heap never freed (:func:`keep_until_exit`); it lets
   go of descriptors 1 and 2 before it sends its result, so that a pipe reading serialscale's
   standard error ends with serialscale, not once the killed target's memory is released.
@@ -127,8 +129,7 @@ def run_isolated(
         pid, result_r, status_r = _start(work, label)
     sentinel = 0
     try:
-        from ..documents import report  # noqa: F401 (the result's types, while the target works)
-
+        _import_meanwhile()  # the result's types, and what shows it, while the target works
         kind, value = _collect(result_r, status_r, timeout)
     finally:
         # the target, its grandchildren and the sentinel: nothing is left running
@@ -154,6 +155,24 @@ def run_isolated(
     if sent != "ok":
         raise WorkloadError("the function's process sent back an unknown outcome", Location(label))
     return returned
+
+
+#: Modules imported while a target works (:func:`import_meanwhile`), the report's types first.
+_meanwhile = ["serialscale.documents.report"]
+
+
+def import_meanwhile(*names: str) -> None:
+    """Have :func:`run_isolated` import the modules ``names`` while its target works (those
+    that show its result: the command's process is idle until the result comes)."""
+    _meanwhile.extend(name for name in names if name not in _meanwhile)
+
+
+def _import_meanwhile() -> None:
+    import importlib
+
+    for name in _meanwhile:
+        with contextlib.suppress(Exception):  # imported again where used, which says why not
+            importlib.import_module(name)
 
 
 def _start(work: Callable[[], object] | None, label: str, job: int = -1) -> tuple[int, int, int]:
