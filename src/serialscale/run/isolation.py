@@ -202,10 +202,14 @@ def _start(work: Callable[[], object] | None, label: str, job: int = -1) -> tupl
 #: folder is on sys.path, where a 'difflib.py' of the user's would stand in for them
 #: (serialscale's own lazy imports included): every target finds them where the standard
 #: library is, as they were found before the job (:class:`_Inherited`; importing them all
-#: took 12-16 ms of each start).
+#: took 12-16 ms of each start). With the modules they import, and json (the file readers
+#: import it, which a target no longer does): a target started early had all of these
+#: imported before its job.
 INHERITED = frozenset({
     "bz2", "difflib", "fcntl", "gettext", "hashlib", "locale", "lzma", "select", "selectors",
     "shutil", "signal", "string", "subprocess", "tomllib", "zlib",
+    "_blake2", "_bz2", "_compression", "_hashlib", "_locale", "_lzma", "_posixsubprocess",
+    "_string", "json", "_json",
 })  # fmt: skip
 
 #: What a target started early imports while it waits for its job: the analysis of a traced
