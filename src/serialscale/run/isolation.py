@@ -437,8 +437,8 @@ LONG_PATH = 1000
 class _Lines:
     """A list of strings none of which holds a newline, pickled as the one string of them
     joined by newlines and split again as it is unpickled (:func:`_split_lines`): the pickler
-    memoizes every object it writes, and a critical path of 400,000 step ids took 90 ms to
-    pickle and 45 to unpickle, against 5 and 25 as one string."""
+    memoizes every object it writes, and a report with a critical path of 400,000 step ids
+    took 77 ms to pickle and 67 to unpickle, against 15 and 52 so (one sitting, loaded)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
