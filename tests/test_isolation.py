@@ -264,6 +264,50 @@ def test_isolation_in_process_calls(hostile) -> None:
         run_isolated(lambda: Path("."), "x")  # only reports and errors come back
 
 
+def _chain_report(ids: list[str]):
+    """The report of a chain of unit steps named ``ids`` (its critical path: all of them)."""
+    from serialscale.core.analysis import analyze_workload
+    from serialscale.core.graph import Graph
+    from serialscale.core.workload import Workload
+
+    needs = [[i - 1] if i else [] for i in range(len(ids))]
+    return analyze_workload(Workload("chain", Graph.from_lists(ids, [1] * len(ids), needs)))
+
+
+@pytest.mark.parametrize("odd", ["", "a\nb", "é\ud800"])
+def test_a_long_critical_path_comes_back_whole(odd: str) -> None:
+    """A long critical path crosses the pipe as one string (newline-joined) and is split back
+    in the parent; an id holding a newline sends the list as it is."""
+    from serialscale.run import isolation
+
+    ids = [f"s{i}" for i in range(isolation.LONG_PATH + 5)] + ([odd] if odd else [])
+    report = _chain_report(ids)
+    assert report.critical_path == ids  # the oracle: a chain's path is every step, in order
+    sent = isolation._compact(report).critical_path  # type: ignore[attr-defined]
+    assert isinstance(sent, isolation._Lines) == ("\n" not in odd)
+    back = isolation.run_isolated(lambda: report, "chain")
+    assert back == report and back.critical_path == ids
+    assert isolation.run_isolated(lambda: (report, 0.5), "chain") == (report, 0.5)
+
+
+def test_a_forged_list_of_lines_calls_nothing_but_a_split() -> None:
+    """The one function a result may name splits a string, and refuses anything else."""
+    import io
+    import pickle
+
+    from serialscale.run.isolation import _Lines, _Results, _split_lines
+
+    data = pickle.dumps(("ok", _Lines("a\nb")))
+    assert _Results(io.BytesIO(data)).load() == ("ok", ["a", "b"])
+
+    class Forged:
+        def __reduce__(self):
+            return _split_lines, (b"a\nb",)
+
+    with pytest.raises(pickle.UnpicklingError, match="not a string"):
+        _Results(io.BytesIO(pickle.dumps(("ok", Forged())))).load()
+
+
 def test_errors_come_back_past_reducers_registered_for_everyone() -> None:
     """A library may register its own reducer for exceptions (``tblib.pickling_support``,
     which distributed installs, does for every one): the target still sends serialscale's
@@ -362,6 +406,52 @@ def test_a_target_started_early_has_the_modules_a_late_one_inherited(tmp_path: P
     assert result.returncode == 2
     assert "LOCAL difflib" not in result.stderr
     assert "no function 'ff'" in result.stderr and "did you mean 'f'?" in result.stderr
+
+
+def test_every_target_finds_the_inherited_modules_where_the_standard_library_is(
+    tmp_path: Path,
+) -> None:
+    """A target started late, too, takes difflib (and the rest of INHERITED) from the standard
+    library once the function's folder is first on sys.path; other modules there are found."""
+    from serialscale.base.errors import Location, WorkloadError
+    from serialscale.run.isolation import INHERITED, run_isolated
+
+    names = ("difflib", "json", "_compression", "mine")  # json: a target had it imported
+    for name in names:
+        (tmp_path / f"{name}.py").write_text("WHERE = 'user'\n")
+
+    def imports() -> None:
+        import importlib
+
+        sys.path.insert(0, str(tmp_path))
+        for name in names:
+            sys.modules.pop(name, None)
+        found = [getattr(importlib.import_module(n), "WHERE", "std") for n in names]
+        raise WorkloadError(" ".join(found), Location("t"))
+
+    assert INHERITED.issuperset(names[:-1]) and "mine" not in INHERITED
+    with pytest.raises(WorkloadError) as info:
+        run_isolated(imports, "t")
+    assert info.value.message == "std std std user"
+
+
+def test_what_shows_the_result_is_imported_while_the_target_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """:func:`import_meanwhile`: modules imported by the command's process while it waits for
+    the target (one that fails to import is left to whoever uses it)."""
+    from serialscale.run import isolation
+
+    (tmp_path / "shown_meanwhile.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(isolation, "_meanwhile", list(isolation._meanwhile))
+    isolation.import_meanwhile("shown_meanwhile", "no_such_module_here")
+    assert "shown_meanwhile" not in sys.modules
+    try:
+        assert isolation.run_isolated(lambda: 6 * 7, "x") == 42
+        assert "shown_meanwhile" in sys.modules
+    finally:
+        sys.modules.pop("shown_meanwhile", None)
 
 
 def _run_by(tag: str) -> list[int]:

@@ -173,6 +173,25 @@ def test_json_text_is_exactly_what_json_dumps_writes(document, pure: bool) -> No
             os.environ[kernels.PURE_ENV] = before
 
 
+@settings(max_examples=300)
+@given(st.lists(st.text() | st.sampled_from(["a\x7fb", 'q"', "b\\s", "\t", "é", "\u2028", "\ud800",
+                                                "add@f.py:3#1"]), min_size=1, max_size=8),
+       st.integers(0, 3))  # fmt: skip
+def test_json_lists_of_strings_are_what_json_dumps_writes(strings: list[str], nesting: int
+                                                          ) -> None:  # fmt: skip
+    """Lists of strings (a critical path) are written in one go when they are plain ASCII
+    with nothing to escape, one string at a time otherwise: both as json writes them."""
+    from serialscale.render.json_report import dumps
+
+    document: object = strings
+    for _ in range(nesting):
+        document = {"path": document, "n": [document]}
+    expected = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    assert dumps(document) == expected
+    long = [f"mul@real_functions.py:27#{i}" for i in range(5000)]
+    assert dumps(long) == json.dumps(long, indent=2, ensure_ascii=False) + "\n"
+
+
 def test_json_records_with_lone_surrogates_and_huge_ints_match_json() -> None:
     from serialscale.render.json_report import dumps
 

@@ -72,3 +72,100 @@ def test_which_parser_is_built_first(argv: list[str], expected: str | None,
     assert cli_app._only(argv) == expected
     monkeypatch.setenv("_SERIALSCALE_COMPLETE", "complete_bash")  # completion: all
     assert cli_app._only(argv) is None
+
+
+def _typer_values(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> dict | None:
+    """The values typer's command line gives ``analyze`` for ``argv`` (``None``: it refused
+    them, or ran another command)."""
+    from serialscale.cli import commands
+
+    seen: list[dict] = []
+
+    def configured(ctx, command, values):
+        seen.append(dict(values))
+        raise SystemExit(0)
+
+    monkeypatch.setattr(commands, "configured", configured)
+    monkeypatch.setattr(sys, "argv", ["serialscale", *argv])
+    with pytest.raises(SystemExit):
+        cli_app.main()
+    return seen[0] if seen else None
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["analyze", "a.py:f"],
+        ["analyze", "a.py:f", "--format", "json"],
+        ["analyze", "-f", "markdown", "pkg.mod:run"],
+        ["analyze", "a.py:Cls.method", "--format=csv", "-f", "json"],
+        ["analyze", "a.py:f", "-f", "concise"],
+    ],
+)
+def test_the_quick_path_gives_the_command_what_typer_gives(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``analyze FILE.py:FUNC [--format F]`` runs without typer (:mod:`serialscale.cli.quick`):
+    the values it gives the command are typer's, defaults included."""
+    from serialscale.cli import quick
+
+    monkeypatch.delenv("_SERIALSCALE_COMPLETE", raising=False)
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    ours = quick.values(argv)
+    theirs = _typer_values(argv, monkeypatch)
+    assert ours is not None and theirs is not None
+    assert ours.pop("ctx") is None and theirs.pop("ctx") is not None
+    assert ours == theirs
+    assert [type(v) for v in ours.values()] == [type(v) for v in theirs.values()]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["analyze", "a.py:f", "-f", "jsn"],  # typer says what is wrong
+        ["analyze", "a.py:f", "-f"],
+        ["analyze", "a.py:f", "--format="],
+        ["analyze", "a.py:f", "-fjson"],  # typer's spellings beyond the quick path's
+        ["analyze", "a.py:f", "--processors", "3"],
+        ["analyze", "a.py:f", "-q"],
+        ["analyze", "a.py:f", "--help"],
+        ["analyze", "--", "a.py:f"],
+        ["analyze", "a.py:f", "b.py:g"],
+        ["analyze", "ci.yaml"],
+        ["analyze", "a.py:f", "ci.yaml"],
+        ["analyze"],
+        ["scale", "a.py:f"],
+        ["gate", "a.py:f"],
+        [],
+    ],
+)
+def test_other_command_lines_go_to_typer(argv: list[str], monkeypatch: pytest.MonkeyPatch
+                                         ) -> None:  # fmt: skip
+    from serialscale.cli import quick
+
+    monkeypatch.delenv("_SERIALSCALE_COMPLETE", raising=False)
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    assert quick.values(argv) is None
+    monkeypatch.setenv("_SERIALSCALE_COMPLETE", "complete_bash")
+    assert quick.values(["analyze", "a.py:f"]) is None
+    monkeypatch.delenv("_SERIALSCALE_COMPLETE")
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://x:1")
+    assert quick.values(["analyze", "a.py:f"]) is None
+
+
+def test_a_configuration_file_sends_the_quick_path_to_typer(tmp_path, monkeypatch) -> None:
+    """The quick path has no parser to check a configuration file's keys against: a run that
+    finds one is typer's, from the start (nothing was done yet)."""
+    from serialscale.cli import commands, quick
+
+    (tmp_path / "a.py").write_text("def f():\n    return 1\n")
+    (tmp_path / "serialscale.toml").write_text("processors = 3\n")
+    ran: list[object] = []
+    monkeypatch.setattr(commands, "run_analyze", lambda v: ran.append(v) or 0)
+    monkeypatch.chdir(tmp_path)
+    assert quick.run(["analyze", "a.py:f"]) is None  # returned: typer's turn
+    assert ran == []
+    (tmp_path / "serialscale.toml").unlink()
+    with pytest.raises(SystemExit) as info:
+        quick.run(["analyze", "a.py:f"])
+    assert info.value.code == 0 and len(ran) == 1

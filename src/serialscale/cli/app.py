@@ -31,6 +31,7 @@ from ..render.choices import (
     SchemaName,
 )
 from . import commands
+from .quick import interrupted, outcome
 
 # What each command does is in commands.py; the engine, the renderers and rich are imported
 # there, inside the commands that use them, so that `serialscale --version` starts fast.
@@ -488,10 +489,6 @@ def _exit(command: Callable[[], ExitCode], quiet: bool | None = None,
     raise typer.Exit(code)
 
 
-#: The message for memory that ran out, made in advance: its handler must not need any.
-OUT_OF_MEMORY = b"serialscale: error: ran out of memory\n"
-
-
 class _Later:
     """A command whose parser is built when first looked at: typer builds every command's
     parser (signatures, type hints, dozens of options) as the command line starts, and a run
@@ -548,66 +545,22 @@ def _built_when_used() -> Iterator[None]:
 
 
 def main() -> None:
-    """Run the command line. A bug never shows users a traceback: one line, exit 2. Ctrl-C
-    ends it with exit code 130, as shells expect. Memory that ran out is exit 2 too."""
-    out_of_memory = False
-    try:
-        with _built_when_used():
-            code = app(standalone_mode=False)
-    except typer.exceptions.TyperException as exc:  # a usage error: click's message, exit 2
-        import io
+    """Run the command line (see :func:`serialscale.cli.quick.outcome`: a bug is one line and
+    exit 2, Ctrl-C exit 130, memory that ran out exit 2)."""
 
-        shown = io.StringIO()  # click's message quotes what was typed: shown safely
-        exc.show(file=shown)  # type: ignore[attr-defined]
-        sys.stderr.write(display(shown.getvalue(), lines=True))
-        sys.exit(getattr(exc, "exit_code", ExitCode.INPUT))
-    except (typer.Abort, KeyboardInterrupt):
-        _interrupted()
-    except MemoryError:
-        # Handled below, once this block has let go of the exception: its traceback holds
-        # every frame of the work, and with them all that was built.
-        out_of_memory = True
-    except RuntimeError as exc:
-        if "can't start new thread" not in str(exc):  # the interpreter's words, 3.10 to 3.13
-            _internal(exc)
-        print("serialscale: error: could not start a thread: out of memory or of processes",
-              file=sys.stderr)  # fmt: skip
-        sys.exit(ExitCode.INPUT)
-    except Exception as exc:
-        _internal(exc)
-    if out_of_memory:
-        ran_out_of_memory()
-    if code == ExitCode.INTERRUPTED:  # typer turns KeyboardInterrupt into a silent exit 130
-        _interrupted()
-    sys.exit(code if isinstance(code, int) else ExitCode.OK)
+    def run() -> int | None:
+        try:
+            with _built_when_used():
+                code: int | None = app(standalone_mode=False)
+                return code
+        except typer.exceptions.TyperException as exc:  # a usage error: click's message, exit 2
+            import io
 
+            shown = io.StringIO()  # click's message quotes what was typed: shown safely
+            exc.show(file=shown)  # type: ignore[attr-defined]
+            sys.stderr.write(display(shown.getvalue(), lines=True))
+            sys.exit(getattr(exc, "exit_code", ExitCode.INPUT))
+        except typer.Abort:
+            interrupted()
 
-def _interrupted() -> NoReturn:
-    """Ctrl-C: say so and exit 130, as shells expect; a second Ctrl-C changes nothing."""
-    from ..run.stopping import ignore_interrupts
-
-    ignore_interrupts()
-    say("serialscale: interrupted")
-    sys.exit(ExitCode.INTERRUPTED)
-
-
-def ran_out_of_memory() -> NoReturn:
-    """Say that memory ran out and exit 2, needing no memory to say it: what the work built
-    is freed first (the collector may be off), the message was made in advance and is
-    written straight to the descriptor."""
-    import gc
-    import os
-
-    gc.collect()
-    try:  # noqa: SIM105 (no context manager to allocate here)
-        os.write(2, OUT_OF_MEMORY)
-    except OSError:
-        pass
-    sys.exit(ExitCode.INPUT)
-
-
-def _internal(exc: Exception) -> NoReturn:
-    """A bug: one line naming it, exit 2, never a traceback."""
-    name = type(exc).__name__
-    say(f"serialscale: internal error: {name}: {exc} (please report it)")
-    sys.exit(ExitCode.INPUT)
+    outcome(run)

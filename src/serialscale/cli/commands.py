@@ -511,6 +511,7 @@ def analyze(
         if not single:
             raise fail("--plot draws one report: give one target (without --batch)")
     if single:
+        _render_meanwhile(targets[0], OutputFormat(fmt.value))
         out_of_memory = False
         chart = None  # the schedule chart of --plot (it needs the graph: analyzed here)
         charted = plot is not None and (plot_kind == "schedule" or plot.suffix.lower() == ".html")
@@ -550,6 +551,24 @@ def analyze(
         result.errors = sorted([*found.errors, *result.errors], key=lambda e: e.source)
     _say_read(result, len(targets), jobs, scheduler)
     return finish(result, gates, fmt, output, colored)
+
+
+#: The module of each single report's renderer (see :data:`serialscale.render.REGISTRY`).
+_RENDERERS = {OutputFormat.table: "table", OutputFormat.json: "json_report",
+              OutputFormat.markdown: "markdown"}  # fmt: skip
+
+
+def _render_meanwhile(target: str, fmt: OutputFormat) -> None:
+    """Import what renders and writes a report of ``fmt`` while ``target``, a traced
+    function, runs in a process of its own (:func:`serialscale.run.isolation.import_meanwhile`):
+    after its result, they were 10-15 ms of a small function's run through the command line."""
+    from ..base.targets import looks_like_function
+
+    if not looks_like_function(target):
+        return
+    from ..run.isolation import import_meanwhile
+
+    import_meanwhile(f"serialscale.render.{_RENDERERS[fmt]}", "serialscale.cli.output")
 
 
 def _say_read(result: BatchResult, targets: int, jobs: int = 1, scheduler: str | None = None

@@ -44,7 +44,8 @@ __all__ = ["run"]
 
 
 def run() -> NoReturn:
-    """The ``serialscale`` command: :func:`serialscale.cli.app.main`, then end the process at once.
+    """The ``serialscale`` command: :func:`serialscale.cli.quick.run` (``analyze FILE.py:FUNC``
+    without typer) or :func:`serialscale.cli.app.main`, then end the process at once.
 
     The interpreter's usual teardown (freeing every module and object) takes 10-25 ms, a fifth
     of a small analysis; nothing needs it here: by then every output file is written and
@@ -73,10 +74,13 @@ def run() -> NoReturn:
         finally:
             sys.path[:] = saved
     from ..base.errors import ExitCode, say
-    from .app import main
+    from . import quick
 
     code: int | str | None = 0
     try:
+        quick.run(sys.argv[1:])  # returns only when typer is needed
+        from .app import main
+
         main()
     except SystemExit as exc:
         code = exc.code

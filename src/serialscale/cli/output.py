@@ -20,7 +20,6 @@ import select
 import signal
 import stat
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
@@ -42,6 +41,8 @@ def write_atomically(path: str | Path, text: str | bytes) -> None:
         return
     mode = stat.S_IMODE(info.st_mode) if info is not None else _umask_mode()
     folder = target.parent
+    import tempfile  # here: 7 ms (shutil, random) that writing to standard output never needs
+
     with _removed_on_signal() as pending:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
         pending.append(tmp)

@@ -49,6 +49,25 @@ def _scalar(value: Any) -> str | None:
     return None
 
 
+#: The ASCII characters json escapes (ensure_ascii=False): control characters, quote,
+#: backslash.
+_ESCAPED = bytes(range(32)) + b'"\\'
+
+
+def _strings(value: list[Any] | tuple[Any, ...], separator: str) -> str | None:
+    """The JSON strings of ``value`` joined by ``separator``; ``None`` unless every item is a
+    string. ASCII strings with nothing to escape (step ids, as a rule) are joined in one go,
+    the check made once on all of them: a critical path of 400,000 step ids took 40 ms
+    escaped one string at a time."""
+    try:
+        text = "".join(value)
+    except TypeError:
+        return None
+    if text.isascii() and len(text.encode("ascii").translate(None, _ESCAPED)) == len(text):
+        return '"' + ('"' + separator + '"').join(value) + '"'
+    return separator.join(map(_string, value))
+
+
 def _write(value: Any, newline: str, out: list[str], fast: ModuleType) -> None:
     """Append ``value``'s JSON text to ``out``; ``newline`` is a newline and the indent of
     the line ``value`` starts on. Containers open and close like json's indented output.
@@ -66,8 +85,9 @@ def _write(value: Any, newline: str, out: list[str], fast: ModuleType) -> None:
                 out.append(text)
                 return
         inner = newline + "  "
-        if set(map(type, value)) == {str}:  # step ids (a critical path): joined in one go
-            out.append(f"[{inner}{(',' + inner).join(map(_string, value))}{newline}]")
+        strings = _strings(value, "," + inner)
+        if strings is not None:  # step ids (a critical path): in one go
+            out.append(f"[{inner}{strings}{newline}]")
             return
         separator = "[" + inner
         for item in value:

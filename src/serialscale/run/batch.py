@@ -183,8 +183,8 @@ def _analyze_here(target: str, options: Options, keep: bool = False) -> Report:
     :func:`run_isolated`, its workload is never freed (the process ends without)."""
     from ..sources import load_target
 
-    workload = load_target(
-        target, dict(options.params), options.control, options.limits, read_options(options)
+    workload = load_target(  # (options.read: None reads files the default way)
+        target, dict(options.params), options.control, options.limits, options.read
     )
     if keep:
         from .isolation import keep_until_exit

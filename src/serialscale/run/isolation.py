@@ -23,14 +23,17 @@ one two forks away::
   ``sleep 60 &``, holds it). Then it kills the whole process group (the target and what it left
   behind) and reaps the sentinel. On Linux, the sentinel and the target are killed when their
   parent dies (``PR_SET_PDEATHSIG``), so nothing outlives a killed serialscale either.
-- The result is unpickled with only serialscale's report and error types allowed: a target
-  writing a crafted pickle on its pipe cannot run code in serialscale's process.
+- The result is unpickled with only serialscale's report and error types allowed (and one
+  function that splits a string: a long critical path is sent as one): a target writing a
+  crafted pickle on its pipe cannot run code in serialscale's process.
 - The command may start the sentinel and the target early (:func:`prestart`, as
   ``serialscale analyze FILE.py:FUNC`` starts, before its options are parsed): the target
   imports serialscale's tracer and analysis (:data:`WARM`), nothing of the user's, and waits
-  for its job on a pipe only it holds; :func:`run_isolated` sends it the job (the label, a
-  function by name, its arguments) for that label only, and ends it unused otherwise. The
-  timeout counts from the job. Everything above holds for it as for a target started late.
+  for its job on a pipe only it holds (every target finds the standard modules of
+  :data:`INHERITED` where the standard library is, never in the function's folder);
+  :func:`run_isolated` sends it the job (the label, a function by name, its arguments) for
+  that label only, and ends it unused otherwise. The timeout counts from the job.
+  Everything above holds for it as for a target started late.
 - The target ends with ``os._exit``, its heap never freed (:func:`keep_until_exit`); it lets
   go of descriptors 1 and 2 before it sends its result, so that a pipe reading serialscale's
   standard error ends with serialscale, not once the killed target's memory is released.
@@ -126,8 +129,7 @@ def run_isolated(
         pid, result_r, status_r = _start(work, label)
     sentinel = 0
     try:
-        from ..documents import report  # noqa: F401 (the result's types, while the target works)
-
+        _import_meanwhile()  # the result's types, and what shows it, while the target works
         kind, value = _collect(result_r, status_r, timeout)
     finally:
         # the target, its grandchildren and the sentinel: nothing is left running
@@ -155,6 +157,24 @@ def run_isolated(
     return returned
 
 
+#: Modules imported while a target works (:func:`import_meanwhile`), the report's types first.
+_meanwhile = ["serialscale.documents.report"]
+
+
+def import_meanwhile(*names: str) -> None:
+    """Have :func:`run_isolated` import the modules ``names`` while its target works (those
+    that show its result: the command's process is idle until the result comes)."""
+    _meanwhile.extend(name for name in names if name not in _meanwhile)
+
+
+def _import_meanwhile() -> None:
+    import importlib
+
+    for name in _meanwhile:
+        with contextlib.suppress(Exception):  # imported again where used, which says why not
+            importlib.import_module(name)
+
+
 def _start(work: Callable[[], object] | None, label: str, job: int = -1) -> tuple[int, int, int]:
     """Fork the sentinel (which forks the target): its pid, and the ends of the result and
     status pipes that serialscale reads. ``job``: see :func:`prestart`."""
@@ -177,17 +197,23 @@ def _start(work: Callable[[], object] | None, label: str, job: int = -1) -> tupl
     return pid, result_r, status_r
 
 
-#: What a target started early imports while it waits for its job: the analysis of a traced
-#: function (a module missing from the list is imported when needed, as before).
-#: The standard modules a target started late inherits from the command (typer and click
-#: import them) and one started early would import only when used, after the function's
+#: The standard modules a target started by typer's command line inherits (typer and click
+#: import them), which another target would import only when used, after the function's
 #: folder is on sys.path, where a 'difflib.py' of the user's would stand in for them
-#: (serialscale's own lazy imports included): imported before the job, as they were.
-INHERITED = (
+#: (serialscale's own lazy imports included): every target finds them where the standard
+#: library is, as they were found before the job (:class:`_Inherited`; importing them all
+#: took 12-16 ms of each start). With the modules they import, and json (the file readers
+#: import it, which a target no longer does): a target started early had all of these
+#: imported before its job.
+INHERITED = frozenset({
     "bz2", "difflib", "fcntl", "gettext", "hashlib", "locale", "lzma", "select", "selectors",
     "shutil", "signal", "string", "subprocess", "tomllib", "zlib",
-)  # fmt: skip
+    "_blake2", "_bz2", "_compression", "_hashlib", "_locale", "_lzma", "_posixsubprocess",
+    "_string", "json", "_json",
+})  # fmt: skip
 
+#: What a target started early imports while it waits for its job: the analysis of a traced
+#: function (a module missing from the list is imported when needed, as before).
 WARM = (
     "serialscale.run.batch",
     "serialscale.sources.python_targets",
@@ -195,7 +221,35 @@ WARM = (
     "serialscale.trace.scopes",
     "serialscale.trace.selection",
     "serialscale.trace.native_selection",
+    "serialscale.core.analysis",
 )
+
+
+class _Inherited:
+    """A finder, first on ``sys.meta_path`` in a target, for the top-level modules of
+    :data:`INHERITED` only: it looks for them in ``path`` (sys.path as it was before the
+    function's folder was added to it), so the function's folder cannot stand in for them."""
+
+    def __init__(self, path: list[str]) -> None:
+        self.path = path
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> Any:
+        if path is not None or name not in INHERITED:
+            return None
+        from importlib.machinery import PathFinder
+
+        return PathFinder.find_spec(name, self.path)
+
+
+def _find_inherited_as_before(path: list[str]) -> None:
+    """Install :class:`_Inherited` for ``path`` (once), before the import system's path
+    finder (builtin modules are found first, as always)."""
+    if any(isinstance(finder, _Inherited) for finder in sys.meta_path):
+        return
+    from importlib.machinery import PathFinder
+
+    at = sys.meta_path.index(PathFinder) if PathFinder in sys.meta_path else 0
+    sys.meta_path.insert(at, _Inherited(list(path)))
 
 
 def prestart(label: str) -> None:
@@ -286,6 +340,8 @@ def _target(
         _die_with_parent(parent)
         if job >= 0:
             label, work = _await_job(job)
+        else:
+            _find_inherited_as_before(sys.path)
         # What the parent built is never garbage here: frozen, the collector neither walks it
         # nor writes to it (which would copy every page of it from the parent).
         gc.freeze()
@@ -327,7 +383,8 @@ def _await_job(job: int) -> tuple[str, Callable[[], object]]:
     saved = sys.path[:]
     sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != here]
     try:
-        for name in INHERITED + WARM:
+        _find_inherited_as_before(sys.path)
+        for name in WARM:
             with contextlib.suppress(Exception):  # the work imports it again, and says why not
                 importlib.import_module(name)
     finally:
@@ -364,12 +421,59 @@ def _let_go_of_stdio() -> None:
 def _dumps(outcome: tuple[str, object]) -> bytes:
     """``outcome`` pickled by the types' own ``__reduce__``, past any reducers a library
     registered for everyone (``tblib.pickling_support``, which distributed installs, pickles
-    every exception through a function of its own): the parent accepts only its types."""
+    every exception through a function of its own): the parent accepts only its types.
+    A report's long critical path goes as one string (see :class:`_Lines`)."""
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = {}
-    pickler.dump(outcome)
+    pickler.dump((outcome[0], _compact(outcome[1])))
     return buffer.getvalue()
+
+
+#: A critical path at least this long is sent as one string.
+LONG_PATH = 1000
+
+
+class _Lines:
+    """A list of strings none of which holds a newline, pickled as the one string of them
+    joined by newlines and split again as it is unpickled (:func:`_split_lines`): the pickler
+    memoizes every object it writes, and a report with a critical path of 400,000 step ids
+    took 77 ms to pickle and 67 to unpickle, against 15 and 52 so (one sitting, loaded)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __reduce__(self) -> tuple[Callable[[str], list[str]], tuple[str]]:
+        return _split_lines, (self.text,)
+
+
+def _split_lines(text: str) -> list[str]:
+    """The list a :class:`_Lines` stands for (the only function a result may call)."""
+    if type(text) is not str:
+        raise pickle.UnpicklingError("a list of lines is not a string")
+    return text.split("\n")
+
+
+def _compact(value: object) -> object:
+    """``value``, a report's long critical path (also as the first item of a tuple) made a
+    :class:`_Lines` when no step id holds a newline; anything else as it is."""
+    if type(value) is tuple and value:
+        return (_compact(value[0]), *value[1:])
+    report = sys.modules.get("serialscale.documents.report")
+    if report is None or not isinstance(value, report.Report):
+        return value
+    path = value.critical_path
+    if type(path) is not list or len(path) < LONG_PATH:
+        return value
+    try:
+        text = "\n".join(path)
+    except TypeError:  # not all strings: as it is
+        return value
+    if text.count("\n") != len(path) - 1:  # an id holds a newline: as it is
+        return value
+    import msgspec
+
+    return msgspec.structs.replace(value, critical_path=_Lines(text))
 
 
 def _die_with_parent(parent: int) -> None:
@@ -492,6 +596,7 @@ class _Results(pickle.Unpickler):
         ("serialscale.base.errors", "WorkloadError"), ("serialscale.base.errors", "WorkloadErrors"),
         ("serialscale.base.errors", "Location"),
         ("msgspec._core", "UNSET"), ("msgspec._utils", "rebuild"),
+        ("serialscale.run.isolation", "_split_lines"),
     })  # fmt: skip
 
     def find_class(self, module: str, name: str) -> Any:

@@ -6,22 +6,36 @@ They own every input error and its location; nothing downstream re-validates inp
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.targets import looks_like_function
 from ..core.workload import Workload
-from .registry import DEFAULT_READ, ReadOptions
-from .workload_file import load_workload, parse_workload
+
+if TYPE_CHECKING:
+    from .registry import ReadOptions
+    from .workload_file import load_workload, parse_workload
 
 _PYTHON_NAMES = ("is_python_target", "trace_function", "trace_workload")
+_FILE_NAMES = ("load_workload", "parse_workload")
+_READ_NAMES = ("DEFAULT_READ", "ReadOptions")
 
 
 def __getattr__(name: str) -> object:
-    # The tracer is imported only for function targets: YAML users never pay for it.
+    # The tracer is imported only for function targets: YAML users never pay for it; the
+    # readers of files only for files (a traced function's process: 7 ms).
     if name in _PYTHON_NAMES:
         from . import python_targets
 
         return getattr(python_targets, name)
+    if name in _FILE_NAMES:
+        from . import workload_file
+
+        return getattr(workload_file, name)
+    if name in _READ_NAMES:
+        from . import registry
+
+        return getattr(registry, name)
     raise AttributeError(name)
 
 
@@ -30,17 +44,21 @@ def load_target(
     params: Mapping[str, str] | None = None,
     control: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
-    read: ReadOptions = DEFAULT_READ,
+    read: ReadOptions | None = None,
 ) -> Workload:
     """A workload file (YAML/JSON, ``-`` for stdin) or a function target (``file.py:f``).
 
-    ``params`` go to a traced function's arguments or a templated workload's ``params``.
+    ``params`` go to a traced function's arguments or a templated workload's ``params``;
+    ``read``: how files are read (``None``: :data:`~serialscale.sources.registry.DEFAULT_READ`).
     """
     if looks_like_function(target):
         from .python_targets import trace_workload
 
         return trace_workload(target, params, control, limits)
-    return load_workload(target, params, limits, read)
+    from .registry import DEFAULT_READ
+    from .workload_file import load_workload
+
+    return load_workload(target, params, limits, DEFAULT_READ if read is None else read)
 
 
 __all__ = [
