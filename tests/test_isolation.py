@@ -454,6 +454,42 @@ def test_what_shows_the_result_is_imported_while_the_target_works(
         sys.modules.pop("shown_meanwhile", None)
 
 
+def test_the_timeout_is_not_stretched_by_the_imports_meanwhile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The imports made while the target works run beside the wait: a function slower than
+    ``--timeout`` is stopped even when they take longer than it (they ran before the wait
+    and its clock, and a 15 ms function beat a 5 ms timeout)."""
+    import time
+
+    from serialscale.base.errors import WorkloadError
+    from serialscale.run import isolation
+
+    monkeypatch.setattr(isolation, "_import_meanwhile", lambda: time.sleep(0.8))
+    with pytest.raises(WorkloadError, match="--timeout"):
+        isolation.run_isolated(lambda: time.sleep(0.3), "x", timeout=0.05)
+
+
+def test_nothing_in_the_working_folder_is_imported_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'python -m' puts the working folder first on sys.path: what shows a result, imported
+    while the target works, is never a module of the working folder (a run that fails shows
+    nothing, and a 'rich.py' there must not run for it)."""
+    from serialscale.run import isolation
+
+    (tmp_path / "shown_from_the_cwd.py").write_text("raise SystemExit('ran')\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(isolation, "_meanwhile", ["shown_from_the_cwd"])
+    try:
+        assert isolation.run_isolated(lambda: 6 * 7, "x") == 42
+        assert "shown_from_the_cwd" not in sys.modules
+        assert str(tmp_path) in sys.path  # put back
+    finally:
+        sys.modules.pop("shown_from_the_cwd", None)
+
+
 def _run_by(tag: str) -> list[int]:
     """Live processes whose environment holds ``SERIALSCALE_TEST_RUN=tag``."""
     found = []

@@ -35,6 +35,18 @@ def test_all_is_the_pinned_public_api() -> None:
     assert len(serialscale.__all__) == len(PUBLIC)  # no name twice
 
 
+def test_every_public_function_s_annotations_resolve() -> None:
+    """Sphinx, pydantic and typeguard evaluate annotations: a name imported only for the
+    type checker (a lazy import) made ``get_type_hints(serialscale.load_target)`` raise."""
+    import typing
+
+    for name in sorted(PUBLIC):
+        value = getattr(serialscale, name)
+        if inspect.isfunction(value):
+            typing.get_type_hints(value)
+            inspect.signature(value, eval_str=True)
+
+
 def test_every_public_name_resolves_and_is_listed_by_dir() -> None:
     for name in PUBLIC:
         assert getattr(serialscale, name) is not None, name

@@ -68,6 +68,7 @@ import pickle
 import select
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -129,8 +130,13 @@ def run_isolated(
         pid, result_r, status_r = _start(work, label)
     sentinel = 0
     try:
-        _import_meanwhile()  # the result's types, and what shows it, while the target works
-        kind, value = _collect(result_r, status_r, timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        # the result's types, and what shows it, imported while the target works: beside the
+        # wait, which the timeout bounds (a result that came after it is not taken)
+        importer = _importing_meanwhile()
+        kind, value = _collect(result_r, status_r, deadline)
+        if importer is not None:
+            importer.join()
     finally:
         # the target, its grandchildren and the sentinel: nothing is left running
         sentinel = _end(pid)
@@ -167,12 +173,35 @@ def import_meanwhile(*names: str) -> None:
     _meanwhile.extend(name for name in names if name not in _meanwhile)
 
 
+def _importing_meanwhile() -> threading.Thread | None:
+    """A thread running :func:`_import_meanwhile` (``None`` when none can start: the modules
+    are imported where they are used)."""
+    importer = threading.Thread(target=_import_meanwhile, name="serialscale-imports", daemon=True)
+    try:
+        importer.start()
+    except RuntimeError:
+        return None
+    return importer
+
+
 def _import_meanwhile() -> None:
+    """Import what :func:`import_meanwhile` asked for, with the working folder off sys.path
+    ('python -m' puts it first): a 'rich.py' there must not run for a result never shown
+    (a run that fails renders nothing)."""
     import importlib
 
-    for name in _meanwhile:
-        with contextlib.suppress(Exception):  # imported again where used, which says why not
-            importlib.import_module(name)
+    try:
+        here = os.getcwd()
+    except OSError:  # the working folder was removed: nothing to import from there
+        here = ""
+    saved = sys.path[:]
+    sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != here]
+    try:
+        for name in _meanwhile:
+            with contextlib.suppress(Exception):  # imported again where used, which says why
+                importlib.import_module(name)
+    finally:
+        sys.path[:] = saved
 
 
 def _start(work: Callable[[], object] | None, label: str, job: int = -1) -> tuple[int, int, int]:
@@ -510,14 +539,14 @@ def _exit_message(exc: SystemExit) -> str:
     return f"the function called sys.exit({exc.code!r}) before returning a result"
 
 
-def _collect(result: int, status: int, timeout: float | None) -> tuple[str, Any]:
-    """Wait for the target's frame: ``("result", payload)``; ``("ended", wait status)`` when
-    the target ended without one (the sentinel says how); ``("lost", None)`` when the sentinel
-    is gone without saying; ``("timeout", None)``."""
+def _collect(result: int, status: int, deadline: float | None) -> tuple[str, Any]:
+    """Wait for the target's frame until ``deadline`` (``time.monotonic()``; ``None``: no
+    limit): ``("result", payload)``; ``("ended", wait status)`` when the target ended
+    without one (the sentinel says how); ``("lost", None)`` when the sentinel is gone without
+    saying; ``("timeout", None)``."""
     data = bytearray()
     said = bytearray()
     open_fds = [result, status]
-    deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         wait = None if deadline is None else max(0.0, deadline - time.monotonic())
         ready = _ready(open_fds, wait)

@@ -11,14 +11,13 @@ from typing import TYPE_CHECKING
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.targets import looks_like_function
 from ..core.workload import Workload
+from .read_options import DEFAULT_READ, ReadOptions
 
 if TYPE_CHECKING:
-    from .registry import ReadOptions
     from .workload_file import load_workload, parse_workload
 
 _PYTHON_NAMES = ("is_python_target", "trace_function", "trace_workload")
 _FILE_NAMES = ("load_workload", "parse_workload")
-_READ_NAMES = ("DEFAULT_READ", "ReadOptions")
 
 
 def __getattr__(name: str) -> object:
@@ -32,11 +31,11 @@ def __getattr__(name: str) -> object:
         from . import workload_file
 
         return getattr(workload_file, name)
-    if name in _READ_NAMES:
-        from . import registry
-
-        return getattr(registry, name)
     raise AttributeError(name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_PYTHON_NAMES, *_FILE_NAMES})
 
 
 def load_target(
@@ -44,18 +43,17 @@ def load_target(
     params: Mapping[str, str] | None = None,
     control: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
-    read: ReadOptions | None = None,
+    read: ReadOptions | None = DEFAULT_READ,
 ) -> Workload:
     """A workload file (YAML/JSON, ``-`` for stdin) or a function target (``file.py:f``).
 
     ``params`` go to a traced function's arguments or a templated workload's ``params``;
-    ``read``: how files are read (``None``: :data:`~serialscale.sources.registry.DEFAULT_READ`).
+    ``read``: how files are read (``None``: as by default).
     """
     if looks_like_function(target):
         from .python_targets import trace_workload
 
         return trace_workload(target, params, control, limits)
-    from .registry import DEFAULT_READ
     from .workload_file import load_workload
 
     return load_workload(target, params, limits, DEFAULT_READ if read is None else read)

@@ -18,22 +18,7 @@ from pathlib import Path
 from ..base.errors import Location, UsageError, WorkloadError, suggest
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..core.workload import Workload
-
-
-@dataclass(frozen=True)
-class ReadOptions:
-    """How files are read: the format (``--from``; ``None`` detects it), the times of a real
-    run (``--durations``: a GitHub Actions run's jobs; for other graphs a Chrome/Perfetto or
-    Nextflow trace, see :mod:`.run_times`), and whether DOT edges point from a step to what it needs
-    (``--reverse-edges``, as ``bazel query``, ``cmake --graphviz`` and ``terraform graph``
-    draw them)."""
-
-    fmt: str | None = None
-    durations: str | None = None
-    reverse_edges: bool = False
-
-
-DEFAULT_READ = ReadOptions()
+from .read_options import DEFAULT_READ, ReadOptions
 
 Read = Callable[[Path, bytes, Mapping[str, str] | None, Limits, ReadOptions], Workload]
 
