@@ -348,6 +348,7 @@ def test_both_kernel_modules_refuse_the_same_arguments(dag: Dag, rnd: Any) -> No
     qout = lambda k: array("q", bytes(8 * k))  # noqa: E731
     calls = {
         "costs_ok": [costs],
+        "int_sum": [idx],
         "check_graph_csr": [ptr, idx],
         "count_duplicates": [ptr, idx],
         "successors": [ptr, idx, qout(n + 1), qout(len(idx))],

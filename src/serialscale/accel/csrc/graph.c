@@ -358,6 +358,41 @@ done:
     return out;
 }
 
+/* int_sum(values) -> int: the exact sum of int64 values, as Python's sum() of them (the work
+ * of integer costs without a Python int per step). Partial sums stay in int64 while they
+ * can; one that would overflow is added to a Python int and the partial sum restarts. */
+PyObject *k_int_sum(PyObject *self, PyObject *args) {
+    PyObject *o;
+    if (!PyArg_ParseTuple(args, "O", &o)) return NULL;
+    Buf b[1] = {0};
+    if (get_buf(o, &b[0], 'q', 0, "values") < 0) {
+        release(b, 1);
+        return NULL;
+    }
+    const int64_t *v = I64(b[0]);
+    Py_ssize_t n = LEN(b[0]);
+    PyObject *total = PyLong_FromLong(0);
+    int64_t part = 0;
+    for (Py_ssize_t i = 0; total && i < n; i++) {
+        int64_t x = v[i];
+        if ((x > 0 && part > INT64_MAX - x) || (x < 0 && part < INT64_MIN - x)) {
+            PyObject *p = PyLong_FromLongLong(part);
+            PyObject *sum = p ? PyNumber_Add(total, p) : NULL;
+            Py_XDECREF(p);
+            Py_SETREF(total, sum);
+            part = 0;
+        }
+        part += x;
+    }
+    release(b, 1);
+    if (!total || part == 0) return total;
+    PyObject *p = PyLong_FromLongLong(part);
+    PyObject *sum = p ? PyNumber_Add(total, p) : NULL;
+    Py_XDECREF(p);
+    Py_DECREF(total);
+    return sum;
+}
+
 /* rechain(a, b, c, site, comparing, lo, start, owner, last_of) -> last: the rewrite of a
  * watched list.sort's or numpy method's comparisons (trace/native_selection.py, whose
  * `rechain` is the pure-Python twin). Steps start..n-1 are the call's; a step whose site is

@@ -41,6 +41,8 @@ static PyMethodDef methods[] = {
      "costs_ok($module, costs, /)\n--\n\n" "Every cost finite and >= 0 (see graph.Graph)."},
     {"as_doubles", k_as_doubles, METH_VARARGS,
      "as_doubles($module, costs, out, /)\n--\n\n" "Integer costs as doubles (see graph.Graph.costs_f64)."},
+    {"int_sum", k_int_sum, METH_VARARGS,
+     "int_sum($module, values, /)\n--\n\n" "Exact sum of int64 values (see metrics.work)."},
     {"tape_csr", k_tape_csr, METH_VARARGS,
      "tape_csr($module, a, b, c, more_steps, more_ptr, more_idx, pred_ptr, pred_idx, /)\n--\n\n" "A tape's needs as predecessor CSR (see trace.recorder)."},
     {"tape_needs", k_tape_needs, METH_VARARGS,
