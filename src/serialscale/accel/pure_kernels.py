@@ -381,6 +381,19 @@ def spell_ids(labels: Any, site: Any, occurrence: Any, indices: Any, /) -> list[
     return list(map(str.__add__, spelled, map(str, map(occ.__getitem__, indices))))
 
 
+def spell_at(labels: Any, site: Any, indices: Any, /) -> list[str]:
+    """:func:`spell_ids` with the occurrences counted here (:func:`occurrences`: every site
+    checked first); the compiled kernel counts only up to the last step wanted."""
+    if not isinstance(labels, list):
+        raise TypeError(f"argument 1 must be list, not {type(labels).__name__}")
+    if not isinstance(indices, list):
+        raise TypeError(f"argument 3 must be list, not {type(indices).__name__}")
+    sites = _sites(site)
+    occurrence = array("q", [0]) * len(memoryview(sites))
+    occurrences(sites, len(labels), occurrence)
+    return spell_ids(labels, sites, occurrence, indices)
+
+
 def rechain(
     a: Any, b: Any, c: Any, site: Any, comparing: Any, lo: int, start: int, owner: Any,
     last_of: Any, /,

@@ -108,17 +108,27 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
     if spans is not graph:
         m = replace(m, work=work(graph))
     ids = graph.ids
+    connectors = set(workload.extra.get("connectors") or ())
+    slack = m.slack
+    if connectors:  # an importer's zero-cost joins are never worth a look
+        slack = list(slack)
+        for i, step_id in enumerate(ids):
+            if step_id in connectors:
+                slack[i] = 0
+    near = near_critical(slack, NEAR_CRITICAL)
+    path = m.critical_path
     spelled: Sequence[str] = ids  # a traced graph's ids are spelled when read: in bulk
-    if isinstance(spelled, OccurrenceIds):
-        path_ids = spelled.take(m.critical_path)
+    if isinstance(spelled, OccurrenceIds):  # the path's and the near-critical steps' at once
+        both = spelled.take([*path, *near])
+        path_ids, near_ids = both[: len(path)], both[len(path) :]
     else:
-        path_ids = list(map(ids.__getitem__, m.critical_path))
+        path_ids = list(map(ids.__getitem__, path))
+        near_ids = list(map(ids.__getitem__, near))
     ceiling = ratio(m.work, m.depth)
     # The table's list schedules (the longest pass of a large graph) run on threads of
     # their own while drag and the rest are found here (the kernels release the GIL).
     side = graph.n >= SIDE_BY_SIDE_STEPS and accel.compiled_kernels_in_use()
     table = (started if side else _now)(speedup_table, graph, m, processors, overhead)
-    connectors = set(workload.extra.get("connectors") or ())
     try:
         b_depth = burdened_depth(spans, overhead) if overhead else m.depth
         # in one kernel call where the metrics are doubles; exact metrics by drag(). Every
@@ -131,7 +141,7 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
                                   m.depth), None  # fmt: skip
         else:
             drags, on_path = found
-        worth = top_drag(graph, m, drags, connectors, spans, on_path)
+        worth = top_drag(graph, m, drags, connectors, spans, on_path, path_ids)
     except BaseException:
         table()  # the table's own error first, as when it ran first
         raise
@@ -150,13 +160,6 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
         workload.unit,
         overhead,
     )
-    slack = m.slack
-    if connectors:  # an importer's zero-cost joins are never worth a look
-        slack = list(slack)
-        for i, step_id in enumerate(ids):
-            if step_id in connectors:
-                slack[i] = 0
-    near = near_critical(slack, NEAR_CRITICAL)
     number = m.number
     return Report(
         workload=workload.name,
@@ -170,7 +173,9 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
         speedup_ceiling=ceiling,
         serial_fraction=ratio(m.depth, m.work),
         critical_path=path_ids,
-        near_critical=[NearCritical(ids[i], number(m.slack[i])) for i in near],
+        near_critical=[
+            NearCritical(name, number(m.slack[i])) for i, name in zip(near, near_ids, strict=True)
+        ],
         speedup=rows,
         profile=m.profile,
         classification=classification,
@@ -211,22 +216,27 @@ def _observed(workload: Workload, m: Metrics) -> Observed | UnsetType:
 
 
 def top_drag(graph: Graph, m: Metrics, drags: Sequence[Cost] | None, connectors: set[str],
-             spans: Graph | None = None,
-             on_path: array | None = None) -> list[DragStep]:  # fmt: skip
+             spans: Graph | None = None, on_path: array | None = None,
+             path_ids: Sequence[str] | None = None) -> list[DragStep]:  # fmt: skip
     """``top_drag``: the (at most :data:`TOP_DRAG`) critical steps with the most drag, the most
     first, ties in path order; connectors and steps with no drag are left out. Each says what
     halving its cost would save: ``min(cost / 2, drag)`` (the paths that limit the drag limit
     any shortening the same way). With spans (``spans``, the :meth:`Graph.depth_graph`),
     drag is in spans and halving a step halves its span: ``min(span / 2, drag)``.
     ``on_path`` (optional): the drags of the critical path's steps by position, doubles,
-    ranked in one kernel call; ``drags`` may then be None (without connectors)."""
+    ranked in one kernel call; ``drags`` may then be None (without connectors).
+    ``path_ids`` (optional): the critical path's ids, spelled already."""
     ids, costs, number = graph.ids, graph.costs, m.number
     halved = (spans or graph).costs
     path = m.critical_path
     ranked: list[tuple[int, Cost]]
+    names: list[str] | None = None
     if on_path is not None and not connectors:
         # the same ranking as below, on the doubles by position (a path can be 10**5 steps)
-        ranked = [(path[j], on_path[j]) for j in accel.kernels().most(on_path, TOP_DRAG)]
+        positions = accel.kernels().most(on_path, TOP_DRAG)
+        ranked = [(path[j], on_path[j]) for j in positions]
+        if path_ids is not None:
+            names = [path_ids[j] for j in positions]
     else:
         if drags is None:
             raise ValueError("top_drag: every step's drag is needed with connectors")
@@ -239,13 +249,15 @@ def top_drag(graph: Graph, m: Metrics, drags: Sequence[Cost] | None, connectors:
         # path order (a stable sort keeps them so, reversed or not)
         top = heapq.nlargest(TOP_DRAG, candidates, key=drags.__getitem__)
         ranked = [(i, drags[i]) for i in top]
+    if names is None:
+        names = [ids[i] for i, _ in ranked]
     out = []
-    for i, found in ranked:
+    for (i, found), name in zip(ranked, names, strict=True):
         half = halved[i] / 2
         if isinstance(halved[i], int) and halved[i] % 2 == 0:
             half = halved[i] // 2
         value = number(found)
-        out.append(DragStep(ids[i], costs[i], value, half if half < value else value))
+        out.append(DragStep(name, costs[i], value, half if half < value else value))
     return out
 
 

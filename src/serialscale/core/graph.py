@@ -166,7 +166,8 @@ class Graph:
         """The costs as doubles, for the compiled kernels."""
         if not self.integral:
             return self.costs
-        out = array("d", bytes(8 * len(self.costs)))
+        # by repetition: array('d', bytes(...)) touched the memory twice (bytes, copy)
+        out = array("d", [0.0]) * len(self.costs)
         # float(int) for each, without a float object each (compiled)
         accel.kernels().as_doubles(self.costs, out)
         return _readonly(out)

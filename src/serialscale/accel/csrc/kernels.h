@@ -96,6 +96,7 @@ PyObject *k_tape_csr(PyObject *self, PyObject *args);
 PyObject *k_tape_needs(PyObject *self, PyObject *args);
 PyObject *k_occurrences(PyObject *self, PyObject *args);
 PyObject *k_spell_ids(PyObject *self, PyObject *args);
+PyObject *k_spell_at(PyObject *self, PyObject *args);
 PyObject *k_rechain(PyObject *self, PyObject *args);
 /* drag.c */
 PyObject *k_drag_limits(PyObject *self, PyObject *args);

@@ -51,6 +51,8 @@ static PyMethodDef methods[] = {
      "occurrences($module, site, labels, out, /)\n--\n\n" "Occurrence numbers of labels (step ids of a trace)."},
     {"spell_ids", k_spell_ids, METH_VARARGS,
      "spell_ids($module, labels, site, occurrence, indices, /)\n--\n\n" "Ids of traced steps, spelled (see step_ids.OccurrenceIds.take)."},
+    {"spell_at", k_spell_at, METH_VARARGS,
+     "spell_at($module, labels, site, indices, /)\n--\n\n" "Ids of traced steps, their occurrences counted (see step_ids.OccurrenceIds.take)."},
     {"rechain", k_rechain, METH_VARARGS,
      "rechain($module, a, b, c, site, comparing, lo, start, owner, last_of, /)\n--\n\n" "Chain a watched sort's comparisons (trace/native_selection.py)."},
     {"drag_limits", k_drag_limits, METH_VARARGS,

@@ -56,18 +56,20 @@ static inline Entry heap_pop(Heap *h) {
  * the ready step of lowest rank. A plan (built once, shared by every processor count) holds
  * the graph renumbered that way; the schedule then keeps its ready steps in a bitset with a
  * summary level per 64 words, whose minimum is a handful of count-trailing-zeros away, and
- * visits steps almost in rank order, which keeps memory access close to sequential. */
-typedef struct {
-    double duration; /* the step's cost */
-    uint32_t first;  /* its successors: succ_idx[first .. first + count) */
-    uint32_t count;
-} Node; /* what the schedule reads of a step when it starts and ends: one cache line */
-
+ * visits steps almost in rank order, which keeps memory access close to sequential. The
+ * plan is kept small (each schedule reads all of it, and a plan's pages are new memory):
+ * the successor lists are in rank order, so one offset per rank bounds them; a cost is a
+ * byte when every cost is 0 or one same value (a traced run's); the counts of needs are
+ * bytes when none passes 255. */
 typedef struct {
     Py_ssize_t n;
-    Node *node;        /* per rank */
+    uint32_t *first;   /* per rank and one more: rank r's successors are succ_idx[first[r] ..
+                          first[r + 1]) */
     int32_t *succ_idx; /* successor ranks */
-    int32_t *indegree; /* per rank */
+    double *duration;  /* per rank: the step's cost; NULL when every cost is 0 or `unit` */
+    uint8_t *positive; /* per rank when duration is NULL: 1 where the cost is `unit`, else 0 */
+    double unit;
+    void *indegree;    /* per rank: uint8_t when max_indegree <= 255, else int32_t */
     int32_t max_indegree;
     double max_cost;
     double min_cost;
@@ -79,8 +81,10 @@ static const char *PLAN = "serialscale.schedule_plan";
 
 static void plan_release(Plan *p) {
     if (!p) return;
-    free(p->node);
+    free(p->first);
     free(p->succ_idx);
+    free(p->duration);
+    free(p->positive);
     free(p->indegree);
     free(p);
 }
@@ -100,9 +104,24 @@ static int build_plan(const double *prio, const double *cost, const int64_t *ppt
         scan_csr(sptr, sidx, n, m_len, "succ_ptr", "succ_idx", bad) < 0)
         return PLAN_BAD;
     Py_ssize_t m = sptr[n], cap = n > 0 ? n : 1;
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (!(cost[i] >= 0.0 && cost[i] < HUGE_VAL) || !(prio[i] >= 0.0 && prio[i] < HUGE_VAL))
+    /* the costs' figures in the same pass as their check */
+    double max_cost = 0.0, min_cost = n > 0 ? cost[0] : 0.0, min_positive = HUGE_VAL;
+    double unit = 0.0;
+    int integral = 1, two_valued = 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double c = cost[i];
+        if (!(c >= 0.0 && c < HUGE_VAL) || !(prio[i] >= 0.0 && prio[i] < HUGE_VAL))
             return PLAN_VALUES;
+        if (c > max_cost) max_cost = c;
+        if (c < min_cost) min_cost = c;
+        if (c > 0.0) {
+            if (c < min_positive) min_positive = c;
+            if (unit == 0.0) unit = c;
+            else if (c != unit) two_valued = 0;
+        }
+        /* whole numbers below 2**53 only (a larger double's cast would overflow) */
+        if (!(c < 9007199254740992.0) || c != (double)(int64_t)c) integral = 0;
+    }
     if (n >= INT32_MAX || m >= INT32_MAX) return PLAN_TOO_MANY;
     int code = PLAN_OK;
     Plan *plan = NULL;
@@ -114,21 +133,29 @@ static int build_plan(const double *prio, const double *cost, const int64_t *ppt
     rank = calloc(cap, sizeof(int32_t)); /* the counts first; the ranks later */
     if (!rank) return PLAN_MEMORY;
     for (Py_ssize_t k = 0; k < m; k++) rank[sidx[k]]++;
+    int32_t top = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         if (pptr[i + 1] - pptr[i] != (int64_t)rank[i]) {
             free(rank);
             return PLAN_COUNTS;
         }
+        if (rank[i] > top) top = rank[i];
     }
+    int narrow = top <= 255;
     plan = calloc(1, sizeof(Plan));
     sorted = malloc(sizeof(int32_t) * cap);
+    int lost = !plan || !sorted;
     if (plan) {
         plan->n = n;
-        plan->node = malloc(sizeof(Node) * cap);
+        plan->first = malloc(sizeof(uint32_t) * (n + 1));
         plan->succ_idx = malloc(sizeof(int32_t) * (m > 0 ? m : 1));
-        plan->indegree = malloc(sizeof(int32_t) * cap);
+        if (two_valued) plan->positive = malloc(cap);
+        else plan->duration = malloc(sizeof(double) * cap);
+        plan->indegree = malloc((narrow ? sizeof(uint8_t) : sizeof(int32_t)) * cap);
+        lost = lost || !plan->first || !plan->succ_idx || !plan->indegree ||
+               (two_valued ? !plan->positive : !plan->duration);
     }
-    if (!plan || !sorted || !plan->node || !plan->succ_idx || !plan->indegree) {
+    if (lost) {
         code = PLAN_MEMORY;
         goto done;
     }
@@ -175,27 +202,21 @@ static int build_plan(const double *prio, const double *cost, const int64_t *ppt
         }
     }
     for (Py_ssize_t r = 0; r < n; r++) rank[sorted[r]] = (int32_t)r;
+    uint8_t *in8 = narrow ? plan->indegree : NULL;
+    int32_t *in32 = narrow ? NULL : plan->indegree;
     int64_t e = 0;
-    int32_t top = 0;
-    double max_cost = 0.0, min_cost = n > 0 ? cost[sorted[0]] : 0.0;
-    double min_positive = HUGE_VAL;
-    int integral = 1;
     for (Py_ssize_t r = 0; r < n; r++) {
         int64_t v = sorted[r];
         int32_t in = (int32_t)(pptr[v + 1] - pptr[v]);
-        plan->indegree[r] = in;
-        if (in > top) top = in;
-        plan->node[r].duration = cost[v];
-        if (cost[v] > max_cost) max_cost = cost[v];
-        if (cost[v] < min_cost) min_cost = cost[v];
-        if (cost[v] > 0.0 && cost[v] < min_positive) min_positive = cost[v];
-        /* whole numbers below 2**53 only (a larger double's cast would overflow) */
-        if (!(cost[v] < 9007199254740992.0) || cost[v] != (double)(int64_t)cost[v])
-            integral = 0;
-        plan->node[r].first = (uint32_t)e;
-        plan->node[r].count = (uint32_t)(sptr[v + 1] - sptr[v]);
+        if (narrow) in8[r] = (uint8_t)in;
+        else in32[r] = in;
+        if (plan->duration) plan->duration[r] = cost[v];
+        else plan->positive[r] = cost[v] > 0.0;
+        plan->first[r] = (uint32_t)e;
         for (int64_t k = sptr[v]; k < sptr[v + 1]; k++) plan->succ_idx[e++] = rank[sidx[k]];
     }
+    plan->first[n] = (uint32_t)e;
+    plan->unit = unit;
     plan->max_indegree = top;
     plan->max_cost = max_cost;
     plan->min_cost = min_cost;
@@ -384,7 +405,7 @@ static inline int64_t ring_run_take(Ring *r, double now) {
 /* Step v has completed: each successor waits for one step fewer, and is ready at none. */
 #define RELEASE_SUCCESSORS(V)                                                               \
     do {                                                                                    \
-        const int32_t *s_ = sidx + node[V].first, *end_ = s_ + node[V].count;               \
+        const int32_t *s_ = sidx + first[V], *end_ = sidx + first[(V) + 1];                 \
         for (; s_ < end_; s_++)                                                             \
             if (--waiting[*s_] == 0) bits_add(&ready, *s_);                                 \
     } while (0)
@@ -396,7 +417,7 @@ static inline int64_t ring_run_take(Ring *r, double now) {
 #define START_PHASE(START, ZEROS)                                                           \
     while (free_procs > 0 && !bits_empty(&ready)) {                                         \
         int32_t v = (int32_t)bits_pop_min(&ready);                                          \
-        double d = node[v].duration + extra;                                                \
+        double d = (duration ? duration[v] : positive[v] ? unit : 0.0) + extra;            \
         if (!(ZEROS) || d != 0.0) {                                                         \
             START;                                                                          \
             free_procs--;                                                                   \
@@ -406,11 +427,10 @@ static inline int64_t ring_run_take(Ring *r, double now) {
     }
 
 #define INIT_WAITING(WT)                                                                    \
-    WT *waiting = (WT *)counts;                                                             \
-    for (Py_ssize_t r = 0; r < n; r++) {                                                    \
-        waiting[r] = (WT)plan->indegree[r];                                                 \
-        if (waiting[r] == 0) bits_add(&ready, r);                                           \
-    }
+    WT *waiting = (WT *)counts; /* the plan's counts are of this type too */                 \
+    memcpy(waiting, plan->indegree, sizeof(WT) * n);                                        \
+    for (Py_ssize_t r = 0; r < n; r++)                                                      \
+        if (waiting[r] == 0) bits_add(&ready, r);
 
 /* The list schedule itself, for a waiting-count type WT (one byte when no step needs more
  * than 255 others: the counts are read at random, so smaller is faster) and a running set
@@ -470,7 +490,9 @@ PyObject *k_makespan(PyObject *self, PyObject *args) {
     Py_ssize_t n = plan->n;
     if (n == 0) return PyFloat_FromDouble(0.0);
     double now = 0.0;
-    const Node *node = plan->node;
+    const uint32_t *first = plan->first;
+    const double *duration = plan->duration, unit = plan->unit;
+    const uint8_t *positive = plan->positive;
     const int32_t *sidx = plan->succ_idx;
     int narrow = plan->max_indegree <= 255;
     double longest = plan->max_cost + extra;
