@@ -193,6 +193,23 @@ def test_the_drag_values_kernel_is_the_depth_saved(dag: Dag, compiled: bool) -> 
         costs[v] = 0
         assert got[v] == total - _nx_depth(dag, costs), (v, dag)
     assert on_path == [got[v] for v in path]
+    # without every step's drag (a report without --detail): the same path drags
+    assert _path_only_drag(dag, compiled) == on_path
+
+
+def _path_only_drag(dag: Dag, compiled: bool) -> list:
+    """``drag_doubles(..., every=False)``'s drags by path position (no per-step array)."""
+    from serialscale import accel as kernels
+    from serialscale.core.drag import drag_doubles
+    from serialscale.core.metrics import compute_metrics
+
+    graph = dag.graph()
+    with kernels.accelerated(compiled):
+        m = compute_metrics(graph)
+        found = drag_doubles(graph, m.critical_path, m.finish, m.bottom_level, m.slack, m.depth,
+                             every=False)  # fmt: skip
+    assert found is not None and found[0] is None
+    return list(found[1])
 
 
 @settings(max_examples=100, deadline=None)
@@ -228,6 +245,11 @@ def test_the_drag_values_kernel_checks_its_arrays(compiled: bool) -> None:
     out, on_path = d(9, 9), d(9, 9)
     fast.drag_values(*ok, out, on_path)
     assert list(out) == [1, 2] and list(on_path) == [1, 2]
+    on_path = d(9, 9)
+    fast.drag_values(*ok, None, on_path)  # only the path's drags wanted
+    assert list(on_path) == [1, 2]
+    with pytest.raises(ValueError, match="path: index 5"):
+        fast.drag_values(*ok[:6], q(0, 5), *ok[7:], None, on_path)
     with pytest.raises(ValueError, match="path: index 5"):
         fast.drag_values(*ok[:6], q(0, 5), *ok[7:], out, on_path)
     with pytest.raises(ValueError, match="succ_idx"):

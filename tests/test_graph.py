@@ -163,3 +163,22 @@ def test_a_graph_in_input_order_keeps_it_as_its_order(dag: Dag, sort: bool) -> N
         position = {v: k for k, v in enumerate(g.order.tolist())}
         assert sorted(position) == list(range(g.n))
         assert all(position[a] < position[b] for a, b in dag.nx().edges)
+
+
+def test_owned_costs_are_taken_not_copied() -> None:
+    """Costs handed over (``owned``) become the graph's own, as the need arrays do (a traced
+    run's 2 M costs are not copied); build_graph, whose callers keep theirs, copies them."""
+    from array import array
+
+    from serialscale.core.named_steps import InSource, build_graph
+
+    costs = array("q", [1, 2, 3])
+    graph = Graph(["a", "b", "c"], costs, array("q", [0, 0, 1, 2]), array("q", [0, 1]),
+                  owned=True)  # fmt: skip
+    assert graph.costs.obj is costs and graph.costs.readonly
+    assert Graph(["a"], array("d", [1.5]), [0, 0], []).costs.tolist() == [1.5]
+    kept = array("q", [4, 5])
+    built = build_graph(["a", "b"], kept, [[], ["a"]], InSource("t"))
+    assert built.costs.obj is not kept and built.costs.tolist() == [4, 5]
+    kept[0] = 9
+    assert built.costs.tolist() == [4, 5]

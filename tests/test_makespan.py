@@ -96,6 +96,30 @@ def test_makespan_with_one_cost_for_every_step(dag: Dag, cost, zeros: bool, p: i
         assert _simulate(g, m, [(p, 0)], kernels)[p, 0] == _list_schedule(dag, p)
 
 
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.integers(0, 3), min_size=330, max_size=330), st.sampled_from([0, 5]),
+       st.randoms(use_true_random=False))  # fmt: skip
+def test_makespan_with_a_step_of_many_needs(costs: list, only: int, rnd) -> None:
+    # More than 255 needs for one step (the plan's counts of needs are then 32-bit, not
+    # bytes), with costs of many values or of one value and 0 (the plan keeps a byte per
+    # step then): the reference list scheduler, compiled and pure.
+    from serialscale.accel import pure_kernels
+    from serialscale.core.schedule import _simulate
+
+    if only:
+        costs = [only if c else 0 for c in costs]
+    needs = [[] for _ in range(300)] + [list(range(300))]
+    needs += [[300, *rnd.sample(range(300 + i), 2)] for i in range(1, 30)]
+    dag = Dag(costs, needs)
+    g = dag.graph()
+    m = compute_metrics(g)
+    if not m.depth:
+        return
+    for p in (1, 2, 3, 7, 64):
+        for kernels in {accel.kernels(), pure_kernels}:
+            assert _simulate(g, m, [(p, 0)], kernels)[p, 0] == _list_schedule(dag, p)
+
+
 def test_makespan_is_in_the_json_report(tmp_path) -> None:
     from serialscale.core.graph import Graph
 

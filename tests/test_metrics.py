@@ -225,3 +225,70 @@ def test_most_against_a_full_sort(values: list, count: int) -> None:
         assert k.most(array("d", values), count) == expected
         with pytest.raises(ValueError):
             k.most(array("d", [*values, math.nan]), count)
+
+
+@given(st.lists(st.one_of(st.integers(-(2**63), 2**63 - 1), st.sampled_from([2**63 - 1, -(2**63)])),
+                max_size=40))  # fmt: skip
+def test_int_sum_is_the_exact_sum(values: list[int]) -> None:
+    """The work of integer costs (``int_sum``, compiled and pure) is Python's exact sum, also
+    where partial sums leave 64 bits (each direction) and come back."""
+    from serialscale import accel
+
+    modules = [accel.pure_kernels] + ([accel._compiled] if accel.available() else [])
+    for k in modules:
+        assert k.int_sum(array("q", values)) == sum(values)
+        with pytest.raises(TypeError):
+            k.int_sum(array("d", map(float, values)))
+
+
+def test_the_side_by_side_passes_give_the_same_report(monkeypatch) -> None:
+    """A graph large enough for the passes to run on threads (ASAP beside the bottom levels,
+    the speedup table beside drag) gets the very report the passes give one after the other,
+    and one whose numbers networkx confirms."""
+    import random
+
+    from serialscale import Workload, analyze_workload
+    from serialscale.core import analysis, background, metrics
+    from serialscale.render.json_report import render_json
+
+    rnd = random.Random(7)
+    n = background.SIDE_BY_SIDE_STEPS + 500
+    needs = [rnd.sample(range(i), min(i, rnd.randrange(3))) for i in range(n)]
+    costs = [rnd.randrange(3) for _ in range(n)]
+    graph = Graph.from_lists([f"s{i}" for i in range(n)], costs, needs)
+    threaded = render_json(analyze_workload(Workload("w", graph), processors=8))
+    monkeypatch.setattr(metrics, "SIDE_BY_SIDE_STEPS", 10**9)
+    monkeypatch.setattr(analysis, "SIDE_BY_SIDE_STEPS", 10**9)
+    assert render_json(analyze_workload(Workload("w", graph), processors=8)) == threaded
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from((u, v) for v, row in enumerate(needs) for u in row)
+    nx.set_node_attributes(g, dict(enumerate(costs)), "cost")
+    finish: dict[int, int] = {}
+    for v in nx.topological_sort(g):
+        finish[v] = costs[v] + max((finish[u] for u in g.predecessors(v)), default=0)
+    import json
+
+    assert json.loads(threaded)["depth"] == max(finish.values())
+
+
+def test_a_pass_on_a_thread_hands_back_its_result_or_its_error(monkeypatch) -> None:
+    """``background.started``: the result, the error raised, and, where no thread can start,
+    the call made at once."""
+    import threading
+
+    from serialscale.core.background import started
+
+    assert started(sum, [1, 2, 3])() == 6
+    failing = started(int, "x")
+    with pytest.raises(ValueError):
+        failing()
+
+    def refuse(self) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    calls = []
+    result = started(calls.append, 1)
+    assert calls == [1]  # made at once, here
+    assert result() is None

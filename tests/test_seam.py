@@ -348,6 +348,7 @@ def test_both_kernel_modules_refuse_the_same_arguments(dag: Dag, rnd: Any) -> No
     qout = lambda k: array("q", bytes(8 * k))  # noqa: E731
     calls = {
         "costs_ok": [costs],
+        "int_sum": [idx],
         "check_graph_csr": [ptr, idx],
         "count_duplicates": [ptr, idx],
         "successors": [ptr, idx, qout(n + 1), qout(len(idx))],
@@ -400,11 +401,16 @@ def test_both_kernel_modules_refuse_the_same_arguments(dag: Dag, rnd: Any) -> No
             array("q", [rnd.randrange(1, 99) for _ in range(n)]),
             [rnd.randrange(n) for _ in range(3)],
         ],
+        "spell_at": [
+            ["a#", "é#", "c#"],
+            array("i", [rnd.randrange(3) for _ in range(n)]),
+            [rnd.randrange(n) for _ in range(4)],
+        ],
     }
     for name, args in calls.items():
         fine = _outcome(accel._compiled, name, args)
         assert fine == _outcome(pure_kernels, name, args), name
-        if name in ("occurrences", "spell_ids"):
+        if name in ("occurrences", "spell_ids", "spell_at"):
             continue  # site's own corruptions below
         for bad in _corruptions(args, rnd):
             assert _outcome(accel._compiled, name, bad) == _outcome(pure_kernels, name, bad), (
@@ -435,6 +441,15 @@ def test_both_kernel_modules_refuse_the_same_arguments(dag: Dag, rnd: Any) -> No
                  [labels, site, occ, [2, 1, 0, 1]]):  # fmt: skip
         assert _outcome(accel._compiled, "spell_ids", args) == _outcome(
             pure_kernels, "spell_ids", args
+        ), args
+    # spell_at: the same, with the occurrences counted by the kernel (every site checked)
+    for args in ([labels, array("i", [0, 5]), [1]], [labels, site, [3]], [labels, site, [-1]],
+                 [labels, site, [0.5]], [["a#", 7], site, [1]],
+                 [labels, array("i", [0, 1, 9]), [0]], [tuple(labels), site, [0]],
+                 [labels, site, (0,)], [labels, array("q", [0]), [0]],
+                 [labels, site, [2, 1, 0, 1, 2]], [labels, site, []]):  # fmt: skip
+        assert _outcome(accel._compiled, "spell_at", args) == _outcome(
+            pure_kernels, "spell_at", args
         ), args
 
 

@@ -148,14 +148,17 @@ def test_occurrence_ids_spell_label_and_count(fast: bool, labels_site) -> None:
     k, site = labels_site
     labels = [f"add@f.py:{j}" for j in range(k)]
     with kernels.accelerated(fast):
-        ids = OccurrenceIds(labels, array("i", site))
         expected = counted_ids(labels, site)
+        picked = list(range(len(expected)))[::-2] * 2  # any order, repeats
+        fresh = OccurrenceIds(labels, array("i", site))  # take first: only these counted
+        assert fresh.take(picked) == [expected[i] for i in picked]
+        assert fresh.take(sorted(picked)[:3]) == [expected[i] for i in sorted(picked)[:3]]
+        ids = OccurrenceIds(labels, array("i", site))
         assert list(ids) == expected
         assert [ids[i] for i in range(len(ids))] == expected
         assert ids[1:3] == tuple(expected[1:3])
         assert len(ids) == len(expected)
         assert ids == tuple(expected)
-        picked = list(range(len(expected)))[::-2] * 2  # any order, repeats
         assert ids.take(picked) == [expected[i] for i in picked]
         if expected:
             assert ids[-1] == expected[-1]
@@ -169,6 +172,8 @@ def test_occurrence_ids_refuse_sites_that_name_no_label(fast: bool, site: list[i
         pytest.skip("kernels not built")
     with kernels.accelerated(fast):
         ids = OccurrenceIds(["a"], array("i", site))  # checked when first read
+        with pytest.raises(ValueError):
+            ids.take([0])  # every site, though only the first is spelled
         with pytest.raises(ValueError):
             ids[0]
         with pytest.raises(ValueError):

@@ -282,6 +282,11 @@ def as_doubles(costs: Any, out: Any, /) -> None:
     target[: len(values)] = array("d", values)
 
 
+def int_sum(values: Any, /) -> int:
+    """The exact sum of int64 ``values``, as ``sum()`` gives it (see metrics.work)."""
+    return sum(_buf(values, "q", 0, "values"))
+
+
 def tape_csr(
     a: Any, b: Any, c: Any, more_steps: Any, more_ptr: Any, more_idx: Any,
     pred_ptr: Any, pred_idx: Any, /,
@@ -374,6 +379,19 @@ def spell_ids(labels: Any, site: Any, occurrence: Any, indices: Any, /) -> list[
     if not all(map(isinstance, spelled, repeat(str))):
         raise TypeError("spell_ids: labels must be str")
     return list(map(str.__add__, spelled, map(str, map(occ.__getitem__, indices))))
+
+
+def spell_at(labels: Any, site: Any, indices: Any, /) -> list[str]:
+    """:func:`spell_ids` with the occurrences counted here (:func:`occurrences`: every site
+    checked first); the compiled kernel counts only up to the last step wanted."""
+    if not isinstance(labels, list):
+        raise TypeError(f"argument 1 must be list, not {type(labels).__name__}")
+    if not isinstance(indices, list):
+        raise TypeError(f"argument 3 must be list, not {type(indices).__name__}")
+    sites = _sites(site)
+    occurrence = array("q", [0]) * len(memoryview(sites))
+    occurrences(sites, len(labels), occurrence)
+    return spell_ids(labels, sites, occurrence, indices)
 
 
 def rechain(
@@ -739,7 +757,8 @@ def drag_values(
     positions (:func:`asap` and :func:`bottom_levels` with cost 1 on the path's steps, 0
     elsewhere), the bound (the largest cost on the path), the :func:`drag_limits` sweep,
     then each path step's ``min(cost, limit)``, 0 when at most ``tol``, into ``on_path`` (by
-    position) and ``out`` (by step; 0 off the path). ``n = len(order)`` steps."""
+    position) and ``out`` (by step; 0 off the path; None: not written). ``n = len(order)``
+    steps."""
     steps_in_order = _buf(order, "q", 0, "order")
     n = len(steps_in_order)
     pptr = _buf(pred_ptr, "q", n + 1, "pred_ptr")
@@ -752,15 +771,15 @@ def drag_values(
     end = _buf(finish, "d", n, "finish")
     level = _buf(levels, "d", n, "levels")
     slacks = _buf(slack, "d", n, "slack")
-    result = _buf(out, "d", n, "out", writable=True)
+    result = None if out is None else _buf(out, "d", n, "out", writable=True)
     best = _buf(on_path, "d", k, "on_path", writable=True)
     depth, tol = float(_real(depth)), float(_real(tol))
     _check_index(steps_in_order, n, n, "order")
     _check_csr(pptr, pidx, n, "pred_ptr", "pred_idx")
     _check_csr(sptr, sidx, n, "succ_ptr", "succ_idx")
     _check_index(steps, k, n, "path")
-    for v in range(n):
-        result[v] = 0.0
+    if result is not None:
+        result[:n] = array("d", bytes(8 * n)) if not isinstance(result, list) else [0.0] * n
     if k == 0:
         return
     marks = array("d", bytes(8 * n))
@@ -779,7 +798,8 @@ def drag_values(
         value = min(cost[v], limits[i])  # the cost on a tie
         value = 0.0 if value <= tol else value
         best[i] = value
-        result[v] = value
+        if result is not None:
+            result[v] = value
 
 
 def most(values: Any, count: int, /) -> list[int]:

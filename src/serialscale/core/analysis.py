@@ -5,9 +5,9 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from msgspec import UNSET, UnsetType
 
@@ -24,6 +24,7 @@ from ..documents.report import (
     Report,
     StepDetail,
 )
+from .background import SIDE_BY_SIDE_STEPS, finished, started
 from .classify import classify, recommend
 from .drag import drag, drag_doubles
 from .graph import Cost, Graph
@@ -31,6 +32,8 @@ from .metrics import Metrics, compute_metrics, work
 from .schedule import burdened_depth, ratio, schedule_model, speedup_table
 from .step_ids import OccurrenceIds
 from .workload import Workload
+
+R = TypeVar("R")
 
 
 def near_critical(slack: Sequence[Cost], count: int) -> list[int]:
@@ -105,28 +108,48 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
     if spans is not graph:
         m = replace(m, work=work(graph))
     ids = graph.ids
+    connectors = set(workload.extra.get("connectors") or ())
+    slack = m.slack
+    if connectors:  # an importer's zero-cost joins are never worth a look
+        slack = list(slack)
+        for i, step_id in enumerate(ids):
+            if step_id in connectors:
+                slack[i] = 0
+    near = near_critical(slack, NEAR_CRITICAL)
+    path = m.critical_path
     spelled: Sequence[str] = ids  # a traced graph's ids are spelled when read: in bulk
-    if isinstance(spelled, OccurrenceIds):
-        path_ids = spelled.take(m.critical_path)
+    if isinstance(spelled, OccurrenceIds):  # the path's and the near-critical steps' at once
+        both = spelled.take([*path, *near])
+        path_ids, near_ids = both[: len(path)], both[len(path) :]
     else:
-        path_ids = list(map(ids.__getitem__, m.critical_path))
+        path_ids = list(map(ids.__getitem__, path))
+        near_ids = list(map(ids.__getitem__, near))
     ceiling = ratio(m.work, m.depth)
-    rows = speedup_table(graph, m, processors, overhead)
-    b_depth = burdened_depth(spans, overhead) if overhead else m.depth
+    # The table's list schedules (the longest pass of a large graph) run on threads of
+    # their own while drag and the rest are found here (the kernels release the GIL).
+    side = graph.n >= SIDE_BY_SIDE_STEPS and accel.compiled_kernels_in_use()
+    table = (started if side else _now)(speedup_table, graph, m, processors, overhead)
+    try:
+        b_depth = burdened_depth(spans, overhead) if overhead else m.depth
+        # in one kernel call where the metrics are doubles; exact metrics by drag(). Every
+        # step's drag only where it is read (--detail, connectors): else the path's
+        found = drag_doubles(spans, m.critical_path, m.finish, m.bottom_level, m.slack,
+                             m.depth, every=detail or bool(connectors))  # fmt: skip
+        drags: Sequence[Cost] | None
+        if found is None:
+            drags, on_path = drag(spans, m.critical_path, m.finish, m.bottom_level, m.slack,
+                                  m.depth), None  # fmt: skip
+        else:
+            drags, on_path = found
+        worth = top_drag(graph, m, drags, connectors, spans, on_path, path_ids)
+    except BaseException:
+        table()  # the table's own error first, as when it ran first
+        raise
+    rows = table()
     # With a per-step overhead, the advice follows what a real scheduler pays for (the
     # burdened span and simulation), not the free-scheduling ideal.
     advised_ceiling = ratio(m.work, b_depth) if overhead else ceiling
     classification = classify(advised_ceiling, rows, processors, burdened=bool(overhead))
-    connectors = set(workload.extra.get("connectors") or ())
-    # in one kernel call where the metrics are doubles; exact metrics by drag()
-    found = drag_doubles(spans, m.critical_path, m.finish, m.bottom_level, m.slack, m.depth)
-    drags: Sequence[Cost]
-    if found is None:
-        drags, on_path = drag(spans, m.critical_path, m.finish, m.bottom_level, m.slack,
-                              m.depth), None  # fmt: skip
-    else:
-        drags, on_path = found
-    worth = top_drag(graph, m, drags, connectors, spans, on_path)
     recommendation = recommend(
         classification,
         advised_ceiling,
@@ -137,13 +160,6 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
         workload.unit,
         overhead,
     )
-    slack = m.slack
-    if connectors:  # an importer's zero-cost joins are never worth a look
-        slack = list(slack)
-        for i, step_id in enumerate(ids):
-            if step_id in connectors:
-                slack[i] = 0
-    near = near_critical(slack, NEAR_CRITICAL)
     number = m.number
     return Report(
         workload=workload.name,
@@ -157,7 +173,9 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
         speedup_ceiling=ceiling,
         serial_fraction=ratio(m.depth, m.work),
         critical_path=path_ids,
-        near_critical=[NearCritical(ids[i], number(m.slack[i])) for i in near],
+        near_critical=[
+            NearCritical(name, number(m.slack[i])) for i, name in zip(near, near_ids, strict=True)
+        ],
         speedup=rows,
         profile=m.profile,
         classification=classification,
@@ -169,12 +187,17 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
         description=workload.description,
         unit=workload.unit,
         format=workload.format,
-        detail=_detail(graph, m, drags) if detail else UNSET,
+        detail=_detail(graph, m, drags) if detail and drags is not None else UNSET,
         schedule_model=UNSET if spans is graph else _moldable_or_bounds(graph),
         top_drag=worth,
         observed=_observed(workload, m),
         **workload.extra,
     )
+
+
+def _now(function: Callable[..., R], *args: Any) -> Callable[[], R]:
+    """``function(*args)`` run here, in the shape :func:`.background.started` gives."""
+    return finished(function(*args))
 
 
 def _moldable_or_bounds(graph: Graph) -> Literal["moldable", "bounds"]:
@@ -192,23 +215,31 @@ def _observed(workload: Workload, m: Metrics) -> Observed | UnsetType:
     return UNSET if found is None else found
 
 
-def top_drag(graph: Graph, m: Metrics, drags: Sequence[Cost], connectors: set[str],
-             spans: Graph | None = None,
-             on_path: array | None = None) -> list[DragStep]:  # fmt: skip
+def top_drag(graph: Graph, m: Metrics, drags: Sequence[Cost] | None, connectors: set[str],
+             spans: Graph | None = None, on_path: array | None = None,
+             path_ids: Sequence[str] | None = None) -> list[DragStep]:  # fmt: skip
     """``top_drag``: the (at most :data:`TOP_DRAG`) critical steps with the most drag, the most
     first, ties in path order; connectors and steps with no drag are left out. Each says what
     halving its cost would save: ``min(cost / 2, drag)`` (the paths that limit the drag limit
     any shortening the same way). With spans (``spans``, the :meth:`Graph.depth_graph`),
     drag is in spans and halving a step halves its span: ``min(span / 2, drag)``.
     ``on_path`` (optional): the drags of the critical path's steps by position, doubles,
-    ranked in one kernel call."""
+    ranked in one kernel call; ``drags`` may then be None (without connectors).
+    ``path_ids`` (optional): the critical path's ids, spelled already."""
     ids, costs, number = graph.ids, graph.costs, m.number
     halved = (spans or graph).costs
     path = m.critical_path
+    ranked: list[tuple[int, Cost]]
+    names: list[str] | None = None
     if on_path is not None and not connectors:
         # the same ranking as below, on the doubles by position (a path can be 10**5 steps)
-        ranked = list(map(path.__getitem__, accel.kernels().most(on_path, TOP_DRAG)))
+        positions = accel.kernels().most(on_path, TOP_DRAG)
+        ranked = [(path[j], on_path[j]) for j in positions]
+        if path_ids is not None:
+            names = [path_ids[j] for j in positions]
     else:
+        if drags is None:
+            raise ValueError("top_drag: every step's drag is needed with connectors")
         # sorted() is stable: steps with equal drag stay in path order
         # an id is spelled when read (a traced graph's): look only when there are connectors
         candidates = [i for i in path if drags[i]]
@@ -216,14 +247,17 @@ def top_drag(graph: Graph, m: Metrics, drags: Sequence[Cost], connectors: set[st
             candidates = [i for i in candidates if ids[i] not in connectors]
         # = sorted(candidates, key=drag, reverse=True)[:k]: the most drag first, ties in
         # path order (a stable sort keeps them so, reversed or not)
-        ranked = heapq.nlargest(TOP_DRAG, candidates, key=drags.__getitem__)
+        top = heapq.nlargest(TOP_DRAG, candidates, key=drags.__getitem__)
+        ranked = [(i, drags[i]) for i in top]
+    if names is None:
+        names = [ids[i] for i, _ in ranked]
     out = []
-    for i in ranked:
+    for (i, found), name in zip(ranked, names, strict=True):
         half = halved[i] / 2
         if isinstance(halved[i], int) and halved[i] % 2 == 0:
             half = halved[i] // 2
-        value = number(drags[i])
-        out.append(DragStep(ids[i], costs[i], value, half if half < value else value))
+        value = number(found)
+        out.append(DragStep(name, costs[i], value, half if half < value else value))
     return out
 
 

@@ -90,15 +90,18 @@ def drag_doubles(
     levels: Sequence[Cost],
     slack: Sequence[Cost],
     total_depth: Cost,
-) -> tuple[array, array] | None:
+    every: bool = True,
+) -> tuple[array | None, array] | None:
     """:func:`drag` in one kernel call where the metrics are doubles (``array('d')``, from
     the kernels): every step's drag as the same doubles (so ``Metrics.number`` of each is
-    :func:`drag`'s number), and the drag of each critical-path step by position; ``None``
-    for exact metrics (Python numbers), which take :func:`drag`."""
+    :func:`drag`'s number; None unless ``every``: a report without ``--detail`` reads only
+    the path's), and the drag of each critical-path step by position; ``None`` for exact
+    metrics (Python numbers), which take :func:`drag`."""
     if not all(getattr(x, "typecode", None) == "d" for x in (finish, levels, slack)):
         return None
     n, k = graph.n, len(critical_path)
-    out, on_path = array("d", [0.0]) * n, array("d", [0.0]) * k
+    out = array("d", [0.0]) * n if every else None
+    on_path = array("d", [0.0]) * k
     tol = SLACK_TOLERANCE * total_depth if isinstance(total_depth, float) else 0.0
     accel.kernels().drag_values(graph.order, graph.pred_ptr, graph.pred_idx, graph.succ_ptr,
                                 graph.succ_idx, graph.costs_f64, array("q", critical_path),

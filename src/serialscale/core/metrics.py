@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import compress, starmap
 from types import ModuleType
+from typing import Any
 
 from .. import accel
 from ..documents.report import Segment
+from .background import SIDE_BY_SIDE_STEPS, finished, started
 from .graph import Cost, Graph
 from .summation import ordered_sum
 
@@ -29,7 +31,8 @@ SLACK_TOLERANCE = 1e-9
 def work(graph: Graph) -> Cost:
     """``work``: the sum of all step costs (added in input order, one rounding per addition,
     so it is reproducible on every Python)."""
-    return sum(graph.costs) if graph.integral else ordered_sum(graph.costs)
+    # integers: exact in any order; summed by a kernel (no Python int per step)
+    return accel.kernels().int_sum(graph.costs) if graph.integral else ordered_sum(graph.costs)
 
 
 def asap_schedule(graph: Graph, extra: Cost = 0) -> tuple[list[Cost], list[Cost]]:
@@ -227,14 +230,27 @@ def compute_metrics(graph: Graph) -> Metrics:
     )
 
 
+def _now(function: Callable[..., None], *args: Any) -> Callable[[], None]:
+    """``function(*args)`` run here, in the shape :func:`.background.started` gives."""
+    function(*args)
+    return finished(None)
+
+
 def _compiled_metrics(graph: Graph, fast: ModuleType, total_work: Cost) -> Metrics:
     """The same passes as :func:`compute_metrics`, in the kernels ``fast`` (doubles)."""
     n = graph.n
     costs = graph.costs_f64
     zeros = array("d", [0.0]) * n  # copied: cheaper than from bytes
     start, finish, levels, slacks = zeros, array("d", zeros), array("d", zeros), array("d", zeros)
-    total = fast.asap(graph.order, graph.pred_ptr, graph.pred_idx, costs, 0.0, start, finish)
-    fast.bottom_levels(graph.order, graph.succ_ptr, graph.succ_idx, costs, levels)
+    # the two passes are independent: side by side on a large graph (kernels release the GIL)
+    side = n >= SIDE_BY_SIDE_STEPS and accel.compiled_kernels_in_use()
+    levels_done = (started if side else _now)(
+        fast.bottom_levels, graph.order, graph.succ_ptr, graph.succ_idx, costs, levels
+    )
+    try:
+        total = fast.asap(graph.order, graph.pred_ptr, graph.pred_idx, costs, 0.0, start, finish)
+    finally:
+        levels_done()  # its own error, if any, after asap's
     as_cost = int if graph.integral else float
     fast.slack(start, levels, total, 0.0 if graph.integral else SLACK_TOLERANCE * total, slacks)
     path = fast.critical_path(graph.pred_ptr, graph.pred_idx, graph.succ_ptr, start, finish, total)

@@ -102,6 +102,8 @@ def build_graph(
             found.check()  # repeated ids: no graph to look for cycles in
     else:
         pred_ptr, pred_idx = resolved
+    if isinstance(costs, array):  # only the need arrays are handed over: costs are copied
+        costs = array(costs.typecode, costs)
     try:
         graph = Graph(ids, costs, pred_ptr, pred_idx, owned=True, spans=spans)
     except CycleError as exc:

@@ -47,31 +47,66 @@ int get_sites(PyObject *obj, Py_buffer *view, Py_ssize_t *n) {
     return 0;
 }
 
-int check_ptr(const Buf *ptr, Py_ssize_t n, Py_ssize_t m, const char *name) {
-    const int64_t *p = I64(*ptr);
+int scan_ptr(const int64_t *p, Py_ssize_t n, Py_ssize_t m, const char *name, Bad *bad) {
+    bad->name = name;
+    bad->bound = m;
     if (p[0] != 0 || p[n] > m) {
-        PyErr_Format(PyExc_ValueError, "%s: offsets must run from 0 to at most %zd", name, m);
+        bad->kind = BAD_RANGE;
         return -1;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         if (p[i + 1] < p[i]) {
-            PyErr_Format(PyExc_ValueError, "%s: offsets must never decrease", name);
+            bad->kind = BAD_DECREASE;
             return -1;
         }
     }
     return 0;
 }
 
-int check_index(const Buf *idx, Py_ssize_t count, Py_ssize_t n, const char *name) {
-    const int64_t *x = I64(*idx);
+int scan_index(const int64_t *x, Py_ssize_t count, Py_ssize_t n, const char *name, Bad *bad) {
+    /* one test per entry (as unsigned, a negative index is past n): no branch to mispredict
+     * until the first bad one */
     for (Py_ssize_t e = 0; e < count; e++) {
-        if (x[e] < 0 || x[e] >= n) {
-            PyErr_Format(PyExc_ValueError, "%s: index %lld out of range 0..%zd", name,
-                         (long long)x[e], n - 1);
+        if ((uint64_t)x[e] >= (uint64_t)n) {
+            bad->kind = BAD_INDEX;
+            bad->name = name;
+            bad->value = x[e];
+            bad->bound = n;
             return -1;
         }
     }
     return 0;
+}
+
+int scan_csr(const int64_t *ptr, const int64_t *idx, Py_ssize_t n, Py_ssize_t m,
+             const char *ptr_name, const char *idx_name, Bad *bad) {
+    if (scan_ptr(ptr, n, m, ptr_name, bad) < 0) return -1;
+    return scan_index(idx, ptr[n], n, idx_name, bad);
+}
+
+void raise_bad(const Bad *bad) {
+    if (bad->kind == BAD_RANGE)
+        PyErr_Format(PyExc_ValueError, "%s: offsets must run from 0 to at most %zd", bad->name,
+                     bad->bound);
+    else if (bad->kind == BAD_DECREASE)
+        PyErr_Format(PyExc_ValueError, "%s: offsets must never decrease", bad->name);
+    else
+        PyErr_Format(PyExc_ValueError, "%s: index %lld out of range 0..%zd", bad->name,
+                     (long long)bad->value, bad->bound - 1);
+}
+
+int check_ptr(const Buf *ptr, Py_ssize_t n, Py_ssize_t m, const char *name) {
+    Bad bad;
+    if (scan_ptr(I64(*ptr), n, m, name, &bad) == 0) return 0;
+    raise_bad(&bad);
+    return -1;
+}
+
+int check_index(const Buf *idx, Py_ssize_t count, Py_ssize_t n, const char *name) {
+    Bad bad;
+    if (scan_index(I64(*idx), count, n, name, &bad) == 0) return 0;
+    raise_bad(&bad);
+    return -1;
 }
 
 int check_csr(const Buf *ptr, const Buf *idx, Py_ssize_t n, const char *ptr_name,

@@ -358,6 +358,41 @@ done:
     return out;
 }
 
+/* int_sum(values) -> int: the exact sum of int64 values, as Python's sum() of them (the work
+ * of integer costs without a Python int per step). Partial sums stay in int64 while they
+ * can; one that would overflow is added to a Python int and the partial sum restarts. */
+PyObject *k_int_sum(PyObject *self, PyObject *args) {
+    PyObject *o;
+    if (!PyArg_ParseTuple(args, "O", &o)) return NULL;
+    Buf b[1] = {0};
+    if (get_buf(o, &b[0], 'q', 0, "values") < 0) {
+        release(b, 1);
+        return NULL;
+    }
+    const int64_t *v = I64(b[0]);
+    Py_ssize_t n = LEN(b[0]);
+    PyObject *total = PyLong_FromLong(0);
+    int64_t part = 0;
+    for (Py_ssize_t i = 0; total && i < n; i++) {
+        int64_t x = v[i];
+        if ((x > 0 && part > INT64_MAX - x) || (x < 0 && part < INT64_MIN - x)) {
+            PyObject *p = PyLong_FromLongLong(part);
+            PyObject *sum = p ? PyNumber_Add(total, p) : NULL;
+            Py_XDECREF(p);
+            Py_SETREF(total, sum);
+            part = 0;
+        }
+        part += x;
+    }
+    release(b, 1);
+    if (!total || part == 0) return total;
+    PyObject *p = PyLong_FromLongLong(part);
+    PyObject *sum = p ? PyNumber_Add(total, p) : NULL;
+    Py_XDECREF(p);
+    Py_DECREF(total);
+    return sum;
+}
+
 /* rechain(a, b, c, site, comparing, lo, start, owner, last_of) -> last: the rewrite of a
  * watched list.sort's or numpy method's comparisons (trace/native_selection.py, whose
  * `rechain` is the pure-Python twin). Steps start..n-1 are the call's; a step whose site is
@@ -446,6 +481,65 @@ fail:
  * labels: a list of str; site: int32 ('i'); occurrence: int64, at least as long as site.
  * IndexError for an index outside the steps, ValueError for a site that names no label,
  * TypeError for a label that is not a str or an index that is not an int. */
+/* The ids of `indices` (a list), each labels[s[i]] + str(its occurrence): occ[i] (by
+ * step) or, when `by_position`, occ[j] for the j-th index. The errors of k_spell_ids. */
+static PyObject *spell(PyObject *labels, const int32_t *s, Py_ssize_t n, PyObject *indices,
+                       const int64_t *occ, int by_position) {
+    Py_ssize_t count = PyList_GET_SIZE(indices), nlabels = PyList_GET_SIZE(labels);
+    PyObject *out = PyList_New(count);
+    for (Py_ssize_t j = 0; out && j < count; j++) {
+        PyObject *item = PyList_GET_ITEM(indices, j);
+        if (!PyLong_Check(item)) {
+            PyErr_SetString(PyExc_TypeError, "spell_ids: indices must be ints");
+            Py_CLEAR(out);
+            break;
+        }
+        Py_ssize_t i = PyLong_AsSsize_t(item);
+        if (i == -1 && PyErr_Occurred()) PyErr_Clear();
+        if (i < 0 || i >= n) {
+            PyErr_SetString(PyExc_IndexError, "spell_ids: index out of range");
+            Py_CLEAR(out);
+            break;
+        }
+        if (s[i] < 0 || s[i] >= nlabels) {
+            PyErr_Format(PyExc_ValueError, "site %d out of range 0..%zd", s[i], nlabels - 1);
+            Py_CLEAR(out);
+            break;
+        }
+        PyObject *label = PyList_GET_ITEM(labels, s[i]);
+        if (!PyUnicode_Check(label)) {
+            PyErr_SetString(PyExc_TypeError, "spell_ids: labels must be str");
+            Py_CLEAR(out);
+            break;
+        }
+        char buf[24], *digits = buf + sizeof buf; /* str(occurrence), written backward */
+        int64_t x = occ[by_position ? j : i];
+        uint64_t u = x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
+        do { *--digits = (char)('0' + u % 10); u /= 10; } while (u);
+        if (x < 0) *--digits = '-';
+        int d = (int)(buf + sizeof buf - digits);
+        PyObject *id;
+        if (PyUnicode_IS_ASCII(label)) { /* the common case: one allocation, two copies */
+            Py_ssize_t len = PyUnicode_GET_LENGTH(label);
+            id = PyUnicode_New(len + d, 127);
+            if (id) {
+                memcpy(PyUnicode_1BYTE_DATA(id), PyUnicode_1BYTE_DATA(label), len);
+                memcpy(PyUnicode_1BYTE_DATA(id) + len, digits, d);
+            }
+        } else {
+            PyObject *number = PyUnicode_FromStringAndSize(digits, d);
+            id = number ? PyUnicode_Concat(label, number) : NULL;
+            Py_XDECREF(number);
+        }
+        if (!id) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyList_SET_ITEM(out, j, id);
+    }
+    return out;
+}
+
 PyObject *k_spell_ids(PyObject *self, PyObject *args) {
     PyObject *labels, *o_occ, *o_site, *indices;
     if (!PyArg_ParseTuple(args, "O!OOO!", &PyList_Type, &labels, &o_site, &o_occ, &PyList_Type,
@@ -456,65 +550,71 @@ PyObject *k_spell_ids(PyObject *self, PyObject *args) {
     PyObject *out = NULL;
     Py_ssize_t n;
     if (get_sites(o_site, &site, &n) < 0) return NULL;
-    if (get_buf(o_occ, &b[0], 'q', n, "occurrence") < 0) goto done;
-    {
-        const int32_t *s = site.buf;
-        const int64_t *occ = I64(b[0]);
-        Py_ssize_t count = PyList_GET_SIZE(indices), nlabels = PyList_GET_SIZE(labels);
-        out = PyList_New(count);
-        for (Py_ssize_t j = 0; out && j < count; j++) {
-            PyObject *item = PyList_GET_ITEM(indices, j);
-            if (!PyLong_Check(item)) {
-                PyErr_SetString(PyExc_TypeError, "spell_ids: indices must be ints");
-                Py_CLEAR(out);
-                break;
-            }
-            Py_ssize_t i = PyLong_AsSsize_t(item);
-            if (i == -1 && PyErr_Occurred()) PyErr_Clear();
-            if (i < 0 || i >= n) {
-                PyErr_SetString(PyExc_IndexError, "spell_ids: index out of range");
-                Py_CLEAR(out);
-                break;
-            }
-            if (s[i] < 0 || s[i] >= nlabels) {
-                PyErr_Format(PyExc_ValueError, "site %d out of range 0..%zd", s[i], nlabels - 1);
-                Py_CLEAR(out);
-                break;
-            }
-            PyObject *label = PyList_GET_ITEM(labels, s[i]);
-            if (!PyUnicode_Check(label)) {
-                PyErr_SetString(PyExc_TypeError, "spell_ids: labels must be str");
-                Py_CLEAR(out);
-                break;
-            }
-            char buf[24], *digits = buf + sizeof buf; /* str(occ[i]), written backward */
-            int64_t x = occ[i];
-            uint64_t u = x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
-            do { *--digits = (char)('0' + u % 10); u /= 10; } while (u);
-            if (x < 0) *--digits = '-';
-            int d = (int)(buf + sizeof buf - digits);
-            PyObject *id;
-            if (PyUnicode_IS_ASCII(label)) { /* the common case: one allocation, two copies */
-                Py_ssize_t len = PyUnicode_GET_LENGTH(label);
-                id = PyUnicode_New(len + d, 127);
-                if (id) {
-                    memcpy(PyUnicode_1BYTE_DATA(id), PyUnicode_1BYTE_DATA(label), len);
-                    memcpy(PyUnicode_1BYTE_DATA(id) + len, digits, d);
-                }
-            } else {
-                PyObject *number = PyUnicode_FromStringAndSize(digits, d);
-                id = number ? PyUnicode_Concat(label, number) : NULL;
-                Py_XDECREF(number);
-            }
-            if (!id) {
-                Py_CLEAR(out);
-                break;
-            }
-            PyList_SET_ITEM(out, j, id);
+    if (get_buf(o_occ, &b[0], 'q', n, "occurrence") == 0)
+        out = spell(labels, site.buf, n, indices, I64(b[0]), 0);
+    release(b, 1);
+    PyBuffer_Release(&site);
+    return out;
+}
+
+typedef struct {
+    int64_t step;
+    Py_ssize_t j;
+} Wanted;
+
+static int by_step(const void *a, const void *b) {
+    int64_t x = ((const Wanted *)a)->step, y = ((const Wanted *)b)->step;
+    return (x > y) - (x < y);
+}
+
+/* spell_at(labels, site, indices) -> list of str: spell_ids with the occurrences of the
+ * steps wanted only, counted here: every site is checked (ValueError for one that names no
+ * label, as occurrences), then one pass up to the last step wanted (a traced run's report
+ * spells its critical path and a few more: no occurrence array of every step). */
+PyObject *k_spell_at(PyObject *self, PyObject *args) {
+    PyObject *labels, *o_site, *indices;
+    if (!PyArg_ParseTuple(args, "O!OO!", &PyList_Type, &labels, &o_site, &PyList_Type, &indices))
+        return NULL;
+    Py_buffer site = {0};
+    Py_ssize_t n;
+    if (get_sites(o_site, &site, &n) < 0) return NULL;
+    PyObject *out = NULL;
+    const int32_t *s = site.buf;
+    Py_ssize_t count = PyList_GET_SIZE(indices), nlabels = PyList_GET_SIZE(labels);
+    Wanted *want = malloc(sizeof(Wanted) * (count > 0 ? count : 1));
+    int64_t *occ = calloc(count > 0 ? count : 1, sizeof(int64_t));
+    int64_t *seen = calloc(nlabels > 0 ? nlabels : 1, sizeof(int64_t));
+    if (!want || !occ || !seen) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int sorted = 1;
+    for (Py_ssize_t j = 0; j < count; j++) { /* the indices' own errors: spell's, after */
+        PyObject *item = PyList_GET_ITEM(indices, j);
+        Py_ssize_t i = PyLong_Check(item) ? PyLong_AsSsize_t(item) : -1;
+        if (i == -1 && PyErr_Occurred()) PyErr_Clear();
+        want[j].step = i >= 0 && i < n ? i : -1; /* bad: counted as nothing */
+        want[j].j = j;
+        if (j > 0 && want[j].step < want[j - 1].step) sorted = 0;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (s[i] < 0 || s[i] >= nlabels) {
+            PyErr_Format(PyExc_ValueError, "site %d out of range 0..%zd", s[i], nlabels - 1);
+            goto done;
         }
     }
+    if (!sorted) qsort(want, (size_t)count, sizeof(Wanted), by_step);
+    Py_ssize_t p = 0;
+    while (p < count && want[p].step < 0) p++;
+    for (Py_ssize_t i = 0; p < count && i < n; i++) {
+        int64_t k = ++seen[s[i]];
+        while (p < count && want[p].step == i) occ[want[p++].j] = k;
+    }
+    out = spell(labels, s, n, indices, occ, 1);
 done:
-    release(b, 1);
+    free(want);
+    free(occ);
+    free(seen);
     PyBuffer_Release(&site);
     return out;
 }

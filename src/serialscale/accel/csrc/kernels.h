@@ -39,6 +39,21 @@ int check_index(const Buf *idx, Py_ssize_t count, Py_ssize_t n, const char *name
  * bounds, whoever calls it. */
 int check_csr(const Buf *ptr, const Buf *idx, Py_ssize_t n, const char *ptr_name,
               const char *idx_name);
+/* The same checks without the GIL (a kernel checks its arrays with the threads running):
+ * 0, or -1 with what is wrong in *bad, which raise_bad (with the GIL) turns into the
+ * ValueError check_ptr / check_index raise. */
+enum { BAD_RANGE = 1, BAD_DECREASE, BAD_INDEX };
+typedef struct {
+    int kind;
+    const char *name;
+    int64_t value;
+    Py_ssize_t bound;
+} Bad;
+int scan_ptr(const int64_t *p, Py_ssize_t n, Py_ssize_t m, const char *name, Bad *bad);
+int scan_index(const int64_t *x, Py_ssize_t count, Py_ssize_t n, const char *name, Bad *bad);
+int scan_csr(const int64_t *ptr, const int64_t *idx, Py_ssize_t n, Py_ssize_t m,
+             const char *ptr_name, const char *idx_name, Bad *bad);
+void raise_bad(const Bad *bad);
 void release(Buf *bufs, int count);
 
 #define I64(b) ((int64_t *)(b).view.buf)
@@ -74,12 +89,14 @@ PyObject *k_count_duplicates(PyObject *self, PyObject *args);
 PyObject *k_check_graph_csr(PyObject *self, PyObject *args);
 PyObject *k_costs_ok(PyObject *self, PyObject *args);
 PyObject *k_as_doubles(PyObject *self, PyObject *args);
+PyObject *k_int_sum(PyObject *self, PyObject *args);
 PyObject *k_near_critical(PyObject *self, PyObject *args);
 PyObject *k_most(PyObject *self, PyObject *args);
 PyObject *k_tape_csr(PyObject *self, PyObject *args);
 PyObject *k_tape_needs(PyObject *self, PyObject *args);
 PyObject *k_occurrences(PyObject *self, PyObject *args);
 PyObject *k_spell_ids(PyObject *self, PyObject *args);
+PyObject *k_spell_at(PyObject *self, PyObject *args);
 PyObject *k_rechain(PyObject *self, PyObject *args);
 /* drag.c */
 PyObject *k_drag_limits(PyObject *self, PyObject *args);

@@ -18,14 +18,16 @@ PyObject *k_asap(PyObject *self, PyObject *args) {
     if (get_buf(o[3], &b[3], 'd', n, "costs") < 0) goto fail;
     if (get_out(o[4], &b[4], 'd', n, "start") < 0) goto fail;
     if (get_out(o[5], &b[5], 'd', n, "finish") < 0) goto fail;
-    if (check_index(&b[0], n, n, "order") < 0) goto fail;
-    if (check_csr(&b[1], &b[2], n, "pred_ptr", "pred_idx") < 0) goto fail;
     double top = 0.0; /* the largest finish, max(finish, default=0.0): the depth */
     {
         int64_t *order = I64(b[0]), *ptr = I64(b[1]), *idx = I64(b[2]);
         double *cost = F64(b[3]), *start = F64(b[4]), *finish = F64(b[5]);
-        Py_BEGIN_ALLOW_THREADS
-        for (Py_ssize_t k = 0; k < n; k++) {
+        Bad bad = {0};
+        int checked;
+        Py_BEGIN_ALLOW_THREADS /* the checks too: another thread may run meanwhile */
+        checked = scan_index(order, n, n, "order", &bad) == 0 &&
+                  scan_csr(ptr, idx, n, LEN(b[2]), "pred_ptr", "pred_idx", &bad) == 0;
+        for (Py_ssize_t k = 0; checked && k < n; k++) {
             int64_t v = order[k];
             double s = 0.0;
             int first = 1;
@@ -38,6 +40,10 @@ PyObject *k_asap(PyObject *self, PyObject *args) {
             if (finish[v] > top) top = finish[v];
         }
         Py_END_ALLOW_THREADS
+        if (!checked) {
+            raise_bad(&bad);
+            goto fail;
+        }
     }
     release(b, 6);
     return PyFloat_FromDouble(top);
@@ -57,13 +63,15 @@ PyObject *k_bottom_levels(PyObject *self, PyObject *args) {
     if (get_buf(o[2], &b[2], 'q', 0, "succ_idx") < 0) goto fail;
     if (get_buf(o[3], &b[3], 'd', n, "costs") < 0) goto fail;
     if (get_out(o[4], &b[4], 'd', n, "out") < 0) goto fail;
-    if (check_index(&b[0], n, n, "order") < 0) goto fail;
-    if (check_csr(&b[1], &b[2], n, "succ_ptr", "succ_idx") < 0) goto fail;
     {
         int64_t *order = I64(b[0]), *ptr = I64(b[1]), *idx = I64(b[2]);
         double *cost = F64(b[3]), *level = F64(b[4]);
-        Py_BEGIN_ALLOW_THREADS
-        for (Py_ssize_t k = n - 1; k >= 0; k--) {
+        Bad bad = {0};
+        int checked;
+        Py_BEGIN_ALLOW_THREADS /* the checks too: another thread may run meanwhile */
+        checked = scan_index(order, n, n, "order", &bad) == 0 &&
+                  scan_csr(ptr, idx, n, LEN(b[2]), "succ_ptr", "succ_idx", &bad) == 0;
+        for (Py_ssize_t k = n - 1; checked && k >= 0; k--) {
             int64_t v = order[k];
             double best = 0.0;
             int first = 1;
@@ -74,6 +82,10 @@ PyObject *k_bottom_levels(PyObject *self, PyObject *args) {
             level[v] = cost[v] + best;
         }
         Py_END_ALLOW_THREADS
+        if (!checked) {
+            raise_bad(&bad);
+            goto fail;
+        }
     }
     release(b, 5);
     Py_RETURN_NONE;

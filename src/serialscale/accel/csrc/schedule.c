@@ -56,18 +56,20 @@ static inline Entry heap_pop(Heap *h) {
  * the ready step of lowest rank. A plan (built once, shared by every processor count) holds
  * the graph renumbered that way; the schedule then keeps its ready steps in a bitset with a
  * summary level per 64 words, whose minimum is a handful of count-trailing-zeros away, and
- * visits steps almost in rank order, which keeps memory access close to sequential. */
-typedef struct {
-    double duration; /* the step's cost */
-    uint32_t first;  /* its successors: succ_idx[first .. first + count) */
-    uint32_t count;
-} Node; /* what the schedule reads of a step when it starts and ends: one cache line */
-
+ * visits steps almost in rank order, which keeps memory access close to sequential. The
+ * plan is kept small (each schedule reads all of it, and a plan's pages are new memory):
+ * the successor lists are in rank order, so one offset per rank bounds them; a cost is a
+ * byte when every cost is 0 or one same value (a traced run's); the counts of needs are
+ * bytes when none passes 255. */
 typedef struct {
     Py_ssize_t n;
-    Node *node;        /* per rank */
+    uint32_t *first;   /* per rank and one more: rank r's successors are succ_idx[first[r] ..
+                          first[r + 1]) */
     int32_t *succ_idx; /* successor ranks */
-    int32_t *indegree; /* per rank */
+    double *duration;  /* per rank: the step's cost; NULL when every cost is 0 or `unit` */
+    uint8_t *positive; /* per rank when duration is NULL: 1 where the cost is `unit`, else 0 */
+    double unit;
+    void *indegree;    /* per rank: uint8_t when max_indegree <= 255, else int32_t */
     int32_t max_indegree;
     double max_cost;
     double min_cost;
@@ -79,8 +81,10 @@ static const char *PLAN = "serialscale.schedule_plan";
 
 static void plan_release(Plan *p) {
     if (!p) return;
-    free(p->node);
+    free(p->first);
     free(p->succ_idx);
+    free(p->duration);
+    free(p->positive);
     free(p->indegree);
     free(p);
 }
@@ -89,14 +93,152 @@ static void plan_free(PyObject *capsule) {
     plan_release(PyCapsule_GetPointer(capsule, PLAN));
 }
 
-/* schedule_plan(priority, costs, pred_ptr, succ_ptr, succ_idx) -> plan (a capsule) */
+enum { PLAN_OK, PLAN_BAD, PLAN_VALUES, PLAN_TOO_MANY, PLAN_COUNTS, PLAN_MEMORY };
+
+/* The plan of n steps from checked buffers, without the GIL: PLAN_OK with *out set, or
+ * what is wrong (PLAN_BAD: in *bad). */
+static int build_plan(const double *prio, const double *cost, const int64_t *pptr,
+                      const int64_t *sptr, const int64_t *sidx, Py_ssize_t n, Py_ssize_t m_len,
+                      Bad *bad, Plan **out) {
+    if (scan_ptr(pptr, n, INT64_MAX, "pred_ptr", bad) < 0 ||
+        scan_csr(sptr, sidx, n, m_len, "succ_ptr", "succ_idx", bad) < 0)
+        return PLAN_BAD;
+    Py_ssize_t m = sptr[n], cap = n > 0 ? n : 1;
+    /* the costs' figures in the same pass as their check */
+    double max_cost = 0.0, min_cost = n > 0 ? cost[0] : 0.0, min_positive = HUGE_VAL;
+    double unit = 0.0;
+    int integral = 1, two_valued = 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double c = cost[i];
+        if (!(c >= 0.0 && c < HUGE_VAL) || !(prio[i] >= 0.0 && prio[i] < HUGE_VAL))
+            return PLAN_VALUES;
+        if (c > max_cost) max_cost = c;
+        if (c < min_cost) min_cost = c;
+        if (c > 0.0) {
+            if (c < min_positive) min_positive = c;
+            if (unit == 0.0) unit = c;
+            else if (c != unit) two_valued = 0;
+        }
+        /* whole numbers below 2**53 only (a larger double's cast would overflow) */
+        if (!(c < 9007199254740992.0) || c != (double)(int64_t)c) integral = 0;
+    }
+    if (n >= INT32_MAX || m >= INT32_MAX) return PLAN_TOO_MANY;
+    int code = PLAN_OK;
+    Plan *plan = NULL;
+    uint64_t *sort_key = NULL;
+    int32_t *sorted = NULL, *rank = NULL;
+    /* Each step's count of needs must be the number of successor entries naming it: the
+     * schedule counts those entries down to zero, so a step named more often than its
+     * count would be started twice (and a one-byte count wrap around, forever). */
+    rank = calloc(cap, sizeof(int32_t)); /* the counts first; the ranks later */
+    if (!rank) return PLAN_MEMORY;
+    for (Py_ssize_t k = 0; k < m; k++) rank[sidx[k]]++;
+    int32_t top = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (pptr[i + 1] - pptr[i] != (int64_t)rank[i]) {
+            free(rank);
+            return PLAN_COUNTS;
+        }
+        if (rank[i] > top) top = rank[i];
+    }
+    int narrow = top <= 255;
+    plan = calloc(1, sizeof(Plan));
+    sorted = malloc(sizeof(int32_t) * cap);
+    int lost = !plan || !sorted;
+    if (plan) {
+        plan->n = n;
+        plan->first = malloc(sizeof(uint32_t) * (n + 1));
+        plan->succ_idx = malloc(sizeof(int32_t) * (m > 0 ? m : 1));
+        if (two_valued) plan->positive = malloc(cap);
+        else plan->duration = malloc(sizeof(double) * cap);
+        plan->indegree = malloc((narrow ? sizeof(uint8_t) : sizeof(int32_t)) * cap);
+        lost = lost || !plan->first || !plan->succ_idx || !plan->indegree ||
+               (two_valued ? !plan->positive : !plan->duration);
+    }
+    if (lost) {
+        code = PLAN_MEMORY;
+        goto done;
+    }
+    /* ranks: priority descending, ties by index. Whole-number priorities in a small
+     * range (bottom levels of integer costs) are counted: a stable counting sort from
+     * the highest down; any others are radix-sorted (the inverted bit patterns
+     * ascending; the sort is stable and starts in index order). */
+    double top_prio = 0.0, limit = 4.0 * (double)n + 65536.0;
+    int whole = 1;
+    for (Py_ssize_t i = 0; i < n && whole; i++) {
+        whole = prio[i] <= limit && prio[i] == floor(prio[i]);
+        if (prio[i] > top_prio) top_prio = prio[i];
+    }
+    if (whole) {
+        Py_ssize_t span = (Py_ssize_t)top_prio + 1;
+        Py_ssize_t *at = calloc((size_t)span, sizeof(Py_ssize_t));
+        if (!at) {
+            code = PLAN_MEMORY;
+            goto done;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) at[span - 1 - (Py_ssize_t)prio[i]]++;
+        Py_ssize_t sum = 0;
+        for (Py_ssize_t p = 0; p < span; p++) {
+            Py_ssize_t c = at[p];
+            at[p] = sum;
+            sum += c;
+        }
+        for (Py_ssize_t i = 0; i < n; i++)
+            sorted[at[span - 1 - (Py_ssize_t)prio[i]]++] = (int32_t)i;
+        free(at);
+    } else {
+        sort_key = malloc(sizeof(uint64_t) * cap);
+        if (!sort_key) {
+            code = PLAN_MEMORY;
+            goto done;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            sort_key[i] = ~time_bits(prio[i]);
+            sorted[i] = (int32_t)i;
+        }
+        if (radix_sort(sort_key, sorted, n) < 0) {
+            code = PLAN_MEMORY;
+            goto done;
+        }
+    }
+    for (Py_ssize_t r = 0; r < n; r++) rank[sorted[r]] = (int32_t)r;
+    uint8_t *in8 = narrow ? plan->indegree : NULL;
+    int32_t *in32 = narrow ? NULL : plan->indegree;
+    int64_t e = 0;
+    for (Py_ssize_t r = 0; r < n; r++) {
+        int64_t v = sorted[r];
+        int32_t in = (int32_t)(pptr[v + 1] - pptr[v]);
+        if (narrow) in8[r] = (uint8_t)in;
+        else in32[r] = in;
+        if (plan->duration) plan->duration[r] = cost[v];
+        else plan->positive[r] = cost[v] > 0.0;
+        plan->first[r] = (uint32_t)e;
+        for (int64_t k = sptr[v]; k < sptr[v + 1]; k++) plan->succ_idx[e++] = rank[sidx[k]];
+    }
+    plan->first[n] = (uint32_t)e;
+    plan->unit = unit;
+    plan->max_indegree = top;
+    plan->max_cost = max_cost;
+    plan->min_cost = min_cost;
+    plan->min_positive = min_positive;
+    plan->integral = integral;
+    *out = plan;
+    plan = NULL;
+done:
+    plan_release(plan);
+    free(sort_key);
+    free(sorted);
+    free(rank);
+    return code;
+}
+
+/* schedule_plan(priority, costs, pred_ptr, succ_ptr, succ_idx) -> plan (a capsule). The
+ * checks and the plan are made without the GIL (the report's other passes run meanwhile). */
 PyObject *k_schedule_plan(PyObject *self, PyObject *args) {
     PyObject *o[5];
     if (!PyArg_ParseTuple(args, "OOOOO", &o[0], &o[1], &o[2], &o[3], &o[4])) return NULL;
     Buf b[5] = {0};
     Plan *plan = NULL;
-    uint64_t *sort_key = NULL;
-    int32_t *sorted = NULL, *rank = NULL;
     PyObject *capsule = NULL;
     if (get_buf(o[0], &b[0], 'd', 0, "priority") < 0) goto done;
     Py_ssize_t n = LEN(b[0]);
@@ -104,127 +246,36 @@ PyObject *k_schedule_plan(PyObject *self, PyObject *args) {
     if (get_buf(o[2], &b[2], 'q', n + 1, "pred_ptr") < 0) goto done;
     if (get_buf(o[3], &b[3], 'q', n + 1, "succ_ptr") < 0) goto done;
     if (get_buf(o[4], &b[4], 'q', 0, "succ_idx") < 0) goto done;
-    if (check_ptr(&b[2], n, INT64_MAX, "pred_ptr") < 0) goto done;
-    if (check_csr(&b[3], &b[4], n, "succ_ptr", "succ_idx") < 0) goto done;
-    {
-        double *prio = F64(b[0]), *cost = F64(b[1]);
-        int64_t *pptr = I64(b[2]), *sptr = I64(b[3]), *sidx = I64(b[4]);
-        Py_ssize_t m = sptr[n], cap = n > 0 ? n : 1;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            if (!(cost[i] >= 0.0 && cost[i] < HUGE_VAL) || !(prio[i] >= 0.0 && prio[i] < HUGE_VAL)) {
-                PyErr_SetString(PyExc_ValueError,
-                                "schedule_plan: costs and priorities must be finite and >= 0");
-                goto done;
-            }
-        }
-        if (n >= INT32_MAX || m >= INT32_MAX) {
-            PyErr_SetString(PyExc_OverflowError, "too many steps for a schedule plan");
-            goto done;
-        }
-        /* Each step's count of needs must be the number of successor entries naming it: the
-         * schedule counts those entries down to zero, so a step named more often than its
-         * count would be started twice (and a one-byte count wrap around, forever). */
-        rank = calloc(cap, sizeof(int32_t)); /* the counts first; the ranks later */
-        if (!rank) {
-            PyErr_NoMemory();
-            goto done;
-        }
-        for (Py_ssize_t k = 0; k < m; k++) rank[sidx[k]]++;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            if (pptr[i + 1] - pptr[i] != (int64_t)rank[i]) {
-                PyErr_SetString(PyExc_ValueError, "schedule_plan: pred_ptr's counts of needs do "
-                                                  "not match the successor lists");
-                goto done;
-            }
-        }
-        plan = calloc(1, sizeof(Plan));
-        sort_key = malloc(sizeof(uint64_t) * cap);
-        sorted = malloc(sizeof(int32_t) * cap);
-        if (plan) {
-            plan->n = n;
-            plan->node = malloc(sizeof(Node) * cap);
-            plan->succ_idx = malloc(sizeof(int32_t) * (m > 0 ? m : 1));
-            plan->indegree = malloc(sizeof(int32_t) * cap);
-        }
-        if (!plan || !sort_key || !sorted || !rank || !plan->node || !plan->succ_idx ||
-            !plan->indegree) {
-            PyErr_NoMemory();
-            goto done;
-        }
-        /* ranks: priority descending, ties by index. Whole-number priorities in a small
-         * range (bottom levels of integer costs) are counted: a stable counting sort from
-         * the highest down; any others are radix-sorted (the inverted bit patterns
-         * ascending; the sort is stable and starts in index order). */
-        double top_prio = 0.0, limit = 4.0 * (double)n + 65536.0;
-        int whole = 1;
-        for (Py_ssize_t i = 0; i < n && whole; i++) {
-            whole = prio[i] <= limit && prio[i] == floor(prio[i]);
-            if (prio[i] > top_prio) top_prio = prio[i];
-        }
-        if (whole) {
-            Py_ssize_t span = (Py_ssize_t)top_prio + 1;
-            Py_ssize_t *at = calloc((size_t)span, sizeof(Py_ssize_t));
-            if (!at) {
-                PyErr_NoMemory();
-                goto done;
-            }
-            for (Py_ssize_t i = 0; i < n; i++) at[span - 1 - (Py_ssize_t)prio[i]]++;
-            Py_ssize_t sum = 0;
-            for (Py_ssize_t p = 0; p < span; p++) {
-                Py_ssize_t c = at[p];
-                at[p] = sum;
-                sum += c;
-            }
-            for (Py_ssize_t i = 0; i < n; i++)
-                sorted[at[span - 1 - (Py_ssize_t)prio[i]]++] = (int32_t)i;
-            free(at);
-        } else {
-            for (Py_ssize_t i = 0; i < n; i++) {
-                sort_key[i] = ~time_bits(prio[i]);
-                sorted[i] = (int32_t)i;
-            }
-            if (radix_sort(sort_key, sorted, n) < 0) {
-                PyErr_NoMemory();
-                goto done;
-            }
-        }
-        Py_BEGIN_ALLOW_THREADS
-        for (Py_ssize_t r = 0; r < n; r++) rank[sorted[r]] = (int32_t)r;
-        int64_t e = 0;
-        int32_t top = 0;
-        double max_cost = 0.0, min_cost = n > 0 ? cost[sorted[0]] : 0.0;
-        double min_positive = HUGE_VAL;
-        int integral = 1;
-        for (Py_ssize_t r = 0; r < n; r++) {
-            int64_t v = sorted[r];
-            int32_t in = (int32_t)(pptr[v + 1] - pptr[v]);
-            plan->indegree[r] = in;
-            if (in > top) top = in;
-            plan->node[r].duration = cost[v];
-            if (cost[v] > max_cost) max_cost = cost[v];
-            if (cost[v] < min_cost) min_cost = cost[v];
-            if (cost[v] > 0.0 && cost[v] < min_positive) min_positive = cost[v];
-            /* whole numbers below 2**53 only (a larger double's cast would overflow) */
-            if (!(cost[v] < 9007199254740992.0) || cost[v] != (double)(int64_t)cost[v])
-                integral = 0;
-            plan->node[r].first = (uint32_t)e;
-            plan->node[r].count = (uint32_t)(sptr[v + 1] - sptr[v]);
-            for (int64_t k = sptr[v]; k < sptr[v + 1]; k++) plan->succ_idx[e++] = rank[sidx[k]];
-        }
-        plan->max_indegree = top;
-        plan->max_cost = max_cost;
-        plan->min_cost = min_cost;
-        plan->min_positive = min_positive;
-        plan->integral = integral;
-        Py_END_ALLOW_THREADS
+    Bad bad = {0};
+    int code;
+    Py_BEGIN_ALLOW_THREADS
+    code = build_plan(F64(b[0]), F64(b[1]), I64(b[2]), I64(b[3]), I64(b[4]), n, LEN(b[4]), &bad,
+                      &plan);
+    Py_END_ALLOW_THREADS
+    switch (code) {
+    case PLAN_OK:
         capsule = PyCapsule_New(plan, PLAN, plan_free);
         if (capsule) plan = NULL; /* the capsule owns it now */
+        break;
+    case PLAN_BAD:
+        raise_bad(&bad);
+        break;
+    case PLAN_VALUES:
+        PyErr_SetString(PyExc_ValueError,
+                        "schedule_plan: costs and priorities must be finite and >= 0");
+        break;
+    case PLAN_TOO_MANY:
+        PyErr_SetString(PyExc_OverflowError, "too many steps for a schedule plan");
+        break;
+    case PLAN_COUNTS:
+        PyErr_SetString(PyExc_ValueError, "schedule_plan: pred_ptr's counts of needs do not "
+                                          "match the successor lists");
+        break;
+    default:
+        PyErr_NoMemory();
     }
 done:
     plan_release(plan);
-    free(sort_key);
-    free(sorted);
-    free(rank);
     release(b, 5);
     return capsule;
 }
@@ -354,7 +405,7 @@ static inline int64_t ring_run_take(Ring *r, double now) {
 /* Step v has completed: each successor waits for one step fewer, and is ready at none. */
 #define RELEASE_SUCCESSORS(V)                                                               \
     do {                                                                                    \
-        const int32_t *s_ = sidx + node[V].first, *end_ = s_ + node[V].count;               \
+        const int32_t *s_ = sidx + first[V], *end_ = sidx + first[(V) + 1];                 \
         for (; s_ < end_; s_++)                                                             \
             if (--waiting[*s_] == 0) bits_add(&ready, *s_);                                 \
     } while (0)
@@ -366,7 +417,7 @@ static inline int64_t ring_run_take(Ring *r, double now) {
 #define START_PHASE(START, ZEROS)                                                           \
     while (free_procs > 0 && !bits_empty(&ready)) {                                         \
         int32_t v = (int32_t)bits_pop_min(&ready);                                          \
-        double d = node[v].duration + extra;                                                \
+        double d = (duration ? duration[v] : positive[v] ? unit : 0.0) + extra;            \
         if (!(ZEROS) || d != 0.0) {                                                         \
             START;                                                                          \
             free_procs--;                                                                   \
@@ -376,11 +427,10 @@ static inline int64_t ring_run_take(Ring *r, double now) {
     }
 
 #define INIT_WAITING(WT)                                                                    \
-    WT *waiting = (WT *)counts;                                                             \
-    for (Py_ssize_t r = 0; r < n; r++) {                                                    \
-        waiting[r] = (WT)plan->indegree[r];                                                 \
-        if (waiting[r] == 0) bits_add(&ready, r);                                           \
-    }
+    WT *waiting = (WT *)counts; /* the plan's counts are of this type too */                 \
+    memcpy(waiting, plan->indegree, sizeof(WT) * n);                                        \
+    for (Py_ssize_t r = 0; r < n; r++)                                                      \
+        if (waiting[r] == 0) bits_add(&ready, r);
 
 /* The list schedule itself, for a waiting-count type WT (one byte when no step needs more
  * than 255 others: the counts are read at random, so smaller is faster) and a running set
@@ -440,7 +490,9 @@ PyObject *k_makespan(PyObject *self, PyObject *args) {
     Py_ssize_t n = plan->n;
     if (n == 0) return PyFloat_FromDouble(0.0);
     double now = 0.0;
-    const Node *node = plan->node;
+    const uint32_t *first = plan->first;
+    const double *duration = plan->duration, unit = plan->unit;
+    const uint8_t *positive = plan->positive;
     const int32_t *sidx = plan->succ_idx;
     int narrow = plan->max_indegree <= 255;
     double longest = plan->max_cost + extra;
