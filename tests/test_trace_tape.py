@@ -61,7 +61,7 @@ def test_a_site_index_outside_int32_is_an_error_not_a_wrapped_site(site: int) ->
             Traced(1.0, -1) + 2.0
     finally:
         _active.reset(token)
-    assert rec.count == 0 and rec.take_pending()[0] == b""
+    assert rec.count == 0 and len(rec.column(0)) == 0
 
 
 @pytest.mark.parametrize("compiled", [True, False])
@@ -91,9 +91,9 @@ def test_push_checks_the_site_and_the_count() -> None:
     with pytest.raises(OverflowError):
         tape.push(2**31, -1, -1)
     assert tape.push(3, -1, -1) == 0 and tape.push(3, 0, 0) == 1
-    tape.count = -2  # a writable member: a step cannot follow a negative count
-    with pytest.raises(ValueError, match="count"):
-        tape.push(3, -1, -1)
+    with pytest.raises(AttributeError):
+        tape.count = 7  # the number of steps in the columns: never set from outside
+    assert tape.count == 2 and tape.column(1).tolist() == [-1, 0]
 
 
 def test_selectors_check_their_arguments_and_are_the_builtins_outside_a_run() -> None:
@@ -240,3 +240,59 @@ def test_steps_set_aside_in_buffers_reach_the_arrays_in_order() -> None:
     assert rec.zero_steps.tolist() == [FLUSH_STEPS + 9]
     costs = rec.cost_array(rec.count)
     assert costs.count(0) == 1 and costs[FLUSH_STEPS + 9] == 0
+
+
+def test_columns_are_lent_as_buffers_that_pin_them() -> None:
+    """The compiled tape keeps its steps in columns it lends as memoryviews: sites int32 and
+    read-only, needs int64 and writable (a watched sort's comparisons are rewritten in
+    place). While a view is held the columns cannot move: a step that needs them to grow is
+    refused (BufferError), and recorded once the view is released."""
+    from serialscale.trace.recorder import FLUSH_STEPS
+
+    tape = _tape.Tape()
+    for k in range(FLUSH_STEPS):  # exactly the first room: the next step needs more
+        assert tape.push(k % 5, k - 1, -1) == k
+    sites, needs = tape.column(0), tape.column(1)
+    assert (sites.format, sites.itemsize, sites.readonly) == ("i", 4, True)
+    assert (needs.format, needs.itemsize, needs.readonly) == ("q", 8, False)
+    assert len(sites) == len(needs) == FLUSH_STEPS
+    assert sites[FLUSH_STEPS - 1] == (FLUSH_STEPS - 1) % 5 and needs[0] == -1
+    with pytest.raises(TypeError):
+        sites[0] = 3  # sites name labels: never rewritten
+    with pytest.raises(BufferError, match="lent"):
+        tape.push(0, 1, -1)
+    assert tape.count == FLUSH_STEPS
+    needs[1] = 7  # written through the view: the tape's own memory
+    del sites, needs
+    assert tape.push(0, 1, -1) == FLUSH_STEPS  # released: the columns grow (and keep all)
+    assert tape.column(1)[1] == 7 and tape.column(1).tolist()[-2:] == [FLUSH_STEPS - 2, 1]
+    assert tape.column(0).tolist() == [k % 5 for k in range(FLUSH_STEPS)] + [0]
+    for bad in (-1, 4, 2**70):
+        with pytest.raises((ValueError, OverflowError)):
+            tape.column(bad)
+
+
+def test_a_spill_override_must_restart_the_pending_count() -> None:
+    """Every FLUSH_STEPS steps the tape calls spill(); an override that does not call the
+    tape's own would let the count run on unchecked: the step is refused instead."""
+    from serialscale.trace.recorder import FLUSH_STEPS
+
+    class Forgetful(_tape.Tape):
+        def spill(self) -> None:
+            pass
+
+    class Checking(_tape.Tape):
+        spills = 0
+
+        def spill(self) -> None:
+            type(self).spills += 1
+            super().spill()
+
+    forgetful, checking = Forgetful(), Checking()
+    for _ in range(FLUSH_STEPS):
+        forgetful.push(0, -1, -1)
+    with pytest.raises(RuntimeError, match="spill"):
+        forgetful.push(0, -1, -1)
+    for _ in range(2 * FLUSH_STEPS + 1):
+        checking.push(0, -1, -1)
+    assert Checking.spills == 2 and checking.count == 2 * FLUSH_STEPS + 1

@@ -169,8 +169,17 @@ class NativeWatch:
         for entry in entries:
             owner[entry - lo] = entry
         last_of = array("q", [-1]) * (n - lo)  # sort-input -> its last comparison
-        args = (rec.a, rec.b, rec.c, rec.site, comparing, lo, call.start, owner, last_of)
-        last = accel.kernels().rechain(*args)
+        kernels = accel.kernels()
+        lent: tuple[Any, ...] = (rec.a, rec.b, rec.c)
+        needs = lent
+        if not isinstance(lent[0], array) and not accel.compiled_kernels_in_use():
+            # the pure twin writes arrays back by slice: given copies, copied back after
+            needs = tuple(array("q", bytes(view)) for view in lent)
+        last = kernels.rechain(*needs, rec.site, comparing, lo, call.start, owner, last_of)
+        if needs is not lent:
+            for view, copy in zip(lent, needs, strict=True):
+                view[call.start :] = copy[call.start :]
+        del needs, lent  # the compiled tape's columns are lent while their views live
         placed = {entry: last_of[entry - lo] for entry in entries if last_of[entry - lo] >= 0}
         return placed, last
 

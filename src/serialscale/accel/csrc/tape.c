@@ -19,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "structmember.h"
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #include "needs.h"
 
 #define NO_STEP (-1)
@@ -51,8 +54,15 @@ typedef struct {
     Py_ssize_t control_decisions;
     int bool_fast;
     PyObject *quiet_frame;
-    int32_t *p_site;
-    int64_t *p_a, *p_b, *p_c;
+    /* The steps recorded, `count` of them, in columns with room for `cap`: site (int32) and
+     * needs a, b, c (int64). They grow by doubling (on Linux by mremap: no copy, and no page
+     * touched before a step is written into it) and are lent to Python as buffers (Column):
+     * while one is lent (`exports`), they cannot move, so no step can be added past `cap`.
+     * p_len counts the steps since the last spill() (every FLUSH_STEPS steps). */
+    int32_t *site;
+    int64_t *a, *b, *c;
+    Py_ssize_t cap, col_cap[4];
+    Py_ssize_t exports;
     Py_ssize_t p_len;
     SiteSlot *cache;
     size_t cache_cap, cache_len;
@@ -62,6 +72,61 @@ typedef struct {
     int64_t *z_steps;
     Py_ssize_t z_len, z_cap;
 } Tape;
+
+/* A column's memory, grown to `new_bytes` (its contents kept): on Linux an anonymous mapping
+ * grown by mremap, which moves page tables, never bytes, and touches no page (a page is first
+ * touched when a step is written into it); elsewhere realloc. NULL when out of memory. */
+static void *column_grow(void *old, size_t old_bytes, size_t new_bytes) {
+#if defined(__linux__) && defined(MREMAP_MAYMOVE)
+    void *p = old ? mremap(old, old_bytes, new_bytes, MREMAP_MAYMOVE)
+                  : mmap(NULL, new_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                         -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+#else
+    (void)old_bytes;
+    return realloc(old, new_bytes);
+#endif
+}
+
+static void column_free(void *p, size_t bytes) {
+    if (!p) return;
+#if defined(__linux__) && defined(MREMAP_MAYMOVE)
+    munmap(p, bytes);
+#else
+    (void)bytes;
+    free(p);
+#endif
+}
+
+/* Room for twice as many steps (FLUSH_STEPS at first); -1 with an exception set: out of
+ * memory, or the columns lent as buffers (they must not move). Each column knows its own
+ * size (col_cap): one grown before another failed keeps its size, and is freed as that. */
+static int tape_grow(Tape *t) {
+    if (t->exports > 0) {
+        PyErr_SetString(PyExc_BufferError,
+                        "the tape's steps are lent as a buffer: no step can be added meanwhile");
+        return -1;
+    }
+    Py_ssize_t cap = t->cap ? t->cap * 2 : FLUSH_STEPS;
+    if (cap < t->cap || (size_t)cap > PY_SSIZE_T_MAX / sizeof(int64_t)) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    void **cols[4] = {(void **)&t->site, (void **)&t->a, (void **)&t->b, (void **)&t->c};
+    for (int k = 0; k < 4; k++) {
+        if (t->col_cap[k] >= cap) continue;
+        size_t item = k == 0 ? sizeof(int32_t) : sizeof(int64_t);
+        void *grown = column_grow(*cols[k], (size_t)t->col_cap[k] * item, (size_t)cap * item);
+        if (!grown) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        *cols[k] = grown;
+        t->col_cap[k] = cap;
+    }
+    t->cap = cap;
+    return 0;
+}
 
 static int Tape_init(Tape *self, PyObject *args, PyObject *kwds) {
     /* Arguments belong to the Python subclass; the buffers are set up once, in tp_new. */
@@ -73,15 +138,15 @@ static PyObject *Tape_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     if (!self) return NULL;
     self->decision = NO_STEP;
     self->ctl_step = NO_STEP;
-    self->p_site = PyMem_Malloc(sizeof(int32_t) * FLUSH_STEPS);
-    self->p_a = PyMem_Malloc(sizeof(int64_t) * FLUSH_STEPS);
-    self->p_b = PyMem_Malloc(sizeof(int64_t) * FLUSH_STEPS);
-    self->p_c = PyMem_Malloc(sizeof(int64_t) * FLUSH_STEPS);
     self->cache_cap = 64;
     self->cache = PyMem_Malloc(sizeof(SiteSlot) * self->cache_cap);
-    if (!self->p_site || !self->p_a || !self->p_b || !self->p_c || !self->cache) {
+    if (!self->cache) {
         Py_DECREF(self);
         return PyErr_NoMemory();
+    }
+    if (tape_grow(self) < 0) {
+        Py_DECREF(self);
+        return NULL;
     }
     for (size_t k = 0; k < self->cache_cap; k++) self->cache[k].site = -1;
     return (PyObject *)self;
@@ -103,10 +168,10 @@ static int Tape_clear(Tape *self) {
 
 static void Tape_dealloc(Tape *self) {
     PyObject_GC_UnTrack(self);
-    PyMem_Free(self->p_site);
-    PyMem_Free(self->p_a);
-    PyMem_Free(self->p_b);
-    PyMem_Free(self->p_c);
+    column_free(self->site, (size_t)self->col_cap[0] * sizeof(int32_t));
+    column_free(self->a, (size_t)self->col_cap[1] * sizeof(int64_t));
+    column_free(self->b, (size_t)self->col_cap[2] * sizeof(int64_t));
+    column_free(self->c, (size_t)self->col_cap[3] * sizeof(int64_t));
     PyMem_Free(self->cache);
     PyMem_Free(self->z_steps);
     Py_CLEAR(self->ctl_frame);
@@ -157,29 +222,29 @@ static int cache_put(Tape *t, int op, void *code, int lasti, int32_t site) {
     return 0;
 }
 
-/* Append one pending step (the caller normalised a, b and c: distinct needs first, then -1);
- * its step number, or -1 with an exception set. A full buffer is handed to the recorder's
- * spill() first (which may set it aside, for flush() to move into the arrays at once). */
+/* Append one step (the caller normalised a, b and c: distinct needs first, then -1); its step
+ * number, or -1 with an exception set. Every FLUSH_STEPS steps the recorder's spill() is
+ * called first (it stops a run past its limit, and takes the zero costs noted). */
 static Py_ssize_t tape_push(Tape *t, int32_t site, int64_t a, int64_t b, int64_t c) {
-    if (t->count < 0 || t->count == PY_SSIZE_T_MAX) { /* count is writable from Python */
-        PyErr_Format(PyExc_ValueError, "the tape's count is %zd: no step can follow", t->count);
-        return -1;
-    }
     if (t->p_len >= FLUSH_STEPS) {
         PyObject *r = PyObject_CallMethod((PyObject *)t, "spill", NULL);
         if (!r) return -1;
         Py_DECREF(r);
         if (t->p_len >= FLUSH_STEPS) {
-            PyErr_SetString(PyExc_RuntimeError, "spill() left the pending steps in place");
+            PyErr_SetString(PyExc_RuntimeError, "spill() did not restart the pending count "
+                                                "(an override must call the tape's spill())");
             return -1;
         }
     }
-    t->p_site[t->p_len] = site;
-    t->p_a[t->p_len] = a;
-    t->p_b[t->p_len] = b;
-    t->p_c[t->p_len] = c;
+    Py_ssize_t step = t->count;
+    if (step >= t->cap && tape_grow(t) < 0) return -1;
+    t->site[step] = site;
+    t->a[step] = a;
+    t->b[step] = b;
+    t->c[step] = c;
     t->p_len++;
-    return t->count++;
+    t->count = step + 1;
+    return step;
 }
 
 /* Note that step `step` costs 0 (Recorder.named with cost 0); -1 with an exception set. */
@@ -223,10 +288,15 @@ static PyObject *Tape_take_zero_costs(Tape *self, PyObject *unused) {
     return out;
 }
 
-/* spill(): what a full buffer of pending steps calls; here, the recorder's flush(). */
-static PyObject *Tape_spill(PyObject *self, PyObject *unused) {
-    return PyObject_CallMethod(self, "flush", NULL);
+/* spill(): what the tape calls every FLUSH_STEPS steps (the recorder overrides it, and calls
+ * this): the pending count restarts. */
+static PyObject *Tape_spill(Tape *self, PyObject *unused) {
+    self->p_len = 0;
+    Py_RETURN_NONE;
 }
+
+/* flush(): the steps are in the columns as they are recorded: nothing to move. */
+static PyObject *Tape_flush(Tape *self, PyObject *unused) { Py_RETURN_NONE; }
 
 static PyObject *Tape_push(Tape *self, PyObject *args) {
     int site;
@@ -243,32 +313,114 @@ static PyObject *Tape_push(Tape *self, PyObject *args) {
     return PyLong_FromSsize_t(step);
 }
 
-/* take_pending() -> (site bytes, a bytes, b bytes, c bytes): the pending steps, as the
- * machine's int32 and int64 arrays (array('i') and array('q') frombytes), and forget them. */
-static PyObject *Tape_take_pending(Tape *self, PyObject *unused) {
-    Py_ssize_t n = self->p_len;
-    PyObject *out = Py_BuildValue("(y#y#y#y#)", (const char *)self->p_site, n * 4,
-                                  (const char *)self->p_a, n * 8, (const char *)self->p_b, n * 8,
-                                  (const char *)self->p_c, n * 8);
-    if (out) self->p_len = 0;
-    return out;
+/* ---- Column: one of a tape's columns lent as a buffer ---- */
+
+typedef struct {
+    PyObject_HEAD
+    Tape *tape;
+    int which; /* 0: site (int32, read-only), 1-3: needs a, b, c (int64, writable) */
+} Column;
+
+static PyTypeObject ColumnType;
+
+/* The column's steps as they are now (count items); the columns cannot move while any
+ * buffer is lent (tape_grow refuses). Its shape and stride live with the view (view->internal). */
+static int Column_getbuffer(Column *self, Py_buffer *view, int flags) {
+    Tape *t = self->tape;
+    int site = self->which == 0;
+    if (site && (flags & PyBUF_WRITABLE) == PyBUF_WRITABLE) {
+        PyErr_SetString(PyExc_BufferError, "the tape's sites are read-only");
+        view->obj = NULL;
+        return -1;
+    }
+    Py_ssize_t *shape = PyMem_Malloc(2 * sizeof(Py_ssize_t)); /* shape, then stride */
+    if (!shape) {
+        PyErr_NoMemory();
+        view->obj = NULL;
+        return -1;
+    }
+    Py_ssize_t itemsize = site ? (Py_ssize_t)sizeof(int32_t) : (Py_ssize_t)sizeof(int64_t);
+    void *cols[4] = {t->site, t->a, t->b, t->c};
+    shape[0] = t->count;
+    shape[1] = itemsize;
+    view->buf = cols[self->which];
+    view->obj = (PyObject *)self;
+    Py_INCREF(self);
+    view->len = t->count * itemsize;
+    view->readonly = site;
+    view->itemsize = itemsize;
+    view->format = (flags & PyBUF_FORMAT) ? (site ? "i" : "q") : NULL;
+    view->ndim = 1;
+    view->shape = (flags & PyBUF_ND) == PyBUF_ND ? shape : NULL;
+    view->strides = (flags & PyBUF_STRIDES) == PyBUF_STRIDES ? shape + 1 : NULL;
+    view->suboffsets = NULL;
+    view->internal = shape;
+    t->exports++;
+    return 0;
+}
+
+static void Column_releasebuffer(Column *self, Py_buffer *view) {
+    PyMem_Free(view->internal);
+    self->tape->exports--;
+}
+
+static void Column_dealloc(Column *self) {
+    Py_XDECREF(self->tape);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyBufferProcs Column_as_buffer = {
+    .bf_getbuffer = (getbufferproc)Column_getbuffer,
+    .bf_releasebuffer = (releasebufferproc)Column_releasebuffer,
+};
+
+static PyTypeObject ColumnType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "serialscale.accel._tape.Column",
+    .tp_basicsize = sizeof(Column),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "One of a tape's columns, lent as a buffer (Tape.column).",
+    .tp_dealloc = (destructor)Column_dealloc,
+    .tp_as_buffer = &Column_as_buffer,
+};
+
+/* column(k) -> memoryview: the sites (k = 0, int32, read-only) or needs a, b, c (k = 1..3,
+ * int64, writable: a watched sort's comparisons are rewritten in place) of every step
+ * recorded. No step can be added past the columns' room while the view is held. */
+static PyObject *Tape_column(Tape *self, PyObject *arg) {
+    long k = PyLong_AsLong(arg);
+    if (k == -1 && PyErr_Occurred()) return NULL;
+    if (k < 0 || k > 3) {
+        PyErr_Format(PyExc_ValueError, "column: %ld is not 0 (sites) or 1..3 (needs)", k);
+        return NULL;
+    }
+    Column *col = PyObject_New(Column, &ColumnType);
+    if (!col) return NULL;
+    Py_INCREF(self);
+    col->tape = self;
+    col->which = (int)k;
+    PyObject *view = PyMemoryView_FromObject((PyObject *)col);
+    Py_DECREF(col);
+    return view;
 }
 
 static PyMethodDef Tape_methods[] = {
     {"push", (PyCFunction)Tape_push, METH_VARARGS,
      "Append one step (site, a, b[, c]), needs normalised; its number."},
-    {"take_pending", (PyCFunction)Tape_take_pending, METH_NOARGS,
-     "The pending steps as bytes (int32 sites, int64 a, b and c), cleared."},
+    {"column", (PyCFunction)Tape_column, METH_O,
+     "column(k): the sites (0) or needs a, b, c (1..3) of every step, as a memoryview."},
     {"zero_cost", (PyCFunction)Tape_zero_cost, METH_O, "Note that a recorded step costs 0."},
     {"spill", (PyCFunction)Tape_spill, METH_NOARGS,
-     "Called when the pending steps fill their buffer: flush() unless overridden."},
+     "Called every FLUSH_STEPS steps (the recorder's limit); restarts the pending count."},
+    {"flush", (PyCFunction)Tape_flush, METH_NOARGS,
+     "Every step is in the columns already: nothing to move."},
     {"take_zero_costs", (PyCFunction)Tape_take_zero_costs, METH_NOARGS,
      "The steps of cost 0 noted since the last call, as int64 bytes; cleared."},
     {NULL},
 };
 
 static PyMemberDef Tape_members[] = {
-    {"count", T_PYSSIZET, offsetof(Tape, count), 0, "Steps recorded."},
+    {"count", T_PYSSIZET, offsetof(Tape, count), READONLY, "Steps recorded."},
     {"paused", T_INT, offsetof(Tape, paused), 0, "> 0 inside a task's body."},
     {"decision", T_PYSSIZET, offsetof(Tape, decision), 0, ">= 0 while a decision may apply."},
     {"ctl_step", T_PYSSIZET, offsetof(Tape, ctl_step), 0, "The control need (see ctl_any)."},
@@ -1846,7 +1998,7 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__tape(void) {
     if (PyType_Ready(&TapeType) < 0 || PyType_Ready(&ValueType) < 0 ||
-        PyType_Ready(&SelectorType) < 0)
+        PyType_Ready(&SelectorType) < 0 || PyType_Ready(&ColumnType) < 0)
         return NULL;
     for (int i = 0; i < OP_COUNT; i++) {
         op_strings[i] = PyUnicode_InternFromString(op_names[i]);
