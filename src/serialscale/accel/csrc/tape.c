@@ -533,6 +533,40 @@ static void Value_dealloc(Value *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+/* The dealloc of the traced classes setup() and setup_selection() register, in place of
+ * CPython's generic one for Python subclasses (subtype_dealloc: a tenth of a traced loop's
+ * time, looking for a __dict__, weak references, slots and finalizers these classes do not
+ * have: fast_dealloc checks that first). A Python subclass of one of them keeps the generic
+ * dealloc, which calls this one as its base's and then, the base being a heap type, leaves
+ * the reference to the class to it: dropped here in both cases. A finalizer added to the
+ * class later (__del__) is still called. */
+static void traced_dealloc(PyObject *self) {
+    PyTypeObject *type = Py_TYPE(self); /* a heap type (fast_dealloc), or a subclass of one */
+    if (type->tp_dealloc == traced_dealloc && type->tp_finalize) {
+        if (PyObject_CallFinalizerFromDealloc(self) < 0) return; /* resurrected */
+    }
+    Value_dealloc((Value *)self);
+    Py_DECREF(type);
+}
+
+/* Give `type` traced_dealloc when it is a Python subclass of Value that adds nothing to free:
+ * no instance dict, no weak references, no slots, no finalizer. */
+static void fast_dealloc(PyTypeObject *type) {
+    if (!(type->tp_flags & Py_TPFLAGS_HEAPTYPE) || type->tp_basicsize != sizeof(Value) ||
+        type->tp_itemsize != 0 || type->tp_dictoffset != 0 || type->tp_weaklistoffset != 0 ||
+        type->tp_finalize || type->tp_del || type->tp_dealloc == traced_dealloc)
+        return;
+#ifdef Py_TPFLAGS_MANAGED_DICT
+    if (type->tp_flags & Py_TPFLAGS_MANAGED_DICT) return;
+#endif
+#ifdef Py_TPFLAGS_MANAGED_WEAKREF
+    if (type->tp_flags & Py_TPFLAGS_MANAGED_WEAKREF) return;
+#endif
+    for (PyTypeObject *t = type->tp_base; t && t != &ValueType; t = t->tp_base)
+        if (t->tp_finalize || t->tp_del) return;
+    type->tp_dealloc = traced_dealloc;
+}
+
 /* A new value of class `kind` (a subclass of Value), holding no value, of no step, not
  * tracked by the collector (value_track, once it holds its value); NULL with an exception. */
 static Value *value_alloc(PyTypeObject *kind) {
@@ -1887,6 +1921,7 @@ static PyObject *setup_selection(PyObject *module, PyObject *args) {
         PyErr_SetString(PyExc_TypeError, "setup_selection: plain must be callable");
         return NULL;
     }
+    fast_dealloc((PyTypeObject *)type);
     Py_INCREF(type);
     Py_XSETREF(items_type, (PyTypeObject *)type);
     Py_INCREF(plain);
@@ -1911,6 +1946,7 @@ static PyObject *setup(PyObject *self, PyObject *args) {
         return NULL;
     }
     drain_free_values(); /* kept values of the class registered until now */
+    fast_dealloc((PyTypeObject *)type);
     Py_INCREF(type);
     Py_XSETREF(traced_type, (PyTypeObject *)type);
     Py_INCREF(stack);
