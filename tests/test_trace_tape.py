@@ -243,10 +243,10 @@ def test_steps_set_aside_in_buffers_reach_the_arrays_in_order() -> None:
 
 
 def test_columns_are_lent_as_buffers_that_pin_them() -> None:
-    """The compiled tape keeps its steps in columns it lends as memoryviews: sites int32 and
-    read-only, needs int64 and writable (a watched sort's comparisons are rewritten in
-    place). While a view is held the columns cannot move: a step that needs them to grow is
-    refused (BufferError), and recorded once the view is released."""
+    """The compiled tape keeps its steps in int32 columns it lends as memoryviews: sites
+    read-only, needs writable (a watched sort's comparisons are rewritten). While a view is
+    held the columns cannot move: a step that needs them to grow is refused (BufferError),
+    and recorded once the view is released."""
     from serialscale.trace.recorder import FLUSH_STEPS
 
     tape = _tape.Tape()
@@ -254,7 +254,7 @@ def test_columns_are_lent_as_buffers_that_pin_them() -> None:
         assert tape.push(k % 5, k - 1, -1) == k
     sites, needs = tape.column(0), tape.column(1)
     assert (sites.format, sites.itemsize, sites.readonly) == ("i", 4, True)
-    assert (needs.format, needs.itemsize, needs.readonly) == ("q", 8, False)
+    assert (needs.format, needs.itemsize, needs.readonly) == ("i", 4, False)
     assert len(sites) == len(needs) == FLUSH_STEPS
     assert sites[FLUSH_STEPS - 1] == (FLUSH_STEPS - 1) % 5 and needs[0] == -1
     with pytest.raises(TypeError):
@@ -349,3 +349,98 @@ def test_a_finalizer_added_to_a_registered_class_still_runs() -> None:
     finally:
         _tape.setup(Traced, _active, kind_of)
     assert finalized == [3.5]
+
+
+def test_needs_outside_int32_are_refused_not_narrowed() -> None:
+    """Needs are kept as int32: a need past 2**31 - 1 is an error, never a wrapped number
+    naming another step (a negative need is none, as normalise() has it)."""
+    tape = _tape.Tape()
+    tape.push(0, -1, -1)
+    for bad in ((2**31, -1), (0, 2**32 + 1), (2**40, 0)):
+        with pytest.raises(ValueError, match="step number or -1"):
+            tape.push(0, *bad)
+    assert tape.count == 1 and tape.push(0, 0, -1) == 1
+
+
+def _csr_oracle(rows: list[list[int]]) -> tuple[list[int], list[int]]:
+    """Predecessor CSR of per-step need lists, spelled out."""
+    ptr, idx = [0], []
+    for row in rows:
+        idx += row
+        ptr.append(len(idx))
+    return ptr, idx
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_the_tapes_csr_is_each_steps_needs_then_its_needs_beyond_three(data: st.DataObject) -> None:
+    """csr() writes every step's needs (a, b, c as pushed, normalised: distinct, in order),
+    then the needs beyond three given for it, as predecessor CSR: compared with the rows
+    spelled out, and with the pure tape's arrays through the tape_csr kernel."""
+    from array import array
+
+    from serialscale.trace.recorder import PyTape
+
+    n = data.draw(st.integers(1, 40))
+    tape, twin = _tape.Tape(), type("Py", (PyTape,), {})()
+    rows: list[list[int]] = []
+    more: dict[int, list[int]] = {}
+    for i in range(n):
+        earlier = st.integers(-1, i - 1)
+        a, b, c = data.draw(earlier), data.draw(earlier), data.draw(earlier)
+        tape.push(0, a, b, c)
+        twin.push(0, a, b, c)
+        row = [x for x in dict.fromkeys((a, b, c)) if x >= 0]
+        if i > 0 and data.draw(st.booleans()):
+            more[i] = data.draw(st.lists(st.integers(0, i - 1), min_size=1, max_size=4))
+        rows.append(row + more.get(i, []))
+    twin.flush()
+    steps = sorted(more)
+    more_steps = array("q", steps)
+    more_ptr = array("q", [0])
+    for s in steps:
+        more_ptr.append(more_ptr[-1] + len(more[s]))
+    more_idx = array("q", [x for s in steps for x in more[s]])
+    ptr, idx = _csr_oracle(rows)
+    m = tape.count_needs() + len(more_idx)
+    assert m == twin.count_needs() + len(more_idx) == len(idx)
+    for t in (tape, twin):
+        pred_ptr, pred_idx = array("q", [0]) * (n + 1), array("q", [0]) * m
+        assert t.csr(more_steps, more_ptr, more_idx, pred_ptr, pred_idx) == m
+        assert pred_ptr.tolist() == ptr and pred_idx.tolist() == idx
+
+
+def test_the_tapes_csr_checks_what_it_is_given() -> None:
+    """Bad arguments to csr() are errors, never reads or writes out of bounds: outputs too
+    short or read-only, more_* out of order or out of range, a need of a later step."""
+    from array import array
+
+    q = lambda *v: array("q", v)  # noqa: E731
+    tape = _tape.Tape()
+    for need in (-1, 0, 1):
+        tape.push(0, need, -1)  # 3 steps, 2 needs
+    ok = (q(), q(0), q(), q(0, 0, 0, 0), q(0, 0))
+    assert tape.csr(*ok) == 2
+    bad = {
+        "more_ptr": (q(), q(), q(), q(0, 0, 0, 0), q(0, 0)),  # no first offset
+        "more_steps must increase": (q(2, 1), q(0, 1, 2), q(0, 0), q(0, 0, 0, 0), q(0, 0, 0, 0)),
+        "within the steps": (q(3), q(0, 1), q(0), q(0, 0, 0, 0), q(0, 0, 0)),
+        "at most": (q(2), q(0, 5), q(0), q(0, 0, 0, 0), q(0, 0, 0)),
+        "never decrease": (q(1, 2), q(0, 1, 0), q(0), q(0, 0, 0, 0), q(0, 0, 0)),
+        "no earlier step": (q(1), q(0, 1), q(1), q(0, 0, 0, 0), q(0, 0, 0)),
+        "too short": (q(), q(0), q(), q(0, 0, 0), q(0, 0)),
+    }
+    for message, args in bad.items():
+        with pytest.raises(ValueError, match=message):
+            tape.csr(*args)
+    with pytest.raises(ValueError, match="too short for the needs"):
+        tape.csr(q(), q(0), q(), q(0, 0, 0, 0), q(0))
+    with pytest.raises(TypeError, match="writable"):
+        tape.csr(q(), q(0), q(), memoryview(q(0, 0, 0, 0)).toreadonly(), q(0, 0))
+    with pytest.raises(TypeError, match="type 'q'"):
+        tape.csr(q(), array("i", [0]), q(), q(0, 0, 0, 0), q(0, 0))
+    later = _tape.Tape()
+    later.push(0, -1, -1)
+    later.push(0, 5, -1)  # a need of a step not (yet) recorded
+    with pytest.raises(ValueError, match="no earlier step"):
+        later.csr(q(), q(0), q(), q(0, 0, 0), q(0))

@@ -266,8 +266,8 @@ class PyTape:
             pending.clear()
 
     def flush(self) -> None:
-        """Move the steps set aside by :meth:`spill` into the columns (the recorder's flush
-        spills first)."""
+        """Move the pending steps and those set aside by :meth:`spill` into the columns."""
+        PyTape.spill(self)  # the tape's own: no limit checked here
         spilled = self._spilled
         if spilled:
             for k, column in enumerate(self._columns):
@@ -276,10 +276,24 @@ class PyTape:
 
     def column(self, k: int) -> array[int]:
         """The sites (``k`` 0, int32) or the first, second or third needs (1..3, int64) of
-        the steps flushed, as the arrays themselves (the compiled tape lends a memoryview)."""
+        the steps flushed, as the arrays themselves (the compiled tape lends memoryviews,
+        all int32)."""
         if not 0 <= k <= 3:
             raise ValueError(f"column: {k} is not 0 (sites) or 1..3 (needs)")
         return self._columns[k]
+
+    def count_needs(self) -> int:
+        """How many needs (not ``NO_STEP``) the flushed steps have in the three columns."""
+        return int(accel.kernels().tape_needs(*self._columns[1:]))
+
+    def csr(self, more_steps: array[int], more_ptr: array[int], more_idx: array[int],
+            pred_ptr: array[int], pred_idx: array[int]) -> int:  # fmt: skip
+        """The flushed steps' needs, then their needs beyond three (``more_idx[more_ptr[k]:
+        more_ptr[k + 1]]`` for step ``more_steps[k]``), as predecessor CSR written into
+        ``pred_ptr`` and ``pred_idx`` (the ``tape_csr`` kernel); how many indices."""
+        cols = self._columns[1:]
+        return int(accel.kernels().tape_csr(*cols, more_steps, more_ptr, more_idx, pred_ptr,
+                                            pred_idx))  # fmt: skip
 
     def zero_cost(self, step: int) -> None:
         """Note that recorded step ``step`` costs 0 (a selection's step: hundreds of
@@ -382,7 +396,8 @@ class Recorder(TapeBase):
 
     @property
     def a(self) -> Any:
-        """Each step's first need, or ``NO_STEP`` (int64), as :attr:`site` is given."""
+        """Each step's first need, or ``NO_STEP`` (an ``array('q')``, or the compiled tape's
+        int32 memoryview)."""
         return self.column(1)
 
     @property
@@ -645,13 +660,10 @@ class Recorder(TapeBase):
         more_ptr = array("q", [0])
         more_ptr.extend(accumulate(len(row) for _, row in more))
         more_idx = array("q", chain.from_iterable(row for _, row in more))
-        columns = (self.a, self.b, self.c)
-        kernels = accel.kernels()
-        m = kernels.tape_needs(*columns) + len(more_idx)
+        m = self.count_needs() + len(more_idx)
         pred_ptr = array("q", [0]) * (n + 1)  # by repetition: cheaper than from bytes
         pred_idx = array("q", [0]) * m
-        kernels.tape_csr(*columns, more_steps, more_ptr, more_idx, pred_ptr, pred_idx)
-        del columns  # the compiled tape's columns are lent while their views live
+        self.csr(more_steps, more_ptr, more_idx, pred_ptr, pred_idx)
         costs = self.cost_array(n)
         spans = None
         if self.spans:  # array operations with parallelism inside

@@ -54,13 +54,13 @@ typedef struct {
     Py_ssize_t control_decisions;
     int bool_fast;
     PyObject *quiet_frame;
-    /* The steps recorded, `count` of them, in columns with room for `cap`: site (int32) and
-     * needs a, b, c (int64). They grow by doubling (on Linux by mremap: no copy, and no page
+    /* The steps recorded, `count` of them, in columns with room for `cap`: site and needs a,
+     * b, c (int32: a run records fewer than 2**31 steps; half the memory of int64 needs,
+     * and every page of it is first touched here). They grow by doubling (on Linux by mremap: no copy, and no page
      * touched before a step is written into it) and are lent to Python as buffers (Column):
      * while one is lent (`exports`), they cannot move, so no step can be added past `cap`.
      * p_len counts the steps since the last spill() (every FLUSH_STEPS steps). */
-    int32_t *site;
-    int64_t *a, *b, *c;
+    int32_t *site, *a, *b, *c;
     Py_ssize_t cap, col_cap[4];
     Py_ssize_t exports;
     Py_ssize_t p_len;
@@ -108,14 +108,14 @@ static int tape_grow(Tape *t) {
         return -1;
     }
     Py_ssize_t cap = t->cap ? t->cap * 2 : FLUSH_STEPS;
-    if (cap < t->cap || (size_t)cap > PY_SSIZE_T_MAX / sizeof(int64_t)) {
+    if (cap < t->cap || (size_t)cap > PY_SSIZE_T_MAX / sizeof(int32_t)) {
         PyErr_NoMemory();
         return -1;
     }
     void **cols[4] = {(void **)&t->site, (void **)&t->a, (void **)&t->b, (void **)&t->c};
     for (int k = 0; k < 4; k++) {
         if (t->col_cap[k] >= cap) continue;
-        size_t item = k == 0 ? sizeof(int32_t) : sizeof(int64_t);
+        size_t item = sizeof(int32_t);
         void *grown = column_grow(*cols[k], (size_t)t->col_cap[k] * item, (size_t)cap * item);
         if (!grown) {
             PyErr_NoMemory();
@@ -169,9 +169,9 @@ static int Tape_clear(Tape *self) {
 static void Tape_dealloc(Tape *self) {
     PyObject_GC_UnTrack(self);
     column_free(self->site, (size_t)self->col_cap[0] * sizeof(int32_t));
-    column_free(self->a, (size_t)self->col_cap[1] * sizeof(int64_t));
-    column_free(self->b, (size_t)self->col_cap[2] * sizeof(int64_t));
-    column_free(self->c, (size_t)self->col_cap[3] * sizeof(int64_t));
+    column_free(self->a, (size_t)self->col_cap[1] * sizeof(int32_t));
+    column_free(self->b, (size_t)self->col_cap[2] * sizeof(int32_t));
+    column_free(self->c, (size_t)self->col_cap[3] * sizeof(int32_t));
     PyMem_Free(self->cache);
     PyMem_Free(self->z_steps);
     Py_CLEAR(self->ctl_frame);
@@ -237,11 +237,24 @@ static Py_ssize_t tape_push(Tape *t, int32_t site, int64_t a, int64_t b, int64_t
         }
     }
     Py_ssize_t step = t->count;
-    if (step >= t->cap && tape_grow(t) < 0) return -1;
+    if (step >= t->cap) {
+        if (step >= INT32_MAX) {
+            PyErr_SetString(PyExc_ValueError, "a traced run records at most 2**31 - 1 steps");
+            return -1;
+        }
+        if (tape_grow(t) < 0) return -1;
+    }
+    /* a need is a step (< INT32_MAX, as `step` is) or -1; whether it is an earlier step is
+     * checked when the graph is made (Tape.csr), as before the tape narrowed needs */
+    if (a < -1 || a > INT32_MAX || b < -1 || b > INT32_MAX || c < -1 || c > INT32_MAX) {
+        PyErr_Format(PyExc_ValueError, "needs (%lld, %lld, %lld): each a step number or -1",
+                     (long long)a, (long long)b, (long long)c);
+        return -1;
+    }
     t->site[step] = site;
-    t->a[step] = a;
-    t->b[step] = b;
-    t->c[step] = c;
+    t->a[step] = (int32_t)a;
+    t->b[step] = (int32_t)b;
+    t->c[step] = (int32_t)c;
     t->p_len++;
     t->count = step + 1;
     return step;
@@ -318,7 +331,7 @@ static PyObject *Tape_push(Tape *self, PyObject *args) {
 typedef struct {
     PyObject_HEAD
     Tape *tape;
-    int which; /* 0: site (int32, read-only), 1-3: needs a, b, c (int64, writable) */
+    int which; /* 0: site (read-only), 1-3: needs a, b, c (writable); all int32 */
 } Column;
 
 static PyTypeObject ColumnType;
@@ -339,7 +352,7 @@ static int Column_getbuffer(Column *self, Py_buffer *view, int flags) {
         view->obj = NULL;
         return -1;
     }
-    Py_ssize_t itemsize = site ? (Py_ssize_t)sizeof(int32_t) : (Py_ssize_t)sizeof(int64_t);
+    Py_ssize_t itemsize = (Py_ssize_t)sizeof(int32_t);
     void *cols[4] = {t->site, t->a, t->b, t->c};
     shape[0] = t->count;
     shape[1] = itemsize;
@@ -349,7 +362,7 @@ static int Column_getbuffer(Column *self, Py_buffer *view, int flags) {
     view->len = t->count * itemsize;
     view->readonly = site;
     view->itemsize = itemsize;
-    view->format = (flags & PyBUF_FORMAT) ? (site ? "i" : "q") : NULL;
+    view->format = (flags & PyBUF_FORMAT) ? "i" : NULL;
     view->ndim = 1;
     view->shape = (flags & PyBUF_ND) == PyBUF_ND ? shape : NULL;
     view->strides = (flags & PyBUF_STRIDES) == PyBUF_STRIDES ? shape + 1 : NULL;
@@ -384,9 +397,9 @@ static PyTypeObject ColumnType = {
     .tp_as_buffer = &Column_as_buffer,
 };
 
-/* column(k) -> memoryview: the sites (k = 0, int32, read-only) or needs a, b, c (k = 1..3,
- * int64, writable: a watched sort's comparisons are rewritten in place) of every step
- * recorded. No step can be added past the columns' room while the view is held. */
+/* column(k) -> memoryview: the sites (k = 0, read-only) or needs a, b, c (k = 1..3,
+ * writable: a watched sort's comparisons are rewritten) of every step recorded, int32. No
+ * step can be added past the columns' room while the view is held. */
 static PyObject *Tape_column(Tape *self, PyObject *arg) {
     long k = PyLong_AsLong(arg);
     if (k == -1 && PyErr_Occurred()) return NULL;
@@ -404,11 +417,127 @@ static PyObject *Tape_column(Tape *self, PyObject *arg) {
     return view;
 }
 
+/* count_needs() -> how many needs (not -1) the steps have in a, b and c: with the needs
+ * beyond three, the size of the predecessor index csr() fills. */
+static PyObject *Tape_count_needs(Tape *self, PyObject *unused) {
+    Py_ssize_t count = 0;
+    const int32_t *cols[3] = {self->a, self->b, self->c};
+    for (int j = 0; j < 3; j++)
+        for (Py_ssize_t i = 0; i < self->count; i++) count += cols[j][i] != -1;
+    return PyLong_FromSsize_t(count);
+}
+
+/* A one-dimensional C-contiguous buffer of int64 ('q', or 'l' of 8 bytes), writable when
+ * asked; at least min_len items. 0, or -1 with an exception set (and nothing held). */
+static int int64_buffer(PyObject *obj, Py_buffer *view, int writable, Py_ssize_t min_len,
+                        const char *name) {
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) < 0) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "csr: %s must be a%s array of type 'q'", name,
+                     writable ? " writable" : "n");
+        return -1;
+    }
+    const char *fmt = view->format ? view->format : "B";
+    if (fmt[0] == '@' || fmt[0] == '=' || fmt[0] == '<') fmt++;
+    if (!((fmt[0] == 'q' || fmt[0] == 'l') && fmt[1] == '\0') || view->itemsize != 8 ||
+        view->ndim > 1) {
+        PyBuffer_Release(view);
+        PyErr_Format(PyExc_TypeError, "csr: %s must be an array of type 'q'", name);
+        return -1;
+    }
+    if (view->len / 8 < min_len) {
+        PyBuffer_Release(view);
+        PyErr_Format(PyExc_ValueError, "csr: %s is too short (%zd, at least %zd)", name,
+                     view->len / 8, min_len);
+        return -1;
+    }
+    return 0;
+}
+
+/* csr(more_steps, more_ptr, more_idx, pred_ptr, pred_idx) -> m: the steps' needs as
+ * predecessor CSR (the kernels' tape_csr on these int32 columns): step i needs a[i], b[i]
+ * and c[i] (-1: none), then, when i is more_steps[k], more_idx[more_ptr[k]:more_ptr[k+1]].
+ * Every need must name an earlier step, more_steps increase, more_ptr run from 0 without
+ * decreasing to at most len(more_idx), and pred_ptr (count + 1) and pred_idx have room:
+ * ValueError otherwise, nothing trusted. pred_ptr and pred_idx are written, nothing else. */
+static PyObject *Tape_csr(Tape *self, PyObject *args) {
+    PyObject *o[5];
+    if (!PyArg_ParseTuple(args, "OOOOO", &o[0], &o[1], &o[2], &o[3], &o[4])) return NULL;
+    static const char *names[5] = {"more_steps", "more_ptr", "more_idx", "pred_ptr",
+                                   "pred_idx"};
+    Py_buffer v[5];
+    int held = 0;
+    Py_ssize_t n = self->count, e = 0;
+    PyObject *result = NULL;
+    for (; held < 5; held++) {
+        Py_ssize_t min_len = held == 3 ? n + 1 : 0;
+        if (int64_buffer(o[held], &v[held], held >= 3, min_len, names[held]) < 0) goto done;
+    }
+    {
+        Py_ssize_t k_count = v[0].len / 8, idx_len = v[2].len / 8, cap = v[4].len / 8;
+        const int64_t *ms = v[0].buf, *mp = v[1].buf, *mi = v[2].buf;
+        int64_t *ptr = v[3].buf, *idx = v[4].buf;
+        if (v[1].len / 8 < k_count + 1) {
+            PyErr_SetString(PyExc_ValueError, "csr: more_ptr needs one offset more than "
+                                              "more_steps has steps");
+            goto done;
+        }
+        if (mp[0] != 0 || mp[k_count] > idx_len) {
+            PyErr_SetString(PyExc_ValueError, "csr: more_ptr must run from 0 to at most "
+                                              "len(more_idx)");
+            goto done;
+        }
+        for (Py_ssize_t k = 0; k < k_count; k++) {
+            if (mp[k + 1] < mp[k]) {
+                PyErr_SetString(PyExc_ValueError, "csr: more_ptr must never decrease");
+                goto done;
+            }
+            if (ms[k] < 0 || ms[k] >= n || (k > 0 && ms[k] <= ms[k - 1])) {
+                PyErr_SetString(PyExc_ValueError,
+                                "csr: more_steps must increase, within the steps");
+                goto done;
+            }
+        }
+        const int32_t *cols[3] = {self->a, self->b, self->c};
+        Py_ssize_t k = 0;
+        ptr[0] = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            for (int j = 0; j < 3; j++) {
+                int32_t x = cols[j][i];
+                if (x == -1) continue;
+                if (x < 0 || x >= i || e >= cap) goto bad;
+                idx[e++] = x;
+            }
+            if (k < k_count && ms[k] == i) {
+                for (int64_t x = mp[k]; x < mp[k + 1]; x++) {
+                    if (mi[x] < 0 || mi[x] >= i || e >= cap) goto bad;
+                    idx[e++] = mi[x];
+                }
+                k++;
+            }
+            ptr[i + 1] = e;
+        }
+    }
+    result = PyLong_FromSsize_t(e);
+    goto done;
+bad:
+    PyErr_SetString(PyExc_ValueError,
+                    "csr: a need that names no earlier step, or pred_idx too short for the needs");
+done:
+    for (int j = 0; j < held; j++) PyBuffer_Release(&v[j]);
+    return result;
+}
+
 static PyMethodDef Tape_methods[] = {
     {"push", (PyCFunction)Tape_push, METH_VARARGS,
      "Append one step (site, a, b[, c]), needs normalised; its number."},
     {"column", (PyCFunction)Tape_column, METH_O,
      "column(k): the sites (0) or needs a, b, c (1..3) of every step, as a memoryview."},
+    {"count_needs", (PyCFunction)Tape_count_needs, METH_NOARGS,
+     "How many needs the steps have in a, b and c (not -1)."},
+    {"csr", (PyCFunction)Tape_csr, METH_VARARGS,
+     "csr(more_steps, more_ptr, more_idx, pred_ptr, pred_idx) -> m: the needs as CSR."},
     {"zero_cost", (PyCFunction)Tape_zero_cost, METH_O, "Note that a recorded step costs 0."},
     {"spill", (PyCFunction)Tape_spill, METH_NOARGS,
      "Called every FLUSH_STEPS steps (the recorder's limit); restarts the pending count."},
