@@ -448,3 +448,30 @@ def test_the_tapes_csr_checks_what_it_is_given() -> None:
     later.push(0, 5, -1)  # a need of a step not (yet) recorded
     with pytest.raises(ValueError, match="no earlier step"):
         later.csr(q(), q(0), q(), q(0, 0, 0), q(0))
+
+
+def test_tracemalloc_sees_the_columns() -> None:
+    """The columns are memory the tape maps itself (not Python's allocator): it shows them
+    to tracemalloc, which measures what a trace retains (benchmarks/trace_bench.py), and
+    forgets them when they move or are freed."""
+    import tracemalloc
+
+    from serialscale.trace.recorder import FLUSH_STEPS
+
+    def column_bytes() -> int:
+        snapshot = tracemalloc.take_snapshot().filter_traces(
+            [tracemalloc.DomainFilter(True, 0x7ACE)]
+        )
+        return sum(stat.size for stat in snapshot.statistics("filename"))
+
+    tracemalloc.start()
+    try:
+        tape = _tape.Tape()  # made while tracing: its first room is seen
+        assert column_bytes() == 16 * FLUSH_STEPS
+        for _ in range(FLUSH_STEPS + 1):  # grown once: the moved columns, not the old ones
+            tape.push(0, -1, -1)
+        assert column_bytes() == 32 * FLUSH_STEPS
+        del tape
+        assert column_bytes() == 0
+    finally:
+        tracemalloc.stop()

@@ -1,9 +1,10 @@
 """The recorder: the graph of a traced run, kept in compact arrays.
 
 Each recorded step stores a site index (4 bytes: which operation at which source line) and up
-to three predecessor step numbers (8 bytes each: an operation's operands and, in the frame and
-strict control modes, its control need); costs other than 1 and needs beyond three live in
-small side tables. Traced values themselves are not kept: only these integers are.
+to three predecessor step numbers (4 bytes each in the compiled tape, 8 in the pure one: an
+operation's operands and, in the frame and strict control modes, its control need); costs
+other than 1 and needs beyond three live in small side tables. Traced values themselves are
+not kept: only these integers are.
 
 The hot state (step counter, pause and decision) and the steps themselves (four columns)
 live in a base class: the compiled ``_tape.Tape`` when it was built, else :class:`PyTape`.
@@ -48,6 +49,7 @@ def _user_frame() -> FrameType:
     return frame
 
 
+#: The tapes call the recorder's spill() (its limit, the zero costs) every this many steps.
 FLUSH_STEPS = 65_536
 
 #: The instructions whose truth test of a value is a branch of the code as written (``if``,

@@ -1,14 +1,15 @@
 /* The hot path of tracing, compiled: traced values' binary operators and comparisons, and the
- * recorder's pending steps.
+ * recorder's steps.
  *
  * `Value` is the base of trace.values.Traced: it holds `value` and `node` and implements the
  * arithmetic, bitwise and comparison operators in C (the rest of Traced stays in Python).
  * `Tape` is the base of trace.recorder.Recorder: it holds the step counter, the pause and
- * decision state, a buffer of pending (site, a, b) triples and a cache of call sites.
+ * decision state, the steps recorded (int32 columns: site and needs a, b, c) and a cache of
+ * call sites.
  *
  * An operation does what values.PyValue's operator methods do: compute the value, find the
  * call site (operation, code object, instruction offset) of the user's frame, append one
- * triple, return a new Traced. Whatever is not the common case (a site seen for the first
+ * step, return a new Traced. Whatever is not the common case (a site seen for the first
  * time, a strict-mode decision in force) goes to the Python recorder's own methods, so both
  * implementations record exactly the same steps; the tests compare them.
  */
@@ -25,7 +26,8 @@
 #include "needs.h"
 
 #define NO_STEP (-1)
-/* Pending steps move into the recorder's arrays this many at a time (recorder.FLUSH_STEPS). */
+/* The recorder's spill() is called every this many steps (recorder.FLUSH_STEPS); the columns'
+ * first room. */
 #define FLUSH_STEPS 65536
 
 /* ---- Tape ------------------------------------------------------------------------------ */
@@ -88,8 +90,12 @@ static void *column_grow(void *old, size_t old_bytes, size_t new_bytes) {
 #endif
 }
 
+/* The tracemalloc domain of the columns (any number other than CPython's own 0). */
+#define COLUMN_DOMAIN 0x7ace
+
 static void column_free(void *p, size_t bytes) {
     if (!p) return;
+    PyTraceMalloc_Untrack(COLUMN_DOMAIN, (uintptr_t)p);
 #if defined(__linux__) && defined(MREMAP_MAYMOVE)
     munmap(p, bytes);
 #else
@@ -116,11 +122,15 @@ static int tape_grow(Tape *t) {
     for (int k = 0; k < 4; k++) {
         if (t->col_cap[k] >= cap) continue;
         size_t item = sizeof(int32_t);
-        void *grown = column_grow(*cols[k], (size_t)t->col_cap[k] * item, (size_t)cap * item);
+        void *old = *cols[k];
+        void *grown = column_grow(old, (size_t)t->col_cap[k] * item, (size_t)cap * item);
         if (!grown) {
             PyErr_NoMemory();
             return -1;
         }
+        /* shown to tracemalloc, which cannot see memory mapped here (no-ops unless tracing) */
+        if (old) PyTraceMalloc_Untrack(COLUMN_DOMAIN, (uintptr_t)old);
+        (void)PyTraceMalloc_Track(COLUMN_DOMAIN, (uintptr_t)grown, (size_t)cap * item);
         *cols[k] = grown;
         t->col_cap[k] = cap;
     }
