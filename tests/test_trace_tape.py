@@ -475,3 +475,14 @@ def test_tracemalloc_sees_the_columns() -> None:
         assert column_bytes() == 0
     finally:
         tracemalloc.stop()
+
+
+def test_the_operation_limit_stays_below_what_int32_steps_can_number() -> None:
+    """The compiled tape numbers steps in int32: a larger --max-ops is capped below 2**31
+    by both tapes (the run stops with the usual TooManyOperations, before the tape would
+    have to refuse a step); smaller limits are kept as given."""
+    from serialscale.trace.recorder import FLUSH_STEPS, MOST_OPS, Recorder
+
+    assert MOST_OPS + FLUSH_STEPS < 2**31 - 1
+    assert Recorder(max_ops=2**62).max_ops == MOST_OPS
+    assert Recorder(max_ops=1000).max_ops == 1000

@@ -51,6 +51,10 @@ def _user_frame() -> FrameType:
 
 #: The tapes call the recorder's spill() (its limit, the zero costs) every this many steps.
 FLUSH_STEPS = 65_536
+#: The most operations a run records, whatever ``max_ops`` asks: the compiled tape numbers
+#: steps in int32 (and refuses a step past 2**31 - 1; the limit is checked at each spill,
+#: every FLUSH_STEPS steps, so it stops the run first). Both tapes keep it.
+MOST_OPS = 2**31 - 1 - 2 * FLUSH_STEPS
 
 #: The instructions whose truth test of a value is a branch of the code as written (``if``,
 #: ``while``, ``and``/``or``, conditional expressions, ``assert``), by this Python's names for
@@ -346,7 +350,7 @@ class Recorder(TapeBase):
         if control not in CONTROL_MODES:
             raise ValueError(f"control must be one of {', '.join(CONTROL_MODES)}, got {control!r}")
         super().__init__()
-        self.max_ops = max_ops
+        self.max_ops = min(max_ops, MOST_OPS)
         self.strict = control == "strict"
         self.control = control
         #: frame mode: id(frame) -> (the frame, the step behind its latest branch). The frame
