@@ -338,7 +338,11 @@ def test_traced_values_drop_their_class_reference_exactly_once() -> None:
 def test_a_finalizer_added_to_a_registered_class_still_runs() -> None:
     """A class registered with the tape gets the tape's dealloc only when it has nothing to
     finalize; a __del__ given to it later is still called."""
+    from serialscale.trace.recorder import COMPILED
     from serialscale.trace.values import Traced, _active, kind_of
+
+    if not COMPILED:
+        pytest.skip("pure Python is forced: Traced does not derive from the compiled Value")
 
     class Late(_tape.Value):
         __slots__ = ()
@@ -486,3 +490,17 @@ def test_the_operation_limit_stays_below_what_int32_steps_can_number() -> None:
     assert MOST_OPS + FLUSH_STEPS < 2**31 - 1
     assert Recorder(max_ops=2**62).max_ops == MOST_OPS
     assert Recorder(max_ops=1000).max_ops == 1000
+
+
+def test_a_cycle_through_a_lent_column_is_collected() -> None:
+    """A column's view kept where the recorder reaches it (here: an attribute of a tape
+    subclass) is a reference cycle through the tape: the collector must see the column's
+    reference to free them."""
+    kind = type("Recorder", (_tape.Tape,), {})
+    tape = kind()
+    tape.push(0, -1, -1)
+    tape.kept = tape.column(1)
+    gone = weakref.ref(tape)
+    del tape
+    gc.collect()
+    assert gone() is None

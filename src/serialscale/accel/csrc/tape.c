@@ -387,9 +387,18 @@ static void Column_releasebuffer(Column *self, Py_buffer *view) {
     self->tape->exports--;
 }
 
+/* A view kept where the recorder reaches it is a cycle through the tape: the collector sees
+ * the column's reference. No tp_clear: the cycle is broken elsewhere (the view releases its
+ * buffer, then the column goes), so a column always has its tape while it lends a buffer. */
+static int Column_traverse(Column *self, visitproc visit, void *arg) {
+    Py_VISIT(self->tape);
+    return 0;
+}
+
 static void Column_dealloc(Column *self) {
-    Py_XDECREF(self->tape);
-    Py_TYPE(self)->tp_free((PyObject *)self);
+    PyObject_GC_UnTrack(self);
+    Py_CLEAR(self->tape);
+    PyObject_GC_Del(self);
 }
 
 static PyBufferProcs Column_as_buffer = {
@@ -401,9 +410,10 @@ static PyTypeObject ColumnType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "serialscale.accel._tape.Column",
     .tp_basicsize = sizeof(Column),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "One of a tape's columns, lent as a buffer (Tape.column).",
     .tp_dealloc = (destructor)Column_dealloc,
+    .tp_traverse = (traverseproc)Column_traverse,
     .tp_as_buffer = &Column_as_buffer,
 };
 
@@ -417,11 +427,12 @@ static PyObject *Tape_column(Tape *self, PyObject *arg) {
         PyErr_Format(PyExc_ValueError, "column: %ld is not 0 (sites) or 1..3 (needs)", k);
         return NULL;
     }
-    Column *col = PyObject_New(Column, &ColumnType);
+    Column *col = PyObject_GC_New(Column, &ColumnType);
     if (!col) return NULL;
     Py_INCREF(self);
     col->tape = self;
     col->which = (int)k;
+    PyObject_GC_Track(col);
     PyObject *view = PyMemoryView_FromObject((PyObject *)col);
     Py_DECREF(col);
     return view;
