@@ -369,11 +369,7 @@ def record(rec: Recorder, name: str, needs: list[int], work: int, span: int,
     ``work`` and span ``span``; its step number."""
     if rec.frames:  # frame mode: the decision in force in the user's call
         needs = [*needs, rec._frame_decision(frame)]
-    rec.flush()
-    step = rec.count
-    rec.count = step + 1
-    rec.site.append(rec.site_index(name, frame))
-    rec._add_needs(step, needs)
+    step = rec.push_needs(rec.site_index(name, frame), needs)
     if work != 1:
         rec.costs[step] = work
     if span != work:

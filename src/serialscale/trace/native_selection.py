@@ -40,6 +40,7 @@ runs on every call and return: tracing in pure Python is about 6x slower with it
 from __future__ import annotations
 
 import contextlib
+import mmap
 import sys
 from array import array
 from collections.abc import Callable, Iterator
@@ -169,8 +170,25 @@ class NativeWatch:
         for entry in entries:
             owner[entry - lo] = entry
         last_of = array("q", [-1]) * (n - lo)  # sort-input -> its last comparison
-        args = (rec.a, rec.b, rec.c, rec.site, comparing, lo, call.start, owner, last_of)
-        last = accel.kernels().rechain(*args)
+        kernels, start = accel.kernels(), call.start
+        lent: tuple[Any, ...] = (rec.a, rec.b, rec.c)
+        needs = lent
+        if not isinstance(lent[0], array):
+            # The compiled tape's int32 needs, widened to the kernel's int64 where it reads
+            # and writes them (steps `start` on) and copied back after. The compiled kernel
+            # is given anonymous memory, of which only that part is ever touched; the pure
+            # twin writes back by array slices: arrays.
+            if accel.compiled_kernels_in_use():
+                needs = tuple(memoryview(mmap.mmap(-1, 8 * n)).cast("q") for _ in lent)
+                for wide, view in zip(needs, lent, strict=True):
+                    wide[start:] = array("q", view[start:])
+            else:
+                needs = tuple(array("q", view) for view in lent)
+        last = kernels.rechain(*needs, rec.site, comparing, lo, start, owner, last_of)
+        if needs is not lent:
+            for view, wide in zip(lent, needs, strict=True):
+                view[start:] = array("i", wide[start:])
+        del needs, lent  # the compiled tape's columns are lent while their views live
         placed = {entry: last_of[entry - lo] for entry in entries if last_of[entry - lo] >= 0}
         return placed, last
 

@@ -1,12 +1,13 @@
 """The recorder: the graph of a traced run, kept in compact arrays.
 
 Each recorded step stores a site index (4 bytes: which operation at which source line) and up
-to three predecessor step numbers (8 bytes each: an operation's operands and, in the frame and
-strict control modes, its control need); costs other than 1 and needs beyond three live in
-small side tables. Traced values themselves are not kept: only these integers are.
+to three predecessor step numbers (4 bytes each in the compiled tape, 8 in the pure one: an
+operation's operands and, in the frame and strict control modes, its control need); costs
+other than 1 and needs beyond three live in small side tables. Traced values themselves are
+not kept: only these integers are.
 
-The hot state (step counter, pause and decision, the steps not yet moved into the arrays)
-lives in a base class: the compiled ``_tape.Tape`` when it was built, else :class:`PyTape`.
+The hot state (step counter, pause and decision) and the steps themselves (four columns)
+live in a base class: the compiled ``_tape.Tape`` when it was built, else :class:`PyTape`.
 Both record the same steps; ``SERIALSCALE_PURE_PYTHON=1`` forces the pure-Python one.
 """
 
@@ -48,7 +49,12 @@ def _user_frame() -> FrameType:
     return frame
 
 
+#: The tapes call the recorder's spill() (its limit, the zero costs) every this many steps.
 FLUSH_STEPS = 65_536
+#: The most operations a run records, whatever ``max_ops`` asks: the compiled tape numbers
+#: steps in int32 (and refuses a step past 2**31 - 1; the limit is checked at each spill,
+#: every FLUSH_STEPS steps, so it stops the run first). Both tapes keep it.
+MOST_OPS = 2**31 - 1 - 2 * FLUSH_STEPS
 
 #: The instructions whose truth test of a value is a branch of the code as written (``if``,
 #: ``while``, ``and``/``or``, conditional expressions, ``assert``), by this Python's names for
@@ -213,17 +219,20 @@ def normalise(x: int, y: int, c: int = NO_STEP) -> tuple[int, int, int]:
 
 
 class PyTape:
-    """The pure-Python twin of the compiled ``_tape.Tape``: the recorder's hot state.
+    """The pure-Python twin of the compiled ``_tape.Tape``: the recorder's hot state and
+    its steps.
 
     ``pending`` holds recent steps as flat (site, a, b, c) quadruples: list appends are
-    cheaper than array appends, and the recorder's ``flush`` moves them into its arrays.
-    ``c`` is an operation's control need (strict and frame modes): ``ctl_step`` for every
-    operation when ``ctl_any``, or for operations in ``ctl_frame``.
+    cheaper than array appends; every :data:`FLUSH_STEPS` steps they are set aside
+    (:meth:`spill`), and :meth:`flush` appends what was set aside to the columns at once
+    (appending each buffer made the arrays grow by a sixteenth at a time, every growth a
+    copy). ``c`` is an operation's control need (strict and frame modes): ``ctl_step`` for
+    every operation when ``ctl_any``, or for operations in ``ctl_frame``.
     """
 
     __slots__ = (
-        "bool_fast", "control_decisions", "count", "ctl_any", "ctl_frame", "ctl_step", "decision",
-        "paused", "pending", "quiet_frame", "zeros",
+        "_columns", "_spilled", "bool_fast", "control_decisions", "count", "ctl_any",
+        "ctl_frame", "ctl_step", "decision", "paused", "pending", "quiet_frame", "zeros",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -238,6 +247,10 @@ class PyTape:
         self.ctl_frame: FrameType | None = None
         self.pending: list[int] = []
         self.zeros: list[int] = []  # steps of cost 0 not yet taken (take_zero_costs)
+        #: site index of each step; its first, second and third need (NO_STEP: none)
+        self._columns = (array("i"), array("q"), array("q"), array("q"))
+        #: buffers of pending steps set aside (spill), appended to the columns by flush
+        self._spilled: list[tuple[bytes, bytes, bytes, bytes]] = []
 
     def push(self, site: int, a: int, b: int, c: int = NO_STEP) -> int:
         """Append one step (its needs normalised here); its step number."""
@@ -249,13 +262,44 @@ class PyTape:
         return step
 
     def spill(self) -> None:
-        """Called when the pending steps fill their buffer: :meth:`flush` unless overridden
-        (the recorder sets them aside, to move them into its arrays in one go)."""
-        self.flush()
+        """Called every :data:`FLUSH_STEPS` steps (the recorder overrides it to check its
+        limit, and calls this): the pending steps are set aside for :meth:`flush`."""
+        pending = self.pending
+        if pending:
+            sites = array("i", pending[0::4]).tobytes()
+            a, b, c = (array("q", pending[k::4]).tobytes() for k in (1, 2, 3))
+            self._spilled.append((sites, a, b, c))
+            pending.clear()
 
     def flush(self) -> None:
-        """Move the pending steps into the recorder's arrays (the recorder overrides it)."""
-        raise NotImplementedError
+        """Move the pending steps and those set aside by :meth:`spill` into the columns."""
+        PyTape.spill(self)  # the tape's own: no limit checked here
+        spilled = self._spilled
+        if spilled:
+            for k, column in enumerate(self._columns):
+                _append_chunks(column, [parts[k] for parts in spilled])
+            spilled.clear()
+
+    def column(self, k: int) -> array[int]:
+        """The sites (``k`` 0, int32) or the first, second or third needs (1..3, int64) of
+        the steps flushed, as the arrays themselves (the compiled tape lends memoryviews,
+        all int32)."""
+        if not 0 <= k <= 3:
+            raise ValueError(f"column: {k} is not 0 (sites) or 1..3 (needs)")
+        return self._columns[k]
+
+    def count_needs(self) -> int:
+        """How many needs (not ``NO_STEP``) the flushed steps have in the three columns."""
+        return int(accel.kernels().tape_needs(*self._columns[1:]))
+
+    def csr(self, more_steps: array[int], more_ptr: array[int], more_idx: array[int],
+            pred_ptr: array[int], pred_idx: array[int]) -> int:  # fmt: skip
+        """The flushed steps' needs, then their needs beyond three (``more_idx[more_ptr[k]:
+        more_ptr[k + 1]]`` for step ``more_steps[k]``), as predecessor CSR written into
+        ``pred_ptr`` and ``pred_idx`` (the ``tape_csr`` kernel); how many indices."""
+        cols = self._columns[1:]
+        return int(accel.kernels().tape_csr(*cols, more_steps, more_ptr, more_idx, pred_ptr,
+                                            pred_idx))  # fmt: skip
 
     def zero_cost(self, step: int) -> None:
         """Note that recorded step ``step`` costs 0 (a selection's step: hundreds of
@@ -268,15 +312,6 @@ class PyTape:
         """The steps of cost 0 noted since the last call, as machine int64s; cleared."""
         out = array("q", self.zeros).tobytes()
         self.zeros.clear()
-        return out
-
-    def take_pending(self) -> tuple[bytes, bytes, bytes, bytes]:
-        """The pending steps as machine int32 sites and int64 needs; cleared."""
-        pending = self.pending
-        sites = array("i", pending[0::4]).tobytes()
-        a, b, c = (array("q", pending[k::4]).tobytes() for k in (1, 2, 3))
-        out = (sites, a, b, c)
-        pending.clear()
         return out
 
 
@@ -306,17 +341,16 @@ class Recorder(TapeBase):
 
     __slots__ = (
         "_branches", "_codes", "_identity_modules", "_labels", "_namespaces", "_plain",
-        "_since_purge", "_spilled", "a", "b", "c", "control", "costs",
-        "escape_sites", "escapes", "frames", "max_ops", "measured", "more", "native_callers",
-        "scopes", "site", "site_names", "sites", "spans", "strict", "unmodelled",
-        "zero_steps",
+        "_since_purge", "control", "costs", "escape_sites", "escapes", "frames", "max_ops",
+        "measured", "more", "native_callers", "scopes", "site_names", "sites", "spans",
+        "strict", "unmodelled", "zero_steps",
     )  # fmt: skip
 
     def __init__(self, control: str = "dataflow", max_ops: int = DEFAULT_MAX_OPS) -> None:
         if control not in CONTROL_MODES:
             raise ValueError(f"control must be one of {', '.join(CONTROL_MODES)}, got {control!r}")
         super().__init__()
-        self.max_ops = max_ops
+        self.max_ops = min(max_ops, MOST_OPS)
         self.strict = control == "strict"
         self.control = control
         #: frame mode: id(frame) -> (the frame, the step behind its latest branch). The frame
@@ -332,12 +366,6 @@ class Recorder(TapeBase):
         #: scoped mode: the watcher of the decisions in force (trace/scopes.py), set by
         #: run_traced for the duration of the run
         self.scopes: Any = None
-        #: buffers of pending steps set aside (spill), appended to the arrays by flush
-        self._spilled: list[tuple[bytes, bytes, bytes, bytes]] = []
-        self.site = array("i")  # site index of each step
-        self.a = array("q")  # first predecessor or NO_STEP
-        self.b = array("q")  # second predecessor or NO_STEP
-        self.c = array("q")  # third predecessor (an operation's control need) or NO_STEP
         self.more: dict[int, list[int]] = {}  # predecessors beyond three
         self.costs: dict[int, Cost] = {}  # costs other than 1 and 0
         #: the steps of cost 0 (the int: selections), in the order recorded
@@ -367,26 +395,41 @@ class Recorder(TapeBase):
     def __len__(self) -> int:
         return self.count
 
+    @property
+    def site(self) -> Any:
+        """The site index of each step flushed (int32: an ``array('i')`` or a memoryview)."""
+        return self.column(0)
+
+    @property
+    def a(self) -> Any:
+        """Each step's first need, or ``NO_STEP`` (an ``array('q')``, or the compiled tape's
+        int32 memoryview)."""
+        return self.column(1)
+
+    @property
+    def b(self) -> Any:
+        """Each step's second need, or ``NO_STEP``."""
+        return self.column(2)
+
+    @property
+    def c(self) -> Any:
+        """Each step's third need (an operation's control need), or ``NO_STEP``."""
+        return self.column(3)
+
     def spill(self) -> None:
-        """Set the pending steps aside (the tapes call this every FLUSH_STEPS steps), and
-        stop the run once it has recorded more than ``max_ops`` operations. Appending each
-        buffer to the arrays made them grow by a sixteenth at a time, every growth a copy:
-        :meth:`flush` appends what was set aside at once."""
+        """What the tapes call every FLUSH_STEPS steps: stop the run once it has recorded
+        more than ``max_ops`` operations, then the tape's own spill, and take the zero costs
+        noted."""
         if self.count > self.max_ops:
             raise TooManyOperations(self.max_ops)
-        parts = self.take_pending()
-        if parts[0]:
-            self._spilled.append(parts)
+        super().spill()
         self.zero_steps.frombytes(self.take_zero_costs())
 
     def flush(self) -> None:
-        """Move the pending steps and those set aside into the arrays (:meth:`spill`)."""
+        """Every step recorded into the columns (:attr:`site`, :attr:`a`...), every zero
+        cost into ``zero_steps``."""
         self.spill()
-        spilled = self._spilled
-        if spilled:
-            for k, column in enumerate((self.site, self.a, self.b, self.c)):
-                _append_chunks(column, [parts[k] for parts in spilled])
-            spilled.clear()
+        super().flush()
 
     def binary(self, op: str, x: int, y: int, frame: FrameType | None = None) -> int:
         """Record one operation on the values made by steps ``x`` and ``y``; its step number.
@@ -506,35 +549,28 @@ class Recorder(TapeBase):
             needs.append(self.decision)
         unique = [n for n in dict.fromkeys(needs) if n >= 0]
         index = self.label_index(name)
-        if len(unique) <= 3:
-            # the common case goes through the tape's pending steps, as operations do (a
-            # flush per step made selection-heavy code 20x slower); its needs are in order
-            step = self.push(index, *unique, *[NO_STEP] * (3 - len(unique)))
-        else:
-            self.flush()
-            step = self.count
-            self.count = step + 1
-            self.site.append(index)
-            self._add_needs(step, unique)
+        # through the tape's pending steps, as operations are (a flush per step made
+        # selection-heavy code 20x slower); its needs are in order
+        step = self.push(index, *unique[:3], *[NO_STEP] * (3 - len(unique[:3])))
+        if len(unique) > 3:
+            self.more[step] = unique[3:]
         if type(cost) is int and cost == 0:
             self.zero_cost(step)
         elif cost != 1:
             self.costs[step] = cost
         return step
 
-    def _add_needs(self, step: int, needs: list[int]) -> None:
-        """The needs of ``step``, just appended to the arrays after a flush (a step with more
-        than three needs, or an array operation): the decision in force in strict mode, each
-        need once, the fourth and later in ``more``."""
+    def push_needs(self, site: int, needs: list[int]) -> int:
+        """Record one step of site ``site`` needing ``needs`` (an array operation: any number
+        of them), with the decision in force in strict mode, each need once, the fourth and
+        later in ``more``; its step number."""
         if self.strict and self.decision >= 0:
             needs = [*needs, self.decision]
         unique = [n for n in dict.fromkeys(needs) if n >= 0]
-        unique += [NO_STEP] * (3 - len(unique))
-        self.a.append(unique[0])
-        self.b.append(unique[1])
-        self.c.append(unique[2])
-        if len(unique) > 3 and unique[3] >= 0:
+        step = self.push(site, *unique[:3], *[NO_STEP] * (3 - len(unique[:3])))
+        if len(unique) > 3:
             self.more[step] = unique[3:]
+        return step
 
     def label_index(self, name: str) -> int:
         """The label index of a coarse step named ``name`` (no file or line)."""
@@ -613,23 +649,27 @@ class Recorder(TapeBase):
         (the third add at that line, the second call of the task), spelled out when read."""
         self.flush()
         labels = [f"{op}@{file}:{line}" if file else op for op, file, line in self.site_names]
-        return OccurrenceIds(labels, self.site)
+        site = self.site
+        if not isinstance(site, array):  # the compiled tape's column: ids want an array
+            copy = array("i")
+            with site, site.cast("B") as raw:
+                copy.frombytes(raw)
+            site = copy
+        return OccurrenceIds(labels, site)
 
     def graph(self) -> Graph:
         """The recorded steps as a :class:`Graph` (input order is already topological)."""
         self.flush()
-        n = len(self.site)
+        n = self.count
         more = sorted(self.more.items())
         more_steps = array("q", [step for step, _ in more])
         more_ptr = array("q", [0])
         more_ptr.extend(accumulate(len(row) for _, row in more))
         more_idx = array("q", chain.from_iterable(row for _, row in more))
-        columns = (self.a, self.b, self.c)
-        kernels = accel.kernels()
-        m = kernels.tape_needs(*columns) + len(more_idx)
+        m = self.count_needs() + len(more_idx)
         pred_ptr = array("q", [0]) * (n + 1)  # by repetition: cheaper than from bytes
         pred_idx = array("q", [0]) * m
-        kernels.tape_csr(*columns, more_steps, more_ptr, more_idx, pred_ptr, pred_idx)
+        self.csr(more_steps, more_ptr, more_idx, pred_ptr, pred_idx)
         costs = self.cost_array(n)
         spans = None
         if self.spans:  # array operations with parallelism inside
@@ -668,4 +708,3 @@ def _append_chunks(column: array, chunks: list[bytes]) -> None:
         for chunk in chunks:
             raw[start : start + len(chunk)] = chunk
             start += len(chunk)
-

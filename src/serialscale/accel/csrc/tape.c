@@ -1,14 +1,15 @@
 /* The hot path of tracing, compiled: traced values' binary operators and comparisons, and the
- * recorder's pending steps.
+ * recorder's steps.
  *
  * `Value` is the base of trace.values.Traced: it holds `value` and `node` and implements the
  * arithmetic, bitwise and comparison operators in C (the rest of Traced stays in Python).
  * `Tape` is the base of trace.recorder.Recorder: it holds the step counter, the pause and
- * decision state, a buffer of pending (site, a, b) triples and a cache of call sites.
+ * decision state, the steps recorded (int32 columns: site and needs a, b, c) and a cache of
+ * call sites.
  *
  * An operation does what values.PyValue's operator methods do: compute the value, find the
  * call site (operation, code object, instruction offset) of the user's frame, append one
- * triple, return a new Traced. Whatever is not the common case (a site seen for the first
+ * step, return a new Traced. Whatever is not the common case (a site seen for the first
  * time, a strict-mode decision in force) goes to the Python recorder's own methods, so both
  * implementations record exactly the same steps; the tests compare them.
  */
@@ -19,10 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "structmember.h"
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #include "needs.h"
 
 #define NO_STEP (-1)
-/* Pending steps move into the recorder's arrays this many at a time (recorder.FLUSH_STEPS). */
+/* The recorder's spill() is called every this many steps (recorder.FLUSH_STEPS); the columns'
+ * first room. */
 #define FLUSH_STEPS 65536
 
 /* ---- Tape ------------------------------------------------------------------------------ */
@@ -51,8 +56,15 @@ typedef struct {
     Py_ssize_t control_decisions;
     int bool_fast;
     PyObject *quiet_frame;
-    int32_t *p_site;
-    int64_t *p_a, *p_b, *p_c;
+    /* The steps recorded, `count` of them, in columns with room for `cap`: site and needs a,
+     * b, c (int32: a run records fewer than 2**31 steps; half the memory of int64 needs,
+     * and every page of it is first touched here). They grow by doubling (on Linux by mremap: no copy, and no page
+     * touched before a step is written into it) and are lent to Python as buffers (Column):
+     * while one is lent (`exports`), they cannot move, so no step can be added past `cap`.
+     * p_len counts the steps since the last spill() (every FLUSH_STEPS steps). */
+    int32_t *site, *a, *b, *c;
+    Py_ssize_t cap, col_cap[4];
+    Py_ssize_t exports;
     Py_ssize_t p_len;
     SiteSlot *cache;
     size_t cache_cap, cache_len;
@@ -62,6 +74,69 @@ typedef struct {
     int64_t *z_steps;
     Py_ssize_t z_len, z_cap;
 } Tape;
+
+/* A column's memory, grown to `new_bytes` (its contents kept): on Linux an anonymous mapping
+ * grown by mremap, which moves page tables, never bytes, and touches no page (a page is first
+ * touched when a step is written into it); elsewhere realloc. NULL when out of memory. */
+static void *column_grow(void *old, size_t old_bytes, size_t new_bytes) {
+#if defined(__linux__) && defined(MREMAP_MAYMOVE)
+    void *p = old ? mremap(old, old_bytes, new_bytes, MREMAP_MAYMOVE)
+                  : mmap(NULL, new_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                         -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+#else
+    (void)old_bytes;
+    return realloc(old, new_bytes);
+#endif
+}
+
+/* The tracemalloc domain of the columns (any number other than CPython's own 0). */
+#define COLUMN_DOMAIN 0x7ace
+
+static void column_free(void *p, size_t bytes) {
+    if (!p) return;
+    PyTraceMalloc_Untrack(COLUMN_DOMAIN, (uintptr_t)p);
+#if defined(__linux__) && defined(MREMAP_MAYMOVE)
+    munmap(p, bytes);
+#else
+    (void)bytes;
+    free(p);
+#endif
+}
+
+/* Room for twice as many steps (FLUSH_STEPS at first); -1 with an exception set: out of
+ * memory, or the columns lent as buffers (they must not move). Each column knows its own
+ * size (col_cap): one grown before another failed keeps its size, and is freed as that. */
+static int tape_grow(Tape *t) {
+    if (t->exports > 0) {
+        PyErr_SetString(PyExc_BufferError,
+                        "the tape's steps are lent as a buffer: no step can be added meanwhile");
+        return -1;
+    }
+    Py_ssize_t cap = t->cap ? t->cap * 2 : FLUSH_STEPS;
+    if (cap < t->cap || (size_t)cap > PY_SSIZE_T_MAX / sizeof(int32_t)) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    void **cols[4] = {(void **)&t->site, (void **)&t->a, (void **)&t->b, (void **)&t->c};
+    for (int k = 0; k < 4; k++) {
+        if (t->col_cap[k] >= cap) continue;
+        size_t item = sizeof(int32_t);
+        void *old = *cols[k];
+        void *grown = column_grow(old, (size_t)t->col_cap[k] * item, (size_t)cap * item);
+        if (!grown) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        /* shown to tracemalloc, which cannot see memory mapped here (no-ops unless tracing) */
+        if (old) PyTraceMalloc_Untrack(COLUMN_DOMAIN, (uintptr_t)old);
+        (void)PyTraceMalloc_Track(COLUMN_DOMAIN, (uintptr_t)grown, (size_t)cap * item);
+        *cols[k] = grown;
+        t->col_cap[k] = cap;
+    }
+    t->cap = cap;
+    return 0;
+}
 
 static int Tape_init(Tape *self, PyObject *args, PyObject *kwds) {
     /* Arguments belong to the Python subclass; the buffers are set up once, in tp_new. */
@@ -73,15 +148,15 @@ static PyObject *Tape_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     if (!self) return NULL;
     self->decision = NO_STEP;
     self->ctl_step = NO_STEP;
-    self->p_site = PyMem_Malloc(sizeof(int32_t) * FLUSH_STEPS);
-    self->p_a = PyMem_Malloc(sizeof(int64_t) * FLUSH_STEPS);
-    self->p_b = PyMem_Malloc(sizeof(int64_t) * FLUSH_STEPS);
-    self->p_c = PyMem_Malloc(sizeof(int64_t) * FLUSH_STEPS);
     self->cache_cap = 64;
     self->cache = PyMem_Malloc(sizeof(SiteSlot) * self->cache_cap);
-    if (!self->p_site || !self->p_a || !self->p_b || !self->p_c || !self->cache) {
+    if (!self->cache) {
         Py_DECREF(self);
         return PyErr_NoMemory();
+    }
+    if (tape_grow(self) < 0) {
+        Py_DECREF(self);
+        return NULL;
     }
     for (size_t k = 0; k < self->cache_cap; k++) self->cache[k].site = -1;
     return (PyObject *)self;
@@ -103,10 +178,10 @@ static int Tape_clear(Tape *self) {
 
 static void Tape_dealloc(Tape *self) {
     PyObject_GC_UnTrack(self);
-    PyMem_Free(self->p_site);
-    PyMem_Free(self->p_a);
-    PyMem_Free(self->p_b);
-    PyMem_Free(self->p_c);
+    column_free(self->site, (size_t)self->col_cap[0] * sizeof(int32_t));
+    column_free(self->a, (size_t)self->col_cap[1] * sizeof(int32_t));
+    column_free(self->b, (size_t)self->col_cap[2] * sizeof(int32_t));
+    column_free(self->c, (size_t)self->col_cap[3] * sizeof(int32_t));
     PyMem_Free(self->cache);
     PyMem_Free(self->z_steps);
     Py_CLEAR(self->ctl_frame);
@@ -157,29 +232,42 @@ static int cache_put(Tape *t, int op, void *code, int lasti, int32_t site) {
     return 0;
 }
 
-/* Append one pending step (the caller normalised a, b and c: distinct needs first, then -1);
- * its step number, or -1 with an exception set. A full buffer is handed to the recorder's
- * spill() first (which may set it aside, for flush() to move into the arrays at once). */
+/* Append one step (the caller normalised a, b and c: distinct needs first, then -1); its step
+ * number, or -1 with an exception set. Every FLUSH_STEPS steps the recorder's spill() is
+ * called first (it stops a run past its limit, and takes the zero costs noted). */
 static Py_ssize_t tape_push(Tape *t, int32_t site, int64_t a, int64_t b, int64_t c) {
-    if (t->count < 0 || t->count == PY_SSIZE_T_MAX) { /* count is writable from Python */
-        PyErr_Format(PyExc_ValueError, "the tape's count is %zd: no step can follow", t->count);
-        return -1;
-    }
     if (t->p_len >= FLUSH_STEPS) {
         PyObject *r = PyObject_CallMethod((PyObject *)t, "spill", NULL);
         if (!r) return -1;
         Py_DECREF(r);
         if (t->p_len >= FLUSH_STEPS) {
-            PyErr_SetString(PyExc_RuntimeError, "spill() left the pending steps in place");
+            PyErr_SetString(PyExc_RuntimeError, "spill() did not restart the pending count "
+                                                "(an override must call the tape's spill())");
             return -1;
         }
     }
-    t->p_site[t->p_len] = site;
-    t->p_a[t->p_len] = a;
-    t->p_b[t->p_len] = b;
-    t->p_c[t->p_len] = c;
+    Py_ssize_t step = t->count;
+    if (step >= t->cap) {
+        if (step >= INT32_MAX) {
+            PyErr_SetString(PyExc_ValueError, "a traced run records at most 2**31 - 1 steps");
+            return -1;
+        }
+        if (tape_grow(t) < 0) return -1;
+    }
+    /* a need is a step (< INT32_MAX, as `step` is) or -1; whether it is an earlier step is
+     * checked when the graph is made (Tape.csr), as before the tape narrowed needs */
+    if (a < -1 || a > INT32_MAX || b < -1 || b > INT32_MAX || c < -1 || c > INT32_MAX) {
+        PyErr_Format(PyExc_ValueError, "needs (%lld, %lld, %lld): each a step number or -1",
+                     (long long)a, (long long)b, (long long)c);
+        return -1;
+    }
+    t->site[step] = site;
+    t->a[step] = (int32_t)a;
+    t->b[step] = (int32_t)b;
+    t->c[step] = (int32_t)c;
     t->p_len++;
-    return t->count++;
+    t->count = step + 1;
+    return step;
 }
 
 /* Note that step `step` costs 0 (Recorder.named with cost 0); -1 with an exception set. */
@@ -223,10 +311,15 @@ static PyObject *Tape_take_zero_costs(Tape *self, PyObject *unused) {
     return out;
 }
 
-/* spill(): what a full buffer of pending steps calls; here, the recorder's flush(). */
-static PyObject *Tape_spill(PyObject *self, PyObject *unused) {
-    return PyObject_CallMethod(self, "flush", NULL);
+/* spill(): what the tape calls every FLUSH_STEPS steps (the recorder overrides it, and calls
+ * this): the pending count restarts. */
+static PyObject *Tape_spill(Tape *self, PyObject *unused) {
+    self->p_len = 0;
+    Py_RETURN_NONE;
 }
+
+/* flush(): the steps are in the columns as they are recorded: nothing to move. */
+static PyObject *Tape_flush(Tape *self, PyObject *unused) { Py_RETURN_NONE; }
 
 static PyObject *Tape_push(Tape *self, PyObject *args) {
     int site;
@@ -243,32 +336,241 @@ static PyObject *Tape_push(Tape *self, PyObject *args) {
     return PyLong_FromSsize_t(step);
 }
 
-/* take_pending() -> (site bytes, a bytes, b bytes, c bytes): the pending steps, as the
- * machine's int32 and int64 arrays (array('i') and array('q') frombytes), and forget them. */
-static PyObject *Tape_take_pending(Tape *self, PyObject *unused) {
-    Py_ssize_t n = self->p_len;
-    PyObject *out = Py_BuildValue("(y#y#y#y#)", (const char *)self->p_site, n * 4,
-                                  (const char *)self->p_a, n * 8, (const char *)self->p_b, n * 8,
-                                  (const char *)self->p_c, n * 8);
-    if (out) self->p_len = 0;
-    return out;
+/* ---- Column: one of a tape's columns lent as a buffer ---- */
+
+typedef struct {
+    PyObject_HEAD
+    Tape *tape;
+    int which; /* 0: site (read-only), 1-3: needs a, b, c (writable); all int32 */
+} Column;
+
+static PyTypeObject ColumnType;
+
+/* The column's steps as they are now (count items); the columns cannot move while any
+ * buffer is lent (tape_grow refuses). Its shape and stride live with the view (view->internal). */
+static int Column_getbuffer(Column *self, Py_buffer *view, int flags) {
+    Tape *t = self->tape;
+    int site = self->which == 0;
+    if (site && (flags & PyBUF_WRITABLE) == PyBUF_WRITABLE) {
+        PyErr_SetString(PyExc_BufferError, "the tape's sites are read-only");
+        view->obj = NULL;
+        return -1;
+    }
+    Py_ssize_t *shape = PyMem_Malloc(2 * sizeof(Py_ssize_t)); /* shape, then stride */
+    if (!shape) {
+        PyErr_NoMemory();
+        view->obj = NULL;
+        return -1;
+    }
+    Py_ssize_t itemsize = (Py_ssize_t)sizeof(int32_t);
+    void *cols[4] = {t->site, t->a, t->b, t->c};
+    shape[0] = t->count;
+    shape[1] = itemsize;
+    view->buf = cols[self->which];
+    view->obj = (PyObject *)self;
+    Py_INCREF(self);
+    view->len = t->count * itemsize;
+    view->readonly = site;
+    view->itemsize = itemsize;
+    view->format = (flags & PyBUF_FORMAT) ? "i" : NULL;
+    view->ndim = 1;
+    view->shape = (flags & PyBUF_ND) == PyBUF_ND ? shape : NULL;
+    view->strides = (flags & PyBUF_STRIDES) == PyBUF_STRIDES ? shape + 1 : NULL;
+    view->suboffsets = NULL;
+    view->internal = shape;
+    t->exports++;
+    return 0;
+}
+
+static void Column_releasebuffer(Column *self, Py_buffer *view) {
+    PyMem_Free(view->internal);
+    self->tape->exports--;
+}
+
+/* A view kept where the recorder reaches it is a cycle through the tape: the collector sees
+ * the column's reference. No tp_clear: the cycle is broken elsewhere (the view releases its
+ * buffer, then the column goes), so a column always has its tape while it lends a buffer. */
+static int Column_traverse(Column *self, visitproc visit, void *arg) {
+    Py_VISIT(self->tape);
+    return 0;
+}
+
+static void Column_dealloc(Column *self) {
+    PyObject_GC_UnTrack(self);
+    Py_CLEAR(self->tape);
+    PyObject_GC_Del(self);
+}
+
+static PyBufferProcs Column_as_buffer = {
+    .bf_getbuffer = (getbufferproc)Column_getbuffer,
+    .bf_releasebuffer = (releasebufferproc)Column_releasebuffer,
+};
+
+static PyTypeObject ColumnType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "serialscale.accel._tape.Column",
+    .tp_basicsize = sizeof(Column),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "One of a tape's columns, lent as a buffer (Tape.column).",
+    .tp_dealloc = (destructor)Column_dealloc,
+    .tp_traverse = (traverseproc)Column_traverse,
+    .tp_as_buffer = &Column_as_buffer,
+};
+
+/* column(k) -> memoryview: the sites (k = 0, read-only) or needs a, b, c (k = 1..3,
+ * writable: a watched sort's comparisons are rewritten) of every step recorded, int32. No
+ * step can be added past the columns' room while the view is held. */
+static PyObject *Tape_column(Tape *self, PyObject *arg) {
+    long k = PyLong_AsLong(arg);
+    if (k == -1 && PyErr_Occurred()) return NULL;
+    if (k < 0 || k > 3) {
+        PyErr_Format(PyExc_ValueError, "column: %ld is not 0 (sites) or 1..3 (needs)", k);
+        return NULL;
+    }
+    Column *col = PyObject_GC_New(Column, &ColumnType);
+    if (!col) return NULL;
+    Py_INCREF(self);
+    col->tape = self;
+    col->which = (int)k;
+    PyObject_GC_Track(col);
+    PyObject *view = PyMemoryView_FromObject((PyObject *)col);
+    Py_DECREF(col);
+    return view;
+}
+
+/* count_needs() -> how many needs (not -1) the steps have in a, b and c: with the needs
+ * beyond three, the size of the predecessor index csr() fills. */
+static PyObject *Tape_count_needs(Tape *self, PyObject *unused) {
+    Py_ssize_t count = 0;
+    const int32_t *cols[3] = {self->a, self->b, self->c};
+    for (int j = 0; j < 3; j++)
+        for (Py_ssize_t i = 0; i < self->count; i++) count += cols[j][i] != -1;
+    return PyLong_FromSsize_t(count);
+}
+
+/* A one-dimensional C-contiguous buffer of int64 ('q', or 'l' of 8 bytes), writable when
+ * asked; at least min_len items. 0, or -1 with an exception set (and nothing held). */
+static int int64_buffer(PyObject *obj, Py_buffer *view, int writable, Py_ssize_t min_len,
+                        const char *name) {
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) < 0) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "csr: %s must be a%s array of type 'q'", name,
+                     writable ? " writable" : "n");
+        return -1;
+    }
+    const char *fmt = view->format ? view->format : "B";
+    if (fmt[0] == '@' || fmt[0] == '=' || fmt[0] == '<') fmt++;
+    if (!((fmt[0] == 'q' || fmt[0] == 'l') && fmt[1] == '\0') || view->itemsize != 8 ||
+        view->ndim > 1) {
+        PyBuffer_Release(view);
+        PyErr_Format(PyExc_TypeError, "csr: %s must be an array of type 'q'", name);
+        return -1;
+    }
+    if (view->len / 8 < min_len) {
+        PyBuffer_Release(view);
+        PyErr_Format(PyExc_ValueError, "csr: %s is too short (%zd, at least %zd)", name,
+                     view->len / 8, min_len);
+        return -1;
+    }
+    return 0;
+}
+
+/* csr(more_steps, more_ptr, more_idx, pred_ptr, pred_idx) -> m: the steps' needs as
+ * predecessor CSR (the kernels' tape_csr on these int32 columns): step i needs a[i], b[i]
+ * and c[i] (-1: none), then, when i is more_steps[k], more_idx[more_ptr[k]:more_ptr[k+1]].
+ * Every need must name an earlier step, more_steps increase, more_ptr run from 0 without
+ * decreasing to at most len(more_idx), and pred_ptr (count + 1) and pred_idx have room:
+ * ValueError otherwise, nothing trusted. pred_ptr and pred_idx are written, nothing else. */
+static PyObject *Tape_csr(Tape *self, PyObject *args) {
+    PyObject *o[5];
+    if (!PyArg_ParseTuple(args, "OOOOO", &o[0], &o[1], &o[2], &o[3], &o[4])) return NULL;
+    static const char *names[5] = {"more_steps", "more_ptr", "more_idx", "pred_ptr",
+                                   "pred_idx"};
+    Py_buffer v[5];
+    int held = 0;
+    Py_ssize_t n = self->count, e = 0;
+    PyObject *result = NULL;
+    for (; held < 5; held++) {
+        Py_ssize_t min_len = held == 3 ? n + 1 : 0;
+        if (int64_buffer(o[held], &v[held], held >= 3, min_len, names[held]) < 0) goto done;
+    }
+    {
+        Py_ssize_t k_count = v[0].len / 8, idx_len = v[2].len / 8, cap = v[4].len / 8;
+        const int64_t *ms = v[0].buf, *mp = v[1].buf, *mi = v[2].buf;
+        int64_t *ptr = v[3].buf, *idx = v[4].buf;
+        if (v[1].len / 8 < k_count + 1) {
+            PyErr_SetString(PyExc_ValueError, "csr: more_ptr needs one offset more than "
+                                              "more_steps has steps");
+            goto done;
+        }
+        if (mp[0] != 0 || mp[k_count] > idx_len) {
+            PyErr_SetString(PyExc_ValueError, "csr: more_ptr must run from 0 to at most "
+                                              "len(more_idx)");
+            goto done;
+        }
+        for (Py_ssize_t k = 0; k < k_count; k++) {
+            if (mp[k + 1] < mp[k]) {
+                PyErr_SetString(PyExc_ValueError, "csr: more_ptr must never decrease");
+                goto done;
+            }
+            if (ms[k] < 0 || ms[k] >= n || (k > 0 && ms[k] <= ms[k - 1])) {
+                PyErr_SetString(PyExc_ValueError,
+                                "csr: more_steps must increase, within the steps");
+                goto done;
+            }
+        }
+        const int32_t *cols[3] = {self->a, self->b, self->c};
+        Py_ssize_t k = 0;
+        ptr[0] = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            for (int j = 0; j < 3; j++) {
+                int32_t x = cols[j][i];
+                if (x == -1) continue;
+                if (x < 0 || x >= i || e >= cap) goto bad;
+                idx[e++] = x;
+            }
+            if (k < k_count && ms[k] == i) {
+                for (int64_t x = mp[k]; x < mp[k + 1]; x++) {
+                    if (mi[x] < 0 || mi[x] >= i || e >= cap) goto bad;
+                    idx[e++] = mi[x];
+                }
+                k++;
+            }
+            ptr[i + 1] = e;
+        }
+    }
+    result = PyLong_FromSsize_t(e);
+    goto done;
+bad:
+    PyErr_SetString(PyExc_ValueError,
+                    "csr: a need that names no earlier step, or pred_idx too short for the needs");
+done:
+    for (int j = 0; j < held; j++) PyBuffer_Release(&v[j]);
+    return result;
 }
 
 static PyMethodDef Tape_methods[] = {
     {"push", (PyCFunction)Tape_push, METH_VARARGS,
      "Append one step (site, a, b[, c]), needs normalised; its number."},
-    {"take_pending", (PyCFunction)Tape_take_pending, METH_NOARGS,
-     "The pending steps as bytes (int32 sites, int64 a, b and c), cleared."},
+    {"column", (PyCFunction)Tape_column, METH_O,
+     "column(k): the sites (0) or needs a, b, c (1..3) of every step, as a memoryview."},
+    {"count_needs", (PyCFunction)Tape_count_needs, METH_NOARGS,
+     "How many needs the steps have in a, b and c (not -1)."},
+    {"csr", (PyCFunction)Tape_csr, METH_VARARGS,
+     "csr(more_steps, more_ptr, more_idx, pred_ptr, pred_idx) -> m: the needs as CSR."},
     {"zero_cost", (PyCFunction)Tape_zero_cost, METH_O, "Note that a recorded step costs 0."},
     {"spill", (PyCFunction)Tape_spill, METH_NOARGS,
-     "Called when the pending steps fill their buffer: flush() unless overridden."},
+     "Called every FLUSH_STEPS steps (the recorder's limit); restarts the pending count."},
+    {"flush", (PyCFunction)Tape_flush, METH_NOARGS,
+     "Every step is in the columns already: nothing to move."},
     {"take_zero_costs", (PyCFunction)Tape_take_zero_costs, METH_NOARGS,
      "The steps of cost 0 noted since the last call, as int64 bytes; cleared."},
     {NULL},
 };
 
 static PyMemberDef Tape_members[] = {
-    {"count", T_PYSSIZET, offsetof(Tape, count), 0, "Steps recorded."},
+    {"count", T_PYSSIZET, offsetof(Tape, count), READONLY, "Steps recorded."},
     {"paused", T_INT, offsetof(Tape, paused), 0, "> 0 inside a task's body."},
     {"decision", T_PYSSIZET, offsetof(Tape, decision), 0, ">= 0 while a decision may apply."},
     {"ctl_step", T_PYSSIZET, offsetof(Tape, ctl_step), 0, "The control need (see ctl_any)."},
@@ -379,6 +681,40 @@ static void Value_dealloc(Value *self) {
         return;
     }
     Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* The dealloc of the traced classes setup() and setup_selection() register, in place of
+ * CPython's generic one for Python subclasses (subtype_dealloc: a tenth of a traced loop's
+ * time, looking for a __dict__, weak references, slots and finalizers these classes do not
+ * have: fast_dealloc checks that first). A Python subclass of one of them keeps the generic
+ * dealloc, which calls this one as its base's and then, the base being a heap type, leaves
+ * the reference to the class to it: dropped here in both cases. A finalizer added to the
+ * class later (__del__) is still called. */
+static void traced_dealloc(PyObject *self) {
+    PyTypeObject *type = Py_TYPE(self); /* a heap type (fast_dealloc), or a subclass of one */
+    if (type->tp_dealloc == traced_dealloc && type->tp_finalize) {
+        if (PyObject_CallFinalizerFromDealloc(self) < 0) return; /* resurrected */
+    }
+    Value_dealloc((Value *)self);
+    Py_DECREF(type);
+}
+
+/* Give `type` traced_dealloc when it is a Python subclass of Value that adds nothing to free:
+ * no instance dict, no weak references, no slots, no finalizer. */
+static void fast_dealloc(PyTypeObject *type) {
+    if (!(type->tp_flags & Py_TPFLAGS_HEAPTYPE) || type->tp_basicsize != sizeof(Value) ||
+        type->tp_itemsize != 0 || type->tp_dictoffset != 0 || type->tp_weaklistoffset != 0 ||
+        type->tp_finalize || type->tp_del || type->tp_dealloc == traced_dealloc)
+        return;
+#ifdef Py_TPFLAGS_MANAGED_DICT
+    if (type->tp_flags & Py_TPFLAGS_MANAGED_DICT) return;
+#endif
+#ifdef Py_TPFLAGS_MANAGED_WEAKREF
+    if (type->tp_flags & Py_TPFLAGS_MANAGED_WEAKREF) return;
+#endif
+    for (PyTypeObject *t = type->tp_base; t && t != &ValueType; t = t->tp_base)
+        if (t->tp_finalize || t->tp_del) return;
+    type->tp_dealloc = traced_dealloc;
 }
 
 /* A new value of class `kind` (a subclass of Value), holding no value, of no step, not
@@ -1735,6 +2071,7 @@ static PyObject *setup_selection(PyObject *module, PyObject *args) {
         PyErr_SetString(PyExc_TypeError, "setup_selection: plain must be callable");
         return NULL;
     }
+    fast_dealloc((PyTypeObject *)type);
     Py_INCREF(type);
     Py_XSETREF(items_type, (PyTypeObject *)type);
     Py_INCREF(plain);
@@ -1759,6 +2096,7 @@ static PyObject *setup(PyObject *self, PyObject *args) {
         return NULL;
     }
     drain_free_values(); /* kept values of the class registered until now */
+    fast_dealloc((PyTypeObject *)type);
     Py_INCREF(type);
     Py_XSETREF(traced_type, (PyTypeObject *)type);
     Py_INCREF(stack);
@@ -1846,7 +2184,7 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__tape(void) {
     if (PyType_Ready(&TapeType) < 0 || PyType_Ready(&ValueType) < 0 ||
-        PyType_Ready(&SelectorType) < 0)
+        PyType_Ready(&SelectorType) < 0 || PyType_Ready(&ColumnType) < 0)
         return NULL;
     for (int i = 0; i < OP_COUNT; i++) {
         op_strings[i] = PyUnicode_InternFromString(op_names[i]);
