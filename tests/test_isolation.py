@@ -503,3 +503,28 @@ def _run_by(tag: str) -> list[int]:
             if f"SERIALSCALE_TEST_RUN={tag}".encode() in environ and not _gone(int(entry)):
                 found.append(int(entry))
     return found
+
+
+@pytest.mark.parametrize("module", [False, True])
+def test_a_working_folder_removed_before_the_command_starts_is_no_error(
+    tmp_path: Path, module: bool
+) -> None:
+    """The command takes the working folder off sys.path for its early imports; one that was
+    removed (a build directory cleaned under a shell) gave a Python traceback from
+    os.getcwd()."""
+    (tmp_path / "f.py").write_text("import serialscale as ss\n"
+                                   "def f():\n    x = ss.inputs([1.0, 2.0])\n"
+                                   "    return x[0] + x[1]\n")  # fmt: skip
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    command = [sys.executable, "-m", "serialscale"] if module else [
+        str(Path(sys.executable).with_name("serialscale"))]  # fmt: skip
+    script = 'cd "$1" && rmdir "$1" && shift && exec "$@"'
+    result = subprocess.run(
+        ["sh", "-c", script, "sh", str(gone), *command, "analyze", f"{tmp_path / 'f.py'}:f",
+         "-f", "json"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert json.loads(result.stdout)["steps"] == 1

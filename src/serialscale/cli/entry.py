@@ -63,9 +63,7 @@ def run() -> NoReturn:
         # Imported with the working folder off sys.path ('python -m' puts it first): a
         # 'struct.py' there must not run before the options are checked (pickle imports
         # struct); the command's own imports after this are as they always were.
-        here = os.getcwd()
-        saved = sys.path[:]
-        sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != here]
+        saved = early.path_without_working_folder()
         try:
             from ..documents import report  # noqa: F401
             from ..run import isolation  # noqa: F401

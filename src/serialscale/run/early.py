@@ -1,12 +1,28 @@
 """The target of a traced function started as the command starts, before its options are
 parsed (see :mod:`.isolation`, whose guarantees it keeps): this module forks it and holds its
-pipes. It imports only ``os``: the command forks once what both processes need is imported
-(the report's types), and the target imports the tracer and the analysis while the command
-imports typer and parses."""
+pipes. It imports only ``os`` and ``sys``: the command forks once what both processes need
+is imported (the report's types), and the target imports the tracer and the analysis while
+the command imports typer and parses."""
 
 from __future__ import annotations
 
 import os
+import sys
+
+
+def path_without_working_folder() -> list[str]:
+    """Take the working folder off ``sys.path`` (``python -m`` puts it first) and return
+    ``sys.path`` as it was, for the caller to put back once its imports are made: they take
+    nothing of the user's (a ``struct.py`` there). Relative entries (the working folder's
+    too) go as well; a working folder that was removed is no error."""
+    try:
+        here: str | None = os.getcwd()
+    except OSError:
+        here = None
+    saved = sys.path[:]
+    sys.path[:] = [p for p in saved if p and os.path.isabs(p) and os.path.normpath(p) != here]
+    return saved
+
 
 #: The target started early: its label, its sentinel's pid, the job pipe's end that
 #: serialscale writes, the result and status pipes' ends that it reads.

@@ -190,12 +190,7 @@ def _import_meanwhile() -> None:
     (a run that fails renders nothing)."""
     import importlib
 
-    try:
-        here = os.getcwd()
-    except OSError:  # the working folder was removed: nothing to import from there
-        here = ""
-    saved = sys.path[:]
-    sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != here]
+    saved = early.path_without_working_folder()
     try:
         for name in _meanwhile:
             with contextlib.suppress(Exception):  # imported again where used, which says why
@@ -408,9 +403,7 @@ def _await_job(job: int) -> tuple[str, Callable[[], object]]:
 
     # Nothing of the user's before the job: a 'struct.py' in the working folder (first on
     # sys.path under 'python -m') would otherwise run here, before the options are checked.
-    here = os.getcwd()
-    saved = sys.path[:]
-    sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != here]
+    saved = early.path_without_working_folder()
     try:
         _find_inherited_as_before(sys.path)
         for name in WARM:
