@@ -528,3 +528,34 @@ def test_a_working_folder_removed_before_the_command_starts_is_no_error(
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert json.loads(result.stdout)["steps"] == 1
+
+
+@pytest.mark.parametrize("closed", [">&-", "<&-", "2>&-"])
+def test_a_standard_descriptor_closed_as_the_command_starts(tmp_path: Path, closed: str) -> None:
+    """A closed descriptor 0-2 took the number of a pipe opened later, which the function's
+    process then pointed elsewhere: "could not start a process" (stdin closed), or an
+    internal error (stdout closed). Now the report is written where it was asked for, and a
+    report for a closed standard output is a failure that says so."""
+    (tmp_path / "f.py").write_text("import serialscale as ss\n"
+                                   "def f():\n    x = ss.inputs([1.0, 2.0])\n"
+                                   "    return x[0] + x[1]\n")  # fmt: skip
+    out = tmp_path / "out.json"
+
+    def run(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["sh", "-c", f'exec "$@" {closed}', "sh", sys.executable, "-m", "serialscale",
+             "analyze", f"{tmp_path / 'f.py'}:f", "-f", "json", *extra],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    written = run("-o", str(out))
+    assert written.returncode == 0, written.stderr
+    assert json.loads(out.read_text())["steps"] == 1
+    shown = run()
+    if closed == ">&-":
+        assert shown.returncode == 2
+        assert "standard output is closed" in shown.stderr
+    else:
+        assert shown.returncode == 0, shown.stderr
+        assert json.loads(shown.stdout)["steps"] == 1
+    assert "internal error" not in shown.stderr + written.stderr

@@ -43,6 +43,23 @@ def _looks_like_function(arg: str) -> bool:
 __all__ = ["run"]
 
 
+def _hold_closed_standard_descriptors() -> None:
+    """A descriptor 0-2 closed as the command started (``>&-``, ``<&-``) gets ``/dev/null``:
+    a pipe opened later would take its number, and the traced function's process points its
+    0 and 1 elsewhere (the result's pipe was lost: "could not start a process"). Python's
+    ``sys.stdout`` stays ``None``: writing a report there still fails, as it must."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            try:
+                opened = os.open(os.devnull, os.O_RDWR)
+            except OSError:
+                return
+            if opened != fd:  # (the lowest free number: fd, unless it was opened meanwhile)
+                os.close(opened)
+
+
 def run() -> NoReturn:
     """The ``serialscale`` command: :func:`serialscale.cli.quick.run` (``analyze FILE.py:FUNC``
     without typer) or :func:`serialscale.cli.app.main`, then end the process at once.
@@ -53,6 +70,7 @@ def run() -> NoReturn:
     streams need flushing. In-process callers use :func:`serialscale.cli.app.main`, which exits
     normally.
     """
+    _hold_closed_standard_descriptors()
     from ..run import early  # (imports nothing of serialscale's)
 
     label = _function_target(sys.argv[1:])

@@ -121,8 +121,9 @@ def run_isolated(
     target runs ``work``."""
     if not available():
         return work()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):  # None where the descriptor was closed (>&-)
+        if stream is not None:
+            stream.flush()
     started = _take_prestarted(label, job)
     if started is not None:
         pid, result_r, status_r = started
