@@ -289,6 +289,29 @@ def test_serialscale_toml_and_located_mistakes(tmp_path: Path) -> None:
     assert broken.returncode == 2 and "not valid TOML" in broken.stderr
 
 
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        ("processors = [\n", "2:1", "Invalid value"),  # tomllib: "(at end of document)"
+        ("processors = 4\n[x\n", "2:3", "Expected ']' at the end of a table declaration"),
+        ("processors = [1,", "1:17", "Invalid value"),
+    ],
+)
+def test_broken_toml_is_located_at_its_line_and_column(
+    tmp_path: Path, text: str, where: str, message: str
+) -> None:
+    """tomllib says where in its message (and no line attribute before Python 3.14): the
+    place is read from it, and "at end of document" is the end of the last line."""
+    from serialscale.base.errors import WorkloadError
+    from serialscale.cli.config import load
+
+    path = tmp_path / "serialscale.toml"
+    path.write_text(text)
+    with pytest.raises(WorkloadError) as info:
+        load("analyze", explicit=path)
+    assert str(info.value) == f"{path}:{where}: error: not valid TOML: {message}"
+
+
 def test_render_a_saved_report_again(tmp_path: Path, run_cli) -> None:
     """Analyze once, render many times: the same text as analyzing with that format."""
     single, batch, sweep = tmp_path / "one.json", tmp_path / "all.json", tmp_path / "sweep.json"

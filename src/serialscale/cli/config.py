@@ -219,9 +219,8 @@ def load(
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        message = str(exc).split(" (at line")[0]
-        raise WorkloadError(f"not valid TOML: {message}", Location(str(path), line)) from None
+        message, where = _toml_place(str(exc), text)
+        raise WorkloadError(f"not valid TOML: {message}", Location(str(path), *where)) from None
     table: Any = data
     if path.name == "pyproject.toml":
         table = data.get("tool", {}).get("serialscale", {})
@@ -245,6 +244,20 @@ def load(
     for key in refused:
         del values[key]
     return Config(values, path, text, config.explicit, refused, command, config.own)
+
+
+def _toml_place(message: str, text: str) -> tuple[str, tuple[int | None, int | None]]:
+    """tomllib's message without the place it appends, and that place as (line, column):
+    ``(at line 3, column 7)``, or ``(at end of document)``: the last line, past its end."""
+    import re
+
+    found = re.fullmatch(r"(.*) \(at line (\d+), column (\d+)\)", message, re.DOTALL)
+    if found:
+        return found[1], (int(found[2]), int(found[3]))
+    if message.endswith(" (at end of document)"):
+        lines = text.split("\n")
+        return message.removesuffix(" (at end of document)"), (len(lines), len(lines[-1]) + 1)
+    return message, (None, None)
 
 
 def _read(path: Path) -> str:
