@@ -559,3 +559,17 @@ def test_a_standard_descriptor_closed_as_the_command_starts(tmp_path: Path, clos
         assert shown.returncode == 0, shown.stderr
         assert json.loads(shown.stdout)["steps"] == 1
     assert "internal error" not in shown.stderr + written.stderr
+
+
+def test_ctrl_c_before_the_handlers_are_in_place_is_one_line_and_130() -> None:
+    """Ctrl-C during the command's first imports (before its own handlers) gave a Python
+    traceback: ``cli.entry.run`` ends it as the handlers do. (Simulated: the first thing
+    ``run`` does raises KeyboardInterrupt, as a signal at that moment would.)"""
+    code = ("import sys; from serialscale.cli import entry\n"
+            "def interrupted():\n    raise KeyboardInterrupt\n"
+            "entry._hold_closed_standard_descriptors = interrupted\n"
+            "sys.argv = ['serialscale', 'analyze', 'x.py:f']\nentry.run()\n")  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)  # fmt: skip
+    assert result.returncode == 130
+    assert result.stderr == "serialscale: interrupted\n"
