@@ -82,10 +82,11 @@ def phases(name: str) -> tuple[int, dict[str, float]]:
     originals = {attr: getattr(analysis, attr) for attr in wrapped}
     # The passes that run side by side (core/background.py) are timed one after another
     # here: the process's CPU time of a phase would count the other's threads too.
-    from serialscale.core import metrics
+    import importlib.util
 
-    apart = {m: m.SIDE_BY_SIDE_STEPS for m in (analysis, metrics)
-             if hasattr(m, "SIDE_BY_SIDE_STEPS")}  # fmt: skip
+    found = importlib.util.find_spec("serialscale.core.background")  # (older trees: none)
+    side = [importlib.import_module("serialscale.core.background")] if found else []
+    apart = {m: m.SIDE_BY_SIDE_STEPS for m in side}
 
     def timing(attr: str, phase: str):
         def call(*args, **kwargs):

@@ -248,7 +248,7 @@ def test_the_side_by_side_passes_give_the_same_report(monkeypatch) -> None:
     import random
 
     from serialscale import Workload, analyze_workload
-    from serialscale.core import analysis, background, metrics
+    from serialscale.core import background
     from serialscale.render.json_report import render_json
 
     rnd = random.Random(7)
@@ -257,8 +257,7 @@ def test_the_side_by_side_passes_give_the_same_report(monkeypatch) -> None:
     costs = [rnd.randrange(3) for _ in range(n)]
     graph = Graph.from_lists([f"s{i}" for i in range(n)], costs, needs)
     threaded = render_json(analyze_workload(Workload("w", graph), processors=8))
-    monkeypatch.setattr(metrics, "SIDE_BY_SIDE_STEPS", 10**9)
-    monkeypatch.setattr(analysis, "SIDE_BY_SIDE_STEPS", 10**9)
+    monkeypatch.setattr(background, "SIDE_BY_SIDE_STEPS", 10**9)
     assert render_json(analyze_workload(Workload("w", graph), processors=8)) == threaded
     g = nx.DiGraph()
     g.add_nodes_from(range(n))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, Literal, TypeVar
+from typing import Literal
 
 from msgspec import UNSET, UnsetType
 
@@ -24,7 +24,7 @@ from ..documents.report import (
     Report,
     StepDetail,
 )
-from .background import SIDE_BY_SIDE_STEPS, finished, started
+from .background import beside
 from .classify import classify, recommend
 from .drag import drag, drag_doubles
 from .graph import Cost, Graph
@@ -32,8 +32,6 @@ from .metrics import Metrics, compute_metrics, work
 from .schedule import burdened_depth, ratio, schedule_model, speedup_table
 from .step_ids import OccurrenceIds
 from .workload import Workload
-
-R = TypeVar("R")
 
 
 def near_critical(slack: Sequence[Cost], count: int) -> list[int]:
@@ -127,8 +125,7 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
     ceiling = ratio(m.work, m.depth)
     # The table's list schedules (the longest pass of a large graph) run on threads of
     # their own while drag and the rest are found here (the kernels release the GIL).
-    side = graph.n >= SIDE_BY_SIDE_STEPS and accel.compiled_kernels_in_use()
-    table = (started if side else _now)(speedup_table, graph, m, processors, overhead)
+    table = beside(graph.n, speedup_table, graph, m, processors, overhead)
     try:
         b_depth = burdened_depth(spans, overhead) if overhead else m.depth
         # in one kernel call where the metrics are doubles; exact metrics by drag(). Every
@@ -193,11 +190,6 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
         observed=_observed(workload, m),
         **workload.extra,
     )
-
-
-def _now(function: Callable[..., R], *args: Any) -> Callable[[], R]:
-    """``function(*args)`` run here, in the shape :func:`.background.started` gives."""
-    return finished(function(*args))
 
 
 def _moldable_or_bounds(graph: Graph) -> Literal["moldable", "bounds"]:

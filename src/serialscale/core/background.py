@@ -12,6 +12,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from .. import accel
+
 R = TypeVar("R")
 
 #: Graphs of at least this many steps run their long passes side by side (a thread costs
@@ -48,6 +50,12 @@ def started(function: Callable[..., R], *args: Any) -> Callable[[], R]:
     return result
 
 
-def finished(value: R) -> Callable[[], R]:
-    """A result already there, in the shape :func:`started` gives one."""
+def beside(steps: int, function: Callable[..., R], *args: Any) -> Callable[[], R]:
+    """``function(*args)`` :func:`started` on a thread for a graph of at least
+    :data:`SIDE_BY_SIDE_STEPS` ``steps`` with the compiled kernels in use (the pure twins
+    hold the GIL: a thread would only add its cost); else run here and now. Either way, the
+    function returned gives its result."""
+    if steps >= SIDE_BY_SIDE_STEPS and accel.compiled_kernels_in_use():
+        return started(function, *args)
+    value = function(*args)
     return lambda: value

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import compress, starmap
 from types import ModuleType
-from typing import Any
 
 from .. import accel
 from ..documents.report import Segment
-from .background import SIDE_BY_SIDE_STEPS, finished, started
+from .background import beside
 from .graph import Cost, Graph
 from .summation import ordered_sum
 
@@ -230,12 +229,6 @@ def compute_metrics(graph: Graph) -> Metrics:
     )
 
 
-def _now(function: Callable[..., None], *args: Any) -> Callable[[], None]:
-    """``function(*args)`` run here, in the shape :func:`.background.started` gives."""
-    function(*args)
-    return finished(None)
-
-
 def _compiled_metrics(graph: Graph, fast: ModuleType, total_work: Cost) -> Metrics:
     """The same passes as :func:`compute_metrics`, in the kernels ``fast`` (doubles)."""
     n = graph.n
@@ -243,9 +236,8 @@ def _compiled_metrics(graph: Graph, fast: ModuleType, total_work: Cost) -> Metri
     zeros = array("d", [0.0]) * n  # copied: cheaper than from bytes
     start, finish, levels, slacks = zeros, array("d", zeros), array("d", zeros), array("d", zeros)
     # the two passes are independent: side by side on a large graph (kernels release the GIL)
-    side = n >= SIDE_BY_SIDE_STEPS and accel.compiled_kernels_in_use()
-    levels_done = (started if side else _now)(
-        fast.bottom_levels, graph.order, graph.succ_ptr, graph.succ_idx, costs, levels
+    levels_done = beside(
+        n, fast.bottom_levels, graph.order, graph.succ_ptr, graph.succ_idx, costs, levels
     )
     try:
         total = fast.asap(graph.order, graph.pred_ptr, graph.pred_idx, costs, 0.0, start, finish)
