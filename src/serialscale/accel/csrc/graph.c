@@ -475,12 +475,6 @@ fail:
     return NULL;
 }
 
-/* spell_ids(labels, site, occurrence, indices) -> list of str: for each i of `indices` (a
- * list of ints), labels[site[i]] + str(occurrence[i]): the ids of a traced run's steps
- * ("label#k", the labels given with their '#'; core/step_ids.py), spelled in one call.
- * labels: a list of str; site: int32 ('i'); occurrence: int64, at least as long as site.
- * IndexError for an index outside the steps, ValueError for a site that names no label,
- * TypeError for a label that is not a str or an index that is not an int. */
 /* The ids of `indices` (a list), each labels[s[i]] + str(its occurrence): occ[i] (by
  * step) or, when `by_position`, occ[j] for the j-th index. The errors of k_spell_ids. */
 static PyObject *spell(PyObject *labels, const int32_t *s, Py_ssize_t n, PyObject *indices,
@@ -540,6 +534,12 @@ static PyObject *spell(PyObject *labels, const int32_t *s, Py_ssize_t n, PyObjec
     return out;
 }
 
+/* spell_ids(labels, site, occurrence, indices) -> list of str: for each i of `indices` (a
+ * list of ints), labels[site[i]] + str(occurrence[i]): the ids of a traced run's steps
+ * ("label#k", the labels given with their '#'; core/step_ids.py), spelled in one call.
+ * labels: a list of str; site: int32 ('i'); occurrence: int64, at least as long as site.
+ * IndexError for an index outside the steps, ValueError for a site that names no label,
+ * TypeError for a label that is not a str or an index that is not an int. */
 PyObject *k_spell_ids(PyObject *self, PyObject *args) {
     PyObject *labels, *o_occ, *o_site, *indices;
     if (!PyArg_ParseTuple(args, "O!OOO!", &PyList_Type, &labels, &o_site, &o_occ, &PyList_Type,

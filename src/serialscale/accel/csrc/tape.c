@@ -673,10 +673,15 @@ static int Value_clear(Value *self) {
 static Value *free_values[FREE_VALUES];
 static int n_free_values;
 
+static void traced_dealloc(PyObject *self);
+
 static void Value_dealloc(Value *self) {
     PyObject_GC_UnTrack(self);
     Py_CLEAR(self->value);
-    if (Py_TYPE(self) == traced_type && n_free_values < FREE_VALUES) {
+    /* kept only for the class fast_dealloc approved (nothing but a Value to set up again:
+     * value_alloc does no more than PyObject_Init) */
+    if (Py_TYPE(self) == traced_type && traced_type->tp_dealloc == traced_dealloc &&
+        n_free_values < FREE_VALUES) {
         free_values[n_free_values++] = self;
         return;
     }
