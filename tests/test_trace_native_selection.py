@@ -227,7 +227,7 @@ def test_the_sorts_truth_tests_are_not_the_callers_branches(control: str) -> Non
     assert run_traced(keyed, {}, control=control).recorder.control_decisions == 4
 
 
-def test_another_profiler_keeps_its_place_and_the_originals_are_back() -> None:
+def test_another_profiler_keeps_its_place_and_the_sort_is_watched_all_the_same() -> None:
     profiler = cProfile.Profile()
     profiler.enable()
     other = sys.getprofile()  # cProfile's, up to Python 3.11; from 3.12 it uses sys.monitoring
@@ -237,10 +237,269 @@ def test_another_profiler_keeps_its_place_and_the_originals_are_back() -> None:
     finally:
         profiler.disable()
     assert [x.value for x in trace.result] == [1, 2, 3]
-    # watched unless that took the profile function's place
-    assert bool(steps_named(trace.recorder, "sort-input")) == (other is None)
+    assert len(steps_named(trace.recorder, "sort-input")) == 3  # watched: no profile function
     run_traced(sort_in_place, {"values": [3, 1, 2]})
     assert sys.getprofile() is None
+
+
+def test_a_python_profile_function_installed_before_keeps_its_events() -> None:
+    seen: list[str] = []
+
+    def some_fn(frame, event, arg):
+        if event == "call" and frame.f_code is sort_in_place.__code__:
+            seen.append(event)
+
+    sys.setprofile(some_fn)
+    try:
+        trace = run_traced(sort_in_place, {"values": [3, 1, 2, 5]})
+        assert sys.getprofile() is some_fn
+    finally:
+        sys.setprofile(None)
+    assert [x.value for x in trace.result] == [1, 2, 3, 5]
+    assert len(steps_named(trace.recorder, "sort-input")) == 4
+    assert seen == ["call"]  # it still has its events
+
+
+def test_no_profile_function_is_installed_during_a_run() -> None:
+    """A profile function sends every instruction of the traced code through the
+    interpreter's tracing mode (CPython 3.11): the methods are watched without one."""
+
+    def run():
+        xs = ss.inputs([3, 1, 2])
+        xs.sort()
+        return sys.getprofile(), xs
+
+    trace = run_traced(run, {})
+    assert trace.result[0] is None
+    assert steps_named(trace.recorder, "sort-input")
+
+
+ORIGINAL_SORT = list.__dict__["sort"]
+
+
+def _originals_are_back() -> None:
+    assert list.__dict__["sort"] is ORIGINAL_SORT and type([]).__dict__["sort"] is ORIGINAL_SORT
+    assert list.sort is ORIGINAL_SORT
+    assert type(ORIGINAL_SORT).__name__ == "method_descriptor"
+    np = sys.modules.get("numpy")
+    if np is not None:
+        for name in ("sort", "max", "min"):
+            assert type(np.ndarray.__dict__[name]).__name__ == "method_descriptor"
+
+
+def test_the_methods_are_the_originals_again_after_a_run_however_it_ends() -> None:
+    np = sys.modules.get("numpy")
+    numpy_originals = {n: np.ndarray.__dict__[n] for n in ("sort", "max", "min")} if np else {}
+
+    def swapped_during():
+        assert list.__dict__["sort"] is not ORIGINAL_SORT  # the wrapper
+        if np is not None:
+            assert all(np.ndarray.__dict__[n] is not m for n, m in numpy_originals.items())
+        return sort_in_place([2, 1])
+
+    run_traced(swapped_during, {})
+    _originals_are_back()
+
+    def raising():
+        sort_in_place([2, 1])
+        raise ValueError("the traced code's own")
+
+    with pytest.raises(ValueError, match="own"):
+        run_traced(raising, {})
+    _originals_are_back()
+
+    def interrupted():
+        xs = ss.inputs([3, 2, 1])
+        xs.sort(key=lambda x: (_ for _ in ()).throw(KeyboardInterrupt))
+        return xs
+
+    with pytest.raises(KeyboardInterrupt):
+        run_traced(interrupted, {})
+    _originals_are_back()
+    assert all(np.ndarray.__dict__[n] is m for n, m in numpy_originals.items())
+    values = [5, 2, 4]
+    values.sort()  # and they work
+    assert values == [2, 4, 5]
+
+
+def test_introspection_during_a_run_sees_the_original() -> None:
+    import inspect
+
+    from serialscale.trace.recorder import COMPILED
+
+    def look(method):
+        return (method.__name__, method.__qualname__, method.__doc__,
+                method.__text_signature__, str(inspect.signature(method)),
+                # the pure twin's wrapper is a Python function: its repr says so
+                repr(method) if COMPILED else None)  # fmt: skip
+
+    assert run_traced(lambda: look(list.sort), {}).result == look(ORIGINAL_SORT)
+
+
+def test_unbound_bound_and_from_c_calls_are_watched_as_lst_sort_is() -> None:
+    values = [4, 1, 3, 2, 6, 5]
+
+    def plain_call(values):
+        xs = ss.inputs(values)
+        xs.sort()
+        return xs
+
+    def unbound(values):
+        xs = ss.inputs(values)
+        list.sort(xs)
+        return xs
+
+    def bound(values):
+        xs = ss.inputs(values)
+        f = xs.sort
+        f()
+        return xs
+
+    def from_c(values):  # called by map, in C: no Python frame of its own
+        xs = ss.inputs(values)
+        list(map(list.sort, [xs]))
+        return xs
+
+    def shape(fn):
+        trace = run_traced(fn, {"values": values})
+        rec = trace.recorder
+        rec.flush()
+        kinds = [rec.site_names[s][0] for s in rec.site]
+        return [x.value for x in trace.result], kinds, [needs(rec, i) for i in range(len(kinds))]
+
+    expected = shape(plain_call)
+    assert expected[0] == sorted(values) and "select" in expected[1]
+    for fn in (unbound, bound, from_c):
+        assert shape(fn) == expected, fn.__name__
+
+
+def test_a_sort_in_another_thread_is_not_recorded_and_works() -> None:
+    import threading
+
+    out: list = []
+
+    def other_thread():
+        xs = [Logged(v, i) for i, v in enumerate([3, 1, 2])]
+        xs.sort()
+        ys = ss.inputs([9, 8, 7])  # no recorder in this thread: plain values
+        ys.sort()
+        out.append(([x.value for x in xs], ys))
+
+    def run():
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        worker.join()
+        return sort_in_place([2, 1])
+
+    trace = run_traced(run, {})
+    assert out == [([1, 2, 3], [7, 8, 9])]
+    assert len(steps_named(trace.recorder, "sort-input")) == 2  # the run's own sort only
+
+
+def test_runs_in_two_threads_at_once_are_each_watched() -> None:
+    import threading
+
+    started = threading.Barrier(2)
+    results: dict[str, int] = {}
+
+    def one(name: str, values: list) -> None:
+        def run():
+            started.wait(timeout=30)  # both runs are on now
+            xs = ss.inputs(values)
+            xs.sort()
+            started.wait(timeout=30)
+            return xs
+
+        trace = run_traced(run, {})
+        results[name] = len(steps_named(trace.recorder, "sort-input"))
+
+    threads = [threading.Thread(target=one, args=("a", [3, 1, 2])),
+               threading.Thread(target=one, args=("b", [9, 8, 7, 6]))]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == {"a": 3, "b": 4}
+    _originals_are_back()
+
+
+def test_a_run_inside_a_run_keeps_the_outer_watch() -> None:
+    def inner():
+        return sort_in_place([2, 1, 3])
+
+    def outer():
+        done = run_traced(inner, {})
+        assert list.__dict__["sort"] is not ORIGINAL_SORT  # still swapped: the outer run is on
+        xs = ss.inputs([5, 4])
+        xs.sort()
+        return len(steps_named(done.recorder, "sort-input")), xs
+
+    trace = run_traced(outer, {})
+    assert trace.result[0] == 3
+    assert len(steps_named(trace.recorder, "sort-input")) == 2  # the outer sort, watched
+    _originals_are_back()
+
+
+def test_an_entry_replaced_during_the_run_is_left_as_it_is() -> None:
+    """Only what the watch put in the type's dict is restored: an entry replaced meanwhile
+    (builtin types refuse setattr: here through the same swap) stays."""
+    from serialscale.trace.native_selection import _swap_method
+
+    def mine(self, *args, **kwargs):
+        return ORIGINAL_SORT(self, *args, **kwargs)
+
+    def run():
+        _swap_method(list, "sort", mine)
+        return sort_in_place([2, 1])
+
+    try:
+        run_traced(run, {})
+        assert list.__dict__["sort"] is mine
+    finally:
+        _swap_method(list, "sort", ORIGINAL_SORT)
+    _originals_are_back()
+
+
+TWINS = """
+import sys
+sys.path.insert(0, {data!r})
+from serialscale.trace import run_traced
+import native_sort_targets as t
+import native_sort_identity as i
+targets = [t.sorts_under_decisions, i.identity_sort]
+try:
+    import numpy
+    targets.append(t.numpy_methods)
+except ImportError:
+    pass
+for fn in targets:
+    for control in ("dataflow", "scoped", "frame", "strict"):
+        trace = run_traced(fn, {{}}, control=control)
+        rec = trace.recorder
+        rec.flush()
+        print(fn.__name__, control, trace.result.value, rec.escapes, rec.control_decisions,
+              [rec.site_names[s] for s in rec.site], list(rec.a), list(rec.b), list(rec.c))
+"""
+
+
+def test_the_compiled_and_pure_wrappers_record_the_same_steps() -> None:
+    """The compiled wrapper makes no frame; the pure one calls the original through a
+    function compiled at the caller's line: every step, site, need, escape and decision
+    the same, in every control mode."""
+    import os
+    from pathlib import Path
+
+    code = TWINS.format(data=str(Path(__file__).parent / "data"))
+    outputs = []
+    for pure in ("0", "1"):
+        env = {**os.environ, "SERIALSCALE_PURE_PYTHON": pure}
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                              text=True, timeout=120, check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]
+    lines = outputs[0].splitlines()
+    assert len(lines) >= 8 and all("'select'" in line or "select" in line for line in lines)
 
 
 # --- numpy object arrays ---
@@ -334,19 +593,53 @@ def test_numpy_imported_during_the_run_is_watched_too(tmp_path) -> None:
     assert json.loads(done.stdout)["depth"] == 20  # 19 comparisons in a chain, then + 0
 
 
+LATE_IMPORT = """
+import sys
+import serialscale as ss
+from serialscale.trace import run_traced
+assert "numpy" not in sys.modules
+def late(n=20):
+    import numpy as np  # first imported here: its methods are swapped once it has run
+    return np.array(ss.inputs(list(range(n))), dtype=object).max()
+trace = run_traced(late, {})
+rec = trace.recorder
+rec.flush()
+import numpy as np
+print(trace.result.value, [rec.site_names[s][0] for s in rec.site].count("select"),
+      sorted({type(np.ndarray.__dict__[n]).__name__ for n in ("sort", "max", "min")}),
+      [type(f).__name__ for f in sys.meta_path if "serialscale" in type(f).__module__],
+      np.__spec__.loader is np.__loader__ and type(np.__loader__).__module__)
+"""
+
+
+@pytest.mark.parametrize("pure", ["0", "1"])
+def test_numpy_imported_in_the_run_is_watched_then_given_back(pure: str) -> None:
+    import os
+
+    pytest.importorskip("numpy")
+    env = {**os.environ, "SERIALSCALE_PURE_PYTHON": pure}
+    done = subprocess.run([sys.executable, "-c", LATE_IMPORT], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    # the maximum selected (watched); the originals and numpy's own loader back; no finder
+    assert done.stdout.split() == ["19", "1", "['method_descriptor']", "[]",
+                                   "_frozen_importlib_external"]  # fmt: skip
+
+
 def test_the_operation_limit_stops_a_run_inside_a_sort() -> None:
     from serialscale.trace.recorder import TooManyOperations
 
     values = random.Random(3).sample(range(10_000), 2_000)
     with pytest.raises(TooManyOperations):
         run_traced(sort_in_place, {"values": values}, max_ops=500)
-    assert sys.getprofile() is None  # the watcher is gone with the run
+    assert sys.getprofile() is None
+    _originals_are_back()  # the watcher is gone with the run
 
 
 @pytest.mark.parametrize("compiled", [True, False])
 def test_the_compiled_watcher_checks_its_arguments(compiled: bool) -> None:
     """The compiled ``watch_methods`` and its pure twin refuse the same arguments."""
-    from serialscale.trace.native_selection import _py_watch_methods
+    from serialscale.trace.native_selection import _py_method_watch, _py_watch_methods
 
     tape = kernels.tracer_built("tape")
     if compiled and tape is None:
@@ -368,12 +661,17 @@ def test_the_compiled_watcher_checks_its_arguments(compiled: bool) -> None:
     for args, error in bad:
         with pytest.raises(error):
             watch_methods(*args)
-        assert sys.getprofile() is None
-    watch_methods(callback, ("sort",))
-    installed = sys.getprofile()
-    assert installed is callback if compiled else installed is not None
-    watch_methods(None, ())
-    assert sys.getprofile() is None
+    calls = []
+    wrapper = (tape.method_watch if compiled else _py_method_watch)(ORIGINAL_SORT, "sort")
+    watch_methods(lambda *a: calls.append(a[:3]), ("max", "sort"))
+    try:
+        xs = [2, 1]
+        wrapper(xs)
+    finally:
+        watch_methods(None, ())
+    assert calls == [(0, 1, xs), (1, 1, xs)] and xs == [1, 2]
+    wrapper(xs)  # no watch: the original only
+    assert len(calls) == 2 and sys.getprofile() is None
 
 
 # --- the rechain kernel and its pure-Python twin ---

@@ -1,10 +1,17 @@
 """Selection by builtin methods: ``list.sort``, and numpy's ``sort``, ``max`` and ``min`` on
 object arrays. What they choose depends on the comparisons they made (issue 13).
 
-These are methods of builtin types and cannot be replaced, unlike ``sorted`` or ``max``
-(see :mod:`.selection`). So while a traced run is on, a profile function (compiled: a C
-profile hook that calls into Python only for these methods; pure Python: ``sys.setprofile``)
-reports when one of them starts and ends, and the recorder does three things:
+These are methods of builtin types, which the traced code reaches through the type (not
+through names that can be swapped, like ``sorted`` or ``max``: :mod:`.selection`). So while
+a traced run is on, the type's own dict holds a wrapper in place of each (``list.sort``;
+``numpy.ndarray.sort``/``max``/``min`` when numpy is imported, before the run or during it:
+a finder first on ``sys.meta_path`` swaps them as soon as numpy's package has run), and the
+originals are put back when the last run ends, however it ends (a return, an exception,
+KeyboardInterrupt); an entry something else replaced meanwhile is left as it is. The
+methods are swapped once for all runs going on (a count: runs in several threads, a run
+inside a run); each thread that runs one has its own watch, innermost run first. The
+wrapper calls the original; in a thread that has a watch on, it reports to the run's
+:class:`NativeWatch` when the call starts and ends, and the recorder does three things:
 
 1. At the start, every traced value in the list or array (inside tuples too) is replaced
    by a copy made by a zero-cost ``sort-input`` step needing it. Inputs share no step, so
@@ -25,36 +32,51 @@ The truth tests the method makes on its comparisons, in its caller's name, are n
 caller's branches (the recorder's ``enter_native``): they are the method's own, followed
 by the chains above, as ``sorted`` makes none.
 
-Methods are recognised by name (``sort``, ``max``, ``min``) and the instance's type, so
-numpy imported during the run is covered. ``numpy.max``/``min``/``amax``/``amin`` of an
-object array are routed to the array's method during the run when numpy was imported before
-it started (a module-level import). Not watched: these methods while another profile
-function is installed (``sys.setprofile``; cProfile's, up to Python 3.11), in threads the
-traced function starts, when called from C code, ``np.maximum.reduce`` called directly, and
-``argmax``/``argsort`` (they return positions, not values), and traced values inside lists or
-other objects being sorted (only traced values and tuples of them are copied in: a list or a
-record is the user's own mutable object). The pure-Python profile function
-runs on every call and return: tracing in pure Python is about 6x slower with it.
+The compiled wrapper (``_tape.method_watch``) is a C method descriptor: ``lst.sort()``
+stays a plain method call, ``list.sort(lst)`` and ``f = lst.sort; f()`` are watched alike,
+and introspection (``__name__``, ``__doc__``, ``inspect.signature``) sees the original. No
+profile function is installed: on CPython 3.11 any profile function puts the interpreter in
+its tracing mode, every instruction of the traced code unspecialised (that cost 25-35% of
+recording). The pure-Python twin swaps the same dict entries (the dict behind
+``cls.__dict__``, then ``PyType_Modified`` through ctypes) for a Python function, which
+calls the original through a small function compiled as if at the caller's file and line,
+with the caller's globals, so that the method's comparisons are named, kept or handed plain
+as the compiled wrapper (which makes no frame) has them; in frame mode that function's
+frame carries its caller's decision, and neither of the two frames stores anything (the
+scoped watcher looks through them). The two tracers record the same steps (tested).
+
+Watched: these methods called from Python code or from C code (``map(list.sort, rows)``),
+under another profiler (``sys.setprofile``, cProfile), in every thread that runs a traced
+run (each its own). ``numpy.max``/``min``/``amax``/``amin`` of an object array are routed
+to the array's method during the run when numpy was imported before it started (a
+module-level import). Not watched: in threads the traced function starts (they have no
+recorder), ``np.maximum.reduce`` called directly, ``argmax``/``argsort`` (they return
+positions, not values), and traced values inside lists or other objects being sorted (only
+traced values and tuples of them are copied in: a list or a record is the user's own mutable
+object; their comparisons are recorded all the same). A profiler running during the run no
+longer sees these methods as calls of builtins (the wrapper is not one).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import gc
 import mmap
 import sys
+import threading
 from array import array
 from collections.abc import Callable, Iterator
-from types import FrameType
+from types import CodeType, FrameType, FunctionType, ModuleType
 from typing import Any
 
 from .. import accel
-from .recorder import NO_STEP, Recorder
+from .recorder import NO_STEP, Recorder, tests_bool_identity
 from .selection import _nodes, _select
 from .values import COMPARISONS, TRACED, Traced, current
 
-#: The events the profile functions report.
+#: The events the watched methods report.
 STARTS, RETURNS, RAISES = 0, 1, 2
-_PY_EVENTS = {"c_call": STARTS, "c_return": RETURNS, "c_exception": RAISES}
 
 
 class _Call:
@@ -91,7 +113,7 @@ def _sorts(name: str, container: Any) -> bool | None:
 
 
 class NativeWatch:
-    """What the profile function calls: ``watch(event, which, self, the caller's frame)``."""
+    """What the watched methods call: ``watch(event, which, self, the calling frame)``."""
 
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
@@ -244,29 +266,165 @@ def _by_method(np: Any, original: Callable[..., Any], method: str) -> Callable[.
 
 @contextlib.contextmanager
 def watching_native_selection(recorder: Recorder) -> Iterator[None]:
-    """Watch the selecting builtin methods in this thread for the duration of a traced run
-    (nothing, when another profiler is installed: it keeps its place)."""
-    if sys.getprofile() is not None:
-        yield
-        return
+    """Watch the selecting builtin methods in this thread for the duration of a traced run:
+    their type dicts hold watching wrappers while any run is on (in any thread), and this
+    thread's watch calls this run's :class:`NativeWatch`. Whatever ends the run (a return,
+    an exception, KeyboardInterrupt), the thread's previous watch and, after the last run,
+    the original methods are back."""
     watch = NativeWatch(recorder)
-    _watch_methods(watch, NAMES)
-    installed = sys.getprofile()  # the watcher's own hook (the C one's, or the Python one's)
+    _swap_in()
     try:
-        yield
+        stack = _stacks.setdefault(threading.get_ident(), [])
+        stack.append(watch)
+        try:
+            _watch_methods(watch, NAMES)
+            yield
+        finally:
+            stack.pop()
+            if stack:
+                _watch_methods(stack[-1], NAMES)
+            else:
+                _watch_methods(None, ())
+                _stacks.pop(threading.get_ident(), None)
     finally:
-        if sys.getprofile() is installed:  # the traced code may have installed its own
-            _watch_methods(None, ())
+        _swap_out()
+
+
+# --- the swap: wrappers in the type dicts, while any run is on ---
+
+#: Guards the swap's bookkeeping (runs start and end in any thread).
+_lock = threading.RLock()
+#: The runs watching now, in all threads: the methods are swapped while there is one.
+_runs = 0
+#: What was swapped: (type, name, the wrapper put there, the original taken out).
+_swapped: list[tuple[type, str, Any, Any]] = []
+#: Each thread's watches, innermost run last (a run started inside a traced run).
+_stacks: dict[int, list[NativeWatch]] = {}
+
+
+def _swap_in() -> None:
+    """One more run: the first swaps the methods of ``list`` and (imported) numpy's
+    ``ndarray``, and puts :data:`_FINDER` first on ``sys.meta_path``."""
+    global _runs
+    with _lock:
+        if _runs == 0:
+            try:
+                _swap_type(list)
+                _swap_numpy()
+                sys.meta_path.insert(0, _FINDER)
+            except BaseException:
+                _restore()
+                raise
+        _runs += 1
+
+
+def _swap_out() -> None:
+    """One run fewer: after the last, the originals are back and the finder gone."""
+    global _runs
+    with _lock:
+        _runs -= 1
+        if _runs == 0:
+            _restore()
+
+
+def _swap_type(cls: type, names: tuple[str, ...] = NAMES) -> None:
+    """Put a watching wrapper in ``cls``'s dict in place of each method named ``names``."""
+    if any(kind is cls for kind, _, _, _ in _swapped):
+        return
+    for name in names:
+        original = cls.__dict__.get(name)
+        if original is not None:
+            wrapper = _method_watch(original, name)
+            _swap_method(cls, name, wrapper)
+            _swapped.append((cls, name, wrapper, original))
+
+
+def _swap_numpy() -> None:
+    """Swap ``ndarray.sort``/``max``/``min`` if numpy is imported."""
+    ndarray = getattr(sys.modules.get("numpy"), "ndarray", None)
+    if isinstance(ndarray, type):
+        _swap_type(ndarray)
+
+
+def _restore() -> None:
+    """Put the originals back, where the type's dict still holds the wrapper put there (an
+    entry something else replaced in the meantime is left as it is), and take the finder
+    off ``sys.meta_path``."""
+    with contextlib.suppress(ValueError):
+        sys.meta_path.remove(_FINDER)
+    while _swapped:
+        cls, name, wrapper, original = _swapped.pop()
+        if cls.__dict__.get(name) is wrapper:
+            _swap_method(cls, name, original)
+
+
+class _NumpyFinder:
+    """First on ``sys.meta_path`` while runs are on: numpy imported during a run (a first
+    ``import numpy`` inside the traced function) has its ``ndarray`` methods swapped as soon
+    as its package has run. It finds nothing itself: the spec the other finders give, with a
+    loader that swaps after executing the module."""
+
+    def __init__(self) -> None:
+        self.busy = False
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "numpy" or self.busy:
+            return None
+        self.busy = True  # the finders asked below may ask the meta path again
+        try:
+            for finder in sys.meta_path:
+                find = getattr(finder, "find_spec", None)
+                spec = find(name, path, target) if finder is not self and find else None
+                if spec is not None:
+                    break
+            else:
+                return None
+        finally:
+            self.busy = False
+        if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+            spec.loader = _SwappingLoader(spec.loader)
+        return spec
+
+
+class _SwappingLoader:
+    """A loader that runs the real one's ``exec_module``, gives the module the real loader
+    back, and swaps numpy's methods if runs are on."""
+
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.loader, name)
+
+    def create_module(self, spec: Any) -> Any:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        try:
+            self.loader.exec_module(module)
+        finally:
+            module.__loader__ = self.loader
+            if module.__spec__ is not None:
+                module.__spec__.loader = self.loader
+        with _lock:
+            if _runs:
+                _swap_numpy()
+
+
+_FINDER = _NumpyFinder()
+
+
+# --- the compiled parts and their pure twins ---
 
 
 def _py_watch_methods(callback: Callable[..., Any] | None, names: tuple[str, ...]) -> None:
-    """The pure twin of the compiled tape's ``watch_methods``: ``callback(kind, index, self,
-    frame)`` around every call of a builtin method named ``names[index]`` in this thread
-    (a profile hook); ``None`` removes the hook."""
+    """The pure twin of the compiled tape's ``watch_methods``: in this thread, the wrappers
+    (:func:`_py_method_watch`) named ``names[index]`` call ``callback(kind, index, self,
+    frame)`` around the original; ``None`` stops."""
     if not isinstance(names, tuple):
         raise TypeError(f"argument 2 must be tuple, not {type(names).__name__}")
     if callback is None:
-        sys.setprofile(None)
+        _py_watches.pop(threading.get_ident(), None)
         return
     if not callable(callback):
         raise TypeError("watch_methods: callback must be callable or None")
@@ -276,17 +434,154 @@ def _py_watch_methods(callback: Callable[..., Any] | None, names: tuple[str, ...
         raise TypeError("watch_methods: names must be str")
     if not all(0 < len(name.encode()) < 16 and "\x00" not in name for name in names):
         raise ValueError("watch_methods: names must be 1 to 15 characters")
-    index = {name: i for i, name in enumerate(names)}
+    _py_watches[threading.get_ident()] = (callback, names)
 
-    def profile(frame: FrameType, event: str, arg: Any) -> None:
-        kind = _PY_EVENTS.get(event)
-        if kind is not None:
-            which = index.get(getattr(arg, "__name__", None))  # type: ignore[arg-type]
-            owner = getattr(arg, "__self__", None)
-            if which is not None and owner is not None:
-                callback(kind, which, owner, frame)
 
-    sys.setprofile(profile)
+#: Each thread's watch (pure twin): (callback, names).
+_py_watches: dict[int, tuple[Callable[..., Any], tuple[str, ...]]] = {}
+
+#: The pure wrapper's frame is named so (not serialscale's file): the scoped watcher and the
+#: recorder look through it to the caller, as they do where the compiled wrapper has none.
+_WRAPPER_FILE = "<serialscale watched method>"
+
+
+def _py_method_watch(original: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """The pure twin of the compiled ``method_watch``: a function that calls ``original``,
+    watched in the threads that have a watch on.
+
+    The compiled wrapper makes no Python frame, so the comparisons the method makes are
+    recorded at its caller's line. This one calls the original through a small function
+    compiled as if at the caller's file and line (:func:`_call_site`) to the same effect.
+    Neither of the two frames stores anything, and this one's file is not serialscale's:
+    the scoped watcher, which watches opcode by opcode the calls made while a decision is
+    in force, looks through them as it does through the compiled wrapper."""
+    if not callable(original):
+        raise TypeError("method_watch: the original must be callable")
+    if not isinstance(name, str):
+        raise TypeError(f"argument 2 must be str, not {type(name).__name__}")
+    watches, ident, getframe = _py_watches, threading.get_ident, sys._getframe
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        if not args or ident() not in watches or name not in watches[ident()][1]:
+            return original(*args, **kwargs)
+        try:
+            return _call_site(getframe(1))(
+                watches[ident()], name, original, args, kwargs, getframe(1), _py_started,
+                _py_returned, getframe)  # fmt: skip
+        except BaseException:
+            _py_raised(getframe(0))
+            raise
+
+    watched.__code__ = watched.__code__.replace(co_filename=_WRAPPER_FILE)
+    return functools.update_wrapper(watched, original, assigned=_FORWARDED, updated=())
+
+
+#: What the wrappers show of the original (the compiled one forwards every attribute).
+_FORWARDED = ("__module__", "__name__", "__qualname__", "__doc__", "__text_signature__",
+              "__objclass__")  # fmt: skip
+
+_CALL_SITE = compile(
+    "def watched_call(watch, name, original, args, kwargs, caller, started, returned, "
+    "getframe): return returned(started(watch, name, args[0], caller, getframe()), "
+    "original(*args, **kwargs))",
+    _WRAPPER_FILE,
+    "exec",
+)
+_CALL_SITE_CODE: CodeType = next(c for c in _CALL_SITE.co_consts if isinstance(c, CodeType))
+_call_sites: dict[tuple[str, int, bool], CodeType] = {}
+_tests_identity: dict[CodeType, bool] = {}
+#: Each thread's watched calls in progress (pure twin), innermost last: the wrapper's frame,
+#: the callback, the name's index, the instance and the caller's frame.
+_py_open: dict[int, list[tuple[FrameType | None, Callable[..., Any], int, Any, FrameType]]] = {}
+
+
+def _call_site(caller: FrameType) -> Callable[..., Any]:
+    """The function the pure wrapper calls the original through, as if at ``caller``'s file
+    and line, with its globals: the comparisons the method makes are named by that line,
+    and their bools are kept or handed plain as the caller's would be
+    (``Recorder.hands_plain``: its module, and whether its code tests bools by identity:
+    ``is_`` among the names says so)."""
+    code = caller.f_code
+    identity = _tests_identity.get(code)
+    if identity is None:
+        identity = _tests_identity[code] = tests_bool_identity(code)
+    key = (code.co_filename, caller.f_lineno or 1, identity)
+    made = _call_sites.get(key)
+    if made is None:
+        names = _CALL_SITE_CODE.co_names + (("is_",) if identity else ())
+        made = _call_sites[key] = _CALL_SITE_CODE.replace(
+            co_filename=key[0], co_firstlineno=key[1], co_names=names
+        )
+    return FunctionType(made, caller.f_globals)
+
+
+def _py_started(watch: tuple[Callable[..., Any], tuple[str, ...]], name: str, owner: Any,
+                caller: FrameType, frame: FrameType) -> None:  # fmt: skip
+    """The start of a watched call (pure twin), from ``frame``, the call-site function. In
+    frame mode, that frame has its caller's decision: the steps the method makes there need
+    what the caller's would."""
+    callback, which = watch[0], watch[1].index(name)
+    rec = current()
+    if rec is not None and rec.frames:
+        entry = rec.frames.get(id(caller))
+        if entry is not None and entry[0] is caller:
+            rec.frames[id(frame)] = (frame, entry[1])
+    callback(STARTS, which, owner, frame)
+    # started: it ends with a RETURNS or RAISES event (not when the callback raised)
+    _py_open.setdefault(threading.get_ident(), []).append(
+        (frame.f_back, callback, which, owner, caller)
+    )
+
+
+def _py_returned(_: None, result: Any) -> Any:
+    """The end of the innermost watched call, which returned ``result`` (pure twin)."""
+    _wrapper, callback, which, owner, caller = _py_open[threading.get_ident()].pop()
+    callback(RETURNS, which, owner, caller)
+    return result
+
+
+def _py_raised(wrapper: FrameType) -> None:
+    """An exception leaves the pure wrapper running in frame ``wrapper``: the end of its
+    watched call if it started and did not end (pure twin)."""
+    calls = _py_open.get(threading.get_ident())
+    if calls and calls[-1][0] is wrapper:
+        _wrapper, callback, which, owner, caller = calls.pop()
+        callback(RAISES, which, owner, caller)
+
+
+def _py_swap_method(cls: type, name: str, value: Any) -> Any:
+    """The pure twin of the compiled ``swap_method``: put ``value`` in ``cls``'s own dict
+    under ``name`` (which must be there); the value it replaces. The dict is the one behind
+    ``cls.__dict__`` (read-only for builtin types: the proxy's referent), then
+    ``PyType_Modified`` (through ctypes) drops the type's attribute cache."""
+    if not isinstance(cls, type):
+        raise TypeError(f"argument 1 must be type, not {type(cls).__name__}")
+    if not isinstance(name, str):
+        raise TypeError(f"argument 2 must be str, not {type(name).__name__}")
+    found = gc.get_referents(cls.__dict__)
+    if len(found) != 1 or type(found[0]) is not dict:
+        raise TypeError("swap_method: a type without a dict")
+    own: dict[str, Any] = found[0]
+    old = own[name]
+    own[name] = value
+    _type_modified(cls)
+    return old
+
+
+@functools.cache
+def _type_modified_function() -> Any:
+    import ctypes
+
+    modified = ctypes.pythonapi.PyType_Modified
+    modified.argtypes = [ctypes.py_object]
+    modified.restype = None
+    return modified
+
+
+def _type_modified(cls: type) -> None:
+    _type_modified_function()(cls)
 
 
 _watch_methods = accel.tracer_part("tape", "watch_methods", _py_watch_methods)
+_method_watch = accel.tracer_part("tape", "method_watch", _py_method_watch)
+_swap_method = accel.tracer_part("tape", "swap_method", _py_swap_method)

@@ -1098,84 +1098,217 @@ static PyTypeObject ValueType = {
 
 /* ---- native selection ------------------------------------------------------------------ */
 
-/* list.sort (and numpy's sort, max and min on object arrays) cannot be replaced: methods of
- * builtin types. So while a traced run is on, a profile function tells the recorder when a
- * builtin method of a watched name starts and ends (trace/native_selection.py decides by the
- * instance's type whether it is one of them; the pure-Python twin is a sys.setprofile
- * function). Names, not function pointers: numpy may be imported after the run starts.
- * Every other event costs a type check and a few string compares. */
+/* list.sort (and numpy's sort, max and min on object arrays) are methods of builtin types.
+ * While a traced run is on, trace/native_selection.py puts a MethodWatch in the type's dict
+ * in place of each (swap_method) and puts the original back after. A MethodWatch is a method
+ * descriptor (lst.sort(...) stays a LOAD_METHOD call with no bound method made): called in a
+ * thread that has a watch on (watch_methods), it calls the thread's callback(event, which,
+ * self, frame) before (event 0) and after (1: returned, 2: raised) the original, frame being
+ * the calling Python frame; elsewhere it only calls the original. No profile function: one
+ * would put CPython 3.11's interpreter in its tracing mode, every instruction unspecialised. */
 #define MAX_WATCHED 8
-static char watched[MAX_WATCHED][16]; /* the watched method names */
-static int n_watched;
 
-/* Which watched name a builtin method has (n_watched: none), remembered by its method table
- * entry: a method's name never changes, and most calls a traced run makes are of a few
- * methods (list.append). The table is emptied whenever the watched names change. */
-#define WATCH_CACHE 64
-static struct {
-    const PyMethodDef *ml;
-    const char *name; /* ml's name when found: a table entry reused for another name misses */
-    int which;
-} watch_cache[WATCH_CACHE];
+/* This thread's watch, a (callback, names) tuple, is kept in its thread-state dict under
+ * this key. */
+static PyObject *watch_key;
 
-static int watched_index(const PyMethodDef *ml) {
-    size_t k = ((uintptr_t)ml >> 4) % WATCH_CACHE;
-    if (watch_cache[k].ml == ml && watch_cache[k].name == ml->ml_name)
-        return watch_cache[k].which;
-    int which = 0;
-    if (ml->ml_name)
-        while (which < n_watched && strcmp(watched[which], ml->ml_name) != 0) which++;
-    else
-        which = n_watched;
-    watch_cache[k].ml = ml;
-    watch_cache[k].name = ml->ml_name;
-    watch_cache[k].which = which;
-    return which;
+typedef struct {
+    PyObject_HEAD
+    PyObject *original; /* the method descriptor it stands for */
+    PyObject *name;     /* its name (str): which of the watched names it is */
+    vectorcallfunc vectorcall;
+} MethodWatch;
+
+/* This thread's watch (borrowed), or NULL: none (no error set) or an error. */
+static PyObject *thread_watch(void) {
+    PyObject *dict = PyThreadState_GetDict();
+    return dict ? PyDict_GetItemWithError(dict, watch_key) : NULL;
 }
 
-static int native_profile(PyObject *callback, PyFrameObject *frame, int what, PyObject *arg) {
-    int event;
-    if (what == PyTrace_C_CALL)
-        event = 0;
-    else if (what == PyTrace_C_RETURN)
-        event = 1;
-    else if (what == PyTrace_C_EXCEPTION)
-        event = 2;
-    else
-        return 0;
-    if (!arg || !PyCFunction_Check(arg)) return 0;
-    PyMethodDef *ml = ((PyCFunctionObject *)arg)->m_ml;
-    PyObject *self = PyCFunction_GET_SELF(arg);
-    if (!ml || !self) return 0;
-    int which = watched_index(ml);
-    if (which == n_watched) return 0;
+static PyObject *method_watch_call(PyObject *callable, PyObject *const *args, size_t nargsf,
+                                   PyObject *kwnames) {
+    MethodWatch *mw = (MethodWatch *)callable;
+    PyObject *watch = PyVectorcall_NARGS(nargsf) > 0 ? thread_watch() : NULL;
+    Py_ssize_t which = -1;
+    if (watch) {
+        PyObject *names = PyTuple_GET_ITEM(watch, 1);
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names); i++)
+            if (PyUnicode_Compare(PyTuple_GET_ITEM(names, i), mw->name) == 0) {
+                which = i;
+                break;
+            }
+    } else if (PyErr_Occurred()) {
+        return NULL;
+    }
+    if (which < 0) return PyObject_Vectorcall(mw->original, args, nargsf, kwnames);
+    /* held: the callback may end the watch (and the thread's tuple with it) */
+    PyObject *callback = PyTuple_GET_ITEM(watch, 0), *self = args[0];
+    PyObject *frame = (PyObject *)PyEval_GetFrame();
+    if (!frame) frame = Py_None;
+    Py_INCREF(callback);
+    Py_INCREF(self);
+    Py_INCREF(frame);
+    PyObject *result = NULL;
+    PyObject *r = PyObject_CallFunction(callback, "inOO", 0, which, self, frame);
+    if (!r) goto done; /* not started: no end event */
+    Py_DECREF(r);
+    result = PyObject_Vectorcall(mw->original, args, nargsf, kwnames);
     PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb); /* set on C_EXCEPTION: the callback runs without it */
-    PyObject *r = PyObject_CallFunction(callback, "iiOO", event, which, self,
-                                        frame ? (PyObject *)frame : Py_None);
+    PyErr_Fetch(&type, &value, &tb); /* set when it raised: the callback runs without it */
+    r = PyObject_CallFunction(callback, "inOO", result ? 1 : 2, which, self, frame);
     if (!r) {
         /* The callback raised (the run's operation limit): that goes on in place of the
-         * call's own exception, if any. */
+         * call's own result or exception. */
+        Py_CLEAR(result);
         Py_XDECREF(type);
         Py_XDECREF(value);
         Py_XDECREF(tb);
-        return -1;
+        goto done;
     }
     Py_DECREF(r);
     PyErr_Restore(type, value, tb);
+done:
+    Py_DECREF(callback);
+    Py_DECREF(self);
+    Py_DECREF(frame);
+    return result;
+}
+
+/* lst.sort as a value (f = lst.sort): a bound method of the MethodWatch, so that calling it
+ * is watched too; on the class (list.sort), the MethodWatch itself, as a method descriptor
+ * gives itself. The original binds first, so that a wrong instance is refused as it would
+ * refuse it. */
+static PyObject *method_watch_get(PyObject *self, PyObject *obj, PyObject *type) {
+    MethodWatch *mw = (MethodWatch *)self;
+    if (obj == NULL || obj == Py_None) return Py_NewRef(self);
+    descrgetfunc get = Py_TYPE(mw->original)->tp_descr_get;
+    if (get) {
+        PyObject *bound = get(mw->original, obj, type);
+        if (!bound) return NULL;
+        Py_DECREF(bound);
+    }
+    return PyMethod_New(self, obj);
+}
+
+/* Introspection sees the original: __name__, __qualname__, __doc__, __text_signature__,
+ * __objclass__, __class__...; __wrapped__ is the original itself. Calling and binding stay
+ * the MethodWatch's own. */
+static PyObject *method_watch_getattro(PyObject *self, PyObject *name) {
+    MethodWatch *mw = (MethodWatch *)self;
+    if (PyUnicode_Check(name)) {
+        if (PyUnicode_CompareWithASCIIString(name, "__wrapped__") == 0)
+            return Py_NewRef(mw->original);
+        if (PyUnicode_CompareWithASCIIString(name, "__call__") == 0 ||
+            PyUnicode_CompareWithASCIIString(name, "__get__") == 0)
+            return PyObject_GenericGetAttr(self, name);
+    }
+    return PyObject_GetAttr(mw->original, name);
+}
+
+static PyObject *method_watch_repr(PyObject *self) {
+    return PyObject_Repr(((MethodWatch *)self)->original);
+}
+
+static int method_watch_traverse(PyObject *self, visitproc visit, void *arg) {
+    Py_VISIT(((MethodWatch *)self)->original);
     return 0;
 }
 
-/* watch_methods(callback, names): callback(event, index in names, self, frame) when a
- * builtin method of one of these names starts (event 0), returns (1) or raises (2) in this
- * thread; watch_methods(None, ()) stops. */
+static int method_watch_clear(PyObject *self) {
+    Py_CLEAR(((MethodWatch *)self)->original);
+    return 0;
+}
+
+static void method_watch_dealloc(PyObject *self) {
+    PyObject_GC_UnTrack(self);
+    method_watch_clear(self);
+    Py_CLEAR(((MethodWatch *)self)->name);
+    PyObject_GC_Del(self);
+}
+
+static PyTypeObject MethodWatchType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "serialscale.accel._tape.MethodWatch",
+    .tp_basicsize = sizeof(MethodWatch),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL |
+                Py_TPFLAGS_METHOD_DESCRIPTOR,
+    .tp_doc = "A builtin method, watched in the threads that have a watch on.",
+    .tp_dealloc = method_watch_dealloc,
+    .tp_traverse = method_watch_traverse,
+    .tp_clear = method_watch_clear,
+    .tp_vectorcall_offset = offsetof(MethodWatch, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_descr_get = method_watch_get,
+    .tp_getattro = method_watch_getattro,
+    .tp_repr = method_watch_repr,
+};
+
+/* method_watch(original, name): the MethodWatch of a builtin method (swap_method puts it in
+ * the type's dict). */
+static PyObject *method_watch(PyObject *self, PyObject *args) {
+    PyObject *original, *name;
+    if (!PyArg_ParseTuple(args, "OU", &original, &name)) return NULL;
+    if (!PyCallable_Check(original)) {
+        PyErr_SetString(PyExc_TypeError, "method_watch: the original must be callable");
+        return NULL;
+    }
+    MethodWatch *mw = PyObject_GC_New(MethodWatch, &MethodWatchType);
+    if (!mw) return NULL;
+    mw->original = Py_NewRef(original);
+    mw->name = Py_NewRef(name);
+    mw->vectorcall = method_watch_call;
+    PyObject_GC_Track(mw);
+    return (PyObject *)mw;
+}
+
+/* swap_method(cls, name, value): put value in cls's own dict under name, which must be
+ * there; the value it replaces. The type's attribute cache and the interpreter's
+ * specialised instructions see the change (PyType_Modified). */
+static PyObject *swap_method(PyObject *self, PyObject *args) {
+    PyTypeObject *cls;
+    PyObject *name, *value;
+    if (!PyArg_ParseTuple(args, "O!UO", &PyType_Type, &cls, &name, &value)) return NULL;
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *dict = PyType_GetDict(cls); /* static builtin types: this interpreter's */
+#else
+    PyObject *dict = Py_XNewRef(cls->tp_dict);
+#endif
+    if (!dict) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "swap_method: a type without a dict");
+        return NULL;
+    }
+    PyObject *old = PyDict_GetItemWithError(dict, name);
+    if (!old) {
+        if (!PyErr_Occurred()) PyErr_SetObject(PyExc_KeyError, name);
+        Py_DECREF(dict);
+        return NULL;
+    }
+    Py_INCREF(old);
+    int rc = PyDict_SetItem(dict, name, value);
+    Py_DECREF(dict);
+    PyType_Modified(cls);
+    if (rc < 0) {
+        Py_DECREF(old);
+        return NULL;
+    }
+    return old;
+}
+
+/* watch_methods(callback, names): in this thread, MethodWatches named names[i] call
+ * callback(event, i, self, frame) around the original; watch_methods(None, ()) stops. */
 static PyObject *watch_methods(PyObject *self, PyObject *args) {
     PyObject *callback, *names;
     if (!PyArg_ParseTuple(args, "OO!", &callback, &PyTuple_Type, &names)) return NULL;
-    memset(watch_cache, 0, sizeof(watch_cache)); /* names change: forget what was found */
+    PyObject *dict = PyThreadState_GetDict();
+    if (!dict) {
+        PyErr_SetString(PyExc_RuntimeError, "watch_methods: no thread state dict");
+        return NULL;
+    }
     if (callback == Py_None) {
-        PyEval_SetProfile(NULL, NULL);
-        n_watched = 0;
+        if (PyDict_DelItem(dict, watch_key) < 0) {
+            if (!PyErr_ExceptionMatches(PyExc_KeyError)) return NULL;
+            PyErr_Clear();
+        }
         Py_RETURN_NONE;
     }
     if (!PyCallable_Check(callback)) {
@@ -1187,7 +1320,6 @@ static PyObject *watch_methods(PyObject *self, PyObject *args) {
         PyErr_Format(PyExc_ValueError, "watch_methods: at most %d names", MAX_WATCHED);
         return NULL;
     }
-    char found[MAX_WATCHED][16];
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *item = PyTuple_GET_ITEM(names, i);
         Py_ssize_t len;
@@ -1201,11 +1333,12 @@ static PyObject *watch_methods(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_ValueError, "watch_methods: names must be 1 to 15 characters");
             return NULL;
         }
-        memcpy(found[i], text, (size_t)len + 1);
     }
-    memcpy(watched, found, sizeof(found[0]) * (size_t)n);
-    n_watched = (int)n;
-    PyEval_SetProfile(native_profile, callback);
+    PyObject *watch = PyTuple_Pack(2, callback, names);
+    if (!watch) return NULL;
+    int rc = PyDict_SetItem(dict, watch_key, watch);
+    Py_DECREF(watch);
+    if (rc < 0) return NULL;
     Py_RETURN_NONE;
 }
 
@@ -2179,7 +2312,12 @@ static PyMethodDef methods[] = {
     {"setup_selection", setup_selection, METH_VARARGS,
      "Register TracedItems and selection.plain for the compiled selection."},
     {"watch_methods", watch_methods, METH_VARARGS,
-     "callback(event, index, self, frame) around calls of builtin methods of the given names."},
+     "watch_methods(callback, names): callback(event, index, self, frame) around calls of the "
+     "MethodWatches of these names, in this thread; None stops."},
+    {"method_watch", method_watch, METH_VARARGS,
+     "method_watch(original, name): a method descriptor that calls original, watched."},
+    {"swap_method", swap_method, METH_VARARGS,
+     "swap_method(cls, name, value): put value in cls's own dict under name; the old value."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -2189,8 +2327,11 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__tape(void) {
     if (PyType_Ready(&TapeType) < 0 || PyType_Ready(&ValueType) < 0 ||
-        PyType_Ready(&SelectorType) < 0 || PyType_Ready(&ColumnType) < 0)
+        PyType_Ready(&SelectorType) < 0 || PyType_Ready(&ColumnType) < 0 ||
+        PyType_Ready(&MethodWatchType) < 0)
         return NULL;
+    watch_key = PyUnicode_InternFromString("serialscale.accel._tape.watch");
+    if (!watch_key) return NULL;
     for (int i = 0; i < OP_COUNT; i++) {
         op_strings[i] = PyUnicode_InternFromString(op_names[i]);
         if (!op_strings[i]) return NULL;
