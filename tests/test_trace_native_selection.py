@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import cProfile
+import ctypes
+import gc
 import json
 import random
 import subprocess
@@ -441,8 +443,8 @@ def test_a_run_inside_a_run_keeps_the_outer_watch() -> None:
 
 
 def test_an_entry_replaced_during_the_run_is_left_as_it_is() -> None:
-    """Only what the watch put in the type's dict is restored: an entry replaced meanwhile
-    (builtin types refuse setattr: here through the same swap) stays."""
+    """Only what the watch put in the type's dict is restored: an entry replaced or deleted
+    meanwhile (builtin types refuse setattr: here through their real dict) stays so."""
     from serialscale.trace.native_selection import _swap_method
 
     def mine(self, *args, **kwargs):
@@ -457,6 +459,21 @@ def test_an_entry_replaced_during_the_run_is_left_as_it_is() -> None:
         assert list.__dict__["sort"] is mine
     finally:
         _swap_method(list, "sort", ORIGINAL_SORT)
+    _originals_are_back()
+
+    own = gc.get_referents(list.__dict__)[0]  # the dict behind the read-only proxy
+
+    def deleting():
+        del own["sort"]
+        ctypes.pythonapi.PyType_Modified(ctypes.py_object(list))
+        return 1
+
+    try:
+        assert run_traced(deleting, {}).result == 1
+        assert "sort" not in list.__dict__  # not put back: the watch put nothing there
+    finally:
+        own["sort"] = ORIGINAL_SORT
+        ctypes.pythonapi.PyType_Modified(ctypes.py_object(list))
     _originals_are_back()
 
 
