@@ -54,7 +54,7 @@ recorder), ``np.maximum.reduce`` called directly, ``argmax``/``argsort`` (they r
 positions, not values), and traced values inside lists or other objects being sorted (only
 traced values and tuples of them are copied in: a list or a record is the user's own mutable
 object; their comparisons are recorded all the same). A profiler running during the run no
-longer sees these methods as calls of builtins (the wrapper is not one).
+longer sees these methods as calls of builtins (no ``c_call`` events: the wrapper is not one).
 """
 
 from __future__ import annotations
