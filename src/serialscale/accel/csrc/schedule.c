@@ -271,6 +271,9 @@ static int build_plan(const double *prio, const double *cost, const int64_t *ppt
     double unit = 0.0;
     int integral = 1, two_valued = 1, good = 1;
     Py_ssize_t positives = 0;
+    /* and whether the priorities are whole numbers in a small range (see the ranks) */
+    double top_prio = 0.0, limit = 4.0 * (double)n + 65536.0;
+    int whole = 1;
     for (Py_ssize_t i = 0; i < n; i++) {
         double c = cost[i], p = prio[i];
         /* tests folded with & (no branch per step until the end) */
@@ -286,6 +289,9 @@ static int build_plan(const double *prio, const double *cost, const int64_t *ppt
         /* whole numbers below 2**53 only (a larger double is not cast: it would overflow) */
         double small = (c >= 0.0) & (c < 9007199254740992.0) ? c : 0.5;
         integral &= small == (double)(int64_t)small;
+        double q = (p >= 0.0) & (p <= limit) ? p : 0.5; /* cast only what fits */
+        whole &= q == (double)(int64_t)q;
+        top_prio = p > top_prio ? p : top_prio;
     }
     if (!good) return PLAN_VALUES;
     if (n >= INT32_MAX || m >= INT32_MAX) return PLAN_TOO_MANY;
@@ -328,13 +334,8 @@ static int build_plan(const double *prio, const double *cost, const int64_t *ppt
     /* ranks: priority descending, ties by index. Whole-number priorities in a small
      * range (bottom levels of integer costs) are counted: a stable counting sort from
      * the highest down; any others are radix-sorted (the inverted bit patterns
-     * ascending; the sort is stable and starts in index order). */
-    double top_prio = 0.0, limit = 4.0 * (double)n + 65536.0;
-    int whole = 1;
-    for (Py_ssize_t i = 0; i < n && whole; i++) {
-        whole = prio[i] <= limit && prio[i] == (double)(int64_t)prio[i]; /* no overflow: <= limit */
-        if (prio[i] > top_prio) top_prio = prio[i];
-    }
+     * ascending; the sort is stable and starts in index order). `whole` and `top_prio`
+     * come from the costs' pass. */
     if (whole) {
         Py_ssize_t span = (Py_ssize_t)top_prio + 1;
         Py_ssize_t *at = calloc((size_t)span, sizeof(Py_ssize_t));
@@ -394,15 +395,27 @@ static int build_plan(const double *prio, const double *cost, const int64_t *ppt
     plan->min_positive = min_positive;
     plan->integral = integral;
     plan->positives = positives;
-    /* the ranks ready at the start, as a bitset's words */
+    /* the ranks ready at the start, as a bitset's words (64 counts tested per word) */
     Bits start;
     plan->ready0 = bits_init(&start, n);
     if (!plan->ready0) {
         code = PLAN_MEMORY;
         goto done;
     }
-    for (Py_ssize_t r = 0; r < n; r++)
-        if (narrow ? in8[r] == 0 : in32[r] == 0) bits_add(&start, r);
+    start.low = -1;
+    for (Py_ssize_t base = 0; base < n; base += 64) {
+        uint64_t word = 0;
+        Py_ssize_t end = base + 64 < n ? base + 64 : n;
+        for (Py_ssize_t r = base; r < end; r++)
+            word |= (uint64_t)(narrow ? in8[r] == 0 : in32[r] == 0) << (r - base);
+        if (!word) continue;
+        int64_t x = base >> 6;
+        if (start.low < 0) start.low = x; /* the first word not empty */
+        start.word[0][x] = word;
+        for (int l = 1; l < start.levels; l++, x >>= 6)
+            start.word[l][x >> 6] |= 1ULL << (x & 63);
+    }
+    if (start.low < 0) start.low = 0;
     plan->low0 = start.low;
     if (plan->positive && topological && n > 0 && plan_levels(plan, rank) < 0) {
         code = PLAN_MEMORY;
