@@ -153,12 +153,16 @@ def test_makespan_of_one_duration_on_every_processor_count(dag: Dag, cost, extra
         assert found == [_list_schedule(dag, p, extra) for p in counts]
 
 
-@pytest.mark.parametrize("shape", ["chains", "chains and a long one", "stencil", "tree"])
+@pytest.mark.parametrize(
+    "shape", ["chains", "chains and a long one", "stencil", "tree", "a sum, then each over it"]
+)
 def test_makespan_of_one_duration_on_graphs_of_many_equal_levels(shape: str) -> None:
     # Shapes where the shortcuts of the tick-by-tick schedule decide most processor counts:
     # many independent chains (each level as wide as the chains: counts at least that need
     # no simulation), a long chain beside them (the schedule ends on it alone: stopped
-    # early), a stencil (every level full) and a reduction tree; traced runs look so.
+    # early), a stencil (every level full), a reduction tree, and a sum computed step by
+    # step before every value is divided by it (at most 2 steps ready at first: those ticks
+    # are shared by every count of 2 and more, and done once); traced runs look so.
     needs: list[list[int]] = []
     costs: list[int] = []
 
@@ -180,10 +184,16 @@ def test_makespan_of_one_duration_on_graphs_of_many_equal_levels(shape: str) -> 
         row = [step(1) for _ in range(30)]
         for _ in range(15):
             row = [step(1, *row[max(i - 1, 0) : i + 2]) for i in range(30)]
-    else:
+    elif shape == "tree":
         row = [step(1) for _ in range(256)]
         while len(row) > 1:
             row = [step(1, row[i], row[i + 1]) for i in range(0, len(row), 2)]
+    else:
+        total = step(1)
+        for _ in range(50):
+            total = step(1, total)  # the sum so far plus the next value (not a step)
+        for _ in range(80):
+            step(1, step(1, total), total)  # (x - mean) / mean, say
     dag = Dag(costs, needs)
     counts = [1, 2, 3, 4, 7, 8, 16, 31, 32, 39, 40, 41, 64, 128, 300]
     for extra in (0, 1):

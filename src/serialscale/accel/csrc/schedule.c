@@ -184,6 +184,12 @@ typedef struct {
     int integral; /* every cost a whole number */
     uint64_t *ready0;  /* the words of the bitset of the ranks that need none */
     int64_t low0;      /* its first non-empty word */
+    /* the state after the ticks every schedule on 2 processors or more shares (see
+     * plan_prefix): waiting counts (as indegree), ready bitset words, its hint */
+    int64_t prefix_ticks, prefix_started;
+    void *wait1;
+    uint64_t *ready1;
+    int64_t low1;
     Py_ssize_t positives;  /* steps of cost > 0 */
     int levelled;      /* the levels below are known (see above) */
     int64_t depth;     /* the largest level, in ticks */
@@ -202,6 +208,8 @@ static void plan_release(Plan *p) {
     free(p->positive);
     free(p->indegree);
     free(p->ready0);
+    free(p->wait1);
+    free(p->ready1);
     free(p->level_end);
     free(p);
 }
@@ -255,6 +263,61 @@ static inline int64_t plan_level(const Plan *plan, int64_t r) {
         else lo = mid + 1;
     }
     return plan->depth - lo;
+}
+
+/* The ticks every tick schedule on 2 processors or more starts with, when every step lasts
+ * the same (every cost the same and > 0: so with any overhead too): while at most 2 steps
+ * are ready at a tick's start, every such schedule starts them all, so all of them are in
+ * the same state at the end of it (a long chain before the rest, such as a sum computed
+ * before the values are normalized by it). The state after those ticks is kept in the plan
+ * for makespan to start from. -1 when out of memory. */
+static int plan_prefix(Plan *plan, int narrow) {
+    Py_ssize_t n = plan->n, words = bits_size(n), count = 0;
+    for (Py_ssize_t w = 0; w < (n + 63) / 64; w++)
+        count += __builtin_popcountll(plan->ready0[w]);
+    if (count > 2) return 0;
+    size_t width = narrow ? sizeof(uint8_t) : sizeof(int32_t);
+    void *waiting = malloc(width * n);
+    uint64_t *bits = malloc(sizeof(uint64_t) * words);
+    if (!waiting || !bits) {
+        free(waiting);
+        free(bits);
+        return -1;
+    }
+    memcpy(waiting, plan->indegree, width * n);
+    memcpy(bits, plan->ready0, sizeof(uint64_t) * words);
+    Bits ready;
+    bits_on(&ready, n, bits, plan->low0);
+    uint8_t *w8 = waiting;
+    int32_t *w32 = waiting;
+    int64_t ticks = 0, started = 0;
+    while (count > 0 && count <= 2) { /* all ready start, all end at the tick's end */
+        int32_t step[2];
+        for (Py_ssize_t j = 0; j < count; j++) step[j] = (int32_t)bits_pop_min(&ready);
+        Py_ssize_t taken = count;
+        count = 0;
+        for (Py_ssize_t j = 0; j < taken; j++)
+            for (uint32_t k = plan->first[step[j]]; k < plan->first[step[j] + 1]; k++) {
+                int32_t s = plan->succ_idx[k];
+                if (narrow ? --w8[s] == 0 : --w32[s] == 0) {
+                    bits_add(&ready, s);
+                    count++;
+                }
+            }
+        ticks++;
+        started += taken;
+    }
+    if (ticks == 0) { /* nothing shared */
+        free(waiting);
+        free(bits);
+        return 0;
+    }
+    plan->wait1 = waiting;
+    plan->ready1 = bits;
+    plan->low1 = ready.low;
+    plan->prefix_ticks = ticks;
+    plan->prefix_started = started;
+    return 0;
 }
 
 /* The plan of n steps from checked buffers, without the GIL: PLAN_OK with *out set, or
@@ -421,6 +484,10 @@ static int build_plan(const double *prio, const double *cost, const int64_t *ppt
         code = PLAN_MEMORY;
         goto done;
     }
+    if (n > 0 && min_cost > 0.0 && min_cost == max_cost && plan_prefix(plan, narrow) < 0) {
+        code = PLAN_MEMORY;
+        goto done;
+    }
     *out = plan;
     plan = NULL;
 done:
@@ -556,7 +623,7 @@ static inline int64_t ring_run_take(Ring *r, double now) {
 
 #define INIT_WAITING(WT)                                                                    \
     WT *waiting = (WT *)counts; /* the plan's counts are of this type too */                 \
-    memcpy(waiting, plan->indegree, sizeof(WT) * n);
+    memcpy(waiting, prefix ? plan->wait1 : plan->indegree, sizeof(WT) * n);
 
 /* The list schedule itself, for a waiting-count type WT (one byte when no step needs more
  * than 255 others: the counts are read at random, so smaller is faster) and a running set
@@ -696,12 +763,19 @@ PyObject *k_makespan(PyObject *self, PyObject *args) {
         rng.bits = calloc(buckets / 64, sizeof(uint64_t));
         if (rng.head) memset(rng.head, 0xff, sizeof(int32_t) * buckets); /* all -1 */
     }
-    Bits ready; /* the steps that need none, from the plan */
+    /* the ticks shared by every count of 2 and more done already (plan_prefix): from the
+     * state after them (the time as SCHEDULE_TICKS adds it up) */
+    int prefix = uniform != 0.0 && processors >= 2 && plan->prefix_ticks > 0;
+    if (prefix) {
+        for (int64_t t = 0; t < plan->prefix_ticks; t++) now += uniform;
+        left -= plan->prefix_started;
+    }
+    Bits ready; /* the steps that need none, from the plan, or those after the prefix */
     Py_ssize_t words = bits_size(n);
     uint64_t *bits = malloc(sizeof(uint64_t) * words);
     if (bits) {
-        memcpy(bits, plan->ready0, sizeof(uint64_t) * words);
-        bits_on(&ready, n, bits, plan->low0);
+        memcpy(bits, prefix ? plan->ready1 : plan->ready0, sizeof(uint64_t) * words);
+        bits_on(&ready, n, bits, prefix ? plan->low1 : plan->low0);
     }
     int oom = !counts || !bits ||
               (uniform != 0.0 ? !started
