@@ -60,6 +60,16 @@ typedef struct {
     int64_t low; /* a level-0 word index with every word below it empty */
 } Bits;
 
+static inline int bit_count(uint64_t w) {
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_popcountll(w);
+#else
+    int k = 0;
+    for (; w; w &= w - 1) k++;
+    return k;
+#endif
+}
+
 static inline int lowest_bit(uint64_t w) {
 #if defined(__GNUC__) || defined(__clang__)
     return __builtin_ctzll(w);
@@ -274,7 +284,7 @@ static inline int64_t plan_level(const Plan *plan, int64_t r) {
 static int plan_prefix(Plan *plan, int narrow) {
     Py_ssize_t n = plan->n, words = bits_size(n), count = 0;
     for (Py_ssize_t w = 0; w < (n + 63) / 64; w++)
-        count += __builtin_popcountll(plan->ready0[w]);
+        count += bit_count(plan->ready0[w]);
     if (count > 2) return 0;
     size_t width = narrow ? sizeof(uint8_t) : sizeof(int32_t);
     void *waiting = malloc(width * n);
