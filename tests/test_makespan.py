@@ -7,6 +7,7 @@ from __future__ import annotations
 import heapq
 
 import networkx as nx
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,9 +28,10 @@ def _bottom_levels(dag: Dag) -> list:
     return levels
 
 
-def _list_schedule(dag: Dag, p: int) -> float:
+def _list_schedule(dag: Dag, p: int, extra: float = 0) -> float:
     """Whenever a processor is free, start the ready step with the largest bottom level
-    (ties: the first in input order); zero-cost steps finish at once."""
+    (ties: the first in input order); zero-cost steps finish at once. With ``extra``, every
+    step lasts its cost + extra (the priorities stay the bottom levels of the costs)."""
     g, levels, n = dag.nx(), _bottom_levels(dag), len(dag.costs)
     waiting = [g.in_degree(v) for v in range(n)]
     ready = [(-levels[v], v) for v in range(n) if waiting[v] == 0]
@@ -46,11 +48,11 @@ def _list_schedule(dag: Dag, p: int) -> float:
     while done < n:
         while ready and len(running) < p:
             _, v = heapq.heappop(ready)
-            if dag.costs[v] == 0:
+            if dag.costs[v] + extra == 0:
                 done += 1
                 finish(v)
             else:
-                heapq.heappush(running, (now + dag.costs[v], v))
+                heapq.heappush(running, (now + (dag.costs[v] + extra), v))
         if not running:
             continue
         now, v = heapq.heappop(running)
@@ -118,6 +120,107 @@ def test_makespan_with_a_step_of_many_needs(costs: list, only: int, rnd) -> None
     for p in (1, 2, 3, 7, 64):
         for kernels in {accel.kernels(), pure_kernels}:
             assert _simulate(g, m, [(p, 0)], kernels)[p, 0] == _list_schedule(dag, p)
+
+
+def _plan_makespans(dag: Dag, counts, extra: float = 0) -> list[list[float]]:
+    """The makespans of ``dag`` on each of ``counts`` processors from the plan kernels, the
+    compiled ones where built and their pure twin, the priorities networkx's bottom levels."""
+    from array import array
+
+    from serialscale.accel import pure_kernels
+
+    g = dag.graph()
+    levels = array("d", map(float, _bottom_levels(dag)))
+    out = []
+    for kernels in {accel.kernels(), pure_kernels}:
+        plan = kernels.schedule_plan(levels, g.costs_f64, g.pred_ptr, g.succ_ptr, g.succ_idx)
+        out.append([kernels.makespan(plan, p, float(extra)) for p in counts])
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(dags(max_steps=30, costs=st.sampled_from([0, 1])), st.sampled_from([1, 3, 0.1]),
+       st.sampled_from([0, 1, 0.5]), st.booleans())  # fmt: skip
+def test_makespan_of_one_duration_on_every_processor_count(dag: Dag, cost, extra, zeros) -> None:
+    # Every processor count from 1 to past the steps, with and without an overhead: the
+    # tick-by-tick schedule answers some counts without simulating (every level of the
+    # bottom levels fits on the processors) and stops others early (few steps left beside
+    # the longest path left); csrc/schedule.c proves both, this checks them against the
+    # list scheduler written here, on graphs whose input order may not be topological.
+    dag = Dag([cost * c if zeros else cost for c in dag.costs], dag.needs)
+    counts = range(1, len(dag.costs) + 2)
+    for found in _plan_makespans(dag, counts, extra):
+        assert found == [_list_schedule(dag, p, extra) for p in counts]
+
+
+@pytest.mark.parametrize(
+    "shape", ["chains", "chains and a long one", "stencil", "tree", "a sum, then each over it"]
+)
+def test_makespan_of_one_duration_on_graphs_of_many_equal_levels(shape: str) -> None:
+    # Shapes where the shortcuts of the tick-by-tick schedule decide most processor counts:
+    # many independent chains (each level as wide as the chains: counts at least that need
+    # no simulation), a long chain beside them (the schedule ends on it alone: stopped
+    # early), a stencil (every level full), a reduction tree, and a sum computed step by
+    # step before every value is divided by it (at most 2 steps ready at first: those ticks
+    # are shared by every count of 2 and more, and done once); traced runs look so.
+    needs: list[list[int]] = []
+    costs: list[int] = []
+
+    def step(cost: int, *need: int) -> int:
+        needs.append(list(need))
+        costs.append(cost)
+        return len(needs) - 1
+
+    if shape.startswith("chains"):
+        for _ in range(40):
+            last = step(0)
+            for _ in range(12):
+                last = step(1, last)
+        if shape.endswith("long one"):
+            last = step(1)
+            for _ in range(60):
+                last = step(1, last)
+    elif shape == "stencil":
+        row = [step(1) for _ in range(30)]
+        for _ in range(15):
+            row = [step(1, *row[max(i - 1, 0) : i + 2]) for i in range(30)]
+    elif shape == "tree":
+        row = [step(1) for _ in range(256)]
+        while len(row) > 1:
+            row = [step(1, row[i], row[i + 1]) for i in range(0, len(row), 2)]
+    else:
+        total = step(1)
+        for _ in range(50):
+            total = step(1, total)  # the sum so far plus the next value (not a step)
+        for _ in range(80):
+            step(1, step(1, total), total)  # (x - mean) / mean, say
+    dag = Dag(costs, needs)
+    counts = [1, 2, 3, 4, 7, 8, 16, 31, 32, 39, 40, 41, 64, 128, 300]
+    for extra in (0, 1):
+        expected = [_list_schedule(dag, p, extra) for p in counts]
+        for found in _plan_makespans(dag, counts, extra):
+            assert found == expected, extra
+
+
+@settings(max_examples=60, deadline=None)
+@given(dags(max_steps=25, costs=st.sampled_from([0, 1])),
+       st.lists(st.integers(0, 5), min_size=25, max_size=25))  # fmt: skip
+def test_makespan_of_one_duration_with_priorities_other_than_bottom_levels(dag, prio) -> None:
+    # Priorities that are not bottom levels (the levels then may rise along the ranks, or
+    # the ranks not follow the needs): no shortcut applies, the schedule is simulated; the
+    # reference list scheduler with the same priorities.
+    from array import array
+
+    from serialscale.accel import pure_kernels
+    from serialscale.core.schedule import list_schedule_makespan
+
+    g = dag.graph()
+    priority = prio[: g.n]
+    for kernels in {accel.kernels(), pure_kernels}:
+        plan = kernels.schedule_plan(array("d", map(float, priority)), g.costs_f64,
+                                     g.pred_ptr, g.succ_ptr, g.succ_idx)  # fmt: skip
+        for p in (1, 2, 3, 5, 30):
+            assert kernels.makespan(plan, p, 0.0) == list_schedule_makespan(g, p, priority)
 
 
 def test_makespan_is_in_the_json_report(tmp_path) -> None:

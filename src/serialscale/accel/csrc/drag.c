@@ -21,9 +21,10 @@ static inline void lower_range(double *tree, Py_ssize_t k, Py_ssize_t lo, Py_ssi
     }
 }
 
-/* A whole number in 0..k from a double, or -1 (a position pass's result, checked). */
+/* A whole number in 0..k from a double, or -1 (a position pass's result, checked; the
+ * cast only once x is in range). */
 static inline Py_ssize_t whole_position(double x, Py_ssize_t k) {
-    if (!(x >= 0.0 && x <= (double)k) || x != floor(x)) return -1;
+    if (!(x >= 0.0 && x <= (double)k) || x != (double)(Py_ssize_t)x) return -1;
     return (Py_ssize_t)x;
 }
 

@@ -51,6 +51,110 @@ static inline Entry heap_pop(Heap *h) {
     return top;
 }
 
+/* A set of ranks 0..n-1: level 0 has one bit per rank, each level above one bit per word of
+ * the level below (set when that word is not empty), up to a single top word. */
+#define MAX_LEVELS 8
+typedef struct {
+    uint64_t *word[MAX_LEVELS];
+    int levels;
+    int64_t low; /* a level-0 word index with every word below it empty */
+} Bits;
+
+static inline int bit_count(uint64_t w) {
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_popcountll(w);
+#else
+    int k = 0;
+    for (; w; w &= w - 1) k++;
+    return k;
+#endif
+}
+
+static inline int lowest_bit(uint64_t w) {
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctzll(w);
+#else
+    int k = 0;
+    while (!(w & 1)) { w >>= 1; k++; }
+    return k;
+#endif
+}
+
+/* The words of a set of n ranks, every level (the same n, the same layout). */
+static Py_ssize_t bits_size(Py_ssize_t n) {
+    Py_ssize_t total = 0, count = n;
+    do {
+        count = (count + 63) / 64;
+        total += count;
+    } while (count > 1);
+    return total;
+}
+
+/* b laid out over `all` (bits_size(n) words: zeros, or a copy of another set's words). */
+static void bits_on(Bits *b, Py_ssize_t n, uint64_t *all, int64_t low) {
+    Py_ssize_t count = n, off = 0;
+    b->levels = 0;
+    do {
+        count = (count + 63) / 64;
+        b->word[b->levels++] = all + off;
+        off += count;
+    } while (count > 1);
+    b->low = low;
+}
+
+static uint64_t *bits_init(Bits *b, Py_ssize_t n) {
+    uint64_t *all = calloc(bits_size(n), sizeof(uint64_t));
+    if (all) bits_on(b, n, all, 0);
+    return all;
+}
+
+static inline void bits_add(Bits *b, int64_t r) {
+    if ((r >> 6) < b->low) b->low = r >> 6;
+    for (int l = 0; l < b->levels; l++, r >>= 6) {
+        uint64_t *w = &b->word[l][r >> 6], old = *w;
+        *w = old | (1ULL << (r & 63));
+        if (old) return;
+    }
+}
+
+static inline int bits_empty(const Bits *b) { return b->word[b->levels - 1][0] == 0; }
+
+/* The lowest rank in the set (not empty), left in it. */
+static inline int64_t bits_min(Bits *b) {
+    int64_t r = b->low;
+    if (!b->word[0][r]) {
+        r = 0;
+        for (int l = b->levels - 1; l >= 1; l--) r = (r << 6) | lowest_bit(b->word[l][r]);
+        b->low = r;
+    }
+    return (r << 6) | lowest_bit(b->word[0][r]);
+}
+
+/* The lowest rank in the set (not empty), removed. Ranks are mostly taken in runs (the
+ * schedule visits steps almost in rank order), so the word at the hint `low` is looked at
+ * first; only when it is empty does a descent from the top level find the lowest non-empty
+ * word (every word below `low` is empty, so that is at or after it). */
+static inline int64_t bits_pop_min(Bits *b) {
+    int64_t r = b->low;
+    if (!b->word[0][r]) {
+        r = 0;
+        for (int l = b->levels - 1; l >= 1; l--) r = (r << 6) | lowest_bit(b->word[l][r]);
+        b->low = r;
+    }
+    uint64_t *w = &b->word[0][r];
+    int64_t rank = (r << 6) | lowest_bit(*w);
+    *w &= *w - 1; /* the lowest set bit cleared */
+    if (!*w) { /* the word is empty now: so is its bit on the level above, and so on */
+        int64_t x = r;
+        for (int l = 1; l < b->levels; l++, x >>= 6) {
+            uint64_t *q = &b->word[l][x >> 6];
+            *q &= ~(1ULL << (x & 63));
+            if (*q) break;
+        }
+    }
+    return rank;
+}
+
 /* The list schedule runs in "rank" numbering: steps sorted by (priority descending, index
  * ascending), so "the ready step with the highest priority, ties to the lower index" is simply
  * the ready step of lowest rank. A plan (built once, shared by every processor count) holds
@@ -60,7 +164,20 @@ static inline Entry heap_pop(Heap *h) {
  * plan is kept small (each schedule reads all of it, and a plan's pages are new memory):
  * the successor lists are in rank order, so one offset per rank bounds them; a cost is a
  * byte when every cost is 0 or one same value (a traced run's); the counts of needs are
- * bytes when none passes 255. */
+ * bytes when none passes 255. The set of steps ready at the start (those that need none) is
+ * kept as the words of its bitset, copied by each schedule.
+ *
+ * When every cost is 0 or one same value u (a traced run's), the schedule goes tick by tick
+ * (SCHEDULE_TICKS below), and the plan also holds each step's level: the number of steps
+ * of cost u on the longest path that starts with it (itself included), in steps of u. When
+ * the ranks are a topological order (every successor ranks after its step) and the levels
+ * never increase along the ranks (the priorities are bottom levels, as the speedup table's
+ * are), two facts about that tick schedule are exact and save simulating (proofs at
+ * SCHEDULE_TICKS): it lasts `depth` ticks whenever processors >= `level_peak`, the most
+ * steps of one level; and from a tick where fewer than processors + D steps of cost u are
+ * left to start, D being the level of the lowest ready rank, it lasts D more ticks. The
+ * levels are kept as the end of each level's block of ranks (`level_end`, by level from
+ * the top), small next to a level per rank. */
 typedef struct {
     Py_ssize_t n;
     uint32_t *first;   /* per rank and one more: rank r's successors are succ_idx[first[r] ..
@@ -75,6 +192,20 @@ typedef struct {
     double min_cost;
     double min_positive; /* the least cost > 0 (HUGE_VAL: none) */
     int integral; /* every cost a whole number */
+    uint64_t *ready0;  /* the words of the bitset of the ranks that need none */
+    int64_t low0;      /* its first non-empty word */
+    /* the state after the ticks every schedule on 2 processors or more shares (see
+     * plan_prefix): waiting counts (as indegree), ready bitset words, its hint */
+    int64_t prefix_ticks, prefix_started;
+    void *wait1;
+    uint64_t *ready1;
+    int64_t low1;
+    Py_ssize_t positives;  /* steps of cost > 0 */
+    int levelled;      /* the levels below are known (see above) */
+    int64_t depth;     /* the largest level, in ticks */
+    int64_t level_peak; /* the most ranks of one level */
+    uint32_t *level_end; /* per j in 0..depth: the ranks of level depth - j end before
+                            level_end[j] (the ranks of levels >= depth - j: level_end[j]) */
 } Plan;
 
 static const char *PLAN = "serialscale.schedule_plan";
@@ -86,6 +217,10 @@ static void plan_release(Plan *p) {
     free(p->duration);
     free(p->positive);
     free(p->indegree);
+    free(p->ready0);
+    free(p->wait1);
+    free(p->ready1);
+    free(p->level_end);
     free(p);
 }
 
@@ -94,6 +229,106 @@ static void plan_free(PyObject *capsule) {
 }
 
 enum { PLAN_OK, PLAN_BAD, PLAN_VALUES, PLAN_TOO_MANY, PLAN_COUNTS, PLAN_MEMORY };
+
+/* The levels of a plan whose ranks are a topological order and whose every cost is 0 or
+ * `unit` (the struct's comment), with `scratch` for n int32; leaves `levelled` 0 when the
+ * levels increase somewhere along the ranks. -1 when out of memory. */
+static int plan_levels(Plan *plan, int32_t *scratch) {
+    Py_ssize_t n = plan->n;
+    int32_t *level = scratch;
+    const uint32_t *first = plan->first;
+    const int32_t *sidx = plan->succ_idx;
+    for (Py_ssize_t r = n - 1; r >= 0; r--) { /* successors rank after: already known */
+        int32_t best = 0;
+        for (uint32_t k = first[r]; k < first[r + 1]; k++)
+            if (level[sidx[k]] > best) best = level[sidx[k]];
+        level[r] = best + plan->positive[r];
+    }
+    for (Py_ssize_t r = 1; r < n; r++)
+        if (level[r] > level[r - 1]) return 0;
+    int64_t depth = level[0];
+    uint32_t *end = calloc((size_t)depth + 1, sizeof(uint32_t));
+    if (!end) return -1;
+    for (Py_ssize_t r = 0; r < n; r++) end[depth - level[r]]++; /* the size of each level */
+    int64_t peak = 0, sum = 0;
+    for (int64_t j = 0; j <= depth; j++) {
+        if (end[j] > peak) peak = end[j];
+        sum += end[j];
+        end[j] = (uint32_t)sum;
+    }
+    plan->level_end = end;
+    plan->depth = depth;
+    plan->level_peak = peak;
+    plan->levelled = 1;
+    return 0;
+}
+
+/* The level of rank r (a levelled plan): depth - the first j whose block ends after r. */
+static inline int64_t plan_level(const Plan *plan, int64_t r) {
+    const uint32_t *end = plan->level_end;
+    int64_t lo = 0, hi = plan->depth; /* end[depth] == n > r */
+    while (lo < hi) {
+        int64_t mid = (lo + hi) / 2;
+        if ((int64_t)end[mid] > r) hi = mid;
+        else lo = mid + 1;
+    }
+    return plan->depth - lo;
+}
+
+/* The ticks every tick schedule on 2 processors or more starts with, when every step lasts
+ * the same (every cost the same and > 0: so with any overhead too): while at most 2 steps
+ * are ready at a tick's start, every such schedule starts them all, so all of them are in
+ * the same state at the end of it (a long chain before the rest, such as a sum computed
+ * before the values are normalized by it). The state after those ticks is kept in the plan
+ * for makespan to start from. -1 when out of memory. */
+static int plan_prefix(Plan *plan, int narrow) {
+    Py_ssize_t n = plan->n, words = bits_size(n), count = 0;
+    for (Py_ssize_t w = 0; w < (n + 63) / 64; w++)
+        count += bit_count(plan->ready0[w]);
+    if (count > 2) return 0;
+    size_t width = narrow ? sizeof(uint8_t) : sizeof(int32_t);
+    void *waiting = malloc(width * n);
+    uint64_t *bits = malloc(sizeof(uint64_t) * words);
+    if (!waiting || !bits) {
+        free(waiting);
+        free(bits);
+        return -1;
+    }
+    memcpy(waiting, plan->indegree, width * n);
+    memcpy(bits, plan->ready0, sizeof(uint64_t) * words);
+    Bits ready;
+    bits_on(&ready, n, bits, plan->low0);
+    uint8_t *w8 = waiting;
+    int32_t *w32 = waiting;
+    int64_t ticks = 0, started = 0;
+    while (count > 0 && count <= 2) { /* all ready start, all end at the tick's end */
+        int32_t step[2];
+        for (Py_ssize_t j = 0; j < count; j++) step[j] = (int32_t)bits_pop_min(&ready);
+        Py_ssize_t taken = count;
+        count = 0;
+        for (Py_ssize_t j = 0; j < taken; j++)
+            for (uint32_t k = plan->first[step[j]]; k < plan->first[step[j] + 1]; k++) {
+                int32_t s = plan->succ_idx[k];
+                if (narrow ? --w8[s] == 0 : --w32[s] == 0) {
+                    bits_add(&ready, s);
+                    count++;
+                }
+            }
+        ticks++;
+        started += taken;
+    }
+    if (ticks == 0) { /* nothing shared */
+        free(waiting);
+        free(bits);
+        return 0;
+    }
+    plan->wait1 = waiting;
+    plan->ready1 = bits;
+    plan->low1 = ready.low;
+    plan->prefix_ticks = ticks;
+    plan->prefix_started = started;
+    return 0;
+}
 
 /* The plan of n steps from checked buffers, without the GIL: PLAN_OK with *out set, or
  * what is wrong (PLAN_BAD: in *bad). */
@@ -107,21 +342,31 @@ static int build_plan(const double *prio, const double *cost, const int64_t *ppt
     /* the costs' figures in the same pass as their check */
     double max_cost = 0.0, min_cost = n > 0 ? cost[0] : 0.0, min_positive = HUGE_VAL;
     double unit = 0.0;
-    int integral = 1, two_valued = 1;
+    int integral = 1, two_valued = 1, good = 1;
+    Py_ssize_t positives = 0;
+    /* and whether the priorities are whole numbers in a small range (see the ranks) */
+    double top_prio = 0.0, limit = 4.0 * (double)n + 65536.0;
+    int whole = 1;
     for (Py_ssize_t i = 0; i < n; i++) {
-        double c = cost[i];
-        if (!(c >= 0.0 && c < HUGE_VAL) || !(prio[i] >= 0.0 && prio[i] < HUGE_VAL))
-            return PLAN_VALUES;
-        if (c > max_cost) max_cost = c;
-        if (c < min_cost) min_cost = c;
+        double c = cost[i], p = prio[i];
+        /* tests folded with & (no branch per step until the end) */
+        good &= (c >= 0.0) & (c < HUGE_VAL) & (p >= 0.0) & (p < HUGE_VAL);
+        max_cost = c > max_cost ? c : max_cost;
+        min_cost = c < min_cost ? c : min_cost;
+        positives += c > 0.0;
         if (c > 0.0) {
             if (c < min_positive) min_positive = c;
             if (unit == 0.0) unit = c;
             else if (c != unit) two_valued = 0;
         }
-        /* whole numbers below 2**53 only (a larger double's cast would overflow) */
-        if (!(c < 9007199254740992.0) || c != (double)(int64_t)c) integral = 0;
+        /* whole numbers below 2**53 only (a larger double is not cast: it would overflow) */
+        double small = (c >= 0.0) & (c < 9007199254740992.0) ? c : 0.5;
+        integral &= small == (double)(int64_t)small;
+        double q = (p >= 0.0) & (p <= limit) ? p : 0.5; /* cast only what fits */
+        whole &= q == (double)(int64_t)q;
+        top_prio = p > top_prio ? p : top_prio;
     }
+    if (!good) return PLAN_VALUES;
     if (n >= INT32_MAX || m >= INT32_MAX) return PLAN_TOO_MANY;
     int code = PLAN_OK;
     Plan *plan = NULL;
@@ -162,13 +407,8 @@ static int build_plan(const double *prio, const double *cost, const int64_t *ppt
     /* ranks: priority descending, ties by index. Whole-number priorities in a small
      * range (bottom levels of integer costs) are counted: a stable counting sort from
      * the highest down; any others are radix-sorted (the inverted bit patterns
-     * ascending; the sort is stable and starts in index order). */
-    double top_prio = 0.0, limit = 4.0 * (double)n + 65536.0;
-    int whole = 1;
-    for (Py_ssize_t i = 0; i < n && whole; i++) {
-        whole = prio[i] <= limit && prio[i] == floor(prio[i]);
-        if (prio[i] > top_prio) top_prio = prio[i];
-    }
+     * ascending; the sort is stable and starts in index order). `whole` and `top_prio`
+     * come from the costs' pass. */
     if (whole) {
         Py_ssize_t span = (Py_ssize_t)top_prio + 1;
         Py_ssize_t *at = calloc((size_t)span, sizeof(Py_ssize_t));
@@ -205,6 +445,7 @@ static int build_plan(const double *prio, const double *cost, const int64_t *ppt
     uint8_t *in8 = narrow ? plan->indegree : NULL;
     int32_t *in32 = narrow ? NULL : plan->indegree;
     int64_t e = 0;
+    int topological = 1;
     for (Py_ssize_t r = 0; r < n; r++) {
         int64_t v = sorted[r];
         int32_t in = (int32_t)(pptr[v + 1] - pptr[v]);
@@ -213,7 +454,11 @@ static int build_plan(const double *prio, const double *cost, const int64_t *ppt
         if (plan->duration) plan->duration[r] = cost[v];
         else plan->positive[r] = cost[v] > 0.0;
         plan->first[r] = (uint32_t)e;
-        for (int64_t k = sptr[v]; k < sptr[v + 1]; k++) plan->succ_idx[e++] = rank[sidx[k]];
+        for (int64_t k = sptr[v]; k < sptr[v + 1]; k++) {
+            int32_t w = rank[sidx[k]];
+            topological &= w > r;
+            plan->succ_idx[e++] = w;
+        }
     }
     plan->first[n] = (uint32_t)e;
     plan->unit = unit;
@@ -222,6 +467,37 @@ static int build_plan(const double *prio, const double *cost, const int64_t *ppt
     plan->min_cost = min_cost;
     plan->min_positive = min_positive;
     plan->integral = integral;
+    plan->positives = positives;
+    /* the ranks ready at the start, as a bitset's words (64 counts tested per word) */
+    Bits start;
+    plan->ready0 = bits_init(&start, n);
+    if (!plan->ready0) {
+        code = PLAN_MEMORY;
+        goto done;
+    }
+    start.low = -1;
+    for (Py_ssize_t base = 0; base < n; base += 64) {
+        uint64_t word = 0;
+        Py_ssize_t end = base + 64 < n ? base + 64 : n;
+        for (Py_ssize_t r = base; r < end; r++)
+            word |= (uint64_t)(narrow ? in8[r] == 0 : in32[r] == 0) << (r - base);
+        if (!word) continue;
+        int64_t x = base >> 6;
+        if (start.low < 0) start.low = x; /* the first word not empty */
+        start.word[0][x] = word;
+        for (int l = 1; l < start.levels; l++, x >>= 6)
+            start.word[l][x >> 6] |= 1ULL << (x & 63);
+    }
+    if (start.low < 0) start.low = 0;
+    plan->low0 = start.low;
+    if (plan->positive && topological && n > 0 && plan_levels(plan, rank) < 0) {
+        code = PLAN_MEMORY;
+        goto done;
+    }
+    if (n > 0 && min_cost > 0.0 && min_cost == max_cost && plan_prefix(plan, narrow) < 0) {
+        code = PLAN_MEMORY;
+        goto done;
+    }
     *out = plan;
     plan = NULL;
 done:
@@ -278,77 +554,6 @@ done:
     plan_release(plan);
     release(b, 5);
     return capsule;
-}
-
-/* A set of ranks 0..n-1: level 0 has one bit per rank, each level above one bit per word of
- * the level below (set when that word is not empty), up to a single top word. */
-#define MAX_LEVELS 8
-typedef struct {
-    uint64_t *word[MAX_LEVELS];
-    int levels;
-    int64_t low; /* a level-0 word index with every word below it empty */
-} Bits;
-
-static inline int lowest_bit(uint64_t w) {
-#if defined(__GNUC__) || defined(__clang__)
-    return __builtin_ctzll(w);
-#else
-    int k = 0;
-    while (!(w & 1)) { w >>= 1; k++; }
-    return k;
-#endif
-}
-
-static uint64_t *bits_init(Bits *b, Py_ssize_t n) {
-    Py_ssize_t size[MAX_LEVELS], total = 0, count = n;
-    b->levels = 0;
-    do {
-        count = (count + 63) / 64;
-        size[b->levels++] = count;
-        total += count;
-    } while (count > 1);
-    uint64_t *all = calloc(total, sizeof(uint64_t));
-    if (!all) return NULL;
-    b->low = 0;
-    Py_ssize_t off = 0;
-    for (int l = 0; l < b->levels; off += size[l], l++) b->word[l] = all + off;
-    return all;
-}
-
-static inline void bits_add(Bits *b, int64_t r) {
-    if ((r >> 6) < b->low) b->low = r >> 6;
-    for (int l = 0; l < b->levels; l++, r >>= 6) {
-        uint64_t *w = &b->word[l][r >> 6], old = *w;
-        *w = old | (1ULL << (r & 63));
-        if (old) return;
-    }
-}
-
-static inline int bits_empty(const Bits *b) { return b->word[b->levels - 1][0] == 0; }
-
-/* The lowest rank in the set (not empty), removed. Ranks are mostly taken in runs (the
- * schedule visits steps almost in rank order), so the word at the hint `low` is looked at
- * first; only when it is empty does a descent from the top level find the lowest non-empty
- * word (every word below `low` is empty, so that is at or after it). */
-static inline int64_t bits_pop_min(Bits *b) {
-    int64_t r = b->low;
-    if (!b->word[0][r]) {
-        r = 0;
-        for (int l = b->levels - 1; l >= 1; l--) r = (r << 6) | lowest_bit(b->word[l][r]);
-        b->low = r;
-    }
-    uint64_t *w = &b->word[0][r];
-    int64_t rank = (r << 6) | lowest_bit(*w);
-    *w &= *w - 1; /* the lowest set bit cleared */
-    if (!*w) { /* the word is empty now: so is its bit on the level above, and so on */
-        int64_t x = r;
-        for (int l = 1; l < b->levels; l++, x >>= 6) {
-            uint64_t *q = &b->word[l][x >> 6];
-            *q &= ~(1ULL << (x & 63));
-            if (*q) break;
-        }
-    }
-    return rank;
 }
 
 /* The set of running steps, keyed by finish time. Two implementations with the same
@@ -428,9 +633,7 @@ static inline int64_t ring_run_take(Ring *r, double now) {
 
 #define INIT_WAITING(WT)                                                                    \
     WT *waiting = (WT *)counts; /* the plan's counts are of this type too */                 \
-    memcpy(waiting, plan->indegree, sizeof(WT) * n);                                        \
-    for (Py_ssize_t r = 0; r < n; r++)                                                      \
-        if (waiting[r] == 0) bits_add(&ready, r);
+    memcpy(waiting, prefix ? plan->wait1 : plan->indegree, sizeof(WT) * n);
 
 /* The list schedule itself, for a waiting-count type WT (one byte when no step needs more
  * than 255 others: the counts are read at random, so smaller is faster) and a running set
@@ -457,7 +660,38 @@ static inline int64_t ring_run_take(Ring *r, double now) {
  * running across an event. So the schedule goes tick by tick: the start phase, then every
  * step started ends (in the order they started: the order of completions at one instant
  * does not matter, all complete before anything new starts), and the time advances by u
- * (now + u, as SCHEDULE computes each finish time: the same doubles). No running set. */
+ * (now + u, as SCHEDULE computes each finish time: the same doubles). No running set.
+ *
+ * Every tick but the last starts a step that lasts (else nothing is ready and nothing
+ * runs). With a levelled plan (see Plan; "level" counts the steps that last on the longest
+ * path from a step, so lasting steps for u, and the ranks are in topological order with
+ * the levels never increasing), two shortcuts, both exact:
+ *
+ * (a) At a tick's start, let L be the steps that last and have not started, and D the
+ * level of the lowest ready rank, the highest level of a ready step (levels never increase
+ * along the ranks), which is the longest path left (every step left descends from a ready
+ * one). If L - D < processors, exactly D more ticks remain. At least D: a path of D
+ * lasting steps takes a tick each. At most D: a tick with a processor left free empties
+ * the ready set (steps of duration 0 released in it are taken too), so it starts the first
+ * lasting step of every longest path left, and the longest path left shortens by 1: there
+ * are e <= D such ticks; every other tick starts `processors` steps (f of them), and each
+ * tick starts at least one, so f * processors + e <= L. With f >= 1 the ticks left are
+ * f + e <= e + (L - e) / processors < e + (processors + D - e) / processors <= D + 1.
+ * D never grows (a step released has a lower level than the one that released it), so
+ * while L - (the D last found) >= processors, D is not looked for again.
+ *
+ * (b) When no level holds more than `processors` ranks, the schedule takes `depth` ticks
+ * (at least: the longest path). Step s can start no later than tick depth - level(s) for
+ * that; by induction on the tick t, every step of level depth - t is taken at tick t or
+ * before. Its needs have higher levels (a lasting need), started before t and so finished,
+ * or the same level (a need of duration 0): steps taken at t or before, ranked lower
+ * (topological order). Every step still waiting at t has level <= depth - t (induction),
+ * so the steps of level depth - t hold the lowest ranks left and are taken first, in rank
+ * order, each released by its same-level needs before its turn; there are at most
+ * `processors` of them, so the start phase never runs out of processors before the last.
+ * The callers' bottom levels are such priorities: that is the speedup table's common case,
+ * which (b) answers without simulating (a graph of many independent chains of equal
+ * length, say) and (a) shortens (a long chain left once the rest is done). */
 #define SCHEDULE_TICKS(WT, ZEROS)                                                           \
     do {                                                                                    \
         INIT_WAITING(WT)                                                                    \
@@ -469,6 +703,14 @@ static inline int64_t ring_run_take(Ring *r, double now) {
             for (Py_ssize_t j = 0; j < started_count; j++) {                                \
                 int32_t v = started[j];                                                     \
                 RELEASE_SUCCESSORS(v);                                                      \
+            }                                                                               \
+            left -= started_count;                                                          \
+            if (levels && left - rest < processors && !bits_empty(&ready)) {                \
+                rest = plan_level(plan, bits_min(&ready)); /* (a) */                        \
+                if (left - rest < processors) {                                             \
+                    for (int64_t t = 0; t < rest; t++) now += uniform;                      \
+                    break;                                                                  \
+                }                                                                           \
             }                                                                               \
         }                                                                                   \
     } while (0)
@@ -509,6 +751,18 @@ PyObject *k_makespan(PyObject *self, PyObject *args) {
         uniform = plan->max_cost;
     if (uniform != 0.0) ring = 0;
     int zeros = extra == 0.0 && plan->min_cost == 0.0; /* some step lasts 0 */
+    /* the plan's levels count the steps that last: with an overhead, every step lasts, so
+     * they hold only when every cost is > 0 */
+    int levels = uniform != 0.0 && plan->levelled && (extra == 0.0 || plan->min_cost > 0.0);
+    if (levels && processors >= plan->level_peak) { /* (b) at SCHEDULE_TICKS */
+        for (int64_t t = 0; t < plan->depth; t++) now += uniform;
+        return PyFloat_FromDouble(now);
+    }
+    Py_ssize_t left = extra > 0.0 ? n : plan->positives; /* lasting steps not started */
+    /* the highest level of a ready step, as last found (it never grows: a step released
+     * has a lower level than the step that released it), so only when L - rest falls
+     * below the processors is it worth finding again */
+    int64_t rest = levels ? plan->depth : 0;
     void *counts = malloc((narrow ? sizeof(uint8_t) : sizeof(int32_t)) * n);
     Heap heap = {ring || uniform != 0.0 ? NULL : malloc(sizeof(Entry) * cap), 0};
     int32_t *started = uniform != 0.0 ? malloc(sizeof(int32_t) * cap) : NULL;
@@ -519,8 +773,20 @@ PyObject *k_makespan(PyObject *self, PyObject *args) {
         rng.bits = calloc(buckets / 64, sizeof(uint64_t));
         if (rng.head) memset(rng.head, 0xff, sizeof(int32_t) * buckets); /* all -1 */
     }
-    Bits ready;
-    uint64_t *bits = bits_init(&ready, n);
+    /* the ticks shared by every count of 2 and more done already (plan_prefix): from the
+     * state after them (the time as SCHEDULE_TICKS adds it up) */
+    int prefix = uniform != 0.0 && processors >= 2 && plan->prefix_ticks > 0;
+    if (prefix) {
+        for (int64_t t = 0; t < plan->prefix_ticks; t++) now += uniform;
+        left -= plan->prefix_started;
+    }
+    Bits ready; /* the steps that need none, from the plan, or those after the prefix */
+    Py_ssize_t words = bits_size(n);
+    uint64_t *bits = malloc(sizeof(uint64_t) * words);
+    if (bits) {
+        memcpy(bits, prefix ? plan->ready1 : plan->ready0, sizeof(uint64_t) * words);
+        bits_on(&ready, n, bits, prefix ? plan->low1 : plan->low0);
+    }
     int oom = !counts || !bits ||
               (uniform != 0.0 ? !started
                               : ring ? !rng.head || !rng.next || !rng.bits : !heap.e);
