@@ -123,6 +123,51 @@ def analyze_target(target: str, options: Options) -> Report:
     return _analyze_here(target, options)
 
 
+#: A report with at least this many records (its critical path's step ids, its profile's
+#: segments, ``--detail`` rows...) is rendered as JSON where it was computed, by
+#: :func:`analyze_function_json`: pickling such a report and unpickling it cost more than
+#: importing the renderer there (about 2 ms); a small one crosses as it is.
+RENDER_THERE = 10_000
+
+
+def analyze_function_json(target: str, options: Options) -> Report | bytes:
+    """:func:`analyze_target` for a traced function whose report is to be shown as JSON
+    (``options.isolate``; a target whose report's ``path`` is ``None``, see
+    :func:`with_path`): the report's JSON text
+    (:func:`serialscale.render.json_report.render_json`) in UTF-8, rendered in the function's
+    process when the report is large (:data:`RENDER_THERE`), else the report itself.
+
+    The text is the same as the report rendered here would give; rendering it there spares
+    pickling and unpickling a large report (a critical path of 400,000 step ids: the text
+    crosses as it is, see :data:`serialscale.run.isolation.BYTES`). A report that cannot be
+    rendered there comes back as it is, to be rendered (and fail) as any other."""
+    from .isolation import run_isolated
+
+    args = (target, options, True)
+    return run_isolated(lambda: _rendered_here(*args), target, options.limits.timeout,
+                        job=(_rendered_here, args))  # fmt: skip
+
+
+def _rendered_here(target: str, options: Options, keep: bool = False) -> Report | bytes:
+    """The JSON text of ``target``'s report in UTF-8 when it is large and its source is
+    ``target`` (see :func:`analyze_function_json`), else the report."""
+    report = _analyze_here(target, options, keep)
+    if report.source != target or _records(report) < RENDER_THERE:
+        return report
+    try:
+        from ..render.json_report import render_json
+
+        return render_json(report).encode("utf-8")
+    except Exception:  # rendered where it is shown, which says what is wrong
+        return report
+
+
+def _records(report: Report) -> int:
+    """How many records (list items) ``report`` holds."""
+    return sum(len(value) for value in map(report.__getattribute__, report.__struct_fields__)
+               if type(value) is list)  # fmt: skip
+
+
 def sweep_point(target: str, options: Options) -> tuple[Report, float | None]:
     """:func:`analyze_target` for a sweep: with ``options.repeat`` > 1, the target is loaded
     that many times and the median cost of each step analyzed; the second value is the spread

@@ -82,7 +82,11 @@ T = TypeVar("T")
 CHUNK = 1 << 20
 #: A frame: one kind byte and an 8-byte big-endian length, then the payload.
 HEADER = 9
+#: The kinds of frame: a pickled outcome; the bytes the function returned, as they are
+#: (a report's JSON text, see :func:`serialscale.run.batch.analyze_function_json`: no
+#: pickling, no copies).
 RESULT = b"R"
+BYTES = b"B"
 #: Exit code of a sentinel or target that failed itself (not the function): the parent says
 #: how it ended.
 FAILED = 70
@@ -143,6 +147,9 @@ def run_isolated(
         sentinel = _end(pid)
         os.close(result_r)
         os.close(status_r)
+    if kind == "bytes":
+        returned: Any = value
+        return returned
     if kind == "timeout":
         raise WorkloadError(
             f"stopped after --timeout {timeout:g} seconds: the function was still running",
@@ -382,15 +389,21 @@ def _target(
         except BaseException as exc:  # KeyboardInterrupt raised by the code, and the rest
             what = type(exc).__name__ + (f": {exc}" if str(exc) else "")
             outcome = ("error", WorkloadError(f"the function raised {what}", Location(label)))
-        try:
-            data = _dumps(outcome)
-        except Exception as exc:
-            message = f"its result could not be sent back ({type(exc).__name__}: {exc})"
-            data = _dumps(("error", WorkloadError(message, Location(label))))
+        value = outcome[1]
+        if outcome[0] == "ok" and type(value) is bytes:
+            kind, data = BYTES, value
+        else:
+            kind = RESULT
+            try:
+                data = _dumps(outcome)
+            except Exception as exc:
+                message = f"its result could not be sent back ({type(exc).__name__}: {exc})"
+                data = _dumps(("error", WorkloadError(message, Location(label))))
         _let_go_of_stdio()
-        view = memoryview(RESULT + len(data).to_bytes(8, "big") + data)
-        while view:
-            view = view[os.write(out, view[:CHUNK]) :]
+        for part in (kind + len(data).to_bytes(8, "big"), data):  # (not joined: a copy)
+            view = memoryview(part)
+            while view:
+                view = view[os.write(out, view[:CHUNK]) :]
     except BaseException:
         code = FAILED  # the sentinel reports how the target ended
     finally:
@@ -535,10 +548,11 @@ def _exit_message(exc: SystemExit) -> str:
 
 def _collect(result: int, status: int, deadline: float | None) -> tuple[str, Any]:
     """Wait for the target's frame until ``deadline`` (``time.monotonic()``; ``None``: no
-    limit): ``("result", payload)``; ``("ended", wait status)`` when the target ended
-    without one (the sentinel says how); ``("lost", None)`` when the sentinel is gone without
-    saying; ``("timeout", None)``."""
-    data = bytearray()
+    limit): ``("result", payload)`` (a pickled outcome) or ``("bytes", payload)`` (bytes the
+    function returned); ``("ended", wait status)`` when the target ended without one (the
+    sentinel says how); ``("lost", None)`` when the sentinel is gone without saying;
+    ``("timeout", None)``."""
+    frame = _Incoming()
     said = bytearray()
     open_fds = [result, status]
     while True:
@@ -547,13 +561,10 @@ def _collect(result: int, status: int, deadline: float | None) -> tuple[str, Any
         if not ready:
             return "timeout", None
         if result in ready:
-            chunk = os.read(result, CHUNK)
-            if chunk:
-                data += chunk
-                if _whole(data):
-                    return "result", bytes(data[HEADER:])
-            else:
+            if not frame.read(result):
                 open_fds.remove(result)
+            elif frame.whole():
+                return frame.outcome()
         if status in ready:
             chunk = os.read(status, 4)
             if chunk:
@@ -563,12 +574,50 @@ def _collect(result: int, status: int, deadline: float | None) -> tuple[str, Any
             # The target has ended (and the sentinel told how), or the sentinel is gone: what
             # the target wrote is in the pipe already; take it without waiting for an end of
             # file a grandchild may hold off.
-            data += _available(result) if result in open_fds else b""
-            if _whole(data):
-                return "result", bytes(data[HEADER:])
+            if result in open_fds:
+                while _ready([result], 0) and frame.read(result):
+                    pass
+            if frame.whole():
+                return frame.outcome()
             if len(said) == 4:
                 return "ended", int.from_bytes(said[:4], "big", signed=True)
             return "lost", None
+
+
+class _Incoming:
+    """A frame as it arrives: its header, read on its own, then its payload's chunks, joined
+    once when it is whole (a report's JSON text of several MB is copied once here)."""
+
+    def __init__(self) -> None:
+        self.head = b""
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def read(self, fd: int) -> bool:
+        """Read once what ``fd`` holds into the frame; ``False`` at its end."""
+        missing = HEADER - len(self.head)
+        chunk = os.read(fd, missing if missing > 0 else CHUNK)
+        if not chunk:
+            return False
+        if missing > 0:
+            self.head += chunk
+        else:
+            self.chunks.append(chunk)
+            self.size += len(chunk)
+        return True
+
+    def whole(self) -> bool:
+        """Whether the frame is whole (a frame of an unknown kind never is)."""
+        return (len(self.head) == HEADER and self.head[:1] in (RESULT, BYTES)
+                and self.size >= int.from_bytes(self.head[1:], "big"))  # fmt: skip
+
+    def outcome(self) -> tuple[str, bytes]:
+        """``("result", payload)`` or ``("bytes", payload)`` of a whole frame."""
+        size = int.from_bytes(self.head[1:], "big")
+        payload = self.chunks[0] if len(self.chunks) == 1 else b"".join(self.chunks)
+        if len(payload) > size:  # (written after the frame: not part of it)
+            payload = payload[:size]
+        return ("result" if self.head[:1] == RESULT else "bytes"), payload
 
 
 def _ready(fds: list[int], wait: float | None) -> list[int]:
@@ -579,24 +628,6 @@ def _ready(fds: list[int], wait: float | None) -> list[int]:
         poller.register(fd, select.POLLIN)
     timeout = None if wait is None else max(0, int(wait * 1000 + 0.999))
     return [fd for fd, _ in poller.poll(timeout)]
-
-
-def _whole(data: bytearray) -> bool:
-    """Whether ``data`` holds a whole result frame."""
-    if len(data) < HEADER:
-        return False
-    return data[:1] == RESULT and len(data) >= HEADER + int.from_bytes(data[1:HEADER], "big")
-
-
-def _available(fd: int) -> bytes:
-    """What can be read from ``fd`` now, without waiting."""
-    chunks = []
-    while _ready([fd], 0):
-        chunk = os.read(fd, CHUNK)
-        if not chunk:
-            break
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 _end = early.end
