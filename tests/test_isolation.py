@@ -608,7 +608,7 @@ def test_a_frame_is_its_declared_length_and_nothing_after() -> None:
             os.close(write)
 
 
-CHAIN = '''
+CHAIN = """
 import serialscale as ss
 
 def chain(n: int = {n}):
@@ -616,7 +616,7 @@ def chain(n: int = {n}):
     for x in ss.inputs(list(range(n))):
         total = total + x
     return total
-'''
+"""
 
 
 def _rendered_in_process(path: Path) -> str:

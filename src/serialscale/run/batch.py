@@ -8,7 +8,6 @@ target; the rest is analyzed.
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from ..core.workload import Workload
     from ..documents.report import BatchResult, ErrorEntry, Report
     from ..sources.registry import ReadOptions
+    from .targets import Collected, collect_targets, is_batch
 
     #: What one target gives a batch: a report, or an error entry (plain data that crosses
     #: process boundaries: msgspec records pickle).
@@ -35,11 +35,20 @@ if TYPE_CHECKING:
 Progress = Callable[[int], None]
 
 
+#: Re-exported on first use (a traced function's process never needs them): the batch's
+#: own entry points, which the command line imports from here.
+_FROM_TARGETS = ("Collected", "collect_targets", "is_batch")
+
+
 def __getattr__(name: str) -> Any:
     if name == "BatchResult":  # the batch's result type, named here for the command line
         from ..documents.report import BatchResult
 
         return BatchResult
+    if name in _FROM_TARGETS:
+        from . import targets
+
+        return getattr(targets, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -298,6 +307,8 @@ def outcome_of(target: str, options: Options) -> Outcome:
     except MemoryError:
         return "error", [ErrorEntry(source=target, message="ran out of memory")]
     except Exception as exc:  # a bug or an unexpected failure: report it, keep going
+        import traceback
+
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         return "error", [ErrorEntry(source=target, message=f"internal error: {detail}")]
 
@@ -335,9 +346,6 @@ def analyze_batch(
             result.errors.extend(outcome[1])
     return result
 
-
-# Re-exported: the batch's own entry points (the command line imports them from here).
-from .targets import Collected, collect_targets, is_batch  # noqa: E402
 
 __all__ = [
     "BatchResult",
