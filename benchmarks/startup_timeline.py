@@ -234,6 +234,10 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--all", action="store_true")
     ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("--span", nargs=2, metavar=("FROM", "TO"),
+                    help="also each run's time from stage FROM to stage TO (their first "
+                         "times; ROLE:STAGE for one process's), e.g. --span 'work done' "
+                         "command:exit")  # fmt: skip
     opts = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -271,6 +275,18 @@ def main() -> None:
     for key in order:
         print(f"{statistics.median(stages[key]):8.1f}  {key[0]:8}  {key[1]}")
     print(f"{statistics.median(w for w, _ in runs):8.1f}  (wall)")
+    if opts.span:
+        spans = []
+        for _, rows in runs:
+            first: dict[str, float] = {}
+            for t, role, what in rows:
+                first.setdefault(what, t)
+                first.setdefault(f"{role}:{what}", t)
+            if all(stage in first for stage in opts.span):
+                spans.append(first[opts.span[1]] - first[opts.span[0]])
+        print(f"\n{opts.span[0]} -> {opts.span[1]}, ms: " + " ".join(f"{x:.1f}" for x in spans))
+        if spans:
+            print(f"best {min(spans):.1f}, median {statistics.median(spans):.1f}")
 
 
 if __name__ == "__main__":

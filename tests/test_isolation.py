@@ -683,3 +683,22 @@ def test_the_command_shows_a_large_report_as_it_always_did(tmp_path: Path) -> No
                             capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
     assert closed.returncode == 2
     assert "standard output" in closed.stderr and "Traceback" not in closed.stderr
+
+
+def test_the_command_does_not_wait_for_a_killed_sentinel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the result came, the command kills the sentinel and goes on (reap_at_exit): it is
+    gone all the same, and reaped once it has ended; a library caller's is reaped at once."""
+    from serialscale.run import isolation
+
+    assert isolation._dying is None  # the default: waited for
+    assert isolation.run_isolated(lambda: 6 * 7, "x") == 42
+    monkeypatch.setattr(isolation, "_dying", [])
+    assert isolation.run_isolated(lambda: 6 * 7, "x") == 42
+    (pid,) = isolation._dying
+    deadline = time.monotonic() + 10
+    while isolation._dying and time.monotonic() < deadline:
+        isolation.reap_dying()
+        time.sleep(0.01)
+    assert isolation._dying == [] and _gone(pid)
+    with pytest.raises(ChildProcessError):  # reaped
+        os.waitpid(pid, os.WNOHANG)
