@@ -16,8 +16,10 @@ Stages: ``site`` (the interpreter has started and imports ``sitecustomize``), ``
 and ``target`` (their code starts), ``warm N`` (the target has imported the N-th module of
 ``isolation.WARM``), ``job`` (the target has its job), ``load``/``import``/``analysis``
 (the work: the user's module imported, traced, analyzed), ``dumps`` (the result pickled),
-``send`` (the frame written), ``sent job``, ``result`` (the frame arrived), ``unpickled``,
-``finish``/``emit`` (render and write), ``exit`` (``os._exit`` in each process).
+``send`` (the frame written), ``sent job``, ``result`` (the frame arrived), ``end``/``ended``
+(the sentinel killed and reaped, up to 4b456b4) or ``reap``/``reaped``, ``unpickled``,
+``finish``/``emit`` (render and write), ``exit`` (``os._exit`` in each process). Stages a
+version of serialscale does not have are left out.
 """
 
 from __future__ import annotations
@@ -57,7 +59,9 @@ def stamp(what):
 
 
 def wrap(module, name, before=None, after=None):
-    original = getattr(module, name)
+    original = getattr(module, name, None)
+    if original is None:  # (another version of serialscale: that stage is not shown)
+        return
 
     @functools.wraps(original)
     def wrapper(*args, **kwargs):
@@ -78,6 +82,7 @@ def _entry(m):
 
 def _early(m):
     wrap(m, "prestart", "prestart", "prestarted")
+    wrap(m, "reap", "reap", "reaped")
 
 
 def _isolation(m):

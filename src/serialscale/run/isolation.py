@@ -21,11 +21,15 @@ one two forks away::
   ended without one, or the sentinel is gone (the target killed it), or ``timeout`` passes;
   not when every holder of the pipe closed it (a grandchild the target left running, a
   ``sleep 60 &``, holds it). Then it kills the whole process group (the target and what it left
-  behind) and reaps the sentinel. On Linux, the sentinel and the target are killed when their
-  parent dies (``PR_SET_PDEATHSIG``), so nothing outlives a killed serialscale either.
+  behind) and reaps the sentinel (the command line, which ends once its output is written,
+  does not wait for that: :func:`reap_at_exit`). On Linux, the sentinel and the target are
+  killed when their parent dies (``PR_SET_PDEATHSIG``), so nothing outlives a killed
+  serialscale either.
 - The result is unpickled with only serialscale's report and error types allowed (and one
   function that splits a string: a long critical path is sent as one): a target writing a
-  crafted pickle on its pipe cannot run code in serialscale's process.
+  crafted pickle on its pipe cannot run code in serialscale's process. Bytes the function
+  returned (a large report's JSON text) cross unpickled, in a frame of their own
+  (:data:`BYTES`): they are data, as a pickled ``bytes`` was.
 - The command may start the sentinel and the target early (:func:`prestart`, as
   ``serialscale analyze FILE.py:FUNC`` starts, before its options are parsed): the target
   imports serialscale's tracer and analysis (:data:`WARM`), nothing of the user's, and waits
