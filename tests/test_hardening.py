@@ -507,3 +507,31 @@ def test_the_fast_path_steps_aside_when_memory_is_short(monkeypatch) -> None:
     assert json_fast._room_to_decode(10)  # no limit in the test process (or plenty)
     monkeypatch.setattr(resource, "getrlimit", lambda which: (64 << 20, 64 << 20))
     assert not json_fast._room_to_decode(10 << 20)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "text"), [("utf-8", "é ok\n"), ("latin-1", "é ok\n"), ("ascii", "é no\n")]
+)
+def test_text_in_utf8_is_written_as_its_text_would_be(
+    encoding: str, text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report's JSON text that came in UTF-8 is written as the text itself would be: the
+    same bytes in the stream's encoding, or the same error where it cannot hold them."""
+    import io
+
+    from serialscale.cli.output import write_stdout
+
+    def written(value: str | bytes) -> bytes | type[Exception]:
+        with open(tmp_path / "out", "wb") as raw:
+            monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, encoding=encoding))
+            try:
+                write_stdout(value)
+            except ValueError as exc:
+                return type(exc)
+            finally:
+                sys.stdout.flush()
+        return (tmp_path / "out").read_bytes()
+
+    as_text = written(text)
+    assert written(text.encode("utf-8")) == as_text
+    assert as_text == (UnicodeEncodeError if encoding == "ascii" else text.encode(encoding))

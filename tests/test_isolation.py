@@ -573,3 +573,132 @@ def test_ctrl_c_before_the_handlers_are_in_place_is_one_line_and_130() -> None:
                             timeout=60)  # fmt: skip
     assert result.returncode == 130
     assert result.stderr == "serialscale: interrupted\n"
+
+
+@pytest.mark.parametrize("size", [0, 1, 9, 3 * (1 << 20) + 7])
+def test_bytes_come_back_as_they_are(size: int) -> None:
+    """Bytes a function returns cross in a frame of their own, unpickled (a large report's
+    JSON text): exactly what it returned, whatever their size (several pipe reads)."""
+    from serialscale.run.isolation import run_isolated
+
+    data = os.urandom(size)
+    back = run_isolated(lambda: data, "x")
+    assert type(back) is bytes and back == data
+    assert run_isolated(lambda: bytearray(data), "x") == bytearray(data)  # pickled, as before
+
+
+def test_a_frame_is_its_declared_length_and_nothing_after() -> None:
+    """What the pipe holds after a whole frame (a grandchild's write) is not part of it; a
+    frame of an unknown kind is never whole."""
+    from serialscale.run.isolation import _Incoming
+
+    for kind, expected in ((b"B", "bytes"), (b"R", "result"), (b"?", None)):
+        read, write = os.pipe()
+        try:
+            os.write(write, kind + (3).to_bytes(8, "big") + b"abc" + b"after")
+            frame = _Incoming()
+            while not frame.whole() and frame.read(read) and len(frame.head) + frame.size < 17:
+                pass
+            if expected is None:
+                assert not frame.whole()
+            else:
+                assert frame.whole() and frame.outcome() == (expected, b"abc")
+        finally:
+            os.close(read)
+            os.close(write)
+
+
+CHAIN = """
+import serialscale as ss
+
+def chain(n: int = {n}):
+    total = ss.input(0)
+    for x in ss.inputs(list(range(n))):
+        total = total + x
+    return total
+"""
+
+
+def _rendered_in_process(path: Path) -> str:
+    """The oracle: the report of ``path:chain`` traced, analyzed and rendered here."""
+    from serialscale.core.analysis import analyze_workload
+    from serialscale.render.json_report import render_json
+    from serialscale.sources.python_targets import trace_workload
+
+    return render_json(analyze_workload(trace_workload(f"{path}:chain")))
+
+
+def test_a_large_report_comes_rendered_and_as_the_command_renders_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """analyze_function_json renders a large report where it is computed (the JSON text in
+    UTF-8), a small one comes back as a report; a report whose rendering fails there comes
+    back too (rendered, and failing, where it is shown)."""
+    from serialscale.render import json_report
+    from serialscale.run import batch
+    from serialscale.run.batch import Options, analyze_function_json
+
+    path = tmp_path / "chained.py"
+    path.write_text(CHAIN.format(n=40))
+    target = f"{path}:chain"
+    expected = _rendered_in_process(path)
+    options = Options(isolate=True)
+    small = analyze_function_json(target, options)
+    assert not isinstance(small, bytes) and json_report.render_json(small) == expected
+    monkeypatch.setattr(batch, "RENDER_THERE", 10)  # read in the function's process
+    large = analyze_function_json(target, options)
+    assert isinstance(large, bytes) and large.decode("utf-8") == expected
+    assert json.loads(large)["depth"] == 40  # the chain: 40 additions, one after another
+
+    def fails(report: object) -> str:
+        raise ValueError("no")
+
+    monkeypatch.setattr(json_report, "render_json", fails)
+    back = analyze_function_json(target, options)
+    assert not isinstance(back, bytes) and back.critical_path[-1] == small.critical_path[-1]
+
+
+def test_the_command_shows_a_large_report_as_it_always_did(tmp_path: Path) -> None:
+    """Through the command line (the report rendered in the function's process, written
+    here as it came): the same bytes on standard output, in an -o file, through an ASCII
+    standard output; a closed standard output is still a failure."""
+    from serialscale.run.batch import RENDER_THERE
+
+    path = tmp_path / "chained.py"
+    path.write_text(CHAIN.format(n=RENDER_THERE))
+    expected = _rendered_in_process(path)
+    assert len(json.loads(expected)["critical_path"]) == RENDER_THERE  # every addition
+    command = [sys.executable, "-m", "serialscale", "analyze", f"{path}:chain", "-f", "json"]
+    shown = subprocess.run(command, capture_output=True, timeout=60, check=False)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.decode("utf-8") == expected
+    ascii_env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    shown = subprocess.run(command, capture_output=True, timeout=60, env=ascii_env, check=False)
+    assert shown.returncode == 0 and shown.stdout.decode("ascii") == expected
+    out = tmp_path / "report.json"
+    written = subprocess.run([*command, "-o", str(out)], capture_output=True, timeout=60,
+                             check=False)  # fmt: skip
+    assert written.returncode == 0 and out.read_text(encoding="utf-8") == expected
+    closed = subprocess.run(["sh", "-c", " ".join(f"'{a}'" for a in command) + " >&-"],
+                            capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert closed.returncode == 2
+    assert "standard output" in closed.stderr and "Traceback" not in closed.stderr
+
+
+def test_the_command_does_not_wait_for_a_killed_sentinel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the result came, the command kills the sentinel and goes on (reap_at_exit): it is
+    gone all the same, and reaped once it has ended; a library caller's is reaped at once."""
+    from serialscale.run import isolation
+
+    assert isolation._dying is None  # the default: waited for
+    assert isolation.run_isolated(lambda: 6 * 7, "x") == 42
+    monkeypatch.setattr(isolation, "_dying", [])
+    assert isolation.run_isolated(lambda: 6 * 7, "x") == 42
+    (pid,) = isolation._dying
+    deadline = time.monotonic() + 10
+    while isolation._dying and time.monotonic() < deadline:
+        isolation.reap_dying()
+        time.sleep(0.01)
+    assert isolation._dying == [] and _gone(pid)
+    with pytest.raises(ChildProcessError):  # reaped
+        os.waitpid(pid, os.WNOHANG)

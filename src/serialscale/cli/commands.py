@@ -435,8 +435,9 @@ def _tty(stream: TextIO | None) -> bool:
         return False
 
 
-def emit(text: str, output: Path | None) -> None:
-    """Write the result to standard output, or to ``output`` whole (or not at all)."""
+def emit(text: str | bytes, output: Path | None) -> None:
+    """Write the result (text, or text in UTF-8) to standard output, or to ``output`` whole
+    (or not at all)."""
     if output is None or str(output) == "-":
         from .output import write_stdout
 
@@ -488,7 +489,14 @@ def analyze(
 ) -> ExitCode:
     """``serialscale analyze``: one target gives one report (table, json, markdown); several
     targets, a directory, a batch-only format or ``batch`` give a batch."""
-    from ..run.batch import analyze_batch, analyze_target, collect_targets, is_batch, with_path
+    from ..run.batch import (
+        analyze_batch,
+        analyze_function_json,
+        analyze_target,
+        collect_targets,
+        is_batch,
+        with_path,
+    )
 
     if not 1 <= jobs <= MAX_JOBS:
         raise fail(f"--jobs must be between 1 and {MAX_JOBS}, got {jobs}")
@@ -514,6 +522,7 @@ def analyze(
         _render_meanwhile(targets[0], OutputFormat(fmt.value))
         out_of_memory = False
         chart = None  # the schedule chart of --plot (it needs the graph: analyzed here)
+        rendered = None  # the report's JSON text in UTF-8, when it came so (_rendered_there)
         charted = plot is not None and (plot_kind == "schedule" or plot.suffix.lower() == ".html")
         try:  # one target: no worker, no round trip
             if charted:
@@ -521,6 +530,12 @@ def analyze(
 
                 report, chart = analyze_with_gantt(targets[0], options)
                 report = with_path(report)
+            elif _rendered_there(targets[0], options, fmt, gates, plot):
+                came = analyze_function_json(targets[0], options)
+                if isinstance(came, bytes):
+                    rendered = came
+                else:
+                    report = with_path(came)
             else:
                 report = with_path(analyze_target(targets[0], options))
         except WorkloadError as exc:
@@ -532,6 +547,9 @@ def analyze(
         if out_of_memory:
             gc.collect()
             raise CommandError(f"{targets[0]}: error: ran out of memory analyzing it")
+        if rendered is not None:  # what finish() writes of one report with no gate
+            emit(rendered, output)
+            return ExitCode.OK
         if plot is not None:
             write_plot(report, plot, plot_kind, chart)
         from ..documents.report import BatchResult
@@ -551,6 +569,21 @@ def analyze(
         result.errors = sorted([*found.errors, *result.errors], key=lambda e: e.source)
     _say_read(result, len(targets), jobs, scheduler)
     return finish(result, gates, fmt, output, colored)
+
+
+def _rendered_there(target: str, options: Options, fmt: BatchFormat, gates: Gates,
+                    plot: Path | None) -> bool:  # fmt: skip
+    """Whether the one report of ``target`` may come rendered as JSON from the process that
+    computes it (:func:`serialscale.run.batch.analyze_function_json`): a traced function run
+    in a process of its own, shown as JSON, with nothing else done with the report here
+    (no gate, no plot, no ``--verbose`` line, no ``path`` to add: :func:`with_path`)."""
+    from ..base import chatter
+    from ..base.targets import looks_like_function
+    from ..run.batch import project_path
+
+    return (fmt.value == OutputFormat.json.value and options.isolate and gates.thresholds is None
+            and plot is None and not chatter.verbose() and looks_like_function(target)
+            and project_path(target) is None)  # fmt: skip
 
 
 #: The module of each single report's renderer (see :data:`serialscale.render.REGISTRY`).

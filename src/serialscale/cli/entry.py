@@ -104,9 +104,10 @@ def _run() -> NoReturn:
         saved = early.path_without_working_folder()
         try:
             from ..documents import report  # noqa: F401
-            from ..run import isolation  # noqa: F401
+            from ..run import isolation
 
             early.prestart(label)
+            isolation.reap_at_exit()  # this process ends with its output: see there
         finally:
             sys.path[:] = saved
     from ..base.errors import ExitCode, say
@@ -137,4 +138,7 @@ def _run() -> NoReturn:
         except (OSError, ValueError):  # a closed pipe: the result did not arrive
             status = status or ExitCode.INPUT
     early.cancel()  # unused (a usage error, Ctrl-C): not left to linger
+    isolating = sys.modules.get("serialscale.run.isolation")
+    if isolating is not None:
+        isolating.reap_dying()
     os._exit(status)

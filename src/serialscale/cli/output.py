@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
 import os
@@ -68,9 +69,10 @@ def _write_directly(target: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def write_stdout(text: str) -> None:
+def write_stdout(text: str | bytes) -> None:
     """Write ``text`` to standard output, every byte of it, or raise :class:`OSError` (or
-    :class:`ValueError` for text its encoding cannot hold).
+    :class:`ValueError` for text its encoding cannot hold). Bytes are text in UTF-8: written
+    as they are where the stream's encoding is UTF-8, else as their text would be.
 
     Python's buffered writer can give up after a short write to a pipe whose reader has gone
     away without raising anything; here each ``write`` is checked, so ``serialscale ... |
@@ -80,13 +82,16 @@ def write_stdout(text: str) -> None:
     stream = sys.stdout
     if stream is None:  # started with standard output closed
         raise OSError(errno.EBADF, "standard output is closed")
+    encoding = stream.encoding or "utf-8"
+    if isinstance(text, bytes) and codecs.lookup(encoding).name != "utf-8":
+        text = text.decode("utf-8")
     try:
         fd = stream.fileno()
     except (OSError, ValueError):
-        stream.write(text)
+        stream.write(text.decode("utf-8") if isinstance(text, bytes) else text)
         stream.flush()
         return
-    data = text.encode(stream.encoding or "utf-8", stream.errors or "strict")
+    data = text if isinstance(text, bytes) else text.encode(encoding, stream.errors or "strict")
     stream.flush()  # anything already written to the stream goes first
     _write_all(fd, data)
 

@@ -8,7 +8,6 @@ target; the rest is analyzed.
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from ..core.workload import Workload
     from ..documents.report import BatchResult, ErrorEntry, Report
     from ..sources.registry import ReadOptions
+    from .targets import Collected, collect_targets, is_batch
 
     #: What one target gives a batch: a report, or an error entry (plain data that crosses
     #: process boundaries: msgspec records pickle).
@@ -35,11 +35,20 @@ if TYPE_CHECKING:
 Progress = Callable[[int], None]
 
 
+#: Re-exported on first use (a traced function's process never needs them): the batch's
+#: own entry points, which the command line imports from here.
+_FROM_TARGETS = ("Collected", "collect_targets", "is_batch")
+
+
 def __getattr__(name: str) -> Any:
     if name == "BatchResult":  # the batch's result type, named here for the command line
         from ..documents.report import BatchResult
 
         return BatchResult
+    if name in _FROM_TARGETS:
+        from . import targets
+
+        return getattr(targets, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -121,6 +130,51 @@ def analyze_target(target: str, options: Options) -> Report:
         return run_isolated(lambda: _analyze_here(*args), target, options.limits.timeout,
                             job=(_analyze_here, args))  # fmt: skip
     return _analyze_here(target, options)
+
+
+#: A report with at least this many records (its critical path's step ids, its profile's
+#: segments, ``--detail`` rows...) is rendered as JSON where it was computed, by
+#: :func:`analyze_function_json`: pickling such a report and unpickling it cost more than
+#: importing the renderer there (about 2 ms); a small one crosses as it is.
+RENDER_THERE = 10_000
+
+
+def analyze_function_json(target: str, options: Options) -> Report | bytes:
+    """:func:`analyze_target` for a traced function whose report is to be shown as JSON
+    (``options.isolate``; a target whose report's ``path`` is ``None``, see
+    :func:`with_path`): the report's JSON text
+    (:func:`serialscale.render.json_report.render_json`) in UTF-8, rendered in the function's
+    process when the report is large (:data:`RENDER_THERE`), else the report itself.
+
+    The text is the same as the report rendered here would give; rendering it there spares
+    pickling and unpickling a large report (a critical path of 400,000 step ids: the text
+    crosses as it is, see :data:`serialscale.run.isolation.BYTES`). A report that cannot be
+    rendered there comes back as it is, to be rendered (and fail) as any other."""
+    from .isolation import run_isolated
+
+    args = (target, options, True)
+    return run_isolated(lambda: _rendered_here(*args), target, options.limits.timeout,
+                        job=(_rendered_here, args))  # fmt: skip
+
+
+def _rendered_here(target: str, options: Options, keep: bool = False) -> Report | bytes:
+    """The JSON text of ``target``'s report in UTF-8 when it is large and its source is
+    ``target`` (see :func:`analyze_function_json`), else the report."""
+    report = _analyze_here(target, options, keep)
+    if report.source != target or _records(report) < RENDER_THERE:
+        return report
+    try:
+        from ..render.json_report import render_json
+
+        return render_json(report).encode("utf-8")
+    except Exception:  # rendered where it is shown, which says what is wrong
+        return report
+
+
+def _records(report: Report) -> int:
+    """How many records (list items) ``report`` holds."""
+    return sum(len(value) for value in map(report.__getattribute__, report.__struct_fields__)
+               if type(value) is list)  # fmt: skip
 
 
 def sweep_point(target: str, options: Options) -> tuple[Report, float | None]:
@@ -253,6 +307,8 @@ def outcome_of(target: str, options: Options) -> Outcome:
     except MemoryError:
         return "error", [ErrorEntry(source=target, message="ran out of memory")]
     except Exception as exc:  # a bug or an unexpected failure: report it, keep going
+        import traceback
+
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         return "error", [ErrorEntry(source=target, message=f"internal error: {detail}")]
 
@@ -290,9 +346,6 @@ def analyze_batch(
             result.errors.extend(outcome[1])
     return result
 
-
-# Re-exported: the batch's own entry points (the command line imports them from here).
-from .targets import Collected, collect_targets, is_batch  # noqa: E402
 
 __all__ = [
     "BatchResult",

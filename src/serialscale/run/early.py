@@ -102,13 +102,26 @@ def cancel() -> None:
 def end(pid: int) -> int:
     """Kill the sentinel's process group (the target and what it started) and the sentinel,
     reap the sentinel, and return its wait status."""
+    kill(pid)
+    status = reap(pid)
+    return 0 if status is None else status
+
+
+def kill(pid: int) -> None:
+    """Kill the sentinel ``pid``'s process group and the sentinel (not waiting for them)."""
     import contextlib  # here: as the command starts, this module imports only os
     import signal
 
     for kill in (os.killpg, os.kill):  # the group; the sentinel, were it not yet a leader
         with contextlib.suppress(ProcessLookupError, PermissionError):
             kill(pid, signal.SIGKILL)
+
+
+def reap(pid: int, wait: bool = True) -> int | None:
+    """The wait status of the sentinel ``pid`` once it has ended (0 when it was reaped
+    already); without ``wait``, ``None`` when it has not ended yet."""
     try:
-        return os.waitpid(pid, 0)[1]
+        done, status = os.waitpid(pid, 0 if wait else os.WNOHANG)
     except ChildProcessError:
         return 0
+    return status if done else None

@@ -21,11 +21,15 @@ one two forks away::
   ended without one, or the sentinel is gone (the target killed it), or ``timeout`` passes;
   not when every holder of the pipe closed it (a grandchild the target left running, a
   ``sleep 60 &``, holds it). Then it kills the whole process group (the target and what it left
-  behind) and reaps the sentinel. On Linux, the sentinel and the target are killed when their
-  parent dies (``PR_SET_PDEATHSIG``), so nothing outlives a killed serialscale either.
+  behind) and reaps the sentinel (the command line, which ends once its output is written,
+  does not wait for that: :func:`reap_at_exit`). On Linux, the sentinel and the target are
+  killed when their parent dies (``PR_SET_PDEATHSIG``), so nothing outlives a killed
+  serialscale either.
 - The result is unpickled with only serialscale's report and error types allowed (and one
   function that splits a string: a long critical path is sent as one): a target writing a
-  crafted pickle on its pipe cannot run code in serialscale's process.
+  crafted pickle on its pipe cannot run code in serialscale's process. Bytes the function
+  returned (a large report's JSON text) cross unpickled, in a frame of their own
+  (:data:`BYTES`): they are data, as a pickled ``bytes`` was.
 - The command may start the sentinel and the target early (:func:`prestart`, as
   ``serialscale analyze FILE.py:FUNC`` starts, before its options are parsed): the target
   imports serialscale's tracer and analysis (:data:`WARM`), nothing of the user's, and waits
@@ -66,7 +70,6 @@ import io
 import os
 import pickle
 import select
-import signal
 import sys
 import threading
 import time
@@ -82,7 +85,11 @@ T = TypeVar("T")
 CHUNK = 1 << 20
 #: A frame: one kind byte and an 8-byte big-endian length, then the payload.
 HEADER = 9
+#: The kinds of frame: a pickled outcome; the bytes the function returned, as they are
+#: (a report's JSON text, see :func:`serialscale.run.batch.analyze_function_json`: no
+#: pickling, no copies).
 RESULT = b"R"
+BYTES = b"B"
 #: Exit code of a sentinel or target that failed itself (not the function): the parent says
 #: how it ended.
 FAILED = 70
@@ -124,12 +131,14 @@ def run_isolated(
     for stream in (sys.stdout, sys.stderr):  # None where the descriptor was closed (>&-)
         if stream is not None:
             stream.flush()
+    reap_dying()  # (a batch's earlier ones)
     started = _take_prestarted(label, job)
     if started is not None:
         pid, result_r, status_r = started
     else:
         pid, result_r, status_r = _start(work, label)
     sentinel = 0
+    kind, value = "interrupted", None
     try:
         deadline = None if timeout is None else time.monotonic() + timeout
         # the result's types, and what shows it, imported while the target works: beside the
@@ -140,9 +149,16 @@ def run_isolated(
             importer.join()
     finally:
         # the target, its grandchildren and the sentinel: nothing is left running
-        sentinel = _end(pid)
+        early.kill(pid)
         os.close(result_r)
         os.close(status_r)
+        if _dying is None or kind == "lost":  # (how the sentinel ended says what happened)
+            sentinel = early.reap(pid) or 0
+        else:
+            _dying.append(pid)
+    if kind == "bytes":
+        returned: Any = value
+        return returned
     if kind == "timeout":
         raise WorkloadError(
             f"stopped after --timeout {timeout:g} seconds: the function was still running",
@@ -162,6 +178,28 @@ def run_isolated(
     if sent != "ok":
         raise WorkloadError("the function's process sent back an unknown outcome", Location(label))
     return returned
+
+
+#: Sentinels killed and not waited for (:func:`reap_at_exit`); ``None``: each is waited for.
+_dying: list[int] | None = None
+
+
+def reap_at_exit() -> None:
+    """For a process that ends once its output is written (the command line): from here, a
+    sentinel killed once its target's result came is not waited for (its end took 1 ms of
+    each run, 5-13 ms on a loaded machine, while the result waited). It is killed all the
+    same; :func:`reap_dying` reaps those that have ended, and init the rest once this
+    process has ended. A library caller's are waited for (it may wait for children of its
+    own: none of ours is left for it to find)."""
+    global _dying
+    if _dying is None:
+        _dying = []
+
+
+def reap_dying() -> None:
+    """Reap the sentinels killed and not waited for that have ended, without waiting."""
+    if _dying:
+        _dying[:] = [pid for pid in _dying if early.reap(pid, wait=False) is None]
 
 
 #: Modules imported while a target works (:func:`import_meanwhile`), the report's types first.
@@ -382,15 +420,21 @@ def _target(
         except BaseException as exc:  # KeyboardInterrupt raised by the code, and the rest
             what = type(exc).__name__ + (f": {exc}" if str(exc) else "")
             outcome = ("error", WorkloadError(f"the function raised {what}", Location(label)))
-        try:
-            data = _dumps(outcome)
-        except Exception as exc:
-            message = f"its result could not be sent back ({type(exc).__name__}: {exc})"
-            data = _dumps(("error", WorkloadError(message, Location(label))))
+        value = outcome[1]
+        if outcome[0] == "ok" and type(value) is bytes:
+            kind, data = BYTES, value
+        else:
+            kind = RESULT
+            try:
+                data = _dumps(outcome)
+            except Exception as exc:
+                message = f"its result could not be sent back ({type(exc).__name__}: {exc})"
+                data = _dumps(("error", WorkloadError(message, Location(label))))
         _let_go_of_stdio()
-        view = memoryview(RESULT + len(data).to_bytes(8, "big") + data)
-        while view:
-            view = view[os.write(out, view[:CHUNK]) :]
+        for part in (kind + len(data).to_bytes(8, "big"), data):  # (not joined: a copy)
+            view = memoryview(part)
+            while view:
+                view = view[os.write(out, view[:CHUNK]) :]
     except BaseException:
         code = FAILED  # the sentinel reports how the target ended
     finally:
@@ -499,6 +543,11 @@ def _compact(value: object) -> object:
     return msgspec.structs.replace(value, critical_path=_Lines(text))
 
 
+#: ``signal.SIGKILL`` on Linux, the one system :func:`_die_with_parent` acts on: a target
+#: does not import :mod:`signal` for it (0.6 ms of each start).
+_SIGKILL = 9
+
+
 def _die_with_parent(parent: int) -> None:
     """On Linux, be killed when the parent dies (``PR_SET_PDEATHSIG``); best effort."""
     if not sys.platform.startswith("linux"):
@@ -506,7 +555,7 @@ def _die_with_parent(parent: int) -> None:
     try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        ctypes.CDLL(None, use_errno=True).prctl(1, _SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         return
     if os.getppid() != parent:  # the parent died before the request: end now
@@ -535,10 +584,11 @@ def _exit_message(exc: SystemExit) -> str:
 
 def _collect(result: int, status: int, deadline: float | None) -> tuple[str, Any]:
     """Wait for the target's frame until ``deadline`` (``time.monotonic()``; ``None``: no
-    limit): ``("result", payload)``; ``("ended", wait status)`` when the target ended
-    without one (the sentinel says how); ``("lost", None)`` when the sentinel is gone without
-    saying; ``("timeout", None)``."""
-    data = bytearray()
+    limit): ``("result", payload)`` (a pickled outcome) or ``("bytes", payload)`` (bytes the
+    function returned); ``("ended", wait status)`` when the target ended without one (the
+    sentinel says how); ``("lost", None)`` when the sentinel is gone without saying;
+    ``("timeout", None)``."""
+    frame = _Incoming()
     said = bytearray()
     open_fds = [result, status]
     while True:
@@ -547,13 +597,10 @@ def _collect(result: int, status: int, deadline: float | None) -> tuple[str, Any
         if not ready:
             return "timeout", None
         if result in ready:
-            chunk = os.read(result, CHUNK)
-            if chunk:
-                data += chunk
-                if _whole(data):
-                    return "result", bytes(data[HEADER:])
-            else:
+            if not frame.read(result):
                 open_fds.remove(result)
+            elif frame.whole():
+                return frame.outcome()
         if status in ready:
             chunk = os.read(status, 4)
             if chunk:
@@ -563,12 +610,50 @@ def _collect(result: int, status: int, deadline: float | None) -> tuple[str, Any
             # The target has ended (and the sentinel told how), or the sentinel is gone: what
             # the target wrote is in the pipe already; take it without waiting for an end of
             # file a grandchild may hold off.
-            data += _available(result) if result in open_fds else b""
-            if _whole(data):
-                return "result", bytes(data[HEADER:])
+            if result in open_fds:
+                while _ready([result], 0) and frame.read(result):
+                    pass
+            if frame.whole():
+                return frame.outcome()
             if len(said) == 4:
                 return "ended", int.from_bytes(said[:4], "big", signed=True)
             return "lost", None
+
+
+class _Incoming:
+    """A frame as it arrives: its header, read on its own, then its payload's chunks, joined
+    once when it is whole (a report's JSON text of several MB is copied once here)."""
+
+    def __init__(self) -> None:
+        self.head = b""
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def read(self, fd: int) -> bool:
+        """Read once what ``fd`` holds into the frame; ``False`` at its end."""
+        missing = HEADER - len(self.head)
+        chunk = os.read(fd, missing if missing > 0 else CHUNK)
+        if not chunk:
+            return False
+        if missing > 0:
+            self.head += chunk
+        else:
+            self.chunks.append(chunk)
+            self.size += len(chunk)
+        return True
+
+    def whole(self) -> bool:
+        """Whether the frame is whole (a frame of an unknown kind never is)."""
+        return (len(self.head) == HEADER and self.head[:1] in (RESULT, BYTES)
+                and self.size >= int.from_bytes(self.head[1:], "big"))  # fmt: skip
+
+    def outcome(self) -> tuple[str, bytes]:
+        """``("result", payload)`` or ``("bytes", payload)`` of a whole frame."""
+        size = int.from_bytes(self.head[1:], "big")
+        payload = self.chunks[0] if len(self.chunks) == 1 else b"".join(self.chunks)
+        if len(payload) > size:  # (written after the frame: not part of it)
+            payload = payload[:size]
+        return ("result" if self.head[:1] == RESULT else "bytes"), payload
 
 
 def _ready(fds: list[int], wait: float | None) -> list[int]:
@@ -579,27 +664,6 @@ def _ready(fds: list[int], wait: float | None) -> list[int]:
         poller.register(fd, select.POLLIN)
     timeout = None if wait is None else max(0, int(wait * 1000 + 0.999))
     return [fd for fd, _ in poller.poll(timeout)]
-
-
-def _whole(data: bytearray) -> bool:
-    """Whether ``data`` holds a whole result frame."""
-    if len(data) < HEADER:
-        return False
-    return data[:1] == RESULT and len(data) >= HEADER + int.from_bytes(data[1:HEADER], "big")
-
-
-def _available(fd: int) -> bytes:
-    """What can be read from ``fd`` now, without waiting."""
-    chunks = []
-    while _ready([fd], 0):
-        chunk = os.read(fd, CHUNK)
-        if not chunk:
-            break
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-_end = early.end
 
 
 def _lost(status: int) -> str:
@@ -651,6 +715,8 @@ def _ended(status: int) -> str:
 def _signal_name(status: int) -> str:
     number = os.WTERMSIG(status)
     try:
+        import signal
+
         return signal.Signals(number).name
     except ValueError:
         return f"signal {number}"
