@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import networkx as nx
@@ -125,6 +126,31 @@ def nx_depth(costs, needs) -> float:
     return nx.dag_longest_path_length(g)
 
 
+def nx_depths_freed(costs, needs) -> tuple[float, list[float]]:
+    """:func:`nx_depth`, and for each step ``v`` the costliest path with ``v``'s cost set to
+    0 (the depth drag is measured against), by networkx. The graph (and its topological
+    order, which no weight changes) is built once; for each ``v`` only the weight of ``v``'s
+    in-to-out edge changes, then is put back (rebuilding per step made this oracle the
+    slowest part of the drag tests)."""
+    g = nx.DiGraph()
+    for i, cost in enumerate(costs):
+        g.add_edge(("in", i), ("out", i), weight=cost)
+        for j in needs[i]:
+            g.add_edge(("out", j), ("in", i), weight=0)
+    order = list(nx.topological_sort(g))
+
+    def longest() -> float:
+        path = nx.dag_longest_path(g, topo_order=order)
+        return sum((g[a][b]["weight"] for a, b in pairwise(path)), 0)
+
+    freed = []
+    for v, cost in enumerate(costs):
+        g[("in", v)][("out", v)]["weight"] = 0
+        freed.append(longest())
+        g[("in", v)][("out", v)]["weight"] = cost
+    return longest(), freed
+
+
 def chain(n: int, cost=1) -> Graph:
     return Graph.from_lists(
         [f"s{i}" for i in range(n)], [cost] * n, [[i - 1] if i else [] for i in range(n)]
@@ -147,3 +173,15 @@ def run_cli():
         return runner.invoke(app, list(args), input=input)
 
     return run
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Move everything the worker holds after collection (the test modules, hypothesis,
+    the collected items: about a million objects) out of the cyclic collector's reach with
+    :func:`gc.freeze`. Readers of third-party formats end in a full ``gc.collect()``
+    (serialscale.base.gcpause.gc_collecting), which in a test worker rescanned all of it:
+    ~50 ms per file read, most of the time of the reader tests. The code under test runs
+    the same; objects made from here on are collected as before."""
+    import gc
+
+    gc.freeze()

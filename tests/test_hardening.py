@@ -477,12 +477,14 @@ def test_a_memory_limit_ends_in_an_error_not_a_crash(tmp_path: Path) -> None:
     steps = [
         {"id": f"s{i}", "cost": rnd.randint(1, 9),
          "needs": [f"s{rnd.randrange(i)}" for _ in range(min(i, 3))]}
-        for i in range(300_000)
+        for i in range(100_000)
     ]  # fmt: skip
     path = tmp_path / "big.json"
     path.write_text(json.dumps({"steps": steps}))
     outcomes = set()
-    for megabytes in range(120, 330, 20):
+    # ~7 MB of JSON: the limits run from too small for it (the interpreter alone needs ~25 MB
+    # of address space) to enough, in steps finer than the file is big
+    for megabytes in range(48, 120, 8):
         limit = megabytes << 20
 
         def cap(limit: int = limit) -> None:
