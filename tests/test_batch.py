@@ -258,7 +258,12 @@ def test_dask_local_cluster_matches_a_local_run(tree: Path, run_cli) -> None:
     assert remote.stdout == local.stdout
 
 
-def test_unreachable_scheduler_is_a_usage_error(tree: Path, run_cli) -> None:
+def test_unreachable_scheduler_is_a_usage_error(tree: Path, run_cli, monkeypatch) -> None:
+    from serialscale.run import executors
+
+    # nothing listens there: the connection is refused at once, and dask retries until the
+    # timeout (5 s in the command), which here need not be waited out
+    monkeypatch.setattr(executors, "DASK_CONNECT_TIMEOUT", "0.5s")
     result = run_cli("analyze", str(tree), "--scheduler", "tcp://127.0.0.1:9")
     assert result.exit_code == 2 and "Dask scheduler" in result.stderr
 

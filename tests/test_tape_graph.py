@@ -59,6 +59,7 @@ def run_tape_csr(a, b, c, more, compiled: bool) -> list[list[int]]:
     return [idx[ptr[i] : ptr[i + 1]].tolist() for i in range(n)]
 
 
+@pytest.mark.slow  # runs both twins itself, the switch aside: the pure pass adds nothing
 @settings(max_examples=150, deadline=None)
 @given(tapes())
 def test_tape_csr_twins_agree_with_the_tape_written_out(tape) -> None:
