@@ -119,7 +119,10 @@ static inline void bits_add(Bits *b, int64_t r) {
 
 static inline int bits_empty(const Bits *b) { return b->word[b->levels - 1][0] == 0; }
 
-/* The lowest rank in the set (not empty), left in it. */
+/* The lowest rank in the set (not empty), left in it. Ranks are mostly taken in runs (the
+ * schedule visits steps almost in rank order), so the word at the hint `low` is looked at
+ * first; only when it is empty does a descent from the top level find the lowest non-empty
+ * word (every word below `low` is empty, so that is at or after it). */
 static inline int64_t bits_min(Bits *b) {
     int64_t r = b->low;
     if (!b->word[0][r]) {
@@ -130,20 +133,11 @@ static inline int64_t bits_min(Bits *b) {
     return (r << 6) | lowest_bit(b->word[0][r]);
 }
 
-/* The lowest rank in the set (not empty), removed. Ranks are mostly taken in runs (the
- * schedule visits steps almost in rank order), so the word at the hint `low` is looked at
- * first; only when it is empty does a descent from the top level find the lowest non-empty
- * word (every word below `low` is empty, so that is at or after it). */
+/* The lowest rank in the set (not empty), removed. */
 static inline int64_t bits_pop_min(Bits *b) {
-    int64_t r = b->low;
-    if (!b->word[0][r]) {
-        r = 0;
-        for (int l = b->levels - 1; l >= 1; l--) r = (r << 6) | lowest_bit(b->word[l][r]);
-        b->low = r;
-    }
+    int64_t rank = bits_min(b), r = rank >> 6;
     uint64_t *w = &b->word[0][r];
-    int64_t rank = (r << 6) | lowest_bit(*w);
-    *w &= *w - 1; /* the lowest set bit cleared */
+    *w &= *w - 1; /* the lowest set bit (rank's) cleared */
     if (!*w) { /* the word is empty now: so is its bit on the level above, and so on */
         int64_t x = r;
         for (int l = 1; l < b->levels; l++, x >>= 6) {
