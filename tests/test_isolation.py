@@ -702,3 +702,20 @@ def test_the_command_does_not_wait_for_a_killed_sentinel(monkeypatch: pytest.Mon
     assert isolation._dying == [] and _gone(pid)
     with pytest.raises(ChildProcessError):  # reaped
         os.waitpid(pid, os.WNOHANG)
+
+
+@pytest.mark.parametrize("forged", [b"\xff\xfe{}\n", b"oops\n", b'{"a": 1}', b"\x1b[2J{}\n"])
+def test_bytes_that_are_not_a_report_s_json_text_are_refused(monkeypatch, forged: bytes) -> None:
+    """The bytes of a large report go to stdout as they came: bytes that cannot be a report's
+    JSON text (a frame the traced code forged on its result pipe) are a located error."""
+    from serialscale.base.errors import WorkloadError
+    from serialscale.run import batch, isolation
+    from serialscale.run.batch import Options
+
+    came = [forged]
+    monkeypatch.setattr(isolation, "run_isolated", lambda *args, **kwargs: came[0])
+    with pytest.raises(WorkloadError, match="not a result") as caught:
+        batch.analyze_function_json("f.py:f", Options())
+    assert caught.value.location.source == "f.py:f"
+    came[0] = b'{"steps": 1}\n'
+    assert batch.analyze_function_json("f.py:f", Options()) == came[0]

@@ -153,8 +153,23 @@ def analyze_function_json(target: str, options: Options) -> Report | bytes:
     from .isolation import run_isolated
 
     args = (target, options, True)
-    return run_isolated(lambda: _rendered_here(*args), target, options.limits.timeout,
+    came = run_isolated(lambda: _rendered_here(*args), target, options.limits.timeout,
                         job=(_rendered_here, args))  # fmt: skip
+    if isinstance(came, bytes) and not _json_text(came):
+        # what the target sends is not trusted: these bytes go to stdout as they are
+        message = "the function's process sent back something that is not a result (bytes)"
+        raise WorkloadError(message, Location(target))
+    return came
+
+
+def _json_text(data: bytes) -> bool:
+    """Whether ``data`` can be a report's JSON text: UTF-8, an object, ending in a newline
+    (as :func:`serialscale.render.json_report.render_json` writes one)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return data.startswith(b"{") and data.endswith(b"}\n")
 
 
 def _rendered_here(target: str, options: Options, keep: bool = False) -> Report | bytes:
