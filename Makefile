@@ -62,7 +62,7 @@ sanitize: $(STAMP)
 		&& test -n "$$(ls $(SAN_DIR)/src/serialscale/accel/_scoped*.so)"
 	cd $(SAN_DIR) && LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 		PYTHONMALLOC=malloc ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		PYTHONPATH=src SERIALSCALE_EXPECT_SANITIZED=1 $(CURDIR)/$(BIN)/python -m pytest -p no:cacheprovider $(SAN_TESTS)
+		PYTHONPATH=$(CURDIR)/$(SAN_DIR)/src SERIALSCALE_EXPECT_SANITIZED=1 $(CURDIR)/$(BIN)/python -m pytest -p no:cacheprovider $(SAN_TESTS)
 
 # Coverage-guided fuzzing of the loaders and the report reader (atheris; not part of CI).
 # FUZZ_TIME seconds; findings land in build/fuzz/ as crash-* files: turn each into a case of
