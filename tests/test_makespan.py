@@ -231,3 +231,69 @@ def test_makespan_is_in_the_json_report(tmp_path) -> None:
                               processors=2)  # fmt: skip
     rows = {r.processors: r.makespan for r in report.speedup}
     assert rows == {1: 12, 2: 9}  # 4 + 3 + 3 + 2 on one; a, then b and c side by side, then d
+
+
+def _in_blocks(dag: Dag, p: int) -> bool:
+    """Whether, ranking the steps by (networkx bottom level descending, index), every step's
+    needs all rank in an earlier block of ``p`` ranks than its own (blocks ``[t*p, (t+1)*p)``):
+    the condition under which csrc/schedule.c answers a one-duration schedule without
+    simulating it (BLOCKS there), computed here from its definition."""
+    levels = _bottom_levels(dag)
+    order = sorted(range(len(dag.costs)), key=lambda v: (-levels[v], v))
+    rank = {v: r for r, v in enumerate(order)}
+    return all(rank[u] // p < rank[v] // p for v, row in enumerate(dag.needs) for u in row)
+
+
+@st.composite
+def _layered(draw) -> Dag:
+    """Levels of random widths, each step needing a random few of the level before (and
+    now and then of any earlier level): the shape of traced arithmetic, for which the
+    blocks condition often holds."""
+    rnd = draw(st.randoms(use_true_random=True))
+    widths = draw(st.lists(st.integers(1, 12), min_size=1, max_size=8))
+    needs: list[list[int]] = []
+    before: list[int] = []
+    for width in widths:
+        level = []
+        for _ in range(width):
+            pool = before if rnd.random() < 0.9 else list(range(len(needs)))
+            level.append(len(needs))
+            needs.append(sorted(rnd.sample(pool, min(len(pool), rnd.randint(1, 3)))))
+        before = level
+    return Dag([1] * len(needs), needs)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.one_of(_layered(), dags(max_steps=30, costs=st.just(1))),
+       st.sampled_from([1, 3, 0.1]), st.sampled_from([0, 0.5]))  # fmt: skip
+def test_makespan_of_one_duration_where_every_block_of_ranks_is_ready_in_turn(
+    dag: Dag, cost, extra
+) -> None:
+    # Every step lasts the same: where each step's needs rank in an earlier block of P
+    # ranks, the compiled schedule answers ceil(n / P) ticks without simulating (BLOCKS in
+    # csrc/schedule.c, for P a power of two). Both the counts where the condition holds
+    # and those where it does not: the reference list scheduler on the same graph.
+    dag = Dag([cost] * len(dag.costs), dag.needs)
+    counts = [1, 2, 3, 4, 8, 16, 32]
+    for found in _plan_makespans(dag, counts, extra):
+        assert found == [_list_schedule(dag, p, extra) for p in counts]
+
+
+def test_the_blocks_condition_is_met_by_a_stencil_and_answered_exactly() -> None:
+    # A wide stencil (traced finite differences look so): the blocks condition holds for
+    # every power of two below its width (checked here from its definition, so the
+    # compiled shortcut is what answers), and the makespans are the list scheduler's.
+    needs: list[list[int]] = [[] for _ in range(40)]
+    row = list(range(40))
+    for _ in range(12):
+        row = [len(needs) + i for i in range(40)]
+        needs += [[r - 40 for r in row[max(i - 1, 0) : i + 2]] for i in range(40)]
+    dag = Dag([1] * len(needs), needs)
+    counts = [2, 4, 8, 16, 32]
+    assert all(_in_blocks(dag, p) for p in counts)
+    assert not _in_blocks(dag, 64)  # past the width: simulated (or shortcut (b))
+    for extra in (0, 2):
+        expected = [_list_schedule(dag, p, extra) for p in counts]
+        assert expected == [(len(needs) + p - 1) // p * (1 + extra) for p in counts]
+        for found in _plan_makespans(dag, counts, extra):
+            assert found == expected

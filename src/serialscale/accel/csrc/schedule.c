@@ -80,6 +80,16 @@ static inline int lowest_bit(uint64_t w) {
 #endif
 }
 
+static inline int highest_bit(uint64_t w) { /* w > 0 */
+#if defined(__GNUC__) || defined(__clang__)
+    return 63 - __builtin_clzll(w);
+#else
+    int k = 0;
+    while (w >>= 1) k++;
+    return k;
+#endif
+}
+
 /* The words of a set of n ranks, every level (the same n, the same layout). */
 static Py_ssize_t bits_size(Py_ssize_t n) {
     Py_ssize_t total = 0, count = n;
@@ -200,6 +210,10 @@ typedef struct {
     int64_t level_peak; /* the most ranks of one level */
     uint32_t *level_end; /* per j in 0..depth: the ranks of level depth - j end before
                             level_end[j] (the ranks of levels >= depth - j: level_end[j]) */
+    /* When every cost is the same: the largest k such that every step's needs all rank in
+     * an earlier block of 2**k ranks than its own (blocks [t * 2**k, (t + 1) * 2**k)); -1
+     * when there is none (some need ranks after its step). See BLOCKS at SCHEDULE_TICKS. */
+    int block_log;
 } Plan;
 
 static const char *PLAN = "serialscale.schedule_plan";
@@ -440,6 +454,19 @@ static int build_plan(const double *prio, const double *cost, const int64_t *ppt
     int32_t *in32 = narrow ? NULL : plan->indegree;
     int64_t e = 0;
     int topological = 1;
+    /* the latest rank among each rank's needs (-1: none), for block_log: when every cost is
+     * the same, each rank r assigns itself to its successors in increasing r, so the last
+     * assignment is the largest */
+    int32_t *last_need = NULL;
+    plan->block_log = -1;
+    if (n > 0 && min_cost == max_cost) {
+        last_need = malloc(sizeof(int32_t) * n);
+        if (!last_need) {
+            code = PLAN_MEMORY;
+            goto done;
+        }
+        memset(last_need, 0xff, sizeof(int32_t) * n); /* all -1 */
+    }
     for (Py_ssize_t r = 0; r < n; r++) {
         int64_t v = sorted[r];
         int32_t in = (int32_t)(pptr[v + 1] - pptr[v]);
@@ -452,9 +479,27 @@ static int build_plan(const double *prio, const double *cost, const int64_t *ppt
             int32_t w = rank[sidx[k]];
             topological &= w > r;
             plan->succ_idx[e++] = w;
+            if (last_need) last_need[w] = (int32_t)r;
         }
     }
     plan->first[n] = (uint32_t)e;
+    if (last_need) {
+        /* needs of rank r all in an earlier block of 2**k ranks than r's own: last_need[r]
+         * >> k < r >> k, which holds exactly for the k up to the highest bit where r and
+         * last_need[r] differ (r has it: last_need[r] < r) */
+        int log = 62;
+        for (Py_ssize_t r = 0; r < n && log >= 0; r++) {
+            int32_t x = last_need[r];
+            if (x < 0) continue; /* needs nothing */
+            if (x >= r) log = -1; /* needs a step ranked after it: no block order */
+            else {
+                int high = highest_bit((uint64_t)(x ^ (int32_t)r));
+                if (high < log) log = high;
+            }
+        }
+        plan->block_log = log;
+        free(last_need);
+    }
     plan->unit = unit;
     plan->max_indegree = top;
     plan->max_cost = max_cost;
@@ -685,7 +730,19 @@ static inline int64_t ring_run_take(Ring *r, double now) {
  * `processors` of them, so the start phase never runs out of processors before the last.
  * The callers' bottom levels are such priorities: that is the speedup table's common case,
  * which (b) answers without simulating (a graph of many independent chains of equal
- * length, say) and (a) shortens (a long chain left once the rest is done). */
+ * length, say) and (a) shortens (a long chain left once the rest is done).
+ *
+ * BLOCKS (c): when every step lasts u (every cost the same, none lasting 0), P = 2**k
+ * processors with k <= the plan's block_log, the schedule takes ceil(n / P) ticks, tick t
+ * starting exactly the ranks [t * P, (t + 1) * P) (any plan: no levels needed). By
+ * induction on t: at tick t's start the ranks below t * P have started, each at tick t - 1
+ * or before, so all have finished (they last one tick), and no other rank has started.
+ * Every rank r of block t has its needs at ranks <= last_need[r], and last_need[r] >> k <
+ * r >> k = t means last_need[r] < t * P: all finished, so r is ready. These are the lowest
+ * ranks not started, at most P of them, so the start phase takes exactly them (and, when
+ * fewer than P are left, nothing else: none is). Traced arithmetic (a stencil, a matrix
+ * product, Horner's rule over many points) has this shape for every P below its width:
+ * block_log is found once per plan, in the pass that renumbers the successors. */
 #define SCHEDULE_TICKS(WT, ZEROS)                                                           \
     do {                                                                                    \
         INIT_WAITING(WT)                                                                    \
@@ -750,6 +807,12 @@ PyObject *k_makespan(PyObject *self, PyObject *args) {
     int levels = uniform != 0.0 && plan->levelled && (extra == 0.0 || plan->min_cost > 0.0);
     if (levels && processors >= plan->level_peak) { /* (b) at SCHEDULE_TICKS */
         for (int64_t t = 0; t < plan->depth; t++) now += uniform;
+        return PyFloat_FromDouble(now);
+    }
+    if (uniform != 0.0 && !zeros && plan->block_log >= 0 &&
+        (processors & (processors - 1)) == 0 && highest_bit((uint64_t)processors) <= plan->block_log) {
+        /* (c), BLOCKS at SCHEDULE_TICKS: every tick starts the next block of ranks */
+        for (Py_ssize_t t = 0; t < (n + processors - 1) / processors; t++) now += uniform;
         return PyFloat_FromDouble(now);
     }
     Py_ssize_t left = extra > 0.0 ? n : plan->positives; /* lasting steps not started */
