@@ -452,11 +452,8 @@ static int build_plan(const double *prio, const double *cost, const int64_t *ppt
     for (Py_ssize_t r = 0; r < n; r++) rank[sorted[r]] = (int32_t)r;
     uint8_t *in8 = narrow ? plan->indegree : NULL;
     int32_t *in32 = narrow ? NULL : plan->indegree;
-    int64_t e = 0;
     int topological = 1;
-    /* the latest rank among each rank's needs (-1: none), for block_log: when every cost is
-     * the same, each rank r assigns itself to its successors in increasing r, so the last
-     * assignment is the largest */
+    /* the latest rank among each rank's needs (-1: none), for block_log */
     int32_t *last_need = NULL;
     plan->block_log = -1;
     if (n > 0 && min_cost == max_cost) {
@@ -467,22 +464,32 @@ static int build_plan(const double *prio, const double *cost, const int64_t *ppt
         }
         memset(last_need, 0xff, sizeof(int32_t) * n); /* all -1 */
     }
-    for (Py_ssize_t r = 0; r < n; r++) {
-        int64_t v = sorted[r];
+    /* The steps are visited in index order and written at their ranks (ranks scatter the
+     * steps far apart: reading the step arrays in rank order missed the cache on each): the
+     * counts of successors per rank first, their offsets, then each successor list at its
+     * rank's offset, in the order the step lists them. */
+    uint32_t *first = plan->first;
+    first[0] = 0;
+    for (Py_ssize_t v = 0; v < n; v++) {
+        int32_t r = rank[v];
         int32_t in = (int32_t)(pptr[v + 1] - pptr[v]);
         if (narrow) in8[r] = (uint8_t)in;
         else in32[r] = in;
         if (plan->duration) plan->duration[r] = cost[v];
         else plan->positive[r] = cost[v] > 0.0;
-        plan->first[r] = (uint32_t)e;
+        first[r + 1] = (uint32_t)(sptr[v + 1] - sptr[v]);
+    }
+    for (Py_ssize_t r = 0; r < n; r++) first[r + 1] += first[r];
+    for (Py_ssize_t v = 0; v < n; v++) {
+        int32_t r = rank[v];
+        int32_t *out = plan->succ_idx + first[r];
         for (int64_t k = sptr[v]; k < sptr[v + 1]; k++) {
             int32_t w = rank[sidx[k]];
             topological &= w > r;
-            plan->succ_idx[e++] = w;
-            if (last_need) last_need[w] = (int32_t)r;
+            *out++ = w;
+            if (last_need && last_need[w] < r) last_need[w] = r;
         }
     }
-    plan->first[n] = (uint32_t)e;
     if (last_need) {
         /* needs of rank r all in an earlier block of 2**k ranks than r's own: last_need[r]
          * >> k < r >> k, which holds exactly for the k up to the highest bit where r and
