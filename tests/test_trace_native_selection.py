@@ -760,3 +760,22 @@ def test_the_rechain_kernel_checks_its_arrays() -> None:
             args[index] = value
             with pytest.raises(error):
                 implementation(*args)
+
+
+def test_max_and_min_whose_out_is_a_view_of_the_array_keep_what_they_wrote() -> None:
+    # out= a view of the array itself: the call writes its results into the array, and
+    # the array's values put back after the call must not overwrite them (they did: the
+    # traced run's array was the plain run's before the call).
+    np = pytest.importorskip("numpy")
+
+    def run(make):
+        grid = np.array(make([[3, 1, 2], [0, 5, -1]]), dtype=object)
+        grid.max(axis=0, out=grid[0])
+        grid.min(axis=1, out=grid[:, 0])
+        flat = np.array(make([4, 9, 2]), dtype=object)
+        np.max(flat, out=flat[0:1].reshape(()))
+        return [*grid.ravel(), *flat]
+
+    plain = run(lambda rows: rows)
+    traced = run_traced(lambda: run(ss.inputs), {}).result
+    assert [getattr(x, "value", x) for x in traced] == plain == [2, 5, 2, -1, 5, -1, 9, 9, 2]

@@ -83,7 +83,8 @@ class _Call:
     """One watched call in progress: its container, where its steps begin, its caller's
     frame, and the copies made for the container's values (with their positions)."""
 
-    __slots__ = ("container", "frame", "made", "originals", "positions", "sorts", "start")
+    __slots__ = ("container", "frame", "made", "originals", "placed", "positions", "sorts",
+                 "start")  # fmt: skip
 
     def __init__(self, container: Any, sorts: bool, frame: FrameType, positions: list[Any],
                  originals: list[Any]) -> None:  # fmt: skip
@@ -92,6 +93,7 @@ class _Call:
         self.frame = frame
         self.positions = positions
         self.originals = originals  # the values at those positions when the call started
+        self.placed: list[Any] = []  # what was put at those positions for the call
         self.made: list[Traced] = []
         self.start = 0  # the first step after the sort-input steps
 
@@ -133,8 +135,8 @@ class NativeWatch:
         if call.container is not container:
             return
         if not call.sorts:  # the container gets its own values back, whatever happened
-            for position, original in zip(call.positions, call.originals, strict=True):
-                container[position] = original
+            _give_back(call)
+        call.placed = []  # (its references would count as the result's: see _finished)
         if event == RETURNS:
             self._finished(call)
 
@@ -156,7 +158,9 @@ class NativeWatch:
             return None
         call = _Call(container, sorts, frame, positions, values)
         for position, value in zip(positions, values, strict=True):
-            container[position] = _enter(rec, value, call.made)
+            entered = _enter(rec, value, call.made)
+            call.placed.append(entered)
+            container[position] = entered
         call.start = rec.count
         return call
 
@@ -213,6 +217,17 @@ class NativeWatch:
         del needs, lent  # the compiled tape's columns are lent while their views live
         placed = {entry: last_of[entry - lo] for entry in entries if last_of[entry - lo] >= 0}
         return placed, last
+
+
+def _give_back(call: _Call) -> None:
+    """The container's values before the call, where the call left what was put there: a
+    position it wrote (its result, with ``out=`` a view of the container) keeps what it
+    wrote, as in a plain run."""
+    container = call.container
+    for position, original, placed in zip(call.positions, call.originals, call.placed,
+                                          strict=True):  # fmt: skip
+        if container[position] is placed:
+            container[position] = original
 
 
 def _ndindex(shape: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
