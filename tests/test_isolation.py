@@ -18,6 +18,12 @@ import pytest
 
 from .conftest import WORKLOADS
 
+
+def anything(value: object) -> bool:
+    """run_isolated's ``expect`` for the tests of its mechanics: any result is one."""
+    return True
+
+
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="isolation needs fork")
 
 HOSTILE = r'''
@@ -211,7 +217,7 @@ def test_the_target_keeps_what_it_built_and_freezes_what_it_inherited() -> None:
         isolation.keep_until_exit(object())
         return gc.isenabled(), gc.get_freeze_count() > 0, len(isolation._kept or ())
 
-    assert isolation.run_isolated(inside, "x") == (True, True, 2)
+    assert isolation.run_isolated(inside, "x", expect=anything) == (True, True, 2)
     isolation.keep_until_exit(object())
     assert isolation._kept is None
 
@@ -232,7 +238,7 @@ def test_an_isolated_analysis_keeps_its_workload(tmp_path: Path) -> None:
         kept = isolation._kept or []
         return report.steps, type(kept[0]).__name__, kept[0].graph.n
 
-    assert isolation.run_isolated(inside, "x") == (2, "Workload", 2)
+    assert isolation.run_isolated(inside, "x", expect=anything) == (2, "Workload", 2)
 
 
 def test_a_target_does_not_read_serialscales_standard_input(hostile) -> None:
@@ -257,11 +263,11 @@ def test_isolation_in_process_calls(hostile) -> None:
     from serialscale.base.errors import WorkloadError
     from serialscale.run.isolation import run_isolated
 
-    assert run_isolated(lambda: 6 * 7, "x") == 42
+    assert run_isolated(lambda: 6 * 7, "x", expect=anything) == 42
     with pytest.raises(WorkloadError, match="exit code 3"):
-        run_isolated(lambda: os._exit(3), "x")
+        run_isolated(lambda: os._exit(3), "x", expect=anything)
     with pytest.raises(WorkloadError, match="is not part of a result"):
-        run_isolated(lambda: Path("."), "x")  # only reports and errors come back
+        run_isolated(lambda: Path("."), "x", expect=anything)  # only reports and errors come back
 
 
 def _chain_report(ids: list[str]):
@@ -285,9 +291,9 @@ def test_a_long_critical_path_comes_back_whole(odd: str) -> None:
     assert report.critical_path == ids  # the oracle: a chain's path is every step, in order
     sent = isolation._compact(report).critical_path  # type: ignore[attr-defined]
     assert isinstance(sent, isolation._Lines) == ("\n" not in odd)
-    back = isolation.run_isolated(lambda: report, "chain")
+    back = isolation.run_isolated(lambda: report, "chain", expect=anything)
     assert back == report and back.critical_path == ids
-    assert isolation.run_isolated(lambda: (report, 0.5), "chain") == (report, 0.5)
+    assert isolation.run_isolated(lambda: (report, 0.5), "chain", expect=anything) == (report, 0.5)
 
 
 def test_a_forged_list_of_lines_calls_nothing_but_a_split() -> None:
@@ -323,7 +329,7 @@ def test_errors_come_back_past_reducers_registered_for_everyone() -> None:
     copyreg.pickle(WorkloadError, lambda e: (print, (str(e),)))
     try:
         with pytest.raises(WorkloadError, match="parameter 'n' expects int"):
-            run_isolated(fails, "t.py:f")
+            run_isolated(fails, "t.py:f", expect=anything)
     finally:
         del copyreg.dispatch_table[WorkloadError]
 
@@ -337,19 +343,27 @@ def test_a_target_started_early_runs_the_job_of_its_label_only() -> None:
     isolation.prestart("t.py:f")
     sentinel = early.started()
     assert sentinel is not None
-    assert isolation.run_isolated(os.getppid, "t.py:f", job=(os.getppid, ())) == sentinel
+    assert (
+        isolation.run_isolated(os.getppid, "t.py:f", job=(os.getppid, ()), expect=anything)
+        == sentinel
+    )
     assert early.started() is None and _gone(sentinel)
 
     isolation.prestart("t.py:f")
     sentinel = early.started()
     assert sentinel is not None
-    assert isolation.run_isolated(os.getppid, "t.py:g", job=(os.getppid, ())) != sentinel
+    assert (
+        isolation.run_isolated(os.getppid, "t.py:g", job=(os.getppid, ()), expect=anything)
+        != sentinel
+    )
     assert early.started() is None and _gone(sentinel)
 
     isolation.prestart("t.py:f")
     sentinel = early.started()
     assert sentinel is not None
-    assert isolation.run_isolated(lambda: 7, "t.py:f", job=(lambda: 7, ())) == 7  # by name: no
+    assert (
+        isolation.run_isolated(lambda: 7, "t.py:f", job=(lambda: 7, ()), expect=anything) == 7
+    )  # by name: no
     assert early.started() is None and _gone(sentinel)
 
 
@@ -431,7 +445,7 @@ def test_every_target_finds_the_inherited_modules_where_the_standard_library_is(
 
     assert INHERITED.issuperset(names[:-1]) and "mine" not in INHERITED
     with pytest.raises(WorkloadError) as info:
-        run_isolated(imports, "t")
+        run_isolated(imports, "t", expect=anything)
     assert info.value.message == "std std std user"
 
 
@@ -448,7 +462,7 @@ def test_what_shows_the_result_is_imported_while_the_target_works(
     isolation.import_meanwhile("shown_meanwhile", "no_such_module_here")
     assert "shown_meanwhile" not in sys.modules
     try:
-        assert isolation.run_isolated(lambda: 6 * 7, "x") == 42
+        assert isolation.run_isolated(lambda: 6 * 7, "x", expect=anything) == 42
         assert "shown_meanwhile" in sys.modules
     finally:
         sys.modules.pop("shown_meanwhile", None)
@@ -467,7 +481,7 @@ def test_the_timeout_is_not_stretched_by_the_imports_meanwhile(
 
     monkeypatch.setattr(isolation, "_import_meanwhile", lambda: time.sleep(0.8))
     with pytest.raises(WorkloadError, match="--timeout"):
-        isolation.run_isolated(lambda: time.sleep(0.3), "x", timeout=0.05)
+        isolation.run_isolated(lambda: time.sleep(0.3), "x", timeout=0.05, expect=anything)
 
 
 def test_nothing_in_the_working_folder_is_imported_meanwhile(
@@ -483,7 +497,7 @@ def test_nothing_in_the_working_folder_is_imported_meanwhile(
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(isolation, "_meanwhile", ["shown_from_the_cwd"])
     try:
-        assert isolation.run_isolated(lambda: 6 * 7, "x") == 42
+        assert isolation.run_isolated(lambda: 6 * 7, "x", expect=anything) == 42
         assert "shown_from_the_cwd" not in sys.modules
         assert str(tmp_path) in sys.path  # put back
     finally:
@@ -582,27 +596,31 @@ def test_bytes_come_back_as_they_are(size: int) -> None:
     from serialscale.run.isolation import run_isolated
 
     data = os.urandom(size)
-    back = run_isolated(lambda: data, "x")
+    back = run_isolated(lambda: data, "x", expect=anything)
     assert type(back) is bytes and back == data
-    assert run_isolated(lambda: bytearray(data), "x") == bytearray(data)  # pickled, as before
+    assert run_isolated(lambda: bytearray(data), "x", expect=anything) == bytearray(
+        data
+    )  # pickled, as before
 
 
 def test_a_frame_is_its_declared_length_and_nothing_after() -> None:
     """What the pipe holds after a whole frame (a grandchild's write) is not part of it; a
-    frame of an unknown kind is never whole."""
-    from serialscale.run.isolation import _Incoming
+    header of an unknown kind, or announcing more than LONGEST bytes, is bad at once: what
+    follows it is not read (forged by the traced code, it could go on until memory ran out)."""
+    from serialscale.run.isolation import LONGEST, _Incoming
 
-    for kind, expected in ((b"B", "bytes"), (b"R", "result"), (b"?", None)):
+    cases = [(b"B", 3, ("bytes", b"abc")), (b"R", 3, ("result", b"abc")),
+             (b"?", 3, ("bad", b"?" + (3).to_bytes(8, "big"))),
+             (b"R", LONGEST + 1, ("bad", b"R" + (LONGEST + 1).to_bytes(8, "big")))]  # fmt: skip
+    for kind, size, expected in cases:
         read, write = os.pipe()
         try:
-            os.write(write, kind + (3).to_bytes(8, "big") + b"abc" + b"after")
+            os.write(write, kind + size.to_bytes(8, "big") + b"abc" + b"after")
             frame = _Incoming()
-            while not frame.whole() and frame.read(read) and len(frame.head) + frame.size < 17:
+            while not frame.whole() and frame.read(read):
                 pass
-            if expected is None:
-                assert not frame.whole()
-            else:
-                assert frame.whole() and frame.outcome() == (expected, b"abc")
+            assert frame.whole() and frame.outcome() == expected
+            assert frame.size == (0 if expected[0] == "bad" else 8)  # nothing read past a bad one
         finally:
             os.close(read)
             os.close(write)
@@ -691,9 +709,9 @@ def test_the_command_does_not_wait_for_a_killed_sentinel(monkeypatch: pytest.Mon
     from serialscale.run import isolation
 
     assert isolation._dying is None  # the default: waited for
-    assert isolation.run_isolated(lambda: 6 * 7, "x") == 42
+    assert isolation.run_isolated(lambda: 6 * 7, "x", expect=anything) == 42
     monkeypatch.setattr(isolation, "_dying", [])
-    assert isolation.run_isolated(lambda: 6 * 7, "x") == 42
+    assert isolation.run_isolated(lambda: 6 * 7, "x", expect=anything) == 42
     (pid,) = isolation._dying
     deadline = time.monotonic() + 10
     while isolation._dying and time.monotonic() < deadline:
@@ -705,17 +723,29 @@ def test_the_command_does_not_wait_for_a_killed_sentinel(monkeypatch: pytest.Mon
 
 
 @pytest.mark.parametrize("forged", [b"\xff\xfe{}\n", b"oops\n", b'{"a": 1}', b"\x1b[2J{}\n"])
-def test_bytes_that_are_not_a_report_s_json_text_are_refused(monkeypatch, forged: bytes) -> None:
+def test_bytes_that_are_not_a_report_s_json_text_are_refused(forged: bytes) -> None:
     """The bytes of a large report go to stdout as they came: bytes that cannot be a report's
     JSON text (a frame the traced code forged on its result pipe) are a located error."""
     from serialscale.base.errors import WorkloadError
     from serialscale.run import batch, isolation
-    from serialscale.run.batch import Options
 
-    came = [forged]
-    monkeypatch.setattr(isolation, "run_isolated", lambda *args, **kwargs: came[0])
+    expect = batch._report_or_json_text  # what analyze_function_json expects
     with pytest.raises(WorkloadError, match="not a result") as caught:
-        batch.analyze_function_json("f.py:f", Options())
+        isolation.run_isolated(lambda: forged, "f.py:f", expect=expect)
     assert caught.value.location.source == "f.py:f"
-    came[0] = b'{"steps": 1}\n'
-    assert batch.analyze_function_json("f.py:f", Options()) == came[0]
+    text = b'{"steps": 1}\n'
+    assert isolation.run_isolated(lambda: text, "f.py:f", expect=expect) == text
+
+
+@pytest.mark.parametrize("sent", [42, ("ok", None), b'{"a": 1}\n', (None, 0.5)])
+def test_a_value_of_another_kind_than_the_caller_s_result_is_refused(sent) -> None:
+    """What comes back from the traced function's process is the caller's kind of result or
+    a located error: a forged value (bytes where a report is expected, a tuple of the wrong
+    shape) gave an internal error (AttributeError) where the command used it."""
+    from serialscale.base.errors import WorkloadError
+    from serialscale.run import batch, isolation
+
+    for expect in (batch._is_report, batch._report_and_spread):
+        with pytest.raises(WorkloadError, match="not a result") as caught:
+            isolation.run_isolated(lambda: sent, "f.py:f", expect=expect)
+        assert caught.value.location.source == "f.py:f"

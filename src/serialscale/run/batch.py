@@ -128,7 +128,7 @@ def analyze_target(target: str, options: Options) -> Report:
 
         args = (target, options, True)
         return run_isolated(lambda: _analyze_here(*args), target, options.limits.timeout,
-                            job=(_analyze_here, args))  # fmt: skip
+                            job=(_analyze_here, args), expect=_is_report)  # fmt: skip
     return _analyze_here(target, options)
 
 
@@ -153,18 +153,29 @@ def analyze_function_json(target: str, options: Options) -> Report | bytes:
     from .isolation import run_isolated
 
     args = (target, options, True)
-    came = run_isolated(lambda: _rendered_here(*args), target, options.limits.timeout,
-                        job=(_rendered_here, args))  # fmt: skip
-    if isinstance(came, bytes) and not _json_text(came):
-        # what the target sends is not trusted: these bytes go to stdout as they are
-        message = "the function's process sent back something that is not a result (bytes)"
-        raise WorkloadError(message, Location(target))
-    return came
+    # what the target sends is not trusted: bytes go to stdout as they are
+    return run_isolated(lambda: _rendered_here(*args), target, options.limits.timeout,
+                        job=(_rendered_here, args), expect=_report_or_json_text)  # fmt: skip
 
 
-def _json_text(data: bytes) -> bool:
-    """Whether ``data`` can be a report's JSON text: UTF-8, an object, ending in a newline
-    (as :func:`serialscale.render.json_report.render_json` writes one)."""
+def _report_or_json_text(value: object) -> bool:
+    """Whether ``value`` is what :func:`_rendered_here` returns: a report, or bytes that
+    can be a report's JSON text (:func:`_json_text`)."""
+    return _is_report(value) or _json_text(value)
+
+
+def _is_report(value: object) -> bool:
+    """Whether ``value`` is a report (what a traced function's process must send back)."""
+    from ..documents.report import Report  # (imported where used: see the top)
+
+    return isinstance(value, Report)
+
+
+def _json_text(data: object) -> bool:
+    """Whether ``data`` is bytes that can be a report's JSON text: UTF-8, an object, ending
+    in a newline (as :func:`serialscale.render.json_report.render_json` writes one)."""
+    if type(data) is not bytes:
+        return False
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
@@ -199,8 +210,15 @@ def sweep_point(target: str, options: Options) -> tuple[Report, float | None]:
     if options.isolate and looks_like_function(target):
         from .isolation import run_isolated
 
-        return run_isolated(lambda: _repeated(target, options), target, options.limits.timeout)
+        return run_isolated(lambda: _repeated(target, options), target, options.limits.timeout,
+                            expect=_report_and_spread)  # fmt: skip
     return _repeated(target, options)
+
+
+def _report_and_spread(value: object) -> bool:
+    """Whether ``value`` is what :func:`_repeated` returns: ``(report, spread or None)``."""
+    return (type(value) is tuple and len(value) == 2 and _is_report(value[0])
+            and (value[1] is None or type(value[1]) is float))  # fmt: skip
 
 
 def _repeated(target: str, options: Options) -> tuple[Report, float | None]:

@@ -90,6 +90,10 @@ HEADER = 9
 #: pickling, no copies).
 RESULT = b"R"
 BYTES = b"B"
+#: The longest payload a frame may announce (64 GiB): a longer one is refused before it is
+#: read (a header forged by the traced code could announce 2**63 bytes, read until memory
+#: ran out).
+LONGEST = 1 << 36
 #: Exit code of a sentinel or target that failed itself (not the function): the parent says
 #: how it ended.
 FAILED = 70
@@ -118,9 +122,13 @@ def run_isolated(
     label: str,
     timeout: float | None = None,
     job: tuple[Callable[..., T], tuple[Any, ...]] | None = None,
+    *,
+    expect: Callable[[Any], bool],
 ) -> T:
     """``work()`` two forks away (see the module); its result, or a :class:`WorkloadError`
-    for ``label``.
+    for ``label``. The result must pass ``expect`` (what ``work`` returns: the target's pipe
+    is the traced code's to write on too, so a forged frame or value is refused there, as a
+    located error, not taken for a result).
 
     ``job``, ``(function, args)`` with ``work() == function(*args)``, the function a module's
     own (pickled by name): a target started early for ``label`` (:func:`prestart`) runs it,
@@ -156,9 +164,14 @@ def run_isolated(
             sentinel = early.reap(pid) or 0
         else:
             _dying.append(pid)
+    not_a_result = "the function's process sent back something that is not a result"
     if kind == "bytes":
         returned: Any = value
+        if not expect(returned):
+            raise WorkloadError(f"{not_a_result} (bytes)", Location(label))
         return returned
+    if kind == "bad":
+        raise WorkloadError(f"{not_a_result} ({value!r})", Location(label))
     if kind == "timeout":
         raise WorkloadError(
             f"stopped after --timeout {timeout:g} seconds: the function was still running",
@@ -171,12 +184,13 @@ def run_isolated(
     try:
         sent, returned = _Results(io.BytesIO(value)).load()
     except Exception as exc:  # a truncated or forged result
-        message = f"the function's process sent back something that is not a result ({exc})"
-        raise WorkloadError(message, Location(label)) from None
+        raise WorkloadError(f"{not_a_result} ({exc})", Location(label)) from None
     if sent == "error" and isinstance(returned, WorkloadError):
         raise returned
     if sent != "ok":
         raise WorkloadError("the function's process sent back an unknown outcome", Location(label))
+    if not expect(returned):
+        raise WorkloadError(f"{not_a_result} ({type(returned).__name__})", Location(label))
     return returned
 
 
@@ -585,7 +599,8 @@ def _exit_message(exc: SystemExit) -> str:
 def _collect(result: int, status: int, deadline: float | None) -> tuple[str, Any]:
     """Wait for the target's frame until ``deadline`` (``time.monotonic()``; ``None``: no
     limit): ``("result", payload)`` (a pickled outcome) or ``("bytes", payload)`` (bytes the
-    function returned); ``("ended", wait status)`` when the target ended without one (the
+    function returned); ``("bad", header)`` for a header no target writes (:meth:`_Incoming.bad`);
+    ``("ended", wait status)`` when the target ended without one (the
     sentinel says how); ``("lost", None)`` when the sentinel is gone without saying;
     ``("timeout", None)``."""
     frame = _Incoming()
@@ -642,13 +657,24 @@ class _Incoming:
             self.size += len(chunk)
         return True
 
+    def bad(self) -> bool:
+        """Whether the header says no frame a target writes (an unknown kind, a length past
+        :data:`LONGEST`): what follows is not read (it could be endless)."""
+        return len(self.head) == HEADER and (
+            self.head[:1] not in (RESULT, BYTES) or int.from_bytes(self.head[1:], "big") > LONGEST
+        )
+
     def whole(self) -> bool:
-        """Whether the frame is whole (a frame of an unknown kind never is)."""
-        return (len(self.head) == HEADER and self.head[:1] in (RESULT, BYTES)
-                and self.size >= int.from_bytes(self.head[1:], "big"))  # fmt: skip
+        """Whether the frame is whole, or :meth:`bad` (nothing more to read)."""
+        return len(self.head) == HEADER and (
+            self.bad() or self.size >= int.from_bytes(self.head[1:], "big")
+        )
 
     def outcome(self) -> tuple[str, bytes]:
-        """``("result", payload)`` or ``("bytes", payload)`` of a whole frame."""
+        """``("result", payload)`` or ``("bytes", payload)`` of a whole frame; ``("bad",
+        header)`` for a bad one."""
+        if self.bad():
+            return "bad", self.head
         size = int.from_bytes(self.head[1:], "big")
         payload = self.chunks[0] if len(self.chunks) == 1 else b"".join(self.chunks)
         if len(payload) > size:  # (written after the frame: not part of it)

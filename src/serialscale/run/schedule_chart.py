@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..base.errors import Location, WorkloadError
 from ..core.gantt import Bar, Gantt, gantt_of
 from ..core.whatif import apply_changes
 from ..documents.report import Report
@@ -33,8 +34,16 @@ def analyze_with_gantt(target: str, options: Options) -> tuple[Report, Gantt]:
             report, chart = here()
             return report, _to_tuples(chart)
 
-        report, sent = run_isolated(child, target, options.limits.timeout)
-        return report, _from_tuples(sent)
+        def expected(value: object) -> bool:  # what child() returns, its chart checked below
+            return (type(value) is tuple and len(value) == 2 and isinstance(value[0], Report)
+                    and type(value[1]) is tuple)  # fmt: skip
+
+        report, sent = run_isolated(child, target, options.limits.timeout, expect=expected)
+        try:
+            return report, _from_tuples(sent)
+        except (TypeError, ValueError, IndexError):  # tuples that are no chart's: forged
+            message = "the function's process sent back something that is not a result (chart)"
+            raise WorkloadError(message, Location(target)) from None
     return here()
 
 
@@ -44,5 +53,20 @@ def _to_tuples(chart: Gantt) -> tuple[Any, ...]:
 
 
 def _from_tuples(sent: tuple[Any, ...]) -> Gantt:
+    """The chart of :func:`_to_tuples`; ValueError (or TypeError) where the tuples are not
+    one's (they come from the traced function's process: forged, perhaps)."""
     workload, unit, processors, makespan, bars, steps = sent
-    return Gantt(workload, unit, processors, makespan, tuple(Bar(*b) for b in bars), steps)
+    number = (int, float)
+    good = (type(workload) is str and (unit is None or type(unit) is str)
+            and type(processors) is int and type(makespan) in number and type(steps) is int
+            and type(bars) is tuple)  # fmt: skip
+    chart = []
+    for b in bars if good else ():
+        step, lane, start, finish, critical, merged = b
+        good = good and (type(step) is str and type(lane) is int and lane >= 0
+                         and type(start) in number and type(finish) in number
+                         and type(critical) is bool and type(merged) is int)  # fmt: skip
+        chart.append(Bar(step, lane, start, finish, critical, merged))
+    if not good:
+        raise ValueError("not a chart")
+    return Gantt(workload, unit, processors, makespan, tuple(chart), steps)

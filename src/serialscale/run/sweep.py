@@ -215,7 +215,12 @@ def _measure(target: str, options: Options) -> tuple[Report, float | None, int |
     if options.isolate and looks_like_function(target):
         from .isolation import run_isolated
 
-        return run_isolated(work, target, options.limits.timeout)
+        def expected(value: object) -> bool:  # what work() returns
+            return (type(value) is tuple and len(value) == 3 and isinstance(value[0], Report)
+                    and value[1] is None
+                    and (value[2] is None or type(value[2]) is int))  # fmt: skip
+
+        return run_isolated(work, target, options.limits.timeout, expect=expected)
     return work()
 
 
