@@ -16,6 +16,7 @@ from .. import accel
 from ..base.defaults import DEFAULT_MAX_OPS
 from ..core.graph import Cost
 from .recorder import NO_STEP, Recorder
+from .users import Run, Users
 from .values import TRACED, Traced, ValueBase, _active, current
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -209,7 +210,14 @@ class _Slot:
                  replacement: Any) -> None:  # fmt: skip
         self.get, self.put = get, put
         self.original, self.replacement = original, replacement
-        self.users = 0
+        self.users = Users()
+
+    def restore(self) -> None:
+        """The original back, where the replacement still is (else a run rebound the name:
+        its own doing)."""
+        with contextlib.suppress(ValueError):  # an emptied cell
+            if self.get() is self.replacement:
+                self.put(self.original)
 
 
 _slots_lock = threading.Lock()
@@ -218,37 +226,51 @@ _slots: dict[tuple[int, str], tuple[Any, _Slot]] = {}
 
 
 def _take(holder: Any, what: str, get: Callable[[], Any], put: Callable[[Any], None],
-          replacement_for: Callable[[Any], Any]) -> tuple[int, str] | None:  # fmt: skip
+          replacement_for: Callable[[Any], Any]) -> tuple[tuple[int, str], Run] | None:  # fmt: skip
     """Swap the value ``get()`` gives for ``replacement_for(value)`` (``None``: leave it),
-    or join the run that already did; the key to :func:`_give_back`, or ``None``."""
+    or join the run that already did; the key and the run's token for :func:`_give_back`,
+    or ``None``."""
     key = (id(holder), what)
     with _slots_lock:
         found = _slots.get(key)
         if found is not None and found[0] is holder:
-            # another run swapped it (and may have rebound it since: its own doing): join it,
-            # so that the last run out restores, never one in the middle
-            found[1].users += 1
-            return key
+            if found[1].users.any():
+                # another run swapped it (and may have rebound it since: its own doing): join
+                # it, so that the last run out restores, never one in the middle
+                return key, found[1].users.join()
+            # swapped by runs that were interrupted (see .users): the original back first
+            found[1].restore()
+            del _slots[key]
         value = get()
         replacement = replacement_for(value)
         if replacement is None:
             return None
         slot = _Slot(get, put, value, replacement)
-        put(replacement)
-        slot.users = 1
         _slots[key] = (holder, slot)
-        return key
+        run = slot.users.join()
+        put(replacement)
+        return key, run
 
 
-def _give_back(key: tuple[int, str]) -> None:
+def _restore_stale() -> None:
+    """Give back the names no run uses any more but an interrupted one (see .users)."""
     with _slots_lock:
-        _, slot = _slots[key]
-        slot.users -= 1
-        if slot.users == 0:
+        for key, (_, slot) in list(_slots.items()):
+            if not slot.users.any():
+                slot.restore()
+                del _slots[key]
+
+
+def _give_back(key: tuple[int, str], run: Run) -> None:
+    with _slots_lock:
+        found = _slots.get(key)
+        if found is None:  # (given back already: by a later run, after an interruption)
+            return
+        slot = found[1]
+        slot.users.leave(run)
+        if not slot.users.any():
+            slot.restore()
             del _slots[key]
-            with contextlib.suppress(ValueError):  # an emptied cell
-                if slot.get() is slot.replacement:  # else the run rebound it: its own doing
-                    slot.put(slot.original)
 
 
 @contextlib.contextmanager
@@ -259,7 +281,7 @@ def swapping_bound_names(fn: Any, swaps: dict[int, tuple[Any, Any]]) -> Iterator
     heappush``), closures and the defaults of its module's functions (``def f(func=max)``).
     Restored after, also on an exception, where the run left the replacement in place, once
     no other traced run (another thread) is using it."""
-    taken: list[tuple[int, str]] = []
+    taken: list[tuple[tuple[int, str], Run]] = []
 
     def swapped(value: Any) -> Any:
         found = swaps.get(id(value))
@@ -276,10 +298,11 @@ def swapping_bound_names(fn: Any, swaps: dict[int, tuple[Any, Any]]) -> Iterator
 
     def take(holder: Any, what: str, get: Callable[[], Any], put: Callable[[Any], None],
              replacement_for: Callable[[Any], Any] = swapped) -> None:  # fmt: skip
-        key = _take(holder, what, get, put, replacement_for)
-        if key is not None:
-            taken.append(key)
+        joined = _take(holder, what, get, put, replacement_for)
+        if joined is not None:
+            taken.append(joined)
 
+    _restore_stale()  # (before the originals are looked for: an interrupted run's names)
     try:
         namespaces: dict[int, dict[str, Any]] = {}
         for f in _own_functions(fn):
@@ -304,8 +327,8 @@ def swapping_bound_names(fn: Any, swaps: dict[int, tuple[Any, Any]]) -> Iterator
                          functools.partial(namespace.__setitem__, name))  # fmt: skip
         yield
     finally:
-        for key in reversed(taken):
-            _give_back(key)
+        for key, run in reversed(taken):
+            _give_back(key, run)
 
 
 @contextlib.contextmanager

@@ -36,6 +36,7 @@ from .. import accel
 from . import selection
 from .native_selection import numpy_replacements
 from .selection import plain as _plain
+from .users import Users, put_back
 from .values import TRACED, Traced, current
 
 #: The functions of ``math`` recorded as one step each when an argument is traced.
@@ -248,7 +249,7 @@ class _Patches:
     replacements as "originals" and leave them in place after both ended."""
 
     lock: ClassVar[threading.Lock] = threading.Lock()
-    users: ClassVar[int] = 0
+    users: ClassVar[Users] = Users()
     saved: ClassVar[list[tuple[Any, str, Any]]] = []
     swaps: ClassVar[dict[int, tuple[Any, Any]]] = {}
 
@@ -262,28 +263,29 @@ def recording_math() -> Iterator[dict[int, tuple[Any, Any]]]:
     bound to the originals before the run can be swapped too
     (:func:`.api.swapping_bound_names`)."""
     with _Patches.lock:
-        if _Patches.users == 0:
-            _Patches.saved, _Patches.swaps = [], {}
+        if not _Patches.users.any():
+            _restore(_Patches.saved)  # what an interrupted run may have left in place
+            _Patches.swaps = {}
             try:
                 _patch_all(_Patches.saved, _Patches.swaps)
             except BaseException:
                 _restore(_Patches.saved)
                 raise
-        _Patches.users += 1
+        run = _Patches.users.join()
         swaps = _Patches.swaps
     try:
         yield swaps
     finally:
         with _Patches.lock:
-            _Patches.users -= 1
-            if _Patches.users == 0:
+            _Patches.users.leave(run)
+            if not _Patches.users.any():
                 _restore(_Patches.saved)
-                _Patches.saved, _Patches.swaps = [], {}
+                _Patches.swaps = {}
 
 
 def _restore(saved: list[tuple[Any, str, Any]]) -> None:
-    for owner, name, original in reversed(saved):
-        setattr(owner, name, original)
+    """The originals back, last patched first; ``saved`` is empty after."""
+    put_back(saved, lambda entry: setattr(entry[0], entry[1], entry[2]))
 
 
 def _patch_all(saved: list[tuple[Any, str, Any]], swaps: dict[int, tuple[Any, Any]]) -> None:

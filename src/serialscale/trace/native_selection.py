@@ -8,8 +8,8 @@ a traced run is on, the type's own dict holds a wrapper in place of each (``list
 a finder first on ``sys.meta_path`` swaps them as soon as numpy's package has run), and the
 originals are put back when the last run ends, however it ends (a return, an exception,
 KeyboardInterrupt); an entry something else replaced meanwhile is left as it is. The
-methods are swapped once for all runs going on (a count: runs in several threads, a run
-inside a run); each thread that runs one has its own watch, innermost run first. The
+methods are swapped once for all runs going on (:class:`.users.Users`: runs in several
+threads, a run inside a run); each thread that runs one has its own watch, innermost run first. The
 wrapper calls the original; in a thread that has a watch on, it reports to the run's
 :class:`NativeWatch` when the call starts and ends, and the recorder does three things:
 
@@ -73,6 +73,7 @@ from typing import Any
 from .. import accel
 from .recorder import NO_STEP, Recorder, tests_bool_identity
 from .selection import _nodes, _select
+from .users import Run, Users, put_back
 from .values import COMPARISONS, TRACED, Traced, current
 
 #: The events the watched methods report.
@@ -287,7 +288,7 @@ def watching_native_selection(recorder: Recorder) -> Iterator[None]:
     an exception, KeyboardInterrupt), the thread's previous watch and, after the last run,
     the original methods are back."""
     watch = NativeWatch(recorder)
-    _swap_in()
+    run = _swap_in()
     try:
         stack = _stacks.setdefault(threading.get_ident(), [])
         stack.append(watch)
@@ -302,7 +303,7 @@ def watching_native_selection(recorder: Recorder) -> Iterator[None]:
                 _watch_methods(None, ())
                 _stacks.pop(threading.get_ident(), None)
     finally:
-        _swap_out()
+        _swap_out(run)
 
 
 # --- the swap: wrappers in the type dicts, while any run is on ---
@@ -310,19 +311,20 @@ def watching_native_selection(recorder: Recorder) -> Iterator[None]:
 #: Guards the swap's bookkeeping (runs start and end in any thread).
 _lock = threading.RLock()
 #: The runs watching now, in all threads: the methods are swapped while there is one.
-_runs = 0
+_runs = Users()
 #: What was swapped: (type, name, the wrapper put there, the original taken out).
 _swapped: list[tuple[type, str, Any, Any]] = []
 #: Each thread's watches, innermost run last (a run started inside a traced run).
 _stacks: dict[int, list[NativeWatch]] = {}
 
 
-def _swap_in() -> None:
-    """One more run: the first swaps the methods of ``list`` and (imported) numpy's
-    ``ndarray``, and puts :data:`_FINDER` first on ``sys.meta_path``."""
-    global _runs
+def _swap_in() -> Run:
+    """One more run (its token, for :func:`_swap_out`): the first swaps the methods of
+    ``list`` and (imported) numpy's ``ndarray``, and puts :data:`_FINDER` first on
+    ``sys.meta_path``, after restoring what an interrupted run may have left swapped."""
     with _lock:
-        if _runs == 0:
+        if not _runs.any():
+            _restore()
             try:
                 _swap_type(list)
                 _swap_numpy()
@@ -330,15 +332,14 @@ def _swap_in() -> None:
             except BaseException:
                 _restore()
                 raise
-        _runs += 1
+        return _runs.join()
 
 
-def _swap_out() -> None:
+def _swap_out(run: Run) -> None:
     """One run fewer: after the last, the originals are back and the finder gone."""
-    global _runs
     with _lock:
-        _runs -= 1
-        if _runs == 0:
+        _runs.leave(run)
+        if not _runs.any():
             _restore()
 
 
@@ -367,10 +368,14 @@ def _restore() -> None:
     off ``sys.meta_path``."""
     with contextlib.suppress(ValueError):
         sys.meta_path.remove(_FINDER)
-    while _swapped:
-        cls, name, wrapper, original = _swapped.pop()
-        if cls.__dict__.get(name) is wrapper:
-            _swap_method(cls, name, original)
+    put_back(_swapped, _unswap)
+
+
+def _unswap(entry: tuple[type, str, Any, Any]) -> None:
+    """The original of one entry of :data:`_swapped` back, if the wrapper is still there."""
+    cls, name, wrapper, original = entry
+    if cls.__dict__.get(name) is wrapper:
+        _swap_method(cls, name, original)
 
 
 class _NumpyFinder:
@@ -422,7 +427,7 @@ class _SwappingLoader:
             if module.__spec__ is not None:
                 module.__spec__.loader = self.loader
         with _lock:
-            if _runs:
+            if _runs.any():
                 _swap_numpy()
 
 
