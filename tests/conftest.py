@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -286,3 +288,47 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     import gc
 
     gc.freeze()
+
+
+@pytest.fixture(autouse=True)
+def _one_pass_reaches_no_twin(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test marked ``one_pass`` runs in the compiled pass only (``make test``'s pure pass
+    deselects it): it must reach nothing that differs between the passes. Checked here as it
+    runs: a call of any kernel (compiled or pure twin), a recorder or tape of the tracer, or a
+    process started (which may reach either) fails it, so the mark cannot outlive its reason."""
+    if request.node.get_closest_marker("one_pass") is None:
+        yield
+        return
+    import multiprocessing.util
+    import os
+    import subprocess
+
+    from serialscale.accel import pure_kernels
+    from serialscale.trace import recorder
+
+    reached: list[str] = []
+
+    def spy(what: str, original: Callable[..., object]) -> Callable[..., object]:
+        def called(*args: object, **kwargs: object) -> object:
+            reached.append(what)
+            return original(*args, **kwargs)
+
+        return called
+
+    compiled = sys.modules.get("serialscale.accel._kernels")
+    with pytest.MonkeyPatch.context() as mp:
+        for module in (pure_kernels, compiled) if compiled else (pure_kernels,):
+            for name, value in vars(module).copy().items():
+                own = module is compiled or getattr(value, "__module__", "") == module.__name__
+                if own and callable(value) and not name.startswith("_"):
+                    mp.setattr(module, name, spy(f"kernel {name}", value))
+        for cls in (recorder.Recorder, recorder.PyTape):
+            mp.setattr(cls, "__init__", spy(f"tracer {cls.__name__}", cls.__init__))
+        mp.setattr(subprocess.Popen, "__init__", spy("a process", subprocess.Popen.__init__))
+        mp.setattr(os, "fork", spy("a process", os.fork))
+        mp.setattr(multiprocessing.util, "spawnv_passfds",
+                   spy("a process", multiprocessing.util.spawnv_passfds))  # fmt: skip
+        yield
+    assert not reached, (
+        f"marked one_pass, but reached {sorted(set(reached))}: it differs between the passes"
+    )
