@@ -8,6 +8,7 @@ source tree (no import), so a second declaration fails here whatever module it i
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,9 +22,18 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "serialscale"
 DOCUMENTS = PACKAGE / "documents"
 
 
+@functools.cache
+def _parsed() -> tuple[tuple[Path, ast.Module], ...]:
+    """Every module of the package, parsed once for the tests of this file (which only read
+    the trees)."""
+    return tuple(
+        (path, ast.parse(path.read_text(encoding="utf-8"), str(path)))
+        for path in sorted(PACKAGE.rglob("*.py"))
+    )
+
+
 def _modules() -> Iterator[tuple[Path, ast.Module]]:
-    for path in sorted(PACKAGE.rglob("*.py")):
-        yield path, ast.parse(path.read_text(encoding="utf-8"), str(path))
+    yield from _parsed()
 
 
 def _bases(node: ast.ClassDef) -> set[str]:
