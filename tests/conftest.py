@@ -34,8 +34,8 @@ def _validate_every_json_document() -> None:
     validators: dict[str, jsonschema.Draft202012Validator] = {}
     # Texts already found valid, per schema: the same text is the same document, so its
     # check has the same outcome. Tests that compare two paths (compiled and pure, fast
-    # reader and PyYAML) render the same text twice; it is checked once. (Bounded: a
-    # text is kept only until the next few hundred.)
+    # reader and PyYAML) render the same text twice; it is checked once. (Bounded: texts
+    # up to 1 MiB, each kept until the next few hundred.)
     passed: dict[tuple[str, str], None] = {}
 
     def wrap(module_name: str, name: str, schema: str) -> None:
@@ -53,9 +53,10 @@ def _validate_every_json_document() -> None:
             lines = text.splitlines() if schema == "jsonl" else [text]
             for line in lines:
                 validators[schema].validate(json.loads(line))
-            if len(passed) >= 512:
-                passed.clear()
-            passed[schema, text] = None
+            if len(text) <= 1 << 20:  # the large ones are few, and not kept alive here
+                if len(passed) >= 512:
+                    passed.clear()
+                passed[schema, text] = None
             return text
 
         validated.__wrapped_by_the_tests__ = schema  # type: ignore[attr-defined]
