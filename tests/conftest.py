@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -30,6 +32,11 @@ def _validate_every_json_document() -> None:
     from serialscale.documents.schemas import SCHEMAS
 
     validators: dict[str, jsonschema.Draft202012Validator] = {}
+    # Texts already found valid, per schema: the same text is the same document, so its
+    # check has the same outcome. Tests that compare two paths (compiled and pure, fast
+    # reader and PyYAML) render the same text twice; it is checked once. (Bounded: texts
+    # up to 1 MiB, each kept until the next few hundred.)
+    passed: dict[tuple[str, str], None] = {}
 
     def wrap(module_name: str, name: str, schema: str) -> None:
         module = importlib.import_module(module_name)
@@ -38,12 +45,18 @@ def _validate_every_json_document() -> None:
         @functools.wraps(original)
         def validated(*args: object, **kwargs: object) -> str:
             text = original(*args, **kwargs)
+            if (schema, text) in passed:
+                return text
             if schema not in validators:
-                published = SCHEMAS[schema]()
-                validators[schema] = jsonschema.Draft202012Validator(_type_lists(published))
+                published = _refs_inlined(_type_lists(SCHEMAS[schema]()))
+                validators[schema] = jsonschema.Draft202012Validator(published)
             lines = text.splitlines() if schema == "jsonl" else [text]
             for line in lines:
                 validators[schema].validate(json.loads(line))
+            if len(text) <= 1 << 20:  # the large ones are few, and not kept alive here
+                if len(passed) >= 512:
+                    passed.clear()
+                passed[schema, text] = None
             return text
 
         validated.__wrapped_by_the_tests__ = schema  # type: ignore[attr-defined]
@@ -82,6 +95,46 @@ def _type_lists(node: object) -> object:
         return out
     del out["anyOf"]
     return {**out, "type": [b["type"] for b in branches], **(bounds[0] if bounds else {})}
+
+
+#: Keywords that carry no constraint: dropped where a reference is replaced by its target.
+_ANNOTATIONS = frozenset({"title", "description", "default", "examples", "$comment"})
+
+
+def _refs_inlined(schema: object) -> object:
+    """The schema ``schema`` with each reference ``{"$ref": "#/$defs/Name"}`` replaced by
+    the definition it names (and ``$defs`` dropped), which accepts exactly the same
+    documents: each reference is a plain pointer into ``$defs`` (no ids, anchors or
+    dynamic references), beside annotations only, and no definition refers back to
+    itself. Following references made jsonschema build a validator for every reference
+    of every row; inlined, a report is checked in about two thirds of the time. A schema
+    these do not hold for is returned as it is."""
+    if not isinstance(schema, dict):
+        return schema
+    defs = schema.get("$defs", {})
+
+    def inline(node: object, seen: tuple[str, ...]) -> object:
+        if isinstance(node, list):
+            return [inline(item, seen) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if node.keys() & {"$id", "$anchor", "$dynamicRef", "$dynamicAnchor"}:
+            raise LookupError(node)
+        ref = node.get("$ref")
+        if ref is None:
+            return {k: inline(v, seen) for k, v in node.items() if k != "$defs"}
+        name = ref.removeprefix("#/$defs/") if isinstance(ref, str) else None
+        rest = set(node) - {"$ref", "$defs", "$schema"} - _ANNOTATIONS
+        if name is None or name == ref or name not in defs or name in seen or rest:
+            raise LookupError(node)
+        target = inline(defs[name], (*seen, name))
+        assert isinstance(target, dict)
+        return {**target, **({"$schema": node["$schema"]} if "$schema" in node else {})}
+
+    try:
+        return inline(schema, ())
+    except LookupError:
+        return schema
 
 
 _validate_every_json_document()
@@ -209,6 +262,31 @@ def run_cli():
     return run
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: pytest.Session) -> object:
+    """Collect with bytecode writing on, whatever ``PYTHONDONTWRITEBYTECODE`` says: pytest
+    keeps each test module rewritten for its assertions in ``__pycache__`` only when it may
+    write bytecode, and rewriting all of them took each worker about 3 s of CPU in every
+    run (twice per ``make test``) where that variable is set. Only collection is affected:
+    the tests and the processes they start run with the setting as it was."""
+    import sys
+
+    before = sys.dont_write_bytecode
+    sys.dont_write_bytecode = False
+    try:
+        return (yield)
+    finally:
+        sys.dont_write_bytecode = before
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked slow first, the others after, each in their order: pytest-xdist hands
+    tests out in this order, so the long ones start early and the short ones fill in at the
+    end. (In file order, the YAML reader's 600 examples came last, and one worker ran them
+    alone for several seconds while the other had nothing left.)"""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Move everything the worker holds after collection (the test modules, hypothesis,
     the collected items: about a million objects) out of the cyclic collector's reach with
@@ -219,3 +297,47 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     import gc
 
     gc.freeze()
+
+
+@pytest.fixture(autouse=True)
+def _one_pass_reaches_no_twin(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test marked ``one_pass`` runs in the compiled pass only (``make test``'s pure pass
+    deselects it): it must reach nothing that differs between the passes. Checked here as it
+    runs: a call of any kernel (compiled or pure twin), a recorder or tape of the tracer, or a
+    process started (which may reach either) fails it, so the mark cannot outlive its reason."""
+    if request.node.get_closest_marker("one_pass") is None:
+        yield
+        return
+    import multiprocessing.util
+    import os
+    import subprocess
+
+    from serialscale.accel import pure_kernels
+    from serialscale.trace import recorder
+
+    reached: list[str] = []
+
+    def spy(what: str, original: Callable[..., object]) -> Callable[..., object]:
+        def called(*args: object, **kwargs: object) -> object:
+            reached.append(what)
+            return original(*args, **kwargs)
+
+        return called
+
+    compiled = sys.modules.get("serialscale.accel._kernels")
+    with pytest.MonkeyPatch.context() as mp:
+        for module in (pure_kernels, compiled) if compiled else (pure_kernels,):
+            for name, value in vars(module).copy().items():
+                own = module is compiled or getattr(value, "__module__", "") == module.__name__
+                if own and callable(value) and not name.startswith("_"):
+                    mp.setattr(module, name, spy(f"kernel {name}", value))
+        for cls in (recorder.Recorder, recorder.PyTape):
+            mp.setattr(cls, "__init__", spy(f"tracer {cls.__name__}", cls.__init__))
+        mp.setattr(subprocess.Popen, "__init__", spy("a process", subprocess.Popen.__init__))
+        mp.setattr(os, "fork", spy("a process", os.fork))
+        mp.setattr(multiprocessing.util, "spawnv_passfds",
+                   spy("a process", multiprocessing.util.spawnv_passfds))  # fmt: skip
+        yield
+    assert not reached, (
+        f"marked one_pass, but reached {sorted(set(reached))}: it differs between the passes"
+    )

@@ -233,6 +233,7 @@ def test_exponential_work_rules_out_parallelizable() -> None:
     assert got.verdict == "inconclusive" and any("exponential" in w for w in got.warnings)
 
 
+@pytest.mark.one_pass  # reaches no kernel, tracer or process (conftest checks)
 def test_a_tiny_power_with_scatter_is_not_called_parallel() -> None:
     """n^0.05 with 1% scatter. Before, `parallelizable` (slope under the 0.1 cut-off)."""
     for seed in range(20):

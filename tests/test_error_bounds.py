@@ -39,6 +39,7 @@ def test_self_needs_past_the_shown_ones_are_counted(tmp_path: Path) -> None:
     assert info.value.more == 200 - MAX_ERRORS and "needs itself" in str(info.value.errors[0])
 
 
+@pytest.mark.one_pass  # reaches no kernel, tracer or process (conftest checks)
 def test_a_suggestion_looks_at_names_of_about_the_same_length() -> None:
     assert suggest("biuld", ["b" * 200, "build", "test"]) == " (did you mean 'build'?)"
     assert suggest("x" * 5_000, ["x" * 5_000]) == ""  # an absurd word: no search at all
@@ -54,6 +55,7 @@ def test_a_suggestion_looks_at_names_of_about_the_same_length() -> None:
     assert suggest("step0000001", many) == " (did you mean 'step0000001'?)"
 
 
+@pytest.mark.one_pass  # reaches no kernel, tracer or process (conftest checks)
 def test_a_sweep_range_of_more_than_64_sizes_is_refused(run_cli) -> None:
     from serialscale.cli.options import MAX_SWEEP_POINTS, parse_sweep
 

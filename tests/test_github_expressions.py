@@ -26,6 +26,10 @@ from serialscale.sources.importers.gha_expressions import (
     truthy,
 )
 
+# GitHub's expressions only: no kernel, tracer or process, so the pure pass
+# would repeat these exactly (conftest fails a one_pass test that reaches any).
+pytestmark = pytest.mark.one_pass
+
 
 def ev(text: str, **contexts):
     return evaluate(text, contexts)

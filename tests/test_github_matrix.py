@@ -184,6 +184,7 @@ def matrices(draw):
     return axes, exclude, include
 
 
+@pytest.mark.one_pass  # reaches no kernel, tracer or process (conftest checks)
 @settings(max_examples=150, deadline=None)
 @given(matrices())
 def test_expansion_agrees_with_the_documented_rule(case) -> None:
@@ -499,6 +500,7 @@ def test_step_limits_are_checked_while_expanding(tmp_path: Path) -> None:
     assert load_workload(path, limits=Limits(max_steps=7)).graph.n == 7
 
 
+@pytest.mark.one_pass  # reaches no kernel, tracer or process (conftest checks)
 def test_reusable_fan_out_is_bounded(tmp_path: Path) -> None:
     values = ", ".join(str(k) for k in range(100))
     for level in range(5):
@@ -512,6 +514,7 @@ def test_reusable_fan_out_is_bounded(tmp_path: Path) -> None:
         load_workload(tmp_path / ".github" / "workflows" / "f0.yml")
 
 
+@pytest.mark.one_pass  # reaches no kernel, tracer or process (conftest checks)
 @pytest.mark.parametrize(
     ("body", "message"),
     [

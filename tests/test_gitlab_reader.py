@@ -205,6 +205,7 @@ z:
     check(w, costs, edges)
 
 
+@pytest.mark.one_pass  # reaches no kernel, tracer or process (conftest checks)
 @pytest.mark.parametrize(
     ("text", "fragment", "line"),
     [

@@ -112,6 +112,7 @@ def test_min_and_max_take_one_argument_or_more() -> None:
     assert compile_expression("max(n, 2 * n, 1)")({"n": 3}) == 6
 
 
+@pytest.mark.one_pass  # reaches no kernel, tracer or process (conftest checks)
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.recursive(
@@ -307,6 +308,7 @@ def test_inputs_are_read_up_to_the_size_limit(tmp_path: Path, run_cli) -> None:
     assert bad.exit_code == 2 and "--max-input-size expects a size" in bad.stderr
 
 
+@pytest.mark.one_pass  # reaches no kernel, tracer or process (conftest checks)
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [

@@ -62,6 +62,7 @@ def documents(draw) -> bytes:
     return text.replace("\\\\u0062", "\\u0062").encode()  # some names escaped in the text
 
 
+@pytest.mark.slow  # the compiled kernel itself (run_kernel), in either pass: once is enough
 @settings(max_examples=300, deadline=None)
 @given(documents())
 def test_json_needs_is_a_dict_lookup_or_declines(data: bytes) -> None:

@@ -32,7 +32,18 @@ def _list_schedule(dag: Dag, p: int, extra: float = 0) -> float:
     """Whenever a processor is free, start the ready step with the largest bottom level
     (ties: the first in input order); zero-cost steps finish at once. With ``extra``, every
     step lasts its cost + extra (the priorities stay the bottom levels of the costs)."""
-    g, levels, n = dag.nx(), _bottom_levels(dag), len(dag.costs)
+    return _list_schedules(dag, [p], extra)[0]
+
+
+def _list_schedules(dag: Dag, counts, extra: float = 0) -> list[float]:
+    """:func:`_list_schedule` on each of ``counts`` processors (the networkx graph and its
+    bottom levels are made once)."""
+    g, levels = dag.nx(), _bottom_levels(dag)
+    return [_schedule_on(dag, g, levels, p, extra) for p in counts]
+
+
+def _schedule_on(dag: Dag, g: nx.DiGraph, levels: list, p: int, extra: float) -> float:
+    n = len(dag.costs)
     waiting = [g.in_degree(v) for v in range(n)]
     ready = [(-levels[v], v) for v in range(n) if waiting[v] == 0]
     heapq.heapify(ready)
@@ -70,9 +81,11 @@ def _list_schedule(dag: Dag, p: int, extra: float = 0) -> float:
 def test_makespan_is_the_list_schedule_and_within_the_bounds(dag: Dag) -> None:
     g = dag.graph()
     m = compute_metrics(g)
-    for row in speedup_table(g, m, processors=4):
+    rows = speedup_table(g, m, processors=4)
+    expected = _list_schedules(dag, [row.processors for row in rows])
+    for row, makespan in zip(rows, expected, strict=True):
         p = row.processors
-        assert row.makespan == _list_schedule(dag, p)
+        assert row.makespan == makespan
         assert type(row.makespan) is int  # integer costs: an integer time
         if m.depth:
             assert max(m.work / p, m.depth) <= row.makespan <= (m.work - m.depth) / p + m.depth
@@ -117,9 +130,10 @@ def test_makespan_with_a_step_of_many_needs(costs: list, only: int, rnd) -> None
     m = compute_metrics(g)
     if not m.depth:
         return
-    for p in (1, 2, 3, 7, 64):
+    counts = (1, 2, 3, 7, 64)
+    for p, expected in zip(counts, _list_schedules(dag, counts), strict=True):
         for kernels in {accel.kernels(), pure_kernels}:
-            assert _simulate(g, m, [(p, 0)], kernels)[p, 0] == _list_schedule(dag, p)
+            assert _simulate(g, m, [(p, 0)], kernels)[p, 0] == expected
 
 
 def _plan_makespans(dag: Dag, counts, extra: float = 0) -> list[list[float]]:
@@ -149,8 +163,9 @@ def test_makespan_of_one_duration_on_every_processor_count(dag: Dag, cost, extra
     # list scheduler written here, on graphs whose input order may not be topological.
     dag = Dag([cost * c if zeros else cost for c in dag.costs], dag.needs)
     counts = range(1, len(dag.costs) + 2)
+    expected = _list_schedules(dag, counts, extra)
     for found in _plan_makespans(dag, counts, extra):
-        assert found == [_list_schedule(dag, p, extra) for p in counts]
+        assert found == expected
 
 
 @pytest.mark.parametrize(
@@ -197,7 +212,7 @@ def test_makespan_of_one_duration_on_graphs_of_many_equal_levels(shape: str) -> 
     dag = Dag(costs, needs)
     counts = [1, 2, 3, 4, 7, 8, 16, 31, 32, 39, 40, 41, 64, 128, 300]
     for extra in (0, 1):
-        expected = [_list_schedule(dag, p, extra) for p in counts]
+        expected = _list_schedules(dag, counts, extra)
         for found in _plan_makespans(dag, counts, extra):
             assert found == expected, extra
 

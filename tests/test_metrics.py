@@ -241,6 +241,10 @@ def test_int_sum_is_the_exact_sum(values: list[int]) -> None:
             k.int_sum(array("d", map(float, values)))
 
 
+@pytest.mark.skipif(
+    not __import__("serialscale.accel").accel.compiled_kernels_in_use(),
+    reason="no pass runs on a thread without the compiled kernels (background.beside)",
+)
 def test_the_side_by_side_passes_give_the_same_report(monkeypatch) -> None:
     """A graph large enough for the passes to run on threads (ASAP beside the bottom levels,
     the speedup table beside drag) gets the very report the passes give one after the other,

@@ -43,6 +43,7 @@ def test_json_keys_follow_the_declaration_order() -> None:
     assert "target" not in data and "detail" in data  # unset fields are left out
 
 
+@pytest.mark.one_pass  # reaches no kernel, tracer or process (conftest checks)
 def test_schemas_are_generated_from_the_declarations() -> None:
     report = SCHEMAS["report"]()
     definition = report["$defs"]["Report"]

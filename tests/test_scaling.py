@@ -35,6 +35,7 @@ EXACT = {
 }
 
 
+@pytest.mark.one_pass  # reaches no kernel, tracer or process (conftest checks)
 @pytest.mark.parametrize("sizes", sorted(SIZES))
 @pytest.mark.parametrize("series", sorted(EXACT))
 def test_exact_series(series: str, sizes: str) -> None:
@@ -48,6 +49,7 @@ def test_exact_series(series: str, sizes: str) -> None:
         assert g.predict(x) == pytest.approx(f(x), rel=0.05, abs=0.05)
 
 
+@pytest.mark.one_pass  # reaches no kernel, tracer or process (conftest checks)
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize(
     ("f", "cls"),

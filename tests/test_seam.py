@@ -186,6 +186,7 @@ def _sources_outside_accel() -> list[tuple[str, Path]]:
     return out
 
 
+@pytest.mark.one_pass  # reaches no kernel, tracer or process (conftest checks)
 def test_no_module_outside_accel_reads_the_switch_or_imports_compiled_code() -> None:
     problems = []
     for name, path in _sources_outside_accel():

@@ -8,6 +8,7 @@ source tree (no import), so a second declaration fails here whatever module it i
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,9 +22,18 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "serialscale"
 DOCUMENTS = PACKAGE / "documents"
 
 
+@functools.cache
+def _parsed() -> tuple[tuple[Path, ast.Module], ...]:
+    """Every module of the package, parsed once for the tests of this file (which only read
+    the trees)."""
+    return tuple(
+        (path, ast.parse(path.read_text(encoding="utf-8"), str(path)))
+        for path in sorted(PACKAGE.rglob("*.py"))
+    )
+
+
 def _modules() -> Iterator[tuple[Path, ast.Module]]:
-    for path in sorted(PACKAGE.rglob("*.py")):
-        yield path, ast.parse(path.read_text(encoding="utf-8"), str(path))
+    yield from _parsed()
 
 
 def _bases(node: ast.ClassDef) -> set[str]:
@@ -214,6 +224,55 @@ def test_the_suite_checks_every_rendered_json_document_against_its_schema() -> N
     render(report, OutputFormat.json)  # a valid one passes
     with pytest.raises(jsonschema.ValidationError):
         render(msgspec.structs.replace(report, depth=-1), OutputFormat.json)
+
+
+def test_the_suites_form_of_a_schema_decides_as_the_published_one() -> None:
+    """The suite checks against a faster form of each schema (conftest: type lists for
+    anyOf of bare types, references inlined): a detailed report and each one-value change of
+    it (a value made negative, fractional, a string or null; a field removed) is
+    accepted by the one exactly when by the other."""
+    import json
+
+    import jsonschema
+
+    from serialscale import analyze
+    from serialscale.documents.schemas import SCHEMAS
+    from serialscale.render.json_report import render_json
+
+    from .conftest import _refs_inlined, _type_lists
+
+    for name in SCHEMAS:  # every reference is inlined: none is left to follow
+        assert "$ref" not in json.dumps(_refs_inlined(_type_lists(SCHEMAS[name]())))
+    published = SCHEMAS["report"]()
+    ours = jsonschema.Draft202012Validator(_refs_inlined(_type_lists(published)))
+    theirs = jsonschema.Draft202012Validator(published)
+    document = json.loads(render_json(analyze("workloads/ci_build.yaml", detail=True)))
+
+    decided = {True: 0, False: 0}
+
+    def check(node: dict | list) -> None:
+        """Each one-value change under ``node``, made in place and undone (in a list, of its
+        first item only: the items of a list share one schema)."""
+        keys = list(node) if isinstance(node, dict) else range(min(len(node), 1))
+        for key in keys:
+            value = node[key]  # type: ignore[index]
+            if isinstance(value, (dict, list)):
+                check(value)
+            for new in (-1, 0.5, "x", None, check):  # check: the marker to remove the key
+                if new is check and isinstance(node, list):
+                    continue
+                if new is check:
+                    del node[key]  # type: ignore[arg-type]
+                else:
+                    node[key] = new  # type: ignore[index]
+                verdict = theirs.is_valid(document)
+                assert ours.is_valid(document) == verdict, (key, new)
+                decided[verdict] += 1
+                node[key] = value  # type: ignore[index]
+
+    check(document)
+    assert ours.is_valid(document) and theirs.is_valid(document)
+    assert decided[True] and decided[False]
 
 
 # --- named steps to a graph: one builder ----------------------------------------------------

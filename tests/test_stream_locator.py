@@ -17,6 +17,10 @@ from serialscale.base.errors import Location
 from serialscale.sources import parsing
 from serialscale.sources.parsing import Locator
 
+# The parsing locator (sources.parsing) only: no kernel, tracer or process, so the pure pass
+# would repeat these exactly (conftest fails a one_pass test that reaches any).
+pytestmark = pytest.mark.one_pass
+
 _keys = st.sampled_from(["id", "needs", "cost", "steps", "a", "b", "3", "0"])
 _scalars = st.one_of(st.integers(-5, 99), st.sampled_from(["x", "y z", "", "1.5"]), st.none(),
                      st.booleans())  # fmt: skip

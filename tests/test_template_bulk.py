@@ -22,6 +22,11 @@ from serialscale.sources.templates import TemplateFailure, expand, resolve_param
 
 from .conftest import WORKLOADS
 
+# Template expansion (sources.templates) only: no kernel, tracer or process, so the pure pass
+# would repeat these exactly (conftest fails a one_pass test that reaches any). Not the tests
+# of the compiled resolve_names: they call a kernel (the compiled one in both passes).
+one_pass = pytest.mark.one_pass
+
 LEAVES = ["n", "k", "0", "1", "2", "3", "2.0"]
 ODD_LEAVES = ["j", "0.5", "unknown", "2**70", "1e999", "(2**200)", "True"]  # often errors
 OPS = ["+", "-", "*", "+", "-", "*", "//", "%", "/", "**"]
@@ -107,6 +112,7 @@ def outcome(steps: list[dict], params: dict, bulk: bool, limits: Limits):
             x.first_step)  # fmt: skip
 
 
+@one_pass
 @settings(max_examples=300, deadline=None)
 @given(templates(), st.sampled_from([{"n": 3, "k": 2}, {"n": 4.0, "k": 0}, {"n": 2, "k": -1}]))
 def test_bulk_expansion_is_the_interpreted_expansion(steps, params) -> None:
@@ -118,6 +124,7 @@ def test_bulk_expansion_is_the_interpreted_expansion(steps, params) -> None:
 SWEEPS = sorted((WORKLOADS / "sweeps").glob("*.yaml"))
 
 
+@one_pass
 @pytest.mark.parametrize("path", SWEEPS, ids=lambda p: p.stem)
 def test_bundled_sweeps_take_the_bulk_path_and_agree(path: Path, monkeypatch) -> None:
     doc = yaml.safe_load(path.read_text())
@@ -136,6 +143,7 @@ def test_bundled_sweeps_take_the_bulk_path_and_agree(path: Path, monkeypatch) ->
     assert bulk == outcome(doc["steps"], params, False, Limits())
 
 
+@one_pass
 def test_limits_and_errors_in_bulk_come_from_the_interpreted_path() -> None:
     steps = [{"id": "c{i}", "foreach": {"i": "range(n)"}, "needs": ["c{i // (i - 2)}?"]}]
     bulk = outcome(steps, {"n": 5}, True, Limits())
@@ -146,6 +154,7 @@ def test_limits_and_errors_in_bulk_come_from_the_interpreted_path() -> None:
     assert many[0] == "failure" and "--max-steps" in many[1]
 
 
+@one_pass
 def test_literal_text_with_braces_quotes_and_unicode_survives() -> None:
     steps = [{"id": "a\"\\{{x}}é\n'{i}", "foreach": {"i": "range(2)"}}]
     made = outcome(steps, {}, True, Limits())
@@ -203,6 +212,7 @@ def test_resolve_names_refuses_an_optional_type_that_is_not_a_str() -> None:
         _kernels.resolve_names(["a"], [[]], array("q", [0, 0]), array("q"), int)
 
 
+@one_pass
 @pytest.mark.parametrize("big", [2**199 - 1, 2**199, 2**200 - 1, 2**200, -(2**200)])
 @pytest.mark.parametrize("expression", ["n", "n + i", "n * (i + 1)", "n // (i + 1)", "i % n"])
 def test_ids_at_the_edge_of_the_size_limit_agree(big: int, expression: str) -> None:
@@ -211,6 +221,7 @@ def test_ids_at_the_edge_of_the_size_limit_agree(big: int, expression: str) -> N
     assert outcome(steps, params, True, Limits()) == outcome(steps, params, False, Limits())
 
 
+@one_pass
 def test_ranges_with_huge_bounds_are_left_to_the_interpreted_path() -> None:
     steps = [{"id": "s{i}", "foreach": {"i": "range(n, n + 2)"}}]
     params = {"n": 2**70}
@@ -219,6 +230,7 @@ def test_ranges_with_huge_bounds_are_left_to_the_interpreted_path() -> None:
     assert made[0] == [f"s{2**70}", f"s{2**70 + 1}"]
 
 
+@one_pass
 def test_names_that_python_folds_together_stay_apart() -> None:
     """Python reads identifiers in NFKC: a generated ``v_ｘ`` would be ``v_x`` (issue 30)."""
     steps = [{"id": "s{x}-{i}", "foreach": {"i": "range(2)"}}]
@@ -230,6 +242,7 @@ def test_names_that_python_folds_together_stay_apart() -> None:
     assert outcome(loops, {"x": 1}, True, Limits()) == outcome(loops, {"x": 1}, False, Limits())
 
 
+@one_pass
 @pytest.mark.parametrize("text", ["🚀{i}", "a\U0001f600b{i}", "\u2028{i}\x7f", "\x00{i}"])
 def test_any_character_in_a_templated_id_takes_the_bulk_path(text: str, monkeypatch) -> None:
     steps = [{"id": text, "foreach": {"i": "range(2)"}}]

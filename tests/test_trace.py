@@ -349,15 +349,22 @@ def test_malformed_param(run_cli) -> None:
     assert result.exit_code == 2 and "NAME=VALUE" in result.stderr
 
 
+TRACE_TARGETS = ("operators", "branches", "tasks_and_ops", "selection", "faithful", "reductions",
+                 "math_calls", "heaps", "algorithms.py:bitonic_sort")  # fmt: skip
+
+
 @pytest.mark.parametrize(
-    ("target", "control"),
-    [(t, c) for t in ("operators", "branches", "tasks_and_ops", "selection", "faithful",
-                      "reductions", "math_calls", "heaps", "algorithms.py:bitonic_sort")
-     for c in ("dataflow", "scoped", "frame", "strict")] + [("long_loop", "dataflow")],
-)  # fmt: skip
-def test_compiled_and_pure_tracing_record_the_same_steps(target: str, control: str) -> None:
+    ("targets", "control"),
+    [pytest.param(TRACE_TARGETS, c, id=c) for c in ("dataflow", "scoped", "frame", "strict")]
+    + [pytest.param(("long_loop",), "dataflow", id="long_loop-dataflow")],
+)
+def test_compiled_and_pure_tracing_record_the_same_steps(
+    targets: tuple[str, ...], control: str
+) -> None:
     """The compiled hot path (``_tape``) and the pure-Python operators give the same report,
-    step by step (``--detail`` lists every step's id, cost, start and finish)."""
+    step by step (``--detail`` lists every step's id, cost, start and finish), for each
+    target. The targets of one control are one batch: one start of the command per
+    implementation (each target is still traced in a process of its own)."""
     import os
     import subprocess
 
@@ -365,11 +372,12 @@ def test_compiled_and_pure_tracing_record_the_same_steps(target: str, control: s
 
     if not COMPILED:
         pytest.skip("the compiled tracer was not built (or pure Python is forced)")
-    if target.startswith("algorithms"):
-        path = str(WORKLOADS / target)
-    else:
-        path = f"{Path(__file__).parent / 'data' / 'trace_targets.py'}:{target}"
-    cmd = [sys.executable, "-m", "serialscale", "analyze", path, "--format", "json", "--detail",
+    paths = [
+        str(WORKLOADS / target) if target.startswith("algorithms")
+        else f"{Path(__file__).parent / 'data' / 'trace_targets.py'}:{target}"
+        for target in targets
+    ]  # fmt: skip
+    cmd = [sys.executable, "-m", "serialscale", "analyze", *paths, "--format", "json", "--detail",
            "--control", control]  # fmt: skip
     outputs = []
     for pure in ("0", "1"):
@@ -377,8 +385,13 @@ def test_compiled_and_pure_tracing_record_the_same_steps(target: str, control: s
         done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
         assert done.returncode == 0, done.stderr
         outputs.append(done.stdout)
+    documents = [json.loads(output) for output in outputs]
+    reports = [d["results"] if len(targets) > 1 else [d] for d in documents]
+    assert [len(r) for r in reports] == [len(targets)] * 2 and not documents[0].get("errors")
+    for target, compiled, pure in zip(targets, *reports, strict=True):
+        assert compiled == pure, target
+        assert compiled["steps"] >= 20, target
     assert outputs[0] == outputs[1]
-    assert json.loads(outputs[0])["steps"] >= 20
 
 
 def test_traced_values_pickle_and_copy_with_their_step() -> None:

@@ -203,6 +203,7 @@ def run(n: int = 3):
 """
 
 
+@pytest.mark.slow  # runs both tracers itself (SERIALSCALE_PURE_PYTHON per child): once is enough
 @pytest.mark.parametrize("pure", ["0", "1"])
 def test_three_argument_pow_is_one_step(tmp_path: Path, pure: str) -> None:
     path = tmp_path / "powers.py"

@@ -138,6 +138,7 @@ for fn in (d.matched, d.stored, d.both, d.helper, d.chained, d.decorated, d.made
 """
 
 
+@pytest.mark.slow  # runs both tracers itself (SERIALSCALE_PURE_PYTHON per child): once is enough
 def test_the_compiled_and_pure_tracers_record_the_same_steps() -> None:
     here = Path(__file__).parent
     code = TWINS.format(root=str(here.parent), data=str(here / "data"))

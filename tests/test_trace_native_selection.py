@@ -499,6 +499,7 @@ for fn in targets:
 """
 
 
+@pytest.mark.slow  # runs both tracers itself (SERIALSCALE_PURE_PYTHON per child): once is enough
 def test_the_compiled_and_pure_wrappers_record_the_same_steps() -> None:
     """The compiled wrapper makes no frame; the pure one calls the original through a
     function compiled at the caller's line: every step, site, need, escape and decision
@@ -629,6 +630,7 @@ print(trace.result.value, [rec.site_names[s][0] for s in rec.site].count("select
 """
 
 
+@pytest.mark.slow  # runs both tracers itself (SERIALSCALE_PURE_PYTHON per child): once is enough
 @pytest.mark.parametrize("pure", ["0", "1"])
 def test_numpy_imported_in_the_run_is_watched_then_given_back(pure: str) -> None:
     import os

@@ -24,6 +24,11 @@ from serialscale.core.workload import Workload
 from serialscale.sources import json_fast
 from serialscale.sources.workload_file import parse_workload
 
+# Every read runs under kernels.accelerated(False) and (where built) accelerated(True): both
+# implementations each time, whatever SERIALSCALE_PURE_PYTHON says, so the pure pass adds
+# nothing (as for tests/test_kernels.py).
+pytestmark = pytest.mark.slow
+
 
 def _outcome(read: Callable[[], Workload]) -> tuple[str, Any]:
     try:

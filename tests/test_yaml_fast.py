@@ -113,6 +113,7 @@ def test_fast_reader_agrees_with_pyyaml(text: str) -> None:
     assert read(text, fast=True) == read(text, fast=False)
 
 
+@pytest.mark.one_pass  # the generator and the fast reader's yes or no: no kernel is reached
 def test_the_generator_reaches_both_paths() -> None:
     """The comparison above means something only if the fast reader takes many of the
     generated documents and declines many others."""
