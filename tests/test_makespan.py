@@ -290,8 +290,9 @@ def test_makespan_of_one_duration_where_every_block_of_ranks_is_ready_in_turn(
     # and those where it does not: the reference list scheduler on the same graph.
     dag = Dag([cost] * len(dag.costs), dag.needs)
     counts = [1, 2, 3, 4, 8, 16, 32]
+    expected = _list_schedules(dag, counts, extra)
     for found in _plan_makespans(dag, counts, extra):
-        assert found == [_list_schedule(dag, p, extra) for p in counts]
+        assert found == expected
 
 
 def test_the_blocks_condition_is_met_by_a_stencil_and_answered_exactly() -> None:
@@ -308,7 +309,7 @@ def test_the_blocks_condition_is_met_by_a_stencil_and_answered_exactly() -> None
     assert all(_in_blocks(dag, p) for p in counts)
     assert not _in_blocks(dag, 64)  # past the width: simulated (or shortcut (b))
     for extra in (0, 2):
-        expected = [_list_schedule(dag, p, extra) for p in counts]
+        expected = _list_schedules(dag, counts, extra)
         assert expected == [(len(needs) + p - 1) // p * (1 + extra) for p in counts]
         for found in _plan_makespans(dag, counts, extra):
             assert found == expected
