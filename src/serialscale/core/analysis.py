@@ -115,18 +115,19 @@ def _analyze(workload: Workload, processors: int, overhead: Cost, detail: bool) 
                 slack[i] = 0
     near = near_critical(slack, NEAR_CRITICAL)
     path = m.critical_path
-    spelled: Sequence[str] = ids  # a traced graph's ids are spelled when read: in bulk
-    if isinstance(spelled, OccurrenceIds):  # the path's and the near-critical steps' at once
-        both = spelled.take([*path, *near])
-        path_ids, near_ids = both[: len(path)], both[len(path) :]
-    else:
-        path_ids = list(map(ids.__getitem__, path))
-        near_ids = list(map(ids.__getitem__, near))
     ceiling = ratio(m.work, m.depth)
     # The table's list schedules (the longest pass of a large graph) run on threads of
-    # their own while drag and the rest are found here (the kernels release the GIL).
+    # their own while the ids are spelled and drag and the rest are found here (the
+    # kernels release the GIL).
     table = beside(graph.n, speedup_table, graph, m, processors, overhead)
     try:
+        spelled: Sequence[str] = ids  # a traced graph's ids are spelled when read: in bulk
+        if isinstance(spelled, OccurrenceIds):  # the path's and the near-critical ones at once
+            both = spelled.take([*path, *near])
+            path_ids, near_ids = both[: len(path)], both[len(path) :]
+        else:
+            path_ids = list(map(ids.__getitem__, path))
+            near_ids = list(map(ids.__getitem__, near))
         b_depth = burdened_depth(spans, overhead) if overhead else m.depth
         # in one kernel call where the metrics are doubles; exact metrics by drag(). Every
         # step's drag only where it is read (--detail, connectors): else the path's
