@@ -149,14 +149,20 @@ class NativeWatch:
         if sorts is None:
             return None
         if type(container) is list:
-            positions: list[Any] = list(range(len(container)))
-        else:  # an ndarray: object arrays only
+            values = list(container)
+        else:  # an ndarray: object arrays only; its values in C order, as _ndindex goes
             if container.dtype.kind != "O" or not container.flags.writeable:
                 return None
-            positions = list(_ndindex(container.shape))
-        values = [container[p] for p in positions]
+            values = container.ravel().tolist()
+        # which types are there, at C speed first: a plain list or array (sorted in traced
+        # code as often as not) costs a pass, not a Python call per value
+        kinds = set(map(type, values))
+        if kinds.isdisjoint(TRACED) and tuple not in kinds:
+            return None
         if not any(_nodes(v) for v in values):
             return None
+        positions: list[Any] = (list(range(len(values))) if type(container) is list
+                                else list(_ndindex(container.shape)))  # fmt: skip
         call = _Call(container, sorts, frame, positions, values)
         for position, value in zip(positions, values, strict=True):
             entered = _enter(rec, value, call.made)
