@@ -295,6 +295,20 @@ def write(tmp_path: Path, text: str) -> str:
         ("def fun():\n    return 1\n", ":funn", [], ["did you mean 'fun'?"]),
         ("X = 3\n", ":X", [], ["not a function"]),
         ("def f():\n    return 1\n", ":f", [], ["recorded no steps", "serialscale.inputs"]),
+        # a call that runs none of the body: said so (it said "recorded no steps")
+        (
+            "import serialscale as ss\nasync def f():\n    return ss.input(1) + 1\n",
+            ":f",
+            [],
+            ["an async function: calling it runs none of its body", "asyncio.run"],
+        ),
+        (
+            "import serialscale as ss\ndef f():\n    yield ss.input(1) + 1\n",
+            ":f",
+            [],
+            ["a generator function", "list(gen())"],
+        ),
+        ("async def f():\n    yield 1\n", ":f", [], ["an async generator", "asyncio.run"]),
         ("import nonexistent_pkg_xyz\n", ":f", [], ["No module named 'nonexistent_pkg_xyz'"]),
         ("def f(:\n", ":f", [], ["SyntaxError"]),
         ("def f():\n    return 1\n", "", [], ["name the function to trace"]),

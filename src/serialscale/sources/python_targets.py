@@ -229,6 +229,23 @@ def trace_workload(
     return trace_function(fn, params, control=control, target=target, max_ops=limits.max_ops)
 
 
+def _refuse_lazy_bodies(fn: Callable[..., Any], label: str) -> None:
+    """A located error for a function whose call runs none of its body (async functions,
+    generators): traced, it recorded nothing, and the error said to wrap its inputs."""
+    what = ("an async function" if inspect.iscoroutinefunction(fn)
+            else "an async generator" if inspect.isasyncgenfunction(fn)
+            else "a generator function" if inspect.isgeneratorfunction(fn) else None)  # fmt: skip
+    if what is None:
+        return
+    how = ("def f(): return list(gen())" if what == "a generator function"
+           else "def f(): return asyncio.run(main())")  # fmt: skip
+    raise WorkloadError(
+        f"{what}: calling it runs none of its body, so nothing would be traced; trace a "
+        f"plain function that runs it to the end, such as `{how}`",
+        Location(label),
+    )
+
+
 def trace_function(
     fn: Callable[..., Any],
     params: Mapping[str, Any],
@@ -253,6 +270,7 @@ def trace_function(
             Location(target),
         )
     label = target or f"{fn.__module__}:{fn.__qualname__}"
+    _refuse_lazy_bodies(fn, label)
     fallback = ""
     try:
         try:
