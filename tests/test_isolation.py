@@ -722,7 +722,9 @@ def test_the_command_does_not_wait_for_a_killed_sentinel(monkeypatch: pytest.Mon
         os.waitpid(pid, os.WNOHANG)
 
 
-@pytest.mark.parametrize("forged", [b"\xff\xfe{}\n", b"oops\n", b'{"a": 1}', b"\x1b[2J{}\n"])
+@pytest.mark.parametrize(
+    "forged", [b"\xff\xfe{}\n", b"oops\n", b'{"a": 1}', b"\x1b[2J{}\n", b'{"a": "\x1b]0;x\x07"}\n']
+)
 def test_bytes_that_are_not_a_report_s_json_text_are_refused(forged: bytes) -> None:
     """The bytes of a large report go to stdout as they came: bytes that cannot be a report's
     JSON text (a frame the traced code forged on its result pipe) are a located error."""
@@ -749,3 +751,57 @@ def test_a_value_of_another_kind_than_the_caller_s_result_is_refused(sent) -> No
         with pytest.raises(WorkloadError, match="not a result") as caught:
             isolation.run_isolated(lambda: sent, "f.py:f", expect=expect)
         assert caught.value.location.source == "f.py:f"
+
+
+def _small_report():
+    from serialscale.core.analysis import analyze_workload
+    from serialscale.core.graph import Graph
+    from serialscale.core.workload import Workload
+
+    graph = Graph.from_lists(["a", "b", "c"], [1, 2, 3], [[], [0], [0, 1]])
+    return analyze_workload(Workload(name="w", graph=graph, source="f.py:f"))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"steps": "junk"},
+        {"critical_path": 7},
+        {"depth": float("nan")},
+        {"speedup_ceiling": float("inf")},
+    ],
+    ids=["str steps", "int path", "nan depth", "inf ceiling"],
+)
+def test_a_forged_report_of_the_wrong_shape_is_refused(change) -> None:
+    """A report unpickled from the pipe is built without its fields checked: one the traced
+    code forged with a field of the wrong type, or a number that is not finite, gave an
+    internal error where it was shown (and ended a whole batch), or JSON outside the schema."""
+    from msgspec import structs
+
+    from serialscale.base.errors import WorkloadError
+    from serialscale.run import batch, isolation
+
+    report = _small_report()
+    assert isolation.run_isolated(lambda: report, "f.py:f", expect=batch._is_report) == report
+    forged = structs.replace(report, **change)
+    with pytest.raises(WorkloadError, match=r"not a result \(Report\)"):
+        isolation.run_isolated(lambda: forged, "f.py:f", expect=batch._is_report)
+    for spread in (float("nan"), float("inf"), -1.0):
+        assert not batch._report_and_spread((report, spread))
+    assert batch._report_and_spread((report, 0.25)) and batch._report_and_spread((report, None))
+
+
+def test_forged_chart_tuples_are_refused_not_drawn() -> None:
+    """The schedule chart crosses the pipe as tuples: numbers a chart cannot hold (NaN,
+    infinity, an int too large for a float, a bar ending before it starts) are refused."""
+    from serialscale.run.schedule_chart import _from_tuples
+
+    bar = ("a", 0, 0, 1, True, 1)
+    good = ("w", None, 2, 1, (bar,), 1)
+    assert _from_tuples(good).makespan == 1
+    for bad in [("w", None, 2, float("nan"), (bar,), 1), ("w", None, 2, float("inf"), (bar,), 1),
+                ("w", None, 2, 10**400, (bar,), 1), ("w", None, 0, 1, (bar,), 1),
+                ("w", None, 2, 1, (("a", 0, 1, 0, True, 1),), 1),
+                ("w", None, 2, 1, (("a", -1, 0, 1, True, 1),), 1)]:  # fmt: skip
+        with pytest.raises(ValueError):
+            _from_tuples(bad)

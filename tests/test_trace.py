@@ -309,6 +309,12 @@ def write(tmp_path: Path, text: str) -> str:
             ["a generator function", "list(gen())"],
         ),
         ("async def f():\n    yield 1\n", ":f", [], ["an async generator", "asyncio.run"]),
+        (
+            "class G:\n    def __call__(self):\n        yield 1\ng = G()\n",
+            ":g",
+            [],
+            ["a generator function"],
+        ),
         ("import nonexistent_pkg_xyz\n", ":f", [], ["No module named 'nonexistent_pkg_xyz'"]),
         ("def f(:\n", ":f", [], ["SyntaxError"]),
         ("def f():\n    return 1\n", "", [], ["name the function to trace"]),

@@ -78,6 +78,7 @@ def _all_back(module, originals) -> None:
     assert module.sqrt is originals["sqrt"]  # the name bound before the run
     assert native_selection._FINDER not in sys.meta_path
     assert not native_selection._runs.any() and not native_selection._swapped
+    assert not native_selection._stacks  # no run's watch left for a later run to put back
     assert not mathlib._Patches.users.any() and not mathlib._Patches.saved
     assert not api._slots
 

@@ -8,6 +8,8 @@ target; the rest is analyzed.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,22 +167,57 @@ def _report_or_json_text(value: object) -> bool:
 
 
 def _is_report(value: object) -> bool:
-    """Whether ``value`` is a report (what a traced function's process must send back)."""
+    """Whether ``value`` is a well-formed report (what a traced function's process must send
+    back): each field of its declared type (a report unpickled from the pipe is built without
+    its fields checked: the traced code could have forged one), every number finite."""
+    import msgspec
+
     from ..documents.report import Report  # (imported where used: see the top)
 
-    return isinstance(value, Report)
+    if not isinstance(value, Report):
+        return False
+    try:
+        data = msgspec.to_builtins(value)
+        msgspec.convert(data, Report)
+    except (msgspec.ValidationError, TypeError, ValueError, OverflowError):
+        return False
+    return _finite(data)
+
+
+def _finite(data: object) -> bool:
+    """Whether every float in ``data`` (dicts, lists and plain values) is finite (a report's
+    are: NaN or infinity is not JSON, and no analysis writes one)."""
+    waiting: list[Any] = [data]
+    while waiting:
+        value = waiting.pop()
+        kind = type(value)
+        if kind is float:
+            if not math.isfinite(value):
+                return False
+        elif kind is dict:
+            waiting.extend(value.values())
+        elif kind is list and not set(map(type, value)) <= {str, int}:  # (ids: at C speed)
+            waiting.extend(value)
+    return True
+
+
+#: A byte no report's JSON text holds: a control character other than a newline (the JSON
+#: writer escapes them inside strings, and writes none between values).
+_CONTROL = re.compile(rb"[\x00-\x09\x0b-\x1f]")
 
 
 def _json_text(data: object) -> bool:
     """Whether ``data`` is bytes that can be a report's JSON text: UTF-8, an object, ending
-    in a newline (as :func:`serialscale.render.json_report.render_json` writes one)."""
+    in a newline (as :func:`serialscale.render.json_report.render_json` writes one), with no
+    control character other than newlines (the bytes go to stdout as they are: a forged
+    text could carry terminal escapes)."""
     if type(data) is not bytes:
         return False
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    return data.startswith(b"{") and data.endswith(b"}\n")
+    return data.startswith(b"{") and data.endswith(b"}\n") and not _CONTROL.search(data)
 
 
 def _rendered_here(target: str, options: Options, keep: bool = False) -> Report | bytes:
@@ -216,9 +253,12 @@ def sweep_point(target: str, options: Options) -> tuple[Report, float | None]:
 
 
 def _report_and_spread(value: object) -> bool:
-    """Whether ``value`` is what :func:`_repeated` returns: ``(report, spread or None)``."""
-    return (type(value) is tuple and len(value) == 2 and _is_report(value[0])
-            and (value[1] is None or type(value[1]) is float))  # fmt: skip
+    """Whether ``value`` is what :func:`_repeated` returns: ``(report, spread or None)``, a
+    spread being a finite float >= 0."""
+    if type(value) is not tuple or len(value) != 2 or not _is_report(value[0]):
+        return False
+    spread = value[1]
+    return spread is None or (type(spread) is float and math.isfinite(spread) and spread >= 0)
 
 
 def _repeated(target: str, options: Options) -> tuple[Report, float | None]:

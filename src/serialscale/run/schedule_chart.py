@@ -3,6 +3,7 @@ the graph, which only the run that loaded it holds."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..base.errors import Location, WorkloadError
@@ -10,7 +11,7 @@ from ..core.gantt import Bar, Gantt, gantt_of
 from ..core.whatif import apply_changes
 from ..documents.report import Report
 from ..sources import load_target, looks_like_function
-from .batch import Options, read_options, report_of_workload
+from .batch import Options, _is_report, read_options, report_of_workload
 from .isolation import run_isolated
 
 
@@ -35,7 +36,7 @@ def analyze_with_gantt(target: str, options: Options) -> tuple[Report, Gantt]:
             return report, _to_tuples(chart)
 
         def expected(value: object) -> bool:  # what child() returns, its chart checked below
-            return (type(value) is tuple and len(value) == 2 and isinstance(value[0], Report)
+            return (type(value) is tuple and len(value) == 2 and _is_report(value[0])
                     and type(value[1]) is tuple)  # fmt: skip
 
         report, sent = run_isolated(child, target, options.limits.timeout, expect=expected)
@@ -56,16 +57,24 @@ def _from_tuples(sent: tuple[Any, ...]) -> Gantt:
     """The chart of :func:`_to_tuples`; ValueError (or TypeError) where the tuples are not
     one's (they come from the traced function's process: forged, perhaps)."""
     workload, unit, processors, makespan, bars, steps = sent
-    number = (int, float)
+
+    def count(x: object, least: int) -> bool:
+        return type(x) is int and least <= x < 2**63
+
+    def time(x: object) -> bool:  # (an int too large for a float cannot be drawn)
+        if type(x) is int:
+            return 0 <= x < 2**1000
+        return type(x) is float and 0 <= x < math.inf
+
     good = (type(workload) is str and (unit is None or type(unit) is str)
-            and type(processors) is int and type(makespan) in number and type(steps) is int
+            and count(processors, 1) and time(makespan) and count(steps, 0)
             and type(bars) is tuple)  # fmt: skip
     chart = []
     for b in bars if good else ():
         step, lane, start, finish, critical, merged = b
-        good = good and (type(step) is str and type(lane) is int and lane >= 0
-                         and type(start) in number and type(finish) in number
-                         and type(critical) is bool and type(merged) is int)  # fmt: skip
+        good = good and (type(step) is str and count(lane, 0) and time(start) and time(finish)
+                         and start <= finish <= makespan and type(critical) is bool
+                         and count(merged, 1))  # fmt: skip
         chart.append(Bar(step, lane, start, finish, critical, merged))
     if not good:
         raise ValueError("not a chart")

@@ -22,7 +22,7 @@ from ..core.graph import Graph
 from ..core.growth import Growth, Recording, Sweep, assess, fit_growth
 from ..documents.report import GrowthSet, Prediction, Report, ScalePoint, ScaleReport
 from ..sources import load_target, looks_like_function
-from .batch import Options, read_options, sweep_point
+from .batch import Options, _is_report, read_options, sweep_point
 
 
 def run_sweep(
@@ -216,9 +216,10 @@ def _measure(target: str, options: Options) -> tuple[Report, float | None, int |
         from .isolation import run_isolated
 
         def expected(value: object) -> bool:  # what work() returns
-            return (type(value) is tuple and len(value) == 3 and isinstance(value[0], Report)
+            return (type(value) is tuple and len(value) == 3 and _is_report(value[0])
                     and value[1] is None
-                    and (value[2] is None or type(value[2]) is int))  # fmt: skip
+                    and (value[2] is None or (type(value[2]) is int
+                                              and 0 <= value[2] < 2**63)))  # fmt: skip
 
         return run_isolated(work, target, options.limits.timeout, expect=expected)
     return work()

@@ -232,9 +232,12 @@ def trace_workload(
 def _refuse_lazy_bodies(fn: Callable[..., Any], label: str) -> None:
     """A located error for a function whose call runs none of its body (async functions,
     generators): traced, it recorded nothing, and the error said to wrap its inputs."""
-    what = ("an async function" if inspect.iscoroutinefunction(fn)
-            else "an async generator" if inspect.isasyncgenfunction(fn)
-            else "a generator function" if inspect.isgeneratorfunction(fn) else None)  # fmt: skip
+    body: Any = fn
+    if not (inspect.isfunction(fn) or inspect.ismethod(fn)):  # an instance: its __call__
+        body = type(fn).__dict__.get("__call__", fn)  # (its class's own: not type.__call__)
+    what = ("an async function" if inspect.iscoroutinefunction(body)
+            else "an async generator" if inspect.isasyncgenfunction(body)
+            else "a generator function" if inspect.isgeneratorfunction(body) else None)  # fmt: skip
     if what is None:
         return
     how = ("def f(): return list(gen())" if what == "a generator function"

@@ -297,12 +297,13 @@ def watching_native_selection(recorder: Recorder) -> Iterator[None]:
     run = _swap_in()
     try:
         stack = _stacks.setdefault(threading.get_ident(), [])
-        stack.append(watch)
         try:
+            stack.append(watch)  # (in the try: an interrupt just after it still takes it off)
             _watch_methods(watch, NAMES)
             yield
         finally:
-            stack.pop()
+            if watch in stack:  # (by identity: a NativeWatch equals only itself)
+                stack.remove(watch)
             if stack:
                 _watch_methods(stack[-1], NAMES)
             else:

@@ -6,9 +6,13 @@ A count of users went wrong when a KeyboardInterrupt landed between a run's join
 ``try`` that makes it leave (or inside the leaving): the count stayed one too high, nothing
 was ever restored again, and a later run saved the replacements as "originals". Here each
 run holds a token while it uses the thing, and only weakly is it counted: a run interrupted
-anywhere drops its token as its frames unwind, and the next run to come or go finds no user
-left and restores (:meth:`Users.stale`). What is restored is taken off its list only once it
-is back (:func:`put_back`), so an interrupted restore is finished by the next one.
+anywhere drops its token as its frames are freed, and the next run to come or go finds no
+user left (:meth:`Users.any`) and restores. What is restored is taken off its list only once
+it is back (:func:`put_back`), so an interrupted restore is finished by the next one. While
+something keeps the interrupted run's frames (a REPL's ``sys.last_traceback``, a stored
+exception), its token lives on and the wrappers stay in place after later runs (they pass
+every call through to the originals outside a run); the run after the frames are dropped
+restores them.
 """
 
 from __future__ import annotations
