@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -187,6 +188,9 @@ def _is_report(value: object) -> bool:
 def _finite(data: object) -> bool:
     """Whether every float in ``data`` (dicts, lists and plain values) is finite (a report's
     are: NaN or infinity is not JSON, and no analysis writes one)."""
+    # Lists are looked at whole, at C speed (a --detail report: millions of records): by
+    # their values' types, a list of floats by map(math.isfinite), a list of records (dicts)
+    # column by column.
     waiting: list[Any] = [data]
     while waiting:
         value = waiting.pop()
@@ -196,8 +200,18 @@ def _finite(data: object) -> bool:
                 return False
         elif kind is dict:
             waiting.extend(value.values())
-        elif kind is list and not set(map(type, value)) <= {str, int}:  # (ids: at C speed)
-            waiting.extend(value)
+        elif kind is list:
+            kinds = set(map(type, value))
+            if float in kinds:
+                floats = value if kinds == {float} else [v for v in value if type(v) is float]
+                if not all(map(math.isfinite, floats)):
+                    return False
+            keys = value[0].keys() if kinds == {dict} else None
+            if keys is not None and all(map(keys.__eq__, map(dict.keys, value))):
+                for key in keys:  # records of the same fields: column by column
+                    waiting.append(list(map(dict.get, value, repeat(key))))
+            elif not kinds <= {str, int, float, type(None)}:
+                waiting.extend(value)
     return True
 
 
