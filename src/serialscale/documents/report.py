@@ -53,7 +53,9 @@ disappears; adding keys does not change it. History:
 
 # No ``from __future__ import annotations``: msgspec reads these annotations at run time.
 import dataclasses
+import math
 import re
+from itertools import repeat
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, get_args
 
@@ -519,6 +521,50 @@ class ScaleReport(Struct, frozen=True, kw_only=True):
 def to_builtins(document: Struct) -> Any:
     """``document`` as plain dicts and lists in declaration order, ``UNSET`` fields left out."""
     return msgspec.to_builtins(document)
+
+
+def well_formed(value: object) -> bool:
+    """Whether ``value`` is a :class:`Report` whose every field holds its declared type and
+    whose every number is finite, as every analysis writes one. A report unpickled from a
+    traced function's process is built without its fields checked (the traced code could
+    have forged one): checked here before anything shows it."""
+    if not isinstance(value, Report):
+        return False
+    try:
+        data = msgspec.to_builtins(value)
+        msgspec.convert(data, Report)
+    except (msgspec.ValidationError, TypeError, ValueError, OverflowError):
+        return False
+    return _finite(data)
+
+
+def _finite(data: object) -> bool:
+    """Whether every float in ``data`` (dicts, lists and plain values) is finite (NaN or
+    infinity is not JSON). Lists are looked at whole, at C speed (a ``--detail`` report:
+    millions of records): by their values' types, a list of floats by ``map(math.isfinite)``,
+    records of the same fields column by column."""
+    waiting: list[Any] = [data]
+    while waiting:
+        value = waiting.pop()
+        kind = type(value)
+        if kind is float:
+            if not math.isfinite(value):
+                return False
+        elif kind is dict:
+            waiting.extend(value.values())
+        elif kind is list:
+            kinds = set(map(type, value))
+            if float in kinds:
+                floats = value if kinds == {float} else [v for v in value if type(v) is float]
+                if not all(map(math.isfinite, floats)):
+                    return False
+            keys = value[0].keys() if kinds == {dict} else None
+            if keys is not None and all(map(keys.__eq__, map(dict.keys, value))):
+                for key in keys:  # records of the same fields: column by column
+                    waiting.append(list(map(dict.get, value, repeat(key))))
+            elif not kinds <= {str, int, float, type(None)}:
+                waiting.extend(value)
+    return True
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -168,50 +167,10 @@ def _report_or_json_text(value: object) -> bool:
 
 def _is_report(value: object) -> bool:
     """Whether ``value`` is a well-formed report (what a traced function's process must send
-    back): each field of its declared type (a report unpickled from the pipe is built without
-    its fields checked: the traced code could have forged one), every number finite."""
-    import msgspec
+    back): see :func:`serialscale.documents.report.well_formed`."""
+    from ..documents.report import well_formed  # (imported where used: see the top)
 
-    from ..documents.report import Report  # (imported where used: see the top)
-
-    if not isinstance(value, Report):
-        return False
-    try:
-        data = msgspec.to_builtins(value)
-        msgspec.convert(data, Report)
-    except (msgspec.ValidationError, TypeError, ValueError, OverflowError):
-        return False
-    return _finite(data)
-
-
-def _finite(data: object) -> bool:
-    """Whether every float in ``data`` (dicts, lists and plain values) is finite (a report's
-    are: NaN or infinity is not JSON, and no analysis writes one)."""
-    # Lists are looked at whole, at C speed (a --detail report: millions of records): by
-    # their values' types, a list of floats by map(math.isfinite), a list of records (dicts)
-    # column by column.
-    waiting: list[Any] = [data]
-    while waiting:
-        value = waiting.pop()
-        kind = type(value)
-        if kind is float:
-            if not math.isfinite(value):
-                return False
-        elif kind is dict:
-            waiting.extend(value.values())
-        elif kind is list:
-            kinds = set(map(type, value))
-            if float in kinds:
-                floats = value if kinds == {float} else [v for v in value if type(v) is float]
-                if not all(map(math.isfinite, floats)):
-                    return False
-            keys = value[0].keys() if kinds == {dict} else None
-            if keys is not None and all(map(keys.__eq__, map(dict.keys, value))):
-                for key in keys:  # records of the same fields: column by column
-                    waiting.append(list(map(dict.get, value, repeat(key))))
-            elif not kinds <= {str, int, float, type(None)}:
-                waiting.extend(value)
-    return True
+    return well_formed(value)
 
 
 #: Every byte but the control characters other than a newline, which no report's JSON text
