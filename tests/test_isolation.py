@@ -805,3 +805,19 @@ def test_forged_chart_tuples_are_refused_not_drawn() -> None:
                 ("w", None, 2, 1, (("a", -1, 0, 1, True, 1),), 1)]:  # fmt: skip
         with pytest.raises(ValueError):
             _from_tuples(bad)
+
+
+def test_a_parameter_whose_default_is_not_finite_is_shown_as_its_repr(tmp_path: Path) -> None:
+    """A default of float("inf") went into the report's params as a float: the JSON report
+    was an internal error (JSON has no infinity), and once reports from the function's
+    process were checked, every format said it was not a result. It is shown as "inf"."""
+    (tmp_path / "f.py").write_text("import serialscale as ss\n"
+                                   "def f(limit: float = float('inf')):\n"
+                                   "    return ss.input(2.0) * 2 + 1\n")  # fmt: skip
+    for form in ("json", "table"):
+        done = subprocess.run([sys.executable, "-m", "serialscale", "analyze",
+                               str(tmp_path / "f.py") + ":f", "--format", form],
+                              capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        if form == "json":
+            assert json.loads(done.stdout)["params"] == {"limit": "inf"}

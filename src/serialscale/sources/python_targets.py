@@ -378,12 +378,15 @@ def trace_function(
 
 
 def _plain(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters as the report shows them: numbers, strings, booleans and None as they
+    are, anything else (and a float that is not finite: JSON has no infinity, a default of
+    ``float("inf")`` made the JSON report an internal error) as its ``repr``."""
     out: dict[str, Any] = {}
     for key in sorted(params):
         value = params[key]
-        out[key] = (
-            value if isinstance(value, (bool, int, float, str)) or value is None else repr(value)
-        )
+        shown = isinstance(value, (bool, int, str)) or value is None or (
+            isinstance(value, float) and math.isfinite(value))  # fmt: skip
+        out[key] = value if shown else repr(value)
     return out
 
 
