@@ -9,8 +9,8 @@ a finder first on ``sys.meta_path`` swaps them as soon as numpy's package has ru
 originals are put back when the last run ends, however it ends (a return, an exception,
 KeyboardInterrupt); an entry something else replaced meanwhile is left as it is. The
 methods are swapped once for all runs going on (:class:`.users.Users`: runs in several
-threads, a run inside a run); each thread that runs one has its own watch, innermost run first. The
-wrapper calls the original; in a thread that has a watch on, it reports to the run's
+threads, a run inside a run); each thread that runs one has its own watch, innermost run
+first. The wrapper calls the original; in a thread that has a watch on, it reports to the run's
 :class:`NativeWatch` when the call starts and ends, and the recorder does three things:
 
 1. At the start, every traced value in the list or array (inside tuples too) is replaced

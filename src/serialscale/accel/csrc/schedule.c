@@ -816,9 +816,10 @@ PyObject *k_makespan(PyObject *self, PyObject *args) {
         for (int64_t t = 0; t < plan->depth; t++) now += uniform;
         return PyFloat_FromDouble(now);
     }
-    if (uniform != 0.0 && !zeros && plan->block_log >= 0 &&
-        (processors & (processors - 1)) == 0 && highest_bit((uint64_t)processors) <= plan->block_log) {
-        /* (c), BLOCKS at SCHEDULE_TICKS: every tick starts the next block of ranks */
+    if (uniform != 0.0 && !zeros && plan->block_log >= 0 && (processors & (processors - 1)) == 0 &&
+        highest_bit((uint64_t)processors) <= plan->block_log) {
+        /* (c), BLOCKS at SCHEDULE_TICKS: every tick starts the next block of ranks (P <=
+         * 2**62 here, as block_log <= 62: n + P - 1 does not overflow) */
         for (Py_ssize_t t = 0; t < (n + processors - 1) / processors; t++) now += uniform;
         return PyFloat_FromDouble(now);
     }
