@@ -599,8 +599,8 @@ def _exit_message(exc: SystemExit) -> str:
 def _collect(result: int, status: int, deadline: float | None) -> tuple[str, Any]:
     """Wait for the target's frame until ``deadline`` (``time.monotonic()``; ``None``: no
     limit): ``("result", payload)`` (a pickled outcome) or ``("bytes", payload)`` (bytes the
-    function returned); ``("bad", header)`` for a header no target writes (:meth:`_Incoming.bad`);
-    ``("ended", wait status)`` when the target ended without one (the
+    function returned); ``("bad", header)`` for a header no target writes
+    (:meth:`_Incoming.bad`); ``("ended", wait status)`` when the target ended without one (the
     sentinel says how); ``("lost", None)`` when the sentinel is gone without saying;
     ``("timeout", None)``."""
     frame = _Incoming()

@@ -9,9 +9,9 @@ from typing import Any
 from ..base.errors import Location, WorkloadError
 from ..core.gantt import Bar, Gantt, gantt_of
 from ..core.whatif import apply_changes
-from ..documents.report import Report
+from ..documents.report import Report, well_formed
 from ..sources import load_target, looks_like_function
-from .batch import Options, _is_report, read_options, report_of_workload
+from .batch import Options, read_options, report_of_workload
 from .isolation import run_isolated
 
 
@@ -36,7 +36,7 @@ def analyze_with_gantt(target: str, options: Options) -> tuple[Report, Gantt]:
             return report, _to_tuples(chart)
 
         def expected(value: object) -> bool:  # what child() returns, its chart checked below
-            return (type(value) is tuple and len(value) == 2 and _is_report(value[0])
+            return (type(value) is tuple and len(value) == 2 and well_formed(value[0])
                     and type(value[1]) is tuple)  # fmt: skip
 
         report, sent = run_isolated(child, target, options.limits.timeout, expect=expected)

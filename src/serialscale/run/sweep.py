@@ -20,9 +20,9 @@ from ..base.limits import DEFAULT_LIMITS, Limits
 from ..core.analysis import analyze_workload
 from ..core.graph import Graph
 from ..core.growth import Growth, Recording, Sweep, assess, fit_growth
-from ..documents.report import GrowthSet, Prediction, Report, ScalePoint, ScaleReport
+from ..documents.report import GrowthSet, Prediction, Report, ScalePoint, ScaleReport, well_formed
 from ..sources import load_target, looks_like_function
-from .batch import Options, _is_report, read_options, sweep_point
+from .batch import Options, read_options, sweep_point
 
 
 def run_sweep(
@@ -216,7 +216,7 @@ def _measure(target: str, options: Options) -> tuple[Report, float | None, int |
         from .isolation import run_isolated
 
         def expected(value: object) -> bool:  # what work() returns
-            return (type(value) is tuple and len(value) == 3 and _is_report(value[0])
+            return (type(value) is tuple and len(value) == 3 and well_formed(value[0])
                     and value[1] is None
                     and (value[2] is None or (type(value[2]) is int
                                               and 0 <= value[2] < 2**63)))  # fmt: skip

@@ -490,23 +490,21 @@ static int build_plan(const double *prio, const double *cost, const int64_t *ppt
             if (last_need && last_need[w] < r) last_need[w] = r;
         }
     }
-    if (last_need) {
+    if (last_need && topological) { /* (else no block order: block_log stays -1) */
         /* needs of rank r all in an earlier block of 2**k ranks than r's own: last_need[r]
          * >> k < r >> k, which holds exactly for the k up to the highest bit where r and
-         * last_need[r] differ (r has it: last_need[r] < r) */
+         * last_need[r] differ (r has it: last_need[r] < r, the ranks being topological) */
         int log = 62;
-        for (Py_ssize_t r = 0; r < n && log >= 0; r++) {
+        for (Py_ssize_t r = 0; r < n; r++) {
             int32_t x = last_need[r];
-            if (x < 0) continue; /* needs nothing */
-            if (x >= r) log = -1; /* needs a step ranked after it: no block order */
-            else {
+            if (x >= 0) { /* (-1: needs nothing) */
                 int high = highest_bit((uint64_t)(x ^ (int32_t)r));
                 if (high < log) log = high;
             }
         }
         plan->block_log = log;
-        free(last_need);
     }
+    free(last_need);
     plan->unit = unit;
     plan->max_indegree = top;
     plan->max_cost = max_cost;
