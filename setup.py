@@ -18,6 +18,7 @@ setup(
                     "schedule",
                     "drag",
                     "render",
+                    "memory",
                 )
             ],
             depends=["src/serialscale/accel/csrc/kernels.h", "src/serialscale/accel/csrc/needs.h"],

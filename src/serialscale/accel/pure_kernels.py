@@ -827,3 +827,30 @@ def records(items: list[Any], newline: str, encode: Any, /) -> str | None:
     if not isinstance(newline, str):
         raise TypeError(f"argument 2 must be str, not {type(newline).__name__}")
     return None
+
+
+# --- memory made ready ahead of use (csrc/memory.c) ---
+
+
+def keep_freed_memory() -> bool:
+    """Whether malloc now keeps freed memory in its main heap for later allocations. The twin
+    cannot ask (pure Python has no malloc to tune): False, and nothing is made ready."""
+    return False
+
+
+def prefault(size: int, base: int, ready: int, /) -> int:
+    """Make a heap block of ``size`` bytes present ahead of use; where it was, or 0 when
+    nothing was done. The twin does nothing (the pages are touched when used, as always):
+    0, after the compiled kernel's argument checks."""
+    # the compiled kernel's order: its argument parsing (sizes as Py_ssize_t, base an int),
+    # the base as an unsigned 64-bit number, then the sizes' signs
+    size, ready = operator.index(size), operator.index(ready)
+    if not (-(2**63) <= size < 2**63 and -(2**63) <= ready < 2**63):
+        raise OverflowError("prefault: size and ready must fit in 64 bits")
+    if not isinstance(base, int):
+        raise TypeError(f"prefault: base must be int, not {type(base).__name__}")
+    if not 0 <= base < 2**64:
+        raise OverflowError("prefault: base must be an unsigned 64-bit address")
+    if size < 0 or ready < 0:
+        raise ValueError("prefault: size and ready must be >= 0")
+    return 0

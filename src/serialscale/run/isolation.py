@@ -423,6 +423,9 @@ def _target(
         # nor writes to it (which would copy every page of it from the parent).
         gc.freeze()
         gc.enable()  # the command starts with it off (serialscale.cli.entry); user code needs it
+        from ..trace.memory import prepare_ahead
+
+        prepare_ahead()  # this process is ours: malloc may keep what is freed (trace/memory.py)
         sys.stdout = sys.stderr
         try:
             assert work is not None

@@ -361,13 +361,15 @@ def run_traced(
     """Call ``fn(**params)`` once with a fresh recorder active; exceptions propagate (past
     ``max_ops`` recorded operations: :class:`~serialscale.trace.recorder.TooManyOperations`)."""
     from .mathlib import recording_math
+    from .memory import ready_while_recording
     from .native_selection import watching_native_selection
 
     recorder = Recorder(control, max_ops)
     token = _active.set(recorder)
     try:
-        with recording_math() as swaps, swapping_bound_names(fn, swaps), \
-                watching_native_selection(recorder), _scoped(recorder):  # fmt: skip
+        with ready_while_recording(recorder), recording_math() as swaps, \
+                swapping_bound_names(fn, swaps), watching_native_selection(recorder), \
+                _scoped(recorder):  # fmt: skip
             result = fn(**params)
         recorder.flush()  # the arrays hold every step once the run is over
     finally:

@@ -90,6 +90,8 @@ PyObject *k_check_graph_csr(PyObject *self, PyObject *args);
 PyObject *k_costs_ok(PyObject *self, PyObject *args);
 PyObject *k_as_doubles(PyObject *self, PyObject *args);
 PyObject *k_int_sum(PyObject *self, PyObject *args);
+PyObject *k_keep_freed_memory(PyObject *self, PyObject *args);
+PyObject *k_prefault(PyObject *self, PyObject *args);
 PyObject *k_near_critical(PyObject *self, PyObject *args);
 PyObject *k_most(PyObject *self, PyObject *args);
 PyObject *k_tape_csr(PyObject *self, PyObject *args);

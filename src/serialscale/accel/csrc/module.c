@@ -61,6 +61,10 @@ static PyMethodDef methods[] = {
      "drag_values($module, order, pred_ptr, pred_idx, succ_ptr, succ_idx, costs, path, finish, levels, slack, depth, tol, out, on_path, /)\n--\n\n" "Critical-path drag in doubles, in one call (see drag.drag)."},
     {"records", k_records, METH_VARARGS,
      "records($module, items, newline, encode, /)\n--\n\n" "JSON text of a list of flat records (json_report)."},
+    {"keep_freed_memory", k_keep_freed_memory, METH_VARARGS,
+     "keep_freed_memory($module, /)\n--\n\n" "Keep freed memory for later allocations (see trace.memory)."},
+    {"prefault", k_prefault, METH_VARARGS,
+     "prefault($module, size, base, ready, /)\n--\n\n" "Make a heap block's pages present (see trace.memory)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,0 +1,125 @@
+"""Memory for what follows a recording, made ready while the recording goes on.
+
+A page of memory first touched costs a page fault (1.5-2 µs on the virtual machines this
+was measured on), and the graph and analysis that follow a traced run take 120-160 bytes of
+new memory per step recorded: 60,000 faults for 2 M steps, a quarter of the command's time.
+The recording runs on one core. In a process of serialscale's own (the target of a traced
+function, :mod:`serialscale.run.isolation`), :func:`prepare_ahead` has malloc keep freed
+memory for later allocations, and each run then has a thread on another core fault in
+:data:`BYTES_PER_STEP` bytes of heap per step recorded so far, and give them back to malloc,
+where the graph and the analysis find them present (the ``prefault`` kernel, csrc/memory.c).
+
+Nothing anyone reads changes: the pages are made present and given back unchanged. The
+thread is not a ``threading`` thread (``threading.enumerate()`` and ``active_count()`` in the
+traced code see what they would see untraced), takes no traced value, calls nothing the
+tracer watches, and is done with its last block when the run is (at most one block of
+:data:`MOST_AT_ONCE` bytes to wait for). Without glibc, with the pure-Python twins, or in a
+process not serialscale's own (a library user's), nothing of this happens.
+"""
+
+from __future__ import annotations
+
+import _thread
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Protocol
+
+from .. import accel
+
+#: Bytes made ready per step recorded: below what the graph and the analysis take (122-158
+#: per step, measured on the benchmarks' functions, benchmarks/RESULTS.md), so a run never
+#: has more memory made ready than it uses.
+BYTES_PER_STEP = 112
+#: The least made ready at once (fewer steps than this makes ready nothing).
+LEAST_AT_ONCE = 8 << 20
+#: The most made ready at once (~15 ms): the longest a run's end waits for the thread.
+MOST_AT_ONCE = 32 << 20
+#: Seconds between two looks at the steps recorded.
+PERIOD = 0.005
+
+#: The most bytes made ready in one run (a quarter of the machine's memory), 0 while
+#: :func:`prepare_ahead` has not been called here or could not tune malloc.
+_most = 0
+
+
+class Counting(Protocol):
+    """What the thread follows: a recorder's count of steps."""
+
+    count: int
+
+
+def prepare_ahead() -> bool:
+    """From now on, in this process, keep freed memory for later allocations and make memory
+    ready while each traced run records. For a process of serialscale's own only: it changes
+    how malloc serves the whole process for good (nothing freed goes back to the system).
+    Whether it took effect (glibc and the compiled kernels)."""
+    global _most
+    try:
+        physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return False
+    if physical <= 0 or not accel.kernels().keep_freed_memory():
+        return False
+    _most = physical // 4
+    return True
+
+
+class _Follower:
+    """The thread's state: the block made ready so far, and the locks that end it."""
+
+    def __init__(self, recorder: Counting, most: int, prefault: Callable[[int, int, int], int]):
+        self.recorder = recorder
+        self.most = most
+        self.prefault = prefault
+        self.ready = 0  # bytes of the block made ready
+        self.stop = _thread.allocate_lock()
+        self.stop.acquire()  # released: the run is over
+        self.ended = _thread.allocate_lock()
+        self.ended.acquire()  # released by the thread as it ends
+
+    def run(self) -> None:
+        """Follow the count of steps until told to stop, a block at a time. No builtin is
+        called here: during a run ``min``, ``max``, ``sum`` and ``pow`` are the recorder's."""
+        try:
+            base = 0
+            behind = False
+            while not self.stop.acquire(timeout=0 if behind else PERIOD):
+                want = BYTES_PER_STEP * self.recorder.count
+                want = want if want < self.most else self.most
+                if want - self.ready < LEAST_AT_ONCE:
+                    behind = False
+                    continue
+                size = self.ready + MOST_AT_ONCE
+                size = size if size < want else want
+                at = self.prefault(size, base, self.ready)
+                if not at:  # not a block of the main heap: nothing to make ready here
+                    return
+                base, self.ready = at, size
+                behind = size < want
+        except Exception:  # (MemoryError): memory made ready is a help, never a need
+            return
+        finally:
+            self.ended.release()
+
+
+@contextmanager
+def ready_while_recording(recorder: Counting) -> Iterator[_Follower | None]:
+    """While the block runs (a traced run recording into ``recorder``), make memory ready
+    on another thread (see the module's docstring); yields its state, or ``None`` where
+    :func:`prepare_ahead` was not called or did not take effect. On leaving, the thread
+    stops and gives its last block back before the caller goes on."""
+    if not _most:
+        yield None
+        return
+    follower = _Follower(recorder, _most, accel.kernels().prefault)
+    try:
+        _thread.start_new_thread(follower.run, ())
+    except RuntimeError:  # no thread can start: the run goes on without
+        yield None
+        return
+    try:
+        yield follower
+    finally:
+        follower.stop.release()
+        follower.ended.acquire()
