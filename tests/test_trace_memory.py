@@ -11,7 +11,7 @@ target process turns it on.
 from __future__ import annotations
 
 import json
-import platform
+import os
 import subprocess
 import sys
 import textwrap
@@ -23,16 +23,26 @@ import pytest
 from serialscale import accel
 from serialscale.accel import pure_kernels
 
-GLIBC = platform.libc_ver()[0] == "glibc" and sys.platform.startswith("linux")
+
+def _glibc() -> bool:
+    try:
+        return sys.platform.startswith("linux") and "glibc" in os.confstr("CS_GNU_LIBC_VERSION")
+    except (AttributeError, ValueError, OSError, TypeError):
+        return False
+
+
+#: glibc's malloc and the compiled kernels (under `make sanitize`, ASan's malloc takes no
+#: tuning: the kernel then says so, and these cases have nothing to check).
 needs_glibc = pytest.mark.skipif(
-    not (GLIBC and accel.available()), reason="glibc and the compiled kernels"
+    not (_glibc() and accel.available()) or os.environ.get("SERIALSCALE_EXPECT_SANITIZED") == "1",
+    reason="glibc's malloc and the compiled kernels",
 )
 
 
 def _in_process_of_its_own(code: str, *, pure: bool = False) -> str:
     """Run ``code`` in a fresh interpreter; its standard output (its last line is what the
     cases read)."""
-    env = {"SERIALSCALE_PURE_PYTHON": "1" if pure else "0", "PATH": "/usr/bin:/bin"}
+    env = {**os.environ, "SERIALSCALE_PURE_PYTHON": "1" if pure else "0"}
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
                           text=True, timeout=120, env=env, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -71,9 +81,9 @@ def _outcome(kernels: Any, name: str, args: list[Any]) -> Any:
 )
 def test_both_prefault_kernels_refuse_the_same_arguments(args: list[Any]) -> None:
     """The compiled kernel makes memory ready and its twin does nothing (both are hints), but
-    they take and refuse the same arguments."""
+    they take and refuse the same arguments. (keep_freed_memory is called with good arguments
+    only in processes of their own: it tunes the whole process.)"""
     assert _outcome(accel._compiled, "prefault", args) == _outcome(pure_kernels, "prefault", args)
-    assert _outcome(accel._compiled, "keep_freed_memory", []) == "ok"
     assert _outcome(accel._compiled, "keep_freed_memory", [1]) == _outcome(
         pure_kernels, "keep_freed_memory", [1]
     )
@@ -115,7 +125,7 @@ def test_a_block_made_ready_is_written_without_page_faults() -> None:
         print(after - before)
     """
     pages = (64 << 20) // 4096
-    env = {"SERIALSCALE_PURE_PYTHON": "0", "PATH": "/usr/bin:/bin"}
+    env = {**os.environ, "SERIALSCALE_PURE_PYTHON": "0"}
     faults = {}
     for mode in ("ready", "not"):
         done = subprocess.run([sys.executable, "-c", textwrap.dedent(code), mode],
@@ -235,7 +245,7 @@ def test_the_commands_target_makes_memory_ready(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "serialscale", "analyze", "probe.py:probe"],
         capture_output=True, text=True, timeout=60, cwd=tmp_path,
-        env={"SERIALSCALE_PURE_PYTHON": "0", "PATH": "/usr/bin:/bin"},
+        env={**os.environ, "SERIALSCALE_PURE_PYTHON": "0"},
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert "ready=True" in done.stderr, done.stderr
