@@ -221,3 +221,69 @@ def test_scale_table_golden_at_a_fixed_width() -> None:
     sweep = run_sweep(str(WORKLOADS / "sweeps" / "tree_reduction.yaml"), "n", [8, 16, 32, 64, 128])
     sweep = msgspec.structs.replace(sweep, source="workloads/sweeps/tree_reduction.yaml")
     check_golden("tree_reduction.scale.txt", render_scale_table(sweep, width=100))
+
+
+# --- --detail's table of many steps (render/table.py detail_lines) ---------------------------
+
+_detail_ids = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1,
+                      max_size=14) | st.sampled_from(["a", "léger", "数据处理", "x" * 30, "::warn",
+                                                      "a\nb", "\x1b[31m", "##[group]"])  # fmt: skip
+_detail_figures = st.integers(0, 10**9) | st.floats(0, 1e6, allow_nan=False)
+
+
+def _with_detail(ids: list[str], figures: list[int | float]) -> Report:
+    from serialscale.documents.report import StepDetail
+
+    report = example("ci_build")
+    detail = [StepDetail(id=i, cost=f, start=f, finish=f, slack=f)
+              for i, f in zip(ids, figures, strict=True)]  # fmt: skip
+    return msgspec.structs.replace(report, detail=detail)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_detail_ids, _detail_figures), min_size=1, max_size=12),
+       st.sampled_from([60, 80, 100, 140]))  # fmt: skip
+def test_detail_lines_are_richs_table_where_everything_fits(rows, width: int) -> None:
+    """The oracle is rich's own table of the same steps: where every id (as displayed) and
+    every figure fit the width, the plain lines for many steps are exactly its lines."""
+    from rich.cells import cell_len
+
+    from serialscale.base.errors import display
+    from serialscale.render import table
+    from serialscale.render.common import num
+
+    ids, figures = [r[0] for r in rows], [r[1] for r in rows]
+    # Integers and floats in one column are each shown by num() (the fast path is for ints).
+    longest_id = max(4, *(cell_len(display(i)) for i in ids))
+    longest_figure = max(6, *(len(num(f)) for f in figures))
+    if longest_id + 4 * longest_figure + 16 > width:
+        return  # rich would fold figures too: not this layout's promise
+    report = _with_detail(ids, figures)
+    by_rich = render(report, OutputFormat.table, width=width)
+    saved = table.RICH_DETAIL_ROWS
+    table.RICH_DETAIL_ROWS = 0
+    try:
+        by_lines = render(report, OutputFormat.table, width=width)
+    finally:
+        table.RICH_DETAIL_ROWS = saved
+    assert by_lines == by_rich
+
+
+def test_a_detail_of_many_steps_shows_every_step_safely_within_the_width() -> None:
+    from serialscale.render import table
+
+    n = table.RICH_DETAIL_ROWS + 1
+    ids = [f"s{i}" for i in range(n - 3)] + ["\x1b[2J::error::x", "数据" * 40, "w" * 200]
+    report = _with_detail(ids, list(range(n)))
+    text = render(report, OutputFormat.table, width=80)
+    lines = text.splitlines()
+    assert "\x1b" not in text and not any(line.lstrip().startswith("::") for line in lines)
+    assert all(f"  s{i} " in text for i in range(0, n - 3, 97))
+    assert f"{n - 1:,}" in text  # the last figure
+    # The long ids were folded onto lines of their own, none wider than the terminal.
+    from rich.cells import cell_len
+
+    assert max(map(cell_len, lines)) <= 80
+    steps = "".join(line[2:46] for line in lines[lines.index(" " + "─" * 78) + 1 :][: n + 8])
+    assert steps.count("数") == steps.count("据") == 40 and "数据" * 20 in steps
+    assert steps.count("w") == 200

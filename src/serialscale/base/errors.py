@@ -241,6 +241,17 @@ def display(text: object, *, lines: bool = False) -> str:
     return neutralize(escape_controls(str(text)))
 
 
+def display_each(texts: Iterable[str]) -> list[str]:
+    """:func:`display` of each text (a table's million ids): one scan of them all, at C
+    speed, when none needs a change."""
+    texts = list(texts)
+    # (joined by a space: no unsafe character, and no '::' or '##' across two texts)
+    joined = " ".join(texts)
+    if "::" in joined or "##" in joined or _UNSAFE.search(joined) is not None:
+        return list(map(display, texts))
+    return texts
+
+
 def escape_controls(text: str) -> str:
     """``text`` with each character :func:`display` shows by its escape so escaped (where a
     format has its own escape for newlines, as GitHub's ``%0A``, apply that first)."""

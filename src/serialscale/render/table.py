@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from operator import attrgetter
+from typing import Any
 
 from msgspec import UNSET
 from rich import box
-from rich.console import Group
+from rich.cells import cell_len
+from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..base.errors import display
+from ..base.errors import display, display_each
 from ..documents.report import Report
 from .common import (
     amount,
@@ -39,6 +43,61 @@ SCHEDULE_MODELS = {
     "schedule); guaranteed is Brent's bound with spans",
     "bounds": "too many steps with spans to simulate: simulated is Brent's bound with spans",
 }
+
+
+#: The columns of ``--detail``'s table of steps: name, and whether right-justified.
+DETAIL_COLUMNS = (("step", False), ("cost", True), ("start", True), ("finish", True),
+                  ("slack", True))  # fmt: skip
+#: Up to this many steps, ``--detail``'s table is a rich table; beyond, its lines are laid
+#: out by :func:`detail_lines` (the same layout, where ids and figures fit the width): a
+#: rich table holds every cell of every row as segments at once (a traced function of
+#: 2,000,000 steps took 9 GB and more than ten minutes).
+RICH_DETAIL_ROWS = 2_000
+#: The narrowest the step column of :func:`detail_lines` gets.
+LEAST_STEP_WIDTH = 8
+
+
+def detail_lines(report: Report, width: int, console: Console) -> Iterator[str]:
+    """``--detail``'s table of steps as rich lays out a ``SIMPLE_HEAD`` table of
+    :data:`DETAIL_COLUMNS` at ``width`` columns, in time linear in the steps (a few
+    microseconds a step): the heading, its rule, then the rows. Where the ids and figures fit
+    the width, the lines are rich's (tests/test_render.py compares them). Otherwise the
+    figures keep their widths, the step column takes the rest (at least
+    :data:`LEAST_STEP_WIDTH`), and a wider id is folded onto the lines below it, at spaces
+    first, as rich folds; lines wider than ``width`` are left so (rich would fold figures)."""
+    detail = report.detail or []
+    columns = [_figures(list(map(attrgetter(name), detail))) for name, _ in DETAIL_COLUMNS[1:]]
+    figures = [max(len(name), *map(len, column)) for (name, _), column in
+               zip(DETAIL_COLUMNS[1:], columns, strict=True)]  # fmt: skip
+    ids = display_each(map(attrgetter("id"), detail))
+    plain = all(map(str.isascii, ids))  # one character a cell: len() is the width
+    shown = list(map(len, ids)) if plain else list(map(cell_len, ids))
+    # A SIMPLE_HEAD line: an edge, then each cell with a space of padding on both sides,
+    # the cells one more space apart, an edge: the cells and 3 * columns + 1 spaces
+    room = width - (3 * len(DETAIL_COLUMNS) + 1) - sum(figures)
+    step = min(max(4, *shown), max(room, LEAST_STEP_WIDTH))
+    names = [f"{name:>{w}}" for (name, _), w in zip(DETAIL_COLUMNS[1:], figures, strict=True)]
+    yield "  " + "   ".join([f"{'step':<{step}}", *names])
+    yield " " + "─" * (step + sum(figures) + 3 * len(DETAIL_COLUMNS) - 1)
+    rest = "   ".join(f"{{:>{w}}}" for w in figures)
+    if plain and max(shown) <= step:  # every id on one line, padded by format
+        yield from map(f"  {{:<{step}}}   {rest}".format, ids, *columns)
+        return
+    row = f"  {{}}   {rest}".format
+    for i, name in enumerate(ids):
+        parts = [name]
+        if shown[i] > step:
+            parts = [line.plain for line in Text(name).wrap(console, step, overflow="fold")]
+        yield row(parts[0] + " " * (step - cell_len(parts[0])), *(c[i] for c in columns))
+        for part in parts[1:]:
+            yield "  " + part
+
+
+def _figures(values: list[Any]) -> list[str]:
+    """:func:`~.common.num` of each value; integers (a traced run's) at C speed."""
+    if set(map(type, values)) <= {int}:
+        return list(map("{:,}".format, values))
+    return list(map(num, values))
 
 
 def render_table(report: Report, width: int = 100, color: bool = False) -> str:
@@ -172,14 +231,21 @@ def render_table(report: Report, width: int = 100, color: bool = False) -> str:
 
     if report.detail:  # --detail: every step of the ASAP schedule
         console.print(Text("Steps (ASAP schedule)", style="bold"))
-        steps = Table(box=box.SIMPLE_HEAD)
-        for column, justify in (("step", "left"), ("cost", "right"), ("start", "right"),
-                                ("finish", "right"), ("slack", "right")):  # fmt: skip
-            steps.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
-        for d in report.detail:
-            figures = [num(d.cost), num(d.start), num(d.finish), num(d.slack)]
-            steps.add_row(cell(d.id), *map(Text, figures))
-        console.print(steps)
+        if len(report.detail) <= RICH_DETAIL_ROWS:
+            steps = Table(box=box.SIMPLE_HEAD)
+            for column, right in DETAIL_COLUMNS:
+                steps.add_column(column, justify="right" if right else "left", overflow="fold")
+            for d in report.detail:
+                figures = [num(d.cost), num(d.start), num(d.finish), num(d.slack)]
+                steps.add_row(cell(d.id), *map(Text, figures))
+            console.print(steps)
+        else:
+            lines = detail_lines(report, width, console)
+            console.print()  # (rich starts a table so)
+            console.print(Text(next(lines), style="bold"), soft_wrap=True)
+            out.write("\n".join(lines))
+            out.write("\n")
+            console.print()
 
     line = sparkline(report.profile, max(10, min(60, width - 20)))
     if line:
