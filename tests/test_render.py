@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -231,16 +232,21 @@ _detail_ids = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), 
 _detail_figures = st.integers(0, 10**9) | st.floats(0, 1e6, allow_nan=False)
 
 
+@functools.cache
+def _ci_build() -> Report:
+    return example("ci_build")
+
+
 def _with_detail(ids: list[str], figures: list[int | float]) -> Report:
     from serialscale.documents.report import StepDetail
 
-    report = example("ci_build")
+    report = _ci_build()
     detail = [StepDetail(id=i, cost=f, start=f, finish=f, slack=f)
               for i, f in zip(ids, figures, strict=True)]  # fmt: skip
     return msgspec.structs.replace(report, detail=detail)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(_detail_ids, _detail_figures), min_size=1, max_size=12),
        st.sampled_from([60, 80, 100, 140]))  # fmt: skip
 def test_detail_lines_are_richs_table_where_everything_fits(rows, width: int) -> None:
