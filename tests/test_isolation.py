@@ -15,6 +15,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from .conftest import WORKLOADS
 
@@ -103,6 +105,15 @@ def _pipes():
                 yield fd
         except OSError:
             pass
+
+def forges_a_report(n: int = 4):
+    """Writes a report's frame (MessagePack) that holds no report, on every pipe."""
+    for fd in _pipes():
+        try:
+            os.write(fd, b"M" + (5).to_bytes(8, "big") + b"\x81\xa1a\xc1\x00")
+        except OSError:
+            pass
+    os._exit(0)
 
 def forges_a_pickle(n: int = 4):
     """Writes a pickle that runs a command when loaded, raw and framed, on every pipe."""
@@ -255,6 +266,72 @@ def test_a_forged_result_is_refused_not_run(hostile) -> None:
     assert not mark.exists()  # the command in the pickle never ran
     assert result.stdout == ""
     assert "not a result" in result.stderr or "ended its process" in result.stderr
+
+
+def test_a_forged_report_frame_is_refused(hostile) -> None:
+    path, _ = hostile
+    result = _cli("analyze", f"{path}:forges_a_report", "-f", "json")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "not a result (Report)" in result.stderr
+
+
+def test_a_report_crosses_as_messagepack_and_comes_back_equal() -> None:
+    """A report crosses as MessagePack, read back as a Report equal to the one sent (the
+    oracle: the report made here); one MessagePack cannot hold (an id that is not UTF-8,
+    a lone surrogate) is pickled, as before."""
+    from serialscale import analyze
+    from serialscale.run import isolation
+
+    from .conftest import WORKLOADS
+
+    for name in ("ci_build", "ml_training", "rule110_small"):
+        report = analyze(WORKLOADS / f"{name}.yaml", detail=True)
+        assert isolation._frame(("ok", report), "x")[0] == isolation.REPORT
+        assert isolation.run_isolated(lambda r=report: r, "x", expect=anything) == report
+    odd = _chain_report(["a", "\ud800"])
+    assert isolation._frame(("ok", odd), "x")[0] == isolation.RESULT
+    assert isolation.run_isolated(lambda: odd, "x", expect=anything) == odd
+    assert isolation._frame(("ok", (odd, 0.5)), "x")[0] == isolation.RESULT
+
+
+def _forgeries() -> list[object]:
+    """Reports as an analysis writes them, and each changed as traced code could forge it."""
+    from msgspec import structs
+
+    from serialscale import analyze
+
+    from .conftest import WORKLOADS
+
+    report = analyze(WORKLOADS / "ci_build.yaml", detail=True)
+    first = report.detail[0]
+    nan, inf = float("nan"), float("inf")
+    changes = [
+        {}, {"params": {"n": (1, 2)}}, {"params": {"x": nan}}, {"params": {"x": [1, inf]}},
+        {"detail": [structs.replace(first, cost=nan), *report.detail[1:]]},
+        {"detail": [structs.replace(first, slack=inf), *report.detail[1:]]},
+        {"detail": [structs.replace(first, start=-1), *report.detail[1:]]},
+        {"detail": [structs.replace(first, id=3), *report.detail[1:]]},
+        {"detail": (first,)}, {"profile": [1, 2, nan]}, {"depth": True}, {"steps": 2**70},
+        {"speedup_ceiling": inf}, {"speedup_ceiling": None}, {"workload": "\ud800"},
+        {"critical_path": ["a", 3]}, {"critical_path": "ab"},
+    ]  # fmt: skip
+    return [report, analyze(WORKLOADS / "rule110_small.yaml")] + [
+        structs.replace(report, **change) for change in changes
+    ]
+
+
+def test_well_formed_is_its_definition_read_back_or_walked() -> None:
+    """The quick test (written as JSON and read back the same) accepts only what the
+    definition (converted to plain values and back, every float finite) accepts, and
+    accepts a report as an analysis writes it (so the quick test is the one that runs)."""
+    from serialscale.documents.report import _read_back_the_same, _walked, well_formed
+
+    forged = _forgeries()
+    for report in forged:
+        assert not _read_back_the_same(report) or _walked(report), report
+        assert well_formed(report) == _walked(report)
+    assert _read_back_the_same(forged[0]) and _read_back_the_same(forged[1])
+    assert sum(map(well_formed, forged)) >= 4 and sum(map(well_formed, forged)) < len(forged) - 8
 
 
 def test_isolation_in_process_calls(hostile) -> None:
@@ -610,7 +687,7 @@ def test_a_frame_is_its_declared_length_and_nothing_after() -> None:
     from serialscale.run.isolation import LONGEST, _Incoming
 
     cases = [(b"B", 3, ("bytes", b"abc")), (b"R", 3, ("result", b"abc")),
-             (b"?", 3, ("bad", b"?" + (3).to_bytes(8, "big"))),
+             (b"M", 3, ("report", b"abc")), (b"?", 3, ("bad", b"?" + (3).to_bytes(8, "big"))),
              (b"R", LONGEST + 1, ("bad", b"R" + (LONGEST + 1).to_bytes(8, "big")))]  # fmt: skip
     for kind, size, expected in cases:
         read, write = os.pipe()
@@ -821,3 +898,21 @@ def test_a_parameter_whose_default_is_not_finite_is_shown_as_its_repr(tmp_path: 
         assert done.returncode == 0, done.stderr
         if form == "json":
             assert json.loads(done.stdout)["params"] == {"limit": "inf"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_any_bytes_in_a_report_frame_are_a_report_or_none(data) -> None:
+    """The traced code can write any bytes in a report's frame: from_messagepack returns a
+    report or None, never raises (the bytes: random, or a real report's, cut or changed)."""
+    from serialscale.documents.report import Report, from_messagepack, to_messagepack
+
+    real = to_messagepack(_small_report())
+    if data.draw(st.booleans()):
+        payload = data.draw(st.binary(max_size=200))
+    else:
+        start = data.draw(st.integers(0, len(real) - 1))
+        cut = data.draw(st.integers(start, len(real)))
+        payload = real[:start] + data.draw(st.binary(max_size=8)) + real[cut:]
+    back = from_messagepack(payload)
+    assert back is None or type(back) is Report

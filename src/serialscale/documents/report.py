@@ -523,6 +523,22 @@ def to_builtins(document: Struct) -> Any:
     return msgspec.to_builtins(document)
 
 
+def to_messagepack(report: Report) -> bytes:
+    """``report`` as MessagePack (how a traced function's process sends its report back:
+    :func:`from_messagepack` reads it)."""
+    return msgspec.msgpack.encode(report)
+
+
+def from_messagepack(data: bytes) -> Report | None:
+    """The report :func:`to_messagepack` wrote in ``data``, each field checked against its
+    type as it is read (``msgspec`` builds no other object); ``None`` where ``data`` holds
+    none. Numbers may still be NaN or infinite: see :func:`well_formed`."""
+    try:
+        return msgspec.msgpack.decode(data, type=Report)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+
+
 def well_formed(value: object) -> bool:
     """Whether ``value`` is a :class:`Report` whose every field holds its declared type and
     whose every number is finite, as every analysis writes one. A report unpickled from a
@@ -530,8 +546,27 @@ def well_formed(value: object) -> bool:
     have forged one): checked here before anything shows it."""
     if not isinstance(value, Report):
         return False
+    return _read_back_the_same(value) or _walked(value)
+
+
+def _read_back_the_same(report: Report) -> bool:
+    """Whether ``report`` written as JSON and read back (each field checked against its type
+    as it is read) is equal to it: then it is well formed, as NaN and infinity cannot be
+    (JSON writes null for them; NaN equals nothing), nor any value not of its field's type.
+    Not the same does not mean not well formed (a tuple where a list was declared is read
+    back as a list): :func:`_walked` decides those. 1 s for a report of 2,000,000 steps,
+    against 2.9 for the walk."""
     try:
-        data = msgspec.to_builtins(value)
+        return bool(msgspec.json.decode(msgspec.json.encode(report), type=Report) == report)
+    except Exception:  # (what cannot be written or read back: the walk says why)
+        return False
+
+
+def _walked(report: Report) -> bool:
+    """Whether ``report`` converted to plain values converts back to a report, and every
+    float of it is finite (the definition of :func:`well_formed`)."""
+    try:
+        data = msgspec.to_builtins(report)
         msgspec.convert(data, Report)
     except (msgspec.ValidationError, TypeError, ValueError, OverflowError):
         return False
