@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 GOOD = "steps:\n  - id: a\n  - id: b\n    needs: [a]\n"
 
@@ -206,3 +210,48 @@ def test_bad_flags_exit_2(args: list[str], tmp_path: Path, run_cli) -> None:
     result = run_cli("analyze", str(path), *args)
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
+
+
+_BAD_STEPS = ["{id: null}", "{id: [1]}", "{cost: 3}", "7", "{id: ''}", "{id: true}"]
+_GOOD_STEPS = ["{{id: {0}}}", "{{id: {0}, needs: [zz]}}", "{{id: {0}, cost: fast}}",
+               "{{id: {0}, needs: [true]}}", "{{id: {0}, cost: -2}}", "{{id: {0}, spam: 1}}",
+               "{{id: {0}, needs: [{0}]}}"]  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_BAD_STEPS), st.sampled_from(_GOOD_STEPS)), min_size=1,
+                max_size=12), st.booleans())  # fmt: skip
+def test_each_error_is_on_the_line_of_its_step(steps: list[str], as_json: bool) -> None:
+    """A step left out (no usable id) does not move the errors of the steps after it: each
+    error is on its own step's line (found: a need of the step after a bad id was shown on
+    the line before it). The oracle: the file is written one step a line."""
+    from serialscale.base.errors import WorkloadError
+    from serialscale.sources import load_workload
+
+    lines = [t.format(f"s{i}") if t in _GOOD_STEPS else t for i, t in enumerate(steps)]
+    if as_json:  # the same steps as JSON, a step a line (YAML flow style is JSON-like)
+        import yaml
+
+        text = '{"steps": [\n' + ",\n".join(
+            json.dumps(yaml.safe_load(line)) for line in lines) + "\n]}\n"  # fmt: skip
+    else:
+        text = "steps:\n" + "".join(f"  - {line}\n" for line in lines)
+    first = 2  # the line of the first step
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / ("w.json" if as_json else "w.yaml")
+        path.write_text(text)
+        try:
+            load_workload(path)
+        except WorkloadError as exc:
+            errors = getattr(exc, "errors", [exc])
+        else:
+            errors = []
+    assert bool(errors) == any(s != _GOOD_STEPS[0] for s in steps)
+    for error in errors:
+        assert error.location.line is not None, error.message
+        at = error.location.line - first
+        assert at in range(len(lines)), (error.message, text)
+        if error.location.step_id is not None:  # the step it names is on that line
+            assert f"{{id: {error.location.step_id}" in lines[at], (error.message, text)
+        else:  # a step without a usable id
+            assert steps[at] in _BAD_STEPS, (error.message, text)

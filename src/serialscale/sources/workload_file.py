@@ -136,6 +136,9 @@ class _Validator:
         # (column, step in the document, id) of each cost given as a duration
         self.durations: list[tuple[int, int, str]] = []
         self.span_durations: list[tuple[int, int, str]] = []  # the same for spans
+        #: Where in the file's ``steps`` each step read is, where some were left out (an
+        #: error each): a step's index among those read is not its index in the file then.
+        self.kept: list[int] | None = None
         self.spans: list[Any] | None = None  # each step's span, where one step gives one
         self.locator = Locator(text, source)
         self.overrides = params
@@ -219,7 +222,7 @@ class _Validator:
                            "(its own parallel depth) is at most its work" if span > cost else
                            f"'span' must be > 0 for a step of cost {cost}: work takes some "
                            "time")  # fmt: skip
-                self.errors.add(self.fail(problem, ("steps", i, "span"), ids[i]))
+                self.errors.add(self.fail(problem, ("steps", self.at(i), "span"), ids[i]))
 
     def durations_in(self, costs: list[Any], unit: str | None) -> str:
         """Costs written as durations (``5m``, ``90s``, ``1h30m``) in the workload's unit,
@@ -279,7 +282,7 @@ class _Validator:
             for i in (i for i, c in enumerate(costs) if c > LARGEST_FLOAT):
                 self.errors.add(self.fail("'cost' is larger than the largest float (about "
                                           "1.8e308); use smaller units",
-                                          ("steps", i, "cost") if self.expansion is None
+                                          ("steps", self.at(i), "cost") if self.expansion is None
                                           else (), str(ids[i])))  # fmt: skip
                 costs[i] = 0  # to go on checking the rest
         elif float in set(map(type, costs)) and not _finite_sum(costs):
@@ -294,7 +297,7 @@ class _Validator:
         if resolved is None:
             resolved = self.resolve_fast(ids, raw_needs or [], dependencies)
         if resolved is None and raw_needs:
-            raw_needs = self.need_names(raw_needs)
+            raw_needs = self.need_names(raw_needs, ids)
         graph = build_graph(
             ids, costs, raw_needs, _Places(self), resolved=resolved, spans=self.spans,
             errors=self.errors, optional=OptionalNeed,
@@ -347,7 +350,7 @@ class _Validator:
     def step_where(self, i: int) -> tuple[tuple[str | int, ...], str]:
         """Document path of step ``i`` and, for templates, which template and loop values."""
         if self.expansion is None:
-            return ("steps", i), ""
+            return ("steps", self.at(i)), ""
         from .templates import describe
 
         k, values = self.expansion.origin(i)
@@ -358,7 +361,7 @@ class _Validator:
     def need_where(self, i: int, k: int) -> tuple[tuple[str | int, ...], str]:
         """Document path of need ``k`` of step ``i``, with its template origin."""
         if self.expansion is None:
-            return ("steps", i, "needs", k), ""
+            return ("steps", self.at(i), "needs", k), ""
         from .templates import describe
 
         path, text = self.expansion.need_origin(i, k)
@@ -419,6 +422,7 @@ class _Validator:
         needs: list[list[Any]] = []
         add = self.errors.add
         spans: list[Any] = []
+        kept: list[int] = []
         for i, step in enumerate(steps):
             if not isinstance(step, dict):
                 add(self.fail(f"step {i + 1} must be a mapping with an 'id', got a "
@@ -466,18 +470,29 @@ class _Validator:
             costs.append(cost)
             needs.append(need)
             spans.append(span)
+            kept.append(i)
         if any(s is not None for s in spans):
             self.spans = spans
+        if len(kept) < len(steps):
+            self.kept = kept
         return ids, costs, needs
 
-    def step_id(self, value: Any, path: tuple[str | int, ...]) -> str:
+    def at(self, i: int) -> int:
+        """Where step ``i`` of those read is in the file's ``steps`` (see :attr:`kept`)."""
+        return i if self.kept is None else self.kept[i]
+
+    def step_id(self, value: Any, path: tuple[str | int, ...], what: str = "a step id",
+                step: str | None = None) -> str:  # fmt: skip
+        """``value`` as a step id (``what`` says where it was: a step's id, or a need of
+        ``step``)."""
         if isinstance(value, str):
             if value:
                 return value
-            raise self.fail("a step id must not be empty", path)
+            raise self.fail(f"{what} must not be empty", path, step)
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
-        raise self.fail(f"a step id must be a string or an integer, got a {_kind(value)}", path)
+        raise self.fail(f"{what} must be a string or an integer, got a {_kind(value)}", path,
+                        step)  # fmt: skip
 
     def resolve_fast(
         self, ids: list[str], raw_needs: list[list[Any]], dependencies: int
@@ -494,7 +509,7 @@ class _Validator:
             return pred_ptr, pred_idx
         return None
 
-    def need_names(self, raw_needs: list[list[Any]]) -> list[list[Any]]:
+    def need_names(self, raw_needs: list[list[Any]], ids: list[str]) -> list[list[Any]]:
         """The need lists with every need as a name: an integer id as its string; a need
         that is no id at all (a list, a mapping, a boolean) is a located error, left out."""
         if set(map(type, chain.from_iterable(raw_needs))) <= _NAME_TYPES:
@@ -507,7 +522,8 @@ class _Validator:
                     names.append(raw)
                     continue
                 try:  # located only when there is an error (slow for templates)
-                    names.append(self.step_id(raw, self.need_where(i, k)[0]))
+                    names.append(self.step_id(raw, self.need_where(i, k)[0],
+                                              "a need (the id of a step)", ids[i]))  # fmt: skip
                 except WorkloadError as exc:
                     self.errors.add(exc)
             rows.append(names)
