@@ -329,3 +329,13 @@ def test_render_a_saved_report_again(tmp_path: Path, run_cli) -> None:
     assert md.startswith("### serialscale scale") and "parallelizable" in md
     bad = run_cli("render", str(tmp_path / "missing.json"))
     assert bad.exit_code == 2 and "cannot read the report" in bad.stderr
+
+
+def test_a_batch_markdown_error_shows_its_whole_message(tmp_path: Path, run_cli) -> None:
+    """An error whose message holds a newline (from an id in the input) is shown whole, the
+    newline as \\n as every other format shows it (found: the text after it was dropped)."""
+    path = tmp_path / "evil.json"
+    path.write_text('{"steps": [{"id": "a", "needs": ["x\\n::error::injected"]}]}')
+    text = run_cli("analyze", str(path), "--batch", "-f", "markdown").stdout
+    assert "unknown step 'x\\\\n::error::injected'" in text  # (Markdown escapes the backslash)
+    assert not any(line.lstrip().startswith("::") for line in text.splitlines())

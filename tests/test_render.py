@@ -293,3 +293,28 @@ def test_a_detail_of_many_steps_shows_every_step_safely_within_the_width() -> No
     steps = "".join(line[2:46] for line in lines[lines.index(" " + "─" * 78) + 1 :][: n + 8])
     assert steps.count("数") == steps.count("据") == 40 and "数据" * 20 in steps
     assert steps.count("w") == 200
+
+
+_names = st.text(st.characters(codec="utf-8", categories=("L", "N", "Zs", "P")), min_size=1,
+                 max_size=40)  # fmt: skip
+_paths = st.sampled_from(["a.yaml", "deep/folder/of/many/parts/w.yaml", "数据.yaml"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_names, _paths), min_size=1, max_size=4), st.integers(40, 160))
+def test_a_batch_table_never_cuts_names_or_paths(rows, width: int) -> None:
+    """Every workload's name and path is shown whole at every width, as a row of the table
+    or a block of its own, and no line is cut with an ellipsis (found: from 91 to 104
+    columns the table was chosen though it did not fit, and rich cut its cells)."""
+    from serialscale.base.errors import display
+    from serialscale.documents.report import BatchResult
+    from serialscale.render.batch import render_batch_table
+
+    report = example("ci_build")
+    reports = [msgspec.structs.replace(report, workload=name, source=path) for name, path in rows]
+    text = render_batch_table(BatchResult(results=reports, errors=[]), width=width)
+    assert "…" not in text
+    flat = "".join(line.strip() for line in text.splitlines())
+    for name, path in rows:
+        assert "".join(display(name).split()) in "".join(flat.split())
+        assert path in flat

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich import box
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 
@@ -119,9 +120,11 @@ def render_batch_table(result: BatchResult, width: int = 100, color: bool = Fals
          num(r.width), times(r.speedup_ceiling), r.classification, r.recommendation.strategy)
         for r in result.results
     ]  # fmt: skip
-    widths = [max([len(name), *(len(row[k]) for row in rows)])
+    widths = [max([len(name), *(cell_len(row[k]) for row in rows)])
               for k, (name, _) in enumerate(BATCH_COLUMNS)]  # fmt: skip
-    if sum(widths) + 2 * len(widths) <= width:  # every cell fits on one line
+    # A SIMPLE_HEAD table's line: its cells, a space of padding on each side of each, the
+    # cells one more space apart, and an edge on each side: 3 * columns + 1 spaces
+    if sum(widths) + 3 * len(widths) + 1 <= width:  # every cell fits on one line
         table = Table(box=box.SIMPLE_HEAD)
         for column, justify in BATCH_COLUMNS:
             table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
@@ -190,8 +193,10 @@ def render_batch_markdown(
         lines += ["", "**Errors**", ""]
         for e in result.errors:
             line = f":{e.line}" if e.line else ""
-            first = (e.message.splitlines() or [""])[0]
-            lines.append(f"- {_code(f'{e.file or e.source}{line}')}: {md_text(first)}")
+            # (a message is one line; a newline in it is the input's, shown as \n as in
+            # every other format)
+            message = md_text(escape_controls(e.message))
+            lines.append(f"- {_code(f'{e.file or e.source}{line}')}: {message}")
     return neutralize("\n".join(lines) + "\n")
 
 
