@@ -6,9 +6,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -379,6 +381,89 @@ def test_devices_are_written_not_replaced(tmp_path: Path) -> None:
         full = _analyze_to("/dev/full")
         assert full.returncode == 2 and "No space left on device" in full.stderr
         assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+def test_output_to_dev_stdout_writes_to_standard_output_as_it_is_open(tmp_path: Path) -> None:
+    """``-o /dev/stdout`` (or ``/proc/self/fd/1``) writes to the pipe or the file standard
+    output is: a pipe has no path to replace (it was an error), and a file opened to append
+    to is appended to (it was replaced)."""
+    command = f'"{sys.executable}" -m serialscale analyze "{WORKLOADS / "ci_build.yaml"}" -f json'
+    for name in ("/dev/stdout", "/proc/self/fd/1"):
+        piped = subprocess.run(["sh", "-c", f"{command} -o {name} | cat"], capture_output=True,
+                               text=True, timeout=60)  # fmt: skip
+        assert piped.returncode == 0, piped.stderr
+        assert json.loads(piped.stdout)["workload"] == "monorepo-ci"
+    log = tmp_path / "log.txt"
+    log.write_text("first\n")
+    appended = subprocess.run(["sh", "-c", f'{command} -o /dev/stdout >> "{log}"'],
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert appended.returncode == 0, appended.stderr
+    first, rest = log.read_text().split("\n", 1)
+    assert first == "first" and json.loads(rest)["workload"] == "monorepo-ci"
+
+
+def test_the_output_never_replaces_an_input(tmp_path: Path) -> None:
+    """``-o`` naming the workload (or a saved report read, or a traced function's file) is
+    refused: it would replace what the run read."""
+    workload = tmp_path / "w.yaml"
+    workload.write_text((WORKLOADS / "ci_build.yaml").read_text())
+    before = workload.read_bytes()
+    link = tmp_path / "link.yaml"
+    link.symlink_to(workload.name)
+    for out in (workload, link):
+        result = _cli("analyze", str(workload), "-o", str(out))
+        assert result.returncode == 2 and "is an input of this run" in result.stderr
+        assert workload.read_bytes() == before and link.is_symlink()
+    saved = tmp_path / "r.json"
+    assert _cli("analyze", str(workload), "-f", "json", "-o", str(saved)).returncode == 0
+    report = saved.read_bytes()
+    result = _cli("render", str(saved), "-f", "json", "-o", str(saved))
+    assert result.returncode == 2 and saved.read_bytes() == report
+    function = tmp_path / "f.py"
+    function.write_text("import serialscale as ss\n\ndef f():\n    return ss.input(1) + 1\n")
+    code = function.read_bytes()
+    result = _cli("analyze", f"{function}:f", "-o", str(function))
+    assert result.returncode == 2 and "is an input" in result.stderr
+    assert function.read_bytes() == code
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root to "
+                    "make files of two users")  # fmt: skip
+def test_a_read_only_file_or_another_users_is_not_replaced() -> None:
+    """As a user who may write the folder but not the file (its mode), or whose file it is
+    not: refused (renaming a new file over it would replace it, and make it theirs)."""
+    # (pytest's folders are root's alone: the other user could not reach them)
+    folder = Path(tempfile.mkdtemp(prefix="serialscale-shared-", dir="/tmp"))
+    folder.chmod(0o777)
+    try:
+        _not_replaced_as_another_user(folder)
+    finally:
+        shutil.rmtree(folder)
+
+
+def _not_replaced_as_another_user(folder: Path) -> None:
+    read_only, others = folder / "ro.json", folder / "others.json"
+    for path, mode in ((read_only, 0o444), (others, 0o666)):
+        path.write_text("old")
+        path.chmod(mode)  # both root's
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                 sys.executable, "-m", "serialscale", "analyze", str(WORKLOADS / "ci_build.yaml"),
+                 "-f", "json", "-o"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    for path, says in ((read_only, "read-only"), (others, "belongs to another user")):
+        result = subprocess.run([*as_nobody, str(path)], capture_output=True, text=True,
+                                timeout=60, env=env, cwd=folder)  # fmt: skip
+        assert result.returncode == 2 and says in result.stderr, result.stderr
+        assert path.read_text() == "old" and path.stat().st_uid == 0
+    mine = folder / "mine.json"
+    result = subprocess.run([*as_nobody, str(mine)], capture_output=True, text=True, timeout=60,
+                            env=env, cwd=folder)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert mine.stat().st_uid == 65534
+    # root replacing another user's file gives it back to them
+    mine.chmod(0o640)
+    assert _analyze_to(str(mine)).returncode == 0
+    assert (mine.stat().st_uid, stat.S_IMODE(mine.stat().st_mode)) == (65534, 0o640)
 
 
 def test_output_dash_is_standard_output() -> None:

@@ -10,7 +10,22 @@ from typing import BinaryIO
 
 from .errors import Location, WorkloadError
 
-__all__ = ["READ_CHUNK", "read_file", "read_input"]
+__all__ = ["READ_CHUNK", "is_an_input", "read_file", "read_input", "remember_input"]
+
+#: The (device, inode) of every regular file this process read as an input: an output file
+#: never replaces one (``-o`` naming the workload itself).
+_INPUTS: set[tuple[int, int]] = set()
+
+
+def remember_input(info: os.stat_result) -> None:
+    """Note the file of ``info`` as one of this run's inputs (see :func:`is_an_input`)."""
+    if stat.S_ISREG(info.st_mode):
+        _INPUTS.add((info.st_dev, info.st_ino))
+
+
+def is_an_input(info: os.stat_result) -> bool:
+    """Whether the file of ``info`` is one this run read as an input."""
+    return (info.st_dev, info.st_ino) in _INPUTS
 
 
 def read_file(path: Path, max_bytes: int) -> bytes:
@@ -23,6 +38,7 @@ def read_file(path: Path, max_bytes: int) -> bytes:
     try:
         with open(path, "rb") as handle:
             info = os.fstat(handle.fileno())
+            remember_input(info)
             if stat.S_ISDIR(info.st_mode):
                 raise IsADirectoryError
             if stat.S_ISREG(info.st_mode):

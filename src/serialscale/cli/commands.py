@@ -8,6 +8,7 @@ used wrongly, else 1 when a gate failed, else 0.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import math
 import os
@@ -459,6 +460,19 @@ def emit(text: str | bytes, output: Path | None) -> None:
         ) from None
 
 
+def _remember_traced_files(targets: Sequence[str]) -> None:
+    """The files of traced functions (``x.py:f``) are inputs too: an output never replaces
+    them (they are read in the function's process, not here)."""
+    from ..base.reading import remember_input
+    from ..base.targets import looks_like_function
+
+    for target in targets:
+        where = target.rpartition(":")[0]
+        if looks_like_function(target) and where.endswith(".py"):
+            with contextlib.suppress(OSError, ValueError):
+                remember_input(os.stat(where))
+
+
 def _silence_stdout() -> None:
     """After a failed write to stdout (a closed pipe), send what is left to /dev/null, so the
     interpreter's last flush does not fail again with a traceback."""
@@ -510,6 +524,7 @@ def analyze(
     for path in found.not_workloads:
         chatter.detail(f"{path}: skipped: not a workload (no top-level 'steps' list)")
     targets = found.targets
+    _remember_traced_files(targets)
     if not targets and not found.errors:
         raise fail("no workloads found (directories are searched for *.yaml, *.yml, *.json)")
     colored = wants_color(fmt, output, color)

@@ -4,8 +4,12 @@
   over it, so readers never see half a file and a failure leaves the old file untouched. A
   new file gets the mode the umask gives; an existing one keeps its mode.
 - A symlink is followed: its target is replaced the same way, the link itself stays.
-- Anything else that exists (a device such as ``/dev/null``, a FIFO) is written directly,
-  never replaced by a regular file.
+- An existing file is replaced only where writing it is allowed (its mode, for you) and it
+  is yours (replacing another user's file would make it yours: root gives it back to its
+  owner); never a file this run read as an input (``-o`` naming the workload).
+- Anything else that exists (a device such as ``/dev/null``, a FIFO, a pipe) is written
+  directly, never replaced by a regular file; so is this process's own standard output or
+  error named by a path (``-o /dev/stdout``: a pipe, or a file opened to append to).
 - ``-`` means standard output, written by :func:`write_stdout`: every byte or an error
   (a reader that went away, ``| head -c 10``, is an error, not a silent success).
 - SIGINT and SIGTERM during the write remove the temporary file before the process ends.
@@ -30,16 +34,24 @@ def write_atomically(path: str | Path, text: str | bytes) -> None:
     """Write ``text`` (UTF-8, or bytes as they are) to ``path`` whole or not at all; see the
     module docstring."""
     data = text.encode("utf-8") if isinstance(text, str) else text
-    target = Path(os.path.realpath(path))  # through symlinks, to the file they name
-    try:
-        info = os.stat(target)
+    try:  # (as named: /dev/stdout and /proc/self/fd/1 name a pipe no real path names)
+        info: os.stat_result | None = os.stat(path)
     except FileNotFoundError:
         info = None
+    for fd, stream in ((1, sys.stdout), (2, sys.stderr)):
+        if info is not None and _is_open_as(info, fd):
+            if stream is not None:
+                stream.flush()
+            _write_all(fd, data)  # as it was opened (appending, where it was)
+            return
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise IsADirectoryError(21, "is a directory", str(path))
     if info is not None and not stat.S_ISREG(info.st_mode):
-        _write_directly(target, data)  # a device or a FIFO: ours to write to, not to replace
+        _write_directly(Path(path), data)  # a device or a FIFO: to write to, not to replace
         return
+    target = Path(os.path.realpath(path))  # through symlinks, to the file they name
+    if info is not None:
+        _check_replaceable(target, info)
     mode = stat.S_IMODE(info.st_mode) if info is not None else _umask_mode()
     folder = target.parent
     import tempfile  # here: 7 ms (shutil, random) that writing to standard output never needs
@@ -53,12 +65,51 @@ def write_atomically(path: str | Path, text: str | bytes) -> None:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(tmp, mode)  # mkstemp makes 0600
+            if info is not None:
+                _give_back(tmp, info)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
         finally:
             pending.clear()
+
+
+def _is_open_as(info: os.stat_result, fd: int) -> bool:
+    """Whether ``info`` is of the file open as descriptor ``fd``."""
+    try:
+        opened = os.fstat(fd)
+    except OSError:
+        return False
+    return (opened.st_dev, opened.st_ino) == (info.st_dev, info.st_ino)
+
+
+def _check_replaceable(target: Path, info: os.stat_result) -> None:
+    """Raise :class:`PermissionError` where the existing regular file ``target`` (``info``) is
+    not ours to replace: see the module docstring."""
+    from ..base.reading import is_an_input
+
+    if is_an_input(info):
+        raise PermissionError(errno.EPERM, "it is an input of this run (the output would "
+                              "replace it); write the output to another file")  # fmt: skip
+    if not os.access(target, os.W_OK):
+        raise PermissionError(errno.EACCES, "permission denied (the file is read-only for "
+                              "you)")  # fmt: skip
+    uid = os.geteuid()
+    if uid != 0 and info.st_uid != uid:
+        raise PermissionError(errno.EPERM, "the file belongs to another user (replacing "
+                              "it would make it yours); remove it or write to another "
+                              "file")  # fmt: skip
+
+
+def _give_back(tmp: str, info: os.stat_result) -> None:
+    """The replacement of a file gets its owner (root can give it) and group (where we are
+    in it); otherwise it stays ours, as the check before allowed."""
+    if (info.st_uid, info.st_gid) == (os.geteuid(), os.getegid()):
+        return
+    uid = info.st_uid if os.geteuid() == 0 else -1
+    with contextlib.suppress(OSError):
+        os.chown(tmp, uid, info.st_gid)
 
 
 def _write_directly(target: Path, data: bytes) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ..base.errors import Location, WorkloadError
 from ..base.limits import DEFAULT_LIMITS, Limits
+from ..base.reading import remember_input
 
 #: Secondary files one primary input may read in all (includes of includes counted).
 MAX_SECONDARY_FILES = 1000
@@ -106,6 +107,7 @@ class SecondaryReads:
                                 where) from None  # fmt: skip
         try:
             info = os.fstat(fd)
+            remember_input(info)
             if not stat.S_ISREG(info.st_mode):
                 kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
                 raise WorkloadError(f"{written!r} is {kind}, expected a file", where)
