@@ -150,6 +150,7 @@ def test_the_shipped_hook_only_sees_workloads(tmp_path: Path) -> None:
     unrelated = [".pre-commit-config.yaml", "package.json", ".github/workflows/ci.yml",
                  "docs/mkdocs.yml", "config/settings.json", "tsconfig.json"]  # fmt: skip
     workloads = ["workloads/nightly.yaml", "infra/workloads/etl.json", "build.workload.yml",
+                 "workloads/sub/serial.yaml", "a/workload/b/c/d.json",
                  "pipelines/train.workload.yaml"]  # fmt: skip
     assert not [p for p in unrelated if pattern.search(p)]
     assert all(pattern.search(p) for p in workloads)
