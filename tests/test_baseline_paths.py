@@ -60,3 +60,24 @@ def test_reports_saved_before_paths_still_match_by_source(repo: Path) -> None:
     result = cli("analyze", "pipelines/ci.yaml", "--baseline", "old.json", "--max-depth-increase",
                  "1", cwd=repo)  # fmt: skip
     assert result.returncode == 0, result.stderr
+
+
+def test_files_with_paths_never_match_by_workload_name_alone(repo: Path) -> None:
+    """Two different files whose workloads share a name are not one workload (found: a
+    baseline of a/w.yaml gated b/w.yaml, both named 'ci'); a baseline entry saved before
+    reports had paths still matches by name."""
+    (repo / "a").mkdir()
+    (repo / "b").mkdir()
+    (repo / "a" / "w.yaml").write_text("name: ci\n" + FAST)
+    (repo / "b" / "w.yaml").write_text("name: ci\n" + SLOW)
+    assert cli("analyze", "a/w.yaml", "-f", "json", "-o", "base.json", cwd=repo).returncode == 0
+    result = cli("analyze", "b/w.yaml", "--baseline", "base.json", "--max-depth-increase", "1",
+                 cwd=repo)  # fmt: skip
+    assert result.returncode == 2 and "does not match the workload analyzed" in result.stderr
+    old = json.loads((repo / "base.json").read_text())
+    del old["path"]
+    (repo / "old.json").write_text(json.dumps(old))
+    result = cli("analyze", "b/w.yaml", "--baseline", "old.json", "--max-depth-increase", "1",
+                 cwd=repo)  # fmt: skip
+    assert result.returncode == 1
+    assert "depth grew more than 1%: depth 17 → 18 (+5.9%)" in result.stderr

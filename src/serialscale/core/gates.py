@@ -110,21 +110,25 @@ def compare(reports: Sequence[Report], baseline: Sequence[Report]) -> Comparison
     """Match reports to the baseline: changes, new and removed workloads.
 
     A report matches by its path in the project (``path``: the same wherever serialscale ran
-    from), else, for reports saved before ``path`` existed, by ``source`` as it was written,
-    else by workload name. Raises :class:`BaselineMismatch` when there are reports and
-    baseline entries but none matches (a baseline from another project, or one saved with
-    other paths, is an error, never a silent pass).
+    from), else by ``source`` as it was written (a traced function, standard input), else, for
+    baseline entries saved before ``path`` existed (they have none), by workload name: two
+    files with paths never match by name alone (two projects' ``ci`` workloads). Raises
+    :class:`BaselineMismatch` when there are reports and baseline entries but none matches
+    (a baseline from another project, or one saved with other paths, is an error, never a
+    silent pass).
     """
     left = dict(enumerate(baseline))
     matched: dict[int, Report] = {}  # report index -> its baseline entry
-    for fields in (("path",), ("source",), ("workload",)):
+    for field in ("path", "source", "workload"):
         index: dict[str, int] = {}
         for i, old in left.items():
-            value = getattr(old, fields[0])
+            value = getattr(old, field)
+            if field == "workload" and isinstance(old.path, str):
+                continue  # (a path of its own that matched nothing)
             if isinstance(value, str) and value not in index:
                 index[value] = i
         for j, r in enumerate(reports):
-            value = getattr(r, fields[0])
+            value = getattr(r, field)
             if j in matched or not isinstance(value, str) or value not in index:
                 continue
             i = index.pop(value)
@@ -162,7 +166,8 @@ def check_baseline(comparison: Comparison, max_depth_increase: float | None) -> 
         if grew is not None and grew > max_depth_increase:
             out.append(
                 Violation(source=c.source, workload=c.workload, gate="max-depth-increase",
-                          message=f"depth grew {c.describe()}, more than {max_depth_increase:g}%")
+                          message=f"depth grew more than {max_depth_increase:g}%: "
+                                  f"{c.describe()}")
             )  # fmt: skip
     return out
 
