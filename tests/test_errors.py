@@ -40,6 +40,8 @@ CASES = {
     "cost-negative": ("steps:\n  - id: a\n    cost: -1\n", ["must be >= 0, got -1"], 3),
     "cost-nan": ("steps:\n  - id: a\n    cost: .nan\n", ["finite", "NaN"], 3),
     "cost-inf": ("steps:\n  - id: a\n    cost: .inf\n", ["finite", "inf"], 3),
+    "cost-base-60": ("steps:\n  - id: a\n    cost: 1:30\n", ["'1:30'", "1h30m"], 3),
+    "cost-base-60-float": ("steps:\n  - id: a\n    cost: 1:30.5\n", ["got string '1:30.5'"], 3),
     "cost-boolean": ("steps:\n  - id: a\n    cost: yes\n", ["'cost' must be a number"], 3),
     "needs-not-list": (
         "steps:\n  - id: a\n  - id: b\n    needs: a\n",
@@ -255,3 +257,15 @@ def test_each_error_is_on_the_line_of_its_step(steps: list[str], as_json: bool) 
             assert f"{{id: {error.location.step_id}" in lines[at], (error.message, text)
         else:  # a step without a usable id
             assert steps[at] in _BAD_STEPS, (error.message, text)
+
+
+def test_an_id_written_like_a_time_is_text(tmp_path: Path) -> None:
+    """``1:30`` is the id "1:30", not YAML 1.1's base-60 number 90 (the oracle: the text)."""
+    from serialscale.sources import load_workload
+
+    path = tmp_path / "w.yaml"
+    path.write_text("steps:\n  - id: 1:30\n  - {id: b, needs: [1:30]}\n  - {id: c, cost: 1:2:3}\n")
+    with pytest.raises(Exception, match="got string '1:2:3'"):
+        load_workload(path)
+    path.write_text("steps:\n  - id: 1:30\n  - {id: b, needs: [1:30]}\n")
+    assert list(load_workload(path).graph.ids) == ["1:30", "b"]

@@ -48,6 +48,15 @@ def _loaders() -> tuple[type, type, type]:
                 _raise_duplicate_key(self, node)
             return mapping
 
+    # YAML 1.1 reads 1:30 as the base-60 number 90 (and 1:30.5 as 90.5): a cost written so
+    # would be 90 minutes where 1.5 hours was meant. Read as text (as YAML 1.2 does), a cost
+    # so written is a located error that names the durations serialscale reads.
+    FastLoader.yaml_implicit_resolvers = {
+        first: [(tag, _without_base_60(regexp) if tag in _NUMBER_TAGS else regexp)
+                for tag, regexp in resolvers]
+        for first, resolvers in base.yaml_implicit_resolvers.items()
+    }  # fmt: skip
+
     class CheckedLoader(FastLoader):
         """Used only for text that has anchors: also refuses aliases to nested structures."""
 
@@ -57,6 +66,14 @@ def _loaders() -> tuple[type, type, type]:
             return super().construct_object(node, deep)
 
     return base, FastLoader, CheckedLoader
+
+
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
+def _without_base_60(regexp: re.Pattern[str]) -> re.Pattern[str]:
+    """``regexp`` (a number's implicit resolver) refusing any text with a colon."""
+    return re.compile(f"(?!.*:)(?:{regexp.pattern})", regexp.flags)
 
 
 def _is_large(node: yaml.Node) -> bool:
