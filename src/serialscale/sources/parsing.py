@@ -51,10 +51,12 @@ def _loaders() -> tuple[type, type, type]:
     # YAML 1.1 reads 1:30 as the base-60 number 90 (and 1:30.5 as 90.5): a cost written so
     # would be 90 minutes where 1.5 hours was meant. Read as text (as YAML 1.2 does), a cost
     # so written is a located error that names the durations serialscale reads.
+    inherited: dict[str | None, list[tuple[str, re.Pattern[str]]]]
+    inherited = base.yaml_implicit_resolvers  # type: ignore[attr-defined]
     FastLoader.yaml_implicit_resolvers = {
         first: [(tag, _without_base_60(regexp) if tag in _NUMBER_TAGS else regexp)
                 for tag, regexp in resolvers]
-        for first, resolvers in base.yaml_implicit_resolvers.items()
+        for first, resolvers in inherited.items()
     }  # fmt: skip
 
     class CheckedLoader(FastLoader):
