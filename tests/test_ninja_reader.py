@@ -97,6 +97,24 @@ def test_subninja_has_its_own_scope_and_include_shares_it(build: Path) -> None:
           {("sub_sees_parent", "sub_child"), ("from_included", "after_parent")})  # fmt: skip
 
 
+def test_an_unknown_rule_is_an_error_as_in_ninja(build: Path) -> None:
+    """ninja refuses a build line whose rule no 'rule' block defined before it (phony is
+    built in; a subninja sees its parent's rules, its own stay its own; with an included
+    file missing, its rules are unknown: no error then, as its edges are not counted)."""
+    with pytest.raises(WorkloadError, match=r"build.ninja:3: .*unknown build rule 'nosuch'"):
+        read(build, {"build.ninja": RULE + "build a: nosuch b\n"})
+    with pytest.raises(WorkloadError, match="unknown build rule 'r'"):
+        read(build, {"build.ninja": "build a: r b\n" + RULE})  # used before it is defined
+    with pytest.raises(WorkloadError, match="unknown build rule 's'"):
+        read(build, {"build.ninja": RULE + "subninja sub/build.ninja\nbuild b: s\n",
+                     "sub/build.ninja": "rule s\n  command = y\nbuild a: s\n"})  # fmt: skip
+    w = read(build, {"build.ninja": RULE + "subninja sub/build.ninja\nbuild p: phony a\n",
+                     "sub/build.ninja": "build a: r\n"})  # fmt: skip
+    assert sorted(w.graph.ids) == ["a", "p"]
+    w = read(build, {"build.ninja": "include gone.ninja\nbuild a: fromgone\n"})
+    assert list(w.graph.ids) == ["a"]
+
+
 def test_edge_bindings_shadow_the_file_scope(build: Path) -> None:
     files = {"build.ninja": RULE + "d = top\nbuild $d/x: r\n  d = edge\nbuild y: r top/x\n"}
     w = read(build, files)

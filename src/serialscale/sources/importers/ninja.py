@@ -72,13 +72,23 @@ def canonical(path: str) -> str:
 
 
 class _Scope:
-    """Variables of one file scope; a ``subninja`` scope sees its parent's."""
+    """Variables and rules of one file scope; a ``subninja`` scope sees its parent's."""
 
-    __slots__ = ("parent", "variables")
+    __slots__ = ("parent", "rules", "variables")
 
     def __init__(self, parent: _Scope | None = None) -> None:
         self.parent = parent
         self.variables: dict[str, str] = {}
+        self.rules: set[str] = set()
+
+    def has_rule(self, name: str) -> bool:
+        """Whether rule ``name`` is defined here or in a parent scope (``phony`` always is)."""
+        scope: _Scope | None = self
+        while scope is not None:
+            if name in scope.rules:
+                return True
+            scope = scope.parent
+        return name == "phony"
 
     def lookup(self, name: str) -> str:
         scope: _Scope | None = self
@@ -107,6 +117,8 @@ class _Parser:
         self.files = 0
         self.budget = budget
         self.expanded = 0
+        #: An included file was missing: the rules it defined are unknown here.
+        self.missing = False
 
     def parse_file(self, path: Path, text: str, scope: _Scope) -> None:
         self.files += 1
@@ -135,7 +147,9 @@ class _Parser:
                 rest = line.split(None, 1)[1].strip() if " " in line.strip() else ""
                 target = canonical(self._expand(rest, None, scope, where))
                 self._include(target, path, number, scope if word == "include" else _Scope(scope))
-            elif word in ("rule", "pool", "default"):
+            elif word == "rule":
+                scope.rules.add(line.split(None, 1)[1].strip() if " " in line.strip() else "")
+            elif word in ("pool", "default"):
                 continue
             elif "=" in line:
                 key, _, value = line.partition("=")
@@ -149,6 +163,7 @@ class _Parser:
         try:
             data = self.reads.read(file, target, Location(str(path), number))
         except MissingInput:
+            self.missing = True
             self.notes.append(f"{path}:{number}: included file {_shown(target, quote=False)} "
                               "is missing; its edges are not counted")  # fmt: skip
             return
@@ -165,6 +180,10 @@ class _Parser:
         words = _paths(tail)
         if not words:
             raise WorkloadError("ninja: a build line needs a rule after ':'", where)
+        if not scope.has_rule(words[0]) and not self.missing:  # as ninja says, before building
+            raise WorkloadError(f"ninja: unknown build rule {_shown(words[0])} (a rule is "
+                                "defined by a 'rule' block before its first use)",
+                                where)  # fmt: skip
         inputs: list[str] = []
         for word in words[1:]:
             if word == "|@":
