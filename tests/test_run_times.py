@@ -197,3 +197,24 @@ def test_a_nextflow_dag_is_matched_by_its_labels(tmp_path: Path) -> None:
     assert report.depth == pytest.approx(2.0 + 90.0 + 3723.5)
     note = w.extra["notes"][-1]
     assert "3 of 4 steps matched" in note and "'p0'" in note and "'docs'" in note
+
+
+def test_a_ninja_log_of_any_name_gives_a_build_its_times(tmp_path: Path) -> None:
+    """``--durations`` takes a ninja log whatever its name (kati writes .kati.ninja_log):
+    the last build it records (end times going backwards start a new one), each output its
+    end - start in seconds; the same costs as the log beside build.ninja gives."""
+    (tmp_path / ".git").mkdir()
+    build = tmp_path / "build.ninja"
+    edges = "build a.o: cc a.c\nbuild b.o: cc b.c a.o\nbuild app: cc a.o b.o\n"
+    build.write_text("rule cc\n  command = cc $in -o $out\n" + edges)
+    log = ("# ninja log v5\n"
+           "0\t9000\t0\ta.o\th\n"  # an earlier build: ignored
+           "0\t1500\t0\ta.o\th\n1500\t4000\t0\tb.o\th\n4000\t4250\t0\tapp\th\n")  # fmt: skip
+    (tmp_path / "other.ninja_log").write_text(log)
+    options = ReadOptions(durations=str(tmp_path / "other.ninja_log"))
+    named = read_path(build, build.read_bytes(), options=options)
+    assert costs(named) == {"a.o": 1.5, "b.o": 2.5, "app": 0.25}
+    assert analyze_workload(named).depth == 4.25
+    (tmp_path / ".ninja_log").write_text(log)
+    beside = read_path(build, build.read_bytes())
+    assert costs(beside) == costs(named)

@@ -101,12 +101,15 @@ def read_run_times(path: str, limits: Limits = DEFAULT_LIMITS) -> RunTimes:
     head = text.lstrip()[:1]
     if head in ("[", "{"):
         return _chrome(text, path)
+    if text.startswith("# ninja log v"):
+        return _ninja_log(text)
     first = text.split("\n", 1)[0]
     if "\t" in first and "name" in first.rstrip("\r").split("\t"):
         return _nextflow(text, path)
     raise WorkloadError("--durations: expected a Chrome trace (JSON events with 'ts' and "
-                        "'dur'), a Nextflow trace (tab-separated, with a 'name' column), or "
-                        "for GitHub Actions the jobs of a run", where)  # fmt: skip
+                        "'dur'), a Nextflow trace (tab-separated, with a 'name' column), a "
+                        "ninja log ('# ninja log v5'), or for GitHub Actions the jobs of a run",
+                        where)  # fmt: skip
 
 
 def _gunzip(raw: bytes, limit: int, where: Location) -> bytes:
@@ -249,6 +252,20 @@ def _nextflow(text: str, path: str) -> RunTimes:
         else:
             start = 0.0
         times.add(name, start, start + seconds, name.split(" (", 1)[0])
+    return times
+
+
+def _ninja_log(text: str) -> RunTimes:
+    """The last build a ``.ninja_log`` records (whatever the file is called: kati writes
+    ``.kati.ninja_log``), read as a ``.ninja_log`` beside ``build.ninja`` is: each output
+    built, from its start to its end."""
+    from .ninja import _Log
+
+    log = _Log(text)
+    times = RunTimes("ninja log")
+    times.skipped = log.skipped
+    for out, (start, end) in sorted(log.times.items(), key=lambda item: item[1]):
+        times.add(out, start, end, None)
     return times
 
 
