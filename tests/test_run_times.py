@@ -173,12 +173,16 @@ def test_random_runs_match_networkx(tmp_path: Path, case) -> None:
 
 
 @FAST
-@given(st.binary(max_size=120), st.integers(0, 700), st.booleans())
+@given(st.binary(max_size=120), st.integers(0, 700), st.sampled_from(["chrome", "nextflow",
+                                                                     "ninja"]))  # fmt: skip
 def test_mutated_traces_end_in_times_or_a_located_error(tmp_path: Path, junk: bytes, at: int,
-                                                        chrome: bool) -> None:  # fmt: skip
-    base = json.dumps([{"name": "a", "ph": "X", "ts": 1, "dur": 2},
-                       {"name": "b", "ph": "B", "ts": 1}, {"ph": "E", "ts": 3}]).encode() \
-        if chrome else NEXTFLOW.encode()  # fmt: skip
+                                                        kind: str) -> None:  # fmt: skip
+    base = {
+        "chrome": json.dumps([{"name": "a", "ph": "X", "ts": 1, "dur": 2},
+                              {"name": "b", "ph": "B", "ts": 1}, {"ph": "E", "ts": 3}]).encode(),
+        "nextflow": NEXTFLOW.encode(),
+        "ninja": b"# ninja log v5\n0\t1500\t0\ta.o\th\n1500\t4000\t0\tb.o\th\n",
+    }[kind]  # fmt: skip
     path = tmp_path / "trace"
     path.write_bytes(base[:at] + junk + base[at:])
     try:
