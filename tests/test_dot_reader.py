@@ -205,10 +205,14 @@ def test_syntax_errors_are_located(text: str, where: str, fragment: str, tmp_pat
 
 
 def test_a_bad_cost_is_located_at_its_node(tmp_path: Path) -> None:
-    with pytest.raises(WorkloadError, match="node 'a': cost 'x' is not a number"):
+    """At the node statement that set it, else where the node first appears (a default);
+    found: the message had no line or column."""
+    with pytest.raises(WorkloadError, match=r"g.dot:1:11: error: node 'a': cost 'x' is not"):
         read('digraph { a [cost="x"] }', tmp_path)
-    with pytest.raises(WorkloadError, match="finite number"):
+    with pytest.raises(WorkloadError, match=r"g.dot:1:27: error: .*finite number"):
         read("digraph { node [cost=-1]; a }", tmp_path)
+    with pytest.raises(WorkloadError, match=r"g.dot:4:3: error: node 'b': cost must be"):
+        read('digraph {\n  a -> b\n  c\n  b [label="B",\n     cost=-2]\n}\n', tmp_path)
 
 
 # --- the command line -------------------------------------------------------------------------

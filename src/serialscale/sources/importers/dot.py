@@ -19,6 +19,8 @@ on (``bazel query --output graph``, ``cmake --graphviz``, ``terraform graph``) n
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from ...base.errors import Location, WorkloadError
@@ -29,7 +31,9 @@ from ..step_plan import StepPlan
 from .dot_parser import DotGraph, line_column, parse_dot
 
 
-def _cost(attributes: dict[str, str], node: str, source: str) -> float | int:
+def _cost(attributes: dict[str, str], node: str, where: Callable[[], Location]) -> float | int:
+    """The node's ``cost`` (else ``weight``, else 1); a bad one is an error at ``where()``
+    (the statement that gave the node its attributes)."""
     for key in ("cost", "weight"):
         raw = attributes.get(key, "").strip()
         if not raw:
@@ -38,10 +42,10 @@ def _cost(attributes: dict[str, str], node: str, source: str) -> float | int:
             value = float(raw)
         except ValueError:
             raise WorkloadError(f"node '{node}': {key} {_shown(raw)!r} is not a number",
-                                Location(source, step_id=node)) from None  # fmt: skip
+                                where()) from None  # fmt: skip
         if not 0 <= value < math.inf:
             raise WorkloadError(f"node '{node}': {key} must be a finite number >= 0, got "
-                                f"{_shown(raw)}", Location(source, step_id=node))  # fmt: skip
+                                f"{_shown(raw)}", where())  # fmt: skip
         return int(value) if value.is_integer() and "." not in raw and "e" not in raw.lower() \
             else value  # fmt: skip
     return 1
@@ -79,8 +83,15 @@ def _plan(graph: DotGraph, text: str, source: str, reverse: bool,
         needs[after].append(before)
     plan = StepPlan(limits=limits, source=source, places=_Edges(graph, text, source, reverse))
     for name, attributes in graph.nodes.items():
-        plan.add(name, _cost(attributes, name, source), needs[name])
+        plan.add(name, _cost(attributes, name, partial(_node_at, graph, text, source, name)),
+                 needs[name])  # fmt: skip
     return plan, graph.name, notes
+
+
+def _node_at(graph: DotGraph, text: str, source: str, name: str) -> Location:
+    """Where node ``name`` got its attributes (see :attr:`DotGraph.written`)."""
+    line, column = line_column(text, graph.written.get(name, 0))
+    return Location(source, line, column, step_id=name)
 
 
 class _Edges(InSource):

@@ -58,6 +58,9 @@ class DotGraph:
     nodes: dict[str, dict[str, str]] = field(default_factory=dict)
     #: (tail, head) -> offset of the first statement that wrote it, in order
     edges: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: node -> offset of the statement its attributes last came from (its first mention, or
+    #: a node statement that set some): where a bad cost is shown
+    written: dict[str, int] = field(default_factory=dict)
     #: self-edges written (``x -> x``), and the first one
     self_edges: int = 0
     first_self_edge: str | None = None
@@ -275,6 +278,7 @@ class _Parser:
     def node(self, out: DotGraph, frame: _Frame, build: bool) -> str:
         """Read a node id (and its port); create the node with the scope's defaults."""
         lex = self.lex
+        token_offset = lex.peek()[2]
         name = lex.next()[1]
         if lex.peek()[0] == PUNCT and lex.peek()[1] == ":":  # port, then compass point
             lex.next()
@@ -290,6 +294,7 @@ class _Parser:
             if len(out.nodes) >= self.budget.max_nodes:
                 raise _TooMany("steps")
             out.nodes[name] = dict(frame.defaults)
+            out.written[name] = token_offset
         frame.members[name] = None
         return name
 
@@ -393,6 +398,7 @@ class _Parser:
                 if len(chain) == 1:
                     if frame.single is not None and build and attrs:
                         out.nodes[frame.single].update(attrs)
+                        out.written[frame.single] = frame.edge_offset
                 elif build:
                     self.connect(out, chain, frame.edge_offset)
                 frame.chain = None
