@@ -155,3 +155,28 @@ def test_markdown_outside_tables_keeps_pipes_plain(tmp_path: Path, run_cli) -> N
     assert md.startswith("### serialscale diff: `a|b` → `c`")
     assert "`bu|ild`" in md.split("**Critical path before:**")[1].splitlines()[0]
     assert "| `bu\\|ild` | cost 10 → 14 minutes |" in md
+
+
+def test_sides_in_different_units_show_each_number_in_its_own(tmp_path: Path, run_cli) -> None:
+    """A removed step's cost and effect, and the old work and depth, are the old side's, in
+    its unit (found: 'removed (cost 1 second)' for a step of 1 minute)."""
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text("unit: minutes\nsteps:\n  - {id: checkout, cost: 1}\n"
+                   "  - {id: b, cost: 2, needs: [checkout]}\n")  # fmt: skip
+    new.write_text("unit: seconds\nsteps:\n  - {id: b, cost: 2}\n  - {id: c, cost: 3}\n")
+    for fmt in ("table", "markdown"):
+        text = run_cli("diff", str(old), str(new), "-f", fmt).stdout
+        assert "checkout" in text and "removed (cost 1 minute)" in text
+        assert "−1 minute" in text and "added (cost 3 seconds)" in text
+        assert "3 minutes → 5 seconds" in text and "3 minutes → 3 seconds" in text
+    same = run_cli("diff", str(new), str(new)).stdout
+    assert "5 → 5 seconds" in same  # one unit: the old number bare, as before
+
+
+def test_markdown_wall_times_escape_a_unit_once(tmp_path: Path, run_cli) -> None:
+    """The wall-time cells escape the unit as the other cells do (they escaped it twice)."""
+    path = tmp_path / "w.yaml"
+    path.write_text('unit: "\\u202eevil"\nsteps:\n  - {id: a, cost: 9}\n')
+    text = run_cli("analyze", str(path), "-f", "markdown").stdout
+    assert "\u202e" not in text and "\\\\\\\\u202e" not in text
+    assert text.count("9 \\\\u202eevil |") >= 5  # work, depth and the wall time of each row

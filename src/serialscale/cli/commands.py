@@ -1024,14 +1024,14 @@ def diff(old: str, new: str, *, fmt: str, processors: int, output: Path | None,
         document = diffing.diff(before, after)
     except WorkloadError as exc:
         raise input_error(exc) from None
-    unit = after.report.unit
+    unit, old_unit = after.report.unit, before.report.unit
     kind = DiffFormat(fmt)
     if kind is DiffFormat.json:
         text = render_diff_json(document)
     elif kind is DiffFormat.markdown:
-        text = render_diff_markdown(document, unit)
+        text = render_diff_markdown(document, unit, old_unit)
     else:
-        text = render_diff_table(document, unit)
+        text = render_diff_table(document, unit, old_unit)
     emit(text, output)
     if thresholds is None:
         return ExitCode.OK

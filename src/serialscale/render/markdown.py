@@ -63,7 +63,8 @@ def render_markdown(report: Report) -> str:
         "|---:|---:|---:|---:|" + ("---:|" if walls else ""),
     ]
     for row in report.speedup:
-        wall = f" {md_text(wall_time(row.makespan, u))} |" if walls else ""
+        # (u is escaped already; a time's parts are ours)
+        wall = f" {wall_time(row.makespan, u)} |" if walls else ""
         lines.append(
             f"| {row.processors} | {times(row.upper)} | {times(row.guaranteed)} "
             f"| {times(row.simulated)} |{wall}"
