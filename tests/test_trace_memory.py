@@ -22,6 +22,7 @@ import pytest
 
 from serialscale import accel
 from serialscale.accel import pure_kernels
+from serialscale.trace import memory
 
 
 def _glibc() -> bool:
@@ -37,6 +38,12 @@ needs_glibc = pytest.mark.skipif(
     not (_glibc() and accel.available()) or os.environ.get("SERIALSCALE_EXPECT_SANITIZED") == "1",
     reason="glibc's malloc and the compiled kernels",
 )
+#: ... and no memory limit here (a container's): prepare_ahead then leaves malloc alone.
+needs_tuning = pytest.mark.skipif(
+    not (_glibc() and accel.available()) or os.environ.get("SERIALSCALE_EXPECT_SANITIZED") == "1"
+    or memory.memory_limited(),
+    reason="glibc's malloc, the compiled kernels and no memory limit",
+)  # fmt: skip
 
 
 def _in_process_of_its_own(code: str, *, pure: bool = False) -> str:
@@ -77,6 +84,7 @@ def _outcome(kernels: Any, name: str, args: list[Any]) -> Any:
         [-1, 0.5, 0],
         [2**63, -1, 0],
         [4096, True, 0],
+        [(1 << 30) + 1, 0, 0],
     ],
 )
 def test_both_prefault_kernels_refuse_the_same_arguments(args: list[Any]) -> None:
@@ -137,7 +145,7 @@ def test_a_block_made_ready_is_written_without_page_faults() -> None:
         assert faults["ready"] < faults["not"] // 4, faults  # nothing to compare)
 
 
-@needs_glibc
+@needs_tuning
 def test_the_thread_follows_the_count_and_stops_with_the_run() -> None:
     """Fed a count of steps, the thread makes BYTES_PER_STEP per step ready, a block of at
     most MOST_AT_ONCE at a time, never past the count; ``threading`` never sees it; once the
@@ -179,7 +187,7 @@ def test_the_thread_follows_the_count_and_stops_with_the_run() -> None:
     assert ready == wanted
 
 
-@needs_glibc
+@needs_tuning
 def test_a_run_with_memory_made_ready_gives_the_same_report() -> None:
     """The report (JSON, --detail) of a traced function of 249,000 steps, in a process where
     memory is made ready, is byte for byte the one made here without; and the thread did
@@ -227,7 +235,7 @@ def test_a_run_with_memory_made_ready_gives_the_same_report() -> None:
     assert made_ready == text + "\n"
 
 
-@needs_glibc
+@needs_tuning
 def test_the_commands_target_makes_memory_ready(tmp_path: Path) -> None:
     """``serialscale analyze FILE.py:FUNC`` runs the function in a process that has turned
     it on (the function reports what it finds, through the error it raises)."""
@@ -251,3 +259,69 @@ def test_the_commands_target_makes_memory_ready(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert "ready=True" in done.stderr, done.stderr
+
+
+def test_no_memory_limit_but_a_cgroup_or_rlimit_one_is_seen(tmp_path: Path, monkeypatch) -> None:
+    """A cgroup's memory.max (v2: 'max' is none; v1: past 2**60 is none) is a limit (no
+    file: none)."""
+    cases = {"max": False, "1073741824": True, "9223372036854771712": False, "0": True}
+    for text, limited in cases.items():
+        path = tmp_path / "memory.max"
+        path.write_text(text + "\n")
+        monkeypatch.setattr(memory, "CGROUP_LIMITS", (str(path),))
+        assert memory.cgroup_limited() == limited
+    monkeypatch.setattr(memory, "CGROUP_LIMITS", (str(tmp_path / "none"),))
+    assert not memory.cgroup_limited()
+
+
+def _limited_run(limit: str) -> list[str]:
+    return _in_process_of_its_own(
+        f"""
+        import resource
+        from serialscale.trace import memory
+        if {limit!r} == "as":
+            resource.setrlimit(resource.RLIMIT_AS, (1 << 40, resource.RLIM_INFINITY))
+        elif {limit!r} == "data":
+            resource.setrlimit(resource.RLIMIT_DATA, (1 << 40, resource.RLIM_INFINITY))
+        print(memory.prepare_ahead(), memory._most)
+        """
+    ).split()
+
+
+@needs_tuning
+def test_under_a_memory_limit_malloc_is_left_alone() -> None:
+    """``ulimit -v`` or ``-d``: prepare_ahead does nothing (found: a traced function whose
+    frees kept their memory failed under a data limit it passed untraced); without one, at
+    most MOST_IN_A_RUN is made ready in a run, whatever the machine."""
+    assert _limited_run("as") == ["False", "0"]
+    assert _limited_run("data") == ["False", "0"]
+    took, most = _limited_run("none")
+    assert took == "True" and 0 < int(most) <= memory.MOST_IN_A_RUN == 512 << 20
+
+
+@needs_tuning
+def test_a_traced_function_that_forks_ends(tmp_path: Path) -> None:
+    """A fork of the traced code has no thread to wait for: its run ends (found: it waited
+    for good for a lock only that thread releases, and the command hung)."""
+    (tmp_path / "forky.py").write_text(textwrap.dedent(
+        """
+        import os
+        import serialscale as ss
+
+
+        def f():
+            x = ss.input(1.0) + 1
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0) if x > 100 else None
+                return x  # the child's run ends here, as the parent's does
+            os.waitpid(pid, 0)
+            return x + 1
+        """
+    ))  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "serialscale", "analyze", "forky.py:f", "--timeout", "60"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env={**os.environ, "SERIALSCALE_PURE_PYTHON": "0"},
+    )  # fmt: skip
+    assert "--timeout" not in done.stderr, done.stderr

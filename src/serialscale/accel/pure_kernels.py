@@ -853,4 +853,6 @@ def prefault(size: int, base: int, ready: int, /) -> int:
         raise OverflowError("prefault: base must be an unsigned 64-bit address")
     if size < 0 or ready < 0:
         raise ValueError("prefault: size and ready must be >= 0")
+    if size > 1 << 30:
+        raise ValueError("prefault: size must be at most 1 GiB")
     return 0

@@ -15,6 +15,14 @@ traced code see what they would see untraced), takes no traced value, calls noth
 tracer watches, and is done with its last block when the run is (at most one block of
 :data:`MOST_AT_ONCE` bytes to wait for). Without glibc, with the pure-Python twins, or in a
 process not serialscale's own (a library user's), nothing of this happens.
+
+What it costs: malloc serves the traced code the same way (its large blocks too come from
+the heap, and nothing freed goes back to the system), so a traced function that frees large
+blocks keeps their memory, and a run that ends early (``--max-ops``, an exception) has made
+up to :data:`MOST_IN_A_RUN` bytes ready for nothing. So none of this happens where a memory
+limit applies (``ulimit -v`` or ``-d``, a cgroup's ``memory.max``: a container's): there,
+malloc is left as it is. A process forked by the traced code does not wait for the thread
+(which is not in it).
 """
 
 from __future__ import annotations
@@ -37,9 +45,13 @@ LEAST_AT_ONCE = 8 << 20
 MOST_AT_ONCE = 32 << 20
 #: Seconds between two looks at the steps recorded.
 PERIOD = 0.005
+#: The most made ready in one run (~4.8 M steps' worth), whatever the machine's memory: the
+#: most a run that ends early can have taken for nothing.
+MOST_IN_A_RUN = 512 << 20
 
-#: The most bytes made ready in one run (a quarter of the machine's memory), 0 while
-#: :func:`prepare_ahead` has not been called here or could not tune malloc.
+#: The most bytes made ready in one run (:data:`MOST_IN_A_RUN`, or a quarter of the
+#: machine's memory if less), 0 while :func:`prepare_ahead` has not been called here, could
+#: not tune malloc, or found a memory limit.
 _most = 0
 
 
@@ -53,16 +65,51 @@ def prepare_ahead() -> bool:
     """From now on, in this process, keep freed memory for later allocations and make memory
     ready while each traced run records. For a process of serialscale's own only: it changes
     how malloc serves the whole process for good (nothing freed goes back to the system).
-    Whether it took effect (glibc and the compiled kernels)."""
+    Whether it took effect (glibc and the compiled kernels, and no memory limit: see the
+    module's docstring)."""
     global _most
     try:
         physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (AttributeError, ValueError, OSError):
         return False
-    if physical <= 0 or not accel.kernels().keep_freed_memory():
+    if physical <= 0 or memory_limited() or not accel.kernels().keep_freed_memory():
         return False
-    _most = physical // 4
+    _most = min(physical // 4, MOST_IN_A_RUN)
     return True
+
+
+#: Where a cgroup (v2, then v1) says how much memory its processes may use.
+CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+
+
+def memory_limited() -> bool:
+    """Whether this process's memory is limited: an address-space or data limit
+    (``ulimit -v``, ``-d``), or its cgroup's (a container's)."""
+    return rlimited() or cgroup_limited()
+
+
+def rlimited() -> bool:
+    """Whether an address-space or data limit applies here (``ulimit -v``, ``-d``)."""
+    try:
+        import resource
+
+        return any(resource.getrlimit(kind)[0] != resource.RLIM_INFINITY
+                   for kind in (resource.RLIMIT_AS, resource.RLIMIT_DATA))  # fmt: skip
+    except (ImportError, OSError, ValueError):
+        return True  # (cannot tell: as if limited)
+
+
+def cgroup_limited() -> bool:
+    """Whether this process's cgroup limits its memory (v2's ``memory.max``: ``max`` is no
+    limit; v1's ``memory.limit_in_bytes``: past 2**60 is none)."""
+    for path in CGROUP_LIMITS:
+        try:
+            with open(path, "rb") as handle:
+                text = handle.read(64).strip()
+        except OSError:
+            continue
+        return text != b"max" and not (text.isdigit() and int(text) >= 1 << 60)
+    return False
 
 
 class _Follower:
@@ -72,6 +119,7 @@ class _Follower:
         self.recorder = recorder
         self.most = most
         self.prefault = prefault
+        self.pid = os.getpid()  # the process the thread runs in (a fork has no such thread)
         self.ready = 0  # bytes of the block made ready
         self.stop = _thread.allocate_lock()
         self.stop.acquire()  # released: the run is over
@@ -122,4 +170,5 @@ def ready_while_recording(recorder: Counting) -> Iterator[_Follower | None]:
         yield follower
     finally:
         follower.stop.release()
-        follower.ended.acquire()
+        if os.getpid() == follower.pid:  # (in a fork of the traced code's: no thread to wait)
+            follower.ended.acquire()

@@ -21,6 +21,8 @@
 #endif
 
 #define PAGE 4096
+/* The largest block prefault takes (1 GiB): what calls it makes far less ready in a run */
+#define PREFAULT_MOST ((Py_ssize_t)1 << 30)
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
 #endif
@@ -53,6 +55,10 @@ PyObject *k_prefault(PyObject *self, PyObject *args) {
     if (base == (unsigned long long)-1 && PyErr_Occurred()) return NULL;
     if (size < 0 || ready < 0) {
         PyErr_SetString(PyExc_ValueError, "prefault: size and ready must be >= 0");
+        return NULL;
+    }
+    if (size > PREFAULT_MOST) {
+        PyErr_SetString(PyExc_ValueError, "prefault: size must be at most 1 GiB");
         return NULL;
     }
     uintptr_t at = 0;
