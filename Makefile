@@ -54,6 +54,11 @@ bench: $(STAMP)
 SAN_DIR := build/sanitize
 SAN_TESTS ?=  # a subset of the suite, e.g. SAN_TESTS="tests/test_kernels.py"; empty: all
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
+# Then UndefinedBehaviorSanitizer alone, with glibc's malloc (ASan's takes no tuning, so the
+# kernels that make memory ready do nothing under it): their real path, checked.
+UBSAN_DIR := build/ubsan
+UBSAN_FLAGS := -fsanitize=undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
+UBSAN_TESTS ?= tests/test_trace_memory.py
 sanitize: $(STAMP)
 	$(BIN)/python -m pip install --quiet "setuptools>=77"
 	rm -rf $(SAN_DIR) && mkdir -p $(SAN_DIR)
@@ -65,6 +70,12 @@ sanitize: $(STAMP)
 	cd $(SAN_DIR) && LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 		PYTHONMALLOC=malloc ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		PYTHONPATH=$(CURDIR)/$(SAN_DIR)/src SERIALSCALE_EXPECT_SANITIZED=1 $(CURDIR)/$(BIN)/python -m pytest -p no:cacheprovider $(SAN_TESTS)
+	rm -rf $(UBSAN_DIR) && mkdir -p $(UBSAN_DIR)
+	git ls-files -z | xargs -0 cp --parents -t $(UBSAN_DIR)
+	cd $(UBSAN_DIR) && CFLAGS="$(UBSAN_FLAGS)" LDFLAGS="-fsanitize=undefined" \
+		$(CURDIR)/$(BIN)/python setup.py -q build_ext --inplace 2>&1 | grep -v "^running\|warning: " || true
+	cd $(UBSAN_DIR) && LD_PRELOAD="$$(gcc -print-file-name=libubsan.so)" UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		PYTHONPATH=$(CURDIR)/$(UBSAN_DIR)/src $(CURDIR)/$(BIN)/python -m pytest -p no:cacheprovider $(UBSAN_TESTS)
 
 # Coverage-guided fuzzing of the loaders and the report reader (atheris; not part of CI).
 # FUZZ_TIME seconds; findings land in build/fuzz/ as crash-* files: turn each into a case of
