@@ -318,3 +318,18 @@ def test_a_batch_table_never_cuts_names_or_paths(rows, width: int) -> None:
     for name, path in rows:
         assert "".join(display(name).split()) in "".join(flat.split())
         assert path in flat
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from("ab:@#._-/ é数\t"), min_size=1, max_size=90), st.integers(1, 40))
+def test_folding_an_id_is_what_rich_does(text: str, width: int) -> None:
+    """The oracle is rich's own fold of the text (the quick cut for ASCII ids without
+    spaces must give the same lines)."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from serialscale.render.table import fold
+
+    console = Console(width=200)
+    expected = [line.plain for line in Text(text).wrap(console, width, overflow="fold")]
+    assert fold(text, width, console) == expected
