@@ -154,7 +154,8 @@ def test_a_bad_saved_report_is_one_located_error(change, expected: str, tmp_path
     [
         ('{\n  "depth": NaN\n}', ":2:12:", "NaN and infinities are not JSON numbers"),
         ('{"depth": Infinity}', ":1:11:", "NaN and infinities"),
-        ('{"depth": 1e400}', ":", "too large"),
+        ('{"depth": 1e400}', ":1:11:", "too large"),
+        ('{"id": "9e999",\n "x": [1, 2.5e-3,\n   -1.5E+308, -2e308]}', ":3:15:", "too large"),
         ('{"depth": 1,\n\n  oops}', ":3:3:", "not a JSON report"),
         ("", ":", "not a JSON report"),
     ],

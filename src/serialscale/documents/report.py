@@ -869,10 +869,30 @@ def _syntax_error(exc: msgspec.DecodeError, data: bytes, source: str) -> Workloa
                 text = "NaN and infinities are not JSON numbers; expected a finite number"
     if text.startswith("Number out of range"):
         text = "a number too large for a double; expected a finite number" + text[19:]
+        if line is None:  # msgspec names no byte: the first number past the doubles
+            at = _out_of_range(data)
+            if at is not None:
+                where = byte_location(source, data, at)
+                line, column = where.line, where.column
+                text = text.split(" - at ", 1)[0]
     if " - at " in text:  # a number out of range: msgspec names where
         text = _validation_message(text)
     text = text.replace("`", "'")
     return WorkloadError(f"not a JSON report: {text}", Location(source, line, column))
+
+
+#: A JSON string (skipped whole: a number inside one is text) or a JSON number.
+_STRING_OR_NUMBER = re.compile(rb'"(?:\\.|[^"\\])*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?', re.S)
+
+
+def _out_of_range(data: bytes) -> int | None:
+    """The offset of the first number in the JSON ``data`` too large for a double
+    (``1e400``), or ``None``."""
+    for match in _STRING_OR_NUMBER.finditer(data):
+        token = match.group()
+        if token[:1] != b'"' and math.isinf(float(token)):
+            return match.start()
+    return None
 
 
 def _validation_message(text: str) -> str:
