@@ -107,3 +107,15 @@ def test_plot_errors_are_clear(tmp_path: Path, run_cli, monkeypatch) -> None:
     missing = run_cli("analyze", MAPREDUCE, "--plot", str(tmp_path / "x.svg"))
     assert missing.exit_code == 2 and "pip install 'serialscale[plot]'" in missing.stderr
     assert not (tmp_path / "x.svg").exists()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+def test_no_plot_when_the_result_cannot_be_written(tmp_path: Path, run_cli) -> None:
+    """The result first: where it cannot be written (exit 2), no plot is left behind as if
+    the command had worked (found: the plot was written, then the result failed)."""
+    svg = tmp_path / "report.svg"
+    result = run_cli("analyze", MAPREDUCE, "-f", "json", "-o", "/dev/full", "--plot", str(svg))
+    assert result.exit_code == 2 and "No space left on device" in result.stderr
+    assert not svg.exists()
+    gated = run_cli("analyze", MAPREDUCE, "--plot", str(svg), "--min-speedup", "1000")
+    assert gated.exit_code == 1 and svg.exists()  # a failed gate still gets its picture

@@ -565,13 +565,14 @@ def analyze(
         if rendered is not None:  # what finish() writes of one report with no gate
             emit(rendered, output)
             return ExitCode.OK
-        if plot is not None:
-            write_plot(report, plot, plot_kind, chart)
         from ..documents.report import BatchResult
 
         _say_read(BatchResult(results=[report]), 1)
-        return finish(BatchResult(results=[report]), gates, OutputFormat(fmt.value), output,
+        code = finish(BatchResult(results=[report]), gates, OutputFormat(fmt.value), output,
                       colored)  # fmt: skip
+        if plot is not None:  # after the result: where it cannot be written, no plot is either
+            write_plot(report, plot, plot_kind, chart)
+        return code
     gc.enable()  # a batch runs long: collect cycles again (the command starts without)
     try:
         with _progress(len(targets)) as advance:
