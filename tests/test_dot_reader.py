@@ -88,6 +88,18 @@ def test_edge_attributes_are_not_nodes(tmp_path: Path) -> None:
           dict.fromkeys("abc", 1), {("a", "b"), ("b", "c")})  # fmt: skip
 
 
+def test_reverse_edges_on_a_file_that_is_not_dot_is_said(tmp_path: Path) -> None:
+    """The flag turns DOT edges around; another format's needs stay as written, and a note
+    says so (found: silently ignored)."""
+    path = tmp_path / "w.yaml"
+    path.write_text("steps:\n  - {id: a}\n  - {id: b, needs: [a]}\n")
+    w = load_workload(path, read=ReadOptions(reverse_edges=True))
+    assert list(w.graph.preds(1)) == [0]
+    assert w.extra["notes"] == ["--reverse-edges: read as serialscale, not DOT: its "
+                                "dependencies are as written"]  # fmt: skip
+    assert "notes" not in load_workload(path).extra
+
+
 def test_reverse_edges_swap_every_edge(tmp_path: Path) -> None:
     check("digraph { a -> {b c}; b -> d }", tmp_path, dict.fromkeys("abcd", 1),
           {("b", "a"), ("c", "a"), ("d", "b")}, reverse=True)  # fmt: skip
