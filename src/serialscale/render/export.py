@@ -151,15 +151,18 @@ _DOT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"
 
 
 def _dot_text(text: str) -> str:
-    return RUNNER_COMMAND_ANYWHERE.sub(r"#\\#", escape_controls(text.translate(_DOT_ESCAPES)))
+    # '##[' split by DOT's string concatenation ("a#" + "#[b]" is the id a##[b]): exact when
+    # read back, and no line a CI runner acts on
+    return RUNNER_COMMAND_ANYWHERE.sub('#" + "#', escape_controls(text.translate(_DOT_ESCAPES)))
 
 
 def _dot_id(text: str) -> str:
     """A quoted DOT id: a quote or a backslash cannot end it early; a line break is DOT's
     ``\\n`` and another control character its escape with one backslash (``\\x1b``), so
     no line of the file starts with the rest of a hostile name and no terminal escape is
-    written; ``##[`` (a CI runner's command, as ``##vso[``) is written ``#\\#[``. A
-    backslash of the text is always doubled, so each distinct text stays a distinct id."""
+    written; ``##[`` (a CI runner's command, as ``##vso[``) is written ``#" + "#[`` (DOT
+    joins the two strings: the same id). A backslash of the text is always doubled, so each
+    distinct text stays a distinct id."""
     return '"' + _dot_text(text) + '"'
 
 
