@@ -81,3 +81,17 @@ def test_files_with_paths_never_match_by_workload_name_alone(repo: Path) -> None
                  cwd=repo)  # fmt: skip
     assert result.returncode == 1
     assert "depth grew more than 1%: depth 17 → 18 (+5.9%)" in result.stderr
+
+
+def test_files_with_paths_never_match_by_source_either(repo: Path) -> None:
+    """Run from their own folders, a/w.yaml and b/w.yaml both have the source 'w.yaml': they
+    are still two files (their paths differ), so the baseline matches nothing (exit 2)."""
+    (repo / "a").mkdir()
+    (repo / "b").mkdir()
+    (repo / "a" / "w.yaml").write_text(FAST)
+    (repo / "b" / "w.yaml").write_text(SLOW)
+    assert cli("analyze", "w.yaml", "-f", "json", "-o", "../base.json",
+               cwd=repo / "a").returncode == 0  # fmt: skip
+    result = cli("analyze", "w.yaml", "--baseline", "../base.json", "--max-depth-increase", "1",
+                 cwd=repo / "b")  # fmt: skip
+    assert result.returncode == 2 and "does not match the workload analyzed" in result.stderr

@@ -916,3 +916,20 @@ def test_any_bytes_in_a_report_frame_are_a_report_or_none(data) -> None:
         payload = real[:start] + data.draw(st.binary(max_size=8)) + real[cut:]
     back = from_messagepack(payload)
     assert back is None or type(back) is Report
+
+
+def test_a_report_nested_past_the_recursion_limit_is_refused_not_a_crash() -> None:
+    """``params`` holds anything: a forged frame (or pickle) nesting a million lists in it
+    gave an internal error (RecursionError) where it is read or checked."""
+    from msgspec import structs
+
+    from serialscale.documents.report import _walked, from_messagepack, well_formed
+
+    deep = b"\x81\xa6params\x81\xa1a" + b"\x91" * 1_000_000 + b"\xc0"
+    frame = b"\x8f" + deep[1:]  # (a map of 15 entries, cut short: refused either way)
+    assert from_messagepack(deep) is None and from_messagepack(frame) is None
+    nested: list[object] = []
+    for _ in range(100_000):
+        nested = [nested]
+    forged = structs.replace(_small_report(), params={"a": nested})
+    assert not _walked(forged) and not well_formed(forged)

@@ -110,9 +110,9 @@ def compare(reports: Sequence[Report], baseline: Sequence[Report]) -> Comparison
     """Match reports to the baseline: changes, new and removed workloads.
 
     A report matches by its path in the project (``path``: the same wherever serialscale ran
-    from), else by ``source`` as it was written (a traced function, standard input), else, for
-    baseline entries saved before ``path`` existed (they have none), by workload name: two
-    files with paths never match by name alone (two projects' ``ci`` workloads). Raises
+    from); a baseline entry without one (a traced function, standard input, or saved before
+    ``path`` existed) by ``source`` as it was written, else by workload name: an entry with a
+    path matches only by it (``a/w.yaml`` is not ``b/w.yaml``, whatever their names). Raises
     :class:`BaselineMismatch` when there are reports and baseline entries but none matches
     (a baseline from another project, or one saved with other paths, is an error, never a
     silent pass).
@@ -123,8 +123,8 @@ def compare(reports: Sequence[Report], baseline: Sequence[Report]) -> Comparison
         index: dict[str, int] = {}
         for i, old in left.items():
             value = getattr(old, field)
-            if field == "workload" and isinstance(old.path, str):
-                continue  # (a path of its own that matched nothing)
+            if field != "path" and isinstance(old.path, str):
+                continue  # (a path of its own that matched nothing: a file elsewhere)
             if isinstance(value, str) and value not in index:
                 index[value] = i
         for j, r in enumerate(reports):

@@ -535,8 +535,8 @@ def from_messagepack(data: bytes) -> Report | None:
     none. Numbers may still be NaN or infinite: see :func:`well_formed`."""
     try:
         return msgspec.msgpack.decode(data, type=Report)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return None
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        return None  # (RecursionError: ``params`` nested a million levels deep)
 
 
 def well_formed(value: object) -> bool:
@@ -568,7 +568,7 @@ def _walked(report: Report) -> bool:
     try:
         data = msgspec.to_builtins(report)
         msgspec.convert(data, Report)
-    except (msgspec.ValidationError, TypeError, ValueError, OverflowError):
+    except (msgspec.ValidationError, TypeError, ValueError, OverflowError, RecursionError):
         return False
     return _finite(data)
 
