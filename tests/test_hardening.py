@@ -427,6 +427,59 @@ def test_the_output_never_replaces_an_input(tmp_path: Path) -> None:
     assert function.read_bytes() == code
 
 
+def test_no_command_replaces_an_input_however_it_came(tmp_path: Path) -> None:
+    """A traced function's file through scale, export and diff, a module target's file, a
+    workload on standard input: refused (found: each was replaced by the output). A
+    --baseline may be updated in place (it is read whole first: the usual CI pattern)."""
+    function = tmp_path / "tr.py"
+    function.write_text("import serialscale as ss\n\ndef f(n=4):\n    x = ss.input(1)\n"
+                        "    for _ in range(n):\n        x = x + 1\n    return x\n")  # fmt: skip
+    code = function.read_bytes()
+    package = tmp_path / "pk"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "mod.py").write_bytes(code)
+    runs = [["scale", "tr.py:f", "--sweep", "n=2,4,8", "-o", "tr.py"],
+            ["export", "tr.py:f", "--to", "json", "-o", "tr.py"],
+            ["diff", "tr.py:f", "tr.py:f", "-o", "tr.py"],
+            ["analyze", "pk.mod:f", "-o", "pk/mod.py"]]  # fmt: skip
+    for args in runs:
+        result = subprocess.run([sys.executable, "-m", "serialscale", *args], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert result.returncode == 2 and "is an input of this run" in result.stderr, args
+    assert function.read_bytes() == code and (package / "mod.py").read_bytes() == code
+    workload = tmp_path / "w.yaml"
+    workload.write_text((WORKLOADS / "ci_build.yaml").read_text())
+    before = workload.read_bytes()
+    with workload.open("rb") as stdin:
+        result = subprocess.run([sys.executable, "-m", "serialscale", "analyze", "-", "-o",
+                                 str(workload)], stdin=stdin, capture_output=True, text=True,
+                                timeout=120)  # fmt: skip
+    assert result.returncode == 2 and workload.read_bytes() == before
+    base = tmp_path / "base.json"
+    assert _cli("analyze", str(workload), "-f", "json", "-o", str(base)).returncode == 0
+    updated = _cli("analyze", str(workload), "-f", "json", "--baseline", str(base),
+                   "--max-depth-increase", "10", "-o", str(base))  # fmt: skip
+    assert updated.returncode == 0, updated.stderr
+    assert json.loads(base.read_text())["workload"] == "monorepo-ci"
+
+
+def test_the_plot_and_the_output_cannot_be_one_file(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    same = tmp_path / "r.svg"
+    result = _cli("analyze", str(WORKLOADS / "ci_build.yaml"), "-o", str(same), "--plot",
+                  str(same))  # fmt: skip
+    assert result.returncode == 2 and "name the same file" in result.stderr
+    assert not same.exists()
+
+
+def test_dev_stdout_when_standard_output_is_closed_is_a_failure() -> None:
+    command = f'"{sys.executable}" -m serialscale analyze "{WORKLOADS / "ci_build.yaml"}" -f json'
+    closed = subprocess.run(["sh", "-c", f"{command} -o /dev/stdout >&-"], capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    assert closed.returncode == 2 and "closed" in closed.stderr, closed.stderr
+
+
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root to "
                     "make files of two users")  # fmt: skip
 def test_a_read_only_file_or_another_users_is_not_replaced() -> None:

@@ -3,6 +3,7 @@ saved reports) is read through here, so no read can run forever or fill memory."
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from pathlib import Path
@@ -10,17 +11,28 @@ from typing import BinaryIO
 
 from .errors import Location, WorkloadError
 
-__all__ = ["READ_CHUNK", "is_an_input", "read_file", "read_input", "remember_input"]
+__all__ = ["READ_CHUNK", "forget_input", "is_an_input", "read_file", "read_input",
+           "remember_input"]  # fmt: skip
 
-#: The (device, inode) of every regular file this process read as an input: an output file
-#: never replaces one (``-o`` naming the workload itself).
+#: The (device, inode) of every regular file or FIFO this process read as an input: an output
+#: never replaces one, nor writes into it (``-o`` naming the workload itself).
 _INPUTS: set[tuple[int, int]] = set()
 
 
 def remember_input(info: os.stat_result) -> None:
     """Note the file of ``info`` as one of this run's inputs (see :func:`is_an_input`)."""
-    if stat.S_ISREG(info.st_mode):
+    if stat.S_ISREG(info.st_mode) or stat.S_ISFIFO(info.st_mode):
         _INPUTS.add((info.st_dev, info.st_ino))
+
+
+def forget_input(path: Path) -> None:
+    """``path`` may be replaced by the output after all (a ``--baseline`` updated in place:
+    it was read whole)."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return
+    _INPUTS.discard((info.st_dev, info.st_ino))
 
 
 def is_an_input(info: os.stat_result) -> bool:
@@ -68,6 +80,9 @@ READ_CHUNK = 1 << 20
 def read_input(handle: BinaryIO, source: str, max_bytes: int) -> bytes:
     """Read ``handle`` to its end, refusing more than ``max_bytes`` (read in chunks: asking
     for ``max_bytes`` at once would reserve that much memory for every small file)."""
+    # (standard input redirected from a file is an input too)
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        remember_input(os.fstat(handle.fileno()))
     chunks: list[bytes] = []
     total = 0
     while chunk := handle.read(min(READ_CHUNK, max_bytes + 1 - total)):

@@ -468,9 +468,16 @@ def _remember_traced_files(targets: Sequence[str]) -> None:
 
     for target in targets:
         where = target.rpartition(":")[0]
-        if looks_like_function(target) and where.endswith(".py"):
+        if not looks_like_function(target):
+            continue
+        if where.endswith(".py"):
+            files = [Path(where)]
+        else:  # a module (pkg.mod:f), as it would be found from here, without importing it
+            parts = where.split(".")
+            files = [Path(*parts).with_suffix(".py"), Path(*parts, "__init__.py")]
+        for file in files:
             with contextlib.suppress(OSError, ValueError):
-                remember_input(os.stat(where))
+                remember_input(os.stat(file))
 
 
 def _silence_stdout() -> None:
@@ -530,7 +537,7 @@ def analyze(
     colored = wants_color(fmt, output, color)
     single = not batch and not is_batch(files) and fmt.value in OutputFormat.__members__
     if plot is not None:
-        check_plot(plot)
+        check_plot(plot, output)
         if not single:
             raise fail("--plot draws one report: give one target (without --batch)")
     if single:
@@ -702,6 +709,9 @@ def _run_gates(result: BatchResult, gates: Gates) -> tuple[list[Violation], Comp
         old = read_saved(gates.baseline, gates.max_input_bytes).reports
     except WorkloadError as exc:
         raise input_error(exc) from None
+    from ..base.reading import forget_input
+
+    forget_input(gates.baseline)  # (-o may update the baseline in place: it was read whole)
     from ..core.gates import BaselineMismatch
 
     try:
@@ -780,13 +790,14 @@ def scale(
     from .options import parse_sweep
 
     gc.enable()  # a sweep runs long: collect cycles again (the command starts without)
+    _remember_traced_files([target])
     try:
         name, values = parse_sweep(sweep)
     except ValueError as exc:
         raise fail(str(exc)) from None
     at = parse_predict(predict, name)
     if plot is not None:
-        check_plot(plot)
+        check_plot(plot, output)
     if not 1 <= repeat <= MAX_REPEAT:
         raise fail(f"--repeat must be between 1 and {MAX_REPEAT}, got {repeat}")
     try:
@@ -814,16 +825,29 @@ def scale(
 PLOT_SUFFIXES = (".svg", ".png", ".html")
 
 
-def check_plot(path: Path) -> None:
-    """``--plot FILE``: a known suffix, and matplotlib installed (the ``plot`` extra)."""
+def check_plot(path: Path, output: Path | None = None) -> None:
+    """``--plot FILE``: a known suffix, not the ``--output`` file (one would overwrite the
+    other), and matplotlib installed (the ``plot`` extra)."""
     if path.suffix.lower() not in PLOT_SUFFIXES:
         raise fail(f"--plot {path}: the file must end in .svg, .png or .html")
+    if output is not None and str(output) != "-" and _same_file(path, output):
+        raise fail(f"--plot {path} and --output {output} name the same file: give each its own")
     import importlib.util
 
     if importlib.util.find_spec("matplotlib") is None:
         from ..render.plots import EXTRA_MESSAGE
 
         raise fail(EXTRA_MESSAGE.removeprefix("--plot "))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file (the same path, or both existing as one)."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
 
 
 def write_plot(document: Any, path: Path, kind: str = "speedup", gantt: Any = None) -> None:
@@ -941,6 +965,7 @@ def export(
 ) -> ExitCode:
     """``serialscale export``: the step graph with its schedule, or the simulated schedule on
     ``processors`` processors as Chrome trace events."""
+    _remember_traced_files([target])
     from ..base.limits import DEFAULT_LIMITS
     from ..render import Rendering, render_as
     from ..render.choices import ExportFormat
@@ -1013,6 +1038,7 @@ def diff(old: str, new: str, *, fmt: str, processors: int, output: Path | None,
     from ..sources import load_target
     from ..sources.registry import DEFAULT_READ
 
+    _remember_traced_files([old, new])
     lim = limits or DEFAULT_LIMITS
     given = parse_params(params)
 

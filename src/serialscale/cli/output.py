@@ -40,13 +40,18 @@ def write_atomically(path: str | Path, text: str | bytes) -> None:
         info = None
     for fd, stream in ((1, sys.stdout), (2, sys.stderr)):
         if info is not None and _is_open_as(info, fd):
-            if stream is not None:
-                stream.flush()
+            if stream is None:  # closed as the command started (/dev/null holds its place)
+                raise OSError(errno.EBADF, "standard output or error is closed")
+            stream.flush()
             _write_all(fd, data)  # as it was opened (appending, where it was)
             return
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise IsADirectoryError(21, "is a directory", str(path))
     if info is not None and not stat.S_ISREG(info.st_mode):
+        from ..base.reading import is_an_input
+
+        if is_an_input(info):  # a FIFO read already: writing would wait for a reader for good
+            raise PermissionError(errno.EPERM, "it is an input of this run")
         _write_directly(Path(path), data)  # a device or a FIFO: to write to, not to replace
         return
     target = Path(os.path.realpath(path))  # through symlinks, to the file they name
