@@ -261,17 +261,33 @@ def test_the_commands_target_makes_memory_ready(tmp_path: Path) -> None:
     assert "ready=True" in done.stderr, done.stderr
 
 
-def test_no_memory_limit_but_a_cgroup_or_rlimit_one_is_seen(tmp_path: Path, monkeypatch) -> None:
-    """A cgroup's memory.max (v2: 'max' is none; v1: past 2**60 is none) is a limit (no
-    file: none)."""
-    cases = {"max": False, "1073741824": True, "9223372036854771712": False, "0": True}
-    for text, limited in cases.items():
-        path = tmp_path / "memory.max"
-        path.write_text(text + "\n")
-        monkeypatch.setattr(memory, "CGROUP_LIMITS", (str(path),))
-        assert memory.cgroup_limited() == limited
-    monkeypatch.setattr(memory, "CGROUP_LIMITS", (str(tmp_path / "none"),))
-    assert not memory.cgroup_limited()
+def _cgroups(tmp_path: Path, proc: str, files: dict[str, str]) -> bool:
+    """cgroup_limited on a made-up /proc/self/cgroup and cgroup tree."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "cgroup").write_text(proc)
+    root = tmp_path / "fs"
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text + "\n")
+    return memory.cgroup_limited(str(tmp_path / "cgroup"), str(root))
+
+
+def test_a_memory_limit_of_this_process_s_cgroup_or_one_above_is_seen(tmp_path: Path) -> None:
+    """The cgroup named in /proc/self/cgroup, and those above it (found: only the root of
+    the mount was read, where a v2 host has no memory.max and a limit is never set)."""
+    v2 = "0::/user.slice/run-1.scope\n"
+    assert _cgroups(tmp_path / "a", v2, {"user.slice/run-1.scope/memory.max": "1073741824"})
+    assert _cgroups(tmp_path / "b", v2, {"user.slice/memory.max": "2147483648",
+                                         "user.slice/run-1.scope/memory.max": "max"})  # fmt: skip
+    assert not _cgroups(tmp_path / "c", v2, {"user.slice/run-1.scope/memory.max": "max"})
+    assert not _cgroups(tmp_path / "d", v2, {})  # the true root has none
+    v1 = "5:devices:/\n4:memory:/process_api/x\n0::/\n"
+    assert not _cgroups(tmp_path / "e", v1,
+                        {"memory/process_api/x/memory.limit_in_bytes": "9223372036854771712",
+                         "memory/memory.limit_in_bytes": "9223372036854771712"})  # fmt: skip
+    assert _cgroups(tmp_path / "f", v1,
+                    {"memory/process_api/x/memory.limit_in_bytes": "536870912"})  # fmt: skip
+    assert not _cgroups(tmp_path / "g", "4:memory:/../../etc\n", {})  # (no way out of root)
 
 
 def _limited_run(limit: str) -> list[str]:

@@ -78,8 +78,9 @@ def prepare_ahead() -> bool:
     return True
 
 
-#: Where a cgroup (v2, then v1) says how much memory its processes may use.
-CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+#: Where this process's cgroups are listed, and where the cgroup file systems are mounted.
+PROC_CGROUP = "/proc/self/cgroup"
+CGROUP_ROOT = "/sys/fs/cgroup"
 
 
 def memory_limited() -> bool:
@@ -99,17 +100,40 @@ def rlimited() -> bool:
         return True  # (cannot tell: as if limited)
 
 
-def cgroup_limited() -> bool:
-    """Whether this process's cgroup limits its memory (v2's ``memory.max``: ``max`` is no
-    limit; v1's ``memory.limit_in_bytes``: past 2**60 is none)."""
-    for path in CGROUP_LIMITS:
-        try:
-            with open(path, "rb") as handle:
-                text = handle.read(64).strip()
-        except OSError:
+def cgroup_limited(proc: str = PROC_CGROUP, root: str = CGROUP_ROOT) -> bool:
+    """Whether this process's memory cgroup, or one above it, limits its memory (v2:
+    ``memory.max`` other than ``max``; v1: ``memory.limit_in_bytes`` below 2**60), as
+    ``proc`` (``/proc/self/cgroup``) names them under ``root``."""
+    try:
+        with open(proc, "rb") as handle:
+            lines = handle.read(1 << 16).decode("utf-8", "replace").splitlines()
+    except OSError:
+        lines = ["0::/"]  # (no /proc: the root's, where a container's limit shows)
+    for line in lines:
+        _, controllers, path = [*line.split(":", 2), "", ""][:3]
+        if controllers == "":  # v2: one hierarchy
+            base, name = root, "memory.max"
+            if os.path.isdir(os.path.join(root, "unified")):  # v2 beside v1 (hybrid)
+                base = os.path.join(root, "unified")
+        elif "memory" in controllers.split(","):
+            base, name = os.path.join(root, "memory"), "memory.limit_in_bytes"
+        else:
             continue
-        return text != b"max" and not (text.isdigit() and int(text) >= 1 << 60)
+        parts = [p for p in path.split("/") if p and p not in (".", "..")]
+        for depth in range(len(parts), -1, -1):  # this cgroup, then each one above it
+            if _limit_in(os.path.join(base, *parts[:depth], name)):
+                return True
     return False
+
+
+def _limit_in(path: str) -> bool:
+    """Whether the cgroup file ``path`` sets a limit (missing: none)."""
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(64).strip()
+    except OSError:
+        return False
+    return text not in (b"max", b"") and not (text.isdigit() and int(text) >= 1 << 60)
 
 
 class _Follower:
