@@ -225,6 +225,8 @@ def test_a_bad_cost_is_located_at_its_node(tmp_path: Path) -> None:
         read("digraph { node [cost=-1]; a }", tmp_path)
     with pytest.raises(WorkloadError, match=r"g.dot:4:3: error: node 'b': cost must be"):
         read('digraph {\n  a -> b\n  c\n  b [label="B",\n     cost=-2]\n}\n', tmp_path)
+    with pytest.raises(WorkloadError, match=r"g.dot:2:3: error: node 'a': cost"):
+        read("digraph {\n  a [cost=-1]\n  b\n  a [color=red]\n}\n", tmp_path)
 
 
 # --- the command line -------------------------------------------------------------------------

@@ -58,8 +58,8 @@ class DotGraph:
     nodes: dict[str, dict[str, str]] = field(default_factory=dict)
     #: (tail, head) -> offset of the first statement that wrote it, in order
     edges: dict[tuple[str, str], int] = field(default_factory=dict)
-    #: node -> offset of the statement its attributes last came from (its first mention, or
-    #: a node statement that set some): where a bad cost is shown
+    #: node -> offset of the statement its cost last came from (a node statement that set
+    #: ``cost`` or ``weight``, else its first mention): where a bad cost is shown
     written: dict[str, int] = field(default_factory=dict)
     #: self-edges written (``x -> x``), and the first one
     self_edges: int = 0
@@ -398,7 +398,8 @@ class _Parser:
                 if len(chain) == 1:
                     if frame.single is not None and build and attrs:
                         out.nodes[frame.single].update(attrs)
-                        out.written[frame.single] = frame.edge_offset
+                        if "cost" in attrs or "weight" in attrs:
+                            out.written[frame.single] = frame.edge_offset
                 elif build:
                     self.connect(out, chain, frame.edge_offset)
                 frame.chain = None
