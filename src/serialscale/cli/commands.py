@@ -468,13 +468,16 @@ def _remember_traced_files(targets: Sequence[str]) -> None:
 
     for target in targets:
         where = target.rpartition(":")[0]
-        if not looks_like_function(target):
+        if not where or not looks_like_function(target):
             continue
         if where.endswith(".py"):
             files = [Path(where)]
-        else:  # a module (pkg.mod:f), as it would be found from here, without importing it
+        elif all(part.isidentifier() for part in where.split(".")):
+            # a module (pkg.mod:f), as it would be found from here, without importing it
             parts = where.split(".")
             files = [Path(*parts).with_suffix(".py"), Path(*parts, "__init__.py")]
+        else:
+            continue
         for file in files:
             with contextlib.suppress(OSError, ValueError):
                 remember_input(os.stat(file))
