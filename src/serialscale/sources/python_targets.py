@@ -18,7 +18,7 @@ from ..base.errors import Location, WorkloadError, suggest
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.targets import FUNCTION_TARGET
 from ..base.targets import is_python_target as is_python_target  # sources.__init__ asks here
-from ..base.words import plural
+from ..base.words import encodable, plural
 from ..core.graph import Graph
 from ..core.named_steps import InSource, build_graph
 from ..core.workload import Workload
@@ -380,11 +380,13 @@ def trace_function(
 def _plain(params: Mapping[str, Any]) -> dict[str, Any]:
     """The parameters as the report shows them: numbers, strings, booleans and None as they
     are, anything else (and a float that is not finite: JSON has no infinity, a default of
-    ``float("inf")`` made the JSON report an internal error) as its ``repr``."""
+    ``float("inf")`` made the JSON report an internal error; a string holding a lone
+    surrogate, which no UTF-8 output can hold) as its ``repr``."""
     out: dict[str, Any] = {}
     for key in sorted(params):
         value = params[key]
-        shown = isinstance(value, (bool, int, str)) or value is None or (
+        shown = isinstance(value, (bool, int)) or value is None or (
+            isinstance(value, str) and encodable(value)) or (
             isinstance(value, float) and math.isfinite(value))  # fmt: skip
         out[key] = value if shown else repr(value)
     return out
