@@ -678,3 +678,29 @@ def test_text_in_utf8_is_written_as_its_text_would_be(
     as_text = written(text)
     assert written(text.encode("utf-8")) == as_text
     assert as_text == (UnicodeEncodeError if encoding == "ascii" else text.encode(encoding))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="file names of any bytes: Linux")
+def test_a_file_name_that_is_not_utf8_gives_utf8_output_read_back(tmp_path: Path) -> None:
+    """A name with a byte that is not UTF-8 (\\xfe) decodes to a lone surrogate: -o was an
+    internal error, standard output got the raw byte (JSON that is not UTF-8). Now it is
+    shown as the text \\udcfe everywhere, and the saved report is read back by gate."""
+    folder = os.fsencode(tmp_path)
+    name = os.path.join(folder, b"\xfeci.yaml")
+    with open(name, "wb") as handle:
+        handle.write((WORKLOADS / "ci_build.yaml").read_bytes())
+    out = tmp_path / "out.json"
+    command = [os.fsencode(sys.executable), b"-m", b"serialscale", b"analyze", name, b"-f",
+               b"json"]  # fmt: skip
+    written = subprocess.run([*command, b"-o", os.fsencode(out)], capture_output=True,
+                             timeout=120)  # fmt: skip
+    assert written.returncode == 0, written.stderr
+    source = json.loads(out.read_bytes().decode("utf-8"))["source"]
+    assert source.endswith("\\udcfeci.yaml")
+    printed = subprocess.run(command, capture_output=True, timeout=120)
+    assert printed.returncode == 0 and printed.stdout == out.read_bytes()
+    gated = _cli("gate", str(out), "--max-depth", "1000")
+    assert gated.returncode == 0, gated.stderr
+    table = subprocess.run(command[:-2], capture_output=True, timeout=120)
+    assert table.returncode == 0 and b"\\udcfeci.yaml" in table.stdout
+    table.stdout.decode("utf-8")  # (raises if not UTF-8)

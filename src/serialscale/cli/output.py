@@ -33,7 +33,7 @@ from types import FrameType
 def write_atomically(path: str | Path, text: str | bytes) -> None:
     """Write ``text`` (UTF-8, or bytes as they are) to ``path`` whole or not at all; see the
     module docstring."""
-    data = text.encode("utf-8") if isinstance(text, str) else text
+    data = _utf8(text) if isinstance(text, str) else text
     try:  # (as named: /dev/stdout and /proc/self/fd/1 name a pipe no real path names)
         info: os.stat_result | None = os.stat(path)
     except FileNotFoundError:
@@ -147,9 +147,21 @@ def write_stdout(text: str | bytes) -> None:
         stream.write(text.decode("utf-8") if isinstance(text, bytes) else text)
         stream.flush()
         return
-    data = text if isinstance(text, bytes) else text.encode(encoding, stream.errors or "strict")
+    if isinstance(text, bytes):
+        data = text
+    elif codecs.lookup(encoding).name == "utf-8":
+        data = _utf8(text)
+    else:
+        data = text.encode(encoding, stream.errors or "strict")
     stream.flush()  # anything already written to the stream goes first
     _write_all(fd, data)
+
+
+def _utf8(text: str) -> bytes:
+    """``text`` in UTF-8, a lone surrogate (a file name that is not UTF-8 decodes to them:
+    ``\udcff``) written as its escape, never as the raw byte it stood for: the output stays
+    UTF-8, and in a JSON string the escape is JSON's own (the same text read back)."""
+    return text.encode("utf-8", "backslashreplace")
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from types import ModuleType
 from typing import Any
 
 from .. import accel
 from ..base.gcpause import gc_paused
+from ..base.words import encodable
 from ..documents.report import Report, to_builtins
 
 
@@ -15,7 +17,9 @@ def dumps(data: Any) -> str:
     """Stable JSON text: fixed key order (as built), two-space indent, UTF-8, no NaN.
 
     The text is exactly ``json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)``
-    plus a newline (the tests check this on random documents). json's indented output is
+    plus a newline (the tests check this on random documents), but for a lone surrogate in a
+    string, which no UTF-8 text can hold: it is written as the text ``\\udcff`` (a backslash
+    and five characters), as the other formats show it. json's indented output is
     pure Python; :func:`_write` leaves lists of records to the compiled kernels, which
     matters for reports with a million records (5× faster for a 1M ``--detail`` report).
     (The test suite checks every document written against its published schema.)
@@ -23,7 +27,20 @@ def dumps(data: Any) -> str:
     out: list[str] = []
     _write(data, "\n", out, accel.kernels())
     out.append("\n")
-    return "".join(out)
+    text = "".join(out)
+    if not text.isascii() and not encodable(text):
+        text = _SURROGATE.sub(_shown_surrogate, text)
+    return text
+
+
+#: A lone surrogate: no UTF-8 text holds one (a file name that is not UTF-8 decodes to them).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _shown_surrogate(match: re.Match[str]) -> str:
+    # The text backslash-u-XXXX, as the table shows it: JSON's own \udcff escape would be
+    # refused by strict readers (msgspec, serialscale's own), an unpaired surrogate
+    return f"\\\\u{ord(match.group()):04x}"
 
 
 _string = json.encoder.encode_basestring  # the C encoder, as json uses with ensure_ascii=False
