@@ -107,3 +107,25 @@ def test_the_readme_shows_users_only_the_public_api() -> None:
         assert not re.search(r"from serialscale\.|import serialscale\.|serialscale\.[a-z_]+\.",
                              block), block  # fmt: skip
     assert "internal" in (serialscale.__doc__ or "")
+
+
+def test_a_partial_or_a_callable_instance_is_traced_and_named() -> None:
+    """functools.partial and callable instances have no __qualname__: analyze_function and
+    trace_function raised AttributeError (not a serialscale error) naming them."""
+    import functools
+
+    import serialscale as ss
+
+    def base(n: int = 4, k: int = 1) -> object:
+        x = ss.input(1)
+        for _ in range(n):
+            x = x + k
+        return x
+
+    class Chain:
+        def __call__(self, n: int = 3) -> object:
+            return base(n)
+
+    report = ss.analyze_function(functools.partial(base, k=3), n=8)
+    assert report.depth == 8 and report.source.endswith(".<locals>.base")
+    assert ss.analyze_function(Chain(), n=5).source.endswith(".<locals>.Chain")

@@ -459,3 +459,51 @@ def test_traces_in_two_threads_do_not_cross() -> None:
         t.join()
     assert results == {300: 300, 700: 700}
     assert chain(5) == 6  # outside a trace: plain values
+
+
+_ANNOTATED = """
+from __future__ import annotations
+from typing import TYPE_CHECKING, Literal, Optional
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+
+def f(n: int = 4, weights: Sequence[float] | None = None, o: Optional[int] = None,
+      mode: Literal["a", "b"] = "a", fn=max, x: float | None = None):
+    return n
+"""
+
+
+def test_params_are_converted_by_annotations_type_checkers_alone_can_read(tmp_path) -> None:
+    """A module with ``from __future__ import annotations`` naming a type only type checkers
+    import: get_type_hints fails, and every value was passed as text (found: ``n: int`` got
+    '8' and the run crashed). Optional values take none; a function or a list cannot come
+    from --param (it gave them text, which failed later)."""
+    from serialscale.base.errors import WorkloadError
+    from serialscale.sources.python_targets import convert_params
+
+    namespace: dict[str, object] = {}
+    exec(compile(_ANNOTATED, "annotated.py", "exec"), namespace)
+    f = namespace["f"]
+    got = convert_params(f, {"n": "8", "o": "3", "mode": "b", "x": "2.5"}, "a.py:f")
+    assert (got["n"], got["o"], got["mode"], got["x"]) == (8, 3, "b", 2.5)
+    assert type(got["n"]) is int and type(got["x"]) is float
+    assert convert_params(f, {"o": "none", "x": "null"}, "a.py:f")["o"] is None
+    for name, value, says in (("fn", "min", "takes a function"),
+                              ("weights", "1", "numbers, booleans and text only"),
+                              ("o", "three", "expects int")):  # fmt: skip
+        with pytest.raises(WorkloadError, match=says):
+            convert_params(f, {name: value}, "a.py:f")
+
+
+def test_resolved_optional_and_literal_params() -> None:
+    from serialscale.base.errors import WorkloadError
+    from serialscale.sources.python_targets import convert_params
+
+    namespace: dict[str, object] = {}
+    exec("import typing\ndef g(a: typing.Optional[int] = None, b: int | None = 2,\n"
+         "      c: typing.Literal['x', 3] = 'x'):\n    return None\n", namespace)  # fmt: skip
+    g = namespace["g"]
+    assert convert_params(g, {"a": "5", "b": "none", "c": "3"}, "g") == {"a": 5, "b": None, "c": 3}
+    with pytest.raises(WorkloadError, match="expects one of 'x', 3"):
+        convert_params(g, {"c": "y"}, "g")

@@ -14,6 +14,7 @@ from ..core.workload import Workload
 from .read_options import DEFAULT_READ, ReadOptions
 
 if TYPE_CHECKING:
+    from .python_targets import is_python_target, trace_function, trace_workload
     from .workload_file import load_workload, parse_workload
 
 _PYTHON_NAMES = ("is_python_target", "trace_function", "trace_workload")

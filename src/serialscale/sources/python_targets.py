@@ -6,8 +6,10 @@ import importlib
 import importlib.util
 import inspect
 import math
+import re
 import sys
 import traceback
+import types
 import typing
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -175,8 +177,15 @@ def convert_params(fn: Callable[..., Any], raw: Mapping[str, str], target: str) 
             )
         p = params[name]
         kind = hints.get(name, p.annotation)
+        plain_default = type(p.default) in (bool, int, float, str)
+        if isinstance(kind, str):  # unresolved (a name only type checkers import)
+            kind = _PLAIN_ANNOTATIONS.get(_WITHOUT_NONE.sub("", kind).strip(), kind)
+            if not isinstance(kind, str) and _WITHOUT_NONE.search(p.annotation):
+                kind = typing.Union[kind, None]  # noqa: UP007  (a value, not an annotation)
+            elif isinstance(kind, str) and plain_default:  # (Literal["a", "b"] = "a")
+                kind = type(p.default)
         if kind is inspect.Parameter.empty and p.default is not inspect.Parameter.empty:
-            kind = type(p.default)
+            kind = type(p.default) if p.default is not None else kind
         values[name] = _convert(name, text, kind, where)
     missing = [n for n, p in params.items() if p.default is p.empty and n not in values]
     if missing:
@@ -191,7 +200,41 @@ def convert_params(fn: Callable[..., Any], raw: Mapping[str, str], target: str) 
     return values
 
 
+#: Annotations written as text that need no import to be understood (``from __future__
+#: import annotations`` with a name only type checkers import makes get_type_hints fail).
+_PLAIN_ANNOTATIONS: dict[str, Any] = {"int": int, "float": float, "bool": bool, "str": str,
+                                      "Any": typing.Any, "typing.Any": typing.Any}  # fmt: skip
+#: ``Optional[...]``, ``... | None`` and ``None | ...`` around a plain annotation.
+_WITHOUT_NONE = re.compile(r"^\s*(typing\.)?Optional\[|\]\s*$|\|\s*None\s*$|^\s*None\s*\|")
+#: What ``--param x=none`` gives a parameter that may be ``None``.
+_NONE_WORDS = ("none", "null")
+
+
 def _convert(name: str, text: str, kind: Any, where: Location) -> Any:
+    """``text`` as a value of ``kind`` (int, float, bool, str, one of them or None, a Literal
+    of strings or numbers, Any); any other kind is an error (a string passed where a list or
+    a function is expected would fail later, far from the flag)."""
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType) and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        if text.strip().lower() in _NONE_WORDS:
+            return None
+        if len(rest) == 1:
+            return _convert(name, text, rest[0], where)
+    if origin is typing.Literal:
+        for choice in args:
+            if isinstance(choice, (str, int, float)) and not isinstance(choice, bool) and (
+                    str(choice) == text):  # fmt: skip
+                return choice
+        shown = ", ".join(repr(a) for a in args)
+        raise WorkloadError(f"parameter '{name}' expects one of {shown}, got {text!r}", where)
+    if kind not in (bool, int, float, str, typing.Any, inspect.Parameter.empty):
+        label = "function" if isinstance(kind, type) and issubclass(
+            kind, (types.BuiltinFunctionType, types.FunctionType)) else (
+            getattr(kind, "__name__", None) or str(kind))  # fmt: skip
+        raise WorkloadError(f"parameter '{name}' takes a {label}: --param gives it numbers, "
+                            "booleans and text only (set it in the function, or give it a "
+                            "wrapper that takes a number)", where)  # fmt: skip
     try:
         if kind is bool:
             lowered = text.strip().lower()
@@ -227,6 +270,15 @@ def trace_workload(
     fn = load_function(target)
     params = convert_params(fn, raw_params or {}, target)
     return trace_function(fn, params, control=control, target=target, max_ops=limits.max_ops)
+
+
+def _label_of(fn: Callable[..., Any]) -> str:
+    """``module:qualname`` of ``fn``; a ``functools.partial`` or a callable instance has no
+    ``__qualname__``: its function's, or its class's."""
+    inner = getattr(fn, "func", fn)  # (a partial's function)
+    named = inner if hasattr(inner, "__qualname__") else type(inner)
+    module = getattr(named, "__module__", None) or "?"
+    return f"{module}:{getattr(named, '__qualname__', type(fn).__name__)}"
 
 
 def _refuse_lazy_bodies(fn: Callable[..., Any], label: str) -> None:
@@ -272,7 +324,7 @@ def trace_function(
             f"control must be one of {', '.join(CONTROL_MODES)}, got {control!r}",
             Location(target),
         )
-    label = target or f"{fn.__module__}:{fn.__qualname__}"
+    label = target or _label_of(fn)
     _refuse_lazy_bodies(fn, label)
     fallback = ""
     try:
