@@ -220,3 +220,19 @@ def test_every_entry_names_its_runner_up() -> None:
     entry = fit_growth(xs, [x**0.5 for x in xs]).entry("n")
     assert entry.cls == "polynomial" and entry.runner_up is not None
     assert entry.runner_up.cls != "polynomial" and entry.runner_up.error >= entry.error
+
+
+def test_an_undecided_fit_is_not_called_the_best_when_another_fits_closer() -> None:
+    """Binary search's staircase of depths (9, 9, 17, 17, ... at n = 8..512): the sweep is
+    undecided and shows the simplest model not ruled out (a constant), while a
+    polylogarithm fits closer; it said the constant fitted best, beside a 'runner-up' with a
+    smaller error."""
+    from serialscale.core.growth import fit_growth, verdict
+
+    xs = [8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0]
+    ys = [9.0, 9.0, 17.0, 17.0, 25.0, 25.0, 33.0]
+    depth = fit_growth(xs, ys)
+    assert depth.runner_up is not None and depth.runner_up.error < depth.error  # the premise
+    said = verdict(xs, depth, fit_growth(xs, [y * 2 for y in ys]), None)
+    assert said.verdict == "inconclusive"
+    assert "best" not in said.explanation and "fits closer" in said.explanation

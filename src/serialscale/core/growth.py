@@ -824,8 +824,12 @@ def verdict(
                     f"the computation as written: it cannot show that the implementation is "
                     f"{shows} (see the warning).")  # fmt: skip
         else:
-            text = (f"The sweep cannot say how the depth of this dependency graph grows (it "
-                    f"fits {growth} best, but see the warnings).")  # fmt: skip
+            runner = depth.runner_up
+            how = (f"the simplest model the data do not rule out is {growth}; a "
+                   f"{runner.cls} one fits closer" if runner is not None
+                   and runner.error < depth.error else f"it fits {growth} best")  # fmt: skip
+            text = (f"The sweep cannot say how the depth of this dependency graph grows "
+                    f"({how}, but see the warnings).")  # fmt: skip
         return Verdict("inconclusive", complexity, text, warnings)
     if outcome == "serial":
         text = (

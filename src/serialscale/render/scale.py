@@ -34,7 +34,9 @@ def _growth_line(report: ScaleReport, key: str) -> str:
     g = getattr(report.growth, key)
     exp = f", exponent {g.exponent:g} over {_sizes(report)}" if g.exponent is not None else ""
     runner = g.runner_up
-    other = f"; runner-up {runner.cls}, error {runner.error:.2g}" if runner is not None else ""
+    # (a closer fit than the model shown: the simplest the precision does not reject)
+    label = "runner-up" if runner is None or runner.error >= g.error else "closer fit"
+    other = f"; {label} {runner.cls}, error {runner.error:.2g}" if runner is not None else ""
     return f"{g.cls}{exp}  ({g.model}; error {g.error:.2g}{other})"
 
 
