@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ...base.errors import Location, WorkloadError
 from ...base.limits import DEFAULT_LIMITS, Limits
+from ...base.words import plural
 from ...core.named_steps import InSource
 from ..parsing import decode
 from ..step_plan import StepPlan
@@ -82,9 +83,15 @@ def _plan(graph: DotGraph, text: str, source: str, reverse: bool,
         before, after = (head, tail) if reverse else (tail, head)
         needs[after].append(before)
     plan = StepPlan(limits=limits, source=source, places=_Edges(graph, text, source, reverse))
+    spans = 0
     for name, attributes in graph.nodes.items():
         plan.add(name, _cost(attributes, name, partial(_node_at, graph, text, source, name)),
                  needs[name])  # fmt: skip
+        spans += "span" in attributes
+    if spans:  # (serialscale export writes them: a step's own parallel depth)
+        notes.append(f"{plural(spans, 'node')} {'has' if spans == 1 else 'have'} a 'span', "
+                     "which the DOT reader does not take: each step runs its cost serially "
+                     "here (analyze the workload itself for the depth with spans)")  # fmt: skip
     return plan, graph.name, notes
 
 
