@@ -269,3 +269,18 @@ def test_an_id_written_like_a_time_is_text(tmp_path: Path) -> None:
         load_workload(path)
     path.write_text("steps:\n  - id: 1:30\n  - {id: b, needs: [1:30]}\n")
     assert list(load_workload(path).graph.ids) == ["1:30", "b"]
+
+
+def test_a_missing_choice_lists_the_choices_without_escaped_tabs() -> None:
+    """click indents the choices of a missing option with tabs, which the safe display of
+    usage errors showed as a literal \\t (new-user trial)."""
+    import subprocess
+    import sys
+
+    from .conftest import WORKLOADS
+
+    done = subprocess.run([sys.executable, "-m", "serialscale", "export",
+                           str(WORKLOADS / "ci_build.yaml")], capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert done.returncode == 2 and "Missing option '--to'" in done.stderr
+    assert "\\t" not in done.stderr and "\n    dot," in done.stderr

@@ -558,7 +558,8 @@ def main() -> None:
 
             shown = io.StringIO()  # click's message quotes what was typed: shown safely
             exc.show(file=shown)  # type: ignore[attr-defined]
-            sys.stderr.write(display(shown.getvalue(), lines=True))
+            # (click indents its list of choices with tabs: spaces, not a shown \t)
+            sys.stderr.write(display(shown.getvalue().replace("\n\t", "\n    "), lines=True))
             sys.exit(getattr(exc, "exit_code", ExitCode.INPUT))
         except typer.Abort:
             interrupted()
