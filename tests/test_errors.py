@@ -204,6 +204,8 @@ def test_bad_json_is_a_located_error(case: str, tmp_path: Path, run_cli) -> None
         ["--overhead", "-1"],
         ["--overhead", "inf"],
         ["--format", "xml"],
+        ["--max-serial-fraction", "2"],  # depth / work: never above 1 (was accepted)
+        ["--plot-kind", "schedule"],  # without --plot: nothing to choose (was ignored)
     ],
 )
 def test_bad_flags_exit_2(args: list[str], tmp_path: Path, run_cli) -> None:

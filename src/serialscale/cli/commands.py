@@ -379,6 +379,9 @@ def make_gates(
                         ("--max-depth-increase", max_depth_increase)):  # fmt: skip
         if value is not None and not 0 <= value < math.inf:
             raise fail(f"{name} must be a finite number >= 0, got {value}")
+    if max_serial_fraction is not None and max_serial_fraction > 1:
+        raise fail(f"--max-serial-fraction is depth / work, between 0 and 1: got "
+                   f"{max_serial_fraction:g}, a gate that can never fail")  # fmt: skip
     if fail_on is None and baseline is None and (min_speedup, max_depth, max_serial_fraction) == (
         None, None, None
     ):  # fmt: skip
@@ -539,6 +542,8 @@ def analyze(
         raise fail("no workloads found (directories are searched for *.yaml, *.yml, *.json)")
     colored = wants_color(fmt, output, color)
     single = not batch and not is_batch(files) and fmt.value in OutputFormat.__members__
+    if plot is None and plot_kind != "speedup":
+        raise fail(f"--plot-kind {plot_kind} chooses the chart of --plot FILE: give --plot")
     if plot is not None:
         check_plot(plot, output)
         if not single:
