@@ -50,3 +50,22 @@ def test_export_takes_from_and_limits(tmp_path: Path, run_cli) -> None:
     assert ok.exit_code == 0 and len(json.loads(ok.stdout)["nodes"]) == 30
     capped = run_cli("export", str(path), "--to", "json", "--from", "gitlab-ci", "--max-steps", "9")
     assert capped.exit_code == 2 and "--max-steps (9)" in capped.stderr
+
+
+def test_flags_that_do_not_apply_to_a_target_are_said(tmp_path) -> None:
+    """--control on a workload file, --durations on a traced function: each a note, not
+    silently ignored (new-user trial)."""
+    from serialscale.sources import load_target
+    from serialscale.sources.read_options import ReadOptions
+
+    path = tmp_path / "w.yaml"
+    path.write_text("steps:\n  - {id: a}\n  - {id: b, needs: [a]}\n")
+    noted = load_target(str(path), control="strict").extra["notes"]
+    assert noted == ["--control strict chooses how a traced function's branches count; a "
+                     "file's dependencies are as written: not used here"]  # fmt: skip
+    assert "notes" not in load_target(str(path)).extra
+    (tmp_path / "f.py").write_text("import serialscale as ss\n\ndef f():\n"
+                                   "    return ss.input(1) + 1\n")  # fmt: skip
+    traced = load_target(f"{tmp_path / 'f.py'}:f", read=ReadOptions(durations="t.json"))
+    assert any(n.startswith("--durations times the steps of a file") for n in
+               traced.extra["notes"])  # fmt: skip

@@ -54,10 +54,26 @@ def load_target(
     if looks_like_function(target):
         from .python_targets import trace_workload
 
-        return trace_workload(target, params, control, limits)
+        workload = trace_workload(target, params, control, limits)
+        if read is not None and read.durations is not None:
+            return _noted(workload, "--durations times the steps of a file; a traced "
+                          "function's steps are counted as it runs: not used here")  # fmt: skip
+        return workload
     from .workload_file import load_workload
 
-    return load_workload(target, params, limits, DEFAULT_READ if read is None else read)
+    workload = load_workload(target, params, limits, DEFAULT_READ if read is None else read)
+    if control is not None:
+        return _noted(workload, f"--control {control} chooses how a traced function's branches "
+                      "count; a file's dependencies are as written: not used here")  # fmt: skip
+    return workload
+
+
+def _noted(workload: Workload, note: str) -> Workload:
+    """``workload`` with ``note`` after its own (a flag that does not apply, said)."""
+    import dataclasses
+
+    notes = [*(workload.extra.get("notes") or []), note]
+    return dataclasses.replace(workload, extra={**workload.extra, "notes": notes})
 
 
 __all__ = [
