@@ -507,3 +507,31 @@ def test_resolved_optional_and_literal_params() -> None:
     assert convert_params(g, {"a": "5", "b": "none", "c": "3"}, "g") == {"a": 5, "b": None, "c": 3}
     with pytest.raises(WorkloadError, match="expects one of 'x', 3"):
         convert_params(g, {"c": "y"}, "g")
+
+
+def test_a_file_target_inside_a_package_takes_its_relative_imports(tmp_path) -> None:
+    """mypkg/kernels.py:scan with ``from .util import helper`` failed ("attempted relative
+    import with no known parent package") where mypkg.kernels:scan worked; now both give
+    the same graph (a chain of n steps: the oracle)."""
+    import json
+    import subprocess
+    import sys
+
+    package = tmp_path / "mypkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "util.py").write_text("def helper(x):\n    return x + 1\n")
+    (package / "kernels.py").write_text(
+        "import serialscale as ss\nfrom .util import helper\n\n\ndef scan(n=4):\n"
+        "    x = ss.input(0)\n    for _ in range(n):\n        x = helper(x)\n    return x\n"
+    )
+    reports = []
+    for target in ("mypkg/kernels.py:scan", "mypkg.kernels:scan"):
+        done = subprocess.run([sys.executable, "-m", "serialscale", "analyze", target, "--param",
+                               "n=6", "-f", "json"], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        reports.append(json.loads(done.stdout))
+    for report in reports:
+        assert (report["steps"], report["depth"], report["width"]) == (6, 6, 1)
+    assert reports[0]["critical_path"] == reports[1]["critical_path"]

@@ -64,10 +64,14 @@ def load_function(target: str) -> Callable[..., Any]:
 def _import_file(path: Path, target: str) -> Any:
     if not path.is_file():
         raise WorkloadError(f"no such file: {path}", Location(target))
-    # A name from the path's digest, not hash(): the same on every run (hash() of a str is
-    # randomised per process), so messages that name the module are deterministic.
-    digest = _sha256_hex(str(path.resolve()).encode("utf-8", "surrogatepass"))
-    name = f"_serialscale_target_{digest[:16]}"
+    # A file of a package is imported under its dotted name (its relative imports then
+    # work, as with PACKAGE.MODULE:FUNCTION); any other under a name from the path's digest,
+    # not hash(): the same on every run (hash() of a str is randomised per process), so
+    # messages that name the module are deterministic.
+    name = _dotted_name(path)
+    if name is None:
+        digest = _sha256_hex(str(path.resolve()).encode("utf-8", "surrogatepass"))
+        name = f"_serialscale_target_{digest[:16]}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise WorkloadError(f"cannot import {path}", Location(target))
@@ -82,6 +86,31 @@ def _import_file(path: Path, target: str) -> Any:
         sys.modules.pop(name, None)
         raise _user_error(f"importing {path} failed", exc, target) from None
     return module
+
+
+def _dotted_name(path: Path) -> str | None:
+    """``pkg.sub.mod`` for ``path`` inside packages (folders with an ``__init__.py``), with
+    the folder above the outermost put on ``sys.path``; ``None`` for a file outside any, or
+    where that name would import another package (one installed under the same name)."""
+    resolved = path.resolve()
+    parts = [resolved.stem]
+    folder = resolved.parent
+    while (folder / "__init__.py").is_file() and folder.name.isidentifier():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    if len(parts) == 1 or not all(part.isidentifier() for part in parts):
+        return None
+    root = str(folder)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    try:
+        found = importlib.util.find_spec(parts[0])
+    except (ImportError, ValueError):
+        return None
+    ours = folder / parts[0] / "__init__.py"
+    if found is None or found.origin is None or Path(found.origin).resolve() != ours:
+        return None
+    return ".".join(parts)
 
 
 def _sha256_hex(data: bytes) -> str:
