@@ -129,22 +129,3 @@ def test_a_partial_or_a_callable_instance_is_traced_and_named() -> None:
     report = ss.analyze_function(functools.partial(base, k=3), n=8)
     assert report.depth == 8 and report.source.endswith(".<locals>.base")
     assert ss.analyze_function(Chain(), n=5).source.endswith(".<locals>.Chain")
-
-
-def test_inputs_outside_a_run_are_the_plain_values() -> None:
-    """An instrumented function called plainly computes what it would without serialscale
-    (found: ss.input outside a run gave a traced value: statistics.mean returned a Fraction,
-    json.dumps refused it). Inside a run the same function is traced."""
-    import json
-    import statistics
-
-    import serialscale as ss
-
-    def mean_of(n: int = 4) -> object:
-        xs = ss.inputs([0.5 * i for i in range(n)])
-        return statistics.mean([*xs, ss.input(7.25)])
-
-    plain = mean_of()
-    assert type(plain) is float and plain == statistics.mean([0.0, 0.5, 1.0, 1.5, 7.25])
-    assert json.dumps(ss.inputs([1, 2.5])) == "[1, 2.5]" and ss.input(None) is None
-    assert ss.analyze_function(mean_of, n=4).steps > 0

@@ -5,10 +5,8 @@ recording run (issue 27's C points; issue 23 part 3)."""
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import weakref
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -145,19 +143,6 @@ def _bulk_inputs() -> list:
     return [api._pure_inputs, *([_tape.inputs] if COMPILED else [])]
 
 
-@contextlib.contextmanager
-def _recording() -> Iterator[None]:
-    """A recorder active, as in a traced run (outside one, inputs are the plain values)."""
-    from serialscale.trace.recorder import Recorder
-    from serialscale.trace.values import _active
-
-    token = _active.set(Recorder("dataflow", 10**9))
-    try:
-        yield
-    finally:
-        _active.reset(token)
-
-
 @settings(max_examples=60, deadline=None)
 @given(st.lists(_ITEMS, max_size=12), st.booleans())
 def test_bulk_inputs_are_what_input_makes_of_each_item(items: list, generator: bool) -> None:
@@ -165,13 +150,9 @@ def test_bulk_inputs_are_what_input_makes_of_each_item(items: list, generator: b
     gives: the same class, the very value object (not a copy), no step."""
     from serialscale.trace import api
 
-    with _recording():
-        oracle = [api.input(v) for v in items]
-    # (outside a run: the values themselves)
-    assert all(a is v for a, v in zip([api.input(v) for v in items], items, strict=True))
+    oracle = [api.input(v) for v in items]
     for bulk in _bulk_inputs():
-        with _recording():
-            got = bulk((v for v in items) if generator else items, api.input)
+        got = bulk((v for v in items) if generator else items, api.input)
         assert [type(t) for t in got] == [type(t) for t in oracle]
         assert all(t.value is v and t.node == -1 for t, v in zip(got, items, strict=True))
 
@@ -212,8 +193,7 @@ def test_reused_traced_values_keep_their_class_counted_and_the_collector_informe
     gc.collect()
     before = sys.getrefcount(Traced)
     for _ in range(3):
-        with _recording():
-            made = api.inputs([float(i) for i in range(3000)])
+        made = api.inputs([float(i) for i in range(3000)])
         assert sys.getrefcount(Traced) == before + len(made)
         assert all(t.node == -1 for t in made)
         assert [t.value for t in made] == [float(i) for i in range(3000)]
@@ -225,8 +205,7 @@ def test_reused_traced_values_keep_their_class_counted_and_the_collector_informe
         gc.collect()
         assert sys.getrefcount(Traced) == before
     holders = [Holder(), Holder()]
-    with _recording():
-        cycles = [api.input(holders[0]), api.input(2.5)]  # a value with items; a number
+    cycles = [api.input(holders[0]), api.input(2.5)]  # a value with items; a number
     cycles[1].value = holders[1]  # a number (left untracked by the compiled tape) no more
     for holder, cycle in zip(holders, cycles, strict=True):
         holder.value = cycle  # a cycle through the traced value

@@ -27,11 +27,7 @@ def input(value: Any) -> Any:
 
     A numpy array becomes a traced array (:mod:`serialscale.trace.arrays`): its operations
     are recorded one step per array operation, with work and span from the cost table.
-    Outside a traced run, ``value`` itself (as a task is the plain function): a function
-    called plainly computes what it would without serialscale.
     """
-    if _active.get() is None:
-        return value
     if _is_ndarray(value):
         from .arrays import traced
 
@@ -40,10 +36,7 @@ def input(value: Any) -> Any:
 
 
 def inputs(values: Iterable[Any]) -> list[Any]:
-    """A list of traced inputs, one per item of ``values`` (see :func:`input`); outside a
-    traced run, the list of the values themselves."""
-    if _active.get() is None:
-        return list(values)
+    """A list of traced inputs, one per item of ``values`` (see :func:`input`)."""
     return _inputs(values, input)
 
 
