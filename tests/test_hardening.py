@@ -704,3 +704,11 @@ def test_a_file_name_that_is_not_utf8_gives_utf8_output_read_back(tmp_path: Path
     table = subprocess.run(command[:-2], capture_output=True, timeout=120)
     assert table.returncode == 0 and b"\\udcfe" in table.stdout
     table.stdout.decode("utf-8")  # (raises if not UTF-8)
+    lines = tmp_path / "out.jsonl"  # (JSON lines and the trace export: json.dumps's own)
+    assert subprocess.run([*command[:-1], b"jsonl", b"-o", os.fsencode(lines)],
+                          timeout=120).returncode == 0  # fmt: skip
+    assert _cli("render", str(lines), "-f", "json").returncode == 0
+    trace = subprocess.run([os.fsencode(sys.executable), b"-m", b"serialscale", b"export", name,
+                            b"--to", b"trace"], capture_output=True, timeout=120)  # fmt: skip
+    assert trace.returncode == 0 and b"\xed" not in trace.stdout
+    trace.stdout.decode("utf-8")

@@ -17,7 +17,7 @@ from ..base.errors import display, escape_controls, neutralize
 from ..core.gates import Comparison, Violation
 from ..documents.report import BatchResult, ErrorEntry, ErrorLine, to_builtins
 from .common import cell, cells, counted, finished, make_console, md_code, md_text, num, times
-from .json_report import dumps
+from .json_report import dumps, surrogates_as_text
 
 #: The CSV columns, in this fixed order (documented in the README).
 CSV_COLUMNS = (
@@ -49,7 +49,7 @@ def render_batch_jsonl(result: BatchResult) -> str:
     records = [to_builtins(r) for r in result.results]
     records += [to_builtins(ErrorLine.of(e)) for e in result.errors]
     lines = [json.dumps(record, ensure_ascii=False, allow_nan=False) for record in records]
-    return "".join(line + "\n" for line in lines)
+    return surrogates_as_text("".join(line + "\n" for line in lines))
 
 
 #: What a spreadsheet reads as the start of a formula (OWASP, "CSV injection"): a text cell

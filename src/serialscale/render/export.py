@@ -486,7 +486,9 @@ def to_trace(graph: Graph, report: Report, schedule: Schedule, processors: int,
                                      "processors": processors,
                                      "microseconds_per_unit": scale}},
                       ensure_ascii=False, allow_nan=False)  # fmt: skip
-    return text + "\n"
+    from .json_report import surrogates_as_text
+
+    return surrogates_as_text(text + "\n")
 
 
 def _observed_events(graph: Graph, observed: Mapping[str, tuple[float, float]],

@@ -27,10 +27,15 @@ def dumps(data: Any) -> str:
     out: list[str] = []
     _write(data, "\n", out, accel.kernels())
     out.append("\n")
-    text = "".join(out)
-    if not text.isascii() and not encodable(text):
-        text = _SURROGATE.sub(_shown_surrogate, text)
-    return text
+    return surrogates_as_text("".join(out))
+
+
+def surrogates_as_text(text: str) -> str:
+    """JSON ``text`` with each lone surrogate written as the text ``\\udcff`` (see
+    :func:`dumps`): every JSON writer of serialscale's ends with this."""
+    if text.isascii() or encodable(text):
+        return text
+    return _SURROGATE.sub(_shown_surrogate, text)
 
 
 #: A lone surrogate: no UTF-8 text holds one (a file name that is not UTF-8 decodes to them).
