@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import importlib
 import importlib.util
 import inspect
 import math
+import numbers
 import re
 import sys
 import traceback
@@ -206,13 +209,8 @@ def convert_params(fn: Callable[..., Any], raw: Mapping[str, str], target: str) 
             )
         p = params[name]
         kind = hints.get(name, p.annotation)
-        plain_default = type(p.default) in (bool, int, float, str)
-        if isinstance(kind, str):  # unresolved (a name only type checkers import)
-            kind = _PLAIN_ANNOTATIONS.get(_WITHOUT_NONE.sub("", kind).strip(), kind)
-            if not isinstance(kind, str) and _WITHOUT_NONE.search(p.annotation):
-                kind = typing.Union[kind, None]  # noqa: UP007  (a value, not an annotation)
-            elif isinstance(kind, str) and plain_default:  # (Literal["a", "b"] = "a")
-                kind = type(p.default)
+        if isinstance(kind, str):  # get_type_hints failed for some parameter: this one alone
+            kind = _resolved(kind, fn, p.default)
         if kind is inspect.Parameter.empty and p.default is not inspect.Parameter.empty:
             kind = type(p.default) if p.default is not None else kind
         values[name] = _convert(name, text, kind, where)
@@ -237,52 +235,105 @@ _PLAIN_ANNOTATIONS: dict[str, Any] = {"int": int, "float": float, "bool": bool, 
 _WITHOUT_NONE = re.compile(r"^\s*(typing\.)?Optional\[|\]\s*$|\|\s*None\s*$|^\s*None\s*\|")
 #: What ``--param x=none`` gives a parameter that may be ``None``.
 _NONE_WORDS = ("none", "null")
+_TRUE_WORDS = ("1", "true", "yes", "on")
+_FALSE_WORDS = ("0", "false", "no", "off")
+
+
+def _resolved(annotation: str, fn: Callable[..., Any], default: Any) -> Any:
+    """A parameter's annotation written as text, as get_type_hints would make it, for this
+    parameter alone (another's may name what only type checkers import); else a plain one
+    read as written (``Optional[int]``); else the type of a plain default; else the text."""
+    with contextlib.suppress(Exception):  # (the user's own expression, as get_type_hints does)
+        return eval(annotation, dict(getattr(fn, "__globals__", {})))
+    plain = _PLAIN_ANNOTATIONS.get(_WITHOUT_NONE.sub("", annotation).strip())
+    if plain is not None:
+        return typing.Union[plain, None] if _WITHOUT_NONE.search(annotation) else plain  # noqa: UP007
+    if type(default) in (bool, int, float, str):
+        return type(default)
+    return annotation
 
 
 def _convert(name: str, text: str, kind: Any, where: Location) -> Any:
-    """``text`` as a value of ``kind`` (int, float, bool, str, one of them or None, a Literal
-    of strings or numbers, Any); any other kind is an error (a string passed where a list or
-    a function is expected would fail later, far from the flag)."""
+    """``text`` as a value of ``kind`` (the rules: :func:`_as`); an error naming the
+    parameter where it is none."""
+    try:
+        return _as(text, kind)
+    except (ValueError, TypeError, KeyError, ArithmeticError):
+        label = kind.__name__ if isinstance(kind, type) else str(kind).replace("typing.", "")
+        if typing.get_origin(kind) is typing.Literal:
+            label = "one of " + ", ".join(repr(a) for a in typing.get_args(kind))
+        raise WorkloadError(f"parameter '{name}' expects {label}, got {text!r}", where) from None
+    except _NotFromText as exc:
+        raise WorkloadError(f"parameter '{name}' takes {exc}: --param gives it numbers, "
+                            "booleans and text only (set it in the function, or give it a "
+                            "wrapper that takes a number)", where) from None  # fmt: skip
+
+
+class _NotFromText(Exception):
+    """A kind no text converts to (its description is the message)."""
+
+
+def _as(text: str, kind: Any) -> Any:
+    """``text`` as a value of ``kind``: bool (1/true/yes/on, 0/false/no/off), int, float
+    (finite), complex, str, and their subclasses (numpy's scalars, NewType, Annotated); None
+    (none/null); a Literal's choice; a Union's first member that takes it (text last); an
+    Enum member by name; the text itself for Any, object or no annotation. ValueError where
+    the text is not one; :class:`_NotFromText` where no text can be."""
     origin, args = typing.get_origin(kind), typing.get_args(kind)
-    if origin in (typing.Union, types.UnionType) and type(None) in args:
-        rest = [a for a in args if a is not type(None)]
-        if text.strip().lower() in _NONE_WORDS:
+    if origin is typing.Annotated:
+        return _as(text, args[0])
+    supertype = getattr(kind, "__supertype__", None)  # typing.NewType
+    if supertype is not None:
+        return _as(text, supertype)
+    lowered = text.strip().lower()
+    if kind is None or kind is type(None):
+        if lowered in _NONE_WORDS:
             return None
-        if len(rest) == 1:
-            return _convert(name, text, rest[0], where)
+        raise ValueError(text)
     if origin is typing.Literal:
         for choice in args:
-            if isinstance(choice, (str, int, float)) and not isinstance(choice, bool) and (
-                    str(choice) == text):  # fmt: skip
+            if choice is None and lowered in _NONE_WORDS:
+                return None
+            if isinstance(choice, bool):
+                if lowered in (_TRUE_WORDS if choice else _FALSE_WORDS):
+                    return choice
+            elif isinstance(choice, (str, int, float)) and str(choice) == text:
                 return choice
-        shown = ", ".join(repr(a) for a in args)
-        raise WorkloadError(f"parameter '{name}' expects one of {shown}, got {text!r}", where)
-    if kind not in (bool, int, float, str, typing.Any, inspect.Parameter.empty):
-        label = "function" if isinstance(kind, type) and issubclass(
-            kind, (types.BuiltinFunctionType, types.FunctionType)) else (
-            getattr(kind, "__name__", None) or str(kind))  # fmt: skip
-        raise WorkloadError(f"parameter '{name}' takes a {label}: --param gives it numbers, "
-                            "booleans and text only (set it in the function, or give it a "
-                            "wrapper that takes a number)", where)  # fmt: skip
-    try:
-        if kind is bool:
-            lowered = text.strip().lower()
-            if lowered in ("1", "true", "yes", "on"):
-                return True
-            if lowered in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(text)
-        if kind is int:
-            return int(text)
-        if kind is float:
-            value = float(text)
-            if not math.isfinite(value):
-                raise ValueError(text)
-            return value
+        raise ValueError(text)
+    if origin in (typing.Union, types.UnionType):
+        members = sorted(args, key=lambda a: a is str)  # (text takes anything: last)
+        for member in members:
+            with contextlib.suppress(ValueError, TypeError, KeyError, ArithmeticError):
+                return _as(text, member)
+        raise ValueError(text)
+    if any(kind is plain for plain in (typing.Any, object, inspect.Parameter.empty)):
         return text
-    except ValueError:
-        label = getattr(kind, "__name__", str(kind))
-        raise WorkloadError(f"parameter '{name}' expects {label}, got {text!r}", where) from None
+    if not isinstance(kind, type):
+        raise _NotFromText(f"a {kind}")
+    make: Any = kind  # (numpy's scalars, a str subclass: called with the plain value)
+    if issubclass(kind, bool):
+        if lowered in _TRUE_WORDS:
+            return True
+        if lowered in _FALSE_WORDS:
+            return False
+        raise ValueError(text)
+    if issubclass(kind, enum.Enum):
+        return kind[text.strip()]
+    if issubclass(kind, numbers.Integral):
+        value = int(text)
+        return value if kind is int else make(value)
+    if issubclass(kind, numbers.Real):
+        real = float(text)
+        if not math.isfinite(real):
+            raise ValueError(text)
+        return real if kind is float else make(real)
+    if issubclass(kind, numbers.Complex):
+        return complex(text) if kind is complex else make(complex(text))
+    if issubclass(kind, str):
+        return text if kind is str else make(text)
+    what = "a function" if issubclass(kind, (types.BuiltinFunctionType, types.FunctionType)) \
+        else f"a value of type {kind.__name__}"  # fmt: skip
+    raise _NotFromText(what)
 
 
 def trace_workload(
