@@ -602,6 +602,21 @@ def test_a_lone_surrogate_fails_only_its_own_file(tmp_path: Path, run_cli) -> No
     assert data["summary"]["analyzed"] == 1 and "lone surrogate" in data["errors"][0]["message"]
 
 
+def test_a_lone_surrogate_in_the_name_description_or_unit_is_located(tmp_path: Path) -> None:
+    """At its key's line and column (it was 1:1, whatever the line; hostile review)."""
+    from serialscale.sources import load_workload
+
+    for key, line in (("name", 1), ("description", 2), ("unit", 3)):
+        doc = {"name": "ok", "description": "fine", "unit": "ops", "steps": [{"id": "a"}]}
+        doc[key] = "a\ud800b"
+        text = json.dumps(doc, indent=0).replace("{\n", "{", 1)  # a key a line, from line 1
+        path = tmp_path / f"{key}.json"
+        path.write_text(text)
+        with pytest.raises(WorkloadError, match="lone surrogate") as caught:
+            load_workload(path)
+        assert caught.value.location.line == line, (key, text)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(
     os.environ.get("SERIALSCALE_EXPECT_SANITIZED") == "1",

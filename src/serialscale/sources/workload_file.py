@@ -327,9 +327,10 @@ class _Validator:
             )
 
     def check_text(self, *texts: str | list[str] | None) -> None:
-        """Every text must be writable as UTF-8: a lone surrogate (``"\\ud800"`` in JSON)
-        is refused here, where it can be located, not when a report is written."""
-        for text in texts:
+        """Every text (the name, description, unit, then the step ids) must be writable as
+        UTF-8: a lone surrogate (``"\\ud800"`` in JSON) is refused here, where it can be
+        located, not when a report is written."""
+        for key, text in zip(("name", "description", "unit", None), texts, strict=False):
             joined = "".join(text) if isinstance(text, list) else text or ""
             try:
                 joined.encode("utf-8")
@@ -344,7 +345,8 @@ class _Validator:
                     ) from None
                 raise self.fail(
                     f"{text!r} contains a lone surrogate (an unpaired \\ud800-\\udfff "
-                    "escape), which no UTF-8 text can hold"
+                    "escape), which no UTF-8 text can hold",
+                    (key,) if key is not None else (),  # (where the file has it: its key)
                 ) from None
 
     def step_where(self, i: int) -> tuple[tuple[str | int, ...], str]:
