@@ -38,3 +38,14 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+def process_memory_limits() -> list[int]:
+    """The finite soft limits on this process's address space and data (``ulimit -v``,
+    ``-d``), in bytes; none where there is none (or no such limits: not POSIX)."""
+    try:
+        import resource
+    except ImportError:
+        return []
+    limits = [resource.getrlimit(r)[0] for r in (resource.RLIMIT_AS, resource.RLIMIT_DATA)]
+    return [limit for limit in limits if limit != resource.RLIM_INFINITY]

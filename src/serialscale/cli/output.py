@@ -29,6 +29,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
+from ..base.reading import is_an_input
+
 
 def write_atomically(path: str | Path, text: str | bytes) -> None:
     """Write ``text`` (UTF-8, or bytes as they are) to ``path`` whole or not at all; see the
@@ -48,8 +50,6 @@ def write_atomically(path: str | Path, text: str | bytes) -> None:
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise IsADirectoryError(21, "is a directory", str(path))
     if info is not None and not stat.S_ISREG(info.st_mode):
-        from ..base.reading import is_an_input
-
         if is_an_input(info):  # a FIFO read already: writing would wait for a reader for good
             raise PermissionError(errno.EPERM, "it is an input of this run")
         _write_directly(Path(path), data)  # a device or a FIFO: to write to, not to replace
@@ -92,8 +92,6 @@ def _is_open_as(info: os.stat_result, fd: int) -> bool:
 def _check_replaceable(target: Path, info: os.stat_result) -> None:
     """Raise :class:`PermissionError` where the existing regular file ``target`` (``info``) is
     not ours to replace: see the module docstring."""
-    from ..base.reading import is_an_input
-
     if is_an_input(info):
         raise PermissionError(errno.EPERM, "it is an input of this run (the output would "
                               "replace it); write the output to another file")  # fmt: skip

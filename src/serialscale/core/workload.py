@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .graph import Graph
@@ -34,3 +34,8 @@ class Workload:
     format: str = "serialscale"
     extra: dict[str, Any] = field(default_factory=dict)
     observed: dict[str, tuple[float, float]] | None = None
+
+    def with_note(self, note: str) -> Workload:
+        """This workload with ``note`` after its own notes (what the report says of it)."""
+        return replace(self, extra={**self.extra, "notes": [*(self.extra.get("notes") or []),
+                                                            note]})  # fmt: skip

@@ -16,7 +16,18 @@ from rich.text import Text
 from ..base.errors import display, escape_controls, neutralize
 from ..core.gates import Comparison, Violation
 from ..documents.report import BatchResult, ErrorEntry, ErrorLine, to_builtins
-from .common import cell, cells, counted, finished, make_console, md_code, md_text, num, times
+from .common import (
+    cell,
+    cells,
+    counted,
+    finished,
+    make_console,
+    md_code,
+    md_text,
+    num,
+    simple_head_width,
+    times,
+)
 from .json_report import dumps, surrogates_as_text
 
 #: The CSV columns, in this fixed order (documented in the README).
@@ -122,9 +133,7 @@ def render_batch_table(result: BatchResult, width: int = 100, color: bool = Fals
     ]  # fmt: skip
     widths = [max([len(name), *(cell_len(row[k]) for row in rows)])
               for k, (name, _) in enumerate(BATCH_COLUMNS)]  # fmt: skip
-    # A SIMPLE_HEAD table's line: its cells, a space of padding on each side of each, the
-    # cells one more space apart, and an edge on each side: 3 * columns + 1 spaces
-    if sum(widths) + 3 * len(widths) + 1 <= width:  # every cell fits on one line
+    if simple_head_width(widths) <= width:  # every cell fits on one line
         table = Table(box=box.SIMPLE_HEAD)
         for column, justify in BATCH_COLUMNS:
             table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]

@@ -158,6 +158,13 @@ def sparkline(profile: Sequence[Segment], columns: int) -> str:
     return "".join(BLOCKS[max(1, round(v / peak * top))] if v else " " for v in cols)
 
 
+def simple_head_width(cells: Sequence[int]) -> int:
+    """The width of a line of a rich ``box.SIMPLE_HEAD`` table whose cells are ``cells``
+    wide: an edge, each cell with a space of padding on both sides, the cells one more space
+    apart, an edge (3 per column, and 1)."""
+    return sum(cells) + 3 * len(cells) + 1
+
+
 def make_console(out: TextIO, width: int, color: bool) -> Console:
     """A rich console writing to ``out`` at a fixed width; ANSI colour only when asked."""
     return Console(

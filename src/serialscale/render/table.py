@@ -28,6 +28,7 @@ from .common import (
     num,
     observed_line,
     short_path,
+    simple_head_width,
     sparkline,
     times,
     wall_time,
@@ -72,9 +73,7 @@ def detail_lines(report: Report, width: int, console: Console) -> Iterator[str]:
     ids = display_each(map(attrgetter("id"), detail))
     plain = all(map(str.isascii, ids))  # one character a cell: len() is the width
     shown = list(map(len, ids)) if plain else list(map(cell_len, ids))
-    # A SIMPLE_HEAD line: an edge, then each cell with a space of padding on both sides,
-    # the cells one more space apart, an edge: the cells and 3 * columns + 1 spaces
-    room = width - (3 * len(DETAIL_COLUMNS) + 1) - sum(figures)
+    room = width - simple_head_width(figures) - 3  # (the step column's padding and gap)
     step = min(max(4, *shown), max(room, LEAST_STEP_WIDTH))
     names = [f"{name:>{w}}" for (name, _), w in zip(DETAIL_COLUMNS[1:], figures, strict=True)]
     yield "  " + "   ".join([f"{'step':<{step}}", *names])

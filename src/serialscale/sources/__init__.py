@@ -56,24 +56,18 @@ def load_target(
 
         workload = trace_workload(target, params, control, limits)
         if read is not None and read.durations is not None:
-            return _noted(workload, "--durations times the steps of a file; a traced "
-                          "function's steps are counted as it runs: not used here")  # fmt: skip
+            return workload.with_note("--durations times the steps of a file; a traced "
+                                      "function's steps are counted as it runs: not used "
+                                      "here")  # fmt: skip
         return workload
     from .workload_file import load_workload
 
     workload = load_workload(target, params, limits, DEFAULT_READ if read is None else read)
     if control is not None:
-        return _noted(workload, f"--control {control} chooses how a traced function's branches "
-                      "count; a file's dependencies are as written: not used here")  # fmt: skip
+        return workload.with_note(f"--control {control} chooses how a traced function's "
+                                  "branches count; a file's dependencies are as written: not "
+                                  "used here")  # fmt: skip
     return workload
-
-
-def _noted(workload: Workload, note: str) -> Workload:
-    """``workload`` with ``note`` after its own (a flag that does not apply, said)."""
-    import dataclasses
-
-    notes = [*(workload.extra.get("notes") or []), note]
-    return dataclasses.replace(workload, extra={**workload.extra, "notes": notes})
 
 
 __all__ = [

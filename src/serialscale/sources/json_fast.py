@@ -16,6 +16,7 @@ from typing import Annotated, Any, get_args
 
 from .. import accel
 from ..base.defaults import DEFAULT_MAX_DEPENDENCIES
+from ..base.limits import process_memory_limits
 from .columns import Columns
 
 
@@ -67,14 +68,11 @@ def _room_to_decode(size: int) -> bool:
     its list decoder's memcpy). So where the address space is limited and the headroom is
     short, the file takes the checked path, whose parser raises MemoryError cleanly.
     """
-    try:
-        import resource
-    except ImportError:  # not POSIX: no such limits
-        return True
-    limits = [resource.getrlimit(r)[0] for r in (resource.RLIMIT_AS, resource.RLIMIT_DATA)]
-    finite = [limit for limit in limits if limit != resource.RLIM_INFINITY]
+    finite = process_memory_limits()
     if not finite:
         return True
+    import resource
+
     try:
         with open("/proc/self/statm") as statm:
             used = int(statm.read().split()[0]) * resource.getpagesize()

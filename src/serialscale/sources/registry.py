@@ -422,11 +422,8 @@ def read_path(
     else:
         workload = chosen.read(path, data, params, limits, options)
     if options.reverse_edges and chosen.name != "dot":  # said, not silently ignored
-        import dataclasses
-
-        notes = [*(workload.extra.get("notes") or []), f"--reverse-edges: read as "
-                 f"{chosen.name}, not DOT: its dependencies are as written"]  # fmt: skip
-        workload = dataclasses.replace(workload, extra={**workload.extra, "notes": notes})
+        workload = workload.with_note(f"--reverse-edges: read as {chosen.name}, not DOT: its "
+                                      "dependencies are as written")  # fmt: skip
     if options.durations is not None and chosen.name != "github-actions":
         from .importers.run_times import apply_run_times, dot_labels
 

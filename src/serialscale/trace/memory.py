@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from typing import Protocol
 
 from .. import accel
+from ..base.limits import process_memory_limits
 
 #: Bytes made ready per step recorded: below what the graph and the analysis take (122-158
 #: per step, measured on the benchmarks' functions, benchmarks/RESULTS.md), so a run never
@@ -92,11 +93,8 @@ def memory_limited() -> bool:
 def rlimited() -> bool:
     """Whether an address-space or data limit applies here (``ulimit -v``, ``-d``)."""
     try:
-        import resource
-
-        return any(resource.getrlimit(kind)[0] != resource.RLIM_INFINITY
-                   for kind in (resource.RLIMIT_AS, resource.RLIMIT_DATA))  # fmt: skip
-    except (ImportError, OSError, ValueError):
+        return bool(process_memory_limits())
+    except (OSError, ValueError):
         return True  # (cannot tell: as if limited)
 
 
